@@ -1,0 +1,58 @@
+//! Elementwise activations. Shapes: any; `y` has the shape of `x`.
+//!
+//! - ReLU:    `y = max(0, x)`,        `d_in = d_out · [x > 0]` (0 at exactly 0, as PyTorch)
+//! - sigmoid: `y = 1 / (1 + e^−x)`,   `d_in = d_out · y · (1 − y)`
+//! - tanh:    `y = tanh x`,           `d_in = d_out · (1 − y²)`
+//!
+//! This is the "times the derivative of the activation" part of the seed's
+//! answer, kept as its own step so the learner sees the mask it applies.
+
+use ndarray::Zip;
+
+use crate::engine::Tensor;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Relu,
+    Sigmoid,
+    Tanh,
+}
+
+impl Activation {
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu => x.max(0.0),
+            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Activation::Tanh => x.tanh(),
+        }
+    }
+
+    /// The derivative `dy/dx` written with the input `x` and output `y`.
+    pub fn derivative(self, x: f32, y: f32) -> f32 {
+        match self {
+            Activation::Relu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Sigmoid => y * (1.0 - y),
+            Activation::Tanh => 1.0 - y * y,
+        }
+    }
+
+    pub fn forward(self, x: &Tensor) -> Tensor {
+        x.mapv(|v| self.apply(v))
+    }
+
+    pub fn backward(self, x: &Tensor, y: &Tensor, d_out: &Tensor) -> Tensor {
+        let mut d_in = Tensor::zeros(x.raw_dim());
+        Zip::from(&mut d_in)
+            .and(x)
+            .and(y)
+            .and(d_out)
+            .for_each(|d, &x, &y, &g| *d = g * self.derivative(x, y));
+        d_in
+    }
+}

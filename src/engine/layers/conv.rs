@@ -1,0 +1,474 @@
+//! 2-D convolution (cross-correlation, as every framework computes it), stride 1.
+//!
+//! Shapes: x `[N, Cin, H, W]`, weight F `[Cout, Cin, K, K]`, bias `[Cout]`,
+//! y `[N, Cout, Ho, Wo]` with `Ho = H + 2P − K + 1` (P = padding).
+//!
+//! Forward:  `y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v F[o,c,u,v] · x_pad[n,c,i+u,j+v]`
+//!
+//! Backward, given `D = dL/dy` (the delta from the layer above), exactly the
+//! seed's answer:
+//! - `dF[o,c,u,v] = Σ_n Σ_i Σ_j x_pad[n,c,i+u,j+v] · D[n,o,i,j]`
+//!   — the layer's input correlated with the delta, summed over the batch;
+//! - `dB[o] = Σ_n Σ_i Σ_j D[n,o,i,j]`;
+//! - `D_below[n,c] = Σ_o full_conv(D[n,o], rot180(F[o,c]))`, cropped by P
+//!   — the delta handed to the layer below (any activation derivative is
+//!   applied by that activation layer, which is its own entry).
+//!
+//! `forward_naive` / `backward_naive` compute these formulas literally and are
+//! the oracle the fast kernels are tested against. The fast kernels work on
+//! one zero-padded sample at a time: small layers directly (one AXPY per
+//! filter tap), wider ones by im2col + GEMM.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array1, Array4, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix4};
+
+use super::Param;
+use crate::engine::parallel::{map_ordered, CHUNK};
+use crate::engine::Tensor;
+
+#[derive(Debug, Clone)]
+pub struct Conv2d {
+    pub in_channels: usize,
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub padding: usize,
+    /// F `[Cout, Cin, K, K]`
+    pub weight: Param,
+    /// `[Cout]`
+    pub bias: Param,
+}
+
+/// Geometry of one sample's convolution, with the padded input size.
+#[derive(Debug, Clone, Copy)]
+struct Geom {
+    cin: usize,
+    cout: usize,
+    k: usize,
+    p: usize,
+    h: usize,
+    w: usize,
+    hp: usize,
+    wp: usize,
+    ho: usize,
+    wo: usize,
+}
+
+impl Geom {
+    /// Rows of the im2col matrix: one per filter tap `(c, u, v)`.
+    fn taps(&self) -> usize {
+        self.cin * self.k * self.k
+    }
+}
+
+impl Conv2d {
+    pub fn zeros(in_channels: usize, out_channels: usize, kernel: usize, padding: usize) -> Conv2d {
+        Conv2d {
+            in_channels,
+            out_channels,
+            kernel,
+            padding,
+            weight: Param::new(Tensor::zeros(vec![out_channels, in_channels, kernel, kernel])),
+            bias: Param::new(Tensor::zeros(vec![out_channels])),
+        }
+    }
+
+    fn geom(&self, x: &Tensor) -> Geom {
+        let (h, w) = (x.shape()[2], x.shape()[3]);
+        let (k, p) = (self.kernel, self.padding);
+        assert_eq!(x.shape()[1], self.in_channels, "conv input channels");
+        Geom {
+            cin: self.in_channels,
+            cout: self.out_channels,
+            k,
+            p,
+            h,
+            w,
+            hp: h + 2 * p,
+            wp: w + 2 * p,
+            ho: h + 2 * p - k + 1,
+            wo: w + 2 * p - k + 1,
+        }
+    }
+
+    /// Few output channels make GEMM's M dimension tiny; one AXPY per tap is
+    /// then faster (measured with `cargo bench --bench kernels`).
+    fn direct(&self) -> bool {
+        self.out_channels * self.in_channels <= 4
+    }
+
+    /// `y = F ⋆ x + b` for the batch.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let g = self.geom(x);
+        let n = x.shape()[0];
+        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
+        let w = self.weight.value.as_slice().expect("contiguous weight");
+        let b = self.bias.value.as_slice().expect("contiguous bias");
+        let mut y = Array4::<f32>::zeros((n, g.cout, g.ho, g.wo));
+        let direct = self.direct();
+        let work: Vec<_> = x
+            .axis_chunks_iter(Axis(0), CHUNK)
+            .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
+            .collect();
+        map_ordered(work, |(xc, mut yc)| {
+            let mut pad = vec![0.0; g.cin * g.hp * g.wp];
+            let mut col = Vec::new();
+            for (xs, mut ys) in xc.outer_iter().zip(yc.outer_iter_mut()) {
+                pad_sample(&g, xs.as_slice().expect("standard layout"), &mut pad);
+                let out = ys.as_slice_mut().expect("standard layout");
+                if direct {
+                    forward_direct(&g, &pad, w, b, out);
+                } else {
+                    forward_gemm(&g, &pad, w, b, out, &mut col);
+                }
+            }
+        });
+        y.into_dyn()
+    }
+
+    /// Adds `dF` and `dB` into the parameter gradients and returns the delta
+    /// for the layer below when asked.
+    pub fn backward(&mut self, x: &Tensor, d_out: &Tensor, need_d_in: bool) -> Option<Tensor> {
+        let g = self.geom(x);
+        let n = x.shape()[0];
+        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
+        let d_out = d_out
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("conv delta is 4-D");
+        let w = self.weight.value.as_slice().expect("contiguous weight");
+        let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
+        let direct = self.direct();
+
+        // One work item per chunk of samples, each with its own partial dF/dB.
+        let d_in_chunks: Vec<Option<_>> = match d_in.as_mut() {
+            Some(d) => d.axis_chunks_iter_mut(Axis(0), CHUNK).map(Some).collect(),
+            None => (0..n.div_ceil(CHUNK)).map(|_| None).collect(),
+        };
+        let work: Vec<_> = x
+            .axis_chunks_iter(Axis(0), CHUNK)
+            .zip(d_out.axis_chunks_iter(Axis(0), CHUNK))
+            .zip(d_in_chunks)
+            .collect();
+        let partials = map_ordered(work, |((xc, dc), mut dic)| {
+            let mut d_w = vec![0.0f32; g.cout * g.taps()];
+            let mut d_b = vec![0.0f32; g.cout];
+            let mut pad = vec![0.0; g.cin * g.hp * g.wp];
+            let mut d_pad = vec![0.0; if dic.is_some() { pad.len() } else { 0 }];
+            let mut col = Vec::new();
+            for (s, (xs, ds)) in xc.outer_iter().zip(dc.outer_iter()).enumerate() {
+                pad_sample(&g, xs.as_slice().expect("standard layout"), &mut pad);
+                let ds = ds.as_slice().expect("standard layout");
+                for (o, db) in d_b.iter_mut().enumerate() {
+                    *db += ds[o * g.ho * g.wo..(o + 1) * g.ho * g.wo].iter().sum::<f32>();
+                }
+                let want_d_in = dic.is_some();
+                if want_d_in {
+                    d_pad.fill(0.0);
+                }
+                if direct {
+                    backward_direct(&g, &pad, w, ds, &mut d_w, want_d_in.then_some(&mut d_pad[..]));
+                } else {
+                    backward_gemm(&g, &pad, w, ds, &mut d_w, want_d_in.then_some(&mut d_pad[..]), &mut col);
+                }
+                if let Some(dic) = dic.as_mut() {
+                    let mut dis = dic.index_axis_mut(Axis(0), s);
+                    crop_sample(&g, &d_pad, dis.as_slice_mut().expect("standard layout"));
+                }
+            }
+            (d_w, d_b)
+        });
+
+        // Fixed order: chunk 0, chunk 1, ... whatever ran where.
+        let gw = self.weight.grad.as_slice_mut().expect("contiguous grad");
+        let gb = self.bias.grad.as_slice_mut().expect("contiguous grad");
+        for (d_w, d_b) in partials {
+            add_assign(gw, &d_w);
+            add_assign(gb, &d_b);
+        }
+        d_in.map(|d| d.into_dyn())
+    }
+}
+
+/// Copies one sample `[Cin, H, W]` into the middle of a zeroed `[Cin, Hp, Wp]`.
+fn pad_sample(g: &Geom, x: &[f32], pad: &mut [f32]) {
+    for c in 0..g.cin {
+        for i in 0..g.h {
+            let dst = c * g.hp * g.wp + (i + g.p) * g.wp + g.p;
+            let src = (c * g.h + i) * g.w;
+            pad[dst..dst + g.w].copy_from_slice(&x[src..src + g.w]);
+        }
+    }
+}
+
+/// The inverse of `pad_sample` for deltas: drops the padding border.
+fn crop_sample(g: &Geom, d_pad: &[f32], d_in: &mut [f32]) {
+    for c in 0..g.cin {
+        for i in 0..g.h {
+            let src = c * g.hp * g.wp + (i + g.p) * g.wp + g.p;
+            let dst = (c * g.h + i) * g.w;
+            d_in[dst..dst + g.w].copy_from_slice(&d_pad[src..src + g.w]);
+        }
+    }
+}
+
+/// Start of the padded input row that tap `(c, u, v)` reads for output row `i`.
+#[inline]
+fn tap_row(g: &Geom, c: usize, u: usize, v: usize, i: usize) -> usize {
+    c * g.hp * g.wp + (i + u) * g.wp + v
+}
+
+fn forward_direct(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
+    let plane = g.ho * g.wo;
+    for o in 0..g.cout {
+        let out_o = &mut out[o * plane..(o + 1) * plane];
+        out_o.fill(b[o]);
+        for c in 0..g.cin {
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    let f = w[((o * g.cin + c) * g.k + u) * g.k + v];
+                    for i in 0..g.ho {
+                        let src = &pad[tap_row(g, c, u, v, i)..][..g.wo];
+                        axpy(f, src, &mut out_o[i * g.wo..(i + 1) * g.wo]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn backward_direct(g: &Geom, pad: &[f32], w: &[f32], d: &[f32], d_w: &mut [f32], mut d_pad: Option<&mut [f32]>) {
+    let plane = g.ho * g.wo;
+    for o in 0..g.cout {
+        let d_o = &d[o * plane..(o + 1) * plane];
+        for c in 0..g.cin {
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    let tap = ((o * g.cin + c) * g.k + u) * g.k + v;
+                    // dF: the input under this tap, correlated with D.
+                    let mut acc = 0.0;
+                    for i in 0..g.ho {
+                        acc += dot(&pad[tap_row(g, c, u, v, i)..][..g.wo], &d_o[i * g.wo..(i + 1) * g.wo]);
+                    }
+                    d_w[tap] += acc;
+                    // D_below: every output's delta flows back through this
+                    // tap's weight to the input it read. Summed over taps this
+                    // scatter is the full convolution of D with rot180(F).
+                    if let Some(d_pad) = d_pad.as_deref_mut() {
+                        let f = w[tap];
+                        for i in 0..g.ho {
+                            let at = tap_row(g, c, u, v, i);
+                            axpy(f, &d_o[i * g.wo..(i + 1) * g.wo], &mut d_pad[at..at + g.wo]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Unrolls the padded sample into `col [Cin·K·K, Ho·Wo]`: row `(c,u,v)` holds
+/// every input value that tap multiplies.
+fn im2col(g: &Geom, pad: &[f32], col: &mut Vec<f32>) {
+    col.resize(g.taps() * g.ho * g.wo, 0.0);
+    let mut r = 0;
+    for c in 0..g.cin {
+        for u in 0..g.k {
+            for v in 0..g.k {
+                let row = &mut col[r * g.ho * g.wo..(r + 1) * g.ho * g.wo];
+                for i in 0..g.ho {
+                    row[i * g.wo..(i + 1) * g.wo].copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
+                }
+                r += 1;
+            }
+        }
+    }
+}
+
+/// Scatter-adds `d_col` back onto the padded grid (the adjoint of im2col).
+fn col2im(g: &Geom, d_col: &[f32], d_pad: &mut [f32]) {
+    let mut r = 0;
+    for c in 0..g.cin {
+        for u in 0..g.k {
+            for v in 0..g.k {
+                let row = &d_col[r * g.ho * g.wo..(r + 1) * g.ho * g.wo];
+                for i in 0..g.ho {
+                    let at = tap_row(g, c, u, v, i);
+                    add_assign(&mut d_pad[at..at + g.wo], &row[i * g.wo..(i + 1) * g.wo]);
+                }
+                r += 1;
+            }
+        }
+    }
+}
+
+fn forward_gemm(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32], col: &mut Vec<f32>) {
+    im2col(g, pad, col);
+    let plane = g.ho * g.wo;
+    let w2 = ArrayView2::from_shape((g.cout, g.taps()), w).expect("weight shape");
+    let col2 = ArrayView2::from_shape((g.taps(), plane), &col[..]).expect("col shape");
+    for (o, out_o) in out.chunks_exact_mut(plane).enumerate() {
+        out_o.fill(b[o]);
+    }
+    let mut y2 = ArrayViewMut2::from_shape((g.cout, plane), out).expect("out shape");
+    general_mat_mul(1.0, &w2, &col2, 1.0, &mut y2);
+}
+
+fn backward_gemm(
+    g: &Geom,
+    pad: &[f32],
+    w: &[f32],
+    d: &[f32],
+    d_w: &mut [f32],
+    d_pad: Option<&mut [f32]>,
+    col: &mut Vec<f32>,
+) {
+    im2col(g, pad, col);
+    let plane = g.ho * g.wo;
+    let d2 = ArrayView2::from_shape((g.cout, plane), d).expect("delta shape");
+    let col2 = ArrayView2::from_shape((g.taps(), plane), &col[..]).expect("col shape");
+    // dF [Cout, taps] += D [Cout, HoWo] · colᵀ [HoWo, taps]
+    let mut dw2 = ArrayViewMut2::from_shape((g.cout, g.taps()), d_w).expect("dF shape");
+    general_mat_mul(1.0, &d2, &col2.t(), 1.0, &mut dw2);
+    if let Some(d_pad) = d_pad {
+        // d_col [taps, HoWo] = Fᵀ [taps, Cout] · D [Cout, HoWo], then col2im.
+        let w2 = ArrayView2::from_shape((g.cout, g.taps()), w).expect("weight shape");
+        let mut d_col = ndarray::Array2::<f32>::zeros((g.taps(), plane));
+        general_mat_mul(1.0, &w2.t(), &d2, 0.0, &mut d_col);
+        col2im(g, d_col.as_slice().expect("standard layout"), d_pad);
+    }
+}
+
+/// `y += a · x`, written so the compiler vectorises it.
+#[inline]
+pub(crate) fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// `y += x` elementwise.
+#[inline]
+pub(crate) fn add_assign(y: &mut [f32], x: &[f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += xi;
+    }
+}
+
+/// Dot product with eight independent accumulators (a fixed order, so the
+/// result is reproducible, and one the compiler can keep in a vector register).
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// The forward formula, literally: six loops, no tricks (the test oracle).
+pub fn forward_naive(x: &Array4<f32>, weight: &Array4<f32>, bias: &Array1<f32>, padding: usize) -> Array4<f32> {
+    let (n, cin, h, w) = x.dim();
+    let (cout, _, k, _) = weight.dim();
+    let (ho, wo) = (h + 2 * padding - k + 1, w + 2 * padding - k + 1);
+    let x_pad = zero_pad(x, padding);
+    let mut y = Array4::zeros((n, cout, ho, wo));
+    for b in 0..n {
+        for o in 0..cout {
+            for i in 0..ho {
+                for j in 0..wo {
+                    let mut sum = bias[o];
+                    for c in 0..cin {
+                        for u in 0..k {
+                            for v in 0..k {
+                                sum += weight[[o, c, u, v]] * x_pad[[b, c, i + u, j + v]];
+                            }
+                        }
+                    }
+                    y[[b, o, i, j]] = sum;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// The backward formulas, literally: returns `(dF, dB, D_below)` with
+/// `D_below` computed as the full convolution of D with the filter rotated
+/// by 180° (the seed's answer word for word), then cropped by the padding.
+pub fn backward_naive(
+    x: &Array4<f32>,
+    weight: &Array4<f32>,
+    d_out: &Array4<f32>,
+    padding: usize,
+) -> (Array4<f32>, Array1<f32>, Array4<f32>) {
+    let (n, cin, h, w) = x.dim();
+    let (cout, _, k, _) = weight.dim();
+    let (_, _, ho, wo) = d_out.dim();
+    let x_pad = zero_pad(x, padding);
+
+    // dF = x ⋆ D (correlation of the input with the delta), over the batch.
+    let mut d_w = Array4::zeros(weight.raw_dim());
+    for o in 0..cout {
+        for c in 0..cin {
+            for u in 0..k {
+                for v in 0..k {
+                    let mut sum = 0.0;
+                    for b in 0..n {
+                        for i in 0..ho {
+                            for j in 0..wo {
+                                sum += x_pad[[b, c, i + u, j + v]] * d_out[[b, o, i, j]];
+                            }
+                        }
+                    }
+                    d_w[[o, c, u, v]] = sum;
+                }
+            }
+        }
+    }
+    let d_b = d_out.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(0));
+
+    // D_below = full_conv(D, rot180(F)): pad D by K−1 on every side, then
+    // correlate with the rotated filter; that yields the padded input's
+    // delta, and the padding P is cropped away.
+    let full = zero_pad(d_out, k - 1);
+    let mut d_pad = Array4::<f32>::zeros((n, cin, h + 2 * padding, w + 2 * padding));
+    for b in 0..n {
+        for c in 0..cin {
+            for i in 0..h + 2 * padding {
+                for j in 0..w + 2 * padding {
+                    let mut sum = 0.0;
+                    for o in 0..cout {
+                        for u in 0..k {
+                            for v in 0..k {
+                                let rot180 = weight[[o, c, k - 1 - u, k - 1 - v]];
+                                sum += full[[b, o, i + u, j + v]] * rot180;
+                            }
+                        }
+                    }
+                    d_pad[[b, c, i, j]] = sum;
+                }
+            }
+        }
+    }
+    let d_in = d_pad
+        .slice(s![.., .., padding..padding + h, padding..padding + w])
+        .to_owned();
+    (d_w, d_b.into_dimensionality::<Ix1>().expect("1-D"), d_in)
+}
+
+fn zero_pad(x: &Array4<f32>, p: usize) -> Array4<f32> {
+    let (n, c, h, w) = x.dim();
+    let mut out = Array4::zeros((n, c, h + 2 * p, w + 2 * p));
+    out.slice_mut(s![.., .., p..p + h, p..p + w]).assign(x);
+    out
+}

@@ -1,0 +1,265 @@
+//! The layer kinds. Each file holds one kind's forward and backward pass side
+//! by side; this module ties them to the serde spec that is both the JSON
+//! network format and the safetensors `layers` metadata.
+//!
+//! Letters used in shape comments throughout: N batch, C channels
+//! (`Cin`/`Cout`), H/W height/width, K kernel size, F features.
+
+pub mod activation;
+pub mod conv;
+pub mod dense;
+pub mod flatten;
+pub mod pool;
+
+use serde::{Deserialize, Serialize};
+
+use super::{EngineError, Shared, Tensor};
+pub use activation::Activation;
+pub use conv::Conv2d;
+pub use dense::Dense;
+pub use pool::{Pool, PoolKind};
+
+/// One entry of a network description, as written in JSON and in the
+/// safetensors metadata: `{"name": "conv1", "kind": "conv", ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerSpec {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: LayerKind,
+}
+
+/// What a layer does and its hyper-parameters (no weights).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum LayerKind {
+    Conv {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default = "one")]
+        stride: usize,
+    },
+    Relu,
+    Sigmoid,
+    Tanh,
+    Maxpool {
+        #[serde(default = "two")]
+        size: usize,
+    },
+    Avgpool {
+        #[serde(default = "two")]
+        size: usize,
+    },
+    Flatten,
+    Dense {
+        #[serde(rename = "in")]
+        inputs: usize,
+        #[serde(rename = "out")]
+        outputs: usize,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+fn two() -> usize {
+    2
+}
+
+impl LayerKind {
+    /// The word used in the JSON spec and shown in the GUI: `conv`, `relu`, ...
+    pub fn word(&self) -> &'static str {
+        match self {
+            LayerKind::Conv { .. } => "conv",
+            LayerKind::Relu => "relu",
+            LayerKind::Sigmoid => "sigmoid",
+            LayerKind::Tanh => "tanh",
+            LayerKind::Maxpool { .. } => "maxpool",
+            LayerKind::Avgpool { .. } => "avgpool",
+            LayerKind::Flatten => "flatten",
+            LayerKind::Dense { .. } => "dense",
+        }
+    }
+
+    /// Whether the layer has a weight and a bias.
+    pub fn has_params(&self) -> bool {
+        matches!(self, LayerKind::Conv { .. } | LayerKind::Dense { .. })
+    }
+
+    /// The per-sample output shape for a per-sample input shape, or why the
+    /// two do not fit.
+    pub fn output_shape(&self, name: &str, input: &[usize]) -> Result<Vec<usize>, EngineError> {
+        let bad = |what: String| Err(EngineError::Spec(format!("layer {name}: {what}")));
+        match *self {
+            LayerKind::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                padding,
+                stride,
+            } => {
+                if stride != 1 {
+                    return bad(format!("stride {stride} is not supported (only 1)"));
+                }
+                if kernel == 0 || in_channels == 0 || out_channels == 0 {
+                    return bad("kernel and channel counts must be at least 1".into());
+                }
+                let &[c, h, w] = input else {
+                    return bad(format!("conv needs a [C, H, W] input, got {input:?}"));
+                };
+                if c != in_channels {
+                    return bad(format!(
+                        "expects {in_channels} input channels but receives {c}"
+                    ));
+                }
+                if h + 2 * padding < kernel || w + 2 * padding < kernel {
+                    return bad(format!(
+                        "a {kernel}x{kernel} kernel does not fit a {h}x{w} input with padding {padding}"
+                    ));
+                }
+                Ok(vec![
+                    out_channels,
+                    h + 2 * padding - kernel + 1,
+                    w + 2 * padding - kernel + 1,
+                ])
+            }
+            LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => Ok(input.to_vec()),
+            LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => {
+                let &[c, h, w] = input else {
+                    return bad(format!("pooling needs a [C, H, W] input, got {input:?}"));
+                };
+                if size == 0 || h < size || w < size {
+                    return bad(format!("a {size}x{size} pool does not fit a {h}x{w} input"));
+                }
+                Ok(vec![c, h / size, w / size])
+            }
+            LayerKind::Flatten => Ok(vec![input.iter().product()]),
+            LayerKind::Dense { inputs, outputs } => {
+                let &[f] = input else {
+                    return bad(format!(
+                        "dense needs a flat input (add a flatten layer before it), got {input:?}"
+                    ));
+                };
+                if f != inputs {
+                    return bad(format!("expects {inputs} inputs but receives {f}"));
+                }
+                if outputs == 0 {
+                    return bad("needs at least one output".into());
+                }
+                Ok(vec![outputs])
+            }
+        }
+    }
+}
+
+/// A learnable tensor and the gradient accumulated for it.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// The value used by the forward pass, shared with traces.
+    pub value: Shared,
+    /// `dL/dvalue`, accumulated with `+=` by backward passes; see `zero_grad`.
+    pub grad: Tensor,
+}
+
+impl Param {
+    pub fn new(value: Tensor) -> Param {
+        let grad = Tensor::zeros(value.raw_dim());
+        Param {
+            value: Shared::new(value),
+            grad,
+        }
+    }
+
+    pub fn zero_grad(&mut self) {
+        self.grad.fill(0.0);
+    }
+}
+
+/// A layer ready to run: its kind plus, for conv and dense, its parameters.
+#[derive(Debug, Clone)]
+pub enum Layer {
+    Conv(Conv2d),
+    Activation(Activation),
+    Pool(Pool),
+    Flatten,
+    Dense(Dense),
+}
+
+impl Layer {
+    /// Builds the layer a spec describes with zero parameters (the network
+    /// initialises them).
+    pub fn from_kind(kind: &LayerKind) -> Layer {
+        match *kind {
+            LayerKind::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                padding,
+                ..
+            } => Layer::Conv(Conv2d::zeros(in_channels, out_channels, kernel, padding)),
+            LayerKind::Relu => Layer::Activation(Activation::Relu),
+            LayerKind::Sigmoid => Layer::Activation(Activation::Sigmoid),
+            LayerKind::Tanh => Layer::Activation(Activation::Tanh),
+            LayerKind::Maxpool { size } => Layer::Pool(Pool::new(PoolKind::Max, size)),
+            LayerKind::Avgpool { size } => Layer::Pool(Pool::new(PoolKind::Avg, size)),
+            LayerKind::Flatten => Layer::Flatten,
+            LayerKind::Dense { inputs, outputs } => Layer::Dense(Dense::zeros(inputs, outputs)),
+        }
+    }
+
+    /// `y = layer(x)` for a whole batch.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        match self {
+            Layer::Conv(conv) => conv.forward(x),
+            Layer::Activation(act) => act.forward(x),
+            Layer::Pool(pool) => pool.forward(x),
+            Layer::Flatten => flatten::forward(x),
+            Layer::Dense(dense) => dense.forward(x),
+        }
+    }
+
+    /// Given the input `x`, the output `y` and `d_out = dL/dy`, adds the
+    /// parameter gradients into the layer's `grad`s and returns
+    /// `d_in = dL/dx` when `need_d_in` (the first layer's is only recorded).
+    pub fn backward(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        d_out: &Tensor,
+        need_d_in: bool,
+    ) -> Option<Tensor> {
+        match self {
+            Layer::Conv(conv) => conv.backward(x, d_out, need_d_in),
+            Layer::Activation(act) => Some(act.backward(x, y, d_out)),
+            Layer::Pool(pool) => Some(pool.backward(x, d_out)),
+            Layer::Flatten => Some(flatten::backward(x, d_out)),
+            Layer::Dense(dense) => dense.backward(x, d_out, need_d_in),
+        }
+    }
+
+    /// `(weight, bias)` for conv and dense layers.
+    pub fn params(&self) -> Option<(&Param, &Param)> {
+        match self {
+            Layer::Conv(c) => Some((&c.weight, &c.bias)),
+            Layer::Dense(d) => Some((&d.weight, &d.bias)),
+            _ => None,
+        }
+    }
+
+    pub fn params_mut(&mut self) -> Option<(&mut Param, &mut Param)> {
+        match self {
+            Layer::Conv(c) => Some((&mut c.weight, &mut c.bias)),
+            Layer::Dense(d) => Some((&mut d.weight, &mut d.bias)),
+            _ => None,
+        }
+    }
+
+    pub fn zero_grad(&mut self) {
+        if let Some((w, b)) = self.params_mut() {
+            w.zero_grad();
+            b.zero_grad();
+        }
+    }
+}

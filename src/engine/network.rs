@@ -1,0 +1,189 @@
+//! A network: its layers in forward order (as PyTorch's `nn.Sequential`), the
+//! presets, the JSON layer list and He initialisation.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+use super::layers::{Layer, LayerKind, LayerSpec};
+use super::{EngineError, Tensor};
+
+/// Per-sample input shape: one 28x28 grey channel, pixels as `value / 255`.
+pub const INPUT_SHAPE: [usize; 3] = [1, 28, 28];
+/// Number of classes (digits).
+pub const CLASSES: usize = 10;
+
+/// Conv biases start slightly positive. With a single filter (the `seed`
+/// preset) a filter whose output is ≤ 0 everywhere would give ReLU nothing to
+/// pass back, and that filter would never learn ("dead"). A positive bias
+/// keeps the blank background — most of every MNIST image — alive at the start.
+pub const CONV_BIAS_INIT: f32 = 0.1;
+
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub specs: Vec<LayerSpec>,
+    pub layers: Vec<Layer>,
+}
+
+impl Network {
+    /// Builds a network from its layer list, checking that every layer fits
+    /// the shape the previous one produces and that it ends in 10 logits.
+    /// Parameters start at zero; see `init`.
+    pub fn new(specs: Vec<LayerSpec>) -> Result<Network, EngineError> {
+        let shapes = output_shapes(&specs)?;
+        if shapes.last().map(|s| s.as_slice()) != Some(&[CLASSES][..]) {
+            return Err(EngineError::Spec(format!(
+                "the network must end in {CLASSES} outputs (one per digit), it ends in {:?}",
+                shapes.last().cloned().unwrap_or_else(|| INPUT_SHAPE.to_vec())
+            )));
+        }
+        let mut names = std::collections::HashSet::new();
+        for spec in &specs {
+            if spec.name.is_empty() || !names.insert(spec.name.as_str()) {
+                return Err(EngineError::Spec(format!(
+                    "layer names must be unique and not empty: {:?}",
+                    spec.name
+                )));
+            }
+        }
+        let layers = specs.iter().map(|s| Layer::from_kind(&s.kind)).collect();
+        Ok(Network { specs, layers })
+    }
+
+    /// The preset called `name` (`seed` or `lenet`), initialised with `seed`.
+    pub fn preset(name: &str, seed: u64) -> Result<Network, EngineError> {
+        let specs = preset_specs(name).ok_or_else(|| {
+            EngineError::Spec(format!("unknown preset {name:?} (known: seed, lenet)"))
+        })?;
+        let mut net = Network::new(specs)?;
+        net.init(seed);
+        Ok(net)
+    }
+
+    /// Parses the JSON layer list, `{"layers": [...]}` or a bare array.
+    pub fn specs_from_json(text: &str) -> Result<Vec<LayerSpec>, EngineError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| EngineError::Spec(format!("not JSON: {e}")))?;
+        let list = match value {
+            serde_json::Value::Object(mut map) => map
+                .remove("layers")
+                .ok_or_else(|| EngineError::Spec("no \"layers\" array".into()))?,
+            other => other,
+        };
+        serde_json::from_value(list).map_err(|e| EngineError::Spec(format!("bad layer list: {e}")))
+    }
+
+    pub fn specs_to_json(specs: &[LayerSpec]) -> String {
+        serde_json::to_string(specs).expect("specs serialise")
+    }
+
+    /// He initialisation (normal, std = √(2 / fan_in)) for every weight, a
+    /// small positive bias for conv layers and zero for dense ones, from a
+    /// seeded ChaCha8 stream: the same seed gives the same network anywhere.
+    pub fn init(&mut self, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for layer in &mut self.layers {
+            let is_conv = matches!(layer, Layer::Conv(_));
+            if let Some((w, b)) = layer.params_mut() {
+                let fan_in: usize = w.value.shape()[1..].iter().product();
+                let normal = Normal::new(0.0, (2.0 / fan_in as f32).sqrt()).expect("finite std");
+                let weight = Tensor::from_shape_fn(w.value.raw_dim(), |_| normal.sample(&mut rng));
+                *w = super::layers::Param::new(weight);
+                let bias_value = if is_conv { CONV_BIAS_INIT } else { 0.0 };
+                *b = super::layers::Param::new(Tensor::from_elem(b.value.raw_dim(), bias_value));
+            }
+        }
+    }
+
+    /// Per-sample output shape of every layer.
+    pub fn shapes(&self) -> Vec<Vec<usize>> {
+        output_shapes(&self.specs).expect("validated when built")
+    }
+
+    /// Logits `[N, 10]` for a batch `[N, 1, 28, 28]`.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let mut a = self.layers[0].forward(x);
+        for layer in &self.layers[1..] {
+            a = layer.forward(&a);
+        }
+        a
+    }
+
+    /// Number of learnable values.
+    pub fn parameter_count(&self) -> usize {
+        self.layers
+            .iter()
+            .filter_map(|l| l.params())
+            .map(|(w, b)| w.value.len() + b.value.len())
+            .sum()
+    }
+
+    pub fn zero_grad(&mut self) {
+        self.layers.iter_mut().for_each(Layer::zero_grad);
+    }
+
+    /// Index of the layer called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.specs.iter().position(|s| s.name == name)
+    }
+}
+
+fn output_shapes(specs: &[LayerSpec]) -> Result<Vec<Vec<usize>>, EngineError> {
+    if specs.is_empty() {
+        return Err(EngineError::Spec("the network has no layers".into()));
+    }
+    let mut shape = INPUT_SHAPE.to_vec();
+    let mut shapes = Vec::with_capacity(specs.len());
+    for spec in specs {
+        shape = spec.kind.output_shape(&spec.name, &shape)?;
+        shapes.push(shape.clone());
+    }
+    Ok(shapes)
+}
+
+fn spec(name: &str, kind: LayerKind) -> LayerSpec {
+    LayerSpec {
+        name: name.into(),
+        kind,
+    }
+}
+
+/// The two presets: the network of the original question and a wider one.
+pub fn preset_specs(name: &str) -> Option<Vec<LayerSpec>> {
+    let (c1, c2, hidden) = match name {
+        "seed" => (1, 1, 49),
+        "lenet" => (8, 16, 64),
+        _ => return None,
+    };
+    let conv = |cin, cout| LayerKind::Conv {
+        in_channels: cin,
+        out_channels: cout,
+        kernel: 3,
+        padding: 1,
+        stride: 1,
+    };
+    Some(vec![
+        spec("conv1", conv(1, c1)),
+        spec("relu1", LayerKind::Relu),
+        spec("pool1", LayerKind::Maxpool { size: 2 }),
+        spec("conv2", conv(c1, c2)),
+        spec("relu2", LayerKind::Relu),
+        spec("pool2", LayerKind::Maxpool { size: 2 }),
+        spec("flatten", LayerKind::Flatten),
+        spec(
+            "fc1",
+            LayerKind::Dense {
+                inputs: c2 * 49,
+                outputs: hidden,
+            },
+        ),
+        spec("relu3", LayerKind::Relu),
+        spec(
+            "fc2",
+            LayerKind::Dense {
+                inputs: hidden,
+                outputs: CLASSES,
+            },
+        ),
+    ])
+}

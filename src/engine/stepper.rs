@@ -1,0 +1,175 @@
+//! One batch as a sequence of phases: forward layer 1 … n, loss, backward
+//! layer n … 1, update. `step()` runs one phase; finishing a batch, running
+//! N batches or an epoch are loops over `step()`, so the GUI's "Step layer"
+//! and full-speed training share one code path.
+//!
+//! Recording: the stepper always keeps each layer's output and delta (the
+//! backward pass needs them anyway). With recording on it also keeps the
+//! parameters before and after the update, their gradients, and the first
+//! layer's input delta, which training itself never needs.
+
+use std::sync::Arc;
+
+use super::layers::{Layer, LayerKind};
+use super::loss::softmax_cross_entropy;
+use super::network::Network;
+use super::optim::Optimizer;
+use super::trace::{LayerTrace, Trace};
+use super::{Shared, Tensor};
+
+/// A phase of one training step. Layer indices count from 0 in forward order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Forward(usize),
+    Loss,
+    Backward(usize),
+    Update,
+    /// The batch is finished; `begin` starts the next.
+    Done,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stepper {
+    pub network: Network,
+    pub optimizer: Optimizer,
+    /// Conv layers keep their filters (gradients are still computed and shown).
+    pub freeze_conv: bool,
+    pub record: bool,
+    next: Phase,
+    last: Option<Phase>,
+    trace: Trace,
+}
+
+impl Stepper {
+    pub fn new(network: Network, optimizer: Optimizer) -> Stepper {
+        let trace = empty_trace(&network, Arc::new(Tensor::zeros(vec![0, 1, 28, 28])), Vec::new(), 0.0);
+        Stepper {
+            network,
+            optimizer,
+            freeze_conv: false,
+            record: false,
+            next: Phase::Done,
+            last: None,
+            trace,
+        }
+    }
+
+    /// Starts a step on a batch: `input [N, 1, 28, 28]`, one label per sample.
+    pub fn begin(&mut self, input: Tensor, labels: Vec<u8>) {
+        assert_eq!(input.shape()[0], labels.len(), "one label per sample");
+        self.network.zero_grad();
+        self.trace = empty_trace(&self.network, Arc::new(input), labels, self.optimizer.lr);
+        self.next = Phase::Forward(0);
+        self.last = None;
+    }
+
+    /// The phase `step()` will run next (`Done` when the batch is finished).
+    pub fn next_phase(&self) -> Phase {
+        self.next
+    }
+
+    /// The phase that ran last, if any in this batch.
+    pub fn last_phase(&self) -> Option<Phase> {
+        self.last
+    }
+
+    /// The step so far. Clone it for a snapshot: tensors are shared.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Runs the next phase and returns it (`Done` if there was none).
+    pub fn step(&mut self) -> Phase {
+        let phase = self.next;
+        let n = self.network.layers.len();
+        match phase {
+            Phase::Forward(i) => {
+                let x = self.trace.layer_input(i).expect("previous layer ran").clone();
+                let layer = &self.network.layers[i];
+                let y = layer.forward(&x);
+                let record = &mut self.trace.layers[i];
+                if self.record {
+                    if let Some((w, b)) = layer.params() {
+                        record.weight = Some(w.value.clone());
+                        record.bias = Some(b.value.clone());
+                    }
+                }
+                record.out = Some(Arc::new(y));
+                self.next = if i + 1 < n { Phase::Forward(i + 1) } else { Phase::Loss };
+            }
+            Phase::Loss => {
+                let logits = self.trace.layers[n - 1].out.as_ref().expect("forward ran");
+                let out = softmax_cross_entropy(logits, &self.trace.labels);
+                self.trace.loss = Some(out.loss);
+                self.trace.probs = Some(Arc::new(out.probs));
+                self.trace.logits_delta = Some(Arc::new(out.d_logits));
+                self.next = Phase::Backward(n - 1);
+            }
+            Phase::Backward(i) => {
+                let d_out = self.trace.delta_from_above(i).expect("layer above ran").clone();
+                let x = self.trace.layer_input(i).expect("forward ran").clone();
+                let y = self.trace.layers[i].out.clone().expect("forward ran");
+                let need_d_in = i > 0 || self.record;
+                let layer = &mut self.network.layers[i];
+                let d_in = layer.backward(&x, &y, &d_out, need_d_in);
+                let record = &mut self.trace.layers[i];
+                record.delta = d_in.map(Arc::new);
+                if self.record {
+                    if let Some((w, b)) = layer.params() {
+                        record.weight_grad = Some(Arc::new(w.grad.clone()));
+                        record.bias_grad = Some(Arc::new(b.grad.clone()));
+                    }
+                }
+                self.next = if i > 0 { Phase::Backward(i - 1) } else { Phase::Update };
+            }
+            Phase::Update => {
+                let freeze = self.freeze_conv;
+                self.optimizer
+                    .step(&mut self.network.layers, |l| freeze && matches!(l, Layer::Conv(_)));
+                if self.record {
+                    for (layer, record) in self.network.layers.iter().zip(&mut self.trace.layers) {
+                        if let Some((w, b)) = layer.params() {
+                            record.weight_after = Some(w.value.clone());
+                            record.bias_after = Some(b.value.clone());
+                        }
+                    }
+                }
+                self.next = Phase::Done;
+            }
+            Phase::Done => return Phase::Done,
+        }
+        self.last = Some(phase);
+        phase
+    }
+
+    /// Runs the remaining phases of the batch; returns its loss.
+    pub fn finish(&mut self) -> f32 {
+        while self.step() != Phase::Done {}
+        self.trace.loss.unwrap_or(f32::NAN)
+    }
+
+    /// One whole step on a batch; returns its loss.
+    pub fn train_batch(&mut self, input: Tensor, labels: Vec<u8>) -> f32 {
+        self.begin(input, labels);
+        self.finish()
+    }
+
+    /// Layer names and kinds, in forward order.
+    pub fn layer_kinds(&self) -> impl Iterator<Item = (&str, &LayerKind)> {
+        self.network.specs.iter().map(|s| (s.name.as_str(), &s.kind))
+    }
+}
+
+fn empty_trace(network: &Network, input: Shared, labels: Vec<u8>, lr: f32) -> Trace {
+    Trace {
+        input,
+        labels,
+        names: network.specs.iter().map(|s| s.name.clone()).collect(),
+        kinds: network.specs.iter().map(|s| s.kind.clone()).collect(),
+        layers: vec![LayerTrace::default(); network.layers.len()],
+        loss: None,
+        probs: None,
+        logits_delta: None,
+        lr,
+    }
+}

@@ -1,0 +1,73 @@
+//! Plain data that views and files read: what one training step computed,
+//! layer by layer. Every tensor is an `Arc` shared with the stepper, so a
+//! snapshot costs a few reference counts, never a copy.
+
+use super::layers::LayerKind;
+use super::Shared;
+
+/// What one layer computed in this step (None until its phase has run).
+#[derive(Debug, Clone, Default)]
+pub struct LayerTrace {
+    /// Forward output, `[N, ...]`.
+    pub out: Option<Shared>,
+    /// `dL/d(input)`: the delta this layer hands to the one below (D_l).
+    pub delta: Option<Shared>,
+    /// Parameters used by the forward pass (conv and dense only).
+    pub weight: Option<Shared>,
+    pub bias: Option<Shared>,
+    /// `dF` / `dW` and `dB`, summed over the batch.
+    pub weight_grad: Option<Shared>,
+    pub bias_grad: Option<Shared>,
+    /// Parameters after the update.
+    pub weight_after: Option<Shared>,
+    pub bias_after: Option<Shared>,
+}
+
+/// One training step on one batch, as the engine computed it.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// `[N, 1, 28, 28]`, pixels in [0, 1].
+    pub input: Shared,
+    /// `[N]`
+    pub labels: Vec<u8>,
+    pub names: Vec<String>,
+    pub kinds: Vec<LayerKind>,
+    pub layers: Vec<LayerTrace>,
+    pub loss: Option<f32>,
+    /// softmax of the logits, `[N, 10]`.
+    pub probs: Option<Shared>,
+    /// `dL/dlogits = (softmax − one_hot) / N`, `[N, 10]`.
+    pub logits_delta: Option<Shared>,
+    /// Learning rate of the update.
+    pub lr: f32,
+}
+
+impl Trace {
+    /// The forward input of layer `i`: the batch for the first layer, the
+    /// previous layer's output otherwise.
+    pub fn layer_input(&self, i: usize) -> Option<&Shared> {
+        if i == 0 {
+            Some(&self.input)
+        } else {
+            self.layers[i - 1].out.as_ref()
+        }
+    }
+
+    /// The delta arriving at layer `i` from above (D_{l+1}): the next
+    /// layer's delta, or the loss's for the last layer.
+    pub fn delta_from_above(&self, i: usize) -> Option<&Shared> {
+        if i + 1 == self.layers.len() {
+            self.logits_delta.as_ref()
+        } else {
+            self.layers[i + 1].delta.as_ref()
+        }
+    }
+
+    pub fn batch_size(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+}

@@ -1,0 +1,5 @@
+//! backprop-viz: a CPU CNN engine that records every number of a training
+//! step, and the tools around it (data, files, command line, app).
+
+pub mod data;
+pub mod engine;
