@@ -1,5 +1,8 @@
 //! backprop-viz: a CPU CNN engine that records every number of a training
 //! step, and the tools around it (data, files, command line, app).
 
+pub mod cli;
 pub mod data;
 pub mod engine;
+pub mod io;
+pub mod training;

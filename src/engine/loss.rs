@@ -22,7 +22,10 @@ pub struct LossOutput {
 
 /// Row-wise softmax of `[N, K]` logits.
 pub fn softmax(logits: &Tensor) -> Array2<f32> {
-    let logits = logits.view().into_dimensionality::<Ix2>().expect("logits are [N, K]");
+    let logits = logits
+        .view()
+        .into_dimensionality::<Ix2>()
+        .expect("logits are [N, K]");
     let mut p = logits.to_owned();
     for mut row in p.axis_iter_mut(Axis(0)) {
         let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
@@ -34,7 +37,10 @@ pub fn softmax(logits: &Tensor) -> Array2<f32> {
 }
 
 pub fn softmax_cross_entropy(logits: &Tensor, labels: &[u8]) -> LossOutput {
-    let z = logits.view().into_dimensionality::<Ix2>().expect("logits are [N, K]");
+    let z = logits
+        .view()
+        .into_dimensionality::<Ix2>()
+        .expect("logits are [N, K]");
     let probs = softmax(logits);
     let n = labels.len();
     assert_eq!(probs.nrows(), n, "one label per sample");
@@ -46,7 +52,11 @@ pub fn softmax_cross_entropy(logits: &Tensor, labels: &[u8]) -> LossOutput {
         // p_l underflows to 0.
         let row = z.row(i);
         let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        let log_sum: f64 = row.iter().map(|&v| ((v - max) as f64).exp()).sum::<f64>().ln();
+        let log_sum: f64 = row
+            .iter()
+            .map(|&v| ((v - max) as f64).exp())
+            .sum::<f64>()
+            .ln();
         loss += log_sum - (z[[i, l]] - max) as f64;
         d[[i, l]] -= 1.0;
     }

@@ -7,7 +7,7 @@ pub mod layers;
 pub mod loss;
 pub mod network;
 pub mod optim;
-mod parallel;
+pub mod parallel;
 pub mod stepper;
 pub mod trace;
 

@@ -108,11 +108,15 @@ fn update(kind: OptimizerKind, lr: f32, t: i32, p: &mut Param, slot: &mut Slot) 
             let v = slot.v.get_or_insert_with(|| Tensor::zeros(g.raw_dim()));
             let c1 = 1.0 - BETA1.powi(t);
             let c2 = 1.0 - BETA2.powi(t);
-            ndarray::Zip::from(w).and(m).and(v).and(g).for_each(|w, m, v, &g| {
-                *m = BETA1 * *m + (1.0 - BETA1) * g;
-                *v = BETA2 * *v + (1.0 - BETA2) * g * g;
-                *w -= lr * (*m / c1) / ((*v / c2).sqrt() + EPS);
-            });
+            ndarray::Zip::from(w)
+                .and(m)
+                .and(v)
+                .and(g)
+                .for_each(|w, m, v, &g| {
+                    *m = BETA1 * *m + (1.0 - BETA1) * g;
+                    *v = BETA2 * *v + (1.0 - BETA2) * g * g;
+                    *w -= lr * (*m / c1) / ((*v / c2).sqrt() + EPS);
+                });
         }
     }
 }

@@ -42,7 +42,12 @@ pub struct Stepper {
 
 impl Stepper {
     pub fn new(network: Network, optimizer: Optimizer) -> Stepper {
-        let trace = empty_trace(&network, Arc::new(Tensor::zeros(vec![0, 1, 28, 28])), Vec::new(), 0.0);
+        let trace = empty_trace(
+            &network,
+            Arc::new(Tensor::zeros(vec![0, 1, 28, 28])),
+            Vec::new(),
+            0.0,
+        );
         Stepper {
             network,
             optimizer,
@@ -84,7 +89,11 @@ impl Stepper {
         let n = self.network.layers.len();
         match phase {
             Phase::Forward(i) => {
-                let x = self.trace.layer_input(i).expect("previous layer ran").clone();
+                let x = self
+                    .trace
+                    .layer_input(i)
+                    .expect("previous layer ran")
+                    .clone();
                 let layer = &self.network.layers[i];
                 let y = layer.forward(&x);
                 let record = &mut self.trace.layers[i];
@@ -95,7 +104,11 @@ impl Stepper {
                     }
                 }
                 record.out = Some(Arc::new(y));
-                self.next = if i + 1 < n { Phase::Forward(i + 1) } else { Phase::Loss };
+                self.next = if i + 1 < n {
+                    Phase::Forward(i + 1)
+                } else {
+                    Phase::Loss
+                };
             }
             Phase::Loss => {
                 let logits = self.trace.layers[n - 1].out.as_ref().expect("forward ran");
@@ -106,7 +119,11 @@ impl Stepper {
                 self.next = Phase::Backward(n - 1);
             }
             Phase::Backward(i) => {
-                let d_out = self.trace.delta_from_above(i).expect("layer above ran").clone();
+                let d_out = self
+                    .trace
+                    .delta_from_above(i)
+                    .expect("layer above ran")
+                    .clone();
                 let x = self.trace.layer_input(i).expect("forward ran").clone();
                 let y = self.trace.layers[i].out.clone().expect("forward ran");
                 let need_d_in = i > 0 || self.record;
@@ -120,12 +137,17 @@ impl Stepper {
                         record.bias_grad = Some(Arc::new(b.grad.clone()));
                     }
                 }
-                self.next = if i > 0 { Phase::Backward(i - 1) } else { Phase::Update };
+                self.next = if i > 0 {
+                    Phase::Backward(i - 1)
+                } else {
+                    Phase::Update
+                };
             }
             Phase::Update => {
                 let freeze = self.freeze_conv;
-                self.optimizer
-                    .step(&mut self.network.layers, |l| freeze && matches!(l, Layer::Conv(_)));
+                self.optimizer.step(&mut self.network.layers, |l| {
+                    freeze && matches!(l, Layer::Conv(_))
+                });
                 if self.record {
                     for (layer, record) in self.network.layers.iter().zip(&mut self.trace.layers) {
                         if let Some((w, b)) = layer.params() {
@@ -156,7 +178,10 @@ impl Stepper {
 
     /// Layer names and kinds, in forward order.
     pub fn layer_kinds(&self) -> impl Iterator<Item = (&str, &LayerKind)> {
-        self.network.specs.iter().map(|s| (s.name.as_str(), &s.kind))
+        self.network
+            .specs
+            .iter()
+            .map(|s| (s.name.as_str(), &s.kind))
     }
 }
 

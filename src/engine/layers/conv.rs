@@ -67,7 +67,12 @@ impl Conv2d {
             out_channels,
             kernel,
             padding,
-            weight: Param::new(Tensor::zeros(vec![out_channels, in_channels, kernel, kernel])),
+            weight: Param::new(Tensor::zeros(vec![
+                out_channels,
+                in_channels,
+                kernel,
+                kernel,
+            ])),
             bias: Param::new(Tensor::zeros(vec![out_channels])),
         }
     }
@@ -100,7 +105,10 @@ impl Conv2d {
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let g = self.geom(x);
         let n = x.shape()[0];
-        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("conv input is 4-D");
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let b = self.bias.value.as_slice().expect("contiguous bias");
         let mut y = Array4::<f32>::zeros((n, g.cout, g.ho, g.wo));
@@ -130,7 +138,10 @@ impl Conv2d {
     pub fn backward(&mut self, x: &Tensor, d_out: &Tensor, need_d_in: bool) -> Option<Tensor> {
         let g = self.geom(x);
         let n = x.shape()[0];
-        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("conv input is 4-D");
         let d_out = d_out
             .view()
             .into_dimensionality::<Ix4>()
@@ -159,16 +170,33 @@ impl Conv2d {
                 pad_sample(&g, xs.as_slice().expect("standard layout"), &mut pad);
                 let ds = ds.as_slice().expect("standard layout");
                 for (o, db) in d_b.iter_mut().enumerate() {
-                    *db += ds[o * g.ho * g.wo..(o + 1) * g.ho * g.wo].iter().sum::<f32>();
+                    *db += ds[o * g.ho * g.wo..(o + 1) * g.ho * g.wo]
+                        .iter()
+                        .sum::<f32>();
                 }
                 let want_d_in = dic.is_some();
                 if want_d_in {
                     d_pad.fill(0.0);
                 }
                 if direct {
-                    backward_direct(&g, &pad, w, ds, &mut d_w, want_d_in.then_some(&mut d_pad[..]));
+                    backward_direct(
+                        &g,
+                        &pad,
+                        w,
+                        ds,
+                        &mut d_w,
+                        want_d_in.then_some(&mut d_pad[..]),
+                    );
                 } else {
-                    backward_gemm(&g, &pad, w, ds, &mut d_w, want_d_in.then_some(&mut d_pad[..]), &mut col);
+                    backward_gemm(
+                        &g,
+                        &pad,
+                        w,
+                        ds,
+                        &mut d_w,
+                        want_d_in.then_some(&mut d_pad[..]),
+                        &mut col,
+                    );
                 }
                 if let Some(dic) = dic.as_mut() {
                     let mut dis = dic.index_axis_mut(Axis(0), s);
@@ -236,7 +264,14 @@ fn forward_direct(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) 
     }
 }
 
-fn backward_direct(g: &Geom, pad: &[f32], w: &[f32], d: &[f32], d_w: &mut [f32], mut d_pad: Option<&mut [f32]>) {
+fn backward_direct(
+    g: &Geom,
+    pad: &[f32],
+    w: &[f32],
+    d: &[f32],
+    d_w: &mut [f32],
+    mut d_pad: Option<&mut [f32]>,
+) {
     let plane = g.ho * g.wo;
     for o in 0..g.cout {
         let d_o = &d[o * plane..(o + 1) * plane];
@@ -247,7 +282,10 @@ fn backward_direct(g: &Geom, pad: &[f32], w: &[f32], d: &[f32], d_w: &mut [f32],
                     // dF: the input under this tap, correlated with D.
                     let mut acc = 0.0;
                     for i in 0..g.ho {
-                        acc += dot(&pad[tap_row(g, c, u, v, i)..][..g.wo], &d_o[i * g.wo..(i + 1) * g.wo]);
+                        acc += dot(
+                            &pad[tap_row(g, c, u, v, i)..][..g.wo],
+                            &d_o[i * g.wo..(i + 1) * g.wo],
+                        );
                     }
                     d_w[tap] += acc;
                     // D_below: every output's delta flows back through this
@@ -276,7 +314,8 @@ fn im2col(g: &Geom, pad: &[f32], col: &mut Vec<f32>) {
             for v in 0..g.k {
                 let row = &mut col[r * g.ho * g.wo..(r + 1) * g.ho * g.wo];
                 for i in 0..g.ho {
-                    row[i * g.wo..(i + 1) * g.wo].copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
+                    row[i * g.wo..(i + 1) * g.wo]
+                        .copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
                 }
                 r += 1;
             }
@@ -376,7 +415,12 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// The forward formula, literally: six loops, no tricks (the test oracle).
-pub fn forward_naive(x: &Array4<f32>, weight: &Array4<f32>, bias: &Array1<f32>, padding: usize) -> Array4<f32> {
+pub fn forward_naive(
+    x: &Array4<f32>,
+    weight: &Array4<f32>,
+    bias: &Array1<f32>,
+    padding: usize,
+) -> Array4<f32> {
     let (n, cin, h, w) = x.dim();
     let (cout, _, k, _) = weight.dim();
     let (ho, wo) = (h + 2 * padding - k + 1, w + 2 * padding - k + 1);

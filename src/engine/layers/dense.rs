@@ -33,9 +33,22 @@ impl Dense {
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let x = x.view().into_dimensionality::<Ix2>().expect("dense input is 2-D");
-        let w = self.weight.value.view().into_dimensionality::<Ix2>().expect("2-D weight");
-        let b = self.bias.value.view().into_dimensionality::<Ix1>().expect("1-D bias");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("dense input is 2-D");
+        let w = self
+            .weight
+            .value
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("2-D weight");
+        let b = self
+            .bias
+            .value
+            .view()
+            .into_dimensionality::<Ix1>()
+            .expect("1-D bias");
         let mut y = Array2::<f32>::zeros((x.nrows(), self.outputs));
         y.rows_mut().into_iter().for_each(|mut row| row.assign(&b));
         general_mat_mul(1.0, &x, &w.t(), 1.0, &mut y);
@@ -43,15 +56,31 @@ impl Dense {
     }
 
     pub fn backward(&mut self, x: &Tensor, d_out: &Tensor, need_d_in: bool) -> Option<Tensor> {
-        let x = x.view().into_dimensionality::<Ix2>().expect("dense input is 2-D");
-        let d = d_out.view().into_dimensionality::<Ix2>().expect("dense delta is 2-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("dense input is 2-D");
+        let d = d_out
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("dense delta is 2-D");
         {
-            let mut d_w = self.weight.grad.view_mut().into_dimensionality::<Ix2>().expect("2-D");
+            let mut d_w = self
+                .weight
+                .grad
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .expect("2-D");
             general_mat_mul(1.0, &d.t(), &x, 1.0, &mut d_w);
         }
         self.bias.grad += &d.sum_axis(Axis(0)).into_dyn();
         need_d_in.then(|| {
-            let w = self.weight.value.view().into_dimensionality::<Ix2>().expect("2-D weight");
+            let w = self
+                .weight
+                .value
+                .view()
+                .into_dimensionality::<Ix2>()
+                .expect("2-D weight");
             d.dot(&w).into_dyn()
         })
     }

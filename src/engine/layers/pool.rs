@@ -46,7 +46,10 @@ impl Pool {
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let x = x.view().into_dimensionality::<Ix4>().expect("pool input is 4-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("pool input is 4-D");
         let (n, c, h, w) = x.dim();
         let s = self.size;
         let (ho, wo) = (h / s, w / s);
@@ -81,7 +84,10 @@ impl Pool {
     }
 
     pub fn backward(&self, x: &Tensor, d_out: &Tensor) -> Tensor {
-        let x = x.view().into_dimensionality::<Ix4>().expect("pool input is 4-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("pool input is 4-D");
         let d_out = d_out
             .view()
             .into_dimensionality::<Ix4>()

@@ -1,0 +1,447 @@
+//! The command line: `train`, `eval`, `classify`, `trace`, `bench`
+//! (CONTRACTS.md). Bad input ends with one `error: …` line on standard error
+//! and exit code 2; `--json` puts one JSON value on the last line of stdout.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::data::dataset::{default_data_dir, load_dir, Dataset, Mnist};
+use crate::data::preprocess::load_picture;
+use crate::engine::network::Network;
+use crate::engine::optim::{Optimizer, OptimizerKind};
+use crate::engine::stepper::Stepper;
+use crate::engine::Tensor;
+use crate::io::{load_model, read_model, save_model, write_trace};
+use crate::training::{evaluate, predictions, Trainer};
+
+pub mod bench;
+
+/// The defaults every entry point shares (CLI, app): chosen so that the
+/// fragile one-filter `seed` network learns from every seed (README).
+pub mod defaults {
+    pub const PRESET: &str = "seed";
+    pub const EPOCHS: usize = 3;
+    pub const BATCH: usize = 64;
+    pub const LR: f32 = 0.001;
+    pub const OPTIMIZER: &str = "adam";
+    pub const SEED: u64 = 1;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "backprop-viz",
+    version,
+    about = "See, number by number, how a CNN's error travels back into its 3x3 filters."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a network on MNIST and report its test accuracy.
+    Train(TrainArgs),
+    /// Measure a saved model's accuracy on the test set.
+    Eval(EvalArgs),
+    /// Say which digit each picture shows (PNG or JPEG, any size or polarity).
+    Classify(ClassifyArgs),
+    /// Record one training step on one batch, every number, as safetensors.
+    Trace(TraceArgs),
+    /// Measure training and inference speed.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct DataArg {
+    /// Folder with MNIST-named IDX files (raw or .gz) [default: the MNIST that ships with the program].
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// `seed`, `lenet`, or a JSON file with a `layers` list.
+    #[arg(long, default_value = defaults::PRESET, value_name = "NAME|FILE.json")]
+    preset: String,
+    #[arg(long, default_value_t = defaults::EPOCHS)]
+    epochs: usize,
+    #[arg(long, default_value_t = defaults::BATCH)]
+    batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = defaults::LR)]
+    lr: f32,
+    /// sgd, momentum or adam.
+    #[arg(long, default_value = defaults::OPTIMIZER)]
+    optimizer: String,
+    /// Conv layers keep their initial filters; only dense layers learn.
+    #[arg(long)]
+    freeze_conv: bool,
+    /// Fixes the initial weights, the batch order and every number.
+    #[arg(long, default_value_t = defaults::SEED)]
+    seed: u64,
+    /// Train on the first N training samples only.
+    #[arg(long, value_name = "N")]
+    train_limit: Option<usize>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Keep the learning rate constant [default: cosine decay from --lr to 0 over the run].
+    #[arg(long)]
+    constant_lr: bool,
+    /// Randomly shift, rotate, scale and thicken training digits.
+    #[arg(long)]
+    augment: bool,
+    #[command(flatten)]
+    data: DataArg,
+    /// Write the trained model here (safetensors).
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Print the result as JSON on the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ClassifyArgs {
+    /// A model file [default: the pretrained model that ships with the program].
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    #[arg(required = true, value_name = "IMAGE")]
+    images: Vec<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct TraceArgs {
+    #[arg(long, conflicts_with = "model", default_value = defaults::PRESET)]
+    preset: String,
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    #[arg(long, default_value_t = defaults::SEED)]
+    seed: u64,
+    #[arg(long, default_value_t = defaults::BATCH)]
+    batch: usize,
+    #[command(flatten)]
+    data: DataArg,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+/// An error worth one line to the user: what and which file.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl<E: std::fmt::Display> From<E> for UserError {
+    fn from(e: E) -> UserError {
+        UserError(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, UserError>;
+
+fn fail(message: impl Into<String>) -> UserError {
+    UserError(message.into())
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: bad arguments");
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(())
+        }
+        Some(Command::Train(args)) => train(args),
+        Some(Command::Eval(args)) => eval(args),
+        Some(Command::Classify(args)) => classify(args),
+        Some(Command::Trace(args)) => trace(args),
+        Some(Command::Bench(args)) => bench::run(args.json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(UserError(message)) => {
+            eprintln!("error: {}", message.replace('\n', " "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_data(dir: &Option<PathBuf>) -> Result<Mnist> {
+    let dir = dir.clone().unwrap_or_else(default_data_dir);
+    Ok(load_dir(&dir)?)
+}
+
+/// A preset name or a JSON layer-list file, initialised with `seed`.
+pub fn network_from_preset(preset: &str, seed: u64) -> Result<Network> {
+    if crate::engine::network::preset_specs(preset).is_some() {
+        return Ok(Network::preset(preset, seed)?);
+    }
+    let path = Path::new(preset);
+    if !path.exists() {
+        return Err(fail(format!(
+            "{preset}: no such preset (seed, lenet) or file"
+        )));
+    }
+    let text =
+        std::fs::read_to_string(path).map_err(|e| fail(format!("{preset}: cannot read: {e}")))?;
+    let specs = Network::specs_from_json(&text).map_err(|e| fail(format!("{preset}: {e}")))?;
+    let mut net = Network::new(specs).map_err(|e| fail(format!("{preset}: {e}")))?;
+    net.init(seed);
+    Ok(net)
+}
+
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(fail("--threads must be at least 1"));
+        }
+        builder = builder.num_threads(n);
+    }
+    builder
+        .build()
+        .map_err(|e| fail(format!("cannot start threads: {e}")))
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let kind = OptimizerKind::parse(&args.optimizer).ok_or_else(|| {
+        fail(format!(
+            "--optimizer {}: expected sgd, momentum or adam",
+            args.optimizer
+        ))
+    })?;
+    if !(args.lr.is_finite() && args.lr > 0.0) {
+        return Err(fail(format!("--lr {}: must be a positive number", args.lr)));
+    }
+    if args.batch == 0 {
+        return Err(fail("--batch must be at least 1"));
+    }
+    let net = network_from_preset(&args.preset, args.seed)?;
+    let pool = thread_pool(args.threads)?;
+    let mut data = load_data(&args.data.data)?;
+    if let Some(limit) = args.train_limit {
+        data.train.limit(limit);
+    }
+    if data.train.is_empty() {
+        return Err(fail("no training samples (check --train-limit)"));
+    }
+    let (train_samples, test_samples) = (data.train.len(), data.test.len());
+
+    let mut stepper = Stepper::new(net, Optimizer::new(kind, args.lr));
+    stepper.freeze_conv = args.freeze_conv;
+    let mut trainer = Trainer::new(stepper, Arc::new(data.train), args.batch, args.seed);
+    trainer.augment = args.augment;
+    if !args.constant_lr {
+        trainer.cosine_over = Some(train_samples * args.epochs);
+    }
+
+    let total = (train_samples * args.epochs) as u64;
+    let bar = indicatif::ProgressBar::new(total).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} samples  {msg}  ({elapsed}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let mut final_loss = f32::NAN;
+    let mut epoch_accuracy = Vec::new();
+    let mut train_seconds = 0.0;
+    pool.install(|| {
+        for epoch in 1..=args.epochs {
+            bar.set_prefix(format!("epoch {epoch}/{}", args.epochs));
+            let epoch_start = Instant::now();
+            let mut recent = 0.0f32;
+            trainer.run_epoch(|loss, samples| {
+                final_loss = loss;
+                recent = if recent == 0.0 {
+                    loss
+                } else {
+                    0.95 * recent + 0.05 * loss
+                };
+                bar.inc(samples as u64);
+                let rate = bar.position() as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("loss {recent:.4}  {rate:.0} samples/s"));
+            });
+            train_seconds += epoch_start.elapsed().as_secs_f64();
+            let eval = evaluate(&trainer.stepper.network, &data.test);
+            epoch_accuracy.push(eval.accuracy);
+            bar.println(format!(
+                "epoch {epoch}: loss {final_loss:.4}, test accuracy {:.2} %",
+                eval.accuracy * 100.0
+            ));
+        }
+    });
+    bar.finish_and_clear();
+    if !final_loss.is_finite() {
+        return Err(fail(format!(
+            "training diverged (loss {final_loss}); try a smaller --lr than {}",
+            args.lr
+        )));
+    }
+    let test_accuracy = epoch_accuracy.last().copied().unwrap_or(0.0);
+    if let Some(path) = &args.save {
+        save_model(&trainer.stepper.network, path)?;
+        println!("saved {}", path.display());
+    }
+    let samples_per_second = (train_samples * args.epochs) as f64 / train_seconds.max(1e-9);
+    println!(
+        "test accuracy {:.2} % after {} epochs ({} training samples, {:.1} s, {:.0} samples/s)",
+        test_accuracy * 100.0,
+        args.epochs,
+        train_samples,
+        train_seconds,
+        samples_per_second
+    );
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "preset": args.preset,
+                "epochs": args.epochs,
+                "batch": args.batch,
+                "lr": args.lr,
+                "optimizer": kind.name(),
+                "freeze_conv": args.freeze_conv,
+                "seed": args.seed,
+                "threads": rayon::ThreadPool::current_num_threads(&pool),
+                "test_accuracy": test_accuracy,
+                "epoch_test_accuracy": epoch_accuracy,
+                "train_samples": train_samples,
+                "test_samples": test_samples,
+                "final_loss": final_loss,
+                "seconds": train_seconds,
+                "samples_per_second": samples_per_second,
+            })
+        );
+    }
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let net = load_model(&args.model)?;
+    let data = load_data(&args.data.data)?;
+    let started = Instant::now();
+    let result = evaluate(&net, &data.test);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "test accuracy {:.2} % on {} samples ({:.2} s)",
+        result.accuracy * 100.0,
+        result.samples,
+        seconds
+    );
+    if args.json {
+        println!(
+            "{}",
+            json!({"test_accuracy": result.accuracy, "test_samples": result.samples, "test_loss": result.loss, "seconds": seconds})
+        );
+    }
+    Ok(())
+}
+
+/// The pretrained model that ships inside the program.
+pub const PRETRAINED: &[u8] = include_bytes!("../assets/models/pretrained.safetensors");
+
+pub fn pretrained_model() -> Network {
+    read_model(
+        Path::new("assets/models/pretrained.safetensors"),
+        PRETRAINED,
+    )
+    .expect("the shipped model is valid (tested)")
+}
+
+fn classify(args: ClassifyArgs) -> Result<()> {
+    let net = match &args.model {
+        Some(path) => load_model(path)?,
+        None => pretrained_model(),
+    };
+    let mut results = Vec::new();
+    for path in &args.images {
+        let pixels = load_picture(path)?;
+        let input =
+            Tensor::from_shape_vec(vec![1, 1, 28, 28], pixels.to_vec()).expect("784 pixels");
+        let probs = crate::engine::loss::softmax(&net.forward(&input)).into_dyn();
+        let digit = predictions(&probs)[0];
+        let probabilities: Vec<f32> = probs.iter().copied().collect();
+        println!(
+            "{}: {digit} ({:.1} %)",
+            path.display(),
+            probabilities[digit] * 100.0
+        );
+        results.push(json!({"file": path.display().to_string(), "digit": digit, "probabilities": probabilities}));
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Array(results));
+    }
+    Ok(())
+}
+
+fn trace(args: TraceArgs) -> Result<()> {
+    if args.batch == 0 {
+        return Err(fail("--batch must be at least 1"));
+    }
+    let net = match &args.model {
+        Some(path) => load_model(path)?,
+        None => network_from_preset(&args.preset, args.seed)?,
+    };
+    let data = load_data(&args.data.data)?;
+    let mut stepper = Stepper::new(
+        net,
+        Optimizer::new(
+            OptimizerKind::parse(defaults::OPTIMIZER).expect("known"),
+            defaults::LR,
+        ),
+    );
+    stepper.record = true;
+    let mut trainer = Trainer::new(stepper, Arc::new(data.train), args.batch, args.seed);
+    trainer.begin_batch();
+    let loss = trainer.stepper.finish();
+    write_trace(trainer.stepper.trace(), &args.out)?;
+    println!(
+        "wrote {} (batch of {}, loss {loss:.4})",
+        args.out.display(),
+        trainer.stepper.trace().batch_size()
+    );
+    Ok(())
+}
+
+/// Loads the training set only when a command needs it.
+pub fn training_set(dir: &Option<PathBuf>) -> Result<Dataset> {
+    Ok(load_data(dir)?.train)
+}

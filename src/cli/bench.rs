@@ -1,0 +1,101 @@
+//! `backprop-viz bench`: training throughput per preset at batch 64 on one
+//! thread and on all cores, and single-image inference latency.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+
+use super::{defaults, network_from_preset, thread_pool, training_set, Result};
+use crate::engine::optim::{Optimizer, OptimizerKind};
+use crate::engine::stepper::Stepper;
+use crate::training::Trainer;
+
+const BATCH: usize = 64;
+const PRESETS: [&str; 2] = ["seed", "lenet"];
+/// How long each throughput measurement trains (after a warm-up).
+const TRAIN_TIME: Duration = Duration::from_secs(3);
+const INFER_RUNS: usize = 3000;
+
+/// Samples per second training `preset` with plain SGD (as the PyTorch
+/// comparison in the README) on `threads` threads.
+fn train_throughput(
+    preset: &str,
+    threads: usize,
+    data: &Arc<crate::data::dataset::Dataset>,
+) -> Result<f64> {
+    let pool = thread_pool(Some(threads))?;
+    let net = network_from_preset(preset, defaults::SEED)?;
+    let stepper = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.01));
+    let mut trainer = Trainer::new(stepper, data.clone(), BATCH, defaults::SEED);
+    Ok(pool.install(|| {
+        for _ in 0..20 {
+            trainer.run_batch();
+        }
+        let started = Instant::now();
+        let mut samples = 0usize;
+        while started.elapsed() < TRAIN_TIME {
+            trainer.run_batch();
+            samples += trainer.stepper.trace().batch_size();
+        }
+        samples as f64 / started.elapsed().as_secs_f64()
+    }))
+}
+
+/// Median microseconds to classify one image, on one thread.
+fn inference_us(preset: &str, data: &crate::data::dataset::Dataset) -> Result<f64> {
+    let pool = thread_pool(Some(1))?;
+    let net = network_from_preset(preset, defaults::SEED)?;
+    let inputs: Vec<_> = (0..64)
+        .map(|i| data.batch_input(&[i % data.len()]))
+        .collect();
+    Ok(pool.install(|| {
+        let mut times = Vec::with_capacity(INFER_RUNS);
+        for run in 0..INFER_RUNS + 100 {
+            let started = Instant::now();
+            let logits = net.forward(&inputs[run % inputs.len()]);
+            std::hint::black_box(logits);
+            if run >= 100 {
+                times.push(started.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }))
+}
+
+pub fn run(as_json: bool) -> Result<()> {
+    let data = Arc::new(training_set(&None)?.limited(20_000));
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut all_cores = Map::new();
+    let mut one_thread = Map::new();
+    let mut infer = Map::new();
+    for preset in PRESETS {
+        let single = train_throughput(preset, 1, &data)?;
+        let multi = train_throughput(preset, cores, &data)?;
+        let us = inference_us(preset, &data)?;
+        println!(
+            "{preset:>6}: train {single:>9.0} samples/s on 1 thread, {multi:>9.0} on {cores}; inference {us:.1} µs/image"
+        );
+        one_thread.insert(preset.into(), json!(single));
+        all_cores.insert(preset.into(), json!(multi));
+        infer.insert(preset.into(), json!(us));
+    }
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "batch": BATCH,
+                "cores": cores,
+                "train_samples_per_second": Value::Object(all_cores),
+                "train_samples_per_second_1_thread": Value::Object(one_thread),
+                "infer_us_single": Value::Object(infer),
+                "ui_frame_ms_median": Value::Null,
+                "ui_frame_ms_p95": Value::Null,
+            })
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Epochs and batches over a dataset, driving the stepper: shuffling with the
+//! seed, optional augmentation, evaluation. Used by the command line and by
+//! the app's worker thread alike.
+
+use std::sync::Arc;
+
+use ndarray::Axis;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::augment::augment;
+use crate::data::dataset::Dataset;
+use crate::engine::network::Network;
+use crate::engine::parallel::map_ordered;
+use crate::engine::stepper::{Phase, Stepper};
+use crate::engine::Tensor;
+
+/// Seeds for the batch order and augmentation are derived from the run's
+/// seed so that they never coincide with the initialisation stream.
+const ORDER_STREAM: u64 = 0x6261_7463_685f_6f72; // "batch_or"
+const AUGMENT_STREAM: u64 = 0x6175_676d_656e_7421; // "augment!"
+
+/// Walks a dataset in seeded, reshuffled-every-epoch batches.
+pub struct Trainer {
+    pub stepper: Stepper,
+    pub data: Arc<Dataset>,
+    pub batch_size: usize,
+    /// Train on randomly shifted, rotated, scaled and thickened digits.
+    pub augment: bool,
+    seed: u64,
+    order: Vec<usize>,
+    cursor: usize,
+    /// Completed epochs.
+    pub epoch: usize,
+    /// Batches started since the beginning.
+    pub batches: u64,
+    /// When set, the learning rate follows a cosine from the optimizer's
+    /// initial rate down to 0 over this many samples (a run of known length);
+    /// otherwise it stays constant (the app's open-ended training).
+    pub cosine_over: Option<usize>,
+    base_lr: f32,
+    seen: usize,
+}
+
+impl Trainer {
+    pub fn new(stepper: Stepper, data: Arc<Dataset>, batch_size: usize, seed: u64) -> Trainer {
+        let mut trainer = Trainer {
+            stepper,
+            data,
+            batch_size: batch_size.max(1),
+            augment: false,
+            seed,
+            order: Vec::new(),
+            cursor: 0,
+            epoch: 0,
+            batches: 0,
+            cosine_over: None,
+            base_lr: 0.0,
+            seen: 0,
+        };
+        trainer.base_lr = trainer.stepper.optimizer.lr;
+        trainer.shuffle();
+        trainer
+    }
+
+    fn shuffle(&mut self) {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ ORDER_STREAM ^ self.epoch as u64);
+        self.order = (0..self.data.len()).collect();
+        self.order.shuffle(&mut rng);
+        self.cursor = 0;
+    }
+
+    /// Samples in one epoch.
+    pub fn epoch_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Position within the current epoch, in samples.
+    pub fn position(&self) -> usize {
+        self.cursor
+    }
+
+    /// Loads the next batch into the stepper (ready for `step()`), moving to
+    /// the next epoch when this one is used up. Returns the batch indices.
+    pub fn begin_batch(&mut self) -> Vec<usize> {
+        if self.cursor >= self.order.len() {
+            self.epoch += 1;
+            self.shuffle();
+        }
+        let end = (self.cursor + self.batch_size).min(self.order.len());
+        let indices = self.order[self.cursor..end].to_vec();
+        self.cursor = end;
+        let input = if self.augment {
+            augmented_batch(
+                &self.data,
+                &indices,
+                self.seed ^ AUGMENT_STREAM ^ self.batches,
+            )
+        } else {
+            self.data.batch_input(&indices)
+        };
+        self.batches += 1;
+        if let Some(total) = self.cosine_over {
+            let progress = (self.seen as f32 / total.max(1) as f32).min(1.0);
+            self.stepper.optimizer.lr =
+                self.base_lr * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos());
+        }
+        self.seen += indices.len();
+        self.stepper.begin(input, self.data.batch_labels(&indices));
+        indices
+    }
+
+    /// Finishes the current batch if one is under way, else runs a whole new
+    /// one; returns its loss.
+    pub fn run_batch(&mut self) -> f32 {
+        if matches!(self.stepper.next_phase(), Phase::Done) {
+            self.begin_batch();
+        }
+        self.stepper.finish()
+    }
+
+    /// Whether the epoch ends with the batch that just finished.
+    pub fn epoch_done(&self) -> bool {
+        self.cursor >= self.order.len() && matches!(self.stepper.next_phase(), Phase::Done)
+    }
+
+    /// Runs the rest of the current epoch, calling `on_batch(loss, samples)`
+    /// after each batch.
+    pub fn run_epoch(&mut self, mut on_batch: impl FnMut(f32, usize)) {
+        loop {
+            let loss = self.run_batch();
+            on_batch(loss, self.stepper.trace().batch_size());
+            if self.epoch_done() {
+                break;
+            }
+        }
+    }
+}
+
+/// A batch of augmented copies; each sample's randomness comes from its own
+/// seed, so the result does not depend on how the work is split over threads.
+fn augmented_batch(data: &Dataset, indices: &[usize], seed: u64) -> Tensor {
+    let pixels = data.rows * data.cols;
+    let mut out = Tensor::zeros(vec![indices.len(), 1, data.rows, data.cols]);
+    let work: Vec<_> = out
+        .axis_iter_mut(Axis(0))
+        .zip(indices.iter().enumerate())
+        .collect();
+    map_ordered(work, |(mut dst, (k, &i))| {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k as u64);
+        let dst = dst.as_slice_mut().expect("standard layout");
+        augment(
+            data.image(i),
+            data.rows,
+            data.cols,
+            &mut rng,
+            &mut dst[..pixels],
+        );
+    });
+    out
+}
+
+/// What `evaluate` measures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    pub accuracy: f32,
+    pub loss: f32,
+    pub samples: usize,
+}
+
+/// Accuracy and mean loss of `net` on `data`, forward only.
+pub fn evaluate(net: &Network, data: &Dataset) -> Evaluation {
+    let all: Vec<usize> = (0..data.len()).collect();
+    let mut correct = 0usize;
+    let mut loss_sum = 0.0f64;
+    for chunk in all.chunks(1000) {
+        let logits = net.forward(&data.batch_input(chunk));
+        let labels = data.batch_labels(chunk);
+        let out = crate::engine::loss::softmax_cross_entropy(&logits, &labels);
+        loss_sum += out.loss as f64 * chunk.len() as f64;
+        correct += predictions(&logits)
+            .iter()
+            .zip(&labels)
+            .filter(|(p, &l)| **p == l as usize)
+            .count();
+    }
+    let n = data.len().max(1);
+    Evaluation {
+        accuracy: correct as f32 / n as f32,
+        loss: (loss_sum / n as f64) as f32,
+        samples: data.len(),
+    }
+}
+
+/// The arg-max class of each row of `[N, K]` scores.
+pub fn predictions(scores: &Tensor) -> Vec<usize> {
+    scores
+        .axis_iter(Axis(0))
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
+                    if v > best.1 {
+                        (i, v)
+                    } else {
+                        best
+                    }
+                })
+                .0
+        })
+        .collect()
+}

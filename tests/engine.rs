@@ -1,0 +1,293 @@
+//! The fast kernels against the naive oracle, batched against per-sample,
+//! and the same numbers on any number of threads.
+
+mod common;
+
+use backprop_viz::engine::layers::conv::{backward_naive, forward_naive};
+use backprop_viz::engine::layers::Conv2d;
+use backprop_viz::engine::network::Network;
+use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
+use backprop_viz::engine::stepper::{Phase, Stepper};
+use backprop_viz::engine::Tensor;
+use common::{check_close, flat, rng, uniform};
+use ndarray::{Array1, Array4, Axis};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+fn random_conv(cin: usize, cout: usize, k: usize, p: usize, seed: u64) -> Conv2d {
+    let mut r = rng(seed);
+    let mut conv = Conv2d::zeros(cin, cout, k, p);
+    conv.weight.value = Arc::new(uniform(&[cout, cin, k, k], -1.0, 1.0, &mut r));
+    conv.bias.value = Arc::new(uniform(&[cout], -1.0, 1.0, &mut r));
+    conv
+}
+
+/// Fast conv (direct or im2col+GEMM, whichever the layer picks) against the
+/// six-loop oracle, forward and backward.
+fn conv_matches_oracle(
+    n: usize,
+    cin: usize,
+    cout: usize,
+    k: usize,
+    p: usize,
+    h: usize,
+    w: usize,
+    seed: u64,
+) {
+    let mut conv = random_conv(cin, cout, k, p, seed);
+    let mut r = rng(seed + 1);
+    let x = uniform(&[n, cin, h, w], -1.0, 1.0, &mut r);
+    let y = conv.forward(&x);
+    let x4: Array4<f32> = x.clone().into_dimensionality().unwrap();
+    let w4: Array4<f32> = conv
+        .weight
+        .value
+        .as_ref()
+        .clone()
+        .into_dimensionality()
+        .unwrap();
+    let b1: Array1<f32> = conv
+        .bias
+        .value
+        .as_ref()
+        .clone()
+        .into_dimensionality()
+        .unwrap();
+    let y_ref = forward_naive(&x4, &w4, &b1, p);
+    let label = format!("conv n{n} {cin}->{cout} k{k} p{p} {h}x{w}");
+    check_close(
+        &flat(&y),
+        &y_ref.iter().copied().collect::<Vec<_>>(),
+        1e-4,
+        1e-5,
+        &format!("{label} forward"),
+    );
+
+    let d = uniform(y.shape(), -1.0, 1.0, &mut r);
+    let d_in = conv.backward(&x, &d, true).unwrap();
+    let (d_w, d_b, d_in_ref) =
+        backward_naive(&x4, &w4, &d.clone().into_dimensionality().unwrap(), p);
+    check_close(
+        &flat(&conv.weight.grad),
+        &d_w.iter().copied().collect::<Vec<_>>(),
+        1e-3,
+        1e-5,
+        &format!("{label} dF"),
+    );
+    check_close(
+        &flat(&conv.bias.grad),
+        &d_b.to_vec(),
+        1e-3,
+        1e-5,
+        &format!("{label} dB"),
+    );
+    check_close(
+        &flat(&d_in),
+        &d_in_ref.iter().copied().collect::<Vec<_>>(),
+        1e-4,
+        1e-5,
+        &format!("{label} D_below"),
+    );
+}
+
+#[test]
+fn conv_kernels_match_the_naive_oracle() {
+    // The presets' shapes, both code paths (direct: Cin·Cout ≤ 4; GEMM otherwise),
+    // more than one parallel chunk (n > 8), 5x5 kernels, no and wide padding.
+    conv_matches_oracle(3, 1, 1, 3, 1, 28, 28, 1);
+    conv_matches_oracle(19, 1, 1, 3, 1, 14, 14, 2);
+    conv_matches_oracle(2, 1, 8, 3, 1, 28, 28, 3);
+    conv_matches_oracle(10, 8, 16, 3, 1, 14, 14, 4);
+    conv_matches_oracle(2, 2, 2, 5, 2, 9, 7, 5);
+    conv_matches_oracle(2, 3, 4, 5, 0, 8, 8, 6);
+    conv_matches_oracle(1, 2, 1, 3, 2, 3, 3, 7);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+    #[test]
+    fn conv_matches_oracle_for_any_shape(
+        n in 1usize..4, cin in 1usize..4, cout in 1usize..5,
+        k in prop::sample::select(vec![1usize, 3, 5]), p in 0usize..3,
+        h in 5usize..11, w in 5usize..11, seed in 0u64..1000,
+    ) {
+        conv_matches_oracle(n, cin, cout, k, p, h, w, seed);
+    }
+}
+
+/// The whole network on a batch equals the network on each sample alone, and
+/// the batch's gradient (mean loss) is the mean of the per-sample gradients.
+#[test]
+fn batched_equals_per_sample() {
+    for preset in ["seed", "lenet"] {
+        let net = Network::preset(preset, 7).unwrap();
+        let mut r = rng(8);
+        let x = uniform(&[11, 1, 28, 28], 0.0, 1.0, &mut r);
+        let labels: Vec<u8> = (0..11).map(|i| (i * 7 % 10) as u8).collect();
+        let logits = net.forward(&x);
+        for (i, row) in logits.axis_iter(Axis(0)).enumerate() {
+            let single = net.forward(&x.index_axis(Axis(0), i).insert_axis(Axis(0)).to_owned());
+            check_close(
+                &row.iter().copied().collect::<Vec<_>>(),
+                &flat(&single),
+                1e-5,
+                1e-5,
+                &format!("{preset} logits[{i}]"),
+            );
+        }
+
+        let grads = |x: Tensor, labels: Vec<u8>| {
+            let mut s = Stepper::new(net.clone(), Optimizer::new(OptimizerKind::Sgd, 0.0));
+            s.begin(x, labels);
+            while s.next_phase() != Phase::Update {
+                s.step();
+            }
+            s.network
+                .layers
+                .iter()
+                .filter_map(|l| l.params())
+                .flat_map(|(w, b)| flat(&w.grad).into_iter().chain(flat(&b.grad)))
+                .collect::<Vec<f32>>()
+        };
+        let batch = grads(x.clone(), labels.clone());
+        let mut mean = vec![0.0f32; batch.len()];
+        for i in 0..11 {
+            let one = grads(
+                x.index_axis(Axis(0), i).insert_axis(Axis(0)).to_owned(),
+                vec![labels[i]],
+            );
+            mean.iter_mut().zip(one).for_each(|(m, g)| *m += g / 11.0);
+        }
+        check_close(
+            &batch,
+            &mean,
+            1e-6,
+            1e-4,
+            &format!("{preset} batch gradient"),
+        );
+    }
+}
+
+/// Bit-identical training on 1, 2 and 3 threads.
+#[test]
+fn same_numbers_on_any_thread_count() {
+    let run = |threads: usize| -> Vec<f32> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut r = rng(9);
+            let mut s = Stepper::new(
+                Network::preset("lenet", 3).unwrap(),
+                Optimizer::new(OptimizerKind::Adam, 1e-3),
+            );
+            let mut losses = Vec::new();
+            for _ in 0..5 {
+                let x = uniform(&[37, 1, 28, 28], 0.0, 1.0, &mut r);
+                let labels: Vec<u8> = (0..37).map(|i| (i % 10) as u8).collect();
+                losses.push(s.train_batch(x, labels));
+            }
+            let params = s
+                .network
+                .layers
+                .iter()
+                .filter_map(|l| l.params())
+                .flat_map(|(w, b)| flat(&w.value).into_iter().chain(flat(&b.value)));
+            losses.into_iter().chain(params).collect()
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2), "1 vs 2 threads");
+    assert_eq!(one, run(3), "1 vs 3 threads");
+}
+
+/// The stepper runs the phases in order and records every number.
+#[test]
+fn stepper_phase_order_and_trace() {
+    let net = Network::preset("seed", 1).unwrap();
+    let n = net.layers.len();
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.1));
+    s.record = true;
+    let x = uniform(&[4, 1, 28, 28], 0.0, 1.0, &mut rng(2));
+    s.begin(x, vec![1, 2, 3, 4]);
+    let mut phases = Vec::new();
+    loop {
+        let p = s.step();
+        if p == Phase::Done {
+            break;
+        }
+        phases.push(p);
+    }
+    let mut expected: Vec<Phase> = (0..n).map(Phase::Forward).collect();
+    expected.push(Phase::Loss);
+    expected.extend((0..n).rev().map(Phase::Backward));
+    expected.push(Phase::Update);
+    assert_eq!(phases, expected);
+
+    let t = s.trace();
+    for (i, layer) in t.layers.iter().enumerate() {
+        assert!(layer.out.is_some() && layer.delta.is_some(), "layer {i}");
+    }
+    // The update used the recorded gradient: after = before − η·dF (SGD).
+    let conv1 = &t.layers[0];
+    let (before, grad, after) = (
+        conv1.weight.as_ref().unwrap(),
+        conv1.weight_grad.as_ref().unwrap(),
+        conv1.weight_after.as_ref().unwrap(),
+    );
+    let expected_after: Vec<f32> = before
+        .iter()
+        .zip(grad.iter())
+        .map(|(w, g)| w - 0.1 * g)
+        .collect();
+    assert_eq!(flat(after), expected_after);
+    assert_ne!(flat(before), flat(after));
+}
+
+/// Frozen conv layers keep their filters; dense layers still learn.
+#[test]
+fn freeze_conv_keeps_filters() {
+    let net = Network::preset("seed", 1).unwrap();
+    let before = net.clone();
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Adam, 1e-2));
+    s.freeze_conv = true;
+    let x = uniform(&[8, 1, 28, 28], 0.0, 1.0, &mut rng(3));
+    s.train_batch(x, vec![0, 1, 2, 3, 4, 5, 6, 7]);
+    for (a, b) in before.layers.iter().zip(&s.network.layers) {
+        let (wa, wb) = (a.params(), b.params());
+        if let (Some((wa, _)), Some((wb, _))) = (wa, wb) {
+            let frozen = matches!(a, backprop_viz::engine::layers::Layer::Conv(_));
+            assert_eq!(wa.value == wb.value, frozen);
+        }
+    }
+}
+
+#[test]
+fn spec_errors_are_clear() {
+    let bad = r#"{"layers": [{"name": "c", "kind": "conv", "in_channels": 2, "out_channels": 1, "kernel": 3}]}"#;
+    let specs = Network::specs_from_json(bad).unwrap();
+    let err = Network::new(specs).unwrap_err().to_string();
+    assert!(
+        err.contains("expects 2 input channels but receives 1"),
+        "{err}"
+    );
+    let ends_wrong = r#"[{"name": "f", "kind": "flatten"}, {"name": "d", "kind": "dense", "in": 784, "out": 5}]"#;
+    let err = Network::new(Network::specs_from_json(ends_wrong).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must end in 10 outputs"), "{err}");
+    assert!(Network::specs_from_json("{").is_err());
+    assert!(Network::preset("nope", 1).is_err());
+}
+
+/// The JSON spec round-trips, in the exact form CONTRACTS.md shows.
+#[test]
+fn spec_json_round_trip() {
+    let specs = backprop_viz::engine::network::preset_specs("seed").unwrap();
+    let json = Network::specs_to_json(&specs);
+    assert!(json.contains(r#"{"name":"conv1","kind":"conv","in_channels":1,"out_channels":1,"kernel":3,"padding":1,"stride":1}"#), "{json}");
+    assert!(json.contains(r#"{"name":"pool1","kind":"maxpool","size":2}"#));
+    assert!(json.contains(r#"{"name":"fc1","kind":"dense","in":49,"out":49}"#));
+    assert_eq!(Network::specs_from_json(&json).unwrap(), specs);
+}

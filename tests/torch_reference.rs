@@ -1,0 +1,92 @@
+//! The engine against an independent autograd: PyTorch's numbers for one
+//! training step, made by `tools/torch_check.py` (which loaded the weights and
+//! batch from our own trace and recomputed everything with `torch.nn`), are
+//! replayed here without PyTorch. Every output, delta and gradient must agree
+//! to f32 rounding.
+
+mod common;
+
+use backprop_viz::engine::layers::Param;
+use backprop_viz::engine::network::Network;
+use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
+use backprop_viz::engine::stepper::Stepper;
+use backprop_viz::io::read_trace;
+use common::{check_close, flat};
+use std::path::Path;
+
+fn replay(fixture: &str) {
+    let torch = read_trace(Path::new(fixture)).unwrap();
+    let specs = torch
+        .names
+        .iter()
+        .zip(&torch.kinds)
+        .map(|(name, kind)| backprop_viz::engine::layers::LayerSpec {
+            name: name.clone(),
+            kind: kind.clone(),
+        })
+        .collect();
+    let mut net = Network::new(specs).unwrap();
+    for (layer, recorded) in net.layers.iter_mut().zip(&torch.layers) {
+        if let Some((w, b)) = layer.params_mut() {
+            *w = Param::new(recorded.weight.as_deref().unwrap().clone());
+            *b = Param::new(recorded.bias.as_deref().unwrap().clone());
+        }
+    }
+    let mut stepper = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.1));
+    stepper.record = true;
+    stepper.begin(torch.input.as_ref().clone(), torch.labels.clone());
+    stepper.finish();
+    let ours = stepper.trace();
+
+    check_close(
+        &[ours.loss.unwrap()],
+        &[torch.loss.unwrap()],
+        1e-6,
+        1e-6,
+        "loss",
+    );
+    check_close(
+        &flat(ours.logits_delta.as_ref().unwrap()),
+        &flat(torch.logits_delta.as_ref().unwrap()),
+        1e-7,
+        1e-5,
+        "logits.delta",
+    );
+    for (i, name) in torch.names.iter().enumerate() {
+        let (a, b) = (&ours.layers[i], &torch.layers[i]);
+        let pairs = [
+            ("out", &a.out, &b.out),
+            ("delta", &a.delta, &b.delta),
+            ("weight_grad", &a.weight_grad, &b.weight_grad),
+            ("bias_grad", &a.bias_grad, &b.bias_grad),
+        ];
+        for (what, x, y) in pairs {
+            match (x, y) {
+                (Some(x), Some(y)) => {
+                    assert_eq!(x.shape(), y.shape(), "{name}.{what} shape");
+                    let scale = y.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                    // Agreement to a few ulps of the tensor's largest value.
+                    check_close(
+                        &flat(x),
+                        &flat(y),
+                        4e-6 * scale.max(1e-3),
+                        0.0,
+                        &format!("{name}.{what}"),
+                    );
+                }
+                (None, None) => {}
+                _ => panic!("{name}.{what}: present in one trace only"),
+            }
+        }
+    }
+}
+
+#[test]
+fn seed_preset_matches_pytorch() {
+    replay("tests/fixtures/torch_seed.safetensors");
+}
+
+#[test]
+fn lenet_preset_matches_pytorch() {
+    replay("tests/fixtures/torch_lenet.safetensors");
+}

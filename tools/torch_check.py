@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Independent check of backprop-viz's numbers with PyTorch's autograd.
+
+    backprop-viz trace --preset seed --batch 8 --out /tmp/t.safetensors
+    python3 tools/torch_check.py /tmp/t.safetensors [--fixture tests/fixtures/torch_seed.safetensors]
+
+Rebuilds the network from the trace's `layers` metadata as an nn.Sequential,
+loads the weights the trace says were used, runs forward and backward on the
+trace's batch, and compares every output, delta and gradient. With
+--fixture it also writes PyTorch's own numbers in the trace format, which
+tests/torch_reference.rs replays in CI (where PyTorch is not installed).
+Needs: pip install torch safetensors numpy.
+"""
+import argparse
+import json
+import sys
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+
+def build(layers):
+    mods = []
+    for spec in layers:
+        k = spec["kind"]
+        if k == "conv":
+            mods.append(torch.nn.Conv2d(spec["in_channels"], spec["out_channels"], spec["kernel"],
+                                        padding=spec.get("padding", 0), stride=spec.get("stride", 1)))
+        elif k == "relu":
+            mods.append(torch.nn.ReLU())
+        elif k == "sigmoid":
+            mods.append(torch.nn.Sigmoid())
+        elif k == "tanh":
+            mods.append(torch.nn.Tanh())
+        elif k == "maxpool":
+            mods.append(torch.nn.MaxPool2d(spec.get("size", 2)))
+        elif k == "avgpool":
+            mods.append(torch.nn.AvgPool2d(spec.get("size", 2)))
+        elif k == "flatten":
+            mods.append(torch.nn.Flatten())
+        elif k == "dense":
+            mods.append(torch.nn.Linear(spec["in"], spec["out"]))
+        else:
+            raise SystemExit(f"unknown layer kind {k}")
+    return mods
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("trace")
+    ap.add_argument("--fixture")
+    args = ap.parse_args()
+    torch.set_default_dtype(torch.float32)
+
+    with safe_open(args.trace, "pt") as f:
+        meta = f.metadata()
+        t = {k: f.get_tensor(k) for k in f.keys()}
+    layers = json.loads(meta["layers"])
+    mods = build(layers)
+    with torch.no_grad():
+        for spec, m in zip(layers, mods):
+            if spec["kind"] in ("conv", "dense"):
+                m.weight.copy_(t[spec["name"] + ".weight"])
+                m.bias.copy_(t[spec["name"] + ".bias"])
+
+    x = t["input"].clone().requires_grad_(True)
+    labels = t["labels"]
+    acts = []
+    a = x
+    for m in mods:
+        a.retain_grad()
+        acts.append(a)
+        a = m(a)
+        a.retain_grad()
+    logits = a
+    loss = torch.nn.functional.cross_entropy(logits, labels)
+    loss.backward()
+
+    ours = {"loss": t["loss"].reshape(-1)[0].item()}
+    theirs = {"loss": loss.item()}
+    out = {"input": t["input"], "labels": labels, "loss": loss.detach().reshape(1),
+           "logits.delta": logits.grad.detach()}
+    worst = 0.0
+    for i, (spec, m) in enumerate(zip(layers, mods)):
+        n = spec["name"]
+        out_t = acts[i + 1] if i + 1 < len(acts) else logits
+        pairs = {f"{n}.out": out_t.detach(), f"{n}.delta": acts[i].grad.detach()}
+        if spec["kind"] in ("conv", "dense"):
+            pairs[f"{n}.weight"] = m.weight.detach()
+            pairs[f"{n}.bias"] = m.bias.detach()
+            pairs[f"{n}.weight_grad"] = m.weight.grad.detach()
+            pairs[f"{n}.bias_grad"] = m.bias.grad.detach()
+        for k, v in pairs.items():
+            out[k] = v.contiguous()
+            diff = (t[k] - v).abs().max().item()
+            scale = v.abs().max().item()
+            rel = diff / scale if scale > 0 else diff
+            worst = max(worst, rel)
+            print(f"{k:24s} shape {tuple(v.shape)!s:18s} max|diff| {diff:.3e}  max|torch| {scale:.3e}  rel {rel:.2e}")
+    d = (t["logits.delta"] - logits.grad).abs().max().item()
+    print(f"{'logits.delta':24s} max|diff| {d:.3e}")
+    print(f"loss: ours {ours['loss']:.8f} torch {theirs['loss']:.8f}")
+    print(f"worst relative difference: {worst:.2e}")
+    if args.fixture:
+        save_file({k: v.clone().contiguous() for k, v in out.items()}, args.fixture,
+                  metadata={"format": "backprop-viz-trace", "version": "1", "layers": meta["layers"]})
+        print(f"wrote {args.fixture}")
+    sys.exit(0 if worst < 1e-4 else 1)
+
+
+if __name__ == "__main__":
+    main()
