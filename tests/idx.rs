@@ -165,7 +165,11 @@ fn truncated_header() {
     }
     assert_eq!(
         err(&full[..9]).to_string(),
-        "truncated header: an IDX file with 3 dimension(s) starts with 16 bytes, but the file holds only 9"
+        "truncated header: an idx3 file (images) starts with a 16-byte header, but the file holds only 9 bytes"
+    );
+    assert_eq!(
+        err(&full[..3]).to_string(),
+        "truncated header: the file holds only 3 byte(s), not even the 4-byte magic number"
     );
 }
 

@@ -374,6 +374,32 @@ fn augment_speed() {
     }
     let per = start.elapsed().as_secs_f64() / n as f64 * 1e6;
     println!("augment: {per:.2} µs per 28x28 image");
+    for (name, cfg) in [
+        ("none", AugmentConfig::none()),
+        (
+            "affine only",
+            AugmentConfig {
+                thicken_probability: 0.0,
+                thin_probability: 0.0,
+                ..AugmentConfig::default()
+            },
+        ),
+        (
+            "always thicken",
+            AugmentConfig {
+                thicken_probability: 1.0,
+                ..AugmentConfig::default()
+            },
+        ),
+    ] {
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            augment_with(&cfg, test.image(i % test.len()), 28, 28, &mut rng, &mut out);
+            std::hint::black_box(&out);
+        }
+        let per = start.elapsed().as_secs_f64() / n as f64 * 1e6;
+        println!("augment, {name}: {per:.2} µs per 28x28 image");
+    }
     let start = std::time::Instant::now();
     for i in 0..2000 {
         let img: Vec<f32> = test
@@ -385,69 +411,4 @@ fn augment_speed() {
     }
     let per = start.elapsed().as_secs_f64() / 2000.0 * 1e6;
     println!("to_mnist: {per:.2} µs per 28x28 picture");
-}
-
-#[test]
-#[ignore]
-fn zz_gallery() {
-    let test = mnist_test();
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let (n, k) = (12usize, 8usize);
-    let mut img = GrayImage::new((28 * (k + 1)) as u32, (28 * n) as u32);
-    let mut out = vec![0.0; 784];
-    for i in 0..n {
-        for j in 0..=k {
-            if j == 0 {
-                out = test
-                    .image(i)
-                    .iter()
-                    .map(|&b| f32::from(b) / 255.0)
-                    .collect();
-            } else {
-                augment(test.image(i), 28, 28, &mut rng, &mut out);
-            }
-            for p in 0..784 {
-                img.put_pixel(
-                    (j * 28 + p % 28) as u32,
-                    (i * 28 + p / 28) as u32,
-                    Luma([(out[p] * 255.0) as u8]),
-                );
-            }
-        }
-    }
-    image::imageops::resize(
-        &img,
-        img.width() * 2,
-        img.height() * 2,
-        image::imageops::FilterType::Nearest,
-    )
-    .save("/tmp/gallery.png")
-    .unwrap();
-    let (w, h) = (300, 200);
-    let mut g = GrayImage::new(28 * 3, 28);
-    for (j, (x0, y0, size)) in [
-        (190.0, 30.0, 120.0),
-        (10.0, 150.0, 30.0),
-        (100.0, 20.0, 8.0),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let o = to_mnist(&seven(w, h, x0, y0, size), w, h);
-        for p in 0..784 {
-            g.put_pixel(
-                (j * 28 + p % 28) as u32,
-                (p / 28) as u32,
-                Luma([(o[p] * 255.0) as u8]),
-            );
-        }
-    }
-    image::imageops::resize(
-        &g,
-        g.width() * 4,
-        g.height() * 4,
-        image::imageops::FilterType::Nearest,
-    )
-    .save("/tmp/sevens.png")
-    .unwrap();
 }

@@ -137,11 +137,6 @@ pub fn augment_with<R: Rng + ?Sized>(
     let square = uniform(0.0, 1.0) < 0.3;
     let strength_draw = uniform(0.0, 1.0);
 
-    // The source, as value/255, in a frame one pixel wider on every side
-    // so that bilinear taps just outside the image read zeros without a
-    // bounds check.
-    let (pw, ph) = (cols + 2, rows + 2);
-    let mut padded = vec![0.0f32; pw * ph];
     let morph = if morph_choice < cfg.thicken_probability {
         Some(true)
     } else if morph_choice < cfg.thicken_probability + cfg.thin_probability {
@@ -157,26 +152,28 @@ pub fn augment_with<R: Rng + ?Sized>(
         }
         _ => THIN_STRENGTH.0 + (THIN_STRENGTH.1 - THIN_STRENGTH.0) * strength_draw,
     };
-    for y in 0..rows {
-        for x in 0..cols {
-            let v = f32::from(image[y * cols + x]);
-            let v = match morph {
-                None => v,
-                Some(thicken) => {
-                    let m = f32::from(neighbourhood(
-                        image,
-                        rows,
-                        cols,
-                        y,
-                        x,
-                        thicken,
-                        square && thicken,
-                    ));
-                    v + (m - v) * strength
-                }
-            };
-            padded[(y + 1) * pw + x + 1] = v / 255.0;
+
+    // The source as value/255 in a zero frame: one pixel wide on the top and
+    // left, two on the bottom and right. The frame is the black outside of
+    // the image: 3x3 neighbourhoods and bilinear taps read it instead of
+    // testing bounds, and clamping a sample position into
+    // `[-1, cols] x [-1, rows]` lands every outside sample on zeros.
+    let (pw, ph) = (cols + 3, rows + 3);
+    let mut padded = vec![0.0f32; pw * ph];
+    for (src, dst) in image
+        .chunks_exact(cols)
+        .zip(padded[pw..].chunks_exact_mut(pw))
+    {
+        for (d, &s) in dst[1..=cols].iter_mut().zip(src) {
+            *d = f32::from(s) / 255.0;
         }
+    }
+    if let Some(thicken) = morph {
+        padded = match (thicken, square) {
+            (true, true) => morphology::<true, true>(&padded, rows, cols, strength),
+            (true, false) => morphology::<true, false>(&padded, rows, cols, strength),
+            (false, _) => morphology::<false, false>(&padded, rows, cols, strength),
+        };
     }
 
     // Inverse of M = R(θ) · [[1, shear], [0, 1]] · scale.
@@ -192,60 +189,80 @@ pub fn augment_with<R: Rng + ?Sized>(
     ];
     let (cx, cy) = ((cols as f32 - 1.0) / 2.0, (rows as f32 - 1.0) / 2.0);
     let (xmax, ymax) = (cols as f32, rows as f32);
-    for y in 0..rows {
+    for (y, out_row) in out.chunks_exact_mut(cols).enumerate() {
         let qy = y as f32 - cy - shift_y;
         // Source position at x = 0 of this row, then a step per column.
         let mut px = inv[0][1] * qy + inv[0][0] * (-cx - shift_x) + cx;
         let mut py = inv[1][1] * qy + inv[1][0] * (-cx - shift_x) + cy;
-        let out_row = &mut out[y * cols..(y + 1) * cols];
         for o in out_row.iter_mut() {
-            *o = if px > -1.0 && py > -1.0 && px < xmax && py < ymax {
-                // Shift by one into the padded frame: indices 0..=cols+1.
-                let (fx, fy) = (px + 1.0, py + 1.0);
-                // `min`: px + 1 may round up to cols + 1 in f32.
-                let (x0, y0) = ((fx as usize).min(cols), (fy as usize).min(rows));
-                let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
-                let i = y0 * pw + x0;
-                let top = padded[i] + (padded[i + 1] - padded[i]) * ax;
-                let bottom = padded[i + pw] + (padded[i + pw + 1] - padded[i + pw]) * ax;
-                (top + (bottom - top) * ay).clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+            // Into the padded frame (+1), clamped onto its zero border:
+            // fx in [0, cols + 1], so the taps x0 and x0 + 1 <= cols + 2.
+            let fx = clamp(px, -1.0, xmax) + 1.0;
+            let fy = clamp(py, -1.0, ymax) + 1.0;
+            // Signed 32-bit conversions are single instructions on x86;
+            // unsigned 64-bit ones are not. Both values are >= 0 here.
+            let (x0, y0) = (fx as i32, fy as i32);
+            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+            let i = (y0 as usize) * pw + x0 as usize;
+            let taps = &padded[i..i + pw + 2];
+            let top = taps[0] + (taps[1] - taps[0]) * ax;
+            let bottom = taps[pw] + (taps[pw + 1] - taps[pw]) * ax;
+            *o = clamp(top + (bottom - top) * ay, 0.0, 1.0);
             px += inv[0][0];
             py += inv[1][0];
         }
     }
 }
 
-/// The max (`dilate`) or min of the source over the cross (centre and its
-/// four neighbours) or, with `square`, the full 3x3 around `(y, x)`;
-/// outside the image counts as 0 (black).
-fn neighbourhood(
-    image: &[u8],
+/// `v` limited to `[lo, hi]`, as two compares: unlike `f32::clamp`, no
+/// NaN handling and no `lo <= hi` assertion in the per-pixel loop.
+#[inline(always)]
+fn clamp(v: f32, lo: f32, hi: f32) -> f32 {
+    let v = if v < lo { lo } else { v };
+    if v > hi {
+        hi
+    } else {
+        v
+    }
+}
+
+/// Grey dilation (`DILATE`: max) or erosion (min) of a padded image over
+/// the cross (centre and four neighbours) or, with `SQUARE`, the full 3x3,
+/// blended with the original: `v + (m - v) * strength`. The zero frame
+/// counts as black outside the image. Same layout in and out.
+fn morphology<const DILATE: bool, const SQUARE: bool>(
+    padded: &[f32],
     rows: usize,
     cols: usize,
-    y: usize,
-    x: usize,
-    dilate: bool,
-    square: bool,
-) -> u8 {
-    let mut acc = image[y * cols + x];
-    for dy in -1isize..=1 {
-        for dx in -1isize..=1 {
-            if (dy == 0 && dx == 0) || (!square && dy != 0 && dx != 0) {
-                continue;
+    strength: f32,
+) -> Vec<f32> {
+    let pw = cols + 3;
+    let pick = |a: f32, b: f32| {
+        if DILATE == (a > b) {
+            a
+        } else {
+            b
+        }
+    };
+    let mut result = vec![0.0f32; padded.len()];
+    for y in 1..=rows {
+        let up = &padded[(y - 1) * pw..y * pw];
+        let mid = &padded[y * pw..(y + 1) * pw];
+        let down = &padded[(y + 1) * pw..(y + 2) * pw];
+        let dst = &mut result[y * pw..(y + 1) * pw];
+        for x in 1..=cols {
+            let v = mid[x];
+            let mut m = pick(pick(pick(pick(v, mid[x - 1]), mid[x + 1]), up[x]), down[x]);
+            if SQUARE {
+                m = pick(
+                    pick(pick(pick(m, up[x - 1]), up[x + 1]), down[x - 1]),
+                    down[x + 1],
+                );
             }
-            let (ny, nx) = (y as isize + dy, x as isize + dx);
-            let v = if ny < 0 || nx < 0 || ny >= rows as isize || nx >= cols as isize {
-                0
-            } else {
-                image[ny as usize * cols + nx as usize]
-            };
-            acc = if dilate { acc.max(v) } else { acc.min(v) };
+            dst[x] = v + (m - v) * strength;
         }
     }
-    acc
+    result
 }
 
 #[cfg(test)]

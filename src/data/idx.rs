@@ -59,10 +59,11 @@ pub enum IdxError {
     /// Zero bytes: typically an interrupted download or a placeholder file.
     #[error("the file is empty")]
     Empty,
-    /// Fewer bytes than the fixed-size header needs.
-    #[error("truncated header: an IDX file with {ndims} dimension(s) starts with {needed} bytes, but the file holds only {found}")]
+    /// Fewer bytes than the fixed-size header needs. `ndims` is `None` when
+    /// the file ends inside the magic number, before it says.
+    #[error("truncated header: {}", truncated_header(*ndims, *needed, *found))]
     TruncatedHeader {
-        ndims: u8,
+        ndims: Option<u8>,
         needed: usize,
         found: usize,
     },
@@ -113,6 +114,16 @@ pub enum IdxError {
     /// The gzip stream is damaged (bad header, bad deflate data, checksum).
     #[error("corrupt gzip stream: {0}")]
     CorruptGzip(String),
+}
+
+fn truncated_header(ndims: Option<u8>, needed: usize, found: usize) -> String {
+    match ndims {
+        Some(n) => format!(
+            "an idx{n} file ({}) starts with a {needed}-byte header, but the file holds only {found} bytes",
+            kind_name(n)
+        ),
+        None => format!("the file holds only {found} byte(s), not even the 4-byte magic number"),
+    }
 }
 
 fn kind_name(ndims: u8) -> &'static str {
@@ -227,8 +238,8 @@ fn parse_stream<R: Read>(
     }
     if got < 4 {
         return Err(IdxError::TruncatedHeader {
-            ndims: expected_ndims.unwrap_or(1),
-            needed: 4 + 4 * usize::from(expected_ndims.unwrap_or(1)),
+            ndims: None,
+            needed: 4,
             found: got,
         });
     }
@@ -254,7 +265,7 @@ fn parse_stream<R: Read>(
     let got = read_up_to(&mut reader, raw_dims)?;
     if got < raw_dims.len() {
         return Err(IdxError::TruncatedHeader {
-            ndims,
+            ndims: Some(ndims),
             needed: header_len,
             found: 4 + got,
         });

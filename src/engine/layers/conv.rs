@@ -58,6 +58,23 @@ impl Geom {
     fn taps(&self) -> usize {
         self.cin * self.k * self.k
     }
+
+    /// Values in one padded sample `[Cin, Hp, Wp]`.
+    fn padded(&self) -> usize {
+        self.cin * self.hp * self.wp
+    }
+
+    /// Values in one output map `[Ho, Wo]`.
+    fn plane(&self) -> usize {
+        self.ho * self.wo
+    }
+
+    /// Length of a "wide" run: output rows laid out `Wp` apart, so that one
+    /// filter tap reads one contiguous run of the padded input. The last
+    /// `Wp − Wo` values of each row are junk and are never copied out.
+    fn wide_len(&self) -> usize {
+        (self.ho - 1) * self.wp + self.wo
+    }
 }
 
 impl Conv2d {
@@ -95,22 +112,20 @@ impl Conv2d {
         }
     }
 
-    /// Few output channels make GEMM's M dimension tiny; one AXPY per tap is
-    /// then faster (measured with `cargo bench --bench kernels`).
+    /// Few channel pairs make GEMM's dimensions tiny; one long AXPY per
+    /// filter tap is then faster (measured with `cargo bench --bench kernels`).
     fn direct(&self) -> bool {
-        self.out_channels * self.in_channels <= 4
+        self.out_channels * self.in_channels <= 8
     }
 
     /// `y = F ⋆ x + b` for the batch.
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let g = self.geom(x);
         let n = x.shape()[0];
-        let x = x
-            .view()
-            .into_dimensionality::<Ix4>()
-            .expect("conv input is 4-D");
+        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let b = self.bias.value.as_slice().expect("contiguous bias");
+        let x = x.as_standard_layout();
         let mut y = Array4::<f32>::zeros((n, g.cout, g.ho, g.wo));
         let direct = self.direct();
         let work: Vec<_> = x
@@ -118,16 +133,20 @@ impl Conv2d {
             .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
             .collect();
         map_ordered(work, |(xc, mut yc)| {
-            let mut pad = vec![0.0; g.cin * g.hp * g.wp];
-            let mut col = Vec::new();
-            for (xs, mut ys) in xc.outer_iter().zip(yc.outer_iter_mut()) {
-                pad_sample(&g, xs.as_slice().expect("standard layout"), &mut pad);
-                let out = ys.as_slice_mut().expect("standard layout");
-                if direct {
-                    forward_direct(&g, &pad, w, b, out);
-                } else {
-                    forward_gemm(&g, &pad, w, b, out, &mut col);
+            let xs = xc.as_slice().expect("standard layout");
+            let ys = yc.as_slice_mut().expect("standard layout");
+            let m = xc.len_of(Axis(0));
+            let mut pads = vec![0.0; m * g.padded()];
+            for (x1, pad) in xs.chunks_exact(g.cin * g.h * g.w).zip(pads.chunks_exact_mut(g.padded())) {
+                pad_sample(&g, x1, pad);
+            }
+            if direct {
+                let mut wide = vec![0.0; g.ho * g.wp];
+                for (pad, out) in pads.chunks_exact(g.padded()).zip(ys.chunks_exact_mut(g.cout * g.plane())) {
+                    forward_direct(&g, pad, w, b, out, &mut wide);
                 }
+            } else {
+                forward_gemm(&g, m, &pads, w, b, ys);
             }
         });
         y.into_dyn()
@@ -138,14 +157,9 @@ impl Conv2d {
     pub fn backward(&mut self, x: &Tensor, d_out: &Tensor, need_d_in: bool) -> Option<Tensor> {
         let g = self.geom(x);
         let n = x.shape()[0];
-        let x = x
-            .view()
-            .into_dimensionality::<Ix4>()
-            .expect("conv input is 4-D");
-        let d_out = d_out
-            .view()
-            .into_dimensionality::<Ix4>()
-            .expect("conv delta is 4-D");
+        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
+        let d_out = d_out.view().into_dimensionality::<Ix4>().expect("conv delta is 4-D");
+        let (x, d_out) = (x.as_standard_layout(), d_out.as_standard_layout());
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
         let direct = self.direct();
@@ -161,46 +175,36 @@ impl Conv2d {
             .zip(d_in_chunks)
             .collect();
         let partials = map_ordered(work, |((xc, dc), mut dic)| {
+            let m = xc.len_of(Axis(0));
+            let xs = xc.as_slice().expect("standard layout");
+            let ds = dc.as_slice().expect("standard layout");
             let mut d_w = vec![0.0f32; g.cout * g.taps()];
             let mut d_b = vec![0.0f32; g.cout];
-            let mut pad = vec![0.0; g.cin * g.hp * g.wp];
-            let mut d_pad = vec![0.0; if dic.is_some() { pad.len() } else { 0 }];
-            let mut col = Vec::new();
-            for (s, (xs, ds)) in xc.outer_iter().zip(dc.outer_iter()).enumerate() {
-                pad_sample(&g, xs.as_slice().expect("standard layout"), &mut pad);
-                let ds = ds.as_slice().expect("standard layout");
-                for (o, db) in d_b.iter_mut().enumerate() {
-                    *db += ds[o * g.ho * g.wo..(o + 1) * g.ho * g.wo]
-                        .iter()
-                        .sum::<f32>();
+            for (o, db) in d_b.iter_mut().enumerate() {
+                for d1 in ds.chunks_exact(g.cout * g.plane()) {
+                    *db += d1[o * g.plane()..(o + 1) * g.plane()].iter().sum::<f32>();
                 }
-                let want_d_in = dic.is_some();
-                if want_d_in {
-                    d_pad.fill(0.0);
+            }
+            let mut pads = vec![0.0; m * g.padded()];
+            for (x1, pad) in xs.chunks_exact(g.cin * g.h * g.w).zip(pads.chunks_exact_mut(g.padded())) {
+                pad_sample(&g, x1, pad);
+            }
+            let mut d_pads = vec![0.0; if dic.is_some() { pads.len() } else { 0 }];
+            let want_d_in = dic.is_some();
+            if direct {
+                // Junk columns (past Wo in each Wp-wide row) stay zero.
+                let mut wide = vec![0.0; g.cout * g.ho * g.wp];
+                for (s, (pad, d1)) in pads.chunks_exact(g.padded()).zip(ds.chunks_exact(g.cout * g.plane())).enumerate() {
+                    let d_pad = want_d_in.then(|| &mut d_pads[s * g.padded()..(s + 1) * g.padded()]);
+                    backward_direct(&g, pad, w, d1, &mut d_w, d_pad, &mut wide);
                 }
-                if direct {
-                    backward_direct(
-                        &g,
-                        &pad,
-                        w,
-                        ds,
-                        &mut d_w,
-                        want_d_in.then_some(&mut d_pad[..]),
-                    );
-                } else {
-                    backward_gemm(
-                        &g,
-                        &pad,
-                        w,
-                        ds,
-                        &mut d_w,
-                        want_d_in.then_some(&mut d_pad[..]),
-                        &mut col,
-                    );
-                }
-                if let Some(dic) = dic.as_mut() {
-                    let mut dis = dic.index_axis_mut(Axis(0), s);
-                    crop_sample(&g, &d_pad, dis.as_slice_mut().expect("standard layout"));
+            } else {
+                backward_gemm(&g, m, &pads, w, ds, &mut d_w, want_d_in.then_some(&mut d_pads[..]));
+            }
+            if let Some(dic) = dic.as_mut() {
+                let dis = dic.as_slice_mut().expect("standard layout");
+                for (d_pad, d1) in d_pads.chunks_exact(g.padded()).zip(dis.chunks_exact_mut(g.cin * g.h * g.w)) {
+                    crop_sample(&g, d_pad, d1);
                 }
             }
             (d_w, d_b)
@@ -245,21 +249,23 @@ fn tap_row(g: &Geom, c: usize, u: usize, v: usize, i: usize) -> usize {
     c * g.hp * g.wp + (i + u) * g.wp + v
 }
 
-fn forward_direct(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
-    let plane = g.ho * g.wo;
-    for o in 0..g.cout {
-        let out_o = &mut out[o * plane..(o + 1) * plane];
-        out_o.fill(b[o]);
+/// One sample, few channels: for each output map, one long AXPY per tap over
+/// the "wide" layout (see `Geom::wide_len`), then the valid columns copied out.
+fn forward_direct(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32], wide: &mut [f32]) {
+    let len = g.wide_len();
+    for (o, out_o) in out.chunks_exact_mut(g.plane()).enumerate() {
+        wide.fill(b[o]);
         for c in 0..g.cin {
             for u in 0..g.k {
                 for v in 0..g.k {
                     let f = w[((o * g.cin + c) * g.k + u) * g.k + v];
-                    for i in 0..g.ho {
-                        let src = &pad[tap_row(g, c, u, v, i)..][..g.wo];
-                        axpy(f, src, &mut out_o[i * g.wo..(i + 1) * g.wo]);
-                    }
+                    let at = tap_row(g, c, u, v, 0);
+                    axpy(f, &pad[at..at + len], &mut wide[..len]);
                 }
             }
+        }
+        for i in 0..g.ho {
+            out_o[i * g.wo..(i + 1) * g.wo].copy_from_slice(&wide[i * g.wp..i * g.wp + g.wo]);
         }
     }
 }
@@ -271,32 +277,30 @@ fn backward_direct(
     d: &[f32],
     d_w: &mut [f32],
     mut d_pad: Option<&mut [f32]>,
+    wide: &mut [f32],
 ) {
-    let plane = g.ho * g.wo;
+    let len = g.wide_len();
+    // D in the wide layout, zeros in the junk columns.
+    for (o, d_o) in d.chunks_exact(g.plane()).enumerate() {
+        for i in 0..g.ho {
+            let at = o * g.ho * g.wp + i * g.wp;
+            wide[at..at + g.wo].copy_from_slice(&d_o[i * g.wo..(i + 1) * g.wo]);
+        }
+    }
     for o in 0..g.cout {
-        let d_o = &d[o * plane..(o + 1) * plane];
+        let d_o = &wide[o * g.ho * g.wp..][..len];
         for c in 0..g.cin {
             for u in 0..g.k {
                 for v in 0..g.k {
                     let tap = ((o * g.cin + c) * g.k + u) * g.k + v;
+                    let at = tap_row(g, c, u, v, 0);
                     // dF: the input under this tap, correlated with D.
-                    let mut acc = 0.0;
-                    for i in 0..g.ho {
-                        acc += dot(
-                            &pad[tap_row(g, c, u, v, i)..][..g.wo],
-                            &d_o[i * g.wo..(i + 1) * g.wo],
-                        );
-                    }
-                    d_w[tap] += acc;
+                    d_w[tap] += dot(&pad[at..at + len], d_o);
                     // D_below: every output's delta flows back through this
                     // tap's weight to the input it read. Summed over taps this
                     // scatter is the full convolution of D with rot180(F).
                     if let Some(d_pad) = d_pad.as_deref_mut() {
-                        let f = w[tap];
-                        for i in 0..g.ho {
-                            let at = tap_row(g, c, u, v, i);
-                            axpy(f, &d_o[i * g.wo..(i + 1) * g.wo], &mut d_pad[at..at + g.wo]);
-                        }
+                        axpy(w[tap], d_o, &mut d_pad[at..at + len]);
                     }
                 }
             }
@@ -304,76 +308,89 @@ fn backward_direct(
     }
 }
 
-/// Unrolls the padded sample into `col [Cin·K·K, Ho·Wo]`: row `(c,u,v)` holds
-/// every input value that tap multiplies.
-fn im2col(g: &Geom, pad: &[f32], col: &mut Vec<f32>) {
-    col.resize(g.taps() * g.ho * g.wo, 0.0);
-    let mut r = 0;
-    for c in 0..g.cin {
-        for u in 0..g.k {
-            for v in 0..g.k {
-                let row = &mut col[r * g.ho * g.wo..(r + 1) * g.ho * g.wo];
-                for i in 0..g.ho {
-                    row[i * g.wo..(i + 1) * g.wo]
-                        .copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
+/// Unrolls `m` padded samples into `col [Cin·K·K, m·Ho·Wo]`: row `(c,u,v)`
+/// holds every input value that tap multiplies, sample after sample.
+fn im2col(g: &Geom, m: usize, pads: &[f32]) -> Vec<f32> {
+    let cols = m * g.plane();
+    let mut col = vec![0.0; g.taps() * cols];
+    for (s, pad) in pads.chunks_exact(g.padded()).enumerate() {
+        let mut r = 0;
+        for c in 0..g.cin {
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    let row = &mut col[r * cols + s * g.plane()..][..g.plane()];
+                    for i in 0..g.ho {
+                        row[i * g.wo..(i + 1) * g.wo].copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
+                    }
+                    r += 1;
                 }
-                r += 1;
+            }
+        }
+    }
+    col
+}
+
+/// Scatter-adds `d_col` back onto the padded grids (the adjoint of im2col).
+fn col2im(g: &Geom, d_col: &[f32], d_pads: &mut [f32]) {
+    let cols = d_col.len() / g.taps();
+    for (s, d_pad) in d_pads.chunks_exact_mut(g.padded()).enumerate() {
+        let mut r = 0;
+        for c in 0..g.cin {
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    let row = &d_col[r * cols + s * g.plane()..][..g.plane()];
+                    for i in 0..g.ho {
+                        let at = tap_row(g, c, u, v, i);
+                        add_assign(&mut d_pad[at..at + g.wo], &row[i * g.wo..(i + 1) * g.wo]);
+                    }
+                    r += 1;
+                }
             }
         }
     }
 }
 
-/// Scatter-adds `d_col` back onto the padded grid (the adjoint of im2col).
-fn col2im(g: &Geom, d_col: &[f32], d_pad: &mut [f32]) {
-    let mut r = 0;
-    for c in 0..g.cin {
-        for u in 0..g.k {
-            for v in 0..g.k {
-                let row = &d_col[r * g.ho * g.wo..(r + 1) * g.ho * g.wo];
-                for i in 0..g.ho {
-                    let at = tap_row(g, c, u, v, i);
-                    add_assign(&mut d_pad[at..at + g.wo], &row[i * g.wo..(i + 1) * g.wo]);
-                }
-                r += 1;
-            }
-        }
-    }
-}
-
-fn forward_gemm(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32], col: &mut Vec<f32>) {
-    im2col(g, pad, col);
-    let plane = g.ho * g.wo;
+/// `m` samples at once: `Y [Cout, m·Ho·Wo] = F [Cout, taps] · col`, then each
+/// sample's maps moved to `out [m, Cout, Ho, Wo]` with the bias added.
+fn forward_gemm(g: &Geom, m: usize, pads: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
+    let cols = m * g.plane();
+    let col = im2col(g, m, pads);
     let w2 = ArrayView2::from_shape((g.cout, g.taps()), w).expect("weight shape");
-    let col2 = ArrayView2::from_shape((g.taps(), plane), &col[..]).expect("col shape");
-    for (o, out_o) in out.chunks_exact_mut(plane).enumerate() {
-        out_o.fill(b[o]);
+    let col2 = ArrayView2::from_shape((g.taps(), cols), &col[..]).expect("col shape");
+    let mut y2 = ndarray::Array2::<f32>::zeros((g.cout, cols));
+    general_mat_mul(1.0, &w2, &col2, 0.0, &mut y2);
+    let y2 = y2.as_slice().expect("standard layout");
+    for (s, out1) in out.chunks_exact_mut(g.cout * g.plane()).enumerate() {
+        for (o, out_o) in out1.chunks_exact_mut(g.plane()).enumerate() {
+            let src = &y2[o * cols + s * g.plane()..][..g.plane()];
+            for (dst, v) in out_o.iter_mut().zip(src) {
+                *dst = v + b[o];
+            }
+        }
     }
-    let mut y2 = ArrayViewMut2::from_shape((g.cout, plane), out).expect("out shape");
-    general_mat_mul(1.0, &w2, &col2, 1.0, &mut y2);
 }
 
-fn backward_gemm(
-    g: &Geom,
-    pad: &[f32],
-    w: &[f32],
-    d: &[f32],
-    d_w: &mut [f32],
-    d_pad: Option<&mut [f32]>,
-    col: &mut Vec<f32>,
-) {
-    im2col(g, pad, col);
-    let plane = g.ho * g.wo;
-    let d2 = ArrayView2::from_shape((g.cout, plane), d).expect("delta shape");
-    let col2 = ArrayView2::from_shape((g.taps(), plane), &col[..]).expect("col shape");
-    // dF [Cout, taps] += D [Cout, HoWo] · colᵀ [HoWo, taps]
+fn backward_gemm(g: &Geom, m: usize, pads: &[f32], w: &[f32], d: &[f32], d_w: &mut [f32], d_pads: Option<&mut [f32]>) {
+    let cols = m * g.plane();
+    // D gathered as [Cout, m·Ho·Wo], the layout of the forward's Y.
+    let mut d2 = vec![0.0; g.cout * cols];
+    for (s, d1) in d.chunks_exact(g.cout * g.plane()).enumerate() {
+        for (o, d_o) in d1.chunks_exact(g.plane()).enumerate() {
+            d2[o * cols + s * g.plane()..][..g.plane()].copy_from_slice(d_o);
+        }
+    }
+    let d2 = ArrayView2::from_shape((g.cout, cols), &d2[..]).expect("delta shape");
+    let col = im2col(g, m, pads);
+    let col2 = ArrayView2::from_shape((g.taps(), cols), &col[..]).expect("col shape");
+    // dF [Cout, taps] += D [Cout, m·HoWo] · colᵀ [m·HoWo, taps]
     let mut dw2 = ArrayViewMut2::from_shape((g.cout, g.taps()), d_w).expect("dF shape");
     general_mat_mul(1.0, &d2, &col2.t(), 1.0, &mut dw2);
-    if let Some(d_pad) = d_pad {
-        // d_col [taps, HoWo] = Fᵀ [taps, Cout] · D [Cout, HoWo], then col2im.
+    if let Some(d_pads) = d_pads {
+        // d_col [taps, m·HoWo] = Fᵀ [taps, Cout] · D [Cout, m·HoWo], then col2im.
         let w2 = ArrayView2::from_shape((g.cout, g.taps()), w).expect("weight shape");
-        let mut d_col = ndarray::Array2::<f32>::zeros((g.taps(), plane));
+        let mut d_col = ndarray::Array2::<f32>::zeros((g.taps(), cols));
         general_mat_mul(1.0, &w2.t(), &d2, 0.0, &mut d_col);
-        col2im(g, d_col.as_slice().expect("standard layout"), d_pad);
+        col2im(g, d_col.as_slice().expect("standard layout"), d_pads);
     }
 }
 

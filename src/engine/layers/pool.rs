@@ -31,9 +31,19 @@ impl Pool {
 
     /// Index within `plane` (row-major, width `w`) of the first maximum of
     /// the window whose top-left output cell is `(i, j)`.
+    #[inline]
     pub fn argmax(&self, plane: &[f32], w: usize, i: usize, j: usize) -> usize {
         let s = self.size;
         let mut best = (i * s) * w + j * s;
+        if s == 2 {
+            // The presets' case, unrolled; same row-major order of candidates.
+            for at in [best + 1, best + w, best + w + 1] {
+                if plane[at] > plane[best] {
+                    best = at;
+                }
+            }
+            return best;
+        }
         for u in 0..s {
             for v in 0..s {
                 let at = (i * s + u) * w + j * s + v;
@@ -63,6 +73,16 @@ impl Pool {
             let xs = xc.as_slice().expect("standard layout");
             let ys = yc.as_slice_mut().expect("standard layout");
             for (plane, out) in xs.chunks_exact(h * w).zip(ys.chunks_exact_mut(ho * wo)) {
+                if self.kind == PoolKind::Max && s == 2 {
+                    // The presets' case: rows pairwise, so it vectorises.
+                    for i in 0..ho {
+                        let (r0, r1) = (&plane[2 * i * w..][..2 * wo], &plane[(2 * i + 1) * w..][..2 * wo]);
+                        for (j, o) in out[i * wo..(i + 1) * wo].iter_mut().enumerate() {
+                            *o = r0[2 * j].max(r0[2 * j + 1]).max(r1[2 * j].max(r1[2 * j + 1]));
+                        }
+                    }
+                    continue;
+                }
                 for i in 0..ho {
                     for j in 0..wo {
                         out[i * wo + j] = match self.kind {
@@ -132,3 +152,4 @@ impl Pool {
         d_in.into_dyn()
     }
 }
+
