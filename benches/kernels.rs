@@ -29,14 +29,23 @@ fn conv(c: &mut Criterion, name: &str, cin: usize, cout: usize, hw: usize) {
     layer.weight.value = Arc::new(tensor(&[cout, cin, 3, 3], 1));
     let x = tensor(&[BATCH, cin, hw, hw], 2);
     let d = tensor(&[BATCH, cout, hw, hw], 3);
-    c.bench_function(&format!("{name} forward (batch {BATCH})"), |b| b.iter(|| black_box(layer.forward(&x))));
-    c.bench_function(&format!("{name} backward dF only"), |b| b.iter(|| black_box(layer.backward(&x, &d, false))));
-    c.bench_function(&format!("{name} backward dF + D_below"), |b| b.iter(|| black_box(layer.backward(&x, &d, true))));
+    c.bench_function(&format!("{name} forward (batch {BATCH})"), |b| {
+        b.iter(|| black_box(layer.forward(&x)))
+    });
+    c.bench_function(&format!("{name} backward dF only"), |b| {
+        b.iter(|| black_box(layer.backward(&x, &d, false)))
+    });
+    c.bench_function(&format!("{name} backward dF + D_below"), |b| {
+        b.iter(|| black_box(layer.backward(&x, &d, true)))
+    });
 }
 
 fn kernels(c: &mut Criterion) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    pool.install(|| {
+    // One thread: the kernels' own speed, not the machine's core count.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global();
+    {
         conv(c, "seed conv1 1->1 28x28", 1, 1, 28);
         conv(c, "seed conv2 1->1 14x14", 1, 1, 14);
         conv(c, "lenet conv1 1->8 28x28", 1, 8, 28);
@@ -46,17 +55,25 @@ fn kernels(c: &mut Criterion) {
         let y = maxpool.forward(&x);
         let d = tensor(y.shape(), 5);
         let mut mp = maxpool.clone();
-        c.bench_function("maxpool 8x28x28 forward", |b| b.iter(|| black_box(maxpool.forward(&x))));
-        c.bench_function("maxpool 8x28x28 backward", |b| b.iter(|| black_box(mp.backward(&x, &y, &d, true))));
+        c.bench_function("maxpool 8x28x28 forward", |b| {
+            b.iter(|| black_box(maxpool.forward(&x)))
+        });
+        c.bench_function("maxpool 8x28x28 backward", |b| {
+            b.iter(|| black_box(mp.backward(&x, &y, &d, true)))
+        });
         for preset in ["seed", "lenet"] {
-            let mut stepper = Stepper::new(Network::preset(preset, 1).unwrap(), Optimizer::new(OptimizerKind::Sgd, 0.01));
+            let mut stepper = Stepper::new(
+                Network::preset(preset, 1).unwrap(),
+                Optimizer::new(OptimizerKind::Sgd, 0.01),
+            );
             let input = tensor(&[BATCH, 1, 28, 28], 6).mapv(|v| v.max(0.0));
             let labels: Vec<u8> = (0..BATCH).map(|i| (i % 10) as u8).collect();
-            c.bench_function(&format!("{preset} training step (batch {BATCH}, 1 thread)"), |b| {
-                b.iter(|| black_box(stepper.train_batch(input.clone(), labels.clone())))
-            });
+            c.bench_function(
+                &format!("{preset} training step (batch {BATCH}, 1 thread)"),
+                |b| b.iter(|| black_box(stepper.train_batch(input.clone(), labels.clone()))),
+            );
         }
-    });
+    }
 }
 
 criterion_group! {

@@ -26,8 +26,8 @@ pub mod bench;
 pub mod defaults {
     pub const PRESET: &str = "seed";
     pub const EPOCHS: usize = 3;
-    pub const BATCH: usize = 64;
-    pub const LR: f32 = 0.001;
+    pub const BATCH: usize = 16;
+    pub const LR: f32 = 0.005;
     pub const OPTIMIZER: &str = "adam";
     pub const SEED: u64 = 1;
 }
@@ -175,9 +175,17 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
+            // clap spreads its message over several lines (the error, the
+            // missing arguments, a usage block); keep the first two parts on
+            // one line, as every other error here.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: bad arguments");
-            eprintln!("{first} (see --help)");
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+                .collect();
+            eprintln!("{} (see --help)", message.join(" "));
             return ExitCode::from(2);
         }
     };

@@ -24,16 +24,10 @@ fn random_conv(cin: usize, cout: usize, k: usize, p: usize, seed: u64) -> Conv2d
 
 /// Fast conv (direct or im2col+GEMM, whichever the layer picks) against the
 /// six-loop oracle, forward and backward.
-fn conv_matches_oracle(
-    n: usize,
-    cin: usize,
-    cout: usize,
-    k: usize,
-    p: usize,
-    h: usize,
-    w: usize,
-    seed: u64,
-) {
+/// `[n, cin, cout, k, p, h, w]`: batch, channels in and out, kernel,
+/// padding, input height and width.
+fn conv_matches_oracle(shape: [usize; 7], seed: u64) {
+    let [n, cin, cout, k, p, h, w] = shape;
     let mut conv = random_conv(cin, cout, k, p, seed);
     let mut r = rng(seed + 1);
     let x = uniform(&[n, cin, h, w], -1.0, 1.0, &mut r);
@@ -94,13 +88,13 @@ fn conv_matches_oracle(
 fn conv_kernels_match_the_naive_oracle() {
     // The presets' shapes, both code paths (direct: Cin·Cout ≤ 4; GEMM otherwise),
     // more than one parallel chunk (n > 8), 5x5 kernels, no and wide padding.
-    conv_matches_oracle(3, 1, 1, 3, 1, 28, 28, 1);
-    conv_matches_oracle(19, 1, 1, 3, 1, 14, 14, 2);
-    conv_matches_oracle(2, 1, 8, 3, 1, 28, 28, 3);
-    conv_matches_oracle(10, 8, 16, 3, 1, 14, 14, 4);
-    conv_matches_oracle(2, 2, 2, 5, 2, 9, 7, 5);
-    conv_matches_oracle(2, 3, 4, 5, 0, 8, 8, 6);
-    conv_matches_oracle(1, 2, 1, 3, 2, 3, 3, 7);
+    conv_matches_oracle([3, 1, 1, 3, 1, 28, 28], 1);
+    conv_matches_oracle([19, 1, 1, 3, 1, 14, 14], 2);
+    conv_matches_oracle([2, 1, 8, 3, 1, 28, 28], 3);
+    conv_matches_oracle([10, 8, 16, 3, 1, 14, 14], 4);
+    conv_matches_oracle([2, 2, 2, 5, 2, 9, 7], 5);
+    conv_matches_oracle([2, 3, 4, 5, 0, 8, 8], 6);
+    conv_matches_oracle([1, 2, 1, 3, 2, 3, 3], 7);
 }
 
 proptest! {
@@ -111,7 +105,7 @@ proptest! {
         k in prop::sample::select(vec![1usize, 3, 5]), p in 0usize..3,
         h in 5usize..11, w in 5usize..11, seed in 0u64..1000,
     ) {
-        conv_matches_oracle(n, cin, cout, k, p, h, w, seed);
+        conv_matches_oracle([n, cin, cout, k, p, h, w], seed);
     }
 }
 
@@ -151,10 +145,10 @@ fn batched_equals_per_sample() {
         };
         let batch = grads(x.clone(), labels.clone());
         let mut mean = vec![0.0f32; batch.len()];
-        for i in 0..11 {
+        for (i, &label) in labels.iter().enumerate() {
             let one = grads(
                 x.index_axis(Axis(0), i).insert_axis(Axis(0)).to_owned(),
-                vec![labels[i]],
+                vec![label],
             );
             mean.iter_mut().zip(one).for_each(|(m, g)| *m += g / 11.0);
         }

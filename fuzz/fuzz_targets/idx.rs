@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let at = usize::from(split) * rest.len() / 256;
     let (images, labels) = rest.split_at(at);
-    let (images, labels) = (parse_idx_expecting(images, 3), parse_idx_expecting(labels, 1));
+    let (images, labels) = (
+        parse_idx_expecting(images, 3),
+        parse_idx_expecting(labels, 1),
+    );
     if let (Ok(images), Ok(labels)) = (images, labels) {
         if let Ok(ds) = Dataset::from_idx(images, labels) {
             assert!(ds.labels.iter().all(|&l| l <= 9));

@@ -31,8 +31,10 @@
 //!
 //! Output: 784 `f32` in `[0, 1]`, row-major, white ink on black, the same
 //! `value / 255` scale as [`crate::data::dataset::Dataset::batch_input`].
-//! Known limit: the background is taken to be uniform; a photo with a
-//! strong shadow across the paper can make part of the shadow count as ink.
+//! Known limits: the background is taken to be uniform (a photo with a
+//! strong shadow across the paper can make part of the shadow count as
+//! ink), and the border must be mostly background (a crop so tight that
+//! ink covers more than half of the border flips the polarity).
 
 use std::io::Cursor;
 use std::path::Path;

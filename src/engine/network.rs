@@ -90,24 +90,9 @@ impl Network {
             if let Some((w, b)) = layer.params_mut() {
                 let fan_in: usize = w.value.shape()[1..].iter().product();
                 let normal = Normal::new(0.0, (2.0 / fan_in as f32).sqrt()).expect("finite std");
-                let absf = std::env::var("BPV_ABS").is_ok() && is_conv;
-                let weight = Tensor::from_shape_fn(w.value.raw_dim(), |_| {
-                    let v: f32 = normal.sample(&mut rng);
-                    if absf {
-                        v.abs()
-                    } else {
-                        v
-                    }
-                });
+                let weight = Tensor::from_shape_fn(w.value.raw_dim(), |_| normal.sample(&mut rng));
                 *w = super::layers::Param::new(weight);
-                let bias_value = if is_conv {
-                    std::env::var("BPV_CB")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(CONV_BIAS_INIT)
-                } else {
-                    0.0
-                };
+                let bias_value = if is_conv { CONV_BIAS_INIT } else { 0.0 };
                 *b = super::layers::Param::new(Tensor::from_elem(b.value.raw_dim(), bias_value));
             }
         }

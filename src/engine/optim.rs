@@ -78,14 +78,13 @@ impl Optimizer {
         let mut slot_index = 0;
         for layer in layers.iter_mut() {
             let skip = frozen(layer);
-            let scale: f32 = if matches!(layer, Layer::Conv(_)) { std::env::var("BPV_CONVLR").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0) } else { 1.0 };
             if let Some((w, b)) = layer.params_mut() {
                 for p in [w, b] {
                     if self.slots.len() <= slot_index {
                         self.slots.push(Slot::default());
                     }
                     if !skip {
-                        update(self.kind, self.lr * scale, t, p, &mut self.slots[slot_index]);
+                        update(self.kind, self.lr, t, p, &mut self.slots[slot_index]);
                     }
                     slot_index += 1;
                 }

@@ -122,7 +122,10 @@ impl Conv2d {
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let g = self.geom(x);
         let n = x.shape()[0];
-        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("conv input is 4-D");
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let b = self.bias.value.as_slice().expect("contiguous bias");
         let x = x.as_standard_layout();
@@ -137,12 +140,18 @@ impl Conv2d {
             let ys = yc.as_slice_mut().expect("standard layout");
             let m = xc.len_of(Axis(0));
             let mut pads = vec![0.0; m * g.padded()];
-            for (x1, pad) in xs.chunks_exact(g.cin * g.h * g.w).zip(pads.chunks_exact_mut(g.padded())) {
+            for (x1, pad) in xs
+                .chunks_exact(g.cin * g.h * g.w)
+                .zip(pads.chunks_exact_mut(g.padded()))
+            {
                 pad_sample(&g, x1, pad);
             }
             if direct {
                 let mut wide = vec![0.0; g.ho * g.wp];
-                for (pad, out) in pads.chunks_exact(g.padded()).zip(ys.chunks_exact_mut(g.cout * g.plane())) {
+                for (pad, out) in pads
+                    .chunks_exact(g.padded())
+                    .zip(ys.chunks_exact_mut(g.cout * g.plane()))
+                {
                     forward_direct(&g, pad, w, b, out, &mut wide);
                 }
             } else {
@@ -157,8 +166,14 @@ impl Conv2d {
     pub fn backward(&mut self, x: &Tensor, d_out: &Tensor, need_d_in: bool) -> Option<Tensor> {
         let g = self.geom(x);
         let n = x.shape()[0];
-        let x = x.view().into_dimensionality::<Ix4>().expect("conv input is 4-D");
-        let d_out = d_out.view().into_dimensionality::<Ix4>().expect("conv delta is 4-D");
+        let x = x
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("conv input is 4-D");
+        let d_out = d_out
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("conv delta is 4-D");
         let (x, d_out) = (x.as_standard_layout(), d_out.as_standard_layout());
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
@@ -186,7 +201,10 @@ impl Conv2d {
                 }
             }
             let mut pads = vec![0.0; m * g.padded()];
-            for (x1, pad) in xs.chunks_exact(g.cin * g.h * g.w).zip(pads.chunks_exact_mut(g.padded())) {
+            for (x1, pad) in xs
+                .chunks_exact(g.cin * g.h * g.w)
+                .zip(pads.chunks_exact_mut(g.padded()))
+            {
                 pad_sample(&g, x1, pad);
             }
             let mut d_pads = vec![0.0; if dic.is_some() { pads.len() } else { 0 }];
@@ -194,16 +212,32 @@ impl Conv2d {
             if direct {
                 // Junk columns (past Wo in each Wp-wide row) stay zero.
                 let mut wide = vec![0.0; g.cout * g.ho * g.wp];
-                for (s, (pad, d1)) in pads.chunks_exact(g.padded()).zip(ds.chunks_exact(g.cout * g.plane())).enumerate() {
-                    let d_pad = want_d_in.then(|| &mut d_pads[s * g.padded()..(s + 1) * g.padded()]);
+                for (s, (pad, d1)) in pads
+                    .chunks_exact(g.padded())
+                    .zip(ds.chunks_exact(g.cout * g.plane()))
+                    .enumerate()
+                {
+                    let d_pad =
+                        want_d_in.then(|| &mut d_pads[s * g.padded()..(s + 1) * g.padded()]);
                     backward_direct(&g, pad, w, d1, &mut d_w, d_pad, &mut wide);
                 }
             } else {
-                backward_gemm(&g, m, &pads, w, ds, &mut d_w, want_d_in.then_some(&mut d_pads[..]));
+                backward_gemm(
+                    &g,
+                    m,
+                    &pads,
+                    w,
+                    ds,
+                    &mut d_w,
+                    want_d_in.then_some(&mut d_pads[..]),
+                );
             }
             if let Some(dic) = dic.as_mut() {
                 let dis = dic.as_slice_mut().expect("standard layout");
-                for (d_pad, d1) in d_pads.chunks_exact(g.padded()).zip(dis.chunks_exact_mut(g.cin * g.h * g.w)) {
+                for (d_pad, d1) in d_pads
+                    .chunks_exact(g.padded())
+                    .zip(dis.chunks_exact_mut(g.cin * g.h * g.w))
+                {
                     crop_sample(&g, d_pad, d1);
                 }
             }
@@ -320,7 +354,8 @@ fn im2col(g: &Geom, m: usize, pads: &[f32]) -> Vec<f32> {
                 for v in 0..g.k {
                     let row = &mut col[r * cols + s * g.plane()..][..g.plane()];
                     for i in 0..g.ho {
-                        row[i * g.wo..(i + 1) * g.wo].copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
+                        row[i * g.wo..(i + 1) * g.wo]
+                            .copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
                     }
                     r += 1;
                 }
@@ -370,7 +405,15 @@ fn forward_gemm(g: &Geom, m: usize, pads: &[f32], w: &[f32], b: &[f32], out: &mu
     }
 }
 
-fn backward_gemm(g: &Geom, m: usize, pads: &[f32], w: &[f32], d: &[f32], d_w: &mut [f32], d_pads: Option<&mut [f32]>) {
+fn backward_gemm(
+    g: &Geom,
+    m: usize,
+    pads: &[f32],
+    w: &[f32],
+    d: &[f32],
+    d_w: &mut [f32],
+    d_pads: Option<&mut [f32]>,
+) {
     let cols = m * g.plane();
     // D gathered as [Cout, m·Ho·Wo], the layout of the forward's Y.
     let mut d2 = vec![0.0; g.cout * cols];

@@ -76,9 +76,14 @@ impl Pool {
                 if self.kind == PoolKind::Max && s == 2 {
                     // The presets' case: rows pairwise, so it vectorises.
                     for i in 0..ho {
-                        let (r0, r1) = (&plane[2 * i * w..][..2 * wo], &plane[(2 * i + 1) * w..][..2 * wo]);
+                        let (r0, r1) = (
+                            &plane[2 * i * w..][..2 * wo],
+                            &plane[(2 * i + 1) * w..][..2 * wo],
+                        );
                         for (j, o) in out[i * wo..(i + 1) * wo].iter_mut().enumerate() {
-                            *o = r0[2 * j].max(r0[2 * j + 1]).max(r1[2 * j].max(r1[2 * j + 1]));
+                            *o = r0[2 * j]
+                                .max(r0[2 * j + 1])
+                                .max(r1[2 * j].max(r1[2 * j + 1]));
                         }
                     }
                     continue;
@@ -152,4 +157,3 @@ impl Pool {
         d_in.into_dyn()
     }
 }
-
