@@ -14,20 +14,15 @@ use crate::engine::Tensor;
 
 pub const VERSION: &str = "1";
 
-/// Largest tensor file read into memory (a lenet trace of batch 64 is ~10 MB).
-const MAX_FILE_BYTES: u64 = 1 << 30;
-
 /// A tensor to write: F32 values or I64 labels, row-major.
 pub enum Entry<'a> {
     F32(&'a Tensor),
     I64(Vec<usize>, Vec<i64>),
 }
 
+/// A problem with the file at `path`.
 pub fn error(path: &Path, message: impl Into<String>) -> DataError {
-    DataError {
-        file: path.to_path_buf(),
-        message: message.into(),
-    }
+    DataError::new(path, message)
 }
 
 /// Serialises `entries` with the project's metadata.
@@ -59,19 +54,7 @@ pub fn to_bytes(format: &str, specs: &[LayerSpec], entries: Vec<(String, Entry)>
 }
 
 /// Reads a whole file, refusing absurd sizes before allocating.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
-    let meta = std::fs::metadata(path).map_err(|e| error(path, format!("cannot open: {e}")))?;
-    if meta.is_dir() {
-        return Err(error(path, "is a folder, not a file"));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(error(
-            path,
-            format!("is {} bytes, too large for a model or trace", meta.len()),
-        ));
-    }
-    std::fs::read(path).map_err(|e| error(path, format!("cannot read: {e}")))
-}
+pub use crate::data::dataset::read_file_capped as read_file;
 
 /// A parsed file: its tensors and its layer list, checked against `format`.
 pub struct Parsed<'a> {

@@ -9,7 +9,11 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, Axis, Ix1, Ix2};
 
+use super::conv::dot;
 use super::Param;
+
+/// Up to this many samples, the forward pass uses dot products, not GEMM.
+const SMALL_BATCH: usize = 4;
 use crate::engine::Tensor;
 
 #[derive(Debug, Clone)]
@@ -50,6 +54,19 @@ impl Dense {
             .into_dimensionality::<Ix1>()
             .expect("1-D bias");
         let mut y = Array2::<f32>::zeros((x.nrows(), self.outputs));
+        if x.nrows() <= SMALL_BATCH {
+            // A few samples (inference, the drawing pad): one dot product per
+            // output beats GEMM, which would repack all of W on every call.
+            let w = w.as_standard_layout();
+            let w = w.as_slice().expect("standard layout");
+            for (x_n, mut y_n) in x.rows().into_iter().zip(y.rows_mut()) {
+                let x_n = x_n.to_vec();
+                for (o, y_o) in y_n.iter_mut().enumerate() {
+                    *y_o = b[o] + dot(&w[o * self.inputs..(o + 1) * self.inputs], &x_n);
+                }
+            }
+            return y.into_dyn();
+        }
         y.rows_mut().into_iter().for_each(|mut row| row.assign(&b));
         general_mat_mul(1.0, &x, &w.t(), 1.0, &mut y);
         y.into_dyn()
