@@ -45,6 +45,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the visualizer (the same as no command at all).
+    Gui(GuiArgs),
     /// Train a network on MNIST and report its test accuracy.
     Train(TrainArgs),
     /// Measure a saved model's accuracy on the test set.
@@ -57,11 +59,23 @@ enum Command {
     Bench(BenchArgs),
 }
 
-#[derive(Args)]
+#[derive(Args, Default)]
 struct DataArg {
     /// Folder with MNIST-named IDX files (raw or .gz) [default: the MNIST that ships with the program].
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+}
+
+#[derive(Args, Default)]
+struct GuiArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// Start from this model instead of the preset's random weights.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// `seed`, `lenet`, or a JSON layer-list file.
+    #[arg(long, value_name = "NAME|FILE.json")]
+    preset: Option<String>,
 }
 
 #[derive(Args)]
@@ -190,11 +204,8 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(())
-        }
+        None => gui(GuiArgs::default()),
+        Some(Command::Gui(args)) => gui(args),
         Some(Command::Train(args)) => train(args),
         Some(Command::Eval(args)) => eval(args),
         Some(Command::Classify(args)) => classify(args),
@@ -208,6 +219,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn gui(args: GuiArgs) -> Result<()> {
+    crate::app::run(crate::app::GuiOptions {
+        data: args.data.data,
+        model: args.model,
+        preset: args.preset,
+    })
+    .map_err(UserError)
 }
 
 fn load_data(dir: &Option<PathBuf>) -> Result<Mnist> {

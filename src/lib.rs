@@ -6,3 +6,5 @@ pub mod data;
 pub mod engine;
 pub mod io;
 pub mod training;
+pub mod explain;
+pub mod app;

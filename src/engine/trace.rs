@@ -71,3 +71,37 @@ impl Trace {
         self.names.iter().position(|n| n == name)
     }
 }
+
+impl Trace {
+    /// Channels of layer `i`'s output that are zero for every sample of the
+    /// batch: after a ReLU, a filter that passes nothing back ("dead"), so
+    /// its dF is zero and it cannot learn its way out.
+    pub fn dead_channels(&self, i: usize) -> Vec<usize> {
+        let Some(out) = &self.layers[i].out else {
+            return Vec::new();
+        };
+        if out.ndim() != 4 {
+            return Vec::new();
+        }
+        (0..out.shape()[1])
+            .filter(|&c| out.index_axis(ndarray::Axis(1), c).iter().all(|&v| v == 0.0))
+            .collect()
+    }
+
+    /// The weight gradient that sample `n` alone contributes (the batch's dF
+    /// is the sum of these), computed by the layer's own backward pass on
+    /// that sample's input and delta.
+    pub fn sample_weight_grad(&self, i: usize, n: usize) -> Option<super::Tensor> {
+        let record = &self.layers[i];
+        let mut layer = super::layers::Layer::from_kind(&self.kinds[i]);
+        let (w, b) = layer.params_mut()?;
+        w.value = record.weight.clone()?;
+        b.value = record.bias.clone()?;
+        let one = |t: &super::Tensor| t.slice_axis(ndarray::Axis(0), ndarray::Slice::from(n..n + 1)).to_owned();
+        let x = one(self.layer_input(i)?);
+        let d = one(self.delta_from_above(i)?);
+        let y = one(record.out.as_ref()?);
+        layer.backward(&x, &y, &d, false);
+        layer.params().map(|(w, _)| w.grad.clone())
+    }
+}

@@ -1,0 +1,591 @@
+//! The Data panel: what is loaded, a few of its images, and loading other
+//! MNIST files (picked in a dialog, or dropped on the window) without ever
+//! blocking a frame.
+//!
+//! Dialogs and loading run on their own short-lived threads and report
+//! through a channel that [`DataPanel::poll`] drains. A failed load only
+//! produces [`DataEvent::Failed`]: the app keeps the data it has unless
+//! [`DataEvent::Loaded`] arrives, so a bad file never costs the class its
+//! dataset.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::{
+    Color32, ColorImage, CornerRadius, Response, RichText, Sense, TextureHandle, TextureOptions,
+    Ui, Vec2,
+};
+
+use crate::data::dataset::{find_in_files, DataError, Mnist, MnistRole};
+
+/// What a load or a dialog ended with.
+#[derive(Clone)]
+pub enum DataEvent {
+    /// New datasets, both halves checked. `source` says where they came
+    /// from (a folder, or the single path given).
+    Loaded { data: Arc<Mnist>, source: String },
+    /// Nothing was loaded; one line, `"<file>: <problem>"`.
+    Failed(String),
+    /// Not an error, but the user should read it (e.g. no file dialog).
+    Info(String),
+}
+
+// By hand: the derived form would print all 55 MB of pixels of a `Loaded`
+// in a failed test's message.
+impl std::fmt::Debug for DataEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataEvent::Loaded { data, source } => write!(
+                f,
+                "Loaded {{ train: {}, test: {}, source: {source:?} }}",
+                data.train.len(),
+                data.test.len()
+            ),
+            DataEvent::Failed(message) => write!(f, "Failed({message:?})"),
+            DataEvent::Info(message) => write!(f, "Info({message:?})"),
+        }
+    }
+}
+
+/// What the user asked for in [`DataPanel::ui`]; the app answers with
+/// [`DataPanel::act`] (or [`DataPanel::open_dialog`] /
+/// [`DataPanel::open_folder_dialog`]), which need the `egui::Context`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DataPanelAction {
+    #[default]
+    Nothing,
+    /// "Open dataset…": pick several files.
+    OpenFiles,
+    /// "Open folder…": pick the folder holding them.
+    OpenFolder,
+}
+
+/// What the user sees when rfd has no dialog to show.
+pub const NO_DIALOG_MESSAGE: &str = "No file dialog is available here: drop the MNIST files \
+     (or their folder) on the window, or start with --data DIR.";
+
+/// rfd returns `None` both when the user cancels and when there is no
+/// dialog at all (no desktop portal, no zenity). Without a dialog it
+/// returns within milliseconds; nobody cancels a real dialog that fast.
+const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
+
+/// How many training images the panel shows.
+pub const SAMPLES: usize = 40;
+
+/// Side of one sample picture, in points: 1.5 points per MNIST pixel keeps
+/// the strokes visible while forty of them fit in a side panel.
+const SAMPLE_SIDE: f32 = 42.0;
+
+/// Messages from the dialog and loader threads.
+enum Msg {
+    /// A dialog closed (picked or not): the buttons may be used again.
+    DialogClosed,
+    /// The user picked these paths: load them.
+    Picked {
+        paths: Vec<PathBuf>,
+        ctx: egui::Context,
+    },
+    /// A load or a dialog ended with this. `job` is the load's number (0
+    /// for messages that come from no load).
+    Done { job: u64, event: DataEvent },
+}
+
+/// Textures of the first training images, built once per dataset.
+struct Samples {
+    /// The bytes (and labels and shape) the textures were made from: the
+    /// key. Comparing ~31 KB per frame is cheaper than any mistake about
+    /// which dataset is current, and works for data the panel did not load
+    /// itself (the one given on the command line).
+    bytes: Vec<u8>,
+    labels: Vec<u8>,
+    rows: usize,
+    cols: usize,
+    textures: Vec<TextureHandle>,
+}
+
+/// Loads MNIST from picked or dropped files and shows what is loaded.
+pub struct DataPanel {
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    /// A dialog is open (its thread has not answered yet).
+    dialog_open: bool,
+    /// Loads started and not finished.
+    loading: usize,
+    /// The last load started, and the newest whose `Loaded` was delivered:
+    /// a slow old load that finishes after a newer one must not replace the
+    /// newer data.
+    next_job: u64,
+    newest_delivered: u64,
+    samples: Option<Samples>,
+    /// Bumped each time the sample textures are rebuilt (tests and the app
+    /// can see that a new dataset was noticed).
+    generation: u64,
+}
+
+impl Default for DataPanel {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        DataPanel {
+            tx,
+            rx,
+            dialog_open: false,
+            loading: 0,
+            next_job: 0,
+            newest_delivered: 0,
+            samples: None,
+            generation: 0,
+        }
+    }
+}
+
+impl DataPanel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A load is running.
+    pub fn is_loading(&self) -> bool {
+        self.loading > 0
+    }
+
+    /// A file dialog is open.
+    pub fn is_dialog_open(&self) -> bool {
+        self.dialog_open
+    }
+
+    /// How many times the sample pictures were rebuilt for a new dataset.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Answers an action from [`DataPanel::ui`].
+    pub fn act(&mut self, ctx: &egui::Context, action: DataPanelAction) {
+        match action {
+            DataPanelAction::Nothing => {}
+            DataPanelAction::OpenFiles => self.open_dialog(ctx),
+            DataPanelAction::OpenFolder => self.open_folder_dialog(ctx),
+        }
+    }
+
+    /// Opens a file dialog for several files (IDX, raw or `.gz`) on a
+    /// background thread; the picked files are then loaded like dropped
+    /// ones. Does nothing while a dialog is already open.
+    pub fn open_dialog(&mut self, ctx: &egui::Context) {
+        self.spawn_dialog(ctx, |start| {
+            // No extension filter: MNIST's own names have no extension
+            // (`train-images-idx3-ubyte`), so a filter would hide them.
+            let dialog = rfd::FileDialog::new().set_title("Open the MNIST files (all four)");
+            let dialog = match start {
+                Some(dir) => dialog.set_directory(dir),
+                None => dialog,
+            };
+            dialog.pick_files()
+        });
+    }
+
+    /// Opens a folder dialog on a background thread; the MNIST files
+    /// directly inside the picked folder are loaded.
+    pub fn open_folder_dialog(&mut self, ctx: &egui::Context) {
+        self.spawn_dialog(ctx, |start| {
+            let dialog = rfd::FileDialog::new().set_title("Open the folder holding MNIST's files");
+            let dialog = match start {
+                Some(dir) => dialog.set_directory(dir),
+                None => dialog,
+            };
+            dialog.pick_folder().map(|p| vec![p])
+        });
+    }
+
+    fn spawn_dialog(
+        &mut self,
+        ctx: &egui::Context,
+        pick: impl FnOnce(Option<PathBuf>) -> Option<Vec<PathBuf>> + Send + 'static,
+    ) {
+        if self.dialog_open {
+            return;
+        }
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        let start = std::env::current_dir().ok();
+        // The thread is detached, not joined: a native dialog cannot be
+        // closed from outside, and waiting for it would freeze the app's
+        // exit until the user answers it.
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let opened = Instant::now();
+                // A panic inside the dialog library must still re-enable
+                // the buttons (DialogClosed below) and say something.
+                let picked = std::panic::catch_unwind(AssertUnwindSafe(|| pick(start)));
+                // The receiver is gone only if the panel was dropped (app
+                // closing): nothing left to tell.
+                let _ = tx.send(Msg::DialogClosed);
+                let picked = match picked {
+                    Ok(picked) => picked.filter(|paths| !paths.is_empty()),
+                    Err(_) => {
+                        let _ = tx.send(Msg::Done {
+                            job: 0,
+                            event: DataEvent::Failed(
+                                "the file dialog failed: drop the files on the window instead"
+                                    .to_string(),
+                            ),
+                        });
+                        ctx.request_repaint();
+                        return;
+                    }
+                };
+                match picked {
+                    Some(paths) => {
+                        let _ = tx.send(Msg::Picked {
+                            paths,
+                            ctx: ctx.clone(),
+                        });
+                    }
+                    None if opened.elapsed() < NO_DIALOG_WITHIN => {
+                        let _ = tx.send(Msg::Done {
+                            job: 0,
+                            event: DataEvent::Info(NO_DIALOG_MESSAGE.to_string()),
+                        });
+                    }
+                    // Cancelled: nothing to say.
+                    None => {}
+                }
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.dialog_open = true,
+            Err(e) => {
+                let _ = self.tx.send(Msg::Done {
+                    job: 0,
+                    event: DataEvent::Failed(format!("cannot open a file dialog: {e}")),
+                });
+            }
+        }
+    }
+
+    /// Loads MNIST from `paths` (files and/or folders, as picked or
+    /// dropped) on a background thread; [`DataPanel::poll`] reports the
+    /// outcome, and egui is asked for a repaint when it is ready.
+    pub fn load_paths(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
+        if paths.is_empty() {
+            return;
+        }
+        self.next_job += 1;
+        let job = self.next_job;
+        let tx = self.tx.clone();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("data-loader".into())
+            .spawn(move || {
+                // A panic in the parser must still end the spinner and say
+                // something, not leave "loading…" forever.
+                let event = std::panic::catch_unwind(|| load(&paths)).unwrap_or_else(|_| {
+                    DataEvent::Failed(format!(
+                        "{}: the loader crashed (a bug: please report it)",
+                        describe_paths(&paths)
+                    ))
+                });
+                let _ = tx.send(Msg::Done { job, event });
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.loading += 1,
+            Err(e) => {
+                let _ = self.tx.send(Msg::Done {
+                    job: 0,
+                    event: DataEvent::Failed(format!("cannot start loading: {e}")),
+                });
+            }
+        }
+    }
+
+    /// The next event from the dialog and loader threads, without waiting.
+    /// Call it every frame until it returns `None`.
+    pub fn poll(&mut self) -> Option<DataEvent> {
+        while let Ok(msg) = self.rx.try_recv() {
+            match msg {
+                Msg::DialogClosed => self.dialog_open = false,
+                Msg::Picked { paths, ctx } => self.load_paths(&ctx, paths),
+                Msg::Done { job, event } => {
+                    if job > 0 {
+                        self.loading = self.loading.saturating_sub(1);
+                    }
+                    if let DataEvent::Loaded { .. } = event {
+                        if job < self.newest_delivered {
+                            // Superseded by a newer load that already
+                            // arrived: drop it silently.
+                            continue;
+                        }
+                        self.newest_delivered = job;
+                    }
+                    return Some(event);
+                }
+            }
+        }
+        None
+    }
+
+    /// The paths of files dropped on the window this frame.
+    pub fn take_dropped_files(ctx: &egui::Context) -> Vec<PathBuf> {
+        ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        })
+    }
+
+    /// The panel: where the data came from, how much there is, the first
+    /// training images, and the buttons to load other files.
+    pub fn ui(&mut self, ui: &mut Ui, data: &Mnist, source: &str) -> DataPanelAction {
+        let mut action = DataPanelAction::Nothing;
+        ui.horizontal_wrapped(|ui| {
+            let enabled = !self.dialog_open;
+            let busy = "A file dialog is already open";
+            if ui
+                .add_enabled(enabled, egui::Button::new("Open dataset…"))
+                .on_hover_text(
+                    "Pick MNIST's four files (train-images, train-labels, \
+                     t10k-images, t10k-labels; raw IDX or .gz). The data \
+                     loaded now stays until the new files load without error.",
+                )
+                .on_disabled_hover_text(busy)
+                .clicked()
+            {
+                action = DataPanelAction::OpenFiles;
+            }
+            if ui
+                .add_enabled(enabled, egui::Button::new("Open folder…"))
+                .on_hover_text(
+                    "Pick a folder holding MNIST's four files (raw IDX or \
+                     .gz), e.g. Fashion-MNIST. You can also drop the files \
+                     or the folder on the window.",
+                )
+                .on_disabled_hover_text(busy)
+                .clicked()
+            {
+                action = DataPanelAction::OpenFolder;
+            }
+            if self.is_loading() {
+                ui.spinner();
+                ui.label("loading…");
+            } else if self.dialog_open {
+                ui.label("waiting for the file dialog…");
+            }
+        });
+        let hovering = ui.input(|i| !i.raw.hovered_files.is_empty());
+        if hovering {
+            ui.label(
+                RichText::new("Release to load these files")
+                    .color(ui.visuals().selection.stroke.color),
+            );
+        }
+
+        ui.label(format!("Source: {source}"))
+            .on_hover_text("Where the data shown here was read from");
+        ui.label(counts_text(data));
+
+        // Per-digit counts: a small table, digits on top.
+        let counts = data.train.label_counts();
+        egui::Grid::new("data_panel_digit_counts")
+            .striped(true)
+            .show(ui, |ui| {
+                ui.label("digit");
+                for d in 0..10 {
+                    ui.label(RichText::new(d.to_string()).strong());
+                }
+                ui.end_row();
+                ui.label("training images");
+                for c in counts {
+                    ui.label(thousands(c));
+                }
+                ui.end_row();
+            });
+
+        ui.add_space(6.0);
+        self.samples_ui(ui, data);
+        action
+    }
+
+    /// The first [`SAMPLES`] training images with their labels.
+    fn samples_ui(&mut self, ui: &mut Ui, data: &Mnist) {
+        let train = &data.train;
+        let n = SAMPLES.min(train.len());
+        if n == 0 {
+            ui.label("No training images to show");
+            return;
+        }
+        ui.label(format!("The first {n} training images, with their labels:"));
+        let bytes = &train.images[..n * train.pixels()];
+        let labels = &train.labels[..n];
+        let current = self.samples.as_ref().is_some_and(|s| {
+            s.rows == train.rows && s.cols == train.cols && s.labels == labels && s.bytes == bytes
+        });
+        if !current {
+            let textures = (0..n)
+                .map(|i| {
+                    let image = ColorImage::from_gray([train.cols, train.rows], train.image(i));
+                    ui.ctx().load_texture(
+                        format!("data_panel_sample_{i}"),
+                        image,
+                        TextureOptions::NEAREST,
+                    )
+                })
+                .collect();
+            self.samples = Some(Samples {
+                bytes: bytes.to_vec(),
+                labels: labels.to_vec(),
+                rows: train.rows,
+                cols: train.cols,
+                textures,
+            });
+            self.generation += 1;
+        }
+        let Some(samples) = &self.samples else {
+            return;
+        };
+
+        // Keep the images' aspect ratio if the data is not square.
+        let aspect = samples.cols as f32 / samples.rows.max(1) as f32;
+        let size = Vec2::new(SAMPLE_SIDE * aspect.min(1.0), SAMPLE_SIDE / aspect.max(1.0));
+        let spacing = ui.spacing().item_spacing.x;
+        let per_row = (((ui.available_width() + spacing) / (size.x + spacing)).floor() as usize)
+            .clamp(1, 10);
+        for (row, chunk) in samples.textures.chunks(per_row).enumerate() {
+            ui.horizontal(|ui| {
+                for (k, texture) in chunk.iter().enumerate() {
+                    let i = row * per_row + k;
+                    let label = samples.labels.get(i).copied().unwrap_or_default();
+                    ui.vertical(|ui| {
+                        ui.set_width(size.x);
+                        sample_ui(ui, texture, size, i, label);
+                        ui.vertical_centered(|ui| {
+                            ui.label(RichText::new(label.to_string()).strong());
+                        });
+                    });
+                }
+            });
+        }
+    }
+}
+
+/// One sample picture (widget pattern: size, allocate, interact, paint).
+fn sample_ui(ui: &mut Ui, texture: &TextureHandle, size: Vec2, index: usize, label: u8) -> Response {
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    let name = format!("training image {index}: label {label}");
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &name));
+    if ui.is_rect_visible(rect) {
+        let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+        ui.painter().image(texture.id(), rect, uv, Color32::WHITE);
+        ui.painter().rect_stroke(
+            rect,
+            CornerRadius::ZERO,
+            ui.visuals().widgets.noninteractive.bg_stroke,
+            egui::StrokeKind::Outside,
+        );
+    }
+    response.on_hover_text(format!("Training image #{index}, labelled {label}"))
+}
+
+/// "Training images: 60,000 · Test images: 10,000 · Size: 28x28 pixels".
+pub fn counts_text(data: &Mnist) -> String {
+    format!(
+        "Training images: {} · Test images: {} · Size: {}x{} pixels",
+        thousands(data.train.len()),
+        thousands(data.test.len()),
+        data.train.rows,
+        data.train.cols
+    )
+}
+
+/// 60000 → "60,000": counts are read aloud in class.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Paths for a message: the one path, or the folder of the first.
+fn describe_paths(paths: &[PathBuf]) -> String {
+    match paths {
+        [one] => one.display().to_string(),
+        _ => paths
+            .first()
+            .and_then(|p| p.parent())
+            .map_or_else(String::new, |p| p.display().to_string()),
+    }
+}
+
+/// Finds and loads both halves of MNIST among `paths`. Runs on a loader
+/// thread.
+fn load(paths: &[PathBuf]) -> DataEvent {
+    let files = match find_in_files(paths) {
+        Ok(files) => files,
+        Err(e) => return DataEvent::Failed(e.to_string()),
+    };
+    // `find_in_files` accepts one pair alone; the app needs both: training
+    // data to learn from and test data to measure on. Say which half is
+    // missing rather than loading half a dataset.
+    let halves = [
+        (files.train_pair(), MnistRole::TrainImages, MnistRole::TrainLabels),
+        (files.test_pair(), MnistRole::TestImages, MnistRole::TestLabels),
+    ];
+    let have = halves.iter().find_map(|(pair, _, _)| pair.map(|(images, _)| images));
+    for (pair, images, labels) in halves {
+        if pair.is_none() {
+            let dir = have.and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+            return DataEvent::Failed(
+                DataError::new(
+                    dir.join(images.file_name()),
+                    format!(
+                        "missing, and so is {}: the app needs the training files and the test \
+                         files together (each raw or .gz)",
+                        labels.file_name()
+                    ),
+                )
+                .to_string(),
+            );
+        }
+    }
+    match files.load_all() {
+        Ok(data) => {
+            let source = match paths {
+                [one] => one.display().to_string(),
+                _ => files
+                    .train_images
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map_or_else(|| describe_paths(paths), |p| p.display().to_string()),
+            };
+            DataEvent::Loaded {
+                data: Arc::new(data),
+                source,
+            }
+        }
+        Err(e) => DataEvent::Failed(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(60000), "60,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,319 @@
+//! The desktop app: one window that steps backpropagation through a CNN and
+//! shows every number it computes. Training lives on the worker thread
+//! (`worker.rs`); this side only reads the snapshots it sends.
+//!
+//! Layout: controls and the pipeline strip on top, plots at the bottom, the
+//! explanation of the clicked cell on the right, and in the middle one of
+//! three tabs: Backprop (the layer views), Draw a digit, Data.
+
+pub mod heatmap;
+pub mod views;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::data::dataset::{default_data_dir, load_dir, Mnist};
+use crate::engine::network::Network;
+use crate::engine::optim::OptimizerKind;
+use crate::explain::CellRef;
+use worker::{Command, Event, Snapshot, Speed, TrainConfig, Worker};
+
+/// What the command line hands to the app.
+#[derive(Debug, Clone, Default)]
+pub struct GuiOptions {
+    pub data: Option<PathBuf>,
+    pub model: Option<PathBuf>,
+    pub preset: Option<String>,
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run(options: GuiOptions) -> Result<(), String> {
+    let dir = options.data.clone().unwrap_or_else(default_data_dir);
+    let data = load_dir(&dir).map_err(|e| e.to_string())?;
+    let network = match &options.model {
+        Some(path) => Some(crate::io::load_model(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let mut config = default_config();
+    if let Some(preset) = &options.preset {
+        crate::cli::network_from_preset(preset, config.seed).map_err(|e| e.0)?;
+        config.preset = preset.clone();
+    }
+    let source = dir.display().to_string();
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("backprop-viz: how the error reaches the filter")
+            .with_inner_size([1600.0, 1000.0])
+            .with_min_inner_size([900.0, 600.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "backprop-viz",
+        native,
+        Box::new(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            Ok(Box::new(BackpropApp::new(&ctx, config, network, Arc::new(data), source)))
+        }),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}
+
+/// The network and training settings the app starts with: the question's
+/// network, untrained, the CLI's defaults.
+pub fn default_config() -> TrainConfig {
+    use crate::cli::defaults;
+    TrainConfig {
+        preset: defaults::PRESET.into(),
+        seed: defaults::SEED,
+        lr: defaults::LR,
+        batch: defaults::BATCH,
+        optimizer: OptimizerKind::parse(defaults::OPTIMIZER).expect("known optimizer"),
+        freeze_conv: false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Backprop,
+    Draw,
+    Data,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Things a click asks for, applied after the frame is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiCommand {
+    StepPhase,
+    StepBatch,
+    Run,
+    Pause,
+    Reset,
+    SetSpeed(Speed),
+    SetLr(f32),
+    SetFreeze(bool),
+    Select(Option<CellRef>),
+    ViewLayer(Option<usize>),
+    LoadPretrained,
+}
+
+/// One point per finished batch and one row per epoch.
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    /// `[batch, loss]`
+    pub losses: Vec<[f64; 2]>,
+    /// `(epoch, train accuracy, test accuracy)`
+    pub epochs: Vec<(usize, f32, f32)>,
+}
+
+pub struct BackpropApp {
+    worker: Worker,
+    /// Sequence number of the last command the worker has finished.
+    acked: u64,
+    pub snapshot: Option<Box<Snapshot>>,
+    pub data: Arc<Mnist>,
+    pub data_source: String,
+    /// The settings being edited; preset, seed, batch and optimizer take
+    /// effect on Reset, the learning rate and freezing at once.
+    pub config: TrainConfig,
+    /// The network Reset returns to when it is not the preset's (a loaded model).
+    pub start_network: Option<Network>,
+    pub speed: Speed,
+    pub history: History,
+    pub tab: Tab,
+    pub sample: usize,
+    pub selected: Option<CellRef>,
+    pub view_layer: Option<usize>,
+    pub message: Option<(MessageKind, String)>,
+    commands: Vec<UiCommand>,
+}
+
+impl BackpropApp {
+    pub fn new(ctx: &egui::Context, config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, source: String) -> BackpropApp {
+        setup_style(ctx);
+        let repaint_ctx = ctx.clone();
+        let worker = Worker::spawn(config.clone(), network.clone(), data.clone(), move || repaint_ctx.request_repaint());
+        BackpropApp {
+            worker,
+            acked: 0,
+            snapshot: None,
+            data,
+            data_source: source,
+            config,
+            start_network: network,
+            speed: Speed::PerSecond(20.0),
+            history: History::default(),
+            tab: Tab::Backprop,
+            sample: 0,
+            selected: None,
+            view_layer: None,
+            message: None,
+            commands: Vec::new(),
+        }
+    }
+
+    /// Queues a command; it runs after this frame's drawing.
+    pub fn command(&mut self, command: UiCommand) {
+        self.commands.push(command);
+    }
+
+    /// Whether the worker has handled every command sent so far (tests wait
+    /// on this between clicks).
+    pub fn worker_idle(&self) -> bool {
+        self.acked >= self.worker.sent() && !self.snapshot.as_ref().is_some_and(|s| s.running)
+    }
+
+    /// Takes everything the worker sent since the last frame.
+    pub fn poll_worker(&mut self) {
+        while let Ok(event) = self.worker.events.try_recv() {
+            match event {
+                Event::Snapshot(snapshot) => {
+                    let batch = snapshot.trace.batch_size();
+                    if self.sample >= batch {
+                        self.sample = batch.saturating_sub(1);
+                    }
+                    self.snapshot = Some(snapshot);
+                }
+                Event::Losses(losses) => self.history.losses.extend(losses.into_iter().map(|(b, l)| [b as f64, l as f64])),
+                Event::Epoch { epoch, train_accuracy, test_accuracy } => {
+                    self.history.epochs.push((epoch, train_accuracy, test_accuracy));
+                }
+                Event::Diverged(text) => self.message = Some((MessageKind::Error, text)),
+                Event::Failed(text) => self.message = Some((MessageKind::Error, text)),
+                Event::Idle(seq) => self.acked = self.acked.max(seq),
+            }
+        }
+    }
+
+    fn apply_commands(&mut self) {
+        for command in std::mem::take(&mut self.commands) {
+            match command {
+                UiCommand::StepPhase => self.send(Command::StepPhase),
+                UiCommand::StepBatch => self.send(Command::StepBatch),
+                UiCommand::Run => {
+                    self.send(Command::SetSpeed(self.speed));
+                    self.send(Command::Run);
+                }
+                UiCommand::Pause => self.send(Command::Pause),
+                UiCommand::Reset => {
+                    self.history = History::default();
+                    self.selected = None;
+                    self.view_layer = None;
+                    self.message = None;
+                    self.send(Command::Reset(self.config.clone(), self.start_network.clone()));
+                }
+                UiCommand::SetSpeed(speed) => {
+                    self.speed = speed;
+                    self.send(Command::SetSpeed(speed));
+                }
+                UiCommand::SetLr(lr) => {
+                    self.config.lr = lr;
+                    self.send(Command::SetLr(lr));
+                }
+                UiCommand::SetFreeze(freeze) => {
+                    self.config.freeze_conv = freeze;
+                    self.send(Command::SetFreeze(freeze));
+                }
+                UiCommand::Select(cell) => self.selected = cell,
+                UiCommand::ViewLayer(layer) => self.view_layer = layer,
+                UiCommand::LoadPretrained => {
+                    let net = crate::cli::pretrained_model();
+                    self.start_network = Some(net.clone());
+                    self.history = History::default();
+                    self.selected = None;
+                    self.message = Some((MessageKind::Info, "Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).".into()));
+                    self.send(Command::Reset(self.config.clone(), Some(net)));
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, command: Command) {
+        self.worker.send(command);
+    }
+
+    /// The whole window's contents; eframe calls it every frame, and tests
+    /// call it through an egui_kittest harness.
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        self.poll_worker();
+        egui::Panel::top("controls").show(ui, |ui| {
+            views::controls_ui(self, ui);
+            ui.separator();
+            views::pipeline_ui(self, ui);
+            views::phase_line_ui(self, ui);
+            if let Some((kind, text)) = self.message.clone() {
+                views::message_ui(self, ui, kind, &text);
+            }
+        });
+        egui::Panel::bottom("plots").resizable(true).default_size(220.0).show(ui, |ui| {
+            views::plots_ui(self, ui);
+        });
+        egui::Panel::right("explain").resizable(true).default_size(430.0).show(ui, |ui| {
+            views::explanation_ui(self, ui);
+        });
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.tab, Tab::Backprop, "Backprop").on_hover_text("The layer views: forward values, deltas, filter gradients, the update");
+                ui.selectable_value(&mut self.tab, Tab::Draw, "Draw a digit").on_hover_text("Draw a digit and watch the network classify it");
+                ui.selectable_value(&mut self.tab, Tab::Data, "Data").on_hover_text("The dataset: counts and samples; open another one");
+            });
+            ui.separator();
+            match self.tab {
+                Tab::Backprop => views::layer_view_ui(self, ui),
+                Tab::Draw => {
+                    ui.label("The drawing pad arrives with the next part of the visualizer.");
+                }
+                Tab::Data => views::data_summary_ui(self, ui),
+            }
+        });
+        self.apply_commands();
+        if self.snapshot.as_ref().is_some_and(|s| s.running) {
+            ui.ctx().request_repaint();
+        }
+    }
+}
+
+impl eframe::App for BackpropApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll_worker();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+}
+
+/// Larger text than egui's default: the app is read from the back of a room.
+/// DejaVu backs up egui's fonts for the maths (Σ ⋆ ′ → ✓) and Cyrillic.
+pub fn setup_style(ctx: &egui::Context) {
+    use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
+    for (name, bytes, family) in [
+        ("DejaVuSans", &include_bytes!("../../assets/fonts/DejaVuSans.ttf")[..], egui::FontFamily::Proportional),
+        ("DejaVuSansMono", &include_bytes!("../../assets/fonts/DejaVuSansMono.ttf")[..], egui::FontFamily::Monospace),
+    ] {
+        ctx.add_font(FontInsert::new(
+            name,
+            egui::FontData::from_static(bytes),
+            vec![InsertFontFamily { family, priority: FontPriority::Lowest }],
+        ));
+    }
+    ctx.all_styles_mut(|style| {
+        use egui::{FontFamily, FontId, TextStyle};
+        style.text_styles = [
+            (TextStyle::Heading, FontId::new(24.0, FontFamily::Proportional)),
+            (TextStyle::Body, FontId::new(16.0, FontFamily::Proportional)),
+            (TextStyle::Monospace, FontId::new(15.0, FontFamily::Monospace)),
+            (TextStyle::Button, FontId::new(16.0, FontFamily::Proportional)),
+            (TextStyle::Small, FontId::new(13.0, FontFamily::Proportional)),
+        ]
+        .into();
+        style.spacing.button_padding = egui::vec2(10.0, 5.0);
+    });
+}

@@ -1,0 +1,390 @@
+//! The training worker: a named thread that owns the network, the trainer
+//! and the datasets, takes `Command`s and sends `Event`s (snapshots of the
+//! trace, losses, epoch results), then asks egui for a repaint. The UI never
+//! computes a gradient; it only reads what arrives here.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::data::dataset::Mnist;
+use crate::engine::network::Network;
+use crate::engine::optim::{Optimizer, OptimizerKind};
+use crate::engine::stepper::{Phase, Stepper};
+use crate::engine::trace::Trace;
+use crate::engine::Tensor;
+use crate::training::{evaluate, predictions, Trainer};
+
+/// What the network is and how it trains: everything Reset rebuilds from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// `seed`, `lenet`, or a path to a JSON layer list.
+    pub preset: String,
+    pub seed: u64,
+    pub lr: f32,
+    pub batch: usize,
+    pub optimizer: OptimizerKind,
+    pub freeze_conv: bool,
+}
+
+/// Continuous training speed: batches per second, or as fast as possible.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    PerSecond(f32),
+    Max,
+}
+
+pub enum Command {
+    /// Run the next phase of the current batch (starting a batch if needed).
+    StepPhase,
+    /// Finish the current batch (or run a whole new one).
+    StepBatch,
+    Run,
+    Pause,
+    SetSpeed(Speed),
+    /// Start again from the configuration's seed (a built network, e.g. a
+    /// loaded model, replaces the preset's initial weights).
+    Reset(TrainConfig, Option<Network>),
+    SetLr(f32),
+    SetFreeze(bool),
+    /// New datasets (the old ones stay until this arrives).
+    SetData(Arc<Mnist>),
+    /// One backpropagation step on a drawing with its correct label; step
+    /// through it like any batch.
+    Teach { pixels: Vec<f32>, label: u8 },
+}
+
+/// Where training stands, as one consistent picture.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub trace: Trace,
+    pub last: Option<Phase>,
+    pub next: Phase,
+    /// Batches started since the reset.
+    pub batches: u64,
+    pub epoch: usize,
+    /// Samples of this epoch used so far.
+    pub position: usize,
+    pub epoch_len: usize,
+    pub running: bool,
+    /// The current batch is a drawing being taught.
+    pub teaching: bool,
+    /// The network as it is now (after any update), for classifying drawings.
+    pub network: Network,
+    pub lr: f32,
+    pub freeze_conv: bool,
+}
+
+pub enum Event {
+    Snapshot(Box<Snapshot>),
+    /// `(batch number, loss)` for batches finished since the last event.
+    Losses(Vec<(u64, f32)>),
+    Epoch {
+        epoch: usize,
+        train_accuracy: f32,
+        test_accuracy: f32,
+    },
+    /// Training stopped because the loss is no longer a number.
+    Diverged(String),
+    /// Something went wrong in the worker (even a panic); it keeps running.
+    Failed(String),
+    /// All commands up to this sequence number have been handled.
+    Idle(u64),
+}
+
+/// The UI's handle on the worker thread. Dropping it stops and joins it.
+pub struct Worker {
+    tx: Option<Sender<(u64, Command)>>,
+    pub events: Receiver<Event>,
+    sent: u64,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the thread; `repaint` is called after every event.
+    pub fn spawn(config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, repaint: impl Fn() + Send + 'static) -> Worker {
+        let (tx, rx) = channel::<(u64, Command)>();
+        let (etx, events) = channel();
+        let handle = std::thread::Builder::new()
+            .name("training".into())
+            .spawn(move || {
+                let mut state = WorkerState::new(config, network, data);
+                state.publish(&etx);
+                repaint();
+                state.run(rx, etx, repaint);
+            })
+            .expect("the training thread starts");
+        Worker {
+            tx: Some(tx),
+            events,
+            sent: 0,
+            handle: Some(handle),
+        }
+    }
+
+    pub fn send(&mut self, command: Command) {
+        self.sent += 1;
+        if let Some(tx) = &self.tx {
+            // A send fails only if the worker thread is gone; `Failed` said why.
+            let _ = tx.send((self.sent, command));
+        }
+    }
+
+    /// Sequence number of the last command sent.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.tx = None; // closes the channel: the worker's loop ends
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+struct WorkerState {
+    config: TrainConfig,
+    data: Arc<Mnist>,
+    trainer: Trainer,
+    running: bool,
+    speed: Speed,
+    teaching: bool,
+    /// Correct predictions and samples in this epoch (for train accuracy).
+    epoch_correct: usize,
+    epoch_seen: usize,
+    pending_losses: Vec<(u64, f32)>,
+    last_publish: Instant,
+}
+
+/// While running, snapshots go out at most this often (the UI shows ~60 fps;
+/// more would only copy traces nobody sees).
+const PUBLISH_EVERY: Duration = Duration::from_millis(30);
+
+fn build_trainer(config: &TrainConfig, network: Option<Network>, data: &Arc<Mnist>) -> Trainer {
+    let network = network.unwrap_or_else(|| {
+        crate::cli::network_from_preset(&config.preset, config.seed)
+            .or_else(|_| crate::cli::network_from_preset("seed", config.seed))
+            .expect("the seed preset builds")
+    });
+    let mut stepper = Stepper::new(network, Optimizer::new(config.optimizer, config.lr));
+    stepper.record = true;
+    stepper.freeze_conv = config.freeze_conv;
+    Trainer::new(stepper, Arc::new(data.train.clone()), config.batch, config.seed)
+}
+
+impl WorkerState {
+    fn new(config: TrainConfig, network: Option<Network>, data: Arc<Mnist>) -> WorkerState {
+        let mut trainer = build_trainer(&config, network, &data);
+        // Show the first batch, untouched, from the start.
+        trainer.begin_batch();
+        WorkerState {
+            config,
+            data,
+            trainer,
+            running: false,
+            speed: Speed::Max,
+            teaching: false,
+            epoch_correct: 0,
+            epoch_seen: 0,
+            pending_losses: Vec::new(),
+            last_publish: Instant::now(),
+        }
+    }
+
+    fn run(&mut self, rx: Receiver<(u64, Command)>, etx: Sender<Event>, repaint: impl Fn()) {
+        let mut handled = 0u64;
+        loop {
+            let next = if self.running {
+                match rx.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => None,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                }
+            } else {
+                match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            };
+            if let Some((seq, command)) = next {
+                let outcome = catch_unwind(AssertUnwindSafe(|| self.handle(command, &etx)));
+                if let Err(panic) = outcome {
+                    self.running = false;
+                    let what = panic_message(&panic);
+                    let _ = etx.send(Event::Failed(format!(
+                        "the training thread hit an internal error ({what}); press Reset to start again"
+                    )));
+                }
+                handled = seq;
+                self.publish(&etx);
+            }
+            if self.running {
+                let started = Instant::now();
+                let outcome = catch_unwind(AssertUnwindSafe(|| self.train_one_batch(&etx)));
+                if let Err(panic) = outcome {
+                    self.running = false;
+                    let _ = etx.send(Event::Failed(format!(
+                        "the training thread hit an internal error ({}); press Reset to start again",
+                        panic_message(&panic)
+                    )));
+                }
+                if self.last_publish.elapsed() >= PUBLISH_EVERY || !self.running {
+                    self.publish(&etx);
+                    repaint();
+                }
+                if let Speed::PerSecond(rate) = self.speed {
+                    let period = Duration::from_secs_f32(1.0 / rate.max(0.01));
+                    if let Some(rest) = period.checked_sub(started.elapsed()) {
+                        // Sleep in small slices so Pause answers at once.
+                        if let Ok((seq, command)) = rx.recv_timeout(rest) {
+                            let _ = catch_unwind(AssertUnwindSafe(|| self.handle(command, &etx)));
+                            handled = seq;
+                            self.publish(&etx);
+                        }
+                    }
+                }
+            }
+            if !self.running {
+                let _ = etx.send(Event::Idle(handled));
+                repaint();
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command, etx: &Sender<Event>) {
+        match command {
+            Command::StepPhase => {
+                if self.trainer.stepper.next_phase() == Phase::Done {
+                    self.start_batch();
+                }
+                self.trainer.stepper.step();
+                if self.trainer.stepper.next_phase() == Phase::Done {
+                    self.batch_finished(etx);
+                }
+            }
+            Command::StepBatch => {
+                if self.trainer.stepper.next_phase() == Phase::Done {
+                    self.start_batch();
+                }
+                self.trainer.stepper.finish();
+                self.batch_finished(etx);
+            }
+            Command::Run => self.running = true,
+            Command::Pause => self.running = false,
+            Command::SetSpeed(speed) => self.speed = speed,
+            Command::Reset(config, network) => {
+                self.config = config;
+                self.trainer = build_trainer(&self.config, network, &self.data);
+                self.trainer.begin_batch();
+                self.running = false;
+                self.teaching = false;
+                self.epoch_correct = 0;
+                self.epoch_seen = 0;
+            }
+            Command::SetLr(lr) => {
+                self.config.lr = lr;
+                self.trainer.stepper.optimizer.lr = lr;
+            }
+            Command::SetFreeze(freeze) => {
+                self.config.freeze_conv = freeze;
+                self.trainer.stepper.freeze_conv = freeze;
+            }
+            Command::SetData(data) => {
+                self.data = data;
+                let network = self.trainer.stepper.network.clone();
+                self.trainer = build_trainer(&self.config, Some(network), &self.data);
+                self.trainer.begin_batch();
+                self.teaching = false;
+            }
+            Command::Teach { pixels, label } => {
+                let input = Tensor::from_shape_vec(vec![1, 1, 28, 28], pixels).expect("784 pixels");
+                self.trainer.stepper.begin(input, vec![label]);
+                self.teaching = true;
+            }
+        }
+    }
+
+    fn start_batch(&mut self) {
+        self.teaching = false;
+        self.trainer.begin_batch();
+    }
+
+    fn train_one_batch(&mut self, etx: &Sender<Event>) {
+        if self.trainer.stepper.next_phase() == Phase::Done {
+            self.start_batch();
+        }
+        self.trainer.stepper.finish();
+        self.batch_finished(etx);
+    }
+
+    /// Bookkeeping after a batch's update: loss, divergence, epoch end.
+    fn batch_finished(&mut self, etx: &Sender<Event>) {
+        let trace = self.trainer.stepper.trace();
+        let loss = trace.loss.unwrap_or(f32::NAN);
+        if self.teaching {
+            return;
+        }
+        self.pending_losses.push((self.trainer.batches, loss));
+        if let Some(probs) = &trace.probs {
+            let predicted = predictions(probs);
+            self.epoch_correct += predicted.iter().zip(&trace.labels).filter(|(p, &l)| **p == l as usize).count();
+            self.epoch_seen += trace.labels.len();
+        }
+        if !loss.is_finite() {
+            self.running = false;
+            let _ = etx.send(Event::Diverged(format!(
+                "The loss became {loss} at batch {}: the updates grew until the numbers overflowed. \
+                 Try a smaller learning rate (now {}), then press Reset.",
+                self.trainer.batches, self.config.lr
+            )));
+            return;
+        }
+        if self.trainer.epoch_done() {
+            let test = evaluate(&self.trainer.stepper.network, &self.data.test);
+            let _ = etx.send(Event::Epoch {
+                epoch: self.trainer.epoch + 1,
+                train_accuracy: self.epoch_correct as f32 / self.epoch_seen.max(1) as f32,
+                test_accuracy: test.accuracy,
+            });
+            self.epoch_correct = 0;
+            self.epoch_seen = 0;
+        }
+    }
+
+    fn publish(&mut self, etx: &Sender<Event>) {
+        if !self.pending_losses.is_empty() {
+            let _ = etx.send(Event::Losses(std::mem::take(&mut self.pending_losses)));
+        }
+        let stepper = &self.trainer.stepper;
+        let snapshot = Snapshot {
+            trace: stepper.trace().clone(),
+            last: stepper.last_phase(),
+            next: stepper.next_phase(),
+            batches: self.trainer.batches,
+            epoch: self.trainer.epoch,
+            position: self.trainer.position(),
+            epoch_len: self.trainer.epoch_len(),
+            running: self.running,
+            teaching: self.teaching,
+            network: stepper.network.clone(),
+            lr: stepper.optimizer.lr,
+            freeze_conv: stepper.freeze_conv,
+        };
+        let _ = etx.send(Event::Snapshot(Box::new(snapshot)));
+        self.last_publish = Instant::now();
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

@@ -1,0 +1,355 @@
+//! How one number of a trace was computed: the terms that add up to it, from
+//! the trace's own numbers. The app shows these when a cell is clicked; the
+//! total is checked against the recorded value, so the explanation can never
+//! silently disagree with what the engine did. No GUI types here.
+
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+use crate::engine::Tensor;
+
+/// A cell of a traced tensor, by layer index (forward order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellRef {
+    /// `LAYER.weight_grad[index]`: dF for conv `[o, c, u, v]`, dW for dense `[o, k]`.
+    WeightGrad { layer: usize, index: Vec<usize> },
+    /// `LAYER.delta[n, ...]`: the delta this layer hands down.
+    Delta { layer: usize, index: Vec<usize> },
+    /// `LAYER.out[n, ...]`: a forward value.
+    Output { layer: usize, index: Vec<usize> },
+}
+
+/// One product (or routed value) contributing to the explained number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// e.g. `x[0, 3, 4] · D[0, 2, 3]`
+    pub label: String,
+    pub value: f32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// e.g. `dF[0, 0, 1, 2] of conv1`
+    pub title: String,
+    /// The formula in plain Unicode.
+    pub formula: String,
+    /// The largest terms for the explained sample, largest magnitude first.
+    pub terms: Vec<Term>,
+    /// How many non-zero terms there are in all for that sample.
+    pub term_count: usize,
+    /// This sample's share (for batch sums), else the value itself.
+    pub sample_sum: f32,
+    /// The terms added up (over the whole batch for batch sums).
+    pub total: f32,
+    /// The number the engine recorded in the trace.
+    pub recorded: f32,
+    /// Extra sentences: what happens next, ties, masks.
+    pub notes: Vec<String>,
+}
+
+impl Explanation {
+    /// Whether the terms add up to the recorded number (f32 rounding aside).
+    pub fn agrees(&self) -> bool {
+        (self.total - self.recorded).abs() <= 1e-5 + 1e-4 * self.recorded.abs().max(self.total.abs())
+    }
+}
+
+/// How many terms to list.
+pub const SHOWN_TERMS: usize = 8;
+
+fn at(t: &Tensor, index: &[usize]) -> Option<f32> {
+    t.get(index).copied()
+}
+
+fn fmt_index(index: &[usize]) -> String {
+    index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Sorts terms by magnitude, keeps the top ones, and fills in the sums.
+#[allow(clippy::too_many_arguments)]
+fn finish(title: String, formula: String, mut terms: Vec<Term>, sample_sum: f64, total: f64, recorded: f32, notes: Vec<String>) -> Explanation {
+    terms.retain(|t| t.value != 0.0);
+    let term_count = terms.len();
+    terms.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+    terms.truncate(SHOWN_TERMS);
+    Explanation {
+        title,
+        formula,
+        terms,
+        term_count,
+        sample_sum: sample_sum as f32,
+        total: total as f32,
+        recorded,
+        notes,
+    }
+}
+
+/// Explains `cell` of `trace`, listing the terms of batch sample `sample`.
+/// `None` when the cell is out of range or its phase has not run yet.
+pub fn explain(trace: &Trace, cell: &CellRef, sample: usize) -> Option<Explanation> {
+    match cell {
+        CellRef::WeightGrad { layer, index } => weight_grad(trace, *layer, index, sample),
+        CellRef::Delta { layer, index } => delta(trace, *layer, index),
+        CellRef::Output { layer, index } => output(trace, *layer, index),
+    }
+}
+
+fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> Option<Explanation> {
+    let name = &trace.names[layer];
+    let lt = &trace.layers[layer];
+    let recorded = at(lt.weight_grad.as_ref()?, index)?;
+    let x = trace.layer_input(layer)?;
+    let d = trace.delta_from_above(layer)?;
+    let n_batch = trace.batch_size();
+    match trace.kinds[layer] {
+        LayerKind::Conv { padding, .. } => {
+            let &[o, c, u, v] = index else { return None };
+            let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
+            let (ho, wo) = (d.shape()[2], d.shape()[3]);
+            let p = padding as isize;
+            let mut total = 0.0f64;
+            let mut sample_sum = 0.0f64;
+            let mut terms = Vec::new();
+            for n in 0..n_batch {
+                for i in 0..ho {
+                    for j in 0..wo {
+                        let (y, xx) = (i as isize + u as isize - p, j as isize + v as isize - p);
+                        if y < 0 || xx < 0 || y >= h || xx >= w {
+                            continue; // zero padding: contributes nothing
+                        }
+                        let a = x[[n, c, y as usize, xx as usize]];
+                        let b = d[[n, o, i, j]];
+                        let product = a * b;
+                        total += product as f64;
+                        if n == sample {
+                            sample_sum += product as f64;
+                            terms.push(Term {
+                                label: format!("x[{c}, {y}, {xx}] = {a:.4} · D[{o}, {i}, {j}] = {b:.3e}"),
+                                value: product,
+                            });
+                        }
+                    }
+                }
+            }
+            Some(finish(
+                format!("dF[{}] of {name}", fmt_index(index)),
+                format!("dF[{o},{c},{u},{v}] = Σₙ Σᵢⱼ x[n, {c}, i+{u}−{padding}, j+{v}−{padding}] · D[n, {o}, i, j]   (the input under tap ({u},{v}) correlated with the delta from above)"),
+                terms,
+                sample_sum,
+                total,
+                recorded,
+                vec![format!("Sample {sample}'s share is listed; the batch of {n_batch} adds its samples' shares (the loss is a mean, so D already carries 1/N).")],
+            ))
+        }
+        LayerKind::Dense { .. } => {
+            let &[o, k] = index else { return None };
+            let mut total = 0.0f64;
+            let mut sample_sum = 0.0f64;
+            let mut terms = Vec::new();
+            for n in 0..n_batch {
+                let (a, b) = (x[[n, k]], d[[n, o]]);
+                total += (a * b) as f64;
+                if n == sample {
+                    sample_sum += (a * b) as f64;
+                }
+                terms.push(Term {
+                    label: format!("sample {n}: x[{k}] = {a:.4} · δ[{o}] = {b:.3e}"),
+                    value: a * b,
+                });
+            }
+            Some(finish(
+                format!("dW[{o}, {k}] of {name}"),
+                format!("dW[{o},{k}] = Σₙ δ[n, {o}] · x[n, {k}]   (\"input times delta\", summed over the batch)"),
+                terms,
+                sample_sum,
+                total,
+                recorded,
+                vec![],
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
+    let name = &trace.names[layer];
+    let recorded = at(trace.layers[layer].delta.as_ref()?, index)?;
+    let x = trace.layer_input(layer)?;
+    let d = trace.delta_from_above(layer)?;
+    let n = index[0];
+    let idx = fmt_index(index);
+    let single = |formula: String, terms: Vec<Term>, total: f32, notes: Vec<String>| {
+        Some(finish(format!("D[{idx}] handed down by {name}"), formula, terms, total as f64, total as f64, recorded, notes))
+    };
+    match &trace.kinds[layer] {
+        LayerKind::Conv { padding, .. } => {
+            let &[_, c, y, xx] = index else { return None };
+            let weight = trace.layers[layer].weight.as_ref()?;
+            let (cout, k) = (weight.shape()[0], weight.shape()[2]);
+            let (ho, wo) = (d.shape()[2] as isize, d.shape()[3] as isize);
+            let p = *padding as isize;
+            let mut terms = Vec::new();
+            let mut total = 0.0f64;
+            for o in 0..cout {
+                for u in 0..k {
+                    for v in 0..k {
+                        // Output (i, j) read input (y, x) through tap (u, v)
+                        // when i + u − P = y: i = y − u + P.
+                        let (i, j) = (y as isize - u as isize + p, xx as isize - v as isize + p);
+                        if i < 0 || j < 0 || i >= ho || j >= wo {
+                            continue;
+                        }
+                        let (dv, f) = (d[[n, o, i as usize, j as usize]], weight[[o, c, u, v]]);
+                        total += (dv * f) as f64;
+                        terms.push(Term {
+                            label: format!("D[{o}, {i}, {j}] = {dv:.3e} · F[{o}, {c}, {u}, {v}] = {f:.4}  (rot180 position [{}, {}])", k - 1 - u, k - 1 - v),
+                            value: dv * f,
+                        });
+                    }
+                }
+            }
+            let mut notes = vec!["This is the full convolution of D with the filter rotated by 180°: every output that read this input sends its delta back through the weight it used.".to_string()];
+            if layer > 0 {
+                if let LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh = trace.kinds[layer - 1] {
+                    notes.push(format!("Next, {} multiplies it by its derivative (for ReLU: 1 where its input was > 0, else 0).", trace.names[layer - 1]));
+                }
+            }
+            Some(finish(format!("D[{idx}] handed down by {name}"), "D_below[c, y, x] = Σₒ Σᵤᵥ D[o, y−u+P, x−v+P] · F[o, c, u, v]".into(), terms, total, total, recorded, notes))
+        }
+        LayerKind::Dense { .. } => {
+            let &[_, kk] = index else { return None };
+            let weight = trace.layers[layer].weight.as_ref()?;
+            let mut terms = Vec::new();
+            let mut total = 0.0f64;
+            for o in 0..weight.shape()[0] {
+                let (w, dv) = (weight[[o, kk]], d[[n, o]]);
+                total += (w * dv) as f64;
+                terms.push(Term { label: format!("W[{o}, {kk}] = {w:.4} · δ[{o}] = {dv:.3e}"), value: w * dv });
+            }
+            Some(finish(format!("D[{idx}] handed down by {name}"), format!("D_below[{kk}] = Σₒ W[o, {kk}] · δ[o]   (Wᵀ·δ)"), terms, total, total, recorded, vec![]))
+        }
+        LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
+            let (xv, dv) = (at(x, index)?, at(d, index)?);
+            let yv = at(trace.layers[layer].out.as_ref()?, index)?;
+            let (derivative, why) = match trace.kinds[layer] {
+                LayerKind::Relu => (if xv > 0.0 { 1.0 } else { 0.0 }, format!("ReLU′ = 1 if x > 0 else 0; here x = {xv:.4}")),
+                LayerKind::Sigmoid => (yv * (1.0 - yv), format!("σ′ = y·(1−y) with y = {yv:.4}")),
+                _ => (1.0 - yv * yv, format!("tanh′ = 1 − y² with y = {yv:.4}")),
+            };
+            single(
+                "D_below = D · f′(x)".into(),
+                vec![Term { label: format!("D = {dv:.3e} · {derivative:.4}"), value: dv * derivative }],
+                dv * derivative,
+                vec![why],
+            )
+        }
+        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => {
+            let &[_, c, y, xx] = index else { return None };
+            let s = *size;
+            let (i, j) = (y / s, xx / s);
+            if i >= d.shape()[2] || j >= d.shape()[3] {
+                return single("outside every window".into(), vec![], 0.0, vec!["This row or column does not fill a window: it gets no delta.".into()]);
+            }
+            let dv = d[[n, c, i, j]];
+            let window: Vec<f32> = (0..s * s).map(|t| x[[n, c, i * s + t / s, j * s + t % s]]).collect();
+            if matches!(trace.kinds[layer], LayerKind::Avgpool { .. }) {
+                let share = dv / (s * s) as f32;
+                return single(format!("D_below = D / {}", s * s), vec![Term { label: format!("D[{c}, {i}, {j}] = {dv:.3e} / {}", s * s), value: share }], share, vec!["Average pooling spreads the delta evenly over its window.".into()]);
+            }
+            let mut best = 0;
+            for t in 1..window.len() {
+                if window[t] > window[best] {
+                    best = t;
+                }
+            }
+            let winner = (i * s + best / s, j * s + best % s);
+            let won = winner == (y, xx);
+            let ties = window.iter().filter(|&&v| v == window[best]).count();
+            let mut notes = vec![format!(
+                "Window ({i}, {j}) holds {}; the maximum {:.4} was at ({}, {}).",
+                window.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "),
+                window[best],
+                winner.0,
+                winner.1
+            )];
+            if ties > 1 {
+                notes.push(format!("{ties} cells tie for the maximum: the first in row-major order wins, as in PyTorch."));
+            }
+            let value = if won { dv } else { 0.0 };
+            single(
+                "D_below = D at the window's winner, 0 elsewhere".into(),
+                vec![Term { label: format!("D[{c}, {i}, {j}] = {dv:.3e} {}", if won { "→ here (winner)" } else { "→ went to the winner, not here" }), value }],
+                value,
+                notes,
+            )
+        }
+        LayerKind::Flatten => {
+            let dv = at(d, &[n, flat_index(x.shape(), index)])?;
+            single(
+                "D_below = reshape(D): the FC layer's vector back into maps".into(),
+                vec![Term { label: format!("D[{}] of the flat vector", flat_index(x.shape(), index)), value: dv }],
+                dv,
+                vec!["Entry k of the vector is channel k / (H·W), row (k mod H·W) / W, column k mod W.".into()],
+            )
+        }
+    }
+}
+
+/// The position in the flattened vector of `index` `[n, c, y, x]`.
+fn flat_index(shape: &[usize], index: &[usize]) -> usize {
+    let mut k = 0;
+    for (axis, &i) in index.iter().enumerate().skip(1) {
+        k = k * shape[axis] + i;
+    }
+    k
+}
+
+fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
+    let name = &trace.names[layer];
+    let recorded = at(trace.layers[layer].out.as_ref()?, index)?;
+    let x = trace.layer_input(layer)?;
+    let n = index[0];
+    let title = format!("{name} output [{}]", fmt_index(index));
+    match &trace.kinds[layer] {
+        LayerKind::Conv { padding, .. } => {
+            let &[_, o, i, j] = index else { return None };
+            let weight = trace.layers[layer].weight.as_ref()?;
+            let bias = trace.layers[layer].bias.as_ref()?[[o]];
+            let (cin, k) = (weight.shape()[1], weight.shape()[2]);
+            let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
+            let p = *padding as isize;
+            let mut terms = vec![Term { label: format!("bias b[{o}]"), value: bias }];
+            let mut total = bias as f64;
+            for c in 0..cin {
+                for u in 0..k {
+                    for v in 0..k {
+                        let (y, xx) = (i as isize + u as isize - p, j as isize + v as isize - p);
+                        if y < 0 || xx < 0 || y >= h || xx >= w {
+                            continue;
+                        }
+                        let (f, a) = (weight[[o, c, u, v]], x[[n, c, y as usize, xx as usize]]);
+                        total += (f * a) as f64;
+                        terms.push(Term { label: format!("F[{o}, {c}, {u}, {v}] = {f:.4} · x[{c}, {y}, {xx}] = {a:.4}"), value: f * a });
+                    }
+                }
+            }
+            Some(finish(title, "y[o, i, j] = b[o] + Σ_c Σᵤᵥ F[o, c, u, v] · x[c, i+u−P, j+v−P]".into(), terms, total, total, recorded, vec![]))
+        }
+        LayerKind::Dense { .. } => {
+            let &[_, o] = index else { return None };
+            let weight = trace.layers[layer].weight.as_ref()?;
+            let bias = trace.layers[layer].bias.as_ref()?[[o]];
+            let mut terms = vec![Term { label: format!("bias b[{o}]"), value: bias }];
+            let mut total = bias as f64;
+            for k in 0..weight.shape()[1] {
+                let (wv, a) = (weight[[o, k]], x[[n, k]]);
+                total += (wv * a) as f64;
+                terms.push(Term { label: format!("W[{o}, {k}] = {wv:.4} · x[{k}] = {a:.4}"), value: wv * a });
+            }
+            Some(finish(title, "y[o] = b[o] + Σₖ W[o, k] · x[k]".into(), terms, total, total, recorded, vec![]))
+        }
+        _ => {
+            let value = recorded;
+            Some(finish(title, format!("{} of its input", trace.kinds[layer].word()), vec![Term { label: "value".into(), value }], value as f64, value as f64, recorded, vec![]))
+        }
+    }
+}
