@@ -132,7 +132,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
             }
             Some(finish(
                 format!("dF[{}] of {name}", fmt_index(index)),
-                format!("dF[{o},{c},{u},{v}] = Σₙ Σᵢⱼ x[n, {c}, i+{u}−{padding}, j+{v}−{padding}] · D[n, {o}, i, j]   (the input under tap ({u},{v}) correlated with the delta from above)"),
+                format!("dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, i+{u}−{padding}, j+{v}−{padding}] · D[n, {o}, i, j]   (the input under tap ({u},{v}) correlated with the delta from above)"),
                 terms,
                 sample_sum,
                 total,
@@ -158,7 +158,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
             }
             Some(finish(
                 format!("dW[{o}, {k}] of {name}"),
-                format!("dW[{o},{k}] = Σₙ δ[n, {o}] · x[n, {k}]   (\"input times delta\", summed over the batch)"),
+                format!("dW[{o},{k}] = Σ_n δ[n, {o}] · x[n, {k}]   (\"input times delta\", summed over the batch)"),
                 terms,
                 sample_sum,
                 total,
@@ -213,7 +213,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                     notes.push(format!("Next, {} multiplies it by its derivative (for ReLU: 1 where its input was > 0, else 0).", trace.names[layer - 1]));
                 }
             }
-            Some(finish(format!("D[{idx}] handed down by {name}"), "D_below[c, y, x] = Σₒ Σᵤᵥ D[o, y−u+P, x−v+P] · F[o, c, u, v]".into(), terms, total, total, recorded, notes))
+            Some(finish(format!("D[{idx}] handed down by {name}"), "D_below[c, y, x] = Σ_o Σ_uv D[o, y−u+P, x−v+P] · F[o, c, u, v]".into(), terms, total, total, recorded, notes))
         }
         LayerKind::Dense { .. } => {
             let &[_, kk] = index else { return None };
@@ -225,7 +225,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 total += (w * dv) as f64;
                 terms.push(Term { label: format!("W[{o}, {kk}] = {w:.4} · δ[{o}] = {dv:.3e}"), value: w * dv });
             }
-            Some(finish(format!("D[{idx}] handed down by {name}"), format!("D_below[{kk}] = Σₒ W[o, {kk}] · δ[o]   (Wᵀ·δ)"), terms, total, total, recorded, vec![]))
+            Some(finish(format!("D[{idx}] handed down by {name}"), format!("D_below[{kk}] = Σ_o W[o, {kk}] · δ[o]   (Wᵀ·δ)"), terms, total, total, recorded, vec![]))
         }
         LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
             let (xv, dv) = (at(x, index)?, at(d, index)?);
@@ -332,7 +332,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                     }
                 }
             }
-            Some(finish(title, "y[o, i, j] = b[o] + Σ_c Σᵤᵥ F[o, c, u, v] · x[c, i+u−P, j+v−P]".into(), terms, total, total, recorded, vec![]))
+            Some(finish(title, "y[o, i, j] = b[o] + Σ_c Σ_uv F[o, c, u, v] · x[c, i+u−P, j+v−P]".into(), terms, total, total, recorded, vec![]))
         }
         LayerKind::Dense { .. } => {
             let &[_, o] = index else { return None };
@@ -345,7 +345,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 total += (wv * a) as f64;
                 terms.push(Term { label: format!("W[{o}, {k}] = {wv:.4} · x[{k}] = {a:.4}"), value: wv * a });
             }
-            Some(finish(title, "y[o] = b[o] + Σₖ W[o, k] · x[k]".into(), terms, total, total, recorded, vec![]))
+            Some(finish(title, "y[o] = b[o] + Σ_k W[o, k] · x[k]".into(), terms, total, total, recorded, vec![]))
         }
         _ => {
             let value = recorded;

@@ -114,6 +114,8 @@ pub struct History {
 }
 
 pub struct BackpropApp {
+    /// Fonts and sizes are set up on the first frame (the context exists then).
+    styled: bool,
     worker: Worker,
     /// Sequence number of the last command the worker has finished.
     acked: u64,
@@ -137,10 +139,16 @@ pub struct BackpropApp {
 
 impl BackpropApp {
     pub fn new(ctx: &egui::Context, config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, source: String) -> BackpropApp {
-        setup_style(ctx);
         let repaint_ctx = ctx.clone();
-        let worker = Worker::spawn(config.clone(), network.clone(), data.clone(), move || repaint_ctx.request_repaint());
+        BackpropApp::with_repaint(config, network, data, source, move || repaint_ctx.request_repaint())
+    }
+
+    /// An app whose worker calls `repaint` after each event (tests pass a
+    /// no-op and poll).
+    pub fn with_repaint(config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, source: String, repaint: impl Fn() + Send + 'static) -> BackpropApp {
+        let worker = Worker::spawn(config.clone(), network.clone(), data.clone(), repaint);
         BackpropApp {
+            styled: false,
             worker,
             acked: 0,
             snapshot: None,
@@ -242,6 +250,10 @@ impl BackpropApp {
     /// The whole window's contents; eframe calls it every frame, and tests
     /// call it through an egui_kittest harness.
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        if !self.styled {
+            setup_style(ui.ctx());
+            self.styled = true;
+        }
         self.poll_worker();
         egui::Panel::top("controls").show(ui, |ui| {
             views::controls_ui(self, ui);

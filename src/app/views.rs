@@ -294,7 +294,8 @@ fn tensor_ui(app: &mut BackpropApp, ui: &mut Ui, title: &str, t: &Tensor, diverg
                         _ => None,
                     });
                     let label = if maps.len() > 1 { format!("{title} {k}") } else { title.to_string() };
-                    let r = Heatmap::new(map, rows, cols, label).scale(scale).fit(box_size, 44.0).selected(sel).show(ui);
+                    let largest = if rows == 1 { 64.0 } else { 44.0 };
+                    let r = Heatmap::new(map, rows, cols, label).scale(scale).fit(box_size, largest).selected(sel).show(ui);
                     if let Some((r, c)) = r.clicked {
                         if let Some(index) = cell_index(t, n, k, r, c, cols) {
                             app.command(UiCommand::Select(Some(make(index))));
@@ -371,7 +372,11 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     egui::ScrollArea::both().id_salt("layer view").show(ui, |ui| match mode {
         "loss" => loss_view(app, ui, t, third),
         "update" => update_view(app, ui, t, avail),
-        "backward" => backward_view(app, ui, t, i, third),
+        "backward" => {
+            let figures = if matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) { 4.0 } else { 3.0 };
+            let size = Vec2::new((avail.x / figures - 16.0).max(100.0), third.y);
+            backward_view(app, ui, t, i, size)
+        }
         _ => forward_view(app, ui, t, i, third, s.last.is_none()),
     });
 }

@@ -161,6 +161,12 @@ struct WorkerState {
     last_publish: Instant,
 }
 
+/// A loss this large means p(label) ≈ e^−20: the logits are tens of units
+/// wrong and the updates overshoot instead of descending. An untrained
+/// network starts near ln 10 ≈ 2.3 and training only lowers it; learning
+/// rate 10 sends it to 24 (SGD) or 10⁵ (Adam) within two batches.
+const DIVERGED_LOSS: f32 = 20.0;
+
 /// While running, snapshots go out at most this often (the UI shows ~60 fps;
 /// more would only copy traces nobody sees).
 const PUBLISH_EVERY: Duration = Duration::from_millis(30);
@@ -336,11 +342,16 @@ impl WorkerState {
             self.epoch_correct += predicted.iter().zip(&trace.labels).filter(|(p, &l)| **p == l as usize).count();
             self.epoch_seen += trace.labels.len();
         }
-        if !loss.is_finite() {
+        if !loss.is_finite() || loss > DIVERGED_LOSS {
             self.running = false;
+            let what = if loss.is_finite() {
+                format!("jumped to {loss:.1} (an untrained network starts near 2.3)")
+            } else {
+                format!("became {loss}: the numbers overflowed")
+            };
             let _ = etx.send(Event::Diverged(format!(
-                "The loss became {loss} at batch {}: the updates grew until the numbers overflowed. \
-                 Try a smaller learning rate (now {}), then press Reset.",
+                "Training diverged: the loss {what} at batch {}. The steps are too large for this network: \
+                 try a smaller learning rate (now {}), then press Reset.",
                 self.trainer.batches, self.config.lr
             )));
             return;

@@ -1,0 +1,148 @@
+//! The visualizer driven as a learner drives it, headless (egui_kittest,
+//! accessibility check on): every assertion reads the app's state or the
+//! labels it shows, and compares them with the engine's trace.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backprop_viz::app::worker::Snapshot;
+use backprop_viz::app::{default_config, BackpropApp, MessageKind, UiCommand};
+use backprop_viz::data::dataset::{default_data_dir, load_dir};
+use backprop_viz::engine::stepper::Phase;
+use backprop_viz::explain::CellRef;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+fn new_app() -> BackpropApp {
+    let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
+    BackpropApp::with_repaint(default_config(), None, data, "data/mnist".into(), || {})
+}
+
+fn harness(app: BackpropApp) -> Harness<'static, BackpropApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app)
+}
+
+/// Frames until the worker has answered every command (or `done` holds).
+fn settle_until(h: &mut Harness<'static, BackpropApp>, done: impl Fn(&BackpropApp) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.run_steps(1);
+        if h.state().snapshot.is_some() && done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "the worker did not answer in time");
+        std::thread::sleep(Duration::from_millis(3));
+    }
+}
+
+fn settle(h: &mut Harness<'static, BackpropApp>) {
+    settle_until(h, |app| app.worker_idle());
+}
+
+fn snapshot(h: &Harness<'static, BackpropApp>) -> Snapshot {
+    *h.state().snapshot.clone().expect("a snapshot")
+}
+
+#[test]
+fn step_layer_walks_one_batch_in_order() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    assert_eq!(snapshot(&h).last, None);
+    h.get_by_label_contains("A batch of 16 samples is loaded");
+    let n = snapshot(&h).trace.names.len();
+    let mut expected: Vec<Phase> = (0..n).map(Phase::Forward).collect();
+    expected.push(Phase::Loss);
+    expected.extend((0..n).rev().map(Phase::Backward));
+    expected.push(Phase::Update);
+    for phase in expected {
+        h.get_by_label("Step layer").click();
+        settle(&mut h);
+        let s = snapshot(&h);
+        assert_eq!(s.last, Some(phase));
+        // The sentence under the pipeline names the phase.
+        let words = match phase {
+            Phase::Forward(i) => format!("Forward · {} of {n}: {}", i + 1, s.trace.names[i]),
+            Phase::Loss => "Loss: softmax + cross-entropy".to_string(),
+            Phase::Backward(i) => format!("Backward: {} (L{}) received", s.trace.names[i], i + 1),
+            _ => "Update: every weight moved".to_string(),
+        };
+        h.get_by_label_contains(&words);
+    }
+    // The batch is complete: its loss went into the plot's history.
+    assert_eq!(h.state().history.losses.len(), 1);
+}
+
+/// Click a cell of the dF heatmap: the explanation shows the trace's number.
+#[test]
+fn df_cell_shows_the_engines_number() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    // Step to conv2's backward pass: 10 forward, loss, then fc2 … conv2.
+    for _ in 0..(10 + 1 + 7) {
+        h.get_by_label("Step layer").click();
+        settle(&mut h);
+    }
+    let s = snapshot(&h);
+    assert_eq!(s.last, Some(Phase::Backward(3)));
+    let node = h.get_by_label("dF of conv2 (whole batch) — click a cell [0,0]");
+    let rect = node.rect();
+    let cell = rect.width() / 3.0;
+    let pos = rect.min + egui::vec2(1.5 * cell, 2.5 * cell); // row 2, column 1
+    h.event(egui::Event::PointerMoved(pos));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed, modifiers: Default::default() });
+    }
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(CellRef::WeightGrad { layer: 3, index: vec![0, 0, 2, 1] }));
+    let recorded = s.trace.layers[3].weight_grad.as_ref().unwrap()[[0, 0, 2, 1]];
+    h.get_by_label(&format!("value in the trace: {recorded} ✓ equals the trace"));
+    h.get_by_label_contains("dF[0,0,2,1] = Σ_n Σ_ij x[n, 0, i+2−1, j+1−1]");
+}
+
+#[test]
+fn run_then_pause_keeps_the_history() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Run").click();
+    settle_until(&mut h, |app| app.history.losses.len() >= 5);
+    assert!(snapshot(&h).running);
+    h.get_by_label("Pause").click();
+    settle(&mut h);
+    assert!(!snapshot(&h).running);
+    let count = h.state().history.losses.len();
+    std::thread::sleep(Duration::from_millis(200));
+    h.run_steps(3);
+    assert_eq!(h.state().history.losses.len(), count, "paused training stays paused");
+    // The losses are real numbers that fell from the first batches.
+    let losses = &h.state().history.losses;
+    assert!(losses.iter().all(|p| p[1].is_finite()));
+    h.get_by_label("Run");
+}
+
+#[test]
+fn divergence_pauses_with_a_plain_message_and_reset_recovers() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.state_mut().command(UiCommand::SetLr(10.0));
+    h.state_mut().command(UiCommand::SetSpeed(backprop_viz::app::worker::Speed::Max));
+    h.run_steps(1);
+    settle(&mut h);
+    h.get_by_label("Run").click();
+    settle_until(&mut h, |app| app.message.is_some() || app.history.losses.len() > 3000);
+    let (kind, text) = h.state().message.clone().expect("a message");
+    assert_eq!(kind, MessageKind::Error);
+    assert!(text.contains("learning rate"), "{text}");
+    settle(&mut h);
+    assert!(!snapshot(&h).running, "divergence pauses training");
+    h.state_mut().command(UiCommand::SetLr(0.005));
+    h.get_by_label("Reset").click();
+    settle(&mut h);
+    assert!(h.state().message.is_none());
+    assert!(h.state().history.losses.is_empty());
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    assert!(snapshot(&h).trace.loss.unwrap().is_finite());
+}
