@@ -230,7 +230,7 @@ fn gui(args: GuiArgs) -> Result<()> {
     .map_err(UserError)
 }
 
-fn load_data(dir: &Option<PathBuf>) -> Result<Mnist> {
+pub(crate) fn load_data(dir: &Option<PathBuf>) -> Result<Mnist> {
     let dir = dir.clone().unwrap_or_else(default_data_dir);
     Ok(load_dir(&dir)?)
 }

@@ -16,6 +16,10 @@ pub enum CellRef {
     Delta { layer: usize, index: Vec<usize> },
     /// `LAYER.out[n, ...]`: a forward value.
     Output { layer: usize, index: Vec<usize> },
+    /// `input[n, 0, y, x]`: a pixel of the batch.
+    Input { index: Vec<usize> },
+    /// `logits.delta[n, k]`: the loss's delta, where backpropagation starts.
+    LossDelta { index: Vec<usize> },
 }
 
 /// One product (or routed value) contributing to the explained number.
@@ -49,7 +53,8 @@ pub struct Explanation {
 impl Explanation {
     /// Whether the terms add up to the recorded number (f32 rounding aside).
     pub fn agrees(&self) -> bool {
-        (self.total - self.recorded).abs() <= 1e-5 + 1e-4 * self.recorded.abs().max(self.total.abs())
+        (self.total - self.recorded).abs()
+            <= 1e-5 + 1e-4 * self.recorded.abs().max(self.total.abs())
     }
 }
 
@@ -61,12 +66,24 @@ fn at(t: &Tensor, index: &[usize]) -> Option<f32> {
 }
 
 fn fmt_index(index: &[usize]) -> String {
-    index.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    index
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Sorts terms by magnitude, keeps the top ones, and fills in the sums.
 #[allow(clippy::too_many_arguments)]
-fn finish(title: String, formula: String, mut terms: Vec<Term>, sample_sum: f64, total: f64, recorded: f32, notes: Vec<String>) -> Explanation {
+fn finish(
+    title: String,
+    formula: String,
+    mut terms: Vec<Term>,
+    sample_sum: f64,
+    total: f64,
+    recorded: f32,
+    notes: Vec<String>,
+) -> Explanation {
     terms.retain(|t| t.value != 0.0);
     let term_count = terms.len();
     terms.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
@@ -86,7 +103,31 @@ fn finish(title: String, formula: String, mut terms: Vec<Term>, sample_sum: f64,
 /// Explains `cell` of `trace`, listing the terms of batch sample `sample`.
 /// `None` when the cell is out of range or its phase has not run yet.
 pub fn explain(trace: &Trace, cell: &CellRef, sample: usize) -> Option<Explanation> {
+    let layers = trace.names.len();
     match cell {
+        CellRef::WeightGrad { layer, .. }
+        | CellRef::Delta { layer, .. }
+        | CellRef::Output { layer, .. }
+            if *layer >= layers =>
+        {
+            None
+        }
+        CellRef::Input { index } => {
+            let v = at(&trace.input, index)?;
+            Some(finish(
+                format!("pixel [{}] of the batch", fmt_index(index)),
+                "x = byte / 255".into(),
+                vec![Term {
+                    label: format!("{:.0} / 255", v * 255.0),
+                    value: v,
+                }],
+                v as f64,
+                v as f64,
+                v,
+                vec![],
+            ))
+        }
+        CellRef::LossDelta { index } => loss_delta(trace, index),
         CellRef::WeightGrad { layer, index } => weight_grad(trace, *layer, index, sample),
         CellRef::Delta { layer, index } => delta(trace, *layer, index),
         CellRef::Output { layer, index } => output(trace, *layer, index),
@@ -123,7 +164,9 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                         if n == sample {
                             sample_sum += product as f64;
                             terms.push(Term {
-                                label: format!("x[{c}, {y}, {xx}] = {a:.4} · D[{o}, {i}, {j}] = {b:.3e}"),
+                                label: format!(
+                                    "x[{c}, {y}, {xx}] = {a:.4} · D[{o}, {i}, {j}] = {b:.3e}"
+                                ),
                                 value: product,
                             });
                         }
@@ -178,7 +221,15 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
     let n = index[0];
     let idx = fmt_index(index);
     let single = |formula: String, terms: Vec<Term>, total: f32, notes: Vec<String>| {
-        Some(finish(format!("D[{idx}] handed down by {name}"), formula, terms, total as f64, total as f64, recorded, notes))
+        Some(finish(
+            format!("D[{idx}] handed down by {name}"),
+            formula,
+            terms,
+            total as f64,
+            total as f64,
+            recorded,
+            notes,
+        ))
     };
     match &trace.kinds[layer] {
         LayerKind::Conv { padding, .. } => {
@@ -209,11 +260,21 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             }
             let mut notes = vec!["This is the full convolution of D with the filter rotated by 180°: every output that read this input sends its delta back through the weight it used.".to_string()];
             if layer > 0 {
-                if let LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh = trace.kinds[layer - 1] {
+                if let LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh =
+                    trace.kinds[layer - 1]
+                {
                     notes.push(format!("Next, {} multiplies it by its derivative (for ReLU: 1 where its input was > 0, else 0).", trace.names[layer - 1]));
                 }
             }
-            Some(finish(format!("D[{idx}] handed down by {name}"), "D_below[c, y, x] = Σ_o Σ_uv D[o, y−u+P, x−v+P] · F[o, c, u, v]".into(), terms, total, total, recorded, notes))
+            Some(finish(
+                format!("D[{idx}] handed down by {name}"),
+                "D_below[c, y, x] = Σ_o Σ_uv D[o, y−u+P, x−v+P] · F[o, c, u, v]".into(),
+                terms,
+                total,
+                total,
+                recorded,
+                notes,
+            ))
         }
         LayerKind::Dense { .. } => {
             let &[_, kk] = index else { return None };
@@ -223,21 +284,38 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             for o in 0..weight.shape()[0] {
                 let (w, dv) = (weight[[o, kk]], d[[n, o]]);
                 total += (w * dv) as f64;
-                terms.push(Term { label: format!("W[{o}, {kk}] = {w:.4} · δ[{o}] = {dv:.3e}"), value: w * dv });
+                terms.push(Term {
+                    label: format!("W[{o}, {kk}] = {w:.4} · δ[{o}] = {dv:.3e}"),
+                    value: w * dv,
+                });
             }
-            Some(finish(format!("D[{idx}] handed down by {name}"), format!("D_below[{kk}] = Σ_o W[o, {kk}] · δ[o]   (Wᵀ·δ)"), terms, total, total, recorded, vec![]))
+            Some(finish(
+                format!("D[{idx}] handed down by {name}"),
+                format!("D_below[{kk}] = Σ_o W[o, {kk}] · δ[o]   (Wᵀ·δ)"),
+                terms,
+                total,
+                total,
+                recorded,
+                vec![],
+            ))
         }
         LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
             let (xv, dv) = (at(x, index)?, at(d, index)?);
             let yv = at(trace.layers[layer].out.as_ref()?, index)?;
             let (derivative, why) = match trace.kinds[layer] {
-                LayerKind::Relu => (if xv > 0.0 { 1.0 } else { 0.0 }, format!("ReLU′ = 1 if x > 0 else 0; here x = {xv:.4}")),
+                LayerKind::Relu => (
+                    if xv > 0.0 { 1.0 } else { 0.0 },
+                    format!("ReLU′ = 1 if x > 0 else 0; here x = {xv:.4}"),
+                ),
                 LayerKind::Sigmoid => (yv * (1.0 - yv), format!("σ′ = y·(1−y) with y = {yv:.4}")),
                 _ => (1.0 - yv * yv, format!("tanh′ = 1 − y² with y = {yv:.4}")),
             };
             single(
                 "D_below = D · f′(x)".into(),
-                vec![Term { label: format!("D = {dv:.3e} · {derivative:.4}"), value: dv * derivative }],
+                vec![Term {
+                    label: format!("D = {dv:.3e} · {derivative:.4}"),
+                    value: dv * derivative,
+                }],
                 dv * derivative,
                 vec![why],
             )
@@ -247,13 +325,28 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let s = *size;
             let (i, j) = (y / s, xx / s);
             if i >= d.shape()[2] || j >= d.shape()[3] {
-                return single("outside every window".into(), vec![], 0.0, vec!["This row or column does not fill a window: it gets no delta.".into()]);
+                return single(
+                    "outside every window".into(),
+                    vec![],
+                    0.0,
+                    vec!["This row or column does not fill a window: it gets no delta.".into()],
+                );
             }
             let dv = d[[n, c, i, j]];
-            let window: Vec<f32> = (0..s * s).map(|t| x[[n, c, i * s + t / s, j * s + t % s]]).collect();
+            let window: Vec<f32> = (0..s * s)
+                .map(|t| x[[n, c, i * s + t / s, j * s + t % s]])
+                .collect();
             if matches!(trace.kinds[layer], LayerKind::Avgpool { .. }) {
                 let share = dv / (s * s) as f32;
-                return single(format!("D_below = D / {}", s * s), vec![Term { label: format!("D[{c}, {i}, {j}] = {dv:.3e} / {}", s * s), value: share }], share, vec!["Average pooling spreads the delta evenly over its window.".into()]);
+                return single(
+                    format!("D_below = D / {}", s * s),
+                    vec![Term {
+                        label: format!("D[{c}, {i}, {j}] = {dv:.3e} / {}", s * s),
+                        value: share,
+                    }],
+                    share,
+                    vec!["Average pooling spreads the delta evenly over its window.".into()],
+                );
             }
             let mut best = 0;
             for t in 1..window.len() {
@@ -266,7 +359,11 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let ties = window.iter().filter(|&&v| v == window[best]).count();
             let mut notes = vec![format!(
                 "Window ({i}, {j}) holds {}; the maximum {:.4} was at ({}, {}).",
-                window.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "),
+                window
+                    .iter()
+                    .map(|v| format!("{v:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 window[best],
                 winner.0,
                 winner.1
@@ -277,7 +374,17 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let value = if won { dv } else { 0.0 };
             single(
                 "D_below = D at the window's winner, 0 elsewhere".into(),
-                vec![Term { label: format!("D[{c}, {i}, {j}] = {dv:.3e} {}", if won { "→ here (winner)" } else { "→ went to the winner, not here" }), value }],
+                vec![Term {
+                    label: format!(
+                        "D[{c}, {i}, {j}] = {dv:.3e} {}",
+                        if won {
+                            "→ here (winner)"
+                        } else {
+                            "→ went to the winner, not here"
+                        }
+                    ),
+                    value,
+                }],
                 value,
                 notes,
             )
@@ -317,7 +424,10 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let (cin, k) = (weight.shape()[1], weight.shape()[2]);
             let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
             let p = *padding as isize;
-            let mut terms = vec![Term { label: format!("bias b[{o}]"), value: bias }];
+            let mut terms = vec![Term {
+                label: format!("bias b[{o}]"),
+                value: bias,
+            }];
             let mut total = bias as f64;
             for c in 0..cin {
                 for u in 0..k {
@@ -328,28 +438,85 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         }
                         let (f, a) = (weight[[o, c, u, v]], x[[n, c, y as usize, xx as usize]]);
                         total += (f * a) as f64;
-                        terms.push(Term { label: format!("F[{o}, {c}, {u}, {v}] = {f:.4} · x[{c}, {y}, {xx}] = {a:.4}"), value: f * a });
+                        terms.push(Term {
+                            label: format!(
+                                "F[{o}, {c}, {u}, {v}] = {f:.4} · x[{c}, {y}, {xx}] = {a:.4}"
+                            ),
+                            value: f * a,
+                        });
                     }
                 }
             }
-            Some(finish(title, "y[o, i, j] = b[o] + Σ_c Σ_uv F[o, c, u, v] · x[c, i+u−P, j+v−P]".into(), terms, total, total, recorded, vec![]))
+            Some(finish(
+                title,
+                "y[o, i, j] = b[o] + Σ_c Σ_uv F[o, c, u, v] · x[c, i+u−P, j+v−P]".into(),
+                terms,
+                total,
+                total,
+                recorded,
+                vec![],
+            ))
         }
         LayerKind::Dense { .. } => {
             let &[_, o] = index else { return None };
             let weight = trace.layers[layer].weight.as_ref()?;
             let bias = trace.layers[layer].bias.as_ref()?[[o]];
-            let mut terms = vec![Term { label: format!("bias b[{o}]"), value: bias }];
+            let mut terms = vec![Term {
+                label: format!("bias b[{o}]"),
+                value: bias,
+            }];
             let mut total = bias as f64;
             for k in 0..weight.shape()[1] {
                 let (wv, a) = (weight[[o, k]], x[[n, k]]);
                 total += (wv * a) as f64;
-                terms.push(Term { label: format!("W[{o}, {k}] = {wv:.4} · x[{k}] = {a:.4}"), value: wv * a });
+                terms.push(Term {
+                    label: format!("W[{o}, {k}] = {wv:.4} · x[{k}] = {a:.4}"),
+                    value: wv * a,
+                });
             }
-            Some(finish(title, "y[o] = b[o] + Σ_k W[o, k] · x[k]".into(), terms, total, total, recorded, vec![]))
+            Some(finish(
+                title,
+                "y[o] = b[o] + Σ_k W[o, k] · x[k]".into(),
+                terms,
+                total,
+                total,
+                recorded,
+                vec![],
+            ))
         }
         _ => {
             let value = recorded;
-            Some(finish(title, format!("{} of its input", trace.kinds[layer].word()), vec![Term { label: "value".into(), value }], value as f64, value as f64, recorded, vec![]))
+            Some(finish(
+                title,
+                format!("{} of its input", trace.kinds[layer].word()),
+                vec![Term {
+                    label: "value".into(),
+                    value,
+                }],
+                value as f64,
+                value as f64,
+                recorded,
+                vec![],
+            ))
         }
     }
+}
+
+fn loss_delta(trace: &Trace, index: &[usize]) -> Option<Explanation> {
+    let &[n, k] = index else { return None };
+    let recorded = at(trace.logits_delta.as_ref()?, index)?;
+    let p = at(trace.probs.as_ref()?, index)?;
+    let label = *trace.labels.get(n)? as usize;
+    let one_hot = if k == label { 1.0 } else { 0.0 };
+    let batch = trace.batch_size() as f32;
+    let value = (p - one_hot) / batch;
+    Some(finish(
+        format!("D[{n}, {k}] from the loss"),
+        "dL/dlogit = (softmax − one_hot) / N".into(),
+        vec![Term { label: format!("(p[{k}] = {p:.4} − one_hot = {one_hot}) / N = {batch}"), value }],
+        value as f64,
+        value as f64,
+        recorded,
+        vec![format!("Sample {n}'s label is {label}: its logit is pushed up (negative delta), all others down.")],
+    ))
 }

@@ -1,10 +1,10 @@
 //! backprop-viz: a CPU CNN engine that records every number of a training
 //! step, and the tools around it (data, files, command line, app).
 
+pub mod app;
 pub mod cli;
 pub mod data;
 pub mod engine;
+pub mod explain;
 pub mod io;
 pub mod training;
-pub mod explain;
-pub mod app;

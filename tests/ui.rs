@@ -33,7 +33,10 @@ fn settle_until(h: &mut Harness<'static, BackpropApp>, done: impl Fn(&BackpropAp
             h.run_steps(2);
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "the worker did not answer in time");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the worker did not answer in time"
+        );
         std::thread::sleep(Duration::from_millis(3));
     }
 }
@@ -93,12 +96,25 @@ fn df_cell_shows_the_engines_number() {
     let pos = rect.min + egui::vec2(1.5 * cell, 2.5 * cell); // row 2, column 1
     h.event(egui::Event::PointerMoved(pos));
     for pressed in [true, false] {
-        h.event(egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed, modifiers: Default::default() });
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
     }
     h.run_steps(3);
-    assert_eq!(h.state().selected, Some(CellRef::WeightGrad { layer: 3, index: vec![0, 0, 2, 1] }));
+    assert_eq!(
+        h.state().selected,
+        Some(CellRef::WeightGrad {
+            layer: 3,
+            index: vec![0, 0, 2, 1]
+        })
+    );
     let recorded = s.trace.layers[3].weight_grad.as_ref().unwrap()[[0, 0, 2, 1]];
-    h.get_by_label(&format!("value in the trace: {recorded} ✓ equals the trace"));
+    h.get_by_label(&format!(
+        "value in the trace: {recorded} ✓ equals the trace"
+    ));
     h.get_by_label_contains("dF[0,0,2,1] = Σ_n Σ_ij x[n, 0, i+2−1, j+1−1]");
 }
 
@@ -115,7 +131,11 @@ fn run_then_pause_keeps_the_history() {
     let count = h.state().history.losses.len();
     std::thread::sleep(Duration::from_millis(200));
     h.run_steps(3);
-    assert_eq!(h.state().history.losses.len(), count, "paused training stays paused");
+    assert_eq!(
+        h.state().history.losses.len(),
+        count,
+        "paused training stays paused"
+    );
     // The losses are real numbers that fell from the first batches.
     let losses = &h.state().history.losses;
     assert!(losses.iter().all(|p| p[1].is_finite()));
@@ -127,11 +147,14 @@ fn divergence_pauses_with_a_plain_message_and_reset_recovers() {
     let mut h = harness(new_app());
     settle(&mut h);
     h.state_mut().command(UiCommand::SetLr(10.0));
-    h.state_mut().command(UiCommand::SetSpeed(backprop_viz::app::worker::Speed::Max));
+    h.state_mut()
+        .command(UiCommand::SetSpeed(backprop_viz::app::worker::Speed::Max));
     h.run_steps(1);
     settle(&mut h);
     h.get_by_label("Run").click();
-    settle_until(&mut h, |app| app.message.is_some() || app.history.losses.len() > 3000);
+    settle_until(&mut h, |app| {
+        app.message.is_some() || app.history.losses.len() > 3000
+    });
     let (kind, text) = h.state().message.clone().expect("a message");
     assert_eq!(kind, MessageKind::Error);
     assert!(text.contains("learning rate"), "{text}");

@@ -5,14 +5,27 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use backprop_viz::app::data_panel::{DataEvent, DataPanel, DataPanelAction};
-use backprop_viz::app::draw_pad::{
+use crate::app::data_panel::{DataEvent, DataPanel, DataPanelAction};
+use crate::app::draw_pad::{
     preview_ui, probabilities_ui, DrawPad, DEFAULT_BRUSH, PAD_LABEL, PREVIEW_LABEL,
 };
 use backprop_viz::data::dataset::{Dataset, Mnist};
 use egui::{pos2, Pos2, Vec2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
+
+// TEMP-SHIM-BEGIN
+mod data {
+    pub use backprop_viz::data::*;
+}
+#[allow(dead_code)]
+mod app {
+    #[path = "/work/main/src/app/data_panel.rs"]
+    pub mod data_panel;
+    #[path = "/work/main/src/app/draw_pad.rs"]
+    pub mod draw_pad;
+}
+// TEMP-SHIM-END
 
 // ---------------------------------------------------------------- helpers
 
@@ -34,7 +47,9 @@ fn ink(pixels: &[f32]) -> f32 {
 
 /// Checks a pad's MNIST picture: 784 values in [0, 1], real ink, centred.
 fn assert_centred_digit(pad: &DrawPad) {
-    let pixels = pad.mnist_pixels().expect("a pad with strokes has a picture");
+    let pixels = pad
+        .mnist_pixels()
+        .expect("a pad with strokes has a picture");
     assert_eq!(pixels.len(), 784);
     assert!(pixels.iter().all(|v| (0.0..=1.0).contains(v)));
     assert!(ink(&pixels) > 20.0, "too little ink: {}", ink(&pixels));
@@ -121,7 +136,10 @@ fn rasterize_draws_thick_round_capped_lines() {
     assert_eq!(px(50, 50), 1.0, "on the line");
     assert_eq!(px(50, 10), 0.0, "far from the line");
     let column: f32 = (0..100).map(|y| px(50, y)).sum();
-    assert!((column - 10.0).abs() < 1.0, "line {column} px thick, expected 10");
+    assert!(
+        (column - 10.0).abs() < 1.0,
+        "line {column} px thick, expected 10"
+    );
     // Round cap: pixel centre 17.5 is 2.5 px before the end at x = 20.
     assert_eq!(px(17, 50), 1.0, "inside the round cap");
     assert_eq!(px(14, 50), 0.0, "pixel centre 14.5 is 5.5 px from the end");
@@ -167,8 +185,16 @@ fn drawing_with_the_pointer_makes_strokes() {
 
     drag_through(&mut harness, &along(&SEVEN, 10));
     let state = harness.state();
-    assert_eq!(state.pad.strokes().len(), 1, "one press-drag-release, one stroke");
-    assert!(state.pad.strokes()[0].len() >= 15, "{:?}", state.pad.strokes()[0]);
+    assert_eq!(
+        state.pad.strokes().len(),
+        1,
+        "one press-drag-release, one stroke"
+    );
+    assert!(
+        state.pad.strokes()[0].len() >= 15,
+        "{:?}",
+        state.pad.strokes()[0]
+    );
     assert!(state.changed_frames > 0, "ui() reported the change");
     assert_centred_digit(&state.pad);
     // The points landed where the pointer went, in pad fractions.
@@ -208,7 +234,10 @@ fn brush_slider_changes_the_drawing() {
     harness.run();
     let version = harness.state().pad.version();
     assert_eq!(harness.state().pad.brush, DEFAULT_BRUSH);
-    harness.get_by_label("Brush size").set_value_accesskit(0.12);
+    // The slider's number box carries the same name: ask for the slider.
+    harness
+        .get_by_role_and_label(egui::Role::Slider, "Brush size")
+        .set_value_accesskit(0.12);
     harness.run();
     let pad = &harness.state().pad;
     assert!((pad.brush - 0.12).abs() < 1e-6, "brush {}", pad.brush);
@@ -332,7 +361,10 @@ fn files_that_are_not_mnist_fail_clearly() {
     panel.load_paths(&ctx, vec![readme.clone()]);
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
-            assert!(message.starts_with(&readme.display().to_string()), "{message}");
+            assert!(
+                message.starts_with(&readme.display().to_string()),
+                "{message}"
+            );
             assert!(message.contains("not an MNIST file"), "{message}");
         }
         other => panic!("expected Failed, got {other:?}"),
@@ -411,7 +443,9 @@ fn the_panel_shows_counts_and_samples_and_reports_clicks() {
     // 40 samples (of 50), each a labelled picture.
     harness.get_by_label("training image 0: label 0");
     harness.get_by_label("training image 39: label 9");
-    assert!(harness.query_by_label("training image 40: label 0").is_none());
+    assert!(harness
+        .query_by_label("training image 40: label 0")
+        .is_none());
     assert_eq!(harness.get_all_by_role(egui::Role::Image).count(), 40);
 
     // Textures are built once, not every frame.

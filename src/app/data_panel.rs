@@ -453,8 +453,8 @@ impl DataPanel {
         let aspect = samples.cols as f32 / samples.rows.max(1) as f32;
         let size = Vec2::new(SAMPLE_SIDE * aspect.min(1.0), SAMPLE_SIDE / aspect.max(1.0));
         let spacing = ui.spacing().item_spacing.x;
-        let per_row = (((ui.available_width() + spacing) / (size.x + spacing)).floor() as usize)
-            .clamp(1, 10);
+        let per_row =
+            (((ui.available_width() + spacing) / (size.x + spacing)).floor() as usize).clamp(1, 10);
         for (row, chunk) in samples.textures.chunks(per_row).enumerate() {
             ui.horizontal(|ui| {
                 for (k, texture) in chunk.iter().enumerate() {
@@ -474,7 +474,13 @@ impl DataPanel {
 }
 
 /// One sample picture (widget pattern: size, allocate, interact, paint).
-fn sample_ui(ui: &mut Ui, texture: &TextureHandle, size: Vec2, index: usize, label: u8) -> Response {
+fn sample_ui(
+    ui: &mut Ui,
+    texture: &TextureHandle,
+    size: Vec2,
+    index: usize,
+    label: u8,
+) -> Response {
     let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
     let name = format!("training image {index}: label {label}");
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &name));
@@ -507,7 +513,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -537,13 +543,26 @@ fn load(paths: &[PathBuf]) -> DataEvent {
     // data to learn from and test data to measure on. Say which half is
     // missing rather than loading half a dataset.
     let halves = [
-        (files.train_pair(), MnistRole::TrainImages, MnistRole::TrainLabels),
-        (files.test_pair(), MnistRole::TestImages, MnistRole::TestLabels),
+        (
+            files.train_pair(),
+            MnistRole::TrainImages,
+            MnistRole::TrainLabels,
+        ),
+        (
+            files.test_pair(),
+            MnistRole::TestImages,
+            MnistRole::TestLabels,
+        ),
     ];
-    let have = halves.iter().find_map(|(pair, _, _)| pair.map(|(images, _)| images));
+    let have = halves
+        .iter()
+        .find_map(|(pair, _, _)| pair.map(|(images, _)| images));
     for (pair, images, labels) in halves {
         if pair.is_none() {
-            let dir = have.and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+            let dir = have
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             return DataEvent::Failed(
                 DataError::new(
                     dir.join(images.file_name()),

@@ -37,6 +37,10 @@ pub const DEFAULT_BRUSH: f32 = 0.07;
 /// 0.2 fills the loops of a 0 or an 8.
 const BRUSH_RANGE: std::ops::RangeInclusive<f32> = 0.02..=0.2;
 
+/// The ring around the correct answer in [`probabilities_ui`]: a green
+/// that reads on both the dark and the light theme.
+const CORRECT_COLOUR: Color32 = Color32::from_rgb(60, 180, 75);
+
 /// Default side of the canvas in points: big enough to draw with a finger
 /// on a touch screen, small enough to leave room for the network's views.
 pub const DEFAULT_SIDE: f32 = 280.0;
@@ -160,10 +164,12 @@ impl DrawPad {
         // 1. Size: square, shrunk to the space available.
         let side = self.side.min(ui.available_width()).max(64.0);
         // 2. Allocate. Click as well as drag, so a tap leaves a dot.
-        let (rect, mut response) = ui.allocate_exact_size(Vec2::splat(side), Sense::click_and_drag());
+        let (rect, mut response) =
+            ui.allocate_exact_size(Vec2::splat(side), Sense::click_and_drag());
 
         // 3. Interact.
-        let to_pad = RectTransform::from_to(rect, Rect::from_min_size(Pos2::ZERO, Vec2::splat(1.0)));
+        let to_pad =
+            RectTransform::from_to(rect, Rect::from_min_size(Pos2::ZERO, Vec2::splat(1.0)));
         if let Some(pointer) = response.interact_pointer_pos() {
             // Positions outside the pad (a drag that overshoots the edge)
             // are kept as they are: the rasterizer and the painter clip
@@ -171,7 +177,10 @@ impl DrawPad {
             let p = to_pad * pointer;
             let extended = match self.strokes.last_mut() {
                 Some(stroke) if self.in_stroke => {
-                    if stroke.last().is_none_or(|last| last.distance(p) >= MIN_STEP) {
+                    if stroke
+                        .last()
+                        .is_none_or(|last| last.distance(p) >= MIN_STEP)
+                    {
                         stroke.push(p);
                         true
                     } else {
@@ -235,7 +244,8 @@ impl DrawPad {
             };
             painter.rect_stroke(rect, CornerRadius::ZERO, frame, StrokeKind::Inside);
         }
-        response.on_hover_text("Draw a digit with the mouse, a finger or a pen")
+        // No tooltip: it would pop up over the ink whenever the pen rests.
+        response
     }
 
     /// The drawing as a `side`×`side` grey image, row-major, ink = 1 on
@@ -249,7 +259,8 @@ impl DrawPad {
         let scale = side as f32;
         let radius = (self.brush * scale / 2.0).max(0.5);
         for stroke in &self.strokes {
-            let points: Vec<(f32, f32)> = stroke.iter().map(|p| (p.x * scale, p.y * scale)).collect();
+            let points: Vec<(f32, f32)> =
+                stroke.iter().map(|p| (p.x * scale, p.y * scale)).collect();
             // A lone point is a segment of length zero: a round dot.
             let segments: Vec<((f32, f32), (f32, f32))> = if points.len() == 1 {
                 vec![(points[0], points[0])]
@@ -269,7 +280,11 @@ impl DrawPad {
         if self.is_empty() {
             return None;
         }
-        Some(to_mnist(&self.rasterize(RASTER_SIDE), RASTER_SIDE, RASTER_SIDE))
+        Some(to_mnist(
+            &self.rasterize(RASTER_SIDE),
+            RASTER_SIDE,
+            RASTER_SIDE,
+        ))
     }
 }
 
@@ -330,7 +345,11 @@ pub fn preview_ui(ui: &mut Ui, pixels: &[f32], size: f32) -> Response {
             let cell = rect.width() / n as f32;
             let mut mesh = Mesh::default();
             for (i, &v) in pixels.iter().enumerate() {
-                let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
+                let v = if v.is_finite() {
+                    v.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
                 // Black is the background already: skip it (most of MNIST).
                 if v <= 0.0 {
                     continue;
@@ -367,7 +386,7 @@ pub fn preview_ui(ui: &mut Ui, pixels: &[f32], size: f32) -> Response {
 /// Ten horizontal bars, one per digit, with the percentage printed on each
 /// and the most probable digit highlighted; sized from the ui's heading
 /// font so they read from the back of a classroom. `label` is the correct
-/// answer when it is known (a test digit); it is marked with a tick.
+/// answer when it is known (a test digit); it is ringed in green.
 ///
 /// Accepts fewer or more than ten values (one bar each); an empty slice
 /// shows a line of text instead.
@@ -376,7 +395,13 @@ pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
         ui.label("No prediction yet");
         return;
     }
-    let clean = |p: f32| if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 };
+    let clean = |p: f32| {
+        if p.is_finite() {
+            p.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
     let best = probs
         .iter()
         .enumerate()
@@ -407,12 +432,26 @@ pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
             let strong = visuals.strong_text_color();
             let digit_width = font.size * 1.6;
             let percent_width = font.size * 4.2;
+            let digit_centre = Pos2::new(rect.left() + digit_width * 0.5, rect.center().y);
+            if is_answer {
+                // A ring around the correct digit. Painted, not a "✔"
+                // character: the default fonts have no such glyph.
+                painter.circle_stroke(
+                    digit_centre,
+                    row_height * 0.45,
+                    Stroke::new(2.5, CORRECT_COLOUR),
+                );
+            }
             painter.text(
-                Pos2::new(rect.left() + digit_width * 0.5, rect.center().y),
+                digit_centre,
                 egui::Align2::CENTER_CENTER,
-                format!("{digit}{}", if is_answer { "✔" } else { "" }),
+                digit.to_string(),
                 font.clone(),
-                if is_best { strong } else { visuals.text_color() },
+                if is_best {
+                    strong
+                } else {
+                    visuals.text_color()
+                },
             );
             let track = Rect::from_min_max(
                 Pos2::new(rect.left() + digit_width, rect.top() + row_height * 0.15),
@@ -442,7 +481,11 @@ pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
                 egui::Align2::RIGHT_CENTER,
                 format!("{:.1} %", p * 100.0),
                 font.clone(),
-                if is_best { strong } else { visuals.text_color() },
+                if is_best {
+                    strong
+                } else {
+                    visuals.text_color()
+                },
             );
         }
         let mut tip = text.clone();

@@ -28,7 +28,10 @@ fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> Color32 {
 impl ColorScale {
     /// A diverging scale fitted to the largest magnitude in `values`.
     pub fn diverging(values: &[f32]) -> ColorScale {
-        let max_abs = values.iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
+        let max_abs = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, |m, v| m.max(v.abs()));
         ColorScale::Diverging { max_abs }
     }
 
@@ -41,7 +44,10 @@ impl ColorScale {
         if min < 0.0 || !min.is_finite() {
             ColorScale::diverging(values)
         } else {
-            ColorScale::Sequential { min: 0.0, max: max.max(1e-12) }
+            ColorScale::Sequential {
+                min: 0.0,
+                max: max.max(1e-12),
+            }
         }
     }
 
@@ -127,7 +133,12 @@ pub struct Heatmap<'a> {
 impl<'a> Heatmap<'a> {
     /// `values` row-major, `rows × cols`; `label` names it for screen readers
     /// and tests.
-    pub fn new(values: &'a [f32], rows: usize, cols: usize, label: impl Into<String>) -> Heatmap<'a> {
+    pub fn new(
+        values: &'a [f32],
+        rows: usize,
+        cols: usize,
+        label: impl Into<String>,
+    ) -> Heatmap<'a> {
         Heatmap {
             values,
             rows,
@@ -182,14 +193,23 @@ impl<'a> Heatmap<'a> {
             let r = ((pos.y - rect.top()) / self.cell) as usize;
             (r < self.rows && c < self.cols).then_some((r, c))
         };
-        let clicked = if response.clicked() { response.interact_pointer_pos().and_then(cell_at) } else { None };
+        let clicked = if response.clicked() {
+            response.interact_pointer_pos().and_then(cell_at)
+        } else {
+            None
+        };
 
         if ui.is_rect_visible(rect) {
             let painter = ui.painter_at(rect);
             // Numbers are printed when at least a 9-point font fits the
             // widest one (monospace glyphs are ~0.6 em wide).
-            let widest = (0..self.rows * self.cols).map(|k| fmt_value(self.values[k]).len()).max().unwrap_or(1) as f32;
-            let size = ((self.cell - 4.0) / (widest * 0.62)).min(self.cell * 0.4).min(18.0);
+            let widest = (0..self.rows * self.cols)
+                .map(|k| fmt_value(self.values[k]).len())
+                .max()
+                .unwrap_or(1) as f32;
+            let size = ((self.cell - 4.0) / (widest * 0.62))
+                .min(self.cell * 0.4)
+                .min(18.0);
             let font = FontId::monospace(size);
             let show_numbers = self.numbers && size >= 9.0;
             for r in 0..self.rows {
@@ -200,7 +220,13 @@ impl<'a> Heatmap<'a> {
                     let fill = self.scale.color(v);
                     painter.rect_filled(cell_rect, 0.0, fill);
                     if show_numbers {
-                        painter.text(cell_rect.center(), egui::Align2::CENTER_CENTER, fmt_value(v), font.clone(), text_on(fill));
+                        painter.text(
+                            cell_rect.center(),
+                            egui::Align2::CENTER_CENTER,
+                            fmt_value(v),
+                            font.clone(),
+                            text_on(fill),
+                        );
                     }
                 }
             }
@@ -212,7 +238,12 @@ impl<'a> Heatmap<'a> {
                 if r < self.rows && c < self.cols {
                     let min = rect.min + Vec2::new(c as f32, r as f32) * self.cell;
                     let sel = Rect::from_min_size(min, Vec2::splat(self.cell));
-                    painter.rect_stroke(sel, 0.0, Stroke::new(3.0, Color32::from_rgb(255, 200, 0)), egui::StrokeKind::Inside);
+                    painter.rect_stroke(
+                        sel,
+                        0.0,
+                        Stroke::new(3.0, Color32::from_rgb(255, 200, 0)),
+                        egui::StrokeKind::Inside,
+                    );
                 }
             }
         }
@@ -239,7 +270,10 @@ pub fn legend_ui(ui: &mut Ui, scale: ColorScale) {
             let t = k as f32 / (steps - 1) as f32;
             let v = lo + (hi - lo) * t;
             let x0 = rect.left() + rect.width() * k as f32 / steps as f32;
-            let r = Rect::from_min_max(Pos2::new(x0, rect.top()), Pos2::new(x0 + rect.width() / steps as f32 + 0.5, rect.bottom()));
+            let r = Rect::from_min_max(
+                Pos2::new(x0, rect.top()),
+                Pos2::new(x0 + rect.width() / steps as f32 + 0.5, rect.bottom()),
+            );
             painter.rect_filled(r, 0.0, scale.color(v));
         }
         ui.label(fmt_value(hi));

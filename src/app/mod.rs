@@ -54,7 +54,13 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         native,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            Ok(Box::new(BackpropApp::new(&ctx, config, network, Arc::new(data), source)))
+            Ok(Box::new(BackpropApp::new(
+                &ctx,
+                config,
+                network,
+                Arc::new(data),
+                source,
+            )))
         }),
     )
     .map_err(|e| format!("cannot open the window: {e}"))
@@ -138,14 +144,28 @@ pub struct BackpropApp {
 }
 
 impl BackpropApp {
-    pub fn new(ctx: &egui::Context, config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, source: String) -> BackpropApp {
+    pub fn new(
+        ctx: &egui::Context,
+        config: TrainConfig,
+        network: Option<Network>,
+        data: Arc<Mnist>,
+        source: String,
+    ) -> BackpropApp {
         let repaint_ctx = ctx.clone();
-        BackpropApp::with_repaint(config, network, data, source, move || repaint_ctx.request_repaint())
+        BackpropApp::with_repaint(config, network, data, source, move || {
+            repaint_ctx.request_repaint()
+        })
     }
 
     /// An app whose worker calls `repaint` after each event (tests pass a
     /// no-op and poll).
-    pub fn with_repaint(config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, source: String, repaint: impl Fn() + Send + 'static) -> BackpropApp {
+    pub fn with_repaint(
+        config: TrainConfig,
+        network: Option<Network>,
+        data: Arc<Mnist>,
+        source: String,
+        repaint: impl Fn() + Send + 'static,
+    ) -> BackpropApp {
         let worker = Worker::spawn(config.clone(), network.clone(), data.clone(), repaint);
         BackpropApp {
             styled: false,
@@ -189,9 +209,18 @@ impl BackpropApp {
                     }
                     self.snapshot = Some(snapshot);
                 }
-                Event::Losses(losses) => self.history.losses.extend(losses.into_iter().map(|(b, l)| [b as f64, l as f64])),
-                Event::Epoch { epoch, train_accuracy, test_accuracy } => {
-                    self.history.epochs.push((epoch, train_accuracy, test_accuracy));
+                Event::Losses(losses) => self
+                    .history
+                    .losses
+                    .extend(losses.into_iter().map(|(b, l)| [b as f64, l as f64])),
+                Event::Epoch {
+                    epoch,
+                    train_accuracy,
+                    test_accuracy,
+                } => {
+                    self.history
+                        .epochs
+                        .push((epoch, train_accuracy, test_accuracy));
                 }
                 Event::Diverged(text) => self.message = Some((MessageKind::Error, text)),
                 Event::Failed(text) => self.message = Some((MessageKind::Error, text)),
@@ -215,7 +244,10 @@ impl BackpropApp {
                     self.selected = None;
                     self.view_layer = None;
                     self.message = None;
-                    self.send(Command::Reset(self.config.clone(), self.start_network.clone()));
+                    self.send(Command::Reset(
+                        self.config.clone(),
+                        self.start_network.clone(),
+                    ));
                 }
                 UiCommand::SetSpeed(speed) => {
                     self.speed = speed;
@@ -264,17 +296,28 @@ impl BackpropApp {
                 views::message_ui(self, ui, kind, &text);
             }
         });
-        egui::Panel::bottom("plots").resizable(true).default_size(220.0).show(ui, |ui| {
-            views::plots_ui(self, ui);
-        });
-        egui::Panel::right("explain").resizable(true).default_size(430.0).show(ui, |ui| {
-            views::explanation_ui(self, ui);
-        });
+        egui::Panel::bottom("plots")
+            .resizable(true)
+            .default_size(220.0)
+            .show(ui, |ui| {
+                views::plots_ui(self, ui);
+            });
+        egui::Panel::right("explain")
+            .resizable(true)
+            .default_size(430.0)
+            .show(ui, |ui| {
+                views::explanation_ui(self, ui);
+            });
         egui::CentralPanel::default_margins().show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.tab, Tab::Backprop, "Backprop").on_hover_text("The layer views: forward values, deltas, filter gradients, the update");
-                ui.selectable_value(&mut self.tab, Tab::Draw, "Draw a digit").on_hover_text("Draw a digit and watch the network classify it");
-                ui.selectable_value(&mut self.tab, Tab::Data, "Data").on_hover_text("The dataset: counts and samples; open another one");
+                ui.selectable_value(&mut self.tab, Tab::Backprop, "Backprop")
+                    .on_hover_text(
+                        "The layer views: forward values, deltas, filter gradients, the update",
+                    );
+                ui.selectable_value(&mut self.tab, Tab::Draw, "Draw a digit")
+                    .on_hover_text("Draw a digit and watch the network classify it");
+                ui.selectable_value(&mut self.tab, Tab::Data, "Data")
+                    .on_hover_text("The dataset: counts and samples; open another one");
             });
             ui.separator();
             match self.tab {
@@ -307,23 +350,46 @@ impl eframe::App for BackpropApp {
 pub fn setup_style(ctx: &egui::Context) {
     use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
     for (name, bytes, family) in [
-        ("DejaVuSans", &include_bytes!("../../assets/fonts/DejaVuSans.ttf")[..], egui::FontFamily::Proportional),
-        ("DejaVuSansMono", &include_bytes!("../../assets/fonts/DejaVuSansMono.ttf")[..], egui::FontFamily::Monospace),
+        (
+            "DejaVuSans",
+            &include_bytes!("../../assets/fonts/DejaVuSans.ttf")[..],
+            egui::FontFamily::Proportional,
+        ),
+        (
+            "DejaVuSansMono",
+            &include_bytes!("../../assets/fonts/DejaVuSansMono.ttf")[..],
+            egui::FontFamily::Monospace,
+        ),
     ] {
         ctx.add_font(FontInsert::new(
             name,
             egui::FontData::from_static(bytes),
-            vec![InsertFontFamily { family, priority: FontPriority::Lowest }],
+            vec![InsertFontFamily {
+                family,
+                priority: FontPriority::Lowest,
+            }],
         ));
     }
     ctx.all_styles_mut(|style| {
         use egui::{FontFamily, FontId, TextStyle};
         style.text_styles = [
-            (TextStyle::Heading, FontId::new(24.0, FontFamily::Proportional)),
+            (
+                TextStyle::Heading,
+                FontId::new(24.0, FontFamily::Proportional),
+            ),
             (TextStyle::Body, FontId::new(16.0, FontFamily::Proportional)),
-            (TextStyle::Monospace, FontId::new(15.0, FontFamily::Monospace)),
-            (TextStyle::Button, FontId::new(16.0, FontFamily::Proportional)),
-            (TextStyle::Small, FontId::new(13.0, FontFamily::Proportional)),
+            (
+                TextStyle::Monospace,
+                FontId::new(15.0, FontFamily::Monospace),
+            ),
+            (
+                TextStyle::Button,
+                FontId::new(16.0, FontFamily::Proportional),
+            ),
+            (
+                TextStyle::Small,
+                FontId::new(13.0, FontFamily::Proportional),
+            ),
         ]
         .into();
         style.spacing.button_padding = egui::vec2(10.0, 5.0);

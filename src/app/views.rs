@@ -115,7 +115,12 @@ pub fn focus_layer(app: &BackpropApp) -> usize {
 }
 
 fn shape_text(shape: &[usize]) -> String {
-    shape.iter().skip(1).map(|d| d.to_string()).collect::<Vec<_>>().join("x")
+    shape
+        .iter()
+        .skip(1)
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x")
 }
 
 /// The network as blocks with their shapes; the block in focus highlighted,
@@ -134,16 +139,45 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
     };
     let mut clicked = None;
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(format!("input\n{}", shape_text(s.trace.input.shape()))).monospace());
+        ui.label(
+            RichText::new(format!("input\n{}", shape_text(s.trace.input.shape()))).monospace(),
+        );
         for (i, name) in s.trace.names.iter().enumerate() {
             let arrow_active = i == focus;
             let arrow = if backward { "←" } else { "→" };
-            ui.label(RichText::new(arrow).size(22.0).color(if arrow_active { colour } else { Color32::GRAY }));
-            let shape = shapes.get(i).map(|d| d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("x")).unwrap_or_default();
+            ui.label(RichText::new(arrow).size(22.0).color(if arrow_active {
+                colour
+            } else {
+                Color32::GRAY
+            }));
+            let shape = shapes
+                .get(i)
+                .map(|d| {
+                    d.iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join("x")
+                })
+                .unwrap_or_default();
             let text = RichText::new(format!("{name}\n{shape}")).monospace();
-            let text = if i == focus { text.color(Color32::WHITE).strong() } else { text };
-            let button = egui::Button::new(text).fill(if i == focus { colour } else { ui.visuals().widgets.inactive.bg_fill });
-            if ui.add(button).on_hover_text(format!("{name}: {} — click to look at this layer", s.trace.kinds[i].word())).clicked() {
+            let text = if i == focus {
+                text.color(Color32::WHITE).strong()
+            } else {
+                text
+            };
+            let button = egui::Button::new(text).fill(if i == focus {
+                colour
+            } else {
+                ui.visuals().widgets.inactive.bg_fill
+            });
+            if ui
+                .add(button)
+                .on_hover_text(format!(
+                    "{name}: {} — click to look at this layer",
+                    s.trace.kinds[i].word()
+                ))
+                .clicked()
+            {
                 clicked = Some(i);
             }
         }
@@ -197,7 +231,12 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
             _ => FORWARD,
         };
         ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(phase_text(s)).size(18.0).color(colour).strong());
+            ui.label(
+                RichText::new(phase_text(s))
+                    .size(18.0)
+                    .color(colour)
+                    .strong(),
+            );
             ui.label(format!(
                 "· epoch {}, batch {}, {} of {} samples",
                 s.epoch + 1,
@@ -207,7 +246,10 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
             ));
         });
         for (i, kind) in s.trace.kinds.iter().enumerate() {
-            if matches!(kind, LayerKind::Relu) && i > 0 && matches!(s.trace.kinds[i - 1], LayerKind::Conv { .. }) {
+            if matches!(kind, LayerKind::Relu)
+                && i > 0
+                && matches!(s.trace.kinds[i - 1], LayerKind::Conv { .. })
+            {
                 let dead = s.trace.dead_channels(i);
                 if !dead.is_empty() {
                     ui.label(RichText::new(format!(
@@ -228,7 +270,11 @@ pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &
     };
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(text).color(colour).strong());
-        if ui.button("Dismiss").on_hover_text("Hide this message").clicked() {
+        if ui
+            .button("Dismiss")
+            .on_hover_text("Hide this message")
+            .clicked()
+        {
             app.message = None;
         }
     });
@@ -239,12 +285,18 @@ fn sample_maps(t: &Tensor, n: usize) -> (usize, usize, Vec<Vec<f32>>) {
     let s = t.index_axis(ndarray::Axis(0), n.min(t.shape()[0].saturating_sub(1)));
     match s.shape() {
         [c, h, w] => {
-            let maps = (0..*c).map(|k| s.index_axis(ndarray::Axis(0), k).iter().copied().collect()).collect();
+            let maps = (0..*c)
+                .map(|k| s.index_axis(ndarray::Axis(0), k).iter().copied().collect())
+                .collect();
             (*h, *w, maps)
         }
         [f] => {
             let side = (*f as f64).sqrt() as usize;
-            let cols = if side * side == *f { side } else { (*f).min(16) };
+            let cols = if side * side == *f {
+                side
+            } else {
+                (*f).min(16)
+            };
             let mut values: Vec<f32> = s.iter().copied().collect();
             let rows = f.div_ceil(cols);
             values.resize(rows * cols, 0.0);
@@ -255,7 +307,14 @@ fn sample_maps(t: &Tensor, n: usize) -> (usize, usize, Vec<Vec<f32>>) {
 }
 
 /// Which cell of the traced tensor a click on map `k`, `(r, c)` means.
-fn cell_index(t: &Tensor, n: usize, k: usize, r: usize, c: usize, cols: usize) -> Option<Vec<usize>> {
+fn cell_index(
+    t: &Tensor,
+    n: usize,
+    k: usize,
+    r: usize,
+    c: usize,
+    cols: usize,
+) -> Option<Vec<usize>> {
     match t.ndim() {
         4 => Some(vec![n, k, r, c]),
         2 => {
@@ -268,16 +327,32 @@ fn cell_index(t: &Tensor, n: usize, k: usize, r: usize, c: usize, cols: usize) -
 
 /// Draws one sample of a traced tensor as heatmaps (one per channel) with a
 /// shared colour scale; clicks become `make(index)` selections.
-fn tensor_ui(app: &mut BackpropApp, ui: &mut Ui, title: &str, t: &Tensor, diverging: bool, max: Vec2, make: &dyn Fn(Vec<usize>) -> CellRef) {
+fn tensor_ui(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    title: &str,
+    t: &Tensor,
+    diverging: bool,
+    max: Vec2,
+    make: &dyn Fn(Vec<usize>) -> CellRef,
+) {
     let n = app.sample;
     let (rows, cols, maps) = sample_maps(t, n);
     let all: Vec<f32> = maps.iter().flatten().copied().collect();
-    let scale = if diverging { ColorScale::diverging(&all) } else { ColorScale::auto(&all) };
+    let scale = if diverging {
+        ColorScale::diverging(&all)
+    } else {
+        ColorScale::auto(&all)
+    };
     let selected = app.selected.clone();
     ui.vertical(|ui| {
         ui.label(RichText::new(title).strong());
         legend_ui(ui, scale);
-        let per_row = if maps.len() > 1 { ((max.x / (cols as f32 * 6.0 + 8.0)) as usize).clamp(1, maps.len()) } else { 1 };
+        let per_row = if maps.len() > 1 {
+            ((max.x / (cols as f32 * 6.0 + 8.0)) as usize).clamp(1, maps.len())
+        } else {
+            1
+        };
         let map_rows = maps.len().div_ceil(per_row);
         let box_size = Vec2::new(max.x / per_row as f32 - 8.0, max.y / map_rows as f32 - 8.0);
         for chunk in maps.chunks(per_row).enumerate() {
@@ -286,16 +361,31 @@ fn tensor_ui(app: &mut BackpropApp, ui: &mut Ui, title: &str, t: &Tensor, diverg
                 for (j, map) in chunk.iter().enumerate() {
                     let k = row_index * per_row + j;
                     let sel = selected.as_ref().and_then(|cell| match cell {
-                        CellRef::Delta { index, .. } | CellRef::Output { index, .. } if make(index.clone()) == *cell => match index.len() {
-                            4 if index[1] == k && index[0] == n => Some((index[2], index[3])),
-                            2 if index[0] == n => Some((index[1] / cols, index[1] % cols)),
-                            _ => None,
-                        },
+                        CellRef::Delta { index, .. }
+                        | CellRef::Output { index, .. }
+                        | CellRef::Input { index }
+                        | CellRef::LossDelta { index }
+                            if make(index.clone()) == *cell =>
+                        {
+                            match index.len() {
+                                4 if index[1] == k && index[0] == n => Some((index[2], index[3])),
+                                2 if index[0] == n => Some((index[1] / cols, index[1] % cols)),
+                                _ => None,
+                            }
+                        }
                         _ => None,
                     });
-                    let label = if maps.len() > 1 { format!("{title} {k}") } else { title.to_string() };
+                    let label = if maps.len() > 1 {
+                        format!("{title} {k}")
+                    } else {
+                        title.to_string()
+                    };
                     let largest = if rows == 1 { 64.0 } else { 44.0 };
-                    let r = Heatmap::new(map, rows, cols, label).scale(scale).fit(box_size, largest).selected(sel).show(ui);
+                    let r = Heatmap::new(map, rows, cols, label)
+                        .scale(scale)
+                        .fit(box_size, largest)
+                        .selected(sel)
+                        .show(ui);
                     if let Some((r, c)) = r.clicked {
                         if let Some(index) = cell_index(t, n, k, r, c, cols) {
                             app.command(UiCommand::Select(Some(make(index))));
@@ -309,39 +399,72 @@ fn tensor_ui(app: &mut BackpropApp, ui: &mut Ui, title: &str, t: &Tensor, diverg
 
 /// A conv filter bank `[Cout, Cin, K, K]` or dense matrix as heatmaps; clicks
 /// on a gradient select `WeightGrad` cells.
-fn weights_ui(app: &mut BackpropApp, ui: &mut Ui, title: &str, w: &Tensor, layer: Option<usize>, max: Vec2) {
+fn weights_ui(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    title: &str,
+    w: &Tensor,
+    layer: Option<usize>,
+    max: Vec2,
+) {
     let all: Vec<f32> = w.iter().copied().collect();
     let scale = ColorScale::diverging(&all);
     let selected = match (&app.selected, layer) {
-        (Some(CellRef::WeightGrad { layer: l, index }), Some(layer)) if *l == layer => Some(index.clone()),
+        (Some(CellRef::WeightGrad { layer: l, index }), Some(layer)) if *l == layer => {
+            Some(index.clone())
+        }
         _ => None,
     };
     ui.vertical(|ui| {
         ui.label(RichText::new(title).strong());
         legend_ui(ui, scale);
-        match w.shape() {
-            &[cout, cin, k, _] => {
-                let cell = ((max.x / (cin.min(8) as f32 * (k as f32 + 0.5))).min(max.y / (cout.min(16) as f32 * (k as f32 + 0.5)))).clamp(6.0, 72.0);
-                egui::ScrollArea::vertical().id_salt(title).max_height(max.y).show(ui, |ui| {
-                    for o in 0..cout {
-                        ui.horizontal(|ui| {
-                            for c in 0..cin {
-                                let values: Vec<f32> = (0..k * k).map(|t| w[[o, c, t / k, t % k]]).collect();
-                                let sel = selected.as_ref().filter(|i| i[0] == o && i[1] == c).map(|i| (i[2], i[3]));
-                                let r = Heatmap::new(&values, k, k, format!("{title} [{o},{c}]")).scale(scale).cell_size(cell).selected(sel).show(ui);
-                                if let (Some((u, v)), Some(layer)) = (r.clicked, layer) {
-                                    app.command(UiCommand::Select(Some(CellRef::WeightGrad { layer, index: vec![o, c, u, v] })));
+        match *w.shape() {
+            [cout, cin, k, _] => {
+                let cell = ((max.x / (cin.min(8) as f32 * (k as f32 + 0.5)))
+                    .min(max.y / (cout.min(16) as f32 * (k as f32 + 0.5))))
+                .clamp(6.0, 72.0);
+                egui::ScrollArea::vertical()
+                    .id_salt(title)
+                    .max_height(max.y)
+                    .show(ui, |ui| {
+                        for o in 0..cout {
+                            ui.horizontal(|ui| {
+                                for c in 0..cin {
+                                    let values: Vec<f32> =
+                                        (0..k * k).map(|t| w[[o, c, t / k, t % k]]).collect();
+                                    let sel = selected
+                                        .as_ref()
+                                        .filter(|i| i[0] == o && i[1] == c)
+                                        .map(|i| (i[2], i[3]));
+                                    let r =
+                                        Heatmap::new(&values, k, k, format!("{title} [{o},{c}]"))
+                                            .scale(scale)
+                                            .cell_size(cell)
+                                            .selected(sel)
+                                            .show(ui);
+                                    if let (Some((u, v)), Some(layer)) = (r.clicked, layer) {
+                                        app.command(UiCommand::Select(Some(CellRef::WeightGrad {
+                                            layer,
+                                            index: vec![o, c, u, v],
+                                        })));
+                                    }
                                 }
-                            }
-                        });
-                    }
-                });
+                            });
+                        }
+                    });
             }
-            &[out, inp] => {
+            [out, inp] => {
                 let sel = selected.as_ref().map(|i| (i[0], i[1]));
-                let r = Heatmap::new(&all, out, inp, title).scale(scale).fit(max, 40.0).selected(sel).show(ui);
+                let r = Heatmap::new(&all, out, inp, title)
+                    .scale(scale)
+                    .fit(max, 40.0)
+                    .selected(sel)
+                    .show(ui);
                 if let (Some((o, k)), Some(layer)) = (r.clicked, layer) {
-                    app.command(UiCommand::Select(Some(CellRef::WeightGrad { layer, index: vec![o, k] })));
+                    app.command(UiCommand::Select(Some(CellRef::WeightGrad {
+                        layer,
+                        index: vec![o, k],
+                    })));
                 }
             }
             _ => {}
@@ -358,37 +481,77 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let t = &s.trace;
     let i = focus_layer(app);
     let avail = ui.available_size();
-    let third = Vec2::new((avail.x / 3.0 - 16.0).max(120.0), (avail.y - 80.0).max(120.0));
+    let third = Vec2::new(
+        (avail.x / 3.0 - 16.0).max(120.0),
+        (avail.y - 80.0).max(120.0),
+    );
     let mode = match (app.view_layer, s.last) {
-        (Some(_), _) => if t.layers[i].delta.is_some() { "backward" } else { "forward" },
+        (Some(_), _) if t.layers[i].delta.is_some() => "backward",
+        (Some(_), _) => "forward",
         (None, Some(Phase::Backward(_))) => "backward",
         (None, Some(Phase::Loss)) => "loss",
         (None, Some(Phase::Update)) | (None, Some(Phase::Done)) => "update",
         _ => "forward",
     };
-    if app.view_layer.is_some() && ui.button("Follow the steps again").on_hover_text("Go back to showing the layer of the current phase").clicked() {
+    if app.view_layer.is_some()
+        && ui
+            .button("Follow the steps again")
+            .on_hover_text("Go back to showing the layer of the current phase")
+            .clicked()
+    {
         app.command(UiCommand::ViewLayer(None));
     }
-    egui::ScrollArea::both().id_salt("layer view").show(ui, |ui| match mode {
-        "loss" => loss_view(app, ui, t, third),
-        "update" => update_view(app, ui, t, avail),
-        "backward" => {
-            let figures = if matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) { 4.0 } else { 3.0 };
-            let size = Vec2::new((avail.x / figures - 16.0).max(100.0), third.y);
-            backward_view(app, ui, t, i, size)
-        }
-        _ => forward_view(app, ui, t, i, third, s.last.is_none()),
-    });
+    egui::ScrollArea::both()
+        .id_salt("layer view")
+        .show(ui, |ui| match mode {
+            "loss" => loss_view(app, ui, t, third),
+            "update" => update_view(app, ui, t, avail),
+            "backward" => {
+                let figures =
+                    if matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) {
+                        4.0
+                    } else {
+                        3.0
+                    };
+                let size = Vec2::new((avail.x / figures - 16.0).max(100.0), third.y);
+                backward_view(app, ui, t, i, size)
+            }
+            _ => forward_view(app, ui, t, i, third, s.last.is_none()),
+        });
 }
 
-fn forward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: Vec2, nothing_yet: bool) {
+fn forward_view(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    t: &Trace,
+    i: usize,
+    size: Vec2,
+    nothing_yet: bool,
+) {
     let name = t.names[i].clone();
-    ui.label(RichText::new(format!("Forward through {name} ({})", t.kinds[i].word())).heading().color(FORWARD));
+    ui.label(
+        RichText::new(format!("Forward through {name} ({})", t.kinds[i].word()))
+            .heading()
+            .color(FORWARD),
+    );
     ui.label(forward_formula(&t.kinds[i]));
     ui.horizontal_top(|ui| {
         if let Some(x) = t.layer_input(i).cloned() {
-            let below = if i == 0 { "the image".to_string() } else { format!("output of {}", t.names[i - 1]) };
-            let make = move |index: Vec<usize>| if i == 0 { CellRef::Output { layer: usize::MAX, index } } else { CellRef::Output { layer: i - 1, index } };
+            let below = if i == 0 {
+                "the image".to_string()
+            } else {
+                format!("output of {}", t.names[i - 1])
+            };
+            let make = move |index: Vec<usize>| {
+                if i == 0 {
+                    CellRef::Input { index }
+                } else {
+                    CellRef::Output {
+                        layer: i - 1,
+                        index,
+                    }
+                }
+            };
             tensor_ui(app, ui, &format!("input ({below})"), &x, false, size, &make);
         }
         if let Some(w) = t.layers[i].weight.clone() {
@@ -398,7 +561,15 @@ fn forward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: V
             ui.label("Step layer computes this layer's output.");
         } else if let Some(y) = t.layers[i].out.clone() {
             let make = move |index: Vec<usize>| CellRef::Output { layer: i, index };
-            tensor_ui(app, ui, &format!("output of {name}"), &y, false, size, &make);
+            tensor_ui(
+                app,
+                ui,
+                &format!("output of {name}"),
+                &y,
+                false,
+                size,
+                &make,
+            );
         }
     });
 }
@@ -419,34 +590,97 @@ fn forward_formula(kind: &LayerKind) -> &'static str {
 fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: Vec2) {
     let n_layers = t.names.len();
     let name = t.names[i].clone();
-    let above = if i + 1 == n_layers { "the loss".to_string() } else { t.names[i + 1].clone() };
-    ui.label(RichText::new(format!("Backward through {name}: {} arrives from {above}, {} leaves", delta_name(i + 1), delta_name(i))).heading().color(BACKWARD));
+    let above = if i + 1 == n_layers {
+        "the loss".to_string()
+    } else {
+        t.names[i + 1].clone()
+    };
+    ui.label(
+        RichText::new(format!(
+            "Backward through {name}: {} arrives from {above}, {} leaves",
+            delta_name(i + 1),
+            delta_name(i)
+        ))
+        .heading()
+        .color(BACKWARD),
+    );
     ui.label(backward_formula(&t.kinds[i]));
     ui.horizontal_top(|ui| {
         if let Some(d) = t.delta_from_above(i).cloned() {
-            let make = move |index: Vec<usize>| if i + 1 == n_layers { CellRef::Output { layer: usize::MAX - 1, index } } else { CellRef::Delta { layer: i + 1, index } };
-            tensor_ui(app, ui, &format!("{} from {above}", delta_name(i + 1)), &d, true, size, &make);
+            let make = move |index: Vec<usize>| {
+                if i + 1 == n_layers {
+                    CellRef::LossDelta { index }
+                } else {
+                    CellRef::Delta {
+                        layer: i + 1,
+                        index,
+                    }
+                }
+            };
+            tensor_ui(
+                app,
+                ui,
+                &format!("{} from {above}", delta_name(i + 1)),
+                &d,
+                true,
+                size,
+                &make,
+            );
         }
         match &t.kinds[i] {
             LayerKind::Relu => {
                 if let Some(x) = t.layer_input(i) {
                     let mask = x.mapv(|v| if v > 0.0 { 1.0 } else { 0.0 });
                     let make = move |index: Vec<usize>| CellRef::Output { layer: i, index };
-                    tensor_ui(app, ui, "ReLU′(x): 1 where x > 0 (white), else 0", &mask, false, size, &make);
+                    tensor_ui(
+                        app,
+                        ui,
+                        "ReLU′(x): 1 where x > 0 (white), else 0",
+                        &mask,
+                        false,
+                        size,
+                        &make,
+                    );
                 }
             }
             LayerKind::Maxpool { .. } => {
                 if let Some(x) = t.layer_input(i).cloned() {
                     let make = move |index: Vec<usize>| CellRef::Delta { layer: i, index };
-                    tensor_ui(app, ui, "pool input: each window's largest value wins the delta", &x, false, size, &make);
+                    tensor_ui(
+                        app,
+                        ui,
+                        "pool input: each window's largest value wins the delta",
+                        &x,
+                        false,
+                        size,
+                        &make,
+                    );
                 }
             }
             LayerKind::Conv { .. } | LayerKind::Dense { .. } => {
                 if let Some(g) = t.layers[i].weight_grad.clone() {
-                    let what = if matches!(t.kinds[i], LayerKind::Conv { .. }) { "dF" } else { "dW" };
-                    weights_ui(app, ui, &format!("{what} of {name} (whole batch) — click a cell"), &g, Some(i), size);
+                    let what = if matches!(t.kinds[i], LayerKind::Conv { .. }) {
+                        "dF"
+                    } else {
+                        "dW"
+                    };
+                    weights_ui(
+                        app,
+                        ui,
+                        &format!("{what} of {name} (whole batch) — click a cell"),
+                        &g,
+                        Some(i),
+                        size,
+                    );
                     if let Some(share) = t.sample_weight_grad(i, app.sample) {
-                        weights_ui(app, ui, &format!("{what}: sample {}'s share", app.sample), &share, None, size);
+                        weights_ui(
+                            app,
+                            ui,
+                            &format!("{what}: sample {}'s share", app.sample),
+                            &share,
+                            None,
+                            size,
+                        );
                     }
                 }
             }
@@ -454,8 +688,20 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
         }
         if let Some(d) = t.layers[i].delta.clone() {
             let make = move |index: Vec<usize>| CellRef::Delta { layer: i, index };
-            let to = if i == 0 { "the input".to_string() } else { t.names[i - 1].clone() };
-            tensor_ui(app, ui, &format!("{} handed to {to}", delta_name(i)), &d, true, size, &make);
+            let to = if i == 0 {
+                "the input".to_string()
+            } else {
+                t.names[i - 1].clone()
+            };
+            tensor_ui(
+                app,
+                ui,
+                &format!("{} handed to {to}", delta_name(i)),
+                &d,
+                true,
+                size,
+                &make,
+            );
         } else if i == 0 {
             ui.label("The first layer's input needs no delta.");
         }
@@ -481,33 +727,87 @@ fn loss_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, size: Vec2) {
         if let Some(p) = t.probs.clone() {
             let label = t.labels.get(app.sample).copied().unwrap_or(0);
             ui.vertical(|ui| {
-                ui.label(RichText::new(format!("probabilities of sample {} (label {label})", app.sample)).strong());
+                ui.label(
+                    RichText::new(format!(
+                        "probabilities of sample {} (label {label})",
+                        app.sample
+                    ))
+                    .strong(),
+                );
                 for d in 0..p.shape()[1] {
                     let v = p[[app.sample, d]];
-                    ui.label(RichText::new(format!("{d}: {:>5.1} %{}", v * 100.0, if d == label as usize { "  ← label" } else { "" })).monospace());
+                    ui.label(
+                        RichText::new(format!(
+                            "{d}: {:>5.1} %{}",
+                            v * 100.0,
+                            if d == label as usize {
+                                "  ← label"
+                            } else {
+                                ""
+                            }
+                        ))
+                        .monospace(),
+                    );
                 }
             });
         }
         if let Some(d) = t.logits_delta.clone() {
             let n = t.names.len();
-            let make = move |index: Vec<usize>| CellRef::Output { layer: usize::MAX - 1, index };
-            tensor_ui(app, ui, &format!("{} = (p − one_hot) / N", delta_name(n)), &d, true, size, &make);
+            let make = move |index: Vec<usize>| CellRef::LossDelta { index };
+            tensor_ui(
+                app,
+                ui,
+                &format!("{} = (p − one_hot) / N", delta_name(n)),
+                &d,
+                true,
+                size,
+                &make,
+            );
         }
     });
 }
 
 fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
-    ui.label(RichText::new("Update: each weight moves against its gradient").heading().color(UPDATE));
+    ui.label(
+        RichText::new("Update: each weight moves against its gradient")
+            .heading()
+            .color(UPDATE),
+    );
     let size = Vec2::new((avail.x / 4.0 - 16.0).max(100.0), 220.0);
     for (i, layer) in t.layers.iter().enumerate() {
-        let (Some(w), Some(g), Some(after)) = (&layer.weight, &layer.weight_grad, &layer.weight_after) else { continue };
+        let (Some(w), Some(g), Some(after)) =
+            (&layer.weight, &layer.weight_grad, &layer.weight_after)
+        else {
+            continue;
+        };
         ui.label(RichText::new(format!("{} ({})", t.names[i], t.kinds[i].word())).strong());
         let step = (after.as_ref() - w.as_ref()).into_dyn();
         ui.horizontal_top(|ui| {
-            weights_ui(app, ui, &format!("F before ({})", t.names[i]), w, None, size);
+            weights_ui(
+                app,
+                ui,
+                &format!("F before ({})", t.names[i]),
+                w,
+                None,
+                size,
+            );
             weights_ui(app, ui, &format!("dF ({})", t.names[i]), g, Some(i), size);
-            weights_ui(app, ui, &format!("step taken = F_new − F ({})", t.names[i]), &step, None, size);
-            weights_ui(app, ui, &format!("F new ({})", t.names[i]), after, None, size);
+            weights_ui(
+                app,
+                ui,
+                &format!("step taken = F_new − F ({})", t.names[i]),
+                &step,
+                None,
+                size,
+            );
+            weights_ui(
+                app,
+                ui,
+                &format!("F new ({})", t.names[i]),
+                after,
+                None,
+                size,
+            );
         });
         ui.separator();
     }
@@ -525,48 +825,84 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.label("That cell has no computation to show yet (its phase has not run in this batch).");
         return;
     };
-    egui::ScrollArea::vertical().id_salt("explanation").show(ui, |ui| {
-        ui.label(RichText::new(&e.title).strong().size(18.0));
-        ui.label(RichText::new(&e.formula).monospace());
-        ui.separator();
-        ui.label(format!("largest terms for sample {} ({} non-zero terms):", app.sample, e.term_count));
-        egui::Grid::new("terms").striped(true).show(ui, |ui| {
-            for term in &e.terms {
-                ui.label(RichText::new(&term.label).monospace());
-                ui.label(RichText::new(fmt_value(term.value)).monospace());
-                ui.end_row();
+    egui::ScrollArea::vertical()
+        .id_salt("explanation")
+        .show(ui, |ui| {
+            ui.label(RichText::new(&e.title).strong().size(18.0));
+            ui.label(RichText::new(&e.formula).monospace());
+            ui.separator();
+            ui.label(format!(
+                "largest terms for sample {} ({} non-zero terms):",
+                app.sample, e.term_count
+            ));
+            egui::Grid::new("terms").striped(true).show(ui, |ui| {
+                for term in &e.terms {
+                    ui.label(RichText::new(&term.label).monospace());
+                    ui.label(RichText::new(fmt_value(term.value)).monospace());
+                    ui.end_row();
+                }
+            });
+            ui.separator();
+            ui.label(format!("sample {}'s sum: {}", app.sample, e.sample_sum));
+            ui.label(format!("all terms added up: {}", e.total));
+            let check = if e.agrees() {
+                "✓ equals the trace"
+            } else {
+                "✗ differs from the trace"
+            };
+            ui.label(RichText::new(format!("value in the trace: {} {check}", e.recorded)).strong());
+            for note in &e.notes {
+                ui.label(note);
             }
         });
-        ui.separator();
-        ui.label(format!("sample {}'s sum: {}", app.sample, e.sample_sum));
-        ui.label(format!("all terms added up: {}", e.total));
-        let check = if e.agrees() { "✓ equals the trace" } else { "✗ differs from the trace" };
-        ui.label(RichText::new(format!("value in the trace: {} {check}", e.recorded)).strong());
-        for note in &e.notes {
-            ui.label(note);
-        }
-    });
 }
 
 /// Loss per batch and accuracy per epoch, kept across Run and Pause.
 pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.columns(2, |cols| {
         let losses = app.history.losses.clone();
-        Plot::new("loss per batch").x_axis_label("batch").y_axis_label("loss").include_y(0.0).legend(Legend::default()).show(&mut cols[0], |plot| {
-            plot.line(Line::new("training loss", PlotPoints::from(losses)));
-        });
-        let train: Vec<[f64; 2]> = app.history.epochs.iter().map(|&(e, tr, _)| [e as f64, tr as f64 * 100.0]).collect();
-        let test: Vec<[f64; 2]> = app.history.epochs.iter().map(|&(e, _, te)| [e as f64, te as f64 * 100.0]).collect();
-        Plot::new("accuracy per epoch").x_axis_label("epoch").y_axis_label("accuracy %").include_y(0.0).include_y(100.0).legend(Legend::default()).show(&mut cols[1], |plot| {
-            plot.line(Line::new("train", PlotPoints::from(train.clone())));
-            plot.points(Points::new("train ", PlotPoints::from(train)).radius(4.0));
-            plot.line(Line::new("test", PlotPoints::from(test.clone())));
-            plot.points(Points::new("test ", PlotPoints::from(test)).radius(4.0));
-        });
+        Plot::new("loss per batch")
+            .x_axis_label("batch")
+            .y_axis_label("loss")
+            .include_y(0.0)
+            .legend(Legend::default())
+            .show(&mut cols[0], |plot| {
+                plot.line(Line::new("training loss", PlotPoints::from(losses)));
+            });
+        let train: Vec<[f64; 2]> = app
+            .history
+            .epochs
+            .iter()
+            .map(|&(e, tr, _)| [e as f64, tr as f64 * 100.0])
+            .collect();
+        let test: Vec<[f64; 2]> = app
+            .history
+            .epochs
+            .iter()
+            .map(|&(e, _, te)| [e as f64, te as f64 * 100.0])
+            .collect();
+        Plot::new("accuracy per epoch")
+            .x_axis_label("epoch")
+            .y_axis_label("accuracy %")
+            .include_y(0.0)
+            .include_y(100.0)
+            .legend(Legend::default())
+            .show(&mut cols[1], |plot| {
+                plot.line(Line::new("train", PlotPoints::from(train.clone())));
+                plot.points(Points::new("train ", PlotPoints::from(train)).radius(4.0));
+                plot.line(Line::new("test", PlotPoints::from(test.clone())));
+                plot.points(Points::new("test ", PlotPoints::from(test)).radius(4.0));
+            });
     });
 }
 
 pub fn data_summary_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.label(format!("Dataset: {}", app.data_source));
-    ui.label(format!("{} training images, {} test images, {}x{} pixels", app.data.train.len(), app.data.test.len(), app.data.train.rows, app.data.train.cols));
+    ui.label(format!(
+        "{} training images, {} test images, {}x{} pixels",
+        app.data.train.len(),
+        app.data.test.len(),
+        app.data.train.rows,
+        app.data.train.cols
+    ));
 }

@@ -53,7 +53,10 @@ pub enum Command {
     SetData(Arc<Mnist>),
     /// One backpropagation step on a drawing with its correct label; step
     /// through it like any batch.
-    Teach { pixels: Vec<f32>, label: u8 },
+    Teach {
+        pixels: Vec<f32>,
+        label: u8,
+    },
 }
 
 /// Where training stands, as one consistent picture.
@@ -104,7 +107,12 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the thread; `repaint` is called after every event.
-    pub fn spawn(config: TrainConfig, network: Option<Network>, data: Arc<Mnist>, repaint: impl Fn() + Send + 'static) -> Worker {
+    pub fn spawn(
+        config: TrainConfig,
+        network: Option<Network>,
+        data: Arc<Mnist>,
+        repaint: impl Fn() + Send + 'static,
+    ) -> Worker {
         let (tx, rx) = channel::<(u64, Command)>();
         let (etx, events) = channel();
         let handle = std::thread::Builder::new()
@@ -180,7 +188,12 @@ fn build_trainer(config: &TrainConfig, network: Option<Network>, data: &Arc<Mnis
     let mut stepper = Stepper::new(network, Optimizer::new(config.optimizer, config.lr));
     stepper.record = true;
     stepper.freeze_conv = config.freeze_conv;
-    Trainer::new(stepper, Arc::new(data.train.clone()), config.batch, config.seed)
+    Trainer::new(
+        stepper,
+        Arc::new(data.train.clone()),
+        config.batch,
+        config.seed,
+    )
 }
 
 impl WorkerState {
@@ -339,7 +352,11 @@ impl WorkerState {
         self.pending_losses.push((self.trainer.batches, loss));
         if let Some(probs) = &trace.probs {
             let predicted = predictions(probs);
-            self.epoch_correct += predicted.iter().zip(&trace.labels).filter(|(p, &l)| **p == l as usize).count();
+            self.epoch_correct += predicted
+                .iter()
+                .zip(&trace.labels)
+                .filter(|(p, &l)| **p == l as usize)
+                .count();
             self.epoch_seen += trace.labels.len();
         }
         if !loss.is_finite() || loss > DIVERGED_LOSS {

@@ -84,7 +84,11 @@ impl Trace {
             return Vec::new();
         }
         (0..out.shape()[1])
-            .filter(|&c| out.index_axis(ndarray::Axis(1), c).iter().all(|&v| v == 0.0))
+            .filter(|&c| {
+                out.index_axis(ndarray::Axis(1), c)
+                    .iter()
+                    .all(|&v| v == 0.0)
+            })
             .collect()
     }
 
@@ -97,7 +101,10 @@ impl Trace {
         let (w, b) = layer.params_mut()?;
         w.value = record.weight.clone()?;
         b.value = record.bias.clone()?;
-        let one = |t: &super::Tensor| t.slice_axis(ndarray::Axis(0), ndarray::Slice::from(n..n + 1)).to_owned();
+        let one = |t: &super::Tensor| {
+            t.slice_axis(ndarray::Axis(0), ndarray::Slice::from(n..n + 1))
+                .to_owned()
+        };
         let x = one(self.layer_input(i)?);
         let d = one(self.delta_from_above(i)?);
         let y = one(record.out.as_ref()?);
