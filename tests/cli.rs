@@ -45,10 +45,20 @@ fn tmp() -> tempfile::TempDir {
 }
 
 #[test]
-fn no_arguments_prints_help() {
-    let o = run(&[]);
+fn help_lists_the_commands() {
+    let o = run(&["--help"]);
     assert!(o.status.success());
-    assert!(stdout(&o).contains("train") && stdout(&o).contains("classify"));
+    for command in ["gui", "train", "eval", "classify", "trace", "bench"] {
+        assert!(stdout(&o).contains(command), "{command} missing from the help");
+    }
+}
+
+/// With no command the app opens; where there is no display at all it says
+/// so in one line instead of crashing.
+#[test]
+fn no_arguments_without_a_display_is_a_clear_error() {
+    let o = bin().env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
+    assert_user_error(&o, "window");
 }
 
 #[test]

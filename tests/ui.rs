@@ -10,7 +10,7 @@ use backprop_viz::app::{default_config, BackpropApp, MessageKind, UiCommand};
 use backprop_viz::data::dataset::{default_data_dir, load_dir};
 use backprop_viz::engine::stepper::Phase;
 use backprop_viz::explain::CellRef;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 fn new_app() -> BackpropApp {
@@ -168,4 +168,134 @@ fn divergence_pauses_with_a_plain_message_and_reset_recovers() {
     h.get_by_label("Step batch").click();
     settle(&mut h);
     assert!(snapshot(&h).trace.loss.unwrap().is_finite());
+}
+
+/// The digit the pad's probability bars say is most likely.
+fn predicted_digit(h: &Harness<'static, BackpropApp>) -> Option<(usize, f32)> {
+    (0..10)
+        .filter_map(|d| {
+            let needle = format!("digit {d}: ");
+            let node = h.query_by_label_contains(&needle)?;
+            let label = node.accesskit_node().label()?;
+            let percent: f32 = label
+                .split(": ")
+                .nth(1)?
+                .trim_end_matches(" %")
+                .trim()
+                .parse()
+                .ok()?;
+            Some((d, percent))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+#[test]
+fn drawing_updates_the_prediction_and_can_be_taught() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Load pretrained model").click();
+    settle(&mut h);
+    h.get_by_label("Draw a digit").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Draw something to see the ten probabilities");
+
+    // A vertical stroke, drawn with the pointer on the canvas: a "1".
+    let pad = h.get_by_label("Drawing pad").rect();
+    let at = |x: f32, y: f32| pad.min + egui::vec2(x * pad.width(), y * pad.height());
+    h.event(egui::Event::PointerMoved(at(0.5, 0.15)));
+    h.event(egui::Event::PointerButton {
+        pos: at(0.5, 0.15),
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.run_steps(1);
+    for k in 1..=20 {
+        h.event(egui::Event::PointerMoved(at(
+            0.5,
+            0.15 + 0.7 * k as f32 / 20.0,
+        )));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: at(0.5, 0.85),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(3);
+    assert!(!h.state().pad.is_empty());
+    let (one, p_one) = predicted_digit(&h).expect("probabilities are shown");
+    assert_eq!(one, 1, "a vertical bar reads as a 1 ({p_one} %)");
+
+    // A bar across the top turns it into a 7: the prediction changes.
+    h.state_mut()
+        .pad
+        .add_stroke(&[egui::pos2(0.15, 0.15), egui::pos2(0.5, 0.15)]);
+    h.run_steps(3);
+    let (seven, _) = predicted_digit(&h).expect("probabilities are shown");
+    assert_ne!(seven, 1, "the prediction follows the drawing");
+
+    // Teach it: a one-sample batch with the drawing, stepped in the views.
+    h.get_by_label("7").click();
+    h.run_steps(1);
+    assert_eq!(h.state().teach_label, 7);
+    h.get_by_label("Teach it this digit").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    assert!(s.teaching);
+    assert_eq!(s.trace.labels, vec![7]);
+    let drawn = h.state().pad.mnist_pixels().unwrap();
+    assert_eq!(
+        s.trace.input.iter().copied().collect::<Vec<_>>(),
+        drawn,
+        "the batch is the drawing, as the network sees it"
+    );
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    assert_eq!(s.last, Some(Phase::Update));
+    assert!(
+        s.trace.layers[0].weight_grad.is_some(),
+        "the drawing's dF was recorded"
+    );
+}
+
+#[test]
+fn a_bad_dataset_is_refused_and_the_old_one_stays() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    let before = (h.state().data.train.len(), h.state().data_source.clone());
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::write(dir.path().join(name), b"\x00\x00\x08\x03 this is not MNIST").unwrap();
+    }
+    h.get_by_label("Data").click();
+    h.run_steps(1);
+    let ctx = h.ctx.clone();
+    h.state_mut()
+        .data_panel
+        .load_paths(&ctx, vec![dir.path().to_path_buf()]);
+    settle_until(&mut h, |app| app.message.is_some());
+    let (kind, text) = h.state().message.clone().unwrap();
+    assert_eq!(kind, MessageKind::Error);
+    assert!(
+        text.contains("idx3-ubyte"),
+        "the message names the file: {text}"
+    );
+    h.get_by_label_contains("Could not load the dataset");
+    assert_eq!(
+        (h.state().data.train.len(), h.state().data_source.clone()),
+        before,
+        "the old dataset stays"
+    );
+    // Training still works on it.
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    assert_eq!(snapshot(&h).trace.batch_size(), 16);
 }

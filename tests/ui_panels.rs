@@ -5,27 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::app::data_panel::{DataEvent, DataPanel, DataPanelAction};
-use crate::app::draw_pad::{
+use backprop_viz::app::data_panel::{DataEvent, DataPanel, DataPanelAction};
+use backprop_viz::app::draw_pad::{
     preview_ui, probabilities_ui, DrawPad, DEFAULT_BRUSH, PAD_LABEL, PREVIEW_LABEL,
 };
 use backprop_viz::data::dataset::{Dataset, Mnist};
 use egui::{pos2, Pos2, Vec2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-
-// TEMP-SHIM-BEGIN
-mod data {
-    pub use backprop_viz::data::*;
-}
-#[allow(dead_code)]
-mod app {
-    #[path = "/work/main/src/app/data_panel.rs"]
-    pub mod data_panel;
-    #[path = "/work/main/src/app/draw_pad.rs"]
-    pub mod draw_pad;
-}
-// TEMP-SHIM-END
 
 // ---------------------------------------------------------------- helpers
 
@@ -209,6 +196,32 @@ fn drawing_with_the_pointer_makes_strokes() {
     harness.run();
     assert!(harness.state().pad.is_empty());
     assert!(harness.state().pad.mnist_pixels().is_none());
+}
+
+#[test]
+fn a_fast_stroke_within_one_frame_keeps_its_shape() {
+    // A slow frame: press, a whole curve of moves and the release all
+    // arrive before the next frame. Every position must be kept, not only
+    // the last one.
+    let mut harness = pad_harness();
+    harness.run();
+    let rect = harness.get_by_label(PAD_LABEL).rect();
+    let at = |p: Pos2| rect.min + Vec2::new(p.x * rect.width(), p.y * rect.height());
+    let path = along(&SEVEN, 8);
+    harness.hover_at(at(path[0]));
+    harness.drag_at(at(path[0]));
+    for &p in &path[1..] {
+        harness.hover_at(at(p));
+    }
+    harness.drop_at(at(path[path.len() - 1]));
+    harness.run();
+    let strokes = harness.state().pad.strokes();
+    assert_eq!(strokes.len(), 1);
+    assert_eq!(strokes[0].len(), path.len(), "{:?}", strokes[0]);
+    for (got, want) in strokes[0].iter().zip(&path) {
+        assert!(got.distance(*want) < 0.01, "{got:?} vs {want:?}");
+    }
+    assert_centred_digit(&harness.state().pad);
 }
 
 #[test]

@@ -11,8 +11,8 @@
 
 use egui::emath::RectTransform;
 use egui::{
-    Color32, CornerRadius, Mesh, Pos2, Rect, Response, Role, Sense, Shape, Slider, Stroke,
-    StrokeKind, TextStyle, Ui, Vec2, WidgetInfo,
+    Color32, CornerRadius, Event, Mesh, PointerButton, Pos2, Rect, Response, Role, Sense, Shape,
+    Slider, Stroke, StrokeKind, TextStyle, Ui, Vec2, WidgetInfo,
 };
 
 use crate::data::preprocess::{to_mnist, SIDE};
@@ -171,28 +171,71 @@ impl DrawPad {
         let to_pad =
             RectTransform::from_to(rect, Rect::from_min_size(Pos2::ZERO, Vec2::splat(1.0)));
         if let Some(pointer) = response.interact_pointer_pos() {
-            // Positions outside the pad (a drag that overshoots the edge)
-            // are kept as they are: the rasterizer and the painter clip
-            // them, whereas clamping would draw a line along the border.
-            let p = to_pad * pointer;
-            let extended = match self.strokes.last_mut() {
-                Some(stroke) if self.in_stroke => {
+            // Every position the pointer passed this frame, not only the
+            // last: while the app is busy (training, big heatmaps) a frame
+            // can take 50 ms, and a quick "2" drawn from one position per
+            // frame would come out as a polygon of a few corners.
+            let events: Vec<(Pos2, Option<bool>)> = ui.input(|i| {
+                i.events
+                    .iter()
+                    .filter_map(|e| match *e {
+                        Event::PointerMoved(p) => Some((p, None)),
+                        Event::PointerButton {
+                            pos,
+                            button: PointerButton::Primary,
+                            pressed,
+                            ..
+                        } => Some((pos, Some(pressed))),
+                        _ => None,
+                    })
+                    .collect()
+            });
+            let starting = !self.in_stroke || self.strokes.is_empty();
+            // A new stroke begins at the press; moves before it were hovering.
+            let from = if starting {
+                events
+                    .iter()
+                    .rposition(|&(_, b)| b == Some(true))
+                    .unwrap_or(events.len())
+            } else {
+                0
+            };
+            let path = &events[from..];
+            // ... and ends at the release.
+            let to = path
+                .iter()
+                .position(|&(_, b)| b == Some(false))
+                .map_or(path.len(), |k| k + 1);
+            // Events are in global coordinates; the response in the layer's
+            // (they differ inside a zoomed or panned layer).
+            let from_global = ui.ctx().layer_transform_from_global(response.layer_id);
+            let local = |p: Pos2| from_global.map_or(p, |t| t * p);
+            let positions = path[..to]
+                .iter()
+                .map(|&(p, _)| local(p))
+                .chain(std::iter::once(pointer));
+
+            if starting {
+                self.strokes.push(Vec::new());
+                self.in_stroke = true;
+            }
+            let mut extended = false;
+            if let Some(stroke) = self.strokes.last_mut() {
+                for pos in positions {
+                    // Positions outside the pad (a drag that overshoots the
+                    // edge) are kept as they are: the rasterizer and the
+                    // painter clip them, whereas clamping would draw a line
+                    // along the border.
+                    let p = to_pad * pos;
                     if stroke
                         .last()
                         .is_none_or(|last| last.distance(p) >= MIN_STEP)
                     {
                         stroke.push(p);
-                        true
-                    } else {
-                        false
+                        extended = true;
                     }
                 }
-                _ => {
-                    self.strokes.push(vec![p]);
-                    self.in_stroke = true;
-                    true
-                }
-            };
+            }
             if extended {
                 self.bump();
                 response.mark_changed();

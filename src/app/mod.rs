@@ -6,6 +6,9 @@
 //! explanation of the clicked cell on the right, and in the middle one of
 //! three tabs: Backprop (the layer views), Draw a digit, Data.
 
+pub mod data_panel;
+pub mod draw_pad;
+pub mod draw_tab;
 pub mod heatmap;
 pub mod views;
 pub mod worker;
@@ -108,6 +111,13 @@ pub enum UiCommand {
     Select(Option<CellRef>),
     ViewLayer(Option<usize>),
     LoadPretrained,
+    /// One step on a drawing with its correct label.
+    Teach {
+        pixels: Vec<f32>,
+        label: u8,
+    },
+    /// New datasets from the Data tab (the old stay until these arrive).
+    SetData(Arc<Mnist>, String),
 }
 
 /// One point per finished batch and one row per epoch.
@@ -140,6 +150,9 @@ pub struct BackpropApp {
     pub selected: Option<CellRef>,
     pub view_layer: Option<usize>,
     pub message: Option<(MessageKind, String)>,
+    pub pad: draw_pad::DrawPad,
+    pub teach_label: u8,
+    pub data_panel: data_panel::DataPanel,
     commands: Vec<UiCommand>,
 }
 
@@ -183,6 +196,9 @@ impl BackpropApp {
             selected: None,
             view_layer: None,
             message: None,
+            pad: draw_pad::DrawPad::new(),
+            teach_label: 0,
+            data_panel: data_panel::DataPanel::new(),
             commands: Vec::new(),
         }
     }
@@ -263,6 +279,26 @@ impl BackpropApp {
                 }
                 UiCommand::Select(cell) => self.selected = cell,
                 UiCommand::ViewLayer(layer) => self.view_layer = layer,
+                UiCommand::Teach { pixels, label } => {
+                    self.selected = None;
+                    self.view_layer = None;
+                    self.sample = 0;
+                    self.send(Command::Teach { pixels, label });
+                }
+                UiCommand::SetData(data, source) => {
+                    self.message = Some((
+                        MessageKind::Info,
+                        format!(
+                            "Loaded {source}: {} training and {} test images.",
+                            data.train.len(),
+                            data.test.len()
+                        ),
+                    ));
+                    self.data = data.clone();
+                    self.data_source = source;
+                    self.history = History::default();
+                    self.send(Command::SetData(data));
+                }
                 UiCommand::LoadPretrained => {
                     let net = crate::cli::pretrained_model();
                     self.start_network = Some(net.clone());
@@ -270,6 +306,34 @@ impl BackpropApp {
                     self.selected = None;
                     self.message = Some((MessageKind::Info, "Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).".into()));
                     self.send(Command::Reset(self.config.clone(), Some(net)));
+                }
+            }
+        }
+    }
+
+    /// Files dropped on the window and finished loads from the Data tab. A
+    /// failed load only shows a message: the data already loaded stays.
+    fn poll_data(&mut self, ctx: &egui::Context) {
+        let dropped = data_panel::DataPanel::take_dropped_files(ctx);
+        if !dropped.is_empty() {
+            self.tab = Tab::Data;
+            self.data_panel.load_paths(ctx, dropped);
+        }
+        while let Some(event) = self.data_panel.poll() {
+            match event {
+                data_panel::DataEvent::Loaded { data, source } => {
+                    self.command(UiCommand::SetData(data, source))
+                }
+                data_panel::DataEvent::Failed(text) => {
+                    self.message = Some((
+                        MessageKind::Error,
+                        format!(
+                            "Could not load the dataset: {text}. The data already loaded stays."
+                        ),
+                    ))
+                }
+                data_panel::DataEvent::Info(text) => {
+                    self.message = Some((MessageKind::Warning, text))
                 }
             }
         }
@@ -287,6 +351,7 @@ impl BackpropApp {
             self.styled = true;
         }
         self.poll_worker();
+        self.poll_data(ui.ctx());
         egui::Panel::top("controls").show(ui, |ui| {
             views::controls_ui(self, ui);
             ui.separator();
@@ -322,10 +387,12 @@ impl BackpropApp {
             ui.separator();
             match self.tab {
                 Tab::Backprop => views::layer_view_ui(self, ui),
-                Tab::Draw => {
-                    ui.label("The drawing pad arrives with the next part of the visualizer.");
+                Tab::Draw => draw_tab::draw_tab_ui(self, ui),
+                Tab::Data => {
+                    let data = self.data.clone();
+                    let action = self.data_panel.ui(ui, &data, &self.data_source);
+                    self.data_panel.act(ui.ctx(), action);
                 }
-                Tab::Data => views::data_summary_ui(self, ui),
             }
         });
         self.apply_commands();

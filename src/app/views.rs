@@ -895,14 +895,3 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
             });
     });
 }
-
-pub fn data_summary_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    ui.label(format!("Dataset: {}", app.data_source));
-    ui.label(format!(
-        "{} training images, {} test images, {}x{} pixels",
-        app.data.train.len(),
-        app.data.test.len(),
-        app.data.train.rows,
-        app.data.train.cols
-    ));
-}
