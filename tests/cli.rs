@@ -49,7 +49,10 @@ fn help_lists_the_commands() {
     let o = run(&["--help"]);
     assert!(o.status.success());
     for command in ["gui", "train", "eval", "classify", "trace", "bench"] {
-        assert!(stdout(&o).contains(command), "{command} missing from the help");
+        assert!(
+            stdout(&o).contains(command),
+            "{command} missing from the help"
+        );
     }
 }
 
@@ -57,7 +60,11 @@ fn help_lists_the_commands() {
 /// so in one line instead of crashing.
 #[test]
 fn no_arguments_without_a_display_is_a_clear_error() {
-    let o = bin().env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").output().unwrap();
+    let o = bin()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
     assert_user_error(&o, "window");
 }
 

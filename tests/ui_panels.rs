@@ -114,7 +114,7 @@ fn empty_pad_has_no_picture() {
 #[test]
 fn rasterize_draws_thick_round_capped_lines() {
     let mut pad = DrawPad::default();
-    pad.brush = 0.1;
+    pad.set_brush(0.1);
     // A horizontal line across the middle of a 100x100 image: width
     // 0.1 * 100 = 10 pixels, caps of radius 5 past both ends.
     pad.add_stroke(&[pos2(0.2, 0.5), pos2(0.8, 0.5)]);
@@ -246,15 +246,19 @@ fn brush_slider_changes_the_drawing() {
     harness.state_mut().pad.add_stroke(&SEVEN);
     harness.run();
     let version = harness.state().pad.version();
-    assert_eq!(harness.state().pad.brush, DEFAULT_BRUSH);
+    assert_eq!(harness.state().pad.brush(), DEFAULT_BRUSH);
+    let thin = ink(&harness.state().pad.mnist_pixels().expect("drawn"));
     // The slider's number box carries the same name: ask for the slider.
     harness
         .get_by_role_and_label(egui::Role::Slider, "Brush size")
         .set_value_accesskit(0.12);
     harness.run();
     let pad = &harness.state().pad;
-    assert!((pad.brush - 0.12).abs() < 1e-6, "brush {}", pad.brush);
+    assert!((pad.brush() - 0.12).abs() < 1e-6, "brush {}", pad.brush());
     assert_ne!(pad.version(), version, "a thicker brush is a new drawing");
+    // The picture is cached per version: it must follow the new width.
+    let thick = ink(&pad.mnist_pixels().expect("drawn"));
+    assert!(thick > thin * 1.3, "ink {thin} -> {thick}");
 }
 
 #[test]

@@ -9,6 +9,8 @@
 //! ([`crate::data::preprocess::to_mnist`]): crop, scale to 20 px, centre of
 //! mass at (14, 14).
 
+use std::cell::RefCell;
+
 use egui::emath::RectTransform;
 use egui::{
     Color32, CornerRadius, Event, Mesh, PointerButton, Pos2, Rect, Response, Role, Sense, Shape,
@@ -18,8 +20,8 @@ use egui::{
 use crate::data::preprocess::{to_mnist, SIDE};
 
 /// The side of the picture handed to [`to_mnist`]: four times MNIST's 28 so
-/// that the anti-aliased edges survive the downscaling, small enough to
-/// rasterize in well under a millisecond.
+/// that the downscaling averages several pixels into each output pixel
+/// (smooth grey edges, as in MNIST), small enough to redo on every change.
 pub const RASTER_SIDE: usize = 112;
 
 /// The accessible name of the canvas (and what tests look it up by).
@@ -28,13 +30,14 @@ pub const PAD_LABEL: &str = "Drawing pad";
 /// The accessible name of [`preview_ui`].
 pub const PREVIEW_LABEL: &str = "What the network sees (28x28)";
 
-/// Default stroke width as a fraction of the pad's side. At 0.07 a digit
-/// drawn across most of the pad ends up with strokes about 2 px wide after
-/// scaling to MNIST's 20 px box, as thick as MNIST's own pen.
+/// Default stroke width as a fraction of the pad's side. A digit two thirds
+/// of the pad tall is scaled to MNIST's 20 px box, which turns 0.07 into
+/// strokes about 2 px wide, close to MNIST's own.
 pub const DEFAULT_BRUSH: f32 = 0.07;
 
-/// The slider's range: thinner than 0.02 vanishes at 28x28, thicker than
-/// 0.2 fills the loops of a 0 or an 8.
+/// The slider's range: at 0.02 the same digit's strokes are well under a
+/// pixel wide at 28x28 (faint grey), at 0.2 about 6 px, enough to close the
+/// small loops of an 8.
 const BRUSH_RANGE: std::ops::RangeInclusive<f32> = 0.02..=0.2;
 
 /// The ring around the correct answer in [`probabilities_ui`]: a green
@@ -61,13 +64,18 @@ pub struct DrawPad {
     in_stroke: bool,
     /// Stroke width as a fraction of the pad's side. One width for the whole
     /// drawing: moving the slider re-renders every stroke, so a class can
-    /// watch the prediction change with the thickness alone.
-    pub brush: f32,
+    /// watch the prediction change with the thickness alone. Private so
+    /// that every change bumps `version` (see [`DrawPad::set_brush`]).
+    brush: f32,
     /// Side of the canvas in points (the canvas shrinks to fit narrower
     /// space).
     pub side: f32,
     /// Bumped on every change, so the app can re-classify only when needed.
     version: u64,
+    /// [`DrawPad::mnist_pixels`] of `version`: the app asks every frame,
+    /// and would otherwise rasterize and preprocess the same drawing again
+    /// each time.
+    cache: RefCell<Option<(u64, Vec<f32>)>>,
 }
 
 impl Default for DrawPad {
@@ -78,6 +86,7 @@ impl Default for DrawPad {
             brush: DEFAULT_BRUSH,
             side: DEFAULT_SIDE,
             version: 0,
+            cache: RefCell::new(None),
         }
     }
 }
@@ -118,6 +127,27 @@ impl DrawPad {
         self.version
     }
 
+    /// Stroke width as a fraction of the pad's side.
+    pub fn brush(&self) -> f32 {
+        self.brush
+    }
+
+    /// Sets the stroke width (a fraction of the pad's side, kept within
+    /// the slider's range); the whole drawing takes the new width.
+    pub fn set_brush(&mut self, brush: f32) {
+        let brush = if brush.is_finite() {
+            brush.clamp(*BRUSH_RANGE.start(), *BRUSH_RANGE.end())
+        } else {
+            DEFAULT_BRUSH
+        };
+        if brush != self.brush {
+            self.brush = brush;
+            if !self.strokes.is_empty() {
+                self.bump();
+            }
+        }
+    }
+
     /// The strokes, in normalized coordinates.
     pub fn strokes(&self) -> &[Vec<Pos2>] {
         &self.strokes
@@ -141,18 +171,16 @@ impl DrawPad {
                 {
                     self.clear();
                 }
-                let old_brush = self.brush;
-                ui.add(Slider::new(&mut self.brush, BRUSH_RANGE).text("Brush size"))
+                // Through a copy and `set_brush`, so that the version (and
+                // with it the cached picture) follows the width.
+                let mut brush = self.brush;
+                ui.add(Slider::new(&mut brush, BRUSH_RANGE).text("Brush size"))
                     .on_hover_text(
                         "How thick the ink is, as a fraction of the pad. \
                          Applies to the whole drawing, so you can see how \
                          thickness alone changes the prediction.",
                     );
-                // The slider compares floats by itself; only a real change
-                // of an existing drawing is worth a new version.
-                if self.brush != old_brush && !self.strokes.is_empty() {
-                    self.bump();
-                }
+                self.set_brush(brush);
             });
         });
         self.version != before
@@ -318,16 +346,21 @@ impl DrawPad {
     }
 
     /// What the network sees: 784 values in `[0, 1]` (MNIST's form), or
-    /// `None` for an empty pad.
+    /// `None` for an empty pad. Cheap to call every frame: the result is
+    /// kept until the drawing changes.
     pub fn mnist_pixels(&self) -> Option<Vec<f32>> {
         if self.is_empty() {
             return None;
         }
-        Some(to_mnist(
-            &self.rasterize(RASTER_SIDE),
-            RASTER_SIDE,
-            RASTER_SIDE,
-        ))
+        let mut cache = self.cache.borrow_mut();
+        if let Some((version, pixels)) = cache.as_ref() {
+            if *version == self.version {
+                return Some(pixels.clone());
+            }
+        }
+        let pixels = to_mnist(&self.rasterize(RASTER_SIDE), RASTER_SIDE, RASTER_SIDE);
+        *cache = Some((self.version, pixels.clone()));
+        Some(pixels)
     }
 }
 

@@ -28,6 +28,7 @@ pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ui.add_space(16.0);
             let pixels = app.pad.mnist_pixels();
             ui.vertical(|ui| {
+                ui.set_max_width(300.0);
                 ui.label(RichText::new("What the network sees (28x28)").strong());
                 match &pixels {
                     Some(p) => {
@@ -42,6 +43,7 @@ pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
             });
             ui.add_space(16.0);
             ui.vertical(|ui| {
+                ui.set_max_width(420.0);
                 ui.label(RichText::new("What it thinks").strong());
                 match pixels.as_deref().and_then(|p| classify(app, p)) {
                     Some(probs) => probabilities_ui(ui, &probs, None),

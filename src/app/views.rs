@@ -67,9 +67,15 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
     });
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Network:");
-        egui::ComboBox::from_id_salt("preset").selected_text(app.config.preset.clone()).show_ui(ui, |ui| {
-            ui.selectable_value(&mut app.config.preset, "seed".to_string(), "seed (the question's network)");
-            ui.selectable_value(&mut app.config.preset, "lenet".to_string(), "lenet (8 and 16 filters)");
+        let shown = if app.start_network.is_some() { "loaded model".to_string() } else { app.config.preset.clone() };
+        egui::ComboBox::from_id_salt("preset").selected_text(shown).show_ui(ui, |ui| {
+            for (preset, text) in [("seed", "seed (the question's network)"), ("lenet", "lenet (8 and 16 filters)")] {
+                if ui.selectable_label(app.start_network.is_none() && app.config.preset == preset, text).clicked() {
+                    // A preset replaces a loaded model on the next Reset.
+                    app.config.preset = preset.to_string();
+                    app.start_network = None;
+                }
+            }
         }).response.labelled_by(label.id).on_hover_text("Which network to build on Reset");
         let label = ui.label("Optimizer:");
         egui::ComboBox::from_id_salt("optimizer").selected_text(app.config.optimizer.name()).show_ui(ui, |ui| {
