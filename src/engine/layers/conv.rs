@@ -139,13 +139,7 @@ impl Conv2d {
             let xs = xc.as_slice().expect("standard layout");
             let ys = yc.as_slice_mut().expect("standard layout");
             let m = xc.len_of(Axis(0));
-            let mut pads = vec![0.0; m * g.padded()];
-            for (x1, pad) in xs
-                .chunks_exact(g.cin * g.h * g.w)
-                .zip(pads.chunks_exact_mut(g.padded()))
-            {
-                pad_sample(&g, x1, pad);
-            }
+            let pads = pad_chunk(&g, m, xs);
             if direct {
                 let mut wide = vec![0.0; g.ho * g.wp];
                 for (pad, out) in pads
@@ -200,13 +194,7 @@ impl Conv2d {
                     *db += d1[o * g.plane()..(o + 1) * g.plane()].iter().sum::<f32>();
                 }
             }
-            let mut pads = vec![0.0; m * g.padded()];
-            for (x1, pad) in xs
-                .chunks_exact(g.cin * g.h * g.w)
-                .zip(pads.chunks_exact_mut(g.padded()))
-            {
-                pad_sample(&g, x1, pad);
-            }
+            let pads = pad_chunk(&g, m, xs);
             let mut d_pads = vec![0.0; if dic.is_some() { pads.len() } else { 0 }];
             let want_d_in = dic.is_some();
             if direct {
@@ -253,6 +241,18 @@ impl Conv2d {
         }
         d_in.map(|d| d.into_dyn())
     }
+}
+
+/// `m` samples `[m, Cin, H, W]`, each zero-padded to `[Cin, Hp, Wp]`.
+fn pad_chunk(g: &Geom, m: usize, xs: &[f32]) -> Vec<f32> {
+    let mut pads = vec![0.0; m * g.padded()];
+    for (x1, pad) in xs
+        .chunks_exact(g.cin * g.h * g.w)
+        .zip(pads.chunks_exact_mut(g.padded()))
+    {
+        pad_sample(g, x1, pad);
+    }
+    pads
 }
 
 /// Copies one sample `[Cin, H, W]` into the middle of a zeroed `[Cin, Hp, Wp]`.
