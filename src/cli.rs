@@ -38,9 +38,13 @@ pub mod defaults {
     version,
     about = "See, number by number, how a CNN's error travels back into its 3x3 filters."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// With no command: the app, with these options.
+    #[command(flatten)]
+    gui: GuiArgs,
 }
 
 #[derive(Subcommand)]
@@ -204,7 +208,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        None => gui(GuiArgs::default()),
+        None => gui(cli.gui),
         Some(Command::Gui(args)) => gui(args),
         Some(Command::Train(args)) => train(args),
         Some(Command::Eval(args)) => eval(args),
