@@ -299,3 +299,38 @@ fn a_bad_dataset_is_refused_and_the_old_one_stays() {
     settle(&mut h);
     assert_eq!(snapshot(&h).trace.batch_size(), 16);
 }
+
+#[test]
+fn keyboard_shortcuts_step_and_show_themselves() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.key_press(egui::Key::Space);
+    settle(&mut h);
+    assert_eq!(
+        snapshot(&h).last,
+        Some(Phase::Forward(0)),
+        "Space steps one layer"
+    );
+    h.key_press(egui::Key::Enter);
+    settle(&mut h);
+    assert_eq!(
+        snapshot(&h).last,
+        Some(Phase::Update),
+        "Enter finishes the batch"
+    );
+    h.key_press(egui::Key::F1);
+    h.run_steps(2);
+    h.get_by_label_contains("Space");
+    h.get_by_label("Step layer: run the next phase");
+    h.key_press(egui::Key::P);
+    h.run_steps(2);
+    assert!(h.state().projector);
+    assert!(
+        (h.ctx.zoom_factor() - 1.4).abs() < 1e-6,
+        "projector mode enlarges everything"
+    );
+    h.key_press(egui::Key::Z);
+    settle(&mut h);
+    assert_eq!(snapshot(&h).last, None, "Z resets to the first batch");
+    assert!(h.state().history.losses.is_empty());
+}

@@ -10,6 +10,7 @@ pub mod data_panel;
 pub mod draw_pad;
 pub mod draw_tab;
 pub mod heatmap;
+pub mod shortcuts;
 pub mod views;
 pub mod worker;
 
@@ -153,6 +154,11 @@ pub struct BackpropApp {
     pub pad: draw_pad::DrawPad,
     pub teach_label: u8,
     pub data_panel: data_panel::DataPanel,
+    /// Everything larger and higher in contrast, for a room with a projector.
+    pub projector: bool,
+    /// The projector setting the style was last built for.
+    styled_projector: Option<bool>,
+    pub show_shortcuts: bool,
     commands: Vec<UiCommand>,
 }
 
@@ -199,6 +205,9 @@ impl BackpropApp {
             pad: draw_pad::DrawPad::new(),
             teach_label: 0,
             data_panel: data_panel::DataPanel::new(),
+            projector: false,
+            styled_projector: None,
+            show_shortcuts: false,
             commands: Vec::new(),
         }
     }
@@ -347,9 +356,14 @@ impl BackpropApp {
     /// call it through an egui_kittest harness.
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         if !self.styled {
-            setup_style(ui.ctx());
+            setup_fonts(ui.ctx());
             self.styled = true;
         }
+        if self.styled_projector != Some(self.projector) {
+            setup_style(ui.ctx(), self.projector);
+            self.styled_projector = Some(self.projector);
+        }
+        shortcuts::handle_keys(self, ui);
         self.poll_worker();
         self.poll_data(ui.ctx());
         egui::Panel::top("controls").show(ui, |ui| {
@@ -395,6 +409,7 @@ impl BackpropApp {
                 }
             }
         });
+        shortcuts::shortcuts_window(self, ui);
         self.apply_commands();
         if self.snapshot.as_ref().is_some_and(|s| s.running) {
             ui.ctx().request_repaint();
@@ -412,9 +427,8 @@ impl eframe::App for BackpropApp {
     }
 }
 
-/// Larger text than egui's default: the app is read from the back of a room.
 /// DejaVu backs up egui's fonts for the maths (Σ ⋆ ′ → ✓) and Cyrillic.
-pub fn setup_style(ctx: &egui::Context) {
+pub fn setup_fonts(ctx: &egui::Context) {
     use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
     for (name, bytes, family) in [
         (
@@ -437,8 +451,21 @@ pub fn setup_style(ctx: &egui::Context) {
             }],
         ));
     }
+}
+
+/// Larger text than egui's default: the app is read from the back of a
+/// room. Projector mode scales everything up by 1.4 and strengthens text.
+pub fn setup_style(ctx: &egui::Context, projector: bool) {
+    ctx.set_zoom_factor(if projector { 1.4 } else { 1.0 });
     ctx.all_styles_mut(|style| {
         use egui::{FontFamily, FontId, TextStyle};
+        style.visuals.override_text_color = projector.then(|| {
+            if style.visuals.dark_mode {
+                egui::Color32::WHITE
+            } else {
+                egui::Color32::BLACK
+            }
+        });
         style.text_styles = [
             (
                 TextStyle::Heading,

@@ -90,6 +90,10 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
         if ui.button("Load pretrained model").on_hover_text("Replace the network by the trained model that ships with the program (useful for drawing)").clicked() {
             app.command(UiCommand::LoadPretrained);
         }
+        ui.checkbox(&mut app.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
+        if ui.button("Shortcuts").on_hover_text("The keyboard shortcuts (? or F1)").clicked() {
+            app.show_shortcuts = !app.show_shortcuts;
+        }
         ui.separator();
         if let Some(snapshot) = &app.snapshot {
             let n = snapshot.trace.batch_size();

@@ -1,0 +1,84 @@
+//! Keyboard shortcuts, so a teacher can step through a lesson without
+//! hunting for buttons on a projector, and the overlay that lists them.
+
+use egui::{Key, RichText, Ui};
+
+use super::{BackpropApp, UiCommand};
+
+/// `(keys, what they do)`, shown by `?` / F1.
+pub const SHORTCUTS: [(&str, &str); 6] = [
+    ("Space", "Step layer: run the next phase"),
+    ("Enter", "Step batch: finish the current batch"),
+    ("R", "Run or pause training"),
+    ("Z", "Reset to the same start"),
+    ("P", "Projector mode on or off"),
+    ("? or F1", "Show or hide this list"),
+];
+
+/// Turns this frame's key presses into commands (none while a text or
+/// number field is being edited: the keys are typing then).
+pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
+    let ctx = ui.ctx();
+    if ctx.text_edit_focused() {
+        return;
+    }
+    let (space, enter, r, z, p, help) = ctx.input(|i| {
+        let question = i
+            .events
+            .iter()
+            .any(|e| matches!(e, egui::Event::Text(t) if t == "?"));
+        (
+            i.key_pressed(Key::Space),
+            i.key_pressed(Key::Enter),
+            i.key_pressed(Key::R),
+            i.key_pressed(Key::Z),
+            i.key_pressed(Key::P),
+            question || i.key_pressed(Key::F1),
+        )
+    });
+    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
+    if space && !running {
+        app.command(UiCommand::StepPhase);
+    }
+    if enter && !running {
+        app.command(UiCommand::StepBatch);
+    }
+    if r {
+        app.command(if running {
+            UiCommand::Pause
+        } else {
+            UiCommand::Run
+        });
+    }
+    if z {
+        app.command(UiCommand::Reset);
+    }
+    if p {
+        app.projector = !app.projector;
+    }
+    if help {
+        app.show_shortcuts = !app.show_shortcuts;
+    }
+}
+
+/// The list of shortcuts, in a window over the views.
+pub fn shortcuts_window(app: &mut BackpropApp, ui: &Ui) {
+    let mut open = app.show_shortcuts;
+    egui::Window::new("Keyboard shortcuts")
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ui.ctx(), |ui| {
+            egui::Grid::new("shortcuts")
+                .num_columns(2)
+                .spacing([24.0, 8.0])
+                .show(ui, |ui| {
+                    for (keys, what) in SHORTCUTS {
+                        ui.label(RichText::new(keys).monospace().strong());
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
+        });
+    app.show_shortcuts = open;
+}
