@@ -459,13 +459,12 @@ pub fn setup_style(ctx: &egui::Context, projector: bool) {
     ctx.set_zoom_factor(if projector { 1.4 } else { 1.0 });
     ctx.all_styles_mut(|style| {
         use egui::{FontFamily, FontId, TextStyle};
-        style.visuals.override_text_color = projector.then(|| {
-            if style.visuals.dark_mode {
-                egui::Color32::WHITE
-            } else {
-                egui::Color32::BLACK
-            }
-        });
+        let strong = if style.visuals.dark_mode {
+            egui::Color32::WHITE
+        } else {
+            egui::Color32::BLACK
+        };
+        style.visuals.override_text_color = projector.then_some(strong);
         style.text_styles = [
             (
                 TextStyle::Heading,
