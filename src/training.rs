@@ -21,7 +21,10 @@ use crate::engine::Tensor;
 const ORDER_STREAM: u64 = 0x6261_7463_685f_6f72; // "batch_or"
 const AUGMENT_STREAM: u64 = 0x6175_676d_656e_7421; // "augment!"
 
-/// Walks a dataset in seeded, reshuffled-every-epoch batches.
+/// Walks a dataset in seeded, reshuffled-every-epoch batches. Cloning it is
+/// a checkpoint: the network, optimizer state, trace and position in the
+/// epoch (the data and the order are shared).
+#[derive(Clone)]
 pub struct Trainer {
     pub stepper: Stepper,
     pub data: Arc<Dataset>,
@@ -29,7 +32,8 @@ pub struct Trainer {
     /// Train on randomly shifted, rotated, scaled and thickened digits.
     pub augment: bool,
     seed: u64,
-    order: Vec<usize>,
+    /// This epoch's sample order, shared by clones (history checkpoints).
+    order: Arc<Vec<usize>>,
     cursor: usize,
     /// Completed epochs.
     pub epoch: usize,
@@ -51,7 +55,7 @@ impl Trainer {
             batch_size: batch_size.max(1),
             augment: false,
             seed,
-            order: Vec::new(),
+            order: Arc::new(Vec::new()),
             cursor: 0,
             epoch: 0,
             batches: 0,
@@ -66,8 +70,9 @@ impl Trainer {
 
     fn shuffle(&mut self) {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ ORDER_STREAM ^ self.epoch as u64);
-        self.order = (0..self.data.len()).collect();
-        self.order.shuffle(&mut rng);
+        let mut order: Vec<usize> = (0..self.data.len()).collect();
+        order.shuffle(&mut rng);
+        self.order = Arc::new(order);
         self.cursor = 0;
     }
 

@@ -112,6 +112,9 @@ pub enum UiCommand {
     Select(Option<CellRef>),
     ViewLayer(Option<usize>),
     LoadPretrained,
+    /// Back and forward in time (history).
+    Back,
+    Forward,
     /// One step on a drawing with its correct label.
     Teach {
         pixels: Vec<f32>,
@@ -288,6 +291,8 @@ impl BackpropApp {
                 }
                 UiCommand::Select(cell) => self.selected = cell,
                 UiCommand::ViewLayer(layer) => self.view_layer = layer,
+                UiCommand::Back => self.send(Command::Back),
+                UiCommand::Forward => self.send(Command::Forward),
                 UiCommand::Teach { pixels, label } => {
                     self.selected = None;
                     self.view_layer = None;

@@ -6,11 +6,16 @@ use egui::{Key, RichText, Ui};
 use super::{BackpropApp, UiCommand};
 
 /// `(keys, what they do)`, shown by `?` / F1.
-pub const SHORTCUTS: [(&str, &str); 6] = [
+pub const SHORTCUTS: [(&str, &str); 8] = [
     ("Space", "Step layer: run the next phase"),
     ("Enter", "Step batch: finish the current batch"),
     ("R", "Run or pause training"),
     ("Z", "Reset to the same start"),
+    ("←", "Back one step in time (every view shows that moment)"),
+    (
+        "→",
+        "Forward one step (replays what ← undid, else steps a layer)",
+    ),
     ("P", "Projector mode on or off"),
     ("? or F1", "Show or hide this list"),
 ];
@@ -21,6 +26,19 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
     let ctx = ui.ctx();
     if ctx.text_edit_focused() {
         return;
+    }
+    let (left, right) = ctx.input(|i| {
+        (
+            i.key_pressed(Key::ArrowLeft),
+            i.key_pressed(Key::ArrowRight),
+        )
+    });
+    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
+    if left && !running {
+        app.command(UiCommand::Back);
+    }
+    if right && !running {
+        app.command(UiCommand::Forward);
     }
     let (space, enter, r, z, p, help) = ctx.input(|i| {
         let question = i
@@ -36,7 +54,6 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
             question || i.key_pressed(Key::F1),
         )
     });
-    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
     if space && !running {
         app.command(UiCommand::StepPhase);
     }

@@ -43,6 +43,13 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
         if ui.button("Reset").on_hover_text("Start again from the same seed: the same initial weights and batches").clicked() {
             app.command(UiCommand::Reset);
         }
+        let (back, forward) = app.snapshot.as_ref().map(|s| (s.back_steps, s.forward_steps)).unwrap_or((0, 0));
+        if ui.add_enabled(!running && back > 0, egui::Button::new("◀ Back")).on_hover_text(format!("Step back in time: every view shows the moment before ({back} steps kept; key ←)")).clicked() {
+            app.command(UiCommand::Back);
+        }
+        if ui.add_enabled(!running, egui::Button::new("Forward ▶")).on_hover_text(format!("Step forward: replays what Back undid ({forward} steps), else steps a layer (key →)")).clicked() {
+            app.command(UiCommand::Forward);
+        }
         ui.separator();
         let speeds = [(Speed::PerSecond(1.0), "1 batch/s"), (Speed::PerSecond(5.0), "5 batches/s"), (Speed::PerSecond(20.0), "20 batches/s"), (Speed::Max, "as fast as possible")];
         let current = speeds.iter().find(|(s, _)| *s == app.speed).map(|(_, l)| *l).unwrap_or("custom");

@@ -57,6 +57,10 @@ pub enum Command {
         pixels: Vec<f32>,
         label: u8,
     },
+    /// Go back one step in time (a phase, or a batch while running).
+    Back,
+    /// Go forward one step: redo what Back undid, else step a phase.
+    Forward,
 }
 
 /// Where training stands, as one consistent picture.
@@ -78,6 +82,9 @@ pub struct Snapshot {
     pub network: Network,
     pub lr: f32,
     pub freeze_conv: bool,
+    /// Steps that Back can undo, and that Forward can redo.
+    pub back_steps: usize,
+    pub forward_steps: usize,
 }
 
 pub enum Event {
@@ -155,8 +162,24 @@ impl Drop for Worker {
     }
 }
 
+/// A moment of training, restorable: the trainer (network, optimizer state,
+/// trace, position) and the bookkeeping that goes with it.
+#[derive(Clone)]
+struct Checkpoint {
+    trainer: Trainer,
+    teaching: bool,
+    epoch_correct: usize,
+    epoch_seen: usize,
+}
+
+/// How many past steps Back can reach.
+pub const HISTORY_STEPS: usize = 128;
+
 struct WorkerState {
     config: TrainConfig,
+    /// Past moments, oldest first; and moments stepped back from, newest last.
+    past: std::collections::VecDeque<Checkpoint>,
+    future: Vec<Checkpoint>,
     data: Arc<Mnist>,
     trainer: Trainer,
     running: bool,
@@ -203,6 +226,8 @@ impl WorkerState {
         trainer.begin_batch();
         WorkerState {
             config,
+            past: std::collections::VecDeque::new(),
+            future: Vec::new(),
             data,
             trainer,
             running: false,
@@ -276,8 +301,57 @@ impl WorkerState {
         }
     }
 
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            trainer: self.trainer.clone(),
+            teaching: self.teaching,
+            epoch_correct: self.epoch_correct,
+            epoch_seen: self.epoch_seen,
+        }
+    }
+
+    fn restore(&mut self, c: Checkpoint) {
+        self.trainer = c.trainer;
+        self.teaching = c.teaching;
+        self.epoch_correct = c.epoch_correct;
+        self.epoch_seen = c.epoch_seen;
+    }
+
+    /// Records the present before a step changes it; a new step also
+    /// forgets the moments stepped back from.
+    fn remember(&mut self) {
+        if self.past.len() == HISTORY_STEPS {
+            self.past.pop_front();
+        }
+        let now = self.checkpoint();
+        self.past.push_back(now);
+        self.future.clear();
+    }
+
     fn handle(&mut self, command: Command, etx: &Sender<Event>) {
+        if matches!(
+            command,
+            Command::StepPhase | Command::StepBatch | Command::Teach { .. }
+        ) {
+            self.remember();
+        }
         match command {
+            Command::Back => {
+                if let Some(previous) = self.past.pop_back() {
+                    let now = self.checkpoint();
+                    self.future.push(now);
+                    self.restore(previous);
+                }
+            }
+            Command::Forward => {
+                if let Some(next) = self.future.pop() {
+                    let now = self.checkpoint();
+                    self.past.push_back(now);
+                    self.restore(next);
+                } else {
+                    self.handle(Command::StepPhase, etx);
+                }
+            }
             Command::StepPhase => {
                 if self.trainer.stepper.next_phase() == Phase::Done {
                     self.start_batch();
@@ -298,6 +372,8 @@ impl WorkerState {
             Command::Pause => self.running = false,
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Reset(config, network) => {
+                self.past.clear();
+                self.future.clear();
                 self.config = config;
                 self.trainer = build_trainer(&self.config, network, &self.data);
                 self.trainer.begin_batch();
@@ -335,6 +411,7 @@ impl WorkerState {
     }
 
     fn train_one_batch(&mut self, etx: &Sender<Event>) {
+        self.remember();
         if self.trainer.stepper.next_phase() == Phase::Done {
             self.start_batch();
         }
@@ -403,6 +480,8 @@ impl WorkerState {
             network: stepper.network.clone(),
             lr: stepper.optimizer.lr,
             freeze_conv: stepper.freeze_conv,
+            back_steps: self.past.len(),
+            forward_steps: self.future.len(),
         };
         let _ = etx.send(Event::Snapshot(Box::new(snapshot)));
         self.last_publish = Instant::now();
