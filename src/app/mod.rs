@@ -9,6 +9,7 @@
 pub mod data_panel;
 pub mod draw_pad;
 pub mod draw_tab;
+pub mod files;
 pub mod heatmap;
 pub mod shortcuts;
 pub mod views;
@@ -99,7 +100,7 @@ pub enum MessageKind {
 }
 
 /// Things a click asks for, applied after the frame is drawn.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone)]
 pub enum UiCommand {
     StepPhase,
     StepBatch,
@@ -112,6 +113,8 @@ pub enum UiCommand {
     Select(Option<CellRef>),
     ViewLayer(Option<usize>),
     LoadPretrained,
+    /// Use this network from now on (an opened model); Reset returns to it.
+    UseNetwork(Box<Network>, String),
     /// Back and forward in time (history).
     Back,
     Forward,
@@ -162,6 +165,7 @@ pub struct BackpropApp {
     /// The projector setting the style was last built for.
     styled_projector: Option<bool>,
     pub show_shortcuts: bool,
+    pub files: files::Files,
     commands: Vec<UiCommand>,
 }
 
@@ -211,6 +215,7 @@ impl BackpropApp {
             projector: false,
             styled_projector: None,
             show_shortcuts: false,
+            files: files::Files::default(),
             commands: Vec::new(),
         }
     }
@@ -291,6 +296,13 @@ impl BackpropApp {
                 }
                 UiCommand::Select(cell) => self.selected = cell,
                 UiCommand::ViewLayer(layer) => self.view_layer = layer,
+                UiCommand::UseNetwork(net, source) => {
+                    self.start_network = Some((*net).clone());
+                    self.history = History::default();
+                    self.selected = None;
+                    self.message = Some((MessageKind::Info, format!("Opened the model {source}.")));
+                    self.send(Command::Reset(self.config.clone(), Some(*net)));
+                }
                 UiCommand::Back => self.send(Command::Back),
                 UiCommand::Forward => self.send(Command::Forward),
                 UiCommand::Teach { pixels, label } => {
@@ -332,6 +344,15 @@ impl BackpropApp {
         if !dropped.is_empty() {
             self.tab = Tab::Data;
             self.data_panel.load_paths(ctx, dropped);
+        }
+        while let Some(event) = self.files.poll() {
+            match event {
+                files::FileEvent::Saved(text) => self.message = Some((MessageKind::Info, text)),
+                files::FileEvent::Failed(text) => self.message = Some((MessageKind::Error, text)),
+                files::FileEvent::Opened(net, source) => {
+                    self.command(UiCommand::UseNetwork(net, source))
+                }
+            }
         }
         while let Some(event) = self.data_panel.poll() {
             match event {

@@ -97,6 +97,7 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
         if ui.button("Load pretrained model").on_hover_text("Replace the network by the trained model that ships with the program (useful for drawing)").clicked() {
             app.command(UiCommand::LoadPretrained);
         }
+        file_buttons_ui(app, ui);
         ui.checkbox(&mut app.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
         if ui.button("Shortcuts").on_hover_text("The keyboard shortcuts (? or F1)").clicked() {
             app.show_shortcuts = !app.show_shortcuts;
@@ -911,4 +912,64 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 plot.points(Points::new("test ", PlotPoints::from(test)).radius(4.0));
             });
     });
+}
+
+/// Save / open a model and export the current step.
+fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let ctx = ui.ctx().clone();
+    if ui
+        .button("Save model…")
+        .on_hover_text("Write the network as it is now (safetensors; loads in PyTorch unchanged)")
+        .clicked()
+    {
+        if let Some(s) = &app.snapshot {
+            app.files.save_dialog(
+                &ctx,
+                "Save the model",
+                "model.safetensors",
+                crate::io::model_bytes(&s.network),
+            );
+        }
+    }
+    if ui
+        .button("Open model…")
+        .on_hover_text("Start from a saved model (Reset returns to it)")
+        .clicked()
+    {
+        app.files.open_model_dialog(&ctx);
+    }
+    if ui
+        .button("Export trace…")
+        .on_hover_text(
+            "Every number of the current step (safetensors trace, as `backprop-viz trace` writes)",
+        )
+        .clicked()
+    {
+        match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
+            Some(Ok(bytes)) => app.files.save_dialog(&ctx, "Export the trace", "trace.safetensors", bytes),
+            Some(Err(why)) => app.message = Some((MessageKind::Warning, format!("Nothing to export yet: {why}. Step through the loss and the backward pass first."))),
+            None => {}
+        }
+    }
+}
+
+/// The traced tensor a cell belongs to, with its trace name.
+pub fn selected_tensor(t: &Trace, cell: &CellRef) -> Option<(String, Tensor)> {
+    let named = |layer: usize, what: &str, x: &Option<std::sync::Arc<Tensor>>| {
+        Some((
+            format!("{}.{what}", t.names.get(layer)?),
+            x.as_deref()?.clone(),
+        ))
+    };
+    match cell {
+        CellRef::WeightGrad { layer, .. } => {
+            named(*layer, "weight_grad", &t.layers.get(*layer)?.weight_grad)
+        }
+        CellRef::Delta { layer, .. } => named(*layer, "delta", &t.layers.get(*layer)?.delta),
+        CellRef::Output { layer, .. } => named(*layer, "out", &t.layers.get(*layer)?.out),
+        CellRef::Input { .. } => Some(("input".into(), t.input.as_ref().clone())),
+        CellRef::LossDelta { .. } => {
+            Some(("logits.delta".into(), t.logits_delta.as_deref()?.clone()))
+        }
+    }
 }

@@ -1,0 +1,118 @@
+//! Keeping and sharing: save and open models, export the current step's
+//! trace (safetensors) and any traced tensor as CSV. Dialogs run on their
+//! own thread (never blocking the frame); writing is done there too.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+use crate::engine::network::Network;
+use crate::engine::Tensor;
+
+/// The result of a file operation, for the status line.
+pub enum FileEvent {
+    Saved(String),
+    Opened(Box<Network>, String),
+    Failed(String),
+}
+
+/// Runs file dialogs and writes off the UI thread.
+pub struct Files {
+    tx: Sender<FileEvent>,
+    rx: Receiver<FileEvent>,
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Files { tx, rx }
+    }
+}
+
+/// A tensor as CSV: one row per value, its index in each dimension, then the value.
+pub fn tensor_csv(t: &Tensor) -> String {
+    let mut out = String::new();
+    let header: Vec<String> = (0..t.ndim())
+        .map(|d| format!("i{d}"))
+        .chain(["value".to_string()])
+        .collect();
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for (index, value) in t.indexed_iter() {
+        for d in 0..t.ndim() {
+            out.push_str(&index[d].to_string());
+            out.push(',');
+        }
+        out.push_str(&value.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    Ok(format!("Saved {}", path.display()))
+}
+
+impl Files {
+    pub fn poll(&self) -> Option<FileEvent> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Asks where to save `bytes` (named `suggested`), then writes them.
+    pub fn save_dialog(&self, ctx: &egui::Context, title: &str, suggested: &str, bytes: Vec<u8>) {
+        let (tx, ctx, title, suggested) = (
+            self.tx.clone(),
+            ctx.clone(),
+            title.to_string(),
+            suggested.to_string(),
+        );
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let path = rfd::FileDialog::new()
+                .set_title(&title)
+                .set_file_name(&suggested)
+                .save_file();
+            let event = match path {
+                Some(path) => match write_file(&path, &bytes) {
+                    Ok(text) => FileEvent::Saved(text),
+                    Err(text) => FileEvent::Failed(text),
+                },
+                None if started.elapsed() < std::time::Duration::from_millis(300) => FileEvent::Failed(
+                    "No file dialog is available here; the command line writes the same files (train --save, trace --out).".into(),
+                ),
+                None => return,
+            };
+            let _ = tx.send(event);
+            ctx.request_repaint();
+        });
+    }
+
+    /// Asks for a model file and reads it (a bad file is an error message).
+    pub fn open_model_dialog(&self, ctx: &egui::Context) {
+        let (tx, ctx) = (self.tx.clone(), ctx.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let event = match rfd::FileDialog::new()
+                .set_title("Open a model (safetensors)")
+                .pick_file()
+            {
+                Some(path) => open_model(&path),
+                None if started.elapsed() < std::time::Duration::from_millis(300) => {
+                    FileEvent::Failed(
+                        "No file dialog is available here: start with --model FILE.".into(),
+                    )
+                }
+                None => return,
+            };
+            let _ = tx.send(event);
+            ctx.request_repaint();
+        });
+    }
+}
+
+pub fn open_model(path: &PathBuf) -> FileEvent {
+    match crate::io::load_model(path) {
+        Ok(net) => FileEvent::Opened(Box::new(net), path.display().to_string()),
+        Err(e) => FileEvent::Failed(e.to_string()),
+    }
+}
