@@ -2,7 +2,7 @@
 //! trace (safetensors) and any traced tensor as CSV. Dialogs run on their
 //! own thread (never blocking the frame); writing is done there too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
 
 use crate::engine::network::Network;
@@ -110,7 +110,7 @@ impl Files {
     }
 }
 
-pub fn open_model(path: &PathBuf) -> FileEvent {
+pub fn open_model(path: &Path) -> FileEvent {
     match crate::io::load_model(path) {
         Ok(net) => FileEvent::Opened(Box::new(net), path.display().to_string()),
         Err(e) => FileEvent::Failed(e.to_string()),
