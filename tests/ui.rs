@@ -324,7 +324,7 @@ fn keyboard_shortcuts_step_and_show_themselves() {
     h.get_by_label("Step layer: run the next phase");
     h.key_press(egui::Key::P);
     h.run_steps(2);
-    assert!(h.state().projector);
+    assert!(h.state().settings.projector);
     assert!(
         (h.ctx.zoom_factor() - 1.4).abs() < 1e-6,
         "projector mode enlarges everything"

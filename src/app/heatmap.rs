@@ -18,6 +18,32 @@ pub enum ColorScale {
 const NEGATIVE: [f32; 3] = [33.0, 102.0, 172.0];
 const ZERO: [f32; 3] = [247.0, 247.0, 247.0];
 const POSITIVE: [f32; 3] = [178.0, 24.0, 43.0];
+/// Orange for positive in the colour-blind-safe map (blue–orange, as
+/// ColorBrewer's PuOr): red and blue alone are hard to tell apart for some.
+const POSITIVE_SAFE: [f32; 3] = [230.0, 97.0, 1.0];
+
+/// Which diverging colours deltas and gradients use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Palette {
+    /// Blue negative, red positive.
+    #[default]
+    BlueRed,
+    /// Blue negative, orange positive: safe for red–green colour blindness.
+    BlueOrange,
+}
+
+fn palette_id() -> egui::Id {
+    egui::Id::unique("backprop-viz palette")
+}
+
+/// Chooses the palette for every heatmap drawn with this context.
+pub fn set_palette(ctx: &egui::Context, palette: Palette) {
+    ctx.data_mut(|d| d.insert_temp(palette_id(), palette));
+}
+
+fn palette(ctx: &egui::Context) -> Palette {
+    ctx.data(|d| d.get_temp(palette_id())).unwrap_or_default()
+}
 
 fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> Color32 {
     let t = t.clamp(0.0, 1.0);
@@ -52,6 +78,14 @@ impl ColorScale {
     }
 
     pub fn color(&self, v: f32) -> Color32 {
+        self.color_in(v, Palette::BlueRed)
+    }
+
+    pub fn color_in(&self, v: f32, palette: Palette) -> Color32 {
+        let positive = match palette {
+            Palette::BlueRed => POSITIVE,
+            Palette::BlueOrange => POSITIVE_SAFE,
+        };
         if !v.is_finite() {
             return Color32::from_rgb(255, 0, 255);
         }
@@ -64,7 +98,7 @@ impl ColorScale {
                 if t < 0.0 {
                     mix(ZERO, NEGATIVE, -t)
                 } else {
-                    mix(ZERO, POSITIVE, t)
+                    mix(ZERO, positive, t)
                 }
             }
             ColorScale::Sequential { min, max } => {
@@ -200,6 +234,7 @@ impl<'a> Heatmap<'a> {
         };
 
         if ui.is_rect_visible(rect) {
+            let colours = palette(ui.ctx());
             let painter = ui.painter_at(rect);
             // Numbers are printed when at least a 9-point font fits the
             // widest one (monospace glyphs are ~0.6 em wide).
@@ -217,7 +252,7 @@ impl<'a> Heatmap<'a> {
                     let v = self.values[r * self.cols + c];
                     let min = rect.min + Vec2::new(c as f32, r as f32) * self.cell;
                     let cell_rect = Rect::from_min_size(min, Vec2::splat(self.cell));
-                    let fill = self.scale.color(v);
+                    let fill = self.scale.color_in(v, colours);
                     painter.rect_filled(cell_rect, 0.0, fill);
                     if show_numbers {
                         painter.text(
@@ -260,6 +295,7 @@ impl<'a> Heatmap<'a> {
 
 /// A colour bar with its two ends labelled: the scale of the maps beside it.
 pub fn legend_ui(ui: &mut Ui, scale: ColorScale) {
+    let colours = palette(ui.ctx());
     let (lo, hi) = scale.range();
     ui.horizontal(|ui| {
         ui.label(fmt_value(lo));
@@ -274,7 +310,7 @@ pub fn legend_ui(ui: &mut Ui, scale: ColorScale) {
                 Pos2::new(x0, rect.top()),
                 Pos2::new(x0 + rect.width() / steps as f32 + 0.5, rect.bottom()),
             );
-            painter.rect_filled(r, 0.0, scale.color(v));
+            painter.rect_filled(r, 0.0, scale.color_in(v, colours));
         }
         ui.label(fmt_value(hi));
     });

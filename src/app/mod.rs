@@ -24,6 +24,25 @@ use crate::engine::optim::OptimizerKind;
 use crate::explain::CellRef;
 use worker::{Command, Event, Snapshot, Speed, TrainConfig, Worker};
 
+/// What is kept between runs (eframe's storage).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub projector: bool,
+    pub dark: bool,
+    pub palette: heatmap::Palette,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            projector: false,
+            dark: true,
+            palette: heatmap::Palette::BlueRed,
+        }
+    }
+}
+
 /// What the command line hands to the app.
 #[derive(Debug, Clone, Default)]
 pub struct GuiOptions {
@@ -160,10 +179,10 @@ pub struct BackpropApp {
     pub pad: draw_pad::DrawPad,
     pub teach_label: u8,
     pub data_panel: data_panel::DataPanel,
-    /// Everything larger and higher in contrast, for a room with a projector.
-    pub projector: bool,
-    /// The projector setting the style was last built for.
-    styled_projector: Option<bool>,
+    /// Projector mode, theme, palette: kept between runs.
+    pub settings: Settings,
+    /// The settings the style was last built for.
+    styled_for: Option<Settings>,
     pub show_shortcuts: bool,
     pub files: files::Files,
     commands: Vec<UiCommand>,
@@ -212,8 +231,8 @@ impl BackpropApp {
             pad: draw_pad::DrawPad::new(),
             teach_label: 0,
             data_panel: data_panel::DataPanel::new(),
-            projector: false,
-            styled_projector: None,
+            settings: Settings::default(),
+            styled_for: None,
             show_shortcuts: false,
             files: files::Files::default(),
             commands: Vec::new(),
@@ -385,9 +404,16 @@ impl BackpropApp {
             setup_fonts(ui.ctx());
             self.styled = true;
         }
-        if self.styled_projector != Some(self.projector) {
-            setup_style(ui.ctx(), self.projector);
-            self.styled_projector = Some(self.projector);
+        if self.styled_for.as_ref() != Some(&self.settings) {
+            let ctx = ui.ctx();
+            ctx.set_theme(if self.settings.dark {
+                egui::Theme::Dark
+            } else {
+                egui::Theme::Light
+            });
+            setup_style(ctx, self.settings.projector);
+            heatmap::set_palette(ctx, self.settings.palette);
+            self.styled_for = Some(self.settings.clone());
         }
         shortcuts::handle_keys(self, ui);
         self.poll_worker();
@@ -450,6 +476,10 @@ impl eframe::App for BackpropApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }
 

@@ -71,7 +71,7 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
         app.command(UiCommand::Reset);
     }
     if p {
-        app.projector = !app.projector;
+        app.settings.projector = !app.settings.projector;
     }
     if help {
         app.show_shortcuts = !app.show_shortcuts;

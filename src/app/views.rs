@@ -98,7 +98,12 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
             app.command(UiCommand::LoadPretrained);
         }
         file_buttons_ui(app, ui);
-        ui.checkbox(&mut app.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
+        ui.checkbox(&mut app.settings.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
+        ui.checkbox(&mut app.settings.dark, "Dark").on_hover_text("Dark or light theme (light suits bright rooms and printed slides)");
+        let mut safe = app.settings.palette == super::heatmap::Palette::BlueOrange;
+        if ui.checkbox(&mut safe, "Colour-blind-safe colours").on_hover_text("Deltas and gradients in blue and orange instead of blue and red").changed() {
+            app.settings.palette = if safe { super::heatmap::Palette::BlueOrange } else { super::heatmap::Palette::BlueRed };
+        }
         if ui.button("Shortcuts").on_hover_text("The keyboard shortcuts (? or F1)").clicked() {
             app.show_shortcuts = !app.show_shortcuts;
         }
