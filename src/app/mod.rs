@@ -31,6 +31,7 @@ pub struct Settings {
     pub projector: bool,
     pub dark: bool,
     pub palette: heatmap::Palette,
+    pub show_plots: bool,
 }
 
 impl Default for Settings {
@@ -39,6 +40,7 @@ impl Default for Settings {
             projector: false,
             dark: true,
             palette: heatmap::Palette::BlueRed,
+            show_plots: true,
         }
     }
 }
@@ -419,6 +421,7 @@ impl BackpropApp {
         self.poll_worker();
         self.poll_data(ui.ctx());
         egui::Panel::top("controls").show(ui, |ui| {
+            views::menu_bar_ui(self, ui);
             views::controls_ui(self, ui);
             ui.separator();
             views::pipeline_ui(self, ui);
@@ -427,12 +430,17 @@ impl BackpropApp {
                 views::message_ui(self, ui, kind, &text);
             }
         });
-        egui::Panel::bottom("plots")
-            .resizable(true)
-            .default_size(220.0)
-            .show(ui, |ui| {
-                views::plots_ui(self, ui);
-            });
+        // The plots take at most a quarter of the window, and give way
+        // entirely when the window is short (a 720p projector at 1.4x).
+        let room = ui.available_height();
+        if self.settings.show_plots && room > 420.0 {
+            let height = (room * 0.25).clamp(100.0, 220.0);
+            egui::Panel::bottom("plots")
+                .exact_size(height)
+                .show(ui, |ui| {
+                    views::plots_ui(self, ui);
+                });
+        }
         egui::Panel::right("explain")
             .resizable(true)
             .default_size(430.0)

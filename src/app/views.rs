@@ -25,6 +25,25 @@ pub fn delta_name(i: usize) -> String {
     format!("D{}", i + 1)
 }
 
+/// The File and View menus: what a teacher sets once, out of the way.
+pub fn menu_bar_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button("File", |ui| file_buttons_ui(app, ui));
+        ui.menu_button("View", |ui| {
+            ui.checkbox(&mut app.settings.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
+            ui.checkbox(&mut app.settings.dark, "Dark theme").on_hover_text("Dark or light theme (light suits bright rooms and printed slides)");
+            let mut safe = app.settings.palette == super::heatmap::Palette::BlueOrange;
+            if ui.checkbox(&mut safe, "Colour-blind-safe colours").on_hover_text("Deltas and gradients in blue and orange instead of blue and red").changed() {
+                app.settings.palette = if safe { super::heatmap::Palette::BlueOrange } else { super::heatmap::Palette::BlueRed };
+            }
+            ui.checkbox(&mut app.settings.show_plots, "Plots").on_hover_text("The loss and accuracy plots at the bottom (hide them on a small screen)");
+            if ui.button("Keyboard shortcuts").on_hover_text("The keyboard shortcuts (? or F1)").clicked() {
+                app.show_shortcuts = !app.show_shortcuts;
+            }
+        });
+    });
+}
+
 pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let running = app.snapshot.as_ref().is_some_and(|s| s.running);
     ui.horizontal_wrapped(|ui| {
@@ -96,16 +115,6 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000)).labelled_by(label.id).on_hover_text("Fixes the initial weights and the batch order (applies on Reset)");
         if ui.button("Load pretrained model").on_hover_text("Replace the network by the trained model that ships with the program (useful for drawing)").clicked() {
             app.command(UiCommand::LoadPretrained);
-        }
-        file_buttons_ui(app, ui);
-        ui.checkbox(&mut app.settings.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
-        ui.checkbox(&mut app.settings.dark, "Dark").on_hover_text("Dark or light theme (light suits bright rooms and printed slides)");
-        let mut safe = app.settings.palette == super::heatmap::Palette::BlueOrange;
-        if ui.checkbox(&mut safe, "Colour-blind-safe colours").on_hover_text("Deltas and gradients in blue and orange instead of blue and red").changed() {
-            app.settings.palette = if safe { super::heatmap::Palette::BlueOrange } else { super::heatmap::Palette::BlueRed };
-        }
-        if ui.button("Shortcuts").on_hover_text("The keyboard shortcuts (? or F1)").clicked() {
-            app.show_shortcuts = !app.show_shortcuts;
         }
         ui.separator();
         if let Some(snapshot) = &app.snapshot {
