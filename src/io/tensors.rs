@@ -100,18 +100,28 @@ impl Parsed<'_> {
         self.tensors.tensor(name).is_ok()
     }
 
-    /// The F32 tensor `name`, which must have `shape` when given.
-    pub fn f32(&self, name: &str, shape: Option<&[usize]>) -> Result<Tensor, DataError> {
+    /// The tensor `name`, which must exist and hold `dtype`.
+    fn view(
+        &self,
+        name: &str,
+        dtype: Dtype,
+    ) -> Result<safetensors::tensor::TensorView<'_>, DataError> {
         let view = self
             .tensors
             .tensor(name)
             .map_err(|_| error(self.path, format!("tensor {name:?} is missing")))?;
-        if view.dtype() != Dtype::F32 {
+        if view.dtype() != dtype {
             return Err(error(
                 self.path,
-                format!("tensor {name:?} is {:?}, expected F32", view.dtype()),
+                format!("tensor {name:?} is {:?}, expected {dtype:?}", view.dtype()),
             ));
         }
+        Ok(view)
+    }
+
+    /// The F32 tensor `name`, which must have `shape` when given.
+    pub fn f32(&self, name: &str, shape: Option<&[usize]>) -> Result<Tensor, DataError> {
+        let view = self.view(name, Dtype::F32)?;
         if let Some(shape) = shape {
             if view.shape() != shape {
                 return Err(error(
@@ -134,16 +144,7 @@ impl Parsed<'_> {
 
     /// The I64 tensor `name` as plain values with its shape.
     pub fn i64(&self, name: &str) -> Result<(Vec<usize>, Vec<i64>), DataError> {
-        let view = self
-            .tensors
-            .tensor(name)
-            .map_err(|_| error(self.path, format!("tensor {name:?} is missing")))?;
-        if view.dtype() != Dtype::I64 {
-            return Err(error(
-                self.path,
-                format!("tensor {name:?} is {:?}, expected I64", view.dtype()),
-            ));
-        }
+        let view = self.view(name, Dtype::I64)?;
         let values = view
             .data()
             .chunks_exact(8)
