@@ -536,7 +536,7 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     egui::ScrollArea::both()
         .id_salt("layer view")
         .show(ui, |ui| match mode {
-            "loss" => loss_view(app, ui, t, third),
+            "loss" => loss_view(app, ui, t, Vec2::new(avail.x * 0.55, third.y)),
             "update" => update_view(app, ui, t, avail),
             "backward" => {
                 let figures =
@@ -766,21 +766,9 @@ fn loss_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, size: Vec2) {
                     ))
                     .strong(),
                 );
-                for d in 0..p.shape()[1] {
-                    let v = p[[app.sample, d]];
-                    ui.label(
-                        RichText::new(format!(
-                            "{d}: {:>5.1} %{}",
-                            v * 100.0,
-                            if d == label as usize {
-                                "  ← label"
-                            } else {
-                                ""
-                            }
-                        ))
-                        .monospace(),
-                    );
-                }
+                ui.set_max_width(420.0);
+                let row: Vec<f32> = (0..p.shape()[1]).map(|d| p[[app.sample, d]]).collect();
+                super::draw_pad::probabilities_ui(ui, &row, Some(label));
             });
         }
         if let Some(d) = t.logits_delta.clone() {
