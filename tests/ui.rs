@@ -405,3 +405,29 @@ fn history_back_then_forward_reproduces_the_numbers() {
         "recomputing from the past gives the same numbers"
     );
 }
+
+/// A panic in the training thread shows in the window; the app goes on.
+#[test]
+fn a_worker_panic_is_reported_not_a_crash() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    // A drawing of the wrong size cannot become a batch: the worker panics.
+    h.state_mut().command(UiCommand::Teach {
+        pixels: vec![0.5; 10],
+        label: 3,
+    });
+    settle_until(&mut h, |app| app.message.is_some());
+    let (kind, text) = h.state().message.clone().unwrap();
+    assert_eq!(kind, MessageKind::Error);
+    assert!(
+        text.contains("internal error") && text.contains("Reset"),
+        "{text}"
+    );
+    h.get_by_label_contains("internal error");
+    // The worker still answers.
+    h.get_by_label("Reset").click();
+    settle(&mut h);
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    assert_eq!(snapshot(&h).last, Some(Phase::Update));
+}

@@ -259,27 +259,13 @@ impl WorkerState {
                 }
             };
             if let Some((seq, command)) = next {
-                let outcome = catch_unwind(AssertUnwindSafe(|| self.handle(command, &etx)));
-                if let Err(panic) = outcome {
-                    self.running = false;
-                    let what = panic_message(&panic);
-                    let _ = etx.send(Event::Failed(format!(
-                        "the training thread hit an internal error ({what}); press Reset to start again"
-                    )));
-                }
+                self.guarded(&etx, |state| state.handle(command, &etx));
                 handled = seq;
                 self.publish(&etx);
             }
             if self.running {
                 let started = Instant::now();
-                let outcome = catch_unwind(AssertUnwindSafe(|| self.train_one_batch(&etx)));
-                if let Err(panic) = outcome {
-                    self.running = false;
-                    let _ = etx.send(Event::Failed(format!(
-                        "the training thread hit an internal error ({}); press Reset to start again",
-                        panic_message(&panic)
-                    )));
-                }
+                self.guarded(&etx, |state| state.train_one_batch(&etx));
                 if self.last_publish.elapsed() >= PUBLISH_EVERY || !self.running {
                     self.publish(&etx);
                     repaint();
@@ -287,9 +273,10 @@ impl WorkerState {
                 if let Speed::PerSecond(rate) = self.speed {
                     let period = Duration::from_secs_f32(1.0 / rate.max(0.01));
                     if let Some(rest) = period.checked_sub(started.elapsed()) {
-                        // Sleep in small slices so Pause answers at once.
+                        // Wait out the rest of the period, but answer a
+                        // command (Pause) as soon as it comes.
                         if let Ok((seq, command)) = rx.recv_timeout(rest) {
-                            let _ = catch_unwind(AssertUnwindSafe(|| self.handle(command, &etx)));
+                            self.guarded(&etx, |state| state.handle(command, &etx));
                             handled = seq;
                             self.publish(&etx);
                         }
@@ -300,6 +287,18 @@ impl WorkerState {
                 let _ = etx.send(Event::Idle(handled));
                 repaint();
             }
+        }
+    }
+
+    /// Runs `work`; a panic inside it becomes a `Failed` event and a pause,
+    /// never a dead thread or a crashed window.
+    fn guarded(&mut self, etx: &Sender<Event>, work: impl FnOnce(&mut Self)) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| work(self))) {
+            self.running = false;
+            let _ = etx.send(Event::Failed(format!(
+                "the training thread hit an internal error ({}); press Reset to start again",
+                panic_message(&panic)
+            )));
         }
     }
 
