@@ -431,3 +431,51 @@ fn a_worker_panic_is_reported_not_a_crash() {
     settle(&mut h);
     assert_eq!(snapshot(&h).last, Some(Phase::Update));
 }
+
+/// Frozen against learning filters from the same start: both curves arrive,
+/// and the frozen copy's conv filters are exactly the initial ones.
+#[test]
+fn the_frozen_vs_learning_experiment() {
+    let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
+    let mut small = (*data).clone();
+    small.train.limit(2000);
+    small.test.limit(1000);
+    let app = BackpropApp::with_repaint(
+        default_config(),
+        None,
+        Arc::new(small),
+        "small".into(),
+        || {},
+    );
+    let mut h = harness(app);
+    settle(&mut h);
+    h.get_by_label("Frozen vs learning filters").click();
+    h.run_steps(2);
+    h.state_mut().experiment.epochs = 2;
+    h.get_by_label("Run the experiment").click();
+    let start = Instant::now();
+    while h.state().experiment.result.is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the experiment finishes"
+        );
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(2);
+    let e = &h.state().experiment;
+    assert_eq!(e.points[0].len(), 2);
+    assert_eq!(e.points[1].len(), 2);
+    let initial = backprop_viz::engine::network::Network::preset("seed", 1).unwrap();
+    let nets = e.result.as_ref().unwrap();
+    let conv1 =
+        |n: &backprop_viz::engine::network::Network| n.layers[0].params().unwrap().0.value.clone();
+    assert_eq!(
+        conv1(&nets[0]),
+        conv1(&initial),
+        "frozen filters stay as initialised"
+    );
+    assert_ne!(conv1(&nets[1]), conv1(&initial), "learning filters change");
+    h.get_by_label_contains("filters frozen: ");
+    h.get_by_label_contains("filters learning: ");
+}

@@ -9,6 +9,7 @@
 pub mod data_panel;
 pub mod draw_pad;
 pub mod draw_tab;
+pub mod experiment;
 pub mod files;
 pub mod heatmap;
 pub mod shortcuts;
@@ -111,6 +112,7 @@ pub enum Tab {
     Backprop,
     Draw,
     Data,
+    Experiment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +189,7 @@ pub struct BackpropApp {
     styled_for: Option<Settings>,
     pub show_shortcuts: bool,
     pub files: files::Files,
+    pub experiment: experiment::Experiment,
     commands: Vec<UiCommand>,
 }
 
@@ -237,6 +240,7 @@ impl BackpropApp {
             styled_for: None,
             show_shortcuts: false,
             files: files::Files::default(),
+            experiment: experiment::Experiment::new(3),
             commands: Vec::new(),
         }
     }
@@ -457,6 +461,8 @@ impl BackpropApp {
                     .on_hover_text("Draw a digit and watch the network classify it");
                 ui.selectable_value(&mut self.tab, Tab::Data, "Data")
                     .on_hover_text("The dataset: counts and samples; open another one");
+                ui.selectable_value(&mut self.tab, Tab::Experiment, "Frozen vs learning filters")
+                    .on_hover_text("The question's experiment: the same network trained with its filters frozen and learning");
             });
             ui.separator();
             match self.tab {
@@ -466,6 +472,9 @@ impl BackpropApp {
                     let data = self.data.clone();
                     let action = self.data_panel.ui(ui, &data, &self.data_source);
                     self.data_panel.act(ui.ctx(), action);
+                }
+                Tab::Experiment => {
+                    egui::ScrollArea::vertical().id_salt("experiment").show(ui, |ui| experiment::experiment_ui(self, ui));
                 }
             }
         });
