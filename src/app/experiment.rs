@@ -186,9 +186,7 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
         .show(ui, |plot| {
             for (run, p) in points.into_iter().enumerate() {
                 plot.line(Line::new(RUNS[run], PlotPoints::from(p.clone())));
-                plot.points(
-                    Points::new(format!("{} ", RUNS[run]), PlotPoints::from(p)).radius(4.0),
-                );
+                plot.points(Points::new(RUNS[run], PlotPoints::from(p)).radius(4.0));
             }
         });
     if let Some(networks) = &app.experiment.result {

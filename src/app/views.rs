@@ -909,9 +909,9 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
             .legend(Legend::default())
             .show(&mut cols[1], |plot| {
                 plot.line(Line::new("train", PlotPoints::from(train.clone())));
-                plot.points(Points::new("train ", PlotPoints::from(train)).radius(4.0));
+                plot.points(Points::new("train", PlotPoints::from(train)).radius(4.0));
                 plot.line(Line::new("test", PlotPoints::from(test.clone())));
-                plot.points(Points::new("test ", PlotPoints::from(test)).radius(4.0));
+                plot.points(Points::new("test", PlotPoints::from(test)).radius(4.0));
             });
     });
 }
