@@ -217,3 +217,28 @@ pub fn predictions(scores: &Tensor) -> Vec<usize> {
         })
         .collect()
 }
+
+/// How a network's answers on `data` fall: `matrix[label][predicted]` counts
+/// and the misclassified samples `(index, predicted)` in dataset order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confusion {
+    pub matrix: [[u32; 10]; 10],
+    pub mistakes: Vec<(usize, usize)>,
+}
+
+pub fn confusion(net: &Network, data: &Dataset) -> Confusion {
+    let mut matrix = [[0u32; 10]; 10];
+    let mut mistakes = Vec::new();
+    let all: Vec<usize> = (0..data.len()).collect();
+    for chunk in all.chunks(1000) {
+        let predicted = predictions(&net.forward(&data.batch_input(chunk)));
+        for (&i, &p) in chunk.iter().zip(&predicted) {
+            let label = data.label(i) as usize;
+            matrix[label][p.min(9)] += 1;
+            if p != label {
+                mistakes.push((i, p));
+            }
+        }
+    }
+    Confusion { matrix, mistakes }
+}

@@ -479,3 +479,38 @@ fn the_frozen_vs_learning_experiment() {
     h.get_by_label_contains("filters frozen: ");
     h.get_by_label_contains("filters learning: ");
 }
+
+#[test]
+fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Load pretrained model").click();
+    settle(&mut h);
+    h.get_by_label("Mistakes").click();
+    h.run_steps(2);
+    h.get_by_label("Evaluate on the test set").click();
+    let start = Instant::now();
+    while h.state().mistakes.result.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60));
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.run_steps(2);
+    let result = h.state().mistakes.result.clone().unwrap();
+    let correct: u32 = (0..10).map(|d| result.matrix[d][d]).sum();
+    assert_eq!(result.matrix.iter().flatten().sum::<u32>(), 10_000);
+    assert_eq!(result.mistakes.len() as u32, 10_000 - correct);
+    assert!(correct >= 9_900, "the shipped model: {correct}");
+    h.get_by_label_contains(&format!("{correct} of 10000 right"));
+    // Click the first misclassified digit: it becomes a one-sample step.
+    let (index, predicted) = result.mistakes[0];
+    let label = h.state().data.test.label(index);
+    h.get_by_label_contains(&format!(
+        "test image {index}: a {label}, answered {predicted}"
+    ))
+    .click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    assert!(s.teaching);
+    assert_eq!(s.trace.labels, vec![label]);
+}

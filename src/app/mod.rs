@@ -12,6 +12,7 @@ pub mod draw_tab;
 pub mod experiment;
 pub mod files;
 pub mod heatmap;
+pub mod mistakes;
 pub mod shortcuts;
 pub mod views;
 pub mod worker;
@@ -113,6 +114,7 @@ pub enum Tab {
     Draw,
     Data,
     Experiment,
+    Mistakes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +192,7 @@ pub struct BackpropApp {
     pub show_shortcuts: bool,
     pub files: files::Files,
     pub experiment: experiment::Experiment,
+    pub mistakes: mistakes::Mistakes,
     commands: Vec<UiCommand>,
 }
 
@@ -241,6 +244,7 @@ impl BackpropApp {
             show_shortcuts: false,
             files: files::Files::default(),
             experiment: experiment::Experiment::new(3),
+            mistakes: mistakes::Mistakes::default(),
             commands: Vec::new(),
         }
     }
@@ -463,6 +467,8 @@ impl BackpropApp {
                     .on_hover_text("The dataset: counts and samples; open another one");
                 ui.selectable_value(&mut self.tab, Tab::Experiment, "Frozen vs learning filters")
                     .on_hover_text("The question's experiment: the same network trained with its filters frozen and learning");
+                ui.selectable_value(&mut self.tab, Tab::Mistakes, "Mistakes")
+                    .on_hover_text("The confusion matrix and the misclassified test digits");
             });
             ui.separator();
             match self.tab {
@@ -472,6 +478,9 @@ impl BackpropApp {
                     let data = self.data.clone();
                     let action = self.data_panel.ui(ui, &data, &self.data_source);
                     self.data_panel.act(ui.ctx(), action);
+                }
+                Tab::Mistakes => {
+                    egui::ScrollArea::vertical().id_salt("mistakes").show(ui, |ui| mistakes::mistakes_ui(self, ui));
                 }
                 Tab::Experiment => {
                     egui::ScrollArea::vertical().id_salt("experiment").show(ui, |ui| experiment::experiment_ui(self, ui));

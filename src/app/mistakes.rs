@@ -1,0 +1,166 @@
+//! Where the network goes wrong: the confusion matrix on the test set and a
+//! gallery of misclassified digits; clicking one steps it through the views.
+
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+
+use egui::{RichText, Ui};
+
+use super::draw_pad::preview_ui;
+use super::heatmap::{ColorScale, Heatmap};
+use super::{BackpropApp, Tab, UiCommand};
+use crate::data::dataset::Mnist;
+use crate::engine::network::Network;
+use crate::training::{confusion, Confusion};
+
+/// Misclassified digits shown at once.
+const GALLERY: usize = 48;
+
+#[derive(Default)]
+pub struct Mistakes {
+    rx: Option<Receiver<Confusion>>,
+    pub result: Option<Confusion>,
+}
+
+impl Mistakes {
+    pub fn running(&self) -> bool {
+        self.rx.is_some()
+    }
+
+    /// Evaluates `net` on the test set on its own thread.
+    pub fn start(&mut self, ctx: &egui::Context, net: Network, data: Arc<Mnist>) {
+        let (tx, rx) = channel();
+        self.rx = Some(rx);
+        let ctx = ctx.clone();
+        std::thread::Builder::new()
+            .name("confusion".into())
+            .spawn(move || {
+                let _ = tx.send(confusion(&net, &data.test));
+                ctx.request_repaint();
+            })
+            .expect("the evaluation thread starts");
+    }
+
+    pub fn poll(&mut self) {
+        if let Some(rx) = &self.rx {
+            if let Ok(result) = rx.try_recv() {
+                self.result = Some(result);
+                self.rx = None;
+            }
+        }
+    }
+}
+
+pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    app.mistakes.poll();
+    ui.label(RichText::new("Where does it go wrong?").strong().size(18.0));
+    ui.horizontal(|ui| {
+        let running = app.mistakes.running();
+        if ui
+            .add_enabled(!running, egui::Button::new("Evaluate on the test set"))
+            .on_hover_text("Classify the 10,000 test digits with the network as it is now")
+            .clicked()
+        {
+            if let Some(s) = &app.snapshot {
+                let (ctx, net, data) = (ui.ctx().clone(), s.network.clone(), app.data.clone());
+                app.mistakes.start(&ctx, net, data);
+            }
+        }
+        if running {
+            ui.spinner();
+        }
+    });
+    let Some(result) = app.mistakes.result.clone() else {
+        ui.label("The confusion matrix counts, for each true digit (row), which digit the network answered (column).");
+        return;
+    };
+    let total: u32 = result.matrix.iter().flatten().sum();
+    let correct: u32 = (0..10).map(|d| result.matrix[d][d]).sum();
+    ui.label(format!(
+        "{correct} of {total} right ({:.2} %), {} mistakes",
+        100.0 * correct as f32 / total.max(1) as f32,
+        result.mistakes.len()
+    ));
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.label("rows: true digit 0–9 · columns: answer 0–9");
+            let values: Vec<f32> = result
+                .matrix
+                .iter()
+                .flatten()
+                .map(|&c| (c as f32 + 1.0).ln())
+                .collect();
+            let counts: Vec<f32> = result.matrix.iter().flatten().map(|&c| c as f32).collect();
+            // Colour by log count (the diagonal dwarfs the rest); print the counts.
+            let max = values.iter().fold(0.0f32, |m, &v| m.max(v));
+            let scale = ColorScale::Sequential { min: 0.0, max };
+            Heatmap::new(&values, 10, 10, "confusion matrix (log colour)")
+                .scale(scale)
+                .cell_size(34.0)
+                .numbers(false)
+                .show(ui);
+            egui::Grid::new("confusion counts")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label("");
+                    for d in 0..10 {
+                        ui.label(RichText::new(d.to_string()).strong());
+                    }
+                    ui.end_row();
+                    for (row, chunk) in counts.chunks(10).enumerate() {
+                        ui.label(RichText::new(row.to_string()).strong());
+                        for (col, &c) in chunk.iter().enumerate() {
+                            let text = RichText::new(format!("{c:.0}")).monospace();
+                            ui.label(if row == col { text.strong() } else { text });
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+        ui.vertical(|ui| {
+            ui.label(format!(
+                "The first {} mistakes (true → answer); click one to step it through the views:",
+                GALLERY.min(result.mistakes.len())
+            ));
+            let per_row = 8;
+            for row in result
+                .mistakes
+                .iter()
+                .take(GALLERY)
+                .collect::<Vec<_>>()
+                .chunks(per_row)
+            {
+                ui.horizontal(|ui| {
+                    for &&(index, predicted) in row {
+                        let pixels: Vec<f32> = app
+                            .data
+                            .test
+                            .image(index)
+                            .iter()
+                            .map(|&b| b as f32 / 255.0)
+                            .collect();
+                        let label = app.data.test.label(index);
+                        ui.vertical(|ui| {
+                            let name =
+                                format!("test image {index}: a {label}, answered {predicted}");
+                            let r = preview_ui(ui, &pixels, 56.0)
+                                .interact(egui::Sense::click())
+                                .on_hover_text(&name);
+                            r.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Button, true, &name)
+                            });
+                            if r.clicked() {
+                                app.command(UiCommand::Teach {
+                                    pixels: pixels.clone(),
+                                    label,
+                                });
+                                app.tab = Tab::Backprop;
+                            }
+                            ui.label(format!("{label} → {predicted}"));
+                        });
+                    }
+                });
+            }
+        });
+    });
+}
