@@ -514,3 +514,50 @@ fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
     assert!(s.teaching);
     assert_eq!(s.trace.labels, vec![label]);
 }
+
+#[test]
+fn architecture_editor_builds_a_network_the_views_follow() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Architecture").click();
+    h.run_steps(2);
+    {
+        let a = &mut h.state_mut().architecture;
+        a.filters = [4, 6];
+        a.kernel = 5;
+        a.max_pool = false;
+        a.activation = "tanh";
+        a.hidden = 32;
+    }
+    h.run_steps(2);
+    h.get_by_label_contains("1x28x28 → 4x28x28");
+    h.get_by_label("Build this network").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    let kinds: Vec<&str> = s.network.specs.iter().map(|l| l.kind.word()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "conv", "tanh", "avgpool", "conv", "tanh", "avgpool", "flatten", "dense", "tanh",
+            "dense"
+        ]
+    );
+    assert_eq!(s.network.shapes()[3], vec![6, 14, 14]);
+    h.get_by_label("Backprop").click();
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    assert_eq!(
+        s.trace.layers[0].weight_grad.as_ref().unwrap().shape(),
+        &[4, 1, 5, 5]
+    );
+    assert!(s.trace.loss.unwrap().is_finite());
+    // A shape that cannot work is refused with the engine's reason.
+    let bad = backprop_viz::app::architecture::Architecture {
+        kernel: 29,
+        same_padding: false,
+        ..Default::default()
+    };
+    let why = bad.specs().unwrap_err();
+    assert!(why.contains("does not fit"), "{why}");
+}

@@ -6,6 +6,7 @@
 //! explanation of the clicked cell on the right, and in the middle one of
 //! three tabs: Backprop (the layer views), Draw a digit, Data.
 
+pub mod architecture;
 pub mod data_panel;
 pub mod draw_pad;
 pub mod draw_tab;
@@ -115,6 +116,7 @@ pub enum Tab {
     Data,
     Experiment,
     Mistakes,
+    Architecture,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +195,7 @@ pub struct BackpropApp {
     pub files: files::Files,
     pub experiment: experiment::Experiment,
     pub mistakes: mistakes::Mistakes,
+    pub architecture: architecture::Architecture,
     commands: Vec<UiCommand>,
 }
 
@@ -245,6 +248,7 @@ impl BackpropApp {
             files: files::Files::default(),
             experiment: experiment::Experiment::new(3),
             mistakes: mistakes::Mistakes::default(),
+            architecture: architecture::Architecture::default(),
             commands: Vec::new(),
         }
     }
@@ -329,7 +333,10 @@ impl BackpropApp {
                     self.start_network = Some((*net).clone());
                     self.history = History::default();
                     self.selected = None;
-                    self.message = Some((MessageKind::Info, format!("Opened the model {source}.")));
+                    self.message = Some((
+                        MessageKind::Info,
+                        format!("Now using the network {source}; Reset returns to it."),
+                    ));
                     self.send(Command::Reset(self.config.clone(), Some(*net)));
                 }
                 UiCommand::Back => self.send(Command::Back),
@@ -469,6 +476,8 @@ impl BackpropApp {
                     .on_hover_text("The question's experiment: the same network trained with its filters frozen and learning");
                 ui.selectable_value(&mut self.tab, Tab::Mistakes, "Mistakes")
                     .on_hover_text("The confusion matrix and the misclassified test digits");
+                ui.selectable_value(&mut self.tab, Tab::Architecture, "Architecture")
+                    .on_hover_text("Change the number of filters, the kernel, pooling, activation and FC width");
             });
             ui.separator();
             match self.tab {
@@ -478,6 +487,9 @@ impl BackpropApp {
                     let data = self.data.clone();
                     let action = self.data_panel.ui(ui, &data, &self.data_source);
                     self.data_panel.act(ui.ctx(), action);
+                }
+                Tab::Architecture => {
+                    egui::ScrollArea::vertical().id_salt("architecture").show(ui, |ui| architecture::architecture_ui(self, ui));
                 }
                 Tab::Mistakes => {
                     egui::ScrollArea::vertical().id_salt("mistakes").show(ui, |ui| mistakes::mistakes_ui(self, ui));

@@ -1,0 +1,195 @@
+//! The architecture editor: the question's network shape with its knobs —
+//! filters per conv layer, kernel 3 or 5, padding, max or average pooling,
+//! the activation, the FC width. A shape that does not fit is refused with
+//! the engine's message before anything runs.
+
+use egui::{RichText, Ui};
+
+use super::{BackpropApp, UiCommand};
+use crate::engine::layers::{LayerKind, LayerSpec};
+use crate::engine::network::{Network, CLASSES};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Architecture {
+    pub filters: [usize; 2],
+    pub kernel: usize,
+    /// Keep 28x28 → 28x28 through each conv ("same"), or shrink ("valid").
+    pub same_padding: bool,
+    pub max_pool: bool,
+    /// `relu`, `sigmoid` or `tanh`.
+    pub activation: &'static str,
+    pub hidden: usize,
+}
+
+impl Default for Architecture {
+    /// The question's network.
+    fn default() -> Self {
+        Architecture {
+            filters: [1, 1],
+            kernel: 3,
+            same_padding: true,
+            max_pool: true,
+            activation: "relu",
+            hidden: 49,
+        }
+    }
+}
+
+impl Architecture {
+    /// The layer list, in the presets' order; `Err` when the shapes do not fit.
+    pub fn specs(&self) -> Result<Vec<LayerSpec>, String> {
+        let act = || match self.activation {
+            "sigmoid" => LayerKind::Sigmoid,
+            "tanh" => LayerKind::Tanh,
+            _ => LayerKind::Relu,
+        };
+        let pool = || {
+            if self.max_pool {
+                LayerKind::Maxpool { size: 2 }
+            } else {
+                LayerKind::Avgpool { size: 2 }
+            }
+        };
+        let padding = if self.same_padding {
+            self.kernel / 2
+        } else {
+            0
+        };
+        let conv = |cin, cout| LayerKind::Conv {
+            in_channels: cin,
+            out_channels: cout,
+            kernel: self.kernel,
+            padding,
+            stride: 1,
+        };
+        let mut specs = vec![
+            ("conv1", conv(1, self.filters[0])),
+            ("act1", act()),
+            ("pool1", pool()),
+            ("conv2", conv(self.filters[0], self.filters[1])),
+            ("act2", act()),
+            ("pool2", pool()),
+            ("flatten", LayerKind::Flatten),
+        ];
+        // The FC input is whatever the conv part produces: ask the engine.
+        let probe: Vec<LayerSpec> = specs
+            .iter()
+            .map(|(n, k)| LayerSpec {
+                name: n.to_string(),
+                kind: k.clone(),
+            })
+            .collect();
+        let mut shape = crate::engine::network::INPUT_SHAPE.to_vec();
+        for spec in &probe {
+            shape = spec
+                .kind
+                .output_shape(&spec.name, &shape)
+                .map_err(|e| e.to_string())?;
+        }
+        let flat = shape[0];
+        specs.push((
+            "fc1",
+            LayerKind::Dense {
+                inputs: flat,
+                outputs: self.hidden,
+            },
+        ));
+        specs.push(("act3", act()));
+        specs.push((
+            "fc2",
+            LayerKind::Dense {
+                inputs: self.hidden,
+                outputs: CLASSES,
+            },
+        ));
+        Ok(specs
+            .into_iter()
+            .map(|(n, k)| LayerSpec {
+                name: n.to_string(),
+                kind: k,
+            })
+            .collect())
+    }
+}
+
+pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    ui.label(RichText::new("Build your own network").strong().size(18.0));
+    ui.label("The same shape as the question's network — conv, activation, pooling, twice, then two FC layers — with its sizes yours to choose. Build replaces the network (same seed) and every view follows.");
+    let a = &mut app.architecture;
+    egui::Grid::new("architecture").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
+        for (i, name) in ["Filters in conv1:", "Filters in conv2:"].into_iter().enumerate() {
+            let label = ui.label(name);
+            ui.add(egui::DragValue::new(&mut a.filters[i]).range(1..=64)).labelled_by(label.id).on_hover_text("How many 3x3 (or 5x5) filters this conv layer has: how many feature maps it makes");
+            ui.end_row();
+        }
+        ui.label("Kernel:");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut a.kernel, 3, "3x3").on_hover_text("Filters of 3x3 weights");
+            ui.radio_value(&mut a.kernel, 5, "5x5").on_hover_text("Filters of 5x5 weights");
+        });
+        ui.end_row();
+        ui.label("Padding:");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut a.same_padding, true, "same").on_hover_text("Zeros around the input so a conv keeps the map's size");
+            ui.radio_value(&mut a.same_padding, false, "none").on_hover_text("No padding: each conv shrinks the map by kernel − 1");
+        });
+        ui.end_row();
+        ui.label("Pooling:");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut a.max_pool, true, "max").on_hover_text("Keep each 2x2 window's largest value (its delta goes to that cell)");
+            ui.radio_value(&mut a.max_pool, false, "average").on_hover_text("Keep each 2x2 window's mean (its delta is spread evenly)");
+        });
+        ui.end_row();
+        ui.label("Activation:");
+        ui.horizontal(|ui| {
+            for act in ["relu", "sigmoid", "tanh"] {
+                ui.radio_value(&mut a.activation, act, act).on_hover_text(format!("{act} after each conv layer and after fc1"));
+            }
+        });
+        ui.end_row();
+        let label = ui.label("FC1 width:");
+        ui.add(egui::DragValue::new(&mut a.hidden).range(1..=512)).labelled_by(label.id).on_hover_text("Units in the hidden fully connected layer");
+        ui.end_row();
+    });
+    let built = a
+        .specs()
+        .and_then(|specs| Network::new(specs).map_err(|e| e.to_string()));
+    match &built {
+        Ok(net) => {
+            let shapes: Vec<String> = net
+                .shapes()
+                .iter()
+                .map(|s| {
+                    s.iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join("x")
+                })
+                .collect();
+            ui.label(format!(
+                "1x28x28 → {} · {} weights",
+                shapes.join(" → "),
+                net.parameter_count()
+            ));
+        }
+        Err(why) => {
+            ui.label(
+                RichText::new(format!("This network cannot be built: {why}"))
+                    .color(egui::Color32::from_rgb(220, 60, 60)),
+            );
+        }
+    }
+    if ui
+        .add_enabled(built.is_ok(), egui::Button::new("Build this network"))
+        .on_hover_text("Replace the network (He initialisation, the current seed) and start again")
+        .clicked()
+    {
+        if let Ok(mut net) = built {
+            net.init(app.config.seed);
+            app.command(UiCommand::UseNetwork(
+                Box::new(net),
+                "built in the architecture editor".into(),
+            ));
+        }
+    }
+}
