@@ -116,6 +116,21 @@ fn df_cell_shows_the_engines_number() {
         "value in the trace: {recorded} ✓ equals the trace"
     ));
     h.get_by_label_contains("dF[0,0,2,1] = Σ_n Σ_ij x[n, 0, i+2−1, j+1−1]");
+
+    // The proof in the app: a finite difference on the same batch agrees.
+    h.get_by_label("Check with finite differences").click();
+    let start = Instant::now();
+    while h.state().gradcheck_result.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(30));
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+    let (_, fd) = h.state().gradcheck_result.clone().unwrap();
+    let fd = fd.expect("conv2 has weights");
+    assert_eq!(fd.analytic, recorded);
+    assert!(fd.relative_error < 1e-3, "{fd:?}");
+    h.get_by_label_contains("relative error: ");
 }
 
 #[test]

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::data::dataset::{default_data_dir, load_dir, Mnist};
+use crate::engine::gradcheck::FiniteDifference;
 use crate::engine::network::Network;
 use crate::engine::optim::OptimizerKind;
 use crate::explain::CellRef;
@@ -196,6 +197,9 @@ pub struct BackpropApp {
     pub experiment: experiment::Experiment,
     pub mistakes: mistakes::Mistakes,
     pub architecture: architecture::Architecture,
+    /// The finite-difference check of a weight: computing, or its result.
+    pub gradcheck: Option<(CellRef, std::sync::mpsc::Receiver<Option<FiniteDifference>>)>,
+    pub gradcheck_result: Option<(CellRef, Option<FiniteDifference>)>,
     commands: Vec<UiCommand>,
 }
 
@@ -249,6 +253,8 @@ impl BackpropApp {
             experiment: experiment::Experiment::new(3),
             mistakes: mistakes::Mistakes::default(),
             architecture: architecture::Architecture::default(),
+            gradcheck: None,
+            gradcheck_result: None,
             commands: Vec::new(),
         }
     }

@@ -874,6 +874,20 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
             for note in &e.notes {
                 ui.label(note);
             }
+            if let CellRef::WeightGrad { layer, index } = &cell {
+                gradcheck_ui(app, ui, &s.trace, &cell, *layer, index);
+            }
+            ui.separator();
+            if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
+                if ui
+                    .button(format!("Export {name} as CSV…"))
+                    .on_hover_text("The whole tensor this cell belongs to, one row per value: its indices, then the value")
+                    .clicked()
+                {
+                    let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
+                    app.files.save_dialog(ui.ctx(), "Export a tensor as CSV", &format!("{name}.csv"), csv);
+                }
+            }
         });
 }
 
@@ -973,5 +987,55 @@ pub fn selected_tensor(t: &Trace, cell: &CellRef) -> Option<(String, Tensor)> {
         CellRef::LossDelta { .. } => {
             Some(("logits.delta".into(), t.logits_delta.as_deref()?.clone()))
         }
+    }
+}
+
+/// The proof for one weight: backpropagation's number next to a central
+/// finite difference on the same batch (computed on its own thread).
+fn gradcheck_ui(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    trace: &Trace,
+    cell: &CellRef,
+    layer: usize,
+    index: &[usize],
+) {
+    ui.separator();
+    if let Some((for_cell, rx)) = &app.gradcheck {
+        if let Ok(result) = rx.try_recv() {
+            app.gradcheck_result = Some((for_cell.clone(), result));
+            app.gradcheck = None;
+        }
+    }
+    if ui.add_enabled(app.gradcheck.is_none(), egui::Button::new("Check with finite differences")).on_hover_text("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number").clicked() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (trace, index, ctx) = (trace.clone(), index.to_vec(), ui.ctx().clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::engine::gradcheck::check_weight(&trace, layer, &index));
+            ctx.request_repaint();
+        });
+        app.gradcheck = Some((cell.clone(), rx));
+    }
+    if app.gradcheck.is_some() {
+        ui.spinner();
+    }
+    match &app.gradcheck_result {
+        Some((for_cell, Some(fd))) if for_cell == cell => {
+            ui.label(RichText::new(format!("backpropagation: {}", fd.analytic)).monospace());
+            ui.label(
+                RichText::new(format!(
+                    "(L(w+ε) − L(w−ε)) / 2ε, ε = {}: {:.9}",
+                    fd.eps, fd.numeric
+                ))
+                .monospace(),
+            );
+            ui.label(RichText::new(format!("relative error: {:.1e}", fd.relative_error)).strong());
+        }
+        Some((for_cell, None)) if for_cell == cell => {
+            ui.label(
+                "This weight cannot be checked in this step (its layer has no recorded weights).",
+            );
+        }
+        _ => {}
     }
 }

@@ -3,6 +3,7 @@
 //! every number it computes. No GUI types, no files, no threads of its own
 //! (it borrows rayon's pool when the caller installs one).
 
+pub mod gradcheck;
 pub mod layers;
 pub mod loss;
 pub mod network;

@@ -1,0 +1,186 @@
+//! The proof, in the app: one weight's analytic gradient from a trace next
+//! to the central finite difference `(L(w+ε) − L(w−ε)) / 2ε` on the same
+//! batch with the same weights.
+
+use ndarray::ArrayD;
+
+use super::layers::{Layer, LayerKind, LayerSpec};
+use super::network::Network;
+use super::trace::Trace;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FiniteDifference {
+    /// The gradient backpropagation recorded.
+    pub analytic: f32,
+    /// `(L(w+ε) − L(w−ε)) / 2ε`
+    pub numeric: f64,
+    pub eps: f32,
+    /// `|analytic − numeric| / max(|analytic|, |numeric|)`
+    pub relative_error: f64,
+}
+
+/// The network exactly as the trace's forward pass used it.
+pub fn network_of(trace: &Trace) -> Option<Network> {
+    let specs: Vec<LayerSpec> = trace
+        .names
+        .iter()
+        .zip(&trace.kinds)
+        .map(|(name, kind)| LayerSpec {
+            name: name.clone(),
+            kind: kind.clone(),
+        })
+        .collect();
+    let mut net = Network::new(specs).ok()?;
+    for (layer, record) in net.layers.iter_mut().zip(&trace.layers) {
+        if let Some((w, b)) = layer.params_mut() {
+            w.value = record.weight.clone()?;
+            b.value = record.bias.clone()?;
+        }
+    }
+    Some(net)
+}
+
+/// Checks `weight[index]` of layer `layer` with ε = 10⁻⁴ (relative to the
+/// weight when it is larger than 1). The two losses are computed by a plain
+/// f64 forward pass (`forward_f64`): in f32 the loss is exact to only ~10⁻⁷,
+/// which a step that small could not resolve, and a larger step would more
+/// often cross a ReLU or max-pool kink.
+pub fn check_weight(trace: &Trace, layer: usize, index: &[usize]) -> Option<FiniteDifference> {
+    let analytic = *trace.layers.get(layer)?.weight_grad.as_ref()?.get(index)?;
+    let net = network_of(trace)?;
+    let w = *net.layers[layer].params()?.0.value.get(index)? as f64;
+    let eps = 1e-4 * w.abs().max(1.0);
+    let x = trace.input.mapv(|v| v as f64);
+    let loss_with = |value: f64| -> Option<f64> {
+        let params: Vec<Option<(ArrayD<f64>, ArrayD<f64>)>> = net
+            .layers
+            .iter()
+            .map(|l| {
+                l.params()
+                    .map(|(w, b)| (w.value.mapv(|v| v as f64), b.value.mapv(|v| v as f64)))
+            })
+            .collect();
+        let mut params = params;
+        *params[layer].as_mut()?.0.get_mut(index)? = value;
+        Some(loss_f64(
+            &forward_f64(&net.specs, &params, x.clone()),
+            &trace.labels,
+        ))
+    };
+    let numeric = (loss_with(w + eps)? - loss_with(w - eps)?) / (2.0 * eps);
+    let scale = (analytic as f64).abs().max(numeric.abs()).max(1e-12);
+    Some(FiniteDifference {
+        analytic,
+        numeric,
+        eps: eps as f32,
+        relative_error: (analytic as f64 - numeric).abs() / scale,
+    })
+}
+
+/// The network's forward pass in f64, written plainly (loops, no kernels):
+/// an independent evaluation of the loss for the finite difference.
+pub fn forward_f64(
+    specs: &[LayerSpec],
+    params: &[Option<(ArrayD<f64>, ArrayD<f64>)>],
+    mut a: ArrayD<f64>,
+) -> ArrayD<f64> {
+    for (spec, p) in specs.iter().zip(params) {
+        a = match (&spec.kind, p) {
+            (LayerKind::Conv { padding, .. }, Some((w, b))) => {
+                let (n, cin, h, wd) = (a.shape()[0], a.shape()[1], a.shape()[2], a.shape()[3]);
+                let (cout, k) = (w.shape()[0], w.shape()[2]);
+                let p = *padding as isize;
+                let (ho, wo) = (h + 2 * *padding + 1 - k, wd + 2 * *padding + 1 - k);
+                ArrayD::from_shape_fn(vec![n, cout, ho, wo], |i| {
+                    let mut sum = b[[i[1]]];
+                    for c in 0..cin {
+                        for u in 0..k {
+                            for v in 0..k {
+                                let (y, xx) = (
+                                    i[2] as isize + u as isize - p,
+                                    i[3] as isize + v as isize - p,
+                                );
+                                if y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < wd {
+                                    sum +=
+                                        w[[i[1], c, u, v]] * a[[i[0], c, y as usize, xx as usize]];
+                                }
+                            }
+                        }
+                    }
+                    sum
+                })
+            }
+            (LayerKind::Dense { .. }, Some((w, b))) => {
+                let n = a.shape()[0];
+                ArrayD::from_shape_fn(vec![n, w.shape()[0]], |i| {
+                    b[[i[1]]]
+                        + (0..w.shape()[1])
+                            .map(|k| w[[i[1], k]] * a[[i[0], k]])
+                            .sum::<f64>()
+                })
+            }
+            (LayerKind::Relu, _) => a.mapv(|v| v.max(0.0)),
+            (LayerKind::Sigmoid, _) => a.mapv(|v| 1.0 / (1.0 + (-v).exp())),
+            (LayerKind::Tanh, _) => a.mapv(f64::tanh),
+            (LayerKind::Maxpool { size } | LayerKind::Avgpool { size }, _) => {
+                let s = *size;
+                let max = matches!(spec.kind, LayerKind::Maxpool { .. });
+                let shape = vec![
+                    a.shape()[0],
+                    a.shape()[1],
+                    a.shape()[2] / s,
+                    a.shape()[3] / s,
+                ];
+                ArrayD::from_shape_fn(shape, |i| {
+                    let cells =
+                        (0..s * s).map(|t| a[[i[0], i[1], i[2] * s + t / s, i[3] * s + t % s]]);
+                    if max {
+                        cells.fold(f64::NEG_INFINITY, f64::max)
+                    } else {
+                        cells.sum::<f64>() / (s * s) as f64
+                    }
+                })
+            }
+            (LayerKind::Flatten, _) => {
+                let n = a.shape()[0];
+                let f = a.len() / n.max(1);
+                a.as_standard_layout()
+                    .into_owned()
+                    .into_shape_with_order(vec![n, f])
+                    .expect("same count")
+            }
+            _ => a,
+        };
+    }
+    a
+}
+
+/// Mean softmax cross-entropy in f64.
+fn loss_f64(logits: &ArrayD<f64>, labels: &[u8]) -> f64 {
+    let n = labels.len();
+    let k = logits.shape()[1];
+    (0..n)
+        .map(|i| {
+            let max = (0..k)
+                .map(|j| logits[[i, j]])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = (0..k).map(|j| (logits[[i, j]] - max).exp()).sum();
+            sum.ln() - (logits[[i, labels[i] as usize]] - max)
+        })
+        .sum::<f64>()
+        / n as f64
+}
+
+/// The index of the largest-magnitude gradient of layer `layer` (where a
+/// finite difference is most telling), if it has weights.
+pub fn largest_gradient(trace: &Trace, layer: usize) -> Option<Vec<usize>> {
+    let g = trace.layers.get(layer)?.weight_grad.as_ref()?;
+    g.indexed_iter()
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map(|(i, _)| ndarray::Dimension::slice(&i).to_vec())
+}
+
+/// Whether layer `layer` has weights to check.
+pub fn checkable(layer: &Layer) -> bool {
+    layer.params().is_some()
+}
