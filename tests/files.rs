@@ -67,3 +67,14 @@ fn tensor_csv_parses_back() {
         assert_eq!(row[4] as f32, g[[index[0], index[1], index[2], index[3]]]);
     }
 }
+
+#[test]
+fn view_png_decodes() {
+    let mut image = egui::ColorImage::filled([4, 3], egui::Color32::from_rgb(10, 20, 30));
+    image.pixels[5] = egui::Color32::from_rgb(200, 100, 50);
+    let bytes = backprop_viz::app::files::png_bytes(&image).unwrap();
+    let decoded = image::load_from_memory(&bytes).unwrap().to_rgba8();
+    assert_eq!(decoded.dimensions(), (4, 3));
+    assert_eq!(decoded.get_pixel(1, 1).0, [200, 100, 50, 255]);
+    assert_eq!(decoded.get_pixel(0, 0).0, [10, 20, 30, 255]);
+}

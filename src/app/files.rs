@@ -53,7 +53,42 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
     Ok(format!("Saved {}", path.display()))
 }
 
+/// A screenshot as PNG bytes.
+pub fn png_bytes(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
+    let [w, h] = image.size;
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    let buffer = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
+        .ok_or("the screenshot has the wrong size")?;
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    buffer
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| format!("cannot encode the PNG: {e}"))?;
+    Ok(bytes.into_inner())
+}
+
 impl Files {
+    /// Asks eframe for a screenshot of the window; once it arrives, asks
+    /// where to save it as PNG (for slides).
+    pub fn export_view_png(&self, ctx: &egui::Context) {
+        let (tx, ctx2) = (self.tx.clone(), ctx.clone());
+        let callback = egui::ScreenshotCallback::new(move |image| {
+            let files = Files {
+                tx: tx.clone(),
+                rx: channel().1,
+            };
+            match png_bytes(&image) {
+                Ok(bytes) => {
+                    files.save_dialog(&ctx2, "Export the view as PNG", "backprop-viz.png", bytes)
+                }
+                Err(e) => {
+                    let _ = tx.send(FileEvent::Failed(e));
+                }
+            }
+            ctx2.request_repaint();
+        });
+        ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
+    }
+
     pub fn poll(&self) -> Option<FileEvent> {
         self.rx.try_recv().ok()
     }
@@ -78,7 +113,7 @@ impl Files {
                     Err(text) => FileEvent::Failed(text),
                 },
                 None if started.elapsed() < std::time::Duration::from_millis(300) => FileEvent::Failed(
-                    "No file dialog is available here; the command line writes the same files (train --save, trace --out).".into(),
+                    "No file dialog is available here (no desktop portal or zenity). Models and traces can also be written from the command line: train --save, trace --out.".into(),
                 ),
                 None => return,
             };

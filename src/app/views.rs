@@ -948,6 +948,14 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         }
     }
     if ui
+        .button("Export view as PNG…")
+        .on_hover_text("A picture of the window as it is now, for slides")
+        .clicked()
+    {
+        app.files.export_view_png(&ctx);
+        ui.close();
+    }
+    if ui
         .button("Open model…")
         .on_hover_text("Start from a saved model (Reset returns to it)")
         .clicked()
