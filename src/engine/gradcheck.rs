@@ -21,16 +21,7 @@ pub struct FiniteDifference {
 
 /// The network exactly as the trace's forward pass used it.
 pub fn network_of(trace: &Trace) -> Option<Network> {
-    let specs: Vec<LayerSpec> = trace
-        .names
-        .iter()
-        .zip(&trace.kinds)
-        .map(|(name, kind)| LayerSpec {
-            name: name.clone(),
-            kind: kind.clone(),
-        })
-        .collect();
-    let mut net = Network::new(specs).ok()?;
+    let mut net = Network::new(trace.specs()).ok()?;
     for (layer, record) in net.layers.iter_mut().zip(&trace.layers) {
         if let Some((w, b)) = layer.params_mut() {
             w.value = record.weight.clone()?;

@@ -73,6 +73,18 @@ impl Trace {
 }
 
 impl Trace {
+    /// The layer list this step ran through (names and kinds, forward order).
+    pub fn specs(&self) -> Vec<super::layers::LayerSpec> {
+        self.names
+            .iter()
+            .zip(&self.kinds)
+            .map(|(name, kind)| super::layers::LayerSpec {
+                name: name.clone(),
+                kind: kind.clone(),
+            })
+            .collect()
+    }
+
     /// Channels of layer `i`'s output that are zero for every sample of the
     /// batch: after a ReLU, a filter that passes nothing back ("dead"), so
     /// its dF is zero and it cannot learn its way out.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use super::tensors::{error, parse, read_file, to_bytes, Entry};
 use crate::data::dataset::DataError;
-use crate::engine::layers::LayerSpec;
 use crate::engine::trace::{LayerTrace, Trace};
 use crate::engine::Tensor;
 
@@ -16,15 +15,7 @@ pub const FORMAT: &str = "backprop-viz-trace";
 /// pass must have run, with recording on).
 pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, String> {
     let loss = Tensor::from_elem(vec![1], trace.loss.ok_or("the step has no loss yet")?);
-    let specs: Vec<LayerSpec> = trace
-        .names
-        .iter()
-        .zip(&trace.kinds)
-        .map(|(name, kind)| LayerSpec {
-            name: name.clone(),
-            kind: kind.clone(),
-        })
-        .collect();
+    let specs = trace.specs();
     let labels = trace.labels.iter().map(|&l| l as i64).collect();
     let mut entries = vec![
         ("input".to_string(), Entry::F32(&trace.input)),
