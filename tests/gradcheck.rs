@@ -212,17 +212,21 @@ fn whole_lenet_preset() {
     check_network(Network::preset("lenet", 4).unwrap(), 2, 600, 12);
 }
 
-/// A network exercising the other layer kinds: sigmoid, tanh, avgpool, 5x5
-/// kernels, several channels, no padding.
-#[test]
-fn other_layer_kinds() {
-    let conv = |cin, cout, kernel, padding| LayerKind::Conv {
+/// A conv layer kind, stride 1.
+fn conv(cin: usize, cout: usize, kernel: usize, padding: usize) -> LayerKind {
+    LayerKind::Conv {
         in_channels: cin,
         out_channels: cout,
         kernel,
         padding,
         stride: 1,
-    };
+    }
+}
+
+/// A network exercising the other layer kinds: sigmoid, tanh, avgpool, 5x5
+/// kernels, several channels, no padding.
+#[test]
+fn other_layer_kinds() {
     let specs = vec![
         LayerSpec {
             name: "c1".into(),
@@ -269,13 +273,6 @@ fn other_layer_kinds() {
 /// exact adjoint of its forward.
 #[test]
 fn each_layer_alone() {
-    let conv = |cin, cout, kernel, padding| LayerKind::Conv {
-        in_channels: cin,
-        out_channels: cout,
-        kernel,
-        padding,
-        stride: 1,
-    };
     let cases: Vec<(LayerKind, Vec<usize>)> = vec![
         (conv(1, 1, 3, 1), vec![2, 1, 6, 6]),
         (conv(2, 3, 3, 1), vec![2, 2, 5, 5]),

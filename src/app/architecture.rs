@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 
 use super::{BackpropApp, UiCommand};
 use crate::engine::layers::{LayerKind, LayerSpec};
-use crate::engine::network::{Network, CLASSES};
+use crate::engine::network::{Network, TwoStage};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Architecture {
@@ -38,77 +38,25 @@ impl Default for Architecture {
 impl Architecture {
     /// The layer list, in the presets' order; `Err` when the shapes do not fit.
     pub fn specs(&self) -> Result<Vec<LayerSpec>, String> {
-        let act = || match self.activation {
+        let activation = match self.activation {
             "sigmoid" => LayerKind::Sigmoid,
             "tanh" => LayerKind::Tanh,
             _ => LayerKind::Relu,
         };
-        let pool = || {
-            if self.max_pool {
-                LayerKind::Maxpool { size: 2 }
-            } else {
-                LayerKind::Avgpool { size: 2 }
-            }
-        };
-        let padding = if self.same_padding {
-            self.kernel / 2
-        } else {
-            0
-        };
-        let conv = |cin, cout| LayerKind::Conv {
-            in_channels: cin,
-            out_channels: cout,
+        TwoStage {
+            filters: self.filters,
             kernel: self.kernel,
-            padding,
-            stride: 1,
-        };
-        let mut specs = vec![
-            ("conv1", conv(1, self.filters[0])),
-            ("act1", act()),
-            ("pool1", pool()),
-            ("conv2", conv(self.filters[0], self.filters[1])),
-            ("act2", act()),
-            ("pool2", pool()),
-            ("flatten", LayerKind::Flatten),
-        ];
-        // The FC input is whatever the conv part produces: ask the engine.
-        let probe: Vec<LayerSpec> = specs
-            .iter()
-            .map(|(n, k)| LayerSpec {
-                name: n.to_string(),
-                kind: k.clone(),
-            })
-            .collect();
-        let mut shape = crate::engine::network::INPUT_SHAPE.to_vec();
-        for spec in &probe {
-            shape = spec
-                .kind
-                .output_shape(&spec.name, &shape)
-                .map_err(|e| e.to_string())?;
+            padding: if self.same_padding {
+                self.kernel / 2
+            } else {
+                0
+            },
+            max_pool: self.max_pool,
+            activation,
+            hidden: self.hidden,
         }
-        let flat = shape[0];
-        specs.push((
-            "fc1",
-            LayerKind::Dense {
-                inputs: flat,
-                outputs: self.hidden,
-            },
-        ));
-        specs.push(("act3", act()));
-        specs.push((
-            "fc2",
-            LayerKind::Dense {
-                inputs: self.hidden,
-                outputs: CLASSES,
-            },
-        ));
-        Ok(specs
-            .into_iter()
-            .map(|(n, k)| LayerSpec {
-                name: n.to_string(),
-                kind: k,
-            })
-            .collect())
+        .specs()
+        .map_err(|e| e.to_string())
     }
 }
 

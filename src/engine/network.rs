@@ -144,6 +144,78 @@ fn output_shapes(specs: &[LayerSpec]) -> Result<Vec<Vec<usize>>, EngineError> {
     Ok(shapes)
 }
 
+/// The question's shape of network: `[conv → activation → pool] × 2 →
+/// flatten → fc1 → activation → fc2`. The presets, the architecture editor
+/// and JSON-free experiments all build from it; layers are named
+/// `conv1, relu1, pool1, …` after their kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoStage {
+    pub filters: [usize; 2],
+    pub kernel: usize,
+    pub padding: usize,
+    pub max_pool: bool,
+    /// `Relu`, `Sigmoid` or `Tanh`.
+    pub activation: LayerKind,
+    pub hidden: usize,
+}
+
+impl TwoStage {
+    /// The layer list, the FC input sized to what the conv part produces;
+    /// an error when a kernel or pool does not fit its input.
+    pub fn specs(&self) -> Result<Vec<LayerSpec>, EngineError> {
+        let act = |i: usize| {
+            spec(
+                &format!("{}{i}", self.activation.word()),
+                self.activation.clone(),
+            )
+        };
+        let pool = |i: usize| {
+            let kind = if self.max_pool {
+                LayerKind::Maxpool { size: 2 }
+            } else {
+                LayerKind::Avgpool { size: 2 }
+            };
+            spec(&format!("pool{i}"), kind)
+        };
+        let conv = |i: usize, cin: usize, cout: usize| {
+            let kind = LayerKind::Conv {
+                in_channels: cin,
+                out_channels: cout,
+                kernel: self.kernel,
+                padding: self.padding,
+                stride: 1,
+            };
+            spec(&format!("conv{i}"), kind)
+        };
+        let mut specs = vec![
+            conv(1, 1, self.filters[0]),
+            act(1),
+            pool(1),
+            conv(2, self.filters[0], self.filters[1]),
+            act(2),
+            pool(2),
+            spec("flatten", LayerKind::Flatten),
+        ];
+        let flat = output_shapes(&specs)?.last().map(|s| s[0]).unwrap_or(0);
+        specs.push(spec(
+            "fc1",
+            LayerKind::Dense {
+                inputs: flat,
+                outputs: self.hidden,
+            },
+        ));
+        specs.push(act(3));
+        specs.push(spec(
+            "fc2",
+            LayerKind::Dense {
+                inputs: self.hidden,
+                outputs: CLASSES,
+            },
+        ));
+        Ok(specs)
+    }
+}
+
 fn spec(name: &str, kind: LayerKind) -> LayerSpec {
     LayerSpec {
         name: name.into(),
@@ -153,40 +225,18 @@ fn spec(name: &str, kind: LayerKind) -> LayerSpec {
 
 /// The two presets: the network of the original question and a wider one.
 pub fn preset_specs(name: &str) -> Option<Vec<LayerSpec>> {
-    let (c1, c2, hidden) = match name {
-        "seed" => (1, 1, 49),
-        "lenet" => (8, 16, 64),
+    let (filters, hidden) = match name {
+        "seed" => ([1, 1], 49),
+        "lenet" => ([8, 16], 64),
         _ => return None,
     };
-    let conv = |cin, cout| LayerKind::Conv {
-        in_channels: cin,
-        out_channels: cout,
+    let shape = TwoStage {
+        filters,
         kernel: 3,
         padding: 1,
-        stride: 1,
+        max_pool: true,
+        activation: LayerKind::Relu,
+        hidden,
     };
-    Some(vec![
-        spec("conv1", conv(1, c1)),
-        spec("relu1", LayerKind::Relu),
-        spec("pool1", LayerKind::Maxpool { size: 2 }),
-        spec("conv2", conv(c1, c2)),
-        spec("relu2", LayerKind::Relu),
-        spec("pool2", LayerKind::Maxpool { size: 2 }),
-        spec("flatten", LayerKind::Flatten),
-        spec(
-            "fc1",
-            LayerKind::Dense {
-                inputs: c2 * 49,
-                outputs: hidden,
-            },
-        ),
-        spec("relu3", LayerKind::Relu),
-        spec(
-            "fc2",
-            LayerKind::Dense {
-                inputs: hidden,
-                outputs: CLASSES,
-            },
-        ),
-    ])
+    Some(shape.specs().expect("the presets fit 28x28"))
 }

@@ -7,7 +7,7 @@
 //!   derivative is applied by the activation layer below).
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, Axis, Ix1, Ix2};
+use ndarray::{Array2, ArrayView2, Axis, Ix1, Ix2};
 
 use super::conv::dot;
 use super::Param;
@@ -37,16 +37,8 @@ impl Dense {
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let x = x
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("dense input is 2-D");
-        let w = self
-            .weight
-            .value
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("2-D weight");
+        let x = matrix(x, "dense input");
+        let w = matrix(&self.weight.value, "dense weight");
         let b = self
             .bias
             .value
@@ -73,32 +65,29 @@ impl Dense {
     }
 
     pub fn backward(&mut self, x: &Tensor, d_out: &Tensor, need_d_in: bool) -> Option<Tensor> {
-        let x = x
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("dense input is 2-D");
-        let d = d_out
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("dense delta is 2-D");
+        let x = matrix(x, "dense input");
+        let d = matrix(d_out, "dense delta");
         {
             let mut d_w = self
                 .weight
                 .grad
                 .view_mut()
                 .into_dimensionality::<Ix2>()
-                .expect("2-D");
+                .expect("2-D weight grad");
             general_mat_mul(1.0, &d.t(), &x, 1.0, &mut d_w);
         }
         self.bias.grad += &d.sum_axis(Axis(0)).into_dyn();
         need_d_in.then(|| {
-            let w = self
-                .weight
-                .value
-                .view()
-                .into_dimensionality::<Ix2>()
-                .expect("2-D weight");
-            d.dot(&w).into_dyn()
+            d.dot(&matrix(&self.weight.value, "dense weight"))
+                .into_dyn()
         })
     }
+}
+
+/// `t` as the `[rows, columns]` matrix it is (`what` names it in the panic,
+/// which would be a wiring bug: the network checks shapes when built).
+fn matrix<'a>(t: &'a Tensor, what: &str) -> ArrayView2<'a, f32> {
+    t.view()
+        .into_dimensionality::<Ix2>()
+        .unwrap_or_else(|_| panic!("{what} must be 2-D, got {:?}", t.shape()))
 }
