@@ -6,6 +6,8 @@
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
+use crate::i18n::tr;
+use crate::trf;
 
 /// A cell of a traced tensor, by layer index (forward order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,8 +117,8 @@ pub fn explain(trace: &Trace, cell: &CellRef, sample: usize) -> Option<Explanati
         CellRef::Input { index } => {
             let v = at(&trace.input, index)?;
             Some(finish(
-                format!("pixel [{}] of the batch", fmt_index(index)),
-                "x = byte / 255".into(),
+                trf!("pixel [{index}] of the batch", index = fmt_index(index)),
+                tr("x = byte / 255").into(),
                 vec![Term {
                     label: format!("{:.0} / 255", v * 255.0),
                     value: v,
@@ -174,13 +176,16 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                 }
             }
             Some(finish(
-                format!("dF[{}] of {name}", fmt_index(index)),
-                format!("dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, i+{u}−{padding}, j+{v}−{padding}] · D[n, {o}, i, j]   (the input under tap ({u},{v}) correlated with the delta from above)"),
+                trf!("dF[{index}] of {layer}", index = fmt_index(index), layer = name),
+                format!(
+                    "dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, i+{u}−{padding}, j+{v}−{padding}] · D[n, {o}, i, j]   ({})",
+                    trf!("the input under tap ({u},{v}) correlated with the delta from above", u = u, v = v)
+                ),
                 terms,
                 sample_sum,
                 total,
                 recorded,
-                vec![format!("Sample {sample}'s share is listed; the batch of {n_batch} adds its samples' shares (the loss is a mean, so D already carries 1/N).")],
+                vec![trf!("Sample {sample}'s share is listed; the batch of {batch} adds its samples' shares (the loss is a mean, so D already carries 1/N).", sample = sample, batch = n_batch)],
             ))
         }
         LayerKind::Dense { .. } => {
@@ -195,13 +200,23 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                     sample_sum += (a * b) as f64;
                 }
                 terms.push(Term {
-                    label: format!("sample {n}: x[{k}] = {a:.4} · δ[{o}] = {b:.3e}"),
+                    label: format!(
+                        "{}: x[{k}] = {a:.4} · δ[{o}] = {b:.3e}",
+                        trf!("sample {n}", n = n)
+                    ),
                     value: a * b,
                 });
             }
             Some(finish(
-                format!("dW[{o}, {k}] of {name}"),
-                format!("dW[{o},{k}] = Σ_n δ[n, {o}] · x[n, {k}]   (\"input times delta\", summed over the batch)"),
+                trf!(
+                    "dW[{index}] of {layer}",
+                    index = format!("{o}, {k}"),
+                    layer = name
+                ),
+                format!(
+                    "dW[{o},{k}] = Σ_n δ[n, {o}] · x[n, {k}]   ({})",
+                    tr("\"input times delta\", summed over the batch")
+                ),
                 terms,
                 sample_sum,
                 total,
@@ -222,7 +237,11 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
     let idx = fmt_index(index);
     let single = |formula: String, terms: Vec<Term>, total: f32, notes: Vec<String>| {
         Some(finish(
-            format!("D[{idx}] handed down by {name}"),
+            trf!(
+                "D[{index}] handed down by {layer}",
+                index = idx,
+                layer = name
+            ),
             formula,
             terms,
             total as f64,
@@ -252,22 +271,29 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         let (dv, f) = (d[[n, o, i as usize, j as usize]], weight[[o, c, u, v]]);
                         total += (dv * f) as f64;
                         terms.push(Term {
-                            label: format!("D[{o}, {i}, {j}] = {dv:.3e} · F[{o}, {c}, {u}, {v}] = {f:.4}  (rot180 position [{}, {}])", k - 1 - u, k - 1 - v),
+                            label: format!(
+                                "D[{o}, {i}, {j}] = {dv:.3e} · F[{o}, {c}, {u}, {v}] = {f:.4}  ({})",
+                                trf!("rot180 position [{row}, {col}]", row = k - 1 - u, col = k - 1 - v)
+                            ),
                             value: dv * f,
                         });
                     }
                 }
             }
-            let mut notes = vec!["This is the full convolution of D with the filter rotated by 180°: every output that read this input sends its delta back through the weight it used.".to_string()];
+            let mut notes = vec![tr("This is the full convolution of D with the filter rotated by 180°: every output that read this input sends its delta back through the weight it used.").to_string()];
             if layer > 0 {
                 if let LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh =
                     trace.kinds[layer - 1]
                 {
-                    notes.push(format!("Next, {} multiplies it by its derivative (for ReLU: 1 where its input was > 0, else 0).", trace.names[layer - 1]));
+                    notes.push(trf!("Next, {layer} multiplies it by its derivative (for ReLU: 1 where its input was > 0, else 0).", layer = trace.names[layer - 1]));
                 }
             }
             Some(finish(
-                format!("D[{idx}] handed down by {name}"),
+                trf!(
+                    "D[{index}] handed down by {layer}",
+                    index = idx,
+                    layer = name
+                ),
                 "D_below[c, y, x] = Σ_o Σ_uv D[o, y−u+P, x−v+P] · F[o, c, u, v]".into(),
                 terms,
                 total,
@@ -290,7 +316,11 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 });
             }
             Some(finish(
-                format!("D[{idx}] handed down by {name}"),
+                trf!(
+                    "D[{index}] handed down by {layer}",
+                    index = idx,
+                    layer = name
+                ),
                 format!("D_below[{kk}] = Σ_o W[o, {kk}] · δ[o]   (Wᵀ·δ)"),
                 terms,
                 total,
@@ -305,10 +335,19 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let (derivative, why) = match trace.kinds[layer] {
                 LayerKind::Relu => (
                     if xv > 0.0 { 1.0 } else { 0.0 },
-                    format!("ReLU′ = 1 if x > 0 else 0; here x = {xv:.4}"),
+                    trf!(
+                        "ReLU′ = 1 if x > 0 else 0; here x = {x}",
+                        x = format!("{xv:.4}")
+                    ),
                 ),
-                LayerKind::Sigmoid => (yv * (1.0 - yv), format!("σ′ = y·(1−y) with y = {yv:.4}")),
-                _ => (1.0 - yv * yv, format!("tanh′ = 1 − y² with y = {yv:.4}")),
+                LayerKind::Sigmoid => (
+                    yv * (1.0 - yv),
+                    trf!("σ′ = y·(1−y) with y = {y}", y = format!("{yv:.4}")),
+                ),
+                _ => (
+                    1.0 - yv * yv,
+                    trf!("tanh′ = 1 − y² with y = {y}", y = format!("{yv:.4}")),
+                ),
             };
             single(
                 "D_below = D · f′(x)".into(),
@@ -326,10 +365,10 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let (i, j) = (y / s, xx / s);
             if i >= d.shape()[2] || j >= d.shape()[3] {
                 return single(
-                    "outside every window".into(),
+                    tr("outside every window").into(),
                     vec![],
                     0.0,
-                    vec!["This row or column does not fill a window: it gets no delta.".into()],
+                    vec![tr("This row or column does not fill a window: it gets no delta.").into()],
                 );
             }
             let dv = d[[n, c, i, j]];
@@ -345,7 +384,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         value: share,
                     }],
                     share,
-                    vec!["Average pooling spreads the delta evenly over its window.".into()],
+                    vec![tr("Average pooling spreads the delta evenly over its window.").into()],
                 );
             }
             let mut best = 0;
@@ -357,30 +396,32 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let winner = (i * s + best / s, j * s + best % s);
             let won = winner == (y, xx);
             let ties = window.iter().filter(|&&v| v == window[best]).count();
-            let mut notes = vec![format!(
-                "Window ({i}, {j}) holds {}; the maximum {:.4} was at ({}, {}).",
-                window
+            let mut notes = vec![trf!(
+                "Window ({i}, {j}) holds {values}; the maximum {max} was at ({y}, {x}).",
+                i = i,
+                j = j,
+                values = window
                     .iter()
                     .map(|v| format!("{v:.3}"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                window[best],
-                winner.0,
-                winner.1
+                max = format!("{:.4}", window[best]),
+                y = winner.0,
+                x = winner.1
             )];
             if ties > 1 {
-                notes.push(format!("{ties} cells tie for the maximum: the first in row-major order wins, as in PyTorch."));
+                notes.push(trf!("{ties} cells tie for the maximum: the first in row-major order wins, as in PyTorch.", ties = ties));
             }
             let value = if won { dv } else { 0.0 };
             single(
-                "D_below = D at the window's winner, 0 elsewhere".into(),
+                tr("D_below = D at the window's winner, 0 elsewhere").into(),
                 vec![Term {
                     label: format!(
                         "D[{c}, {i}, {j}] = {dv:.3e} {}",
                         if won {
-                            "→ here (winner)"
+                            tr("→ here (winner)")
                         } else {
-                            "→ went to the winner, not here"
+                            tr("→ went to the winner, not here")
                         }
                     ),
                     value,
@@ -392,10 +433,10 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
         LayerKind::Flatten => {
             let dv = at(d, &[n, flat_index(x.shape(), index)])?;
             single(
-                "D_below = reshape(D): the FC layer's vector back into maps".into(),
-                vec![Term { label: format!("D[{}] of the flat vector", flat_index(x.shape(), index)), value: dv }],
+                tr("D_below = reshape(D): the FC layer's vector back into maps").into(),
+                vec![Term { label: trf!("D[{k}] of the flat vector", k = flat_index(x.shape(), index)), value: dv }],
                 dv,
-                vec!["Entry k of the vector is channel k / (H·W), row (k mod H·W) / W, column k mod W.".into()],
+                vec![tr("Entry k of the vector is channel k / (H·W), row (k mod H·W) / W, column k mod W.").into()],
             )
         }
     }
@@ -415,7 +456,11 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
     let recorded = at(trace.layers[layer].out.as_ref()?, index)?;
     let x = trace.layer_input(layer)?;
     let n = index[0];
-    let title = format!("{name} output [{}]", fmt_index(index));
+    let title = trf!(
+        "{layer} output [{index}]",
+        layer = name,
+        index = fmt_index(index)
+    );
     match &trace.kinds[layer] {
         LayerKind::Conv { padding, .. } => {
             let &[_, o, i, j] = index else { return None };
@@ -425,7 +470,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
             let p = *padding as isize;
             let mut terms = vec![Term {
-                label: format!("bias b[{o}]"),
+                label: trf!("bias b[{o}]", o = o),
                 value: bias,
             }];
             let mut total = bias as f64;
@@ -462,7 +507,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let weight = trace.layers[layer].weight.as_ref()?;
             let bias = trace.layers[layer].bias.as_ref()?[[o]];
             let mut terms = vec![Term {
-                label: format!("bias b[{o}]"),
+                label: trf!("bias b[{o}]", o = o),
                 value: bias,
             }];
             let mut total = bias as f64;
@@ -488,9 +533,9 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let value = recorded;
             Some(finish(
                 title,
-                format!("{} of its input", trace.kinds[layer].word()),
+                trf!("{kind} of its input", kind = trace.kinds[layer].word()),
                 vec![Term {
-                    label: "value".into(),
+                    label: tr("value").into(),
                     value,
                 }],
                 value as f64,
@@ -511,12 +556,12 @@ fn loss_delta(trace: &Trace, index: &[usize]) -> Option<Explanation> {
     let batch = trace.batch_size() as f32;
     let value = (p - one_hot) / batch;
     Some(finish(
-        format!("D[{n}, {k}] from the loss"),
+        trf!("D[{n}, {k}] from the loss", n = n, k = k),
         "dL/dlogit = (softmax − one_hot) / N".into(),
         vec![Term { label: format!("(p[{k}] = {p:.4} − one_hot = {one_hot}) / N = {batch}"), value }],
         value as f64,
         value as f64,
         recorded,
-        vec![format!("Sample {n}'s label is {label}: its logit is pushed up (negative delta), all others down.")],
+        vec![trf!("Sample {n}'s label is {label}: its logit is pushed up (negative delta), all others down.", n = n, label = label)],
     ))
 }

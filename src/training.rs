@@ -86,6 +86,33 @@ impl Trainer {
         self.cursor
     }
 
+    /// Where the walk through the data stands. With `rewind_current`, the
+    /// batch under way (begun, not yet applied) counts as not taken, so that
+    /// resuming from here runs it again from its first phase.
+    pub fn progress(&self, rewind_current: bool) -> Progress {
+        let current = if rewind_current {
+            self.stepper.trace().batch_size()
+        } else {
+            0
+        };
+        Progress {
+            epoch: self.epoch,
+            cursor: self.cursor.saturating_sub(current),
+            batches: self.batches.saturating_sub(u64::from(current > 0)),
+            seen: self.seen.saturating_sub(current),
+        }
+    }
+
+    /// Continues from `progress` (same data, batch size and seed): the epoch's
+    /// order is drawn again from the seed, so the same batches follow.
+    pub fn resume(&mut self, progress: Progress) {
+        self.epoch = progress.epoch;
+        self.shuffle();
+        self.cursor = progress.cursor.min(self.order.len());
+        self.batches = progress.batches;
+        self.seen = progress.seen;
+    }
+
     /// Loads the next batch into the stepper (ready for `step()`), moving to
     /// the next epoch when this one is used up. Returns the batch indices.
     pub fn begin_batch(&mut self) -> Vec<usize> {
@@ -141,6 +168,16 @@ impl Trainer {
             }
         }
     }
+}
+
+/// A position in training: completed epochs, samples taken from this
+/// epoch's order, batches begun and samples seen since the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    pub epoch: usize,
+    pub cursor: usize,
+    pub batches: u64,
+    pub seen: usize,
 }
 
 /// A batch of augmented copies; each sample's randomness comes from its own

@@ -13,41 +13,8 @@ use backprop_viz::explain::CellRef;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
-fn new_app() -> BackpropApp {
-    let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
-    BackpropApp::with_repaint(default_config(), None, data, "data/mnist".into(), || {})
-}
-
-fn harness(app: BackpropApp) -> Harness<'static, BackpropApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app)
-}
-
-/// Frames until the worker has answered every command (or `done` holds).
-fn settle_until(h: &mut Harness<'static, BackpropApp>, done: impl Fn(&BackpropApp) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.run_steps(1);
-        if h.state().snapshot.is_some() && done(h.state()) {
-            h.run_steps(2);
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the worker did not answer in time"
-        );
-        std::thread::sleep(Duration::from_millis(3));
-    }
-}
-
-fn settle(h: &mut Harness<'static, BackpropApp>) {
-    settle_until(h, |app| app.worker_idle());
-}
-
-fn snapshot(h: &Harness<'static, BackpropApp>) -> Snapshot {
-    *h.state().snapshot.clone().expect("a snapshot")
-}
+mod app_common;
+use app_common::{harness, new_app, settle, settle_until, snapshot};
 
 #[test]
 fn step_layer_walks_one_batch_in_order() {

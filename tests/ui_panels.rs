@@ -403,7 +403,16 @@ fn the_real_files_load() {
     let mut panel = DataPanel::default();
     panel.load_paths(&ctx, vec![dir.path().to_path_buf()]);
     match wait_for_event(&mut panel) {
-        DataEvent::Loaded { data, source } => {
+        DataEvent::Loaded {
+            data,
+            source,
+            paths,
+        } => {
+            assert_eq!(
+                paths,
+                vec![dir.path().to_path_buf()],
+                "kept for the next start"
+            );
             assert_eq!(data.train.len(), 60_000);
             assert_eq!(data.test.len(), 10_000);
             assert_eq!((data.train.rows, data.train.cols), (28, 28));

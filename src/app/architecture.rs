@@ -8,6 +8,8 @@ use egui::{RichText, Ui};
 use super::{BackpropApp, UiCommand};
 use crate::engine::layers::{LayerKind, LayerSpec};
 use crate::engine::network::{Network, TwoStage};
+use crate::i18n::tr;
+use crate::trf;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Architecture {
@@ -61,42 +63,46 @@ impl Architecture {
 }
 
 pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    ui.label(RichText::new("Build your own network").strong().size(18.0));
-    ui.label("The same shape as the question's network — conv, activation, pooling, twice, then two FC layers — with its sizes yours to choose. Build replaces the network (same seed) and every view follows.");
+    ui.label(
+        RichText::new(tr("Build your own network"))
+            .strong()
+            .size(18.0),
+    );
+    ui.label(tr("The same shape as the question's network — conv, activation, pooling, twice, then two FC layers — with its sizes yours to choose. Build replaces the network (same seed) and every view follows."));
     let a = &mut app.architecture;
     egui::Grid::new("architecture").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
-        for (i, name) in ["Filters in conv1:", "Filters in conv2:"].into_iter().enumerate() {
+        for (i, name) in [tr("Filters in conv1:"), tr("Filters in conv2:")].into_iter().enumerate() {
             let label = ui.label(name);
-            ui.add(egui::DragValue::new(&mut a.filters[i]).range(1..=64)).labelled_by(label.id).on_hover_text("How many 3x3 (or 5x5) filters this conv layer has: how many feature maps it makes");
+            ui.add(egui::DragValue::new(&mut a.filters[i]).range(1..=64)).labelled_by(label.id).on_hover_text(tr("How many 3x3 (or 5x5) filters this conv layer has: how many feature maps it makes"));
             ui.end_row();
         }
-        ui.label("Kernel:");
+        ui.label(tr("Kernel:"));
         ui.horizontal(|ui| {
-            ui.radio_value(&mut a.kernel, 3, "3x3").on_hover_text("Filters of 3x3 weights");
-            ui.radio_value(&mut a.kernel, 5, "5x5").on_hover_text("Filters of 5x5 weights");
+            ui.radio_value(&mut a.kernel, 3, "3x3").on_hover_text(tr("Filters of 3x3 weights"));
+            ui.radio_value(&mut a.kernel, 5, "5x5").on_hover_text(tr("Filters of 5x5 weights"));
         });
         ui.end_row();
-        ui.label("Padding:");
+        ui.label(tr("Padding:"));
         ui.horizontal(|ui| {
-            ui.radio_value(&mut a.same_padding, true, "same").on_hover_text("Zeros around the input so a conv keeps the map's size");
-            ui.radio_value(&mut a.same_padding, false, "none").on_hover_text("No padding: each conv shrinks the map by kernel − 1");
+            ui.radio_value(&mut a.same_padding, true, tr("same")).on_hover_text(tr("Zeros around the input so a conv keeps the map's size"));
+            ui.radio_value(&mut a.same_padding, false, tr("none")).on_hover_text(tr("No padding: each conv shrinks the map by kernel − 1"));
         });
         ui.end_row();
-        ui.label("Pooling:");
+        ui.label(tr("Pooling:"));
         ui.horizontal(|ui| {
-            ui.radio_value(&mut a.max_pool, true, "max").on_hover_text("Keep each 2x2 window's largest value (its delta goes to that cell)");
-            ui.radio_value(&mut a.max_pool, false, "average").on_hover_text("Keep each 2x2 window's mean (its delta is spread evenly)");
+            ui.radio_value(&mut a.max_pool, true, tr("max")).on_hover_text(tr("Keep each 2x2 window's largest value (its delta goes to that cell)"));
+            ui.radio_value(&mut a.max_pool, false, tr("average")).on_hover_text(tr("Keep each 2x2 window's mean (its delta is spread evenly)"));
         });
         ui.end_row();
-        ui.label("Activation:");
+        ui.label(tr("Activation:"));
         ui.horizontal(|ui| {
             for act in ["relu", "sigmoid", "tanh"] {
-                ui.radio_value(&mut a.activation, act, act).on_hover_text(format!("{act} after each conv layer and after fc1"));
+                ui.radio_value(&mut a.activation, act, act).on_hover_text(trf!("{act} after each conv layer and after fc1", act = act));
             }
         });
         ui.end_row();
-        let label = ui.label("FC1 width:");
-        ui.add(egui::DragValue::new(&mut a.hidden).range(1..=512)).labelled_by(label.id).on_hover_text("Units in the hidden fully connected layer");
+        let label = ui.label(tr("FC1 width:"));
+        ui.add(egui::DragValue::new(&mut a.hidden).range(1..=512)).labelled_by(label.id).on_hover_text(tr("Units in the hidden fully connected layer"));
         ui.end_row();
     });
     let built = a
@@ -114,29 +120,31 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
                         .join("x")
                 })
                 .collect();
-            ui.label(format!(
-                "1x28x28 → {} · {} weights",
-                shapes.join(" → "),
-                net.parameter_count()
+            ui.label(trf!(
+                "1x28x28 → {shapes} · {count} weights",
+                shapes = shapes.join(" → "),
+                count = net.parameter_count()
             ));
         }
         Err(why) => {
             ui.label(
-                RichText::new(format!("This network cannot be built: {why}"))
+                RichText::new(trf!("This network cannot be built: {why}", why = why))
                     .color(egui::Color32::from_rgb(220, 60, 60)),
             );
         }
     }
     if ui
-        .add_enabled(built.is_ok(), egui::Button::new("Build this network"))
-        .on_hover_text("Replace the network (He initialisation, the current seed) and start again")
+        .add_enabled(built.is_ok(), egui::Button::new(tr("Build this network")))
+        .on_hover_text(tr(
+            "Replace the network (He initialisation, the current seed) and start again",
+        ))
         .clicked()
     {
         if let Ok(mut net) = built {
             net.init(app.config.seed);
             app.command(UiCommand::UseNetwork(
                 Box::new(net),
-                "built in the architecture editor".into(),
+                tr("built in the architecture editor").into(),
             ));
         }
     }

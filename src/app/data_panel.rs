@@ -20,13 +20,20 @@ use egui::{
 };
 
 use crate::data::dataset::{find_in_files, DataError, Mnist, MnistRole};
+use crate::i18n::tr;
+use crate::trf;
 
 /// What a load or a dialog ended with.
 #[derive(Clone)]
 pub enum DataEvent {
     /// New datasets, both halves checked. `source` says where they came
     /// from (a folder, or the single path given).
-    Loaded { data: Arc<Mnist>, source: String },
+    Loaded {
+        data: Arc<Mnist>,
+        source: String,
+        /// What was picked or dropped (remembered for the next start).
+        paths: Vec<PathBuf>,
+    },
     /// Nothing was loaded; one line, `"<file>: <problem>"`.
     Failed(String),
     /// Not an error, but the user should read it (e.g. no file dialog).
@@ -38,7 +45,7 @@ pub enum DataEvent {
 impl std::fmt::Debug for DataEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DataEvent::Loaded { data, source } => write!(
+            DataEvent::Loaded { data, source, .. } => write!(
                 f,
                 "Loaded {{ train: {}, test: {}, source: {source:?} }}",
                 data.train.len(),
@@ -64,8 +71,9 @@ pub enum DataPanelAction {
 }
 
 /// What the user sees when rfd has no dialog to show.
-pub const NO_DIALOG_MESSAGE: &str = "No file dialog is available here: drop the MNIST files \
-     (or their folder) on the window, or start with --data DIR.";
+pub fn no_dialog_message() -> &'static str {
+    tr("No file dialog is available here: drop the MNIST files (or their folder) on the window, or start with --data DIR.")
+}
 
 /// rfd returns `None` both when the user cancels and when there is no
 /// dialog at all (no desktop portal, no zenity). Without a dialog it
@@ -177,7 +185,7 @@ impl DataPanel {
         self.spawn_dialog(ctx, |start| {
             // No extension filter: MNIST's own names have no extension
             // (`train-images-idx3-ubyte`), so a filter would hide them.
-            let dialog = rfd::FileDialog::new().set_title("Open the MNIST files (all four)");
+            let dialog = rfd::FileDialog::new().set_title(tr("Open the MNIST files (all four)"));
             let dialog = match start {
                 Some(dir) => dialog.set_directory(dir),
                 None => dialog,
@@ -190,7 +198,8 @@ impl DataPanel {
     /// directly inside the picked folder are loaded.
     pub fn open_folder_dialog(&mut self, ctx: &egui::Context) {
         self.spawn_dialog(ctx, |start| {
-            let dialog = rfd::FileDialog::new().set_title("Open the folder holding MNIST's files");
+            let dialog =
+                rfd::FileDialog::new().set_title(tr("Open the folder holding MNIST's files"));
             let dialog = match start {
                 Some(dir) => dialog.set_directory(dir),
                 None => dialog,
@@ -210,12 +219,16 @@ impl DataPanel {
         let tx = self.tx.clone();
         let ctx = ctx.clone();
         let start = std::env::current_dir().ok();
+        // The language is per thread: the dialog's title and messages
+        // follow the app's.
+        let lang = crate::i18n::language();
         // The thread is detached, not joined: a native dialog cannot be
         // closed from outside, and waiting for it would freeze the app's
         // exit until the user answers it.
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn(move || {
+                crate::i18n::set_language(lang);
                 let opened = Instant::now();
                 // A panic inside the dialog library must still re-enable
                 // the buttons (DialogClosed below) and say something.
@@ -229,7 +242,7 @@ impl DataPanel {
                         let _ = tx.send(Msg::Done {
                             job: 0,
                             event: DataEvent::Failed(
-                                "the file dialog failed: drop the files on the window instead"
+                                tr("the file dialog failed: drop the files on the window instead")
                                     .to_string(),
                             ),
                         });
@@ -247,7 +260,7 @@ impl DataPanel {
                     None if opened.elapsed() < NO_DIALOG_WITHIN => {
                         let _ = tx.send(Msg::Done {
                             job: 0,
-                            event: DataEvent::Info(NO_DIALOG_MESSAGE.to_string()),
+                            event: DataEvent::Info(no_dialog_message().to_string()),
                         });
                     }
                     // Cancelled: nothing to say.
@@ -260,7 +273,7 @@ impl DataPanel {
             Err(e) => {
                 let _ = self.tx.send(Msg::Done {
                     job: 0,
-                    event: DataEvent::Failed(format!("cannot open a file dialog: {e}")),
+                    event: DataEvent::Failed(trf!("cannot open a file dialog: {error}", error = e)),
                 });
             }
         }
@@ -277,15 +290,18 @@ impl DataPanel {
         let job = self.next_job;
         let tx = self.tx.clone();
         let ctx = ctx.clone();
+        // Messages are written on the loader thread, in the app's language.
+        let lang = crate::i18n::language();
         let spawned = std::thread::Builder::new()
             .name("data-loader".into())
             .spawn(move || {
+                crate::i18n::set_language(lang);
                 // A panic in the parser must still end the spinner and say
                 // something, not leave "loading…" forever.
                 let event = std::panic::catch_unwind(|| load(&paths)).unwrap_or_else(|_| {
-                    DataEvent::Failed(format!(
-                        "{}: the loader crashed (a bug: please report it)",
-                        describe_paths(&paths)
+                    DataEvent::Failed(trf!(
+                        "{paths}: the loader crashed (a bug: please report it)",
+                        paths = describe_paths(&paths)
                     ))
                 });
                 let _ = tx.send(Msg::Done { job, event });
@@ -296,7 +312,7 @@ impl DataPanel {
             Err(e) => {
                 let _ = self.tx.send(Msg::Done {
                     job: 0,
-                    event: DataEvent::Failed(format!("cannot start loading: {e}")),
+                    event: DataEvent::Failed(trf!("cannot start loading: {error}", error = e)),
                 });
             }
         }
@@ -345,26 +361,18 @@ impl DataPanel {
         let mut action = DataPanelAction::Nothing;
         ui.horizontal_wrapped(|ui| {
             let enabled = !self.dialog_open;
-            let busy = "A file dialog is already open";
+            let busy = tr("A file dialog is already open");
             if ui
-                .add_enabled(enabled, egui::Button::new("Open dataset…"))
-                .on_hover_text(
-                    "Pick MNIST's four files (train-images, train-labels, \
-                     t10k-images, t10k-labels; raw IDX or .gz). The data \
-                     loaded now stays until the new files load without error.",
-                )
+                .add_enabled(enabled, egui::Button::new(tr("Open dataset…")))
+                .on_hover_text(tr("Pick MNIST's four files (train-images, train-labels, t10k-images, t10k-labels; raw IDX or .gz). The data loaded now stays until the new files load without error."))
                 .on_disabled_hover_text(busy)
                 .clicked()
             {
                 action = DataPanelAction::OpenFiles;
             }
             if ui
-                .add_enabled(enabled, egui::Button::new("Open folder…"))
-                .on_hover_text(
-                    "Pick a folder holding MNIST's four files (raw IDX or \
-                     .gz), e.g. Fashion-MNIST. You can also drop the files \
-                     or the folder on the window.",
-                )
+                .add_enabled(enabled, egui::Button::new(tr("Open folder…")))
+                .on_hover_text(tr("Pick a folder holding MNIST's four files (raw IDX or .gz), e.g. Fashion-MNIST. You can also drop the files or the folder on the window."))
                 .on_disabled_hover_text(busy)
                 .clicked()
             {
@@ -372,21 +380,21 @@ impl DataPanel {
             }
             if self.is_loading() {
                 ui.spinner();
-                ui.label("loading…");
+                ui.label(tr("loading…"));
             } else if self.dialog_open {
-                ui.label("waiting for the file dialog…");
+                ui.label(tr("waiting for the file dialog…"));
             }
         });
         let hovering = ui.input(|i| !i.raw.hovered_files.is_empty());
         if hovering {
             ui.label(
-                RichText::new("Release to load these files")
+                RichText::new(tr("Release to load these files"))
                     .color(ui.visuals().selection.stroke.color),
             );
         }
 
-        ui.label(format!("Source: {source}"))
-            .on_hover_text("Where the data shown here was read from");
+        ui.label(trf!("Source: {source}", source = source))
+            .on_hover_text(tr("Where the data shown here was read from"));
         ui.label(counts_text(data));
 
         // Per-digit counts: a small table, digits on top.
@@ -394,12 +402,12 @@ impl DataPanel {
         egui::Grid::new("data_panel_digit_counts")
             .striped(true)
             .show(ui, |ui| {
-                ui.label("digit");
+                ui.label(tr("digit"));
                 for d in 0..10 {
                     ui.label(RichText::new(d.to_string()).strong());
                 }
                 ui.end_row();
-                ui.label("training images");
+                ui.label(tr("training images"));
                 for c in counts {
                     ui.label(thousands(c));
                 }
@@ -416,10 +424,13 @@ impl DataPanel {
         let train = &data.train;
         let n = SAMPLES.min(train.len());
         if n == 0 {
-            ui.label("No training images to show");
+            ui.label(tr("No training images to show"));
             return;
         }
-        ui.label(format!("The first {n} training images, with their labels:"));
+        ui.label(trf!(
+            "The first {n} training images, with their labels:",
+            n = n
+        ));
         let bytes = &train.images[..n * train.pixels()];
         let labels = &train.labels[..n];
         let current = self.samples.as_ref().is_some_and(|s| {
@@ -482,7 +493,11 @@ fn sample_ui(
     label: u8,
 ) -> Response {
     let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
-    let name = format!("training image {index}: label {label}");
+    let name = trf!(
+        "training image {index}: label {label}",
+        index = index,
+        label = label
+    );
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &name));
     if ui.is_rect_visible(rect) {
         let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
@@ -494,17 +509,21 @@ fn sample_ui(
             egui::StrokeKind::Outside,
         );
     }
-    response.on_hover_text(format!("Training image #{index}, labelled {label}"))
+    response.on_hover_text(trf!(
+        "Training image #{index}, labelled {label}",
+        index = index,
+        label = label
+    ))
 }
 
 /// "Training images: 60,000 · Test images: 10,000 · Size: 28x28 pixels".
 pub fn counts_text(data: &Mnist) -> String {
-    format!(
-        "Training images: {} · Test images: {} · Size: {}x{} pixels",
-        thousands(data.train.len()),
-        thousands(data.test.len()),
-        data.train.rows,
-        data.train.cols
+    trf!(
+        "Training images: {train} · Test images: {test} · Size: {rows}x{cols} pixels",
+        train = thousands(data.train.len()),
+        test = thousands(data.test.len()),
+        rows = data.train.rows,
+        cols = data.train.cols
     )
 }
 
@@ -566,10 +585,9 @@ fn load(paths: &[PathBuf]) -> DataEvent {
             return DataEvent::Failed(
                 DataError::new(
                     dir.join(images.file_name()),
-                    format!(
-                        "missing, and so is {}: the app needs the training files and the test \
-                         files together (each raw or .gz)",
-                        labels.file_name()
+                    trf!(
+                        "missing, and so is {file}: the app needs the training files and the test files together (each raw or .gz)",
+                        file = labels.file_name()
                     ),
                 )
                 .to_string(),
@@ -589,6 +607,7 @@ fn load(paths: &[PathBuf]) -> DataEvent {
             DataEvent::Loaded {
                 data: Arc::new(data),
                 source,
+                paths: paths.to_vec(),
             }
         }
         Err(e) => DataEvent::Failed(e.to_string()),

@@ -18,16 +18,19 @@ use egui::{
 };
 
 use crate::data::preprocess::{to_mnist, SIDE};
+use crate::i18n::tr;
+use crate::trf;
 
 /// The side of the picture handed to [`to_mnist`]: four times MNIST's 28 so
 /// that the downscaling averages several pixels into each output pixel
 /// (smooth grey edges, as in MNIST), small enough to redo on every change.
 pub const RASTER_SIDE: usize = 112;
 
-/// The accessible name of the canvas (and what tests look it up by).
+/// The accessible name of the canvas (and what tests look it up by), in
+/// English: the widget shows it through `tr`, so this is also its key.
 pub const PAD_LABEL: &str = "Drawing pad";
 
-/// The accessible name of [`preview_ui`].
+/// The accessible name of [`preview_ui`], in English (its `tr` key).
 pub const PREVIEW_LABEL: &str = "What the network sees (28x28)";
 
 /// Default stroke width as a fraction of the pad's side. A digit two thirds
@@ -165,8 +168,8 @@ impl DrawPad {
             self.canvas_ui(ui);
             ui.horizontal(|ui| {
                 if ui
-                    .button("Clear")
-                    .on_hover_text("Erase the drawing and start again")
+                    .button(tr("Clear"))
+                    .on_hover_text(tr("Erase the drawing and start again"))
                     .clicked()
                 {
                     self.clear();
@@ -174,12 +177,8 @@ impl DrawPad {
                 // Through a copy and `set_brush`, so that the version (and
                 // with it the cached picture) follows the width.
                 let mut brush = self.brush;
-                ui.add(Slider::new(&mut brush, BRUSH_RANGE).text("Brush size"))
-                    .on_hover_text(
-                        "How thick the ink is, as a fraction of the pad. \
-                         Applies to the whole drawing, so you can see how \
-                         thickness alone changes the prediction.",
-                    );
+                ui.add(Slider::new(&mut brush, BRUSH_RANGE).text(tr("Brush size")))
+                    .on_hover_text(tr("How thick the ink is, as a fraction of the pad. Applies to the whole drawing, so you can see how thickness alone changes the prediction."));
                 self.set_brush(brush);
             });
         });
@@ -278,7 +277,10 @@ impl DrawPad {
         } else {
             self.in_stroke = false;
         }
-        response.widget_info(|| WidgetInfo::labeled(Role::Canvas, ui.is_enabled(), PAD_LABEL));
+        // The same text as `PAD_LABEL`, written out for the translation
+        // table's source scan.
+        let name = tr("Drawing pad");
+        response.widget_info(|| WidgetInfo::labeled(Role::Canvas, ui.is_enabled(), name));
 
         // 4. Paint: white ink on black, as in MNIST, so the pad already looks
         // like what the network will see.
@@ -303,7 +305,7 @@ impl DrawPad {
                 painter.text(
                     rect.center(),
                     egui::Align2::CENTER_CENTER,
-                    "draw a digit here",
+                    tr("draw a digit here"),
                     TextStyle::Body.resolve(ui.style()),
                     Color32::from_gray(110),
                 );
@@ -409,7 +411,9 @@ pub fn preview_ui(ui: &mut Ui, pixels: &[f32], size: f32) -> Response {
     let (rect, response) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
     let n = pixels.len().isqrt();
     let square = n > 0 && n * n == pixels.len();
-    response.widget_info(|| WidgetInfo::labeled(Role::Image, true, PREVIEW_LABEL));
+    // The same text as `PREVIEW_LABEL`, written out for the source scan.
+    let name = tr("What the network sees (28x28)");
+    response.widget_info(|| WidgetInfo::labeled(Role::Image, true, name));
     // 3. Interact: nothing but the tooltip.
     // 4. Paint: one mesh of quads rather than one rect shape per pixel:
     // quads in a mesh share edges exactly, so no hairline seams appear
@@ -448,13 +452,12 @@ pub fn preview_ui(ui: &mut Ui, pixels: &[f32], size: f32) -> Response {
         );
     }
     let tip = if square {
-        format!(
-            "The drawing after MNIST's preprocessing: cropped, scaled to \
-             fit 20x20, centred by its centre of mass in {SIDE}x{SIDE}. \
-             This is the network's input."
+        trf!(
+            "The drawing after MNIST's preprocessing: cropped, scaled to fit 20x20, centred by its centre of mass in {side}x{side}. This is the network's input.",
+            side = SIDE
         )
     } else {
-        "No picture".to_string()
+        tr("No picture").to_string()
     };
     response.on_hover_text(tip)
 }
@@ -468,7 +471,7 @@ pub fn preview_ui(ui: &mut Ui, pixels: &[f32], size: f32) -> Response {
 /// shows a line of text instead.
 pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
     if probs.is_empty() {
-        ui.label("No prediction yet");
+        ui.label(tr("No prediction yet"));
         return;
     }
     let clean = |p: f32| {
@@ -490,7 +493,11 @@ pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
         let p = clean(p);
         let is_best = best == Some(digit);
         let is_answer = label.is_some_and(|l| usize::from(l) == digit);
-        let text = format!("digit {digit}: {:.1} %", p * 100.0);
+        let text = trf!(
+            "digit {digit}: {percent} %",
+            digit = digit,
+            percent = format!("{:.1}", p * 100.0)
+        );
 
         // 1. Size: the full width, one heading line tall.
         let width = ui.available_width().max(120.0);
@@ -566,14 +573,16 @@ pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
         }
         let mut tip = text.clone();
         if is_best {
-            tip.push_str(" (the network's answer)");
+            tip.push(' ');
+            tip.push_str(tr("(the network's answer)"));
         }
         if is_answer {
-            tip.push_str(" (the correct answer)");
+            tip.push(' ');
+            tip.push_str(tr("(the correct answer)"));
         }
         response.on_hover_text(tip);
     }
     if let Some(l) = label {
-        ui.label(format!("Correct answer: {l}"));
+        ui.label(trf!("Correct answer: {label}", label = l));
     }
 }

@@ -8,6 +8,8 @@ use super::draw_pad::{preview_ui, probabilities_ui};
 use super::{BackpropApp, Tab, UiCommand};
 use crate::engine::loss::softmax;
 use crate::engine::Tensor;
+use crate::i18n::tr;
+use crate::trf;
 
 /// The network's probabilities for 784 preprocessed pixels, from the
 /// network as it is now (the worker's latest snapshot).
@@ -19,23 +21,23 @@ pub fn classify(app: &BackpropApp, pixels: &[f32]) -> Option<Vec<f32>> {
 
 pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
     egui::ScrollArea::vertical().id_salt("draw tab").show(ui, |ui| {
-        ui.label("Draw a digit with the mouse, a finger or a pen. The network sees the 28x28 picture in the middle: your drawing cropped to its ink, scaled to 20 pixels and centred, exactly as MNIST was made.");
+        ui.label(tr("Draw a digit with the mouse, a finger or a pen. The network sees the 28x28 picture in the middle: your drawing cropped to its ink, scaled to 20 pixels and centred, exactly as MNIST was made."));
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
-                ui.label(RichText::new("Your drawing").strong());
+                ui.label(RichText::new(tr("Your drawing")).strong());
                 app.pad.ui(ui);
             });
             ui.add_space(16.0);
             let pixels = app.pad.mnist_pixels();
             ui.vertical(|ui| {
                 ui.set_max_width(300.0);
-                ui.label(RichText::new("What the network sees (28x28)").strong());
+                ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
                 match &pixels {
                     Some(p) => {
                         preview_ui(ui, p, 196.0);
                     }
                     None => {
-                        ui.label("(nothing drawn yet)");
+                        ui.label(tr("(nothing drawn yet)"));
                     }
                 }
                 ui.add_space(8.0);
@@ -44,15 +46,15 @@ pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ui.add_space(16.0);
             ui.vertical(|ui| {
                 ui.set_max_width(420.0);
-                ui.label(RichText::new("What it thinks").strong());
+                ui.label(RichText::new(tr("What it thinks")).strong());
                 match pixels.as_deref().and_then(|p| classify(app, p)) {
                     Some(probs) => probabilities_ui(ui, &probs, None),
                     None => {
-                        ui.label("Draw something to see the ten probabilities.");
+                        ui.label(tr("Draw something to see the ten probabilities."));
                     }
                 }
                 ui.add_space(12.0);
-                if ui.button("Load pretrained model").on_hover_text("Use the trained model that ships with the program, so the pad is useful before any training").clicked() {
+                if ui.button(tr("Load pretrained model")).on_hover_text(tr("Use the trained model that ships with the program, so the pad is useful before any training")).clicked() {
                     app.command(UiCommand::LoadPretrained);
                 }
             });
@@ -62,8 +64,8 @@ pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
 
 /// "Teach it": the correct label and one backpropagation step on the drawing.
 fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    ui.label(RichText::new("Teach it").strong().size(18.0));
-    ui.label("Pick the right answer, then run one backpropagation step on your drawing alone and step through it in the Backprop tab.");
+    ui.label(RichText::new(tr("Teach it")).strong().size(18.0));
+    ui.label(tr("Pick the right answer, then run one backpropagation step on your drawing alone and step through it in the Backprop tab."));
     for row in [0u8..5, 5..10] {
         ui.horizontal(|ui| {
             for d in row {
@@ -72,7 +74,7 @@ fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
                         app.teach_label == d,
                         RichText::new(d.to_string()).size(20.0),
                     )
-                    .on_hover_text(format!("The drawing shows a {d}"));
+                    .on_hover_text(trf!("The drawing shows a {digit}", digit = d));
                 if r.clicked() {
                     app.teach_label = d;
                 }
@@ -80,7 +82,7 @@ fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
         });
     }
     let enabled = !app.pad.is_empty();
-    if ui.add_enabled(enabled, egui::Button::new("Teach it this digit")).on_hover_text("Start a one-sample batch with your drawing and this label; step through it with Step layer").clicked() {
+    if ui.add_enabled(enabled, egui::Button::new(tr("Teach it this digit"))).on_hover_text(tr("Start a one-sample batch with your drawing and this label; step through it with Step layer")).clicked() {
         if let Some(pixels) = app.pad.mnist_pixels() {
             app.command(UiCommand::Teach { pixels, label: app.teach_label });
             app.tab = Tab::Backprop;

@@ -15,15 +15,19 @@ use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
 use crate::engine::optim::Optimizer;
 use crate::engine::stepper::Stepper;
+use crate::i18n::tr;
 use crate::training::{evaluate, Trainer};
+use crate::trf;
 
-/// The two runs, in display order.
-pub const RUNS: [&str; 2] = ["filters frozen", "filters learning"];
+/// The two runs' names, in display order (and in the current language).
+pub fn runs() -> [&'static str; 2] {
+    [tr("filters frozen"), tr("filters learning")]
+}
 
 pub enum ExperimentEvent {
     /// `(run, epoch, test accuracy)`
     Epoch(usize, usize, f32),
-    /// The two networks at the end, in `RUNS` order.
+    /// The two networks at the end, in [`runs`] order.
     Done(Box<[Network; 2]>),
     Failed(String),
 }
@@ -74,9 +78,12 @@ impl Experiment {
         self.result = None;
         self.error = None;
         let (config, epochs, ctx) = (config.clone(), self.epochs.max(1), ctx.clone());
+        // Its one message is written on the thread, in the app's language.
+        let lang = crate::i18n::language();
         std::thread::Builder::new()
             .name("experiment".into())
             .spawn(move || {
+                crate::i18n::set_language(lang);
                 let train = Arc::new(data.train.clone());
                 let mut finished = Vec::new();
                 for (run, freeze) in [true, false].into_iter().enumerate() {
@@ -103,7 +110,7 @@ impl Experiment {
                     Ok(pair) => pair,
                     Err(_) => {
                         let _ = tx.send(ExperimentEvent::Failed(
-                            "the experiment stopped early".into(),
+                            tr("the experiment stopped early").into(),
                         ));
                         return;
                     }
@@ -139,28 +146,31 @@ impl Experiment {
 /// The Experiment tab.
 pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
     app.experiment.poll();
+    let runs = runs();
     ui.label(
-        RichText::new("The question's experiment: frozen filters against learning ones")
-            .strong()
-            .size(18.0),
+        RichText::new(tr(
+            "The question's experiment: frozen filters against learning ones",
+        ))
+        .strong()
+        .size(18.0),
     );
-    ui.label(format!(
-        "Two copies of the {} network start from the same weights (seed {}). One keeps its conv filters as they were initialised, as in the question (only the FC layers learn); the other lets backpropagation reach the filters. Both see the same batches.",
-        if app.start_network.is_some() { "loaded" } else { app.config.preset.as_str() },
-        app.config.seed
+    ui.label(trf!(
+        "Two copies of the {network} network start from the same weights (seed {seed}). One keeps its conv filters as they were initialised, as in the question (only the FC layers learn); the other lets backpropagation reach the filters. Both see the same batches.",
+        network = if app.start_network.is_some() { tr("loaded") } else { app.config.preset.as_str() },
+        seed = app.config.seed
     ));
     ui.horizontal(|ui| {
-        let label = ui.label("Epochs:");
-        ui.add(egui::DragValue::new(&mut app.experiment.epochs).range(1..=30)).labelled_by(label.id).on_hover_text("How many passes over the training set each copy makes");
+        let label = ui.label(tr("Epochs:"));
+        ui.add(egui::DragValue::new(&mut app.experiment.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));
         let running = app.experiment.running();
-        if ui.add_enabled(!running, egui::Button::new("Run the experiment")).on_hover_text("Train both copies on their own thread; test accuracy is measured after every epoch").clicked() {
+        if ui.add_enabled(!running, egui::Button::new(tr("Run the experiment"))).on_hover_text(tr("Train both copies on their own thread; test accuracy is measured after every epoch")).clicked() {
             let ctx = ui.ctx().clone();
             let (config, start, data) = (app.config.clone(), app.start_network.clone(), app.data.clone());
             app.experiment.start(&ctx, &config, start, data);
         }
         if running {
             ui.spinner();
-            ui.label("training…");
+            ui.label(tr("training…"));
         }
     });
     if let Some(error) = &app.experiment.error {
@@ -170,9 +180,11 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
     for (run, p) in points.iter().enumerate() {
         if let Some(last) = p.last() {
             ui.label(
-                RichText::new(format!(
-                    "{}: {:.2} % after epoch {}",
-                    RUNS[run], last[1], last[0]
+                RichText::new(trf!(
+                    "{run}: {percent} % after epoch {epoch}",
+                    run = runs[run],
+                    percent = format!("{:.2}", last[1]),
+                    epoch = last[0]
                 ))
                 .monospace(),
             );
@@ -180,21 +192,21 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
     }
     Plot::new("experiment accuracy")
         .height(220.0)
-        .x_axis_label("epoch")
-        .y_axis_label("test accuracy %")
+        .x_axis_label(tr("epoch"))
+        .y_axis_label(tr("test accuracy %"))
         .legend(Legend::default())
         .show(ui, |plot| {
             for (run, p) in points.into_iter().enumerate() {
-                plot.line(Line::new(RUNS[run], PlotPoints::from(p.clone())));
-                plot.points(Points::new(RUNS[run], PlotPoints::from(p)).radius(4.0));
+                plot.line(Line::new(runs[run], PlotPoints::from(p.clone())));
+                plot.points(Points::new(runs[run], PlotPoints::from(p)).radius(4.0));
             }
         });
     if let Some(networks) = &app.experiment.result {
-        ui.label(RichText::new("The filters at the end").strong());
+        ui.label(RichText::new(tr("The filters at the end")).strong());
         ui.horizontal_top(|ui| {
             for (run, net) in networks.iter().enumerate() {
                 ui.vertical(|ui| {
-                    ui.label(RUNS[run]);
+                    ui.label(runs[run]);
                     for (spec, layer) in net.specs.iter().zip(&net.layers) {
                         let Some((w, _)) = layer.params() else {
                             continue;
@@ -206,7 +218,12 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
                             (w.value.shape()[0], w.value.shape()[1], w.value.shape()[2]);
                         let values: Vec<f32> = w.value.iter().copied().collect();
                         let scale = ColorScale::diverging(&values);
-                        ui.label(format!("{} ({cout}x{cin} filters)", spec.name));
+                        ui.label(trf!(
+                            "{layer} ({cout}x{cin} filters)",
+                            layer = spec.name,
+                            cout = cout,
+                            cin = cin
+                        ));
                         legend_ui(ui, scale);
                         for o in 0..cout.min(4) {
                             ui.horizontal(|ui| {
@@ -217,7 +234,13 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
                                         &f,
                                         k,
                                         k,
-                                        format!("{} {} filter [{o},{c}]", RUNS[run], spec.name),
+                                        trf!(
+                                            "{run} {layer} filter [{o},{c}]",
+                                            run = runs[run],
+                                            layer = spec.name,
+                                            o = o,
+                                            c = c
+                                        ),
                                     )
                                     .scale(scale)
                                     .fit(Vec2::splat(150.0), 48.0)

@@ -7,11 +7,14 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 
 use crate::engine::network::Network;
 use crate::engine::Tensor;
+use crate::i18n::tr;
+use crate::trf;
 
 /// The result of a file operation, for the status line.
 pub enum FileEvent {
     Saved(String),
     Opened(Box<Network>, String),
+    SessionOpened(Box<crate::io::Session>, String),
     Failed(String),
 }
 
@@ -49,8 +52,14 @@ pub fn tensor_csv(t: &Tensor) -> String {
 }
 
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
-    std::fs::write(path, bytes).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    Ok(format!("Saved {}", path.display()))
+    std::fs::write(path, bytes).map_err(|e| {
+        trf!(
+            "{path}: cannot write: {error}",
+            path = path.display(),
+            error = e
+        )
+    })?;
+    Ok(trf!("Saved {path}", path = path.display()))
 }
 
 /// A screenshot as PNG bytes.
@@ -58,11 +67,11 @@ pub fn png_bytes(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
     let [w, h] = image.size;
     let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
     let buffer = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
-        .ok_or("the screenshot has the wrong size")?;
+        .ok_or_else(|| tr("the screenshot has the wrong size"))?;
     let mut bytes = std::io::Cursor::new(Vec::new());
     buffer
         .write_to(&mut bytes, image::ImageFormat::Png)
-        .map_err(|e| format!("cannot encode the PNG: {e}"))?;
+        .map_err(|e| trf!("cannot encode the PNG: {error}", error = e))?;
     Ok(bytes.into_inner())
 }
 
@@ -71,15 +80,21 @@ impl Files {
     /// where to save it as PNG (for slides).
     pub fn export_view_png(&self, ctx: &egui::Context) {
         let (tx, ctx2) = (self.tx.clone(), ctx.clone());
+        // The callback may run on another thread: keep the app's language.
+        let lang = crate::i18n::language();
         let callback = egui::ScreenshotCallback::new(move |image| {
+            crate::i18n::set_language(lang);
             let files = Files {
                 tx: tx.clone(),
                 rx: channel().1,
             };
             match png_bytes(&image) {
-                Ok(bytes) => {
-                    files.save_dialog(&ctx2, "Export the view as PNG", "backprop-viz.png", bytes)
-                }
+                Ok(bytes) => files.save_dialog(
+                    &ctx2,
+                    tr("Export the view as PNG"),
+                    "backprop-viz.png",
+                    bytes,
+                ),
                 Err(e) => {
                     let _ = tx.send(FileEvent::Failed(e));
                 }
@@ -95,25 +110,40 @@ impl Files {
 
     /// Asks where to save `bytes` (named `suggested`), then writes them.
     pub fn save_dialog(&self, ctx: &egui::Context, title: &str, suggested: &str, bytes: Vec<u8>) {
+        self.save_dialog_with(ctx, title, suggested, move || Ok(bytes));
+    }
+
+    /// Asks where to save, then writes what `bytes` makes (on the dialog's
+    /// thread: a session waits there for the worker's state).
+    pub fn save_dialog_with(
+        &self,
+        ctx: &egui::Context,
+        title: &str,
+        suggested: &str,
+        bytes: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+    ) {
         let (tx, ctx, title, suggested) = (
             self.tx.clone(),
             ctx.clone(),
             title.to_string(),
             suggested.to_string(),
         );
+        // Messages are written on the dialog's thread, in the app's language.
+        let lang = crate::i18n::language();
         std::thread::spawn(move || {
+            crate::i18n::set_language(lang);
             let started = std::time::Instant::now();
             let path = rfd::FileDialog::new()
                 .set_title(&title)
                 .set_file_name(&suggested)
                 .save_file();
             let event = match path {
-                Some(path) => match write_file(&path, &bytes) {
+                Some(path) => match bytes().and_then(|bytes| write_file(&path, &bytes)) {
                     Ok(text) => FileEvent::Saved(text),
                     Err(text) => FileEvent::Failed(text),
                 },
                 None if started.elapsed() < std::time::Duration::from_millis(300) => FileEvent::Failed(
-                    "No file dialog is available here (no desktop portal or zenity). Models and traces can also be written from the command line: train --save, trace --out.".into(),
+                    tr("No file dialog is available here (no desktop portal or zenity). Models and traces can also be written from the command line: train --save, trace --out.").into(),
                 ),
                 None => return,
             };
@@ -124,24 +154,54 @@ impl Files {
 
     /// Asks for a model file and reads it (a bad file is an error message).
     pub fn open_model_dialog(&self, ctx: &egui::Context) {
+        self.open_dialog(
+            ctx,
+            tr("Open a model (safetensors)"),
+            tr("No file dialog is available here: start with --model FILE."),
+            open_model,
+        );
+    }
+
+    /// Asks for a saved session and reads it.
+    pub fn open_session_dialog(&self, ctx: &egui::Context) {
+        self.open_dialog(
+            ctx,
+            tr("Open a session"),
+            tr("No file dialog is available here (no desktop portal or zenity)."),
+            open_session,
+        );
+    }
+
+    /// Asks for a file, then `read`s it on the dialog's thread.
+    fn open_dialog(
+        &self,
+        ctx: &egui::Context,
+        title: &'static str,
+        no_dialog: &'static str,
+        read: fn(&Path) -> FileEvent,
+    ) {
         let (tx, ctx) = (self.tx.clone(), ctx.clone());
+        let lang = crate::i18n::language();
         std::thread::spawn(move || {
+            crate::i18n::set_language(lang);
             let started = std::time::Instant::now();
-            let event = match rfd::FileDialog::new()
-                .set_title("Open a model (safetensors)")
-                .pick_file()
-            {
-                Some(path) => open_model(&path),
+            let event = match rfd::FileDialog::new().set_title(title).pick_file() {
+                Some(path) => read(&path),
                 None if started.elapsed() < std::time::Duration::from_millis(300) => {
-                    FileEvent::Failed(
-                        "No file dialog is available here: start with --model FILE.".into(),
-                    )
+                    FileEvent::Failed(no_dialog.into())
                 }
                 None => return,
             };
             let _ = tx.send(event);
             ctx.request_repaint();
         });
+    }
+}
+
+pub fn open_session(path: &Path) -> FileEvent {
+    match crate::io::load_session(path) {
+        Ok(session) => FileEvent::SessionOpened(Box::new(session), path.display().to_string()),
+        Err(e) => FileEvent::Failed(e.to_string()),
     }
 }
 

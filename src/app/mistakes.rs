@@ -11,7 +11,9 @@ use super::heatmap::{ColorScale, Heatmap};
 use super::{BackpropApp, Tab, UiCommand};
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
+use crate::i18n::tr;
 use crate::training::{confusion, Confusion};
+use crate::trf;
 
 /// Misclassified digits shown at once.
 const GALLERY: usize = 48;
@@ -53,12 +55,18 @@ impl Mistakes {
 
 pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
     app.mistakes.poll();
-    ui.label(RichText::new("Where does it go wrong?").strong().size(18.0));
+    ui.label(
+        RichText::new(tr("Where does it go wrong?"))
+            .strong()
+            .size(18.0),
+    );
     ui.horizontal(|ui| {
         let running = app.mistakes.running();
         if ui
-            .add_enabled(!running, egui::Button::new("Evaluate on the test set"))
-            .on_hover_text("Classify the 10,000 test digits with the network as it is now")
+            .add_enabled(!running, egui::Button::new(tr("Evaluate on the test set")))
+            .on_hover_text(tr(
+                "Classify the 10,000 test digits with the network as it is now",
+            ))
             .clicked()
         {
             if let Some(s) = &app.snapshot {
@@ -71,19 +79,21 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
         }
     });
     let Some(result) = app.mistakes.result.clone() else {
-        ui.label("The confusion matrix counts, for each true digit (row), which digit the network answered (column).");
+        ui.label(tr("The confusion matrix counts, for each true digit (row), which digit the network answered (column)."));
         return;
     };
     let total: u32 = result.matrix.iter().flatten().sum();
     let correct: u32 = (0..10).map(|d| result.matrix[d][d]).sum();
-    ui.label(format!(
-        "{correct} of {total} right ({:.2} %), {} mistakes",
-        100.0 * correct as f32 / total.max(1) as f32,
-        result.mistakes.len()
+    ui.label(trf!(
+        "{correct} of {total} right ({percent} %), {mistakes} mistakes",
+        correct = correct,
+        total = total,
+        percent = format!("{:.2}", 100.0 * correct as f32 / total.max(1) as f32),
+        mistakes = result.mistakes.len()
     ));
     ui.horizontal_top(|ui| {
         ui.vertical(|ui| {
-            ui.label("rows: true digit 0–9 · columns: answer 0–9");
+            ui.label(tr("rows: true digit 0–9 · columns: answer 0–9"));
             let values: Vec<f32> = result
                 .matrix
                 .iter()
@@ -94,7 +104,7 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
             // Colour by log count (the diagonal dwarfs the rest); print the counts.
             let max = values.iter().fold(0.0f32, |m, &v| m.max(v));
             let scale = ColorScale::Sequential { min: 0.0, max };
-            Heatmap::new(&values, 10, 10, "confusion matrix (log colour)")
+            Heatmap::new(&values, 10, 10, tr("confusion matrix (log colour)"))
                 .scale(scale)
                 .cell_size(34.0)
                 .numbers(false)
@@ -118,9 +128,9 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 });
         });
         ui.vertical(|ui| {
-            ui.label(format!(
-                "The first {} mistakes (true → answer); click one to step it through the views:",
-                GALLERY.min(result.mistakes.len())
+            ui.label(trf!(
+                "The first {n} mistakes (true → answer); click one to step it through the views:",
+                n = GALLERY.min(result.mistakes.len())
             ));
             let per_row = 8;
             for row in result
@@ -141,8 +151,12 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                             .collect();
                         let label = app.data.test.label(index);
                         ui.vertical(|ui| {
-                            let name =
-                                format!("test image {index}: a {label}, answered {predicted}");
+                            let name = trf!(
+                                "test image {index}: a {label}, answered {predicted}",
+                                index = index,
+                                label = label,
+                                predicted = predicted
+                            );
                             let r = preview_ui(ui, &pixels, 56.0)
                                 .interact(egui::Sense::click())
                                 .on_hover_text(&name);

@@ -13,6 +13,7 @@ pub mod draw_tab;
 pub mod experiment;
 pub mod files;
 pub mod heatmap;
+pub mod lesson;
 pub mod mistakes;
 pub mod shortcuts;
 pub mod views;
@@ -26,6 +27,7 @@ use crate::engine::gradcheck::FiniteDifference;
 use crate::engine::network::Network;
 use crate::engine::optim::OptimizerKind;
 use crate::explain::CellRef;
+use crate::i18n::tr;
 use worker::{Command, Event, Snapshot, Speed, TrainConfig, Worker};
 
 /// What is kept between runs (eframe's storage).
@@ -35,7 +37,15 @@ pub struct Settings {
     pub projector: bool,
     pub dark: bool,
     pub palette: heatmap::Palette,
+    pub lang: crate::i18n::Lang,
+    /// Layout: the plots at the bottom, the explanation on the right, the
+    /// tab that was open.
     pub show_plots: bool,
+    pub show_explain: bool,
+    pub tab: Tab,
+    /// The files or folders of the last dataset opened (the shipped MNIST
+    /// when empty); loaded again at the next start.
+    pub last_data: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -44,7 +54,11 @@ impl Default for Settings {
             projector: false,
             dark: true,
             palette: heatmap::Palette::BlueRed,
+            lang: crate::i18n::Lang::En,
             show_plots: true,
+            show_explain: true,
+            tab: Tab::Backprop,
+            last_data: Vec::new(),
         }
     }
 }
@@ -84,13 +98,14 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         native,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            Ok(Box::new(BackpropApp::new(
-                &ctx,
-                config,
-                network,
-                Arc::new(data),
-                source,
-            )))
+            let mut app = BackpropApp::new(&ctx, config, network, Arc::new(data), source);
+            if let Some(settings) = cc
+                .storage
+                .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
+            {
+                app.restore_settings(&ctx, settings, options.data.is_none());
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| format!("cannot open the window: {e}"))
@@ -110,7 +125,7 @@ pub fn default_config() -> TrainConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Tab {
     Backprop,
     Draw,
@@ -151,8 +166,13 @@ pub enum UiCommand {
         pixels: Vec<f32>,
         label: u8,
     },
-    /// New datasets from the Data tab (the old stay until these arrive).
-    SetData(Arc<Mnist>, String),
+    /// New datasets from the Data tab (the old stay until these arrive),
+    /// with the paths they came from (remembered for the next start).
+    SetData(Arc<Mnist>, String, Vec<PathBuf>),
+    /// Move training to just after this phase (the guided lesson).
+    GoTo(crate::engine::stepper::Phase),
+    /// Continue a saved session (from the file named by the string).
+    ResumeSession(Box<crate::io::Session>, String),
 }
 
 /// One point per finished batch and one row per epoch.
@@ -200,6 +220,9 @@ pub struct BackpropApp {
     /// The finite-difference check of a weight: computing, or its result.
     pub gradcheck: Option<(CellRef, std::sync::mpsc::Receiver<Option<FiniteDifference>>)>,
     pub gradcheck_result: Option<(CellRef, Option<FiniteDifference>)>,
+    pub lesson: lesson::Lesson,
+    /// Where the views that a lesson can point at were drawn this frame.
+    pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
 }
 
@@ -255,8 +278,47 @@ impl BackpropApp {
             architecture: architecture::Architecture::default(),
             gradcheck: None,
             gradcheck_result: None,
+            lesson: lesson::Lesson::default(),
+            marks: std::collections::HashMap::new(),
             commands: Vec::new(),
         }
+    }
+
+    /// Takes over the settings kept from the last run. The dataset opened
+    /// last is loaded again in the background (when the command line named
+    /// none); if it is gone or broken, the shipped MNIST simply stays.
+    pub fn restore_settings(&mut self, ctx: &egui::Context, settings: Settings, reload_data: bool) {
+        self.tab = settings.tab;
+        if reload_data && !settings.last_data.is_empty() {
+            self.data_panel.load_paths(ctx, settings.last_data.clone());
+        }
+        self.settings = settings;
+    }
+
+    /// The state to save as a session: the worker's part (model, optimizer,
+    /// position) is asked for now; the returned function waits for it and
+    /// adds the plots, so a file thread can call it without blocking the UI.
+    pub fn checkout_session(&mut self) -> impl FnOnce() -> Option<crate::io::Session> + Send {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.send(Command::Checkout(tx));
+        let losses: Vec<(u64, f32)> = self
+            .history
+            .losses
+            .iter()
+            .map(|&[batch, loss]| (batch as u64, loss as f32))
+            .collect();
+        let epochs = self.history.epochs.clone();
+        move || {
+            let mut session = rx.recv_timeout(std::time::Duration::from_secs(30)).ok()?;
+            session.losses = losses;
+            session.epochs = epochs;
+            Some(session)
+        }
+    }
+
+    /// Records where a view the lesson may point at was drawn.
+    pub fn mark(&mut self, mark: lesson::Mark, rect: egui::Rect) {
+        self.marks.insert(mark, rect);
     }
 
     /// Queues a command; it runs after this frame's drawing.
@@ -294,8 +356,30 @@ impl BackpropApp {
                         .epochs
                         .push((epoch, train_accuracy, test_accuracy));
                 }
-                Event::Diverged(text) => self.message = Some((MessageKind::Error, text)),
-                Event::Failed(text) => self.message = Some((MessageKind::Error, text)),
+                Event::Diverged { loss, batch, lr } => {
+                    let what = if loss.is_finite() {
+                        crate::trf!(
+                            "jumped to {loss} (an untrained network starts near 2.3)",
+                            loss = format!("{loss:.1}")
+                        )
+                    } else {
+                        crate::trf!("became {loss}: the numbers overflowed", loss = loss)
+                    };
+                    let text = crate::trf!(
+                        "Training diverged: the loss {what} at batch {batch}. The steps are too large for this network: try a smaller learning rate (now {lr}), then press Reset.",
+                        what = what,
+                        batch = batch,
+                        lr = lr
+                    );
+                    self.message = Some((MessageKind::Error, text));
+                }
+                Event::Failed(error) => {
+                    let text = crate::trf!(
+                        "The training thread hit an internal error ({error}); press Reset to start again.",
+                        error = error
+                    );
+                    self.message = Some((MessageKind::Error, text));
+                }
                 Event::Idle(seq) => self.acked = self.acked.max(seq),
             }
         }
@@ -341,10 +425,14 @@ impl BackpropApp {
                     self.selected = None;
                     self.message = Some((
                         MessageKind::Info,
-                        format!("Now using the network {source}; Reset returns to it."),
+                        crate::trf!(
+                            "Now using the network {source}; Reset returns to it.",
+                            source = source
+                        ),
                     ));
                     self.send(Command::Reset(self.config.clone(), Some(*net)));
                 }
+                UiCommand::GoTo(phase) => self.send(Command::GoTo(phase)),
                 UiCommand::Back => self.send(Command::Back),
                 UiCommand::Forward => self.send(Command::Forward),
                 UiCommand::Teach { pixels, label } => {
@@ -353,26 +441,64 @@ impl BackpropApp {
                     self.sample = 0;
                     self.send(Command::Teach { pixels, label });
                 }
-                UiCommand::SetData(data, source) => {
+                UiCommand::SetData(data, source, paths) => {
                     self.message = Some((
                         MessageKind::Info,
-                        format!(
-                            "Loaded {source}: {} training and {} test images.",
-                            data.train.len(),
-                            data.test.len()
+                        crate::trf!(
+                            "Loaded {source}: {train} training and {test} test images.",
+                            source = source,
+                            train = data.train.len(),
+                            test = data.test.len()
                         ),
                     ));
+                    self.settings.last_data = paths;
                     self.data = data.clone();
                     self.data_source = source;
                     self.history = History::default();
                     self.send(Command::SetData(data));
+                }
+                UiCommand::ResumeSession(session, source) => {
+                    let s = &session.settings;
+                    self.config = TrainConfig {
+                        preset: s.preset.clone(),
+                        seed: s.seed,
+                        lr: s.lr,
+                        batch: s.batch,
+                        optimizer: s.optimizer,
+                        freeze_conv: s.freeze_conv,
+                    };
+                    // Reset starts the preset again; a network that was not
+                    // a preset's comes back as it was saved.
+                    self.start_network = crate::cli::network_from_preset(&s.preset, s.seed)
+                        .is_err()
+                        .then(|| session.network.clone());
+                    self.history = History {
+                        losses: session
+                            .losses
+                            .iter()
+                            .map(|&(batch, loss)| [batch as f64, loss as f64])
+                            .collect(),
+                        epochs: session.epochs.clone(),
+                    };
+                    self.selected = None;
+                    self.view_layer = None;
+                    self.message = Some((
+                        MessageKind::Info,
+                        crate::trf!(
+                            "Continuing the session {source}: batch {batch}, epoch {epoch}.",
+                            source = source,
+                            batch = s.progress.batches,
+                            epoch = s.progress.epoch + 1
+                        ),
+                    ));
+                    self.send(Command::Resume(session));
                 }
                 UiCommand::LoadPretrained => {
                     let net = crate::cli::pretrained_model();
                     self.start_network = Some(net.clone());
                     self.history = History::default();
                     self.selected = None;
-                    self.message = Some((MessageKind::Info, "Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).".into()));
+                    self.message = Some((MessageKind::Info, tr("Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).").into()));
                     self.send(Command::Reset(self.config.clone(), Some(net)));
                 }
             }
@@ -394,18 +520,24 @@ impl BackpropApp {
                 files::FileEvent::Opened(net, source) => {
                     self.command(UiCommand::UseNetwork(net, source))
                 }
+                files::FileEvent::SessionOpened(session, source) => {
+                    self.command(UiCommand::ResumeSession(session, source))
+                }
             }
         }
         while let Some(event) = self.data_panel.poll() {
             match event {
-                data_panel::DataEvent::Loaded { data, source } => {
-                    self.command(UiCommand::SetData(data, source))
-                }
+                data_panel::DataEvent::Loaded {
+                    data,
+                    source,
+                    paths,
+                } => self.command(UiCommand::SetData(data, source, paths)),
                 data_panel::DataEvent::Failed(text) => {
                     self.message = Some((
                         MessageKind::Error,
-                        format!(
-                            "Could not load the dataset: {text}. The data already loaded stays."
+                        crate::trf!(
+                            "Could not load the dataset: {error}. The data already loaded stays.",
+                            error = text
                         ),
                     ))
                 }
@@ -423,6 +555,7 @@ impl BackpropApp {
     /// The whole window's contents; eframe calls it every frame, and tests
     /// call it through an egui_kittest harness.
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        crate::i18n::set_language(self.settings.lang);
         if !self.styled {
             setup_fonts(ui.ctx());
             self.styled = true;
@@ -441,50 +574,57 @@ impl BackpropApp {
         shortcuts::handle_keys(self, ui);
         self.poll_worker();
         self.poll_data(ui.ctx());
+        self.marks.clear();
         egui::Panel::top("controls").show(ui, |ui| {
             views::menu_bar_ui(self, ui);
-            views::controls_ui(self, ui);
+            let controls = ui.scope(|ui| views::controls_ui(self, ui)).response.rect;
+            self.mark(lesson::Mark::Controls, controls);
             ui.separator();
-            views::pipeline_ui(self, ui);
+            let pipeline = ui.scope(|ui| views::pipeline_ui(self, ui)).response.rect;
+            self.mark(lesson::Mark::Pipeline, pipeline);
             views::phase_line_ui(self, ui);
             if let Some((kind, text)) = self.message.clone() {
                 views::message_ui(self, ui, kind, &text);
             }
         });
+        if self.lesson.open.is_some() {
+            egui::Panel::bottom("lesson").show(ui, |ui| lesson::lesson_ui(self, ui));
+        }
         // The plots take at most a quarter of the window, and give way
         // entirely when the window is short (a 720p projector at 1.4x).
         let room = ui.available_height();
         if self.settings.show_plots && room > 420.0 {
             let height = (room * 0.25).clamp(100.0, 220.0);
-            egui::Panel::bottom("plots")
+            let plots = egui::Panel::bottom("plots")
                 .exact_size(height)
                 .show(ui, |ui| {
                     views::plots_ui(self, ui);
                 });
+            self.mark(lesson::Mark::Plots, plots.response.rect);
         }
-        egui::Panel::right("explain")
-            .resizable(true)
-            .default_size(430.0)
-            .show(ui, |ui| {
-                views::explanation_ui(self, ui);
-            });
+        if self.settings.show_explain {
+            let explain = egui::Panel::right("explain")
+                .resizable(true)
+                .default_size(430.0)
+                .show(ui, |ui| {
+                    views::explanation_ui(self, ui);
+                });
+            self.mark(lesson::Mark::Explain, explain.response.rect);
+        }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut self.tab, Tab::Backprop, "Backprop")
-                    .on_hover_text(
-                        "The layer views: forward values, deltas, filter gradients, the update",
-                    );
-                ui.selectable_value(&mut self.tab, Tab::Draw, "Draw a digit")
-                    .on_hover_text("Draw a digit and watch the network classify it");
-                ui.selectable_value(&mut self.tab, Tab::Data, "Data")
-                    .on_hover_text("The dataset: counts and samples; open another one");
-                ui.selectable_value(&mut self.tab, Tab::Experiment, "Frozen vs learning filters")
-                    .on_hover_text("The question's experiment: the same network trained with its filters frozen and learning");
-                ui.selectable_value(&mut self.tab, Tab::Mistakes, "Mistakes")
-                    .on_hover_text("The confusion matrix and the misclassified test digits");
-                ui.selectable_value(&mut self.tab, Tab::Architecture, "Architecture")
-                    .on_hover_text("Change the number of filters, the kernel, pooling, activation and FC width");
+            let tabs = ui.horizontal(|ui| {
+                for (tab, name, hover) in [
+                    (Tab::Backprop, tr("Backprop"), tr("The layer views: forward values, deltas, filter gradients, the update")),
+                    (Tab::Draw, tr("Draw a digit"), tr("Draw a digit and watch the network classify it")),
+                    (Tab::Data, tr("Data"), tr("The dataset: counts and samples; open another one")),
+                    (Tab::Experiment, tr("Frozen vs learning filters"), tr("The question's experiment: the same network trained with its filters frozen and learning")),
+                    (Tab::Mistakes, tr("Mistakes"), tr("The confusion matrix and the misclassified test digits")),
+                    (Tab::Architecture, tr("Architecture"), tr("Change the number of filters, the kernel, pooling, activation and FC width")),
+                ] {
+                    ui.selectable_value(&mut self.tab, tab, name).on_hover_text(hover);
+                }
             });
+            self.mark(lesson::Mark::Tabs, tabs.response.rect);
             ui.separator();
             match self.tab {
                 Tab::Backprop => views::layer_view_ui(self, ui),
@@ -506,6 +646,7 @@ impl BackpropApp {
             }
         });
         shortcuts::shortcuts_window(self, ui);
+        lesson::highlight(self, ui.ctx());
         self.apply_commands();
         if self.snapshot.as_ref().is_some_and(|s| s.running) {
             ui.ctx().request_repaint();
@@ -523,6 +664,7 @@ impl eframe::App for BackpropApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.tab = self.tab;
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
 }

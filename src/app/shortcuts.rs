@@ -4,21 +4,27 @@
 use egui::{Key, RichText, Ui};
 
 use super::{BackpropApp, UiCommand};
+use crate::i18n::tr;
 
-/// `(keys, what they do)`, shown by `?` / F1.
-pub const SHORTCUTS: [(&str, &str); 8] = [
-    ("Space", "Step layer: run the next phase"),
-    ("Enter", "Step batch: finish the current batch"),
-    ("R", "Run or pause training"),
-    ("Z", "Reset to the same start"),
-    ("←", "Back one step in time (every view shows that moment)"),
-    (
-        "→",
-        "Forward one step (replays what ← undid, else steps a layer)",
-    ),
-    ("P", "Projector mode on or off"),
-    ("? or F1", "Show or hide this list"),
-];
+/// `(keys, what they do)`, shown by `?` / F1, in the current language.
+pub fn shortcuts() -> [(&'static str, &'static str); 8] {
+    [
+        (tr("Space"), tr("Step layer: run the next phase")),
+        ("Enter", tr("Step batch: finish the current batch")),
+        ("R", tr("Run or pause training")),
+        ("Z", tr("Reset to the same start")),
+        (
+            "←",
+            tr("Back one step in time (every view shows that moment)"),
+        ),
+        (
+            "→",
+            tr("Forward one step (replays what ← undid, else steps a layer)"),
+        ),
+        ("P", tr("Projector mode on or off")),
+        (tr("? or F1"), tr("Show or hide this list")),
+    ]
+}
 
 /// Turns this frame's key presses into commands (none while a text or
 /// number field is being edited: the keys are typing then).
@@ -81,7 +87,9 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
 /// The list of shortcuts, in a window over the views.
 pub fn shortcuts_window(app: &mut BackpropApp, ui: &Ui) {
     let mut open = app.show_shortcuts;
-    egui::Window::new("Keyboard shortcuts")
+    egui::Window::new(tr("Keyboard shortcuts"))
+        // A fixed id: the title changes with the language.
+        .id(egui::Id::unique("keyboard shortcuts"))
         .open(&mut open)
         .collapsible(false)
         .resizable(false)
@@ -90,7 +98,7 @@ pub fn shortcuts_window(app: &mut BackpropApp, ui: &Ui) {
                 .num_columns(2)
                 .spacing([24.0, 8.0])
                 .show(ui, |ui| {
-                    for (keys, what) in SHORTCUTS {
+                    for (keys, what) in shortcuts() {
                         ui.label(RichText::new(keys).monospace().strong());
                         ui.label(what);
                         ui.end_row();

@@ -6,6 +6,7 @@ use egui::{Color32, RichText, Ui, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::heatmap::{fmt_value, legend_ui, ColorScale, Heatmap};
+use super::lesson::Mark;
 use super::worker::{Snapshot, Speed};
 use super::{BackpropApp, MessageKind, UiCommand};
 use crate::engine::layers::LayerKind;
@@ -14,10 +15,24 @@ use crate::engine::stepper::Phase;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::explain::{explain, CellRef};
+use crate::i18n::tr;
+use crate::trf;
 
 const FORWARD: Color32 = Color32::from_rgb(60, 120, 216);
 const BACKWARD: Color32 = Color32::from_rgb(230, 120, 20);
 const UPDATE: Color32 = Color32::from_rgb(40, 160, 80);
+
+/// Draws `add` and records where, for the guided lesson to point at.
+fn marked<R>(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    mark: Mark,
+    add: impl FnOnce(&mut BackpropApp, &mut Ui) -> R,
+) -> R {
+    let inner = ui.scope(|ui| add(app, ui));
+    app.mark(mark, inner.response.rect);
+    inner.inner
+}
 
 /// The delta a layer hands down is `D{i+1}` (layer `i`, counted from 0, is
 /// the question's L{i+1}); the loss's delta is `D{n+1}`.
@@ -28,19 +43,68 @@ pub fn delta_name(i: usize) -> String {
 /// The File and View menus: what a teacher sets once, out of the way.
 pub fn menu_bar_ui(app: &mut BackpropApp, ui: &mut Ui) {
     egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button("File", |ui| file_buttons_ui(app, ui));
-        ui.menu_button("View", |ui| {
-            ui.checkbox(&mut app.settings.projector, "Projector mode").on_hover_text("Everything larger, text in full contrast: readable from the back of the room (key P)");
-            ui.checkbox(&mut app.settings.dark, "Dark theme").on_hover_text("Dark or light theme (light suits bright rooms and printed slides)");
+        ui.menu_button(tr("File"), |ui| file_buttons_ui(app, ui));
+        ui.menu_button(tr("View"), |ui| {
+            ui.checkbox(&mut app.settings.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
+            ui.checkbox(&mut app.settings.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
             let mut safe = app.settings.palette == super::heatmap::Palette::BlueOrange;
-            if ui.checkbox(&mut safe, "Colour-blind-safe colours").on_hover_text("Deltas and gradients in blue and orange instead of blue and red").changed() {
+            if ui.checkbox(&mut safe, tr("Colour-blind-safe colours")).on_hover_text(tr("Deltas and gradients in blue and orange instead of blue and red")).changed() {
                 app.settings.palette = if safe { super::heatmap::Palette::BlueOrange } else { super::heatmap::Palette::BlueRed };
             }
-            ui.checkbox(&mut app.settings.show_plots, "Plots").on_hover_text("The loss and accuracy plots at the bottom (hide them on a small screen)");
-            if ui.button("Keyboard shortcuts").on_hover_text("The keyboard shortcuts (? or F1)").clicked() {
+            ui.checkbox(&mut app.settings.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
+            ui.checkbox(&mut app.settings.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
+            if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
                 app.show_shortcuts = !app.show_shortcuts;
             }
+            ui.separator();
+            ui.label(tr("Language"));
+            for lang in crate::i18n::Lang::ALL {
+                ui.radio_value(&mut app.settings.lang, lang, lang.native_name());
+            }
         });
+        lesson_menu_ui(app, ui);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            // The language a step away: a class may switch mid-lesson.
+            for lang in crate::i18n::Lang::ALL.into_iter().rev() {
+                ui.selectable_value(&mut app.settings.lang, lang, lang.native_name());
+            }
+        });
+    });
+}
+
+/// Start the guided lesson, or continue it where it was left.
+fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let label = RichText::new(tr("Guided lesson")).strong();
+    if app.lesson.open.is_some() {
+        if ui
+            .button(label)
+            .on_hover_text(tr("Leave the lesson and explore freely"))
+            .clicked()
+        {
+            app.lesson_leave();
+        }
+        return;
+    }
+    ui.menu_button(label, |ui| {
+        if let Some(step) = app.lesson.left_at {
+            if ui
+                .button(trf!("Continue from step {step}", step = step + 1))
+                .clicked()
+            {
+                app.lesson_go(step);
+                ui.close();
+            }
+        }
+        if ui
+            .button(tr("Start the lesson from the beginning"))
+            .on_hover_text(tr(
+                "Resets to the question's network and walks one batch forward and the error back into the filters",
+            ))
+            .clicked()
+        {
+            app.lesson_go(0);
+            ui.close();
+        }
     });
 }
 
@@ -49,71 +113,71 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.horizontal_wrapped(|ui| {
         ui.heading("backprop-viz");
         ui.add_space(12.0);
-        if ui.add_enabled(!running, egui::Button::new("Step layer")).on_hover_text("Run one phase: the next layer's forward or backward pass, the loss, or the update").clicked() {
+        if ui.add_enabled(!running, egui::Button::new(tr("Step layer"))).on_hover_text(tr("Run one phase: the next layer's forward or backward pass, the loss, or the update")).clicked() {
             app.command(UiCommand::StepPhase);
         }
-        if ui.add_enabled(!running, egui::Button::new("Step batch")).on_hover_text("Finish the current batch: all remaining phases up to the weight update").clicked() {
+        if ui.add_enabled(!running, egui::Button::new(tr("Step batch"))).on_hover_text(tr("Finish the current batch: all remaining phases up to the weight update")).clicked() {
             app.command(UiCommand::StepBatch);
         }
-        let run_label = if running { "Pause" } else { "Run" };
-        if ui.button(run_label).on_hover_text("Train continuously (the views follow live), or pause").clicked() {
+        let run_label = if running { tr("Pause") } else { tr("Run") };
+        if ui.button(run_label).on_hover_text(tr("Train continuously (the views follow live), or pause")).clicked() {
             app.command(if running { UiCommand::Pause } else { UiCommand::Run });
         }
-        if ui.button("Reset").on_hover_text("Start again from the same seed: the same initial weights and batches").clicked() {
+        if ui.button(tr("Reset")).on_hover_text(tr("Start again from the same seed: the same initial weights and batches")).clicked() {
             app.command(UiCommand::Reset);
         }
         let (back, forward) = app.snapshot.as_ref().map(|s| (s.back_steps, s.forward_steps)).unwrap_or((0, 0));
-        if ui.add_enabled(!running && back > 0, egui::Button::new("◀ Back")).on_hover_text(format!("Step back in time: every view shows the moment before ({back} steps kept; key ←)")).clicked() {
+        if ui.add_enabled(!running && back > 0, egui::Button::new(tr("◀ Back"))).on_hover_text(trf!("Step back in time: every view shows the moment before ({back} steps kept; key ←)", back = back)).clicked() {
             app.command(UiCommand::Back);
         }
-        if ui.add_enabled(!running, egui::Button::new("Forward ▶")).on_hover_text(format!("Step forward: replays what Back undid ({forward} steps), else steps a layer (key →)")).clicked() {
+        if ui.add_enabled(!running, egui::Button::new(tr("Forward ▶"))).on_hover_text(trf!("Step forward: replays what Back undid ({forward} steps), else steps a layer (key →)", forward = forward)).clicked() {
             app.command(UiCommand::Forward);
         }
         ui.separator();
-        let speeds = [(Speed::PerSecond(1.0), "1 batch/s"), (Speed::PerSecond(5.0), "5 batches/s"), (Speed::PerSecond(20.0), "20 batches/s"), (Speed::Max, "as fast as possible")];
-        let current = speeds.iter().find(|(s, _)| *s == app.speed).map(|(_, l)| *l).unwrap_or("custom");
-        let label = ui.label("Speed:");
+        let speeds = [(Speed::PerSecond(1.0), tr("1 batch/s")), (Speed::PerSecond(5.0), tr("5 batches/s")), (Speed::PerSecond(20.0), tr("20 batches/s")), (Speed::Max, tr("as fast as possible"))];
+        let current = speeds.iter().find(|(s, _)| *s == app.speed).map(|(_, l)| *l).unwrap_or(tr("custom"));
+        let label = ui.label(tr("Speed:"));
         egui::ComboBox::from_id_salt("speed").selected_text(current).show_ui(ui, |ui| {
             for (speed, label) in speeds {
                 if ui.selectable_label(app.speed == speed, label).clicked() {
                     app.command(UiCommand::SetSpeed(speed));
                 }
             }
-        }).response.labelled_by(label.id).on_hover_text("How fast Run trains");
+        }).response.labelled_by(label.id).on_hover_text(tr("How fast Run trains"));
         let mut lr = app.config.lr;
-        let label = ui.label("Learning rate:");
-        let lr_response = ui.add(egui::Slider::new(&mut lr, 1e-4..=10.0).logarithmic(true)).labelled_by(label.id).on_hover_text("η: how far each update moves the weights against their gradient (applies at once)");
+        let label = ui.label(tr("Learning rate:"));
+        let lr_response = ui.add(egui::Slider::new(&mut lr, 1e-4..=10.0).logarithmic(true)).labelled_by(label.id).on_hover_text(tr("η: how far each update moves the weights against their gradient (applies at once)"));
         if lr_response.changed() {
             app.command(UiCommand::SetLr(lr));
         }
         let mut freeze = app.config.freeze_conv;
-        if ui.checkbox(&mut freeze, "Freeze conv filters").on_hover_text("Keep the conv filters at their initial values; only the FC layers learn (the question's experiment)").changed() {
+        if ui.checkbox(&mut freeze, tr("Freeze conv filters")).on_hover_text(tr("Keep the conv filters at their initial values; only the FC layers learn (the question's experiment)")).changed() {
             app.command(UiCommand::SetFreeze(freeze));
         }
     });
     ui.horizontal_wrapped(|ui| {
-        let label = ui.label("Network:");
-        let shown = if app.start_network.is_some() { "loaded model".to_string() } else { app.config.preset.clone() };
+        let label = ui.label(tr("Network:"));
+        let shown = if app.start_network.is_some() { tr("loaded model").to_string() } else { app.config.preset.clone() };
         egui::ComboBox::from_id_salt("preset").selected_text(shown).show_ui(ui, |ui| {
-            for (preset, text) in [("seed", "seed (the question's network)"), ("lenet", "lenet (8 and 16 filters)")] {
+            for (preset, text) in [("seed", tr("seed (the question's network)")), ("lenet", tr("lenet (8 and 16 filters)"))] {
                 if ui.selectable_label(app.start_network.is_none() && app.config.preset == preset, text).clicked() {
                     // A preset replaces a loaded model on the next Reset.
                     app.config.preset = preset.to_string();
                     app.start_network = None;
                 }
             }
-        }).response.labelled_by(label.id).on_hover_text("Which network to build on Reset");
-        let label = ui.label("Optimizer:");
+        }).response.labelled_by(label.id).on_hover_text(tr("Which network to build on Reset"));
+        let label = ui.label(tr("Optimizer:"));
         egui::ComboBox::from_id_salt("optimizer").selected_text(app.config.optimizer.name()).show_ui(ui, |ui| {
             for kind in [OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::Adam] {
                 ui.selectable_value(&mut app.config.optimizer, kind, kind.name());
             }
-        }).response.labelled_by(label.id).on_hover_text("How the gradient turns into a step (applies on Reset)");
-        let label = ui.label("Batch size:");
-        ui.add(egui::DragValue::new(&mut app.config.batch).range(1..=512)).labelled_by(label.id).on_hover_text("Samples per batch (applies on Reset)");
-        let label = ui.label("Seed:");
-        ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000)).labelled_by(label.id).on_hover_text("Fixes the initial weights and the batch order (applies on Reset)");
-        if ui.button("Load pretrained model").on_hover_text("Replace the network by the trained model that ships with the program (useful for drawing)").clicked() {
+        }).response.labelled_by(label.id).on_hover_text(tr("How the gradient turns into a step (applies on Reset)"));
+        let label = ui.label(tr("Batch size:"));
+        ui.add(egui::DragValue::new(&mut app.config.batch).range(1..=512)).labelled_by(label.id).on_hover_text(tr("Samples per batch (applies on Reset)"));
+        let label = ui.label(tr("Seed:"));
+        ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000)).labelled_by(label.id).on_hover_text(tr("Fixes the initial weights and the batch order (applies on Reset)"));
+        if ui.button(tr("Load pretrained model")).on_hover_text(tr("Replace the network by the trained model that ships with the program (useful for drawing)")).clicked() {
             app.command(UiCommand::LoadPretrained);
         }
         ui.separator();
@@ -121,11 +185,11 @@ pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
             let n = snapshot.trace.batch_size();
             if n > 1 {
                 let mut sample = app.sample;
-                let label = ui.label("Sample in batch:");
-                ui.add(egui::Slider::new(&mut sample, 0..=n - 1)).labelled_by(label.id).on_hover_text("Which sample of the batch the maps show");
+                let label = ui.label(tr("Sample in batch:"));
+                ui.add(egui::Slider::new(&mut sample, 0..=n - 1)).labelled_by(label.id).on_hover_text(tr("Which sample of the batch the maps show"));
                 app.sample = sample;
                 if let Some(&digit) = snapshot.trace.labels.get(app.sample) {
-                    ui.label(format!("label {digit}"));
+                    ui.label(trf!("label {digit}", digit = digit));
                 }
             }
         }
@@ -159,7 +223,7 @@ fn shape_text(shape: &[usize]) -> String {
 /// the arrow the numbers travel along coloured by direction.
 pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let Some(s) = app.snapshot.as_ref() else {
-        ui.label("Starting…");
+        ui.label(tr("Starting…"));
         return;
     };
     let focus = focus_layer(app);
@@ -172,7 +236,12 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let mut clicked = None;
     ui.horizontal_wrapped(|ui| {
         ui.label(
-            RichText::new(format!("input\n{}", shape_text(s.trace.input.shape()))).monospace(),
+            RichText::new(format!(
+                "{}\n{}",
+                tr("input"),
+                shape_text(s.trace.input.shape())
+            ))
+            .monospace(),
         );
         for (i, name) in s.trace.names.iter().enumerate() {
             let arrow_active = i == focus;
@@ -204,16 +273,18 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
             });
             if ui
                 .add(button)
-                .on_hover_text(format!(
-                    "{name}: {} — click to look at this layer",
-                    s.trace.kinds[i].word()
+                .on_hover_text(trf!(
+                    "{name}: {kind} — click to look at this layer",
+                    name = name,
+                    kind = s.trace.kinds[i].word()
                 ))
                 .clicked()
             {
                 clicked = Some(i);
             }
         }
-        ui.label(RichText::new(if backward { "← loss" } else { "→ loss" }).size(18.0));
+        let arrow = if backward { "←" } else { "→" };
+        ui.label(RichText::new(format!("{arrow} {}", tr("loss"))).size(18.0));
     });
     if let Some(i) = clicked {
         app.command(UiCommand::ViewLayer(Some(i)));
@@ -226,31 +297,38 @@ pub fn phase_text(s: &Snapshot) -> String {
     let n = t.names.len();
     let who = |i: usize| format!("{} (L{})", t.names[i], i + 1);
     let base = match s.last {
-        None => format!("A batch of {} samples is loaded. Press Step layer to send it forward into {}.", t.batch_size(), who(0)),
-        Some(Phase::Forward(i)) => format!(
-            "Forward · {} of {n}: {} turned its input into its output{}.",
-            i + 1,
-            who(i),
-            if i + 1 < n { format!(", which goes on to {}", who(i + 1)) } else { ", the 10 logits".into() }
+        None => trf!("A batch of {count} samples is loaded. Press Step layer to send it forward into {layer}.", count = t.batch_size(), layer = who(0)),
+        Some(Phase::Forward(i)) if i + 1 < n => trf!(
+            "Forward · {step} of {n}: {layer} turned its input into its output, which goes on to {next}.",
+            step = i + 1,
+            n = n,
+            layer = who(i),
+            next = who(i + 1)
         ),
-        Some(Phase::Loss) => format!(
-            "Loss: softmax + cross-entropy = {:.4}. Its delta {} = (p − one_hot)/N starts the backward pass.",
-            t.loss.unwrap_or(f32::NAN),
-            delta_name(n)
+        Some(Phase::Forward(i)) => trf!(
+            "Forward · {step} of {n}: {layer} turned its input into its output, the 10 logits.",
+            step = i + 1,
+            n = n,
+            layer = who(i)
+        ),
+        Some(Phase::Loss) => trf!(
+            "Loss: softmax + cross-entropy = {loss}. Its delta {delta} = (p − one_hot)/N starts the backward pass.",
+            loss = format!("{:.4}", t.loss.unwrap_or(f32::NAN)),
+            delta = delta_name(n)
         ),
         Some(Phase::Backward(i)) => {
-            let from = if i + 1 == n { format!("{} from the loss", delta_name(n)) } else { format!("{} from {}", delta_name(i + 1), who(i + 1)) };
-            let to = if i == 0 { "to the input (nothing below learns from it)".to_string() } else { format!("to {}", who(i - 1)) };
-            format!("Backward: {} received {from} and handed {} {to}.", who(i), delta_name(i))
+            let from = if i + 1 == n { trf!("{delta} from the loss", delta = delta_name(n)) } else { trf!("{delta} from {layer}", delta = delta_name(i + 1), layer = who(i + 1)) };
+            let to = if i == 0 { tr("to the input (nothing below learns from it)").to_string() } else { trf!("to {layer}", layer = who(i - 1)) };
+            trf!("Backward: {layer} received {from} and handed {delta} {to}.", layer = who(i), from = from, delta = delta_name(i), to = to)
         }
-        Some(Phase::Update) | Some(Phase::Done) => format!(
-            "Update: every weight moved against its gradient (η = {}). Step layer starts the next batch.",
-            fmt_value(t.lr)
+        Some(Phase::Update) | Some(Phase::Done) => trf!(
+            "Update: every weight moved against its gradient (η = {lr}). Step layer starts the next batch.",
+            lr = fmt_value(t.lr)
         ),
     };
     let mut text = base;
     if s.teaching {
-        text = format!("Teaching your drawing · {text}");
+        text = trf!("Teaching your drawing · {text}", text = text);
     }
     text
 }
@@ -269,12 +347,12 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
                     .color(colour)
                     .strong(),
             );
-            ui.label(format!(
-                "· epoch {}, batch {}, {} of {} samples",
-                s.epoch + 1,
-                s.batches,
-                s.position,
-                s.epoch_len
+            ui.label(trf!(
+                "· epoch {epoch}, batch {batch}, {position} of {total} samples",
+                epoch = s.epoch + 1,
+                batch = s.batches,
+                position = s.position,
+                total = s.epoch_len
             ));
         });
         for (i, kind) in s.trace.kinds.iter().enumerate() {
@@ -284,9 +362,11 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
             {
                 let dead = s.trace.dead_channels(i);
                 if !dead.is_empty() {
-                    ui.label(RichText::new(format!(
-                        "⚠ {}: filter(s) {dead:?} of {} are dead: their ReLU output is 0 for every sample, so no delta passes back and their dF is 0 — they cannot learn. Reset with another seed, or a smaller learning rate.",
-                        s.trace.names[i], s.trace.names[i - 1]
+                    ui.label(RichText::new(trf!(
+                        "⚠ {layer}: filter(s) {dead} of {conv} are dead: their ReLU output is 0 for every sample, so no delta passes back and their dF is 0 — they cannot learn. Reset with another seed, or a smaller learning rate.",
+                        layer = s.trace.names[i],
+                        dead = format!("{dead:?}"),
+                        conv = s.trace.names[i - 1]
                     )).color(Color32::from_rgb(220, 60, 60)));
                 }
             }
@@ -303,8 +383,8 @@ pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(text).color(colour).strong());
         if ui
-            .button("Dismiss")
-            .on_hover_text("Hide this message")
+            .button(tr("Dismiss"))
+            .on_hover_text(tr("Hide this message"))
             .clicked()
         {
             app.message = None;
@@ -507,7 +587,7 @@ fn weights_ui(
 /// What the Backprop tab shows for the phase (or the clicked layer).
 pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let Some(s) = app.snapshot.clone() else {
-        ui.label("Loading the first batch…");
+        ui.label(tr("Loading the first batch…"));
         return;
     };
     let t = &s.trace;
@@ -527,8 +607,8 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     };
     if app.view_layer.is_some()
         && ui
-            .button("Follow the steps again")
-            .on_hover_text("Go back to showing the layer of the current phase")
+            .button(tr("Follow the steps again"))
+            .on_hover_text(tr("Go back to showing the layer of the current phase"))
             .clicked()
     {
         app.command(UiCommand::ViewLayer(None));
@@ -536,8 +616,12 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     egui::ScrollArea::both()
         .id_salt("layer view")
         .show(ui, |ui| match mode {
-            "loss" => loss_view(app, ui, t, Vec2::new(avail.x * 0.55, third.y)),
-            "update" => update_view(app, ui, t, avail),
+            "loss" => marked(app, ui, Mark::Loss, |app, ui| {
+                loss_view(app, ui, t, Vec2::new(avail.x * 0.55, third.y))
+            }),
+            "update" => marked(app, ui, Mark::Update, |app, ui| {
+                update_view(app, ui, t, avail)
+            }),
             "backward" => {
                 let figures =
                     if matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) {
@@ -562,17 +646,21 @@ fn forward_view(
 ) {
     let name = t.names[i].clone();
     ui.label(
-        RichText::new(format!("Forward through {name} ({})", t.kinds[i].word()))
-            .heading()
-            .color(FORWARD),
+        RichText::new(trf!(
+            "Forward through {name} ({kind})",
+            name = name,
+            kind = t.kinds[i].word()
+        ))
+        .heading()
+        .color(FORWARD),
     );
     ui.label(forward_formula(&t.kinds[i]));
     ui.horizontal_top(|ui| {
         if let Some(x) = t.layer_input(i).cloned() {
-            let below = if i == 0 {
-                "the image".to_string()
+            let title = if i == 0 {
+                tr("input (the image)").to_string()
             } else {
-                format!("output of {}", t.names[i - 1])
+                trf!("input (output of {layer})", layer = t.names[i - 1])
             };
             let make = move |index: Vec<usize>| {
                 if i == 0 {
@@ -584,61 +672,72 @@ fn forward_view(
                     }
                 }
             };
-            tensor_ui(app, ui, &format!("input ({below})"), &x, false, size, &make);
+            tensor_ui(app, ui, &title, &x, false, size, &make);
         }
         if let Some(w) = t.layers[i].weight.clone() {
-            weights_ui(app, ui, &format!("{name} weights F"), &w, None, size);
+            let title = trf!("{name} weights F", name = name);
+            marked(app, ui, Mark::Filter, |app, ui| {
+                weights_ui(app, ui, &title, &w, None, size)
+            });
         }
         if nothing_yet {
-            ui.label("Step layer computes this layer's output.");
+            ui.label(tr("Step layer computes this layer's output."));
         } else if let Some(y) = t.layers[i].out.clone() {
             let make = move |index: Vec<usize>| CellRef::Output { layer: i, index };
-            tensor_ui(
-                app,
-                ui,
-                &format!("output of {name}"),
-                &y,
-                false,
-                size,
-                &make,
-            );
+            let title = trf!("output of {name}", name = name);
+            marked(app, ui, Mark::Output, |app, ui| {
+                tensor_ui(app, ui, &title, &y, false, size, &make)
+            });
         }
     });
 }
 
 fn forward_formula(kind: &LayerKind) -> &'static str {
     match kind {
-        LayerKind::Conv { .. } => "y = F ⋆ x + b: each output cell is the 3x3 (or 5x5) patch under the filter, multiplied cell by cell and summed.",
-        LayerKind::Relu => "y = max(0, x): negative values become 0.",
+        LayerKind::Conv { .. } => tr("y = F ⋆ x + b: each output cell is the 3x3 (or 5x5) patch under the filter, multiplied cell by cell and summed."),
+        LayerKind::Relu => tr("y = max(0, x): negative values become 0."),
         LayerKind::Sigmoid => "y = 1 / (1 + e^−x)",
         LayerKind::Tanh => "y = tanh x",
-        LayerKind::Maxpool { .. } => "y = the largest value of each 2x2 window.",
-        LayerKind::Avgpool { .. } => "y = the mean of each 2x2 window.",
-        LayerKind::Flatten => "The maps are read row by row into one vector (channel, row, column).",
-        LayerKind::Dense { .. } => "y = W·x + b: every output sees every input.",
+        LayerKind::Maxpool { .. } => tr("y = the largest value of each 2x2 window."),
+        LayerKind::Avgpool { .. } => tr("y = the mean of each 2x2 window."),
+        LayerKind::Flatten => tr("The maps are read row by row into one vector (channel, row, column)."),
+        LayerKind::Dense { .. } => tr("y = W·x + b: every output sees every input."),
     }
 }
 
 fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: Vec2) {
     let n_layers = t.names.len();
     let name = t.names[i].clone();
-    let above = if i + 1 == n_layers {
-        "the loss".to_string()
+    let from_loss = i + 1 == n_layers;
+    let heading = if from_loss {
+        trf!(
+            "Backward through {name}: {delta_in} arrives from the loss, {delta_out} leaves",
+            name = name,
+            delta_in = delta_name(i + 1),
+            delta_out = delta_name(i)
+        )
     } else {
-        t.names[i + 1].clone()
+        trf!(
+            "Backward through {name}: {delta_in} arrives from {above}, {delta_out} leaves",
+            name = name,
+            delta_in = delta_name(i + 1),
+            above = t.names[i + 1],
+            delta_out = delta_name(i)
+        )
     };
-    ui.label(
-        RichText::new(format!(
-            "Backward through {name}: {} arrives from {above}, {} leaves",
-            delta_name(i + 1),
-            delta_name(i)
-        ))
-        .heading()
-        .color(BACKWARD),
-    );
+    ui.label(RichText::new(heading).heading().color(BACKWARD));
     ui.label(backward_formula(&t.kinds[i]));
     ui.horizontal_top(|ui| {
         if let Some(d) = t.delta_from_above(i).cloned() {
+            let from_above = if from_loss {
+                trf!("{delta} from the loss", delta = delta_name(i + 1))
+            } else {
+                trf!(
+                    "{delta} from {layer}",
+                    delta = delta_name(i + 1),
+                    layer = t.names[i + 1]
+                )
+            };
             let make = move |index: Vec<usize>| {
                 if i + 1 == n_layers {
                     CellRef::LossDelta { index }
@@ -649,15 +748,9 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
                     }
                 }
             };
-            tensor_ui(
-                app,
-                ui,
-                &format!("{} from {above}", delta_name(i + 1)),
-                &d,
-                true,
-                size,
-                &make,
-            );
+            marked(app, ui, Mark::DeltaIn, |app, ui| {
+                tensor_ui(app, ui, &from_above, &d, true, size, &make)
+            });
         }
         match &t.kinds[i] {
             LayerKind::Relu => {
@@ -667,7 +760,7 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
                     tensor_ui(
                         app,
                         ui,
-                        "ReLU′(x): 1 where x > 0 (white), else 0",
+                        tr("ReLU′(x): 1 where x > 0 (white), else 0"),
                         &mask,
                         false,
                         size,
@@ -681,7 +774,7 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
                     tensor_ui(
                         app,
                         ui,
-                        "pool input: each window's largest value wins the delta",
+                        tr("pool input: each window's largest value wins the delta"),
                         &x,
                         false,
                         size,
@@ -696,19 +789,23 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
                     } else {
                         "dW"
                     };
-                    weights_ui(
-                        app,
-                        ui,
-                        &format!("{what} of {name} (whole batch) — click a cell"),
-                        &g,
-                        Some(i),
-                        size,
+                    let title = trf!(
+                        "{what} of {name} (whole batch) — click a cell",
+                        what = what,
+                        name = name
                     );
+                    marked(app, ui, Mark::Gradient, |app, ui| {
+                        weights_ui(app, ui, &title, &g, Some(i), size)
+                    });
                     if let Some(share) = t.sample_weight_grad(i, app.sample) {
                         weights_ui(
                             app,
                             ui,
-                            &format!("{what}: sample {}'s share", app.sample),
+                            &trf!(
+                                "{what}: sample {sample}'s share",
+                                what = what,
+                                sample = app.sample
+                            ),
                             &share,
                             None,
                             size,
@@ -720,49 +817,48 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
         }
         if let Some(d) = t.layers[i].delta.clone() {
             let make = move |index: Vec<usize>| CellRef::Delta { layer: i, index };
-            let to = if i == 0 {
-                "the input".to_string()
+            let title = if i == 0 {
+                trf!("{delta} handed to the input", delta = delta_name(i))
             } else {
-                t.names[i - 1].clone()
+                trf!(
+                    "{delta} handed to {layer}",
+                    delta = delta_name(i),
+                    layer = t.names[i - 1]
+                )
             };
-            tensor_ui(
-                app,
-                ui,
-                &format!("{} handed to {to}", delta_name(i)),
-                &d,
-                true,
-                size,
-                &make,
-            );
+            marked(app, ui, Mark::DeltaDown, |app, ui| {
+                tensor_ui(app, ui, &title, &d, true, size, &make)
+            });
         } else if i == 0 {
-            ui.label("The first layer's input needs no delta.");
+            ui.label(tr("The first layer's input needs no delta."));
         }
     });
 }
 
 fn backward_formula(kind: &LayerKind) -> &'static str {
     match kind {
-        LayerKind::Conv { .. } => "dF = input ⋆ D (the input correlated with the delta from above, summed over the batch); D_below = full_conv(D, rot180(F)).",
-        LayerKind::Relu => "D_below = D · ReLU′(x): the delta passes where the input was positive and is blocked elsewhere.",
+        LayerKind::Conv { .. } => tr("dF = input ⋆ D (the input correlated with the delta from above, summed over the batch); D_below = full_conv(D, rot180(F))."),
+        LayerKind::Relu => tr("D_below = D · ReLU′(x): the delta passes where the input was positive and is blocked elsewhere."),
         LayerKind::Sigmoid => "D_below = D · y(1 − y)",
         LayerKind::Tanh => "D_below = D · (1 − y²)",
-        LayerKind::Maxpool { .. } => "Max pooling routes each delta to the cell that won its window; the other three get 0.",
-        LayerKind::Avgpool { .. } => "Average pooling spreads each delta evenly over its window.",
-        LayerKind::Flatten => "The 49-vector delta from the FC layer is reshaped back into the 7x7 maps the pooling layer understands.",
-        LayerKind::Dense { .. } => "dW = δ·xᵀ (input times delta); D_below = Wᵀ·δ (delta times weights).",
+        LayerKind::Maxpool { .. } => tr("Max pooling routes each delta to the cell that won its window; the other three get 0."),
+        LayerKind::Avgpool { .. } => tr("Average pooling spreads each delta evenly over its window."),
+        LayerKind::Flatten => tr("The 49-vector delta from the FC layer is reshaped back into the 7x7 maps the pooling layer understands."),
+        LayerKind::Dense { .. } => tr("dW = δ·xᵀ (input times delta); D_below = Wᵀ·δ (delta times weights)."),
     }
 }
 
 fn loss_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, size: Vec2) {
-    ui.label(RichText::new(format!("Loss = {:.4}: softmax turns the logits into probabilities; cross-entropy is −log p(label), averaged over the batch", t.loss.unwrap_or(f32::NAN))).heading().color(BACKWARD));
+    ui.label(RichText::new(trf!("Loss = {loss}: softmax turns the logits into probabilities; cross-entropy is −log p(label), averaged over the batch", loss = format!("{:.4}", t.loss.unwrap_or(f32::NAN)))).heading().color(BACKWARD));
     ui.horizontal_top(|ui| {
         if let Some(p) = t.probs.clone() {
             let label = t.labels.get(app.sample).copied().unwrap_or(0);
             ui.vertical(|ui| {
                 ui.label(
-                    RichText::new(format!(
-                        "probabilities of sample {} (label {label})",
-                        app.sample
+                    RichText::new(trf!(
+                        "probabilities of sample {sample} (label {label})",
+                        sample = app.sample,
+                        label = label
                     ))
                     .strong(),
                 );
@@ -789,7 +885,7 @@ fn loss_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, size: Vec2) {
 
 fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
     ui.label(
-        RichText::new("Update: each weight moves against its gradient")
+        RichText::new(tr("Update: each weight moves against its gradient"))
             .heading()
             .color(UPDATE),
     );
@@ -806,7 +902,7 @@ fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
             weights_ui(
                 app,
                 ui,
-                &format!("F before ({})", t.names[i]),
+                &trf!("F before ({name})", name = t.names[i]),
                 w,
                 None,
                 size,
@@ -815,7 +911,7 @@ fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
             weights_ui(
                 app,
                 ui,
-                &format!("step taken = F_new − F ({})", t.names[i]),
+                &trf!("step taken = F_new − F ({name})", name = t.names[i]),
                 &step,
                 None,
                 size,
@@ -823,7 +919,7 @@ fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
             weights_ui(
                 app,
                 ui,
-                &format!("F new ({})", t.names[i]),
+                &trf!("F new ({name})", name = t.names[i]),
                 after,
                 None,
                 size,
@@ -831,18 +927,20 @@ fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
         });
         ui.separator();
     }
-    ui.label(format!("With SGD the step is exactly −η·dF (η = {}); momentum and Adam reshape it from past gradients.", fmt_value(t.lr)));
+    ui.label(trf!("With SGD the step is exactly −η·dF (η = {lr}); momentum and Adam reshape it from past gradients.", lr = fmt_value(t.lr)));
 }
 
 /// The clicked cell, how it was computed, from the trace.
 pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    ui.heading("How was this number computed?");
+    ui.heading(tr("How was this number computed?"));
     let (Some(s), Some(cell)) = (app.snapshot.clone(), app.selected.clone()) else {
-        ui.label("Click any cell of a dF map, a delta or a feature map: this panel shows the sum of products that made it, with the real numbers.");
+        ui.label(tr("Click any cell of a dF map, a delta or a feature map: this panel shows the sum of products that made it, with the real numbers."));
         return;
     };
     let Some(e) = explain(&s.trace, &cell, app.sample) else {
-        ui.label("That cell has no computation to show yet (its phase has not run in this batch).");
+        ui.label(tr(
+            "That cell has no computation to show yet (its phase has not run in this batch).",
+        ));
         return;
     };
     egui::ScrollArea::vertical()
@@ -851,9 +949,10 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ui.label(RichText::new(&e.title).strong().size(18.0));
             ui.label(RichText::new(&e.formula).monospace());
             ui.separator();
-            ui.label(format!(
-                "largest terms for sample {} ({} non-zero terms):",
-                app.sample, e.term_count
+            ui.label(trf!(
+                "largest terms for sample {sample} ({count} non-zero terms):",
+                sample = app.sample,
+                count = e.term_count
             ));
             egui::Grid::new("terms").striped(true).show(ui, |ui| {
                 for term in &e.terms {
@@ -863,14 +962,14 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 }
             });
             ui.separator();
-            ui.label(format!("sample {}'s sum: {}", app.sample, e.sample_sum));
-            ui.label(format!("all terms added up: {}", e.total));
+            ui.label(trf!("sample {sample}'s sum: {sum}", sample = app.sample, sum = e.sample_sum));
+            ui.label(trf!("all terms added up: {total}", total = e.total));
             let check = if e.agrees() {
-                "✓ equals the trace"
+                tr("✓ equals the trace")
             } else {
-                "✗ differs from the trace"
+                tr("✗ differs from the trace")
             };
-            ui.label(RichText::new(format!("value in the trace: {} {check}", e.recorded)).strong());
+            ui.label(RichText::new(trf!("value in the trace: {value} {check}", value = e.recorded, check = check)).strong());
             for note in &e.notes {
                 ui.label(note);
             }
@@ -880,12 +979,12 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ui.separator();
             if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
                 if ui
-                    .button(format!("Export {name} as CSV…"))
-                    .on_hover_text("The whole tensor this cell belongs to, one row per value: its indices, then the value")
+                    .button(trf!("Export {name} as CSV…", name = name))
+                    .on_hover_text(tr("The whole tensor this cell belongs to, one row per value: its indices, then the value"))
                     .clicked()
                 {
                     let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
-                    app.files.save_dialog(ui.ctx(), "Export a tensor as CSV", &format!("{name}.csv"), csv);
+                    app.files.save_dialog(ui.ctx(), tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
                 }
             }
         });
@@ -896,18 +995,18 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.columns(2, |cols| {
         let losses = app.history.losses.clone();
         Plot::new("loss per batch")
-            .x_axis_label("batch")
-            .y_axis_label("loss")
+            .x_axis_label(tr("batch"))
+            .y_axis_label(tr("loss"))
             .include_y(0.0)
             .legend(Legend::default())
             .show(&mut cols[0], |plot| {
-                plot.line(Line::new("training loss", PlotPoints::from(losses)));
+                plot.line(Line::new(tr("training loss"), PlotPoints::from(losses)));
             });
         let train: Vec<[f64; 2]> = app
             .history
             .epochs
             .iter()
-            .map(|&(e, tr, _)| [e as f64, tr as f64 * 100.0])
+            .map(|&(e, train, _)| [e as f64, train as f64 * 100.0])
             .collect();
         let test: Vec<[f64; 2]> = app
             .history
@@ -916,16 +1015,16 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
             .map(|&(e, _, te)| [e as f64, te as f64 * 100.0])
             .collect();
         Plot::new("accuracy per epoch")
-            .x_axis_label("epoch")
-            .y_axis_label("accuracy %")
+            .x_axis_label(tr("epoch"))
+            .y_axis_label(tr("accuracy %"))
             .include_y(0.0)
             .include_y(100.0)
             .legend(Legend::default())
             .show(&mut cols[1], |plot| {
-                plot.line(Line::new("train", PlotPoints::from(train.clone())));
-                plot.points(Points::new("train", PlotPoints::from(train)).radius(4.0));
-                plot.line(Line::new("test", PlotPoints::from(test.clone())));
-                plot.points(Points::new("test", PlotPoints::from(test)).radius(4.0));
+                plot.line(Line::new(tr("train"), PlotPoints::from(train.clone())));
+                plot.points(Points::new(tr("train"), PlotPoints::from(train)).radius(4.0));
+                plot.line(Line::new(tr("test"), PlotPoints::from(test.clone())));
+                plot.points(Points::new(tr("test"), PlotPoints::from(test)).radius(4.0));
             });
     });
 }
@@ -934,44 +1033,75 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
 fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let ctx = ui.ctx().clone();
     if ui
-        .button("Save model…")
-        .on_hover_text("Write the network as it is now (safetensors; loads in PyTorch unchanged)")
+        .button(tr("Save model…"))
+        .on_hover_text(tr(
+            "Write the network as it is now (safetensors; loads in PyTorch unchanged)",
+        ))
         .clicked()
     {
         if let Some(s) = &app.snapshot {
             app.files.save_dialog(
                 &ctx,
-                "Save the model",
+                tr("Save the model"),
                 "model.safetensors",
                 crate::io::model_bytes(&s.network),
             );
         }
     }
     if ui
-        .button("Export view as PNG…")
-        .on_hover_text("A picture of the window as it is now, for slides")
+        .button(tr("Export view as PNG…"))
+        .on_hover_text(tr("A picture of the window as it is now, for slides"))
         .clicked()
     {
         app.files.export_view_png(&ctx);
         ui.close();
     }
     if ui
-        .button("Open model…")
-        .on_hover_text("Start from a saved model (Reset returns to it)")
+        .button(tr("Open model…"))
+        .on_hover_text(tr("Start from a saved model (Reset returns to it)"))
         .clicked()
     {
         app.files.open_model_dialog(&ctx);
     }
     if ui
-        .button("Export trace…")
-        .on_hover_text(
+        .button(tr("Save session…"))
+        .on_hover_text(tr(
+            "The model, the optimizer's state, the step and the plots: continue this lesson later exactly here",
+        ))
+        .clicked()
+    {
+        let checkout = app.checkout_session();
+        app.files.save_dialog_with(
+            &ctx,
+            tr("Save the session"),
+            "session.safetensors",
+            move || {
+                checkout()
+                    .map(|session| crate::io::session_bytes(&session))
+                    .ok_or_else(|| tr("the training thread did not answer").to_string())
+            },
+        );
+        ui.close();
+    }
+    if ui
+        .button(tr("Open session…"))
+        .on_hover_text(tr("Continue a saved session where it stopped"))
+        .clicked()
+    {
+        app.files.open_session_dialog(&ctx);
+        ui.close();
+    }
+    ui.separator();
+    if ui
+        .button(tr("Export trace…"))
+        .on_hover_text(tr(
             "Every number of the current step (safetensors trace, as `backprop-viz trace` writes)",
-        )
+        ))
         .clicked()
     {
         match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
-            Some(Ok(bytes)) => app.files.save_dialog(&ctx, "Export the trace", "trace.safetensors", bytes),
-            Some(Err(why)) => app.message = Some((MessageKind::Warning, format!("Nothing to export yet: {why}. Step through the loss and the backward pass first."))),
+            Some(Ok(bytes)) => app.files.save_dialog(&ctx, tr("Export the trace"), "trace.safetensors", bytes),
+            Some(Err(why)) => app.message = Some((MessageKind::Warning, trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why))),
             None => {}
         }
     }
@@ -1015,7 +1145,7 @@ fn gradcheck_ui(
             app.gradcheck = None;
         }
     }
-    if ui.add_enabled(app.gradcheck.is_none(), egui::Button::new("Check with finite differences")).on_hover_text("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number").clicked() {
+    if ui.add_enabled(app.gradcheck.is_none(), egui::Button::new(tr("Check with finite differences"))).on_hover_text(tr("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number")).clicked() {
         let (tx, rx) = std::sync::mpsc::channel();
         let (trace, index, ctx) = (trace.clone(), index.to_vec(), ui.ctx().clone());
         std::thread::spawn(move || {
@@ -1029,7 +1159,9 @@ fn gradcheck_ui(
     }
     match &app.gradcheck_result {
         Some((for_cell, Some(fd))) if for_cell == cell => {
-            ui.label(RichText::new(format!("backpropagation: {}", fd.analytic)).monospace());
+            ui.label(
+                RichText::new(trf!("backpropagation: {value}", value = fd.analytic)).monospace(),
+            );
             ui.label(
                 RichText::new(format!(
                     "(L(w+ε) − L(w−ε)) / 2ε, ε = {}: {:.9}",
@@ -1037,12 +1169,18 @@ fn gradcheck_ui(
                 ))
                 .monospace(),
             );
-            ui.label(RichText::new(format!("relative error: {:.1e}", fd.relative_error)).strong());
+            ui.label(
+                RichText::new(trf!(
+                    "relative error: {error}",
+                    error = format!("{:.1e}", fd.relative_error)
+                ))
+                .strong(),
+            );
         }
         Some((for_cell, None)) if for_cell == cell => {
-            ui.label(
+            ui.label(tr(
                 "This weight cannot be checked in this step (its layer has no recorded weights).",
-            );
+            ));
         }
         _ => {}
     }

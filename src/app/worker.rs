@@ -15,6 +15,7 @@ use crate::engine::optim::{Optimizer, OptimizerKind};
 use crate::engine::stepper::{Phase, Stepper};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
+use crate::io::session::{Session, SessionSettings};
 use crate::training::{evaluate, predictions, Trainer};
 
 /// What the network is and how it trains: everything Reset rebuilds from.
@@ -61,6 +62,14 @@ pub enum Command {
     Back,
     /// Go forward one step: redo what Back undid, else step a phase.
     Forward,
+    /// Move to just after this phase of the current batch: back through the
+    /// history if it is behind us, else forward phase by phase (starting the
+    /// next batch if this one is finished).
+    GoTo(Phase),
+    /// Send the state a saved session needs (the plots are the UI's).
+    Checkout(Sender<Session>),
+    /// Continue from a saved session; the history of steps starts afresh.
+    Resume(Box<Session>),
 }
 
 /// Where training stands, as one consistent picture.
@@ -96,9 +105,14 @@ pub enum Event {
         train_accuracy: f32,
         test_accuracy: f32,
     },
-    /// Training stopped because the loss is no longer a number.
-    Diverged(String),
-    /// Something went wrong in the worker (even a panic); it keeps running.
+    /// Training stopped: the loss at this batch is too large or not a number.
+    Diverged {
+        loss: f32,
+        batch: u64,
+        lr: f32,
+    },
+    /// Something went wrong in the worker (even a panic: its message); the
+    /// worker keeps running.
     Failed(String),
     /// All commands up to this sequence number have been handled.
     Idle(u64),
@@ -295,10 +309,7 @@ impl WorkerState {
     fn guarded(&mut self, etx: &Sender<Event>, work: impl FnOnce(&mut Self)) {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| work(self))) {
             self.running = false;
-            let _ = etx.send(Event::Failed(format!(
-                "the training thread hit an internal error ({}); press Reset to start again",
-                panic_message(&panic)
-            )));
+            let _ = etx.send(Event::Failed(panic_message(&panic)));
         }
     }
 
@@ -398,11 +409,89 @@ impl WorkerState {
                 self.trainer.begin_batch();
                 self.teaching = false;
             }
+            Command::GoTo(target) => {
+                let layers = self.trainer.stepper.network.layers.len();
+                let order = |phase: Option<Phase>| match phase {
+                    None => 0,
+                    Some(Phase::Forward(i)) => 1 + i,
+                    Some(Phase::Loss) => layers + 1,
+                    Some(Phase::Backward(i)) => layers + 2 + (layers - 1 - i.min(layers - 1)),
+                    Some(Phase::Update) | Some(Phase::Done) => 2 * layers + 2,
+                };
+                let batch = self.trainer.batches;
+                for _ in 0..=2 * order(Some(Phase::Update)) {
+                    let last = self.trainer.stepper.last_phase();
+                    if last == Some(target) {
+                        break;
+                    }
+                    let behind = order(last) > order(Some(target));
+                    let in_batch = self.past.back().is_some_and(|c| c.trainer.batches == batch);
+                    if behind && in_batch {
+                        self.handle(Command::Back, etx);
+                    } else {
+                        self.handle(Command::StepPhase, etx);
+                    }
+                }
+            }
+            Command::Checkout(reply) => {
+                let _ = reply.send(self.session());
+            }
+            Command::Resume(session) => {
+                let Session {
+                    network,
+                    optimizer,
+                    settings,
+                    ..
+                } = *session;
+                self.past.clear();
+                self.future.clear();
+                self.config = TrainConfig {
+                    preset: settings.preset,
+                    seed: settings.seed,
+                    lr: settings.lr,
+                    batch: settings.batch,
+                    optimizer: settings.optimizer,
+                    freeze_conv: settings.freeze_conv,
+                };
+                self.trainer = build_trainer(&self.config, Some(network), &self.data);
+                self.trainer.stepper.optimizer = optimizer;
+                self.trainer.resume(settings.progress);
+                self.trainer.begin_batch();
+                self.running = false;
+                self.teaching = false;
+                self.epoch_correct = settings.epoch_correct;
+                self.epoch_seen = settings.epoch_seen;
+            }
             Command::Teach { pixels, label } => {
                 let input = Tensor::from_shape_vec(vec![1, 1, 28, 28], pixels).expect("784 pixels");
                 self.trainer.stepper.begin(input, vec![label]);
                 self.teaching = true;
             }
+        }
+    }
+
+    /// The session as it stands; a batch under way is saved as not yet
+    /// taken (its update has not happened), so loading runs it again.
+    fn session(&self) -> Session {
+        let stepper = &self.trainer.stepper;
+        let under_way = !self.teaching && stepper.next_phase() != Phase::Done;
+        Session {
+            network: stepper.network.clone(),
+            optimizer: stepper.optimizer.clone(),
+            settings: SessionSettings {
+                preset: self.config.preset.clone(),
+                seed: self.config.seed,
+                lr: self.config.lr,
+                batch: self.config.batch,
+                optimizer: self.config.optimizer,
+                freeze_conv: self.config.freeze_conv,
+                optimizer_steps: stepper.optimizer.steps,
+                progress: self.trainer.progress(under_way),
+                epoch_correct: self.epoch_correct,
+                epoch_seen: self.epoch_seen,
+            },
+            losses: Vec::new(),
+            epochs: Vec::new(),
         }
     }
 
@@ -439,16 +528,11 @@ impl WorkerState {
         }
         if !loss.is_finite() || loss > DIVERGED_LOSS {
             self.running = false;
-            let what = if loss.is_finite() {
-                format!("jumped to {loss:.1} (an untrained network starts near 2.3)")
-            } else {
-                format!("became {loss}: the numbers overflowed")
-            };
-            let _ = etx.send(Event::Diverged(format!(
-                "Training diverged: the loss {what} at batch {}. The steps are too large for this network: \
-                 try a smaller learning rate (now {}), then press Reset.",
-                self.trainer.batches, self.config.lr
-            )));
+            let _ = etx.send(Event::Diverged {
+                loss,
+                batch: self.trainer.batches,
+                lr: self.config.lr,
+            });
             return;
         }
         if self.trainer.epoch_done() {

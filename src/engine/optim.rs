@@ -43,11 +43,12 @@ const BETA1: f32 = 0.9;
 const BETA2: f32 = 0.999;
 const EPS: f32 = 1e-8;
 
-/// Per-parameter state: momentum's velocity, or Adam's two moments.
-#[derive(Debug, Clone, Default)]
-struct Slot {
-    m: Option<Tensor>,
-    v: Option<Tensor>,
+/// Per-parameter state: momentum's velocity (`m`), or Adam's two moments.
+/// One slot per weight and per bias, in forward order, weight first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slot {
+    pub m: Option<Tensor>,
+    pub v: Option<Tensor>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +67,22 @@ impl Optimizer {
             lr,
             steps: 0,
             slots: Vec::new(),
+        }
+    }
+
+    /// The state the next updates depend on (a saved session keeps it, so
+    /// that training resumes exactly where it stopped).
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    /// An optimizer that continues from saved state.
+    pub fn resume(kind: OptimizerKind, lr: f32, steps: u64, slots: Vec<Slot>) -> Optimizer {
+        Optimizer {
+            kind,
+            lr,
+            steps,
+            slots,
         }
     }
 

@@ -7,3 +7,5 @@ pub mod trace;
 
 pub use model::{load_model, model_bytes, read_model, save_model};
 pub use trace::{read_trace, trace_bytes, write_trace};
+pub mod session;
+pub use session::{load_session, read_session, save_session, session_bytes, Session};

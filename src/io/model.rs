@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::tensors::{error, parse, read_file, to_bytes, Entry};
+use super::tensors::{error, parse, read_file, to_bytes, Entry, Parsed};
 use crate::data::dataset::DataError;
 use crate::engine::layers::Param;
 use crate::engine::network::Network;
@@ -13,6 +13,11 @@ use crate::engine::network::Network;
 pub const FORMAT: &str = "backprop-viz-model";
 
 pub fn model_bytes(net: &Network) -> Vec<u8> {
+    to_bytes(FORMAT, &net.specs, model_entries(net))
+}
+
+/// `NAME.weight`, `NAME.bias` for each layer with parameters.
+pub fn model_entries(net: &Network) -> Vec<(String, Entry<'_>)> {
     let mut entries = Vec::new();
     for (spec, layer) in net.specs.iter().zip(&net.layers) {
         if let Some((w, b)) = layer.params() {
@@ -20,7 +25,7 @@ pub fn model_bytes(net: &Network) -> Vec<u8> {
             entries.push((format!("{}.bias", spec.name), Entry::F32(&b.value)));
         }
     }
-    to_bytes(FORMAT, &net.specs, entries)
+    entries
 }
 
 pub fn save_model(net: &Network, path: &Path) -> Result<(), DataError> {
@@ -29,7 +34,12 @@ pub fn save_model(net: &Network, path: &Path) -> Result<(), DataError> {
 
 /// Parses model bytes; `path` only names the source in errors.
 pub fn read_model(path: &Path, bytes: &[u8]) -> Result<Network, DataError> {
-    let parsed = parse(path, bytes, FORMAT)?;
+    network_from(&parse(path, bytes, FORMAT)?)
+}
+
+/// The network a parsed model or session file holds.
+pub fn network_from(parsed: &Parsed) -> Result<Network, DataError> {
+    let path = parsed.path;
     let mut net = Network::new(parsed.specs.clone()).map_err(|e| error(path, e.to_string()))?;
     for (spec, layer) in net.specs.iter().zip(net.layers.iter_mut()) {
         if let Some((w, b)) = layer.params_mut() {

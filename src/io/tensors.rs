@@ -27,6 +27,16 @@ pub fn error(path: &Path, message: impl Into<String>) -> DataError {
 
 /// Serialises `entries` with the project's metadata.
 pub fn to_bytes(format: &str, specs: &[LayerSpec], entries: Vec<(String, Entry)>) -> Vec<u8> {
+    to_bytes_with(format, specs, Vec::new(), entries)
+}
+
+/// As `to_bytes`, with more metadata entries.
+pub fn to_bytes_with(
+    format: &str,
+    specs: &[LayerSpec],
+    extra: Vec<(String, String)>,
+    entries: Vec<(String, Entry)>,
+) -> Vec<u8> {
     let buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = entries
         .into_iter()
         .map(|(name, entry)| match entry {
@@ -45,11 +55,12 @@ pub fn to_bytes(format: &str, specs: &[LayerSpec], entries: Vec<(String, Entry)>
             TensorView::new(*dtype, shape.clone(), bytes).expect("sizes agree by construction");
         (name.clone(), view)
     });
-    let metadata = HashMap::from([
+    let mut metadata = HashMap::from([
         ("format".to_string(), format.to_string()),
         ("version".to_string(), VERSION.to_string()),
         ("layers".to_string(), Network::specs_to_json(specs)),
     ]);
+    metadata.extend(extra);
     safetensors::serialize(views, Some(metadata)).expect("valid tensors serialise")
 }
 
@@ -61,6 +72,7 @@ pub struct Parsed<'a> {
     pub path: &'a Path,
     pub tensors: SafeTensors<'a>,
     pub specs: Vec<LayerSpec>,
+    pub meta: HashMap<String, String>,
 }
 
 pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed<'a>, DataError> {
@@ -92,6 +104,7 @@ pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed
         path,
         tensors,
         specs,
+        meta,
     })
 }
 

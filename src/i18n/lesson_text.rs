@@ -1,0 +1,96 @@
+//! Translations for the guided lesson (see `mod.rs`).
+
+pub const TEXT: &[(&str, &str)] = &[
+    ("The question", "Вопрос"),
+    (
+        "A student wrote this network by hand: two convolution layers with one 3x3 filter each, pooling, and two fully connected layers. Backpropagation through the FC layers worked, but the filters stayed random (94 % accuracy). The question: how does the error get from the FC layers back into a 3x3 filter? This lesson follows one batch forward through the network, then the error back into the filters.",
+        "Студент написал эту сеть вручную: два свёрточных слоя с одним фильтром 3x3 в каждом, пулинг и два полносвязных слоя. Обратное распространение через полносвязные слои работало, а фильтры оставались случайными (точность 94 %). Вопрос: как ошибка попадает из полносвязных слоёв обратно в фильтр 3x3? Этот урок проводит один батч вперёд через сеть, а затем ошибку — назад, до фильтров.",
+    ),
+    ("One batch at the input", "Один батч на входе"),
+    (
+        "The network has just been reset: random filters, nothing learned yet. A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now.",
+        "Сеть только что сброшена: фильтры случайные, ничего ещё не выучено. На входе ждёт батч обучающих цифр. Полоса вверху показывает все слои с формой их выхода; цветной блок — там, где сейчас находятся числа.",
+    ),
+    ("Forward: the first convolution", "Прямой проход: первая свёртка"),
+    (
+        "conv1 slides its 3x3 filter F over the 28x28 image: each output cell is b + Σ F·x over the 3x3 patch under the filter. Click any cell of the output map: the panel on the right lists the nine products that make it, with the engine's own numbers.",
+        "conv1 проводит свой фильтр F 3x3 по изображению 28x28: каждая клетка выхода равна b + Σ F·x по участку 3x3 под фильтром. Щёлкните любую клетку карты выхода: панель справа перечислит девять произведений, из которых она складывается, с числами самого движка.",
+    ),
+    ("ReLU and max pooling", "ReLU и max-пулинг"),
+    (
+        "ReLU keeps positive values and sets the rest to 0. Max pooling keeps the largest value of each 2x2 window, so 28x28 becomes 14x14. Remember which cell won each window: the way back needs it.",
+        "ReLU оставляет положительные значения, а остальные заменяет нулём. Max-пулинг оставляет наибольшее значение каждого окна 2x2, и 28x28 превращается в 14x14. Запомните, какая клетка победила в каждом окне: это понадобится на обратном пути.",
+    ),
+    ("Down to 49 numbers", "До 49 чисел"),
+    (
+        "conv2, a second ReLU and a second pooling give a 7x7 map; flatten lays its 49 values out in a row. From here on come the fully connected layers the student had already written.",
+        "conv2, вторая ReLU и второй пулинг дают карту 7x7; flatten выстраивает её 49 значений в строку. Дальше идут полносвязные слои, которые студент уже написал.",
+    ),
+    ("The output and the loss", "Выход и потеря"),
+    (
+        "fc1 and fc2 turn the 49 values into 10 scores (logits), and softmax turns those into probabilities. The loss is the cross-entropy averaged over the batch. Its delta, (p − one_hot) / N, is the error that starts the backward pass.",
+        "fc1 и fc2 превращают 49 значений в 10 оценок (логитов), а softmax — в вероятности. Потеря — перекрёстная энтропия, усреднённая по батчу. Её дельта, (p − one_hot) / N, — та ошибка, с которой начинается обратный проход.",
+    ),
+    ("Backward through the FC layers", "Назад через полносвязные слои"),
+    (
+        "fc2 receives the loss's delta and does what the student's code already did: dW = input × delta, and the delta handed down = Wᵀ · delta. ReLU then multiplies it by its derivative: 1 where its input was positive, 0 elsewhere.",
+        "fc2 получает дельту потери и делает то же, что уже делал код студента: dW = вход × дельта, а дельта для слоя ниже = Wᵀ · дельта. Затем ReLU умножает её на свою производную: 1 там, где вход был положителен, и 0 в остальных местах.",
+    ),
+    ("Back to a 7x7 map", "Снова карта 7x7"),
+    (
+        "After fc1 and its ReLU, flatten reshapes the 49 deltas into a 7x7 map again. This is the first delta matrix of the convolution part: the error has left the FC layers.",
+        "После fc1 и её ReLU слой flatten снова складывает 49 дельт в карту 7x7. Это первая матрица дельт свёрточной части: ошибка покинула полносвязные слои.",
+    ),
+    ("Through max pooling", "Через max-пулинг"),
+    (
+        "Max pooling sends each delta to the cell that won its window and 0 to the other three. Click a cell of the delta handed down: the panel shows its window and the winner.",
+        "Max-пулинг отправляет каждую дельту в клетку, победившую в своём окне, а трём остальным — 0. Щёлкните клетку переданной вниз дельты: панель покажет её окно и победителя.",
+    ),
+    ("Through ReLU", "Через ReLU"),
+    (
+        "ReLU lets the delta through where its input was positive and blocks it elsewhere (the mask). What comes out is the delta D that conv2 receives.",
+        "ReLU пропускает дельту там, где её вход был положителен, и задерживает в остальных местах (маска). На выходе — дельта D, которую получает conv2.",
+    ),
+    ("The answer, part 1: dF", "Ответ, часть 1: dF"),
+    (
+        "conv2 now does the two jobs of the answer. First: dF is the correlation of the layer's input with the delta from above, summed over the batch. Each of the 9 cells of dF says how the loss changes when one filter weight changes. Click a cell of dF to see its terms.",
+        "Теперь conv2 выполняет две работы из ответа. Первая: dF — корреляция входа слоя с пришедшей сверху дельтой, просуммированная по батчу. Каждая из 9 клеток dF говорит, как меняется потеря при изменении одного веса фильтра. Щёлкните клетку dF, чтобы увидеть её слагаемые.",
+    ),
+    (
+        "The answer, part 2: the delta handed down",
+        "Ответ, часть 2: дельта для слоя ниже",
+    ),
+    (
+        "Second: the delta for the layer below is the full convolution of D with the filter rotated by 180°. Every output cell that read an input cell sends its delta back through the weight it used.",
+        "Вторая: дельта для слоя ниже — полная свёртка D с фильтром, повёрнутым на 180°. Каждая клетка выхода, читавшая клетку входа, возвращает ей свою дельту через тот вес, которым пользовалась.",
+    ),
+    ("All the way to the first filter", "До самого первого фильтра"),
+    (
+        "pool1 and relu1 route and mask the delta in the same way, and conv1 computes its dF from the input images themselves. The error has reached the first filter.",
+        "pool1 и relu1 так же направляют и маскируют дельту, а conv1 вычисляет свой dF по самим входным изображениям. Ошибка дошла до первого фильтра.",
+    ),
+    ("The update", "Обновление"),
+    (
+        "Now every weight moves against its gradient: F ← F − η · dF with plain SGD (Adam scales each weight's step). The view shows the filter before, dF, the step taken and the filter after.",
+        "Теперь каждый вес сдвигается против своего градиента: F ← F − η · dF для обычного SGD (Adam масштабирует шаг каждого веса). Здесь видны фильтр до, dF, сделанный шаг и фильтр после.",
+    ),
+    ("Let it learn", "Пусть учится"),
+    (
+        "Press Run: batch after batch the loss falls (the plot at the bottom) and the filters change. ← goes back in time, even into a finished batch, and → comes forward again.",
+        "Нажмите «Пуск»: батч за батчем потеря падает (график внизу), а фильтры меняются. ← возвращает назад во времени, даже в уже законченный батч, а → ведёт вперёд.",
+    ),
+    ("The question's experiment", "Эксперимент из вопроса"),
+    (
+        "This tab trains two copies of the network from the same start, one with its filters frozen (the student's situation) and one with them learning, and plots their test accuracy side by side. Then draw a digit in the Draw tab and watch the network's answer.",
+        "На этой вкладке две копии сети учатся с одного и того же начала: одна с замороженными фильтрами (как у студента), другая — с обучаемыми; их точность на тестовой выборке рисуется рядом. Потом нарисуйте цифру на вкладке «Нарисовать цифру» и посмотрите на ответ сети.",
+    ),
+    ("Lesson · {step} of {count}", "Урок · {step} из {count}"),
+    ("Leave the lesson", "Выйти из урока"),
+    (
+        "Explore freely; the Guided lesson menu continues from this step",
+        "Исследуйте сами; меню «Урок» продолжит с этого шага",
+    ),
+    ("Finish", "Завершить"),
+    ("Next ▶", "Далее ▶"),
+    ("◀ Previous", "◀ Предыдущий"),
+];

@@ -1,0 +1,48 @@
+//! What the app's kittest suites share: an app on the shipped MNIST, a
+//! harness around it, and waiting for the worker.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backprop_viz::app::worker::Snapshot;
+use backprop_viz::app::{default_config, BackpropApp};
+use backprop_viz::data::dataset::{default_data_dir, load_dir};
+use egui_kittest::Harness;
+
+pub fn new_app() -> BackpropApp {
+    let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
+    BackpropApp::with_repaint(default_config(), None, data, "data/mnist".into(), || {})
+}
+
+pub fn harness(app: BackpropApp) -> Harness<'static, BackpropApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app)
+}
+
+/// Frames until the worker has answered every command (or `done` holds).
+pub fn settle_until(h: &mut Harness<'static, BackpropApp>, done: impl Fn(&BackpropApp) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.run_steps(1);
+        if h.state().snapshot.is_some() && done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the worker did not answer in time"
+        );
+        std::thread::sleep(Duration::from_millis(3));
+    }
+}
+
+pub fn settle(h: &mut Harness<'static, BackpropApp>) {
+    settle_until(h, |app| app.worker_idle());
+}
+
+pub fn snapshot(h: &Harness<'static, BackpropApp>) -> Snapshot {
+    *h.state().snapshot.clone().expect("a snapshot")
+}

@@ -1,0 +1,402 @@
+//! The classroom features driven headless (egui_kittest): the guided lesson,
+//! the Russian translation seen on screen, projector mode at 720p, sessions
+//! and the settings kept between runs.
+
+use std::time::{Duration, Instant};
+
+use backprop_viz::app::lesson::{steps, Goal};
+use backprop_viz::app::{BackpropApp, Settings, Tab, UiCommand};
+use backprop_viz::engine::stepper::Phase;
+use backprop_viz::i18n::Lang;
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+
+mod app_common;
+use app_common::{harness, new_app, settle, snapshot};
+
+fn weights(app: &BackpropApp) -> Vec<Vec<f32>> {
+    let s = app.snapshot.as_ref().expect("a snapshot");
+    s.network
+        .layers
+        .iter()
+        .filter_map(|l| l.params())
+        .flat_map(|(w, b)| {
+            [
+                w.value.iter().copied().collect(),
+                b.value.iter().copied().collect(),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    // Some exploring first: the lesson starts from the question's network.
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    h.state_mut().lesson_go(0);
+    settle(&mut h);
+    assert_eq!(snapshot(&h).last, None);
+    assert_eq!(snapshot(&h).batches, 1, "the lesson resets the network");
+    let all = steps();
+    for (i, step) in all.iter().enumerate() {
+        if i > 0 {
+            h.get_by_label("Next ▶").click();
+            settle(&mut h);
+        }
+        assert_eq!(h.state().lesson.open, Some(i));
+        assert_eq!(h.state().tab, step.tab, "step {i}");
+        if let Goal::After(phase) = step.goal {
+            assert_eq!(snapshot(&h).last, Some(phase), "step {i}: {}", step.title);
+        }
+        h.get_by_label(step.title);
+        assert!(
+            h.state().marks.contains_key(&step.mark),
+            "step {i} ({}) points at {:?}, which is not on screen",
+            step.title,
+            step.mark
+        );
+    }
+    // Back from the update to the dF step: training goes back in time too.
+    let df_step = all
+        .iter()
+        .position(|s| s.goal == Goal::After(Phase::Backward(0)))
+        .unwrap();
+    h.state_mut().lesson_go(df_step + 1);
+    settle(&mut h);
+    assert_eq!(snapshot(&h).last, Some(Phase::Update));
+    let after_update = weights(h.state());
+    h.get_by_label("◀ Previous").click();
+    settle(&mut h);
+    assert_eq!(snapshot(&h).last, Some(Phase::Backward(0)));
+    assert_ne!(weights(h.state()), after_update, "back before the update");
+    // Leave, explore, come back to the same step.
+    h.get_by_label("Leave the lesson").click();
+    h.run_steps(2);
+    assert_eq!(h.state().lesson.open, None);
+    assert!(h.query_by_label("Next ▶").is_none());
+    assert_eq!(h.state().lesson.left_at, Some(df_step));
+}
+
+/// Every piece of text on the screen, as the accessibility tree has it.
+fn screen_texts(h: &Harness<'static, BackpropApp>) -> Vec<String> {
+    h.query_all_by(|_| true)
+        .flat_map(|node| {
+            let n = node.accesskit_node();
+            [n.label(), n.value()]
+        })
+        .flatten()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Latin words allowed on a Russian screen: names from the code and the
+/// maths (layers, optimizers, formats, the program and the dataset).
+const LATIN_OK: &[&str] = &[
+    "conv",
+    "relu",
+    "pool",
+    "flatten",
+    "dense",
+    "maxpool",
+    "avgpool",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "adam",
+    "sgd",
+    "momentum",
+    "mnist",
+    "lenet",
+    "seed",
+    "backprop",
+    "viz",
+    "pytorch",
+    "safetensors",
+    "json",
+    "png",
+    "csv",
+    "idx",
+    "one_hot",
+    "logits",
+    "ubyte",
+    "images",
+    "labels",
+    "train",
+    "data",
+    "mnist",
+    "idx1",
+    "idx3",
+    "t10k",
+    "ReLU",
+    "rot180",
+    "wide",
+    "d_below",
+    "f_new",
+    "full_conv",
+    "weight_grad",
+    "bias_grad",
+    "enter",
+    "english",
+];
+
+/// What egui itself tells screen readers (never drawn as text).
+const EGUI_OWN: &[&str] = &["Close window", "Resize panel"];
+
+fn english_words(texts: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for text in texts.iter().filter(|t| !EGUI_OWN.contains(&t.as_str())) {
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            let letters = word.chars().filter(|c| c.is_ascii_alphabetic()).count();
+            if letters >= 4
+                && !LATIN_OK
+                    .iter()
+                    .any(|ok| ok.eq_ignore_ascii_case(word.trim_end_matches(char::is_numeric)))
+            {
+                found.push(format!("{word:?} in {text:?}"));
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn russian_screens_show_no_untranslated_text() {
+    let mut app = new_app();
+    app.settings.lang = Lang::Ru;
+    let mut h = harness(app);
+    settle(&mut h);
+    let mut texts = Vec::new();
+    let mut look = |h: &mut Harness<'static, BackpropApp>| {
+        h.run_steps(2);
+        texts.extend(screen_texts(h));
+    };
+    look(&mut h);
+    // One whole batch, phase by phase (every view of the Backprop tab).
+    for _ in 0..(10 + 1 + 10 + 1) {
+        h.get_by_label("Шаг: слой").click();
+        settle(&mut h);
+        look(&mut h);
+    }
+    // Click a cell of dF: the explanation panel.
+    h.state_mut().command(UiCommand::Select(Some(
+        backprop_viz::explain::CellRef::WeightGrad {
+            layer: 3,
+            index: vec![0, 0, 1, 1],
+        },
+    )));
+    look(&mut h);
+    for tab in [
+        Tab::Draw,
+        Tab::Data,
+        Tab::Experiment,
+        Tab::Mistakes,
+        Tab::Architecture,
+    ] {
+        h.state_mut().tab = tab;
+        look(&mut h);
+    }
+    h.state_mut().tab = Tab::Backprop;
+    h.state_mut().show_shortcuts = true;
+    look(&mut h);
+    h.state_mut().show_shortcuts = false;
+    // Every lesson step.
+    h.state_mut().lesson_go(0);
+    settle(&mut h);
+    for i in 1..steps().len() {
+        look(&mut h);
+        h.state_mut().lesson_go(i);
+        settle(&mut h);
+    }
+    look(&mut h);
+    let english = english_words(&texts);
+    assert!(
+        english.is_empty(),
+        "English on a Russian screen:\n{}",
+        english.join("\n")
+    );
+    assert!(
+        backprop_viz::i18n::misses().is_empty(),
+        "asked for in Russian, not in the table: {:?}",
+        backprop_viz::i18n::misses()
+    );
+}
+
+/// The widgets a learner reads or clicks: leaves of the tree with a size.
+fn widget_rects(h: &Harness<'static, BackpropApp>) -> Vec<(String, egui::Rect)> {
+    use egui::accesskit::Role;
+    h.query_all_by(|n| {
+        matches!(
+            n.role(),
+            Role::Button | Role::CheckBox | Role::Label | Role::Slider | Role::ComboBox | Role::Tab
+        ) && n.label().is_some_and(|l| !l.trim().is_empty())
+    })
+    .map(|node| {
+        let label = node
+            .accesskit_node()
+            .label()
+            .unwrap_or_default()
+            .to_string();
+        (label, node.rect())
+    })
+    .filter(|(_, r)| r.width() > 1.0 && r.height() > 1.0)
+    .collect()
+}
+
+#[test]
+fn projector_mode_at_720p_is_large_and_nothing_overlaps() {
+    let mut app = new_app();
+    app.settings.projector = true;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
+    settle(&mut h);
+    assert!(
+        (h.ctx.zoom_factor() - 1.4).abs() < 1e-6,
+        "everything 1.4x larger"
+    );
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 720.0) / 1.4);
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    let mut check = |h: &mut Harness<'static, BackpropApp>, when: &str| {
+        h.run_steps(3);
+        let rects = widget_rects(h);
+        for (i, (a, ra)) in rects.iter().enumerate() {
+            if !screen.expand(1.0).contains_rect(*ra) && screen.intersects(*ra) {
+                // Cut off at the window's edge (not scrolled away entirely).
+                if !(ra.top() >= screen.top() && ra.bottom() > screen.bottom()) {
+                    problems.push(format!("{when}: {a:?} sticks out of the window at {ra:?}"));
+                }
+            }
+            for (b, rb) in &rects[i + 1..] {
+                let overlap = ra.intersect(*rb);
+                if overlap.width() > 2.0
+                    && overlap.height() > 2.0
+                    && !ra.contains_rect(*rb)
+                    && !rb.contains_rect(*ra)
+                {
+                    problems.push(format!("{when}: {a:?} {ra:?} overlaps {b:?} {rb:?}"));
+                }
+            }
+        }
+        checked += rects.len();
+    };
+    check(&mut h, "start");
+    for _ in 0..11 {
+        h.get_by_label("Step layer").click();
+        settle(&mut h);
+    }
+    check(&mut h, "loss");
+    for _ in 0..8 {
+        h.get_by_label("Step layer").click();
+        settle(&mut h);
+    }
+    check(&mut h, "backward conv2");
+    h.state_mut().lesson_go(10);
+    settle(&mut h);
+    check(&mut h, "lesson");
+    for tab in [
+        Tab::Draw,
+        Tab::Data,
+        Tab::Experiment,
+        Tab::Mistakes,
+        Tab::Architecture,
+    ] {
+        h.state_mut().lesson_leave();
+        h.state_mut().tab = tab;
+        check(&mut h, &format!("{tab:?}"));
+    }
+    assert!(checked > 100, "only {checked} widgets looked at");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_saved_session_continues_exactly_where_it_stopped() {
+    let mut a = harness(new_app());
+    settle(&mut a);
+    for _ in 0..3 {
+        a.get_by_label("Step batch").click();
+        settle(&mut a);
+    }
+    // Stop in the middle of the fourth batch.
+    for _ in 0..13 {
+        a.get_by_label("Step layer").click();
+        settle(&mut a);
+    }
+    let checkout = a.state_mut().checkout_session();
+    a.run_steps(2);
+    let session = checkout().expect("the worker answers");
+    assert_eq!(session.losses.len(), 3);
+    let bytes = backprop_viz::io::session_bytes(&session);
+    let loaded =
+        backprop_viz::io::read_session(std::path::Path::new("lesson.safetensors"), &bytes).unwrap();
+    assert_eq!(loaded.settings, session.settings);
+
+    let mut b = harness(new_app());
+    settle(&mut b);
+    b.state_mut().command(UiCommand::ResumeSession(
+        Box::new(loaded),
+        "lesson.safetensors".into(),
+    ));
+    settle(&mut b);
+    assert_eq!(weights(b.state()), weights(a.state()));
+    assert_eq!(b.state().history.losses, a.state().history.losses);
+    assert_eq!(
+        snapshot(&b).batches,
+        4,
+        "the interrupted batch is loaded again"
+    );
+    assert_eq!(snapshot(&b).last, None);
+    // Both finish the fourth batch and run a fifth: the same numbers.
+    for h in [&mut a, &mut b] {
+        h.get_by_label("Step batch").click();
+        settle(h);
+        h.get_by_label("Step batch").click();
+        settle(h);
+    }
+    assert_eq!(weights(b.state()), weights(a.state()));
+    assert_eq!(b.state().history.losses, a.state().history.losses);
+    assert_eq!(snapshot(&b).trace.labels, snapshot(&a).trace.labels);
+}
+
+#[test]
+fn settings_are_kept_between_runs_and_the_last_dataset_comes_back() {
+    let settings = Settings {
+        projector: true,
+        dark: false,
+        lang: Lang::Ru,
+        show_plots: false,
+        tab: Tab::Draw,
+        last_data: vec![backprop_viz::data::dataset::default_data_dir()],
+        ..Settings::default()
+    };
+    let text = serde_json::to_string(&settings).unwrap();
+    let back: Settings = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, settings);
+    // A settings file from an older version (fewer fields) still loads.
+    let old: Settings = serde_json::from_str(r#"{"projector": true}"#).unwrap();
+    assert!(old.projector && old.show_plots);
+
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.state_mut().data_source = "before".into();
+    let ctx = h.ctx.clone();
+    h.state_mut().restore_settings(&ctx, back, true);
+    let start = Instant::now();
+    while !h.state().data_source.contains("mnist") || h.state().data_panel.is_loading() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the last dataset loads again"
+        );
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    settle(&mut h);
+    assert_eq!(h.state().tab, Tab::Draw);
+    assert!(h.state().settings.projector);
+    h.get_by_label("Нарисовать цифру");
+}
