@@ -22,13 +22,17 @@ pub fn classify(app: &BackpropApp, pixels: &[f32]) -> Option<Vec<f32>> {
 pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
     egui::ScrollArea::vertical().id_salt("draw tab").show(ui, |ui| {
         ui.label(tr("Draw a digit with the mouse, a finger or a pen. The network sees the 28x28 picture in the middle: your drawing cropped to its ink, scaled to 20 pixels and centred, exactly as MNIST was made."));
+        // Three columns side by side; in a narrow window (a projector) the
+        // probabilities move below the other two.
+        let side_by_side = ui.available_width() >= app.pad.side + 300.0 + 420.0 + 48.0;
+        let mut pixels = None;
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.label(RichText::new(tr("Your drawing")).strong());
                 app.pad.ui(ui);
             });
             ui.add_space(16.0);
-            let pixels = app.pad.mnist_pixels();
+            pixels = app.pad.mnist_pixels();
             ui.vertical(|ui| {
                 ui.set_max_width(300.0);
                 ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
@@ -43,23 +47,32 @@ pub fn draw_tab_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 ui.add_space(8.0);
                 teach_ui(app, ui);
             });
-            ui.add_space(16.0);
-            ui.vertical(|ui| {
-                ui.set_max_width(420.0);
-                ui.label(RichText::new(tr("What it thinks")).strong());
-                match pixels.as_deref().and_then(|p| classify(app, p)) {
-                    Some(probs) => probabilities_ui(ui, &probs, None),
-                    None => {
-                        ui.label(tr("Draw something to see the ten probabilities."));
-                    }
-                }
-                ui.add_space(12.0);
-                if ui.button(tr("Load pretrained model")).on_hover_text(tr("Use the trained model that ships with the program, so the pad is useful before any training")).clicked() {
-                    app.command(UiCommand::LoadPretrained);
-                }
-            });
+            if side_by_side {
+                ui.add_space(16.0);
+                ui.vertical(|ui| answer_ui(app, ui, pixels.as_deref()));
+            }
         });
+        if !side_by_side {
+            ui.add_space(12.0);
+            ui.vertical(|ui| answer_ui(app, ui, pixels.as_deref()));
+        }
     });
+}
+
+/// The ten probabilities for the drawing, and the pretrained model.
+fn answer_ui(app: &mut BackpropApp, ui: &mut Ui, pixels: Option<&[f32]>) {
+    ui.set_max_width(420.0);
+    ui.label(RichText::new(tr("What it thinks")).strong());
+    match pixels.and_then(|p| classify(app, p)) {
+        Some(probs) => probabilities_ui(ui, &probs, None),
+        None => {
+            ui.label(tr("Draw something to see the ten probabilities."));
+        }
+    }
+    ui.add_space(12.0);
+    if ui.button(tr("Load pretrained model")).on_hover_text(tr("Use the trained model that ships with the program, so the pad is useful before any training")).clicked() {
+        app.command(UiCommand::LoadPretrained);
+    }
 }
 
 /// "Teach it": the correct label and one backpropagation step on the drawing.

@@ -69,9 +69,11 @@ pub fn steps() -> [Step; 16] {
         },
         Step {
             title: tr("One batch at the input"),
+            // Fresh again: the same untrained network and first batch,
+            // before conv1 has run.
             text: tr("The network has just been reset: random filters, nothing learned yet. A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now."),
             tab: Tab::Backprop,
-            goal: After(Forward(0)),
+            goal: Fresh,
             mark: Mark::Pipeline,
         },
         Step {
@@ -258,7 +260,8 @@ pub fn lesson_ui(app: &mut BackpropApp, ui: &mut Ui) {
             }
         });
     });
-    ui.label(step.text);
+    ui.label(RichText::new(step.text).size(18.0));
+    ui.add_space(4.0);
 }
 
 /// Outlines the view the step points at, over everything else.

@@ -587,9 +587,6 @@ impl BackpropApp {
                 views::message_ui(self, ui, kind, &text);
             }
         });
-        if self.lesson.open.is_some() {
-            egui::Panel::bottom("lesson").show(ui, |ui| lesson::lesson_ui(self, ui));
-        }
         // The plots take at most a quarter of the window, and give way
         // entirely when the window is short (a 720p projector at 1.4x).
         let room = ui.available_height();
@@ -602,17 +599,26 @@ impl BackpropApp {
                 });
             self.mark(lesson::Mark::Plots, plots.response.rect);
         }
+        // Above the plots, right under the views it talks about.
+        if self.lesson.open.is_some() {
+            let tint = ui.visuals().faint_bg_color;
+            egui::Panel::bottom("lesson")
+                .frame(egui::Frame::side_top_panel(ui.style()).fill(tint))
+                .show(ui, |ui| lesson::lesson_ui(self, ui));
+        }
         if self.settings.show_explain {
+            let width = (ui.available_width() * 0.3).min(430.0);
             let explain = egui::Panel::right("explain")
                 .resizable(true)
-                .default_size(430.0)
+                .default_size(width)
+                .max_size(ui.available_width() * 0.45)
                 .show(ui, |ui| {
                     views::explanation_ui(self, ui);
                 });
             self.mark(lesson::Mark::Explain, explain.response.rect);
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            let tabs = ui.horizontal(|ui| {
+            let tabs = ui.horizontal_wrapped(|ui| {
                 for (tab, name, hover) in [
                     (Tab::Backprop, tr("Backprop"), tr("The layer views: forward values, deltas, filter gradients, the update")),
                     (Tab::Draw, tr("Draw a digit"), tr("Draw a digit and watch the network classify it")),

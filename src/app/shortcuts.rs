@@ -7,7 +7,7 @@ use super::{BackpropApp, UiCommand};
 use crate::i18n::tr;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
-pub fn shortcuts() -> [(&'static str, &'static str); 8] {
+pub fn shortcuts() -> [(&'static str, &'static str); 9] {
     [
         (tr("Space"), tr("Step layer: run the next phase")),
         ("Enter", tr("Step batch: finish the current batch")),
@@ -22,6 +22,10 @@ pub fn shortcuts() -> [(&'static str, &'static str); 8] {
             tr("Forward one step (replays what ← undid, else steps a layer)"),
         ),
         ("P", tr("Projector mode on or off")),
+        (
+            "PgDn / PgUp",
+            tr("Guided lesson: next / previous step (presentation clickers send these)"),
+        ),
         (tr("? or F1"), tr("Show or hide this list")),
     ]
 }
@@ -42,6 +46,16 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
     let running = app.snapshot.as_ref().is_some_and(|s| s.running);
     if left && !running {
         app.command(UiCommand::Back);
+    }
+    let (page_down, page_up) =
+        ctx.input(|i| (i.key_pressed(Key::PageDown), i.key_pressed(Key::PageUp)));
+    if let Some(step) = app.lesson.open {
+        if page_down && step + 1 < super::lesson::steps().len() {
+            app.lesson_go(step + 1);
+        }
+        if page_up && step > 0 {
+            app.lesson_go(step - 1);
+        }
     }
     if right && !running {
         app.command(UiCommand::Forward);

@@ -22,6 +22,17 @@ const FORWARD: Color32 = Color32::from_rgb(60, 120, 216);
 const BACKWARD: Color32 = Color32::from_rgb(230, 120, 20);
 const UPDATE: Color32 = Color32::from_rgb(40, 160, 80);
 
+/// One figure of a view: a column `max.x` wide whatever room the row has
+/// left, so that its title wraps to the figure, not to a sliver.
+fn figure<R>(ui: &mut Ui, max: Vec2, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.allocate_ui_with_layout(
+        Vec2::new(max.x, max.y + 80.0),
+        egui::Layout::top_down(egui::Align::Min),
+        add,
+    )
+    .inner
+}
+
 /// Draws `add` and records where, for the guided lesson to point at.
 fn marked<R>(
     app: &mut BackpropApp,
@@ -108,92 +119,234 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
     });
 }
 
+/// Below this width (in points) the controls fold into two rows and the
+/// network settings into a menu: a 720p projector at 1.4x is 914 points wide.
+const COMPACT_WIDTH: f32 = 1200.0;
+
 pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
+    let compact = ui.available_width() < COMPACT_WIDTH;
     ui.horizontal_wrapped(|ui| {
-        ui.heading("backprop-viz");
-        ui.add_space(12.0);
-        if ui.add_enabled(!running, egui::Button::new(tr("Step layer"))).on_hover_text(tr("Run one phase: the next layer's forward or backward pass, the loss, or the update")).clicked() {
-            app.command(UiCommand::StepPhase);
+        if !compact {
+            ui.heading("backprop-viz");
+            ui.add_space(12.0);
         }
-        if ui.add_enabled(!running, egui::Button::new(tr("Step batch"))).on_hover_text(tr("Finish the current batch: all remaining phases up to the weight update")).clicked() {
-            app.command(UiCommand::StepBatch);
+        step_buttons_ui(app, ui);
+        ui.separator();
+        speed_ui(app, ui);
+        if !compact {
+            learning_rate_ui(app, ui);
         }
-        let run_label = if running { tr("Pause") } else { tr("Run") };
-        if ui.button(run_label).on_hover_text(tr("Train continuously (the views follow live), or pause")).clicked() {
-            app.command(if running { UiCommand::Pause } else { UiCommand::Run });
-        }
-        if ui.button(tr("Reset")).on_hover_text(tr("Start again from the same seed: the same initial weights and batches")).clicked() {
-            app.command(UiCommand::Reset);
-        }
-        let (back, forward) = app.snapshot.as_ref().map(|s| (s.back_steps, s.forward_steps)).unwrap_or((0, 0));
-        if ui.add_enabled(!running && back > 0, egui::Button::new(tr("◀ Back"))).on_hover_text(trf!("Step back in time: every view shows the moment before ({back} steps kept; key ←)", back = back)).clicked() {
-            app.command(UiCommand::Back);
-        }
-        if ui.add_enabled(!running, egui::Button::new(tr("Forward ▶"))).on_hover_text(trf!("Step forward: replays what Back undid ({forward} steps), else steps a layer (key →)", forward = forward)).clicked() {
-            app.command(UiCommand::Forward);
+    });
+    ui.horizontal_wrapped(|ui| {
+        if compact {
+            learning_rate_ui(app, ui);
+            ui.menu_button(tr("Network and training ▾"), |ui| {
+                network_settings_ui(app, ui)
+            })
+            .response
+            .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
+        } else {
+            network_settings_ui(app, ui);
         }
         ui.separator();
-        let speeds = [(Speed::PerSecond(1.0), tr("1 batch/s")), (Speed::PerSecond(5.0), tr("5 batches/s")), (Speed::PerSecond(20.0), tr("20 batches/s")), (Speed::Max, tr("as fast as possible"))];
-        let current = speeds.iter().find(|(s, _)| *s == app.speed).map(|(_, l)| *l).unwrap_or(tr("custom"));
-        let label = ui.label(tr("Speed:"));
-        egui::ComboBox::from_id_salt("speed").selected_text(current).show_ui(ui, |ui| {
+        sample_ui(app, ui);
+    });
+}
+
+fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
+    if ui
+        .add_enabled(!running, egui::Button::new(tr("Step layer")))
+        .on_hover_text(tr(
+            "Run one phase: the next layer's forward or backward pass, the loss, or the update",
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::StepPhase);
+    }
+    if ui
+        .add_enabled(!running, egui::Button::new(tr("Step batch")))
+        .on_hover_text(tr(
+            "Finish the current batch: all remaining phases up to the weight update",
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::StepBatch);
+    }
+    let run_label = if running { tr("Pause") } else { tr("Run") };
+    if ui
+        .button(run_label)
+        .on_hover_text(tr("Train continuously (the views follow live), or pause"))
+        .clicked()
+    {
+        app.command(if running {
+            UiCommand::Pause
+        } else {
+            UiCommand::Run
+        });
+    }
+    if ui
+        .button(tr("Reset"))
+        .on_hover_text(tr(
+            "Start again from the same seed: the same initial weights and batches",
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::Reset);
+    }
+    let (back, forward) = app
+        .snapshot
+        .as_ref()
+        .map(|s| (s.back_steps, s.forward_steps))
+        .unwrap_or((0, 0));
+    if ui
+        .add_enabled(!running && back > 0, egui::Button::new(tr("◀ Back")))
+        .on_hover_text(trf!(
+            "Step back in time: every view shows the moment before ({back} steps kept; key ←)",
+            back = back
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::Back);
+    }
+    if ui
+        .add_enabled(!running, egui::Button::new(tr("Forward ▶")))
+        .on_hover_text(trf!(
+            "Step forward: replays what Back undid ({forward} steps), else steps a layer (key →)",
+            forward = forward
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::Forward);
+    }
+}
+
+fn speed_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let speeds = [
+        (Speed::PerSecond(1.0), tr("1 batch/s")),
+        (Speed::PerSecond(5.0), tr("5 batches/s")),
+        (Speed::PerSecond(20.0), tr("20 batches/s")),
+        (Speed::Max, tr("as fast as possible")),
+    ];
+    let current = speeds
+        .iter()
+        .find(|(s, _)| *s == app.speed)
+        .map(|(_, l)| *l)
+        .unwrap_or(tr("custom"));
+    let label = ui.label(tr("Speed:"));
+    egui::ComboBox::from_id_salt("speed")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
             for (speed, label) in speeds {
                 if ui.selectable_label(app.speed == speed, label).clicked() {
                     app.command(UiCommand::SetSpeed(speed));
                 }
             }
-        }).response.labelled_by(label.id).on_hover_text(tr("How fast Run trains"));
-        let mut lr = app.config.lr;
-        let label = ui.label(tr("Learning rate:"));
-        let lr_response = ui.add(egui::Slider::new(&mut lr, 1e-4..=10.0).logarithmic(true)).labelled_by(label.id).on_hover_text(tr("η: how far each update moves the weights against their gradient (applies at once)"));
-        if lr_response.changed() {
-            app.command(UiCommand::SetLr(lr));
-        }
-        let mut freeze = app.config.freeze_conv;
-        if ui.checkbox(&mut freeze, tr("Freeze conv filters")).on_hover_text(tr("Keep the conv filters at their initial values; only the FC layers learn (the question's experiment)")).changed() {
-            app.command(UiCommand::SetFreeze(freeze));
-        }
-    });
-    ui.horizontal_wrapped(|ui| {
-        let label = ui.label(tr("Network:"));
-        let shown = if app.start_network.is_some() { tr("loaded model").to_string() } else { app.config.preset.clone() };
-        egui::ComboBox::from_id_salt("preset").selected_text(shown).show_ui(ui, |ui| {
-            for (preset, text) in [("seed", tr("seed (the question's network)")), ("lenet", tr("lenet (8 and 16 filters)"))] {
-                if ui.selectable_label(app.start_network.is_none() && app.config.preset == preset, text).clicked() {
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tr("How fast Run trains"));
+}
+
+fn learning_rate_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let mut lr = app.config.lr;
+    let label = ui.label(tr("Learning rate:"));
+    let lr_response = ui
+        .add(egui::Slider::new(&mut lr, 1e-4..=10.0).logarithmic(true))
+        .labelled_by(label.id)
+        .on_hover_text(tr(
+            "η: how far each update moves the weights against their gradient (applies at once)",
+        ));
+    if lr_response.changed() {
+        app.command(UiCommand::SetLr(lr));
+    }
+    let mut freeze = app.config.freeze_conv;
+    if ui.checkbox(&mut freeze, tr("Freeze conv filters")).on_hover_text(tr("Keep the conv filters at their initial values; only the FC layers learn (the question's experiment)")).changed() {
+        app.command(UiCommand::SetFreeze(freeze));
+    }
+}
+
+fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let label = ui.label(tr("Network:"));
+    let shown = if app.start_network.is_some() {
+        tr("loaded model").to_string()
+    } else {
+        app.config.preset.clone()
+    };
+    egui::ComboBox::from_id_salt("preset")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            for (preset, text) in [
+                ("seed", tr("seed (the question's network)")),
+                ("lenet", tr("lenet (8 and 16 filters)")),
+            ] {
+                if ui
+                    .selectable_label(
+                        app.start_network.is_none() && app.config.preset == preset,
+                        text,
+                    )
+                    .clicked()
+                {
                     // A preset replaces a loaded model on the next Reset.
                     app.config.preset = preset.to_string();
                     app.start_network = None;
                 }
             }
-        }).response.labelled_by(label.id).on_hover_text(tr("Which network to build on Reset"));
-        let label = ui.label(tr("Optimizer:"));
-        egui::ComboBox::from_id_salt("optimizer").selected_text(app.config.optimizer.name()).show_ui(ui, |ui| {
-            for kind in [OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::Adam] {
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tr("Which network to build on Reset"));
+    let label = ui.label(tr("Optimizer:"));
+    egui::ComboBox::from_id_salt("optimizer")
+        .selected_text(app.config.optimizer.name())
+        .show_ui(ui, |ui| {
+            for kind in [
+                OptimizerKind::Sgd,
+                OptimizerKind::Momentum,
+                OptimizerKind::Adam,
+            ] {
                 ui.selectable_value(&mut app.config.optimizer, kind, kind.name());
             }
-        }).response.labelled_by(label.id).on_hover_text(tr("How the gradient turns into a step (applies on Reset)"));
-        let label = ui.label(tr("Batch size:"));
-        ui.add(egui::DragValue::new(&mut app.config.batch).range(1..=512)).labelled_by(label.id).on_hover_text(tr("Samples per batch (applies on Reset)"));
-        let label = ui.label(tr("Seed:"));
-        ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000)).labelled_by(label.id).on_hover_text(tr("Fixes the initial weights and the batch order (applies on Reset)"));
-        if ui.button(tr("Load pretrained model")).on_hover_text(tr("Replace the network by the trained model that ships with the program (useful for drawing)")).clicked() {
-            app.command(UiCommand::LoadPretrained);
-        }
-        ui.separator();
-        if let Some(snapshot) = &app.snapshot {
-            let n = snapshot.trace.batch_size();
-            if n > 1 {
-                let mut sample = app.sample;
-                let label = ui.label(tr("Sample in batch:"));
-                ui.add(egui::Slider::new(&mut sample, 0..=n - 1)).labelled_by(label.id).on_hover_text(tr("Which sample of the batch the maps show"));
-                app.sample = sample;
-                if let Some(&digit) = snapshot.trace.labels.get(app.sample) {
-                    ui.label(trf!("label {digit}", digit = digit));
-                }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tr("How the gradient turns into a step (applies on Reset)"));
+    let label = ui.label(tr("Batch size:"));
+    ui.add(egui::DragValue::new(&mut app.config.batch).range(1..=512))
+        .labelled_by(label.id)
+        .on_hover_text(tr("Samples per batch (applies on Reset)"));
+    let label = ui.label(tr("Seed:"));
+    ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000))
+        .labelled_by(label.id)
+        .on_hover_text(tr(
+            "Fixes the initial weights and the batch order (applies on Reset)",
+        ));
+    if ui.button(tr("Load pretrained model")).on_hover_text(tr("Replace the network by the trained model that ships with the program (useful for drawing)")).clicked() {
+        app.command(UiCommand::LoadPretrained);
+    }
+}
+
+fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    if let Some(snapshot) = &app.snapshot {
+        let n = snapshot.trace.batch_size();
+        if n > 1 {
+            let mut sample = app.sample;
+            let label = ui.label(tr("Sample in batch:"));
+            let picker: egui::Response = if ui.available_size_before_wrap().x < 260.0 {
+                // A narrow row (projector): a number field instead of a slider.
+                ui.add(egui::DragValue::new(&mut sample).range(0..=n - 1))
+            } else {
+                ui.add(egui::Slider::new(&mut sample, 0..=n - 1))
+            };
+            picker
+                .labelled_by(label.id)
+                .on_hover_text(tr("Which sample of the batch the maps show"));
+            app.sample = sample;
+            if let Some(&digit) = snapshot.trace.labels.get(app.sample) {
+                ui.label(trf!("label {digit}", digit = digit));
             }
         }
-    });
+    }
 }
 
 /// The layer the views are about: the clicked block, else the phase's layer.
@@ -234,7 +387,8 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
         _ => (false, FORWARD),
     };
     let mut clicked = None;
-    ui.horizontal_wrapped(|ui| {
+    let compact = ui.available_width() < COMPACT_WIDTH;
+    let blocks = |ui: &mut Ui| {
         ui.label(
             RichText::new(format!(
                 "{}\n{}",
@@ -271,21 +425,29 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
             } else {
                 ui.visuals().widgets.inactive.bg_fill
             });
-            if ui
-                .add(button)
-                .on_hover_text(trf!(
-                    "{name}: {kind} — click to look at this layer",
-                    name = name,
-                    kind = s.trace.kinds[i].word()
-                ))
-                .clicked()
-            {
+            let response = ui.add(button).on_hover_text(trf!(
+                "{name}: {kind} — click to look at this layer",
+                name = name,
+                kind = s.trace.kinds[i].word()
+            ));
+            if response.clicked() {
                 clicked = Some(i);
+            }
+            if compact && i == focus {
+                response.scroll_to_me(None);
             }
         }
         let arrow = if backward { "←" } else { "→" };
         ui.label(RichText::new(format!("{arrow} {}", tr("loss"))).size(18.0));
-    });
+    };
+    if compact {
+        // One row that follows the numbers, rather than two that crowd the views.
+        egui::ScrollArea::horizontal()
+            .id_salt("pipeline")
+            .show(ui, |ui| ui.horizontal(blocks));
+    } else {
+        ui.horizontal_wrapped(blocks);
+    }
     if let Some(i) = clicked {
         app.command(UiCommand::ViewLayer(Some(i)));
     }
@@ -340,21 +502,34 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
             Some(Phase::Update) => UPDATE,
             _ => FORWARD,
         };
-        ui.horizontal_wrapped(|ui| {
-            ui.label(
-                RichText::new(phase_text(s))
-                    .size(18.0)
-                    .color(colour)
-                    .strong(),
-            );
-            ui.label(trf!(
+        // One piece of text in two colours, so that it wraps as a whole.
+        let mut job = egui::text::LayoutJob::default();
+        let body = egui::TextStyle::Body.resolve(ui.style());
+        job.append(
+            &phase_text(s),
+            0.0,
+            egui::TextFormat {
+                font_id: egui::FontId::proportional(18.0),
+                color: colour,
+                ..Default::default()
+            },
+        );
+        job.append(
+            &trf!(
                 "· epoch {epoch}, batch {batch}, {position} of {total} samples",
                 epoch = s.epoch + 1,
                 batch = s.batches,
                 position = s.position,
                 total = s.epoch_len
-            ));
-        });
+            ),
+            8.0,
+            egui::TextFormat {
+                font_id: body,
+                color: ui.visuals().text_color(),
+                ..Default::default()
+            },
+        );
+        ui.label(job);
         for (i, kind) in s.trace.kinds.iter().enumerate() {
             if matches!(kind, LayerKind::Relu)
                 && i > 0
@@ -457,7 +632,7 @@ fn tensor_ui(
         ColorScale::auto(&all)
     };
     let selected = app.selected.clone();
-    ui.vertical(|ui| {
+    figure(ui, max, |ui| {
         ui.label(RichText::new(title).strong());
         legend_ui(ui, scale);
         let per_row = if maps.len() > 1 {
@@ -527,7 +702,7 @@ fn weights_ui(
         }
         _ => None,
     };
-    ui.vertical(|ui| {
+    figure(ui, max, |ui| {
         ui.label(RichText::new(title).strong());
         legend_ui(ui, scale);
         match *w.shape() {
@@ -615,24 +790,28 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     }
     egui::ScrollArea::both()
         .id_salt("layer view")
-        .show(ui, |ui| match mode {
-            "loss" => marked(app, ui, Mark::Loss, |app, ui| {
-                loss_view(app, ui, t, Vec2::new(avail.x * 0.55, third.y))
-            }),
-            "update" => marked(app, ui, Mark::Update, |app, ui| {
-                update_view(app, ui, t, avail)
-            }),
-            "backward" => {
-                let figures =
-                    if matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) {
-                        4.0
-                    } else {
-                        3.0
-                    };
-                let size = Vec2::new((avail.x / figures - 16.0).max(100.0), third.y);
-                backward_view(app, ui, t, i, size)
+        .show(ui, |ui| {
+            // Text wraps at the visible width; only the figures scroll sideways.
+            ui.set_max_width(avail.x);
+            match mode {
+                "loss" => marked(app, ui, Mark::Loss, |app, ui| {
+                    loss_view(app, ui, t, Vec2::new(avail.x * 0.55, third.y))
+                }),
+                "update" => marked(app, ui, Mark::Update, |app, ui| {
+                    update_view(app, ui, t, avail)
+                }),
+                "backward" => {
+                    let figures =
+                        if matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) {
+                            4.0
+                        } else {
+                            3.0
+                        };
+                    let size = Vec2::new((avail.x / figures - 16.0).max(100.0), third.y);
+                    backward_view(app, ui, t, i, size)
+                }
+                _ => forward_view(app, ui, t, i, third, s.last.is_none()),
             }
-            _ => forward_view(app, ui, t, i, third, s.last.is_none()),
         });
 }
 

@@ -248,4 +248,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Projector mode on or off", "Включить или выключить режим проектора"),
     ("? or F1", "? или F1"),
     ("Show or hide this list", "Показать или скрыть этот список"),
+    (
+        "Guided lesson: next / previous step (presentation clickers send these)",
+        "Урок: следующий / предыдущий шаг (эти клавиши посылают пульты для презентаций)",
+    ),
 ];

@@ -150,4 +150,9 @@ pub const TEXT: &[(&str, &str)] = &[
     ("accuracy %", "точность, %"),
     ("train", "обучающая выборка"),
     ("test", "тестовая выборка"),
+    ("Network and training ▾", "Сеть и обучение ▾"),
+    (
+        "Network, optimizer, batch size, seed (apply on Reset)",
+        "Сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
+    ),
 ];
