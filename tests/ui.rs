@@ -495,6 +495,25 @@ fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
     let s = snapshot(&h);
     assert!(s.teaching);
     assert_eq!(s.trace.labels, vec![label]);
+    // ... and it is on the drawing pad, with its right answer picked.
+    let expected: Vec<f32> = h
+        .state()
+        .data
+        .test
+        .image(index)
+        .iter()
+        .map(|&b| b as f32 / 255.0)
+        .collect();
+    assert_eq!(h.state().pad.mnist_pixels(), Some(expected.clone()));
+    assert_eq!(h.state().teach_label, label);
+    assert_eq!(
+        s.trace.input.iter().copied().collect::<Vec<f32>>(),
+        expected,
+        "the views step the same picture"
+    );
+    h.get_by_label("Draw a digit").click();
+    h.run_steps(2);
+    h.get_by_label_contains(&format!("A {label} the network read as {predicted}"));
 }
 
 #[test]

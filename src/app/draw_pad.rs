@@ -73,6 +73,9 @@ pub struct DrawPad {
     /// Side of the canvas in points (the canvas shrinks to fit narrower
     /// space).
     pub side: f32,
+    /// A 28x28 picture under the strokes (a test digit loaded from the
+    /// Mistakes tab), ink = 1 on 0; strokes drawn on top add to it.
+    picture: Option<Vec<f32>>,
     /// Bumped on every change, so the app can re-classify only when needed.
     version: u64,
     /// [`DrawPad::mnist_pixels`] of `version`: the app asks every frame,
@@ -88,6 +91,7 @@ impl Default for DrawPad {
             in_stroke: false,
             brush: DEFAULT_BRUSH,
             side: DEFAULT_SIDE,
+            picture: None,
             version: 0,
             cache: RefCell::new(None),
         }
@@ -110,19 +114,33 @@ impl DrawPad {
         self.bump();
     }
 
-    /// Erases the drawing.
+    /// Erases the drawing (and any picture loaded under it).
     pub fn clear(&mut self) {
         // Clearing an empty pad changes nothing: no version bump, so the app
         // does not re-classify for nothing.
-        if !self.strokes.is_empty() {
+        if !self.is_empty() {
             self.strokes.clear();
+            self.picture = None;
             self.bump();
         }
         self.in_stroke = false;
     }
 
+    /// Replaces the drawing by a 28x28 picture (values in `[0, 1]`, ink
+    /// high), e.g. a misclassified test digit: the learner can see what the
+    /// network sees, draw over it to fix it, and teach it.
+    pub fn set_picture(&mut self, pixels: &[f32]) {
+        if pixels.len() != SIDE * SIDE {
+            return;
+        }
+        self.strokes.clear();
+        self.in_stroke = false;
+        self.picture = Some(pixels.iter().map(|v| v.clamp(0.0, 1.0)).collect());
+        self.bump();
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.strokes.is_empty()
+        self.strokes.is_empty() && self.picture.is_none()
     }
 
     /// Changes whenever the drawing (or the brush width) changes.
@@ -287,6 +305,18 @@ impl DrawPad {
         if ui.is_rect_visible(rect) {
             let painter = ui.painter_at(rect);
             painter.rect_filled(rect, CornerRadius::ZERO, Color32::BLACK);
+            if let Some(picture) = &self.picture {
+                let cell = rect.width() / SIDE as f32;
+                for (k, &v) in picture.iter().enumerate().filter(|(_, v)| **v > 0.0) {
+                    let min = rect.min + Vec2::new((k % SIDE) as f32, (k / SIDE) as f32) * cell;
+                    let grey = (v * 255.0).round() as u8;
+                    painter.rect_filled(
+                        Rect::from_min_size(min, Vec2::splat(cell)),
+                        CornerRadius::ZERO,
+                        Color32::from_gray(grey),
+                    );
+                }
+            }
             let from_pad = to_pad.inverse();
             let width = self.brush * rect.width();
             let ink = Stroke::new(width, Color32::WHITE);
@@ -301,7 +331,7 @@ impl DrawPad {
                     painter.circle_filled(from_pad * p, width / 2.0, Color32::WHITE);
                 }
             }
-            if self.strokes.is_empty() {
+            if self.is_empty() {
                 painter.text(
                     rect.center(),
                     egui::Align2::CENTER_CENTER,
@@ -329,6 +359,13 @@ impl DrawPad {
         if side == 0 {
             return img;
         }
+        if let Some(picture) = &self.picture {
+            // Each of the picture's pixels covers a block of the raster.
+            for (k, v) in img.iter_mut().enumerate() {
+                let (y, x) = (k / side * SIDE / side, k % side * SIDE / side);
+                *v = picture[y * SIDE + x];
+            }
+        }
         let scale = side as f32;
         let radius = (self.brush * scale / 2.0).max(0.5);
         for stroke in &self.strokes {
@@ -353,6 +390,10 @@ impl DrawPad {
     pub fn mnist_pixels(&self) -> Option<Vec<f32>> {
         if self.is_empty() {
             return None;
+        }
+        if let (true, Some(picture)) = (self.strokes.is_empty(), &self.picture) {
+            // Already MNIST's form (a test digit): exactly what the network saw.
+            return Some(picture.clone());
         }
         let mut cache = self.cache.borrow_mut();
         if let Some((version, pixels)) = cache.as_ref() {

@@ -164,10 +164,23 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                                 egui::WidgetInfo::labeled(egui::Role::Button, true, &name)
                             });
                             if r.clicked() {
+                                // Into the views as a one-sample step, and
+                                // onto the pad with its right answer, to draw
+                                // over and teach.
+                                app.pad.set_picture(&pixels);
+                                app.teach_label = label;
                                 app.command(UiCommand::Teach {
                                     pixels: pixels.clone(),
                                     label,
                                 });
+                                app.message = Some((
+                                    super::MessageKind::Info,
+                                    trf!(
+                                        "A {label} the network read as {predicted}: step through its backward pass here; it is also on the pad in the Draw tab.",
+                                        label = label,
+                                        predicted = predicted
+                                    ),
+                                ));
                                 app.tab = Tab::Backprop;
                             }
                             ui.label(format!("{label} → {predicted}"));

@@ -252,4 +252,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "Guided lesson: next / previous step (presentation clickers send these)",
         "Урок: следующий / предыдущий шаг (эти клавиши посылают пульты для презентаций)",
     ),
+    (
+        "A {label} the network read as {predicted}: step through its backward pass here; it is also on the pad in the Draw tab.",
+        "Цифра {label}, которую сеть приняла за {predicted}: пройдите её обратный проход здесь; она также на холсте во вкладке «Нарисовать цифру».",
+    ),
 ];
