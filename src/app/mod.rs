@@ -569,6 +569,9 @@ impl BackpropApp {
             });
             setup_style(ctx, self.settings.projector);
             heatmap::set_palette(ctx, self.settings.palette);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(
+                tr("backprop-viz: how the error reaches the filter").into(),
+            ));
             self.styled_for = Some(self.settings.clone());
         }
         shortcuts::handle_keys(self, ui);

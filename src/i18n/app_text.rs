@@ -109,4 +109,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "Resets to the question's network and walks one batch forward and the error back into the filters",
         "Сбрасывает сеть к сети из вопроса и проводит один батч вперёд, а ошибку — назад, до фильтров",
     ),
+    (
+        "backprop-viz: how the error reaches the filter",
+        "backprop-viz: как ошибка доходит до фильтра",
+    ),
 ];
