@@ -170,6 +170,18 @@ impl Trainer {
     }
 }
 
+/// What the network is and how it trains: everything Reset rebuilds from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    /// `seed`, `lenet`, or a path to a JSON layer list.
+    pub preset: String,
+    pub seed: u64,
+    pub lr: f32,
+    pub batch: usize,
+    pub optimizer: crate::engine::optim::OptimizerKind,
+    pub freeze_conv: bool,
+}
+
 /// A position in training: completed epochs, samples taken from this
 /// epoch's order, batches begun and samples seen since the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

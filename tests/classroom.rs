@@ -14,6 +14,15 @@ use egui_kittest::Harness;
 mod app_common;
 use app_common::{harness, new_app, settle, snapshot};
 
+/// Every tab but Backprop.
+const OTHER_TABS: [Tab; 5] = [
+    Tab::Draw,
+    Tab::Data,
+    Tab::Experiment,
+    Tab::Mistakes,
+    Tab::Architecture,
+];
+
 fn weights(app: &BackpropApp) -> Vec<Vec<f32>> {
     let s = app.snapshot.as_ref().expect("a snapshot");
     s.network
@@ -192,13 +201,7 @@ fn russian_screens_show_no_untranslated_text() {
         },
     )));
     look(&mut h);
-    for tab in [
-        Tab::Draw,
-        Tab::Data,
-        Tab::Experiment,
-        Tab::Mistakes,
-        Tab::Architecture,
-    ] {
+    for tab in OTHER_TABS {
         h.state_mut().tab = tab;
         look(&mut h);
     }
@@ -322,13 +325,7 @@ fn projector_at_720p(lang: Lang) {
     h.state_mut().lesson_go(10);
     settle(&mut h);
     check(&mut h, "lesson");
-    for tab in [
-        Tab::Draw,
-        Tab::Data,
-        Tab::Experiment,
-        Tab::Mistakes,
-        Tab::Architecture,
-    ] {
+    for tab in OTHER_TABS {
         h.state_mut().lesson_leave();
         h.state_mut().tab = tab;
         check(&mut h, &format!("{tab:?}"));

@@ -496,13 +496,8 @@ fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
     assert!(s.teaching);
     assert_eq!(s.trace.labels, vec![label]);
     // ... and it is on the drawing pad, with its right answer picked.
-    let expected: Vec<f32> = h
-        .state()
-        .data
-        .test
-        .image(index)
-        .iter()
-        .map(|&b| b as f32 / 255.0)
+    let expected: Vec<f32> = (h.state().data.test.image(index).iter())
+        .map(|&b| f32::from(b) / 255.0)
         .collect();
     assert_eq!(h.state().pad.mnist_pixels(), Some(expected.clone()));
     assert_eq!(h.state().teach_label, label);

@@ -142,13 +142,9 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
             {
                 ui.horizontal(|ui| {
                     for &&(index, predicted) in row {
-                        let pixels: Vec<f32> = app
-                            .data
-                            .test
-                            .image(index)
-                            .iter()
-                            .map(|&b| b as f32 / 255.0)
-                            .collect();
+                        // The network's input, as in training.
+                        let pixels: Vec<f32> =
+                            app.data.test.batch_input(&[index]).iter().copied().collect();
                         let label = app.data.test.label(index);
                         ui.vertical(|ui| {
                             let name = trf!(

@@ -459,19 +459,13 @@ impl BackpropApp {
                 }
                 UiCommand::ResumeSession(session, source) => {
                     let s = &session.settings;
-                    self.config = TrainConfig {
-                        preset: s.preset.clone(),
-                        seed: s.seed,
-                        lr: s.lr,
-                        batch: s.batch,
-                        optimizer: s.optimizer,
-                        freeze_conv: s.freeze_conv,
-                    };
+                    self.config = s.config.clone();
                     // Reset starts the preset again; a network that was not
                     // a preset's comes back as it was saved.
-                    self.start_network = crate::cli::network_from_preset(&s.preset, s.seed)
-                        .is_err()
-                        .then(|| session.network.clone());
+                    self.start_network =
+                        crate::cli::network_from_preset(&s.config.preset, s.config.seed)
+                            .is_err()
+                            .then(|| session.network.clone());
                     self.history = History {
                         losses: session
                             .losses

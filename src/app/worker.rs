@@ -11,24 +11,14 @@ use std::time::{Duration, Instant};
 
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
-use crate::engine::optim::{Optimizer, OptimizerKind};
+use crate::engine::optim::Optimizer;
 use crate::engine::stepper::{Phase, Stepper};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::io::session::{Session, SessionSettings};
 use crate::training::{evaluate, predictions, Trainer};
 
-/// What the network is and how it trains: everything Reset rebuilds from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TrainConfig {
-    /// `seed`, `lenet`, or a path to a JSON layer list.
-    pub preset: String,
-    pub seed: u64,
-    pub lr: f32,
-    pub batch: usize,
-    pub optimizer: OptimizerKind,
-    pub freeze_conv: bool,
-}
+pub use crate::training::TrainConfig;
 
 /// Continuous training speed: batches per second, or as fast as possible.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -445,14 +435,7 @@ impl WorkerState {
                 } = *session;
                 self.past.clear();
                 self.future.clear();
-                self.config = TrainConfig {
-                    preset: settings.preset,
-                    seed: settings.seed,
-                    lr: settings.lr,
-                    batch: settings.batch,
-                    optimizer: settings.optimizer,
-                    freeze_conv: settings.freeze_conv,
-                };
+                self.config = settings.config;
                 self.trainer = build_trainer(&self.config, Some(network), &self.data);
                 self.trainer.stepper.optimizer = optimizer;
                 self.trainer.resume(settings.progress);
@@ -479,12 +462,7 @@ impl WorkerState {
             network: stepper.network.clone(),
             optimizer: stepper.optimizer.clone(),
             settings: SessionSettings {
-                preset: self.config.preset.clone(),
-                seed: self.config.seed,
-                lr: self.config.lr,
-                batch: self.config.batch,
-                optimizer: self.config.optimizer,
-                freeze_conv: self.config.freeze_conv,
+                config: self.config.clone(),
                 optimizer_steps: stepper.optimizer.steps,
                 progress: self.trainer.progress(under_way),
                 epoch_correct: self.epoch_correct,

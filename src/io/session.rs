@@ -16,20 +16,16 @@ use crate::data::dataset::DataError;
 use crate::engine::network::Network;
 use crate::engine::optim::{Optimizer, OptimizerKind, Slot};
 use crate::engine::Tensor;
-use crate::training::Progress;
+use crate::training::{Progress, TrainConfig};
 
 pub const FORMAT: &str = "backprop-viz-session";
 
 /// The training settings a session continues with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionSettings {
-    /// `seed`, `lenet`, a JSON file, or what the network was loaded from.
-    pub preset: String,
-    pub seed: u64,
-    pub lr: f32,
-    pub batch: usize,
-    pub optimizer: OptimizerKind,
-    pub freeze_conv: bool,
+    /// The network's preset and how it trains.
+    #[serde(flatten)]
+    pub config: TrainConfig,
     pub optimizer_steps: u64,
     pub progress: Progress,
     /// Correct answers and samples so far in this epoch (train accuracy).
@@ -113,7 +109,7 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
         .ok_or_else(|| error(path, "metadata has no \"session\" entry"))?;
     let settings: SessionSettings =
         serde_json::from_str(text).map_err(|e| error(path, format!("metadata session: {e}")))?;
-    if !(settings.lr.is_finite() && settings.lr > 0.0) || settings.batch == 0 {
+    if !(settings.config.lr.is_finite() && settings.config.lr > 0.0) || settings.config.batch == 0 {
         return Err(error(
             path,
             "metadata session: the learning rate and batch size must be positive",
@@ -138,7 +134,7 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
             slots.push(slot);
         }
     }
-    let needs = match settings.optimizer {
+    let needs = match settings.config.optimizer {
         OptimizerKind::Sgd => (false, false),
         OptimizerKind::Momentum => (true, false),
         OptimizerKind::Adam => (true, true),
@@ -153,13 +149,13 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
             path,
             format!(
                 "the {} optimizer's state is incomplete",
-                settings.optimizer.name()
+                settings.config.optimizer.name()
             ),
         ));
     }
     let optimizer = Optimizer::resume(
-        settings.optimizer,
-        settings.lr,
+        settings.config.optimizer,
+        settings.config.lr,
         settings.optimizer_steps,
         if settings.optimizer_steps > 0 {
             slots
