@@ -109,7 +109,7 @@ struct TrainArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-    /// Keep the learning rate constant [default: cosine decay from --lr to 0 over the run].
+    /// Keep the learning rate constant [default: warm up linearly to --lr over the first quarter of the run, then decay linearly to 0].
     #[arg(long)]
     constant_lr: bool,
     /// Randomly shift, rotate, scale and thicken training digits.
@@ -300,7 +300,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let mut trainer = Trainer::new(stepper, Arc::new(data.train), args.batch, args.seed);
     trainer.augment = args.augment;
     if !args.constant_lr {
-        trainer.cosine_over = Some(train_samples * args.epochs);
+        trainer.schedule_over = Some(train_samples * args.epochs);
     }
 
     let total = (train_samples * args.epochs) as u64;

@@ -21,6 +21,9 @@ use crate::engine::Tensor;
 const ORDER_STREAM: u64 = 0x6261_7463_685f_6f72; // "batch_or"
 const AUGMENT_STREAM: u64 = 0x6175_676d_656e_7421; // "augment!"
 
+/// Share of a scheduled run spent warming up (see `Trainer::schedule_over`).
+const WARMUP: f32 = 0.25;
+
 /// Walks a dataset in seeded, reshuffled-every-epoch batches. Cloning it is
 /// a checkpoint: the network, optimizer state, trace and position in the
 /// epoch (the data and the order are shared).
@@ -39,10 +42,11 @@ pub struct Trainer {
     pub epoch: usize,
     /// Batches started since the beginning.
     pub batches: u64,
-    /// When set, the learning rate follows a cosine from the optimizer's
-    /// initial rate down to 0 over this many samples (a run of known length);
-    /// otherwise it stays constant (the app's open-ended training).
-    pub cosine_over: Option<usize>,
+    /// When set, the learning rate climbs linearly from 0 to the optimizer's
+    /// initial rate over the first quarter of this many samples (a run of
+    /// known length), then falls linearly back to 0 at the end; otherwise it
+    /// stays constant (the app's open-ended training).
+    pub schedule_over: Option<usize>,
     base_lr: f32,
     seen: usize,
 }
@@ -59,7 +63,7 @@ impl Trainer {
             cursor: 0,
             epoch: 0,
             batches: 0,
-            cosine_over: None,
+            schedule_over: None,
             base_lr: 0.0,
             seen: 0,
         };
@@ -133,10 +137,16 @@ impl Trainer {
             self.data.batch_input(&indices)
         };
         self.batches += 1;
-        if let Some(total) = self.cosine_over {
-            let progress = (self.seen as f32 / total.max(1) as f32).min(1.0);
-            self.stepper.optimizer.lr =
-                self.base_lr * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos());
+        if let Some(total) = self.schedule_over {
+            // Measured at the middle of the batch, so no step gets a rate of 0.
+            let middle = self.seen as f32 + indices.len() as f32 / 2.0;
+            let progress = (middle / total.max(1) as f32).min(1.0);
+            let share = if progress < WARMUP {
+                progress / WARMUP
+            } else {
+                (1.0 - progress) / (1.0 - WARMUP)
+            };
+            self.stepper.optimizer.lr = self.base_lr * share;
         }
         self.seen += indices.len();
         self.stepper.begin(input, self.data.batch_labels(&indices));

@@ -136,7 +136,7 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
     if ui
         .add_enabled(built.is_ok(), egui::Button::new(tr("Build this network")))
         .on_hover_text(tr(
-            "Replace the network (He initialisation, the current seed) and start again",
+            "Replace the network (fresh initial weights from the current seed) and start again",
         ))
         .clicked()
     {

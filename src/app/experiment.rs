@@ -92,7 +92,7 @@ impl Experiment {
                     stepper.freeze_conv = freeze;
                     let mut trainer =
                         Trainer::new(stepper, train.clone(), config.batch, config.seed);
-                    trainer.cosine_over = Some(train.len() * epochs);
+                    trainer.schedule_over = Some(train.len() * epochs);
                     for epoch in 1..=epochs {
                         trainer.run_epoch(|_, _| {});
                         let accuracy = evaluate(&trainer.stepper.network, &data.test).accuracy;

@@ -71,7 +71,7 @@ pub fn steps() -> [Step; 16] {
             title: tr("One batch at the input"),
             // Fresh again: the same untrained network and first batch,
             // before conv1 has run.
-            text: tr("The network has just been reset: random filters, nothing learned yet. A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now."),
+            text: tr("The network has just been reset: nothing learned yet (each filter starts as a pass-through with a little random noise). A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now."),
             tab: Tab::Backprop,
             goal: Fresh,
             mark: Mark::Pipeline,

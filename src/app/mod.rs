@@ -35,6 +35,9 @@ use worker::{Command, Event, Snapshot, Speed, TrainConfig, Worker};
 #[serde(default)]
 pub struct Settings {
     pub projector: bool,
+    /// The size of everything, on top of projector mode's 1.4 (a large
+    /// classroom screen, a small laptop).
+    pub scale: f32,
     pub dark: bool,
     pub palette: heatmap::Palette,
     pub lang: crate::i18n::Lang,
@@ -52,6 +55,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             projector: false,
+            scale: 1.0,
             dark: true,
             palette: heatmap::Palette::BlueRed,
             lang: crate::i18n::Lang::En,
@@ -561,7 +565,7 @@ impl BackpropApp {
             } else {
                 egui::Theme::Light
             });
-            setup_style(ctx, self.settings.projector);
+            setup_style(ctx, self.settings.projector, self.settings.scale);
             heatmap::set_palette(ctx, self.settings.palette);
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(
                 tr("backprop-viz: how the error reaches the filter").into(),
@@ -700,8 +704,13 @@ pub fn setup_fonts(ctx: &egui::Context) {
 
 /// Larger text than egui's default: the app is read from the back of a
 /// room. Projector mode scales everything up by 1.4 and strengthens text.
-pub fn setup_style(ctx: &egui::Context, projector: bool) {
-    ctx.set_zoom_factor(if projector { 1.4 } else { 1.0 });
+pub fn setup_style(ctx: &egui::Context, projector: bool, scale: f32) {
+    let scale = if scale.is_finite() {
+        scale.clamp(0.5, 3.0)
+    } else {
+        1.0
+    };
+    ctx.set_zoom_factor(scale * if projector { 1.4 } else { 1.0 });
     ctx.all_styles_mut(|style| {
         use egui::{FontFamily, FontId, TextStyle};
         let strong = if style.visuals.dark_mode {

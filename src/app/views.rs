@@ -57,6 +57,7 @@ pub fn menu_bar_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.menu_button(tr("File"), |ui| file_buttons_ui(app, ui));
         ui.menu_button(tr("View"), |ui| {
             ui.checkbox(&mut app.settings.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
+            ui.add(egui::Slider::new(&mut app.settings.scale, 0.75..=2.0).text(tr("Size"))).on_hover_text(tr("Everything larger or smaller (projector mode multiplies it by 1.4)"));
             ui.checkbox(&mut app.settings.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
             let mut safe = app.settings.palette == super::heatmap::Palette::BlueOrange;
             if ui.checkbox(&mut safe, tr("Colour-blind-safe colours")).on_hover_text(tr("Deltas and gradients in blue and orange instead of blue and red")).changed() {

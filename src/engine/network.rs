@@ -1,5 +1,5 @@
 //! A network: its layers in forward order (as PyTorch's `nn.Sequential`), the
-//! presets, the JSON layer list and He initialisation.
+//! presets, the JSON layer list and initialisation.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -18,6 +18,20 @@ pub const CLASSES: usize = 10;
 /// pass back, and that filter would never learn ("dead"). A positive bias
 /// keeps the blank background — most of every MNIST image — alive at the start.
 pub const CONV_BIAS_INIT: f32 = 0.1;
+
+/// A conv layer with a single filter (the question's network) starts it as a
+/// pass-through — centre weight `1 / in_channels` on every input channel, the
+/// rest 0 — plus He noise scaled by this factor. conv → ReLU → maxpool then
+/// carries the (pooled) image from the first step: one random filter can
+/// start dead or nearly so, and the whole network depends on it. Layers with
+/// several filters keep He's random start (they do not hang on one filter,
+/// and the filters must differ to learn different things).
+pub const CONV_NOISE: f32 = 0.1;
+
+/// The last dense layer starts at this fraction of He's std: the first
+/// logits are small and the predictions close to uniform (loss ≈ ln 10), yet
+/// not zero, so deltas reach every layer from the first step.
+pub const LAST_LAYER_SCALE: f32 = 0.2;
 
 #[derive(Debug, Clone)]
 pub struct Network {
@@ -80,17 +94,38 @@ impl Network {
         serde_json::to_string(specs).expect("specs serialise")
     }
 
-    /// He initialisation (normal, std = √(2 / fan_in)) for every weight, a
-    /// small positive bias for conv layers and zero for dense ones, from a
-    /// seeded ChaCha8 stream: the same seed gives the same network anywhere.
+    /// He initialisation (normal, std = √(2 / fan_in)) for every weight, with
+    /// a single conv filter as a pass-through plus `CONV_NOISE` × He noise and the last
+    /// layer scaled by `LAST_LAYER_SCALE`; a small positive bias for conv
+    /// layers and zero for dense ones, from a seeded ChaCha8 stream: the same
+    /// seed gives the same network anywhere.
     pub fn init(&mut self, seed: u64) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        for layer in &mut self.layers {
+        let last = self.layers.iter().rposition(|l| l.params().is_some());
+        for (index, layer) in self.layers.iter_mut().enumerate() {
             let is_conv = matches!(layer, Layer::Conv(_));
             if let Some((w, b)) = layer.params_mut() {
-                let fan_in: usize = w.value.shape()[1..].iter().product();
-                let normal = Normal::new(0.0, (2.0 / fan_in as f32).sqrt()).expect("finite std");
-                let weight = Tensor::from_shape_fn(w.value.raw_dim(), |_| normal.sample(&mut rng));
+                let shape = w.value.shape().to_vec();
+                let pass_through = is_conv && shape[0] == 1;
+                let fan_in: usize = shape[1..].iter().product();
+                let scale = if pass_through {
+                    CONV_NOISE
+                } else if Some(index) == last {
+                    LAST_LAYER_SCALE
+                } else {
+                    1.0
+                };
+                let std = scale * (2.0 / fan_in as f32).sqrt();
+                let normal = Normal::new(0.0, std).expect("finite std");
+                let weight = Tensor::from_shape_fn(w.value.raw_dim(), |at| {
+                    let noise: f32 = normal.sample(&mut rng);
+                    let centre = pass_through && at[2] == shape[2] / 2 && at[3] == shape[3] / 2;
+                    if centre {
+                        noise + 1.0 / shape[1] as f32
+                    } else {
+                        noise
+                    }
+                });
                 *w = super::layers::Param::new(weight);
                 let bias_value = if is_conv { CONV_BIAS_INIT } else { 0.0 };
                 *b = super::layers::Param::new(Tensor::from_elem(b.value.raw_dim(), bias_value));

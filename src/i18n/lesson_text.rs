@@ -8,8 +8,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("One batch at the input", "Один батч на входе"),
     (
-        "The network has just been reset: random filters, nothing learned yet. A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now.",
-        "Сеть только что сброшена: фильтры случайные, ничего ещё не выучено. На входе ждёт батч обучающих цифр. Полоса вверху показывает все слои с формой их выхода; цветной блок — там, где сейчас находятся числа.",
+        "The network has just been reset: nothing learned yet (each filter starts as a pass-through with a little random noise). A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now.",
+        "Сеть только что сброшена: ничего ещё не выучено (каждый фильтр начинает как «пропуск» с небольшим случайным шумом). На входе ждёт батч обучающих цифр. Полоса вверху показывает все слои с формой их выхода; цветной блок — там, где сейчас находятся числа.",
     ),
     ("Forward: the first convolution", "Прямой проход: первая свёртка"),
     (

@@ -209,8 +209,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("This network cannot be built: {why}", "Такую сеть построить нельзя: {why}"),
     ("Build this network", "Собрать эту сеть"),
     (
-        "Replace the network (He initialisation, the current seed) and start again",
-        "Заменить сеть (инициализация He, текущий сид) и начать заново",
+        "Replace the network (fresh initial weights from the current seed) and start again",
+        "Заменить сеть (новые начальные веса из текущего сида) и начать заново",
     ),
     ("built in the architecture editor", "собрана в редакторе архитектуры"),
     // Files: saving, exporting, opening.

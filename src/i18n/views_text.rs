@@ -155,4 +155,9 @@ pub const TEXT: &[(&str, &str)] = &[
         "Network, optimizer, batch size, seed (apply on Reset)",
         "Сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
     ),
+    ("Size", "Размер"),
+    (
+        "Everything larger or smaller (projector mode multiplies it by 1.4)",
+        "Всё крупнее или мельче (режим проектора умножает ещё на 1,4)",
+    ),
 ];
