@@ -422,6 +422,10 @@ fn settings_are_kept_between_runs_and_the_last_dataset_comes_back() {
     // The size slider multiplies projector mode's scale.
     h.state_mut().settings.scale = 1.5;
     h.run_steps(2);
-    assert!((h.ctx.zoom_factor() - 2.1).abs() < 1e-5, "{}", h.ctx.zoom_factor());
+    assert!(
+        (h.ctx.zoom_factor() - 2.1).abs() < 1e-5,
+        "{}",
+        h.ctx.zoom_factor()
+    );
     h.get_by_label("Нарисовать цифру");
 }

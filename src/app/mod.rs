@@ -612,7 +612,7 @@ impl BackpropApp {
             let explain = egui::Panel::right("explain")
                 .resizable(true)
                 .default_size(width)
-                .max_size(ui.available_width() * 0.45)
+                .max_size(ui.available_width() * 0.35)
                 .show(ui, |ui| {
                     views::explanation_ui(self, ui);
                 });
