@@ -113,12 +113,7 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
             let shapes: Vec<String> = net
                 .shapes()
                 .iter()
-                .map(|s| {
-                    s.iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join("x")
-                })
+                .map(|s| super::views::dims_text(s))
                 .collect();
             ui.label(trf!(
                 "1x28x28 → {shapes} · {count} weights",

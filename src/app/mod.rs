@@ -67,6 +67,22 @@ impl Default for Settings {
     }
 }
 
+/// The settings the style is built from: changing the layout or the last
+/// dataset needs no new style.
+type Look = (bool, bool, heatmap::Palette, crate::i18n::Lang, u32);
+
+impl Settings {
+    fn look(&self) -> Look {
+        (
+            self.projector,
+            self.dark,
+            self.palette,
+            self.lang,
+            self.scale.to_bits(),
+        )
+    }
+}
+
 /// What the command line hands to the app.
 #[derive(Debug, Clone, Default)]
 pub struct GuiOptions {
@@ -214,8 +230,8 @@ pub struct BackpropApp {
     pub data_panel: data_panel::DataPanel,
     /// Projector mode, theme, palette: kept between runs.
     pub settings: Settings,
-    /// The settings the style was last built for.
-    styled_for: Option<Settings>,
+    /// The look the style was last built for.
+    styled_for: Option<Look>,
     pub show_shortcuts: bool,
     pub files: files::Files,
     pub experiment: experiment::Experiment,
@@ -558,7 +574,7 @@ impl BackpropApp {
             setup_fonts(ui.ctx());
             self.styled = true;
         }
-        if self.styled_for.as_ref() != Some(&self.settings) {
+        if self.styled_for != Some(self.settings.look()) {
             let ctx = ui.ctx();
             ctx.set_theme(if self.settings.dark {
                 egui::Theme::Dark
@@ -570,7 +586,7 @@ impl BackpropApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(
                 tr("backprop-viz: how the error reaches the filter").into(),
             ));
-            self.styled_for = Some(self.settings.clone());
+            self.styled_for = Some(self.settings.look());
         }
         shortcuts::handle_keys(self, ui);
         self.poll_worker();

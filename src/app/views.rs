@@ -364,13 +364,17 @@ pub fn focus_layer(app: &BackpropApp) -> usize {
     })
 }
 
-fn shape_text(shape: &[usize]) -> String {
-    shape
-        .iter()
-        .skip(1)
+/// A per-sample shape as people write it: `1x28x28`.
+pub fn dims_text(dims: &[usize]) -> String {
+    dims.iter()
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join("x")
+}
+
+/// A batch tensor's shape without the batch dimension.
+fn shape_text(shape: &[usize]) -> String {
+    dims_text(shape.get(1..).unwrap_or_default())
 }
 
 /// The network as blocks with their shapes; the block in focus highlighted,
@@ -406,15 +410,7 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
             } else {
                 Color32::GRAY
             }));
-            let shape = shapes
-                .get(i)
-                .map(|d| {
-                    d.iter()
-                        .map(|x| x.to_string())
-                        .collect::<Vec<_>>()
-                        .join("x")
-                })
-                .unwrap_or_default();
+            let shape = shapes.get(i).map(|d| dims_text(d)).unwrap_or_default();
             let text = RichText::new(format!("{name}\n{shape}")).monospace();
             let text = if i == focus {
                 text.color(Color32::WHITE).strong()

@@ -374,15 +374,8 @@ impl WorkerState {
             Command::Pause => self.running = false,
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Reset(config, network) => {
-                self.past.clear();
-                self.future.clear();
-                self.config = config;
-                self.trainer = build_trainer(&self.config, network, &self.data);
+                self.restart(config, network);
                 self.trainer.begin_batch();
-                self.running = false;
-                self.teaching = false;
-                self.epoch_correct = 0;
-                self.epoch_seen = 0;
             }
             Command::SetLr(lr) => {
                 self.config.lr = lr;
@@ -433,15 +426,10 @@ impl WorkerState {
                     settings,
                     ..
                 } = *session;
-                self.past.clear();
-                self.future.clear();
-                self.config = settings.config;
-                self.trainer = build_trainer(&self.config, Some(network), &self.data);
+                self.restart(settings.config, Some(network));
                 self.trainer.stepper.optimizer = optimizer;
                 self.trainer.resume(settings.progress);
                 self.trainer.begin_batch();
-                self.running = false;
-                self.teaching = false;
                 self.epoch_correct = settings.epoch_correct;
                 self.epoch_seen = settings.epoch_seen;
             }
@@ -451,6 +439,19 @@ impl WorkerState {
                 self.teaching = true;
             }
         }
+    }
+
+    /// A new trainer from `config` (and a built network): no history, paused,
+    /// a new epoch count. The caller loads its first batch.
+    fn restart(&mut self, config: TrainConfig, network: Option<Network>) {
+        self.past.clear();
+        self.future.clear();
+        self.config = config;
+        self.trainer = build_trainer(&self.config, network, &self.data);
+        self.running = false;
+        self.teaching = false;
+        self.epoch_correct = 0;
+        self.epoch_seen = 0;
     }
 
     /// The session as it stands; a batch under way is saved as not yet

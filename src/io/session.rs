@@ -44,27 +44,12 @@ pub struct Session {
     pub epochs: Vec<(usize, f32, f32)>,
 }
 
-/// The names of a network's parameters in the optimizer's slot order.
-fn slot_names(net: &Network) -> Vec<String> {
-    net.specs
-        .iter()
-        .zip(&net.layers)
-        .filter(|(_, layer)| layer.params().is_some())
-        .flat_map(|(spec, _)| {
-            [
-                format!("{}.weight", spec.name),
-                format!("{}.bias", spec.name),
-            ]
-        })
-        .collect()
-}
-
 pub fn session_bytes(session: &Session) -> Vec<u8> {
     let mut entries = model_entries(&session.network);
-    for (name, slot) in slot_names(&session.network)
-        .into_iter()
-        .zip(session.optimizer.slots())
-    {
+    // The optimizer's slots follow the model's tensors: weight, bias, layer
+    // by layer.
+    let names: Vec<String> = entries.iter().map(|(name, _)| name.clone()).collect();
+    for (name, slot) in names.into_iter().zip(session.optimizer.slots()) {
         for (suffix, state) in [("m", &slot.m), ("v", &slot.v)] {
             if let Some(t) = state {
                 entries.push((format!("optimizer.{name}.{suffix}"), Entry::F32(t)));
@@ -116,23 +101,16 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
         ));
     }
     let mut slots = Vec::new();
-    for (name, (w, b)) in slot_names(&network).chunks(2).zip(
-        network
-            .layers
-            .iter()
-            .filter_map(|l| l.params())
-            .map(|(w, b)| (w.value.shape().to_vec(), b.value.shape().to_vec())),
-    ) {
-        for (name, shape) in name.iter().zip([w, b]) {
-            let mut slot = Slot::default();
-            for (suffix, state) in [("m", &mut slot.m), ("v", &mut slot.v)] {
-                let key = format!("optimizer.{name}.{suffix}");
-                if parsed.has(&key) {
-                    *state = Some(parsed.f32(&key, Some(&shape))?);
-                }
+    for (name, entry) in model_entries(&network) {
+        let Entry::F32(tensor) = entry else { continue };
+        let mut slot = Slot::default();
+        for (suffix, state) in [("m", &mut slot.m), ("v", &mut slot.v)] {
+            let key = format!("optimizer.{name}.{suffix}");
+            if parsed.has(&key) {
+                *state = Some(parsed.f32(&key, Some(tensor.shape()))?);
             }
-            slots.push(slot);
         }
+        slots.push(slot);
     }
     let needs = match settings.config.optimizer {
         OptimizerKind::Sgd => (false, false),
