@@ -1,6 +1,9 @@
-//! The command line: `train`, `eval`, `classify`, `trace`, `bench`
-//! (CONTRACTS.md). Bad input ends with one `error: …` line on standard error
-//! and exit code 2; `--json` puts one JSON value on the last line of stdout.
+//! The command line: `train`, `eval`, `classify`, `trace`, `bench`,
+//! `inspect` (CONTRACTS.md). Bad input ends with one `error: …` line on
+//! standard error and exit code 2; `--json` puts one JSON value on the last
+//! line of stdout. Every file written is written atomically, never onto one
+//! of the command's own inputs, and its folder is checked before any long
+//! work starts.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,27 +13,19 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::data::dataset::{default_data_dir, load_dir, Dataset, Mnist};
+use crate::data::dataset::{default_data_dir, files_in_dir, Dataset, Mnist, MnistRole};
 use crate::data::preprocess::load_picture;
 use crate::engine::network::Network;
 use crate::engine::optim::{Optimizer, OptimizerKind};
 use crate::engine::stepper::Stepper;
 use crate::engine::Tensor;
-use crate::io::{load_model, read_model, save_model, write_trace};
+use crate::io::file::{check_writable, refuse_input};
+use crate::io::{load_model, save_model, write_trace};
+pub use crate::presets::{defaults, network_from_preset, pretrained_model, PRETRAINED};
 use crate::training::{evaluate, predictions, Trainer};
 
 pub mod bench;
-
-/// The defaults every entry point shares (CLI, app): chosen so that the
-/// fragile one-filter `seed` network learns from every seed (README).
-pub mod defaults {
-    pub const PRESET: &str = "seed";
-    pub const EPOCHS: usize = 3;
-    pub const BATCH: usize = 16;
-    pub const LR: f32 = 0.005;
-    pub const OPTIMIZER: &str = "adam";
-    pub const SEED: u64 = 1;
-}
+pub mod inspect;
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +56,9 @@ enum Command {
     Trace(TraceArgs),
     /// Measure training and inference speed.
     Bench(BenchArgs),
+    /// Say what a model, trace or session file holds, checked as the app
+    /// checks it when opening it.
+    Inspect(InspectArgs),
 }
 
 #[derive(Args, Default)]
@@ -80,6 +78,9 @@ struct GuiArgs {
     /// `seed`, `lenet`, or a JSON layer-list file.
     #[arg(long, value_name = "NAME|FILE.json")]
     preset: Option<String>,
+    /// Continue a saved session (File → Save session…) at start.
+    #[arg(long, value_name = "FILE")]
+    session: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -95,7 +96,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = defaults::LR)]
     lr: f32,
     /// sgd, momentum or adam.
-    #[arg(long, default_value = defaults::OPTIMIZER)]
+    #[arg(long, default_value = defaults::OPTIMIZER.name())]
     optimizer: String,
     /// Conv layers keep their initial filters; only dense layers learn.
     #[arg(long)]
@@ -168,6 +169,16 @@ struct BenchArgs {
     json: bool,
 }
 
+#[derive(Args)]
+struct InspectArgs {
+    /// A model, trace or session (safetensors).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Print the result as JSON on the last line.
+    #[arg(long)]
+    json: bool,
+}
+
 /// An error worth one line to the user: what and which file.
 #[derive(Debug)]
 pub struct UserError(pub String);
@@ -185,6 +196,14 @@ fn fail(message: impl Into<String>) -> UserError {
 }
 
 pub fn main() -> ExitCode {
+    // A write past the file-size limit (`ulimit -f`) then fails with an
+    // error the save reports, instead of killing the process mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" before any other
+    // thread exists; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -215,6 +234,7 @@ pub fn main() -> ExitCode {
         Some(Command::Classify(args)) => classify(args),
         Some(Command::Trace(args)) => trace(args),
         Some(Command::Bench(args)) => bench::run(args.json),
+        Some(Command::Inspect(args)) => inspect::run(&args.file, args.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,32 +250,44 @@ fn gui(args: GuiArgs) -> Result<()> {
         data: args.data.data,
         model: args.model,
         preset: args.preset,
+        session: args.session,
     })
     .map_err(UserError)
 }
 
 pub(crate) fn load_data(dir: &Option<PathBuf>) -> Result<Mnist> {
-    let dir = dir.clone().unwrap_or_else(default_data_dir);
-    Ok(load_dir(&dir)?)
+    Ok(files_in_dir(&data_dir(dir))?.load_all()?)
 }
 
-/// A preset name or a JSON layer-list file, initialised with `seed`.
-pub fn network_from_preset(preset: &str, seed: u64) -> Result<Network> {
-    if crate::engine::network::preset_specs(preset).is_some() {
-        return Ok(Network::preset(preset, seed)?);
-    }
-    let path = Path::new(preset);
-    if !path.exists() {
-        return Err(fail(format!(
-            "{preset}: no such preset (seed, lenet) or file"
-        )));
-    }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| fail(format!("{preset}: cannot read: {e}")))?;
-    let specs = Network::specs_from_json(&text).map_err(|e| fail(format!("{preset}: {e}")))?;
-    let mut net = Network::new(specs).map_err(|e| fail(format!("{preset}: {e}")))?;
-    net.init(seed);
-    Ok(net)
+fn data_dir(dir: &Option<PathBuf>) -> PathBuf {
+    dir.clone().unwrap_or_else(default_data_dir)
+}
+
+/// Before any work: `out` can be written, and is none of `inputs` (nor one
+/// of the dataset's files).
+fn check_output(out: &Path, inputs: &[&Path], data: &Option<PathBuf>) -> Result<()> {
+    let dir = data_dir(data);
+    let data_files: Vec<PathBuf> = MnistRole::ALL
+        .iter()
+        .flat_map(|role| role.candidate_names())
+        .map(|name| dir.join(name))
+        .collect();
+    refuse_input(
+        out,
+        inputs
+            .iter()
+            .copied()
+            .chain(data_files.iter().map(PathBuf::as_path)),
+    )?;
+    check_writable(out)?;
+    Ok(())
+}
+
+/// Refuses a batch size the network cannot take (the memory limit).
+fn check_batch(net: &Network, batch: usize) -> Result<()> {
+    net.plan
+        .check_batch(batch)
+        .map_err(|e| fail(format!("--batch {batch}: {e}")))
 }
 
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
@@ -281,10 +313,16 @@ fn train(args: TrainArgs) -> Result<()> {
     if !(args.lr.is_finite() && args.lr > 0.0) {
         return Err(fail(format!("--lr {}: must be a positive number", args.lr)));
     }
-    if args.batch == 0 {
-        return Err(fail("--batch must be at least 1"));
+    if args.epochs == 0 {
+        return Err(fail(
+            "--epochs 0: nothing would be trained; give at least 1 epoch",
+        ));
     }
     let net = network_from_preset(&args.preset, args.seed)?;
+    check_batch(&net, args.batch)?;
+    if let Some(save) = &args.save {
+        check_output(save, &[Path::new(&args.preset)], &args.data.data)?;
+    }
     let pool = thread_pool(args.threads)?;
     let mut data = load_data(&args.data.data)?;
     if let Some(limit) = args.train_limit {
@@ -300,10 +338,10 @@ fn train(args: TrainArgs) -> Result<()> {
     let mut trainer = Trainer::new(stepper, Arc::new(data.train), args.batch, args.seed);
     trainer.augment = args.augment;
     if !args.constant_lr {
-        trainer.schedule_over = Some(train_samples * args.epochs);
+        trainer.schedule_over = Some(train_samples.saturating_mul(args.epochs));
     }
 
-    let total = (train_samples * args.epochs) as u64;
+    let total = (train_samples as u64).saturating_mul(args.epochs as u64);
     let bar = indicatif::ProgressBar::new(total).with_style(
         indicatif::ProgressStyle::with_template(
             "{prefix} [{bar:30}] {pos}/{len} samples  {msg}  ({elapsed}, eta {eta})",
@@ -315,6 +353,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let mut final_loss = f32::NAN;
     let mut epoch_accuracy = Vec::new();
     let mut train_seconds = 0.0;
+    let mut trained = 0usize;
     pool.install(|| {
         for epoch in 1..=args.epochs {
             bar.set_prefix(format!("epoch {epoch}/{}", args.epochs));
@@ -322,6 +361,7 @@ fn train(args: TrainArgs) -> Result<()> {
             let mut recent = 0.0f32;
             trainer.run_epoch(|loss, samples| {
                 final_loss = loss;
+                trained += samples;
                 recent = if recent == 0.0 {
                     loss
                 } else {
@@ -332,6 +372,10 @@ fn train(args: TrainArgs) -> Result<()> {
                 bar.set_message(format!("loss {recent:.4}  {rate:.0} samples/s"));
             });
             train_seconds += epoch_start.elapsed().as_secs_f64();
+            if !final_loss.is_finite() {
+                // Every weight is now NaN or infinite: stop, save nothing.
+                return;
+            }
             let eval = evaluate(&trainer.stepper.network, &data.test);
             epoch_accuracy.push(eval.accuracy);
             bar.println(format!(
@@ -343,16 +387,29 @@ fn train(args: TrainArgs) -> Result<()> {
     bar.finish_and_clear();
     if !final_loss.is_finite() {
         return Err(fail(format!(
-            "training diverged (loss {final_loss}); try a smaller --lr than {}",
+            "training diverged: the loss became {final_loss} at batch {} (epoch {}); nothing was saved; try a smaller --lr than {}",
+            trainer.batches,
+            trainer.epoch + 1,
             args.lr
         )));
     }
     let test_accuracy = epoch_accuracy.last().copied().unwrap_or(0.0);
+    // Chance: always answering the test set's most common digit.
+    let chance = chance_accuracy(&data.test);
+    let diverged = test_accuracy <= chance + CHANCE_MARGIN;
+    if diverged {
+        eprintln!(
+            "warning: the trained network is no better than chance: {:.2} % on the test set, where always answering the most common digit scores {:.2} %; training failed (diverged or too large a learning rate): try a smaller --lr than {}",
+            test_accuracy * 100.0,
+            chance * 100.0,
+            args.lr
+        );
+    }
     if let Some(path) = &args.save {
         save_model(&trainer.stepper.network, path)?;
         println!("saved {}", path.display());
     }
-    let samples_per_second = (train_samples * args.epochs) as f64 / train_seconds.max(1e-9);
+    let samples_per_second = trained as f64 / train_seconds.max(1e-9);
     println!(
         "test accuracy {:.2} % after {} epochs ({} training samples, {:.1} s, {:.0} samples/s)",
         test_accuracy * 100.0,
@@ -380,10 +437,23 @@ fn train(args: TrainArgs) -> Result<()> {
                 "final_loss": final_loss,
                 "seconds": train_seconds,
                 "samples_per_second": samples_per_second,
+                "diverged": diverged,
+                "chance_accuracy": chance,
             })
         );
     }
     Ok(())
+}
+
+/// How far above chance a run must end to count as having learned (one
+/// percentage point: a network that learned anything at all is far above).
+const CHANCE_MARGIN: f32 = 0.01;
+
+/// The accuracy of always answering `data`'s most common digit (at least
+/// one in ten).
+fn chance_accuracy(data: &Dataset) -> f32 {
+    let most = data.label_counts().into_iter().max().unwrap_or(0);
+    (most as f32 / data.len().max(1) as f32).max(0.1)
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
@@ -405,17 +475,6 @@ fn eval(args: EvalArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The pretrained model that ships inside the program.
-pub const PRETRAINED: &[u8] = include_bytes!("../assets/models/pretrained.safetensors");
-
-pub fn pretrained_model() -> Network {
-    read_model(
-        Path::new("assets/models/pretrained.safetensors"),
-        PRETRAINED,
-    )
-    .expect("the shipped model is valid (tested)")
 }
 
 fn classify(args: ClassifyArgs) -> Result<()> {
@@ -445,21 +504,20 @@ fn classify(args: ClassifyArgs) -> Result<()> {
 }
 
 fn trace(args: TraceArgs) -> Result<()> {
-    if args.batch == 0 {
-        return Err(fail("--batch must be at least 1"));
-    }
     let net = match &args.model {
         Some(path) => load_model(path)?,
         None => network_from_preset(&args.preset, args.seed)?,
     };
+    check_batch(&net, args.batch)?;
+    let inputs: Vec<&Path> = args
+        .model
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(std::iter::once(Path::new(&args.preset)))
+        .collect();
+    check_output(&args.out, &inputs, &args.data.data)?;
     let data = load_data(&args.data.data)?;
-    let mut stepper = Stepper::new(
-        net,
-        Optimizer::new(
-            OptimizerKind::parse(defaults::OPTIMIZER).expect("known"),
-            defaults::LR,
-        ),
-    );
+    let mut stepper = Stepper::new(net, Optimizer::new(defaults::OPTIMIZER, defaults::LR));
     stepper.record = true;
     let mut trainer = Trainer::new(stepper, Arc::new(data.train), args.batch, args.seed);
     trainer.begin_batch();

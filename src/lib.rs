@@ -8,4 +8,5 @@ pub mod engine;
 pub mod explain;
 pub mod i18n;
 pub mod io;
+pub mod presets;
 pub mod training;

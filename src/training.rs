@@ -124,7 +124,10 @@ impl Trainer {
             self.epoch += 1;
             self.shuffle();
         }
-        let end = (self.cursor + self.batch_size).min(self.order.len());
+        let end = self
+            .cursor
+            .saturating_add(self.batch_size)
+            .min(self.order.len());
         let indices = self.order[self.cursor..end].to_vec();
         self.cursor = end;
         let input = if self.augment {
@@ -168,12 +171,13 @@ impl Trainer {
     }
 
     /// Runs the rest of the current epoch, calling `on_batch(loss, samples)`
-    /// after each batch.
+    /// after each batch. Stops early at a loss that is not finite: from
+    /// there every weight is NaN or infinite and no later batch can mend it.
     pub fn run_epoch(&mut self, mut on_batch: impl FnMut(f32, usize)) {
         loop {
             let loss = self.run_batch();
             on_batch(loss, self.stepper.trace().batch_size());
-            if self.epoch_done() {
+            if self.epoch_done() || !loss.is_finite() {
                 break;
             }
         }
@@ -234,12 +238,21 @@ pub struct Evaluation {
     pub samples: usize,
 }
 
+/// Memory a forward-only pass over a dataset may take at once: chunks of
+/// up to 1000 samples, fewer for a network whose layers are large.
+const FORWARD_BUDGET: u64 = 256 << 20;
+
+/// Samples per forward-only chunk for `net`.
+pub fn forward_chunk(net: &Network) -> usize {
+    net.plan.forward_chunk(FORWARD_BUDGET, 1000)
+}
+
 /// Accuracy and mean loss of `net` on `data`, forward only.
 pub fn evaluate(net: &Network, data: &Dataset) -> Evaluation {
     let all: Vec<usize> = (0..data.len()).collect();
     let mut correct = 0usize;
     let mut loss_sum = 0.0f64;
-    for chunk in all.chunks(1000) {
+    for chunk in all.chunks(forward_chunk(net)) {
         let logits = net.forward(&data.batch_input(chunk));
         let labels = data.batch_labels(chunk);
         let out = crate::engine::loss::softmax_cross_entropy(&logits, &labels);
@@ -289,7 +302,7 @@ pub fn confusion(net: &Network, data: &Dataset) -> Confusion {
     let mut matrix = [[0u32; 10]; 10];
     let mut mistakes = Vec::new();
     let all: Vec<usize> = (0..data.len()).collect();
-    for chunk in all.chunks(1000) {
+    for chunk in all.chunks(forward_chunk(net)) {
         let predicted = predictions(&net.forward(&data.batch_input(chunk)));
         for (&i, &p) in chunk.iter().zip(&predicted) {
             let label = data.label(i) as usize;

@@ -360,6 +360,7 @@ fn a_saved_session_continues_exactly_where_it_stopped() {
     settle(&mut b);
     b.state_mut().command(UiCommand::ResumeSession(
         Box::new(loaded),
+        None,
         "lesson.safetensors".into(),
     ));
     settle(&mut b);

@@ -35,7 +35,9 @@ fn saved_model_opens_with_the_same_predictions() {
     });
     assert_eq!(net.forward(&x), s.network.forward(&x));
     std::fs::write(&path, b"garbage").unwrap();
-    assert!(matches!(open_model(&path), FileEvent::Failed(text) if text.contains("m.safetensors")));
+    assert!(
+        matches!(open_model(&path), FileEvent::Refused(e) if e.file == path && e.to_string().contains("not a safetensors file"))
+    );
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use backprop_viz::data::dataset::{
-    default_data_dir, find_in_files, load_dir, load_pair, read_file_capped, DataError, Dataset,
-    MnistRole, MAX_FILE_BYTES,
+    default_data_dir, find_in_files, load_dir, load_pair, read_file_capped, Dataset, MnistRole,
+    MAX_FILE_BYTES,
 };
 use backprop_viz::data::idx::{parse_idx, parse_idx_expecting, IdxArray, IdxError, MAX_DATA_BYTES};
 use proptest::prelude::*;
@@ -27,9 +27,15 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("finish gzip")
 }
 
-/// Three 2x3 images with labels 0, 5, 9.
+/// Three 28x28 images (pixel `i` of the file is `(i % 18) * 14`) with
+/// labels 0, 5, 9.
 fn tiny_images() -> Vec<u8> {
-    idx(&[3, 2, 3], &(0..18).map(|i| i * 14).collect::<Vec<u8>>())
+    idx(
+        &[3, 28, 28],
+        &(0..3 * 784)
+            .map(|i| (i % 18) as u8 * 14)
+            .collect::<Vec<u8>>(),
+    )
 }
 fn tiny_labels() -> Vec<u8> {
     idx(&[3], &[0, 5, 9])
@@ -53,8 +59,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 #[test]
 fn raw_images_and_labels_parse() {
     let images = parse_idx(&tiny_images()).expect("images");
-    assert_eq!(images.dims, vec![3, 2, 3]);
-    assert_eq!(images.data.len(), 18);
+    assert_eq!(images.dims, vec![3, 28, 28]);
+    assert_eq!(images.data.len(), 3 * 784);
     assert_eq!(images.data[17], 17 * 14);
     let labels = parse_idx(&tiny_labels()).expect("labels");
     assert_eq!(
@@ -80,7 +86,7 @@ fn concatenated_gzip_members_are_one_stream() {
     let (a, b) = raw.split_at(7);
     let mut two = gzip(a);
     two.extend(gzip(b));
-    assert_eq!(parse_idx(&two).expect("two members").dims, vec![3, 2, 3]);
+    assert_eq!(parse_idx(&two).expect("two members").dims, vec![3, 28, 28]);
 }
 
 #[test]
@@ -90,18 +96,21 @@ fn dataset_from_idx_and_batches() {
         parse_idx(&tiny_labels()).unwrap(),
     )
     .expect("dataset");
-    assert_eq!((ds.len(), ds.rows, ds.cols, ds.pixels()), (3, 2, 3, 6));
+    assert_eq!((ds.len(), ds.rows, ds.cols, ds.pixels()), (3, 28, 28, 784));
     assert!(!ds.is_empty());
-    assert_eq!(ds.image(1), &[84, 98, 112, 126, 140, 154]);
+    // Image 1 starts at file pixel 784 = 43 * 18 + 10: (10 % 18) * 14.
+    assert_eq!(&ds.image(1)[..3], &[140, 154, 168]);
     let x = ds.batch_input(&[2, 0]);
-    assert_eq!(x.shape(), &[2, 1, 2, 3]);
-    assert_eq!(x[[0, 0, 0, 0]], 168.0 / 255.0); // image 2, pixel 0 = 12 * 14
-    assert_eq!(x[[1, 0, 1, 2]], 70.0 / 255.0); // image 0, pixel 5 = 5 * 14
+    assert_eq!(x.shape(), &[2, 1, 28, 28]);
+    // Image 2 starts at file pixel 1568 = 87 * 18 + 2: (2 % 18) * 14 = 28.
+    assert_eq!(x[[0, 0, 0, 0]], 28.0 / 255.0);
+    // Image 0, row 1, column 2 is file pixel 30: (30 % 18) * 14 = 168.
+    assert_eq!(x[[1, 0, 1, 2]], 168.0 / 255.0);
     assert_eq!(ds.batch_labels(&[2, 0, 1]), vec![9, 0, 5]);
     assert_eq!(ds.label_counts()[5], 1);
 
     let small = ds.clone().limited(2);
-    assert_eq!((small.len(), small.images.len()), (2, 12));
+    assert_eq!((small.len(), small.images.len()), (2, 2 * 784));
     assert_eq!(ds.clone().limited(100), ds);
 }
 
@@ -344,7 +353,7 @@ fn from_idx_rejects_swapped_or_hand_made_arrays() {
     let e = Dataset::from_idx(labels.clone(), images.clone()).unwrap_err();
     assert_eq!(e.file, PathBuf::from("images"));
     let lying = IdxArray {
-        dims: vec![3, 2, 3],
+        dims: vec![3, 28, 28],
         data: vec![0; 5],
     };
     assert!(Dataset::from_idx(lying, labels.clone()).is_err());
@@ -353,6 +362,24 @@ fn from_idx_rejects_swapped_or_hand_made_arrays() {
         data: vec![],
     };
     assert!(Dataset::from_idx(zero, labels).is_err());
+}
+
+/// The networks read 28x28 pictures: a dataset of any other size is refused
+/// when it loads, with the size found, not in the middle of training.
+#[test]
+fn images_that_are_not_28x28_are_refused_with_their_size() {
+    for (rows, cols) in [(32u32, 32u32), (1, 1), (28, 27)] {
+        let n = (rows * cols) as usize;
+        let images = parse_idx(&idx(&[1, rows, cols], &vec![7; n])).unwrap();
+        let labels = parse_idx(&idx(&[1], &[3])).unwrap();
+        let e = Dataset::from_idx(images, labels).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "images: images are {rows}x{cols} pixels; the networks here read MNIST's 28x28"
+            )
+        );
+    }
 }
 
 // ---- files and folders ----------------------------------------------------
@@ -415,7 +442,7 @@ fn missing_file_error_names_the_expected_path() {
     assert!(shown.contains("t10k-labels.idx1-ubyte.gz"), "{shown}");
 
     let e = load_dir(&dir.path().join("nope")).unwrap_err();
-    assert_eq!(e.message, "no such folder");
+    assert_eq!(e.problem.to_string(), "no such folder");
 }
 
 #[test]
@@ -439,26 +466,31 @@ fn load_pair_errors_name_the_bad_file() {
     // Images and labels swapped.
     let e = load_pair(&labels, &images).unwrap_err();
     assert_eq!(e.file, labels);
-    assert!(e.message.contains("expected an idx3 file (images)"), "{e}");
+    assert!(
+        e.problem
+            .to_string()
+            .contains("expected an idx3 file (images)"),
+        "{e}"
+    );
     // Truncated on disk.
     let short = write(dir.path(), "short", &tiny_images()[..20]);
     let e = load_pair(&short, &labels).unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
-            "{}: header says 3 images of 2x3 (18 bytes) but the file holds 4",
+            "{}: header says 3 images of 28x28 (2352 bytes) but the file holds 4",
             short.display()
         )
     );
     let e = load_pair(&dir.path().join("absent"), &labels).unwrap_err();
-    assert_eq!(e.message, "no such file");
+    assert_eq!(e.problem.to_string(), "no such file");
 }
 
 #[test]
 fn read_file_capped_refuses_folders() {
     let dir = tempfile::tempdir().unwrap();
     let e = read_file_capped(dir.path()).unwrap_err();
-    assert!(e.message.contains("folder"), "{e}");
+    assert!(e.problem.to_string().contains("folder"), "{e}");
     assert_eq!(MAX_FILE_BYTES, 1 << 30);
 }
 
@@ -498,15 +530,23 @@ fn find_in_files_sorts_dropped_files_and_folders() {
     // Half a pair names the missing partner.
     let e = find_in_files(&[dir.path().join("t10k-images.idx3-ubyte")]).unwrap_err();
     assert_eq!(e.file, dir.path().join("t10k-labels-idx1-ubyte"));
-    assert!(e.message.starts_with("missing, needed with"), "{e}");
+    assert!(
+        e.problem.to_string().starts_with("missing, needed with"),
+        "{e}"
+    );
 
     // Nothing recognisable.
     let e = find_in_files(&[dir.path().join("README.md")]).unwrap_err();
-    assert!(e.message.starts_with("not an MNIST file"), "{e}");
+    assert!(
+        e.problem.to_string().starts_with("not an MNIST file"),
+        "{e}"
+    );
     let empty = tempfile::tempdir().unwrap();
     let e = find_in_files(&[empty.path().to_path_buf()]).unwrap_err();
     assert!(
-        e.message.starts_with("no MNIST files in this folder"),
+        e.problem
+            .to_string()
+            .starts_with("no MNIST files in this folder"),
         "{e}"
     );
     assert!(find_in_files(&[]).is_err());
@@ -531,8 +571,8 @@ fn role_names() {
 
 #[test]
 fn data_error_display() {
-    let e = DataError::new("/x/y", "something wrong");
-    assert_eq!(e.to_string(), "/x/y: something wrong");
+    let e = backprop_viz::io::FileError::new("/x/y", backprop_viz::io::Problem::NotFound);
+    assert_eq!(e.to_string(), "/x/y: no such file");
 }
 
 // ---- the real MNIST -------------------------------------------------------

@@ -275,11 +275,19 @@ fn load_picture_reads_png_and_jpeg_by_content() {
     std::fs::write(&text, b"not a picture at all").unwrap();
     let e = load_picture(&text).unwrap_err();
     assert_eq!(e.file, text);
-    assert!(e.message.starts_with("not a PNG or JPEG"), "{e}");
+    assert!(
+        e.problem.to_string().starts_with("not a PNG or JPEG"),
+        "{e}"
+    );
     let broken = dir.path().join("broken.png");
     std::fs::write(&broken, &std::fs::read(&png).unwrap()[..40]).unwrap();
     let e = load_picture(&broken).unwrap_err();
-    assert!(e.message.starts_with("cannot decode picture"), "{e}");
+    assert!(
+        e.problem
+            .to_string()
+            .starts_with("cannot decode the picture"),
+        "{e}"
+    );
     assert!(load_picture(&dir.path().join("absent.png")).is_err());
 }
 

@@ -550,10 +550,17 @@ fn architecture_editor_builds_a_network_the_views_follow() {
     assert!(s.trace.loss.unwrap().is_finite());
     // A shape that cannot work is refused with the engine's reason.
     let bad = backprop_viz::app::architecture::Architecture {
-        kernel: 29,
+        kernel: 15,
         same_padding: false,
         ..Default::default()
     };
     let why = bad.specs().unwrap_err();
     assert!(why.contains("does not fit"), "{why}");
+    // And one beyond the limits, with the limit named.
+    let huge = backprop_viz::app::architecture::Architecture {
+        kernel: 29,
+        ..Default::default()
+    };
+    let why = huge.specs().unwrap_err();
+    assert!(why.contains("larger than the limit of 15"), "{why}");
 }

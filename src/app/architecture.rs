@@ -105,20 +105,24 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.add(egui::DragValue::new(&mut a.hidden).range(1..=512)).labelled_by(label.id).on_hover_text(tr("Units in the hidden fully connected layer"));
         ui.end_row();
     });
-    let built = a
-        .specs()
-        .and_then(|specs| Network::new(specs).map_err(|e| e.to_string()));
+    // Checked every frame with the one validation, without building the
+    // network: shapes and sizes come from the plan; Build allocates.
+    let built = a.specs().and_then(|specs| {
+        crate::engine::limits::plan(&specs)
+            .map(|plan| (specs, plan))
+            .map_err(|e| e.to_string())
+    });
     match &built {
-        Ok(net) => {
-            let shapes: Vec<String> = net
-                .shapes()
+        Ok((_, plan)) => {
+            let shapes: Vec<String> = plan
+                .shapes
                 .iter()
                 .map(|s| super::views::dims_text(s))
                 .collect();
             ui.label(trf!(
                 "1x28x28 → {shapes} · {count} weights",
                 shapes = shapes.join(" → "),
-                count = net.parameter_count()
+                count = plan.parameters
             ));
         }
         Err(why) => {
@@ -135,7 +139,9 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        if let Ok(mut net) = built {
+        if let Ok(mut net) =
+            built.and_then(|(specs, _)| Network::new(specs).map_err(|e| e.to_string()))
+        {
             net.init(app.config.seed);
             app.command(UiCommand::UseNetwork(
                 Box::new(net),

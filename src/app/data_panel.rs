@@ -19,8 +19,9 @@ use egui::{
     Ui, Vec2,
 };
 
-use crate::data::dataset::{find_in_files, DataError, Mnist, MnistRole};
+use crate::data::dataset::{find_in_files, Mnist, MnistRole};
 use crate::i18n::tr;
+use crate::io::file::{FileError, Problem};
 use crate::trf;
 
 /// What a load or a dialog ended with.
@@ -583,12 +584,11 @@ fn load(paths: &[PathBuf]) -> DataEvent {
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
             return DataEvent::Failed(
-                DataError::new(
+                FileError::new(
                     dir.join(images.file_name()),
-                    trf!(
-                        "missing, and so is {file}: the app needs the training files and the test files together (each raw or .gz)",
-                        file = labels.file_name()
-                    ),
+                    Problem::MissingHalf {
+                        other: labels.file_name().into(),
+                    },
                 )
                 .to_string(),
             );

@@ -62,16 +62,6 @@ impl Experiment {
         start: Option<Network>,
         data: Arc<Mnist>,
     ) {
-        let network = match start
-            .map(Ok)
-            .unwrap_or_else(|| crate::cli::network_from_preset(&config.preset, config.seed))
-        {
-            Ok(net) => net,
-            Err(e) => {
-                self.error = Some(e.0);
-                return;
-            }
-        };
         let (tx, rx) = channel();
         self.rx = Some(rx);
         self.points = Default::default();
@@ -84,6 +74,18 @@ impl Experiment {
             .name("experiment".into())
             .spawn(move || {
                 crate::i18n::set_language(lang);
+                // A preset may name a file: it is read here, never on the
+                // UI thread.
+                let network = match start.map(Ok).unwrap_or_else(|| {
+                    crate::presets::network_from_preset(&config.preset, config.seed)
+                }) {
+                    Ok(net) => net,
+                    Err(e) => {
+                        let _ = tx.send(ExperimentEvent::Failed(e.to_string()));
+                        ctx.request_repaint();
+                        return;
+                    }
+                };
                 let train = Arc::new(data.train.clone());
                 let mut finished = Vec::new();
                 for (run, freeze) in [true, false].into_iter().enumerate() {

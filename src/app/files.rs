@@ -1,20 +1,30 @@
-//! Keeping and sharing: save and open models, export the current step's
-//! trace (safetensors) and any traced tensor as CSV. Dialogs run on their
-//! own thread (never blocking the frame); writing is done there too.
+//! Keeping and sharing: save and open models and sessions, export the
+//! current step's trace (safetensors) and any traced tensor as CSV, open a
+//! picture dropped on the window. Dialogs, reading and writing run on their
+//! own thread (never blocking the frame); every write is atomic, so a failed
+//! export never costs the file that was there.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 
 use crate::engine::network::Network;
 use crate::engine::Tensor;
 use crate::i18n::tr;
+use crate::io::file::{FileError, Problem};
 use crate::trf;
 
 /// The result of a file operation, for the status line.
 pub enum FileEvent {
     Saved(String),
     Opened(Box<Network>, String),
-    SessionOpened(Box<crate::io::Session>, String),
+    /// A session, and the network Reset should return to: `None` when the
+    /// session's preset builds (resolved on the loading thread, since a
+    /// preset may name a file).
+    SessionOpened(Box<crate::io::Session>, Option<Box<Network>>, String),
+    /// A picture, already in MNIST's form (784 values), for the drawing pad.
+    Picture(Vec<f32>, String),
+    /// A file that could not be opened: the app says so and keeps what it had.
+    Refused(FileError),
     Failed(String),
 }
 
@@ -51,14 +61,9 @@ pub fn tensor_csv(t: &Tensor) -> String {
     out
 }
 
+/// Writes `bytes` atomically (see [`crate::io::file::write_atomic`]).
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<String, String> {
-    std::fs::write(path, bytes).map_err(|e| {
-        trf!(
-            "{path}: cannot write: {error}",
-            path = path.display(),
-            error = e
-        )
-    })?;
+    crate::io::file::write_bytes(path, bytes).map_err(|e| e.to_string())?;
     Ok(trf!("Saved {path}", path = path.display()))
 }
 
@@ -167,9 +172,29 @@ impl Files {
         self.open_dialog(
             ctx,
             tr("Open a session"),
-            tr("No file dialog is available here (no desktop portal or zenity)."),
+            tr("No file dialog is available here: start with --session FILE."),
             open_session,
         );
+    }
+
+    /// Reads `path` with `read` on a background thread (a session named on
+    /// the command line, a model or picture dropped on the window).
+    pub fn open_path(&self, ctx: &egui::Context, path: PathBuf, read: fn(&Path) -> FileEvent) {
+        let (tx, ctx) = (self.tx.clone(), ctx.clone());
+        let lang = crate::i18n::language();
+        let spawned = std::thread::Builder::new()
+            .name("file-open".into())
+            .spawn(move || {
+                crate::i18n::set_language(lang);
+                let _ = tx.send(read(&path));
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            let _ = self.tx.send(FileEvent::Failed(trf!(
+                "cannot start reading: {error}",
+                error = e
+            )));
+        }
     }
 
     /// Asks for a file, then `read`s it on the dialog's thread.
@@ -198,16 +223,63 @@ impl Files {
     }
 }
 
+/// Reads a session; when its preset is not one that builds (a JSON file
+/// gone or changed), Reset returns to the session's network as saved.
 pub fn open_session(path: &Path) -> FileEvent {
     match crate::io::load_session(path) {
-        Ok(session) => FileEvent::SessionOpened(Box::new(session), path.display().to_string()),
-        Err(e) => FileEvent::Failed(e.to_string()),
+        Ok(session) => {
+            let s = &session.settings.config;
+            let start = crate::presets::network_from_preset(&s.preset, s.seed)
+                .is_err()
+                .then(|| Box::new(session.network.clone()));
+            FileEvent::SessionOpened(Box::new(session), start, path.display().to_string())
+        }
+        Err(e) => FileEvent::Refused(e),
     }
 }
 
 pub fn open_model(path: &Path) -> FileEvent {
     match crate::io::load_model(path) {
         Ok(net) => FileEvent::Opened(Box::new(net), path.display().to_string()),
-        Err(e) => FileEvent::Failed(e.to_string()),
+        Err(e) => FileEvent::Refused(e),
+    }
+}
+
+/// Reads a picture (PNG or JPEG, at most 50 megapixels) for the drawing pad.
+pub fn open_picture(path: &Path) -> FileEvent {
+    match crate::data::preprocess::load_picture(path) {
+        Ok(pixels) => FileEvent::Picture(pixels, path.display().to_string()),
+        Err(e) => FileEvent::Refused(e),
+    }
+}
+
+/// A safetensors file dropped on the window: a model or a session, by the
+/// format its metadata names.
+pub fn open_tensor_file(path: &Path) -> FileEvent {
+    let bytes = match crate::io::file::read_file(path) {
+        Ok(bytes) => bytes,
+        Err(e) => return FileEvent::Refused(e),
+    };
+    match crate::io::tensors::parse(path, &bytes, crate::io::model::FORMAT) {
+        Err(FileError {
+            problem: Problem::WrongFormat { found, .. },
+            ..
+        }) if found.contains(crate::io::session::FORMAT) => open_session(path),
+        _ => open_model(path),
+    }
+}
+
+/// Which reader a dropped file goes to, by its name: pictures to the
+/// drawing pad, safetensors to the model or session loader; `None` for the
+/// rest (MNIST's files, which the data panel loads together).
+pub fn reader_for_dropped(path: &Path) -> Option<fn(&Path) -> FileEvent> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "png" | "jpg" | "jpeg" => Some(open_picture),
+        "safetensors" => Some(open_tensor_file),
+        _ => None,
     }
 }

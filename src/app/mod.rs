@@ -25,7 +25,6 @@ use std::sync::Arc;
 use crate::data::dataset::{default_data_dir, load_dir, Mnist};
 use crate::engine::gradcheck::FiniteDifference;
 use crate::engine::network::Network;
-use crate::engine::optim::OptimizerKind;
 use crate::explain::CellRef;
 use crate::i18n::tr;
 use worker::{Command, Event, Snapshot, Speed, TrainConfig, Worker};
@@ -89,6 +88,9 @@ pub struct GuiOptions {
     pub data: Option<PathBuf>,
     pub model: Option<PathBuf>,
     pub preset: Option<String>,
+    /// A saved session to continue, opened in the background once the
+    /// window is up (a bad one is a message in the window, not an exit).
+    pub session: Option<PathBuf>,
 }
 
 /// Opens the window and runs until it is closed.
@@ -101,7 +103,7 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
     };
     let mut config = default_config();
     if let Some(preset) = &options.preset {
-        crate::cli::network_from_preset(preset, config.seed).map_err(|e| e.0)?;
+        crate::presets::network_from_preset(preset, config.seed).map_err(|e| e.to_string())?;
         config.preset = preset.clone();
     }
     let source = dir.display().to_string();
@@ -125,6 +127,9 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
             {
                 app.restore_settings(&ctx, settings, options.data.is_none());
             }
+            if let Some(path) = options.session.clone() {
+                app.files.open_path(&ctx, path, files::open_session);
+            }
             Ok(Box::new(app))
         }),
     )
@@ -134,13 +139,13 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
 /// The network and training settings the app starts with: the question's
 /// network, untrained, the CLI's defaults.
 pub fn default_config() -> TrainConfig {
-    use crate::cli::defaults;
+    use crate::presets::defaults;
     TrainConfig {
         preset: defaults::PRESET.into(),
         seed: defaults::SEED,
         lr: defaults::LR,
         batch: defaults::BATCH,
-        optimizer: OptimizerKind::parse(defaults::OPTIMIZER).expect("known optimizer"),
+        optimizer: defaults::OPTIMIZER,
         freeze_conv: false,
     }
 }
@@ -191,8 +196,9 @@ pub enum UiCommand {
     SetData(Arc<Mnist>, String, Vec<PathBuf>),
     /// Move training to just after this phase (the guided lesson).
     GoTo(crate::engine::stepper::Phase),
-    /// Continue a saved session (from the file named by the string).
-    ResumeSession(Box<crate::io::Session>, String),
+    /// Continue a saved session (from the file named by the string); Reset
+    /// then returns to the network given, or to the preset when `None`.
+    ResumeSession(Box<crate::io::Session>, Option<Box<Network>>, String),
 }
 
 /// One point per finished batch and one row per epoch.
@@ -393,6 +399,13 @@ impl BackpropApp {
                     );
                     self.message = Some((MessageKind::Error, text));
                 }
+                Event::Refused(error) => {
+                    let text = crate::trf!(
+                        "Not started: {error}. Training continues as it was.",
+                        error = error
+                    );
+                    self.message = Some((MessageKind::Error, text));
+                }
                 Event::Failed(error) => {
                     let text = crate::trf!(
                         "The training thread hit an internal error ({error}); press Reset to start again.",
@@ -477,15 +490,12 @@ impl BackpropApp {
                     self.history = History::default();
                     self.send(Command::SetData(data));
                 }
-                UiCommand::ResumeSession(session, source) => {
+                UiCommand::ResumeSession(session, start, source) => {
                     let s = &session.settings;
                     self.config = s.config.clone();
                     // Reset starts the preset again; a network that was not
                     // a preset's comes back as it was saved.
-                    self.start_network =
-                        crate::cli::network_from_preset(&s.config.preset, s.config.seed)
-                            .is_err()
-                            .then(|| session.network.clone());
+                    self.start_network = start.map(|net| *net);
                     self.history = History {
                         losses: session
                             .losses
@@ -508,7 +518,7 @@ impl BackpropApp {
                     self.send(Command::Resume(session));
                 }
                 UiCommand::LoadPretrained => {
-                    let net = crate::cli::pretrained_model();
+                    let net = crate::presets::pretrained_model();
                     self.start_network = Some(net.clone());
                     self.history = History::default();
                     self.selected = None;
@@ -522,20 +532,48 @@ impl BackpropApp {
     /// Files dropped on the window and finished loads from the Data tab. A
     /// failed load only shows a message: the data already loaded stays.
     fn poll_data(&mut self, ctx: &egui::Context) {
-        let dropped = data_panel::DataPanel::take_dropped_files(ctx);
-        if !dropped.is_empty() {
+        // Pictures, models and sessions are opened one by one; the rest
+        // (MNIST's files, folders) goes to the data panel together.
+        let mut dataset = Vec::new();
+        for path in data_panel::DataPanel::take_dropped_files(ctx) {
+            match files::reader_for_dropped(&path) {
+                Some(read) => self.files.open_path(ctx, path, read),
+                None => dataset.push(path),
+            }
+        }
+        if !dataset.is_empty() {
             self.tab = Tab::Data;
-            self.data_panel.load_paths(ctx, dropped);
+            self.data_panel.load_paths(ctx, dataset);
         }
         while let Some(event) = self.files.poll() {
             match event {
                 files::FileEvent::Saved(text) => self.message = Some((MessageKind::Info, text)),
                 files::FileEvent::Failed(text) => self.message = Some((MessageKind::Error, text)),
+                files::FileEvent::Refused(error) => {
+                    self.message = Some((
+                        MessageKind::Error,
+                        crate::trf!(
+                            "Could not open {error}. Nothing was changed: what was loaded stays.",
+                            error = error
+                        ),
+                    ))
+                }
                 files::FileEvent::Opened(net, source) => {
                     self.command(UiCommand::UseNetwork(net, source))
                 }
-                files::FileEvent::SessionOpened(session, source) => {
-                    self.command(UiCommand::ResumeSession(session, source))
+                files::FileEvent::SessionOpened(session, start, source) => {
+                    self.command(UiCommand::ResumeSession(session, start, source))
+                }
+                files::FileEvent::Picture(pixels, source) => {
+                    self.pad.set_picture(&pixels);
+                    self.tab = Tab::Draw;
+                    self.message = Some((
+                        MessageKind::Info,
+                        crate::trf!(
+                            "The picture {source} is on the drawing pad, as the network sees it (28x28, centred).",
+                            source = source
+                        ),
+                    ));
                 }
             }
         }

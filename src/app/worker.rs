@@ -101,6 +101,9 @@ pub enum Event {
         batch: u64,
         lr: f32,
     },
+    /// A Reset or a new network was refused (its batch does not fit the
+    /// memory limit); training stays as it was.
+    Refused(crate::engine::EngineError),
     /// Something went wrong in the worker (even a panic: its message); the
     /// worker keeps running.
     Failed(String),
@@ -178,14 +181,39 @@ struct Checkpoint {
 
 /// How many past steps Back can reach. Each is a copy of the network's
 /// gradients and the optimizer's state (weights are shared until they
-/// change): ~0.1 MB for `seed`, ~1 MB for `lenet`, ~3 MB for the shipped model.
+/// change) and the step's trace: ~0.1 MB for `seed`, ~1 MB for `lenet`,
+/// ~3 MB for the shipped model. Larger networks keep fewer (see
+/// [`history_steps`]).
 pub const HISTORY_STEPS: usize = 64;
+
+/// The memory the history may take.
+const HISTORY_BYTES: u64 = 1 << 30;
+
+/// How many steps fit in [`HISTORY_BYTES`] for this network and batch: at
+/// most [`HISTORY_STEPS`], at least 1. One step counts a trace of the batch
+/// and four copies of the parameters (gradient, two optimizer moments and
+/// the weights an update replaces).
+pub fn history_steps(net: &Network, batch: usize) -> usize {
+    let plan = &net.plan;
+    let per_step = plan
+        .activations
+        .saturating_mul(2)
+        .saturating_mul(batch as u64)
+        .saturating_add(plan.parameters.saturating_mul(4))
+        .saturating_mul(4)
+        .max(1);
+    usize::try_from(HISTORY_BYTES / per_step)
+        .unwrap_or(usize::MAX)
+        .clamp(1, HISTORY_STEPS)
+}
 
 struct WorkerState {
     config: TrainConfig,
     /// Past moments, oldest first; and moments stepped back from, newest last.
     past: std::collections::VecDeque<Checkpoint>,
     future: Vec<Checkpoint>,
+    /// How many past moments are kept (fewer for large networks).
+    history_limit: usize,
     data: Arc<Mnist>,
     trainer: Trainer,
     running: bool,
@@ -208,12 +236,18 @@ const DIVERGED_LOSS: f32 = 20.0;
 /// more would only copy traces nobody sees).
 const PUBLISH_EVERY: Duration = Duration::from_millis(30);
 
+/// The network a configuration starts from: the one given, else its
+/// preset's (a JSON preset that no longer builds falls back to `seed`).
+fn network_for(config: &TrainConfig, network: Option<Network>) -> Network {
+    network.unwrap_or_else(|| {
+        crate::presets::network_from_preset(&config.preset, config.seed).unwrap_or_else(|_| {
+            Network::preset("seed", config.seed).expect("the seed preset builds")
+        })
+    })
+}
+
 fn build_trainer(config: &TrainConfig, network: Option<Network>, data: &Arc<Mnist>) -> Trainer {
-    let network = network.unwrap_or_else(|| {
-        crate::cli::network_from_preset(&config.preset, config.seed)
-            .or_else(|_| crate::cli::network_from_preset("seed", config.seed))
-            .expect("the seed preset builds")
-    });
+    let network = network_for(config, network);
     let mut stepper = Stepper::new(network, Optimizer::new(config.optimizer, config.lr));
     stepper.record = true;
     stepper.freeze_conv = config.freeze_conv;
@@ -231,6 +265,7 @@ impl WorkerState {
         // Show the first batch, untouched, from the start.
         trainer.begin_batch();
         WorkerState {
+            history_limit: history_steps(&trainer.stepper.network, config.batch),
             config,
             past: std::collections::VecDeque::new(),
             future: Vec::new(),
@@ -322,7 +357,7 @@ impl WorkerState {
     /// Records the present before a step changes it; a new step also
     /// forgets the moments stepped back from.
     fn remember(&mut self) {
-        if self.past.len() == HISTORY_STEPS {
+        while self.past.len() >= self.history_limit {
             self.past.pop_front();
         }
         let now = self.checkpoint();
@@ -374,8 +409,9 @@ impl WorkerState {
             Command::Pause => self.running = false,
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Reset(config, network) => {
-                self.restart(config, network);
-                self.trainer.begin_batch();
+                if self.restart(config, network, etx) {
+                    self.trainer.begin_batch();
+                }
             }
             Command::SetLr(lr) => {
                 self.config.lr = lr;
@@ -426,7 +462,9 @@ impl WorkerState {
                     settings,
                     ..
                 } = *session;
-                self.restart(settings.config, Some(network));
+                if !self.restart(settings.config, Some(network), etx) {
+                    return;
+                }
                 self.trainer.stepper.optimizer = optimizer;
                 self.trainer.resume(settings.progress);
                 self.trainer.begin_batch();
@@ -442,16 +480,31 @@ impl WorkerState {
     }
 
     /// A new trainer from `config` (and a built network): no history, paused,
-    /// a new epoch count. The caller loads its first batch.
-    fn restart(&mut self, config: TrainConfig, network: Option<Network>) {
+    /// a new epoch count; the caller loads its first batch. Refused, with
+    /// everything left as it was, when the batch does not fit the network's
+    /// memory limit (a large model opened with the batch of a small one).
+    fn restart(
+        &mut self,
+        config: TrainConfig,
+        network: Option<Network>,
+        etx: &Sender<Event>,
+    ) -> bool {
+        let network = network_for(&config, network);
+        if let Err(e) = network.plan.check_batch(config.batch) {
+            self.running = false;
+            let _ = etx.send(Event::Refused(e));
+            return false;
+        }
         self.past.clear();
         self.future.clear();
+        self.history_limit = history_steps(&network, config.batch);
         self.config = config;
-        self.trainer = build_trainer(&self.config, network, &self.data);
+        self.trainer = build_trainer(&self.config, Some(network), &self.data);
         self.running = false;
         self.teaching = false;
         self.epoch_correct = 0;
         self.epoch_seen = 0;
+        true
     }
 
     /// The session as it stands; a batch under way is saved as not yet

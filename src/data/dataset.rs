@@ -6,18 +6,16 @@
 //! in microseconds. Batches enter the network as `value / 255` in `[0, 1]`,
 //! shape `[N, 1, rows, cols]` (see CONTRACTS.md).
 
-use std::fmt;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::data::idx::{self, IdxArray};
 use crate::engine::Tensor;
+use crate::io::file::io_problem;
 
-/// Files bigger than this are refused before reading. MNIST's largest file
-/// is 47 MB uncompressed; a gigabyte is a wrong file (or `/dev/zero`), and
-/// refusing it beats trying to allocate it.
-pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// The side of every picture the networks read (MNIST's).
+pub const IMAGE_SIDE: usize = 28;
+
+pub use crate::io::file::{read_file as read_file_capped, FileError, Problem, MAX_FILE_BYTES};
 
 /// Labelled images, row-major, one image after another.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,34 +28,6 @@ pub struct Dataset {
     pub rows: usize,
     pub cols: usize,
 }
-
-/// A problem with a data file, said in one line: `"{file}: {message}"`.
-/// This is what the command line prints after `error: `, and what the GUI
-/// shows when a dropped file is refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataError {
-    /// The file (or folder) at fault, as the user named it.
-    pub file: PathBuf,
-    /// What is wrong with it, for a person.
-    pub message: String,
-}
-
-impl DataError {
-    pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        DataError {
-            file: file.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for DataError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.file.display(), self.message)
-    }
-}
-
-impl std::error::Error for DataError {}
 
 impl Dataset {
     /// The number of images (and labels).
@@ -124,7 +94,7 @@ impl Dataset {
     ///
     /// Errors name the arrays "images" and "labels"; [`load_pair`] names the
     /// real files instead.
-    pub fn from_idx(images: IdxArray, labels: IdxArray) -> Result<Dataset, DataError> {
+    pub fn from_idx(images: IdxArray, labels: IdxArray) -> Result<Dataset, FileError> {
         from_idx_named(images, labels, Path::new("images"), Path::new("labels"))
     }
 
@@ -159,74 +129,77 @@ fn from_idx_named(
     labels: IdxArray,
     images_file: &Path,
     labels_file: &Path,
-) -> Result<Dataset, DataError> {
+) -> Result<Dataset, FileError> {
     let (n, rows, cols) = match images.dims[..] {
         [n, rows, cols] => (n, rows, cols),
         _ => {
-            return Err(DataError::new(
+            return Err(FileError::new(
                 images_file,
-                format!(
-                    "expected images with 3 dimensions [count, rows, cols], found {} dimension(s)",
-                    images.dims.len()
-                ),
+                Problem::ImagesNotThreeDims {
+                    found: images.dims.len(),
+                },
             ))
         }
     };
     let label_count = match labels.dims[..] {
         [count] => count,
         _ => {
-            return Err(DataError::new(
+            return Err(FileError::new(
                 labels_file,
-                format!(
-                    "expected labels with 1 dimension [count], found {} dimension(s)",
-                    labels.dims.len()
-                ),
+                Problem::LabelsNotOneDim {
+                    found: labels.dims.len(),
+                },
             ))
         }
     };
-    if rows == 0 || cols == 0 {
-        return Err(DataError::new(
+    // The networks read 28x28 pictures: a dataset of any other size would
+    // load, then fail in the middle of the first step.
+    if (rows, cols) != (IMAGE_SIDE, IMAGE_SIDE) {
+        return Err(FileError::new(
             images_file,
-            format!("images of {rows}x{cols} pixels: rows and columns must be at least 1"),
+            Problem::NotMnistSize { rows, cols },
         ));
     }
     // `IdxArray`'s fields are public, so a caller may have built one by
     // hand: check the data length instead of assuming the parser did.
     let pixels = rows.checked_mul(cols);
     if pixels.and_then(|p| p.checked_mul(n)) != Some(images.data.len()) {
-        return Err(DataError::new(
+        return Err(FileError::new(
             images_file,
-            format!(
-                "{n} images of {rows}x{cols} need {} bytes but {} are present",
-                pixels
-                    .and_then(|p| p.checked_mul(n))
-                    .map_or_else(|| "more than addressable".to_string(), |b| b.to_string()),
-                images.data.len()
-            ),
+            Problem::ImageBytes {
+                count: n,
+                rows,
+                cols,
+                present: images.data.len(),
+            },
         ));
     }
     if labels.data.len() != label_count {
-        return Err(DataError::new(
+        return Err(FileError::new(
             labels_file,
-            format!(
-                "{label_count} labels need {label_count} bytes but {} are present",
-                labels.data.len()
-            ),
+            Problem::LabelBytes {
+                count: label_count,
+                present: labels.data.len(),
+            },
         ));
     }
     if label_count != n {
-        return Err(DataError::new(
+        return Err(FileError::new(
             labels_file,
-            format!(
-                "holds {label_count} labels but {} holds {n} images: the two files do not belong together",
-                images_file.display()
-            ),
+            Problem::CountsDiffer {
+                labels: label_count,
+                images: n,
+                images_file: images_file.to_path_buf(),
+            },
         ));
     }
     if let Some((i, &bad)) = labels.data.iter().enumerate().find(|(_, &l)| l > 9) {
-        return Err(DataError::new(
+        return Err(FileError::new(
             labels_file,
-            format!("label #{i} is {bad}: labels must be digits 0 to 9"),
+            Problem::BadLabel {
+                index: i,
+                value: bad,
+            },
         ));
     }
     Ok(Dataset {
@@ -237,57 +210,15 @@ fn from_idx_named(
     })
 }
 
-/// Reads a whole file, refusing (without allocating) one bigger than
-/// [`MAX_FILE_BYTES`]. The limit is enforced on the bytes read, not only on
-/// the size the file system reports, so pipes and device files are safe too.
-pub fn read_file_capped(path: &Path) -> Result<Vec<u8>, DataError> {
-    let file = File::open(path).map_err(|e| DataError::new(path, io_message(&e)))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| DataError::new(path, io_message(&e)))?;
-    if meta.is_dir() {
-        return Err(DataError::new(path, "is a folder, expected a file"));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_big(path, meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| DataError::new(path, io_message(&e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_big(path, bytes.len() as u64));
-    }
-    Ok(bytes)
-}
-
-fn too_big(path: &Path, size: u64) -> DataError {
-    DataError::new(
-        path,
-        format!(
-            "file is {size} bytes or more; files over {MAX_FILE_BYTES} bytes (1 GiB) are refused"
-        ),
-    )
-}
-
-/// `io::Error`'s Display includes "(os error 2)"; people want the words.
-fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
-}
-
 /// Reads and parses one IDX file, requiring `ndims` dimensions.
-fn read_idx(path: &Path, ndims: u8) -> Result<IdxArray, DataError> {
+fn read_idx(path: &Path, ndims: u8) -> Result<IdxArray, FileError> {
     let bytes = read_file_capped(path)?;
-    idx::parse_idx_expecting(&bytes, ndims).map_err(|e| DataError::new(path, e.to_string()))
+    idx::parse_idx_expecting(&bytes, ndims).map_err(|e| FileError::new(path, Problem::Idx(e)))
 }
 
 /// Loads an images file (idx3) and its labels file (idx1), each raw or
 /// gzipped, and checks that they belong together.
-pub fn load_pair(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
+pub fn load_pair(images: &Path, labels: &Path) -> Result<Dataset, FileError> {
     let image_array = read_idx(images, 3)?;
     let label_array = read_idx(labels, 1)?;
     from_idx_named(image_array, label_array, images, labels)
@@ -403,17 +334,17 @@ impl MnistFiles {
     }
 
     /// Loads the training pair, if there is one.
-    pub fn load_train(&self) -> Option<Result<Dataset, DataError>> {
+    pub fn load_train(&self) -> Option<Result<Dataset, FileError>> {
         self.train_pair().map(|(i, l)| load_pair(i, l))
     }
 
     /// Loads the test pair, if there is one.
-    pub fn load_test(&self) -> Option<Result<Dataset, DataError>> {
+    pub fn load_test(&self) -> Option<Result<Dataset, FileError>> {
         self.test_pair().map(|(i, l)| load_pair(i, l))
     }
 
     /// Loads both pairs: an error names the first missing file.
-    pub fn load_all(&self) -> Result<Mnist, DataError> {
+    pub fn load_all(&self) -> Result<Mnist, FileError> {
         let train = self
             .load_train()
             .ok_or_else(|| self.missing(MnistRole::TrainImages))??;
@@ -424,7 +355,7 @@ impl MnistFiles {
     }
 
     /// An error for the first role missing among `role`'s pair.
-    fn missing(&self, role: MnistRole) -> DataError {
+    fn missing(&self, role: MnistRole) -> FileError {
         let partner = match role {
             MnistRole::TrainImages | MnistRole::TrainLabels => MnistRole::TrainLabels,
             MnistRole::TestImages | MnistRole::TestLabels => MnistRole::TestLabels,
@@ -434,17 +365,19 @@ impl MnistFiles {
         } else {
             partner
         };
-        DataError::new(first.file_name(), missing_message(first))
+        FileError::new(first.file_name(), missing(first))
     }
 }
 
-fn missing_message(role: MnistRole) -> String {
-    format!("missing ({})", looked_for(role))
+fn missing(role: MnistRole) -> Problem {
+    Problem::Missing {
+        also: looked_for(role),
+    }
 }
 
 fn looked_for(role: MnistRole) -> String {
     let [_, gz, dotted, dotted_gz] = role.candidate_names();
-    format!("also looked for {gz}, {dotted} and {dotted_gz}")
+    format!("{gz}, {dotted}, {dotted_gz}")
 }
 
 /// Sorts picked or dropped paths into MNIST's four roles by file name.
@@ -461,12 +394,12 @@ fn looked_for(role: MnistRole) -> String {
 /// alone or a test pair alone is fine: the caller decides what it needs.
 /// Nothing is read beyond directory listings: contents are checked when
 /// loading.
-pub fn find_in_files(paths: &[PathBuf]) -> Result<MnistFiles, DataError> {
+pub fn find_in_files(paths: &[PathBuf]) -> Result<MnistFiles, FileError> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     for path in paths {
         if path.is_dir() {
             let entries =
-                std::fs::read_dir(path).map_err(|e| DataError::new(path, io_message(&e)))?;
+                std::fs::read_dir(path).map_err(|e| FileError::new(path, io_problem(&e)))?;
             let mut inside: Vec<PathBuf> = entries
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file())
@@ -512,18 +445,8 @@ pub fn find_in_files(paths: &[PathBuf]) -> Result<MnistFiles, DataError> {
             .unwrap_or_default(),
     };
     if MnistRole::ALL.iter().all(|&r| found.get(r).is_none()) {
-        let what = if paths.len() == 1 && paths[0].is_dir() {
-            "no MNIST files in this folder"
-        } else {
-            "not an MNIST file"
-        };
-        return Err(DataError::new(
-            where_,
-            format!(
-                "{what}: expected train-images-idx3-ubyte, train-labels-idx1-ubyte, \
-                 t10k-images-idx3-ubyte or t10k-labels-idx1-ubyte (each raw or .gz)"
-            ),
-        ));
+        let folder = paths.len() == 1 && paths[0].is_dir();
+        return Err(FileError::new(where_, Problem::NoMnistFiles { folder }));
     }
     for (images, labels) in [
         (MnistRole::TrainImages, MnistRole::TrainLabels),
@@ -539,13 +462,12 @@ pub fn find_in_files(paths: &[PathBuf]) -> Result<MnistFiles, DataError> {
             || PathBuf::from(lacking.file_name()),
             |d| d.join(lacking.file_name()),
         );
-        return Err(DataError::new(
+        return Err(FileError::new(
             expected,
-            format!(
-                "missing, needed with {} ({})",
-                have.display(),
-                looked_for(lacking)
-            ),
+            Problem::MissingPartner {
+                have: have.to_path_buf(),
+                also: looked_for(lacking),
+            },
         ));
     }
     Ok(found)
@@ -554,19 +476,19 @@ pub fn find_in_files(paths: &[PathBuf]) -> Result<MnistFiles, DataError> {
 /// Finds MNIST's four files in `dir` and loads them. Each file may be raw
 /// or `.gz`, with MNIST's name or its dotted variant; a missing one is an
 /// error naming the path where it was expected.
-pub fn load_dir(dir: &Path) -> Result<Mnist, DataError> {
+pub fn load_dir(dir: &Path) -> Result<Mnist, FileError> {
     files_in_dir(dir)?.load_all()
 }
 
 /// The paths of MNIST's four files in `dir`, all required.
-pub fn files_in_dir(dir: &Path) -> Result<MnistFiles, DataError> {
+pub fn files_in_dir(dir: &Path) -> Result<MnistFiles, FileError> {
     if !dir.is_dir() {
-        let message = if dir.exists() {
-            "is not a folder; expected a folder holding MNIST's IDX files"
+        let problem = if dir.exists() {
+            Problem::NotAFolder
         } else {
-            "no such folder"
+            Problem::NoSuchFolder
         };
-        return Err(DataError::new(dir, message));
+        return Err(FileError::new(dir, problem));
     }
     let mut found = MnistFiles::default();
     for role in MnistRole::ALL {
@@ -575,7 +497,7 @@ pub fn files_in_dir(dir: &Path) -> Result<MnistFiles, DataError> {
             .iter()
             .map(|name| dir.join(name))
             .find(|p| p.is_file())
-            .ok_or_else(|| DataError::new(dir.join(role.file_name()), missing_message(role)))?;
+            .ok_or_else(|| FileError::new(dir.join(role.file_name()), missing(role)))?;
         *found.slot(role) = Some(path);
     }
     Ok(found)

@@ -26,6 +26,9 @@
 
 use std::io::{self, Read};
 
+use crate::i18n::tr;
+use crate::trf;
+
 /// Gzip's magic bytes (RFC 1952, section 2.3.1).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -53,46 +56,30 @@ pub struct IdxArray {
 }
 
 /// What can be wrong with an IDX file. The messages are written for the
-/// person who chose the file: they say what was found and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// person who chose the file: they say what was found and what was expected
+/// (worded through the translation table, in the thread's language).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdxError {
     /// Zero bytes: typically an interrupted download or a placeholder file.
-    #[error("the file is empty")]
     Empty,
     /// Fewer bytes than the fixed-size header needs. `ndims` is `None` when
     /// the file ends inside the magic number, before it says.
-    #[error("truncated header: {}", truncated_header(*ndims, *needed, *found))]
     TruncatedHeader {
         ndims: Option<u8>,
         needed: usize,
         found: usize,
     },
     /// The first four bytes are not an unsigned-byte idx1 or idx3 magic.
-    #[error("not an IDX file: magic number 0x{found:08x} (expected 0x00000801 or 0x00000803)")]
     BadMagic { found: u32 },
     /// A valid IDX magic, but not the kind of file the caller asked for
     /// (labels where images were expected, or the reverse).
-    #[error("expected an idx{expected} file ({}) but this is an idx{found} file ({})", kind_name(*expected), kind_name(*found))]
     WrongDims { expected: u8, found: u8 },
     /// One of the header's sizes is zero.
-    #[error(
-        "header says {}: a size of zero leaves nothing to read",
-        describe(dims)
-    )]
     ZeroSize { dims: Vec<u32> },
     /// The sizes multiply to more than this program accepts (or than fits
     /// in memory at all).
-    #[error(
-        "header says {}, more than the {} bytes this program accepts",
-        describe(dims),
-        MAX_DATA_BYTES
-    )]
     TooLarge { dims: Vec<u32> },
     /// Fewer data bytes than the header promises.
-    #[error(
-        "header says {} ({expected} bytes) but the file holds {found}",
-        describe_dims(dims)
-    )]
     TruncatedData {
         dims: Vec<usize>,
         expected: usize,
@@ -101,7 +88,6 @@ pub enum IdxError {
     /// More bytes than the header promises: a wrong header or garbage at
     /// the end. `found` is a lower bound for gzip input, which is not
     /// decompressed past the first extra byte.
-    #[error("header says {} ({expected} bytes) but the file holds {}{found} bytes of data: trailing bytes after the data", describe_dims(dims), if *at_least { "at least " } else { "" })]
     TrailingBytes {
         dims: Vec<usize>,
         expected: usize,
@@ -109,28 +95,102 @@ pub enum IdxError {
         at_least: bool,
     },
     /// The gzip stream ends before its end marker.
-    #[error("truncated gzip stream (the compressed file was cut short)")]
     TruncatedGzip,
     /// The gzip stream is damaged (bad header, bad deflate data, checksum).
-    #[error("corrupt gzip stream: {0}")]
     CorruptGzip(String),
 }
 
-fn truncated_header(ndims: Option<u8>, needed: usize, found: usize) -> String {
-    match ndims {
-        Some(n) => format!(
-            "an idx{n} file ({}) starts with a {needed}-byte header, but the file holds only {found} bytes",
-            kind_name(n)
-        ),
-        None => format!("the file holds only {found} byte(s), not even the 4-byte magic number"),
+impl std::error::Error for IdxError {}
+
+impl std::fmt::Display for IdxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            IdxError::Empty => trf!("the file is empty"),
+            IdxError::TruncatedHeader {
+                ndims: Some(n),
+                needed,
+                found,
+            } => trf!(
+                "truncated header: an idx{n} file ({kind}) starts with a {needed}-byte header, but the file holds only {found} bytes",
+                n = n,
+                kind = kind_name(*n),
+                needed = needed,
+                found = found
+            ),
+            IdxError::TruncatedHeader {
+                ndims: None, found, ..
+            } => trf!(
+                "truncated header: the file holds only {found} byte(s), not even the 4-byte magic number",
+                found = found
+            ),
+            IdxError::BadMagic { found } => trf!(
+                "not an IDX file: magic number {found} (expected 0x00000801 or 0x00000803)",
+                found = format!("0x{found:08x}")
+            ),
+            IdxError::WrongDims { expected, found } => trf!(
+                "expected an idx{expected} file ({expected_kind}) but this is an idx{found} file ({found_kind})",
+                expected = expected,
+                expected_kind = kind_name(*expected),
+                found = found,
+                found_kind = kind_name(*found)
+            ),
+            IdxError::ZeroSize { dims } => trf!(
+                "header says {dims}: a size of zero leaves nothing to read",
+                dims = describe(dims)
+            ),
+            IdxError::TooLarge { dims } => trf!(
+                "header says {dims}, more than the {limit} bytes this program accepts",
+                dims = describe(dims),
+                limit = MAX_DATA_BYTES
+            ),
+            IdxError::TruncatedData {
+                dims,
+                expected,
+                found,
+            } => trf!(
+                "header says {dims} ({expected} bytes) but the file holds {found}",
+                dims = describe_dims(dims),
+                expected = expected,
+                found = found
+            ),
+            IdxError::TrailingBytes {
+                dims,
+                expected,
+                found,
+                at_least: true,
+            } => trf!(
+                "header says {dims} ({expected} bytes) but the file holds at least {found} bytes of data: trailing bytes after the data",
+                dims = describe_dims(dims),
+                expected = expected,
+                found = found
+            ),
+            IdxError::TrailingBytes {
+                dims,
+                expected,
+                found,
+                at_least: false,
+            } => trf!(
+                "header says {dims} ({expected} bytes) but the file holds {found} bytes of data: trailing bytes after the data",
+                dims = describe_dims(dims),
+                expected = expected,
+                found = found
+            ),
+            IdxError::TruncatedGzip => {
+                trf!("truncated gzip stream (the compressed file was cut short)")
+            }
+            IdxError::CorruptGzip(detail) => {
+                trf!("corrupt gzip stream: {detail}", detail = detail)
+            }
+        };
+        f.write_str(&text)
     }
 }
 
 fn kind_name(ndims: u8) -> &'static str {
     match ndims {
-        1 => "labels",
-        3 => "images",
-        _ => "unknown",
+        1 => tr("labels"),
+        3 => tr("images"),
+        _ => tr("unknown"),
     }
 }
 
@@ -138,8 +198,13 @@ fn kind_name(ndims: u8) -> &'static str {
 /// claim in the words a user understands.
 fn describe_dims(dims: &[usize]) -> String {
     match dims {
-        [n] => format!("{n} labels"),
-        [n, rows, cols] => format!("{n} images of {rows}x{cols}"),
+        [n] => trf!("{n} labels", n = n),
+        [n, rows, cols] => trf!(
+            "{n} images of {rows}x{cols}",
+            n = n,
+            rows = rows,
+            cols = cols
+        ),
         _ => dims
             .iter()
             .map(usize::to_string)

@@ -41,7 +41,8 @@ use std::path::Path;
 
 use image::DynamicImage;
 
-use crate::data::dataset::{read_file_capped, DataError};
+use crate::data::dataset::read_file_capped;
+use crate::io::file::{FileError, Problem};
 
 /// MNIST's frame: 28x28 pixels.
 pub const SIDE: usize = 28;
@@ -269,26 +270,56 @@ pub fn image_to_mnist(img: &DynamicImage) -> Vec<f32> {
     to_mnist(&gray, w, h)
 }
 
+/// Pictures with more pixels than this are refused before decoding: a phone
+/// photo has 12 to 50 million; a 533-byte PNG can claim 22000x22000.
+pub const MAX_PIXELS: u64 = 50_000_000;
+
 /// Reads a PNG or JPEG file (recognised by its content, not its name) and
 /// returns it in MNIST's form: 784 values, white ink on black, `[0, 1]`.
 ///
-/// The image crate's default limits apply (512 MiB of decoded pixels), so
-/// a small file claiming enormous dimensions is refused, not allocated.
-pub fn load_picture(path: &Path) -> Result<Vec<f32>, DataError> {
+/// The header's size is read first and anything over [`MAX_PIXELS`] is
+/// refused; the decoder is then held to exactly that size and to the bytes
+/// its pixels need, so no claim in a file makes it allocate more.
+pub fn load_picture(path: &Path) -> Result<Vec<f32>, FileError> {
     let bytes = read_file_capped(path)?;
+    Ok(image_to_mnist(
+        &decode_picture(&bytes).map_err(|p| FileError::new(path, p))?,
+    ))
+}
+
+/// Decodes a PNG or JPEG held in memory, within [`MAX_PIXELS`].
+pub fn decode_picture(bytes: &[u8]) -> Result<DynamicImage, Problem> {
+    use image::ImageDecoder;
+    let cannot = |e: image::ImageError| Problem::CannotDecode {
+        detail: e.to_string(),
+    };
     let reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| DataError::new(path, format!("cannot read picture: {e}")))?;
-    if reader.format().is_none() {
-        return Err(DataError::new(
-            path,
-            "not a PNG or JPEG picture (unrecognised content)",
-        ));
+        .map_err(|e| Problem::CannotDecode {
+            detail: e.to_string(),
+        })?;
+    if !matches!(
+        reader.format(),
+        Some(image::ImageFormat::Png | image::ImageFormat::Jpeg)
+    ) {
+        return Err(Problem::NotAPicture);
     }
-    let img = reader
-        .decode()
-        .map_err(|e| DataError::new(path, format!("cannot decode picture: {e}")))?;
-    Ok(image_to_mnist(&img))
+    let mut decoder = reader.into_decoder().map_err(cannot)?;
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(Problem::TooManyPixels {
+            width,
+            height,
+            limit: MAX_PIXELS,
+        });
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(width);
+    limits.max_image_height = Some(height);
+    // The pixels themselves plus the decoder's own working buffers.
+    limits.max_alloc = Some(decoder.total_bytes().saturating_add(64 << 20));
+    decoder.set_limits(limits).map_err(cannot)?;
+    DynamicImage::from_decoder(decoder).map_err(cannot)
 }
 
 #[cfg(test)]

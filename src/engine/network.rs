@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use super::layers::{Layer, LayerKind, LayerSpec};
+use super::limits::Plan;
 use super::{EngineError, Tensor};
 
 /// Per-sample input shape: one 28x28 grey channel, pixels as `value / 255`.
@@ -37,41 +38,31 @@ pub const LAST_LAYER_SCALE: f32 = 0.2;
 pub struct Network {
     pub specs: Vec<LayerSpec>,
     pub layers: Vec<Layer>,
+    /// Shapes, sizes and memory estimates, from the one validation.
+    pub plan: Plan,
 }
 
 impl Network {
-    /// Builds a network from its layer list, checking that every layer fits
-    /// the shape the previous one produces and that it ends in 10 logits.
-    /// Parameters start at zero; see `init`.
+    /// Builds a network from its layer list. This is the one door every
+    /// network comes through (presets, JSON files, model and session files,
+    /// the architecture editor): the list is held to every limit in
+    /// [`limits`](super::limits) and every layer must fit the shape the
+    /// previous one produces, ending in 10 logits, before anything is
+    /// allocated. Parameters start at zero; see `init`.
     pub fn new(specs: Vec<LayerSpec>) -> Result<Network, EngineError> {
-        let shapes = output_shapes(&specs)?;
-        if shapes.last().map(|s| s.as_slice()) != Some(&[CLASSES][..]) {
-            return Err(EngineError::Spec(format!(
-                "the network must end in {CLASSES} outputs (one per digit), it ends in {:?}",
-                shapes
-                    .last()
-                    .cloned()
-                    .unwrap_or_else(|| INPUT_SHAPE.to_vec())
-            )));
-        }
-        let mut names = std::collections::HashSet::new();
-        for spec in &specs {
-            if spec.name.is_empty() || !names.insert(spec.name.as_str()) {
-                return Err(EngineError::Spec(format!(
-                    "layer names must be unique and not empty: {:?}",
-                    spec.name
-                )));
-            }
-        }
+        let plan = super::limits::plan(&specs)?;
         let layers = specs.iter().map(|s| Layer::from_kind(&s.kind)).collect();
-        Ok(Network { specs, layers })
+        Ok(Network {
+            specs,
+            layers,
+            plan,
+        })
     }
 
     /// The preset called `name` (`seed` or `lenet`), initialised with `seed`.
     pub fn preset(name: &str, seed: u64) -> Result<Network, EngineError> {
-        let specs = preset_specs(name).ok_or_else(|| {
-            EngineError::Spec(format!("unknown preset {name:?} (known: seed, lenet)"))
-        })?;
+        let specs =
+            preset_specs(name).ok_or_else(|| EngineError::UnknownPreset { name: name.into() })?;
         let mut net = Network::new(specs)?;
         net.init(seed);
         Ok(net)
@@ -80,14 +71,27 @@ impl Network {
     /// Parses the JSON layer list, `{"layers": [...]}` or a bare array.
     pub fn specs_from_json(text: &str) -> Result<Vec<LayerSpec>, EngineError> {
         let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| EngineError::Spec(format!("not JSON: {e}")))?;
+            serde_json::from_str(text).map_err(|e| EngineError::NotJson {
+                detail: e.to_string(),
+            })?;
         let list = match value {
-            serde_json::Value::Object(mut map) => map
-                .remove("layers")
-                .ok_or_else(|| EngineError::Spec("no \"layers\" array".into()))?,
+            serde_json::Value::Object(mut map) => {
+                map.remove("layers").ok_or(EngineError::NoLayersEntry)?
+            }
             other => other,
         };
-        serde_json::from_value(list).map_err(|e| EngineError::Spec(format!("bad layer list: {e}")))
+        // The count is checked before the entries are turned into specs.
+        if list
+            .as_array()
+            .is_some_and(|a| a.len() > super::limits::MAX_LAYERS)
+        {
+            return Err(EngineError::TooManyLayers {
+                count: list.as_array().map_or(0, Vec::len),
+            });
+        }
+        serde_json::from_value(list).map_err(|e| EngineError::BadLayerList {
+            detail: e.to_string(),
+        })
     }
 
     pub fn specs_to_json(specs: &[LayerSpec]) -> String {
@@ -135,7 +139,7 @@ impl Network {
 
     /// Per-sample output shape of every layer.
     pub fn shapes(&self) -> Vec<Vec<usize>> {
-        output_shapes(&self.specs).expect("validated when built")
+        self.plan.shapes.clone()
     }
 
     /// Logits `[N, 10]` for a batch `[N, 1, 28, 28]`.
@@ -166,10 +170,9 @@ impl Network {
     }
 }
 
+/// The shapes of a partial layer list (no limits, no 10-output end): what
+/// the FC part of [`TwoStage`] must be sized to.
 fn output_shapes(specs: &[LayerSpec]) -> Result<Vec<Vec<usize>>, EngineError> {
-    if specs.is_empty() {
-        return Err(EngineError::Spec("the network has no layers".into()));
-    }
     let mut shape = INPUT_SHAPE.to_vec();
     let mut shapes = Vec::with_capacity(specs.len());
     for spec in specs {

@@ -90,8 +90,11 @@ impl Optimizer {
     /// does not hold. The new value is written copy-on-write: a trace that
     /// still holds the old `Arc` keeps the old numbers.
     pub fn step(&mut self, layers: &mut [Layer], frozen: impl Fn(&Layer) -> bool) {
-        self.steps += 1;
-        let t = self.steps as i32;
+        self.steps = self.steps.saturating_add(1);
+        // Adam's bias correction is 1 − β^t: past a few thousand steps it is 1
+        // to f32 precision, so the exponent saturates instead of wrapping
+        // (a session may hold any count).
+        let t = i32::try_from(self.steps).unwrap_or(i32::MAX);
         let mut slot_index = 0;
         for layer in layers.iter_mut() {
             let skip = frozen(layer);

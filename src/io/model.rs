@@ -5,15 +5,24 @@
 
 use std::path::Path;
 
-use super::tensors::{error, parse, read_file, to_bytes, Entry, Parsed};
-use crate::data::dataset::DataError;
+use super::file::{FileError, Problem};
+use super::tensors::{error, parse, read_file, Entry, Parsed, TensorFile};
 use crate::engine::layers::Param;
 use crate::engine::network::Network;
 
 pub const FORMAT: &str = "backprop-viz-model";
 
+fn model_file(net: &Network) -> TensorFile<'_> {
+    TensorFile {
+        format: FORMAT,
+        specs: &net.specs,
+        extra: Vec::new(),
+        entries: model_entries(net),
+    }
+}
+
 pub fn model_bytes(net: &Network) -> Vec<u8> {
-    to_bytes(FORMAT, &net.specs, model_entries(net))
+    model_file(net).to_bytes()
 }
 
 /// `NAME.weight`, `NAME.bias` for each layer with parameters.
@@ -28,37 +37,39 @@ pub fn model_entries(net: &Network) -> Vec<(String, Entry<'_>)> {
     entries
 }
 
-pub fn save_model(net: &Network, path: &Path) -> Result<(), DataError> {
-    std::fs::write(path, model_bytes(net)).map_err(|e| error(path, format!("cannot write: {e}")))
+/// Writes the model atomically: a failed save leaves the old file as it was.
+pub fn save_model(net: &Network, path: &Path) -> Result<(), FileError> {
+    model_file(net).save(path)
 }
 
 /// Parses model bytes; `path` only names the source in errors.
-pub fn read_model(path: &Path, bytes: &[u8]) -> Result<Network, DataError> {
+pub fn read_model(path: &Path, bytes: &[u8]) -> Result<Network, FileError> {
     network_from(&parse(path, bytes, FORMAT)?)
 }
 
-/// The network a parsed model or session file holds.
-pub fn network_from(parsed: &Parsed) -> Result<Network, DataError> {
+/// The network a parsed model or session file holds: the layer list passes
+/// the one validation (`Network::new`) before any weight is allocated, then
+/// every weight and bias must have its layer's shape and be finite.
+pub fn network_from(parsed: &Parsed) -> Result<Network, FileError> {
     let path = parsed.path;
-    let mut net = Network::new(parsed.specs.clone()).map_err(|e| error(path, e.to_string()))?;
+    let mut net =
+        Network::new(parsed.specs.clone()).map_err(|e| error(path, Problem::Network(e)))?;
     for (spec, layer) in net.specs.iter().zip(net.layers.iter_mut()) {
         if let Some((w, b)) = layer.params_mut() {
-            let weight = parsed.f32(&format!("{}.weight", spec.name), Some(w.value.shape()))?;
-            let bias = parsed.f32(&format!("{}.bias", spec.name), Some(b.value.shape()))?;
-            if weight.iter().chain(bias.iter()).any(|v| !v.is_finite()) {
-                return Err(error(
-                    path,
-                    format!("layer {} holds NaN or infinite values", spec.name),
-                ));
+            for (param, what) in [(w, "weight"), (b, "bias")] {
+                let name = format!("{}.{what}", spec.name);
+                let value = parsed.f32(&name, Some(param.value.shape()))?;
+                if value.iter().any(|v| !v.is_finite()) {
+                    return Err(error(path, Problem::NotFinite { name }));
+                }
+                *param = Param::new(value);
             }
-            *w = Param::new(weight);
-            *b = Param::new(bias);
         }
     }
     Ok(net)
 }
 
-pub fn load_model(path: &Path) -> Result<Network, DataError> {
+pub fn load_model(path: &Path) -> Result<Network, FileError> {
     let bytes = read_file(path)?;
     read_model(path, &bytes)
 }

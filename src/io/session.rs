@@ -10,9 +10,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::file::{FileError, Problem};
 use super::model::{model_entries, network_from};
-use super::tensors::{error, parse, read_file, to_bytes_with, Entry};
-use crate::data::dataset::DataError;
+use super::tensors::{error, metadata, parse, read_file, Entry, Parsed, TensorFile};
 use crate::engine::network::Network;
 use crate::engine::optim::{Optimizer, OptimizerKind, Slot};
 use crate::engine::Tensor;
@@ -44,7 +44,22 @@ pub struct Session {
     pub epochs: Vec<(usize, f32, f32)>,
 }
 
-pub fn session_bytes(session: &Session) -> Vec<u8> {
+/// Plots longer than this are refused (a million batches is 16 years of a
+/// weekly lesson; the bound keeps a hostile file from asking for gigabytes).
+pub const MAX_PLOT_ROWS: usize = 10_000_000;
+
+/// The largest counter a session may hold: 2⁵³, where an `f64` (a plot's
+/// batch axis) stops counting exactly.
+pub const MAX_COUNT: u64 = 1 << 53;
+
+/// A preset path longer than this is no path.
+const MAX_PRESET_LEN: usize = 4096;
+
+fn session_file<'a>(
+    session: &'a Session,
+    losses: &'a Tensor,
+    epochs: &'a Tensor,
+) -> TensorFile<'a> {
     let mut entries = model_entries(&session.network);
     // The optimizer's slots follow the model's tensors: weight, bias, layer
     // by layer.
@@ -56,6 +71,19 @@ pub fn session_bytes(session: &Session) -> Vec<u8> {
             }
         }
     }
+    entries.push(("plot.losses".into(), Entry::F32(losses)));
+    entries.push(("plot.epochs".into(), Entry::F32(epochs)));
+    let settings = serde_json::to_string(&session.settings).expect("settings serialise");
+    TensorFile {
+        format: FORMAT,
+        specs: &session.network.specs,
+        extra: vec![("session".into(), settings)],
+        entries,
+    }
+}
+
+/// The plots as tensors: `[batches, 2]` (batch, loss) and `[epochs, 3]`.
+fn plot_tensors(session: &Session) -> (Tensor, Tensor) {
     let losses = Tensor::from_shape_fn(vec![session.losses.len(), 2], |ix| {
         let (batch, loss) = session.losses[ix[0]];
         if ix[1] == 0 {
@@ -68,38 +96,35 @@ pub fn session_bytes(session: &Session) -> Vec<u8> {
         let (epoch, train, test) = session.epochs[ix[0]];
         [epoch as f32, train, test][ix[1]]
     });
-    entries.push(("plot.losses".into(), Entry::F32(&losses)));
-    entries.push(("plot.epochs".into(), Entry::F32(&epochs)));
-    let settings = serde_json::to_string(&session.settings).expect("settings serialise");
-    to_bytes_with(
-        FORMAT,
-        &session.network.specs,
-        vec![("session".into(), settings)],
-        entries,
-    )
+    (losses, epochs)
 }
 
-pub fn save_session(session: &Session, path: &Path) -> Result<(), DataError> {
-    std::fs::write(path, session_bytes(session))
-        .map_err(|e| error(path, format!("cannot write: {e}")))
+pub fn session_bytes(session: &Session) -> Vec<u8> {
+    let (losses, epochs) = plot_tensors(session);
+    session_file(session, &losses, &epochs).to_bytes()
 }
 
-/// Parses session bytes; `path` only names the source in errors.
-pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
+/// Writes the session atomically.
+pub fn save_session(session: &Session, path: &Path) -> Result<(), FileError> {
+    let (losses, epochs) = plot_tensors(session);
+    session_file(session, &losses, &epochs).save(path)
+}
+
+/// Parses session bytes; `path` only names the source in errors. A session
+/// is as untrusted as a model: the network passes the one validation, the
+/// batch size the memory limit, and every counter, optimizer tensor and plot
+/// is checked (shape, finiteness, range) before the app can use it.
+pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, FileError> {
+    let fail = |problem| error(path, problem);
     let parsed = parse(path, bytes, FORMAT)?;
     let network = network_from(&parsed)?;
-    let text = parsed
-        .meta
-        .get("session")
-        .ok_or_else(|| error(path, "metadata has no \"session\" entry"))?;
-    let settings: SessionSettings =
-        serde_json::from_str(text).map_err(|e| error(path, format!("metadata session: {e}")))?;
-    if !(settings.config.lr.is_finite() && settings.config.lr > 0.0) || settings.config.batch == 0 {
-        return Err(error(
-            path,
-            "metadata session: the learning rate and batch size must be positive",
-        ));
-    }
+    let text = metadata(path, &parsed.meta, "session")?;
+    let settings: SessionSettings = serde_json::from_str(text).map_err(|e| {
+        fail(Problem::BadSettings {
+            detail: e.to_string(),
+        })
+    })?;
+    check_settings(&settings, &network).map_err(fail)?;
     let mut slots = Vec::new();
     for (name, entry) in model_entries(&network) {
         let Entry::F32(tensor) = entry else { continue };
@@ -107,7 +132,15 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
         for (suffix, state) in [("m", &mut slot.m), ("v", &mut slot.v)] {
             let key = format!("optimizer.{name}.{suffix}");
             if parsed.has(&key) {
-                *state = Some(parsed.f32(&key, Some(tensor.shape()))?);
+                let value = parsed.f32(&key, Some(tensor.shape()))?;
+                if value.iter().any(|v| !v.is_finite()) {
+                    return Err(fail(Problem::NotFinite { name: key }));
+                }
+                // Adam's second moment is a running mean of squares.
+                if suffix == "v" && value.iter().any(|&v| v < 0.0) {
+                    return Err(fail(Problem::Negative { name: key }));
+                }
+                *state = Some(value);
             }
         }
         slots.push(slot);
@@ -123,13 +156,9 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
             .iter()
             .any(|s| (needs.0 && s.m.is_none()) || (needs.1 && s.v.is_none()))
     {
-        return Err(error(
-            path,
-            format!(
-                "the {} optimizer's state is incomplete",
-                settings.config.optimizer.name()
-            ),
-        ));
+        return Err(fail(Problem::OptimizerIncomplete {
+            optimizer: settings.config.optimizer.name().into(),
+        }));
     }
     let optimizer = Optimizer::resume(
         settings.config.optimizer,
@@ -141,18 +170,15 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
             Vec::new()
         },
     );
-    let losses = parsed
-        .f32("plot.losses", None)?
-        .outer_iter()
-        .filter(|row| row.len() == 2)
-        .map(|row| (row[0] as u64, row[1]))
-        .collect();
-    let epochs = parsed
-        .f32("plot.epochs", None)?
-        .outer_iter()
-        .filter(|row| row.len() == 3)
-        .map(|row| (row[0] as usize, row[1], row[2]))
-        .collect();
+    let losses = plot(&parsed, "plot.losses", 2, |row| {
+        let batch = count(row[0])?;
+        Some((batch, row[1]))
+    })?;
+    let epochs = plot(&parsed, "plot.epochs", 3, |row| {
+        let epoch = usize::try_from(count(row[0])?).ok()?;
+        let share = |v: f32| (0.0..=1.0).contains(&v).then_some(v);
+        Some((epoch, share(row[1])?, share(row[2])?))
+    })?;
     Ok(Session {
         network,
         optimizer,
@@ -162,7 +188,105 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, DataError> {
     })
 }
 
-pub fn load_session(path: &Path) -> Result<Session, DataError> {
+/// A plot's value that counts something: a whole number from 0 to 2⁵³.
+fn count(v: f32) -> Option<u64> {
+    (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && f64::from(v) <= MAX_COUNT as f64)
+        .then_some(v as u64)
+}
+
+/// The plot tensor `name`, `[rows, columns]`, each row read by `row`
+/// (`None`: an impossible value).
+fn plot<T>(
+    parsed: &Parsed,
+    name: &str,
+    columns: usize,
+    row: impl Fn(&[f32]) -> Option<T>,
+) -> Result<Vec<T>, FileError> {
+    let fail = |problem| error(parsed.path, problem);
+    let tensor = parsed.f32(name, None)?;
+    let &[rows, found] = tensor.shape() else {
+        return Err(fail(Problem::WrongShape {
+            name: name.into(),
+            found: tensor.shape().to_vec(),
+            expected: format!("[rows, {columns}]"),
+        }));
+    };
+    if found != columns {
+        return Err(fail(Problem::WrongShape {
+            name: name.into(),
+            found: tensor.shape().to_vec(),
+            expected: format!("[rows, {columns}]"),
+        }));
+    }
+    if rows > MAX_PLOT_ROWS {
+        return Err(fail(Problem::TooManyRows {
+            name: name.into(),
+            rows,
+            limit: MAX_PLOT_ROWS,
+        }));
+    }
+    let values = tensor
+        .as_slice()
+        .expect("a tensor read from a file is contiguous");
+    values
+        .chunks_exact(columns)
+        .map(|r| row(r).ok_or_else(|| fail(Problem::BadPlot { name: name.into() })))
+        .collect()
+}
+
+/// The settings a session continues with, checked against what the app
+/// can run: the learning rate, the preset's name, the batch size (the one
+/// memory limit), and counters that are possible and far from overflow.
+fn check_settings(settings: &SessionSettings, network: &Network) -> Result<(), Problem> {
+    let config = &settings.config;
+    if !(config.lr.is_finite() && config.lr > 0.0) {
+        return Err(Problem::BadLearningRate { lr: config.lr });
+    }
+    if config.preset.is_empty()
+        || config.preset.len() > MAX_PRESET_LEN
+        || config.preset.chars().any(char::is_control)
+    {
+        return Err(Problem::BadPreset);
+    }
+    network.plan.check_batch(config.batch)?;
+    let progress = &settings.progress;
+    let impossible = |field: &str, value: String| {
+        Err(Problem::ImpossiblePosition {
+            field: field.into(),
+            value,
+        })
+    };
+    for (field, value) in [
+        ("optimizer_steps", settings.optimizer_steps),
+        ("batches", progress.batches),
+        ("epoch", progress.epoch as u64),
+        ("cursor", progress.cursor as u64),
+        ("seen", progress.seen as u64),
+        ("epoch_seen", settings.epoch_seen as u64),
+    ] {
+        if value > MAX_COUNT {
+            return impossible(field, value.to_string());
+        }
+    }
+    if progress.cursor > progress.seen {
+        return impossible(
+            "cursor",
+            format!("{} > seen {}", progress.cursor, progress.seen),
+        );
+    }
+    if settings.epoch_correct > settings.epoch_seen {
+        return impossible(
+            "epoch_correct",
+            format!(
+                "{} > epoch_seen {}",
+                settings.epoch_correct, settings.epoch_seen
+            ),
+        );
+    }
+    Ok(())
+}
+
+pub fn load_session(path: &Path) -> Result<Session, FileError> {
     let bytes = read_file(path)?;
     read_session(path, &bytes)
 }

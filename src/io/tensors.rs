@@ -1,18 +1,24 @@
 //! Named tensors to and from safetensors bytes, with the `__metadata__` map
 //! this project writes (`format`, `version`, `layers`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, TensorView};
+use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 
-use crate::data::dataset::DataError;
+use super::file::{FileError, Problem, MAX_PRESET_BYTES};
 use crate::engine::layers::LayerSpec;
 use crate::engine::network::Network;
 use crate::engine::Tensor;
 
 pub const VERSION: &str = "1";
+
+/// The longest safetensors header read. The largest file this program
+/// writes (a session of a 64-layer network) has a header of a few kilobytes;
+/// the safetensors crate itself would accept 100 MB of JSON.
+pub const MAX_HEADER_BYTES: u64 = 16 << 20;
 
 /// A tensor to write: F32 values or I64 labels, row-major.
 pub enum Entry<'a> {
@@ -20,52 +26,115 @@ pub enum Entry<'a> {
     I64(Vec<usize>, Vec<i64>),
 }
 
+impl Entry<'_> {
+    fn dtype(&self) -> &'static str {
+        match self {
+            Entry::F32(_) => "F32",
+            Entry::I64(..) => "I64",
+        }
+    }
+
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            Entry::F32(t) => t.shape().to_vec(),
+            Entry::I64(shape, _) => shape.clone(),
+        }
+    }
+
+    fn byte_len(&self) -> usize {
+        match self {
+            Entry::F32(t) => t.len() * 4,
+            Entry::I64(_, values) => values.len() * 8,
+        }
+    }
+
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Entry::F32(t) => match t.as_slice() {
+                Some(values) => values
+                    .iter()
+                    .try_for_each(|v| out.write_all(&v.to_le_bytes())),
+                None => t.iter().try_for_each(|v| out.write_all(&v.to_le_bytes())),
+            },
+            Entry::I64(_, values) => values
+                .iter()
+                .try_for_each(|v| out.write_all(&v.to_le_bytes())),
+        }
+    }
+}
+
 /// A problem with the file at `path`.
-pub fn error(path: &Path, message: impl Into<String>) -> DataError {
-    DataError::new(path, message)
+pub fn error(path: &Path, problem: Problem) -> FileError {
+    FileError::new(path, problem)
 }
 
-/// Serialises `entries` with the project's metadata.
-pub fn to_bytes(format: &str, specs: &[LayerSpec], entries: Vec<(String, Entry)>) -> Vec<u8> {
-    to_bytes_with(format, specs, Vec::new(), entries)
+/// One safetensors file as this project writes it: the metadata (`format`,
+/// `version`, `layers` and any extra entries) and the tensors in the order
+/// given. Written by hand rather than by the safetensors crate, whose
+/// metadata map comes out in a random order: here the same content always
+/// gives the same bytes, and the tensors stream to the file without a
+/// second copy in memory.
+pub struct TensorFile<'a> {
+    pub format: &'static str,
+    pub specs: &'a [LayerSpec],
+    pub extra: Vec<(String, String)>,
+    pub entries: Vec<(String, Entry<'a>)>,
 }
 
-/// As `to_bytes`, with more metadata entries.
-pub fn to_bytes_with(
-    format: &str,
-    specs: &[LayerSpec],
-    extra: Vec<(String, String)>,
-    entries: Vec<(String, Entry)>,
-) -> Vec<u8> {
-    let buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = entries
-        .into_iter()
-        .map(|(name, entry)| match entry {
-            Entry::F32(t) => {
-                let bytes = t.iter().flat_map(|v| v.to_le_bytes()).collect();
-                (name, Dtype::F32, t.shape().to_vec(), bytes)
-            }
-            Entry::I64(shape, values) => {
-                let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-                (name, Dtype::I64, shape, bytes)
-            }
-        })
-        .collect();
-    let views = buffers.iter().map(|(name, dtype, shape, bytes)| {
-        let view =
-            TensorView::new(*dtype, shape.clone(), bytes).expect("sizes agree by construction");
-        (name.clone(), view)
-    });
-    let mut metadata = HashMap::from([
-        ("format".to_string(), format.to_string()),
-        ("version".to_string(), VERSION.to_string()),
-        ("layers".to_string(), Network::specs_to_json(specs)),
-    ]);
-    metadata.extend(extra);
-    safetensors::serialize(views, Some(metadata)).expect("valid tensors serialise")
+impl TensorFile<'_> {
+    /// The JSON header, padded with spaces to a multiple of 8 bytes (the
+    /// alignment safetensors asks for).
+    fn header(&self) -> Vec<u8> {
+        let mut metadata = BTreeMap::from([
+            ("format".to_string(), self.format.to_string()),
+            ("version".to_string(), VERSION.to_string()),
+            ("layers".to_string(), Network::specs_to_json(self.specs)),
+        ]);
+        metadata.extend(self.extra.iter().cloned());
+        let mut header = serde_json::Map::new();
+        header.insert("__metadata__".into(), serde_json::json!(metadata));
+        let mut offset = 0usize;
+        for (name, entry) in &self.entries {
+            let end = offset + entry.byte_len();
+            header.insert(
+                name.clone(),
+                serde_json::json!({
+                    "dtype": entry.dtype(),
+                    "shape": entry.shape(),
+                    "data_offsets": [offset, end],
+                }),
+            );
+            offset = end;
+        }
+        let mut bytes = serde_json::to_vec(&header).expect("strings and numbers serialise");
+        bytes.resize(bytes.len().next_multiple_of(8), b' ');
+        bytes
+    }
+
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        let header = self.header();
+        out.write_all(&(header.len() as u64).to_le_bytes())?;
+        out.write_all(&header)?;
+        for (_, entry) in &self.entries {
+            entry.write_to(out)?;
+        }
+        Ok(())
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.write_to(&mut bytes).expect("writing to memory");
+        bytes
+    }
+
+    /// Saves atomically (see [`super::file::write_atomic`]).
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
+        super::file::write_atomic(path, |out| self.write_to(out))
+    }
 }
 
-/// Reads a whole file, refusing absurd sizes before allocating.
-pub use crate::data::dataset::read_file_capped as read_file;
+/// Reads a whole file, refusing absurd sizes and non-regular files.
+pub use super::file::read_file;
 
 /// A parsed file: its tensors and its layer list, checked against `format`.
 pub struct Parsed<'a> {
@@ -75,37 +144,67 @@ pub struct Parsed<'a> {
     pub meta: HashMap<String, String>,
 }
 
-pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed<'a>, DataError> {
-    let tensors = SafeTensors::deserialize(bytes)
-        .map_err(|e| error(path, format!("not a safetensors file: {e}")))?;
-    let (_, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| error(path, format!("not a safetensors file: {e}")))?;
+pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed<'a>, FileError> {
+    let fail = |problem| error(path, problem);
+    let not_safetensors = |detail: String| fail(Problem::NotSafetensors { detail });
+    // The header's length is a claim: refuse a huge one before parsing it.
+    if let Some(n) = bytes.get(..8) {
+        let n = u64::from_le_bytes(n.try_into().expect("8 bytes"));
+        if n > MAX_HEADER_BYTES {
+            return Err(fail(Problem::MetadataTooLong {
+                key: "header".into(),
+                limit: MAX_HEADER_BYTES,
+            }));
+        }
+    }
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| not_safetensors(e.to_string()))?;
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| not_safetensors(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
     let found = meta.get("format").map(String::as_str).unwrap_or("(none)");
     if found != format {
-        return Err(error(
-            path,
-            format!("metadata format is {found:?}, expected {format:?}"),
-        ));
+        return Err(fail(Problem::WrongFormat {
+            found: format!("{found:?}"),
+            expected: format!("{format:?}"),
+        }));
     }
     let version = meta.get("version").map(String::as_str).unwrap_or("(none)");
     if version != VERSION {
-        return Err(error(
-            path,
-            format!("format version {version:?} is not supported (expected {VERSION:?})"),
-        ));
+        return Err(fail(Problem::WrongVersion {
+            found: format!("{version:?}"),
+            expected: format!("{VERSION:?}"),
+        }));
     }
-    let layers = meta
-        .get("layers")
-        .ok_or_else(|| error(path, "metadata has no \"layers\" list"))?;
-    let specs = Network::specs_from_json(layers)
-        .map_err(|e| error(path, format!("metadata layers: {e}")))?;
+    let layers = metadata(path, &meta, "layers")?;
+    let specs = Network::specs_from_json(layers).map_err(|e| fail(Problem::Network(e)))?;
     Ok(Parsed {
         path,
         tensors,
         specs,
         meta,
     })
+}
+
+/// The metadata entry `key`, which must exist and be at most 1 MiB long
+/// (the same bound as a JSON preset file).
+pub fn metadata<'m>(
+    path: &Path,
+    meta: &'m HashMap<String, String>,
+    key: &str,
+) -> Result<&'m str, FileError> {
+    let text = meta
+        .get(key)
+        .ok_or_else(|| error(path, Problem::NoMetadata { key: key.into() }))?;
+    if text.len() as u64 > MAX_PRESET_BYTES {
+        return Err(error(
+            path,
+            Problem::MetadataTooLong {
+                key: key.into(),
+                limit: MAX_PRESET_BYTES,
+            },
+        ));
+    }
+    Ok(text)
 }
 
 impl Parsed<'_> {
@@ -118,31 +217,36 @@ impl Parsed<'_> {
         &self,
         name: &str,
         dtype: Dtype,
-    ) -> Result<safetensors::tensor::TensorView<'_>, DataError> {
+    ) -> Result<safetensors::tensor::TensorView<'_>, FileError> {
         let view = self
             .tensors
             .tensor(name)
-            .map_err(|_| error(self.path, format!("tensor {name:?} is missing")))?;
+            .map_err(|_| error(self.path, Problem::MissingTensor { name: name.into() }))?;
         if view.dtype() != dtype {
             return Err(error(
                 self.path,
-                format!("tensor {name:?} is {:?}, expected {dtype:?}", view.dtype()),
+                Problem::WrongDtype {
+                    name: name.into(),
+                    found: format!("{:?}", view.dtype()),
+                    expected: format!("{dtype:?}"),
+                },
             ));
         }
         Ok(view)
     }
 
     /// The F32 tensor `name`, which must have `shape` when given.
-    pub fn f32(&self, name: &str, shape: Option<&[usize]>) -> Result<Tensor, DataError> {
+    pub fn f32(&self, name: &str, shape: Option<&[usize]>) -> Result<Tensor, FileError> {
         let view = self.view(name, Dtype::F32)?;
         if let Some(shape) = shape {
             if view.shape() != shape {
                 return Err(error(
                     self.path,
-                    format!(
-                        "tensor {name:?} has shape {:?}, expected {shape:?}",
-                        view.shape()
-                    ),
+                    Problem::WrongShape {
+                        name: name.into(),
+                        found: view.shape().to_vec(),
+                        expected: format!("{shape:?}"),
+                    },
                 ));
             }
         }
@@ -151,12 +255,20 @@ impl Parsed<'_> {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        Tensor::from_shape_vec(view.shape().to_vec(), values)
-            .map_err(|e| error(self.path, format!("tensor {name:?}: {e}")))
+        Tensor::from_shape_vec(view.shape().to_vec(), values).map_err(|_| {
+            error(
+                self.path,
+                Problem::WrongShape {
+                    name: name.into(),
+                    found: view.shape().to_vec(),
+                    expected: "its data".into(),
+                },
+            )
+        })
     }
 
     /// The I64 tensor `name` as plain values with its shape.
-    pub fn i64(&self, name: &str) -> Result<(Vec<usize>, Vec<i64>), DataError> {
+    pub fn i64(&self, name: &str) -> Result<(Vec<usize>, Vec<i64>), FileError> {
         let view = self.view(name, Dtype::I64)?;
         let values = view
             .data()

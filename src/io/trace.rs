@@ -4,8 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::tensors::{error, parse, read_file, to_bytes, Entry};
-use crate::data::dataset::DataError;
+use super::file::{FileError, Problem};
+use super::tensors::{error, parse, read_file, Entry, Parsed, TensorFile};
+use crate::engine::limits::{plan, MAX_BATCH};
+use crate::engine::network::{CLASSES, INPUT_SHAPE};
 use crate::engine::trace::{LayerTrace, Trace};
 use crate::engine::Tensor;
 
@@ -16,6 +18,14 @@ pub const FORMAT: &str = "backprop-viz-trace";
 pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, String> {
     let loss = Tensor::from_elem(vec![1], trace.loss.ok_or("the step has no loss yet")?);
     let specs = trace.specs();
+    Ok(trace_file(trace, &specs, &loss)?.to_bytes())
+}
+
+fn trace_file<'a>(
+    trace: &'a Trace,
+    specs: &'a [crate::engine::layers::LayerSpec],
+    loss: &'a Tensor,
+) -> Result<TensorFile<'a>, String> {
     let labels = trace.labels.iter().map(|&l| l as i64).collect();
     let mut entries = vec![
         ("input".to_string(), Entry::F32(&trace.input)),
@@ -23,7 +33,7 @@ pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, String> {
             "labels".to_string(),
             Entry::I64(vec![trace.labels.len()], labels),
         ),
-        ("loss".to_string(), Entry::F32(&loss)),
+        ("loss".to_string(), Entry::F32(loss)),
     ];
     let logits_delta = trace
         .logits_delta
@@ -40,40 +50,107 @@ pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, String> {
             entries.push(need(name, &layer.bias_grad, "bias_grad")?);
         }
     }
-    Ok(to_bytes(FORMAT, &specs, entries))
+    Ok(TensorFile {
+        format: FORMAT,
+        specs,
+        extra: Vec::new(),
+        entries,
+    })
 }
 
-pub fn write_trace(trace: &Trace, path: &Path) -> Result<(), DataError> {
-    let bytes = trace_bytes(trace).map_err(|e| error(path, e))?;
-    std::fs::write(path, bytes).map_err(|e| error(path, format!("cannot write: {e}")))
+/// Writes the trace atomically.
+pub fn write_trace(trace: &Trace, path: &Path) -> Result<(), FileError> {
+    let incomplete = |e: String| error(path, Problem::CannotWrite { detail: e });
+    let loss = Tensor::from_elem(
+        vec![1],
+        trace
+            .loss
+            .ok_or_else(|| incomplete("the step has no loss yet".into()))?,
+    );
+    let specs = trace.specs();
+    trace_file(trace, &specs, &loss)
+        .map_err(incomplete)?
+        .save(path)
 }
 
-pub fn read_trace(path: &Path) -> Result<Trace, DataError> {
+/// Reads a trace, checking it as any untrusted file: the layer list passes
+/// the network limits, and every tensor has the shape that list and the
+/// batch size give it (a view or a check may index any of them).
+pub fn read_trace(path: &Path) -> Result<Trace, FileError> {
     let bytes = read_file(path)?;
-    let parsed = parse(path, &bytes, FORMAT)?;
+    trace_from_bytes(path, &bytes)
+}
+
+/// Parses trace bytes; `path` only names the source in errors.
+pub fn trace_from_bytes(path: &Path, bytes: &[u8]) -> Result<Trace, FileError> {
+    parse_trace(&parse(path, bytes, FORMAT)?)
+}
+
+fn parse_trace(parsed: &Parsed) -> Result<Trace, FileError> {
+    let path = parsed.path;
+    let plan = plan(&parsed.specs).map_err(|e| error(path, Problem::Network(e)))?;
     let input = parsed.f32("input", None)?;
-    let (_, labels) = parsed.i64("labels")?;
+    let n = input.shape().first().copied().unwrap_or(0);
+    let batch_shape = |per_sample: &[usize]| {
+        std::iter::once(n)
+            .chain(per_sample.iter().copied())
+            .collect::<Vec<usize>>()
+    };
+    if n == 0 || n > MAX_BATCH || input.shape() != batch_shape(&INPUT_SHAPE) {
+        return Err(error(
+            path,
+            Problem::WrongShape {
+                name: "input".into(),
+                found: input.shape().to_vec(),
+                expected: "[N, 1, 28, 28]".into(),
+            },
+        ));
+    }
+    let (label_shape, labels) = parsed.i64("labels")?;
+    if label_shape != [n] {
+        return Err(error(
+            path,
+            Problem::WrongShape {
+                name: "labels".into(),
+                found: label_shape,
+                expected: format!("[{n}]"),
+            },
+        ));
+    }
     let labels = labels
         .into_iter()
         .map(|l| u8::try_from(l).ok().filter(|&l| l < 10))
         .collect::<Option<Vec<u8>>>()
-        .ok_or_else(|| error(path, "a label is outside 0..=9"))?;
-    let loss = parsed.f32("loss", None)?.iter().next().copied();
-    let shared = |name: &str| parsed.f32(name, None).map(Arc::new);
-    let optional = |name: &str| parsed.has(name).then(|| shared(name)).transpose();
+        .ok_or_else(|| error(path, Problem::LabelOutOfRange))?;
+    let loss = parsed.f32("loss", None)?;
+    if loss.len() != 1 {
+        return Err(error(
+            path,
+            Problem::WrongShape {
+                name: "loss".into(),
+                found: loss.shape().to_vec(),
+                expected: "[1]".into(),
+            },
+        ));
+    }
+    let shaped = |name: String, shape: Vec<usize>| parsed.f32(&name, Some(&shape)).map(Arc::new);
     let mut layers = Vec::new();
-    for spec in &parsed.specs {
-        let n = &spec.name;
-        layers.push(LayerTrace {
-            out: Some(shared(&format!("{n}.out"))?),
-            delta: Some(shared(&format!("{n}.delta"))?),
-            weight: optional(&format!("{n}.weight"))?,
-            bias: optional(&format!("{n}.bias"))?,
-            weight_grad: optional(&format!("{n}.weight_grad"))?,
-            bias_grad: optional(&format!("{n}.bias_grad"))?,
-            weight_after: None,
-            bias_after: None,
-        });
+    let mut in_shape = INPUT_SHAPE.to_vec();
+    for (spec, out_shape) in parsed.specs.iter().zip(&plan.shapes) {
+        let name = &spec.name;
+        let mut layer = LayerTrace {
+            out: Some(shaped(format!("{name}.out"), batch_shape(out_shape))?),
+            delta: Some(shaped(format!("{name}.delta"), batch_shape(&in_shape))?),
+            ..LayerTrace::default()
+        };
+        if let Some((ws, bs)) = spec.kind.param_shapes() {
+            layer.weight = Some(shaped(format!("{name}.weight"), ws.clone())?);
+            layer.bias = Some(shaped(format!("{name}.bias"), bs.clone())?);
+            layer.weight_grad = Some(shaped(format!("{name}.weight_grad"), ws)?);
+            layer.bias_grad = Some(shaped(format!("{name}.bias_grad"), bs)?);
+        }
+        layers.push(layer);
+        in_shape = out_shape.clone();
     }
     Ok(Trace {
         input: Arc::new(input),
@@ -81,9 +158,9 @@ pub fn read_trace(path: &Path) -> Result<Trace, DataError> {
         names: parsed.specs.iter().map(|s| s.name.clone()).collect(),
         kinds: parsed.specs.iter().map(|s| s.kind.clone()).collect(),
         layers,
-        loss,
+        loss: loss.iter().next().copied(),
         probs: None,
-        logits_delta: Some(shared("logits.delta")?),
+        logits_delta: Some(shaped("logits.delta".into(), vec![n, CLASSES])?),
         lr: f32::NAN,
     })
 }

@@ -83,15 +83,43 @@ impl LayerKind {
         }
     }
 
+    /// The shapes of the weight and the bias (PyTorch's layouts: conv
+    /// `[out, in, k, k]`, dense `[out, in]`), for layers that have them.
+    pub fn param_shapes(&self) -> Option<(Vec<usize>, Vec<usize>)> {
+        match *self {
+            LayerKind::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                ..
+            } => Some((
+                vec![out_channels, in_channels, kernel, kernel],
+                vec![out_channels],
+            )),
+            LayerKind::Dense { inputs, outputs } => Some((vec![outputs, inputs], vec![outputs])),
+            _ => None,
+        }
+    }
+
     /// Whether the layer has a weight and a bias.
     pub fn has_params(&self) -> bool {
         matches!(self, LayerKind::Conv { .. } | LayerKind::Dense { .. })
     }
 
     /// The per-sample output shape for a per-sample input shape, or why the
-    /// two do not fit.
+    /// two do not fit. Kernel, padding and pooling sizes are held to
+    /// [`limits`](crate::engine::limits) before any arithmetic, which is then
+    /// checked: a description from a file cannot overflow it.
     pub fn output_shape(&self, name: &str, input: &[usize]) -> Result<Vec<usize>, EngineError> {
-        let bad = |what: String| Err(EngineError::Spec(format!("layer {name}: {what}")));
+        use crate::engine::limits::{MAX_KERNEL, MAX_PADDING, MAX_POOL};
+        let layer = || name.to_string();
+        let maps = || match *input {
+            [c, h, w] => Ok((c, h, w)),
+            _ => Err(EngineError::NeedsMaps {
+                layer: layer(),
+                found: input.to_vec(),
+            }),
+        };
         match *self {
             LayerKind::Conv {
                 in_channels,
@@ -101,52 +129,97 @@ impl LayerKind {
                 stride,
             } => {
                 if stride != 1 {
-                    return bad(format!("stride {stride} is not supported (only 1)"));
+                    return Err(EngineError::StrideUnsupported {
+                        layer: layer(),
+                        stride,
+                    });
                 }
                 if kernel == 0 || in_channels == 0 || out_channels == 0 {
-                    return bad("kernel and channel counts must be at least 1".into());
+                    return Err(EngineError::ZeroSize { layer: layer() });
                 }
-                let &[c, h, w] = input else {
-                    return bad(format!("conv needs a [C, H, W] input, got {input:?}"));
-                };
+                if kernel > MAX_KERNEL {
+                    return Err(EngineError::KernelTooLarge {
+                        layer: layer(),
+                        kernel,
+                    });
+                }
+                if padding > MAX_PADDING {
+                    return Err(EngineError::PaddingTooLarge {
+                        layer: layer(),
+                        padding,
+                    });
+                }
+                let (c, h, w) = maps()?;
                 if c != in_channels {
-                    return bad(format!(
-                        "expects {in_channels} input channels but receives {c}"
-                    ));
+                    return Err(EngineError::ChannelMismatch {
+                        layer: layer(),
+                        expected: in_channels,
+                        found: c,
+                    });
                 }
-                if h + 2 * padding < kernel || w + 2 * padding < kernel {
-                    return bad(format!(
-                        "a {kernel}x{kernel} kernel does not fit a {h}x{w} input with padding {padding}"
-                    ));
+                // kernel ≤ 15 and padding ≤ 7: `+ 2·padding` cannot overflow
+                // unless the input side is within 14 of `usize::MAX`.
+                let out = |side: usize| {
+                    side.checked_add(2 * padding)
+                        .and_then(|padded| padded.checked_sub(kernel))
+                        .map(|room| room + 1)
+                };
+                match (out(h), out(w)) {
+                    (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
+                    _ => Err(EngineError::KernelDoesNotFit {
+                        layer: layer(),
+                        kernel,
+                        height: h,
+                        width: w,
+                        padding,
+                    }),
                 }
-                Ok(vec![
-                    out_channels,
-                    h + 2 * padding - kernel + 1,
-                    w + 2 * padding - kernel + 1,
-                ])
             }
             LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => Ok(input.to_vec()),
             LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => {
-                let &[c, h, w] = input else {
-                    return bad(format!("pooling needs a [C, H, W] input, got {input:?}"));
-                };
-                if size == 0 || h < size || w < size {
-                    return bad(format!("a {size}x{size} pool does not fit a {h}x{w} input"));
+                if size == 0 {
+                    return Err(EngineError::ZeroSize { layer: layer() });
+                }
+                if size > MAX_POOL {
+                    return Err(EngineError::PoolTooLarge {
+                        layer: layer(),
+                        size,
+                    });
+                }
+                let (c, h, w) = maps()?;
+                if h < size || w < size {
+                    return Err(EngineError::PoolDoesNotFit {
+                        layer: layer(),
+                        size,
+                        height: h,
+                        width: w,
+                    });
                 }
                 Ok(vec![c, h / size, w / size])
             }
-            LayerKind::Flatten => Ok(vec![input.iter().product()]),
+            LayerKind::Flatten => input
+                .iter()
+                .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+                .map(|f| vec![f])
+                .ok_or(EngineError::TooManyActivations {
+                    limit: crate::engine::limits::MAX_ACTIVATIONS,
+                }),
             LayerKind::Dense { inputs, outputs } => {
                 let &[f] = input else {
-                    return bad(format!(
-                        "dense needs a flat input (add a flatten layer before it), got {input:?}"
-                    ));
+                    return Err(EngineError::NeedsFlat {
+                        layer: layer(),
+                        found: input.to_vec(),
+                    });
                 };
                 if f != inputs {
-                    return bad(format!("expects {inputs} inputs but receives {f}"));
+                    return Err(EngineError::InputMismatch {
+                        layer: layer(),
+                        expected: inputs,
+                        found: f,
+                    });
                 }
                 if outputs == 0 {
-                    return bad("needs at least one output".into());
+                    return Err(EngineError::ZeroSize { layer: layer() });
                 }
                 Ok(vec![outputs])
             }

@@ -1,0 +1,684 @@
+//! Files as untrusted input and precious output: the one reader every
+//! loader uses (regular files only, bounded, never blocking) and the one
+//! writer every save uses (atomic: a failed or interrupted save leaves the
+//! old file byte for byte), with the typed error both report.
+//!
+//! Errors are typed, never sentences built by the layer that found them:
+//! `FileError`'s `Display` words them through the translation table in the
+//! language of the thread that shows them, so the app reads them in Russian
+//! while the command line (an English thread) prints the same text as ever.
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::data::idx::IdxError;
+use crate::engine::EngineError;
+use crate::trf;
+
+/// Model, session, trace and dataset files bigger than this are refused
+/// before reading. MNIST's largest file is 47 MB uncompressed; the largest
+/// model the limits allow is 400 MB; a gigabyte is a wrong file.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// JSON layer lists (`--preset FILE.json`) bigger than this are refused: the
+/// largest list the limits allow is a few kilobytes.
+pub const MAX_PRESET_BYTES: u64 = 1 << 20;
+
+/// A problem with one file, said in one line: `"{file}: {problem}"`. This is
+/// what the command line prints after `error: `, and what the app shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileError {
+    /// The file (or folder) at fault, as the user named it.
+    pub file: PathBuf,
+    pub problem: Problem,
+}
+
+impl FileError {
+    pub fn new(file: impl Into<PathBuf>, problem: Problem) -> FileError {
+        FileError {
+            file: file.into(),
+            problem,
+        }
+    }
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.problem)
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// What is not a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Folder,
+    Fifo,
+    Device,
+    Socket,
+    Other,
+}
+
+/// Which half of MNIST a file belongs to, for messages about a missing one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    // Reading and writing.
+    NotFound,
+    PermissionDenied,
+    NotAFile(FileKind),
+    TooBig {
+        size: u64,
+        limit: u64,
+    },
+    Io {
+        detail: String,
+    },
+    CannotWrite {
+        detail: String,
+    },
+    NoFolder {
+        folder: PathBuf,
+    },
+    IsInput,
+    NotAFolder,
+    NoSuchFolder,
+    NoSuchPreset,
+    // Datasets.
+    Idx(IdxError),
+    ImagesNotThreeDims {
+        found: usize,
+    },
+    LabelsNotOneDim {
+        found: usize,
+    },
+    NotMnistSize {
+        rows: usize,
+        cols: usize,
+    },
+    ImageBytes {
+        count: usize,
+        rows: usize,
+        cols: usize,
+        present: usize,
+    },
+    LabelBytes {
+        count: usize,
+        present: usize,
+    },
+    CountsDiffer {
+        labels: usize,
+        images: usize,
+        images_file: PathBuf,
+    },
+    BadLabel {
+        index: usize,
+        value: u8,
+    },
+    Missing {
+        also: String,
+    },
+    MissingPartner {
+        have: PathBuf,
+        also: String,
+    },
+    MissingHalf {
+        other: String,
+    },
+    NoMnistFiles {
+        folder: bool,
+    },
+    // Pictures.
+    NotAPicture,
+    CannotDecode {
+        detail: String,
+    },
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        limit: u64,
+    },
+    // Tensor files (models, traces, sessions).
+    NotSafetensors {
+        detail: String,
+    },
+    WrongFormat {
+        found: String,
+        expected: String,
+    },
+    WrongVersion {
+        found: String,
+        expected: String,
+    },
+    NoMetadata {
+        key: String,
+    },
+    MetadataTooLong {
+        key: String,
+        limit: u64,
+    },
+    Network(EngineError),
+    MissingTensor {
+        name: String,
+    },
+    WrongDtype {
+        name: String,
+        found: String,
+        expected: String,
+    },
+    WrongShape {
+        name: String,
+        found: Vec<usize>,
+        expected: String,
+    },
+    NotFinite {
+        name: String,
+    },
+    Negative {
+        name: String,
+    },
+    LabelOutOfRange,
+    TooManyRows {
+        name: String,
+        rows: usize,
+        limit: usize,
+    },
+    BadPlot {
+        name: String,
+    },
+    // Sessions.
+    BadSettings {
+        detail: String,
+    },
+    BadLearningRate {
+        lr: f32,
+    },
+    OptimizerIncomplete {
+        optimizer: String,
+    },
+    ImpossiblePosition {
+        field: String,
+        value: String,
+    },
+    BadPreset,
+}
+
+impl From<EngineError> for Problem {
+    fn from(e: EngineError) -> Problem {
+        Problem::Network(e)
+    }
+}
+
+impl From<IdxError> for Problem {
+    fn from(e: IdxError) -> Problem {
+        Problem::Idx(e)
+    }
+}
+
+fn dims(d: &[usize]) -> String {
+    format!(
+        "[{}]",
+        d.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn mib(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        trf!(
+            "{size} GB",
+            size = format!("{:.1}", bytes as f64 / f64::from(1u32 << 30))
+        )
+    } else {
+        trf!(
+            "{size} MB",
+            size = format!("{:.1}", bytes as f64 / f64::from(1u32 << 20))
+        )
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Problem::NotFound => trf!("no such file"),
+            Problem::PermissionDenied => trf!("permission denied"),
+            Problem::NotAFile(kind) => match kind {
+                FileKind::Folder => trf!("is a folder, expected a file"),
+                FileKind::Fifo => trf!("is a pipe (FIFO), not a file: only regular files are read"),
+                FileKind::Device => trf!("is a device, not a file: only regular files are read"),
+                FileKind::Socket => trf!("is a socket, not a file: only regular files are read"),
+                FileKind::Other => trf!("is not a regular file: only regular files are read"),
+            },
+            Problem::TooBig { size, limit } => trf!(
+                "file is {size} or more; files over {limit} are refused",
+                size = mib(*size),
+                limit = mib(*limit)
+            ),
+            Problem::Io { detail } => trf!("cannot read: {detail}", detail = detail),
+            Problem::CannotWrite { detail } => trf!(
+                "cannot write: {detail} (the file that was there is unchanged)",
+                detail = detail
+            ),
+            Problem::NoFolder { folder } => trf!(
+                "cannot write there: the folder {folder} does not exist",
+                folder = folder.display()
+            ),
+            Problem::IsInput => trf!(
+                "is also read by this command: writing there would destroy it; choose another name"
+            ),
+            Problem::NotAFolder => trf!("is not a folder"),
+            Problem::NoSuchFolder => trf!("no such folder"),
+            Problem::NoSuchPreset => trf!("no such preset (seed, lenet) or file"),
+            Problem::Idx(e) => e.to_string(),
+            Problem::ImagesNotThreeDims { found } => trf!(
+                "expected images with 3 dimensions [count, rows, cols], found {found} dimension(s)",
+                found = found
+            ),
+            Problem::LabelsNotOneDim { found } => trf!(
+                "expected labels with 1 dimension [count], found {found} dimension(s)",
+                found = found
+            ),
+            Problem::NotMnistSize { rows, cols } => trf!(
+                "images are {rows}x{cols} pixels; the networks here read MNIST's 28x28",
+                rows = rows,
+                cols = cols
+            ),
+            Problem::ImageBytes {
+                count,
+                rows,
+                cols,
+                present,
+            } => trf!(
+                "{count} images of {rows}x{cols} do not match the {present} bytes present",
+                count = count,
+                rows = rows,
+                cols = cols,
+                present = present
+            ),
+            Problem::LabelBytes { count, present } => trf!(
+                "{count} labels need {count} bytes but {present} are present",
+                count = count,
+                present = present
+            ),
+            Problem::CountsDiffer {
+                labels,
+                images,
+                images_file,
+            } => trf!(
+                "holds {labels} labels but {file} holds {images} images: the two files do not belong together",
+                labels = labels,
+                file = images_file.display(),
+                images = images
+            ),
+            Problem::BadLabel { index, value } => trf!(
+                "label #{index} is {value}: labels must be digits 0 to 9",
+                index = index,
+                value = value
+            ),
+            Problem::Missing { also } => trf!("missing (also looked for {also})", also = also),
+            Problem::MissingPartner { have, also } => trf!(
+                "missing, needed with {have} (also looked for {also})",
+                have = have.display(),
+                also = also
+            ),
+            Problem::MissingHalf { other } => trf!(
+                "missing, and so is {file}: the app needs the training files and the test files together (each raw or .gz)",
+                file = other
+            ),
+            Problem::NoMnistFiles { folder } => {
+                let what = if *folder {
+                    trf!("no MNIST files in this folder")
+                } else {
+                    trf!("not an MNIST file")
+                };
+                trf!(
+                    "{what}: expected train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte or t10k-labels-idx1-ubyte (each raw or .gz)",
+                    what = what
+                )
+            }
+            Problem::NotAPicture => trf!("not a PNG or JPEG picture (unrecognised content)"),
+            Problem::CannotDecode { detail } => {
+                trf!("cannot decode the picture: {detail}", detail = detail)
+            }
+            Problem::TooManyPixels {
+                width,
+                height,
+                limit,
+            } => trf!(
+                "the picture is {width}x{height} pixels; pictures over {limit} million pixels are refused",
+                width = width,
+                height = height,
+                limit = limit / 1_000_000
+            ),
+            Problem::NotSafetensors { detail } => {
+                trf!("not a safetensors file: {detail}", detail = detail)
+            }
+            Problem::WrongFormat { found, expected } => trf!(
+                "metadata format is {found}, expected {expected}",
+                found = found,
+                expected = expected
+            ),
+            Problem::WrongVersion { found, expected } => trf!(
+                "format version {found} is not supported (expected {expected})",
+                found = found,
+                expected = expected
+            ),
+            Problem::NoMetadata { key } => {
+                trf!("metadata has no \"{key}\" entry", key = key)
+            }
+            Problem::MetadataTooLong { key, limit } => trf!(
+                "metadata entry \"{key}\" is longer than the limit of {limit}",
+                key = key,
+                limit = mib(*limit)
+            ),
+            Problem::Network(e) => trf!("the network it describes: {error}", error = e),
+            Problem::MissingTensor { name } => {
+                trf!("tensor {name} is missing", name = name)
+            }
+            Problem::WrongDtype {
+                name,
+                found,
+                expected,
+            } => trf!(
+                "tensor {name} is {found}, expected {expected}",
+                name = name,
+                found = found,
+                expected = expected
+            ),
+            Problem::WrongShape {
+                name,
+                found,
+                expected,
+            } => trf!(
+                "tensor {name} has shape {found}, expected {expected}",
+                name = name,
+                found = dims(found),
+                expected = expected
+            ),
+            Problem::NotFinite { name } => trf!(
+                "tensor {name} holds NaN or infinite values",
+                name = name
+            ),
+            Problem::Negative { name } => trf!(
+                "tensor {name} holds negative values (it is a mean of squares)",
+                name = name
+            ),
+            Problem::LabelOutOfRange => trf!("a label is outside 0..=9"),
+            Problem::TooManyRows { name, rows, limit } => trf!(
+                "tensor {name} has {rows} rows, more than the limit of {limit}",
+                name = name,
+                rows = rows,
+                limit = limit
+            ),
+            Problem::BadPlot { name } => trf!(
+                "tensor {name} holds impossible values (negative or fractional counts, accuracies outside 0 to 1)",
+                name = name
+            ),
+            Problem::BadSettings { detail } => {
+                trf!("the session's settings: {detail}", detail = detail)
+            }
+            Problem::BadLearningRate { lr } => trf!(
+                "the session's learning rate {lr} is not a positive number",
+                lr = lr
+            ),
+            Problem::OptimizerIncomplete { optimizer } => trf!(
+                "the {optimizer} optimizer's state is incomplete",
+                optimizer = optimizer
+            ),
+            Problem::ImpossiblePosition { field, value } => trf!(
+                "the session's position in the data is impossible: {field} = {value}",
+                field = field,
+                value = value
+            ),
+            Problem::BadPreset => trf!(
+                "the session's preset is not a name or a path (too long, or with control characters)"
+            ),
+        };
+        f.write_str(&text)
+    }
+}
+
+/// An `io::Error` as a problem, in words rather than "(os error 2)".
+pub fn io_problem(e: &io::Error) -> Problem {
+    match e.kind() {
+        io::ErrorKind::NotFound => Problem::NotFound,
+        io::ErrorKind::PermissionDenied => Problem::PermissionDenied,
+        _ => Problem::Io {
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// What a non-regular file is.
+fn kind_of(file_type: std::fs::FileType) -> Option<FileKind> {
+    if file_type.is_file() {
+        return None;
+    }
+    if file_type.is_dir() {
+        return Some(FileKind::Folder);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some(FileKind::Fifo);
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return Some(FileKind::Device);
+        }
+        if file_type.is_socket() {
+            return Some(FileKind::Socket);
+        }
+    }
+    Some(FileKind::Other)
+}
+
+/// Reads a whole regular file of at most `limit` bytes.
+///
+/// Folders, pipes (FIFOs), devices and sockets are refused from their
+/// metadata, before opening: opening a FIFO blocks until someone writes to
+/// it, and `/dev/zero` never ends. The file is then opened without blocking
+/// and checked again (it may have been swapped since), and the read is
+/// capped at `limit + 1` bytes whatever the size it claims.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    let fail = |problem| FileError::new(path, problem);
+    let meta = std::fs::metadata(path).map_err(|e| fail(io_problem(&e)))?;
+    if let Some(kind) = kind_of(meta.file_type()) {
+        return Err(fail(Problem::NotAFile(kind)));
+    }
+    if meta.len() > limit {
+        return Err(fail(Problem::TooBig {
+            size: meta.len(),
+            limit,
+        }));
+    }
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| fail(io_problem(&e)))?;
+    let meta = file.metadata().map_err(|e| fail(io_problem(&e)))?;
+    if let Some(kind) = kind_of(meta.file_type()) {
+        return Err(fail(Problem::NotAFile(kind)));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(io_problem(&e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(fail(Problem::TooBig {
+            size: bytes.len() as u64,
+            limit,
+        }));
+    }
+    Ok(bytes)
+}
+
+/// Reads a model, session, trace or dataset file (at most [`MAX_FILE_BYTES`]).
+pub fn read_file(path: &Path) -> Result<Vec<u8>, FileError> {
+    read_bounded(path, MAX_FILE_BYTES)
+}
+
+/// Where a save really goes: through a symbolic link to the file it names
+/// (a link to a model stays a link), else the path itself.
+fn target_of(path: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The folder a file is written into (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Checks, before any long work, that a save to `path` can happen: the
+/// folder exists and takes a new file, and `path` is not a folder, a device
+/// or a pipe. Nothing is left behind.
+pub fn check_writable(path: &Path) -> Result<(), FileError> {
+    let target = target_of(path);
+    let fail = |problem| FileError::new(path, problem);
+    if let Ok(meta) = std::fs::metadata(&target) {
+        if let Some(kind) = kind_of(meta.file_type()) {
+            return Err(fail(Problem::NotAFile(kind)));
+        }
+    }
+    let folder = folder_of(&target);
+    if !folder.is_dir() {
+        return Err(fail(Problem::NoFolder {
+            folder: folder.to_path_buf(),
+        }));
+    }
+    let (probe, file) = create_temporary(&target).map_err(|e| {
+        fail(Problem::CannotWrite {
+            detail: e.to_string(),
+        })
+    })?;
+    drop(file);
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Refuses to write `output` when it is the same file as one of `inputs`
+/// (`trace --model X --out X` would replace the model by a trace). A file
+/// that does not exist yet is no input.
+pub fn refuse_input<'a>(
+    output: &Path,
+    inputs: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), FileError> {
+    let Ok(out) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if let Ok(inp) = std::fs::metadata(input) {
+            if same_file(&out, &inp, output, input) {
+                return Err(FileError::new(output, Problem::IsInput));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata, _: &Path, _: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// A new, empty temporary file beside `target` (same folder, so that the
+/// final rename cannot cross file systems), named after it.
+fn create_temporary(target: &Path) -> io::Result<(PathBuf, File)> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let folder = folder_of(target);
+    loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let temp = folder.join(format!(".{name}.{}-{n}.partial", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes a file atomically: `write` fills a temporary file in the same
+/// folder, which is flushed to disk (fsync) and then renamed over `path`.
+/// Until the rename the old file is untouched, so a full disk, a file-size
+/// limit, an error in `write` or a kill leaves it byte for byte as it was
+/// (a kill may leave the `.partial` temporary beside it). A file that was
+/// there keeps its permissions.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), FileError> {
+    let target = target_of(path);
+    let fail = |problem| FileError::new(path, problem);
+    let existing = std::fs::metadata(&target).ok();
+    if let Some(kind) = existing.as_ref().and_then(|m| kind_of(m.file_type())) {
+        return Err(fail(Problem::NotAFile(kind)));
+    }
+    let folder = folder_of(&target);
+    if !folder.is_dir() {
+        return Err(fail(Problem::NoFolder {
+            folder: folder.to_path_buf(),
+        }));
+    }
+    let cannot = |e: io::Error| {
+        fail(Problem::CannotWrite {
+            detail: e.to_string(),
+        })
+    };
+    let (temp, file) = create_temporary(&target).map_err(cannot)?;
+    let written = (|| {
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        if let Some(meta) = &existing {
+            file.set_permissions(meta.permissions())?;
+        }
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, &target)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(cannot(e));
+    }
+    // The rename itself reaches the disk with the folder's entry.
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// [`write_atomic`] for bytes already in memory.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    write_atomic(path, |out| out.write_all(bytes))
+}
