@@ -387,7 +387,7 @@ fn train(args: TrainArgs) -> Result<()> {
     bar.finish_and_clear();
     if !final_loss.is_finite() {
         return Err(fail(format!(
-            "training diverged: the loss became {final_loss} at batch {} (epoch {}); nothing was saved; try a smaller --lr than {}",
+            "training diverged: the loss became {final_loss} at batch {} (epoch {}); nothing was saved; try a smaller --lr than {:?}",
             trainer.batches,
             trainer.epoch + 1,
             args.lr
@@ -397,17 +397,17 @@ fn train(args: TrainArgs) -> Result<()> {
     // Chance: always answering the test set's most common digit.
     let chance = chance_accuracy(&data.test);
     let diverged = test_accuracy <= chance + CHANCE_MARGIN;
+    if let Some(path) = &args.save {
+        save_model(&trainer.stepper.network, path)?;
+        println!("saved {}", path.display());
+    }
     if diverged {
         eprintln!(
-            "warning: the trained network is no better than chance: {:.2} % on the test set, where always answering the most common digit scores {:.2} %; training failed (diverged or too large a learning rate): try a smaller --lr than {}",
+            "warning: the trained network is no better than chance: {:.2} % on the test set, where always answering the most common digit scores {:.2} %; training failed (diverged or too large a learning rate): try a smaller --lr than {:?}",
             test_accuracy * 100.0,
             chance * 100.0,
             args.lr
         );
-    }
-    if let Some(path) = &args.save {
-        save_model(&trainer.stepper.network, path)?;
-        println!("saved {}", path.display());
     }
     let samples_per_second = trained as f64 / train_seconds.max(1e-9);
     println!(

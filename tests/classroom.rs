@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{harness, new_app, settle, snapshot};
+use app_common::{harness, new_app, settle, settle_until, snapshot};
 
 /// Every tab but Backprop.
 const OTHER_TABS: [Tab; 5] = [
@@ -429,4 +429,59 @@ fn settings_are_kept_between_runs_and_the_last_dataset_comes_back() {
         h.ctx.zoom_factor()
     );
     h.get_by_label("Нарисовать цифру");
+}
+
+/// `--session FILE` with a broken file: one message in the window naming
+/// the file and the problem, in the window's language, and nothing else
+/// changes (the network, the position, the plots).
+#[test]
+fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.safetensors");
+    std::fs::write(&bad, b"not a session at all").unwrap();
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    let before = (weights(h.state()), snapshot(&h).batches);
+    for (lang, words) in [
+        (Lang::En, "not a safetensors file"),
+        (Lang::Ru, "это не файл safetensors"),
+    ] {
+        h.state_mut().settings.lang = lang;
+        h.state_mut().message = None;
+        h.run_steps(1);
+        let ctx = h.ctx.clone();
+        h.state_mut().open_session_file(&ctx, bad.clone());
+        let start = Instant::now();
+        while h.state().message.is_none() {
+            assert!(start.elapsed() < Duration::from_secs(30), "no message");
+            h.run_steps(1);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        settle(&mut h);
+        let (kind, text) = h.state().message.clone().unwrap();
+        assert_eq!(kind, backprop_viz::app::MessageKind::Error);
+        assert!(
+            text.contains("broken.safetensors") && text.contains(words),
+            "{lang:?}: {text}"
+        );
+        if lang == Lang::Ru {
+            assert!(!text.contains("Could not open"), "{text}");
+        }
+        assert_eq!((weights(h.state()), snapshot(&h).batches), before);
+    }
+    // A good session given the same way continues where it was saved.
+    let path = dir.path().join("good.safetensors");
+    let checkout = h.state_mut().checkout_session();
+    h.run_steps(2);
+    backprop_viz::io::save_session(&checkout().unwrap(), &path).unwrap();
+    let mut b = harness(new_app());
+    settle(&mut b);
+    let ctx = b.ctx.clone();
+    b.state_mut().open_session_file(&ctx, path);
+    settle_until(&mut b, |app| {
+        app.snapshot.as_ref().is_some_and(|s| s.batches == 2) && app.worker_idle()
+    });
+    assert_eq!(weights(b.state()), before.0);
 }

@@ -128,7 +128,7 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
                 app.restore_settings(&ctx, settings, options.data.is_none());
             }
             if let Some(path) = options.session.clone() {
-                app.files.open_path(&ctx, path, files::open_session);
+                app.open_session_file(&ctx, path);
             }
             Ok(Box::new(app))
         }),
@@ -340,6 +340,12 @@ impl BackpropApp {
             session.epochs = epochs;
             Some(session)
         }
+    }
+
+    /// Opens a saved session in the background (`--session FILE`); a bad
+    /// one ends in a message in the window, and nothing else changes.
+    pub fn open_session_file(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.files.open_path(ctx, path, files::open_session);
     }
 
     /// Records where a view the lesson may point at was drawn.

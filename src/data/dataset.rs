@@ -496,7 +496,9 @@ pub fn files_in_dir(dir: &Path) -> Result<MnistFiles, FileError> {
             .candidate_names()
             .iter()
             .map(|name| dir.join(name))
-            .find(|p| p.is_file())
+            // Not only regular files: a pipe or device under MNIST's name is
+            // found here and refused by the reader with what it is.
+            .find(|p| p.exists() && !p.is_dir())
             .ok_or_else(|| FileError::new(dir.join(role.file_name()), missing(role)))?;
         *found.slot(role) = Some(path);
     }

@@ -304,6 +304,11 @@ pub fn decode_picture(bytes: &[u8]) -> Result<DynamicImage, Problem> {
     ) {
         return Err(Problem::NotAPicture);
     }
+    // The crate's default limits would refuse some huge pictures with its
+    // own words before the size is known: take the size first, then hold
+    // the decoder to it.
+    let mut reader = reader;
+    reader.no_limits();
     let mut decoder = reader.into_decoder().map_err(cannot)?;
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > MAX_PIXELS {

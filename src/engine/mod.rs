@@ -249,16 +249,21 @@ impl std::fmt::Display for EngineError {
                 bytes,
                 limit,
                 largest,
-            } => {
-                let need = bytes.map_or_else(|| trf!("more than can be counted"), gib);
-                trf!(
+            } => match bytes {
+                Some(need) => trf!(
                     "a batch of {batch} needs about {need} of memory for this network, more than the limit of {limit}; the largest batch that fits is {largest}",
                     batch = batch,
-                    need = need,
+                    need = gib(*need),
                     limit = gib(*limit),
                     largest = largest
-                )
-            }
+                ),
+                None => trf!(
+                    "a batch of {batch} is far beyond the memory limit of {limit} for this network; the largest batch that fits is {largest}",
+                    batch = batch,
+                    limit = gib(*limit),
+                    largest = largest
+                ),
+            },
         };
         f.write_str(&text)
     }

@@ -98,7 +98,10 @@ pub const TEXT: &[(&str, &str)] = &[
         "сеть должна заканчиваться 10 выходами (по одному на цифру), а заканчивается {found}",
     ),
     ("the batch size must be at least 1", "размер батча должен быть не меньше 1"),
-    ("more than can be counted", "больше, чем можно сосчитать"),
+    (
+        "a batch of {batch} is far beyond the memory limit of {limit} for this network; the largest batch that fits is {largest}",
+        "батч из {batch} примеров далеко за пределом памяти {limit} для этой сети; наибольший подходящий батч — {largest}",
+    ),
     (
         "a batch of {batch} needs about {need} of memory for this network, more than the limit of {limit}; the largest batch that fits is {largest}",
         "батчу из {batch} примеров для этой сети нужно около {need} памяти, больше предела {limit}; наибольший подходящий батч — {largest}",

@@ -47,17 +47,30 @@ pub fn read_model(path: &Path, bytes: &[u8]) -> Result<Network, FileError> {
     network_from(&parse(path, bytes, FORMAT)?)
 }
 
-/// The network a parsed model or session file holds: the layer list passes
-/// the one validation (`Network::new`) before any weight is allocated, then
-/// every weight and bias must have its layer's shape and be finite.
+/// The network a parsed model or session file holds. The layer list passes
+/// the one validation first, then every weight and bias must be in the file
+/// with its layer's shape (checked on the file's own header, so nothing is
+/// allocated for a network the file does not hold: a 300-byte file cannot
+/// ask for gigabytes), then the network is built and every value must be
+/// finite.
 pub fn network_from(parsed: &Parsed) -> Result<Network, FileError> {
     let path = parsed.path;
+    crate::engine::limits::plan(&parsed.specs).map_err(|e| error(path, Problem::Network(e)))?;
+    let names = |spec: &crate::engine::layers::LayerSpec| {
+        ["weight", "bias"].map(|what| format!("{}.{what}", spec.name))
+    };
+    for spec in &parsed.specs {
+        if let Some((w, b)) = spec.kind.param_shapes() {
+            for (name, shape) in names(spec).into_iter().zip([w, b]) {
+                parsed.check(&name, &shape)?;
+            }
+        }
+    }
     let mut net =
         Network::new(parsed.specs.clone()).map_err(|e| error(path, Problem::Network(e)))?;
     for (spec, layer) in net.specs.iter().zip(net.layers.iter_mut()) {
         if let Some((w, b)) = layer.params_mut() {
-            for (param, what) in [(w, "weight"), (b, "bias")] {
-                let name = format!("{}.{what}", spec.name);
+            for (param, name) in [w, b].into_iter().zip(names(spec)) {
                 let value = parsed.f32(&name, Some(param.value.shape()))?;
                 if value.iter().any(|v| !v.is_finite()) {
                     return Err(error(path, Problem::NotFinite { name }));

@@ -48,19 +48,30 @@ impl Entry<'_> {
         }
     }
 
+    /// The values as little-endian bytes, converted a block at a time (a
+    /// 100 MB model is not copied whole, nor written four bytes per call).
     fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
         match self {
-            Entry::F32(t) => match t.as_slice() {
-                Some(values) => values
-                    .iter()
-                    .try_for_each(|v| out.write_all(&v.to_le_bytes())),
-                None => t.iter().try_for_each(|v| out.write_all(&v.to_le_bytes())),
-            },
-            Entry::I64(_, values) => values
-                .iter()
-                .try_for_each(|v| out.write_all(&v.to_le_bytes())),
+            Entry::F32(t) => write_blocks(out, t.iter().map(|v| v.to_le_bytes())),
+            Entry::I64(_, values) => write_blocks(out, values.iter().map(|v| v.to_le_bytes())),
         }
     }
+}
+
+fn write_blocks<const N: usize>(
+    out: &mut dyn Write,
+    values: impl Iterator<Item = [u8; N]>,
+) -> io::Result<()> {
+    const BLOCK: usize = 1 << 16;
+    let mut buffer = Vec::with_capacity(BLOCK + N);
+    for bytes in values {
+        buffer.extend_from_slice(&bytes);
+        if buffer.len() >= BLOCK {
+            out.write_all(&buffer)?;
+            buffer.clear();
+        }
+    }
+    out.write_all(&buffer)
 }
 
 /// A problem with the file at `path`.
@@ -150,7 +161,9 @@ pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed
     // The header's length is a claim: refuse a huge one before parsing it.
     if let Some(n) = bytes.get(..8) {
         let n = u64::from_le_bytes(n.try_into().expect("8 bytes"));
-        if n > MAX_HEADER_BYTES {
+        // A claim longer than the file is no header at all (a text file,
+        // say): the safetensors reader says so below.
+        if n > MAX_HEADER_BYTES && n <= bytes.len() as u64 - 8 {
             return Err(fail(Problem::MetadataTooLong {
                 key: "header".into(),
                 limit: MAX_HEADER_BYTES,
@@ -235,21 +248,29 @@ impl Parsed<'_> {
         Ok(view)
     }
 
+    /// Checks that the F32 tensor `name` is in the file with `shape`,
+    /// without reading its values.
+    pub fn check(&self, name: &str, shape: &[usize]) -> Result<(), FileError> {
+        let view = self.view(name, Dtype::F32)?;
+        if view.shape() != shape {
+            return Err(error(
+                self.path,
+                Problem::WrongShape {
+                    name: name.into(),
+                    found: view.shape().to_vec(),
+                    expected: format!("{shape:?}"),
+                },
+            ));
+        }
+        Ok(())
+    }
+
     /// The F32 tensor `name`, which must have `shape` when given.
     pub fn f32(&self, name: &str, shape: Option<&[usize]>) -> Result<Tensor, FileError> {
-        let view = self.view(name, Dtype::F32)?;
         if let Some(shape) = shape {
-            if view.shape() != shape {
-                return Err(error(
-                    self.path,
-                    Problem::WrongShape {
-                        name: name.into(),
-                        found: view.shape().to_vec(),
-                        expected: format!("{shape:?}"),
-                    },
-                ));
-            }
+            self.check(name, shape)?;
         }
+        let view = self.view(name, Dtype::F32)?;
         let values: Vec<f32> = view
             .data()
             .chunks_exact(4)
