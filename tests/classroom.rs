@@ -460,7 +460,7 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
             std::thread::sleep(Duration::from_millis(5));
         }
         settle(&mut h);
-        let (kind, text) = h.state().message.clone().unwrap();
+        let (kind, text) = h.state().message_text().unwrap();
         assert_eq!(kind, backprop_viz::app::MessageKind::Error);
         assert!(
             text.contains("broken.safetensors") && text.contains(words),
@@ -471,6 +471,12 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
         }
         assert_eq!((weights(h.state()), snapshot(&h).batches), before);
     }
+    // The message is worded when shown: switching back to English re-words
+    // the one already on screen.
+    h.state_mut().settings.lang = Lang::En;
+    h.run_steps(1);
+    let (_, text) = h.state().message_text().unwrap();
+    assert!(text.contains("not a safetensors file"), "{text}");
     // A good session given the same way continues where it was saved.
     let path = dir.path().join("good.safetensors");
     let checkout = h.state_mut().checkout_session();

@@ -137,7 +137,7 @@ fn divergence_pauses_with_a_plain_message_and_reset_recovers() {
     settle_until(&mut h, |app| {
         app.message.is_some() || app.history.losses.len() > 3000
     });
-    let (kind, text) = h.state().message.clone().expect("a message");
+    let (kind, text) = h.state().message_text().expect("a message");
     assert_eq!(kind, MessageKind::Error);
     assert!(text.contains("learning rate"), "{text}");
     settle(&mut h);
@@ -264,7 +264,7 @@ fn a_bad_dataset_is_refused_and_the_old_one_stays() {
         .data_panel
         .load_paths(&ctx, vec![dir.path().to_path_buf()]);
     settle_until(&mut h, |app| app.message.is_some());
-    let (kind, text) = h.state().message.clone().unwrap();
+    let (kind, text) = h.state().message_text().unwrap();
     assert_eq!(kind, MessageKind::Error);
     assert!(
         text.contains("idx3-ubyte"),
@@ -399,7 +399,7 @@ fn a_worker_panic_is_reported_not_a_crash() {
         label: 3,
     });
     settle_until(&mut h, |app| app.message.is_some());
-    let (kind, text) = h.state().message.clone().unwrap();
+    let (kind, text) = h.state().message_text().unwrap();
     assert_eq!(kind, MessageKind::Error);
     assert!(
         text.contains("internal error") && text.contains("Reset"),

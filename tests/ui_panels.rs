@@ -331,6 +331,7 @@ fn a_malformed_file_fails_and_names_the_file() {
     assert!(panel.is_loading());
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
+            let message = message.text();
             let bad = dir.path().join("train-images-idx3-ubyte");
             assert!(
                 message.starts_with(&format!("{}: ", bad.display())),
@@ -360,6 +361,7 @@ fn half_a_dataset_fails_and_says_what_is_missing() {
     );
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
+            let message = message.text();
             assert!(message.contains("train-images-idx3-ubyte"), "{message}");
             assert!(message.contains("train-labels-idx1-ubyte"), "{message}");
             assert!(message.contains("missing"), "{message}");
@@ -378,6 +380,7 @@ fn files_that_are_not_mnist_fail_clearly() {
     panel.load_paths(&ctx, vec![readme.clone()]);
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
+            let message = message.text();
             assert!(
                 message.starts_with(&readme.display().to_string()),
                 "{message}"

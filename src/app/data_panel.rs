@@ -19,6 +19,7 @@ use egui::{
     Ui, Vec2,
 };
 
+use super::message::Message;
 use crate::data::dataset::{find_in_files, Mnist, MnistRole};
 use crate::i18n::tr;
 use crate::io::file::{FileError, Problem};
@@ -35,8 +36,9 @@ pub enum DataEvent {
         /// What was picked or dropped (remembered for the next start).
         paths: Vec<PathBuf>,
     },
-    /// Nothing was loaded; one line, `"<file>: <problem>"`.
-    Failed(String),
+    /// Nothing was loaded; one line, `"<file>: <problem>"`, worded when
+    /// shown (in the window's language).
+    Failed(Message),
     /// Not an error, but the user should read it (e.g. no file dialog).
     Info(String),
 }
@@ -52,7 +54,7 @@ impl std::fmt::Debug for DataEvent {
                 data.train.len(),
                 data.test.len()
             ),
-            DataEvent::Failed(message) => write!(f, "Failed({message:?})"),
+            DataEvent::Failed(message) => write!(f, "Failed({:?})", message.text()),
             DataEvent::Info(message) => write!(f, "Info({message:?})"),
         }
     }
@@ -244,7 +246,8 @@ impl DataPanel {
                             job: 0,
                             event: DataEvent::Failed(
                                 tr("the file dialog failed: drop the files on the window instead")
-                                    .to_string(),
+                                    .to_string()
+                                    .into(),
                             ),
                         });
                         ctx.request_repaint();
@@ -274,7 +277,9 @@ impl DataPanel {
             Err(e) => {
                 let _ = self.tx.send(Msg::Done {
                     job: 0,
-                    event: DataEvent::Failed(trf!("cannot open a file dialog: {error}", error = e)),
+                    event: DataEvent::Failed(
+                        trf!("cannot open a file dialog: {error}", error = e).into(),
+                    ),
                 });
             }
         }
@@ -300,10 +305,13 @@ impl DataPanel {
                 // A panic in the parser must still end the spinner and say
                 // something, not leave "loading…" forever.
                 let event = std::panic::catch_unwind(|| load(&paths)).unwrap_or_else(|_| {
-                    DataEvent::Failed(trf!(
-                        "{paths}: the loader crashed (a bug: please report it)",
-                        paths = describe_paths(&paths)
-                    ))
+                    DataEvent::Failed(
+                        trf!(
+                            "{paths}: the loader crashed (a bug: please report it)",
+                            paths = describe_paths(&paths)
+                        )
+                        .into(),
+                    )
                 });
                 let _ = tx.send(Msg::Done { job, event });
                 ctx.request_repaint();
@@ -313,7 +321,9 @@ impl DataPanel {
             Err(e) => {
                 let _ = self.tx.send(Msg::Done {
                     job: 0,
-                    event: DataEvent::Failed(trf!("cannot start loading: {error}", error = e)),
+                    event: DataEvent::Failed(
+                        trf!("cannot start loading: {error}", error = e).into(),
+                    ),
                 });
             }
         }
@@ -552,12 +562,17 @@ fn describe_paths(paths: &[PathBuf]) -> String {
     }
 }
 
+/// A file that could not be loaded, worded when shown.
+fn refused(e: FileError) -> DataEvent {
+    DataEvent::Failed(Message::new(move || e.to_string()))
+}
+
 /// Finds and loads both halves of MNIST among `paths`. Runs on a loader
 /// thread.
 fn load(paths: &[PathBuf]) -> DataEvent {
     let files = match find_in_files(paths) {
         Ok(files) => files,
-        Err(e) => return DataEvent::Failed(e.to_string()),
+        Err(e) => return refused(e),
     };
     // `find_in_files` accepts one pair alone; the app needs both: training
     // data to learn from and test data to measure on. Say which half is
@@ -583,15 +598,12 @@ fn load(paths: &[PathBuf]) -> DataEvent {
                 .and_then(Path::parent)
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
-            return DataEvent::Failed(
-                FileError::new(
-                    dir.join(images.file_name()),
-                    Problem::MissingHalf {
-                        other: labels.file_name().into(),
-                    },
-                )
-                .to_string(),
-            );
+            return refused(FileError::new(
+                dir.join(images.file_name()),
+                Problem::MissingHalf {
+                    other: labels.file_name().into(),
+                },
+            ));
         }
     }
     match files.load_all() {
@@ -610,7 +622,7 @@ fn load(paths: &[PathBuf]) -> DataEvent {
                 paths: paths.to_vec(),
             }
         }
-        Err(e) => DataEvent::Failed(e.to_string()),
+        Err(e) => refused(e),
     }
 }
 

@@ -169,14 +169,13 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                                     pixels: pixels.clone(),
                                     label,
                                 });
-                                app.message = Some((
-                                    super::MessageKind::Info,
+                                app.say(super::MessageKind::Info, move || {
                                     trf!(
                                         "A {label} the network read as {predicted}: step through its backward pass here; it is also on the pad in the Draw tab.",
                                         label = label,
                                         predicted = predicted
-                                    ),
-                                ));
+                                    )
+                                });
                                 app.tab = Tab::Backprop;
                             }
                             ui.label(format!("{label} → {predicted}"));

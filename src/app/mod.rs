@@ -14,6 +14,7 @@ pub mod experiment;
 pub mod files;
 pub mod heatmap;
 pub mod lesson;
+pub mod message;
 pub mod mistakes;
 pub mod shortcuts;
 pub mod views;
@@ -230,7 +231,7 @@ pub struct BackpropApp {
     pub sample: usize,
     pub selected: Option<CellRef>,
     pub view_layer: Option<usize>,
-    pub message: Option<(MessageKind, String)>,
+    pub message: Option<(MessageKind, message::Message)>,
     pub pad: draw_pad::DrawPad,
     pub teach_label: u8,
     pub data_panel: data_panel::DataPanel,
@@ -353,6 +354,17 @@ impl BackpropApp {
         self.marks.insert(mark, rect);
     }
 
+    /// Shows a message on the status line, worded by `word` in the current
+    /// language each time it is drawn.
+    pub fn say(&mut self, kind: MessageKind, word: impl Fn() -> String + Send + Sync + 'static) {
+        self.message = Some((kind, message::Message::new(word)));
+    }
+
+    /// The status line as it reads now (kind and text).
+    pub fn message_text(&self) -> Option<(MessageKind, String)> {
+        self.message.as_ref().map(|(kind, m)| (*kind, m.text()))
+    }
+
     /// Queues a command; it runs after this frame's drawing.
     pub fn command(&mut self, command: UiCommand) {
         self.commands.push(command);
@@ -403,21 +415,20 @@ impl BackpropApp {
                         batch = batch,
                         lr = lr
                     );
-                    self.message = Some((MessageKind::Error, text));
+                    self.message = Some((MessageKind::Error, text.into()));
                 }
-                Event::Refused(error) => {
-                    let text = crate::trf!(
+                Event::Refused(error) => self.say(MessageKind::Error, move || {
+                    crate::trf!(
                         "Not started: {error}. Training continues as it was.",
                         error = error
-                    );
-                    self.message = Some((MessageKind::Error, text));
-                }
+                    )
+                }),
                 Event::Failed(error) => {
                     let text = crate::trf!(
                         "The training thread hit an internal error ({error}); press Reset to start again.",
                         error = error
                     );
-                    self.message = Some((MessageKind::Error, text));
+                    self.message = Some((MessageKind::Error, text.into()));
                 }
                 Event::Idle(seq) => self.acked = self.acked.max(seq),
             }
@@ -462,13 +473,12 @@ impl BackpropApp {
                     self.start_network = Some((*net).clone());
                     self.history = History::default();
                     self.selected = None;
-                    self.message = Some((
-                        MessageKind::Info,
+                    self.say(MessageKind::Info, move || {
                         crate::trf!(
                             "Now using the network {source}; Reset returns to it.",
                             source = source
-                        ),
-                    ));
+                        )
+                    });
                     self.send(Command::Reset(self.config.clone(), Some(*net)));
                 }
                 UiCommand::GoTo(phase) => self.send(Command::GoTo(phase)),
@@ -481,15 +491,15 @@ impl BackpropApp {
                     self.send(Command::Teach { pixels, label });
                 }
                 UiCommand::SetData(data, source, paths) => {
-                    self.message = Some((
-                        MessageKind::Info,
+                    let (from, train, test) = (source.clone(), data.train.len(), data.test.len());
+                    self.say(MessageKind::Info, move || {
                         crate::trf!(
                             "Loaded {source}: {train} training and {test} test images.",
-                            source = source,
-                            train = data.train.len(),
-                            test = data.test.len()
-                        ),
-                    ));
+                            source = from,
+                            train = train,
+                            test = test
+                        )
+                    });
                     self.settings.last_data = paths;
                     self.data = data.clone();
                     self.data_source = source;
@@ -512,15 +522,15 @@ impl BackpropApp {
                     };
                     self.selected = None;
                     self.view_layer = None;
-                    self.message = Some((
-                        MessageKind::Info,
+                    let (batch, epoch) = (s.progress.batches, s.progress.epoch + 1);
+                    self.say(MessageKind::Info, move || {
                         crate::trf!(
                             "Continuing the session {source}: batch {batch}, epoch {epoch}.",
                             source = source,
-                            batch = s.progress.batches,
-                            epoch = s.progress.epoch + 1
-                        ),
-                    ));
+                            batch = batch,
+                            epoch = epoch
+                        )
+                    });
                     self.send(Command::Resume(session));
                 }
                 UiCommand::LoadPretrained => {
@@ -528,7 +538,7 @@ impl BackpropApp {
                     self.start_network = Some(net.clone());
                     self.history = History::default();
                     self.selected = None;
-                    self.message = Some((MessageKind::Info, tr("Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).").into()));
+                    self.say(MessageKind::Info, || tr("Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).").into());
                     self.send(Command::Reset(self.config.clone(), Some(net)));
                 }
             }
@@ -553,17 +563,18 @@ impl BackpropApp {
         }
         while let Some(event) = self.files.poll() {
             match event {
-                files::FileEvent::Saved(text) => self.message = Some((MessageKind::Info, text)),
-                files::FileEvent::Failed(text) => self.message = Some((MessageKind::Error, text)),
-                files::FileEvent::Refused(error) => {
-                    self.message = Some((
-                        MessageKind::Error,
-                        crate::trf!(
-                            "Could not open {error}. Nothing was changed: what was loaded stays.",
-                            error = error
-                        ),
-                    ))
+                files::FileEvent::Saved(text) => {
+                    self.message = Some((MessageKind::Info, text.into()))
                 }
+                files::FileEvent::Failed(text) => {
+                    self.message = Some((MessageKind::Error, text.into()))
+                }
+                files::FileEvent::Refused(error) => self.say(MessageKind::Error, move || {
+                    crate::trf!(
+                        "Could not open {error}. Nothing was changed: what was loaded stays.",
+                        error = error
+                    )
+                }),
                 files::FileEvent::Opened(net, source) => {
                     self.command(UiCommand::UseNetwork(net, source))
                 }
@@ -573,13 +584,12 @@ impl BackpropApp {
                 files::FileEvent::Picture(pixels, source) => {
                     self.pad.set_picture(&pixels);
                     self.tab = Tab::Draw;
-                    self.message = Some((
-                        MessageKind::Info,
+                    self.say(MessageKind::Info, move || {
                         crate::trf!(
                             "The picture {source} is on the drawing pad, as the network sees it (28x28, centred).",
                             source = source
-                        ),
-                    ));
+                        )
+                    });
                 }
             }
         }
@@ -590,17 +600,14 @@ impl BackpropApp {
                     source,
                     paths,
                 } => self.command(UiCommand::SetData(data, source, paths)),
-                data_panel::DataEvent::Failed(text) => {
-                    self.message = Some((
-                        MessageKind::Error,
-                        crate::trf!(
-                            "Could not load the dataset: {error}. The data already loaded stays.",
-                            error = text
-                        ),
-                    ))
-                }
+                data_panel::DataEvent::Failed(problem) => self.say(MessageKind::Error, move || {
+                    crate::trf!(
+                        "Could not load the dataset: {error}. The data already loaded stays.",
+                        error = problem.text()
+                    )
+                }),
                 data_panel::DataEvent::Info(text) => {
-                    self.message = Some((MessageKind::Warning, text))
+                    self.message = Some((MessageKind::Warning, text.into()))
                 }
             }
         }
@@ -644,8 +651,8 @@ impl BackpropApp {
             let pipeline = ui.scope(|ui| views::pipeline_ui(self, ui)).response.rect;
             self.mark(lesson::Mark::Pipeline, pipeline);
             views::phase_line_ui(self, ui);
-            if let Some((kind, text)) = self.message.clone() {
-                views::message_ui(self, ui, kind, &text);
+            if let Some((kind, message)) = self.message.clone() {
+                views::message_ui(self, ui, kind, &message.text());
             }
         });
         // The plots take at most a quarter of the window, and give way

@@ -1277,7 +1277,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     {
         match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
             Some(Ok(bytes)) => app.files.save_dialog(&ctx, tr("Export the trace"), "trace.safetensors", bytes),
-            Some(Err(why)) => app.message = Some((MessageKind::Warning, trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why))),
+            Some(Err(why)) => app.message = Some((MessageKind::Warning, trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why).into())),
             None => {}
         }
     }

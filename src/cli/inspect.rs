@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::Result;
 use crate::engine::layers::{LayerKind, LayerSpec};
-use crate::io::file::{read_file, FileError, Problem};
+use crate::io::file::{read_file, Damage, FileError, Problem};
 use crate::io::{model, read_model, read_session, session, trace};
 
 pub fn run(path: &Path, as_json: bool) -> Result<()> {
@@ -48,14 +48,8 @@ pub fn run(path: &Path, as_json: bool) -> Result<()> {
         };
     // Every file above built or checked this list; it cannot fail here.
     let plan = crate::engine::limits::plan(&specs)?;
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| {
-        FileError::new(
-            path,
-            Problem::NotSafetensors {
-                detail: e.to_string(),
-            },
-        )
-    })?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| FileError::new(path, Problem::NotSafetensors(Damage::from(&e))))?;
     let mut listed: Vec<(String, String, Vec<usize>)> = tensors
         .tensors()
         .into_iter()

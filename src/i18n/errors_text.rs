@@ -181,11 +181,17 @@ pub const TEXT: &[(&str, &str)] = &[
         "file is {size} or more; files over {limit} are refused",
         "файл размером {size} или больше; файлы больше {limit} не принимаются",
     ),
-    ("cannot read: {detail}", "не удаётся прочитать: {detail}"),
+    ("cannot read: {cause}", "не удаётся прочитать: {cause}"),
     (
-        "cannot write: {detail} (the file that was there is unchanged)",
-        "не удаётся записать: {detail} (прежний файл не изменён)",
+        "cannot write: {cause} (the file that was there is unchanged)",
+        "не удаётся записать: {cause} (прежний файл не изменён)",
     ),
+    ("the disk is full", "диск заполнен"),
+    (
+        "the file would pass the file-size limit",
+        "файл превысил бы предельный размер файла",
+    ),
+    ("the disk is read-only", "диск только для чтения"),
     (
         "cannot write there: the folder {folder} does not exist",
         "туда нельзя записать: папки {folder} нет",
@@ -258,8 +264,12 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     // Models, traces and sessions.
     (
-        "not a safetensors file: {detail}",
-        "это не файл safetensors: {detail}",
+        "not a safetensors file: it does not start with a safetensors header",
+        "это не файл safetensors: в начале нет заголовка safetensors",
+    ),
+    (
+        "not a safetensors file: its tensors do not match its header (cut short, extra bytes, or damaged)",
+        "это не файл safetensors: его тензоры не сходятся с заголовком (файл обрезан, в нём лишние байты или он повреждён)",
     ),
     (
         "metadata format is {found}, expected {expected}",

@@ -63,7 +63,34 @@ pub enum FileKind {
     Other,
 }
 
-/// Which half of MNIST a file belongs to, for messages about a missing one.
+/// What is wrong with a file that is not safetensors (the crate's own
+/// words are English and technical; these two are what a person can act on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Damage {
+    /// No safetensors header at the start: another kind of file.
+    Header,
+    /// A header, but the tensors it lists do not fit the bytes after it.
+    Tensors,
+}
+
+impl From<&safetensors::SafeTensorError> for Damage {
+    fn from(e: &safetensors::SafeTensorError) -> Damage {
+        use safetensors::SafeTensorError as E;
+        match e {
+            E::MetadataIncompleteBuffer
+            | E::TensorInvalidInfo
+            | E::InvalidOffset(_)
+            | E::InvalidTensorView(..)
+            | E::ValidationOverflow
+            | E::MisalignedSlice
+            | E::TensorNotFound(_) => Damage::Tensors,
+            _ => Damage::Header,
+        }
+    }
+}
+
+/// What is wrong with a file, typed; worded by `Display` in the thread's
+/// language.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Problem {
     // Reading and writing.
@@ -75,10 +102,10 @@ pub enum Problem {
         limit: u64,
     },
     Io {
-        detail: String,
+        cause: Cause,
     },
     CannotWrite {
-        detail: String,
+        cause: Cause,
     },
     NoFolder {
         folder: PathBuf,
@@ -142,9 +169,7 @@ pub enum Problem {
         limit: u64,
     },
     // Tensor files (models, traces, sessions).
-    NotSafetensors {
-        detail: String,
-    },
+    NotSafetensors(Damage),
     WrongFormat {
         found: String,
         expected: String,
@@ -259,10 +284,10 @@ impl fmt::Display for Problem {
                 size = mib(*size),
                 limit = mib(*limit)
             ),
-            Problem::Io { detail } => trf!("cannot read: {detail}", detail = detail),
-            Problem::CannotWrite { detail } => trf!(
-                "cannot write: {detail} (the file that was there is unchanged)",
-                detail = detail
+            Problem::Io { cause } => trf!("cannot read: {cause}", cause = cause),
+            Problem::CannotWrite { cause } => trf!(
+                "cannot write: {cause} (the file that was there is unchanged)",
+                cause = cause
             ),
             Problem::NoFolder { folder } => trf!(
                 "cannot write there: the folder {folder} does not exist",
@@ -355,9 +380,12 @@ impl fmt::Display for Problem {
                 height = height,
                 limit = limit / 1_000_000
             ),
-            Problem::NotSafetensors { detail } => {
-                trf!("not a safetensors file: {detail}", detail = detail)
+            Problem::NotSafetensors(Damage::Header) => {
+                trf!("not a safetensors file: it does not start with a safetensors header")
             }
+            Problem::NotSafetensors(Damage::Tensors) => trf!(
+                "not a safetensors file: its tensors do not match its header (cut short, extra bytes, or damaged)"
+            ),
             Problem::WrongFormat { found, expected } => trf!(
                 "metadata format is {found}, expected {expected}",
                 found = found,
@@ -443,13 +471,56 @@ impl fmt::Display for Problem {
     }
 }
 
+/// Why a read or a write failed: the common reasons in words a person
+/// reads (and that translate), anything else in the system's own words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cause {
+    DiskFull,
+    FileTooLarge,
+    PermissionDenied,
+    ReadOnly,
+    Other(String),
+}
+
+impl From<&io::Error> for Cause {
+    fn from(e: &io::Error) -> Cause {
+        match e.kind() {
+            io::ErrorKind::StorageFull => Cause::DiskFull,
+            io::ErrorKind::FileTooLarge => Cause::FileTooLarge,
+            io::ErrorKind::PermissionDenied => Cause::PermissionDenied,
+            io::ErrorKind::ReadOnlyFilesystem => Cause::ReadOnly,
+            _ => Cause::Other(e.to_string()),
+        }
+    }
+}
+
+impl From<String> for Cause {
+    fn from(text: String) -> Cause {
+        Cause::Other(text)
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::DiskFull => f.write_str(crate::i18n::tr("the disk is full")),
+            Cause::FileTooLarge => {
+                f.write_str(crate::i18n::tr("the file would pass the file-size limit"))
+            }
+            Cause::PermissionDenied => f.write_str(crate::i18n::tr("permission denied")),
+            Cause::ReadOnly => f.write_str(crate::i18n::tr("the disk is read-only")),
+            Cause::Other(text) => f.write_str(text),
+        }
+    }
+}
+
 /// An `io::Error` as a problem, in words rather than "(os error 2)".
 pub fn io_problem(e: &io::Error) -> Problem {
     match e.kind() {
         io::ErrorKind::NotFound => Problem::NotFound,
         io::ErrorKind::PermissionDenied => Problem::PermissionDenied,
         _ => Problem::Io {
-            detail: e.to_string(),
+            cause: Cause::from(e),
         },
     }
 }
@@ -565,7 +636,7 @@ pub fn check_writable(path: &Path) -> Result<(), FileError> {
     }
     let (probe, file) = create_temporary(&target).map_err(|e| {
         fail(Problem::CannotWrite {
-            detail: e.to_string(),
+            cause: Cause::from(&e),
         })
     })?;
     drop(file);
@@ -651,7 +722,7 @@ pub fn write_atomic(
     }
     let cannot = |e: io::Error| {
         fail(Problem::CannotWrite {
-            detail: e.to_string(),
+            cause: Cause::from(&e),
         })
     };
     let (temp, file) = create_temporary(&target).map_err(cannot)?;

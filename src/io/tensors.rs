@@ -8,7 +8,7 @@ use std::path::Path;
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 
-use super::file::{FileError, Problem, MAX_PRESET_BYTES};
+use super::file::{Damage, FileError, Problem, MAX_PRESET_BYTES};
 use crate::engine::layers::LayerSpec;
 use crate::engine::network::Network;
 use crate::engine::Tensor;
@@ -157,7 +157,8 @@ pub struct Parsed<'a> {
 
 pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed<'a>, FileError> {
     let fail = |problem| error(path, problem);
-    let not_safetensors = |detail: String| fail(Problem::NotSafetensors { detail });
+    let not_safetensors =
+        |e: safetensors::SafeTensorError| fail(Problem::NotSafetensors(Damage::from(&e)));
     // The header's length is a claim: refuse a huge one before parsing it.
     if let Some(n) = bytes.get(..8) {
         let n = u64::from_le_bytes(n.try_into().expect("8 bytes"));
@@ -170,9 +171,8 @@ pub fn parse<'a>(path: &'a Path, bytes: &'a [u8], format: &str) -> Result<Parsed
             }));
         }
     }
-    let tensors = SafeTensors::deserialize(bytes).map_err(|e| not_safetensors(e.to_string()))?;
-    let (_, header) =
-        SafeTensors::read_metadata(bytes).map_err(|e| not_safetensors(e.to_string()))?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(not_safetensors)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_safetensors)?;
     let meta = header.metadata().clone().unwrap_or_default();
     let found = meta.get("format").map(String::as_str).unwrap_or("(none)");
     if found != format {

@@ -60,7 +60,7 @@ fn trace_file<'a>(
 
 /// Writes the trace atomically.
 pub fn write_trace(trace: &Trace, path: &Path) -> Result<(), FileError> {
-    let incomplete = |e: String| error(path, Problem::CannotWrite { detail: e });
+    let incomplete = |e: String| error(path, Problem::CannotWrite { cause: e.into() });
     let loss = Tensor::from_elem(
         vec![1],
         trace
