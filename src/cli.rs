@@ -21,7 +21,7 @@ use crate::engine::stepper::Stepper;
 use crate::engine::Tensor;
 use crate::io::file::{check_writable, refuse_input};
 use crate::io::{load_model, save_model, write_trace};
-pub use crate::presets::{defaults, network_from_preset, pretrained_model, PRETRAINED};
+use crate::presets::{defaults, network_from_preset, pretrained_model};
 use crate::training::{evaluate, predictions, Trainer};
 
 pub mod bench;

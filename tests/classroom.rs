@@ -405,8 +405,7 @@ fn settings_are_kept_between_runs_and_the_last_dataset_comes_back() {
     let mut h = harness(new_app());
     settle(&mut h);
     h.state_mut().data_source = "before".into();
-    let ctx = h.ctx.clone();
-    h.state_mut().restore_settings(&ctx, back, true);
+    h.state_mut().restore_settings(back, true);
     let start = Instant::now();
     while !h.state().data_source.contains("mnist") || h.state().data_panel.is_loading() {
         assert!(
@@ -451,8 +450,7 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
         h.state_mut().settings.lang = lang;
         h.state_mut().message = None;
         h.run_steps(1);
-        let ctx = h.ctx.clone();
-        h.state_mut().open_session_file(&ctx, bad.clone());
+        h.state_mut().open_session_file(bad.clone());
         let start = Instant::now();
         while h.state().message.is_none() {
             assert!(start.elapsed() < Duration::from_secs(30), "no message");
@@ -484,8 +482,7 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
     backprop_viz::io::save_session(&checkout().unwrap(), &path).unwrap();
     let mut b = harness(new_app());
     settle(&mut b);
-    let ctx = b.ctx.clone();
-    b.state_mut().open_session_file(&ctx, path);
+    b.state_mut().open_session_file(path);
     settle_until(&mut b, |app| {
         app.snapshot.as_ref().is_some_and(|s| s.batches == 2) && app.worker_idle()
     });

@@ -60,7 +60,7 @@ const EXPECTED_LOSSES: [f32; 5] = [2.2413757, 2.36713, 2.3516698, 2.2938187, 2.2
 #[test]
 fn shipped_model_keeps_99_percent() {
     let data = mnist();
-    let net = backprop_viz::cli::pretrained_model();
+    let net = backprop_viz::presets::pretrained_model();
     let accuracy = evaluate(&net, &data.test).accuracy;
     eprintln!("shipped model: {accuracy}");
     assert!(

@@ -259,10 +259,9 @@ fn a_bad_dataset_is_refused_and_the_old_one_stays() {
     }
     h.get_by_label("Data").click();
     h.run_steps(1);
-    let ctx = h.ctx.clone();
     h.state_mut()
         .data_panel
-        .load_paths(&ctx, vec![dir.path().to_path_buf()]);
+        .load_paths(vec![dir.path().to_path_buf()]);
     settle_until(&mut h, |app| app.message.is_some());
     let (kind, text) = h.state().message_text().unwrap();
     assert_eq!(kind, MessageKind::Error);

@@ -325,9 +325,8 @@ fn a_malformed_file_fails_and_names_the_file() {
     link(dir.path(), "t10k-images-idx3-ubyte.gz");
     link(dir.path(), "t10k-labels-idx1-ubyte.gz");
 
-    let ctx = egui::Context::default();
     let mut panel = DataPanel::default();
-    panel.load_paths(&ctx, vec![dir.path().to_path_buf()]);
+    panel.load_paths(vec![dir.path().to_path_buf()]);
     assert!(panel.is_loading());
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
@@ -349,16 +348,12 @@ fn half_a_dataset_fails_and_says_what_is_missing() {
     let dir = tempfile::tempdir().expect("tempdir");
     link(dir.path(), "t10k-images-idx3-ubyte.gz");
     link(dir.path(), "t10k-labels-idx1-ubyte.gz");
-    let ctx = egui::Context::default();
     let mut panel = DataPanel::default();
     // Dropped as files this time, not as a folder.
-    panel.load_paths(
-        &ctx,
-        vec![
-            dir.path().join("t10k-images-idx3-ubyte.gz"),
-            dir.path().join("t10k-labels-idx1-ubyte.gz"),
-        ],
-    );
+    panel.load_paths(vec![
+        dir.path().join("t10k-images-idx3-ubyte.gz"),
+        dir.path().join("t10k-labels-idx1-ubyte.gz"),
+    ]);
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
             let message = message.text();
@@ -375,9 +370,8 @@ fn files_that_are_not_mnist_fail_clearly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let readme = dir.path().join("README.txt");
     std::fs::write(&readme, "hello").expect("write");
-    let ctx = egui::Context::default();
     let mut panel = DataPanel::default();
-    panel.load_paths(&ctx, vec![readme.clone()]);
+    panel.load_paths(vec![readme.clone()]);
     match wait_for_event(&mut panel) {
         DataEvent::Failed(message) => {
             let message = message.text();
@@ -402,9 +396,8 @@ fn the_real_files_load() {
     ] {
         link(dir.path(), name);
     }
-    let ctx = egui::Context::default();
     let mut panel = DataPanel::default();
-    panel.load_paths(&ctx, vec![dir.path().to_path_buf()]);
+    panel.load_paths(vec![dir.path().to_path_buf()]);
     match wait_for_event(&mut panel) {
         DataEvent::Loaded {
             data,

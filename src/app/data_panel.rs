@@ -8,17 +8,17 @@
 //! [`DataEvent::Loaded`] arrives, so a bad file never costs the class its
 //! dataset.
 
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui::{
     Color32, ColorImage, CornerRadius, Response, RichText, Sense, TextureHandle, TextureOptions,
     Ui, Vec2,
 };
 
+use super::files::NO_DIALOG_WITHIN;
+use super::jobs::{Jobs, Repaint};
 use super::message::Message;
 use crate::data::dataset::{find_in_files, Mnist, MnistRole};
 use crate::i18n::tr;
@@ -78,11 +78,6 @@ pub fn no_dialog_message() -> &'static str {
     tr("No file dialog is available here: drop the MNIST files (or their folder) on the window, or start with --data DIR.")
 }
 
-/// rfd returns `None` both when the user cancels and when there is no
-/// dialog at all (no desktop portal, no zenity). Without a dialog it
-/// returns within milliseconds; nobody cancels a real dialog that fast.
-const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
-
 /// How many training images the panel shows.
 pub const SAMPLES: usize = 40;
 
@@ -95,10 +90,9 @@ enum Msg {
     /// A dialog closed (picked or not): the buttons may be used again.
     DialogClosed,
     /// The user picked these paths: load them.
-    Picked {
-        paths: Vec<PathBuf>,
-        ctx: egui::Context,
-    },
+    Picked { paths: Vec<PathBuf> },
+    /// A dialog's thread failed (the dialog library panicked).
+    DialogFailed(String),
     /// A load or a dialog ended with this. `job` is the load's number (0
     /// for messages that come from no load).
     Done { job: u64, event: DataEvent },
@@ -119,8 +113,7 @@ struct Samples {
 
 /// Loads MNIST from picked or dropped files and shows what is loaded.
 pub struct DataPanel {
-    tx: Sender<Msg>,
-    rx: Receiver<Msg>,
+    jobs: Jobs<Msg>,
     /// A dialog is open (its thread has not answered yet).
     dialog_open: bool,
     /// Loads started and not finished.
@@ -137,11 +130,16 @@ pub struct DataPanel {
 }
 
 impl Default for DataPanel {
+    /// A panel whose jobs ask for no repaint (tests poll).
     fn default() -> Self {
-        let (tx, rx) = channel();
+        Self::new(std::sync::Arc::new(|| {}))
+    }
+}
+
+impl DataPanel {
+    pub fn new(repaint: Repaint) -> Self {
         DataPanel {
-            tx,
-            rx,
+            jobs: Jobs::new(repaint, Msg::DialogFailed),
             dialog_open: false,
             loading: 0,
             next_job: 0,
@@ -149,12 +147,6 @@ impl Default for DataPanel {
             samples: None,
             generation: 0,
         }
-    }
-}
-
-impl DataPanel {
-    pub fn new() -> Self {
-        Self::default()
     }
 
     /// A load is running.
@@ -173,19 +165,19 @@ impl DataPanel {
     }
 
     /// Answers an action from [`DataPanel::ui`].
-    pub fn act(&mut self, ctx: &egui::Context, action: DataPanelAction) {
+    pub fn act(&mut self, action: DataPanelAction) {
         match action {
             DataPanelAction::Nothing => {}
-            DataPanelAction::OpenFiles => self.open_dialog(ctx),
-            DataPanelAction::OpenFolder => self.open_folder_dialog(ctx),
+            DataPanelAction::OpenFiles => self.open_dialog(),
+            DataPanelAction::OpenFolder => self.open_folder_dialog(),
         }
     }
 
     /// Opens a file dialog for several files (IDX, raw or `.gz`) on a
     /// background thread; the picked files are then loaded like dropped
     /// ones. Does nothing while a dialog is already open.
-    pub fn open_dialog(&mut self, ctx: &egui::Context) {
-        self.spawn_dialog(ctx, |start| {
+    pub fn open_dialog(&mut self) {
+        self.spawn_dialog(|start| {
             // No extension filter: MNIST's own names have no extension
             // (`train-images-idx3-ubyte`), so a filter would hide them.
             let dialog = rfd::FileDialog::new().set_title(tr("Open the MNIST files (all four)"));
@@ -199,8 +191,8 @@ impl DataPanel {
 
     /// Opens a folder dialog on a background thread; the MNIST files
     /// directly inside the picked folder are loaded.
-    pub fn open_folder_dialog(&mut self, ctx: &egui::Context) {
-        self.spawn_dialog(ctx, |start| {
+    pub fn open_folder_dialog(&mut self) {
+        self.spawn_dialog(|start| {
             let dialog =
                 rfd::FileDialog::new().set_title(tr("Open the folder holding MNIST's files"));
             let dialog = match start {
@@ -213,129 +205,80 @@ impl DataPanel {
 
     fn spawn_dialog(
         &mut self,
-        ctx: &egui::Context,
         pick: impl FnOnce(Option<PathBuf>) -> Option<Vec<PathBuf>> + Send + 'static,
     ) {
         if self.dialog_open {
             return;
         }
-        let tx = self.tx.clone();
-        let ctx = ctx.clone();
+        self.dialog_open = true;
         let start = std::env::current_dir().ok();
-        // The language is per thread: the dialog's title and messages
-        // follow the app's.
-        let lang = crate::i18n::language();
         // The thread is detached, not joined: a native dialog cannot be
         // closed from outside, and waiting for it would freeze the app's
-        // exit until the user answers it.
-        let spawned = std::thread::Builder::new()
-            .name("file-dialog".into())
-            .spawn(move || {
-                crate::i18n::set_language(lang);
-                let opened = Instant::now();
-                // A panic inside the dialog library must still re-enable
-                // the buttons (DialogClosed below) and say something.
-                let picked = std::panic::catch_unwind(AssertUnwindSafe(|| pick(start)));
-                // The receiver is gone only if the panel was dropped (app
-                // closing): nothing left to tell.
-                let _ = tx.send(Msg::DialogClosed);
-                let picked = match picked {
-                    Ok(picked) => picked.filter(|paths| !paths.is_empty()),
-                    Err(_) => {
-                        let _ = tx.send(Msg::Done {
-                            job: 0,
-                            event: DataEvent::Failed(
-                                tr("the file dialog failed: drop the files on the window instead")
-                                    .to_string()
-                                    .into(),
-                            ),
-                        });
-                        ctx.request_repaint();
-                        return;
-                    }
-                };
-                match picked {
-                    Some(paths) => {
-                        let _ = tx.send(Msg::Picked {
-                            paths,
-                            ctx: ctx.clone(),
-                        });
-                    }
-                    None if opened.elapsed() < NO_DIALOG_WITHIN => {
-                        let _ = tx.send(Msg::Done {
-                            job: 0,
-                            event: DataEvent::Info(no_dialog_message().to_string()),
-                        });
-                    }
-                    // Cancelled: nothing to say.
-                    None => {}
+        // exit until the user answers it. A panic inside the dialog library
+        // arrives as `DialogFailed`, which also re-enables the buttons.
+        self.jobs.spawn("file-dialog", move |out| {
+            let opened = Instant::now();
+            let picked = pick(start).filter(|paths| !paths.is_empty());
+            out.send(Msg::DialogClosed);
+            match picked {
+                Some(paths) => {
+                    out.send(Msg::Picked { paths });
                 }
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.dialog_open = true,
-            Err(e) => {
-                let _ = self.tx.send(Msg::Done {
-                    job: 0,
-                    event: DataEvent::Failed(
-                        trf!("cannot open a file dialog: {error}", error = e).into(),
-                    ),
-                });
+                None if opened.elapsed() < NO_DIALOG_WITHIN => {
+                    out.send(Msg::Done {
+                        job: 0,
+                        event: DataEvent::Info(no_dialog_message().to_string()),
+                    });
+                }
+                // Cancelled: nothing to say.
+                None => {}
             }
-        }
+        });
     }
 
     /// Loads MNIST from `paths` (files and/or folders, as picked or
     /// dropped) on a background thread; [`DataPanel::poll`] reports the
     /// outcome, and egui is asked for a repaint when it is ready.
-    pub fn load_paths(&mut self, ctx: &egui::Context, paths: Vec<PathBuf>) {
+    pub fn load_paths(&mut self, paths: Vec<PathBuf>) {
         if paths.is_empty() {
             return;
         }
         self.next_job += 1;
+        self.loading += 1;
         let job = self.next_job;
-        let tx = self.tx.clone();
-        let ctx = ctx.clone();
-        // Messages are written on the loader thread, in the app's language.
-        let lang = crate::i18n::language();
-        let spawned = std::thread::Builder::new()
-            .name("data-loader".into())
-            .spawn(move || {
-                crate::i18n::set_language(lang);
-                // A panic in the parser must still end the spinner and say
-                // something, not leave "loading…" forever.
-                let event = std::panic::catch_unwind(|| load(&paths)).unwrap_or_else(|_| {
-                    DataEvent::Failed(
-                        trf!(
-                            "{paths}: the loader crashed (a bug: please report it)",
-                            paths = describe_paths(&paths)
-                        )
-                        .into(),
+        self.jobs.spawn("data-loader", move |out| {
+            // A panic in the parser must still end the spinner and say
+            // something, not leave "loading…" forever.
+            let event = std::panic::catch_unwind(|| load(&paths)).unwrap_or_else(|_| {
+                DataEvent::Failed(
+                    trf!(
+                        "{paths}: the loader crashed (a bug: please report it)",
+                        paths = describe_paths(&paths)
                     )
-                });
-                let _ = tx.send(Msg::Done { job, event });
-                ctx.request_repaint();
+                    .into(),
+                )
             });
-        match spawned {
-            Ok(_) => self.loading += 1,
-            Err(e) => {
-                let _ = self.tx.send(Msg::Done {
-                    job: 0,
-                    event: DataEvent::Failed(
-                        trf!("cannot start loading: {error}", error = e).into(),
-                    ),
-                });
-            }
-        }
+            out.send(Msg::Done { job, event });
+        });
     }
 
     /// The next event from the dialog and loader threads, without waiting.
     /// Call it every frame until it returns `None`.
     pub fn poll(&mut self) -> Option<DataEvent> {
-        while let Ok(msg) = self.rx.try_recv() {
+        while let Some(msg) = self.jobs.poll() {
             match msg {
                 Msg::DialogClosed => self.dialog_open = false,
-                Msg::Picked { paths, ctx } => self.load_paths(&ctx, paths),
+                Msg::Picked { paths } => self.load_paths(paths),
+                Msg::DialogFailed(panic) => {
+                    self.dialog_open = false;
+                    return Some(DataEvent::Failed(
+                        trf!(
+                            "the file dialog failed ({error}): drop the files on the window instead",
+                            error = panic
+                        )
+                        .into(),
+                    ));
+                }
                 Msg::Done { job, event } => {
                     if job > 0 {
                         self.loading = self.loading.saturating_sub(1);

@@ -3,13 +3,14 @@
 //! ~94 %), one with them learning. They train on their own thread (the
 //! stepping worker stays free) and report test accuracy after each epoch.
 
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use egui::{RichText, Ui, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::heatmap::{legend_ui, ColorScale, Heatmap};
+use super::jobs::{Jobs, Repaint};
 use super::worker::TrainConfig;
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
@@ -32,10 +33,15 @@ pub enum ExperimentEvent {
     Failed(String),
 }
 
-#[derive(Default)]
 pub struct Experiment {
     pub epochs: usize,
-    rx: Option<Receiver<ExperimentEvent>>,
+    /// Results, tagged with the number of the start they belong to.
+    jobs: Jobs<(u64, ExperimentEvent)>,
+    /// The current start's number, and whether it is still running.
+    started: u64,
+    running: bool,
+    /// Tells the previous run, if any, to stop (its results are stale).
+    cancel: Arc<AtomicBool>,
     /// Test accuracy per epoch, `[epoch, %]`, per run.
     pub points: [Vec<[f64; 2]>; 2],
     pub result: Option<Box<[Network; 2]>>,
@@ -43,102 +49,100 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    pub fn new(epochs: usize) -> Experiment {
+    pub fn new(epochs: usize, repaint: Repaint) -> Experiment {
         Experiment {
             epochs,
-            ..Default::default()
+            jobs: Jobs::new(repaint, |panic| (0, ExperimentEvent::Failed(panic))),
+            started: 0,
+            running: false,
+            cancel: Arc::new(AtomicBool::new(false)),
+            points: Default::default(),
+            result: None,
+            error: None,
         }
     }
 
     pub fn running(&self) -> bool {
-        self.rx.is_some()
+        self.running
     }
 
-    /// Starts both runs from the same initial network.
-    pub fn start(
-        &mut self,
-        ctx: &egui::Context,
-        config: &TrainConfig,
-        start: Option<Network>,
-        data: Arc<Mnist>,
-    ) {
-        let (tx, rx) = channel();
-        self.rx = Some(rx);
+    /// Starts both runs from the same initial network (a run still going
+    /// is told to stop; its results are ignored).
+    pub fn start(&mut self, config: &TrainConfig, start: Option<Network>, data: Arc<Mnist>) {
+        self.cancel.store(true, Ordering::Relaxed);
+        self.cancel = Arc::new(AtomicBool::new(false));
+        self.started += 1;
+        self.running = true;
         self.points = Default::default();
         self.result = None;
         self.error = None;
-        let (config, epochs, ctx) = (config.clone(), self.epochs.max(1), ctx.clone());
-        // Its one message is written on the thread, in the app's language.
-        let lang = crate::i18n::language();
-        std::thread::Builder::new()
-            .name("experiment".into())
-            .spawn(move || {
-                crate::i18n::set_language(lang);
-                // A preset may name a file: it is read here, never on the
-                // UI thread.
-                let network = match start.map(Ok).unwrap_or_else(|| {
-                    crate::presets::network_from_preset(&config.preset, config.seed)
-                }) {
-                    Ok(net) => net,
-                    Err(e) => {
-                        let _ = tx.send(ExperimentEvent::Failed(e.to_string()));
-                        ctx.request_repaint();
-                        return;
-                    }
-                };
-                let train = Arc::new(data.train.clone());
-                let mut finished = Vec::new();
-                for (run, freeze) in [true, false].into_iter().enumerate() {
-                    let mut stepper =
-                        Stepper::new(network.clone(), Optimizer::new(config.optimizer, config.lr));
-                    stepper.freeze_conv = freeze;
-                    let mut trainer =
-                        Trainer::new(stepper, train.clone(), config.batch, config.seed);
-                    trainer.schedule_over = Some(train.len() * epochs);
-                    for epoch in 1..=epochs {
-                        trainer.run_epoch(|_, _| {});
-                        let accuracy = evaluate(&trainer.stepper.network, &data.test).accuracy;
-                        if tx
-                            .send(ExperimentEvent::Epoch(run, epoch, accuracy))
-                            .is_err()
-                        {
-                            return; // the app is gone
-                        }
-                        ctx.request_repaint();
-                    }
-                    finished.push(trainer.stepper.network);
+        let (config, epochs, id, cancel) = (
+            config.clone(),
+            self.epochs.max(1),
+            self.started,
+            self.cancel.clone(),
+        );
+        self.jobs.spawn("experiment", move |out| {
+            let send = |event| out.send((id, event));
+            // A preset may name a file: it is read here, never on the UI
+            // thread.
+            let network = match start
+                .map(Ok)
+                .unwrap_or_else(|| crate::presets::network_from_preset(&config.preset, config.seed))
+            {
+                Ok(net) => net,
+                Err(e) => {
+                    send(ExperimentEvent::Failed(e.to_string()));
+                    return;
                 }
-                let [frozen, learning]: [Network; 2] = match finished.try_into() {
-                    Ok(pair) => pair,
-                    Err(_) => {
-                        let _ = tx.send(ExperimentEvent::Failed(
-                            tr("the experiment stopped early").into(),
-                        ));
-                        return;
+            };
+            let train = Arc::new(data.train.clone());
+            let mut finished = Vec::new();
+            for (run, freeze) in [true, false].into_iter().enumerate() {
+                let mut stepper =
+                    Stepper::new(network.clone(), Optimizer::new(config.optimizer, config.lr));
+                stepper.freeze_conv = freeze;
+                let mut trainer = Trainer::new(stepper, train.clone(), config.batch, config.seed);
+                trainer.schedule_over = Some(train.len() * epochs);
+                for epoch in 1..=epochs {
+                    trainer.run_epoch(|_, _| {});
+                    let accuracy = evaluate(&trainer.stepper.network, &data.test).accuracy;
+                    if cancel.load(Ordering::Relaxed)
+                        || !send(ExperimentEvent::Epoch(run, epoch, accuracy))
+                    {
+                        return; // superseded, or the app is gone
                     }
-                };
-                let _ = tx.send(ExperimentEvent::Done(Box::new([frozen, learning])));
-                ctx.request_repaint();
-            })
-            .expect("the experiment thread starts");
+                }
+                finished.push(trainer.stepper.network);
+            }
+            match <[Network; 2]>::try_from(finished) {
+                Ok(pair) => send(ExperimentEvent::Done(Box::new(pair))),
+                Err(_) => send(ExperimentEvent::Failed(
+                    tr("the experiment stopped early").into(),
+                )),
+            };
+        });
     }
 
+    /// Takes what the runs sent since the last frame (the app calls it
+    /// every frame, whatever tab is open).
     pub fn poll(&mut self) {
-        let Some(rx) = &self.rx else { return };
-        while let Ok(event) = rx.try_recv() {
+        while let Some((id, event)) = self.jobs.poll() {
+            // A panic is reported as start 0: it belongs to the current one.
+            if id != self.started && id != 0 {
+                continue;
+            }
             match event {
                 ExperimentEvent::Epoch(run, epoch, accuracy) => {
                     self.points[run].push([epoch as f64, accuracy as f64 * 100.0])
                 }
                 ExperimentEvent::Done(networks) => {
                     self.result = Some(networks);
-                    self.rx = None;
-                    return;
+                    self.running = false;
                 }
                 ExperimentEvent::Failed(text) => {
                     self.error = Some(text);
-                    self.rx = None;
-                    return;
+                    self.running = false;
                 }
             }
         }
@@ -147,7 +151,6 @@ impl Experiment {
 
 /// The Experiment tab.
 pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
-    app.experiment.poll();
     let runs = runs();
     ui.label(
         RichText::new(tr(
@@ -166,9 +169,8 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
         ui.add(egui::DragValue::new(&mut app.experiment.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));
         let running = app.experiment.running();
         if ui.add_enabled(!running, egui::Button::new(tr("Run the experiment"))).on_hover_text(tr("Train both copies on their own thread; test accuracy is measured after every epoch")).clicked() {
-            let ctx = ui.ctx().clone();
             let (config, start, data) = (app.config.clone(), app.start_network.clone(), app.data.clone());
-            app.experiment.start(&ctx, &config, start, data);
+            app.experiment.start(&config, start, data);
         }
         if running {
             ui.spinner();

@@ -5,7 +5,10 @@
 //! export never costs the file that was there.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::jobs::{Jobs, Repaint};
 
 use crate::engine::network::Network;
 use crate::engine::Tensor;
@@ -25,19 +28,30 @@ pub enum FileEvent {
     Picture(Vec<f32>, String),
     /// A file that could not be opened: the app says so and keeps what it had.
     Refused(FileError),
+    /// The window as it looks now, to be saved as PNG.
+    Screenshot(Arc<egui::ColorImage>),
     Failed(String),
 }
 
-/// Runs file dialogs and writes off the UI thread.
+/// Runs file dialogs, reads and writes off the UI thread.
 pub struct Files {
-    tx: Sender<FileEvent>,
-    rx: Receiver<FileEvent>,
+    jobs: Jobs<FileEvent>,
 }
 
-impl Default for Files {
-    fn default() -> Self {
-        let (tx, rx) = channel();
-        Files { tx, rx }
+impl Files {
+    pub fn new(repaint: Repaint) -> Files {
+        Files {
+            jobs: Jobs::new(repaint, |panic| {
+                FileEvent::Failed(trf!(
+                    "The file operation failed unexpectedly ({error}); nothing was changed.",
+                    error = panic
+                ))
+            }),
+        }
+    }
+
+    pub fn poll(&self) -> Option<FileEvent> {
+        self.jobs.poll()
     }
 }
 
@@ -81,63 +95,41 @@ pub fn png_bytes(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
 }
 
 impl Files {
-    /// Asks eframe for a screenshot of the window; once it arrives, asks
-    /// where to save it as PNG (for slides).
+    /// Asks eframe for a screenshot of the window; it arrives as
+    /// [`FileEvent::Screenshot`], and the app then asks where to save it.
     pub fn export_view_png(&self, ctx: &egui::Context) {
-        let (tx, ctx2) = (self.tx.clone(), ctx.clone());
-        // The callback may run on another thread: keep the app's language.
-        let lang = crate::i18n::language();
+        let outbox = self.jobs.outbox();
         let callback = egui::ScreenshotCallback::new(move |image| {
-            crate::i18n::set_language(lang);
-            let files = Files {
-                tx: tx.clone(),
-                rx: channel().1,
-            };
-            match png_bytes(&image) {
-                Ok(bytes) => files.save_dialog(
-                    &ctx2,
-                    tr("Export the view as PNG"),
-                    "backprop-viz.png",
-                    bytes,
-                ),
-                Err(e) => {
-                    let _ = tx.send(FileEvent::Failed(e));
-                }
-            }
-            ctx2.request_repaint();
+            outbox.send(FileEvent::Screenshot(image));
         });
         ctx.send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
     }
 
-    pub fn poll(&self) -> Option<FileEvent> {
-        self.rx.try_recv().ok()
+    /// Saves a screenshot as PNG, asking where.
+    pub fn save_screenshot(&self, image: Arc<egui::ColorImage>) {
+        self.save_dialog_with(
+            tr("Export the view as PNG"),
+            "backprop-viz.png",
+            move || png_bytes(&image),
+        );
     }
 
     /// Asks where to save `bytes` (named `suggested`), then writes them.
-    pub fn save_dialog(&self, ctx: &egui::Context, title: &str, suggested: &str, bytes: Vec<u8>) {
-        self.save_dialog_with(ctx, title, suggested, move || Ok(bytes));
+    pub fn save_dialog(&self, title: &str, suggested: &str, bytes: Vec<u8>) {
+        self.save_dialog_with(title, suggested, move || Ok(bytes));
     }
 
     /// Asks where to save, then writes what `bytes` makes (on the dialog's
     /// thread: a session waits there for the worker's state).
     pub fn save_dialog_with(
         &self,
-        ctx: &egui::Context,
         title: &str,
         suggested: &str,
         bytes: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
     ) {
-        let (tx, ctx, title, suggested) = (
-            self.tx.clone(),
-            ctx.clone(),
-            title.to_string(),
-            suggested.to_string(),
-        );
-        // Messages are written on the dialog's thread, in the app's language.
-        let lang = crate::i18n::language();
-        std::thread::spawn(move || {
-            crate::i18n::set_language(lang);
-            let started = std::time::Instant::now();
+        let (title, suggested) = (title.to_string(), suggested.to_string());
+        self.jobs.spawn("save-dialog", move |out| {
+            let started = Instant::now();
             let path = rfd::FileDialog::new()
                 .set_title(&title)
                 .set_file_name(&suggested)
@@ -147,20 +139,18 @@ impl Files {
                     Ok(text) => FileEvent::Saved(text),
                     Err(text) => FileEvent::Failed(text),
                 },
-                None if started.elapsed() < std::time::Duration::from_millis(300) => FileEvent::Failed(
+                None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(
                     tr("No file dialog is available here (no desktop portal or zenity). Models and traces can also be written from the command line: train --save, trace --out.").into(),
                 ),
                 None => return,
             };
-            let _ = tx.send(event);
-            ctx.request_repaint();
+            out.send(event);
         });
     }
 
     /// Asks for a model file and reads it (a bad file is an error message).
-    pub fn open_model_dialog(&self, ctx: &egui::Context) {
+    pub fn open_model_dialog(&self) {
         self.open_dialog(
-            ctx,
             tr("Open a model (safetensors)"),
             tr("No file dialog is available here: start with --model FILE."),
             open_model,
@@ -168,9 +158,8 @@ impl Files {
     }
 
     /// Asks for a saved session and reads it.
-    pub fn open_session_dialog(&self, ctx: &egui::Context) {
+    pub fn open_session_dialog(&self) {
         self.open_dialog(
-            ctx,
             tr("Open a session"),
             tr("No file dialog is available here: start with --session FILE."),
             open_session,
@@ -179,49 +168,35 @@ impl Files {
 
     /// Reads `path` with `read` on a background thread (a session named on
     /// the command line, a model or picture dropped on the window).
-    pub fn open_path(&self, ctx: &egui::Context, path: PathBuf, read: fn(&Path) -> FileEvent) {
-        let (tx, ctx) = (self.tx.clone(), ctx.clone());
-        let lang = crate::i18n::language();
-        let spawned = std::thread::Builder::new()
-            .name("file-open".into())
-            .spawn(move || {
-                crate::i18n::set_language(lang);
-                let _ = tx.send(read(&path));
-                ctx.request_repaint();
-            });
-        if let Err(e) = spawned {
-            let _ = self.tx.send(FileEvent::Failed(trf!(
-                "cannot start reading: {error}",
-                error = e
-            )));
-        }
+    pub fn open_path(&self, path: PathBuf, read: fn(&Path) -> FileEvent) {
+        self.jobs.spawn("file-open", move |out| {
+            out.send(read(&path));
+        });
     }
 
     /// Asks for a file, then `read`s it on the dialog's thread.
     fn open_dialog(
         &self,
-        ctx: &egui::Context,
         title: &'static str,
         no_dialog: &'static str,
         read: fn(&Path) -> FileEvent,
     ) {
-        let (tx, ctx) = (self.tx.clone(), ctx.clone());
-        let lang = crate::i18n::language();
-        std::thread::spawn(move || {
-            crate::i18n::set_language(lang);
-            let started = std::time::Instant::now();
+        self.jobs.spawn("open-dialog", move |out| {
+            let started = Instant::now();
             let event = match rfd::FileDialog::new().set_title(title).pick_file() {
                 Some(path) => read(&path),
-                None if started.elapsed() < std::time::Duration::from_millis(300) => {
-                    FileEvent::Failed(no_dialog.into())
-                }
+                None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(no_dialog.into()),
                 None => return,
             };
-            let _ = tx.send(event);
-            ctx.request_repaint();
+            out.send(event);
         });
     }
 }
+
+/// rfd returns `None` both when the user cancels and when there is no
+/// dialog at all (no desktop portal, no zenity). Without a dialog it
+/// returns within milliseconds; nobody cancels a real dialog that fast.
+pub const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
 
 /// Reads a session; when its preset is not one that builds (a JSON file
 /// gone or changed), Reset returns to the session's network as saved.

@@ -1,13 +1,13 @@
 //! Where the network goes wrong: the confusion matrix on the test set and a
 //! gallery of misclassified digits; clicking one steps it through the views.
 
-use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 
 use egui::{RichText, Ui};
 
 use super::draw_pad::preview_ui;
 use super::heatmap::{ColorScale, Heatmap};
+use super::jobs::{Jobs, Repaint};
 use super::{BackpropApp, Tab, UiCommand};
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
@@ -18,43 +18,41 @@ use crate::trf;
 /// Misclassified digits shown at once.
 const GALLERY: usize = 48;
 
-#[derive(Default)]
 pub struct Mistakes {
-    rx: Option<Receiver<Confusion>>,
+    jobs: Jobs<Option<Confusion>>,
     pub result: Option<Confusion>,
 }
 
 impl Mistakes {
+    pub fn new(repaint: Repaint) -> Mistakes {
+        Mistakes {
+            jobs: Jobs::new(repaint, |_| None),
+            result: None,
+        }
+    }
+
     pub fn running(&self) -> bool {
-        self.rx.is_some()
+        self.jobs.running() > 0
     }
 
     /// Evaluates `net` on the test set on its own thread.
-    pub fn start(&mut self, ctx: &egui::Context, net: Network, data: Arc<Mnist>) {
-        let (tx, rx) = channel();
-        self.rx = Some(rx);
-        let ctx = ctx.clone();
-        std::thread::Builder::new()
-            .name("confusion".into())
-            .spawn(move || {
-                let _ = tx.send(confusion(&net, &data.test));
-                ctx.request_repaint();
-            })
-            .expect("the evaluation thread starts");
+    pub fn start(&mut self, net: Network, data: Arc<Mnist>) {
+        self.jobs.spawn("confusion", move |out| {
+            out.send(Some(confusion(&net, &data.test)));
+        });
     }
 
+    /// Takes a finished evaluation (the app calls it every frame).
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.rx {
-            if let Ok(result) = rx.try_recv() {
-                self.result = Some(result);
-                self.rx = None;
+        while let Some(result) = self.jobs.poll() {
+            if result.is_some() {
+                self.result = result;
             }
         }
     }
 }
 
 pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    app.mistakes.poll();
     ui.label(
         RichText::new(tr("Where does it go wrong?"))
             .strong()
@@ -70,8 +68,8 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
             .clicked()
         {
             if let Some(s) = &app.snapshot {
-                let (ctx, net, data) = (ui.ctx().clone(), s.network.clone(), app.data.clone());
-                app.mistakes.start(&ctx, net, data);
+                let (net, data) = (s.network.clone(), app.data.clone());
+                app.mistakes.start(net, data);
             }
         }
         if running {

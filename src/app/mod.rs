@@ -13,6 +13,7 @@ pub mod draw_tab;
 pub mod experiment;
 pub mod files;
 pub mod heatmap;
+pub mod jobs;
 pub mod lesson;
 pub mod message;
 pub mod mistakes;
@@ -126,10 +127,10 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
                 .storage
                 .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
             {
-                app.restore_settings(&ctx, settings, options.data.is_none());
+                app.restore_settings(settings, options.data.is_none());
             }
             if let Some(path) = options.session.clone() {
-                app.open_session_file(&ctx, path);
+                app.open_session_file(path);
             }
             Ok(Box::new(app))
         }),
@@ -244,8 +245,8 @@ pub struct BackpropApp {
     pub experiment: experiment::Experiment,
     pub mistakes: mistakes::Mistakes,
     pub architecture: architecture::Architecture,
-    /// The finite-difference check of a weight: computing, or its result.
-    pub gradcheck: Option<(CellRef, std::sync::mpsc::Receiver<Option<FiniteDifference>>)>,
+    /// The finite-difference check of a weight: the job, and its result.
+    pub gradcheck: jobs::Jobs<Option<(CellRef, Option<FiniteDifference>)>>,
     pub gradcheck_result: Option<(CellRef, Option<FiniteDifference>)>,
     pub lesson: lesson::Lesson,
     /// Where the views that a lesson can point at were drawn this frame.
@@ -274,9 +275,13 @@ impl BackpropApp {
         network: Option<Network>,
         data: Arc<Mnist>,
         source: String,
-        repaint: impl Fn() + Send + 'static,
+        repaint: impl Fn() + Send + Sync + 'static,
     ) -> BackpropApp {
-        let worker = Worker::spawn(config.clone(), network.clone(), data.clone(), repaint);
+        let repaint: jobs::Repaint = Arc::new(repaint);
+        let for_worker = repaint.clone();
+        let worker = Worker::spawn(config.clone(), network.clone(), data.clone(), move || {
+            for_worker()
+        });
         BackpropApp {
             styled: false,
             worker,
@@ -295,15 +300,15 @@ impl BackpropApp {
             message: None,
             pad: draw_pad::DrawPad::new(),
             teach_label: 0,
-            data_panel: data_panel::DataPanel::new(),
+            data_panel: data_panel::DataPanel::new(repaint.clone()),
             settings: Settings::default(),
             styled_for: None,
             show_shortcuts: false,
-            files: files::Files::default(),
-            experiment: experiment::Experiment::new(3),
-            mistakes: mistakes::Mistakes::default(),
+            files: files::Files::new(repaint.clone()),
+            experiment: experiment::Experiment::new(3, repaint.clone()),
+            mistakes: mistakes::Mistakes::new(repaint.clone()),
             architecture: architecture::Architecture::default(),
-            gradcheck: None,
+            gradcheck: jobs::Jobs::new(repaint.clone(), |_| None),
             gradcheck_result: None,
             lesson: lesson::Lesson::default(),
             marks: std::collections::HashMap::new(),
@@ -314,10 +319,10 @@ impl BackpropApp {
     /// Takes over the settings kept from the last run. The dataset opened
     /// last is loaded again in the background (when the command line named
     /// none); if it is gone or broken, the shipped MNIST simply stays.
-    pub fn restore_settings(&mut self, ctx: &egui::Context, settings: Settings, reload_data: bool) {
+    pub fn restore_settings(&mut self, settings: Settings, reload_data: bool) {
         self.tab = settings.tab;
         if reload_data && !settings.last_data.is_empty() {
-            self.data_panel.load_paths(ctx, settings.last_data.clone());
+            self.data_panel.load_paths(settings.last_data.clone());
         }
         self.settings = settings;
     }
@@ -345,8 +350,8 @@ impl BackpropApp {
 
     /// Opens a saved session in the background (`--session FILE`); a bad
     /// one ends in a message in the window, and nothing else changes.
-    pub fn open_session_file(&mut self, ctx: &egui::Context, path: PathBuf) {
-        self.files.open_path(ctx, path, files::open_session);
+    pub fn open_session_file(&mut self, path: PathBuf) {
+        self.files.open_path(path, files::open_session);
     }
 
     /// Records where a view the lesson may point at was drawn.
@@ -545,24 +550,31 @@ impl BackpropApp {
         }
     }
 
-    /// Files dropped on the window and finished loads from the Data tab. A
-    /// failed load only shows a message: the data already loaded stays.
-    fn poll_data(&mut self, ctx: &egui::Context) {
+    /// Files dropped on the window and what every background job sent,
+    /// once per frame whatever tab is open. A failed load only shows a
+    /// message: what was loaded stays.
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
+        self.experiment.poll();
+        self.mistakes.poll();
+        while let Some(result) = self.gradcheck.poll() {
+            self.gradcheck_result = result;
+        }
         // Pictures, models and sessions are opened one by one; the rest
         // (MNIST's files, folders) goes to the data panel together.
         let mut dataset = Vec::new();
         for path in data_panel::DataPanel::take_dropped_files(ctx) {
             match files::reader_for_dropped(&path) {
-                Some(read) => self.files.open_path(ctx, path, read),
+                Some(read) => self.files.open_path(path, read),
                 None => dataset.push(path),
             }
         }
         if !dataset.is_empty() {
             self.tab = Tab::Data;
-            self.data_panel.load_paths(ctx, dataset);
+            self.data_panel.load_paths(dataset);
         }
         while let Some(event) = self.files.poll() {
             match event {
+                files::FileEvent::Screenshot(image) => self.files.save_screenshot(image),
                 files::FileEvent::Saved(text) => {
                     self.message = Some((MessageKind::Info, text.into()))
                 }
@@ -641,7 +653,7 @@ impl BackpropApp {
         }
         shortcuts::handle_keys(self, ui);
         self.poll_worker();
-        self.poll_data(ui.ctx());
+        self.poll_jobs(ui.ctx());
         self.marks.clear();
         egui::Panel::top("controls").show(ui, |ui| {
             views::menu_bar_ui(self, ui);
@@ -706,7 +718,7 @@ impl BackpropApp {
                 Tab::Data => {
                     let data = self.data.clone();
                     let action = self.data_panel.ui(ui, &data, &self.data_source);
-                    self.data_panel.act(ui.ctx(), action);
+                    self.data_panel.act(action);
                 }
                 Tab::Architecture => {
                     egui::ScrollArea::vertical().id_salt("architecture").show(ui, |ui| architecture::architecture_ui(self, ui));

@@ -1160,7 +1160,7 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     .clicked()
                 {
                     let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
-                    app.files.save_dialog(ui.ctx(), tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
+                    app.files.save_dialog(tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
                 }
             }
         });
@@ -1207,7 +1207,6 @@ pub fn plots_ui(app: &mut BackpropApp, ui: &mut Ui) {
 
 /// Save / open a model and export the current step.
 fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let ctx = ui.ctx().clone();
     if ui
         .button(tr("Save model…"))
         .on_hover_text(tr(
@@ -1217,7 +1216,6 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     {
         if let Some(s) = &app.snapshot {
             app.files.save_dialog(
-                &ctx,
                 tr("Save the model"),
                 "model.safetensors",
                 crate::io::model_bytes(&s.network),
@@ -1229,7 +1227,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .on_hover_text(tr("A picture of the window as it is now, for slides"))
         .clicked()
     {
-        app.files.export_view_png(&ctx);
+        app.files.export_view_png(ui.ctx());
         ui.close();
     }
     if ui
@@ -1237,7 +1235,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .on_hover_text(tr("Start from a saved model (Reset returns to it)"))
         .clicked()
     {
-        app.files.open_model_dialog(&ctx);
+        app.files.open_model_dialog();
     }
     if ui
         .button(tr("Save session…"))
@@ -1248,7 +1246,6 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     {
         let checkout = app.checkout_session();
         app.files.save_dialog_with(
-            &ctx,
             tr("Save the session"),
             "session.safetensors",
             move || {
@@ -1264,7 +1261,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .on_hover_text(tr("Continue a saved session where it stopped"))
         .clicked()
     {
-        app.files.open_session_dialog(&ctx);
+        app.files.open_session_dialog();
         ui.close();
     }
     ui.separator();
@@ -1276,7 +1273,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .clicked()
     {
         match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
-            Some(Ok(bytes)) => app.files.save_dialog(&ctx, tr("Export the trace"), "trace.safetensors", bytes),
+            Some(Ok(bytes)) => app.files.save_dialog(tr("Export the trace"), "trace.safetensors", bytes),
             Some(Err(why)) => app.message = Some((MessageKind::Warning, trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why).into())),
             None => {}
         }
@@ -1315,22 +1312,14 @@ fn gradcheck_ui(
     index: &[usize],
 ) {
     ui.separator();
-    if let Some((for_cell, rx)) = &app.gradcheck {
-        if let Ok(result) = rx.try_recv() {
-            app.gradcheck_result = Some((for_cell.clone(), result));
-            app.gradcheck = None;
-        }
-    }
-    if ui.add_enabled(app.gradcheck.is_none(), egui::Button::new(tr("Check with finite differences"))).on_hover_text(tr("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number")).clicked() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (trace, index, ctx) = (trace.clone(), index.to_vec(), ui.ctx().clone());
-        std::thread::spawn(move || {
-            let _ = tx.send(crate::engine::gradcheck::check_weight(&trace, layer, &index));
-            ctx.request_repaint();
+    let checking = app.gradcheck.running() > 0;
+    if ui.add_enabled(!checking, egui::Button::new(tr("Check with finite differences"))).on_hover_text(tr("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number")).clicked() {
+        let (trace, index, cell) = (trace.clone(), index.to_vec(), cell.clone());
+        app.gradcheck.spawn("gradient-check", move |out| {
+            out.send(Some((cell, crate::engine::gradcheck::check_weight(&trace, layer, &index))));
         });
-        app.gradcheck = Some((cell.clone(), rx));
     }
-    if app.gradcheck.is_some() {
+    if checking {
         ui.spinner();
     }
     match &app.gradcheck_result {

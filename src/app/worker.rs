@@ -334,7 +334,7 @@ impl WorkerState {
     fn guarded(&mut self, etx: &Sender<Event>, work: impl FnOnce(&mut Self)) {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| work(self))) {
             self.running = false;
-            let _ = etx.send(Event::Failed(panic_message(&panic)));
+            let _ = etx.send(Event::Failed(super::jobs::panic_text(&panic)));
         }
     }
 
@@ -603,12 +603,4 @@ impl WorkerState {
         let _ = etx.send(Event::Snapshot(Box::new(snapshot)));
         self.last_publish = Instant::now();
     }
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }

@@ -7,7 +7,10 @@ pub const TEXT: &[(&str, &str)] = &[
         "No file dialog is available here: start with --session FILE.",
         "Окно выбора файла здесь недоступно: запустите программу с --session ФАЙЛ.",
     ),
-    ("cannot start reading: {error}", "не удалось начать чтение: {error}"),
+    (
+        "The file operation failed unexpectedly ({error}); nothing was changed.",
+        "Операция с файлом неожиданно не удалась ({error}); ничего не изменилось.",
+    ),
     (
         "Not started: {error}. Training continues as it was.",
         "Не запущено: {error}. Обучение продолжается как было.",

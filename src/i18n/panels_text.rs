@@ -14,10 +14,9 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Open the MNIST files (all four)", "Откройте файлы MNIST (все четыре)"),
     ("Open the folder holding MNIST's files", "Откройте папку с файлами MNIST"),
     (
-        "the file dialog failed: drop the files on the window instead",
-        "диалог выбора файлов не сработал: перетащите файлы в окно",
+        "the file dialog failed ({error}): drop the files on the window instead",
+        "диалог выбора файлов не сработал ({error}): перетащите файлы в окно",
     ),
-    ("cannot open a file dialog: {error}", "не удаётся открыть диалог выбора файлов: {error}"),
     (
         "{paths}: the loader crashed (a bug: please report it)",
         "{paths}: загрузчик упал (это ошибка программы: сообщите о ней, пожалуйста)",
