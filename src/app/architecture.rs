@@ -117,7 +117,7 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
             let shapes: Vec<String> = plan
                 .shapes
                 .iter()
-                .map(|s| super::views::dims_text(s))
+                .map(|s| super::panels::pipeline::dims_text(s))
                 .collect();
             ui.label(trf!(
                 "1x28x28 → {shapes} · {count} weights",

@@ -4,7 +4,7 @@
 //! (blue negative, white zero, red positive); images and activations a grey
 //! ramp. Follows egui's toggle_switch.rs: size, allocate, interact, paint.
 
-use egui::{Color32, FontId, Pos2, Rect, Response, Sense, Stroke, Ui, Vec2};
+use egui::{Color32, FontId, Pos2, Rect, Response, RichText, Sense, Stroke, Ui, Vec2};
 
 /// How values map to colours.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,23 +146,124 @@ pub fn fmt_value(v: f32) -> String {
     }
 }
 
+/// How one map's numbers are printed: every cell with the same power of
+/// ten, written once beside the colour bar (`×10⁻³`), and the same number
+/// of decimals, so that the numbers of a map compare at a glance and no
+/// cell needs e-notation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NumberFormat {
+    pub exponent: i32,
+    pub decimals: usize,
+}
+
+impl NumberFormat {
+    /// The format that shows the largest magnitude in `values` with two
+    /// or three significant digits.
+    pub fn for_values(values: &[f32]) -> NumberFormat {
+        let max_abs = values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        NumberFormat::for_max(max_abs)
+    }
+
+    pub fn for_max(max_abs: f32) -> NumberFormat {
+        if max_abs.is_nan() || max_abs <= 0.0 || (0.1..100.0).contains(&max_abs) {
+            let decimals = if max_abs >= 10.0 { 1 } else { 2 };
+            return NumberFormat {
+                exponent: 0,
+                decimals,
+            };
+        }
+        let exponent = max_abs.log10().floor() as i32;
+        NumberFormat {
+            exponent,
+            decimals: 1,
+        }
+    }
+
+    /// `v` as this format prints it in a cell (without the power of ten).
+    pub fn cell(&self, v: f32) -> String {
+        if !v.is_finite() {
+            return format!("{v}");
+        }
+        let scaled = f64::from(v) / 10f64.powi(self.exponent);
+        let text = format!("{scaled:.*}", self.decimals);
+        // "-0.00" says nothing a "0" does not.
+        if text
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+        {
+            "0".into()
+        } else {
+            text.replace('-', "−")
+        }
+    }
+
+    /// The power of ten the cells are in, e.g. `×10⁻³`; empty for 10⁰.
+    pub fn suffix(&self) -> String {
+        if self.exponent == 0 {
+            return String::new();
+        }
+        const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+        let digits: String = self
+            .exponent
+            .unsigned_abs()
+            .to_string()
+            .chars()
+            .map(|d| SUPER[d.to_digit(10).unwrap_or(0) as usize])
+            .collect();
+        let sign = if self.exponent < 0 { "⁻" } else { "" };
+        format!("×10{sign}{digits}")
+    }
+
+    /// `v` in full: the cell's digits and the power of ten.
+    pub fn full(&self, v: f32) -> String {
+        format!("{}{}", self.cell(v), self.suffix())
+    }
+}
+
+/// The smallest font (in points) numbers are printed with: 14 pixels on a
+/// projector at 1.4x. Cells too small for it show colours only (the number
+/// is on hover and in the explanation).
+pub const MIN_NUMBER_FONT: f32 = 10.0;
+
 /// What happened to a heatmap this frame.
 pub struct HeatmapResponse {
     pub response: Response,
-    /// The cell clicked, `(row, column)`.
+    /// The cell clicked, `(row, column)`, in the map's own coordinates
+    /// (padding cells are not clickable).
     pub clicked: Option<(usize, usize)>,
+    /// The cell under the pointer, if any.
+    pub hovered: Option<(usize, usize)>,
 }
+
+/// A rectangle of cells to outline, in the drawn grid's coordinates
+/// (padding included): `(row, column, height, width)`.
+pub type CellRect = (usize, usize, usize, usize);
 
 pub struct Heatmap<'a> {
     values: &'a [f32],
     rows: usize,
     cols: usize,
     scale: ColorScale,
+    format: Option<NumberFormat>,
     cell: f32,
     label: String,
     selected: Option<(usize, usize)>,
     numbers: bool,
+    pad: usize,
+    outlines: Vec<(CellRect, Color32)>,
+    blocked: Option<&'a [bool]>,
+    dots: Vec<(usize, usize)>,
+    dimmed: Option<CellRect>,
 }
+
+/// The colour of the selection and of outlines linked to it.
+pub const SELECTION: Color32 = Color32::from_rgb(255, 200, 0);
+/// The colour of a second, linked outline (the operand a selection reads).
+pub const LINKED: Color32 = Color32::from_rgb(0, 200, 120);
 
 impl<'a> Heatmap<'a> {
     /// `values` row-major, `rows × cols`; `label` names it for screen readers
@@ -178,15 +279,27 @@ impl<'a> Heatmap<'a> {
             rows,
             cols,
             scale: ColorScale::auto(values),
+            format: None,
             cell: 16.0,
             label: label.into(),
             selected: None,
             numbers: true,
+            pad: 0,
+            outlines: Vec::new(),
+            blocked: None,
+            dots: Vec::new(),
+            dimmed: None,
         }
     }
 
     pub fn scale(mut self, scale: ColorScale) -> Self {
         self.scale = scale;
+        self
+    }
+
+    /// How numbers are printed (by default fitted to the values).
+    pub fn format(mut self, format: NumberFormat) -> Self {
+        self.format = Some(format);
         self
     }
 
@@ -198,8 +311,8 @@ impl<'a> Heatmap<'a> {
 
     /// Fits the map into `max` points (width and height), cells at most `largest`.
     pub fn fit(mut self, max: Vec2, largest: f32) -> Self {
-        let by_w = max.x / self.cols.max(1) as f32;
-        let by_h = max.y / self.rows.max(1) as f32;
+        let by_w = max.x / (self.cols + 2 * self.pad).max(1) as f32;
+        let by_h = max.y / (self.rows + 2 * self.pad).max(1) as f32;
         self.cell = by_w.min(by_h).min(largest).max(1.0);
         self
     }
@@ -214,17 +327,67 @@ impl<'a> Heatmap<'a> {
         self
     }
 
+    /// Draws a ring of `pad` zero cells around the map (the zero padding a
+    /// convolution adds), hatched so that they read as "not data".
+    pub fn pad(mut self, pad: usize) -> Self {
+        self.pad = pad;
+        self
+    }
+
+    /// Outlines a rectangle of cells (grid coordinates, padding included).
+    pub fn outline(mut self, rect: Option<CellRect>, colour: Color32) -> Self {
+        self.outlines.extend(rect.map(|r| (r, colour)));
+        self
+    }
+
+    /// Outlines several rectangles at once.
+    pub fn outlines(mut self, rects: Vec<(CellRect, Color32)>) -> Self {
+        self.outlines.extend(rects);
+        self
+    }
+
+    /// Hatches the cells where `blocked` is true (a ReLU's zeroed cells).
+    pub fn blocked(mut self, blocked: Option<&'a [bool]>) -> Self {
+        self.blocked = blocked;
+        self
+    }
+
+    /// Marks cells with a dot (a pooling window's winners).
+    pub fn dots(mut self, dots: Vec<(usize, usize)>) -> Self {
+        self.dots = dots;
+        self
+    }
+
+    /// Greys out everything outside this rectangle (grid coordinates): the
+    /// part an animation has not reached yet.
+    pub fn dim_outside(mut self, rect: Option<CellRect>) -> Self {
+        self.dimmed = rect;
+        self
+    }
+
+    /// The size the map will take.
+    pub fn size(&self) -> Vec2 {
+        Vec2::new(
+            (self.cols + 2 * self.pad) as f32,
+            (self.rows + 2 * self.pad) as f32,
+        ) * self.cell
+    }
+
     pub fn show(self, ui: &mut Ui) -> HeatmapResponse {
-        let size = Vec2::new(self.cols as f32, self.rows as f32) * self.cell;
-        let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+        let (rect, response) = ui.allocate_exact_size(self.size(), Sense::click());
         let label = self.label.clone();
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
+        let pad = self.pad as f32;
+        let data_rect = Rect::from_min_size(
+            rect.min + Vec2::splat(pad * self.cell),
+            Vec2::new(self.cols as f32, self.rows as f32) * self.cell,
+        );
         let cell_at = |pos: Pos2| -> Option<(usize, usize)> {
-            if !rect.contains(pos) {
+            if !data_rect.contains(pos) {
                 return None;
             }
-            let c = ((pos.x - rect.left()) / self.cell) as usize;
-            let r = ((pos.y - rect.top()) / self.cell) as usize;
+            let c = ((pos.x - data_rect.left()) / self.cell) as usize;
+            let r = ((pos.y - data_rect.top()) / self.cell) as usize;
             (r < self.rows && c < self.cols).then_some((r, c))
         };
         let clicked = if response.clicked() {
@@ -232,74 +395,206 @@ impl<'a> Heatmap<'a> {
         } else {
             None
         };
+        let hovered = response.hover_pos().and_then(cell_at);
+        let format = self
+            .format
+            .unwrap_or_else(|| NumberFormat::for_values(self.values));
 
         if ui.is_rect_visible(rect) {
             let colours = palette(ui.ctx());
-            let painter = ui.painter_at(rect);
-            // Numbers are printed when at least a 9-point font fits the
-            // widest one (monospace glyphs are ~0.6 em wide).
-            let widest = (0..self.rows * self.cols)
-                .map(|k| fmt_value(self.values[k]).len())
+            let painter = ui.painter_at(rect.expand(2.0));
+            let grid_cell = |r: usize, c: usize| {
+                Rect::from_min_size(
+                    rect.min + Vec2::new(c as f32, r as f32) * self.cell,
+                    Vec2::splat(self.cell),
+                )
+            };
+            // Numbers are printed when a font of at least MIN_NUMBER_FONT
+            // fits the widest one (monospace glyphs are ~0.6 em wide).
+            let widest = self
+                .values
+                .iter()
+                .map(|&v| format.cell(v).chars().count())
                 .max()
                 .unwrap_or(1) as f32;
             let size = ((self.cell - 4.0) / (widest * 0.62))
-                .min(self.cell * 0.4)
+                .min(self.cell * 0.42)
                 .min(18.0);
             let font = FontId::monospace(size);
-            let show_numbers = self.numbers && size >= 9.0;
-            for r in 0..self.rows {
-                for c in 0..self.cols {
+            let show_numbers = self.numbers && size >= MIN_NUMBER_FONT;
+            let (grid_rows, grid_cols) = (self.rows + 2 * self.pad, self.cols + 2 * self.pad);
+            let hatch = Stroke::new(1.0, Color32::from_gray(150));
+            for gr in 0..grid_rows {
+                for gc in 0..grid_cols {
+                    let cell_rect = grid_cell(gr, gc);
+                    let inside = gr >= self.pad
+                        && gc >= self.pad
+                        && gr < self.pad + self.rows
+                        && gc < self.pad + self.cols;
+                    if !inside {
+                        // Zero padding: the zero colour, hatched.
+                        painter.rect_filled(cell_rect, 0.0, Color32::from_gray(225));
+                        hatch_cell(&painter, cell_rect, hatch);
+                        continue;
+                    }
+                    let (r, c) = (gr - self.pad, gc - self.pad);
                     let v = self.values[r * self.cols + c];
-                    let min = rect.min + Vec2::new(c as f32, r as f32) * self.cell;
-                    let cell_rect = Rect::from_min_size(min, Vec2::splat(self.cell));
                     let fill = self.scale.color_in(v, colours);
                     painter.rect_filled(cell_rect, 0.0, fill);
+                    if self
+                        .blocked
+                        .is_some_and(|b| b.get(r * self.cols + c) == Some(&true))
+                    {
+                        hatch_cell(
+                            &painter,
+                            cell_rect,
+                            Stroke::new(1.5, Color32::from_gray(70)),
+                        );
+                    }
                     if show_numbers {
                         painter.text(
                             cell_rect.center(),
                             egui::Align2::CENTER_CENTER,
-                            fmt_value(v),
+                            format.cell(v),
                             font.clone(),
                             text_on(fill),
                         );
                     }
                 }
             }
+            if let Some((r0, c0, h, w)) = self.dimmed {
+                let keep = Rect::from_min_max(
+                    grid_cell(r0, c0).min,
+                    grid_cell(r0 + h - 1, c0 + w - 1).max,
+                );
+                let shade = Color32::from_black_alpha(140);
+                for part in [
+                    Rect::from_min_max(rect.min, Pos2::new(rect.max.x, keep.min.y)),
+                    Rect::from_min_max(Pos2::new(rect.min.x, keep.max.y), rect.max),
+                    Rect::from_min_max(
+                        Pos2::new(rect.min.x, keep.min.y),
+                        Pos2::new(keep.min.x, keep.max.y),
+                    ),
+                    Rect::from_min_max(
+                        Pos2::new(keep.max.x, keep.min.y),
+                        Pos2::new(rect.max.x, keep.max.y),
+                    ),
+                ] {
+                    if part.is_positive() {
+                        painter.rect_filled(part, 0.0, shade);
+                    }
+                }
+            }
             if self.cell >= 12.0 {
                 let grid = Stroke::new(0.5, Color32::from_gray(120));
                 painter.rect_stroke(rect, 0.0, grid, egui::StrokeKind::Inside);
+                if self.pad > 0 {
+                    painter.rect_stroke(data_rect, 0.0, grid, egui::StrokeKind::Inside);
+                }
+            }
+            for &(r, c) in &self.dots {
+                if r < self.rows && c < self.cols {
+                    let centre = grid_cell(r + self.pad, c + self.pad).center();
+                    painter.circle_filled(
+                        centre,
+                        (self.cell * 0.18).max(2.0),
+                        Color32::from_rgb(20, 20, 20),
+                    );
+                    painter.circle_stroke(
+                        centre,
+                        (self.cell * 0.18).max(2.0),
+                        Stroke::new(1.0, Color32::WHITE),
+                    );
+                }
+            }
+            for &((r0, c0, h, w), colour) in &self.outlines {
+                if h == 0 || w == 0 || r0 + h > grid_rows || c0 + w > grid_cols {
+                    continue;
+                }
+                let outline = Rect::from_min_max(
+                    grid_cell(r0, c0).min,
+                    grid_cell(r0 + h - 1, c0 + w - 1).max,
+                );
+                painter.rect_stroke(
+                    outline,
+                    0.0,
+                    Stroke::new(3.0, colour),
+                    egui::StrokeKind::Outside,
+                );
             }
             if let Some((r, c)) = self.selected {
                 if r < self.rows && c < self.cols {
-                    let min = rect.min + Vec2::new(c as f32, r as f32) * self.cell;
-                    let sel = Rect::from_min_size(min, Vec2::splat(self.cell));
+                    let sel = grid_cell(r + self.pad, c + self.pad);
                     painter.rect_stroke(
                         sel,
                         0.0,
-                        Stroke::new(3.0, Color32::from_rgb(255, 200, 0)),
+                        Stroke::new(3.0, SELECTION),
                         egui::StrokeKind::Inside,
                     );
                 }
             }
         }
-        let response = match response.hover_pos().and_then(cell_at) {
+        let response = match hovered {
             Some((r, c)) => {
                 let v = self.values[r * self.cols + c];
                 response.on_hover_text(format!("{} [{r}, {c}] = {v}", self.label))
             }
             None => response,
         };
-        HeatmapResponse { response, clicked }
+        HeatmapResponse {
+            response,
+            clicked,
+            hovered,
+        }
     }
 }
 
-/// A colour bar with its two ends labelled: the scale of the maps beside it.
+/// Diagonal lines across a cell: "blocked" or "not data".
+fn hatch_cell(painter: &egui::Painter, cell: Rect, stroke: Stroke) {
+    let painter = painter.with_clip_rect(cell.intersect(painter.clip_rect()));
+    let side = cell.width();
+    for k in 1..4 {
+        let t = side * k as f32 / 2.0;
+        painter.line_segment(
+            [
+                cell.left_bottom() + Vec2::new(t - side, 0.0),
+                cell.left_bottom() + Vec2::new(t, -side),
+            ],
+            stroke,
+        );
+    }
+}
+
+/// A colour bar with its two ends labelled: the scale of the maps beside
+/// it, in the maps' own number format (its power of ten written once).
 pub fn legend_ui(ui: &mut Ui, scale: ColorScale) {
+    let (lo, hi) = scale.range();
+    legend_with(ui, scale, NumberFormat::for_max(lo.abs().max(hi.abs())));
+}
+
+pub fn legend_with(ui: &mut Ui, scale: ColorScale, format: NumberFormat) {
+    legend_fit(ui, scale, format, 200.0);
+}
+
+/// The colour bar within `width` points: the bar shrinks first, then the
+/// ends go under it.
+pub fn legend_fit(ui: &mut Ui, scale: ColorScale, format: NumberFormat, width: f32) {
     let colours = palette(ui.ctx());
     let (lo, hi) = scale.range();
+    let (lo_text, hi_text) = (
+        format.cell(lo),
+        format!("{}{}", format.cell(hi), format.suffix()),
+    );
+    let text_width = (lo_text.chars().count() + hi_text.chars().count()) as f32 * 7.5 + 12.0;
+    let bar = (width - text_width).clamp(0.0, 90.0);
+    if bar < 16.0 {
+        ui.label(RichText::new(format!("{lo_text} … {hi_text}")).small());
+        return;
+    }
     ui.horizontal(|ui| {
-        ui.label(fmt_value(lo));
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(120.0, 14.0), Sense::hover());
+        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.label(RichText::new(lo_text).small());
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(bar, 12.0), Sense::hover());
         let painter = ui.painter_at(rect);
         let steps = 40;
         for k in 0..steps {
@@ -312,6 +607,6 @@ pub fn legend_ui(ui: &mut Ui, scale: ColorScale) {
             );
             painter.rect_filled(r, 0.0, scale.color_in(v, colours));
         }
-        ui.label(fmt_value(hi));
+        ui.label(RichText::new(hi_text).small());
     });
 }

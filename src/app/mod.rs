@@ -7,9 +7,11 @@
 //! three tabs: Backprop (the layer views), Draw a digit, Data.
 
 pub mod architecture;
+pub mod conv_view;
 pub mod data_panel;
 pub mod draw_pad;
 pub mod draw_tab;
+pub mod equation;
 pub mod experiment;
 pub mod files;
 pub mod heatmap;
@@ -17,6 +19,7 @@ pub mod jobs;
 pub mod lesson;
 pub mod message;
 pub mod mistakes;
+pub mod panels;
 pub mod shortcuts;
 pub mod views;
 pub mod worker;
@@ -30,6 +33,10 @@ use crate::engine::network::Network;
 use crate::explain::CellRef;
 use crate::i18n::tr;
 use worker::{Command, Event, Snapshot, Speed, TrainConfig, Worker};
+
+/// Which step's gradient (by the identity of its shared tensor), layer and
+/// sample a cached share belongs to.
+type ShareKey = (Option<usize>, usize, usize);
 
 /// What is kept between runs (eframe's storage).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -181,6 +188,8 @@ pub enum UiCommand {
     SetLr(f32),
     SetFreeze(bool),
     Select(Option<CellRef>),
+    /// The (out, in) channel pair the conv views show.
+    PickChannels([usize; 2]),
     ViewLayer(Option<usize>),
     LoadPretrained,
     /// Use this network from now on (an opened model); Reset returns to it.
@@ -231,6 +240,11 @@ pub struct BackpropApp {
     pub tab: Tab,
     pub sample: usize,
     pub selected: Option<CellRef>,
+    /// The (out, in) channel pair the conv views show.
+    pub channels: [usize; 2],
+    /// One sample's share of a layer's weight gradient, computed by the
+    /// engine once per step and kept while the step is on screen.
+    share_cache: Option<(ShareKey, Option<Arc<crate::engine::Tensor>>)>,
     pub view_layer: Option<usize>,
     pub message: Option<(MessageKind, message::Message)>,
     pub pad: draw_pad::DrawPad,
@@ -296,6 +310,8 @@ impl BackpropApp {
             tab: Tab::Backprop,
             sample: 0,
             selected: None,
+            channels: [0, 0],
+            share_cache: None,
             view_layer: None,
             message: None,
             pad: draw_pad::DrawPad::new(),
@@ -346,6 +362,33 @@ impl BackpropApp {
             session.epochs = epochs;
             Some(session)
         }
+    }
+
+    /// Sample `n`'s share of layer `i`'s weight gradient in trace `t` (the
+    /// engine's backward pass on that sample alone), computed once per
+    /// step and sample.
+    pub fn sample_share(
+        &mut self,
+        t: &crate::engine::trace::Trace,
+        i: usize,
+        n: usize,
+    ) -> Option<Arc<crate::engine::Tensor>> {
+        let key: ShareKey = (
+            t.layers[i]
+                .weight_grad
+                .as_ref()
+                .map(|g| Arc::as_ptr(g) as usize),
+            i,
+            n,
+        );
+        if let Some((k, share)) = &self.share_cache {
+            if *k == key {
+                return share.clone();
+            }
+        }
+        let share = t.sample_weight_grad(i, n).map(Arc::new);
+        self.share_cache = Some((key, share.clone()));
+        share
     }
 
     /// Opens a saved session in the background (`--session FILE`); a bad
@@ -473,6 +516,10 @@ impl BackpropApp {
                     self.send(Command::SetFreeze(freeze));
                 }
                 UiCommand::Select(cell) => self.selected = cell,
+                UiCommand::PickChannels(pair) => {
+                    self.channels = pair;
+                    self.selected = None;
+                }
                 UiCommand::ViewLayer(layer) => self.view_layer = layer,
                 UiCommand::UseNetwork(net, source) => {
                     self.start_network = Some((*net).clone());
@@ -656,15 +703,21 @@ impl BackpropApp {
         self.poll_jobs(ui.ctx());
         self.marks.clear();
         egui::Panel::top("controls").show(ui, |ui| {
-            views::menu_bar_ui(self, ui);
-            let controls = ui.scope(|ui| views::controls_ui(self, ui)).response.rect;
+            panels::toolbar::menu_bar_ui(self, ui);
+            let controls = ui
+                .scope(|ui| panels::toolbar::controls_ui(self, ui))
+                .response
+                .rect;
             self.mark(lesson::Mark::Controls, controls);
             ui.separator();
-            let pipeline = ui.scope(|ui| views::pipeline_ui(self, ui)).response.rect;
+            let pipeline = ui
+                .scope(|ui| panels::pipeline::pipeline_ui(self, ui))
+                .response
+                .rect;
             self.mark(lesson::Mark::Pipeline, pipeline);
-            views::phase_line_ui(self, ui);
+            panels::pipeline::phase_line_ui(self, ui);
             if let Some((kind, message)) = self.message.clone() {
-                views::message_ui(self, ui, kind, &message.text());
+                panels::pipeline::message_ui(self, ui, kind, &message.text());
             }
         });
         // The plots take at most a quarter of the window, and give way
@@ -675,7 +728,7 @@ impl BackpropApp {
             let plots = egui::Panel::bottom("plots")
                 .exact_size(height)
                 .show(ui, |ui| {
-                    views::plots_ui(self, ui);
+                    panels::plots::plots_ui(self, ui);
                 });
             self.mark(lesson::Mark::Plots, plots.response.rect);
         }
@@ -693,7 +746,7 @@ impl BackpropApp {
                 .default_size(width)
                 .max_size(ui.available_width() * 0.35)
                 .show(ui, |ui| {
-                    views::explanation_ui(self, ui);
+                    panels::explanation::explanation_ui(self, ui);
                 });
             self.mark(lesson::Mark::Explain, explain.response.rect);
         }

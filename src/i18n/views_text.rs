@@ -160,4 +160,32 @@ pub const TEXT: &[(&str, &str)] = &[
         "Everything larger or smaller (projector mode multiplies it by 1.4)",
         "Всё крупнее или мельче (режим проектора умножает ещё на 1,4)",
     ),
+    // The conv layer as equations of maps.
+    ("filter (out channel):", "фильтр (выходной канал):"),
+    ("in channel:", "входной канал:"),
+    ("{d} from the loss", "{d} от функции потерь"),
+    ("{d} for the input", "{d} для входа"),
+    ("Σ batch →", "Σ по батчу →"),
+    (
+        "① The filter's gradient: the input correlated with the delta from above",
+        "① Градиент фильтра: вход, скоррелированный с дельтой сверху",
+    ),
+    (
+        "② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters",
+        "② Дельта для слоя ниже: полная свёртка дельты с фильтром, повёрнутым на 180°, сумма по фильтрам",
+    ),
+    (
+        "② The delta handed down: the delta, fully convolved with the filter turned by 180°",
+        "② Дельта для слоя ниже: полная свёртка дельты с фильтром, повёрнутым на 180°",
+    ),
+    ("the image", "изображение"),
+    ("{df}: sample {n}'s share", "{df}: доля примера {n}"),
+    ("{df} of the whole batch", "{df} всего батча"),
+    ("x: {input}, zero-padded by {p}", "x: {input}, с нулевой рамкой {p}"),
+    ("{d} from {above}", "{d} от {above}"),
+    ("{d}, zero-padded by K−1−P = {q}", "{d} с нулевой рамкой K−1−P = {q}"),
+    ("rot180({f}): F turned by 180°", "rot180({f}): F, повёрнутый на 180°"),
+    ("{d} handed to {layer}", "{d} передаётся в {layer}"),
+    ("{layer}'s output", "выход {layer}"),
+    ("y: {layer}'s output", "y: выход {layer}"),
 ];

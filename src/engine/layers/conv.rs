@@ -474,6 +474,13 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// A `k×k` filter (row-major) turned by 180°: `rot180(F)[u, v] =
+/// F[k−1−u, k−1−v]`, the filter the delta is fully convolved with on its
+/// way down.
+pub fn rot180(filter: &[f32], k: usize) -> Vec<f32> {
+    (0..k * k).map(|t| filter[k * k - 1 - t]).collect()
+}
+
 /// The forward formula, literally: six loops, no tricks (the test oracle).
 pub fn forward_naive(
     x: &Array4<f32>,

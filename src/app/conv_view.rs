@@ -1,0 +1,501 @@
+//! A conv layer's step drawn as the answer to the question, with every
+//! operand on screen:
+//!
+//! - forward: `x ⋆ F + b = y`;
+//! - backward: `x ⋆ D = dF` (the filter's gradient: the layer's input
+//!   correlated with the delta from above) and `D ⊛ rot180(F) = D_below`
+//!   (the delta handed down: the full convolution of D with the filter
+//!   turned by 180°, the zero padding around D drawn).
+//!
+//! Selecting a cell outlines what it is made of in the other maps: a dF tap
+//! the region of x that multiplies D for it; a D_below cell its K×K patch of
+//! the padded D under rot180(F); an output cell its input patch. Every
+//! number is the trace's; the view only rearranges (pads, rotates, slices).
+
+use egui::{RichText, Ui, Vec2};
+
+use super::equation::{fit_cell, row_ui, Operand, Term};
+use super::heatmap::{LINKED, SELECTION};
+use super::lesson::Mark;
+use super::{BackpropApp, UiCommand};
+use crate::engine::layers::conv::rot180;
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+use crate::engine::Tensor;
+use crate::explain::CellRef;
+use crate::i18n::tr;
+use crate::trf;
+
+/// A conv layer's geometry, from its kind and the traced shapes.
+#[derive(Debug, Clone, Copy)]
+pub struct Geometry {
+    pub cin: usize,
+    pub cout: usize,
+    pub k: usize,
+    pub p: usize,
+    pub h: usize,
+    pub w: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl Geometry {
+    pub fn of(t: &Trace, i: usize) -> Option<Geometry> {
+        let LayerKind::Conv {
+            in_channels,
+            out_channels,
+            kernel,
+            padding,
+            ..
+        } = t.kinds[i]
+        else {
+            return None;
+        };
+        let x = t.layer_input(i)?;
+        let (h, w) = (*x.shape().get(2)?, *x.shape().get(3)?);
+        Some(Geometry {
+            cin: in_channels,
+            cout: out_channels,
+            k: kernel,
+            p: padding,
+            h,
+            w,
+            ho: h + 2 * padding + 1 - kernel,
+            wo: w + 2 * padding + 1 - kernel,
+        })
+    }
+
+    /// The padding around D for the full convolution, cropped by the
+    /// layer's own padding: `K − 1 − P`.
+    pub fn full_pad(&self) -> usize {
+        (self.k - 1).saturating_sub(self.p)
+    }
+}
+
+/// Map `[a, b]` of a 4-D tensor `[N, C, H, W]` (or of a filter bank
+/// `[Cout, Cin, K, K]`) as a row-major vector.
+fn plane(t: &Tensor, a: usize, b: usize) -> Vec<f32> {
+    match t.shape() {
+        [na, nb, _, _] if a < *na && b < *nb => t
+            .index_axis(ndarray::Axis(0), a)
+            .index_axis(ndarray::Axis(0), b)
+            .iter()
+            .copied()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The (out, in) channel pair the view shows: from the selection when it
+/// names one, else the app's pick.
+fn channels(app: &BackpropApp, i: usize, g: &Geometry) -> (usize, usize) {
+    let (mut o, mut c) = (app.channels[0], app.channels[1]);
+    match &app.selected {
+        Some(CellRef::WeightGrad { layer, index }) if *layer == i => {
+            o = index[0];
+            c = index[1];
+        }
+        Some(CellRef::Delta { layer, index }) if *layer == i => c = index[1],
+        Some(CellRef::Delta { layer, index }) if *layer == i + 1 => o = index[1],
+        Some(CellRef::Output { layer, index }) if *layer + 1 == i => c = index[1],
+        Some(CellRef::Output { layer, index }) if *layer == i => o = index[1],
+        _ => {}
+    }
+    (o.min(g.cout - 1), c.min(g.cin - 1))
+}
+
+/// Pickers for the channel pair, when there is more than one.
+fn channel_pickers(app: &mut BackpropApp, ui: &mut Ui, g: &Geometry, (o, c): (usize, usize)) {
+    if g.cout == 1 && g.cin == 1 {
+        return;
+    }
+    ui.horizontal(|ui| {
+        let mut pick = [o, c];
+        if g.cout > 1 {
+            let label = ui.label(tr("filter (out channel):"));
+            ui.add(egui::DragValue::new(&mut pick[0]).range(0..=g.cout - 1))
+                .labelled_by(label.id);
+        }
+        if g.cin > 1 {
+            let label = ui.label(tr("in channel:"));
+            ui.add(egui::DragValue::new(&mut pick[1]).range(0..=g.cin - 1))
+                .labelled_by(label.id);
+        }
+        if pick != [o, c] {
+            app.command(UiCommand::PickChannels(pick));
+        }
+    });
+}
+
+/// What a selection outlines in the backward equation.
+#[derive(Default)]
+struct Links {
+    /// dF tap `(u, v)`.
+    tap: Option<(usize, usize)>,
+    /// A D_below cell `(y, x)` (also x's cell: same coordinates).
+    below: Option<(usize, usize)>,
+    /// A D cell `(y, x)`.
+    delta: Option<(usize, usize)>,
+}
+
+fn links(app: &BackpropApp, i: usize, n: usize, (o, c): (usize, usize)) -> Links {
+    let mut l = Links::default();
+    match &app.selected {
+        Some(CellRef::WeightGrad { layer, index }) if *layer == i && index[..2] == [o, c] => {
+            l.tap = Some((index[2], index[3]));
+        }
+        Some(CellRef::Delta { layer, index }) if *layer == i && index[..2] == [n, c] => {
+            l.below = Some((index[2], index[3]));
+        }
+        Some(CellRef::Delta { layer, index }) if *layer == i + 1 && index[..2] == [n, o] => {
+            l.delta = Some((index[2], index[3]));
+        }
+        Some(CellRef::Output { layer, index }) if *layer + 1 == i && index[..2] == [n, c] => {
+            l.below = Some((index[2], index[3]));
+        }
+        Some(CellRef::Input { index }) if i == 0 && index[0] == n => {
+            l.below = Some((index[2], index[3]));
+        }
+        _ => {}
+    }
+    l
+}
+
+/// The cell ref a click on x (the layer's input) means.
+fn input_cell(i: usize, index: Vec<usize>) -> CellRef {
+    if i == 0 {
+        CellRef::Input { index }
+    } else {
+        CellRef::Output {
+            layer: i - 1,
+            index,
+        }
+    }
+}
+
+/// The backward step of conv layer `i` for the app's sample: two equations
+/// of maps fitted to `room`.
+pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let Some(g) = Geometry::of(t, i) else { return };
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let (o, c) = channels(app, i, &g);
+    channel_pickers(app, ui, &g, (o, c));
+    let (Some(x), Some(d)) = (t.layer_input(i), t.delta_from_above(i)) else {
+        return;
+    };
+    let layer = &t.layers[i];
+    let (Some(weight), Some(grad)) = (&layer.weight, &layer.weight_grad) else {
+        return;
+    };
+    let share = app.sample_share(t, i, n);
+    let x_map = plane(x, n, c);
+    let d_map = plane(d, n, o);
+    let f = plane(weight, o, c);
+    let f_rot = rot180(&f, g.k);
+    let df = plane(grad, o, c);
+    let df_share = share.as_ref().map(|s| plane(s, o, c));
+    let below = layer.delta.as_ref().map(|b| plane(b, n, c));
+    let l = links(app, i, n, (o, c));
+    let q = g.full_pad();
+    let d_in = pair_channel(&super::views::delta_name(i + 1), o, g.cout);
+    let d_out = pair_channel(&super::views::delta_name(i), c, g.cin);
+    // Whole phrases, each translated as a whole (the cases differ).
+    let arriving = if i + 1 == t.names.len() {
+        trf!("{d} from the loss", d = d_in)
+    } else {
+        trf!("{d} from {above}", d = d_in, above = t.names[i + 1])
+    };
+    let leaving = if i == 0 {
+        trf!("{d} for the input", d = d_out)
+    } else {
+        trf!("{d} handed to {layer}", d = d_out, layer = t.names[i - 1])
+    };
+    let one_channel = g.cout == 1 && g.cin == 1;
+    let pair = |what: &str| {
+        if one_channel {
+            what.to_string()
+        } else {
+            format!("{what}[{o},{c}]")
+        }
+    };
+
+    // Row 1: x ⋆ D = dF (this sample's share), then the batch's dF.
+    let df_op = Operand::new(
+        "dF",
+        trf!("{df}: sample {n}'s share", df = pair("dF"), n = n),
+        df_share.as_deref().unwrap_or(&[]),
+        g.k,
+        g.k,
+        true,
+    );
+    let batch = Operand::new(
+        "dF batch",
+        trf!("{df} of the whole batch", df = pair("dF")),
+        &df,
+        g.k,
+        g.k,
+        true,
+    );
+    // The share and the batch sum in one scale: the share is part of the sum.
+    let (scale, format) = (batch.scale, batch.format);
+    let row1 = vec![
+        Term::map(
+            Operand::new(
+                "x",
+                trf!(
+                    "x: {input}, zero-padded by {p}",
+                    input = input_title(t, i, c, one_channel),
+                    p = g.p
+                ),
+                &x_map,
+                g.h,
+                g.w,
+                false,
+            )
+            .pad(g.p)
+            .outline(l.tap.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
+            .outline(l.delta.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+            .selected(l.below),
+        ),
+        Term::Op("⋆".into()),
+        Term::map(
+            Operand::new("D", arriving, &d_map, g.ho, g.wo, true)
+                .outline(l.tap.map(|_| (0, 0, g.ho, g.wo)), LINKED)
+                .selected(l.delta),
+        ),
+        Term::Op("=".into()),
+        Term::map(df_op.same_scale(scale, format).selected(l.tap)),
+        Term::Op(tr("Σ batch →").into()),
+        Term::map(batch.selected(l.tap)),
+    ];
+    // Row 2: D (padded for the full convolution) ⊛ rot180(F) = D_below.
+    let below_values = below.clone().unwrap_or_default();
+    let row2 = vec![
+        Term::map(
+            Operand::new(
+                "D full",
+                trf!("{d}, zero-padded by K−1−P = {q}", d = d_in, q = q),
+                &d_map,
+                g.ho,
+                g.wo,
+                true,
+            )
+            .pad(q)
+            .outline(l.below.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+            .selected(l.delta),
+        ),
+        Term::Op("⊛".into()),
+        Term::map(
+            Operand::new(
+                "rot180 F",
+                trf!("rot180({f}): F turned by 180°", f = pair("F")),
+                &f_rot,
+                g.k,
+                g.k,
+                true,
+            )
+            .outline(l.below.map(|_| (0, 0, g.k, g.k)), LINKED),
+        ),
+        Term::Op("←".into()),
+        Term::map(Operand::new("F", pair("F"), &f, g.k, g.k, true)),
+        Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
+        Term::map(
+            Operand::new("D_below", leaving, &below_values, g.h, g.w, true).selected(l.below),
+        ),
+    ];
+    let extra = 26.0;
+    let cell = fit_cell(
+        &[&row1, &row2],
+        room - Vec2::new(8.0, 0.0),
+        extra,
+        4.0,
+        32.0,
+    );
+    ui.label(
+        RichText::new(tr(
+            "① The filter's gradient: the input correlated with the delta from above",
+        ))
+        .strong(),
+    );
+    let drawn1 = row_ui(ui, row1, cell);
+    ui.label(
+        RichText::new(if g.cout > 1 {
+            tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters")
+        } else {
+            tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°")
+        })
+        .strong(),
+    );
+    let drawn2 = row_ui(ui, row2, cell);
+    for (mark, rect) in [
+        (Mark::DeltaIn, drawn1.rect("D")),
+        (
+            Mark::Gradient,
+            drawn1
+                .rect("dF")
+                .zip(drawn1.rect("dF batch"))
+                .map(|(a, b)| a.union(b)),
+        ),
+        (Mark::DeltaDown, drawn2.rect("D_below")),
+    ] {
+        if let Some(rect) = rect {
+            app.mark(mark, rect);
+        }
+    }
+    let Some((id, (r, cc))) = drawn1.clicked.or(drawn2.clicked) else {
+        return;
+    };
+    let cell_ref = match id {
+        "x" => input_cell(i, vec![n, c, r, cc]),
+        "D" | "D full" => CellRef::Delta {
+            layer: i + 1,
+            index: vec![n, o, r, cc],
+        },
+        "dF" | "dF batch" => CellRef::WeightGrad {
+            layer: i,
+            index: vec![o, c, r, cc],
+        },
+        "rot180 F" => CellRef::WeightGrad {
+            layer: i,
+            index: vec![o, c, g.k - 1 - r, g.k - 1 - cc],
+        },
+        "F" => CellRef::WeightGrad {
+            layer: i,
+            index: vec![o, c, r, cc],
+        },
+        "D_below" => CellRef::Delta {
+            layer: i,
+            index: vec![n, c, r, cc],
+        },
+        _ => return,
+    };
+    app.command(UiCommand::Select(Some(cell_ref)));
+}
+
+/// `D5`, or `D5[o]` when there are several channels.
+fn pair_channel(name: &str, channel: usize, channels: usize) -> String {
+    if channels > 1 {
+        format!("{name}[{channel}]")
+    } else {
+        name.to_string()
+    }
+}
+
+fn input_title(t: &Trace, i: usize, c: usize, one: bool) -> String {
+    let what = if i == 0 {
+        tr("the image").to_string()
+    } else {
+        trf!("{layer}'s output", layer = t.names[i - 1])
+    };
+    if one {
+        what
+    } else {
+        format!("{what} [{c}]")
+    }
+}
+
+/// The forward step of conv layer `i`: `x ⋆ F + b = y` for the app's sample.
+pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, done: bool) {
+    let Some(g) = Geometry::of(t, i) else { return };
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let (o, c) = channels(app, i, &g);
+    channel_pickers(app, ui, &g, (o, c));
+    let (Some(x), Some(weight), Some(bias)) =
+        (t.layer_input(i), &t.layers[i].weight, &t.layers[i].bias)
+    else {
+        return;
+    };
+    let x_map = plane(x, n, c);
+    let f = plane(weight, o, c);
+    let b = [bias.get(o).copied().unwrap_or(0.0)];
+    let y = t.layers[i]
+        .out
+        .as_ref()
+        .filter(|_| done)
+        .map(|y| plane(y, n, o));
+    let one = g.cout == 1 && g.cin == 1;
+    let picked = match &app.selected {
+        Some(CellRef::Output { layer, index }) if *layer == i && index[..2] == [n, o] => {
+            Some((index[2], index[3]))
+        }
+        _ => None,
+    };
+    let y_values = y.clone().unwrap_or_default();
+    let mut row = vec![
+        Term::map(
+            Operand::new(
+                "x",
+                trf!(
+                    "x: {input}, zero-padded by {p}",
+                    input = input_title(t, i, c, one),
+                    p = g.p
+                ),
+                &x_map,
+                g.h,
+                g.w,
+                false,
+            )
+            .pad(g.p)
+            .outline(picked.map(|(r, cc)| (r, cc, g.k, g.k)), LINKED),
+        ),
+        Term::Op("⋆".into()),
+        Term::map(Operand::new(
+            "F",
+            if one {
+                "F".to_string()
+            } else {
+                format!("F[{o},{c}]")
+            },
+            &f,
+            g.k,
+            g.k,
+            true,
+        )),
+        Term::Op("+".into()),
+        Term::map(Operand::new(
+            "b",
+            if one {
+                "b".to_string()
+            } else {
+                format!("b[{o}]")
+            },
+            &b,
+            1,
+            1,
+            true,
+        )),
+    ];
+    if y.is_some() {
+        row.push(Term::Op(if g.cin > 1 { "Σ=".into() } else { "=".into() }));
+        row.push(Term::map(
+            Operand::new(
+                "y",
+                trf!("y: {layer}'s output", layer = t.names[i]),
+                &y_values,
+                g.ho,
+                g.wo,
+                false,
+            )
+            .outline(picked.map(|(r, cc)| (r, cc, 1, 1)), SELECTION)
+            .selected(picked),
+        ));
+    }
+    let cell = fit_cell(&[&row], room - Vec2::new(8.0, 0.0), 0.0, 4.0, 32.0);
+    let drawn = row_ui(ui, row, cell);
+    for (mark, id) in [(Mark::Filter, "F"), (Mark::Output, "y")] {
+        if let Some(rect) = drawn.rect(id) {
+            app.mark(mark, rect);
+        }
+    }
+    if let Some((id, (r, cc))) = drawn.clicked {
+        let cell_ref = match id {
+            "x" => input_cell(i, vec![n, c, r, cc]),
+            "y" => CellRef::Output {
+                layer: i,
+                index: vec![n, o, r, cc],
+            },
+            _ => return,
+        };
+        app.command(UiCommand::Select(Some(cell_ref)));
+    }
+}

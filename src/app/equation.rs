@@ -1,0 +1,295 @@
+//! An equation of maps, laid out left to right: `x ⋆ D = dF`. Each operand
+//! is a heatmap with a short title and its colour bar; operators sit between
+//! them at the maps' middle height. One cell size serves every map of the
+//! equations shown together, chosen so that all of them fit the room given
+//! (a 1280x720 projector included): maps of the same kind are then drawn at
+//! the same scale, and the patches an outline links line up by eye.
+
+use egui::{Color32, RichText, Ui, Vec2};
+
+use super::heatmap::{legend_fit, CellRect, ColorScale, Heatmap, NumberFormat};
+
+/// One map of an equation.
+pub struct Operand<'a> {
+    /// What a click on it is reported as (`"x"`, `"D"`, `"dF"`, …).
+    pub id: &'static str,
+    pub title: String,
+    pub values: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+    pub scale: ColorScale,
+    pub format: NumberFormat,
+    /// Rings of zero padding drawn around the map.
+    pub pad: usize,
+    pub outlines: Vec<(CellRect, Color32)>,
+    pub selected: Option<(usize, usize)>,
+    pub dim_outside: Option<CellRect>,
+    pub blocked: Option<&'a [bool]>,
+    pub dots: Vec<(usize, usize)>,
+    /// A small map (a filter, a bias): drawn with the larger cells that
+    /// hold its numbers, whatever the size of the maps beside it.
+    pub small: bool,
+}
+
+impl<'a> Operand<'a> {
+    /// A map with its own diverging or grey scale, fitted to its values.
+    pub fn new(
+        id: &'static str,
+        title: impl Into<String>,
+        values: &'a [f32],
+        rows: usize,
+        cols: usize,
+        diverging: bool,
+    ) -> Operand<'a> {
+        let scale = if diverging {
+            ColorScale::diverging(values)
+        } else {
+            ColorScale::auto(values)
+        };
+        let (lo, hi) = scale.range();
+        Operand {
+            id,
+            title: title.into(),
+            values,
+            rows,
+            cols,
+            scale,
+            format: NumberFormat::for_max(lo.abs().max(hi.abs())),
+            pad: 0,
+            outlines: Vec::new(),
+            selected: None,
+            dim_outside: None,
+            blocked: None,
+            dots: Vec::new(),
+            small: rows * cols <= 25,
+        }
+    }
+
+    pub fn pad(mut self, pad: usize) -> Self {
+        self.pad = pad;
+        self
+    }
+
+    pub fn outline(mut self, rect: Option<CellRect>, colour: Color32) -> Self {
+        self.outlines.extend(rect.map(|r| (r, colour)));
+        self
+    }
+
+    pub fn selected(mut self, cell: Option<(usize, usize)>) -> Self {
+        self.selected = cell;
+        self
+    }
+
+    pub fn dim_outside(mut self, rect: Option<CellRect>) -> Self {
+        self.dim_outside = rect;
+        self
+    }
+
+    pub fn blocked(mut self, blocked: Option<&'a [bool]>) -> Self {
+        self.blocked = blocked;
+        self
+    }
+
+    pub fn dots(mut self, dots: Vec<(usize, usize)>) -> Self {
+        self.dots = dots;
+        self
+    }
+
+    /// Shares another operand's colour scale and number format (the batch's
+    /// dF and one sample's share, say).
+    pub fn same_scale(mut self, scale: ColorScale, format: NumberFormat) -> Self {
+        self.scale = scale;
+        self.format = format;
+        self
+    }
+
+    /// Grid size in cells, padding included: (rows, columns).
+    fn grid(&self) -> (usize, usize) {
+        (self.rows + 2 * self.pad, self.cols + 2 * self.pad)
+    }
+}
+
+/// An operand or an operator of an equation row.
+pub enum Term<'a> {
+    Map(Box<Operand<'a>>),
+    /// An operator or a short word between maps: `⋆`, `=`, `⊛`, `Σ →`.
+    Op(String),
+}
+
+impl<'a> Term<'a> {
+    pub fn map(operand: Operand<'a>) -> Term<'a> {
+        Term::Map(Box::new(operand))
+    }
+}
+
+/// Room above a map for its title (two lines) and its colour bar.
+pub const HEAD: f32 = 56.0;
+/// Space between the columns of a row.
+const GAP: f32 = 6.0;
+/// Cells of small maps (filters): big enough for a number at
+/// `MIN_NUMBER_FONT` when there is room.
+const SMALL_CELL: f32 = 38.0;
+
+/// Width of an operator's column, from its text.
+fn op_width(op: &str) -> f32 {
+    (op.chars().count() as f32 * 11.0 + 10.0).max(24.0)
+}
+
+/// Cell sizes for the maps of equations drawn together.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cells {
+    /// Maps of the layer's size.
+    pub map: f32,
+    /// Small maps (filters, biases).
+    pub small: f32,
+}
+
+impl Cells {
+    fn of(&self, m: &Operand) -> f32 {
+        if m.small {
+            self.small
+        } else {
+            self.map
+        }
+    }
+}
+
+/// The largest cells (maps between `min` and `max` points) at which every
+/// row fits `room`: widths side by side, rows one under another, each with
+/// `HEAD` and `extra` points of text above it. Small maps keep cells that
+/// hold their numbers unless the room is too tight even for that.
+pub fn fit_cell(rows: &[&[Term]], room: Vec2, extra: f32, min: f32, max: f32) -> Cells {
+    let fit = |small: f32| {
+        let mut by_width = f32::INFINITY;
+        let (mut cells_high, mut fixed_high) = (0.0f32, 0.0f32);
+        for row in rows {
+            let (mut cells, mut fixed, mut tallest, mut small_high) = (0.0, 0.0, 0.0f32, 0.0f32);
+            for term in row.iter() {
+                match term {
+                    Term::Map(m) => {
+                        let (r, c) = m.grid();
+                        if m.small {
+                            fixed += (c as f32 * small).max(MIN_COLUMN);
+                            small_high = small_high.max(r as f32 * small);
+                        } else {
+                            cells += c as f32;
+                            tallest = tallest.max(r as f32);
+                        }
+                    }
+                    Term::Op(op) => fixed += op_width(op),
+                }
+                fixed += GAP;
+            }
+            if cells > 0.0 {
+                by_width = by_width.min((room.x - fixed).max(0.0) / cells);
+            }
+            cells_high += tallest;
+            fixed_high += HEAD + extra + if tallest == 0.0 { small_high } else { 0.0 };
+        }
+        let by_height = if cells_high > 0.0 {
+            (room.y - fixed_high).max(0.0) / cells_high
+        } else {
+            f32::INFINITY
+        };
+        by_width.min(by_height)
+    };
+    let mut small = SMALL_CELL;
+    let mut map = fit(small);
+    // Give the big maps some room back before they become unreadable.
+    while map < 6.0 && small > 24.0 {
+        small -= 4.0;
+        map = fit(small);
+    }
+    let map = map.clamp(min, max);
+    Cells {
+        map,
+        small: small.max(map),
+    }
+}
+
+/// The narrowest a column may be (its title needs some room).
+const MIN_COLUMN: f32 = 40.0;
+
+/// What a row reports: the operand and cell clicked, and where each
+/// operand was drawn (the guided lesson points at them).
+#[derive(Default)]
+pub struct RowResponse {
+    pub clicked: Option<(&'static str, (usize, usize))>,
+    pub rects: Vec<(&'static str, egui::Rect)>,
+}
+
+impl RowResponse {
+    /// Where the operand `id` was drawn.
+    pub fn rect(&self, id: &str) -> Option<egui::Rect> {
+        self.rects.iter().find(|(i, _)| *i == id).map(|(_, r)| *r)
+    }
+}
+
+/// Draws a row with `cells`.
+pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
+    let tallest = row
+        .iter()
+        .filter_map(|t| match t {
+            Term::Map(m) => Some(m.grid().0 as f32 * cells.of(m)),
+            Term::Op(_) => None,
+        })
+        .fold(0.0f32, f32::max);
+    let mut out = RowResponse::default();
+    ui.horizontal_top(|ui| {
+        ui.spacing_mut().item_spacing.x = GAP;
+        for term in row {
+            match term {
+                Term::Op(op) => {
+                    ui.allocate_ui_with_layout(
+                        Vec2::new(op_width(&op), HEAD + tallest),
+                        egui::Layout::top_down(egui::Align::Center),
+                        |ui| {
+                            ui.add_space(HEAD + tallest / 2.0 - 14.0);
+                            ui.add(
+                                egui::Label::new(RichText::new(op).size(20.0).strong()).extend(),
+                            );
+                        },
+                    );
+                }
+                Term::Map(m) => {
+                    let (_, cols) = m.grid();
+                    let cell = cells.of(&m);
+                    let id = m.id;
+                    let width = (cols as f32 * cell).max(MIN_COLUMN);
+                    let column = ui.allocate_ui_with_layout(
+                        Vec2::new(width, HEAD + tallest),
+                        egui::Layout::top_down(egui::Align::Min),
+                        |ui| {
+                            ui.set_width(width);
+                            // Two lines of title at most, then the colour bar.
+                            ui.allocate_ui(Vec2::new(width, 34.0), |ui| {
+                                ui.set_min_height(34.0);
+                                ui.add(
+                                    egui::Label::new(RichText::new(&m.title).strong().size(13.0))
+                                        .wrap(),
+                                );
+                            });
+                            legend_fit(ui, m.scale, m.format, width);
+                            let response = Heatmap::new(m.values, m.rows, m.cols, m.title.clone())
+                                .scale(m.scale)
+                                .format(m.format)
+                                .cell_size(cell)
+                                .pad(m.pad)
+                                .selected(m.selected)
+                                .dim_outside(m.dim_outside)
+                                .blocked(m.blocked)
+                                .dots(m.dots)
+                                .outlines(m.outlines)
+                                .show(ui);
+                            if let Some(at) = response.clicked {
+                                out.clicked = Some((m.id, at));
+                            }
+                        },
+                    );
+                    out.rects.push((id, column.response.rect));
+                }
+            }
+        }
+    });
+    out
+}

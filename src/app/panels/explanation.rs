@@ -1,0 +1,143 @@
+//! The explanation panel: how the selected number was computed, from the
+//! trace, with the finite-difference check for a weight.
+
+use egui::{RichText, Ui};
+
+use crate::app::heatmap::fmt_value;
+use crate::app::BackpropApp;
+use crate::engine::trace::Trace;
+use crate::engine::Tensor;
+use crate::explain::{explain, CellRef};
+use crate::i18n::tr;
+use crate::trf;
+
+/// The clicked cell, how it was computed, from the trace.
+pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    ui.heading(tr("How was this number computed?"));
+    let (Some(s), Some(cell)) = (app.snapshot.clone(), app.selected.clone()) else {
+        ui.label(tr("Click any cell of a dF map, a delta or a feature map: this panel shows the sum of products that made it, with the real numbers."));
+        return;
+    };
+    let Some(e) = explain(&s.trace, &cell, app.sample) else {
+        ui.label(tr(
+            "That cell has no computation to show yet (its phase has not run in this batch).",
+        ));
+        return;
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("explanation")
+        .show(ui, |ui| {
+            ui.label(RichText::new(&e.title).strong().size(18.0));
+            ui.label(RichText::new(&e.formula).monospace());
+            ui.separator();
+            ui.label(trf!(
+                "largest terms for sample {sample} ({count} non-zero terms):",
+                sample = app.sample,
+                count = e.term_count
+            ));
+            egui::Grid::new("terms").striped(true).show(ui, |ui| {
+                for term in &e.terms {
+                    ui.label(RichText::new(&term.label).monospace());
+                    ui.label(RichText::new(fmt_value(term.value)).monospace());
+                    ui.end_row();
+                }
+            });
+            ui.separator();
+            ui.label(trf!("sample {sample}'s sum: {sum}", sample = app.sample, sum = e.sample_sum));
+            ui.label(trf!("all terms added up: {total}", total = e.total));
+            let check = if e.agrees() {
+                tr("✓ equals the trace")
+            } else {
+                tr("✗ differs from the trace")
+            };
+            ui.label(RichText::new(trf!("value in the trace: {value} {check}", value = e.recorded, check = check)).strong());
+            for note in &e.notes {
+                ui.label(note);
+            }
+            if let CellRef::WeightGrad { layer, index } = &cell {
+                gradcheck_ui(app, ui, &s.trace, &cell, *layer, index);
+            }
+            ui.separator();
+            if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
+                if ui
+                    .button(trf!("Export {name} as CSV…", name = name))
+                    .on_hover_text(tr("The whole tensor this cell belongs to, one row per value: its indices, then the value"))
+                    .clicked()
+                {
+                    let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
+                    app.files.save_dialog(tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
+                }
+            }
+        });
+}
+
+/// The traced tensor a cell belongs to, with its trace name.
+pub fn selected_tensor(t: &Trace, cell: &CellRef) -> Option<(String, Tensor)> {
+    let named = |layer: usize, what: &str, x: &Option<std::sync::Arc<Tensor>>| {
+        Some((
+            format!("{}.{what}", t.names.get(layer)?),
+            x.as_deref()?.clone(),
+        ))
+    };
+    match cell {
+        CellRef::WeightGrad { layer, .. } => {
+            named(*layer, "weight_grad", &t.layers.get(*layer)?.weight_grad)
+        }
+        CellRef::Delta { layer, .. } => named(*layer, "delta", &t.layers.get(*layer)?.delta),
+        CellRef::Output { layer, .. } => named(*layer, "out", &t.layers.get(*layer)?.out),
+        CellRef::Input { .. } => Some(("input".into(), t.input.as_ref().clone())),
+        CellRef::LossDelta { .. } => {
+            Some(("logits.delta".into(), t.logits_delta.as_deref()?.clone()))
+        }
+    }
+}
+
+/// The proof for one weight: backpropagation's number next to a central
+/// finite difference on the same batch (computed on its own thread).
+fn gradcheck_ui(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    trace: &Trace,
+    cell: &CellRef,
+    layer: usize,
+    index: &[usize],
+) {
+    ui.separator();
+    let checking = app.gradcheck.running() > 0;
+    if ui.add_enabled(!checking, egui::Button::new(tr("Check with finite differences"))).on_hover_text(tr("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number")).clicked() {
+        let (trace, index, cell) = (trace.clone(), index.to_vec(), cell.clone());
+        app.gradcheck.spawn("gradient-check", move |out| {
+            out.send(Some((cell, crate::engine::gradcheck::check_weight(&trace, layer, &index))));
+        });
+    }
+    if checking {
+        ui.spinner();
+    }
+    match &app.gradcheck_result {
+        Some((for_cell, Some(fd))) if for_cell == cell => {
+            ui.label(
+                RichText::new(trf!("backpropagation: {value}", value = fd.analytic)).monospace(),
+            );
+            ui.label(
+                RichText::new(format!(
+                    "(L(w+ε) − L(w−ε)) / 2ε, ε = {}: {:.9}",
+                    fd.eps, fd.numeric
+                ))
+                .monospace(),
+            );
+            ui.label(
+                RichText::new(trf!(
+                    "relative error: {error}",
+                    error = format!("{:.1e}", fd.relative_error)
+                ))
+                .strong(),
+            );
+        }
+        Some((for_cell, None)) if for_cell == cell => {
+            ui.label(tr(
+                "This weight cannot be checked in this step (its layer has no recorded weights).",
+            ));
+        }
+        _ => {}
+    }
+}

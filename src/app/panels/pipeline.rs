@@ -1,0 +1,228 @@
+//! Where the numbers are: the network as a strip of blocks, the sentence
+//! that says what the last phase did, and the status message.
+
+use egui::{Color32, RichText, Ui};
+
+use super::toolbar::COMPACT_WIDTH;
+use crate::app::heatmap::fmt_value;
+use crate::app::views::{delta_name, BACKWARD, FORWARD, UPDATE};
+use crate::app::worker::Snapshot;
+use crate::app::{BackpropApp, MessageKind, UiCommand};
+use crate::engine::layers::LayerKind;
+use crate::engine::stepper::Phase;
+use crate::i18n::tr;
+use crate::trf;
+
+/// The layer the views are about: the clicked block, else the phase's layer.
+pub fn focus_layer(app: &BackpropApp) -> usize {
+    let Some(s) = &app.snapshot else { return 0 };
+    let n = s.trace.names.len();
+    app.view_layer.unwrap_or(match s.last {
+        Some(Phase::Forward(i)) | Some(Phase::Backward(i)) => i,
+        Some(Phase::Loss) => n - 1,
+        Some(Phase::Update) | Some(Phase::Done) | None => match s.next {
+            Phase::Forward(i) | Phase::Backward(i) => i,
+            _ => 0,
+        },
+    })
+}
+
+/// A per-sample shape as people write it: `1x28x28`.
+pub fn dims_text(dims: &[usize]) -> String {
+    dims.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x")
+}
+
+/// A batch tensor's shape without the batch dimension.
+fn shape_text(shape: &[usize]) -> String {
+    dims_text(shape.get(1..).unwrap_or_default())
+}
+
+/// The network as blocks with their shapes; the block in focus highlighted,
+/// the arrow the numbers travel along coloured by direction.
+pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let Some(s) = app.snapshot.as_ref() else {
+        ui.label(tr("Starting…"));
+        return;
+    };
+    let focus = focus_layer(app);
+    let shapes = s.network.shapes();
+    let (backward, colour) = match s.last {
+        Some(Phase::Backward(_)) => (true, BACKWARD),
+        Some(Phase::Update) => (false, UPDATE),
+        _ => (false, FORWARD),
+    };
+    let mut clicked = None;
+    let compact = ui.available_width() < COMPACT_WIDTH;
+    let blocks = |ui: &mut Ui| {
+        ui.label(
+            RichText::new(format!(
+                "{}\n{}",
+                tr("input"),
+                shape_text(s.trace.input.shape())
+            ))
+            .monospace(),
+        );
+        for (i, name) in s.trace.names.iter().enumerate() {
+            let arrow_active = i == focus;
+            let arrow = if backward { "←" } else { "→" };
+            ui.label(RichText::new(arrow).size(22.0).color(if arrow_active {
+                colour
+            } else {
+                Color32::GRAY
+            }));
+            let shape = shapes.get(i).map(|d| dims_text(d)).unwrap_or_default();
+            let text = RichText::new(format!("{name}\n{shape}")).monospace();
+            let text = if i == focus {
+                text.color(Color32::WHITE).strong()
+            } else {
+                text
+            };
+            let button = egui::Button::new(text).fill(if i == focus {
+                colour
+            } else {
+                ui.visuals().widgets.inactive.bg_fill
+            });
+            let response = ui.add(button).on_hover_text(trf!(
+                "{name}: {kind} — click to look at this layer",
+                name = name,
+                kind = s.trace.kinds[i].word()
+            ));
+            if response.clicked() {
+                clicked = Some(i);
+            }
+            if compact && i == focus {
+                response.scroll_to_me(None);
+            }
+        }
+        let arrow = if backward { "←" } else { "→" };
+        ui.label(RichText::new(format!("{arrow} {}", tr("loss"))).size(18.0));
+    };
+    if compact {
+        // One row that follows the numbers, rather than two that crowd the views.
+        egui::ScrollArea::horizontal()
+            .id_salt("pipeline")
+            .show(ui, |ui| ui.horizontal(blocks));
+    } else {
+        ui.horizontal_wrapped(blocks);
+    }
+    if let Some(i) = clicked {
+        app.command(UiCommand::ViewLayer(Some(i)));
+    }
+}
+
+/// One sentence: where the numbers are and which way they travel.
+pub fn phase_text(s: &Snapshot) -> String {
+    let t = &s.trace;
+    let n = t.names.len();
+    let who = |i: usize| format!("{} (L{})", t.names[i], i + 1);
+    let base = match s.last {
+        None => trf!("A batch of {count} samples is loaded. Press Step layer to send it forward into {layer}.", count = t.batch_size(), layer = who(0)),
+        Some(Phase::Forward(i)) if i + 1 < n => trf!(
+            "Forward · {step} of {n}: {layer} turned its input into its output, which goes on to {next}.",
+            step = i + 1,
+            n = n,
+            layer = who(i),
+            next = who(i + 1)
+        ),
+        Some(Phase::Forward(i)) => trf!(
+            "Forward · {step} of {n}: {layer} turned its input into its output, the 10 logits.",
+            step = i + 1,
+            n = n,
+            layer = who(i)
+        ),
+        Some(Phase::Loss) => trf!(
+            "Loss: softmax + cross-entropy = {loss}. Its delta {delta} = (p − one_hot)/N starts the backward pass.",
+            loss = format!("{:.4}", t.loss.unwrap_or(f32::NAN)),
+            delta = delta_name(n)
+        ),
+        Some(Phase::Backward(i)) => {
+            let from = if i + 1 == n { trf!("{delta} from the loss", delta = delta_name(n)) } else { trf!("{delta} from {layer}", delta = delta_name(i + 1), layer = who(i + 1)) };
+            let to = if i == 0 { tr("to the input (nothing below learns from it)").to_string() } else { trf!("to {layer}", layer = who(i - 1)) };
+            trf!("Backward: {layer} received {from} and handed {delta} {to}.", layer = who(i), from = from, delta = delta_name(i), to = to)
+        }
+        Some(Phase::Update) | Some(Phase::Done) => trf!(
+            "Update: every weight moved against its gradient (η = {lr}). Step layer starts the next batch.",
+            lr = fmt_value(t.lr)
+        ),
+    };
+    let mut text = base;
+    if s.teaching {
+        text = trf!("Teaching your drawing · {text}", text = text);
+    }
+    text
+}
+
+pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
+    if let Some(s) = &app.snapshot {
+        let colour = match s.last {
+            Some(Phase::Backward(_)) | Some(Phase::Loss) => BACKWARD,
+            Some(Phase::Update) => UPDATE,
+            _ => FORWARD,
+        };
+        // One piece of text in two colours, so that it wraps as a whole.
+        let mut job = egui::text::LayoutJob::default();
+        let body = egui::TextStyle::Body.resolve(ui.style());
+        job.append(
+            &phase_text(s),
+            0.0,
+            egui::TextFormat {
+                font_id: egui::FontId::proportional(18.0),
+                color: colour,
+                ..Default::default()
+            },
+        );
+        job.append(
+            &trf!(
+                "· epoch {epoch}, batch {batch}, {position} of {total} samples",
+                epoch = s.epoch + 1,
+                batch = s.batches,
+                position = s.position,
+                total = s.epoch_len
+            ),
+            8.0,
+            egui::TextFormat {
+                font_id: body,
+                color: ui.visuals().text_color(),
+                ..Default::default()
+            },
+        );
+        ui.label(job);
+        for (i, kind) in s.trace.kinds.iter().enumerate() {
+            if matches!(kind, LayerKind::Relu)
+                && i > 0
+                && matches!(s.trace.kinds[i - 1], LayerKind::Conv { .. })
+            {
+                let dead = s.trace.dead_channels(i);
+                if !dead.is_empty() {
+                    ui.label(RichText::new(trf!(
+                        "⚠ {layer}: filter(s) {dead} of {conv} are dead: their ReLU output is 0 for every sample, so no delta passes back and their dF is 0 — they cannot learn. Reset with another seed, or a smaller learning rate.",
+                        layer = s.trace.names[i],
+                        dead = format!("{dead:?}"),
+                        conv = s.trace.names[i - 1]
+                    )).color(Color32::from_rgb(220, 60, 60)));
+                }
+            }
+        }
+    }
+}
+
+pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &str) {
+    let colour = match kind {
+        MessageKind::Info => Color32::from_rgb(60, 140, 220),
+        MessageKind::Warning => Color32::from_rgb(220, 160, 30),
+        MessageKind::Error => Color32::from_rgb(220, 60, 60),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(text).color(colour).strong());
+        if ui
+            .button(tr("Dismiss"))
+            .on_hover_text(tr("Hide this message"))
+            .clicked()
+        {
+            app.message = None;
+        }
+    });
+}

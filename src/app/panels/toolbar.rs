@@ -1,0 +1,385 @@
+//! The toolbar: the File, View and lesson menus, the step buttons and the
+//! training settings. Compact (two rows, settings in a menu) below
+//! `COMPACT_WIDTH`, so that a 1280x720 projector keeps its views.
+
+use egui::{RichText, Ui};
+
+use crate::app::worker::Speed;
+use crate::app::{BackpropApp, MessageKind, UiCommand};
+use crate::engine::optim::OptimizerKind;
+use crate::i18n::tr;
+use crate::trf;
+
+/// The File and View menus: what a teacher sets once, out of the way.
+pub fn menu_bar_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    egui::MenuBar::new().ui(ui, |ui| {
+        ui.menu_button(tr("File"), |ui| file_buttons_ui(app, ui));
+        ui.menu_button(tr("View"), |ui| {
+            ui.checkbox(&mut app.settings.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
+            ui.add(egui::Slider::new(&mut app.settings.scale, 0.75..=2.0).text(tr("Size"))).on_hover_text(tr("Everything larger or smaller (projector mode multiplies it by 1.4)"));
+            ui.checkbox(&mut app.settings.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
+            let mut safe = app.settings.palette == crate::app::heatmap::Palette::BlueOrange;
+            if ui.checkbox(&mut safe, tr("Colour-blind-safe colours")).on_hover_text(tr("Deltas and gradients in blue and orange instead of blue and red")).changed() {
+                app.settings.palette = if safe { crate::app::heatmap::Palette::BlueOrange } else { crate::app::heatmap::Palette::BlueRed };
+            }
+            ui.checkbox(&mut app.settings.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
+            ui.checkbox(&mut app.settings.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
+            if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
+                app.show_shortcuts = !app.show_shortcuts;
+            }
+            ui.separator();
+            ui.label(tr("Language"));
+            for lang in crate::i18n::Lang::ALL {
+                ui.radio_value(&mut app.settings.lang, lang, lang.native_name());
+            }
+        });
+        lesson_menu_ui(app, ui);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            // The language a step away: a class may switch mid-lesson.
+            for lang in crate::i18n::Lang::ALL.into_iter().rev() {
+                ui.selectable_value(&mut app.settings.lang, lang, lang.native_name());
+            }
+        });
+    });
+}
+
+/// Start the guided lesson, or continue it where it was left.
+fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let label = RichText::new(tr("Guided lesson")).strong();
+    if app.lesson.open.is_some() {
+        if ui
+            .button(label)
+            .on_hover_text(tr("Leave the lesson and explore freely"))
+            .clicked()
+        {
+            app.lesson_leave();
+        }
+        return;
+    }
+    ui.menu_button(label, |ui| {
+        if let Some(step) = app.lesson.left_at {
+            if ui
+                .button(trf!("Continue from step {step}", step = step + 1))
+                .clicked()
+            {
+                app.lesson_go(step);
+                ui.close();
+            }
+        }
+        if ui
+            .button(tr("Start the lesson from the beginning"))
+            .on_hover_text(tr(
+                "Resets to the question's network and walks one batch forward and the error back into the filters",
+            ))
+            .clicked()
+        {
+            app.lesson_go(0);
+            ui.close();
+        }
+    });
+}
+
+/// Below this width (in points) the controls fold into two rows and the
+/// network settings into a menu: a 720p projector at 1.4x is 914 points wide.
+pub const COMPACT_WIDTH: f32 = 1200.0;
+
+pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let compact = ui.available_width() < COMPACT_WIDTH;
+    ui.horizontal_wrapped(|ui| {
+        if !compact {
+            ui.heading("backprop-viz");
+            ui.add_space(12.0);
+        }
+        step_buttons_ui(app, ui);
+        ui.separator();
+        speed_ui(app, ui);
+        if !compact {
+            learning_rate_ui(app, ui);
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        if compact {
+            learning_rate_ui(app, ui);
+            ui.menu_button(tr("Network and training ▾"), |ui| {
+                network_settings_ui(app, ui)
+            })
+            .response
+            .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
+        } else {
+            network_settings_ui(app, ui);
+        }
+        ui.separator();
+        sample_ui(app, ui);
+    });
+}
+
+fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
+    if ui
+        .add_enabled(!running, egui::Button::new(tr("Step layer")))
+        .on_hover_text(tr(
+            "Run one phase: the next layer's forward or backward pass, the loss, or the update",
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::StepPhase);
+    }
+    if ui
+        .add_enabled(!running, egui::Button::new(tr("Step batch")))
+        .on_hover_text(tr(
+            "Finish the current batch: all remaining phases up to the weight update",
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::StepBatch);
+    }
+    let run_label = if running { tr("Pause") } else { tr("Run") };
+    if ui
+        .button(run_label)
+        .on_hover_text(tr("Train continuously (the views follow live), or pause"))
+        .clicked()
+    {
+        app.command(if running {
+            UiCommand::Pause
+        } else {
+            UiCommand::Run
+        });
+    }
+    if ui
+        .button(tr("Reset"))
+        .on_hover_text(tr(
+            "Start again from the same seed: the same initial weights and batches",
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::Reset);
+    }
+    let (back, forward) = app
+        .snapshot
+        .as_ref()
+        .map(|s| (s.back_steps, s.forward_steps))
+        .unwrap_or((0, 0));
+    if ui
+        .add_enabled(!running && back > 0, egui::Button::new(tr("◀ Back")))
+        .on_hover_text(trf!(
+            "Step back in time: every view shows the moment before ({back} steps kept; key ←)",
+            back = back
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::Back);
+    }
+    if ui
+        .add_enabled(!running, egui::Button::new(tr("Forward ▶")))
+        .on_hover_text(trf!(
+            "Step forward: replays what Back undid ({forward} steps), else steps a layer (key →)",
+            forward = forward
+        ))
+        .clicked()
+    {
+        app.command(UiCommand::Forward);
+    }
+}
+
+fn speed_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let speeds = [
+        (Speed::PerSecond(1.0), tr("1 batch/s")),
+        (Speed::PerSecond(5.0), tr("5 batches/s")),
+        (Speed::PerSecond(20.0), tr("20 batches/s")),
+        (Speed::Max, tr("as fast as possible")),
+    ];
+    let current = speeds
+        .iter()
+        .find(|(s, _)| *s == app.speed)
+        .map(|(_, l)| *l)
+        .unwrap_or(tr("custom"));
+    let label = ui.label(tr("Speed:"));
+    egui::ComboBox::from_id_salt("speed")
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for (speed, label) in speeds {
+                if ui.selectable_label(app.speed == speed, label).clicked() {
+                    app.command(UiCommand::SetSpeed(speed));
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tr("How fast Run trains"));
+}
+
+fn learning_rate_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let mut lr = app.config.lr;
+    let label = ui.label(tr("Learning rate:"));
+    let lr_response = ui
+        .add(egui::Slider::new(&mut lr, 1e-4..=10.0).logarithmic(true))
+        .labelled_by(label.id)
+        .on_hover_text(tr(
+            "η: how far each update moves the weights against their gradient (applies at once)",
+        ));
+    if lr_response.changed() {
+        app.command(UiCommand::SetLr(lr));
+    }
+    let mut freeze = app.config.freeze_conv;
+    if ui.checkbox(&mut freeze, tr("Freeze conv filters")).on_hover_text(tr("Keep the conv filters at their initial values; only the FC layers learn (the question's experiment)")).changed() {
+        app.command(UiCommand::SetFreeze(freeze));
+    }
+}
+
+fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let label = ui.label(tr("Network:"));
+    let shown = if app.start_network.is_some() {
+        tr("loaded model").to_string()
+    } else {
+        app.config.preset.clone()
+    };
+    egui::ComboBox::from_id_salt("preset")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            for (preset, text) in [
+                ("seed", tr("seed (the question's network)")),
+                ("lenet", tr("lenet (8 and 16 filters)")),
+            ] {
+                if ui
+                    .selectable_label(
+                        app.start_network.is_none() && app.config.preset == preset,
+                        text,
+                    )
+                    .clicked()
+                {
+                    // A preset replaces a loaded model on the next Reset.
+                    app.config.preset = preset.to_string();
+                    app.start_network = None;
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tr("Which network to build on Reset"));
+    let label = ui.label(tr("Optimizer:"));
+    egui::ComboBox::from_id_salt("optimizer")
+        .selected_text(app.config.optimizer.name())
+        .show_ui(ui, |ui| {
+            for kind in [
+                OptimizerKind::Sgd,
+                OptimizerKind::Momentum,
+                OptimizerKind::Adam,
+            ] {
+                ui.selectable_value(&mut app.config.optimizer, kind, kind.name());
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tr("How the gradient turns into a step (applies on Reset)"));
+    let label = ui.label(tr("Batch size:"));
+    ui.add(egui::DragValue::new(&mut app.config.batch).range(1..=512))
+        .labelled_by(label.id)
+        .on_hover_text(tr("Samples per batch (applies on Reset)"));
+    let label = ui.label(tr("Seed:"));
+    ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000))
+        .labelled_by(label.id)
+        .on_hover_text(tr(
+            "Fixes the initial weights and the batch order (applies on Reset)",
+        ));
+    if ui.button(tr("Load pretrained model")).on_hover_text(tr("Replace the network by the trained model that ships with the program (useful for drawing)")).clicked() {
+        app.command(UiCommand::LoadPretrained);
+    }
+}
+
+fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    if let Some(snapshot) = &app.snapshot {
+        let n = snapshot.trace.batch_size();
+        if n > 1 {
+            let mut sample = app.sample;
+            let label = ui.label(tr("Sample in batch:"));
+            let picker: egui::Response = if ui.available_size_before_wrap().x < 260.0 {
+                // A narrow row (projector): a number field instead of a slider.
+                ui.add(egui::DragValue::new(&mut sample).range(0..=n - 1))
+            } else {
+                ui.add(egui::Slider::new(&mut sample, 0..=n - 1))
+            };
+            picker
+                .labelled_by(label.id)
+                .on_hover_text(tr("Which sample of the batch the maps show"));
+            app.sample = sample;
+            if let Some(&digit) = snapshot.trace.labels.get(app.sample) {
+                ui.label(trf!("label {digit}", digit = digit));
+            }
+        }
+    }
+}
+
+/// Save / open a model and export the current step.
+fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    if ui
+        .button(tr("Save model…"))
+        .on_hover_text(tr(
+            "Write the network as it is now (safetensors; loads in PyTorch unchanged)",
+        ))
+        .clicked()
+    {
+        if let Some(s) = &app.snapshot {
+            app.files.save_dialog(
+                tr("Save the model"),
+                "model.safetensors",
+                crate::io::model_bytes(&s.network),
+            );
+        }
+    }
+    if ui
+        .button(tr("Export view as PNG…"))
+        .on_hover_text(tr("A picture of the window as it is now, for slides"))
+        .clicked()
+    {
+        app.files.export_view_png(ui.ctx());
+        ui.close();
+    }
+    if ui
+        .button(tr("Open model…"))
+        .on_hover_text(tr("Start from a saved model (Reset returns to it)"))
+        .clicked()
+    {
+        app.files.open_model_dialog();
+    }
+    if ui
+        .button(tr("Save session…"))
+        .on_hover_text(tr(
+            "The model, the optimizer's state, the step and the plots: continue this lesson later exactly here",
+        ))
+        .clicked()
+    {
+        let checkout = app.checkout_session();
+        app.files.save_dialog_with(
+            tr("Save the session"),
+            "session.safetensors",
+            move || {
+                checkout()
+                    .map(|session| crate::io::session_bytes(&session))
+                    .ok_or_else(|| tr("the training thread did not answer").to_string())
+            },
+        );
+        ui.close();
+    }
+    if ui
+        .button(tr("Open session…"))
+        .on_hover_text(tr("Continue a saved session where it stopped"))
+        .clicked()
+    {
+        app.files.open_session_dialog();
+        ui.close();
+    }
+    ui.separator();
+    if ui
+        .button(tr("Export trace…"))
+        .on_hover_text(tr(
+            "Every number of the current step (safetensors trace, as `backprop-viz trace` writes)",
+        ))
+        .clicked()
+    {
+        match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
+            Some(Ok(bytes)) => app.files.save_dialog(tr("Export the trace"), "trace.safetensors", bytes),
+            Some(Err(why)) => app.message = Some((MessageKind::Warning, trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why).into())),
+            None => {}
+        }
+    }
+}
