@@ -57,7 +57,7 @@ fn df_cell_shows_the_engines_number() {
     }
     let s = snapshot(&h);
     assert_eq!(s.last, Some(Phase::Backward(3)));
-    let node = h.get_by_label("dF of conv2 (whole batch) — click a cell [0,0]");
+    let node = h.get_by_role_and_label(egui::accesskit::Role::Image, "dF of the whole batch");
     let rect = node.rect();
     let cell = rect.width() / 3.0;
     let pos = rect.min + egui::vec2(1.5 * cell, 2.5 * cell); // row 2, column 1
