@@ -249,12 +249,14 @@ fn widget_rects(h: &Harness<'static, BackpropApp>) -> Vec<(String, egui::Rect, b
         // The pipeline strip scrolls sideways in a narrow window: its blocks
         // (named after the layers) may lie beyond the edge on purpose.
         // (egui's scroll areas have no node of their own to tell by.)
-        let scrolled = label.split('\n').next().is_some_and(|name| {
+        // So does the row of tabs on a small window.
+        let scrolled = label.split(['\n', ' ']).next().is_some_and(|name| {
             h.state()
                 .snapshot
                 .as_ref()
                 .is_some_and(|s| s.trace.names.iter().any(|n| n == name))
-        });
+        }) || node.accesskit_node().role() == Role::Tab
+            || TAB_NAMES.iter().any(|t| backprop_viz::i18n::tr(t) == label);
         (label, node.rect(), scrolled)
     })
     .filter(|(_, r, _)| r.width() > 1.0 && r.height() > 1.0)
@@ -262,6 +264,16 @@ fn widget_rects(h: &Harness<'static, BackpropApp>) -> Vec<(String, egui::Rect, b
 }
 
 const PROJ_W: f32 = 1280.0;
+
+/// The tabs' names (English keys).
+const TAB_NAMES: [&str; 6] = [
+    "Backprop",
+    "Draw a digit",
+    "Data",
+    "Frozen vs learning filters",
+    "Mistakes",
+    "Architecture",
+];
 #[test]
 fn projector_mode_at_720p_is_large_and_nothing_overlaps() {
     projector_at_720p(Lang::En);
@@ -290,7 +302,19 @@ fn projector_at_720p(lang: Lang) {
     let mut problems = Vec::new();
     let mut check = |h: &mut Harness<'static, BackpropApp>, when: &str| {
         h.run_steps(3);
-        let rects = widget_rects(h);
+        let mut rects = widget_rects(h);
+        // The central panel ends where the folded plots begin: what a tab
+        // scrolls below that edge is clipped there, not drawn over them.
+        let plots = backprop_viz::i18n::tr("▸ Plots");
+        if let Some(button) = rects
+            .iter()
+            .find(|(l, _, _)| l == plots)
+            .map(|(_, r, _)| *r)
+        {
+            let edge = button.top() - 6.0;
+            let in_strip = |r: &egui::Rect| (r.center().y - button.center().y).abs() < 4.0;
+            rects.retain(|(_, r, _)| in_strip(r) || r.bottom() <= edge + 1.0);
+        }
         for (i, (a, ra, scrolled)) in rects.iter().enumerate() {
             if !scrolled && !screen.expand(1.0).contains_rect(*ra) && screen.intersects(*ra) {
                 // Cut off at the window's edge (not scrolled away entirely).

@@ -227,7 +227,8 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         g.k,
         g.k,
         true,
-    );
+    )
+    .short(trf!("dF, sample {n}", n = n));
     let batch = Operand::new(
         "dF batch",
         trf!("{df} of the whole batch", df = pair("dF")),
@@ -235,7 +236,8 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         g.k,
         g.k,
         true,
-    );
+    )
+    .short(tr("dF, batch"));
     // The share and the batch sum in one scale: the share is part of the sum.
     let (scale, format) = (batch.scale, batch.format);
     let row1 = vec![
@@ -253,6 +255,11 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
                 false,
             )
             .pad(g.p)
+            .short(if i == 0 {
+                "x".to_string()
+            } else {
+                format!("x ({})", t.names[i - 1])
+            })
             .outline(l.tap.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
             .outline(l.delta.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
             .selected(l.below),
@@ -260,6 +267,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         Term::Op("⋆".into()),
         Term::map(
             Operand::new("D", arriving, &d_map, g.ho, g.wo, true)
+                .short(d_in.clone())
                 .outline(l.tap.map(|_| (0, 0, g.ho, g.wo)), LINKED)
                 .selected(l.delta),
         ),
@@ -281,6 +289,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
                 true,
             )
             .pad(q)
+            .short(trf!("{d}, padded", d = d_in))
             .outline(l.below.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
             .selected(l.delta),
         ),
@@ -294,37 +303,49 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
                 g.k,
                 true,
             )
+            .short("rot180(F)")
             .outline(l.below.map(|_| (0, 0, g.k, g.k)), LINKED),
         ),
         Term::Op("←".into()),
         Term::map(Operand::new("F", pair("F"), &f, g.k, g.k, true)),
         Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
         Term::map(
-            Operand::new("D_below", leaving, &below_values, g.h, g.w, true).selected(l.below),
+            Operand::new("D_below", leaving, &below_values, g.h, g.w, true)
+                .short(d_out.clone())
+                .selected(l.below),
         ),
     ];
-    let extra = 26.0;
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    // The two row captions.
+    let extra = if compact { 20.0 } else { 26.0 };
     let cell = fit_cell(
         &[&row1, &row2],
         room - Vec2::new(8.0, 0.0),
         extra,
-        4.0,
-        32.0,
+        (4.0, 32.0),
+        compact,
     );
-    ui.label(
-        RichText::new(tr(
-            "① The filter's gradient: the input correlated with the delta from above",
-        ))
-        .strong(),
+    let caption = |ui: &mut Ui, text: &str| {
+        let label = egui::Label::new(RichText::new(text).strong());
+        // One line on a small window (the rest on hover).
+        ui.add(if compact {
+            label.truncate()
+        } else {
+            label.wrap()
+        });
+    };
+    caption(
+        ui,
+        tr("① The filter's gradient: the input correlated with the delta from above"),
     );
     let drawn1 = row_ui(ui, row1, cell);
-    ui.label(
-        RichText::new(if g.cout > 1 {
+    caption(
+        ui,
+        if g.cout > 1 {
             tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters")
         } else {
             tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°")
-        })
-        .strong(),
+        },
     );
     let drawn2 = row_ui(ui, row2, cell);
     for (mark, rect) in [
@@ -480,7 +501,14 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
             .selected(picked),
         ));
     }
-    let cell = fit_cell(&[&row], room - Vec2::new(8.0, 0.0), 0.0, 4.0, 32.0);
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    let cell = fit_cell(
+        &[&row],
+        room - Vec2::new(8.0, 0.0),
+        0.0,
+        (4.0, 32.0),
+        compact,
+    );
     let drawn = row_ui(ui, row, cell);
     for (mark, id) in [(Mark::Filter, "F"), (Mark::Output, "y")] {
         if let Some(rect) = drawn.rect(id) {

@@ -14,6 +14,8 @@ pub struct Operand<'a> {
     /// What a click on it is reported as (`"x"`, `"D"`, `"dF"`, …).
     pub id: &'static str,
     pub title: String,
+    /// A few characters for a small window (the title shows on hover).
+    pub short: Option<String>,
     pub values: &'a [f32],
     pub rows: usize,
     pub cols: usize,
@@ -50,6 +52,7 @@ impl<'a> Operand<'a> {
         Operand {
             id,
             title: title.into(),
+            short: None,
             values,
             rows,
             cols,
@@ -67,6 +70,11 @@ impl<'a> Operand<'a> {
 
     pub fn pad(mut self, pad: usize) -> Self {
         self.pad = pad;
+        self
+    }
+
+    pub fn short(mut self, short: impl Into<String>) -> Self {
+        self.short = Some(short.into());
         self
     }
 
@@ -122,8 +130,15 @@ impl<'a> Term<'a> {
     }
 }
 
-/// Room above a map for its title (two lines) and its colour bar.
-pub const HEAD: f32 = 56.0;
+/// Room above a map for its title (two lines, or one on a small window)
+/// and its colour bar.
+fn head(compact: bool) -> f32 {
+    if compact {
+        36.0
+    } else {
+        56.0
+    }
+}
 /// Space between the columns of a row.
 const GAP: f32 = 6.0;
 /// Cells of small maps (filters): big enough for a number at
@@ -142,6 +157,8 @@ pub struct Cells {
     pub map: f32,
     /// Small maps (filters, biases).
     pub small: f32,
+    /// One line of title per map (a small window).
+    pub compact: bool,
 }
 
 impl Cells {
@@ -158,52 +175,83 @@ impl Cells {
 /// row fits `room`: widths side by side, rows one under another, each with
 /// `HEAD` and `extra` points of text above it. Small maps keep cells that
 /// hold their numbers unless the room is too tight even for that.
-pub fn fit_cell(rows: &[&[Term]], room: Vec2, extra: f32, min: f32, max: f32) -> Cells {
-    let fit = |small: f32| {
-        let mut by_width = f32::INFINITY;
-        let (mut cells_high, mut fixed_high) = (0.0f32, 0.0f32);
-        for row in rows {
-            let (mut cells, mut fixed, mut tallest, mut small_high) = (0.0, 0.0, 0.0f32, 0.0f32);
-            for term in row.iter() {
-                match term {
-                    Term::Map(m) => {
-                        let (r, c) = m.grid();
-                        if m.small {
-                            fixed += (c as f32 * small).max(MIN_COLUMN);
-                            small_high = small_high.max(r as f32 * small);
-                        } else {
-                            cells += c as f32;
-                            tallest = tallest.max(r as f32);
+pub fn fit_cell(
+    rows: &[&[Term]],
+    room: Vec2,
+    extra: f32,
+    (min, max): (f32, f32),
+    compact: bool,
+) -> Cells {
+    // Per row: cells of big maps across, fixed points across, the tallest
+    // big map in cells, the tallest small map in small cells.
+    let measure = |small: f32| -> Vec<(f32, f32, f32, f32)> {
+        rows.iter()
+            .map(|row| {
+                let (mut cells, mut fixed, mut tallest, mut small_rows) =
+                    (0.0, 0.0, 0.0f32, 0.0f32);
+                for term in row.iter() {
+                    match term {
+                        Term::Map(m) => {
+                            let (r, c) = m.grid();
+                            if m.small {
+                                fixed += (c as f32 * small).max(MIN_COLUMN);
+                                small_rows = small_rows.max(r as f32);
+                            } else {
+                                cells += c as f32;
+                                tallest = tallest.max(r as f32);
+                            }
                         }
+                        Term::Op(op) => fixed += op_width(op),
                     }
-                    Term::Op(op) => fixed += op_width(op),
+                    fixed += GAP;
                 }
-                fixed += GAP;
-            }
-            if cells > 0.0 {
-                by_width = by_width.min((room.x - fixed).max(0.0) / cells);
-            }
-            cells_high += tallest;
-            fixed_high += HEAD + extra + if tallest == 0.0 { small_high } else { 0.0 };
-        }
-        let by_height = if cells_high > 0.0 {
-            (room.y - fixed_high).max(0.0) / cells_high
-        } else {
-            f32::INFINITY
+                (cells, fixed, tallest, small_rows)
+            })
+            .collect()
+    };
+    let fit = |small: f32| -> (f32, f32) {
+        let rows = measure(small);
+        let by_width = rows
+            .iter()
+            .filter(|r| r.0 > 0.0)
+            .map(|r| (room.x - r.1).max(0.0) / r.0)
+            .fold(f32::INFINITY, f32::min);
+        let height = |cell: f32| -> f32 {
+            rows.iter()
+                // 10 points of item spacing around the title and colour bar.
+                .map(|r| head(compact) + extra + 10.0 + (r.2 * cell).max(r.3 * small))
+                .sum()
         };
-        by_width.min(by_height)
+        // The largest cell whose rows fit the height (height grows with it).
+        let (mut lo, mut hi) = (0.0f32, max.max(1.0));
+        if height(hi) <= room.y {
+            lo = hi;
+        } else {
+            for _ in 0..30 {
+                let mid = (lo + hi) / 2.0;
+                if height(mid) <= room.y {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+        (by_width, lo)
     };
     let mut small = SMALL_CELL;
-    let mut map = fit(small);
-    // Give the big maps some room back before they become unreadable.
-    while map < 6.0 && small > 24.0 {
-        small -= 4.0;
-        map = fit(small);
+    let (mut by_width, mut by_height) = fit(small);
+    // Give the big maps room back from the small ones (filters lose their
+    // numbers first) before the big maps become unreadable.
+    while by_width.min(by_height) < 4.5 && small > 20.0 {
+        small -= 3.0;
+        (by_width, by_height) = fit(small);
     }
+    let map = by_width.min(by_height);
     let map = map.clamp(min, max);
     Cells {
         map,
         small: small.max(map),
+        compact,
     }
 }
 
@@ -227,6 +275,7 @@ impl RowResponse {
 
 /// Draws a row with `cells`.
 pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
+    let head = head(cells.compact);
     let tallest = row
         .iter()
         .filter_map(|t| match t {
@@ -241,10 +290,10 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
             match term {
                 Term::Op(op) => {
                     ui.allocate_ui_with_layout(
-                        Vec2::new(op_width(&op), HEAD + tallest),
+                        Vec2::new(op_width(&op), head + tallest),
                         egui::Layout::top_down(egui::Align::Center),
                         |ui| {
-                            ui.add_space(HEAD + tallest / 2.0 - 14.0);
+                            ui.add_space(head + tallest / 2.0 - 14.0);
                             ui.add(
                                 egui::Label::new(RichText::new(op).size(20.0).strong()).extend(),
                             );
@@ -257,17 +306,27 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                     let id = m.id;
                     let width = (cols as f32 * cell).max(MIN_COLUMN);
                     let column = ui.allocate_ui_with_layout(
-                        Vec2::new(width, HEAD + tallest),
+                        Vec2::new(width, head + tallest),
                         egui::Layout::top_down(egui::Align::Min),
                         |ui| {
                             ui.set_width(width);
-                            // Two lines of title at most, then the colour bar.
-                            ui.allocate_ui(Vec2::new(width, 34.0), |ui| {
-                                ui.set_min_height(34.0);
-                                ui.add(
-                                    egui::Label::new(RichText::new(&m.title).strong().size(13.0))
-                                        .wrap(),
-                                );
+                            // Two lines of title at most (one on a small
+                            // window, the rest on hover), then the colour bar.
+                            let title_height = head - 22.0;
+                            ui.allocate_ui(Vec2::new(width, title_height), |ui| {
+                                ui.set_min_height(title_height);
+                                let text = match (&m.short, cells.compact) {
+                                    (Some(short), true) => short,
+                                    _ => &m.title,
+                                };
+                                let title =
+                                    egui::Label::new(RichText::new(text).strong().size(13.0));
+                                ui.add(if cells.compact {
+                                    title.truncate()
+                                } else {
+                                    title.wrap()
+                                })
+                                .on_hover_text(&m.title);
                             });
                             legend_fit(ui, m.scale, m.format, width);
                             let response = Heatmap::new(m.values, m.rows, m.cols, m.title.clone())

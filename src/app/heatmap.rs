@@ -588,7 +588,12 @@ pub fn legend_fit(ui: &mut Ui, scale: ColorScale, format: NumberFormat, width: f
     let text_width = (lo_text.chars().count() + hi_text.chars().count()) as f32 * 7.5 + 12.0;
     let bar = (width - text_width).clamp(0.0, 90.0);
     if bar < 16.0 {
-        ui.label(RichText::new(format!("{lo_text} … {hi_text}")).small());
+        // Too narrow for a bar: the range in one short token.
+        let text = match scale {
+            ColorScale::Diverging { .. } => format!("±{hi_text}"),
+            ColorScale::Sequential { .. } => format!("{lo_text}–{hi_text}"),
+        };
+        ui.add(egui::Label::new(RichText::new(text).small()).truncate());
         return;
     }
     ui.horizontal(|ui| {

@@ -219,6 +219,27 @@ pub struct History {
     pub losses: Vec<[f64; 2]>,
     /// `(epoch, train accuracy, test accuracy)`
     pub epochs: Vec<(usize, f32, f32)>,
+    /// `[epochs so far, %]`: training accuracy over the last
+    /// `RUNNING_BATCHES` batches, so the accuracy plot moves from the first
+    /// batches instead of waiting for an epoch (3,750 batches of 16).
+    pub running_accuracy: Vec<[f64; 2]>,
+    recent: std::collections::VecDeque<f32>,
+}
+
+/// How many batches the running accuracy averages.
+pub const RUNNING_BATCHES: usize = 50;
+
+impl History {
+    pub fn add_batch(&mut self, b: worker::BatchDone) {
+        self.losses.push([b.batch as f64, f64::from(b.loss)]);
+        if self.recent.len() == RUNNING_BATCHES {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(b.accuracy);
+        let mean = self.recent.iter().sum::<f32>() / self.recent.len() as f32;
+        self.running_accuracy
+            .push([b.epochs, f64::from(mean) * 100.0]);
+    }
 }
 
 pub struct BackpropApp {
@@ -255,6 +276,8 @@ pub struct BackpropApp {
     /// The look the style was last built for.
     styled_for: Option<Look>,
     pub show_shortcuts: bool,
+    /// The plots unfolded on a small window.
+    pub plots_open: bool,
     pub files: files::Files,
     pub experiment: experiment::Experiment,
     pub mistakes: mistakes::Mistakes,
@@ -320,6 +343,7 @@ impl BackpropApp {
             settings: Settings::default(),
             styled_for: None,
             show_shortcuts: false,
+            plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
             mistakes: mistakes::Mistakes::new(repaint.clone()),
@@ -435,10 +459,11 @@ impl BackpropApp {
                     }
                     self.snapshot = Some(snapshot);
                 }
-                Event::Losses(losses) => self
-                    .history
-                    .losses
-                    .extend(losses.into_iter().map(|(b, l)| [b as f64, l as f64])),
+                Event::Batches(batches) => {
+                    for b in batches {
+                        self.history.add_batch(b);
+                    }
+                }
                 Event::Epoch {
                     epoch,
                     train_accuracy,
@@ -571,6 +596,7 @@ impl BackpropApp {
                             .map(|&(batch, loss)| [batch as f64, loss as f64])
                             .collect(),
                         epochs: session.epochs.clone(),
+                        ..History::default()
                     };
                     self.selected = None;
                     self.view_layer = None;
@@ -703,11 +729,7 @@ impl BackpropApp {
         self.poll_jobs(ui.ctx());
         self.marks.clear();
         egui::Panel::top("controls").show(ui, |ui| {
-            panels::toolbar::menu_bar_ui(self, ui);
-            let controls = ui
-                .scope(|ui| panels::toolbar::controls_ui(self, ui))
-                .response
-                .rect;
+            let controls = panels::toolbar::toolbar_ui(self, ui);
             self.mark(lesson::Mark::Controls, controls);
             ui.separator();
             let pipeline = ui
@@ -720,16 +742,21 @@ impl BackpropApp {
                 panels::pipeline::message_ui(self, ui, kind, &message.text());
             }
         });
-        // The plots take at most a quarter of the window, and give way
-        // entirely when the window is short (a 720p projector at 1.4x).
+        // The plots take at most a fifth of the window; on a short window
+        // (a 720p projector at 1.4x) they fold into one line that opens
+        // them, so they stay one click away without taking the views' room.
         let room = ui.available_height();
-        if self.settings.show_plots && room > 420.0 {
-            let height = (room * 0.25).clamp(100.0, 220.0);
-            let plots = egui::Panel::bottom("plots")
-                .exact_size(height)
-                .show(ui, |ui| {
-                    panels::plots::plots_ui(self, ui);
-                });
+        if self.settings.show_plots {
+            let folded = panels::toolbar::compact(ui.ctx()) && !self.plots_open;
+            let plots = egui::Panel::bottom("plots").resizable(false);
+            let plots = if folded {
+                plots.show(ui, |ui| panels::plots::folded_ui(self, ui))
+            } else {
+                let height = (room * if self.plots_open { 0.45 } else { 0.2 }).clamp(90.0, 200.0);
+                plots
+                    .exact_size(height)
+                    .show(ui, |ui| panels::plots::plots_ui(self, ui))
+            };
             self.mark(lesson::Mark::Plots, plots.response.rect);
         }
         // Above the plots, right under the views it talks about.
@@ -739,19 +766,44 @@ impl BackpropApp {
                 .frame(egui::Frame::side_top_panel(ui.style()).fill(tint))
                 .show(ui, |ui| lesson::lesson_ui(self, ui));
         }
-        if self.settings.show_explain {
-            let width = (ui.available_width() * 0.3).min(430.0);
+        // The explanation belongs to the layer views: other tabs get the
+        // whole width. Its width is the user's (drag the edge) and never
+        // follows its content, so a click never moves the views.
+        if self.settings.show_explain && self.tab == Tab::Backprop {
+            let full = ui.available_width();
+            let share = if panels::toolbar::compact(ui.ctx()) {
+                0.3
+            } else {
+                0.4
+            };
             let explain = egui::Panel::right("explain")
                 .resizable(true)
-                .default_size(width)
-                .max_size(ui.available_width() * 0.35)
+                .default_size((full * 0.28).min(430.0))
+                .min_size(180.0)
+                .max_size(full * share)
                 .show(ui, |ui| {
-                    panels::explanation::explanation_ui(self, ui);
+                    egui::ScrollArea::vertical()
+                        .id_salt("explanation")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| panels::explanation::explanation_ui(self, ui));
                 });
             self.mark(lesson::Mark::Explain, explain.response.rect);
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            let tabs = ui.horizontal_wrapped(|ui| {
+            let compact = panels::toolbar::compact(ui.ctx());
+            let tab_row = |ui: &mut egui::Ui, add: &mut dyn FnMut(&mut egui::Ui)| {
+                if compact {
+                    // One row that scrolls, whatever the language.
+                    egui::ScrollArea::horizontal()
+                        .id_salt("tabs")
+                        .show(ui, |ui| ui.horizontal(|ui| add(ui)))
+                        .inner
+                        .response
+                } else {
+                    ui.horizontal_wrapped(|ui| add(ui)).response
+                }
+            };
+            let tabs = tab_row(ui, &mut |ui: &mut egui::Ui| {
                 for (tab, name, hover) in [
                     (Tab::Backprop, tr("Backprop"), tr("The layer views: forward values, deltas, filter gradients, the update")),
                     (Tab::Draw, tr("Draw a digit"), tr("Draw a digit and watch the network classify it")),
@@ -763,7 +815,7 @@ impl BackpropApp {
                     ui.selectable_value(&mut self.tab, tab, name).on_hover_text(hover);
                 }
             });
-            self.mark(lesson::Mark::Tabs, tabs.response.rect);
+            self.mark(lesson::Mark::Tabs, tabs.rect);
             ui.separator();
             match self.tab {
                 Tab::Backprop => views::layer_view_ui(self, ui),

@@ -394,8 +394,16 @@ fn backward_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, size: 
             delta_out = delta_name(i)
         )
     };
-    ui.label(RichText::new(heading).heading().color(BACKWARD));
-    ui.label(backward_formula(&t.kinds[i]));
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    let conv = matches!(t.kinds[i], LayerKind::Conv { .. });
+    // On a small window the phase line above already says it.
+    if !(compact && conv) {
+        ui.label(RichText::new(heading).heading().color(BACKWARD));
+    }
+    // A conv layer's equations say it with maps.
+    if !(compact && conv) {
+        ui.label(backward_formula(&t.kinds[i]));
+    }
     if matches!(t.kinds[i], LayerKind::Conv { .. }) {
         // The whole view's height (`size` leaves 80 points for text) less
         // what the heading took.

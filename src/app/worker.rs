@@ -86,10 +86,22 @@ pub struct Snapshot {
     pub forward_steps: usize,
 }
 
+/// One finished batch, for the plots.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchDone {
+    pub batch: u64,
+    pub loss: f32,
+    /// Share of the batch's samples the network got right (before the
+    /// update).
+    pub accuracy: f32,
+    /// Where training stands, in epochs (2.5 = half way through the third).
+    pub epochs: f64,
+}
+
 pub enum Event {
     Snapshot(Box<Snapshot>),
-    /// `(batch number, loss)` for batches finished since the last event.
-    Losses(Vec<(u64, f32)>),
+    /// The batches finished since the last event.
+    Batches(Vec<BatchDone>),
     Epoch {
         epoch: usize,
         train_accuracy: f32,
@@ -222,7 +234,7 @@ struct WorkerState {
     /// Correct predictions and samples in this epoch (for train accuracy).
     epoch_correct: usize,
     epoch_seen: usize,
-    pending_losses: Vec<(u64, f32)>,
+    pending: Vec<BatchDone>,
     last_publish: Instant,
 }
 
@@ -276,7 +288,7 @@ impl WorkerState {
             teaching: false,
             epoch_correct: 0,
             epoch_seen: 0,
-            pending_losses: Vec::new(),
+            pending: Vec::new(),
             last_publish: Instant::now(),
         }
     }
@@ -548,16 +560,22 @@ impl WorkerState {
         if self.teaching {
             return;
         }
-        self.pending_losses.push((self.trainer.batches, loss));
-        if let Some(probs) = &trace.probs {
-            let predicted = predictions(probs);
-            self.epoch_correct += predicted
+        let correct = trace.probs.as_ref().map_or(0, |probs| {
+            predictions(probs)
                 .iter()
                 .zip(&trace.labels)
                 .filter(|(p, &l)| **p == l as usize)
-                .count();
-            self.epoch_seen += trace.labels.len();
-        }
+                .count()
+        });
+        self.epoch_correct += correct;
+        self.epoch_seen += trace.labels.len();
+        self.pending.push(BatchDone {
+            batch: self.trainer.batches,
+            loss,
+            accuracy: correct as f32 / trace.labels.len().max(1) as f32,
+            epochs: self.trainer.epoch as f64
+                + self.trainer.position() as f64 / self.trainer.epoch_len().max(1) as f64,
+        });
         if !loss.is_finite() || loss > DIVERGED_LOSS {
             self.running = false;
             let _ = etx.send(Event::Diverged {
@@ -580,8 +598,8 @@ impl WorkerState {
     }
 
     fn publish(&mut self, etx: &Sender<Event>) {
-        if !self.pending_losses.is_empty() {
-            let _ = etx.send(Event::Losses(std::mem::take(&mut self.pending_losses)));
+        if !self.pending.is_empty() {
+            let _ = etx.send(Event::Batches(std::mem::take(&mut self.pending)));
         }
         let stepper = &self.trainer.stepper;
         let snapshot = Snapshot {

@@ -152,8 +152,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("test", "тестовая выборка"),
     ("Network and training ▾", "Сеть и обучение ▾"),
     (
-        "Network, optimizer, batch size, seed (apply on Reset)",
-        "Сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
+        "Learning rate, freezing; network, optimizer, batch size, seed (apply on Reset)",
+        "Скорость обучения, заморозка; сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
     ),
     ("Size", "Размер"),
     (
@@ -188,4 +188,24 @@ pub const TEXT: &[(&str, &str)] = &[
     ("{d} handed to {layer}", "{d} передаётся в {layer}"),
     ("{layer}'s output", "выход {layer}"),
     ("y: {layer}'s output", "y: выход {layer}"),
+    // Plots.
+    ("▾ Hide the plots", "▾ Скрыть графики"),
+    ("Fold the plots into one line again", "Снова свернуть графики в одну строку"),
+    ("train, per epoch", "обучение, по эпохам"),
+    ("test, per epoch", "тест, по эпохам"),
+    ("▸ Plots", "▸ Графики"),
+    ("Show the loss and accuracy plots", "Показать графики потерь и точности"),
+    ("train, last {count} batches", "обучение, последние {count} батчей"),
+    ("loss {loss} at batch {batch}", "потери {loss} на батче {batch}"),
+    (
+        "· {accuracy} % right over the last batches",
+        "· {accuracy} % верных за последние батчи",
+    ),
+    (
+        "· test accuracy {accuracy} % after epoch {epoch}",
+        "· точность на тесте {accuracy} % после эпохи {epoch}",
+    ),
+    ("dF, sample {n}", "dF, пример {n}"),
+    ("dF, batch", "dF, батч"),
+    ("{d}, padded", "{d} с рамкой"),
 ];

@@ -24,51 +24,57 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ));
         return;
     };
-    egui::ScrollArea::vertical()
-        .id_salt("explanation")
-        .show(ui, |ui| {
-            ui.label(RichText::new(&e.title).strong().size(18.0));
-            ui.label(RichText::new(&e.formula).monospace());
-            ui.separator();
-            ui.label(trf!(
-                "largest terms for sample {sample} ({count} non-zero terms):",
-                sample = app.sample,
-                count = e.term_count
-            ));
-            egui::Grid::new("terms").striped(true).show(ui, |ui| {
-                for term in &e.terms {
-                    ui.label(RichText::new(&term.label).monospace());
-                    ui.label(RichText::new(fmt_value(term.value)).monospace());
-                    ui.end_row();
-                }
-            });
-            ui.separator();
-            ui.label(trf!("sample {sample}'s sum: {sum}", sample = app.sample, sum = e.sample_sum));
-            ui.label(trf!("all terms added up: {total}", total = e.total));
-            let check = if e.agrees() {
-                tr("✓ equals the trace")
-            } else {
-                tr("✗ differs from the trace")
-            };
-            ui.label(RichText::new(trf!("value in the trace: {value} {check}", value = e.recorded, check = check)).strong());
-            for note in &e.notes {
-                ui.label(note);
-            }
-            if let CellRef::WeightGrad { layer, index } = &cell {
-                gradcheck_ui(app, ui, &s.trace, &cell, *layer, index);
-            }
-            ui.separator();
-            if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
-                if ui
-                    .button(trf!("Export {name} as CSV…", name = name))
-                    .on_hover_text(tr("The whole tensor this cell belongs to, one row per value: its indices, then the value"))
-                    .clicked()
-                {
-                    let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
-                    app.files.save_dialog(tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
-                }
-            }
-        });
+    // Everything wraps at the panel's width: a long formula or term never
+    // widens the panel (and so never moves the views).
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+    ui.label(RichText::new(&e.title).strong().size(18.0));
+    ui.label(RichText::new(&e.formula).monospace());
+    ui.separator();
+    ui.label(trf!(
+        "largest terms for sample {sample} ({count} non-zero terms):",
+        sample = app.sample,
+        count = e.term_count
+    ));
+    for term in &e.terms {
+        ui.label(RichText::new(format!("{} = {}", term.label, fmt_value(term.value))).monospace());
+    }
+    ui.separator();
+    ui.label(trf!(
+        "sample {sample}'s sum: {sum}",
+        sample = app.sample,
+        sum = e.sample_sum
+    ));
+    ui.label(trf!("all terms added up: {total}", total = e.total));
+    let check = if e.agrees() {
+        tr("✓ equals the trace")
+    } else {
+        tr("✗ differs from the trace")
+    };
+    ui.label(
+        RichText::new(trf!(
+            "value in the trace: {value} {check}",
+            value = e.recorded,
+            check = check
+        ))
+        .strong(),
+    );
+    for note in &e.notes {
+        ui.label(note);
+    }
+    if let CellRef::WeightGrad { layer, index } = &cell {
+        gradcheck_ui(app, ui, &s.trace, &cell, *layer, index);
+    }
+    ui.separator();
+    if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
+        if ui
+            .button(trf!("Export {name} as CSV…", name = name))
+            .on_hover_text(tr("The whole tensor this cell belongs to, one row per value: its indices, then the value"))
+            .clicked()
+        {
+            let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
+            app.files.save_dialog(tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
+        }
+    }
 }
 
 /// The traced tensor a cell belongs to, with its trace name.

@@ -3,7 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use super::toolbar::COMPACT_WIDTH;
+use super::toolbar::compact;
 use crate::app::heatmap::fmt_value;
 use crate::app::views::{delta_name, BACKWARD, FORWARD, UPDATE};
 use crate::app::worker::Snapshot;
@@ -55,11 +55,13 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
         _ => (false, FORWARD),
     };
     let mut clicked = None;
-    let compact = ui.available_width() < COMPACT_WIDTH;
+    let compact = compact(ui.ctx());
+    // Compact: one line per block, so the strip is one text line high.
+    let sep = if compact { " " } else { "\n" };
     let blocks = |ui: &mut Ui| {
         ui.label(
             RichText::new(format!(
-                "{}\n{}",
+                "{}{sep}{}",
                 tr("input"),
                 shape_text(s.trace.input.shape())
             ))
@@ -68,13 +70,13 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
         for (i, name) in s.trace.names.iter().enumerate() {
             let arrow_active = i == focus;
             let arrow = if backward { "←" } else { "→" };
-            ui.label(RichText::new(arrow).size(22.0).color(if arrow_active {
-                colour
-            } else {
-                Color32::GRAY
-            }));
+            ui.label(
+                RichText::new(arrow)
+                    .size(if compact { 16.0 } else { 22.0 })
+                    .color(if arrow_active { colour } else { Color32::GRAY }),
+            );
             let shape = shapes.get(i).map(|d| dims_text(d)).unwrap_or_default();
-            let text = RichText::new(format!("{name}\n{shape}")).monospace();
+            let text = RichText::new(format!("{name}{sep}{shape}")).monospace();
             let text = if i == focus {
                 text.color(Color32::WHITE).strong()
             } else {
@@ -162,34 +164,39 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
             Some(Phase::Update) => UPDATE,
             _ => FORWARD,
         };
-        // One piece of text in two colours, so that it wraps as a whole.
+        let position = trf!(
+            "· epoch {epoch}, batch {batch}, {position} of {total} samples",
+            epoch = s.epoch + 1,
+            batch = s.batches,
+            position = s.position,
+            total = s.epoch_len
+        );
+        let compact = compact(ui.ctx());
+        // One piece of text in two colours, so that it wraps as a whole;
+        // on a small window the position goes to the tooltip.
         let mut job = egui::text::LayoutJob::default();
         let body = egui::TextStyle::Body.resolve(ui.style());
         job.append(
             &phase_text(s),
             0.0,
             egui::TextFormat {
-                font_id: egui::FontId::proportional(18.0),
+                font_id: egui::FontId::proportional(if compact { 16.0 } else { 18.0 }),
                 color: colour,
                 ..Default::default()
             },
         );
-        job.append(
-            &trf!(
-                "· epoch {epoch}, batch {batch}, {position} of {total} samples",
-                epoch = s.epoch + 1,
-                batch = s.batches,
-                position = s.position,
-                total = s.epoch_len
-            ),
-            8.0,
-            egui::TextFormat {
-                font_id: body,
-                color: ui.visuals().text_color(),
-                ..Default::default()
-            },
-        );
-        ui.label(job);
+        if !compact {
+            job.append(
+                &position,
+                8.0,
+                egui::TextFormat {
+                    font_id: body,
+                    color: ui.visuals().text_color(),
+                    ..Default::default()
+                },
+            );
+        }
+        ui.label(job).on_hover_text(position);
         for (i, kind) in s.trace.kinds.iter().enumerate() {
             if matches!(kind, LayerKind::Relu)
                 && i > 0

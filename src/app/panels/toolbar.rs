@@ -10,37 +10,90 @@ use crate::engine::optim::OptimizerKind;
 use crate::i18n::tr;
 use crate::trf;
 
-/// The File and View menus: what a teacher sets once, out of the way.
-pub fn menu_bar_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    egui::MenuBar::new().ui(ui, |ui| {
-        ui.menu_button(tr("File"), |ui| file_buttons_ui(app, ui));
-        ui.menu_button(tr("View"), |ui| {
-            ui.checkbox(&mut app.settings.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
-            ui.add(egui::Slider::new(&mut app.settings.scale, 0.75..=2.0).text(tr("Size"))).on_hover_text(tr("Everything larger or smaller (projector mode multiplies it by 1.4)"));
-            ui.checkbox(&mut app.settings.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
-            let mut safe = app.settings.palette == crate::app::heatmap::Palette::BlueOrange;
-            if ui.checkbox(&mut safe, tr("Colour-blind-safe colours")).on_hover_text(tr("Deltas and gradients in blue and orange instead of blue and red")).changed() {
-                app.settings.palette = if safe { crate::app::heatmap::Palette::BlueOrange } else { crate::app::heatmap::Palette::BlueRed };
-            }
-            ui.checkbox(&mut app.settings.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
-            ui.checkbox(&mut app.settings.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
-            if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
-                app.show_shortcuts = !app.show_shortcuts;
-            }
+/// Whether the window is small enough that every panel folds to leave room
+/// for the views: narrower than `COMPACT_WIDTH` or lower than
+/// `COMPACT_HEIGHT` points (a 1280x720 projector at 1.4x is 914x514).
+pub fn compact(ctx: &egui::Context) -> bool {
+    let screen = ctx.content_rect();
+    screen.width() < COMPACT_WIDTH || screen.height() < COMPACT_HEIGHT
+}
+
+/// See [`compact`].
+pub const COMPACT_HEIGHT: f32 = 640.0;
+
+/// The toolbar, in two rows whatever the window: the menus and the step
+/// buttons, then the training settings (folded into one menu on a narrow
+/// window) with the sample and the language.
+pub fn toolbar_ui(app: &mut BackpropApp, ui: &mut Ui) -> egui::Rect {
+    let compact = compact(ui.ctx());
+    let rows = ui.scope(|ui| {
+        ui.horizontal(|ui| {
+            menus_ui(app, ui);
             ui.separator();
-            ui.label(tr("Language"));
-            for lang in crate::i18n::Lang::ALL {
-                ui.radio_value(&mut app.settings.lang, lang, lang.native_name());
+            step_buttons_ui(app, ui);
+            if !compact {
+                language_ui(app, ui);
             }
         });
-        lesson_menu_ui(app, ui);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            // The language a step away: a class may switch mid-lesson.
-            for lang in crate::i18n::Lang::ALL.into_iter().rev() {
-                ui.selectable_value(&mut app.settings.lang, lang, lang.native_name());
+        ui.horizontal(|ui| {
+            speed_ui(app, ui);
+            if compact {
+                ui.menu_button(tr("Network and training ▾"), |ui| {
+                    learning_rate_ui(app, ui);
+                    ui.separator();
+                    network_settings_ui(app, ui);
+                })
+                .response
+                .on_hover_text(tr(
+                    "Learning rate, freezing; network, optimizer, batch size, seed (apply on Reset)",
+                ));
+            } else {
+                learning_rate_ui(app, ui);
+                ui.separator();
+                network_settings_ui(app, ui);
+            }
+            ui.separator();
+            sample_ui(app, ui);
+            if compact {
+                language_ui(app, ui);
             }
         });
     });
+    rows.response.rect
+}
+
+/// The language a step away, at the right: a class may switch mid-lesson.
+fn language_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        for lang in crate::i18n::Lang::ALL.into_iter().rev() {
+            ui.selectable_value(&mut app.settings.lang, lang, lang.native_name());
+        }
+    });
+}
+
+/// The File and View menus and the lesson: what a teacher sets once.
+fn menus_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    ui.menu_button(tr("File"), |ui| file_buttons_ui(app, ui));
+    ui.menu_button(tr("View"), |ui| {
+        ui.checkbox(&mut app.settings.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
+        ui.add(egui::Slider::new(&mut app.settings.scale, 0.75..=2.0).text(tr("Size"))).on_hover_text(tr("Everything larger or smaller (projector mode multiplies it by 1.4)"));
+        ui.checkbox(&mut app.settings.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
+        let mut safe = app.settings.palette == crate::app::heatmap::Palette::BlueOrange;
+        if ui.checkbox(&mut safe, tr("Colour-blind-safe colours")).on_hover_text(tr("Deltas and gradients in blue and orange instead of blue and red")).changed() {
+            app.settings.palette = if safe { crate::app::heatmap::Palette::BlueOrange } else { crate::app::heatmap::Palette::BlueRed };
+        }
+        ui.checkbox(&mut app.settings.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
+        ui.checkbox(&mut app.settings.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
+        if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
+            app.show_shortcuts = !app.show_shortcuts;
+        }
+        ui.separator();
+        ui.label(tr("Language"));
+        for lang in crate::i18n::Lang::ALL {
+            ui.radio_value(&mut app.settings.lang, lang, lang.native_name());
+        }
+    });
+    lesson_menu_ui(app, ui);
 }
 
 /// Start the guided lesson, or continue it where it was left.
@@ -82,36 +135,6 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
 /// Below this width (in points) the controls fold into two rows and the
 /// network settings into a menu: a 720p projector at 1.4x is 914 points wide.
 pub const COMPACT_WIDTH: f32 = 1200.0;
-
-pub fn controls_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let compact = ui.available_width() < COMPACT_WIDTH;
-    ui.horizontal_wrapped(|ui| {
-        if !compact {
-            ui.heading("backprop-viz");
-            ui.add_space(12.0);
-        }
-        step_buttons_ui(app, ui);
-        ui.separator();
-        speed_ui(app, ui);
-        if !compact {
-            learning_rate_ui(app, ui);
-        }
-    });
-    ui.horizontal_wrapped(|ui| {
-        if compact {
-            learning_rate_ui(app, ui);
-            ui.menu_button(tr("Network and training ▾"), |ui| {
-                network_settings_ui(app, ui)
-            })
-            .response
-            .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
-        } else {
-            network_settings_ui(app, ui);
-        }
-        ui.separator();
-        sample_ui(app, ui);
-    });
-}
 
 fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let running = app.snapshot.as_ref().is_some_and(|s| s.running);
