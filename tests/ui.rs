@@ -175,10 +175,10 @@ fn predicted_digit(h: &Harness<'static, BackpropApp>) -> Option<(usize, f32)> {
 fn drawing_updates_the_prediction_and_can_be_taught() {
     let mut h = harness(new_app());
     settle(&mut h);
-    h.get_by_label("Load pretrained model").click();
-    settle(&mut h);
     h.get_by_label("Draw a digit").click();
     h.run_steps(2);
+    h.get_by_label("Load pretrained model").click();
+    settle(&mut h);
     h.get_by_label_contains("Draw something to see the ten probabilities");
 
     // A vertical stroke, drawn with the pointer on the canvas: a "1".
@@ -465,9 +465,10 @@ fn the_frozen_vs_learning_experiment() {
 fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
     let mut h = harness(new_app());
     settle(&mut h);
+    h.get_by_label("Mistakes").click();
+    h.run_steps(2);
     h.get_by_label("Load pretrained model").click();
     settle(&mut h);
-    h.get_by_label("Mistakes").click();
     h.run_steps(2);
     h.get_by_label("Evaluate on the test set").click();
     let start = Instant::now();

@@ -145,7 +145,7 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
             net.init(app.config.seed);
             app.command(UiCommand::UseNetwork(
                 Box::new(net),
-                tr("built in the architecture editor").into(),
+                super::NetworkSource::Editor,
             ));
         }
     }

@@ -161,7 +161,7 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
     );
     ui.label(trf!(
         "Two copies of the {network} network start from the same weights (seed {seed}). One keeps its conv filters as they were initialised, as in the question (only the FC layers learn); the other lets backpropagation reach the filters. Both see the same batches.",
-        network = if app.start_network.is_some() { tr("loaded") } else { app.config.preset.as_str() },
+        network = app.network_name(),
         seed = app.config.seed
     ));
     ui.horizontal(|ui| {

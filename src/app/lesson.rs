@@ -198,6 +198,7 @@ impl BackpropApp {
             Goal::Fresh => {
                 self.config = super::default_config();
                 self.start_network = None;
+                self.start_source = None;
                 self.command(UiCommand::Pause);
                 self.command(UiCommand::Reset);
             }

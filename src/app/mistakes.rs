@@ -75,6 +75,13 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
         if running {
             ui.spinner();
         }
+        if ui
+            .button(tr("Load pretrained model"))
+            .on_hover_text(tr("Replace the network by the trained model that ships with the program (useful for drawing)"))
+            .clicked()
+        {
+            app.command(UiCommand::LoadPretrained);
+        }
     });
     let Some(result) = app.mistakes.result.clone() else {
         ui.label(tr("The confusion matrix counts, for each true digit (row), which digit the network answered (column)."));

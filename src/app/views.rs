@@ -4,7 +4,7 @@
 
 use egui::{Color32, RichText, Ui, Vec2};
 
-use super::heatmap::{fmt_value, legend_ui, ColorScale, Heatmap};
+use super::heatmap::{legend_ui, ColorScale, Heatmap};
 use super::lesson::Mark;
 use super::panels::pipeline::focus_layer;
 use super::{BackpropApp, UiCommand};
@@ -282,7 +282,7 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     loss_view(app, ui, t, Vec2::new(avail.x * 0.55, third.y))
                 }),
                 "update" => marked(app, ui, Mark::Update, |app, ui| {
-                    update_view(app, ui, t, avail)
+                    super::update_view::update_ui(app, ui, t, avail)
                 }),
                 "backward" => {
                     let figures =
@@ -566,51 +566,4 @@ fn loss_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, size: Vec2) {
             );
         }
     });
-}
-
-fn update_view(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, avail: Vec2) {
-    ui.label(
-        RichText::new(tr("Update: each weight moves against its gradient"))
-            .heading()
-            .color(UPDATE),
-    );
-    let size = Vec2::new((avail.x / 4.0 - 16.0).max(100.0), 220.0);
-    for (i, layer) in t.layers.iter().enumerate() {
-        let (Some(w), Some(g), Some(after)) =
-            (&layer.weight, &layer.weight_grad, &layer.weight_after)
-        else {
-            continue;
-        };
-        ui.label(RichText::new(format!("{} ({})", t.names[i], t.kinds[i].word())).strong());
-        let step = (after.as_ref() - w.as_ref()).into_dyn();
-        ui.horizontal_top(|ui| {
-            weights_ui(
-                app,
-                ui,
-                &trf!("F before ({name})", name = t.names[i]),
-                w,
-                None,
-                size,
-            );
-            weights_ui(app, ui, &format!("dF ({})", t.names[i]), g, Some(i), size);
-            weights_ui(
-                app,
-                ui,
-                &trf!("step taken = F_new − F ({name})", name = t.names[i]),
-                &step,
-                None,
-                size,
-            );
-            weights_ui(
-                app,
-                ui,
-                &trf!("F new ({name})", name = t.names[i]),
-                after,
-                None,
-                size,
-            );
-        });
-        ui.separator();
-    }
-    ui.label(trf!("With SGD the step is exactly −η·dF (η = {lr}); momentum and Adam reshape it from past gradients.", lr = fmt_value(t.lr)));
 }

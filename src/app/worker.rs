@@ -80,6 +80,7 @@ pub struct Snapshot {
     /// The network as it is now (after any update), for classifying drawings.
     pub network: Network,
     pub lr: f32,
+    pub optimizer: crate::engine::optim::OptimizerKind,
     pub freeze_conv: bool,
     /// Steps that Back can undo, and that Forward can redo.
     pub back_steps: usize,
@@ -614,6 +615,7 @@ impl WorkerState {
             teaching: self.teaching,
             network: stepper.network.clone(),
             lr: stepper.optimizer.lr,
+            optimizer: stepper.optimizer.kind,
             freeze_conv: stepper.freeze_conv,
             back_steps: self.past.len(),
             forward_steps: self.future.len(),

@@ -208,4 +208,34 @@ pub const TEXT: &[(&str, &str)] = &[
     ("dF, sample {n}", "dF, пример {n}"),
     ("dF, batch", "dF, батч"),
     ("{d}, padded", "{d} с рамкой"),
+    // The network's origin.
+    ("your network", "ваша сеть"),
+    ("pretrained", "обученная"),
+    ("model", "модель"),
+    (
+        "Network, optimizer, batch size, seed (apply on Reset)",
+        "Сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
+    ),
+    ("{network} · {optimizer} · batch {batch} ▾", "{network} · {optimizer} · батч {batch} ▾"),
+    // The update.
+    (
+        "Update: each weight moves against its gradient, F ← F − η·dF",
+        "Обновление: каждый вес сдвигается против своего градиента, F ← F − η·dF",
+    ),
+    ("F before", "F до"),
+    ("F new", "F после"),
+    ("step taken", "сделанный шаг"),
+    ("vs", "против"),
+    (
+        "Plain SGD: the step taken is exactly −η·dF (η = {lr}), the update of the lesson.",
+        "Обычный SGD: сделанный шаг — ровно −η·dF (η = {lr}), как в уроке.",
+    ),
+    (
+        "Momentum: the step is −η·v, where v adds 0.9 × the previous steps' v to dF, so it differs from −η·dF (η = {lr}) once there is a history.",
+        "Momentum: шаг равен −η·v, где v — это dF плюс 0,9 × v прошлых шагов, поэтому он отличается от −η·dF (η = {lr}), как только появляется история.",
+    ),
+    (
+        "Adam: each weight's step is −η·m̂/(√v̂ + ε), its gradient divided by its own running size; the first step is η·sign(dF) in every cell (η = {lr}). Choose sgd (Network ▾) to see F − η·dF exactly.",
+        "Adam: шаг каждого веса равен −η·m̂/(√v̂ + ε) — его градиент, делённый на собственный скользящий размер; первый шаг равен η·sign(dF) в каждой ячейке (η = {lr}). Выберите sgd (меню сети ▾), чтобы увидеть ровно F − η·dF.",
+    ),
 ];

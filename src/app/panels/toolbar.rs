@@ -50,7 +50,16 @@ pub fn toolbar_ui(app: &mut BackpropApp, ui: &mut Ui) -> egui::Rect {
             } else {
                 learning_rate_ui(app, ui);
                 ui.separator();
-                network_settings_ui(app, ui);
+                // What applies on Reset, summed up on its button.
+                let summary = trf!(
+                    "{network} · {optimizer} · batch {batch} ▾",
+                    network = app.network_name(),
+                    optimizer = app.config.optimizer.name(),
+                    batch = app.config.batch
+                );
+                ui.menu_button(summary, |ui| network_settings_ui(app, ui))
+                    .response
+                    .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
             }
             ui.separator();
             sample_ui(app, ui);
@@ -251,11 +260,7 @@ fn learning_rate_ui(app: &mut BackpropApp, ui: &mut Ui) {
 
 fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let label = ui.label(tr("Network:"));
-    let shown = if app.start_network.is_some() {
-        tr("loaded model").to_string()
-    } else {
-        app.config.preset.clone()
-    };
+    let shown = app.network_name();
     egui::ComboBox::from_id_salt("preset")
         .selected_text(shown)
         .show_ui(ui, |ui| {
@@ -273,6 +278,7 @@ fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     // A preset replaces a loaded model on the next Reset.
                     app.config.preset = preset.to_string();
                     app.start_network = None;
+                    app.start_source = None;
                 }
             }
         })
