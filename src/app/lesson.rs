@@ -155,7 +155,7 @@ pub fn steps() -> [Step; 16] {
         },
         Step {
             title: tr("The update"),
-            text: tr("Now every weight moves against its gradient: F ← F − η · dF with plain SGD (Adam scales each weight's step). The view shows the filter before, dF, the step taken and the filter after."),
+            text: tr("Now every weight moves against its gradient: F ← F − η · dF. The app trains with plain SGD, so the view shows exactly that for every layer: the filter before, η · dF, and the filter after."),
             tab: Tab::Backprop,
             goal: After(Update),
             mark: Mark::Update,

@@ -71,8 +71,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("The update", "Обновление"),
     (
-        "Now every weight moves against its gradient: F ← F − η · dF with plain SGD (Adam scales each weight's step). The view shows the filter before, dF, the step taken and the filter after.",
-        "Теперь каждый вес сдвигается против своего градиента: F ← F − η · dF для обычного SGD (Adam масштабирует шаг каждого веса). Здесь видны фильтр до, dF, сделанный шаг и фильтр после.",
+        "Now every weight moves against its gradient: F ← F − η · dF. The app trains with plain SGD, so the view shows exactly that for every layer: the filter before, η · dF, and the filter after.",
+        "Теперь каждый вес сдвигается против своего градиента: F ← F − η · dF. Приложение обучает обычным SGD, поэтому здесь видно ровно это для каждого слоя: фильтр до, η · dF и фильтр после.",
     ),
     ("Let it learn", "Пусть учится"),
     (
