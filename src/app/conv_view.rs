@@ -162,7 +162,7 @@ fn links(app: &BackpropApp, i: usize, n: usize, (o, c): (usize, usize)) -> Links
 }
 
 /// The cell ref a click on x (the layer's input) means.
-fn input_cell(i: usize, index: Vec<usize>) -> CellRef {
+pub fn input_ref(i: usize, index: Vec<usize>) -> CellRef {
     if i == 0 {
         CellRef::Input { index }
     } else {
@@ -367,7 +367,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         return;
     };
     let cell_ref = match id {
-        "x" => input_cell(i, vec![n, c, r, cc]),
+        "x" => input_ref(i, vec![n, c, r, cc]),
         "D" | "D full" => CellRef::Delta {
             layer: i + 1,
             index: vec![n, o, r, cc],
@@ -517,7 +517,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
     }
     if let Some((id, (r, cc))) = drawn.clicked {
         let cell_ref = match id {
-            "x" => input_cell(i, vec![n, c, r, cc]),
+            "x" => input_ref(i, vec![n, c, r, cc]),
             "y" => CellRef::Output {
                 layer: i,
                 index: vec![n, o, r, cc],

@@ -16,6 +16,8 @@ pub struct Operand<'a> {
     pub title: String,
     /// A few characters for a small window (the title shows on hover).
     pub short: Option<String>,
+    /// Labels above the columns of a one-row map (the digits 0–9).
+    pub labels: Option<Vec<String>>,
     pub values: &'a [f32],
     pub rows: usize,
     pub cols: usize,
@@ -28,6 +30,8 @@ pub struct Operand<'a> {
     pub dim_outside: Option<CellRect>,
     pub blocked: Option<&'a [bool]>,
     pub dots: Vec<(usize, usize)>,
+    /// Window grid every this many cells (0: none).
+    pub windows: usize,
     /// A small map (a filter, a bias): drawn with the larger cells that
     /// hold its numbers, whatever the size of the maps beside it.
     pub small: bool,
@@ -53,6 +57,7 @@ impl<'a> Operand<'a> {
             id,
             title: title.into(),
             short: None,
+            labels: None,
             values,
             rows,
             cols,
@@ -64,12 +69,27 @@ impl<'a> Operand<'a> {
             dim_outside: None,
             blocked: None,
             dots: Vec::new(),
-            small: rows * cols <= 25,
+            windows: 0,
+            // Filters (and a bias): vectors line up with the maps beside
+            // them instead.
+            small: (rows > 1 && cols > 1 && rows * cols <= 25) || rows * cols == 1,
         }
     }
 
     pub fn pad(mut self, pad: usize) -> Self {
         self.pad = pad;
+        self
+    }
+
+    /// Drawn at the big maps' scale however few its cells (a vector that
+    /// lines up with a matrix beside it).
+    pub fn big(mut self) -> Self {
+        self.small = false;
+        self
+    }
+
+    pub fn labels(mut self, labels: Vec<String>) -> Self {
+        self.labels = Some(labels);
         self
     }
 
@@ -100,6 +120,11 @@ impl<'a> Operand<'a> {
 
     pub fn dots(mut self, dots: Vec<(usize, usize)>) -> Self {
         self.dots = dots;
+        self
+    }
+
+    pub fn windows(mut self, size: usize) -> Self {
+        self.windows = size;
         self
     }
 
@@ -238,7 +263,28 @@ pub fn fit_cell(
         }
         (by_width, lo)
     };
-    let mut small = SMALL_CELL;
+    // Small maps alone may already be too wide (the loss's 10-vectors):
+    // their cells shrink until every row fits, leaving big maps 4 points.
+    let mut small = rows
+        .iter()
+        .map(|row| {
+            let (mut small_cols, mut fixed, mut cells) = (0.0, 0.0, 0.0);
+            for term in row.iter() {
+                match term {
+                    Term::Map(m) if m.small => small_cols += m.grid().1 as f32,
+                    Term::Map(m) => cells += m.grid().1 as f32,
+                    Term::Op(op) => fixed += op_width(op),
+                }
+                fixed += GAP;
+            }
+            if small_cols > 0.0 {
+                (room.x - fixed - cells * 4.0) / small_cols
+            } else {
+                f32::INFINITY
+            }
+        })
+        .fold(SMALL_CELL, f32::min)
+        .max(8.0);
     let (mut by_width, mut by_height) = fit(small);
     // Give the big maps room back from the small ones (filters lose their
     // numbers first) before the big maps become unreadable.
@@ -329,6 +375,25 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 .on_hover_text(&m.title);
                             });
                             legend_fit(ui, m.scale, m.format, width);
+                            if let Some(labels) = &m.labels {
+                                let (strip, _) = ui.allocate_exact_size(
+                                    Vec2::new(cols as f32 * cell, 16.0),
+                                    egui::Sense::hover(),
+                                );
+                                for (k, text) in labels.iter().enumerate().take(cols) {
+                                    let centre = egui::pos2(
+                                        strip.left() + (k as f32 + 0.5) * cell,
+                                        strip.center().y,
+                                    );
+                                    ui.painter().text(
+                                        centre,
+                                        egui::Align2::CENTER_CENTER,
+                                        text,
+                                        egui::FontId::proportional(13.0),
+                                        ui.visuals().text_color(),
+                                    );
+                                }
+                            }
                             let response = Heatmap::new(m.values, m.rows, m.cols, m.title.clone())
                                 .scale(m.scale)
                                 .format(m.format)
@@ -338,6 +403,7 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 .dim_outside(m.dim_outside)
                                 .blocked(m.blocked)
                                 .dots(m.dots)
+                                .windows(m.windows)
                                 .outlines(m.outlines)
                                 .show(ui);
                             if let Some(at) = response.clicked {

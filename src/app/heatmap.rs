@@ -258,6 +258,8 @@ pub struct Heatmap<'a> {
     blocked: Option<&'a [bool]>,
     dots: Vec<(usize, usize)>,
     dimmed: Option<CellRect>,
+    /// Lines every this many cells (a pooling layer's windows).
+    windows: usize,
 }
 
 /// The colour of the selection and of outlines linked to it.
@@ -289,7 +291,14 @@ impl<'a> Heatmap<'a> {
             blocked: None,
             dots: Vec::new(),
             dimmed: None,
+            windows: 0,
         }
+    }
+
+    /// Draws the grid of `size`×`size` windows over the map.
+    pub fn windows(mut self, size: usize) -> Self {
+        self.windows = size;
+        self
     }
 
     pub fn scale(mut self, scale: ColorScale) -> Self {
@@ -490,6 +499,30 @@ impl<'a> Heatmap<'a> {
                 painter.rect_stroke(rect, 0.0, grid, egui::StrokeKind::Inside);
                 if self.pad > 0 {
                     painter.rect_stroke(data_rect, 0.0, grid, egui::StrokeKind::Inside);
+                }
+            }
+            if self.windows > 1 {
+                let line = Stroke::new(1.0, Color32::from_gray(110));
+                let (h, w) = (self.rows / self.windows, self.cols / self.windows);
+                for k in 1..h {
+                    let y = data_rect.top() + (k * self.windows) as f32 * self.cell;
+                    painter.line_segment(
+                        [
+                            Pos2::new(data_rect.left(), y),
+                            Pos2::new(data_rect.right(), y),
+                        ],
+                        line,
+                    );
+                }
+                for k in 1..w {
+                    let x = data_rect.left() + (k * self.windows) as f32 * self.cell;
+                    painter.line_segment(
+                        [
+                            Pos2::new(x, data_rect.top()),
+                            Pos2::new(x, data_rect.bottom()),
+                        ],
+                        line,
+                    );
                 }
             }
             for &(r, c) in &self.dots {

@@ -16,6 +16,7 @@ pub mod experiment;
 pub mod files;
 pub mod heatmap;
 pub mod jobs;
+pub mod layer_views;
 pub mod lesson;
 pub mod message;
 pub mod mistakes;

@@ -136,6 +136,15 @@ impl Stepper {
                         record.weight_grad = Some(Arc::new(w.grad.clone()));
                         record.bias_grad = Some(Arc::new(b.grad.clone()));
                     }
+                    // What the step did to the delta, for the views: the
+                    // layer's own code, once per step.
+                    match layer {
+                        Layer::Activation(act) => {
+                            record.derivative = Some(Arc::new(act.derivatives(&x, &y)));
+                        }
+                        Layer::Pool(pool) => record.winners = pool.winners(&x).map(Arc::new),
+                        _ => {}
+                    }
                 }
                 self.next = if i > 0 {
                     Phase::Backward(i - 1)

@@ -21,6 +21,12 @@ pub struct LayerTrace {
     /// Parameters after the update.
     pub weight_after: Option<Shared>,
     pub bias_after: Option<Shared>,
+    /// An activation's `f′(x)`, the factor its backward pass applied (for
+    /// ReLU the 0/1 mask), recorded with the backward pass.
+    pub derivative: Option<Shared>,
+    /// Max pooling's winners: per output cell `[N, C, Ho, Wo]`, the index
+    /// within its input plane that received the cell's delta.
+    pub winners: Option<std::sync::Arc<Vec<u32>>>,
 }
 
 /// One training step on one batch, as the engine computed it.

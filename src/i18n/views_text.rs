@@ -238,4 +238,60 @@ pub const TEXT: &[(&str, &str)] = &[
         "Adam: each weight's step is −η·m̂/(√v̂ + ε), its gradient divided by its own running size; the first step is η·sign(dF) in every cell (η = {lr}). Choose sgd (Network ▾) to see F − η·dF exactly.",
         "Adam: шаг каждого веса равен −η·m̂/(√v̂ + ε) — его градиент, делённый на собственный скользящий размер; первый шаг равен η·sign(dF) в каждой ячейке (η = {lr}). Выберите sgd (меню сети ▾), чтобы увидеть ровно F − η·dF.",
     ),
+    // The other layers as equations.
+    ("channel:", "канал:"),
+    ("ReLU′(x): 1 where x > 0, else 0 (hatched)", "ReLU′(x): 1, где x > 0, иначе 0 (штриховка)"),
+    (
+        "Every value is positive here, so ReLU passes the whole delta: nothing is blocked.",
+        "Здесь все значения положительны, поэтому ReLU пропускает всю дельту: ничего не перекрыто.",
+    ),
+    ("→ winners →", "→ победителям →"),
+    ("→ ÷ window →", "→ ÷ окно →"),
+    ("→ row by row →", "→ строка за строкой →"),
+    (
+        "Flatten only rearranges: the delta vector is cut into rows and stacked back into the maps the pooling layer made.",
+        "Flatten только переставляет: вектор дельты режется на строки и снова складывается в карты, которые сделал пулинг.",
+    ),
+    ("dW of the whole batch", "dW всего батча"),
+    ("dW, batch", "dW, батч"),
+    (
+        "① The weights' gradient: the delta times the input, dW = δ · xᵀ",
+        "① Градиент весов: дельта, умноженная на вход, dW = δ · xᵀ",
+    ),
+    (
+        "② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)",
+        "② Дельта для слоя ниже: дельта, умноженная на веса, D_below = Wᵀ · δ (нарисовано как δᵀ · W)",
+    ),
+    ("logits", "логиты"),
+    ("p: probabilities", "p: вероятности"),
+    ("one-hot", "one-hot (метка)"),
+    ("x: {layer}'s input", "x: вход {layer}"),
+    (
+        "{count} of {total} cells had x ≤ 0: ReLU blocks their delta (hatched), the rest passes unchanged.",
+        "в {count} из {total} ячеек x ≤ 0: ReLU перекрывает их дельту (штриховка), остальное проходит без изменений.",
+    ),
+    ("x: {layer}'s input, each window's winner ●", "x: вход {layer}, победитель каждого окна ●"),
+    (
+        "Each {size}x{size} window's delta goes to the cell that won its maximum (●); the other cells of the window get 0.",
+        "Дельта каждого окна {size}x{size} уходит в ячейку, где был максимум (●); остальные ячейки окна получают 0.",
+    ),
+    (
+        "Each delta is spread evenly over its {size}x{size} window: D / {cells} in every cell.",
+        "Каждая дельта поровну делится на окно {size}x{size}: D / {cells} в каждую ячейку.",
+    ),
+    (
+        "{d}: the vector from {above} (entries {from}…{to})",
+        "{d}: вектор от {above} (элементы {from}…{to})",
+    ),
+    ("xᵀ: {layer}'s input", "xᵀ: вход {layer}"),
+    ("dW: sample {n}'s share", "dW: доля примера {n}"),
+    ("dW, sample {n}", "dW, пример {n}"),
+    ("W of {layer} (out × in)", "W слоя {layer} (выходы × входы)"),
+    ("logits: {layer}'s output", "логиты: выход {layer}"),
+    ("one_hot(label {label})", "one_hot(метка {label})"),
+    ("{d}: the delta backpropagation starts from", "{d}: дельта, с которой начинается обратное распространение"),
+    (
+        "Sample {n}, label {label} (ringed): loss −log p({label}) = {loss}; the batch's loss is the mean over its {count} samples.",
+        "Пример {n}, метка {label} (в рамке): потери −log p({label}) = {loss}; потери батча — среднее по его {count} примерам.",
+    ),
 ];

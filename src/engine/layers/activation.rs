@@ -55,4 +55,15 @@ impl Activation {
             .for_each(|d, &x, &y, &g| *d = g * self.derivative(x, y));
         d_in
     }
+
+    /// `f′(x)` for every value: what `backward` multiplies the delta by
+    /// (ReLU's 0/1 mask). The stepper records it for the views.
+    pub fn derivatives(self, x: &Tensor, y: &Tensor) -> Tensor {
+        let mut d = Tensor::zeros(x.raw_dim());
+        Zip::from(&mut d)
+            .and(x)
+            .and(y)
+            .for_each(|d, &x, &y| *d = self.derivative(x, y));
+        d
+    }
 }

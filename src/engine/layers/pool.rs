@@ -108,6 +108,31 @@ impl Pool {
         y.into_dyn()
     }
 
+    /// For max pooling, the winner of every window: per output cell
+    /// `[N, C, Ho, Wo]` (row-major), the index of the input cell (within its
+    /// `H×W` plane) that `backward` routes the cell's delta to. The stepper
+    /// records it for the views; `None` for average pooling.
+    pub fn winners(&self, x: &Tensor) -> Option<Vec<u32>> {
+        if self.kind != PoolKind::Max {
+            return None;
+        }
+        let &[n, c, h, w] = x.shape() else {
+            return None;
+        };
+        let (ho, wo) = (h / self.size, w / self.size);
+        let x = x.as_standard_layout();
+        let xs = x.as_slice()?;
+        let mut out = Vec::with_capacity(n * c * ho * wo);
+        for plane in xs.chunks_exact(h * w) {
+            for i in 0..ho {
+                for j in 0..wo {
+                    out.push(self.argmax(plane, w, i, j) as u32);
+                }
+            }
+        }
+        Some(out)
+    }
+
     pub fn backward(&self, x: &Tensor, d_out: &Tensor) -> Tensor {
         let x = x
             .view()

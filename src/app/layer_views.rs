@@ -1,0 +1,762 @@
+//! The other layers' steps as equations of maps (conv has its own file):
+//!
+//! - an activation: `D ⊙ f′(x) = D_below`, the cells its mask blocks
+//!   hatched (and a sentence when nothing is blocked);
+//! - max pooling: each window's winner marked in the input and in the delta
+//!   handed down, the window of a selected delta outlined in both;
+//! - flatten: the vector read back into maps, row by row;
+//! - dense: `δ · xᵀ = dW` and `δᵀ · W = D_belowᵀ`, vectors drawn as vectors;
+//! - the loss: `(p − one_hot) / N = D` with the ten digits labelled.
+//!
+//! Masks and winners are the ones the engine recorded in the step.
+
+use egui::{RichText, Ui, Vec2};
+
+use super::equation::{fit_cell, row_ui, Operand, RowResponse, Term};
+use super::heatmap::{CellRect as CellRectAlias, LINKED, SELECTION};
+use super::lesson::Mark;
+use super::views::delta_name;
+use super::{BackpropApp, UiCommand};
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+use crate::engine::Tensor;
+use crate::explain::CellRef;
+use crate::i18n::tr;
+use crate::trf;
+
+/// Sample `n`, channel `c` of a `[N, C, H, W]` tensor: `(values, H, W)`;
+/// of a `[N, F]` tensor: the row `(values, 1, F)`.
+fn sample_plane(t: &Tensor, n: usize, c: usize) -> (Vec<f32>, usize, usize) {
+    match *t.shape() {
+        [_, cs, h, w] => {
+            let plane = t
+                .index_axis(ndarray::Axis(0), n)
+                .index_axis(ndarray::Axis(0), c.min(cs - 1))
+                .iter()
+                .copied()
+                .collect();
+            (plane, h, w)
+        }
+        [_, f] => (
+            t.index_axis(ndarray::Axis(0), n).iter().copied().collect(),
+            1,
+            f,
+        ),
+        _ => (Vec::new(), 0, 0),
+    }
+}
+
+/// The channel count of a `[N, C, H, W]` tensor (1 for anything else).
+fn channels(t: &Tensor) -> usize {
+    match *t.shape() {
+        [_, c, _, _] => c,
+        _ => 1,
+    }
+}
+
+/// The cell a selection names in layer `i`'s input or output coordinates
+/// (the two share them for activations): `(channel, row, column)`.
+fn selected_cell(app: &BackpropApp, i: usize, n: usize) -> Option<(usize, usize, usize)> {
+    let index = match &app.selected {
+        Some(CellRef::Delta { layer, index }) if *layer == i || *layer == i + 1 => index,
+        Some(CellRef::Output { layer, index }) if *layer == i || *layer + 1 == i => index,
+        Some(CellRef::Input { index }) if i == 0 => index,
+        Some(CellRef::LossDelta { index }) if i + 1 == app_layers(app) => index,
+        _ => return None,
+    };
+    match index[..] {
+        [m, c, r, col] if m == n => Some((c, r, col)),
+        [m, f] if m == n => Some((0, 0, f)),
+        _ => None,
+    }
+}
+
+fn app_layers(app: &BackpropApp) -> usize {
+    app.snapshot.as_ref().map_or(0, |s| s.trace.names.len())
+}
+
+/// The delta arriving at layer `i` and its cell refs: from the layer above
+/// or, for the last layer, from the loss.
+fn arriving_ref(t: &Trace, i: usize, index: Vec<usize>) -> CellRef {
+    if i + 1 == t.names.len() {
+        CellRef::LossDelta { index }
+    } else {
+        CellRef::Delta {
+            layer: i + 1,
+            index,
+        }
+    }
+}
+
+fn arriving_title(t: &Trace, i: usize) -> String {
+    if i + 1 == t.names.len() {
+        trf!("{d} from the loss", d = delta_name(i + 1))
+    } else {
+        trf!(
+            "{d} from {above}",
+            d = delta_name(i + 1),
+            above = t.names[i + 1]
+        )
+    }
+}
+
+fn leaving_title(t: &Trace, i: usize) -> String {
+    if i == 0 {
+        trf!("{d} for the input", d = delta_name(i))
+    } else {
+        trf!(
+            "{d} handed to {layer}",
+            d = delta_name(i),
+            layer = t.names[i - 1]
+        )
+    }
+}
+
+/// The view's cell sizes for `rows` in `room`.
+fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2) -> super::equation::Cells {
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    fit_cell(
+        rows,
+        room - Vec2::new(8.0, 0.0),
+        if compact { 20.0 } else { 26.0 },
+        (3.0, 36.0),
+        compact,
+    )
+}
+
+/// Records the views the lesson points at.
+fn mark(app: &mut BackpropApp, drawn: &RowResponse, marks: &[(Mark, &str)]) {
+    for (mark, id) in marks {
+        if let Some(rect) = drawn.rect(id) {
+            app.mark(*mark, rect);
+        }
+    }
+}
+
+/// A channel picker when a layer's maps have several channels.
+fn channel_ui(app: &mut BackpropApp, ui: &mut Ui, count: usize) -> usize {
+    let c = app.channels[1].min(count.saturating_sub(1));
+    if count > 1 {
+        ui.horizontal(|ui| {
+            let label = ui.label(tr("channel:"));
+            let mut pick = c;
+            ui.add(egui::DragValue::new(&mut pick).range(0..=count - 1))
+                .labelled_by(label.id);
+            if pick != c {
+                app.command(UiCommand::PickChannels([app.channels[0], pick]));
+            }
+        });
+    }
+    c
+}
+
+/// An activation's backward step: `D ⊙ f′(x) = D_below`.
+pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let (Some(x), Some(d), Some(f1), Some(below)) = (
+        t.layer_input(i),
+        t.delta_from_above(i),
+        t.layers[i].derivative.as_ref(),
+        t.layers[i].delta.as_ref(),
+    ) else {
+        return;
+    };
+    let c = channel_ui(app, ui, channels(x));
+    let (xv, h, w) = sample_plane(x, n, c);
+    let (dv, ..) = sample_plane(d, n, c);
+    let (fv, ..) = sample_plane(f1, n, c);
+    let (bv, ..) = sample_plane(below, n, c);
+    let relu = matches!(t.kinds[i], LayerKind::Relu);
+    let blocked: Vec<bool> = fv.iter().map(|&v| v == 0.0).collect();
+    let count = blocked.iter().filter(|&&b| b).count();
+    let sel = selected_cell(app, i, n)
+        .filter(|s| s.0 == c)
+        .map(|s| (s.1, s.2));
+    let derivative_title = if relu {
+        tr("ReLU′(x): 1 where x > 0, else 0 (hatched)").to_string()
+    } else {
+        "f′(x)".to_string()
+    };
+    let row = vec![
+        Term::map(
+            Operand::new(
+                "x",
+                trf!("x: {layer}'s input", layer = t.names[i]),
+                &xv,
+                h,
+                w,
+                true,
+            )
+            .short("x")
+            .selected(sel),
+        ),
+        Term::Op("→".into()),
+        Term::map(
+            Operand::new("f'", derivative_title, &fv, h, w, false)
+                .short(if relu { "ReLU′(x)" } else { "f′(x)" })
+                .blocked(relu.then_some(&blocked[..]))
+                .selected(sel),
+        ),
+        Term::Op("   ".into()),
+        Term::map(
+            Operand::new("D", arriving_title(t, i), &dv, h, w, true)
+                .short(delta_name(i + 1))
+                .blocked(relu.then_some(&blocked[..]))
+                .selected(sel),
+        ),
+        Term::Op("⊙ f′ =".into()),
+        Term::map(
+            Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
+                .short(delta_name(i))
+                .selected(sel),
+        ),
+    ];
+    if relu {
+        let text = if count == 0 {
+            tr("Every value is positive here, so ReLU passes the whole delta: nothing is blocked.")
+                .to_string()
+        } else {
+            trf!(
+                "{count} of {total} cells had x ≤ 0: ReLU blocks their delta (hatched), the rest passes unchanged.",
+                count = count,
+                total = blocked.len()
+            )
+        };
+        ui.label(RichText::new(text).strong());
+    }
+    let cells = cells(ui, &[&row], room - Vec2::new(0.0, 24.0));
+    let drawn = row_ui(ui, row, cells);
+    mark(
+        app,
+        &drawn,
+        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
+    );
+    if let Some((id, (r, col))) = drawn.clicked {
+        let index = if h == 1 {
+            vec![n, col]
+        } else {
+            vec![n, c, r, col]
+        };
+        let cell = match id {
+            "D" => arriving_ref(t, i, index),
+            "D_below" | "f'" => CellRef::Delta { layer: i, index },
+            _ => super::conv_view::input_ref(i, index),
+        };
+        app.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// Max (or average) pooling's backward step: each delta to its window's
+/// winner (or spread over the window).
+pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let size = match t.kinds[i] {
+        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => size,
+        _ => return,
+    };
+    let (Some(x), Some(d), Some(below)) = (
+        t.layer_input(i),
+        t.delta_from_above(i),
+        t.layers[i].delta.as_ref(),
+    ) else {
+        return;
+    };
+    let c = channel_ui(app, ui, channels(x));
+    let (xv, h, w) = sample_plane(x, n, c);
+    let (dv, ho, wo) = sample_plane(d, n, c);
+    let (bv, ..) = sample_plane(below, n, c);
+    // Winners of this sample and channel, as (row, column) in the input.
+    let dots: Vec<(usize, usize)> = t.layers[i]
+        .winners
+        .as_ref()
+        .map(|all| {
+            let start = (n * channels(x) + c) * ho * wo;
+            all[start..start + ho * wo]
+                .iter()
+                .map(|&at| (at as usize / w, at as usize % w))
+                .collect()
+        })
+        .unwrap_or_default();
+    // The window a selection points into, in output coordinates.
+    let window = match &app.selected {
+        Some(CellRef::Delta { layer, index }) if *layer == i + 1 && index[..2] == [n, c] => {
+            Some((index[2], index[3]))
+        }
+        Some(CellRef::Delta { layer, index }) if *layer == i && index[..2] == [n, c] => {
+            Some((index[2] / size, index[3] / size))
+        }
+        Some(CellRef::Output { layer, index }) if *layer == i && index[..2] == [n, c] => {
+            Some((index[2], index[3]))
+        }
+        _ => None,
+    };
+    let outline = window.map(|(r, col)| (r * size, col * size, size, size));
+    let winner = window.and_then(|(r, col)| dots.get(r * wo + col).copied());
+    let max = matches!(t.kinds[i], LayerKind::Maxpool { .. });
+    let row = vec![
+        Term::map(
+            Operand::new(
+                "x",
+                if max {
+                    trf!(
+                        "x: {layer}'s input, each window's winner ●",
+                        layer = t.names[i]
+                    )
+                } else {
+                    trf!("x: {layer}'s input", layer = t.names[i])
+                },
+                &xv,
+                h,
+                w,
+                false,
+            )
+            .short("x")
+            .windows(size)
+            .dots(dots.clone())
+            .outline(outline, LINKED)
+            .selected(winner),
+        ),
+        Term::Op("   ".into()),
+        Term::map(
+            Operand::new("D", arriving_title(t, i), &dv, ho, wo, true)
+                .short(delta_name(i + 1))
+                .selected(window),
+        ),
+        Term::Op(if max {
+            tr("→ winners →").into()
+        } else {
+            tr("→ ÷ window →").into()
+        }),
+        Term::map(
+            Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
+                .short(delta_name(i))
+                .windows(size)
+                .dots(if max { dots } else { Vec::new() })
+                .outline(outline, LINKED)
+                .selected(winner),
+        ),
+    ];
+    let text = if max {
+        trf!(
+            "Each {size}x{size} window's delta goes to the cell that won its maximum (●); the other cells of the window get 0.",
+            size = size
+        )
+    } else {
+        trf!(
+            "Each delta is spread evenly over its {size}x{size} window: D / {cells} in every cell.",
+            size = size,
+            cells = size * size
+        )
+    };
+    ui.label(RichText::new(text).strong());
+    let cells = cells(ui, &[&row], room - Vec2::new(0.0, 24.0));
+    let drawn = row_ui(ui, row, cells);
+    mark(
+        app,
+        &drawn,
+        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
+    );
+    if let Some((id, (r, col))) = drawn.clicked {
+        let cell = match id {
+            "D" => arriving_ref(t, i, vec![n, c, r, col]),
+            "D_below" => CellRef::Delta {
+                layer: i,
+                index: vec![n, c, r, col],
+            },
+            _ => super::conv_view::input_ref(i, vec![n, c, r, col]),
+        };
+        app.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// Flatten's backward step: the vector read back into maps.
+pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let (Some(d), Some(below)) = (t.delta_from_above(i), t.layers[i].delta.as_ref()) else {
+        return;
+    };
+    let c = channel_ui(app, ui, channels(below));
+    let (bv, h, w) = sample_plane(below, n, c);
+    // This channel's stretch of the vector: (channel, row, column) order.
+    let (all, _, f) = sample_plane(d, n, 0);
+    let start = (c * h * w).min(f);
+    let dv = all[start..(start + h * w).min(f)].to_vec();
+    let sel = match &app.selected {
+        Some(CellRef::Delta { layer, index }) if *layer == i + 1 && index[0] == n => {
+            let k = index[1];
+            (k >= start && k < start + h * w).then(|| ((k - start) / w, (k - start) % w))
+        }
+        Some(CellRef::Delta { layer, index }) if *layer == i && index[..2] == [n, c] => {
+            Some((index[2], index[3]))
+        }
+        _ => None,
+    };
+    let row = vec![
+        Term::map(
+            Operand::new(
+                "D",
+                trf!(
+                    "{d}: the vector from {above} (entries {from}…{to})",
+                    d = delta_name(i + 1),
+                    above = t.names.get(i + 1).cloned().unwrap_or_default(),
+                    from = start,
+                    to = start + dv.len() - 1
+                ),
+                &dv,
+                1,
+                dv.len(),
+                true,
+            )
+            .short(delta_name(i + 1))
+            .selected(sel.map(|(r, col)| (0, r * w + col))),
+        ),
+        Term::Op(tr("→ row by row →").into()),
+        Term::map(
+            Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
+                .short(delta_name(i))
+                .selected(sel),
+        ),
+    ];
+    ui.label(RichText::new(tr("Flatten only rearranges: the delta vector is cut into rows and stacked back into the maps the pooling layer made.")).strong());
+    let cells = cells(ui, &[&row], room - Vec2::new(0.0, 24.0));
+    let drawn = row_ui(ui, row, cells);
+    mark(
+        app,
+        &drawn,
+        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
+    );
+    if let Some((id, (r, col))) = drawn.clicked {
+        let cell = match id {
+            "D" => arriving_ref(t, i, vec![n, start + col]),
+            _ => CellRef::Delta {
+                layer: i,
+                index: vec![n, c, r, col],
+            },
+        };
+        app.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// A dense layer's backward step: `δ · xᵀ = dW` and `δᵀ · W = D_belowᵀ`.
+pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let (Some(x), Some(d), Some(w), Some(dw)) = (
+        t.layer_input(i),
+        t.delta_from_above(i),
+        t.layers[i].weight.as_ref(),
+        t.layers[i].weight_grad.as_ref(),
+    ) else {
+        return;
+    };
+    let &[out, inp] = w.shape() else { return };
+    let (xv, ..) = sample_plane(x, n, 0);
+    let (dv, ..) = sample_plane(d, n, 0);
+    let wv: Vec<f32> = w.iter().copied().collect();
+    let dwv: Vec<f32> = dw.iter().copied().collect();
+    let share = app
+        .sample_share(t, i, n)
+        .map(|s| s.iter().copied().collect::<Vec<f32>>());
+    let below = t.layers[i].delta.as_ref().map(|b| sample_plane(b, n, 0).0);
+    let (sel_o, sel_k) = match &app.selected {
+        Some(CellRef::WeightGrad { layer, index }) if *layer == i => {
+            (Some(index[0]), Some(index[1]))
+        }
+        Some(CellRef::Delta { layer, index }) if *layer == i && index[0] == n => {
+            (None, Some(index[1]))
+        }
+        _ => (None, None),
+    };
+    let batch = Operand::new(
+        "dW batch",
+        tr("dW of the whole batch"),
+        &dwv,
+        out,
+        inp,
+        true,
+    )
+    .short(tr("dW, batch"));
+    let (scale, format) = (batch.scale, batch.format);
+    let mut row1 = vec![
+        Term::map(
+            Operand::new(
+                "δ",
+                format!("δ = {}", arriving_title(t, i)),
+                &dv,
+                out,
+                1,
+                true,
+            )
+            .short("δ")
+            .selected(sel_o.map(|o| (o, 0))),
+        ),
+        Term::Op("·".into()),
+        Term::map(
+            Operand::new(
+                "x",
+                trf!("xᵀ: {layer}'s input", layer = t.names[i]),
+                &xv,
+                1,
+                inp,
+                false,
+            )
+            .short("xᵀ")
+            .selected(sel_k.map(|k| (0, k))),
+        ),
+        Term::Op("=".into()),
+    ];
+    if let Some(share) = &share {
+        row1.push(Term::map(
+            Operand::new(
+                "dW",
+                trf!("dW: sample {n}'s share", n = n),
+                share,
+                out,
+                inp,
+                true,
+            )
+            .short(trf!("dW, sample {n}", n = n))
+            .same_scale(scale, format)
+            .selected(sel_o.zip(sel_k)),
+        ));
+    }
+    // The batch's sum on a row of its own: a dense layer's maps are wide.
+    let row_batch = vec![
+        Term::Op(tr("Σ batch →").into()),
+        Term::map(batch.selected(sel_o.zip(sel_k))),
+    ];
+    let below_values = below.unwrap_or_default();
+    let row2 = vec![
+        Term::map(Operand::new("δᵀ", "δᵀ", &dv, 1, out, true).big()),
+        Term::Op("·".into()),
+        Term::map(
+            Operand::new(
+                "W",
+                trf!("W of {layer} (out × in)", layer = t.names[i]),
+                &wv,
+                out,
+                inp,
+                true,
+            )
+            .short("W")
+            .outline(sel_k.map(|k| (0, k, out, 1)), LINKED),
+        ),
+        Term::Op("=".into()),
+        Term::map(
+            Operand::new(
+                "D_below",
+                format!("{}ᵀ", leaving_title(t, i)),
+                &below_values,
+                1,
+                inp,
+                true,
+            )
+            .short(format!("{}ᵀ", delta_name(i)))
+            .selected(sel_k.map(|k| (0, k))),
+        ),
+    ];
+    ui.label(
+        RichText::new(tr(
+            "① The weights' gradient: the delta times the input, dW = δ · xᵀ",
+        ))
+        .strong(),
+    );
+    let cells = cells(ui, &[&row1, &row_batch, &row2], room - Vec2::new(0.0, 24.0));
+    let drawn1 = row_ui(ui, row1, cells);
+    let drawn_batch = row_ui(ui, row_batch, cells);
+    ui.label(RichText::new(tr("② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)")).strong());
+    let drawn2 = row_ui(ui, row2, cells);
+    mark(app, &drawn1, &[(Mark::DeltaIn, "δ")]);
+    mark(app, &drawn_batch, &[(Mark::Gradient, "dW batch")]);
+    mark(app, &drawn2, &[(Mark::DeltaDown, "D_below")]);
+    let clicked = drawn1.clicked.or(drawn_batch.clicked).or(drawn2.clicked);
+    if let Some((id, (r, col))) = clicked {
+        let cell = match id {
+            "δ" => arriving_ref(t, i, vec![n, r]),
+            "δᵀ" => arriving_ref(t, i, vec![n, col]),
+            "dW" | "dW batch" | "W" => CellRef::WeightGrad {
+                layer: i,
+                index: vec![r, col],
+            },
+            "D_below" => CellRef::Delta {
+                layer: i,
+                index: vec![n, col],
+            },
+            _ => super::conv_view::input_ref(i, vec![n, col]),
+        };
+        app.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// The digits 0–9, to label a 10-long vector.
+fn digits() -> Vec<String> {
+    (0..10).map(|d| d.to_string()).collect()
+}
+
+/// The loss: logits, probabilities and `D = (p − one_hot) / N`, labelled
+/// with the digits.
+pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let last = t.names.len() - 1;
+    let (Some(logits), Some(p), Some(d)) = (
+        t.layers[last].out.as_ref(),
+        t.probs.as_ref(),
+        t.logits_delta.as_ref(),
+    ) else {
+        return;
+    };
+    let label = t.labels.get(n).copied().unwrap_or(0) as usize;
+    let (lv, ..) = sample_plane(logits, n, 0);
+    let (pv, _, k) = sample_plane(p, n, 0);
+    let (dv, ..) = sample_plane(d, n, 0);
+    let one_hot: Vec<f32> = (0..k).map(|j| if j == label { 1.0 } else { 0.0 }).collect();
+    let sel = match &app.selected {
+        Some(CellRef::LossDelta { index }) if index[0] == n => Some((0, index[1])),
+        Some(CellRef::Output { layer, index }) if *layer == last && index[0] == n => {
+            Some((0, index[1]))
+        }
+        _ => None,
+    };
+    let mark_label = Some((0, label, 1, 1));
+    fn column<'a>(
+        o: Operand<'a>,
+        ring: Option<CellRectAlias>,
+        sel: Option<(usize, usize)>,
+    ) -> Term<'a> {
+        Term::map(o.labels(digits()).outline(ring, SELECTION).selected(sel))
+    }
+    let column = |o| column(o, mark_label, sel);
+    let row1 = vec![
+        column(
+            Operand::new(
+                "logits",
+                trf!("logits: {layer}'s output", layer = t.names[last]),
+                &lv,
+                1,
+                k,
+                true,
+            )
+            .short(tr("logits")),
+        ),
+        Term::Op("softmax →".into()),
+        column(Operand::new("p", tr("p: probabilities"), &pv, 1, k, false).short("p")),
+    ];
+    let n_batch = t.batch_size();
+    let row2 = vec![
+        Term::Op("(".into()),
+        column(Operand::new("p2", "p", &pv, 1, k, false)),
+        Term::Op("−".into()),
+        column(
+            Operand::new(
+                "y",
+                trf!("one_hot(label {label})", label = label),
+                &one_hot,
+                1,
+                k,
+                false,
+            )
+            .short(tr("one-hot")),
+        ),
+        Term::Op(format!(") / {n_batch} =")),
+        column(
+            Operand::new(
+                "D",
+                trf!(
+                    "{d}: the delta backpropagation starts from",
+                    d = delta_name(last + 1)
+                ),
+                &dv,
+                1,
+                k,
+                true,
+            )
+            .short(delta_name(last + 1)),
+        ),
+    ];
+    ui.label(RichText::new(trf!(
+        "Sample {n}, label {label} (ringed): loss −log p({label}) = {loss}; the batch's loss is the mean over its {count} samples.",
+        n = n,
+        label = label,
+        loss = format!("{:.4}", -pv.get(label).copied().unwrap_or(1.0).max(1e-30).ln()),
+        count = n_batch
+    )).strong());
+    let cells = cells(ui, &[&row1, &row2], room - Vec2::new(0.0, 24.0));
+    let drawn1 = row_ui(ui, row1, cells);
+    let drawn2 = row_ui(ui, row2, cells);
+    mark(app, &drawn2, &[(Mark::Loss, "D")]);
+    if let Some(rect) = drawn1.rect("p") {
+        app.mark(Mark::Loss, rect.union(drawn2.rect("D").unwrap_or(rect)));
+    }
+    if let Some((id, (_, col))) = drawn1.clicked.or(drawn2.clicked) {
+        let cell = match id {
+            "logits" => CellRef::Output {
+                layer: last,
+                index: vec![n, col],
+            },
+            _ => CellRef::LossDelta {
+                index: vec![n, col],
+            },
+        };
+        app.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// A layer's forward step for the kinds without their own equation:
+/// input → output, with the formula above.
+pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let (Some(x), Some(y)) = (t.layer_input(i), t.layers[i].out.as_ref()) else {
+        return;
+    };
+    let c = channel_ui(app, ui, channels(x).min(channels(y)).max(1));
+    let (xv, xh, xw) = sample_plane(x, n, c);
+    let (yv, yh, yw) = sample_plane(y, n, c);
+    let sel = selected_cell(app, i, n)
+        .filter(|s| s.0 == c)
+        .map(|s| (s.1, s.2));
+    let labels = (yh == 1 && yw == 10).then(digits);
+    let mut out = Operand::new(
+        "y",
+        trf!("y: {layer}'s output", layer = t.names[i]),
+        &yv,
+        yh,
+        yw,
+        false,
+    )
+    .short("y");
+    if let Some(labels) = labels {
+        out = out.labels(labels);
+    }
+    let row = vec![
+        Term::map(
+            Operand::new(
+                "x",
+                trf!("x: {layer}'s input", layer = t.names[i]),
+                &xv,
+                xh,
+                xw,
+                false,
+            )
+            .short("x")
+            .selected(sel),
+        ),
+        Term::Op(format!("{} →", t.kinds[i].word())),
+        Term::map(out.selected(sel)),
+    ];
+    let cells = cells(ui, &[&row], room);
+    let drawn = row_ui(ui, row, cells);
+    mark(app, &drawn, &[(Mark::Output, "y")]);
+    if let Some((id, (r, col))) = drawn.clicked {
+        let index = if yh == 1 && id == "y" {
+            vec![n, col]
+        } else if xh == 1 && id == "x" {
+            vec![n, col]
+        } else {
+            vec![n, c, r, col]
+        };
+        let cell = match id {
+            "y" => CellRef::Output { layer: i, index },
+            _ => super::conv_view::input_ref(i, index),
+        };
+        app.command(UiCommand::Select(Some(cell)));
+    }
+}
