@@ -746,9 +746,8 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
     let drawn = row_ui(ui, row, cells);
     mark(app, &drawn, &[(Mark::Output, "y")]);
     if let Some((id, (r, col))) = drawn.clicked {
-        let index = if yh == 1 && id == "y" {
-            vec![n, col]
-        } else if xh == 1 && id == "x" {
+        let flat = (yh == 1 && id == "y") || (xh == 1 && id == "x");
+        let index = if flat {
             vec![n, col]
         } else {
             vec![n, c, r, col]

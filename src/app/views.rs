@@ -19,9 +19,6 @@ pub const BACKWARD: Color32 = Color32::from_rgb(230, 120, 20);
 
 pub const UPDATE: Color32 = Color32::from_rgb(40, 160, 80);
 
-/// One figure of a view: a column `max.x` wide whatever room the row has
-/// left, so that its title wraps to the figure, not to a sliver.
-
 /// Draws `add` and records where, for the guided lesson to point at.
 fn marked<R>(
     app: &mut BackpropApp,
@@ -39,16 +36,6 @@ fn marked<R>(
 pub fn delta_name(i: usize) -> String {
     format!("D{}", i + 1)
 }
-
-/// `[C, H, W]` or `[F]` of one sample as maps to draw: `(rows, cols, maps)`.
-
-/// Which cell of the traced tensor a click on map `k`, `(r, c)` means.
-
-/// Draws one sample of a traced tensor as heatmaps (one per channel) with a
-/// shared colour scale; clicks become `make(index)` selections.
-
-/// A conv filter bank `[Cout, Cin, K, K]` or dense matrix as heatmaps; clicks
-/// on a gradient select `WeightGrad` cells.
 
 /// What the Backprop tab shows for the phase (or the clicked layer): the
 /// layer's step as an equation of maps.
