@@ -350,13 +350,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     let drawn2 = row_ui(ui, row2, cell);
     for (mark, rect) in [
         (Mark::DeltaIn, drawn1.rect("D")),
-        (
-            Mark::Gradient,
-            drawn1
-                .rect("dF")
-                .zip(drawn1.rect("dF batch"))
-                .map(|(a, b)| a.union(b)),
-        ),
+        (Mark::Gradient, drawn1.rect("dF batch")),
         (Mark::DeltaDown, drawn2.rect("D_below")),
     ] {
         if let Some(rect) = rect {

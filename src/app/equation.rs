@@ -305,7 +305,8 @@ pub fn fit_cell(
 const MIN_COLUMN: f32 = 40.0;
 
 /// What a row reports: the operand and cell clicked, and where each
-/// operand was drawn (the guided lesson points at them).
+/// operand's map was drawn (the guided lesson outlines them: the maps
+/// only, never their titles).
 #[derive(Default)]
 pub struct RowResponse {
     pub clicked: Option<(&'static str, (usize, usize))>,
@@ -409,9 +410,10 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                             if let Some(at) = response.clicked {
                                 out.clicked = Some((m.id, at));
                             }
+                            response.response.rect
                         },
                     );
-                    out.rects.push((id, column.response.rect));
+                    out.rects.push((id, column.inner));
                 }
             }
         }

@@ -682,10 +682,8 @@ pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
     let cells = cells(ui, &[&row1, &row2], room - Vec2::new(0.0, 24.0));
     let drawn1 = row_ui(ui, row1, cells);
     let drawn2 = row_ui(ui, row2, cells);
+    let _ = &drawn1;
     mark(app, &drawn2, &[(Mark::Loss, "D")]);
-    if let Some(rect) = drawn1.rect("p") {
-        app.mark(Mark::Loss, rect.union(drawn2.rect("D").unwrap_or(rect)));
-    }
     if let Some((id, (_, col))) = drawn1.clicked.or(drawn2.clicked) {
         let cell = match id {
             "logits" => CellRef::Output {

@@ -33,6 +33,27 @@ pub enum Mark {
     Plots,
     Tabs,
     Explain,
+    /// Where the views are visible (the central panel below the tabs).
+    Views,
+    /// The lesson's own strip.
+    LessonPanel,
+}
+
+impl Mark {
+    /// Marks of a map inside the views (outlined on the map's own edge,
+    /// never over a title), as against whole areas of the window.
+    pub fn is_map(self) -> bool {
+        !matches!(
+            self,
+            Mark::Pipeline
+                | Mark::Controls
+                | Mark::Plots
+                | Mark::Tabs
+                | Mark::Explain
+                | Mark::Views
+                | Mark::LessonPanel
+        )
+    }
 }
 
 /// Where training must stand for a step.
@@ -211,6 +232,11 @@ impl BackpropApp {
         }
     }
 
+    /// The mark the open lesson step points at.
+    pub fn lesson_mark(&self) -> Option<Mark> {
+        self.lesson.open.map(|i| steps()[i].mark)
+    }
+
     pub fn lesson_leave(&mut self) {
         self.lesson.left_at = self.lesson.open.take();
     }
@@ -265,10 +291,13 @@ pub fn lesson_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.add_space(4.0);
 }
 
-/// Outlines the view the step points at, over everything else.
+/// Outlines the view the step points at. A map is outlined on its own
+/// edge, clipped to the visible views (never over the lesson's strip, a
+/// title or the toolbar); an area of the window just outside its border.
 pub fn highlight(app: &BackpropApp, ctx: &egui::Context) {
-    let Some(index) = app.lesson.open else { return };
-    let mark = steps()[index].mark;
+    let Some(mark) = app.lesson_mark() else {
+        return;
+    };
     let Some(rect) = app.marks.get(&mark) else {
         return;
     };
@@ -278,11 +307,21 @@ pub fn highlight(app: &BackpropApp, ctx: &egui::Context) {
     ));
     let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
     let colour = Color32::from_rgb(250, 190, 40).gamma_multiply(0.6 + 0.4 * pulse);
-    painter.rect_stroke(
-        rect.expand(4.0),
-        6.0,
-        egui::Stroke::new(4.0, colour),
-        egui::StrokeKind::Outside,
-    );
+    if mark.is_map() {
+        let visible = app.marks.get(&Mark::Views).copied().unwrap_or(*rect);
+        painter.with_clip_rect(visible).rect_stroke(
+            *rect,
+            0.0,
+            egui::Stroke::new(4.0, colour),
+            egui::StrokeKind::Inside,
+        );
+    } else {
+        painter.rect_stroke(
+            rect.expand(2.0),
+            4.0,
+            egui::Stroke::new(3.0, colour),
+            egui::StrokeKind::Outside,
+        );
+    }
     ctx.request_repaint_after(std::time::Duration::from_millis(50));
 }

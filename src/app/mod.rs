@@ -822,9 +822,10 @@ impl BackpropApp {
         // Above the plots, right under the views it talks about.
         if self.lesson.open.is_some() {
             let tint = ui.visuals().faint_bg_color;
-            egui::Panel::bottom("lesson")
+            let strip = egui::Panel::bottom("lesson")
                 .frame(egui::Frame::side_top_panel(ui.style()).fill(tint))
                 .show(ui, |ui| lesson::lesson_ui(self, ui));
+            self.mark(lesson::Mark::LessonPanel, strip.response.rect);
         }
         // The explanation belongs to the layer views: other tabs get the
         // whole width. Its width is the user's (drag the edge) and never
@@ -877,6 +878,7 @@ impl BackpropApp {
             });
             self.mark(lesson::Mark::Tabs, tabs.rect);
             ui.separator();
+            self.mark(lesson::Mark::Views, ui.available_rect_before_wrap());
             match self.tab {
                 Tab::Backprop => views::layer_view_ui(self, ui),
                 Tab::Draw => draw_tab::draw_tab_ui(self, ui),

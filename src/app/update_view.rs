@@ -6,6 +6,7 @@
 use egui::{RichText, Ui, Vec2};
 
 use super::equation::{fit_cell, row_ui, Operand, Term};
+use super::lesson::Mark;
 use super::views::UPDATE;
 use super::BackpropApp;
 use crate::engine::optim::OptimizerKind;
@@ -138,6 +139,12 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
             (3.0, 32.0),
             compact,
         );
-        row_ui(ui, row, cells);
+        let drawn = row_ui(ui, row, cells);
+        // The lesson points at the first layer's step.
+        if !app.marks.contains_key(&Mark::Update) {
+            if let Some(rect) = drawn.rect("η·dF").or(drawn.rect("taken")) {
+                app.mark(Mark::Update, rect);
+            }
+        }
     }
 }

@@ -4,7 +4,6 @@
 
 use egui::{Color32, RichText, Ui, Vec2};
 
-use super::lesson::Mark;
 use super::panels::pipeline::focus_layer;
 use super::{BackpropApp, UiCommand};
 use crate::engine::layers::LayerKind;
@@ -18,18 +17,6 @@ pub const FORWARD: Color32 = Color32::from_rgb(60, 120, 216);
 pub const BACKWARD: Color32 = Color32::from_rgb(230, 120, 20);
 
 pub const UPDATE: Color32 = Color32::from_rgb(40, 160, 80);
-
-/// Draws `add` and records where, for the guided lesson to point at.
-fn marked<R>(
-    app: &mut BackpropApp,
-    ui: &mut Ui,
-    mark: Mark,
-    add: impl FnOnce(&mut BackpropApp, &mut Ui) -> R,
-) -> R {
-    let inner = ui.scope(|ui| add(app, ui));
-    app.mark(mark, inner.response.rect);
-    inner.inner
-}
 
 /// The delta a layer hands down is `D{i+1}` (layer `i`, counted from 0, is
 /// the question's L{i+1}); the loss's delta is `D{n+1}`.
@@ -83,9 +70,7 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     let room = room(ui);
                     super::layer_views::loss_ui(app, ui, t, room);
                 }
-                "update" => marked(app, ui, Mark::Update, |app, ui| {
-                    super::update_view::update_ui(app, ui, t, avail)
-                }),
+                "update" => super::update_view::update_ui(app, ui, t, avail),
                 "backward" => {
                     heading_ui(ui, compact, &backward_heading(t, i), BACKWARD);
                     if !compact {
@@ -120,6 +105,12 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
                         LayerKind::Conv { .. } => super::conv_view::forward_ui(app, ui, t, i, room, s.last.is_some()),
                         _ => super::layer_views::forward_ui(app, ui, t, i, room),
                     }
+                }
+            }
+            // The view the lesson points at, scrolled into sight.
+            if let Some(rect) = app.lesson_mark().and_then(|m| app.marks.get(&m)) {
+                if !ui.clip_rect().contains_rect(*rect) {
+                    ui.scroll_to_rect(*rect, Some(egui::Align::Center));
                 }
             }
         });

@@ -1,0 +1,289 @@
+//! The layout a class sees, measured on the accessibility tree's rectangles:
+//! on a 1280x720 projector (projector mode, English and Russian) conv2's
+//! whole backward equation fits beside the explanation, the explanation's
+//! text fits its panel, selecting cells moves nothing, the toolbar keeps to
+//! two rows, and the guided lesson's outlined view is in sight and clear of
+//! the lesson's strip and of any text.
+
+use backprop_viz::app::lesson::{steps, Mark};
+use backprop_viz::app::{BackpropApp, UiCommand};
+use backprop_viz::engine::stepper::Phase;
+use backprop_viz::explain::CellRef;
+use backprop_viz::i18n::{tr, Lang};
+use egui::accesskit::Role;
+use egui::{Pos2, Rect};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+
+mod app_common;
+use app_common::{new_app, settle, snapshot};
+
+/// A 1280x720 window in projector mode (1.4x: 914x514 points).
+fn projector(lang: Lang) -> Harness<'static, BackpropApp> {
+    let mut app = new_app();
+    app.settings.projector = true;
+    app.settings.lang = lang;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
+    settle(&mut h);
+    h
+}
+
+fn screen() -> Rect {
+    Rect::from_min_size(Pos2::ZERO, egui::vec2(1280.0, 720.0) / 1.4)
+}
+
+fn to_phase(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
+    h.state_mut().command(UiCommand::GoTo(phase));
+    settle(h);
+    assert_eq!(snapshot(h).last, Some(phase));
+    h.run_steps(3);
+}
+
+/// The maps on screen: every heatmap, by its title.
+fn maps(h: &Harness<'static, BackpropApp>) -> Vec<(String, Rect)> {
+    h.query_all_by(|n| n.role() == Role::Image)
+        .map(|n| {
+            (
+                n.accesskit_node().label().unwrap_or_default().to_string(),
+                n.rect(),
+            )
+        })
+        .collect()
+}
+
+fn conv2_backward_fits(lang: Lang) {
+    let mut h = projector(lang);
+    to_phase(&mut h, Phase::Backward(3));
+    let explain = h.state().marks[&Mark::Explain];
+    let views = h.state().marks[&Mark::Views];
+    assert!(
+        explain.width() > 150.0,
+        "the explanation is open: {explain:?}"
+    );
+    let titles = [
+        tr("x: {input}, zero-padded by {p}")
+            .split('{')
+            .next()
+            .unwrap()
+            .to_string(),
+        "D5".to_string(),
+        "dF".to_string(),
+        "rot180(F)".to_string(),
+        "F".to_string(),
+        "D4".to_string(),
+    ];
+    let all = maps(&h);
+    for title in titles {
+        let found: Vec<&(String, Rect)> =
+            all.iter().filter(|(l, _)| l.starts_with(&title)).collect();
+        assert!(
+            !found.is_empty(),
+            "{lang:?}: no map titled {title:?} in {all:?}"
+        );
+        for (label, rect) in found {
+            assert!(
+                screen().contains_rect(*rect) && views.expand(1.0).contains_rect(*rect),
+                "{lang:?}: {label:?} at {rect:?} is not entirely inside the views {views:?}"
+            );
+            assert!(
+                !rect.intersects(explain),
+                "{lang:?}: {label:?} at {rect:?} is under the explanation {explain:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn conv2_backward_equation_fits_a_720p_projector_in_english() {
+    conv2_backward_fits(Lang::En);
+}
+
+#[test]
+fn conv2_backward_equation_fits_a_720p_projector_in_russian() {
+    conv2_backward_fits(Lang::Ru);
+}
+
+/// A node's text: labels carry it as their value.
+fn text_of(n: &egui_kittest::Node<'_>) -> Option<String> {
+    let node = n.accesskit_node();
+    node.label().or(node.value()).map(|s| s.to_string())
+}
+
+/// The explanation's lines, which must lie within its panel's width.
+fn explanation_overflow(h: &Harness<'static, BackpropApp>) -> Vec<String> {
+    let panel = h.state().marks[&Mark::Explain];
+    h.query_all_by(|n| n.role() == Role::Label)
+        .filter(|n| panel.contains(n.rect().center()))
+        .filter(|n| n.rect().right() > panel.right() + 1.0 || n.rect().left() < panel.left() - 1.0)
+        .map(|n| format!("{:?} at {:?}", text_of(&n), n.rect()))
+        .collect()
+}
+
+#[test]
+fn the_explanation_fits_its_panel_for_df_d_below_and_pool_cells() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = projector(lang);
+        to_phase(&mut h, Phase::Backward(3));
+        for cell in [
+            CellRef::WeightGrad {
+                layer: 3,
+                index: vec![0, 0, 1, 2],
+            },
+            CellRef::Delta {
+                layer: 3,
+                index: vec![0, 0, 5, 6],
+            },
+        ] {
+            h.state_mut().command(UiCommand::Select(Some(cell.clone())));
+            h.run_steps(4);
+            let overflow = explanation_overflow(&h);
+            assert!(
+                overflow.is_empty(),
+                "{lang:?} {cell:?}: clipped: {overflow:?}"
+            );
+        }
+        h.state_mut().command(UiCommand::GoTo(Phase::Backward(5)));
+        settle(&mut h);
+        h.state_mut()
+            .command(UiCommand::Select(Some(CellRef::Delta {
+                layer: 5,
+                index: vec![0, 0, 4, 4],
+            })));
+        h.run_steps(4);
+        let overflow = explanation_overflow(&h);
+        assert!(
+            overflow.is_empty(),
+            "{lang:?} pool cell: clipped: {overflow:?}"
+        );
+        // Something was explained (not only the empty panel's hint).
+        let texts: Vec<String> = h
+            .query_all_by(|n| n.role() == Role::Label)
+            .filter_map(|n| text_of(&n))
+            .collect();
+        assert!(texts.iter().any(|l| l.contains('✓')), "{lang:?}: {texts:?}");
+    }
+}
+
+/// Every map's rectangle and the explanation's, to compare.
+fn layout(h: &Harness<'static, BackpropApp>) -> Vec<(String, Rect)> {
+    let mut all = maps(h);
+    all.push(("explanation".into(), h.state().marks[&Mark::Explain]));
+    all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.min.x.total_cmp(&b.1.min.x)));
+    all
+}
+
+#[test]
+fn selecting_cells_moves_nothing() {
+    for (size, projector_mode) in [
+        (egui::vec2(1600.0, 1000.0), false),
+        (egui::vec2(1280.0, 720.0), true),
+    ] {
+        let mut app = new_app();
+        app.settings.projector = projector_mode;
+        let mut h = Harness::builder()
+            .with_size(size)
+            .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
+        settle(&mut h);
+        to_phase(&mut h, Phase::Backward(3));
+        let before = layout(&h);
+        for cell in [
+            CellRef::WeightGrad {
+                layer: 3,
+                index: vec![0, 0, 2, 1],
+            },
+            CellRef::Delta {
+                layer: 3,
+                index: vec![0, 0, 13, 0],
+            },
+            CellRef::Delta {
+                layer: 4,
+                index: vec![0, 0, 7, 7],
+            },
+            CellRef::Output {
+                layer: 2,
+                index: vec![0, 0, 3, 9],
+            },
+            CellRef::WeightGrad {
+                layer: 3,
+                index: vec![0, 0, 0, 0],
+            },
+        ] {
+            h.state_mut().command(UiCommand::Select(Some(cell.clone())));
+            h.run_steps(4);
+            let after = layout(&h);
+            assert_eq!(
+                before.len(),
+                after.len(),
+                "{cell:?}: maps appeared or vanished"
+            );
+            for ((a, ra), (b, rb)) in before.iter().zip(&after) {
+                assert_eq!(a, b);
+                assert!(
+                    (ra.min - rb.min).length() < 0.5 && (ra.max - rb.max).length() < 0.5,
+                    "{size:?}: selecting {cell:?} moved {a:?} from {ra:?} to {rb:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_toolbar_keeps_to_two_rows() {
+    for lang in [Lang::En, Lang::Ru] {
+        let h = projector(lang);
+        let controls = h.state().marks[&Mark::Controls];
+        let button = h.get_by_label(tr("Step layer")).rect();
+        assert!(
+            controls.height() < 2.0 * button.height() + 20.0,
+            "{lang:?}: the toolbar is {} points high, a button {}",
+            controls.height(),
+            button.height()
+        );
+        assert!(screen().contains_rect(controls), "{lang:?}: {controls:?}");
+    }
+}
+
+#[test]
+fn every_lesson_step_outlines_a_view_in_sight_clear_of_the_lesson_and_of_text() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = projector(lang);
+        for (i, step) in steps().iter().enumerate() {
+            h.state_mut().lesson_go(i);
+            settle(&mut h);
+            h.run_steps(4);
+            let marks = &h.state().marks;
+            let Some(rect) = marks.get(&step.mark).copied() else {
+                panic!("{lang:?} step {i}: {:?} is not on screen", step.mark);
+            };
+            let strip = marks[&Mark::LessonPanel];
+            assert!(
+                !rect.intersects(strip),
+                "{lang:?} step {i} ({}): {:?} at {rect:?} runs into the lesson's strip at {strip:?}",
+                step.title,
+                step.mark
+            );
+            if step.mark.is_map() {
+                let views = marks[&Mark::Views];
+                assert!(
+                    views.expand(1.0).contains_rect(rect),
+                    "{lang:?} step {i} ({}): {:?} at {rect:?} is not in sight in {views:?}",
+                    step.title,
+                    step.mark
+                );
+                // The outline runs along the map's own edge, inside it: no
+                // text may lie under it.
+                let texts: Vec<String> = h
+                    .query_all_by(|n| n.role() == Role::Label)
+                    .filter(|n| n.rect().intersects(rect.shrink(0.5)))
+                    .map(|n| format!("{:?} {:?}", text_of(&n), n.rect()))
+                    .collect();
+                assert!(
+                    texts.is_empty(),
+                    "{lang:?} step {i}: text under the outline: {texts:?}"
+                );
+            }
+        }
+    }
+}
