@@ -1,6 +1,7 @@
 //! backprop-viz: a CPU CNN engine that records every number of a training
 //! step, and the tools around it (data, files, command line, app).
 
+pub mod animation;
 pub mod app;
 pub mod cli;
 pub mod data;

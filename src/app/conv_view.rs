@@ -14,10 +14,12 @@
 
 use egui::{RichText, Ui, Vec2};
 
+use super::animate;
 use super::equation::{fit_cell, row_ui, Operand, Term};
 use super::heatmap::{LINKED, SELECTION};
 use super::lesson::Mark;
 use super::{BackpropApp, UiCommand};
+use crate::animation::{Frame, Kind, Target};
 use crate::engine::layers::conv::rot180;
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
@@ -179,7 +181,24 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     let Some(g) = Geometry::of(t, i) else { return };
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (o, c) = channels(app, i, &g);
+    let top = ui.cursor().top();
     channel_pickers(app, ui, &g, (o, c));
+    let target = Target {
+        layer: i,
+        sample: n,
+        out: o,
+        input: c,
+    };
+    animate::controls_ui(
+        app,
+        ui,
+        t,
+        target,
+        &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
+    );
+    let room = room - Vec2::new(0.0, ui.cursor().top() - top);
+    let grad_frame = playing(app, t, Kind::Gradient, target);
+    let below_frame = playing(app, t, Kind::Below, target);
     let (Some(x), Some(d)) = (t.layer_input(i), t.delta_from_above(i)) else {
         return;
     };
@@ -219,16 +238,23 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         }
     };
 
-    // Row 1: x ⋆ D = dF (this sample's share), then the batch's dF.
+    // Row 1: x ⋆ D = dF (this sample's share), then the batch's dF. While
+    // the sum is animated the share shows its running sums.
+    let (share_values, share_pending) = match &grad_frame {
+        Some(f) => sums(f),
+        None => (df_share.clone().unwrap_or_default(), None),
+    };
     let df_op = Operand::new(
         "dF",
         trf!("{df}: sample {n}'s share", df = pair("dF"), n = n),
-        df_share.as_deref().unwrap_or(&[]),
+        &share_values,
         g.k,
         g.k,
         true,
     )
-    .short(trf!("dF, sample {n}", n = n));
+    .short(trf!("dF, sample {n}", n = n))
+    .pending(share_pending);
+    let tap_sel = grad_frame.as_ref().map(|f| f.cell).or(l.tap);
     let batch = Operand::new(
         "dF batch",
         trf!("{df} of the whole batch", df = pair("dF")),
@@ -260,7 +286,13 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             } else {
                 format!("x ({})", t.names[i - 1])
             })
-            .outline(l.tap.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
+            .outline(tap_sel.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
+            .outline(
+                grad_frame
+                    .as_ref()
+                    .map(|f| (f.window.0 + f.rows_done - 1, f.window.1, 1, g.wo)),
+                SELECTION,
+            )
             .outline(l.delta.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
             .selected(l.below),
         ),
@@ -268,16 +300,25 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         Term::map(
             Operand::new("D", arriving, &d_map, g.ho, g.wo, true)
                 .short(d_in.clone())
-                .outline(l.tap.map(|_| (0, 0, g.ho, g.wo)), LINKED)
+                .outline(tap_sel.map(|_| (0, 0, g.ho, g.wo)), LINKED)
+                .outline(
+                    grad_frame.as_ref().map(|f| (f.rows_done - 1, 0, 1, g.wo)),
+                    SELECTION,
+                )
                 .selected(l.delta),
         ),
         Term::Op("=".into()),
-        Term::map(df_op.same_scale(scale, format).selected(l.tap)),
+        Term::map(df_op.same_scale(scale, format).selected(tap_sel)),
         Term::Op(tr("Σ batch →").into()),
-        Term::map(batch.selected(l.tap)),
+        Term::map(batch.selected(tap_sel)),
     ];
-    // Row 2: D (padded for the full convolution) ⊛ rot180(F) = D_below.
-    let below_values = below.clone().unwrap_or_default();
+    // Row 2: D (padded for the full convolution) ⊛ rot180(F) = D_below;
+    // animated, the turned filter slides over the padded D.
+    let (below_values, below_pending) = match &below_frame {
+        Some(f) => sums(f),
+        None => (below.clone().unwrap_or_default(), None),
+    };
+    let below_sel = below_frame.as_ref().map(|f| f.cell).or(l.below);
     let row2 = vec![
         Term::map(
             Operand::new(
@@ -290,7 +331,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             )
             .pad(q)
             .short(trf!("{d}, padded", d = d_in))
-            .outline(l.below.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+            .outline(below_sel.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
             .selected(l.delta),
         ),
         Term::Op("⊛".into()),
@@ -304,15 +345,27 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
                 true,
             )
             .short("rot180(F)")
-            .outline(l.below.map(|_| (0, 0, g.k, g.k)), LINKED),
+            .outline(below_sel.map(|_| (0, 0, g.k, g.k)), LINKED),
         ),
         Term::Op("←".into()),
         Term::map(Operand::new("F", pair("F"), &f, g.k, g.k, true)),
         Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
         Term::map(
-            Operand::new("D_below", leaving, &below_values, g.h, g.w, true)
-                .short(d_out.clone())
-                .selected(l.below),
+            Operand::new(
+                "D_below",
+                if below_frame.is_some() && g.cout > 1 {
+                    trf!("filter {o}'s share of {d}", o = o, d = d_out)
+                } else {
+                    leaving
+                },
+                &below_values,
+                g.h,
+                g.w,
+                true,
+            )
+            .short(d_out.clone())
+            .pending(below_pending)
+            .selected(below_sel),
         ),
     ];
     let compact = super::panels::toolbar::compact(ui.ctx());
@@ -387,6 +440,23 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     app.command(UiCommand::Select(Some(cell_ref)));
 }
 
+/// The frame of the app's animation of `kind` on `target`, if that is what
+/// is playing on this step.
+fn playing(app: &BackpropApp, t: &Trace, kind: Kind, target: Target) -> Option<Frame> {
+    app.animation
+        .as_ref()
+        .filter(|a| a.kind == kind && a.target == target)
+        .and_then(|a| a.current(t))
+}
+
+/// A frame's running sums as a map's values, and the cells not reached.
+fn sums(frame: &Frame) -> (Vec<f32>, Option<Vec<bool>>) {
+    (
+        frame.sums.iter().map(|s| s.unwrap_or(0.0) as f32).collect(),
+        Some(frame.sums.iter().map(Option::is_none).collect()),
+    )
+}
+
 /// `D5`, or `D5[o]` when there are several channels.
 fn pair_channel(name: &str, channel: usize, channels: usize) -> String {
     if channels > 1 {
@@ -414,7 +484,23 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
     let Some(g) = Geometry::of(t, i) else { return };
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (o, c) = channels(app, i, &g);
+    let top = ui.cursor().top();
     channel_pickers(app, ui, &g, (o, c));
+    let target = Target {
+        layer: i,
+        sample: n,
+        out: o,
+        input: c,
+    };
+    animate::controls_ui(
+        app,
+        ui,
+        t,
+        target,
+        &[(Kind::Forward, tr("y, cell by cell"))],
+    );
+    let room = room - Vec2::new(0.0, ui.cursor().top() - top);
+    let frame = playing(app, t, Kind::Forward, target);
     let (Some(x), Some(weight), Some(bias)) =
         (t.layer_input(i), &t.layers[i].weight, &t.layers[i].bias)
     else {
@@ -435,7 +521,12 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         }
         _ => None,
     };
-    let y_values = y.clone().unwrap_or_default();
+    // Animated, the output fills cell by cell as the window slides.
+    let (y_values, y_pending) = match &frame {
+        Some(f) => sums(f),
+        None => (y.clone().unwrap_or_default(), None),
+    };
+    let picked = frame.as_ref().map(|f| f.cell).or(picked);
     let mut row = vec![
         Term::map(
             Operand::new(
@@ -492,6 +583,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
                 false,
             )
             .outline(picked.map(|(r, cc)| (r, cc, 1, 1)), SELECTION)
+            .pending(y_pending)
             .selected(picked),
         ));
     }

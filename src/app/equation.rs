@@ -32,6 +32,8 @@ pub struct Operand<'a> {
     pub dots: Vec<(usize, usize)>,
     /// Window grid every this many cells (0: none).
     pub windows: usize,
+    /// Cells not computed yet (an animation), drawn blank.
+    pub pending: Option<Vec<bool>>,
     /// A small map (a filter, a bias): drawn with the larger cells that
     /// hold its numbers, whatever the size of the maps beside it.
     pub small: bool,
@@ -70,6 +72,7 @@ impl<'a> Operand<'a> {
             blocked: None,
             dots: Vec::new(),
             windows: 0,
+            pending: None,
             // Filters (and a bias): vectors line up with the maps beside
             // them instead.
             small: (rows > 1 && cols > 1 && rows * cols <= 25) || rows * cols == 1,
@@ -125,6 +128,11 @@ impl<'a> Operand<'a> {
 
     pub fn windows(mut self, size: usize) -> Self {
         self.windows = size;
+        self
+    }
+
+    pub fn pending(mut self, pending: Option<Vec<bool>>) -> Self {
+        self.pending = pending;
         self
     }
 
@@ -405,6 +413,7 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 .blocked(m.blocked)
                                 .dots(m.dots)
                                 .windows(m.windows)
+                                .pending(m.pending.as_deref())
                                 .outlines(m.outlines)
                                 .show(ui);
                             if let Some(at) = response.clicked {

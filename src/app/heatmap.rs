@@ -260,6 +260,8 @@ pub struct Heatmap<'a> {
     dimmed: Option<CellRect>,
     /// Lines every this many cells (a pooling layer's windows).
     windows: usize,
+    /// Cells not computed yet (an animation under way): drawn blank.
+    pending: Option<&'a [bool]>,
 }
 
 /// The colour of the selection and of outlines linked to it.
@@ -292,7 +294,14 @@ impl<'a> Heatmap<'a> {
             dots: Vec::new(),
             dimmed: None,
             windows: 0,
+            pending: None,
         }
+    }
+
+    /// Leaves the cells where `pending` is true blank (not computed yet).
+    pub fn pending(mut self, pending: Option<&'a [bool]>) -> Self {
+        self.pending = pending;
+        self
     }
 
     /// Draws the grid of `size`×`size` windows over the map.
@@ -447,6 +456,13 @@ impl<'a> Heatmap<'a> {
                         continue;
                     }
                     let (r, c) = (gr - self.pad, gc - self.pad);
+                    if self
+                        .pending
+                        .is_some_and(|p| p.get(r * self.cols + c) == Some(&true))
+                    {
+                        painter.rect_filled(cell_rect, 0.0, Color32::from_gray(60));
+                        continue;
+                    }
                     let v = self.values[r * self.cols + c];
                     let fill = self.scale.color_in(v, colours);
                     painter.rect_filled(cell_rect, 0.0, fill);

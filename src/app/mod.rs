@@ -6,6 +6,7 @@
 //! explanation of the clicked cell on the right, and in the middle one of
 //! three tabs: Backprop (the layer views), Draw a digit, Data.
 
+pub mod animate;
 pub mod architecture;
 pub mod conv_view;
 pub mod data_panel;
@@ -305,6 +306,10 @@ pub struct BackpropApp {
     pub selected: Option<CellRef>,
     /// The (out, in) channel pair the conv views show.
     pub channels: [usize; 2],
+    /// A conv layer's sum being played, if any; and the one key A would
+    /// start in the view on screen.
+    pub animation: Option<animate::Animation>,
+    pub animatable: Option<animate::Animation>,
     /// One sample's share of a layer's weight gradient, computed by the
     /// engine once per step and kept while the step is on screen.
     share_cache: Option<(ShareKey, Option<Arc<crate::engine::Tensor>>)>,
@@ -379,6 +384,8 @@ impl BackpropApp {
             sample: 0,
             selected: None,
             channels: [0, 0],
+            animation: None,
+            animatable: None,
             share_cache: None,
             view_layer: None,
             message: None,
@@ -785,9 +792,15 @@ impl BackpropApp {
             self.styled_for = Some(self.settings.look());
         }
         shortcuts::handle_keys(self, ui);
+        animate::keys(self, ui);
         self.poll_worker();
+        self.advance_animation(f64::from(ui.input(|i| i.stable_dt).min(0.1)));
+        if self.animation.as_ref().is_some_and(|a| a.playing) {
+            ui.ctx().request_repaint();
+        }
         self.poll_jobs(ui.ctx());
         self.marks.clear();
+        self.animatable = None;
         egui::Panel::top("controls").show(ui, |ui| {
             let controls = panels::toolbar::toolbar_ui(self, ui);
             self.mark(lesson::Mark::Controls, controls);

@@ -7,7 +7,7 @@ use super::{BackpropApp, UiCommand};
 use crate::i18n::tr;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
-pub fn shortcuts() -> [(&'static str, &'static str); 9] {
+pub fn shortcuts() -> [(&'static str, &'static str); 11] {
     [
         (tr("Space"), tr("Step layer: run the next phase")),
         ("Enter", tr("Step batch: finish the current batch")),
@@ -26,6 +26,11 @@ pub fn shortcuts() -> [(&'static str, &'static str); 9] {
             "PgDn / PgUp",
             tr("Guided lesson: next / previous step (presentation clickers send these)"),
         ),
+        (
+            "A",
+            tr("Play or pause the animation of a sum (conv layers)"),
+        ),
+        (", / .", tr("Animation: one frame back / on")),
         (tr("? or F1"), tr("Show or hide this list")),
     ]
 }

@@ -109,7 +109,8 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
             }
             // The view the lesson points at, scrolled into sight.
             if let Some(rect) = app.lesson_mark().and_then(|m| app.marks.get(&m)) {
-                if !ui.clip_rect().contains_rect(*rect) {
+                // A few points of slack: a map flush with the edge is in sight.
+                if !ui.clip_rect().expand(4.0).contains_rect(*rect) {
                     ui.scroll_to_rect(*rect, Some(egui::Align::Center));
                 }
             }

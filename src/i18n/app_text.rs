@@ -113,4 +113,9 @@ pub const TEXT: &[(&str, &str)] = &[
         "backprop-viz: how the error reaches the filter",
         "backprop-viz: как ошибка доходит до фильтра",
     ),
+    (
+        "Play or pause the animation of a sum (conv layers)",
+        "Пуск или пауза анимации суммы (свёрточные слои)",
+    ),
+    ("Animation: one frame back / on", "Анимация: кадр назад / вперёд"),
 ];

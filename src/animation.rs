@@ -1,0 +1,217 @@
+//! The frames of the animations that show a conv layer's sums being formed,
+//! computed from the trace's own numbers (no GUI types here). Each frame
+//! says where the sliding window is and what every output cell's running
+//! sum is at that moment; the last frame's sums are the whole sums, equal
+//! to the trace's values (up to the order f32 additions were made in).
+//!
+//! - `Forward`: `y = F ⋆ x + b`, one output cell per frame, row by row.
+//! - `Gradient`: `dF = x ⋆ D` for one sample, one (tap, row of D) per frame:
+//!   the shifted input slides under D row by row, and the tap's running sum
+//!   grows until all nine taps hold their share of dF.
+//! - `Below`: `D_below = D ⊛ rot180(F)` for one output filter, one cell per
+//!   frame: the turned filter slides over the zero-padded D.
+
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+
+/// Which sum an animation builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Forward,
+    Gradient,
+    Below,
+}
+
+/// One conv layer's step, for one sample and one (out, in) channel pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub layer: usize,
+    pub sample: usize,
+    pub out: usize,
+    pub input: usize,
+}
+
+/// A moment of an animation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Running sums of the output map (`K×K` for `Gradient`, the output map
+    /// for the others), row-major; cells not reached yet are `None`.
+    pub sums: Vec<Option<f64>>,
+    /// The output cell being formed `(row, column)` (for `Gradient`: the tap).
+    pub cell: (usize, usize),
+    /// The window in the operand that slides, `(row, column, height, width)`
+    /// in padded coordinates: the input patch (forward), the shifted input
+    /// region and its rows read so far (gradient), the padded D patch (below).
+    pub window: (usize, usize, usize, usize),
+    /// For `Gradient`: the rows of D read so far in this tap.
+    pub rows_done: usize,
+}
+
+/// The geometry the frames need.
+#[derive(Debug, Clone, Copy)]
+struct Geom {
+    k: usize,
+    p: usize,
+    h: usize,
+    w: usize,
+    ho: usize,
+    wo: usize,
+}
+
+fn geom(t: &Trace, layer: usize) -> Option<Geom> {
+    let LayerKind::Conv {
+        kernel, padding, ..
+    } = *t.kinds.get(layer)?
+    else {
+        return None;
+    };
+    let x = t.layer_input(layer)?;
+    let (h, w) = (*x.shape().get(2)?, *x.shape().get(3)?);
+    Some(Geom {
+        k: kernel,
+        p: padding,
+        h,
+        w,
+        ho: h + 2 * padding + 1 - kernel,
+        wo: w + 2 * padding + 1 - kernel,
+    })
+}
+
+/// How many frames an animation has (0 when the step has not computed
+/// what it needs yet).
+pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
+    let Some(g) = geom(t, target.layer) else {
+        return 0;
+    };
+    let ready = match kind {
+        Kind::Forward => t.layers[target.layer].out.is_some(),
+        Kind::Gradient => t.delta_from_above(target.layer).is_some(),
+        Kind::Below => t.layers[target.layer].delta.is_some(),
+    };
+    if !ready {
+        return 0;
+    }
+    match kind {
+        Kind::Forward => g.ho * g.wo,
+        Kind::Gradient => g.k * g.k * g.ho,
+        Kind::Below => g.h * g.w,
+    }
+}
+
+/// The input value at padded coordinates (0 in the padding).
+fn padded(values: &ndarray::ArrayView2<f32>, pad: usize, r: usize, c: usize) -> f64 {
+    let (h, w) = values.dim();
+    match (r.checked_sub(pad), c.checked_sub(pad)) {
+        (Some(r), Some(c)) if r < h && c < w => f64::from(values[[r, c]]),
+        _ => 0.0,
+    }
+}
+
+/// Frame `index` (clamped to the last) of an animation.
+pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Frame> {
+    let g = geom(t, target.layer)?;
+    let count = frames(t, kind, target);
+    if count == 0 {
+        return None;
+    }
+    let index = index.min(count - 1);
+    let Target {
+        layer,
+        sample: n,
+        out: o,
+        input: c,
+    } = target;
+    let weight = t.layers[layer].weight.as_ref()?;
+    let filter = |u: usize, v: usize| f64::from(weight[[o, c, u, v]]);
+    let plane = |tensor: &crate::engine::Tensor, ch: usize| -> Option<ndarray::Array2<f32>> {
+        tensor
+            .index_axis(ndarray::Axis(0), n)
+            .index_axis(ndarray::Axis(0), ch)
+            .to_owned()
+            .into_dimensionality::<ndarray::Ix2>()
+            .ok()
+    };
+    match kind {
+        Kind::Forward => {
+            // y[i, j] = b + Σ_c Σ_uv F[o, c, u, v] · x_pad[c, i+u, j+v]; the
+            // animation shows the chosen input channel's part (all of it
+            // when there is one channel, as in the question's network).
+            let x = t.layer_input(layer)?;
+            let bias = t.layers[layer].bias.as_ref()?;
+            let channels = x.shape()[1];
+            let xs: Vec<ndarray::Array2<f32>> = (0..channels)
+                .map(|ch| plane(x, ch))
+                .collect::<Option<_>>()?;
+            let mut sums = vec![None; g.ho * g.wo];
+            for (cell, sum) in sums.iter_mut().enumerate().take(index + 1) {
+                let (i, j) = (cell / g.wo, cell % g.wo);
+                let mut s = f64::from(bias[o]);
+                for (ch, xv) in xs.iter().enumerate() {
+                    for u in 0..g.k {
+                        for v in 0..g.k {
+                            s += f64::from(weight[[o, ch, u, v]])
+                                * padded(&xv.view(), g.p, i + u, j + v);
+                        }
+                    }
+                }
+                *sum = Some(s);
+            }
+            let (i, j) = (index / g.wo, index % g.wo);
+            Some(Frame {
+                sums,
+                cell: (i, j),
+                window: (i, j, g.k, g.k),
+                rows_done: 0,
+            })
+        }
+        Kind::Gradient => {
+            // dF[o, c, u, v] (this sample) = Σ_ij x_pad[c, i+u, j+v] · D[o, i, j].
+            let x = plane(t.layer_input(layer)?, c)?;
+            let d = plane(t.delta_from_above(layer)?, o)?;
+            let (tap, row) = (index / g.ho, index % g.ho);
+            let mut sums = vec![None; g.k * g.k];
+            for (tp, sum) in sums.iter_mut().enumerate().take(tap + 1) {
+                let (u, v) = (tp / g.k, tp % g.k);
+                let rows = if tp == tap { row + 1 } else { g.ho };
+                let mut s = 0.0;
+                for i in 0..rows {
+                    for j in 0..g.wo {
+                        s += padded(&x.view(), g.p, i + u, j + v) * f64::from(d[[i, j]]);
+                    }
+                }
+                *sum = Some(s);
+            }
+            let (u, v) = (tap / g.k, tap % g.k);
+            Some(Frame {
+                sums,
+                cell: (u, v),
+                window: (u, v, g.ho, g.wo),
+                rows_done: row + 1,
+            })
+        }
+        Kind::Below => {
+            // D_below[c, y, x] (this filter's share) = Σ_uv D_pad[o, y+u, x+v] ·
+            // rot180(F)[u, v], D padded by K−1−P.
+            let d = plane(t.delta_from_above(layer)?, o)?;
+            let q = (g.k - 1).saturating_sub(g.p);
+            let mut sums = vec![None; g.h * g.w];
+            for (cell, sum) in sums.iter_mut().enumerate().take(index + 1) {
+                let (y, xx) = (cell / g.w, cell % g.w);
+                let mut s = 0.0;
+                for u in 0..g.k {
+                    for v in 0..g.k {
+                        s += padded(&d.view(), q, y + u, xx + v) * filter(g.k - 1 - u, g.k - 1 - v);
+                    }
+                }
+                *sum = Some(s);
+            }
+            let (y, xx) = (index / g.w, index % g.w);
+            Some(Frame {
+                sums,
+                cell: (y, xx),
+                window: (y, xx, g.k, g.k),
+                rows_done: 0,
+            })
+        }
+    }
+}
