@@ -72,13 +72,15 @@ impl BackpropApp {
 }
 
 /// The bar under a conv view's caption: start an animation of `kinds`, or
-/// play / step / scrub the one running.
+/// play / step / scrub the one running. With `lead`, that caption opens the
+/// same row (a small window has no room for a row of its own).
 pub fn controls_ui(
     app: &mut BackpropApp,
     ui: &mut Ui,
     t: &Trace,
     target: Target,
     kinds: &[(Kind, &str)],
+    lead: Option<&str>,
 ) {
     // The first of them is what key A starts.
     app.animatable = kinds
@@ -98,7 +100,18 @@ pub fn controls_ui(
         .filter(|a| a.target.layer == target.layer && a.step == step_id(t, target.layer))
         .cloned();
     ui.horizontal(|ui| {
-        ui.label(RichText::new(tr("Animate:")).strong());
+        match lead {
+            Some(text) => {
+                let width = (ui.available_width() * 0.4).max(120.0);
+                ui.allocate_ui(egui::vec2(width, 20.0), |ui| {
+                    ui.set_width(width);
+                    ui.add(egui::Label::new(RichText::new(text).strong()).truncate());
+                });
+            }
+            None => {
+                ui.label(RichText::new(tr("Animate:")).strong());
+            }
+        }
         for &(kind, name) in kinds {
             let active = running.as_ref().is_some_and(|a| a.kind == kind);
             let count = frames(t, kind, target);

@@ -189,12 +189,16 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         out: o,
         input: c,
     };
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    let first_caption =
+        tr("① The filter's gradient: the input correlated with the delta from above");
     animate::controls_ui(
         app,
         ui,
         t,
         target,
         &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
+        compact.then_some(first_caption),
     );
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
     let grad_frame = playing(app, t, Kind::Gradient, target);
@@ -368,14 +372,14 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             .selected(below_sel),
         ),
     ];
-    let compact = super::panels::toolbar::compact(ui.ctx());
-    // The two row captions.
-    let extra = if compact { 20.0 } else { 26.0 };
+    // The row captions (on a small window the first shares the animation's
+    // row).
+    let extra = if compact { 14.0 } else { 26.0 };
     let cell = fit_cell(
         &[&row1, &row2],
         room - Vec2::new(8.0, 0.0),
         extra,
-        (4.0, 32.0),
+        (3.0, 32.0),
         compact,
     );
     let caption = |ui: &mut Ui, text: &str| {
@@ -387,10 +391,9 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             label.wrap()
         });
     };
-    caption(
-        ui,
-        tr("① The filter's gradient: the input correlated with the delta from above"),
-    );
+    if !compact {
+        caption(ui, first_caption);
+    }
     let drawn1 = row_ui(ui, row1, cell);
     caption(
         ui,
@@ -498,6 +501,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         t,
         target,
         &[(Kind::Forward, tr("y, cell by cell"))],
+        None,
     );
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
     let frame = playing(app, t, Kind::Forward, target);
