@@ -167,11 +167,14 @@ impl<'a> Term<'a> {
 /// and its colour bar.
 fn head(compact: bool) -> f32 {
     if compact {
-        36.0
+        TITLE_SMALL + 2.0 + 16.0
     } else {
         56.0
     }
 }
+
+/// A one-line title's height on a small window.
+const TITLE_SMALL: f32 = 16.0;
 /// Space between the columns of a row.
 const GAP: f32 = 6.0;
 /// Cells of small maps (filters): big enough for a number at
@@ -242,6 +245,20 @@ pub fn fit_cell(
             })
             .collect()
     };
+    // Rows with digit labels above a vector have a strip more.
+    let labelled: Vec<f32> = rows
+        .iter()
+        .map(|row| {
+            let any = row
+                .iter()
+                .any(|t| matches!(t, Term::Map(m) if m.labels.is_some()));
+            if any {
+                18.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let fit = |small: f32| -> (f32, f32) {
         let rows = measure(small);
         let by_width = rows
@@ -251,8 +268,12 @@ pub fn fit_cell(
             .fold(f32::INFINITY, f32::min);
         let height = |cell: f32| -> f32 {
             rows.iter()
-                // 10 points of item spacing around the title and colour bar.
-                .map(|r| head(compact) + extra + 10.0 + (r.2 * cell).max(r.3 * small))
+                .zip(&labelled)
+                // Item spacing around the title and colour bar.
+                .map(|(r, strip)| {
+                    let spacing = if compact { 6.0 } else { 10.0 };
+                    head(compact) + extra + strip + spacing + (r.2 * cell).max(r.3 * small)
+                })
                 .sum()
         };
         // The largest cell whose rows fit the height (height grows with it).
@@ -367,7 +388,14 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                             ui.set_width(width);
                             // Two lines of title at most (one on a small
                             // window, the rest on hover), then the colour bar.
-                            let title_height = head - 22.0;
+                            if cells.compact {
+                                ui.spacing_mut().item_spacing.y = 2.0;
+                            }
+                            let title_height = if cells.compact {
+                                TITLE_SMALL
+                            } else {
+                                head - 22.0
+                            };
                             ui.allocate_ui(Vec2::new(width, title_height), |ui| {
                                 ui.set_min_height(title_height);
                                 let text = match (&m.short, cells.compact) {

@@ -112,12 +112,14 @@ fn leaving_title(t: &Trace, i: usize) -> String {
     }
 }
 
-/// The view's cell sizes for `rows` in `room`.
-fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2) -> super::equation::Cells {
+/// The view's cell sizes for `rows` in what is left of `room`, the view
+/// having started at height `start` (its text lines are drawn by then).
+fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> super::equation::Cells {
     let compact = super::panels::toolbar::compact(ui.ctx());
+    let used = ui.cursor().top() - start;
     fit_cell(
         rows,
-        room - Vec2::new(8.0, 0.0),
+        room - Vec2::new(8.0, used),
         if compact { 20.0 } else { 26.0 },
         (3.0, 36.0),
         compact,
@@ -152,6 +154,7 @@ fn channel_ui(app: &mut BackpropApp, ui: &mut Ui, count: usize) -> usize {
 
 /// An activation's backward step: `D ⊙ f′(x) = D_below`.
 pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let start = ui.cursor().top();
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(f1), Some(below)) = (
         t.layer_input(i),
@@ -224,7 +227,7 @@ pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: 
         };
         ui.label(RichText::new(text).strong());
     }
-    let cells = cells(ui, &[&row], room - Vec2::new(0.0, 24.0));
+    let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
     mark(
         app,
@@ -249,6 +252,7 @@ pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: 
 /// Max (or average) pooling's backward step: each delta to its window's
 /// winner (or spread over the window).
 pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let start = ui.cursor().top();
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let size = match t.kinds[i] {
         LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => size,
@@ -349,7 +353,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
         )
     };
     ui.label(RichText::new(text).strong());
-    let cells = cells(ui, &[&row], room - Vec2::new(0.0, 24.0));
+    let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
     mark(
         app,
@@ -371,6 +375,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
 
 /// Flatten's backward step: the vector read back into maps.
 pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let start = ui.cursor().top();
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (Some(d), Some(below)) = (t.delta_from_above(i), t.layers[i].delta.as_ref()) else {
         return;
@@ -379,12 +384,12 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
     let (bv, h, w) = sample_plane(below, n, c);
     // This channel's stretch of the vector: (channel, row, column) order.
     let (all, _, f) = sample_plane(d, n, 0);
-    let start = (c * h * w).min(f);
-    let dv = all[start..(start + h * w).min(f)].to_vec();
+    let first = (c * h * w).min(f);
+    let dv = all[first..(first + h * w).min(f)].to_vec();
     let sel = match &app.selected {
         Some(CellRef::Delta { layer, index }) if *layer == i + 1 && index[0] == n => {
             let k = index[1];
-            (k >= start && k < start + h * w).then(|| ((k - start) / w, (k - start) % w))
+            (k >= first && k < first + h * w).then(|| ((k - first) / w, (k - first) % w))
         }
         Some(CellRef::Delta { layer, index }) if *layer == i && index[..2] == [n, c] => {
             Some((index[2], index[3]))
@@ -399,8 +404,8 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
                     "{d}: the vector from {above} (entries {from}…{to})",
                     d = delta_name(i + 1),
                     above = t.names.get(i + 1).cloned().unwrap_or_default(),
-                    from = start,
-                    to = start + dv.len() - 1
+                    from = first,
+                    to = first + dv.len() - 1
                 ),
                 &dv,
                 1,
@@ -418,7 +423,7 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
         ),
     ];
     ui.label(RichText::new(tr("Flatten only rearranges: the delta vector is cut into rows and stacked back into the maps the pooling layer made.")).strong());
-    let cells = cells(ui, &[&row], room - Vec2::new(0.0, 24.0));
+    let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
     mark(
         app,
@@ -427,7 +432,7 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
     );
     if let Some((id, (r, col))) = drawn.clicked {
         let cell = match id {
-            "D" => arriving_ref(t, i, vec![n, start + col]),
+            "D" => arriving_ref(t, i, vec![n, first + col]),
             _ => CellRef::Delta {
                 layer: i,
                 index: vec![n, c, r, col],
@@ -439,6 +444,7 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
 
 /// A dense layer's backward step: `δ · xᵀ = dW` and `δᵀ · W = D_belowᵀ`.
 pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let start = ui.cursor().top();
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(w), Some(dw)) = (
         t.layer_input(i),
@@ -560,7 +566,7 @@ pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize
         ))
         .strong(),
     );
-    let cells = cells(ui, &[&row1, &row_batch, &row2], room - Vec2::new(0.0, 24.0));
+    let cells = cells(ui, &[&row1, &row_batch, &row2], room, start);
     let drawn1 = row_ui(ui, row1, cells);
     let drawn_batch = row_ui(ui, row_batch, cells);
     ui.label(RichText::new(tr("② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)")).strong());
@@ -595,6 +601,7 @@ fn digits() -> Vec<String> {
 /// The loss: logits, probabilities and `D = (p − one_hot) / N`, labelled
 /// with the digits.
 pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
+    let start = ui.cursor().top();
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let last = t.names.len() - 1;
     let (Some(logits), Some(p), Some(d)) = (
@@ -679,7 +686,7 @@ pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
         loss = format!("{:.4}", -pv.get(label).copied().unwrap_or(1.0).max(1e-30).ln()),
         count = n_batch
     )).strong());
-    let cells = cells(ui, &[&row1, &row2], room - Vec2::new(0.0, 24.0));
+    let cells = cells(ui, &[&row1, &row2], room, start);
     let drawn1 = row_ui(ui, row1, cells);
     let drawn2 = row_ui(ui, row2, cells);
     let _ = &drawn1;
@@ -701,6 +708,7 @@ pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
 /// A layer's forward step for the kinds without their own equation:
 /// input → output, with the formula above.
 pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let start = ui.cursor().top();
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(y)) = (t.layer_input(i), t.layers[i].out.as_ref()) else {
         return;
@@ -740,7 +748,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         Term::Op(format!("{} →", t.kinds[i].word())),
         Term::map(out.selected(sel)),
     ];
-    let cells = cells(ui, &[&row], room);
+    let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
     mark(app, &drawn, &[(Mark::Output, "y")]);
     if let Some((id, (r, col))) = drawn.clicked {

@@ -117,13 +117,11 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
         });
 }
 
-/// A view's title: one line, smaller on a small window.
+/// A view's title; none on a small window, where the phase line above
+/// already says it and the maps need the room.
 fn heading_ui(ui: &mut Ui, compact: bool, text: &str, colour: egui::Color32) {
-    let text = RichText::new(text).color(colour);
-    if compact {
-        ui.add(egui::Label::new(text.size(18.0)).truncate());
-    } else {
-        ui.label(text.heading());
+    if !compact {
+        ui.label(RichText::new(text).color(colour).heading());
     }
 }
 
