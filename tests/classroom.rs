@@ -512,3 +512,43 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
     });
     assert_eq!(weights(b.state()), before.0);
 }
+
+/// A first start opens with three ways in; starting the lesson after some
+/// training asks before resetting it.
+#[test]
+fn first_start_card_and_the_lesson_asks_before_resetting() {
+    let mut app = new_app();
+    app.welcome = true;
+    let mut h = harness(app);
+    settle(&mut h);
+    h.get_by_label("Start the guided lesson");
+    h.get_by_label("Step through it yourself");
+    h.get_by_label("Step through it yourself").click();
+    h.run_steps(2);
+    assert!(!h.state().welcome);
+    assert_eq!(h.state().tab, Tab::Backprop);
+
+    h.get_by_label("Step batch").click();
+    settle(&mut h);
+    let trained = weights(h.state());
+    backprop_viz::app::panels::welcome::start_lesson(h.state_mut());
+    h.run_steps(2);
+    assert!(h.state().confirm_lesson, "asks first");
+    assert_eq!(h.state().lesson.open, None);
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(!h.state().confirm_lesson);
+    assert_eq!(weights(h.state()), trained, "nothing was reset");
+    backprop_viz::app::panels::welcome::start_lesson(h.state_mut());
+    h.run_steps(2);
+    h.get_by_label("Start the lesson").click();
+    settle(&mut h);
+    assert_eq!(h.state().lesson.open, Some(0));
+    assert_eq!(snapshot(&h).batches, 1, "the lesson starts afresh");
+    // Fresh, it starts at once.
+    let mut fresh = harness(new_app());
+    settle(&mut fresh);
+    backprop_viz::app::panels::welcome::start_lesson(fresh.state_mut());
+    fresh.run_steps(2);
+    assert_eq!(fresh.state().lesson.open, Some(0));
+}

@@ -133,11 +133,13 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let mut app = BackpropApp::new(&ctx, config, network, Arc::new(data), source);
-            if let Some(settings) = cc
+            match cc
                 .storage
                 .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
             {
-                app.restore_settings(settings, options.data.is_none());
+                Some(settings) => app.restore_settings(settings, options.data.is_none()),
+                // Nothing kept: a first start, which opens with the card.
+                None => app.welcome = options.session.is_none(),
             }
             if let Some(path) = options.session.clone() {
                 app.open_session_file(path);
@@ -323,6 +325,10 @@ pub struct BackpropApp {
     /// The look the style was last built for.
     styled_for: Option<Look>,
     pub show_shortcuts: bool,
+    /// The first-start card is open.
+    pub welcome: bool,
+    /// Starting the lesson waits for a yes (it would reset training).
+    pub confirm_lesson: bool,
     /// The plots unfolded on a small window.
     pub plots_open: bool,
     pub files: files::Files,
@@ -395,6 +401,8 @@ impl BackpropApp {
             settings: Settings::default(),
             styled_for: None,
             show_shortcuts: false,
+            welcome: false,
+            confirm_lesson: false,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
@@ -912,6 +920,7 @@ impl BackpropApp {
             }
         });
         shortcuts::shortcuts_window(self, ui);
+        panels::welcome::welcome_ui(self, ui);
         lesson::highlight(self, ui.ctx());
         self.apply_commands();
         if self.snapshot.as_ref().is_some_and(|s| s.running) {

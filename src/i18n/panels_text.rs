@@ -255,4 +255,32 @@ pub const TEXT: &[(&str, &str)] = &[
         "A {label} the network read as {predicted}: step through its backward pass here; it is also on the pad in the Draw tab.",
         "Цифра {label}, которую сеть приняла за {predicted}: пройдите её обратный проход здесь; она также на холсте во вкладке «Нарисовать цифру».",
     ),
+    // The first-start card and the lesson's question.
+    ("How does the error reach the filter?", "Как ошибка доходит до фильтра?"),
+    (
+        "This window shows, number by number, how a small CNN learns: the error computed at the output travels back through the fully connected layers and the pooling into the 3x3 filters, and the filters change.",
+        "Это окно показывает, число за числом, как учится маленькая свёрточная сеть: ошибка, посчитанная на выходе, идёт назад через полносвязные слои и пулинг в фильтры 3x3, и фильтры меняются.",
+    ),
+    ("Start the guided lesson", "Начать урок"),
+    (
+        "Sixteen short steps from the forward pass to the filter update",
+        "Шестнадцать коротких шагов от прямого прохода до обновления фильтров",
+    ),
+    ("Step through it yourself", "Пройти самому, шаг за шагом"),
+    (
+        "Press Step layer (or Space) and watch each layer; click any cell to see how it was computed",
+        "Нажимайте «Шаг: слой» (или пробел) и смотрите на каждый слой; щёлкните по любой ячейке, чтобы увидеть, как она посчитана",
+    ),
+    (
+        "Draw with the trained model and teach it your digit",
+        "Рисуйте для обученной модели и научите её своей цифре",
+    ),
+    ("Start the lesson from the beginning?", "Начать урок с начала?"),
+    (
+        "The lesson starts from the question's network, untrained: the training done so far and the network in use are left behind. Save the session first to come back to them.",
+        "Урок начинается с сети из вопроса, необученной: сделанное обучение и выбранная сеть останутся позади. Сначала сохраните сеанс, чтобы к ним вернуться.",
+    ),
+    ("Start the lesson", "Начать урок"),
+    ("Save the session first…", "Сначала сохранить сеанс…"),
+    ("Cancel", "Отмена"),
 ];

@@ -5,3 +5,4 @@ pub mod explanation;
 pub mod pipeline;
 pub mod plots;
 pub mod toolbar;
+pub mod welcome;

@@ -135,7 +135,7 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ))
             .clicked()
         {
-            app.lesson_go(0);
+            super::welcome::start_lesson(app);
             ui.close();
         }
     });

@@ -1,0 +1,120 @@
+//! Two small windows over the app: the card a first start opens with (three
+//! ways in: the guided lesson, stepping through by hand, drawing a digit),
+//! and the question before the lesson resets training that has been done.
+
+use egui::{RichText, Ui};
+
+use crate::app::{BackpropApp, Tab, UiCommand};
+use crate::i18n::tr;
+
+/// Whether starting the lesson would throw away training or a network the
+/// user chose (then it asks first).
+pub fn lesson_would_reset_work(app: &BackpropApp) -> bool {
+    app.start_network.is_some()
+        || !app.history.losses.is_empty()
+        || app
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.batches > 1 || s.last.is_some())
+}
+
+/// Starts the lesson from its first step, asking first when that resets
+/// work.
+pub fn start_lesson(app: &mut BackpropApp) {
+    if lesson_would_reset_work(app) {
+        app.confirm_lesson = true;
+    } else {
+        app.lesson_go(0);
+    }
+}
+
+fn card(ui: &Ui, id: &str, title: &str, add: impl FnOnce(&mut Ui)) {
+    egui::Window::new(title)
+        .id(egui::Id::unique(id))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        .max_width(560.0)
+        .show(ui.ctx(), add);
+}
+
+pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
+    if app.welcome {
+        card(
+            ui,
+            "welcome",
+            tr("How does the error reach the filter?"),
+            |ui| {
+                ui.label(tr("This window shows, number by number, how a small CNN learns: the error computed at the output travels back through the fully connected layers and the pooling into the 3x3 filters, and the filters change."));
+                ui.add_space(8.0);
+                if ui
+                    .button(
+                        RichText::new(tr("Start the guided lesson"))
+                            .strong()
+                            .size(18.0),
+                    )
+                    .on_hover_text(tr(
+                        "Sixteen short steps from the forward pass to the filter update",
+                    ))
+                    .clicked()
+                {
+                    app.welcome = false;
+                    app.lesson_go(0);
+                }
+                if ui
+                .button(RichText::new(tr("Step through it yourself")).size(18.0))
+                .on_hover_text(tr("Press Step layer (or Space) and watch each layer; click any cell to see how it was computed"))
+                .clicked()
+            {
+                app.welcome = false;
+                app.tab = Tab::Backprop;
+            }
+                if ui
+                    .button(RichText::new(tr("Draw a digit")).size(18.0))
+                    .on_hover_text(tr("Draw with the trained model and teach it your digit"))
+                    .clicked()
+                {
+                    app.welcome = false;
+                    app.tab = Tab::Draw;
+                    app.command(UiCommand::LoadPretrained);
+                }
+            },
+        );
+    }
+    if app.confirm_lesson {
+        card(
+            ui,
+            "confirm lesson",
+            tr("Start the lesson from the beginning?"),
+            |ui| {
+                ui.label(tr("The lesson starts from the question's network, untrained: the training done so far and the network in use are left behind. Save the session first to come back to them."));
+                ui.horizontal(|ui| {
+                    if ui
+                        .button(RichText::new(tr("Start the lesson")).strong())
+                        .clicked()
+                    {
+                        app.confirm_lesson = false;
+                        app.lesson_go(0);
+                    }
+                    if ui.button(tr("Save the session first…")).clicked() {
+                        let checkout = app.checkout_session();
+                        app.files.save_dialog_with(
+                            tr("Save the session"),
+                            "session.safetensors",
+                            move || {
+                                checkout()
+                                    .map(|session| crate::io::session_bytes(&session))
+                                    .ok_or_else(|| {
+                                        tr("the training thread did not answer").to_string()
+                                    })
+                            },
+                        );
+                    }
+                    if ui.button(tr("Cancel")).clicked() {
+                        app.confirm_lesson = false;
+                    }
+                });
+            },
+        );
+    }
+}
