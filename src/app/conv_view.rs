@@ -190,8 +190,21 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         input: c,
     };
     let compact = super::panels::toolbar::compact(ui.ctx());
-    let first_caption =
-        tr("① The filter's gradient: the input correlated with the delta from above");
+    let words = app
+        .settings
+        .answer_notation
+        .then(|| super::notation::answer(t, i))
+        .flatten();
+    let first_caption = match &words {
+        Some(a) => trf!(
+            "① At {layer} you hold {holds}: dF = x ⋆ {holds}",
+            layer = a.layer,
+            holds = a.holds
+        ),
+        None => tr("① The filter's gradient: the input correlated with the delta from above")
+            .to_string(),
+    };
+    let first_caption = first_caption.as_str();
     animate::controls_ui(
         app,
         ui,
@@ -223,6 +236,19 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     let d_in = pair_channel(&super::views::delta_name(i + 1), o, g.cout);
     let d_out = pair_channel(&super::views::delta_name(i), c, g.cin);
     // Whole phrases, each translated as a whole (the cases differ).
+    let answer_names = app
+        .settings
+        .answer_notation
+        .then(|| super::notation::answer(t, i))
+        .flatten();
+    let d_in = match &answer_names {
+        Some(a) => format!("{} ({})", a.holds, d_in),
+        None => d_in,
+    };
+    let d_out = match &answer_names {
+        Some(a) => format!("{} ({})", a.computes, d_out),
+        None => d_out,
+    };
     let arriving = if i + 1 == t.names.len() {
         trf!("{d} from the loss", d = d_in)
     } else {
@@ -395,15 +421,20 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         caption(ui, first_caption);
     }
     let drawn1 = row_ui(ui, row1, cell);
-    caption(
-        ui,
-        if g.cout > 1 {
-            tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters")
-        } else {
-            tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°")
-        },
-    );
+    let second_caption = match &words {
+        Some(a) => trf!(
+            "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
+            computes = a.computes,
+            holds = a.holds
+        ),
+        None if g.cout > 1 => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string(),
+        None => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°").to_string(),
+    };
+    caption(ui, &second_caption);
     let drawn2 = row_ui(ui, row2, cell);
+    if let Some(a) = &words {
+        ui.label(RichText::new(&a.mapping).italics());
+    }
     for (mark, rect) in [
         (Mark::DeltaIn, drawn1.rect("D")),
         (Mark::Gradient, drawn1.rect("dF batch")),

@@ -21,6 +21,7 @@ pub mod layer_views;
 pub mod lesson;
 pub mod message;
 pub mod mistakes;
+pub mod notation;
 pub mod panels;
 pub mod shortcuts;
 pub mod update_view;
@@ -56,6 +57,8 @@ pub struct Settings {
     /// tab that was open.
     pub show_plots: bool,
     pub show_explain: bool,
+    /// Name layers and deltas as the answer to the question does.
+    pub answer_notation: bool,
     pub tab: Tab,
     /// The files or folders of the last dataset opened (the shipped MNIST
     /// when empty); loaded again at the next start.
@@ -72,6 +75,7 @@ impl Default for Settings {
             lang: crate::i18n::Lang::En,
             show_plots: true,
             show_explain: true,
+            answer_notation: false,
             tab: Tab::Backprop,
             last_data: Vec::new(),
         }

@@ -56,6 +56,11 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
     };
     let mut clicked = None;
     let compact = compact(ui.ctx());
+    // The answer's numbering, on demand: a conv layer and its ReLU share one.
+    let folded = app
+        .settings
+        .answer_notation
+        .then(|| crate::app::notation::folded(&s.trace.kinds));
     // Compact: one line per block, so the strip is one text line high.
     let sep = if compact { " " } else { "\n" };
     let blocks = |ui: &mut Ui| {
@@ -76,6 +81,10 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     .color(if arrow_active { colour } else { Color32::GRAY }),
             );
             let shape = shapes.get(i).map(|d| dims_text(d)).unwrap_or_default();
+            let name = match &folded {
+                Some(k) => format!("L{} {name}", k[i]),
+                None => name.clone(),
+            };
             let text = RichText::new(format!("{name}{sep}{shape}")).monospace();
             let text = if i == focus {
                 text.color(Color32::WHITE).strong()

@@ -1,0 +1,111 @@
+//! The answer's notation, on demand. The app numbers every layer, its
+//! ReLU included (conv2 = L4 receives D5, hands down D4; relu2 applies its
+//! ReLU′ in a step of its own). The answer to the question folds a conv or
+//! dense layer and the activation after it into one layer: "at L5 you hold
+//! D6; dF = x ⋆ D6; D5 = full_conv(D6, rot180 F) ⊙ f′". This module maps the
+//! one numbering onto the other, so both can be read on screen.
+
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+use crate::i18n::tr;
+use crate::trf;
+
+fn is_activation(kind: &LayerKind) -> bool {
+    matches!(kind, LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh)
+}
+
+/// The answer's layer number (from 1) of every layer: an activation right
+/// after a conv or dense layer shares its number.
+pub fn folded(kinds: &[LayerKind]) -> Vec<usize> {
+    let mut numbers = Vec::with_capacity(kinds.len());
+    let mut k = 0;
+    for (i, kind) in kinds.iter().enumerate() {
+        let joins = i > 0
+            && is_activation(kind)
+            && matches!(
+                kinds[i - 1],
+                LayerKind::Conv { .. } | LayerKind::Dense { .. }
+            );
+        if !joins {
+            k += 1;
+        }
+        numbers.push(k);
+    }
+    numbers
+}
+
+/// A conv or dense layer's step in the answer's words.
+pub struct Answer {
+    /// `L3`
+    pub layer: String,
+    /// The delta the layer holds (`D4`) and the one it computes (`D3`).
+    pub holds: String,
+    pub computes: String,
+    /// One line relating them to the app's own names.
+    pub mapping: String,
+}
+
+/// The answer's names for conv or dense layer `i` of `t`.
+pub fn answer(t: &Trace, i: usize) -> Option<Answer> {
+    if !matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) {
+        return None;
+    }
+    let k = folded(&t.kinds)[i];
+    let ours = |j: usize| super::views::delta_name(j);
+    let activation = t
+        .kinds
+        .get(i + 1)
+        .filter(|kind| is_activation(kind))
+        .map(|_| t.names[i + 1].clone());
+    let holds = format!("D{}", k + 1);
+    let computes = format!("D{k}");
+    let mapping = match activation {
+        Some(act) => trf!(
+            "In the answer's numbering {name} with {act} is L{k}. The {holds} it holds is our {ours_in}: the delta after {act}'s ReLU′. The {computes} it computes is our {ours_out}; the answer's ⊙ f′ is applied by the layer below's activation, as its own step here.",
+            name = t.names[i],
+            act = act,
+            k = k,
+            holds = holds,
+            ours_in = ours(i + 1),
+            computes = computes,
+            ours_out = ours(i)
+        ),
+        None => trf!(
+            "In the answer's numbering {name} is L{k}: the {holds} it holds is our {ours_in}, the {computes} it computes our {ours_out}.",
+            name = t.names[i],
+            k = k,
+            holds = holds,
+            ours_in = ours(i + 1),
+            computes = computes,
+            ours_out = ours(i)
+        ),
+    };
+    Some(Answer {
+        layer: format!("L{k}"),
+        holds,
+        computes,
+        mapping,
+    })
+}
+
+/// The toggle's label.
+pub fn toggle_label() -> &'static str {
+    tr("The answer's notation (conv + ReLU as one layer)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::network::preset_specs;
+
+    #[test]
+    fn the_question_s_network_in_the_answer_s_numbering() {
+        let kinds: Vec<LayerKind> = preset_specs("seed")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.kind)
+            .collect();
+        // conv1+relu1, pool1, conv2+relu2, pool2, flatten, fc1+relu3, fc2
+        assert_eq!(folded(&kinds), vec![1, 1, 2, 3, 3, 4, 5, 6, 6, 7]);
+    }
+}
