@@ -50,6 +50,20 @@ pub struct Explanation {
     pub recorded: f32,
     /// Extra sentences: what happens next, ties, masks.
     pub notes: Vec<String>,
+    /// Which terms `terms` holds.
+    pub listing: Listing,
+}
+
+/// Which terms an explanation lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// The largest (non-zero) ones of the explained sample.
+    LargestOfSample,
+    /// One per sample of the batch (a dense layer's dW).
+    OnePerSample,
+    /// Every one, in order, zeros included (a one-channel conv output: all
+    /// K×K products and the bias).
+    All,
 }
 
 impl Explanation {
@@ -75,9 +89,42 @@ fn fmt_index(index: &[usize]) -> String {
         .join(", ")
 }
 
+/// `i+1`, `i−2` or `i` for an index shifted by `offset`.
+fn shifted(index: &str, offset: isize) -> String {
+    match offset {
+        0 => index.to_string(),
+        o if o > 0 => format!("{index}+{o}"),
+        o => format!("{index}−{}", -o),
+    }
+}
+
 /// Sorts terms by magnitude, keeps the top ones, and fills in the sums.
 #[allow(clippy::too_many_arguments)]
 fn finish(
+    title: String,
+    formula: String,
+    terms: Vec<Term>,
+    sample_sum: f64,
+    total: f64,
+    recorded: f32,
+    notes: Vec<String>,
+) -> Explanation {
+    finish_listing(
+        Listing::LargestOfSample,
+        title,
+        formula,
+        terms,
+        sample_sum,
+        total,
+        recorded,
+        notes,
+    )
+}
+
+/// `finish` with another listing than the largest terms of the sample.
+#[allow(clippy::too_many_arguments)]
+fn finish_listing(
+    listing: Listing,
     title: String,
     formula: String,
     mut terms: Vec<Term>,
@@ -86,11 +133,14 @@ fn finish(
     recorded: f32,
     notes: Vec<String>,
 ) -> Explanation {
-    terms.retain(|t| t.value != 0.0);
-    let term_count = terms.len();
-    terms.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
-    terms.truncate(SHOWN_TERMS);
+    let term_count = terms.iter().filter(|t| t.value != 0.0).count();
+    if listing != Listing::All {
+        terms.retain(|t| t.value != 0.0);
+        terms.sort_by(|a, b| b.value.abs().total_cmp(&a.value.abs()));
+        terms.truncate(SHOWN_TERMS);
+    }
     Explanation {
+        listing,
         title,
         formula,
         terms,
@@ -178,7 +228,9 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
             Some(finish(
                 trf!("dF[{index}] of {layer}", index = fmt_index(index), layer = name),
                 format!(
-                    "dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, i+{u}−{padding}, j+{v}−{padding}] · D[n, {o}, i, j]   ({})",
+                    "dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, {}, {}] · D[n, {o}, i, j]   ({})",
+                    shifted("i", u as isize - p),
+                    shifted("j", v as isize - p),
                     trf!("the input under tap ({u},{v}) correlated with the delta from above", u = u, v = v)
                 ),
                 terms,
@@ -207,7 +259,8 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                     value: a * b,
                 });
             }
-            Some(finish(
+            Some(finish_listing(
+                Listing::OnePerSample,
                 trf!(
                     "dW[{index}] of {layer}",
                     index = format!("{o}, {k}"),
@@ -478,10 +531,20 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 for u in 0..k {
                     for v in 0..k {
                         let (y, xx) = (i as isize + u as isize - p, j as isize + v as isize - p);
+                        let f = weight[[o, c, u, v]];
                         if y < 0 || xx < 0 || y >= h || xx >= w {
+                            // The zero padding: a product of 0, listed so
+                            // that all K×K taps are there.
+                            terms.push(Term {
+                                label: format!(
+                                    "F[{o}, {c}, {u}, {v}] = {f:.4} · 0 ({})",
+                                    tr("padding")
+                                ),
+                                value: 0.0,
+                            });
                             continue;
                         }
-                        let (f, a) = (weight[[o, c, u, v]], x[[n, c, y as usize, xx as usize]]);
+                        let a = x[[n, c, y as usize, xx as usize]];
                         total += (f * a) as f64;
                         terms.push(Term {
                             label: format!(
@@ -492,7 +555,12 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                     }
                 }
             }
-            Some(finish(
+            Some(finish_listing(
+                if cin == 1 {
+                    Listing::All
+                } else {
+                    Listing::LargestOfSample
+                },
                 title,
                 "y[o, i, j] = b[o] + Σ_c Σ_uv F[o, c, u, v] · x[c, i+u−P, j+v−P]".into(),
                 terms,

@@ -396,6 +396,7 @@ fn a_worker_panic_is_reported_not_a_crash() {
     h.state_mut().command(UiCommand::Teach {
         pixels: vec![0.5; 10],
         label: 3,
+        what: backprop_viz::app::Taught::Drawing,
     });
     settle_until(&mut h, |app| app.message.is_some());
     let (kind, text) = h.state().message_text().unwrap();

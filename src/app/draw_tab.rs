@@ -97,7 +97,11 @@ fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let enabled = !app.pad.is_empty();
     if ui.add_enabled(enabled, egui::Button::new(tr("Teach it this digit"))).on_hover_text(tr("Start a one-sample batch with your drawing and this label; step through it with Step layer")).clicked() {
         if let Some(pixels) = app.pad.mnist_pixels() {
-            app.command(UiCommand::Teach { pixels, label: app.teach_label });
+            app.command(UiCommand::Teach {
+                pixels,
+                label: app.teach_label,
+                what: super::Taught::Drawing,
+            });
             app.tab = Tab::Backprop;
         }
     }

@@ -173,6 +173,7 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                                 app.command(UiCommand::Teach {
                                     pixels: pixels.clone(),
                                     label,
+                                    what: super::Taught::TestDigit(index),
                                 });
                                 app.say(super::MessageKind::Info, move || {
                                     trf!(

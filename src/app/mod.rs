@@ -214,10 +214,11 @@ pub enum UiCommand {
     /// Back and forward in time (history).
     Back,
     Forward,
-    /// One step on a drawing with its correct label.
+    /// One step on a drawing (or a test digit) with its correct label.
     Teach {
         pixels: Vec<f32>,
         label: u8,
+        what: Taught,
     },
     /// New datasets from the Data tab (the old stay until these arrive),
     /// with the paths they came from (remembered for the next start).
@@ -227,6 +228,16 @@ pub enum UiCommand {
     /// Continue a saved session (from the file named by the string); Reset
     /// then returns to the network given, or to the preset when `None`.
     ResumeSession(Box<crate::io::Session>, Option<Box<Network>>, String),
+}
+
+/// What a one-sample teaching step is made of, for the sentence that says
+/// where the numbers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taught {
+    /// The drawing on the pad.
+    Drawing,
+    /// A test image the network got wrong (its index).
+    TestDigit(usize),
 }
 
 /// Where the network Reset returns to came from, when it is not a preset's.
@@ -323,6 +334,8 @@ pub struct BackpropApp {
     pub message: Option<(MessageKind, message::Message)>,
     pub pad: draw_pad::DrawPad,
     pub teach_label: u8,
+    /// What the current teaching step is made of.
+    pub taught: Option<Taught>,
     pub data_panel: data_panel::DataPanel,
     /// Projector mode, theme, palette: kept between runs.
     pub settings: Settings,
@@ -401,6 +414,7 @@ impl BackpropApp {
             message: None,
             pad: draw_pad::DrawPad::new(),
             teach_label: 0,
+            taught: None,
             data_panel: data_panel::DataPanel::new(repaint.clone()),
             settings: Settings::default(),
             styled_for: None,
@@ -635,10 +649,15 @@ impl BackpropApp {
                 UiCommand::GoTo(phase) => self.send(Command::GoTo(phase)),
                 UiCommand::Back => self.send(Command::Back),
                 UiCommand::Forward => self.send(Command::Forward),
-                UiCommand::Teach { pixels, label } => {
+                UiCommand::Teach {
+                    pixels,
+                    label,
+                    what,
+                } => {
                     self.selected = None;
                     self.view_layer = None;
                     self.sample = 0;
+                    self.taught = Some(what);
                     self.send(Command::Teach { pixels, label });
                 }
                 UiCommand::SetData(data, source, paths) => {

@@ -81,4 +81,5 @@ pub const TEXT: &[(&str, &str)] = &[
         "Sample {n}'s label is {label}: its logit is pushed up (negative delta), all others down.",
         "Метка примера {n} — {label}: её логит толкается вверх (отрицательная дельта), все остальные — вниз.",
     ),
+    ("padding", "рамка"),
 ];

@@ -333,4 +333,17 @@ pub const TEXT: &[(&str, &str)] = &[
         "Number layers as the answer does (a conv layer and its ReLU are one layer: at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′), with the app's own names beside",
         "Нумеровать слои, как в ответе (свёртка и её ReLU — один слой: на L5 есть D6, D5 = full_conv(D6, rot180 F) ⊙ f′), с названиями приложения рядом",
     ),
+    (
+        "One sample is loaded. Press Step layer to send it forward into {layer}.",
+        "Загружен один пример. Нажмите «Шаг: слой», чтобы отправить его вперёд в {layer}.",
+    ),
+    (
+        "Teaching test image {index} its right answer · {text}",
+        "Обучение на тестовой картинке {index} с верным ответом · {text}",
+    ),
+    (
+        "one term per sample of the batch ({count} non-zero):",
+        "по одному слагаемому на пример батча ({count} ненулевых):",
+    ),
+    ("every term, in order ({count} non-zero):", "все слагаемые по порядку ({count} ненулевых):"),
 ];

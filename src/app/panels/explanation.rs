@@ -7,7 +7,7 @@ use crate::app::heatmap::fmt_value;
 use crate::app::BackpropApp;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
-use crate::explain::{explain, CellRef};
+use crate::explain::{explain, CellRef, Listing};
 use crate::i18n::tr;
 use crate::trf;
 
@@ -30,11 +30,21 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.label(RichText::new(&e.title).strong().size(18.0));
     ui.label(RichText::new(&e.formula).monospace());
     ui.separator();
-    ui.label(trf!(
-        "largest terms for sample {sample} ({count} non-zero terms):",
-        sample = app.sample,
-        count = e.term_count
-    ));
+    ui.label(match e.listing {
+        Listing::LargestOfSample => trf!(
+            "largest terms for sample {sample} ({count} non-zero terms):",
+            sample = app.sample,
+            count = e.term_count
+        ),
+        Listing::OnePerSample => trf!(
+            "one term per sample of the batch ({count} non-zero):",
+            count = e.term_count
+        ),
+        Listing::All => trf!(
+            "every term, in order ({count} non-zero):",
+            count = e.term_count
+        ),
+    });
     for term in &e.terms {
         ui.label(RichText::new(format!("{} = {}", term.label, fmt_value(term.value))).monospace());
     }

@@ -7,7 +7,7 @@ use super::toolbar::compact;
 use crate::app::heatmap::fmt_value;
 use crate::app::views::{delta_name, BACKWARD, FORWARD, UPDATE};
 use crate::app::worker::Snapshot;
-use crate::app::{BackpropApp, MessageKind, UiCommand};
+use crate::app::{BackpropApp, MessageKind, Taught, UiCommand};
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
 use crate::i18n::tr;
@@ -125,11 +125,12 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
 }
 
 /// One sentence: where the numbers are and which way they travel.
-pub fn phase_text(s: &Snapshot) -> String {
+pub fn phase_text(s: &Snapshot, taught: Option<Taught>) -> String {
     let t = &s.trace;
     let n = t.names.len();
     let who = |i: usize| format!("{} (L{})", t.names[i], i + 1);
     let base = match s.last {
+        None if t.batch_size() == 1 => trf!("One sample is loaded. Press Step layer to send it forward into {layer}.", layer = who(0)),
         None => trf!("A batch of {count} samples is loaded. Press Step layer to send it forward into {layer}.", count = t.batch_size(), layer = who(0)),
         Some(Phase::Forward(i)) if i + 1 < n => trf!(
             "Forward · {step} of {n}: {layer} turned its input into its output, which goes on to {next}.",
@@ -161,7 +162,14 @@ pub fn phase_text(s: &Snapshot) -> String {
     };
     let mut text = base;
     if s.teaching {
-        text = trf!("Teaching your drawing · {text}", text = text);
+        text = match taught {
+            Some(Taught::TestDigit(index)) => trf!(
+                "Teaching test image {index} its right answer · {text}",
+                index = index,
+                text = text
+            ),
+            _ => trf!("Teaching your drawing · {text}", text = text),
+        };
     }
     text
 }
@@ -186,7 +194,7 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
         let mut job = egui::text::LayoutJob::default();
         let body = egui::TextStyle::Body.resolve(ui.style());
         job.append(
-            &phase_text(s),
+            &phase_text(s, app.taught),
             0.0,
             egui::TextFormat {
                 font_id: egui::FontId::proportional(if compact { 16.0 } else { 18.0 }),
