@@ -82,7 +82,7 @@ fn df_cell_shows_the_engines_number() {
     h.get_by_label(&format!(
         "value in the trace: {recorded} ✓ equals the trace"
     ));
-    h.get_by_label_contains("dF[0,0,2,1] = Σ_n Σ_ij x[n, 0, i+2−1, j+1−1]");
+    h.get_by_label_contains("dF[0,0,2,1] = Σ_n Σ_ij x[n, 0, i+1, j] · D[n, 0, i, j]");
 
     // The proof in the app: a finite difference on the same batch agrees.
     h.get_by_label("Check with finite differences").click();

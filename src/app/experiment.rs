@@ -149,6 +149,21 @@ impl Experiment {
     }
 }
 
+/// "conv1 3x3, 1→1 channel": a conv layer's filters in words.
+pub fn filters_caption(name: &str, k: usize, cin: usize, cout: usize) -> String {
+    if cin == 1 && cout == 1 {
+        trf!("{layer} {k}x{k}, 1→1 channel", layer = name, k = k)
+    } else {
+        trf!(
+            "{layer} {k}x{k}, {cin}→{cout} channels (the first 4x4 shown)",
+            layer = name,
+            k = k,
+            cin = cin,
+            cout = cout
+        )
+    }
+}
+
 /// The Experiment tab.
 pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
     let runs = runs();
@@ -194,15 +209,29 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
             );
         }
     }
+    // Each run in its own colour, line and markers alike, so the legend
+    // tells them apart.
+    let colours = [
+        egui::Color32::from_rgb(120, 140, 170),
+        egui::Color32::from_rgb(230, 120, 20),
+    ];
     Plot::new("experiment accuracy")
         .height(220.0)
         .x_axis_label(tr("epoch"))
         .y_axis_label(tr("test accuracy %"))
+        .include_x(0.0)
+        .include_x(app.experiment.epochs.max(1) as f64)
+        .include_y(0.0)
+        .include_y(100.0)
         .legend(Legend::default())
         .show(ui, |plot| {
             for (run, p) in points.into_iter().enumerate() {
-                plot.line(Line::new(runs[run], PlotPoints::from(p.clone())));
-                plot.points(Points::new(runs[run], PlotPoints::from(p)).radius(4.0));
+                plot.line(Line::new(runs[run], PlotPoints::from(p.clone())).color(colours[run]));
+                plot.points(
+                    Points::new(runs[run], PlotPoints::from(p))
+                        .radius(4.0)
+                        .color(colours[run]),
+                );
             }
         });
     if let Some(networks) = &app.experiment.result {
@@ -222,12 +251,7 @@ pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
                             (w.value.shape()[0], w.value.shape()[1], w.value.shape()[2]);
                         let values: Vec<f32> = w.value.iter().copied().collect();
                         let scale = ColorScale::diverging(&values);
-                        ui.label(trf!(
-                            "{layer} ({cout}x{cin} filters)",
-                            layer = spec.name,
-                            cout = cout,
-                            cin = cin
-                        ));
+                        ui.label(filters_caption(&spec.name, k, cin, cout));
                         legend_ui(ui, scale);
                         for o in 0..cout.min(4) {
                             ui.horizontal(|ui| {

@@ -119,7 +119,7 @@ impl ColorScale {
 }
 
 /// Text colour that reads on `fill`.
-fn text_on(fill: Color32) -> Color32 {
+pub fn text_on(fill: Color32) -> Color32 {
     let l = 0.299 * fill.r() as f32 + 0.587 * fill.g() as f32 + 0.114 * fill.b() as f32;
     if l > 140.0 {
         Color32::BLACK

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use egui::{RichText, Ui};
 
 use super::draw_pad::preview_ui;
-use super::heatmap::{ColorScale, Heatmap};
+use super::heatmap::{legend_fit, ColorScale, NumberFormat};
 use super::jobs::{Jobs, Repaint};
 use super::{BackpropApp, Tab, UiCommand};
 use crate::data::dataset::Mnist;
@@ -21,6 +21,8 @@ const GALLERY: usize = 48;
 pub struct Mistakes {
     jobs: Jobs<Option<Confusion>>,
     pub result: Option<Confusion>,
+    /// The gallery shows only this cell's mistakes: (true digit, answer).
+    pub filter: Option<(usize, usize)>,
 }
 
 impl Mistakes {
@@ -28,6 +30,7 @@ impl Mistakes {
         Mistakes {
             jobs: Jobs::new(repaint, |_| None),
             result: None,
+            filter: None,
         }
     }
 
@@ -50,6 +53,70 @@ impl Mistakes {
             }
         }
     }
+}
+
+/// The confusion matrix: counts in the cells, coloured by the log of the
+/// count (the diagonal dwarfs the rest), the digits along both axes; a cell
+/// off the diagonal opens its mistakes in the gallery.
+fn matrix_ui(app: &mut BackpropApp, ui: &mut Ui, result: &Confusion) {
+    let logs: Vec<f32> = result
+        .matrix
+        .iter()
+        .flatten()
+        .map(|&c| (c as f32 + 1.0).ln())
+        .collect();
+    let max = logs.iter().fold(0.0f32, |m, &v| m.max(v));
+    let scale = ColorScale::Sequential { min: 0.0, max };
+    let largest = result.matrix.iter().flatten().copied().max().unwrap_or(0);
+    ui.label(RichText::new(tr("true digit ↓ · the network's answer →")).strong());
+    ui.horizontal(|ui| {
+        ui.label(tr("colour: how many (log scale)"));
+        legend_fit(ui, scale, NumberFormat::for_max(max), 120.0);
+        ui.label(format!("0 … {largest}"));
+    });
+    let cell = egui::vec2(42.0, 30.0);
+    egui::Grid::new("confusion matrix")
+        .spacing([2.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("");
+            for d in 0..10 {
+                ui.label(RichText::new(d.to_string()).strong());
+            }
+            ui.end_row();
+            for (row, counts) in result.matrix.iter().enumerate() {
+                ui.label(RichText::new(row.to_string()).strong());
+                for (col, &count) in counts.iter().enumerate() {
+                    let fill = scale.color((count as f32 + 1.0).ln());
+                    let text = RichText::new(count.to_string())
+                        .monospace()
+                        .color(super::heatmap::text_on(fill));
+                    let text = if row == col { text.strong() } else { text };
+                    let selected = app.mistakes.filter == Some((row, col));
+                    let button = egui::Button::new(text)
+                        .fill(fill)
+                        .min_size(cell)
+                        .selected(selected);
+                    let hover = if row == col {
+                        trf!(
+                            "{count} {digit}s answered right",
+                            count = count,
+                            digit = row
+                        )
+                    } else {
+                        trf!(
+                            "{count} {label}s answered {answer}: click to see them",
+                            count = count,
+                            label = row,
+                            answer = col
+                        )
+                    };
+                    if ui.add(button).on_hover_text(hover).clicked() && row != col {
+                        app.mistakes.filter = (!selected).then_some((row, col));
+                    }
+                }
+                ui.end_row();
+            }
+        });
 }
 
 pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
@@ -97,49 +164,31 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
         mistakes = result.mistakes.len()
     ));
     ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.label(tr("rows: true digit 0–9 · columns: answer 0–9"));
-            let values: Vec<f32> = result
-                .matrix
-                .iter()
-                .flatten()
-                .map(|&c| (c as f32 + 1.0).ln())
-                .collect();
-            let counts: Vec<f32> = result.matrix.iter().flatten().map(|&c| c as f32).collect();
-            // Colour by log count (the diagonal dwarfs the rest); print the counts.
-            let max = values.iter().fold(0.0f32, |m, &v| m.max(v));
-            let scale = ColorScale::Sequential { min: 0.0, max };
-            Heatmap::new(&values, 10, 10, tr("confusion matrix (log colour)"))
-                .scale(scale)
-                .cell_size(34.0)
-                .numbers(false)
-                .show(ui);
-            egui::Grid::new("confusion counts")
-                .striped(true)
-                .show(ui, |ui| {
-                    ui.label("");
-                    for d in 0..10 {
-                        ui.label(RichText::new(d.to_string()).strong());
-                    }
-                    ui.end_row();
-                    for (row, chunk) in counts.chunks(10).enumerate() {
-                        ui.label(RichText::new(row.to_string()).strong());
-                        for (col, &c) in chunk.iter().enumerate() {
-                            let text = RichText::new(format!("{c:.0}")).monospace();
-                            ui.label(if row == col { text.strong() } else { text });
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+        ui.vertical(|ui| matrix_ui(app, ui, &result));
         ui.vertical(|ui| {
             ui.label(trf!(
                 "The first {n} mistakes (true → answer); click one to step it through the views:",
                 n = GALLERY.min(result.mistakes.len())
             ));
-            let per_row = 8;
-            for row in result
+            if let Some((label, answer)) = app.mistakes.filter {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(trf!("only {label} → {answer}", label = label, answer = answer)).strong());
+                    if ui.button(tr("Show all")).clicked() {
+                        app.mistakes.filter = None;
+                    }
+                });
+            }
+            let filter = app.mistakes.filter;
+            let shown: Vec<(usize, usize)> = result
                 .mistakes
+                .iter()
+                .filter(|&&(index, predicted)| {
+                    filter.is_none_or(|(l, a)| app.data.test.label(index) as usize == l && predicted == a)
+                })
+                .copied()
+                .collect();
+            let per_row = 8;
+            for row in shown
                 .iter()
                 .take(GALLERY)
                 .collect::<Vec<_>>()

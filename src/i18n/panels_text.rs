@@ -283,4 +283,18 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Start the lesson", "Начать урок"),
     ("Save the session first…", "Сначала сохранить сеанс…"),
     ("Cancel", "Отмена"),
+    ("{layer} {k}x{k}, 1→1 channel", "{layer} {k}x{k}, 1→1 канал"),
+    (
+        "{layer} {k}x{k}, {cin}→{cout} channels (the first 4x4 shown)",
+        "{layer} {k}x{k}, {cin}→{cout} каналов (показаны первые 4x4)",
+    ),
+    ("true digit ↓ · the network's answer →", "верная цифра ↓ · ответ сети →"),
+    ("colour: how many (log scale)", "цвет: сколько (логарифмическая шкала)"),
+    ("Show all", "Показать все"),
+    ("{count} {digit}s answered right", "{digit}: верных ответов — {count}"),
+    (
+        "{count} {label}s answered {answer}: click to see them",
+        "{label}, принятые за {answer}: {count} — щёлкните, чтобы увидеть их",
+    ),
+    ("only {label} → {answer}", "только {label} → {answer}"),
 ];
