@@ -287,3 +287,54 @@ fn every_lesson_step_outlines_a_view_in_sight_clear_of_the_lesson_and_of_text() 
         }
     }
 }
+
+/// Conv2 of `lenet` (16 filters of 8 channels) at 1600x1000: the bank of
+/// every filter's dF stands beside the equations, clear of every map in
+/// them, and a click on a filter in the bank shows that pair.
+#[test]
+fn the_filter_bank_stands_beside_the_equations_and_picks_a_pair() {
+    use backprop_viz::app::default_config;
+    use backprop_viz::data::dataset::{default_data_dir, load_dir};
+    let data = std::sync::Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
+    let mut config = default_config();
+    config.preset = "lenet".into();
+    let app = BackpropApp::with_repaint(config, None, data, "data/mnist".into(), || {});
+    let mut h = app_common::harness(app);
+    settle(&mut h);
+    to_phase(&mut h, Phase::Backward(3));
+    let all = maps(&h);
+    let bank_title = tr("filter bank [out, in]");
+    let (_, bank) = all
+        .iter()
+        .find(|(l, _)| l == bank_title)
+        .unwrap_or_else(|| panic!("no filter bank in {all:?}"))
+        .clone();
+    let views = h.state().marks[&Mark::Views];
+    assert!(views.contains_rect(bank), "bank {bank:?} outside {views:?}");
+    for (label, rect) in all.iter().filter(|(l, _)| l != bank_title) {
+        assert!(
+            !rect.intersects(bank),
+            "{label:?} at {rect:?} is under the bank {bank:?}"
+        );
+    }
+    // 16 rows of filters and 8 columns, each about a filter and a gap
+    // wide: a click a little inside the bottom-right corner is on [15, 7].
+    let step = egui::vec2(bank.width() / 8.0, bank.height() / 16.0);
+    let pos = bank.max - step * 0.6;
+    h.event(egui::Event::PointerMoved(pos));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+    h.run_steps(3);
+    assert_eq!(h.state().channels, [15, 7]);
+    let titles: Vec<String> = maps(&h).into_iter().map(|(l, _)| l).collect();
+    assert!(
+        titles.iter().any(|l| l.starts_with("F[15,7]")),
+        "the equations show filter [15, 7]: {titles:?}"
+    );
+}

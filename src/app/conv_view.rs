@@ -106,27 +106,206 @@ fn channels(app: &BackpropApp, i: usize, g: &Geometry) -> (usize, usize) {
     (o.min(g.cout - 1), c.min(g.cin - 1))
 }
 
-/// Pickers for the channel pair, when there is more than one.
-fn channel_pickers(app: &mut BackpropApp, ui: &mut Ui, g: &Geometry, (o, c): (usize, usize)) {
-    if g.cout == 1 && g.cin == 1 {
-        return;
+/// Above the equations: the channel pickers (when there are several
+/// channels) and `controls` (the animation bar).
+fn header_ui(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    g: &Geometry,
+    (o, c): (usize, usize),
+    controls: impl FnOnce(&mut BackpropApp, &mut Ui),
+) {
+    if g.cout > 1 || g.cin > 1 {
+        ui.horizontal(|ui| {
+            let mut pick = [o, c];
+            if g.cout > 1 {
+                let label = ui.label(tr("filter (out channel):"));
+                ui.add(egui::DragValue::new(&mut pick[0]).range(0..=g.cout - 1))
+                    .labelled_by(label.id);
+            }
+            if g.cin > 1 {
+                let label = ui.label(tr("in channel:"));
+                ui.add(egui::DragValue::new(&mut pick[1]).range(0..=g.cin - 1))
+                    .labelled_by(label.id);
+            }
+            if pick != [o, c] {
+                app.command(UiCommand::PickChannels(pick));
+            }
+        });
     }
-    ui.horizontal(|ui| {
-        let mut pick = [o, c];
-        if g.cout > 1 {
-            let label = ui.label(tr("filter (out channel):"));
-            ui.add(egui::DragValue::new(&mut pick[0]).range(0..=g.cout - 1))
-                .labelled_by(label.id);
+    controls(app, ui);
+}
+
+/// `equations` drawn in `room`, with the bank of all filters (or of their
+/// dF) in a column to their right when there are several: the pair the
+/// equations show is outlined in the bank, and a click in the bank picks
+/// another. The equations are fitted to the room the bank leaves them; small
+/// windows leave the bank out, as the equations need the room more.
+fn beside_bank<R>(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    room: Vec2,
+    (bank, title): (Option<&Tensor>, &str),
+    pair: (usize, usize),
+    equations: impl FnOnce(&mut BackpropApp, &mut Ui, Vec2) -> R,
+) -> R {
+    let layout = bank
+        .filter(|t| t.shape().len() == 4 && t.shape()[0] * t.shape()[1] > 1)
+        .filter(|_| !super::panels::toolbar::compact(ui.ctx()))
+        .and_then(|t| Some((Bank::of(t, room)?, t)));
+    let Some((layout, bank)) = layout else {
+        return equations(app, ui, room);
+    };
+    let gap = 16.0;
+    let left = (room.x - layout.size.x - gap).max(0.0);
+    ui.horizontal_top(|ui| {
+        let drawn = ui
+            .allocate_ui_with_layout(
+                Vec2::new(left, room.y),
+                egui::Layout::top_down(egui::Align::Min),
+                |ui| equations(app, ui, Vec2::new(left, room.y)),
+            )
+            .inner;
+        ui.add_space(gap);
+        ui.vertical(|ui| {
+            ui.label(RichText::new(title).small().strong());
+            ui.label(RichText::new(tr("rows: out channel, columns: in channel")).small());
+            bank_ui(app, ui, bank, &layout, pair);
+        });
+        drawn
+    })
+    .inner
+}
+
+/// Where the filters of a `[Cout, Cin, K, K]` bank go: one small K×K map
+/// per pair, out channels down the rows and in channels across, as the
+/// tensor is indexed.
+struct Bank {
+    cout: usize,
+    cin: usize,
+    k: usize,
+    cell: f32,
+    size: Vec2,
+}
+
+impl Bank {
+    /// Room for the row labels at the left and column labels on top.
+    const LABELS: Vec2 = Vec2::new(22.0, 16.0);
+    /// The title's two lines above the bank.
+    const TITLE: f32 = 36.0;
+
+    /// The layout in a column beside equations drawn in `room`: at most a
+    /// fifth of its width, and cells no larger than the equations' smallest.
+    fn of(t: &Tensor, room: Vec2) -> Option<Self> {
+        let &[cout, cin, k, _] = t.shape() else {
+            return None;
+        };
+        // A gap of one cell between neighbouring filters.
+        let span = |n: usize| n as f32 * (k as f32 + 1.0);
+        let width = (room.x * 0.2).min(280.0) - Self::LABELS.x;
+        let height = room.y - Self::TITLE - Self::LABELS.y;
+        let cell = (width / span(cin)).min(height / span(cout)).min(7.0);
+        // Under two points a filter is a smudge: no bank then.
+        if cell < 2.0 {
+            return None;
         }
-        if g.cin > 1 {
-            let label = ui.label(tr("in channel:"));
-            ui.add(egui::DragValue::new(&mut pick[1]).range(0..=g.cin - 1))
-                .labelled_by(label.id);
+        let size = Self::LABELS + Vec2::new(span(cin), span(cout)) * cell;
+        Some(Self {
+            cout,
+            cin,
+            k,
+            cell,
+            size,
+        })
+    }
+
+    /// The top-left corner of pair `(o, c)`, relative to the grid's origin.
+    fn corner(&self, o: usize, c: usize) -> Vec2 {
+        let step = self.cell * (self.k as f32 + 1.0);
+        Vec2::new(c as f32, o as f32) * step
+    }
+
+    /// The pair under `at` (relative to the grid's origin), if any.
+    fn pair_at(&self, at: Vec2) -> Option<(usize, usize)> {
+        let step = self.cell * (self.k as f32 + 1.0);
+        if at.x < 0.0 || at.y < 0.0 {
+            return None;
         }
-        if pick != [o, c] {
-            app.command(UiCommand::PickChannels(pick));
-        }
+        let (c, o) = ((at.x / step) as usize, (at.y / step) as usize);
+        (o < self.cout && c < self.cin).then_some((o, c))
+    }
+}
+
+/// The bank drawn in one colour scale, its axes labelled "out" and "in",
+/// the pair `(o, c)` outlined; a click picks a pair.
+fn bank_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Tensor, b: &Bank, (o, c): (usize, usize)) {
+    let values: Vec<f32> = t.iter().copied().collect();
+    let scale = super::heatmap::ColorScale::diverging(&values);
+    let (rect, response) = ui.allocate_exact_size(b.size, egui::Sense::click());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Image, true, tr("filter bank [out, in]"))
     });
+    let painter = ui.painter_at(rect);
+    let font = egui::FontId::proportional(11.0);
+    let ink = ui.visuals().text_color();
+    let origin = rect.min + Bank::LABELS;
+    let side = b.cell * b.k as f32;
+    let (across, down) = (b.cin, b.cout);
+    // Every index when the numbers fit between filters, otherwise every
+    // second or fourth (the widest index is about 7 points a digit).
+    let widest = 7.0 * across.max(down).to_string().len() as f32;
+    let every = match (side + b.cell) / widest {
+        r if r >= 1.0 => 1,
+        r if r >= 0.5 => 2,
+        _ => 4,
+    };
+    for x in (0..across).step_by(every) {
+        let at = origin + Vec2::new(x as f32 * (side + b.cell) + side / 2.0, -8.0);
+        painter.text(
+            at,
+            egui::Align2::CENTER_CENTER,
+            x.to_string(),
+            font.clone(),
+            ink,
+        );
+    }
+    for y in (0..down).step_by(every) {
+        let at = origin + Vec2::new(-6.0, y as f32 * (side + b.cell) + side / 2.0);
+        painter.text(
+            at,
+            egui::Align2::RIGHT_CENTER,
+            y.to_string(),
+            font.clone(),
+            ink,
+        );
+    }
+    for row in 0..b.cout {
+        for col in 0..b.cin {
+            let top_left = origin + b.corner(row, col);
+            for u in 0..b.k {
+                for v in 0..b.k {
+                    let r = egui::Rect::from_min_size(
+                        top_left + Vec2::new(v as f32, u as f32) * b.cell,
+                        Vec2::splat(b.cell),
+                    );
+                    painter.rect_filled(r, 0.0, scale.color(t[[row, col, u, v]]));
+                }
+            }
+        }
+    }
+    painter.rect_stroke(
+        egui::Rect::from_min_size(origin + b.corner(o, c), Vec2::splat(side)),
+        0.0,
+        egui::Stroke::new(2.0, super::heatmap::SELECTION),
+        egui::StrokeKind::Outside,
+    );
+    let picked = response
+        .interact_pointer_pos()
+        .filter(|_| response.clicked())
+        .and_then(|pos| b.pair_at(pos - origin));
+    if let Some((o, c)) = picked {
+        app.command(UiCommand::PickChannels([o, c]));
+    }
 }
 
 /// What a selection outlines in the backward equation.
@@ -182,7 +361,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (o, c) = channels(app, i, &g);
     let top = ui.cursor().top();
-    channel_pickers(app, ui, &g, (o, c));
+    let bank = t.layers[i].weight_grad.as_deref();
     let target = Target {
         layer: i,
         sample: n,
@@ -205,14 +384,17 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             .to_string(),
     };
     let first_caption = first_caption.as_str();
-    animate::controls_ui(
-        app,
-        ui,
-        t,
-        target,
-        &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
-        compact.then_some(first_caption),
-    );
+
+    header_ui(app, ui, &g, (o, c), |app, ui| {
+        animate::controls_ui(
+            app,
+            ui,
+            t,
+            target,
+            &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
+            compact.then_some(first_caption),
+        );
+    });
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
     let grad_frame = playing(app, t, Kind::Gradient, target);
     let below_frame = playing(app, t, Kind::Below, target);
@@ -398,53 +580,57 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             .selected(below_sel),
         ),
     ];
-    // The row captions (on a small window the first shares the animation's
-    // row).
-    let extra = if compact { 14.0 } else { 26.0 };
-    let cell = fit_cell(
-        &[&row1, &row2],
-        room - Vec2::new(8.0, 0.0),
-        extra,
-        (3.0, 32.0),
-        compact,
-    );
-    let caption = |ui: &mut Ui, text: &str| {
-        let label = egui::Label::new(RichText::new(text).strong());
-        // One line on a small window (the rest on hover).
-        ui.add(if compact {
-            label.truncate()
-        } else {
-            label.wrap()
-        });
-    };
-    if !compact {
-        caption(ui, first_caption);
-    }
-    let drawn1 = row_ui(ui, row1, cell);
-    let second_caption = match &words {
-        Some(a) => trf!(
-            "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
-            computes = a.computes,
-            holds = a.holds
-        ),
-        None if g.cout > 1 => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string(),
-        None => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°").to_string(),
-    };
-    caption(ui, &second_caption);
-    let drawn2 = row_ui(ui, row2, cell);
-    if let Some(a) = &words {
-        ui.label(RichText::new(&a.mapping).italics());
-    }
-    for (mark, rect) in [
-        (Mark::DeltaIn, drawn1.rect("D")),
-        (Mark::Gradient, drawn1.rect("dF batch")),
-        (Mark::DeltaDown, drawn2.rect("D_below")),
-    ] {
-        if let Some(rect) = rect {
-            app.mark(mark, rect);
+    let bank = (bank, tr("dF of every filter"));
+    let clicked = beside_bank(app, ui, room, bank, (o, c), |app, ui, room| {
+        // The row captions (on a small window the first shares the animation's
+        // row).
+        let extra = if compact { 14.0 } else { 26.0 };
+        let cell = fit_cell(
+            &[&row1, &row2],
+            room - Vec2::new(8.0, 0.0),
+            extra,
+            (3.0, 32.0),
+            compact,
+        );
+        let caption = |ui: &mut Ui, text: &str| {
+            let label = egui::Label::new(RichText::new(text).strong());
+            // One line on a small window (the rest on hover).
+            ui.add(if compact {
+                label.truncate()
+            } else {
+                label.wrap()
+            });
+        };
+        if !compact {
+            caption(ui, first_caption);
         }
-    }
-    let Some((id, (r, cc))) = drawn1.clicked.or(drawn2.clicked) else {
+        let drawn1 = row_ui(ui, row1, cell);
+        let second_caption = match &words {
+            Some(a) => trf!(
+                "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
+                computes = a.computes,
+                holds = a.holds
+            ),
+            None if g.cout > 1 => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string(),
+            None => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°").to_string(),
+        };
+        caption(ui, &second_caption);
+        let drawn2 = row_ui(ui, row2, cell);
+        if let Some(a) = &words {
+            ui.label(RichText::new(&a.mapping).italics());
+        }
+        for (mark, rect) in [
+            (Mark::DeltaIn, drawn1.rect("D")),
+            (Mark::Gradient, drawn1.rect("dF batch")),
+            (Mark::DeltaDown, drawn2.rect("D_below")),
+        ] {
+            if let Some(rect) = rect {
+                app.mark(mark, rect);
+            }
+        }
+        drawn1.clicked.or(drawn2.clicked)
+    });
+    let Some((id, (r, cc))) = clicked else {
         return;
     };
     let cell_ref = match id {
@@ -519,21 +705,23 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
     let n = app.sample.min(t.batch_size().saturating_sub(1));
     let (o, c) = channels(app, i, &g);
     let top = ui.cursor().top();
-    channel_pickers(app, ui, &g, (o, c));
+    let bank = t.layers[i].weight.as_deref();
     let target = Target {
         layer: i,
         sample: n,
         out: o,
         input: c,
     };
-    animate::controls_ui(
-        app,
-        ui,
-        t,
-        target,
-        &[(Kind::Forward, tr("y, cell by cell"))],
-        None,
-    );
+    header_ui(app, ui, &g, (o, c), |app, ui| {
+        animate::controls_ui(
+            app,
+            ui,
+            t,
+            target,
+            &[(Kind::Forward, tr("y, cell by cell"))],
+            None,
+        )
+    });
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
     let frame = playing(app, t, Kind::Forward, target);
     let (Some(x), Some(weight), Some(bias)) =
@@ -622,21 +810,25 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
             .selected(picked),
         ));
     }
-    let compact = super::panels::toolbar::compact(ui.ctx());
-    let cell = fit_cell(
-        &[&row],
-        room - Vec2::new(8.0, 0.0),
-        0.0,
-        (4.0, 32.0),
-        compact,
-    );
-    let drawn = row_ui(ui, row, cell);
-    for (mark, id) in [(Mark::Filter, "F"), (Mark::Output, "y")] {
-        if let Some(rect) = drawn.rect(id) {
-            app.mark(mark, rect);
+    let bank = (bank, tr("every filter F"));
+    let clicked = beside_bank(app, ui, room, bank, (o, c), |app, ui, room| {
+        let compact = super::panels::toolbar::compact(ui.ctx());
+        let cell = fit_cell(
+            &[&row],
+            room - Vec2::new(8.0, 0.0),
+            0.0,
+            (4.0, 32.0),
+            compact,
+        );
+        let drawn = row_ui(ui, row, cell);
+        for (mark, id) in [(Mark::Filter, "F"), (Mark::Output, "y")] {
+            if let Some(rect) = drawn.rect(id) {
+                app.mark(mark, rect);
+            }
         }
-    }
-    if let Some((id, (r, cc))) = drawn.clicked {
+        drawn.clicked
+    });
+    if let Some((id, (r, cc))) = clicked {
         let cell_ref = match id {
             "x" => input_ref(i, vec![n, c, r, cc]),
             "y" => CellRef::Output {

@@ -213,6 +213,7 @@ impl BackpropApp {
         let steps = steps();
         let step = step.min(steps.len() - 1);
         self.lesson.open = Some(step);
+        self.welcome = false;
         let s = &steps[step];
         self.tab = s.tab;
         match s.goal {

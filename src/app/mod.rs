@@ -598,8 +598,15 @@ impl BackpropApp {
     fn apply_commands(&mut self) {
         for command in std::mem::take(&mut self.commands) {
             match command {
-                UiCommand::StepPhase => self.send(Command::StepPhase),
-                UiCommand::StepBatch => self.send(Command::StepBatch),
+                UiCommand::StepPhase => {
+                    // Stepping is the answer to the first-start card.
+                    self.welcome = false;
+                    self.send(Command::StepPhase)
+                }
+                UiCommand::StepBatch => {
+                    self.welcome = false;
+                    self.send(Command::StepBatch)
+                }
                 UiCommand::Run => {
                     self.send(Command::SetSpeed(self.speed));
                     self.send(Command::Run);

@@ -346,4 +346,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "по одному слагаемому на пример батча ({count} ненулевых):",
     ),
     ("every term, in order ({count} non-zero):", "все слагаемые по порядку ({count} ненулевых):"),
+    ("filter bank [out, in]", "банк фильтров [выход, вход]"),
+    ("dF of every filter", "dF всех фильтров"),
+    ("every filter F", "все фильтры F"),
+    ("rows: out channel, columns: in channel", "строки: выходной канал, столбцы: входной"),
 ];
