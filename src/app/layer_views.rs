@@ -335,7 +335,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
             Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
                 .short(delta_name(i))
                 .windows(size)
-                .dots(if max { dots } else { Vec::new() })
+                .dots(if max { dots.clone() } else { Vec::new() })
                 .outline(outline, LINKED)
                 .selected(winner),
         ),
@@ -353,6 +353,31 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
         )
     };
     ui.label(RichText::new(text).strong());
+    // Ties are common (a window of zeros after ReLU) and a student will
+    // wonder which cell gets the delta then: the engine's rule, said once.
+    let ties = if max {
+        dots.iter()
+            .enumerate()
+            .filter(|&(k, &(r, col))| {
+                let best = xv[r * w + col];
+                let (top, left) = (k / wo * size, k % wo * size);
+                (top..top + size)
+                    .flat_map(|u| (left..left + size).map(move |v| (u, v)))
+                    .filter(|&(u, v)| (u, v) != (r, col) && xv[u * w + v] == best)
+                    .count()
+                    > 0
+            })
+            .count()
+    } else {
+        0
+    };
+    if ties > 0 {
+        ui.label(trf!(
+            "In {count} of the {all} windows several cells share the maximum (often all 0 after ReLU): the first of them, reading row by row, wins, as in PyTorch.",
+            count = ties,
+            all = dots.len()
+        ));
+    }
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
     mark(

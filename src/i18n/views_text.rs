@@ -350,4 +350,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("dF of every filter", "dF всех фильтров"),
     ("every filter F", "все фильтры F"),
     ("rows: out channel, columns: in channel", "строки: выходной канал, столбцы: входной"),
+    (
+        "In {count} of the {all} windows several cells share the maximum (often all 0 after ReLU): the first of them, reading row by row, wins, as in PyTorch.",
+        "В {count} из {all} окон максимум делят несколько ячеек (часто все 0 после ReLU): побеждает первая из них при чтении по строкам, как в PyTorch.",
+    ),
 ];
