@@ -10,6 +10,13 @@
 //!   grows until all nine taps hold their share of dF.
 //! - `Below`: `D_below = D ⊛ rot180(F)` for one output filter, one cell per
 //!   frame: the turned filter slides over the zero-padded D.
+//! - `Route`: a pooling layer's delta handed down, one window per frame:
+//!   the window's delta goes to its winner (max pooling; the winners the
+//!   engine recorded) or is split evenly over it (average pooling).
+//! - `Unflatten`: a flatten layer's delta vector put back into one map,
+//!   one entry per frame, row by row.
+//!
+//! For the last two, `Target::input` is the channel and `out` is unused.
 
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
@@ -20,6 +27,19 @@ pub enum Kind {
     Forward,
     Gradient,
     Below,
+    Route,
+    Unflatten,
+}
+
+impl Kind {
+    /// Whether this kind animates layers of this kind.
+    pub fn fits(self, layer: &LayerKind) -> bool {
+        match self {
+            Kind::Forward | Kind::Gradient | Kind::Below => matches!(layer, LayerKind::Conv { .. }),
+            Kind::Route => matches!(layer, LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. }),
+            Kind::Unflatten => matches!(layer, LayerKind::Flatten),
+        }
+    }
 }
 
 /// One conv layer's step, for one sample and one (out, in) channel pair.
@@ -77,9 +97,36 @@ fn geom(t: &Trace, layer: usize) -> Option<Geom> {
     })
 }
 
+/// The `(channels, height, width)` of the map a pooling or flatten layer
+/// hands its delta down to.
+fn below_shape(t: &Trace, target: Target) -> Option<(usize, usize, usize)> {
+    match *t.layers.get(target.layer)?.delta.as_ref()?.shape() {
+        [n, c, h, w] if target.sample < n && target.input < c => Some((c, h, w)),
+        _ => None,
+    }
+}
+
 /// How many frames an animation has (0 when the step has not computed
-/// what it needs yet).
+/// what it needs yet, or the layer is not of the kind's sort).
 pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
+    if !t.kinds.get(target.layer).is_some_and(|k| kind.fits(k)) {
+        return 0;
+    }
+    match kind {
+        Kind::Route => {
+            let Some(d) = t.delta_from_above(target.layer) else {
+                return 0;
+            };
+            return match (below_shape(t, target), d.shape()) {
+                (Some(_), &[_, _, ho, wo]) => ho * wo,
+                _ => 0,
+            };
+        }
+        Kind::Unflatten => {
+            return below_shape(t, target).map_or(0, |(_, h, w)| h * w);
+        }
+        _ => {}
+    }
     let Some(g) = geom(t, target.layer) else {
         return 0;
     };
@@ -87,6 +134,7 @@ pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
         Kind::Forward => t.layers[target.layer].out.is_some(),
         Kind::Gradient => t.delta_from_above(target.layer).is_some(),
         Kind::Below => t.layers[target.layer].delta.is_some(),
+        Kind::Route | Kind::Unflatten => false,
     };
     if !ready {
         return 0;
@@ -95,6 +143,7 @@ pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
         Kind::Forward => g.ho * g.wo,
         Kind::Gradient => g.k * g.k * g.ho,
         Kind::Below => g.h * g.w,
+        Kind::Route | Kind::Unflatten => 0,
     }
 }
 
@@ -109,12 +158,17 @@ fn padded(values: &ndarray::ArrayView2<f32>, pad: usize, r: usize, c: usize) -> 
 
 /// Frame `index` (clamped to the last) of an animation.
 pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Frame> {
-    let g = geom(t, target.layer)?;
     let count = frames(t, kind, target);
     if count == 0 {
         return None;
     }
     let index = index.min(count - 1);
+    match kind {
+        Kind::Route => return route(t, target, index, index + 1 == count),
+        Kind::Unflatten => return unflatten(t, target, index),
+        _ => {}
+    }
+    let g = geom(t, target.layer)?;
     let Target {
         layer,
         sample: n,
@@ -213,5 +267,81 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
                 rows_done: 0,
             })
         }
+        Kind::Route | Kind::Unflatten => None,
     }
+}
+
+/// Pooling's routing: windows `0..=index` (row by row) have handed their
+/// delta down. Cells no window covers (an odd edge) get 0 in the last frame.
+fn route(t: &Trace, target: Target, index: usize, last: bool) -> Option<Frame> {
+    let Target {
+        layer,
+        sample: n,
+        input: c,
+        ..
+    } = target;
+    let (channels, h, w) = below_shape(t, target)?;
+    let d = t.delta_from_above(layer)?;
+    let &[_, _, ho, wo] = d.shape() else {
+        return None;
+    };
+    let (size, max) = match t.kinds[layer] {
+        LayerKind::Maxpool { size } => (size, true),
+        LayerKind::Avgpool { size } => (size, false),
+        _ => return None,
+    };
+    let winners = if max {
+        let all = t.layers[layer].winners.as_ref()?;
+        let start = (n * channels + c) * ho * wo;
+        Some(all.get(start..start + ho * wo)?)
+    } else {
+        None
+    };
+    let mut sums = vec![if last { Some(0.0) } else { None }; h * w];
+    for window in 0..=index {
+        let (i, j) = (window / wo, window % wo);
+        let delta = f64::from(d[[n, c, i, j]]);
+        for u in i * size..(i + 1) * size {
+            for v in j * size..(j + 1) * size {
+                let share = match winners {
+                    // The engine's recorded winner gets all of it.
+                    Some(winners) => {
+                        if winners[window] as usize == u * w + v {
+                            delta
+                        } else {
+                            0.0
+                        }
+                    }
+                    None => delta / (size * size) as f64,
+                };
+                sums[u * w + v] = Some(share);
+            }
+        }
+    }
+    let (i, j) = (index / wo, index % wo);
+    Some(Frame {
+        sums,
+        cell: (i, j),
+        window: (i * size, j * size, size, size),
+        rows_done: 0,
+    })
+}
+
+/// Flatten's delta put back: entries `0..=index` of the channel's stretch
+/// of the vector are in their cells of the map.
+fn unflatten(t: &Trace, target: Target, index: usize) -> Option<Frame> {
+    let (_, h, w) = below_shape(t, target)?;
+    let d = t.delta_from_above(target.layer)?;
+    let first = target.input * h * w;
+    let mut sums = vec![None; h * w];
+    for (k, sum) in sums.iter_mut().enumerate().take(index + 1) {
+        *sum = Some(f64::from(*d.get([target.sample, first + k])?));
+    }
+    Some(Frame {
+        sums,
+        cell: (index / w, index % w),
+        // The entry in the vector: row 0, column `index` of the stretch.
+        window: (0, index, 1, 1),
+        rows_done: 0,
+    })
 }

@@ -1,4 +1,5 @@
-//! The animations of a conv layer's sums: every frame's running sums equal
+//! The animations (a conv layer's sums, pooling's routing, flatten's
+//! unfolding): every frame's running sums equal
 //! a direct computation from the trace, and the last frame's equal the
 //! trace's own values (the output y, this sample's share of dF as the
 //! engine's backward pass makes it, the delta handed down).
@@ -202,4 +203,149 @@ fn frames_beyond_the_end_stay_at_the_end_and_unready_steps_have_none() {
     let mut fresh = t.clone();
     fresh.layers[3].delta = None;
     assert_eq!(frames(&fresh, Kind::Below, target), 0);
+}
+
+/// Pooling's routing, window by window: each window's cells hold, once it
+/// is reached, the delta at the cell holding the window's first maximum of
+/// x (found here from x itself, not from the engine's record) and 0 at the
+/// others (max), or a quarter of it each (average); the last frame is the
+/// trace's delta handed down.
+fn check_route(t: &Trace, layer: usize, n: usize, c: usize, max: bool) {
+    let target = Target {
+        layer,
+        sample: n,
+        out: 0,
+        input: c,
+    };
+    let x = t.layer_input(layer).unwrap();
+    let d = t.delta_from_above(layer).unwrap();
+    let below = t.layers[layer].delta.as_ref().unwrap();
+    let (ho, wo) = (d.shape()[2], d.shape()[3]);
+    let w = x.shape()[3];
+    let count = frames(t, Kind::Route, target);
+    assert_eq!(count, ho * wo);
+    for f in 0..count {
+        let fr = frame(t, Kind::Route, target, f).unwrap();
+        assert_eq!(fr.cell, (f / wo, f % wo));
+        assert_eq!(fr.window, (f / wo * 2, f % wo * 2, 2, 2));
+        for window in 0..ho * wo {
+            let (i, j) = (window / wo, window % wo);
+            let cells: Vec<(usize, usize)> =
+                (0..4).map(|k| (2 * i + k / 2, 2 * j + k % 2)).collect();
+            let mut best = cells[0];
+            for &(r, col) in &cells[1..] {
+                if x[[n, c, r, col]] > x[[n, c, best.0, best.1]] {
+                    best = (r, col);
+                }
+            }
+            let delta = f64::from(d[[n, c, i, j]]);
+            for (r, col) in cells {
+                let got = fr.sums[r * w + col];
+                if window > f {
+                    assert_eq!(got, None, "frame {f}: window {window} not reached");
+                    continue;
+                }
+                let want = match max {
+                    true if (r, col) == best => delta,
+                    true => 0.0,
+                    false => delta / 4.0,
+                };
+                close(got.unwrap(), want, "routed delta");
+            }
+        }
+    }
+    let last = frame(t, Kind::Route, target, count - 1).unwrap();
+    for (cell, value) in last.sums.iter().enumerate() {
+        trace_close(value.unwrap(), below[[n, c, cell / w, cell % w]], "D_below");
+    }
+}
+
+#[test]
+fn max_pooling_routes_each_delta_to_its_window_s_first_maximum() {
+    let t = traced("seed");
+    for n in 0..3 {
+        check_route(&t, 2, n, 0, true);
+        check_route(&t, 5, n, 0, true);
+    }
+    let t = traced("lenet");
+    check_route(&t, 2, 1, 6, true);
+    check_route(&t, 5, 2, 13, true);
+}
+
+#[test]
+fn average_pooling_spreads_each_delta_over_its_window() {
+    let specs = r#"[
+        {"name": "conv", "kind": "conv", "in_channels": 1, "out_channels": 2, "kernel": 3, "padding": 1},
+        {"name": "avg", "kind": "avgpool", "size": 2},
+        {"name": "flat", "kind": "flatten"},
+        {"name": "fc", "kind": "dense", "in": 392, "out": 10}
+    ]"#;
+    let mut net = Network::new(Network::specs_from_json(specs).unwrap()).unwrap();
+    net.init(5);
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
+        ((d[2] * 3 + d[3]) % 11) as f32 / 10.0
+    });
+    s.train_batch(x, vec![3, 8]);
+    let t = s.trace().clone();
+    check_route(&t, 1, 1, 1, false);
+}
+
+/// Flatten's delta put back: entry k of the channel's stretch lands in
+/// cell (k / w, k % w) from frame k on; the last frame is the trace's map.
+#[test]
+fn flatten_puts_each_entry_back_in_its_cell() {
+    let t = traced("lenet");
+    let layer = 6;
+    let d = t.delta_from_above(layer).unwrap();
+    let below = t.layers[layer].delta.as_ref().unwrap();
+    let (h, w) = (below.shape()[2], below.shape()[3]);
+    for (n, c) in [(0, 0), (2, 15), (1, 7)] {
+        let target = Target {
+            layer,
+            sample: n,
+            out: 0,
+            input: c,
+        };
+        let count = frames(&t, Kind::Unflatten, target);
+        assert_eq!(count, h * w);
+        for f in 0..count {
+            let fr = frame(&t, Kind::Unflatten, target, f).unwrap();
+            assert_eq!(fr.cell, (f / w, f % w));
+            for (k, value) in fr.sums.iter().enumerate() {
+                match value {
+                    Some(v) => {
+                        assert!(k <= f);
+                        assert_eq!(*v, f64::from(d[[n, c * h * w + k]]));
+                        assert_eq!(*v, f64::from(below[[n, c, k / w, k % w]]));
+                    }
+                    None => assert!(k > f, "frame {f}: entry {k} missing"),
+                }
+            }
+        }
+    }
+    // A kind on a layer of another sort has no frames.
+    let target = Target {
+        layer,
+        sample: 0,
+        out: 0,
+        input: 0,
+    };
+    assert_eq!(frames(&t, Kind::Route, target), 0);
+    assert_eq!(
+        frames(&t, Kind::Unflatten, Target { layer: 5, ..target }),
+        0
+    );
+    assert_eq!(
+        frames(
+            &t,
+            Kind::Unflatten,
+            Target {
+                input: 16,
+                ..target
+            }
+        ),
+        0
+    );
 }

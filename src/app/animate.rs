@@ -1,6 +1,6 @@
-//! Playing a conv layer's sums as they form: the play / step / scrub bar,
+//! Playing a layer's sums (or routings) as they form: the play / step / scrub bar,
 //! and the clock that advances it. The frames themselves (`crate::animation`)
-//! are computed from the trace's numbers; the conv view draws them.
+//! are computed from the trace's numbers; the views draw them.
 
 use egui::{RichText, Ui};
 
@@ -214,4 +214,21 @@ pub fn keys(app: &mut BackpropApp, ui: &Ui) {
         a.at = a.at.floor() + 1.0;
         a.playing = false;
     }
+}
+
+/// The frame of the app's animation of `kind` on `target`, if that is what
+/// is playing on this step.
+pub fn playing(app: &BackpropApp, t: &Trace, kind: Kind, target: Target) -> Option<Frame> {
+    app.animation
+        .as_ref()
+        .filter(|a| a.kind == kind && a.target == target)
+        .and_then(|a| a.current(t))
+}
+
+/// A frame's running sums as a map's values, and the cells not reached.
+pub fn sums(frame: &Frame) -> (Vec<f32>, Option<Vec<bool>>) {
+    (
+        frame.sums.iter().map(|s| s.unwrap_or(0.0) as f32).collect(),
+        Some(frame.sums.iter().map(Option::is_none).collect()),
+    )
 }

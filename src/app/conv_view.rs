@@ -14,12 +14,12 @@
 
 use egui::{RichText, Ui, Vec2};
 
-use super::animate;
+use super::animate::{self, playing, sums};
 use super::equation::{fit_cell, row_ui, Operand, Term};
 use super::heatmap::{LINKED, SELECTION};
 use super::lesson::Mark;
 use super::{BackpropApp, UiCommand};
-use crate::animation::{Frame, Kind, Target};
+use crate::animation::{Kind, Target};
 use crate::engine::layers::conv::rot180;
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
@@ -658,23 +658,6 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         _ => return,
     };
     app.command(UiCommand::Select(Some(cell_ref)));
-}
-
-/// The frame of the app's animation of `kind` on `target`, if that is what
-/// is playing on this step.
-fn playing(app: &BackpropApp, t: &Trace, kind: Kind, target: Target) -> Option<Frame> {
-    app.animation
-        .as_ref()
-        .filter(|a| a.kind == kind && a.target == target)
-        .and_then(|a| a.current(t))
-}
-
-/// A frame's running sums as a map's values, and the cells not reached.
-fn sums(frame: &Frame) -> (Vec<f32>, Option<Vec<bool>>) {
-    (
-        frame.sums.iter().map(|s| s.unwrap_or(0.0) as f32).collect(),
-        Some(frame.sums.iter().map(Option::is_none).collect()),
-    )
 }
 
 /// `D5`, or `D5[o]` when there are several channels.

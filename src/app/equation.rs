@@ -347,6 +347,41 @@ impl RowResponse {
     pub fn rect(&self, id: &str) -> Option<egui::Rect> {
         self.rects.iter().find(|(i, _)| *i == id).map(|(_, r)| *r)
     }
+
+    /// The centre of cell `(r, c)` of operand `id`, an unpadded grid of
+    /// `rows`×`cols`.
+    pub fn cell_centre(
+        &self,
+        id: &str,
+        (rows, cols): (usize, usize),
+        (r, c): (usize, usize),
+    ) -> Option<egui::Pos2> {
+        let rect = self.rect(id)?;
+        let cell = Vec2::new(rect.width() / cols as f32, rect.height() / rows as f32);
+        Some(rect.min + Vec2::new(c as f32 + 0.5, r as f32 + 0.5) * cell)
+    }
+}
+
+/// An arrow over the row from one cell to another: where a number goes
+/// (a pooled delta to its winner, a vector entry to its cell). The tip has
+/// a fixed size, whatever the length.
+pub fn link_arrow(ui: &Ui, from: egui::Pos2, to: egui::Pos2) {
+    let painter = ui.painter();
+    let along = to - from;
+    if along.length() < 1.0 {
+        return;
+    }
+    let stroke = egui::Stroke::new(2.5, super::heatmap::LINKED);
+    let dir = along.normalized();
+    painter.circle_filled(from, 3.5, super::heatmap::LINKED);
+    painter.line_segment([from, to], stroke);
+    let back = -dir * 11.0;
+    let side = Vec2::new(-dir.y, dir.x) * 5.5;
+    painter.add(egui::Shape::convex_polygon(
+        vec![to, to + back + side, to + back - side],
+        super::heatmap::LINKED,
+        egui::Stroke::NONE,
+    ));
 }
 
 /// Draws a row with `cells`.

@@ -12,11 +12,13 @@
 
 use egui::{RichText, Ui, Vec2};
 
-use super::equation::{fit_cell, row_ui, Operand, RowResponse, Term};
+use super::animate::{self, playing, sums};
+use super::equation::{fit_cell, link_arrow, row_ui, Operand, RowResponse, Term};
 use super::heatmap::{CellRect as CellRectAlias, LINKED, SELECTION};
 use super::lesson::Mark;
 use super::views::delta_name;
 use super::{BackpropApp, UiCommand};
+use crate::animation::{Kind, Target};
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
@@ -266,9 +268,27 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
         return;
     };
     let c = channel_ui(app, ui, channels(x));
+    let max = matches!(t.kinds[i], LayerKind::Maxpool { .. });
+    let target = Target {
+        layer: i,
+        sample: n,
+        out: c,
+        input: c,
+    };
+    let name = if max {
+        tr("each delta to its winner")
+    } else {
+        tr("each delta over its window")
+    };
+    animate::controls_ui(app, ui, t, target, &[(Kind::Route, name)], None);
+    let frame = playing(app, t, Kind::Route, target);
     let (xv, h, w) = sample_plane(x, n, c);
     let (dv, ho, wo) = sample_plane(d, n, c);
-    let (bv, ..) = sample_plane(below, n, c);
+    // Animated, the map below fills window by window.
+    let (bv, pending) = match &frame {
+        Some(f) => sums(f),
+        None => (sample_plane(below, n, c).0, None),
+    };
     // Winners of this sample and channel, as (row, column) in the input.
     let dots: Vec<(usize, usize)> = t.layers[i]
         .winners
@@ -294,9 +314,9 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
         }
         _ => None,
     };
+    let window = frame.as_ref().map(|f| f.cell).or(window);
     let outline = window.map(|(r, col)| (r * size, col * size, size, size));
     let winner = window.and_then(|(r, col)| dots.get(r * wo + col).copied());
-    let max = matches!(t.kinds[i], LayerKind::Maxpool { .. });
     let row = vec![
         Term::map(
             Operand::new(
@@ -337,6 +357,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
                 .windows(size)
                 .dots(if max { dots.clone() } else { Vec::new() })
                 .outline(outline, LINKED)
+                .pending(pending)
                 .selected(winner),
         ),
     ];
@@ -380,6 +401,22 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
     }
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
+    // The selected (or animated) delta's way down: to its winner, or to the
+    // middle of the window it is spread over.
+    if let Some((r, col)) = window {
+        let to = match winner {
+            Some(cell) if max => drawn.cell_centre("D_below", (h, w), cell),
+            _ => drawn.rect("D_below").map(|rect| {
+                let cell = Vec2::new(rect.width() / w as f32, rect.height() / h as f32);
+                rect.min
+                    + Vec2::new((col * size) as f32, (r * size) as f32) * cell
+                    + cell * size as f32 / 2.0
+            }),
+        };
+        if let (Some(from), Some(to)) = (drawn.cell_centre("D", (ho, wo), (r, col)), to) {
+            link_arrow(ui, from, to);
+        }
+    }
     mark(
         app,
         &drawn,
@@ -406,7 +443,21 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
         return;
     };
     let c = channel_ui(app, ui, channels(below));
+    let target = Target {
+        layer: i,
+        sample: n,
+        out: c,
+        input: c,
+    };
+    let name = tr("each entry to its cell");
+    animate::controls_ui(app, ui, t, target, &[(Kind::Unflatten, name)], None);
+    let frame = playing(app, t, Kind::Unflatten, target);
     let (bv, h, w) = sample_plane(below, n, c);
+    // Animated, the map fills entry by entry.
+    let (bv, pending) = match &frame {
+        Some(f) => sums(f),
+        None => (bv, None),
+    };
     // This channel's stretch of the vector: (channel, row, column) order.
     let (all, _, f) = sample_plane(d, n, 0);
     let first = (c * h * w).min(f);
@@ -421,41 +472,52 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
         }
         _ => None,
     };
-    let row = vec![
-        Term::map(
-            Operand::new(
-                "D",
-                trf!(
-                    "{d}: the vector from {above} (entries {from}…{to})",
-                    d = delta_name(i + 1),
-                    above = t.names.get(i + 1).cloned().unwrap_or_default(),
-                    from = first,
-                    to = first + dv.len() - 1
-                ),
-                &dv,
-                1,
-                dv.len(),
-                true,
-            )
-            .short(delta_name(i + 1))
-            .selected(sel.map(|(r, col)| (0, r * w + col))),
-        ),
+    let sel = frame.as_ref().map(|f| f.cell).or(sel);
+    let vector = vec![Term::map(
+        Operand::new(
+            "D",
+            trf!(
+                "{d}: the vector from {above} (entries {from}…{to})",
+                d = delta_name(i + 1),
+                above = t.names.get(i + 1).cloned().unwrap_or_default(),
+                from = first,
+                to = first + dv.len() - 1
+            ),
+            &dv,
+            1,
+            dv.len(),
+            true,
+        )
+        .short(delta_name(i + 1))
+        .windows(w)
+        .selected(sel.map(|(r, col)| (0, r * w + col))),
+    )];
+    // The map on a row of its own, as large as the room below the vector
+    // allows: the vector is cut into rows that stack up into it.
+    let grid = vec![
         Term::Op(tr("→ row by row →").into()),
         Term::map(
             Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
                 .short(delta_name(i))
+                .pending(pending)
                 .selected(sel),
         ),
     ];
     ui.label(RichText::new(tr("Flatten only rearranges: the delta vector is cut into rows and stacked back into the maps the pooling layer made.")).strong());
-    let cells = cells(ui, &[&row], room, start);
-    let drawn = row_ui(ui, row, cells);
-    mark(
-        app,
-        &drawn,
-        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
-    );
-    if let Some((id, (r, col))) = drawn.clicked {
+    let vector_cells = cells(ui, &[&vector], room, start);
+    let top = row_ui(ui, vector, vector_cells);
+    let grid_cells = cells(ui, &[&grid], room, start);
+    let bottom = row_ui(ui, grid, grid_cells);
+    // The selected (or animated) entry's way into its cell.
+    if let Some((r, col)) = sel {
+        let from = top.cell_centre("D", (1, dv.len()), (0, r * w + col));
+        if let (Some(from), Some(to)) = (from, bottom.cell_centre("D_below", (h, w), (r, col))) {
+            link_arrow(ui, from, to);
+        }
+    }
+    mark(app, &top, &[(Mark::DeltaIn, "D")]);
+    mark(app, &bottom, &[(Mark::DeltaDown, "D_below")]);
+    if let Some((id, (r, col))) = top.clicked.or(bottom.clicked) {
         let cell = match id {
             "D" => arriving_ref(t, i, vec![n, first + col]),
             _ => CellRef::Delta {

@@ -354,4 +354,7 @@ pub const TEXT: &[(&str, &str)] = &[
         "In {count} of the {all} windows several cells share the maximum (often all 0 after ReLU): the first of them, reading row by row, wins, as in PyTorch.",
         "В {count} из {all} окон максимум делят несколько ячеек (часто все 0 после ReLU): побеждает первая из них при чтении по строкам, как в PyTorch.",
     ),
+    ("each delta to its winner", "каждая дельта — победителю"),
+    ("each delta over its window", "каждая дельта — на своё окно"),
+    ("each entry to its cell", "каждый элемент — в свою ячейку"),
 ];
