@@ -565,3 +565,70 @@ fn architecture_editor_builds_a_network_the_views_follow() {
     let why = huge.specs().unwrap_err();
     assert!(why.contains("larger than the limit of 15"), "{why}");
 }
+
+/// Run, then Pause: the update view shows each conv filter as it was when
+/// Run was pressed, the change since and the filter now, side by side and
+/// counted in batches; the filters did move; a step by hand ends the view.
+#[test]
+fn after_a_run_the_update_view_shows_how_far_the_filters_moved() {
+    use egui::accesskit::Role;
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Run").click();
+    settle_until(&mut h, |app| app.history.losses.len() >= 20);
+    h.get_by_label("Pause").click();
+    settle(&mut h);
+    h.run_steps(3);
+    let start = h
+        .state()
+        .run_start
+        .clone()
+        .expect("Run recorded the filters");
+    let s = snapshot(&h);
+    assert_eq!(start.filters.len(), 2, "both conv layers");
+    for (i, before) in &start.filters {
+        let now = &s.network.layers[*i].params().unwrap().0.value;
+        assert_eq!(now.shape(), before.shape());
+        assert!(
+            now.iter().zip(before.iter()).any(|(a, b)| a != b),
+            "layer {i}'s filters moved during the run"
+        );
+    }
+    let steps = s.batches - start.batches;
+    assert!(steps >= 19, "{steps}");
+    let maps: Vec<(String, egui::Rect)> = h
+        .query_all_by(|n| n.role() == Role::Image)
+        .map(|n| {
+            (
+                n.accesskit_node().label().unwrap_or_default().to_string(),
+                n.rect(),
+            )
+        })
+        .collect();
+    let find = |prefix: &str| -> Vec<egui::Rect> {
+        maps.iter()
+            .filter(|(l, _)| l.starts_with(prefix))
+            .map(|(_, r)| *r)
+            .collect()
+    };
+    let then = find(&format!("F when Run began (batch {})", start.batches));
+    let change = find(&format!("every step since: {steps} batches"));
+    let now = find(&format!("F now (batch {})", s.batches));
+    assert_eq!((then.len(), change.len(), now.len()), (2, 2, 2), "{maps:?}");
+    for k in 0..2 {
+        // Left to right, on one line, apart.
+        assert!(then[k].right() < change[k].left() && change[k].right() < now[k].left());
+        assert!(
+            (then[k].top() - now[k].top()).abs() < 1.0,
+            "{:?} {:?} {:?}",
+            then[k],
+            change[k],
+            now[k]
+        );
+        assert!(then[k].width() >= 30.0, "readable: {:?}", then[k]);
+    }
+    h.get_by_label("Step layer").click();
+    settle(&mut h);
+    assert!(h.state().run_start.is_none());
+    assert!(h.query_by_label_contains("every step since").is_none());
+}

@@ -437,14 +437,25 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                     (Some(short), true) => short,
                                     _ => &m.title,
                                 };
-                                let title =
-                                    egui::Label::new(RichText::new(text).strong().size(13.0));
-                                ui.add(if cells.compact {
-                                    title.truncate()
-                                } else {
-                                    title.wrap()
-                                })
-                                .on_hover_text(&m.title);
+                                // At most the lines the head has room for,
+                                // the rest elided (and on hover): a long
+                                // title never pushes its map below the
+                                // others in the row.
+                                let lines = if cells.compact { 1 } else { 2 };
+                                let mut job = egui::text::LayoutJob::default();
+                                RichText::new(text).strong().size(13.0).append_to(
+                                    &mut job,
+                                    ui.style(),
+                                    egui::FontSelection::Default,
+                                    egui::Align::Min,
+                                );
+                                job.wrap = egui::text::TextWrapping {
+                                    max_width: width,
+                                    max_rows: lines,
+                                    break_anywhere: false,
+                                    overflow_character: Some('…'),
+                                };
+                                ui.add(egui::Label::new(job)).on_hover_text(&m.title);
                             });
                             legend_fit(ui, m.scale, m.format, width);
                             if let Some(labels) = &m.labels {

@@ -230,6 +230,33 @@ pub enum UiCommand {
     ResumeSession(Box<crate::io::Session>, Option<Box<Network>>, String),
 }
 
+/// The conv filters when Run was pressed: what the update view compares
+/// the running filters with.
+#[derive(Debug, Clone)]
+pub struct RunStart {
+    /// Batches started when Run was pressed.
+    pub batches: u64,
+    /// Each conv layer's index and its filters then.
+    pub filters: Vec<(usize, Arc<crate::engine::Tensor>)>,
+}
+
+impl RunStart {
+    fn of(s: &Snapshot) -> Self {
+        let filters = s
+            .network
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l, crate::engine::layers::Layer::Conv(_)))
+            .filter_map(|(i, l)| Some((i, l.params()?.0.value.clone())))
+            .collect();
+        RunStart {
+            batches: s.batches,
+            filters,
+        }
+    }
+}
+
 /// What a one-sample teaching step is made of, for the sentence that says
 /// where the numbers are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,6 +371,10 @@ pub struct BackpropApp {
     pub show_shortcuts: bool,
     /// The first-start card is open.
     pub welcome: bool,
+    /// The conv filters as they were when Run was last pressed, and the
+    /// batch count then: the update view shows how far they have moved
+    /// since. Cleared by stepping by hand, Back and Forward, and a reset.
+    pub run_start: Option<RunStart>,
     /// Starting the lesson waits for a yes (it would reset training).
     pub confirm_lesson: bool,
     /// The plots unfolded on a small window.
@@ -420,6 +451,7 @@ impl BackpropApp {
             styled_for: None,
             show_shortcuts: false,
             welcome: false,
+            run_start: None,
             confirm_lesson: false,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
@@ -599,20 +631,26 @@ impl BackpropApp {
         for command in std::mem::take(&mut self.commands) {
             match command {
                 UiCommand::StepPhase => {
-                    // Stepping is the answer to the first-start card.
+                    // Stepping is the answer to the first-start card, and
+                    // ends looking back at a run.
                     self.welcome = false;
+                    self.run_start = None;
                     self.send(Command::StepPhase)
                 }
                 UiCommand::StepBatch => {
                     self.welcome = false;
+                    self.run_start = None;
                     self.send(Command::StepBatch)
                 }
                 UiCommand::Run => {
+                    self.welcome = false;
+                    self.run_start = self.snapshot.as_deref().map(RunStart::of);
                     self.send(Command::SetSpeed(self.speed));
                     self.send(Command::Run);
                 }
                 UiCommand::Pause => self.send(Command::Pause),
                 UiCommand::Reset => {
+                    self.run_start = None;
                     self.history = History::default();
                     self.selected = None;
                     self.view_layer = None;
@@ -641,6 +679,7 @@ impl BackpropApp {
                 }
                 UiCommand::ViewLayer(layer) => self.view_layer = layer,
                 UiCommand::UseNetwork(net, source) => {
+                    self.run_start = None;
                     self.start_network = Some((*net).clone());
                     self.start_source = Some(source.clone());
                     self.history = History::default();
@@ -654,8 +693,14 @@ impl BackpropApp {
                     self.send(Command::Reset(self.config.clone(), Some(*net)));
                 }
                 UiCommand::GoTo(phase) => self.send(Command::GoTo(phase)),
-                UiCommand::Back => self.send(Command::Back),
-                UiCommand::Forward => self.send(Command::Forward),
+                UiCommand::Back => {
+                    self.run_start = None;
+                    self.send(Command::Back)
+                }
+                UiCommand::Forward => {
+                    self.run_start = None;
+                    self.send(Command::Forward)
+                }
                 UiCommand::Teach {
                     pixels,
                     label,
@@ -684,6 +729,7 @@ impl BackpropApp {
                     self.send(Command::SetData(data));
                 }
                 UiCommand::ResumeSession(session, start, source) => {
+                    self.run_start = None;
                     let s = &session.settings;
                     self.config = s.config.clone();
                     // Reset starts the preset again; a network that was not

@@ -57,14 +57,20 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
         .snapshot
         .as_ref()
         .map_or(OptimizerKind::Sgd, |s| s.optimizer);
-    ui.label(
-        RichText::new(tr(
-            "Update: each weight moves against its gradient, F ← F − η·dF",
-        ))
-        .heading()
-        .color(UPDATE),
+    let top = ui.cursor().top();
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    super::views::heading_ui(
+        ui,
+        compact,
+        tr("Update: each weight moves against its gradient, F ← F − η·dF"),
+        UPDATE,
     );
-    ui.label(RichText::new(optimizer_note(kind, t.lr)).strong());
+    // A small window watching a run needs the room for the filters; the
+    // note comes back with the steps' own rows.
+    if !(compact && app.run_start.is_some()) {
+        ui.label(RichText::new(optimizer_note(kind, t.lr)).strong());
+    }
+    since_run_ui(app, ui, t, room - Vec2::new(0.0, ui.cursor().top() - top));
     let [o, c] = app.channels;
     let eta = t.lr;
     for (i, layer) in t.layers.iter().enumerate() {
@@ -130,7 +136,6 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
                 )),
             ]
         };
-        let compact = super::panels::toolbar::compact(ui.ctx());
         // Each layer gets a fair share of the height; the view scrolls.
         let cells = fit_cell(
             &[&row],
@@ -146,5 +151,153 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
                 app.mark(Mark::Update, rect);
             }
         }
+    }
+}
+
+/// While training runs (and after a pause, until a step by hand): each conv
+/// layer's filter as it was when Run was pressed, plus everything the steps
+/// since have added, equals the filter now; and the feature map it makes.
+/// The three filters share one colour scale, fixed by the filters
+/// themselves: the change starts pale and deepens as the filter moves,
+/// instead of being stretched to full colour at every frame.
+fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
+    let (Some(start), Some(s)) = (app.run_start.clone(), app.snapshot.clone()) else {
+        return;
+    };
+    let [o, c] = app.channels;
+    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    // What each conv layer shows: its name, F then, F now, its feature map.
+    let mut layers = Vec::new();
+    for (i, before) in &start.filters {
+        let Some((now, _)) = s.network.layers.get(*i).and_then(|l| l.params()) else {
+            continue;
+        };
+        if now.value.shape() != before.shape() {
+            continue;
+        }
+        let (Some((f0, k, _)), Some((f1, ..))) = (as_map(before, o, c), as_map(&now.value, o, c))
+        else {
+            continue;
+        };
+        let pair = if before.shape()[0] > 1 || before.shape()[1] > 1 {
+            format!(
+                "[{},{}]",
+                o.min(before.shape()[0] - 1),
+                c.min(before.shape()[1] - 1)
+            )
+        } else {
+            String::new()
+        };
+        let y = t
+            .layers
+            .get(*i)
+            .and_then(|l| l.out.as_ref())
+            .and_then(|y| match *y.shape() {
+                [_, cout, h, w] => {
+                    let plane: Vec<f32> = y
+                        .index_axis(ndarray::Axis(0), n)
+                        .index_axis(ndarray::Axis(0), o.min(cout - 1))
+                        .iter()
+                        .copied()
+                        .collect();
+                    Some((plane, h, w))
+                }
+                _ => None,
+            });
+        layers.push((*i, format!("{}{pair}", t.names[*i]), f0, f1, k, y));
+    }
+    if layers.is_empty() {
+        return;
+    }
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    if !compact {
+        ui.separator();
+    }
+    ui.label(
+        RichText::new(tr("Since Run was pressed: how far the filters have moved"))
+            .strong()
+            .color(UPDATE),
+    );
+    // While it runs this is what there is to watch: most of the height.
+    // (all of it on a small window, the steps' own rows below the fold).
+    let part = if compact { 0.95 } else { 0.75 };
+    let share = ((room.y - 60.0) * part / layers.len() as f32 - 24.0).max(100.0);
+    for (i, name, f0, f1, k, y) in layers {
+        let change: Vec<f32> = f1.iter().zip(&f0).map(|(a, b)| a - b).collect();
+        let both: Vec<f32> = f0.iter().chain(&f1).copied().collect();
+        let scale = super::heatmap::ColorScale::diverging(&both);
+        let format = super::heatmap::NumberFormat::for_values(&both);
+        let mut row = vec![
+            Term::map(
+                Operand::new(
+                    "F run",
+                    trf!("F when Run began (batch {b})", b = start.batches),
+                    &f0,
+                    k,
+                    k,
+                    true,
+                )
+                .short(tr("F then"))
+                .same_scale(scale, format),
+            ),
+            Term::Op("+".into()),
+            Term::map(
+                Operand::new(
+                    "change",
+                    trf!(
+                        "every step since: {steps} batches",
+                        steps = s.batches.saturating_sub(start.batches)
+                    ),
+                    &change,
+                    k,
+                    k,
+                    true,
+                )
+                .short(tr("change"))
+                // The filters' colours, its own digits: a small change
+                // reads pale yet its numbers stay legible.
+                .same_scale(scale, super::heatmap::NumberFormat::for_values(&change)),
+            ),
+            Term::Op("=".into()),
+            Term::map(
+                Operand::new(
+                    "F now",
+                    trf!("F now (batch {b})", b = s.batches),
+                    &f1,
+                    k,
+                    k,
+                    true,
+                )
+                .short(tr("F now"))
+                .same_scale(scale, format),
+            ),
+        ];
+        if let Some((plane, h, w)) = &y {
+            row.push(Term::Op("   ".into()));
+            row.push(Term::map(
+                Operand::new(
+                    "y now",
+                    trf!(
+                        "y: {layer}'s output for sample {n}, this batch",
+                        layer = t.names[i],
+                        n = n
+                    ),
+                    plane,
+                    *h,
+                    *w,
+                    false,
+                )
+                .short(trf!("y, sample {n}", n = n)),
+            ));
+        }
+        ui.label(RichText::new(name).strong());
+        let cells = fit_cell(
+            &[&row],
+            Vec2::new(room.x - 8.0, share),
+            0.0,
+            (3.0, 32.0),
+            compact,
+        );
+        row_ui(ui, row, cells);
     }
 }

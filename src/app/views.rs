@@ -119,7 +119,7 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
 
 /// A view's title; none on a small window, where the phase line above
 /// already says it and the maps need the room.
-fn heading_ui(ui: &mut Ui, compact: bool, text: &str, colour: egui::Color32) {
+pub fn heading_ui(ui: &mut Ui, compact: bool, text: &str, colour: egui::Color32) {
     if !compact {
         ui.label(RichText::new(text).color(colour).heading());
     }

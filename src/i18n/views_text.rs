@@ -357,4 +357,16 @@ pub const TEXT: &[(&str, &str)] = &[
     ("each delta to its winner", "каждая дельта — победителю"),
     ("each delta over its window", "каждая дельта — на своё окно"),
     ("each entry to its cell", "каждый элемент — в свою ячейку"),
+    ("F when Run began (batch {b})", "F в начале запуска (батч {b})"),
+    ("every step since: {steps} batches", "все шаги с тех пор: батчей — {steps}"),
+    ("F now (batch {b})", "F сейчас (батч {b})"),
+    (
+        "y: {layer}'s output for sample {n}, this batch",
+        "y: выход {layer} для примера {n}, этот батч",
+    ),
+    ("Since Run was pressed: how far the filters have moved", "С нажатия «Пуск»: насколько сдвинулись фильтры"),
+    ("F then", "F тогда"),
+    ("change", "изменение"),
+    ("F now", "F сейчас"),
+    ("y, sample {n}", "y, пример {n}"),
 ];
