@@ -1,32 +1,75 @@
 #!/usr/bin/env bash
-# The README's classroom screenshots, made by the program itself: the release
-# binary under Xvfb, driven with xdotool through gui-shot.sh (from the
-# project's shared tools; pass its path as GUI_SHOT if it lives elsewhere).
-# Usage: tools/readme-shots.sh   (after cargo build --release)
+# The README's screenshots, made by the program itself: the release binary
+# under Xvfb, driven with xdotool through tools/gui-shot.sh.
+# Usage: tools/readme-shots.sh   (after cargo build --release; needs Xvfb,
+# xdotool and ImageMagick's import, as .ci/run installs them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shot=${GUI_SHOT:-../shared/tools/gui-shot.sh}
+shot=$PWD/tools/gui-shot.sh
 bin=$PWD/target/release/backprop-viz
 out=$PWD/docs/screenshots
-# A fresh settings store: English, no projector, nothing remembered.
-export XDG_DATA_HOME=$(mktemp -d)
-trap 'rm -rf "$XDG_DATA_HOME"' EXIT
+mkdir -p "$out"
 
-# The guided lesson at "The answer, part 1: dF" (PgDn ten times from the start),
-# the view it points at outlined. Menu positions are for the 1600x1000 window.
-"$shot" -w 2 -a "wclick 144 12" -a "sleep 0.5" -a "wclick 184 39" -a "sleep 1" \
+# Each run starts from a fresh settings store (English, no projector,
+# nothing remembered), so the first-start card is open until a step.
+fresh() {
+  local home
+  home=$(mktemp -d)
+  HOME=$home XDG_DATA_HOME=$home XDG_CONFIG_HOME=$home XDG_RUNTIME_DIR=$home "$@"
+  rm -rf "$home"
+}
+# N presses of Space (Step layer), as gui-shot actions.
+spaces() { local i; for ((i = 0; i < $1; i++)); do printf -- '-a\nkey space\n-a\nsleep 0.3\n'; done; }
+mapfile -t TO_CONV2 < <(spaces 18)   # phase 18: backward through conv2
+mapfile -t TO_POOL2 < <(spaces 16)   # phase 16: backward through pool2
+
+# conv2's backward step, the question's answer, with a cell of the batch's
+# dF clicked and explained term by term (1600x1000).
+fresh "$shot" -w 3 "${TO_CONV2[@]}" -a "sleep 0.5" -a "wclick 685 433" -a "sleep 0.8" \
+  -a "wmove 1590 990" -a "sleep 0.5" -a "shot $out/backprop-dF-explained.png" -- "$bin"
+
+# Max pooling's routing, animated (key A), caught half way: each delta on
+# its way to the cell that won its window.
+fresh "$shot" -w 3 "${TO_POOL2[@]}" -a "key a" -a "sleep 2.2" -a "key a" -a "wmove 1590 990" \
+  -a "sleep 0.5" -a "shot $out/pool-routing.png" -- "$bin"
+
+# A wider network (lenet: 8 and 16 filters): conv2's step for one pair of
+# channels beside the dF of all 16x8 filters.
+fresh "$shot" -w 3 "${TO_CONV2[@]}" -a "sleep 0.8" -a "wmove 1590 990" -a "sleep 0.3" \
+  -a "shot $out/filter-bank.png" -- "$bin" --preset lenet
+
+# The guided lesson at "The answer, part 1: dF" (PgDn ten times from the
+# start), the view it points at outlined. Menu positions are for 1600x1000.
+fresh "$shot" -w 3 -a "wclick 144 12" -a "sleep 0.5" -a "wclick 184 39" -a "sleep 1" \
   -a "key Next Next Next Next Next Next Next Next Next Next" -a "sleep 1.5" -a "wmove 900 960" -a "sleep 0.3" \
-  -a "wshot $out/lesson-dF.png" -- "$bin"
+  -a "shot $out/lesson-dF.png" -- "$bin"
 
 # The same lesson in Russian (the language of the original question), at
-# "The answer, part 2: the delta handed down", with a delta cell clicked.
-"$shot" -w 2 -a "wclick 1561 12" -a "sleep 0.5" -a "wclick 120 12" -a "sleep 0.5" \
-  -a "wclick 184 39" -a "sleep 1" \
+# "The answer, part 2: the delta handed down".
+# (PgDn starts the lesson, as a presentation clicker would.)
+fresh "$shot" -w 3 -a "wclick 1561 12" -a "sleep 0.8" -a "key Next" -a "sleep 1" \
   -a "key Next Next Next Next Next Next Next Next Next Next Next" -a "sleep 1.5" -a "wmove 900 960" -a "sleep 0.3" \
-  -a "wshot $out/lesson-ru.png" -- "$bin"
+  -a "shot $out/lesson-ru.png" -- "$bin"
 
-# Projector mode on a 1280x720 projector, in the middle of the backward pass.
-"$shot" -s 1280x720x24 -w 2 -a "xdotool search --name backprop-viz windowsize 1280 720" \
-  -a "sleep 0.5" -a "key p" -a "sleep 0.5" \
-  -a "key space space space space space space space space space space space space space space space space space space" \
-  -a "sleep 1" -a "shot $out/projector-720p.png" -- "$bin"
+# Projector mode (key P) on a 1280x720 projector, conv2's backward step, in
+# English and in Russian.
+fresh "$shot" -s 1280x720x24 -w 3 -a "key p" -a "sleep 0.5" "${TO_CONV2[@]}" -a "sleep 0.8" \
+  -a "wmove 1270 710" -a "shot $out/projector-720p.png" -- "$bin"
+fresh "$shot" -s 1280x720x24 -w 3 -a "key p" -a "sleep 0.5" -a "wclick 1213 70" -a "sleep 0.5" \
+  "${TO_CONV2[@]}" -a "sleep 0.8" -a "wmove 1270 710" -a "shot $out/projector-720p-ru.png" -- "$bin"
+
+# Run (key R) for eight seconds: how far the filters moved since Run was
+# pressed, and the loss falling.
+fresh "$shot" -w 3 -a "key r" -a "sleep 8" -a "key r" -a "sleep 0.8" -a "wmove 1590 990" \
+  -a "shot $out/update-and-loss.png" -- "$bin"
+
+
+# Draw a digit: the pretrained model loaded, a 7 drawn in two strokes; the
+# 28x28 picture the network gets and its ten probabilities.
+fresh "$shot" -w 3 -a "wclick 155 192" -a "sleep 0.8" -a "wclick 758 306" -a "sleep 1.5" \
+  -a "drag 60 300 235 300" -a "drag 235 300 120 515" -a "sleep 1" -a "wmove 1590 990" \
+  -a "shot $out/draw-a-digit.png" -- "$bin"
+
+# The Data tab: what is loaded, counts per digit and samples.
+fresh "$shot" -w 3 -a "wclick 243 192" -a "sleep 1.5" -a "wmove 1590 990" \
+  -a "shot $out/data.png" -- "$bin"

@@ -323,9 +323,14 @@ pub fn fit_cell(
     }
     let map = by_width.min(by_height);
     let map = map.clamp(min, max);
+    // Without big maps `map` is only the upper bound, not a size that fits:
+    // the small maps keep the cells that do.
+    let any_big = rows
+        .iter()
+        .any(|row| row.iter().any(|t| matches!(t, Term::Map(m) if !m.small)));
     Cells {
         map,
-        small: small.max(map),
+        small: if any_big { small.max(map) } else { small },
         compact,
     }
 }

@@ -996,6 +996,10 @@ impl BackpropApp {
             }
         });
         shortcuts::shortcuts_window(self, ui);
+        // Choosing another tab is an answer to the first-start card too.
+        if self.tab != Tab::Backprop {
+            self.welcome = false;
+        }
         panels::welcome::welcome_ui(self, ui);
         lesson::highlight(self, ui.ctx());
         self.apply_commands();

@@ -24,11 +24,11 @@ pub fn shortcuts() -> [(&'static str, &'static str); 11] {
         ("P", tr("Projector mode on or off")),
         (
             "PgDn / PgUp",
-            tr("Guided lesson: next / previous step (presentation clickers send these)"),
+            tr("Guided lesson: next / previous step; PgDn also starts it (presentation clickers send these)"),
         ),
         (
             "A",
-            tr("Play or pause the animation of a sum (conv layers)"),
+            tr("Play or pause the view's animation (conv sums, pooling, flatten)"),
         ),
         (", / .", tr("Animation: one frame back / on")),
         (tr("? or F1"), tr("Show or hide this list")),
@@ -61,6 +61,10 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
         if page_up && step > 0 {
             app.lesson_go(step - 1);
         }
+    } else if page_down && !app.confirm_lesson {
+        // A presentation clicker starts the lesson too (asking first if
+        // that would reset training), as the first-start card's button.
+        super::panels::welcome::start_lesson(app);
     }
     if right && !running {
         app.command(UiCommand::Forward);

@@ -291,13 +291,18 @@ fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
             ));
         }
         ui.label(RichText::new(name).strong());
-        let cells = fit_cell(
-            &[&row],
-            Vec2::new(room.x - 8.0, share),
+        // The filters are what moves: they get the cells, fitted alone, and
+        // the feature map is drawn as high as they are.
+        let filters = fit_cell(
+            &[&row[..5]],
+            Vec2::new(room.x * 0.6, share),
             0.0,
             (3.0, 32.0),
             compact,
         );
-        row_ui(ui, row, cells);
+        let map = y.as_ref().map_or(filters.map, |(_, h, _)| {
+            (filters.small * k as f32 / *h as f32).max(2.0)
+        });
+        row_ui(ui, row, super::equation::Cells { map, ..filters });
     }
 }

@@ -114,8 +114,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "backprop-viz: как ошибка доходит до фильтра",
     ),
     (
-        "Play or pause the animation of a sum (conv layers)",
-        "Пуск или пауза анимации суммы (свёрточные слои)",
+        "Play or pause the view's animation (conv sums, pooling, flatten)",
+        "Пуск или пауза анимации вида (суммы свёртки, пулинг, flatten)",
     ),
     ("Animation: one frame back / on", "Анимация: кадр назад / вперёд"),
 ];

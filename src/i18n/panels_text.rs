@@ -248,8 +248,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("? or F1", "? или F1"),
     ("Show or hide this list", "Показать или скрыть этот список"),
     (
-        "Guided lesson: next / previous step (presentation clickers send these)",
-        "Урок: следующий / предыдущий шаг (эти клавиши посылают пульты для презентаций)",
+        "Guided lesson: next / previous step; PgDn also starts it (presentation clickers send these)",
+        "Урок: следующий / предыдущий шаг; PgDn его и начинает (эти клавиши посылают пульты для презентаций)",
     ),
     (
         "A {label} the network read as {predicted}: step through its backward pass here; it is also on the pad in the Draw tab.",
