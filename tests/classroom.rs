@@ -531,16 +531,20 @@ fn first_start_card_and_the_lesson_asks_before_resetting() {
     h.get_by_label("Step batch").click();
     settle(&mut h);
     let trained = weights(h.state());
-    backprop_viz::app::panels::welcome::start_lesson(h.state_mut());
-    h.run_steps(2);
+    h.state_mut().command(backprop_viz::app::UiCommand::Lesson(
+        backprop_viz::app::LessonMove::Start,
+    ));
+    settle(&mut h);
     assert!(h.state().confirm_lesson, "asks first");
     assert_eq!(h.state().lesson.open, None);
     h.get_by_label("Cancel").click();
     settle(&mut h);
     assert!(!h.state().confirm_lesson);
     assert_eq!(weights(h.state()), trained, "nothing was reset");
-    backprop_viz::app::panels::welcome::start_lesson(h.state_mut());
-    h.run_steps(2);
+    h.state_mut().command(backprop_viz::app::UiCommand::Lesson(
+        backprop_viz::app::LessonMove::Start,
+    ));
+    settle(&mut h);
     h.get_by_label("Start the lesson").click();
     settle(&mut h);
     assert_eq!(h.state().lesson.open, Some(0));
@@ -548,7 +552,11 @@ fn first_start_card_and_the_lesson_asks_before_resetting() {
     // Fresh, it starts at once.
     let mut fresh = harness(new_app());
     settle(&mut fresh);
-    backprop_viz::app::panels::welcome::start_lesson(fresh.state_mut());
-    fresh.run_steps(2);
+    fresh
+        .state_mut()
+        .command(backprop_viz::app::UiCommand::Lesson(
+            backprop_viz::app::LessonMove::Start,
+        ));
+    settle(&mut fresh);
     assert_eq!(fresh.state().lesson.open, Some(0));
 }

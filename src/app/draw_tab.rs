@@ -89,7 +89,7 @@ fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     )
                     .on_hover_text(trf!("The drawing shows a {digit}", digit = d));
                 if r.clicked() {
-                    app.teach_label = d;
+                    app.command(UiCommand::SetTeachLabel(d));
                 }
             }
         });
@@ -102,7 +102,7 @@ fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 label: app.teach_label,
                 what: super::Taught::Drawing,
             });
-            app.tab = Tab::Backprop;
+            app.command(UiCommand::ShowTab(Tab::Backprop));
         }
     }
 }

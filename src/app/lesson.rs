@@ -7,7 +7,7 @@
 
 use egui::{Color32, RichText, Ui};
 
-use super::{BackpropApp, Tab, UiCommand};
+use super::{BackpropApp, LessonMove, Tab, UiCommand};
 use crate::engine::stepper::Phase;
 use crate::i18n::tr;
 use crate::trf;
@@ -241,6 +241,27 @@ impl BackpropApp {
     pub fn lesson_leave(&mut self) {
         self.lesson.left_at = self.lesson.open.take();
     }
+
+    /// The one place the lesson's state changes (`UiCommand::Lesson`).
+    pub(super) fn lesson_move(&mut self, m: super::LessonMove) {
+        use super::LessonMove;
+        match m {
+            LessonMove::Start if super::panels::welcome::lesson_would_reset_work(self) => {
+                self.confirm_lesson = true;
+            }
+            LessonMove::Start | LessonMove::Confirmed(true) => {
+                self.confirm_lesson = false;
+                self.lesson_go(0);
+            }
+            LessonMove::Confirmed(false) => self.confirm_lesson = false,
+            LessonMove::Go(step) => self.lesson_go(step),
+            LessonMove::Leave => self.lesson_leave(),
+            LessonMove::Finish => {
+                self.lesson.open = None;
+                self.lesson.left_at = None;
+            }
+        }
+    }
 }
 
 /// The lesson's strip: where we are, the text, back / next / leave.
@@ -268,23 +289,22 @@ pub fn lesson_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 ))
                 .clicked()
             {
-                app.lesson_leave();
+                app.command(UiCommand::Lesson(LessonMove::Leave));
             }
             let last = index + 1 == steps.len();
             let next = if last { tr("Finish") } else { tr("Next ▶") };
             if ui.button(RichText::new(next).strong()).clicked() {
-                if last {
-                    app.lesson.open = None;
-                    app.lesson.left_at = None;
+                app.command(UiCommand::Lesson(if last {
+                    LessonMove::Finish
                 } else {
-                    app.lesson_go(index + 1);
-                }
+                    LessonMove::Go(index + 1)
+                }));
             }
             if ui
                 .add_enabled(index > 0, egui::Button::new(tr("◀ Previous")))
                 .clicked()
             {
-                app.lesson_go(index - 1);
+                app.command(UiCommand::Lesson(LessonMove::Go(index - 1)));
             }
         });
     });

@@ -218,7 +218,7 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                                 // onto the pad with its right answer, to draw
                                 // over and teach.
                                 app.pad.set_picture(&pixels);
-                                app.teach_label = label;
+                                app.command(UiCommand::SetTeachLabel(label));
                                 app.command(UiCommand::Teach {
                                     pixels: pixels.clone(),
                                     label,
@@ -231,7 +231,7 @@ pub fn mistakes_ui(app: &mut BackpropApp, ui: &mut Ui) {
                                         predicted = predicted
                                     )
                                 });
-                                app.tab = Tab::Backprop;
+                                app.command(UiCommand::ShowTab(Tab::Backprop));
                             }
                             ui.label(format!("{label} → {predicted}"));
                         });

@@ -228,6 +228,31 @@ pub enum UiCommand {
     /// Continue a saved session (from the file named by the string); Reset
     /// then returns to the network given, or to the preset when `None`.
     ResumeSession(Box<crate::io::Session>, Option<Box<Network>>, String),
+    ShowTab(Tab),
+    /// Which sample of the batch the views show.
+    PickSample(usize),
+    /// Build this preset on the next Reset (instead of a loaded model).
+    UsePreset(String),
+    /// The label the next teaching step gives the drawing.
+    SetTeachLabel(u8),
+    /// Hide the message line.
+    Dismiss,
+    CloseWelcome,
+    Lesson(LessonMove),
+}
+
+/// What the guided lesson is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonMove {
+    /// From the beginning, asking first if that would leave training behind.
+    Start,
+    /// The answer to that question: start after all, or not.
+    Confirmed(bool),
+    Go(usize),
+    /// Close the strip; the menu continues from the same step.
+    Leave,
+    /// Close it after the last step.
+    Finish,
 }
 
 /// The conv filters when Run was pressed: what the update view compares
@@ -628,6 +653,17 @@ impl BackpropApp {
     }
 
     fn apply_commands(&mut self) {
+        // A command may ask for more (the lesson pauses and resets): all of
+        // them this frame, within a bound no chain of commands comes near.
+        for _ in 0..8 {
+            if self.commands.is_empty() {
+                break;
+            }
+            self.apply_commands_once();
+        }
+    }
+
+    fn apply_commands_once(&mut self) {
         for command in std::mem::take(&mut self.commands) {
             match command {
                 UiCommand::StepPhase => {
@@ -769,6 +805,24 @@ impl BackpropApp {
                     self.say(MessageKind::Info, || tr("Loaded the pretrained model that ships with the program (99.4 % on MNIST's test set).").into());
                     self.send(Command::Reset(self.config.clone(), Some(net)));
                 }
+                UiCommand::ShowTab(tab) => {
+                    self.tab = tab;
+                    // Choosing a tab is an answer to the first-start card.
+                    if tab != Tab::Backprop {
+                        self.welcome = false;
+                    }
+                }
+                UiCommand::PickSample(sample) => self.sample = sample,
+                UiCommand::UsePreset(preset) => {
+                    // A preset replaces a loaded model on the next Reset.
+                    self.config.preset = preset;
+                    self.start_network = None;
+                    self.start_source = None;
+                }
+                UiCommand::SetTeachLabel(label) => self.teach_label = label,
+                UiCommand::Dismiss => self.message = None,
+                UiCommand::CloseWelcome => self.welcome = false,
+                UiCommand::Lesson(m) => self.lesson_move(m),
             }
         }
     }
@@ -970,7 +1024,9 @@ impl BackpropApp {
                     (Tab::Mistakes, tr("Mistakes"), tr("The confusion matrix and the misclassified test digits")),
                     (Tab::Architecture, tr("Architecture"), tr("Change the number of filters, the kernel, pooling, activation and FC width")),
                 ] {
-                    ui.selectable_value(&mut self.tab, tab, name).on_hover_text(hover);
+                    if ui.selectable_label(self.tab == tab, name).on_hover_text(hover).clicked() {
+                        self.command(UiCommand::ShowTab(tab));
+                    }
                 }
             });
             self.mark(lesson::Mark::Tabs, tabs.rect);
@@ -996,12 +1052,13 @@ impl BackpropApp {
             }
         });
         shortcuts::shortcuts_window(self, ui);
-        // Choosing another tab is an answer to the first-start card too.
-        if self.tab != Tab::Backprop {
-            self.welcome = false;
-        }
         panels::welcome::welcome_ui(self, ui);
         lesson::highlight(self, ui.ctx());
+        // Commands change what the next frame draws: ask for it at once, so a
+        // click's answer never waits for the mouse to move.
+        if !self.commands.is_empty() {
+            ui.ctx().request_repaint();
+        }
         self.apply_commands();
         if self.snapshot.as_ref().is_some_and(|s| s.running) {
             ui.ctx().request_repaint();

@@ -3,7 +3,7 @@
 
 use egui::{Key, RichText, Ui};
 
-use super::{BackpropApp, UiCommand};
+use super::{BackpropApp, LessonMove, UiCommand};
 use crate::i18n::tr;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
@@ -56,15 +56,15 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
         ctx.input(|i| (i.key_pressed(Key::PageDown), i.key_pressed(Key::PageUp)));
     if let Some(step) = app.lesson.open {
         if page_down && step + 1 < super::lesson::steps().len() {
-            app.lesson_go(step + 1);
+            app.command(UiCommand::Lesson(LessonMove::Go(step + 1)));
         }
         if page_up && step > 0 {
-            app.lesson_go(step - 1);
+            app.command(UiCommand::Lesson(LessonMove::Go(step - 1)));
         }
     } else if page_down && !app.confirm_lesson {
         // A presentation clicker starts the lesson too (asking first if
         // that would reset training), as the first-start card's button.
-        super::panels::welcome::start_lesson(app);
+        app.command(UiCommand::Lesson(LessonMove::Start));
     }
     if right && !running {
         app.command(UiCommand::Forward);

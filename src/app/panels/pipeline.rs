@@ -246,7 +246,7 @@ pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &
             .on_hover_text(tr("Hide this message"))
             .clicked()
         {
-            app.message = None;
+            app.command(UiCommand::Dismiss);
         }
     });
 }

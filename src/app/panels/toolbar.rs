@@ -5,7 +5,7 @@
 use egui::{RichText, Ui};
 
 use crate::app::worker::Speed;
-use crate::app::{BackpropApp, MessageKind, UiCommand};
+use crate::app::{BackpropApp, LessonMove, MessageKind, UiCommand};
 use crate::engine::optim::OptimizerKind;
 use crate::i18n::tr;
 use crate::trf;
@@ -115,7 +115,7 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
             .on_hover_text(tr("Leave the lesson and explore freely"))
             .clicked()
         {
-            app.lesson_leave();
+            app.command(UiCommand::Lesson(LessonMove::Leave));
         }
         return;
     }
@@ -125,7 +125,7 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 .button(trf!("Continue from step {step}", step = step + 1))
                 .clicked()
             {
-                app.lesson_go(step);
+                app.command(UiCommand::Lesson(LessonMove::Go(step)));
                 ui.close();
             }
         }
@@ -136,7 +136,7 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ))
             .clicked()
         {
-            super::welcome::start_lesson(app);
+            app.command(UiCommand::Lesson(LessonMove::Start));
             ui.close();
         }
     });
@@ -276,10 +276,7 @@ fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     )
                     .clicked()
                 {
-                    // A preset replaces a loaded model on the next Reset.
-                    app.config.preset = preset.to_string();
-                    app.start_network = None;
-                    app.start_source = None;
+                    app.command(UiCommand::UsePreset(preset.to_string()));
                 }
             }
         })
@@ -317,25 +314,31 @@ fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
 }
 
 fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    if let Some(snapshot) = &app.snapshot {
-        let n = snapshot.trace.batch_size();
-        if n > 1 {
-            let mut sample = app.sample;
-            let label = ui.label(tr("Sample in batch:"));
-            let picker: egui::Response = if ui.available_size_before_wrap().x < 260.0 {
-                // A narrow row (projector): a number field instead of a slider.
-                ui.add(egui::DragValue::new(&mut sample).range(0..=n - 1))
-            } else {
-                ui.add(egui::Slider::new(&mut sample, 0..=n - 1))
-            };
-            picker
-                .labelled_by(label.id)
-                .on_hover_text(tr("Which sample of the batch the maps show"));
-            app.sample = sample;
-            if let Some(&digit) = snapshot.trace.labels.get(app.sample) {
-                ui.label(trf!("label {digit}", digit = digit));
-            }
-        }
+    let Some(label_of) = app
+        .snapshot
+        .as_ref()
+        .map(|s| s.trace.labels.clone())
+        .filter(|labels| labels.len() > 1)
+    else {
+        return;
+    };
+    let n = label_of.len();
+    let mut sample = app.sample.min(n - 1);
+    let label = ui.label(tr("Sample in batch:"));
+    let picker: egui::Response = if ui.available_size_before_wrap().x < 260.0 {
+        // A narrow row (projector): a number field instead of a slider.
+        ui.add(egui::DragValue::new(&mut sample).range(0..=n - 1))
+    } else {
+        ui.add(egui::Slider::new(&mut sample, 0..=n - 1))
+    };
+    picker
+        .labelled_by(label.id)
+        .on_hover_text(tr("Which sample of the batch the maps show"));
+    if sample != app.sample {
+        app.command(UiCommand::PickSample(sample));
+    }
+    if let Some(&digit) = label_of.get(sample) {
+        ui.label(trf!("label {digit}", digit = digit));
     }
 }
 
@@ -408,7 +411,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     {
         match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
             Some(Ok(bytes)) => app.files.save_dialog(tr("Export the trace"), "trace.safetensors", bytes),
-            Some(Err(why)) => app.message = Some((MessageKind::Warning, trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why).into())),
+            Some(Err(why)) => app.say(MessageKind::Warning, move || trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why)),
             None => {}
         }
     }

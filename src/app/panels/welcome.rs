@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::app::{BackpropApp, Tab, UiCommand};
+use crate::app::{BackpropApp, LessonMove, Tab, UiCommand};
 use crate::i18n::tr;
 
 /// Whether starting the lesson would throw away training or a network the
@@ -16,16 +16,6 @@ pub fn lesson_would_reset_work(app: &BackpropApp) -> bool {
             .snapshot
             .as_ref()
             .is_some_and(|s| s.batches > 1 || s.last.is_some())
-}
-
-/// Starts the lesson from its first step, asking first when that resets
-/// work.
-pub fn start_lesson(app: &mut BackpropApp) {
-    if lesson_would_reset_work(app) {
-        app.confirm_lesson = true;
-    } else {
-        app.lesson_go(0);
-    }
 }
 
 fn card(ui: &Ui, id: &str, title: &str, add: impl FnOnce(&mut Ui)) {
@@ -58,24 +48,24 @@ pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
                     ))
                     .clicked()
                 {
-                    app.welcome = false;
-                    app.lesson_go(0);
+                    app.command(UiCommand::CloseWelcome);
+                    app.command(UiCommand::Lesson(LessonMove::Start));
                 }
                 if ui
                 .button(RichText::new(tr("Step through it yourself")).size(18.0))
                 .on_hover_text(tr("Press Step layer (or Space) and watch each layer; click any cell to see how it was computed"))
                 .clicked()
             {
-                app.welcome = false;
-                app.tab = Tab::Backprop;
+                app.command(UiCommand::CloseWelcome);
+                app.command(UiCommand::ShowTab(Tab::Backprop));
             }
                 if ui
                     .button(RichText::new(tr("Draw a digit")).size(18.0))
                     .on_hover_text(tr("Draw with the trained model and teach it your digit"))
                     .clicked()
                 {
-                    app.welcome = false;
-                    app.tab = Tab::Draw;
+                    app.command(UiCommand::CloseWelcome);
+                    app.command(UiCommand::ShowTab(Tab::Draw));
                     app.command(UiCommand::LoadPretrained);
                 }
             },
@@ -93,8 +83,7 @@ pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
                         .button(RichText::new(tr("Start the lesson")).strong())
                         .clicked()
                     {
-                        app.confirm_lesson = false;
-                        app.lesson_go(0);
+                        app.command(UiCommand::Lesson(LessonMove::Confirmed(true)));
                     }
                     if ui.button(tr("Save the session first…")).clicked() {
                         let checkout = app.checkout_session();
@@ -111,7 +100,7 @@ pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
                         );
                     }
                     if ui.button(tr("Cancel")).clicked() {
-                        app.confirm_lesson = false;
+                        app.command(UiCommand::Lesson(LessonMove::Confirmed(false)));
                     }
                 });
             },
