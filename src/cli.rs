@@ -25,6 +25,7 @@ use crate::presets::{defaults, network_from_preset, pretrained_model};
 use crate::training::{evaluate, predictions, Trainer};
 
 pub mod bench;
+pub mod check;
 pub mod inspect;
 
 #[derive(Parser)]
@@ -59,6 +60,9 @@ enum Command {
     /// Say what a model, trace or session file holds, checked as the app
     /// checks it when opening it.
     Inspect(InspectArgs),
+    /// Check your own backward tensors against a trace; a mismatch is named
+    /// as one common mistake, with the fix.
+    Check(CheckArgs),
 }
 
 #[derive(Args, Default)]
@@ -170,6 +174,20 @@ struct BenchArgs {
 }
 
 #[derive(Args)]
+struct CheckArgs {
+    /// The trace of the step (`backprop-viz trace --out`).
+    #[arg(long, value_name = "STEP.safetensors")]
+    trace: PathBuf,
+    /// Your tensors: .safetensors (named as in the trace), or one tensor per
+    /// .npy / .csv file named after it (conv2.weight_grad.npy).
+    #[arg(required = true, value_name = "MINE")]
+    mine: Vec<PathBuf>,
+    /// Print the result as JSON on the last line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 struct InspectArgs {
     /// A model, trace or session (safetensors).
     #[arg(value_name = "FILE")]
@@ -226,18 +244,20 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let done = |r: Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        None => gui(cli.gui),
-        Some(Command::Gui(args)) => gui(args),
-        Some(Command::Train(args)) => train(args),
-        Some(Command::Eval(args)) => eval(args),
-        Some(Command::Classify(args)) => classify(args),
-        Some(Command::Trace(args)) => trace(args),
-        Some(Command::Bench(args)) => bench::run(args.json),
-        Some(Command::Inspect(args)) => inspect::run(&args.file, args.json),
+        None => done(gui(cli.gui)),
+        Some(Command::Gui(args)) => done(gui(args)),
+        Some(Command::Train(args)) => done(train(args)),
+        Some(Command::Eval(args)) => done(eval(args)),
+        Some(Command::Classify(args)) => done(classify(args)),
+        Some(Command::Trace(args)) => done(trace(args)),
+        Some(Command::Bench(args)) => done(bench::run(args.json)),
+        Some(Command::Inspect(args)) => done(inspect::run(&args.file, args.json)),
+        Some(Command::Check(args)) => check::run(&args.trace, &args.mine, args.json),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(UserError(message)) => {
             eprintln!("error: {}", message.replace('\n', " "));
             ExitCode::from(2)

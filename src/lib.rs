@@ -3,6 +3,7 @@
 
 pub mod animation;
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod data;
 pub mod engine;

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use super::jobs::{Jobs, Repaint};
 
 use crate::engine::network::Network;
-use crate::engine::Tensor;
 use crate::i18n::tr;
 use crate::io::file::{FileError, Problem};
 use crate::trf;
@@ -53,26 +52,6 @@ impl Files {
     pub fn poll(&self) -> Option<FileEvent> {
         self.jobs.poll()
     }
-}
-
-/// A tensor as CSV: one row per value, its index in each dimension, then the value.
-pub fn tensor_csv(t: &Tensor) -> String {
-    let mut out = String::new();
-    let header: Vec<String> = (0..t.ndim())
-        .map(|d| format!("i{d}"))
-        .chain(["value".to_string()])
-        .collect();
-    out.push_str(&header.join(","));
-    out.push('\n');
-    for (index, value) in t.indexed_iter() {
-        for d in 0..t.ndim() {
-            out.push_str(&index[d].to_string());
-            out.push(',');
-        }
-        out.push_str(&value.to_string());
-        out.push('\n');
-    }
-    out
 }
 
 /// Writes `bytes` atomically (see [`crate::io::file::write_atomic`]).

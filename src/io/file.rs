@@ -229,6 +229,10 @@ pub enum Problem {
         value: String,
     },
     BadPreset,
+    // Tensors handed in to `check`.
+    BadHandIn {
+        detail: String,
+    },
 }
 
 impl From<EngineError> for Problem {
@@ -463,6 +467,7 @@ impl fmt::Display for Problem {
                 field = field,
                 value = value
             ),
+            Problem::BadHandIn { detail } => detail.clone(),
             Problem::BadPreset => trf!(
                 "the session's preset is not a name or a path (too long, or with control characters)"
             ),

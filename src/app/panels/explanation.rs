@@ -81,7 +81,7 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
             .on_hover_text(tr("The whole tensor this cell belongs to, one row per value: its indices, then the value"))
             .clicked()
         {
-            let csv = crate::app::files::tensor_csv(&tensor).into_bytes();
+            let csv = crate::io::tensor_csv(&tensor).into_bytes();
             app.files.save_dialog(tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
         }
     }

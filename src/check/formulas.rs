@@ -1,0 +1,187 @@
+//! The backward formulas of CHECK-CONTRACT.md, in f64, written as directly
+//! as the contract's NumPy: the right ones and the catalogue's mistaken
+//! ones are built from the same few pieces (correlation, full convolution,
+//! routing through pooling windows), so a mistake differs from the right
+//! formula in exactly the place the catalogue names.
+
+use ndarray::{s, Array1, Array2, Array4, ArrayView2, ArrayView4, Axis, Zip};
+
+/// Zero padding of the two spatial axes.
+fn pad(x: ArrayView4<f64>, p: usize) -> Array4<f64> {
+    let (n, c, h, w) = x.dim();
+    let mut out = Array4::zeros((n, c, h + 2 * p, w + 2 * p));
+    out.slice_mut(s![.., .., p..p + h, p..p + w]).assign(&x);
+    out
+}
+
+/// `dF[o,c,a,b] = Σ_n Σ_i Σ_j pad(x,p)[n,c,i+a,j+b] · D[n,o,i,j]`.
+pub fn corr_grad(x: ArrayView4<f64>, d: ArrayView4<f64>, k: usize, p: usize) -> Array4<f64> {
+    let xp = pad(x, p);
+    let (n, c, _, _) = x.dim();
+    let (_, o, ho, wo) = d.dim();
+    let mut g = Array4::zeros((o, c, k, k));
+    for oo in 0..o {
+        for cc in 0..c {
+            for a in 0..k {
+                for b in 0..k {
+                    let mut sum = 0.0;
+                    for nn in 0..n {
+                        let window = xp.slice(s![nn, cc, a..a + ho, b..b + wo]);
+                        let delta = d.slice(s![nn, oo, .., ..]);
+                        sum += Zip::from(&window)
+                            .and(&delta)
+                            .fold(0.0, |acc, &x, &d| acc + x * d);
+                    }
+                    g[[oo, cc, a, b]] = sum;
+                }
+            }
+        }
+    }
+    g
+}
+
+/// `G = dL/d pad(x,p)`, `[N, C, h+2p, w+2p]`:
+/// `G[n,c,i+a,j+b] += F[o,c,a,b] · D[n,o,i,j]` — the full convolution of D
+/// with F, which is the full correlation of D with rot180(F).
+pub fn full(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usize) -> Array4<f64> {
+    let (n, o, ho, wo) = d.dim();
+    let (_, c, k, _) = f.dim();
+    let mut g = Array4::zeros((n, c, h + 2 * p, w + 2 * p));
+    for nn in 0..n {
+        for cc in 0..c {
+            for oo in 0..o {
+                let delta = d.slice(s![nn, oo, .., ..]);
+                for a in 0..k {
+                    for b in 0..k {
+                        g.slice_mut(s![nn, cc, a..a + ho, b..b + wo])
+                            .scaled_add(f[[oo, cc, a, b]], &delta);
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
+/// The delta handed down: [`full`] with the padding removed.
+pub fn below(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usize) -> Array4<f64> {
+    full(d, f, h, w, p)
+        .slice(s![.., .., p..p + h, p..p + w])
+        .to_owned()
+}
+
+/// F turned by 180° in its two spatial axes.
+pub fn rot180(f: ArrayView4<f64>) -> Array4<f64> {
+    f.slice(s![.., .., ..;-1, ..;-1]).to_owned()
+}
+
+/// Sends each pooling window's delta to the cells of the window: `share`
+/// gives, for the window at `[n, c, i, j]` and the cell at `(a, b)` inside
+/// it, the fraction of the delta that cell receives. Cells outside whole
+/// windows get 0.
+pub fn route(
+    x_shape: (usize, usize, usize, usize),
+    d: ArrayView4<f64>,
+    size: usize,
+    share: impl Fn([usize; 4], usize, usize) -> f64,
+) -> Array4<f64> {
+    let mut out = Array4::zeros(x_shape);
+    let (n, c, ho, wo) = d.dim();
+    for nn in 0..n {
+        for cc in 0..c {
+            for i in 0..ho {
+                for j in 0..wo {
+                    for a in 0..size {
+                        for b in 0..size {
+                            out[[nn, cc, i * size + a, j * size + b]] =
+                                share([nn, cc, i, j], a, b) * d[[nn, cc, i, j]];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The cell of each window that holds its first maximum, in row-major order
+/// inside the window (as PyTorch and the engine choose): `(a, b)`.
+pub fn first_max(x: ArrayView4<f64>, window: [usize; 4], size: usize) -> (usize, usize) {
+    let [n, c, i, j] = window;
+    let mut best = (0, 0);
+    for a in 0..size {
+        for b in 0..size {
+            if x[[n, c, i * size + a, j * size + b]]
+                > x[[n, c, i * size + best.0, j * size + best.1]]
+            {
+                best = (a, b);
+            }
+        }
+    }
+    best
+}
+
+/// `Dᵀ · x`: a dense layer's weight gradient, `[O, I]`.
+pub fn dense_grad(x: ArrayView2<f64>, d: ArrayView2<f64>) -> Array2<f64> {
+    d.t().dot(&x)
+}
+
+/// The sum of a conv delta over the batch and both spatial axes, `[O]`.
+pub fn conv_bias_grad(d: ArrayView4<f64>) -> Array1<f64> {
+    d.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(0))
+}
+
+/// The un-flattening done in column-major order: per sample,
+/// `D[n].reshape((C, h, w), order='F')`.
+pub fn unflatten_column_major(
+    d: ArrayView2<f64>,
+    shape: (usize, usize, usize, usize),
+) -> Array4<f64> {
+    let (_, c, h, _) = shape;
+    Array4::from_shape_fn(shape, |(n, cc, i, j)| d[[n, (j * h + i) * c + cc]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array;
+
+    /// A 1-channel 3x3 input, a 2x2 delta, a 2x2 filter, no padding: every
+    /// number worked by hand.
+    #[test]
+    fn corr_grad_and_full_worked_by_hand() {
+        let x = Array::from_shape_vec((1, 1, 3, 3), (1..=9).map(f64::from).collect()).unwrap();
+        let d = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 0.0, 0.0, -1.0]).unwrap();
+        // dF[a,b] = x[a,b]·1 + x[a+1,b+1]·(−1)
+        let g = corr_grad(x.view(), d.view(), 2, 0);
+        assert_eq!(g.into_raw_vec_and_offset().0, vec![-4.0, -4.0, -4.0, -4.0]);
+        let f = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        // G = F placed at (0,0) minus F placed at (1,1).
+        let g = full(d.view(), f.view(), 3, 3, 0);
+        assert_eq!(
+            g.into_raw_vec_and_offset().0,
+            vec![1.0, 2.0, 0.0, 3.0, 3.0, -2.0, 0.0, -3.0, -4.0]
+        );
+        assert_eq!(
+            rot180(f.view()).into_raw_vec_and_offset().0,
+            vec![4.0, 3.0, 2.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn column_major_unflattening_transposes_one_channel_maps() {
+        let d = Array::from_shape_vec((1, 6), (0..6).map(f64::from).collect()).unwrap();
+        let m = unflatten_column_major(d.view(), (1, 1, 2, 3));
+        // order='F' of [0..6] into 2x3: [[0,2,4],[1,3,5]]
+        assert_eq!(
+            m.into_raw_vec_and_offset().0,
+            vec![0.0, 2.0, 4.0, 1.0, 3.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn the_first_maximum_wins_a_tie() {
+        let x = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 5.0, 5.0, 2.0]).unwrap();
+        assert_eq!(first_max(x.view(), [0, 0, 0, 0], 2), (0, 1));
+    }
+}

@@ -1,0 +1,537 @@
+//! `check` names each catalogue mistake (docs/CHECK-CONTRACT.md). Mutants
+//! are built here from the trace with plain index loops, written apart
+//! from the program's own formulas, so a wrong formula on either side shows
+//! up as a misnamed mutant. Every mutant is handed in as safetensors, `.npy`
+//! and CSV; right tensors must always be accepted and random ones never.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use backprop_viz::check::{check, Mistake, TOLERANCE};
+use backprop_viz::data::dataset::{default_data_dir, load_dir, Dataset};
+use backprop_viz::engine::layers::LayerKind;
+use backprop_viz::engine::network::Network;
+use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
+use backprop_viz::engine::stepper::Stepper;
+use backprop_viz::engine::trace::Trace;
+use backprop_viz::io::{read_handed, tensor_csv};
+use backprop_viz::training::Trainer;
+use ndarray::{ArrayD, IxDyn};
+
+fn training_set() -> Arc<Dataset> {
+    static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
+    DATA.get_or_init(|| Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST").train))
+        .clone()
+}
+
+/// One real training step (the first batch of `seed`'s order), recorded.
+fn traced(preset: &str, seed: u64, batch: usize) -> Trace {
+    let mut stepper = Stepper::new(
+        Network::preset(preset, seed).unwrap(),
+        Optimizer::new(OptimizerKind::Sgd, 0.05),
+    );
+    stepper.record = true;
+    let mut trainer = Trainer::new(stepper, training_set(), batch, seed);
+    trainer.begin_batch();
+    trainer.stepper.finish();
+    trainer.stepper.trace().clone()
+}
+
+fn f64s(t: &backprop_viz::engine::Tensor) -> ArrayD<f64> {
+    t.mapv(f64::from)
+}
+
+fn zeros(shape: &[usize]) -> ArrayD<f64> {
+    ArrayD::zeros(IxDyn(shape))
+}
+
+/// What one layer's backward step reads: its input x, the delta D from
+/// above, its weights, and the trace's answer c.
+struct Step {
+    kind: LayerKind,
+    x: ArrayD<f64>,
+    d: ArrayD<f64>,
+    w: Option<ArrayD<f64>>,
+}
+
+fn step(t: &Trace, i: usize) -> Step {
+    let x = if i == 0 {
+        f64s(&t.input)
+    } else {
+        f64s(t.layers[i - 1].out.as_ref().unwrap())
+    };
+    let d = match t.layers.get(i + 1) {
+        Some(l) => f64s(l.delta.as_ref().unwrap()),
+        None => f64s(t.logits_delta.as_ref().unwrap()),
+    };
+    Step {
+        kind: t.kinds[i].clone(),
+        x,
+        d,
+        w: t.layers[i].weight.as_deref().map(f64s),
+    }
+}
+
+/// x zero-padded: 0 outside.
+fn xp(x: &ArrayD<f64>, n: usize, c: usize, r: isize, col: isize) -> f64 {
+    let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
+    if r < 0 || col < 0 || r >= h || col >= w {
+        0.0
+    } else {
+        x[[n, c, r as usize, col as usize]]
+    }
+}
+
+/// dF from samples `0..samples`, by the definition.
+fn conv_grad(s: &Step, k: usize, p: usize, samples: usize) -> ArrayD<f64> {
+    let (o, c) = (s.d.shape()[1], s.x.shape()[1]);
+    let (ho, wo) = (s.d.shape()[2], s.d.shape()[3]);
+    let mut g = zeros(&[o, c, k, k]);
+    for n in 0..samples {
+        for oo in 0..o {
+            for cc in 0..c {
+                for a in 0..k {
+                    for b in 0..k {
+                        for i in 0..ho {
+                            for j in 0..wo {
+                                g[[oo, cc, a, b]] += xp(
+                                    &s.x,
+                                    n,
+                                    cc,
+                                    (i + a) as isize - p as isize,
+                                    (j + b) as isize - p as isize,
+                                ) * s.d[[n, oo, i, j]];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
+/// The delta a conv layer hands down, by scattering each D[n,o,i,j]
+/// through the filter: `rotate` uses F turned by 180°, `outputs` limits
+/// the sum over output channels, `shift` crops the padded result at its
+/// top-left corner instead of its centre.
+fn conv_delta(s: &Step, p: usize, rotate: bool, outputs: usize, shift: bool) -> ArrayD<f64> {
+    let f = s.w.as_ref().unwrap();
+    let (n, c, h, w) = (s.x.shape()[0], s.x.shape()[1], s.x.shape()[2], s.x.shape()[3]);
+    let k = f.shape()[2];
+    let (ho, wo) = (s.d.shape()[2], s.d.shape()[3]);
+    let mut padded = zeros(&[n, c, h + 2 * p, w + 2 * p]);
+    for nn in 0..n {
+        for oo in 0..outputs {
+            for cc in 0..c {
+                for i in 0..ho {
+                    for j in 0..wo {
+                        for a in 0..k {
+                            for b in 0..k {
+                                let tap = if rotate {
+                                    f[[oo, cc, k - 1 - a, k - 1 - b]]
+                                } else {
+                                    f[[oo, cc, a, b]]
+                                };
+                                padded[[nn, cc, i + a, j + b]] += tap * s.d[[nn, oo, i, j]];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let off = if shift { 0 } else { p };
+    ArrayD::from_shape_fn(IxDyn(&[n, c, h, w]), |ix| {
+        padded[[ix[0], ix[1], ix[2] + off, ix[3] + off]]
+    })
+}
+
+/// Max pooling's delta with `to(window values) -> receiving cell`.
+fn pool_route(s: &Step, size: usize, to: impl Fn(&[f64]) -> Option<usize>) -> ArrayD<f64> {
+    let mut out = zeros(s.x.shape());
+    let (n, c, ho, wo) = (s.d.shape()[0], s.d.shape()[1], s.d.shape()[2], s.d.shape()[3]);
+    for nn in 0..n {
+        for cc in 0..c {
+            for i in 0..ho {
+                for j in 0..wo {
+                    let cells: Vec<f64> = (0..size * size)
+                        .map(|q| s.x[[nn, cc, i * size + q / size, j * size + q % size]])
+                        .collect();
+                    for q in 0..size * size {
+                        let share = match to(&cells) {
+                            Some(winner) => f64::from(u8::from(winner == q)),
+                            None => 1.0 / (size * size) as f64,
+                        };
+                        out[[nn, cc, i * size + q / size, j * size + q % size]] =
+                            share * s.d[[nn, cc, i, j]];
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn first_max(cells: &[f64]) -> usize {
+    (0..cells.len()).fold(0, |best, q| if cells[q] > cells[best] { q } else { best })
+}
+
+/// Every mistake of the catalogue that applies to `name`, built from the
+/// trace by hand; and the right tensor, by hand too.
+fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) {
+    let (layer, part) = name.rsplit_once('.').unwrap();
+    let i = t.names.iter().position(|n| n == layer).unwrap();
+    let s = step(t, i);
+    let batch = s.x.shape()[0];
+    let mut out = Vec::new();
+    let right = match (&s.kind, part) {
+        (
+            LayerKind::Conv {
+                kernel, padding, ..
+            },
+            "weight_grad",
+        ) => {
+            let (k, p) = (*kernel, *padding);
+            let c = conv_grad(&s, k, p, batch);
+            let shape = c.shape().to_vec();
+            out.push((
+                Mistake::Transposed,
+                ArrayD::from_shape_fn(IxDyn(&shape), |ix| c[[ix[0], ix[1], ix[3], ix[2]]]),
+            ));
+            out.push((
+                Mistake::ConvolutionNotCorrelation,
+                ArrayD::from_shape_fn(IxDyn(&shape), |ix| {
+                    c[[ix[0], ix[1], k - 1 - ix[2], k - 1 - ix[3]]]
+                }),
+            ));
+            out.push((Mistake::OneSampleOnly, conv_grad(&s, k, p, 1)));
+            c
+        }
+        (LayerKind::Conv { .. }, "bias_grad") => {
+            let bias = |samples: usize| {
+                let mut b = zeros(&[s.d.shape()[1]]);
+                for ((n, o, _, _), v) in s
+                    .d
+                    .view()
+                    .into_dimensionality::<ndarray::Ix4>()
+                    .unwrap()
+                    .indexed_iter()
+                {
+                    if n < samples {
+                        b[[o]] += v;
+                    }
+                }
+                b
+            };
+            out.push((Mistake::OneSampleOnly, bias(1)));
+            bias(batch)
+        }
+        (
+            LayerKind::Conv {
+                padding,
+                out_channels,
+                ..
+            },
+            "delta",
+        ) => {
+            let p = *padding;
+            let o = *out_channels;
+            out.push((Mistake::NoRot180, conv_delta(&s, p, true, o, false)));
+            out.push((Mistake::ValidNotFull, conv_delta(&s, p, false, o, true)));
+            if o > 1 {
+                out.push((Mistake::ChannelsNotSummed, conv_delta(&s, p, false, 1, false)));
+            }
+            conv_delta(&s, p, false, o, false)
+        }
+        (LayerKind::Dense { inputs, outputs }, "weight_grad") => {
+            let grad = |samples: usize| {
+                ArrayD::from_shape_fn(IxDyn(&[*outputs, *inputs]), |ix| {
+                    (0..samples).map(|n| s.d[[n, ix[0]]] * s.x[[n, ix[1]]]).sum()
+                })
+            };
+            let c = grad(batch);
+            out.push((
+                Mistake::Transposed,
+                ArrayD::from_shape_fn(IxDyn(&[*inputs, *outputs]), |ix| c[[ix[1], ix[0]]]),
+            ));
+            out.push((Mistake::OneSampleOnly, grad(1)));
+            c
+        }
+        (LayerKind::Dense { outputs, .. }, "bias_grad") => {
+            let bias = |samples: usize| {
+                ArrayD::from_shape_fn(IxDyn(&[*outputs]), |ix| {
+                    (0..samples).map(|n| s.d[[n, ix[0]]]).sum()
+                })
+            };
+            out.push((Mistake::OneSampleOnly, bias(1)));
+            bias(batch)
+        }
+        (LayerKind::Dense { inputs, outputs }, "delta") => {
+            let w = s.w.as_ref().unwrap();
+            if inputs == outputs {
+                out.push((
+                    Mistake::FcNotTransposed,
+                    ArrayD::from_shape_fn(IxDyn(&[batch, *inputs]), |ix| {
+                        (0..*outputs).map(|o| s.d[[ix[0], o]] * w[[ix[1], o]]).sum()
+                    }),
+                ));
+            }
+            ArrayD::from_shape_fn(IxDyn(&[batch, *inputs]), |ix| {
+                (0..*outputs).map(|o| s.d[[ix[0], o]] * w[[o, ix[1]]]).sum()
+            })
+        }
+        (LayerKind::Relu, "delta") => {
+            out.push((Mistake::ReluMaskMissing, s.d.clone()));
+            let masked = |keep: fn(f64) -> bool| {
+                ArrayD::from_shape_fn(s.x.raw_dim(), |ix| {
+                    if keep(s.x[&ix]) {
+                        s.d[&ix]
+                    } else {
+                        0.0
+                    }
+                })
+            };
+            out.push((Mistake::ReluMaskInverted, masked(|x| x <= 0.0)));
+            masked(|x| x > 0.0)
+        }
+        (LayerKind::Maxpool { size }, "delta") => {
+            out.push((Mistake::PoolSpread, pool_route(&s, *size, |_| None)));
+            out.push((Mistake::PoolWrongPosition, pool_route(&s, *size, |_| Some(0))));
+            pool_route(&s, *size, |cells| Some(first_max(cells)))
+        }
+        (LayerKind::Flatten, "delta") => {
+            let (c, h) = (s.x.shape()[1], s.x.shape()[2]);
+            out.push((
+                Mistake::FlattenOrder,
+                ArrayD::from_shape_fn(s.x.raw_dim(), |ix| {
+                    s.d[[ix[0], (ix[3] * h + ix[2]) * c + ix[1]]]
+                }),
+            ));
+            s.d.clone().into_shape_with_order(s.x.raw_dim()).unwrap()
+        }
+        other => panic!("no hand-built formula for {other:?}"),
+    };
+    let n = batch as f64;
+    out.push((Mistake::MissingMean, &right * n));
+    out.push((Mistake::ExtraMean, &right / n));
+    out.push((Mistake::WrongSign, -&right));
+    (right, out)
+}
+
+fn max_abs(a: &ArrayD<f64>) -> f64 {
+    a.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+/// The contract's "the same tensor within the tolerance".
+fn same(a: &ArrayD<f64>, b: &ArrayD<f64>) -> bool {
+    a.shape() == b.shape()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= TOLERANCE * max_abs(b).max(1e-12))
+}
+
+/// The backward tensors of a trace that the catalogue covers.
+fn backward_names(t: &Trace) -> Vec<String> {
+    let mut names = Vec::new();
+    for (name, kind) in t.names.iter().zip(&t.kinds) {
+        if kind.param_shapes().is_some() {
+            names.push(format!("{name}.weight_grad"));
+            names.push(format!("{name}.bias_grad"));
+        }
+        names.push(format!("{name}.delta"));
+    }
+    names
+}
+
+// --- The three ways of handing a tensor in, written here by hand. ---
+
+fn write_safetensors(dir: &Path, name: &str, a: &ArrayD<f64>) -> std::path::PathBuf {
+    let bytes: Vec<u8> = a.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F64, a.shape().to_vec(), &bytes)
+            .unwrap();
+    let path = dir.join(format!("{name}.safetensors"));
+    safetensors::serialize_to_file([(name, view)], None, &path).unwrap();
+    path
+}
+
+/// A float64 `.npy` in Fortran order, as `np.save(a.T.copy().T)` writes.
+fn write_npy_fortran(dir: &Path, name: &str, a: &ArrayD<f64>) -> std::path::PathBuf {
+    let dims: Vec<String> = a.shape().iter().map(usize::to_string).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': True, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    // Column-major: the reversed axes of the transposed array, row-major.
+    for v in a.t().as_standard_layout().iter() {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    let path = dir.join(format!("{name}.npy"));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn write_csv(dir: &Path, name: &str, a: &ArrayD<f64>) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.csv"));
+    std::fs::write(&path, tensor_csv(&a.mapv(|v| v as f32))).unwrap();
+    path
+}
+
+type Writer = fn(&Path, &str, &ArrayD<f64>) -> std::path::PathBuf;
+const FORMATS: [(&str, Writer); 3] = [
+    ("safetensors", write_safetensors),
+    ("npy", write_npy_fortran),
+    ("csv", write_csv),
+];
+
+fn verdict_of(t: &Trace, path: &Path) -> backprop_viz::check::Verdict {
+    let handed = read_handed(path).unwrap();
+    assert_eq!(handed.len(), 1);
+    check(t, &handed[0]).unwrap()
+}
+
+#[derive(Default)]
+struct Tally {
+    named: usize,
+    mutants: usize,
+    undetectable: usize,
+    misnamed: Vec<String>,
+    per_id: HashMap<&'static str, usize>,
+}
+
+fn hand_in_every_mutant(t: &Trace, what: &str, tally: &mut Tally) {
+    let dir = tempfile::tempdir().unwrap();
+    for name in backward_names(t) {
+        let (right, mistakes) = mutants(t, &name);
+        for (format, write) in FORMATS {
+            // The right tensor, computed by hand, is accepted.
+            let v = verdict_of(t, &write(dir.path(), &name, &right));
+            assert!(v.ok, "{what} {name} ({format}): right tensor refused: {}", v.message());
+            assert_eq!(v.diagnosis, None);
+            // A random tensor of the right shape is not.
+            let mut rng = 0x9e3779b97f4a7c15u64 ^ name.len() as u64;
+            let random = right.mapv(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (rng % 2001) as f64 / 1000.0 - 1.0
+            });
+            let v = verdict_of(t, &write(dir.path(), &name, &random));
+            assert!(!v.ok, "{what} {name} ({format}): a random tensor accepted");
+        }
+        for (mistake, mutant) in &mistakes {
+            if same(mutant, &right) {
+                // The mistake makes no difference on this batch (no ReLU
+                // input ≤ 0, say): nothing to find.
+                tally.undetectable += 1;
+                continue;
+            }
+            // Any mistake that gives the same tensor is a right answer.
+            let accepted: Vec<Mistake> = mistakes
+                .iter()
+                .filter(|(_, other)| same(mutant, other) || same(other, mutant))
+                .map(|(m, _)| *m)
+                .collect();
+            for (format, write) in FORMATS {
+                tally.mutants += 1;
+                let v = verdict_of(t, &write(dir.path(), &name, mutant));
+                assert!(!v.ok, "{what} {name} {}: accepted as right", mistake.id());
+                match v.diagnosis {
+                    Some(found) if accepted.contains(&found) => {
+                        tally.named += 1;
+                        *tally.per_id.entry(mistake.id()).or_default() += 1;
+                    }
+                    found => tally.misnamed.push(format!(
+                        "{what} {name} {} ({format}): named {:?} — {}",
+                        mistake.id(),
+                        found.map(Mistake::id),
+                        v.message()
+                    )),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_catalogue_mistake_is_named_in_every_format_on_both_presets() {
+    let mut tally = Tally::default();
+    for seed in [1, 2, 3] {
+        hand_in_every_mutant(&traced("seed", seed, 16), &format!("seed/{seed}"), &mut tally);
+    }
+    for seed in [1, 2] {
+        hand_in_every_mutant(&traced("lenet", seed, 8), &format!("lenet/{seed}"), &mut tally);
+    }
+    let rate = tally.named as f64 / tally.mutants as f64;
+    println!(
+        "check: {} of {} mutants named right ({:.2} %), {} mistakes made no difference on their batch",
+        tally.named,
+        tally.mutants,
+        rate * 100.0,
+        tally.undetectable
+    );
+    assert!(tally.misnamed.is_empty(), "{:#?}", tally.misnamed);
+    // Every id of the catalogue was exercised.
+    for mistake in Mistake::CATALOGUE {
+        assert!(
+            tally.per_id.get(mistake.id()).copied().unwrap_or(0) > 0,
+            "no mutant for {}",
+            mistake.id()
+        );
+    }
+}
+
+#[test]
+fn two_mistakes_at_once_are_unknown_and_a_dead_filter_needs_zeros() {
+    let t = traced("seed", 1, 16);
+    let dir = tempfile::tempdir().unwrap();
+    // The pool delta spread *and* negated: no single mistake gives it.
+    let (_, mistakes) = mutants(&t, "pool2.delta");
+    let spread = &mistakes
+        .iter()
+        .find(|(m, _)| *m == Mistake::PoolSpread)
+        .unwrap()
+        .1;
+    let both = spread.mapv(|v| -3.0 * v);
+    let v = verdict_of(&t, &write_npy_fortran(dir.path(), "pool2.delta", &both));
+    assert_eq!(v.diagnosis, Some(Mistake::Unknown));
+    assert!(v.message().contains("none of the known mistakes"), "{}", v.message());
+    // A shape that is no transposition: unknown, both shapes named.
+    let wrong = ArrayD::<f64>::zeros(IxDyn(&[3, 3]));
+    let v = verdict_of(&t, &write_csv(dir.path(), "fc2.weight_grad", &wrong));
+    assert_eq!(v.diagnosis, Some(Mistake::Unknown));
+    assert_eq!(v.max_rel_err, None);
+    assert!(v.message().contains("[3, 3]") && v.message().contains("[10, 49]"));
+    // A NaN is never close to anything.
+    let (right, _) = mutants(&t, "fc2.bias_grad");
+    let mut nan = right.clone();
+    nan[[0]] = f64::NAN;
+    let v = verdict_of(&t, &write_safetensors(dir.path(), "fc2.bias_grad", &nan));
+    assert!(!v.ok);
+    // A dead filter: the trace's dF is all zero; zeros match, anything
+    // larger than 1e-6 does not.
+    let mut dead = t.clone();
+    let zero = dead.layers[0].weight_grad.as_ref().unwrap().mapv(|_| 0.0);
+    dead.layers[0].weight_grad = Some(Arc::new(zero.clone()));
+    let zero = zero.mapv(f64::from);
+    let v = verdict_of(&dead, &write_csv(dir.path(), "conv1.weight_grad", &zero));
+    assert!(v.ok && v.max_rel_err == Some(0.0), "{}", v.message());
+    assert!(v.message().contains("all zero"), "{}", v.message());
+    let v = verdict_of(
+        &dead,
+        &write_csv(dir.path(), "conv1.weight_grad", &zero.mapv(|_| 1e-3)),
+    );
+    assert!(!v.ok);
+    assert!((v.max_rel_err.unwrap() - 1e-3).abs() < 1e-9);
+}
