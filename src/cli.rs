@@ -152,6 +152,7 @@ struct ClassifyArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("written").required(true).multiple(true).args(["out", "exercise"])))]
 struct TraceArgs {
     #[arg(long, conflicts_with = "model", default_value = defaults::PRESET)]
     preset: String,
@@ -163,8 +164,14 @@ struct TraceArgs {
     batch: usize,
     #[command(flatten)]
     data: DataArg,
+    /// The whole step, every number (the teacher's copy).
     #[arg(long, value_name = "FILE")]
-    out: PathBuf,
+    out: Option<PathBuf>,
+    /// Also write an exercise here: the batch, the weights, each layer's
+    /// output and the delta arriving from above, as .npy and safetensors,
+    /// with instructions and a NumPy starter script (docs/exercise/).
+    #[arg(long, value_name = "DIR")]
+    exercise: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -535,19 +542,41 @@ fn trace(args: TraceArgs) -> Result<()> {
         .map(PathBuf::as_path)
         .chain(std::iter::once(Path::new(&args.preset)))
         .collect();
-    check_output(&args.out, &inputs, &args.data.data)?;
+    if let Some(out) = &args.out {
+        check_output(out, &inputs, &args.data.data)?;
+    }
+    if let Some(dir) = &args.exercise {
+        // The folder is made when missing: then its parent must take it.
+        let probe = if dir.is_dir() {
+            dir.join("exercise.safetensors")
+        } else {
+            dir.clone()
+        };
+        check_output(&probe, &inputs, &args.data.data)?;
+    }
     let data = load_data(&args.data.data)?;
     let mut stepper = Stepper::new(net, Optimizer::new(defaults::OPTIMIZER, defaults::LR));
     stepper.record = true;
     let mut trainer = Trainer::new(stepper, Arc::new(data.train), args.batch, args.seed);
     trainer.begin_batch();
     let loss = trainer.stepper.finish();
-    write_trace(trainer.stepper.trace(), &args.out)?;
-    println!(
-        "wrote {} (batch of {}, loss {loss:.4})",
-        args.out.display(),
-        trainer.stepper.trace().batch_size()
-    );
+    let step = trainer.stepper.trace();
+    if let Some(out) = &args.out {
+        write_trace(step, out)?;
+        println!(
+            "wrote {} (batch of {}, loss {loss:.4})",
+            out.display(),
+            step.batch_size()
+        );
+    }
+    if let Some(dir) = &args.exercise {
+        let names = crate::check::exercise::write_exercise(step, dir)?;
+        println!(
+            "wrote the exercise to {} ({} tensors as .npy and exercise.safetensors, README.md, starter.py)",
+            dir.display(),
+            names.len()
+        );
+    }
     Ok(())
 }
 

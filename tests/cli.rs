@@ -331,3 +331,91 @@ fn json_layer_list_as_preset() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(last_json(&o)["test_accuracy"].as_f64().unwrap() > 0.3);
 }
+
+/// `trace --exercise` writes what a student needs; the reference solution
+/// computed from the exercise alone passes `check` (exit 0); a mistake is
+/// named in the JSON line (exit 1); bad input is exit 2 naming the file.
+#[test]
+fn an_exercise_round_trips_through_check() {
+    use backprop_viz::check::exercise::{read_exercise, solve};
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("step.safetensors");
+    let ex = dir.path().join("exercise");
+    let o = run(&[
+        "trace",
+        "--seed",
+        "2",
+        "--out",
+        trace.to_str().unwrap(),
+        "--exercise",
+        ex.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["README.md", "starter.py", "layers.json", "exercise.safetensors"] {
+        assert!(ex.join(file).is_file(), "{file}");
+    }
+    // The answers are not in it: only inputs, weights, outputs and the
+    // deltas from above.
+    let exercise = read_exercise(&ex).unwrap();
+    assert!(exercise.tensors.contains_key("conv2.out_grad"));
+    assert!(!exercise
+        .tensors
+        .keys()
+        .any(|k| k.ends_with("_grad") && !k.ends_with("out_grad") || k.ends_with(".delta")));
+    let readme = std::fs::read_to_string(ex.join("README.md")).unwrap();
+    assert!(readme.contains("| `conv2` | conv 3x3, 1→1, padding 1 |"), "{readme}");
+    // Solve from the exercise alone, hand in as .npy files.
+    let answers = dir.path().join("answers");
+    std::fs::create_dir(&answers).unwrap();
+    let mut files = Vec::new();
+    for h in solve(&exercise).unwrap() {
+        let path = answers.join(format!("{}.npy", h.name));
+        let t = h.values.mapv(|v| v as f32);
+        std::fs::write(&path, backprop_viz::io::handin::npy_bytes(&t)).unwrap();
+        files.push(path.to_str().unwrap().to_string());
+    }
+    assert_eq!(files.len(), 18);
+    let mut args = vec!["check", "--json", "--trace", trace.to_str().unwrap()];
+    args.extend(files.iter().map(String::as_str));
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let json = last_json(&o);
+    assert_eq!(json["all_ok"], true);
+    assert_eq!(json["tensors"].as_array().unwrap().len(), 18);
+    // A forgotten 1/N: exit 1, named.
+    let solved = solve(&exercise).unwrap();
+    let dfs = solved.iter().find(|h| h.name == "conv2.weight_grad").unwrap();
+    let wrong = answers.join("conv2.weight_grad.npy");
+    std::fs::write(
+        &wrong,
+        backprop_viz::io::handin::npy_bytes(&dfs.values.mapv(|v| (v * 16.0) as f32)),
+    )
+    .unwrap();
+    let o = run(&["check", "--json", "--trace", trace.to_str().unwrap(), wrong.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let json = last_json(&o);
+    assert_eq!(json["all_ok"], false);
+    assert_eq!(json["tensors"][0]["diagnosis"], "missing-mean");
+    assert!(json["tensors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("16 times too large"));
+    // Without --json: readable lines.
+    let o = run(&["check", "--trace", trace.to_str().unwrap(), wrong.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("WRONG (missing-mean)"), "{}", stdout(&o));
+    // Bad input: exit 2, the file named.
+    let o = run(&["check", "--trace", wrong.to_str().unwrap(), wrong.to_str().unwrap()]);
+    assert_user_error(&o, "conv2.weight_grad.npy");
+    let stray = answers.join("conv9.weight_grad.npy");
+    std::fs::copy(&wrong, &stray).unwrap();
+    let o = run(&["check", "--trace", trace.to_str().unwrap(), stray.to_str().unwrap()]);
+    assert_user_error(&o, "no tensor called \"conv9.weight_grad\"");
+    let repeated = answers.join("fc2.bias_grad.csv");
+    std::fs::write(&repeated, "i0,value\n0,1\n0,2\n").unwrap();
+    let o = run(&["check", "--trace", trace.to_str().unwrap(), repeated.to_str().unwrap()]);
+    assert_user_error(&o, "fc2.bias_grad.csv");
+    let missing = answers.join("nothing.npy");
+    let o = run(&["check", "--trace", trace.to_str().unwrap(), missing.to_str().unwrap()]);
+    assert_user_error(&o, "nothing.npy");
+}

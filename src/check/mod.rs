@@ -8,6 +8,7 @@
 //! The engine is free of this module; the command line (`check`) and the
 //! app (*File → Check my backprop…*) both use it.
 
+pub mod exercise;
 pub mod formulas;
 
 use ndarray::{s, ArrayD, ArrayView4, Axis, Ix2, Ix4, IxDyn};
@@ -633,7 +634,7 @@ impl Verdict {
                 n = n
             ),
             Mistake::NoRot180 => trf!(
-                "{name} slid F where rot180(F) is due: the delta handed down is the full correlation of D with F turned by 180° (the full convolution of D with F).",
+                "{name} was computed with the filter unrotated: the delta handed down is the full correlation of D with rot180(F), F turned by 180° (which is the full convolution of D with F).",
                 name = name
             ),
             Mistake::ValidNotFull => trf!(

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""The teacher's reference solution to an exercise (not given to students).
+
+    python3 solution.py EXERCISE_DIR
+
+fills in the student's starter.py with the formulas of CHECK-CONTRACT.md and
+writes the answers to EXERCISE_DIR/answers/; `backprop-viz check` then says
+every one matches. The app's tests compute the same in Rust
+(`backprop_viz::check::exercise::solve`).
+"""
+import os
+import sys
+
+import numpy as np
+
+
+def pad(a, p):
+    return np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
+
+
+def conv_backward(x, D, F, padding):
+    k = F.shape[-1]
+    N, C, h, w = x.shape
+    win = np.lib.stride_tricks.sliding_window_view(pad(x, padding), (k, k), axis=(2, 3))
+    dF = np.einsum('nchwab,nohw->ocab', win, D)
+    dB = D.sum(axis=(0, 2, 3))
+    _, _, ho, wo = D.shape
+    G = np.zeros((N, C, h + 2 * padding, w + 2 * padding))
+    for a in range(k):
+        for b in range(k):
+            G[:, :, a:a + ho, b:b + wo] += np.einsum('oc,nohw->nchw', F[:, :, a, b], D)
+    return dF, dB, G[:, :, padding:padding + h, padding:padding + w]
+
+
+def dense_backward(x, D, W):
+    return D.T @ x, D.sum(axis=0), D @ W
+
+
+def relu_backward(x, D):
+    return D * (x > 0)
+
+
+def maxpool_backward(x, D, s):
+    N, C, h, w = x.shape
+    win = (x[:, :, :h // s * s, :w // s * s].reshape(N, C, h // s, s, w // s, s)
+           .transpose(0, 1, 2, 4, 3, 5).reshape(N, C, h // s, w // s, s * s))
+    first = win.argmax(-1)
+    routed = (np.arange(s * s) == first[..., None]) * D[..., None]
+    out = np.zeros(x.shape)
+    out[:, :, :h // s * s, :w // s * s] = (routed.reshape(N, C, h // s, w // s, s, s)
+                                           .transpose(0, 1, 2, 4, 3, 5)
+                                           .reshape(N, C, h // s * s, w // s * s))
+    return out
+
+
+def flatten_backward(x, D):
+    return D.reshape(x.shape)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.abspath(sys.argv[1]))
+    import starter
+    for f in (conv_backward, dense_backward, relu_backward, maxpool_backward, flatten_backward):
+        setattr(starter, f.__name__, f)
+    starter.main()

@@ -1,0 +1,277 @@
+//! An exercise: what a student needs to work out one training step's
+//! backward pass by hand, and nothing of the answers they are asked for
+//! (docs/exercise/README.md). For every layer: its weights, its forward output and
+//! the delta arriving at it from above (`NAME.out_grad`, the gradient of
+//! the loss with respect to `NAME.out`). The teacher keeps the full trace
+//! and checks the answers with `backprop-viz check`.
+//!
+//! Written as one safetensors file and as one `.npy` per tensor, with the
+//! layer list, instructions and a NumPy starter script. [`solve`] is the
+//! reference solution (the contract's formulas), used by the tests to show
+//! that an exercise holds everything its answers need.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ndarray::{ArrayD, ArrayView2, ArrayView4, Ix2, Ix4};
+
+use super::formulas::{below, conv_bias_grad, corr_grad, dense_grad};
+use super::maxpool_delta;
+use crate::engine::layers::{LayerKind, LayerSpec};
+use crate::engine::trace::Trace;
+use crate::engine::Tensor;
+use crate::io::file::{write_bytes, FileError, Problem};
+use crate::io::handin::{npy_bytes, safetensors_from_bytes};
+use crate::io::tensors::{parse, read_file, Entry, TensorFile};
+use crate::io::Handed;
+
+pub const FORMAT: &str = "backprop-viz-exercise";
+
+/// The starter script and the instructions, as shipped (docs/exercise/).
+const STARTER: &str = include_str!("../../docs/exercise/starter.py");
+const INSTRUCTIONS: &str = include_str!("../../docs/exercise/README.md");
+
+/// The exercise's tensors, in this order: `input`, `labels`, then per
+/// layer `NAME.weight`, `NAME.bias` (conv and dense), `NAME.out`,
+/// `NAME.out_grad`.
+fn entries(trace: &Trace) -> Result<Vec<(String, Entry<'_>)>, String> {
+    let labels = trace.labels.iter().map(|&l| i64::from(l)).collect();
+    let mut out = vec![
+        ("input".to_string(), Entry::F32(&trace.input)),
+        (
+            "labels".to_string(),
+            Entry::I64(vec![trace.labels.len()], labels),
+        ),
+    ];
+    for (i, (name, layer)) in trace.names.iter().zip(&trace.layers).enumerate() {
+        let need = |t, what| need(t, name, what);
+        if layer.weight.is_some() {
+            out.push((format!("{name}.weight"), Entry::F32(need(&layer.weight, "weight")?)));
+            out.push((format!("{name}.bias"), Entry::F32(need(&layer.bias, "bias")?)));
+        }
+        out.push((format!("{name}.out"), Entry::F32(need(&layer.out, "output")?)));
+        let from_above = match trace.layers.get(i + 1) {
+            Some(above) => &above.delta,
+            None => &trace.logits_delta,
+        };
+        out.push((
+            format!("{name}.out_grad"),
+            Entry::F32(need(from_above, "delta from above")?),
+        ));
+    }
+    Ok(out)
+}
+
+fn need<'a>(
+    t: &'a Option<crate::engine::Shared>,
+    layer: &str,
+    what: &str,
+) -> Result<&'a Tensor, String> {
+    t.as_deref()
+        .ok_or_else(|| format!("layer {layer} has no {what} recorded"))
+}
+
+fn four<'a>(a: &'a ArrayD<f64>, layer: &str) -> Result<ArrayView4<'a, f64>, String> {
+    a.view()
+        .into_dimensionality::<Ix4>()
+        .map_err(|_| format!("{layer}: expected a 4-D tensor"))
+}
+
+fn two<'a>(a: &'a ArrayD<f64>, layer: &str) -> Result<ArrayView2<'a, f64>, String> {
+    a.view()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| format!("{layer}: expected a 2-D tensor"))
+}
+
+/// Writes the exercise into `dir` (created if missing): `exercise.safetensors`,
+/// `npy/NAME.npy` for each tensor, `layers.json`, `README.md`, `starter.py`.
+/// Every file is written atomically.
+pub fn write_exercise(trace: &Trace, dir: &Path) -> Result<Vec<String>, FileError> {
+    let cannot = |path: &Path, e: String| FileError::new(path, Problem::CannotWrite { cause: e.into() });
+    let entries = entries(trace).map_err(|e| cannot(dir, e))?;
+    std::fs::create_dir_all(dir.join("npy")).map_err(|e| cannot(dir, e.to_string()))?;
+    let specs = trace.specs();
+    let file = TensorFile {
+        format: FORMAT,
+        specs: &specs,
+        extra: vec![("batch".into(), trace.labels.len().to_string())],
+        entries,
+    };
+    file.save(&dir.join("exercise.safetensors"))?;
+    let mut names = Vec::new();
+    for (name, entry) in &file.entries {
+        let bytes = match entry {
+            Entry::F32(t) => npy_bytes(t),
+            Entry::I64(shape, values) => {
+                let t = Tensor::from_shape_vec(
+                    shape.clone(),
+                    values.iter().map(|&v| v as f32).collect(),
+                )
+                .expect("labels match their shape");
+                npy_bytes(&t)
+            }
+        };
+        write_bytes(&dir.join("npy").join(format!("{name}.npy")), &bytes)?;
+        names.push(name.clone());
+    }
+    let layers = serde_json::to_string_pretty(&specs).expect("specs serialise");
+    write_bytes(&dir.join("layers.json"), layers.as_bytes())?;
+    let readme = INSTRUCTIONS.replace("{LAYERS}", &layer_table(&specs, trace));
+    write_bytes(&dir.join("README.md"), readme.as_bytes())?;
+    write_bytes(&dir.join("starter.py"), STARTER.as_bytes())?;
+    Ok(names)
+}
+
+/// The layers, one line each, with what the student hands in for it.
+fn layer_table(specs: &[LayerSpec], trace: &Trace) -> String {
+    let mut lines = vec![
+        "| layer | kind | input x | answers to hand in |".to_string(),
+        "|---|---|---|---|".to_string(),
+    ];
+    for (i, spec) in specs.iter().enumerate() {
+        let x = trace
+            .layer_input(i)
+            .map(|x| format!("{:?}", x.shape()))
+            .unwrap_or_default();
+        let x_name = if i == 0 {
+            "input".to_string()
+        } else {
+            format!("{}.out", specs[i - 1].name)
+        };
+        let answers = if spec.kind.param_shapes().is_some() {
+            format!(
+                "`{0}.weight_grad`, `{0}.bias_grad`, `{0}.delta`",
+                spec.name
+            )
+        } else {
+            format!("`{}.delta`", spec.name)
+        };
+        let kind = match &spec.kind {
+            LayerKind::Conv {
+                in_channels,
+                out_channels,
+                kernel,
+                padding,
+                ..
+            } => format!("conv {kernel}x{kernel}, {in_channels}→{out_channels}, padding {padding}"),
+            LayerKind::Dense { inputs, outputs } => format!("dense {inputs}→{outputs}"),
+            LayerKind::Maxpool { size } => format!("max pool {size}x{size}"),
+            LayerKind::Avgpool { size } => format!("average pool {size}x{size}"),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        lines.push(format!(
+            "| `{}` | {kind} | `{x_name}` {x} | {answers} |",
+            spec.name
+        ));
+    }
+    lines.join("\n")
+}
+
+/// An exercise read back: its layers and tensors (f64).
+pub struct Exercise {
+    pub specs: Vec<LayerSpec>,
+    pub tensors: HashMap<String, ArrayD<f64>>,
+}
+
+/// Reads `DIR/exercise.safetensors` as any untrusted file.
+pub fn read_exercise(dir: &Path) -> Result<Exercise, FileError> {
+    let path = dir.join("exercise.safetensors");
+    let bytes = read_file(&path)?;
+    let specs = parse(&path, &bytes, FORMAT)?.specs;
+    let tensors = safetensors_from_bytes(&path, &bytes)?
+        .into_iter()
+        .map(|h| (h.name, h.values))
+        .collect();
+    Ok(Exercise { specs, tensors })
+}
+
+/// The reference solution: every layer's answers from the exercise alone,
+/// by the contract's formulas (the same as `docs/exercise/solution.py`).
+pub fn solve(ex: &Exercise) -> Result<Vec<Handed>, String> {
+    let get = |name: &str| {
+        ex.tensors
+            .get(name)
+            .ok_or_else(|| format!("the exercise has no {name}"))
+    };
+    let mut answers = Vec::new();
+    let mut x = get("input")?.clone();
+    for spec in &ex.specs {
+        let name = &spec.name;
+        let d = get(&format!("{name}.out_grad"))?;
+        let mut hand = |what: &str, values: ArrayD<f64>| {
+            answers.push(Handed {
+                name: format!("{name}.{what}"),
+                values,
+            })
+        };
+        let four = |a| four(a, name);
+        let two = |a| two(a, name);
+        match &spec.kind {
+            LayerKind::Conv {
+                kernel, padding, ..
+            } => {
+                let f = get(&format!("{name}.weight"))?;
+                let (x4, d4) = (four(&x)?, four(d)?);
+                let (_, _, h, w) = x4.dim();
+                hand("weight_grad", corr_grad(x4, d4, *kernel, *padding).into_dyn());
+                hand("bias_grad", conv_bias_grad(d4).into_dyn());
+                // The full correlation with rot180(F) is the full
+                // convolution with F: `below` scatters D through F itself.
+                hand("delta", below(d4, four(f)?, h, w, *padding).into_dyn());
+            }
+            LayerKind::Dense { .. } => {
+                let w = get(&format!("{name}.weight"))?;
+                let (x2, d2) = (two(&x)?, two(d)?);
+                hand("weight_grad", dense_grad(x2, d2).into_dyn());
+                hand("bias_grad", d2.sum_axis(ndarray::Axis(0)).into_dyn());
+                hand("delta", d2.dot(&two(w)?).into_dyn());
+            }
+            LayerKind::Relu => {
+                hand(
+                    "delta",
+                    ndarray::Zip::from(d)
+                        .and(&x)
+                        .map_collect(|&d, &x| if x > 0.0 { d } else { 0.0 }),
+                );
+            }
+            LayerKind::Sigmoid => {
+                hand(
+                    "delta",
+                    ndarray::Zip::from(d).and(&x).map_collect(|&d, &x| {
+                        let s = 1.0 / (1.0 + (-x).exp());
+                        d * s * (1.0 - s)
+                    }),
+                );
+            }
+            LayerKind::Tanh => {
+                hand(
+                    "delta",
+                    ndarray::Zip::from(d)
+                        .and(&x)
+                        .map_collect(|&d, &x| d * (1.0 - x.tanh().powi(2))),
+                );
+            }
+            LayerKind::Maxpool { size } => {
+                hand("delta", maxpool_delta(four(&x)?, four(d)?, *size));
+            }
+            LayerKind::Avgpool { size } => {
+                let share = 1.0 / (size * size) as f64;
+                hand(
+                    "delta",
+                    super::formulas::route(four(&x)?.dim(), four(d)?, *size, |_, _, _| share)
+                        .into_dyn(),
+                );
+            }
+            LayerKind::Flatten => {
+                let values = d
+                    .as_standard_layout()
+                    .into_owned()
+                    .into_shape_with_order(x.raw_dim())
+                    .map_err(|_| format!("{name}: the delta does not fit the input's shape"))?;
+                hand("delta", values);
+            }
+        }
+        x = get(&format!("{name}.out"))?.clone();
+    }
+    Ok(answers)
+}
