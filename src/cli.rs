@@ -85,6 +85,10 @@ struct GuiArgs {
     /// Continue a saved session (File → Save session…) at start.
     #[arg(long, value_name = "FILE")]
     session: Option<PathBuf>,
+    /// Step the first batch and check these tensors of yours against it
+    /// (.npy, .csv or .safetensors; as File → Check my backprop…).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    check: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -278,6 +282,7 @@ fn gui(args: GuiArgs) -> Result<()> {
         model: args.model,
         preset: args.preset,
         session: args.session,
+        check: args.check,
     })
     .map_err(UserError)
 }

@@ -21,8 +21,14 @@ use ndarray::{ArrayD, IxDyn};
 
 fn training_set() -> Arc<Dataset> {
     static DATA: OnceLock<Arc<Dataset>> = OnceLock::new();
-    DATA.get_or_init(|| Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST").train))
-        .clone()
+    DATA.get_or_init(|| {
+        Arc::new(
+            load_dir(&default_data_dir())
+                .expect("the shipped MNIST")
+                .train,
+        )
+    })
+    .clone()
 }
 
 /// One real training step (the first batch of `seed`'s order), recorded.
@@ -118,7 +124,12 @@ fn conv_grad(s: &Step, k: usize, p: usize, samples: usize) -> ArrayD<f64> {
 /// top-left corner instead of its centre.
 fn conv_delta(s: &Step, p: usize, rotate: bool, outputs: usize, shift: bool) -> ArrayD<f64> {
     let f = s.w.as_ref().unwrap();
-    let (n, c, h, w) = (s.x.shape()[0], s.x.shape()[1], s.x.shape()[2], s.x.shape()[3]);
+    let (n, c, h, w) = (
+        s.x.shape()[0],
+        s.x.shape()[1],
+        s.x.shape()[2],
+        s.x.shape()[3],
+    );
     let k = f.shape()[2];
     let (ho, wo) = (s.d.shape()[2], s.d.shape()[3]);
     let mut padded = zeros(&[n, c, h + 2 * p, w + 2 * p]);
@@ -151,7 +162,12 @@ fn conv_delta(s: &Step, p: usize, rotate: bool, outputs: usize, shift: bool) -> 
 /// Max pooling's delta with `to(window values) -> receiving cell`.
 fn pool_route(s: &Step, size: usize, to: impl Fn(&[f64]) -> Option<usize>) -> ArrayD<f64> {
     let mut out = zeros(s.x.shape());
-    let (n, c, ho, wo) = (s.d.shape()[0], s.d.shape()[1], s.d.shape()[2], s.d.shape()[3]);
+    let (n, c, ho, wo) = (
+        s.d.shape()[0],
+        s.d.shape()[1],
+        s.d.shape()[2],
+        s.d.shape()[3],
+    );
     for nn in 0..n {
         for cc in 0..c {
             for i in 0..ho {
@@ -212,12 +228,11 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
         (LayerKind::Conv { .. }, "bias_grad") => {
             let bias = |samples: usize| {
                 let mut b = zeros(&[s.d.shape()[1]]);
-                for ((n, o, _, _), v) in s
-                    .d
-                    .view()
-                    .into_dimensionality::<ndarray::Ix4>()
-                    .unwrap()
-                    .indexed_iter()
+                for ((n, o, _, _), v) in
+                    s.d.view()
+                        .into_dimensionality::<ndarray::Ix4>()
+                        .unwrap()
+                        .indexed_iter()
                 {
                     if n < samples {
                         b[[o]] += v;
@@ -241,14 +256,19 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
             out.push((Mistake::NoRot180, conv_delta(&s, p, true, o, false)));
             out.push((Mistake::ValidNotFull, conv_delta(&s, p, false, o, true)));
             if o > 1 {
-                out.push((Mistake::ChannelsNotSummed, conv_delta(&s, p, false, 1, false)));
+                out.push((
+                    Mistake::ChannelsNotSummed,
+                    conv_delta(&s, p, false, 1, false),
+                ));
             }
             conv_delta(&s, p, false, o, false)
         }
         (LayerKind::Dense { inputs, outputs }, "weight_grad") => {
             let grad = |samples: usize| {
                 ArrayD::from_shape_fn(IxDyn(&[*outputs, *inputs]), |ix| {
-                    (0..samples).map(|n| s.d[[n, ix[0]]] * s.x[[n, ix[1]]]).sum()
+                    (0..samples)
+                        .map(|n| s.d[[n, ix[0]]] * s.x[[n, ix[1]]])
+                        .sum()
                 })
             };
             let c = grad(batch);
@@ -284,21 +304,25 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
         }
         (LayerKind::Relu, "delta") => {
             out.push((Mistake::ReluMaskMissing, s.d.clone()));
-            let masked = |keep: fn(f64) -> bool| {
-                ArrayD::from_shape_fn(s.x.raw_dim(), |ix| {
-                    if keep(s.x[&ix]) {
-                        s.d[&ix]
-                    } else {
-                        0.0
-                    }
-                })
-            };
+            let masked =
+                |keep: fn(f64) -> bool| {
+                    ArrayD::from_shape_fn(s.x.raw_dim(), |ix| {
+                        if keep(s.x[&ix]) {
+                            s.d[&ix]
+                        } else {
+                            0.0
+                        }
+                    })
+                };
             out.push((Mistake::ReluMaskInverted, masked(|x| x <= 0.0)));
             masked(|x| x > 0.0)
         }
         (LayerKind::Maxpool { size }, "delta") => {
             out.push((Mistake::PoolSpread, pool_route(&s, *size, |_| None)));
-            out.push((Mistake::PoolWrongPosition, pool_route(&s, *size, |_| Some(0))));
+            out.push((
+                Mistake::PoolWrongPosition,
+                pool_route(&s, *size, |_| Some(0)),
+            ));
             pool_route(&s, *size, |cells| Some(first_max(cells)))
         }
         (LayerKind::Flatten, "delta") => {
@@ -417,7 +441,11 @@ fn hand_in_every_mutant(t: &Trace, what: &str, tally: &mut Tally) {
         for (format, write) in FORMATS {
             // The right tensor, computed by hand, is accepted.
             let v = verdict_of(t, &write(dir.path(), &name, &right));
-            assert!(v.ok, "{what} {name} ({format}): right tensor refused: {}", v.message());
+            assert!(
+                v.ok,
+                "{what} {name} ({format}): right tensor refused: {}",
+                v.message()
+            );
             assert_eq!(v.diagnosis, None);
             // A random tensor of the right shape is not.
             let mut rng = 0x9e3779b97f4a7c15u64 ^ name.len() as u64;
@@ -468,10 +496,18 @@ fn hand_in_every_mutant(t: &Trace, what: &str, tally: &mut Tally) {
 fn every_catalogue_mistake_is_named_in_every_format_on_both_presets() {
     let mut tally = Tally::default();
     for seed in [1, 2, 3] {
-        hand_in_every_mutant(&traced("seed", seed, 16), &format!("seed/{seed}"), &mut tally);
+        hand_in_every_mutant(
+            &traced("seed", seed, 16),
+            &format!("seed/{seed}"),
+            &mut tally,
+        );
     }
     for seed in [1, 2] {
-        hand_in_every_mutant(&traced("lenet", seed, 8), &format!("lenet/{seed}"), &mut tally);
+        hand_in_every_mutant(
+            &traced("lenet", seed, 8),
+            &format!("lenet/{seed}"),
+            &mut tally,
+        );
     }
     let rate = tally.named as f64 / tally.mutants as f64;
     println!(
@@ -506,7 +542,11 @@ fn two_mistakes_at_once_are_unknown_and_a_dead_filter_needs_zeros() {
     let both = spread.mapv(|v| -3.0 * v);
     let v = verdict_of(&t, &write_npy_fortran(dir.path(), "pool2.delta", &both));
     assert_eq!(v.diagnosis, Some(Mistake::Unknown));
-    assert!(v.message().contains("none of the known mistakes"), "{}", v.message());
+    assert!(
+        v.message().contains("none of the known mistakes"),
+        "{}",
+        v.message()
+    );
     // A shape that is no transposition: unknown, both shapes named.
     let wrong = ArrayD::<f64>::zeros(IxDyn(&[3, 3]));
     let v = verdict_of(&t, &write_csv(dir.path(), "fc2.weight_grad", &wrong));

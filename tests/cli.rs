@@ -351,7 +351,12 @@ fn an_exercise_round_trips_through_check() {
         ex.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    for file in ["README.md", "starter.py", "layers.json", "exercise.safetensors"] {
+    for file in [
+        "README.md",
+        "starter.py",
+        "layers.json",
+        "exercise.safetensors",
+    ] {
         assert!(ex.join(file).is_file(), "{file}");
     }
     // The answers are not in it: only inputs, weights, outputs and the
@@ -363,7 +368,10 @@ fn an_exercise_round_trips_through_check() {
         .keys()
         .any(|k| k.ends_with("_grad") && !k.ends_with("out_grad") || k.ends_with(".delta")));
     let readme = std::fs::read_to_string(ex.join("README.md")).unwrap();
-    assert!(readme.contains("| `conv2` | conv 3x3, 1→1, padding 1 |"), "{readme}");
+    assert!(
+        readme.contains("| `conv2` | conv 3x3, 1→1, padding 1 |"),
+        "{readme}"
+    );
     // Solve from the exercise alone, hand in as .npy files.
     let answers = dir.path().join("answers");
     std::fs::create_dir(&answers).unwrap();
@@ -384,14 +392,23 @@ fn an_exercise_round_trips_through_check() {
     assert_eq!(json["tensors"].as_array().unwrap().len(), 18);
     // A forgotten 1/N: exit 1, named.
     let solved = solve(&exercise).unwrap();
-    let dfs = solved.iter().find(|h| h.name == "conv2.weight_grad").unwrap();
+    let dfs = solved
+        .iter()
+        .find(|h| h.name == "conv2.weight_grad")
+        .unwrap();
     let wrong = answers.join("conv2.weight_grad.npy");
     std::fs::write(
         &wrong,
         backprop_viz::io::handin::npy_bytes(&dfs.values.mapv(|v| (v * 16.0) as f32)),
     )
     .unwrap();
-    let o = run(&["check", "--json", "--trace", trace.to_str().unwrap(), wrong.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "--json",
+        "--trace",
+        trace.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let json = last_json(&o);
     assert_eq!(json["all_ok"], false);
@@ -401,21 +418,50 @@ fn an_exercise_round_trips_through_check() {
         .unwrap()
         .contains("16 times too large"));
     // Without --json: readable lines.
-    let o = run(&["check", "--trace", trace.to_str().unwrap(), wrong.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "--trace",
+        trace.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stdout(&o).contains("WRONG (missing-mean)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("WRONG (missing-mean)"),
+        "{}",
+        stdout(&o)
+    );
     // Bad input: exit 2, the file named.
-    let o = run(&["check", "--trace", wrong.to_str().unwrap(), wrong.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "--trace",
+        wrong.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+    ]);
     assert_user_error(&o, "conv2.weight_grad.npy");
     let stray = answers.join("conv9.weight_grad.npy");
     std::fs::copy(&wrong, &stray).unwrap();
-    let o = run(&["check", "--trace", trace.to_str().unwrap(), stray.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "--trace",
+        trace.to_str().unwrap(),
+        stray.to_str().unwrap(),
+    ]);
     assert_user_error(&o, "no tensor called \"conv9.weight_grad\"");
     let repeated = answers.join("fc2.bias_grad.csv");
     std::fs::write(&repeated, "i0,value\n0,1\n0,2\n").unwrap();
-    let o = run(&["check", "--trace", trace.to_str().unwrap(), repeated.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "--trace",
+        trace.to_str().unwrap(),
+        repeated.to_str().unwrap(),
+    ]);
     assert_user_error(&o, "fc2.bias_grad.csv");
     let missing = answers.join("nothing.npy");
-    let o = run(&["check", "--trace", trace.to_str().unwrap(), missing.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "--trace",
+        trace.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
     assert_user_error(&o, "nothing.npy");
 }

@@ -1,11 +1,12 @@
 //! What the app exports opens again: models (same predictions), traces (the
 //! engine's reader), tensors as CSV (parse back to the same numbers).
 
-use backprop_viz::app::files::{open_model, tensor_csv, write_file, FileEvent};
+use backprop_viz::app::files::{open_model, write_file, FileEvent};
 use backprop_viz::engine::network::Network;
 use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
 use backprop_viz::engine::stepper::Stepper;
 use backprop_viz::engine::Tensor;
+use backprop_viz::io::tensor_csv;
 use backprop_viz::io::{model_bytes, read_trace, trace_bytes};
 
 fn stepped() -> Stepper {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::jobs::{Jobs, Repaint};
 
 use crate::engine::network::Network;
+use crate::engine::trace::Trace;
 use crate::i18n::tr;
 use crate::io::file::{FileError, Problem};
 use crate::trf;
@@ -30,6 +31,10 @@ pub enum FileEvent {
     /// The window as it looks now, to be saved as PNG.
     Screenshot(Arc<egui::ColorImage>),
     Failed(String),
+    /// Files that are a student's own tensors, to check against the step.
+    HandIn(Vec<PathBuf>),
+    /// A student's tensors, checked.
+    Checked(Box<super::panels::checked::Checked>),
 }
 
 /// Runs file dialogs, reads and writes off the UI thread.
@@ -153,6 +158,56 @@ impl Files {
         });
     }
 
+    /// Asks for a student's tensor files (`.npy`, `.csv`, `.safetensors`),
+    /// then checks them against `trace`.
+    pub fn check_dialog(&self, trace: Trace, batch: u64) {
+        self.jobs.spawn("check-dialog", move |out| {
+            let started = Instant::now();
+            let picked = rfd::FileDialog::new()
+                .set_title(tr("Your tensors: .npy, .csv or .safetensors named as in the trace"))
+                .add_filter(tr("tensors"), &["npy", "csv", "safetensors"])
+                .pick_files();
+            match picked {
+                Some(paths) => out.send(check_files(&paths, &trace, batch)),
+                None if started.elapsed() < NO_DIALOG_WITHIN => out.send(FileEvent::Failed(
+                    tr("No file dialog is available here: drop your .npy or .csv files on the window instead.").into(),
+                )),
+                None => true,
+            };
+        });
+    }
+
+    /// Reads and checks files handed in (dropped on the window).
+    pub fn check_paths(&self, paths: Vec<PathBuf>, trace: Trace, batch: u64) {
+        self.jobs.spawn("check-files", move |out| {
+            out.send(check_files(&paths, &trace, batch));
+        });
+    }
+
+    /// Asks for a folder and writes the step's exercise there.
+    pub fn export_exercise_dialog(&self, trace: Trace) {
+        self.jobs.spawn("exercise-dialog", move |out| {
+            let started = Instant::now();
+            let event = match rfd::FileDialog::new()
+                .set_title(tr("A folder for the exercise"))
+                .pick_folder()
+            {
+                Some(dir) => match crate::check::exercise::write_exercise(&trace, &dir) {
+                    Ok(_) => FileEvent::Saved(trf!(
+                        "Wrote the exercise to {dir}: the step's inputs, weights, outputs and deltas from above, with instructions and starter.py.",
+                        dir = dir.display()
+                    )),
+                    Err(e) => FileEvent::Failed(e.to_string()),
+                },
+                None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(
+                    tr("No file dialog is available here: use backprop-viz trace --exercise DIR.").into(),
+                ),
+                None => return,
+            };
+            out.send(event);
+        });
+    }
+
     /// Asks for a file, then `read`s it on the dialog's thread.
     fn open_dialog(
         &self,
@@ -169,6 +224,21 @@ impl Files {
             };
             out.send(event);
         });
+    }
+}
+
+/// Reads every file handed in and checks it against `trace`.
+fn check_files(paths: &[PathBuf], trace: &Trace, batch: u64) -> FileEvent {
+    let mut handed = Vec::new();
+    for path in paths {
+        match crate::io::read_handed(path) {
+            Ok(tensors) => handed.extend(tensors),
+            Err(e) => return FileEvent::Refused(e),
+        }
+    }
+    match super::panels::checked::Checked::new(trace, handed, batch) {
+        Ok(checked) => FileEvent::Checked(Box::new(checked)),
+        Err(e) => FileEvent::Failed(e),
     }
 }
 
@@ -219,13 +289,28 @@ pub fn open_tensor_file(path: &Path) -> FileEvent {
             problem: Problem::WrongFormat { found, .. },
             ..
         }) if found.contains(crate::io::session::FORMAT) => open_session(path),
+        // No format at all: tensors a student saved to be checked.
+        Err(FileError {
+            problem: Problem::WrongFormat { found, .. },
+            ..
+        }) if found.contains("(none)") => FileEvent::HandIn(vec![path.to_path_buf()]),
         _ => open_model(path),
     }
 }
 
+/// A `.npy` or `.csv` file: a student's tensor, handed in to be checked.
+pub fn is_hand_in(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(ext.as_str(), "npy" | "csv")
+}
+
 /// Which reader a dropped file goes to, by its name: pictures to the
 /// drawing pad, safetensors to the model or session loader; `None` for the
-/// rest (MNIST's files, which the data panel loads together).
+/// rest (MNIST's files, which the data panel loads together, and `.npy`
+/// and `.csv` tensors, checked together).
 pub fn reader_for_dropped(path: &Path) -> Option<fn(&Path) -> FileEvent> {
     let ext = path
         .extension()

@@ -107,6 +107,9 @@ pub struct GuiOptions {
     /// A saved session to continue, opened in the background once the
     /// window is up (a bad one is a message in the window, not an exit).
     pub session: Option<PathBuf>,
+    /// A student's tensors to check against the first batch once it has
+    /// been stepped (as File → Check my backprop…).
+    pub check: Vec<PathBuf>,
 }
 
 /// Opens the window and runs until it is closed.
@@ -147,6 +150,11 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
             }
             if let Some(path) = options.session.clone() {
                 app.open_session_file(path);
+            }
+            if !options.check.is_empty() {
+                app.welcome = false;
+                app.pending_check = options.check.clone();
+                app.command(UiCommand::StepBatch);
             }
             Ok(Box::new(app))
         }),
@@ -412,6 +420,10 @@ pub struct BackpropApp {
     pub gradcheck: jobs::Jobs<Option<(CellRef, Option<FiniteDifference>)>>,
     pub gradcheck_result: Option<(CellRef, Option<FiniteDifference>)>,
     pub lesson: lesson::Lesson,
+    /// A student's own tensors, checked against a step (its window).
+    pub checked: Option<Box<panels::checked::Checked>>,
+    /// Files to check once the step's backward pass is there (`--check`).
+    pub pending_check: Vec<PathBuf>,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -478,6 +490,8 @@ impl BackpropApp {
             welcome: false,
             run_start: None,
             confirm_lesson: false,
+            checked: None,
+            pending_check: Vec::new(),
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
@@ -574,6 +588,35 @@ impl BackpropApp {
     /// language each time it is drawn.
     pub fn say(&mut self, kind: MessageKind, word: impl Fn() -> String + Send + Sync + 'static) {
         self.message = Some((kind, message::Message::new(word)));
+    }
+
+    /// A hand-in checked: its window opens, the status line sums it up and
+    /// the views open on the first wrong cell.
+    fn show_checked(&mut self, checked: Box<panels::checked::Checked>) {
+        let (ok, n) = (checked.matched(), checked.verdicts.len());
+        let first = checked
+            .verdicts
+            .iter()
+            .find(|v| !v.ok)
+            .map(|v| v.name.clone());
+        match first {
+            None => self.say(MessageKind::Info, move || {
+                crate::trf!("All {n} of your tensors match the engine's.", n = n)
+            }),
+            Some(name) => self.say(MessageKind::Warning, move || {
+                crate::trf!(
+                    "{ok} of {n} of your tensors match; {name} does not (see the panel below).",
+                    ok = ok,
+                    n = n,
+                    name = name
+                )
+            }),
+        }
+        let same_step = self.snapshot.as_ref().map(|s| s.batches) == Some(checked.batch);
+        if let (true, Some((cell, sample))) = (same_step, checked.first_wrong_cell()) {
+            panels::checked::show_in_views(self, &checked, cell, sample);
+        }
+        self.checked = Some(checked);
     }
 
     /// The status line as it reads now (kind and text).
@@ -838,12 +881,24 @@ impl BackpropApp {
         }
         // Pictures, models and sessions are opened one by one; the rest
         // (MNIST's files, folders) goes to the data panel together.
-        let mut dataset = Vec::new();
+        let stepped = self
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.trace.logits_delta.is_some() && !s.running);
+        if stepped && !self.pending_check.is_empty() && self.worker_idle() {
+            let paths = std::mem::take(&mut self.pending_check);
+            panels::checked::hand_in(self, paths);
+        }
+        let (mut dataset, mut handed) = (Vec::new(), Vec::new());
         for path in data_panel::DataPanel::take_dropped_files(ctx) {
             match files::reader_for_dropped(&path) {
                 Some(read) => self.files.open_path(path, read),
+                None if files::is_hand_in(&path) => handed.push(path),
                 None => dataset.push(path),
             }
+        }
+        if !handed.is_empty() {
+            panels::checked::hand_in(self, handed);
         }
         if !dataset.is_empty() {
             self.tab = Tab::Data;
@@ -852,6 +907,8 @@ impl BackpropApp {
         while let Some(event) = self.files.poll() {
             match event {
                 files::FileEvent::Screenshot(image) => self.files.save_screenshot(image),
+                files::FileEvent::HandIn(paths) => panels::checked::hand_in(self, paths),
+                files::FileEvent::Checked(checked) => self.show_checked(checked),
                 files::FileEvent::Saved(text) => {
                     self.message = Some((MessageKind::Info, text.into()))
                 }
@@ -957,7 +1014,8 @@ impl BackpropApp {
         // (a 720p projector at 1.4x) they fold into one line that opens
         // them, so they stay one click away without taking the views' room.
         let room = ui.available_height();
-        if self.settings.show_plots {
+        // While a check is open its panel takes the plots' place.
+        if self.settings.show_plots && self.checked.is_none() {
             let folded = panels::toolbar::compact(ui.ctx()) && !self.plots_open;
             let plots = egui::Panel::bottom("plots").resizable(false);
             let plots = if folded {
@@ -977,6 +1035,16 @@ impl BackpropApp {
                 .frame(egui::Frame::side_top_panel(ui.style()).fill(tint))
                 .show(ui, |ui| lesson::lesson_ui(self, ui));
             self.mark(lesson::Mark::LessonPanel, strip.response.rect);
+        }
+        // A student's checked backprop, under the views it opens.
+        if let Some(checked) = &self.checked {
+            let panel = egui::Panel::bottom("checked");
+            let panel = if checked.folded {
+                panel
+            } else {
+                panel.exact_size((room * 0.36).clamp(170.0, 340.0))
+            };
+            panel.show(ui, |ui| panels::checked::checked_ui(self, ui));
         }
         // The explanation belongs to the layer views: other tabs get the
         // whole width. Its width is the user's (drag the edge) and never

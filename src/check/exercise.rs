@@ -46,10 +46,19 @@ fn entries(trace: &Trace) -> Result<Vec<(String, Entry<'_>)>, String> {
     for (i, (name, layer)) in trace.names.iter().zip(&trace.layers).enumerate() {
         let need = |t, what| need(t, name, what);
         if layer.weight.is_some() {
-            out.push((format!("{name}.weight"), Entry::F32(need(&layer.weight, "weight")?)));
-            out.push((format!("{name}.bias"), Entry::F32(need(&layer.bias, "bias")?)));
+            out.push((
+                format!("{name}.weight"),
+                Entry::F32(need(&layer.weight, "weight")?),
+            ));
+            out.push((
+                format!("{name}.bias"),
+                Entry::F32(need(&layer.bias, "bias")?),
+            ));
         }
-        out.push((format!("{name}.out"), Entry::F32(need(&layer.out, "output")?)));
+        out.push((
+            format!("{name}.out"),
+            Entry::F32(need(&layer.out, "output")?),
+        ));
         let from_above = match trace.layers.get(i + 1) {
             Some(above) => &above.delta,
             None => &trace.logits_delta,
@@ -87,7 +96,8 @@ fn two<'a>(a: &'a ArrayD<f64>, layer: &str) -> Result<ArrayView2<'a, f64>, Strin
 /// `npy/NAME.npy` for each tensor, `layers.json`, `README.md`, `starter.py`.
 /// Every file is written atomically.
 pub fn write_exercise(trace: &Trace, dir: &Path) -> Result<Vec<String>, FileError> {
-    let cannot = |path: &Path, e: String| FileError::new(path, Problem::CannotWrite { cause: e.into() });
+    let cannot =
+        |path: &Path, e: String| FileError::new(path, Problem::CannotWrite { cause: e.into() });
     let entries = entries(trace).map_err(|e| cannot(dir, e))?;
     std::fs::create_dir_all(dir.join("npy")).map_err(|e| cannot(dir, e.to_string()))?;
     let specs = trace.specs();
@@ -139,10 +149,7 @@ fn layer_table(specs: &[LayerSpec], trace: &Trace) -> String {
             format!("{}.out", specs[i - 1].name)
         };
         let answers = if spec.kind.param_shapes().is_some() {
-            format!(
-                "`{0}.weight_grad`, `{0}.bias_grad`, `{0}.delta`",
-                spec.name
-            )
+            format!("`{0}.weight_grad`, `{0}.bias_grad`, `{0}.delta`", spec.name)
         } else {
             format!("`{}.delta`", spec.name)
         };
@@ -213,7 +220,10 @@ pub fn solve(ex: &Exercise) -> Result<Vec<Handed>, String> {
                 let f = get(&format!("{name}.weight"))?;
                 let (x4, d4) = (four(&x)?, four(d)?);
                 let (_, _, h, w) = x4.dim();
-                hand("weight_grad", corr_grad(x4, d4, *kernel, *padding).into_dyn());
+                hand(
+                    "weight_grad",
+                    corr_grad(x4, d4, *kernel, *padding).into_dyn(),
+                );
                 hand("bias_grad", conv_bias_grad(d4).into_dyn());
                 // The full correlation with rot180(F) is the full
                 // convolution with F: `below` scatters D through F itself.

@@ -72,7 +72,10 @@ pub fn below(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usiz
 
 /// F turned by 180° in its two spatial axes.
 pub fn rot180(f: ArrayView4<f64>) -> Array4<f64> {
-    f.slice(s![.., .., ..;-1, ..;-1]).to_owned()
+    // In row-major memory order (a reversed view's copy keeps its strides).
+    f.slice(s![.., .., ..;-1, ..;-1])
+        .as_standard_layout()
+        .into_owned()
 }
 
 /// Sends each pooling window's delta to the cells of the window: `share`

@@ -185,7 +185,11 @@ pub fn traced(trace: &Trace, name: Named) -> Option<ArrayD<f64>> {
                 f64::from(trace.labels[i[0]])
             }))
         }
-        Named::Loss => return trace.loss.map(|l| ArrayD::from_elem(IxDyn(&[1]), f64::from(l))),
+        Named::Loss => {
+            return trace
+                .loss
+                .map(|l| ArrayD::from_elem(IxDyn(&[1]), f64::from(l)))
+        }
         Named::LogitsDelta => trace.logits_delta.as_ref(),
         Named::Layer(i, Part::Out) => layer(i).out.as_ref(),
         Named::Layer(i, Part::Delta) => layer(i).delta.as_ref(),
@@ -288,7 +292,11 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
             ));
             out.push((
                 Mistake::ValidNotFull,
-                dyn4(full(d4, f, h, w, p).slice(s![.., .., 0..h, 0..w]).to_owned()),
+                dyn4(
+                    full(d4, f, h, w, p)
+                        .slice(s![.., .., 0..h, 0..w])
+                        .to_owned(),
+                ),
             ));
             if *out_channels > 1 {
                 out.push((
@@ -313,25 +321,26 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                 out.push((Mistake::OneSampleOnly, one.into_dyn()));
             }
         }
-        (LayerKind::Dense { .. }, Part::BiasGrad) => {
-            if d.ndim() == 2 {
-                let one = d.slice(s![..1, ..]).sum_axis(Axis(0));
-                out.push((Mistake::OneSampleOnly, one.into_dyn()));
-            }
+        (LayerKind::Dense { .. }, Part::BiasGrad) if d.ndim() == 2 => {
+            let one = d.slice(s![..1, ..]).sum_axis(Axis(0));
+            out.push((Mistake::OneSampleOnly, one.into_dyn()));
         }
         (LayerKind::Dense { inputs, outputs }, Part::Delta) if inputs == outputs => {
             if let (Ok(d), Some(Ok(w))) = (
                 d.view().into_dimensionality::<Ix2>(),
-                weight.as_ref().map(|w| w.view().into_dimensionality::<Ix2>()),
+                weight
+                    .as_ref()
+                    .map(|w| w.view().into_dimensionality::<Ix2>()),
             ) {
                 out.push((Mistake::FcNotTransposed, d.dot(&w.t()).into_dyn()));
             }
         }
         (LayerKind::Relu, Part::Delta) if x.shape() == d.shape() => {
             out.push((Mistake::ReluMaskMissing, d.clone()));
-            let inverted = ndarray::Zip::from(&d)
-                .and(&x)
-                .map_collect(|&d, &x| if x <= 0.0 { d } else { 0.0 });
+            let inverted =
+                ndarray::Zip::from(&d)
+                    .and(&x)
+                    .map_collect(|&d, &x| if x <= 0.0 { d } else { 0.0 });
             out.push((Mistake::ReluMaskInverted, inverted));
         }
         (LayerKind::Maxpool { size }, Part::Delta) => {
@@ -381,9 +390,20 @@ pub fn maxpool_delta(x: ArrayView4<f64>, d: ArrayView4<f64>, size: usize) -> Arr
     .into_dyn()
 }
 
+/// `m` is further than `limit` from `r` (a NaN always is).
+fn outside(m: f64, r: f64, limit: f64) -> bool {
+    let d = (m - r).abs();
+    d.is_nan() || d > limit
+}
+
 fn max_abs(a: &ArrayD<f64>) -> f64 {
-    a.iter()
-        .fold(0.0, |m, v| if v.is_nan() { f64::INFINITY } else { m.max(v.abs()) })
+    a.iter().fold(0.0, |m, v| {
+        if v.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(v.abs())
+        }
+    })
 }
 
 fn max_diff(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
@@ -479,18 +499,14 @@ pub fn check(trace: &Trace, handed: &Handed) -> Result<Verdict, NotInTrace> {
     if mine.shape() == right.shape() {
         let diff = max_diff(mine, &right);
         let scale = max_abs(&right);
-        verdict.max_rel_err = Some(if dead {
-            max_abs(mine)
-        } else {
-            diff / scale
-        });
+        verdict.max_rel_err = Some(if dead { max_abs(mine) } else { diff / scale });
         verdict.ok = close_to(mine, &right).is_some();
         if !verdict.ok {
             let limit = if dead { ZERO } else { TOLERANCE * scale };
             verdict.first_wrong = mine
                 .indexed_iter()
                 .zip(right.iter())
-                .find(|((_, &m), &r)| !((m - r).abs() <= limit))
+                .find(|((_, &m), &r)| outside(m, r, limit))
                 .map(|((index, &m), &r)| (ndarray::Dimension::slice(&index).to_vec(), m, r));
         }
     }
@@ -574,7 +590,10 @@ fn number(x: f64) -> String {
 fn shape(s: &[usize]) -> String {
     format!(
         "[{}]",
-        s.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+        s.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 

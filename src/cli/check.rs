@@ -15,8 +15,8 @@ pub fn run(trace_path: &Path, mine: &[PathBuf], as_json: bool) -> Result<ExitCod
     let mut verdicts: Vec<Verdict> = Vec::new();
     for path in mine {
         for handed in read_handed(path)? {
-            let verdict = check(&trace, &handed)
-                .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+            let verdict =
+                check(&trace, &handed).map_err(|e| fail(format!("{}: {e}", path.display())))?;
             verdicts.push(verdict);
         }
     }

@@ -12,6 +12,7 @@
 //! and parallel tests in other languages do not disturb each other.
 
 mod app_text;
+mod check_text;
 mod errors_text;
 mod explain_text;
 mod lesson_text;
@@ -50,6 +51,7 @@ pub fn table() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
         explain_text::TEXT,
         lesson_text::TEXT,
         errors_text::TEXT,
+        check_text::TEXT,
     ]
     .into_iter()
     .flatten()

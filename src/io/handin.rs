@@ -92,10 +92,7 @@ pub fn safetensors_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Handed>, 
         }
     }
     let file = SafeTensors::deserialize(bytes).map_err(|e| {
-        FileError::new(
-            path,
-            Problem::NotSafetensors(super::file::Damage::from(&e)),
-        )
+        FileError::new(path, Problem::NotSafetensors(super::file::Damage::from(&e)))
     })?;
     let mut names = file.names();
     names.sort();
@@ -134,8 +131,12 @@ pub fn safetensors_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Handed>, 
             }
         };
         // The crate has checked that the data's length matches the shape.
-        let values = ArrayD::from_shape_vec(IxDyn(view.shape()), values)
-            .map_err(|_| bad(path, trf!("tensor {name} does not match its shape", name = name)))?;
+        let values = ArrayD::from_shape_vec(IxDyn(view.shape()), values).map_err(|_| {
+            bad(
+                path,
+                trf!("tensor {name} does not match its shape", name = name),
+            )
+        })?;
         handed.push(Handed {
             name: name.to_string(),
             values,
@@ -223,7 +224,10 @@ fn npy_header(path: &Path, bytes: &[u8]) -> Result<(NpyHeader, usize), FileError
     if shape.len() > 8 {
         return Err(bad(
             path,
-            trf!("has {n} dimensions; no tensor of a trace has more than 4", n = shape.len()),
+            trf!(
+                "has {n} dimensions; no tensor of a trace has more than 4",
+                n = shape.len()
+            ),
         ));
     }
     Ok((
@@ -447,7 +451,8 @@ mod tests {
     #[test]
     fn npy_shapes_that_lie_are_refused_before_allocating() {
         let mut f = b"\x93NUMPY\x01\x00".to_vec();
-        let dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }\n";
+        let dict =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }\n";
         f.extend_from_slice(&(dict.len() as u16).to_le_bytes());
         f.extend_from_slice(dict.as_bytes());
         f.extend_from_slice(&[0; 16]);

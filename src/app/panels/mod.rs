@@ -1,6 +1,7 @@
 //! The panels around the layer views, one per file: each draws from the
 //! app's state and asks for changes with commands.
 
+pub mod checked;
 pub mod explanation;
 pub mod pipeline;
 pub mod plots;

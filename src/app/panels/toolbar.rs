@@ -415,4 +415,33 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
             None => {}
         }
     }
+    if ui
+        .button(tr("Export exercise…"))
+        .on_hover_text(tr(
+            "What a student needs to work this step's backward pass out by hand (inputs, weights, outputs, the delta from above; not the answers), with a NumPy starter",
+        ))
+        .clicked()
+    {
+        if let Some(s) = &app.snapshot {
+            app.files.export_exercise_dialog(s.trace.clone());
+        }
+        ui.close();
+    }
+    if ui
+        .button(tr("Check my backprop…"))
+        .on_hover_text(tr(
+            "Your own dF, deltas… (.npy, .csv or .safetensors) against this step's: what matches, and the mistake named (or drop the files on the window)",
+        ))
+        .clicked()
+    {
+        if let Some(s) = &app.snapshot {
+            let complete = s.trace.logits_delta.is_some();
+            if complete {
+                app.files.check_dialog(s.trace.clone(), s.batches);
+            } else {
+                super::checked::hand_in(app, Vec::new());
+            }
+        }
+        ui.close();
+    }
 }

@@ -1,0 +1,263 @@
+//! Translations for checking a student's own backprop: the verdicts and
+//! the named mistakes (`check/`), the files handed in (`io/handin.rs`) and
+//! the panel that shows them (`app/panels/checked.rs`).
+
+pub const TEXT: &[(&str, &str)] = &[
+    // The panel and the File menu.
+    ("Export exercise…", "Экспорт упражнения…"),
+    (
+        "What a student needs to work this step's backward pass out by hand (inputs, weights, outputs, the delta from above; not the answers), with a NumPy starter",
+        "Всё, что нужно студенту, чтобы посчитать обратный проход этого шага вручную (входы, веса, выходы, дельта сверху; без ответов), и заготовка на NumPy",
+    ),
+    ("Check my backprop…", "Проверить мой backprop…"),
+    (
+        "Your own dF, deltas… (.npy, .csv or .safetensors) against this step's: what matches, and the mistake named (or drop the files on the window)",
+        "Ваши dF, дельты… (.npy, .csv или .safetensors) против этого шага: что совпало, а где ошибка — с её названием (или перетащите файлы в окно)",
+    ),
+    (
+        "Your tensors: .npy, .csv or .safetensors named as in the trace",
+        "Ваши тензоры: .npy, .csv или .safetensors с именами как в трассе",
+    ),
+    ("tensors", "тензоры"),
+    (
+        "No file dialog is available here: drop your .npy or .csv files on the window instead.",
+        "Окно выбора файла здесь недоступно: перетащите файлы .npy или .csv в окно программы.",
+    ),
+    ("A folder for the exercise", "Папка для упражнения"),
+    (
+        "No file dialog is available here: use backprop-viz trace --exercise DIR.",
+        "Окно выбора файла здесь недоступно: используйте backprop-viz trace --exercise ПАПКА.",
+    ),
+    (
+        "Wrote the exercise to {dir}: the step's inputs, weights, outputs and deltas from above, with instructions and starter.py.",
+        "Упражнение записано в {dir}: входы, веса, выходы и дельты сверху этого шага, инструкция и starter.py.",
+    ),
+    (
+        "All {n} of your tensors match the engine's.",
+        "Все ваши тензоры ({n}) совпали с посчитанными движком.",
+    ),
+    (
+        "{ok} of {n} of your tensors match; {name} does not (see the panel below).",
+        "Совпало {ok} из {n} ваших тензоров; {name} — нет (см. панель внизу).",
+    ),
+    (
+        "Your backprop is checked against the step on screen: step through its backward pass first (Step batch), then check.",
+        "Ваш backprop сверяется с шагом на экране: сначала пройдите его обратный проход («Шаг по батчу»), потом проверяйте.",
+    ),
+    ("Your backprop, checked", "Ваш backprop: проверка"),
+    (
+        "{ok} of {n} match the engine's numbers for batch {batch}.",
+        "Совпало {ok} из {n} с числами движка для батча {batch}.",
+    ),
+    ("Close", "Закрыть"),
+    ("Fold", "Свернуть"),
+    ("Unfold", "Развернуть"),
+    ("sample", "пример"),
+    ("channel", "канал"),
+    ("out channel", "выходной канал"),
+    ("in channel", "входной канал"),
+    ("index", "индекс"),
+    ("row", "строка"),
+    (
+        "Explain the first wrong cell in the views",
+        "Объяснить первую неверную клетку на схеме",
+    ),
+    (
+        "The views have moved on to another batch since this check",
+        "С момента проверки схема перешла к другому батчу",
+    ),
+    ("the engine's", "движок"),
+    ("yours", "ваш"),
+    ("yours − the engine's", "ваш − движок"),
+    // Files handed in.
+    (
+        "expected a .safetensors, .npy or .csv file",
+        "ожидался файл .safetensors, .npy или .csv",
+    ),
+    ("holds no tensors", "не содержит тензоров"),
+    (
+        "tensor {name} is {dtype}; hand in F32 or F64",
+        "тензор {name} имеет тип {dtype}; сдавайте F32 или F64",
+    ),
+    (
+        "tensor {name} does not match its shape",
+        "тензор {name} не соответствует своей форме",
+    ),
+    (
+        "not a NumPy .npy file (np.save writes one)",
+        "это не файл NumPy .npy (такой пишет np.save)",
+    ),
+    (
+        "holds {dtype} values; hand in float32 or float64 (np.float32, np.float64)",
+        "содержит значения типа {dtype}; сдавайте float32 или float64 (np.float32, np.float64)",
+    ),
+    (
+        "has {n} dimensions; no tensor of a trace has more than 4",
+        "имеет {n} измерений; ни у одного тензора трассы их не больше 4",
+    ),
+    (
+        "its shape {shape} does not match the {bytes} bytes of data present",
+        "его форма {shape} не сходится с имеющимися {bytes} байтами данных",
+    ),
+    (
+        "is not text (expected the app's CSV layout)",
+        "это не текст (ожидался CSV в формате программы)",
+    ),
+    ("is empty", "пуст"),
+    (
+        "the first row must be the header {header} (the app's Export as CSV layout)",
+        "первая строка должна быть заголовком {header} (формат «Экспорт в CSV» программы)",
+    ),
+    (
+        "row {row}: expected {n} numbers (the indices, then the value)",
+        "строка {row}: ожидалось {n} чисел (индексы, затем значение)",
+    ),
+    (
+        "{rows} rows for the shape {shape}: an index is missing or repeated",
+        "{rows} строк для формы {shape}: какой-то индекс пропущен или повторён",
+    ),
+    (
+        "the index {index} appears twice",
+        "индекс {index} встречается дважды",
+    ),
+    (
+        "the trace has no tensor called {name} (names are like conv2.weight_grad, pool2.delta, fc1.delta)",
+        "в трассе нет тензора {name} (имена вида conv2.weight_grad, pool2.delta, fc1.delta)",
+    ),
+    // The right formulas.
+    (
+        "logits.delta = (softmax − one_hot) / N",
+        "logits.delta = (softmax − one_hot) / N, как в трассе",
+    ),
+    ("the trace's own tensor", "тензор из трассы"),
+    (
+        "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,i+a,j+b] · D[n,o,i,j] (x zero-padded, no flipping)",
+        "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,i+a,j+b] · D[n,o,i,j] (x дополнен нулями, без переворота)",
+    ),
+    (
+        "dB[o] = Σ_n Σ_i Σ_j D[n,o,i,j]",
+        "dB[o] = Σ_n Σ_i Σ_j D[n,o,i,j] (сумма по батчу и по карте)",
+    ),
+    (
+        "D_below[n,c] = Σ_o full_corr(D[n,o], rot180 F[o,c]) with the padding cut from every side",
+        "D_below[n,c] = Σ_o full_corr(D[n,o], rot180 F[o,c]), с отрезанным со всех сторон дополнением",
+    ),
+    (
+        "dW = Dᵀ · x, that is dW[o,i] = Σ_n D[n,o] · x[n,i]",
+        "dW = Dᵀ · x, то есть dW[o,i] = Σ_n D[n,o] · x[n,i]",
+    ),
+    ("dB[o] = Σ_n D[n,o]", "dB[o] = Σ_n D[n,o] (сумма по батчу)"),
+    (
+        "D_below = Wᵀ · δ for each sample (D @ W with samples as rows)",
+        "D_below = Wᵀ · δ для каждого примера (D @ W, примеры — строки)",
+    ),
+    (
+        "D_below = D · (x > 0), x being the ReLU's input",
+        "D_below = D · (x > 0), где x — вход ReLU",
+    ),
+    (
+        "D_below = D · σ(x) · (1 − σ(x))",
+        "D_below = D · σ(x) · (1 − σ(x)), где x — вход сигмоиды",
+    ),
+    (
+        "D_below = D · (1 − tanh²(x))",
+        "D_below = D · (1 − tanh²(x)), где x — вход tanh",
+    ),
+    (
+        "each window's delta goes whole to the cell that held its first maximum, 0 to the others",
+        "дельта каждого окна целиком идёт в клетку, где был его первый максимум, остальным — 0",
+    ),
+    (
+        "each window's delta is shared equally, D / s², by its s² cells",
+        "дельта каждого окна делится поровну, D / s², между его s² клетками",
+    ),
+    (
+        "D_below = D.reshape(N, C, h, w), row-major as flatten read it",
+        "D_below = D.reshape(N, C, h, w), построчно, как читал flatten",
+    ),
+    (
+        "the layer's forward pass, as the trace computed it",
+        "прямой проход слоя, как его посчитала трасса",
+    ),
+    // Verdicts.
+    (
+        "{name} matches: the trace's is all zero (nothing passed back through this layer) and so is yours.",
+        "{name} совпадает: в трассе он весь нулевой (через этот слой назад ничего не прошло), и у вас тоже.",
+    ),
+    (
+        "{name} matches the trace (largest difference {err} of its largest value).",
+        "{name} совпадает с трассой (наибольшее расхождение — {err} от наибольшего значения).",
+    ),
+    (
+        "{name} is {n} times too large: the loss is the mean over the batch's {n} samples, so its gradient carries 1/{n}; start from logits.delta = (softmax − one_hot) / N.",
+        "{name} в {n} раз больше нужного: потеря — среднее по {n} примерам батча, поэтому в градиенте есть множитель 1/{n}; начинайте с logits.delta = (softmax − one_hot) / N.",
+    ),
+    (
+        "{name} is {n} times too small: the 1/N of the mean was applied twice; it is already in logits.delta = (softmax − one_hot) / N, so do not divide again.",
+        "{name} в {n} раз меньше нужного: 1/N от среднего применено дважды; оно уже есть в logits.delta = (softmax − one_hot) / N, второй раз делить не нужно.",
+    ),
+    (
+        "{name} has the wrong sign everywhere: the output's delta is (softmax − one_hot) / N, not (one_hot − softmax); the minus belongs only to the update, w ← w − η · grad.",
+        "У {name} везде не тот знак: дельта выхода — (softmax − one_hot) / N, а не (one_hot − softmax); минус нужен только в обновлении, w ← w − η · grad.",
+    ),
+    (
+        "{name} is transposed (your shape {found}, the trace's {expected}): its last two axes are swapped; the right one is {formula}.",
+        "{name} транспонирован (у вас форма {found}, в трассе {expected}): две последние оси переставлены; правильно: {formula}.",
+    ),
+    (
+        "{name} is the right dF turned by 180°: you convolved (flipping D), but dF is the correlation of x with D, {formula}.",
+        "{name} — правильный dF, повёрнутый на 180°: вы посчитали свёртку (с переворотом D), а dF — это корреляция x с D, {formula}.",
+    ),
+    (
+        "{name} holds sample 0's share only: a batch's gradient sums the shares of all {n} samples (the 1/N is already inside D).",
+        "В {name} только вклад примера 0: градиент батча — сумма вкладов всех {n} примеров (1/N уже внутри D).",
+    ),
+    (
+        "{name} was computed with the filter unrotated: the delta handed down is the full correlation of D with rot180(F), F turned by 180° (which is the full convolution of D with F).",
+        "{name} посчитан с неповёрнутым фильтром: дельта вниз — полная корреляция D с rot180(F), фильтром, повёрнутым на 180° (то есть полная свёртка D с F).",
+    ),
+    (
+        "{name} is shifted {p} cell(s) down and right: after the full convolution, cut the padding ({p} rows and columns) from every side, not only from the bottom and the right.",
+        "{name} сдвинут на {p} клетк(и) вниз и вправо: после полной свёртки отрежьте дополнение ({p} строк и столбцов) со всех сторон, а не только снизу и справа.",
+    ),
+    (
+        "{name} holds only what output channel 0 sends back: every output channel sends to every input channel, so sum over o: {formula}.",
+        "В {name} только то, что отправил назад выходной канал 0: каждый выходной канал отправляет в каждый входной, поэтому суммируйте по o: {formula}.",
+    ),
+    (
+        "{name} used W where its transpose is due: the delta handed down is Wᵀ · δ (D @ W with samples as rows), not W · δ.",
+        "В {name} взята W там, где нужна транспонированная: дельта вниз — Wᵀ · δ (D @ W, примеры — строки), а не W · δ.",
+    ),
+    (
+        "{name} lets the delta through where the ReLU blocked it: multiply by the mask, D · (x > 0), x being the ReLU's input.",
+        "{name} пропускает дельту там, где ReLU её перекрыл: умножьте на маску, D · (x > 0), где x — вход ReLU.",
+    ),
+    (
+        "{name} has the ReLU mask inverted: the delta passes where the ReLU's input was positive, D · (x > 0), and is 0 where it was ≤ 0.",
+        "У {name} маска ReLU перевёрнута: дельта проходит там, где вход ReLU был положителен, D · (x > 0), и равна 0, где он был ≤ 0.",
+    ),
+    (
+        "{name} spreads each window's delta over all its cells, as average pooling would: max pooling sends it whole to the cell that held the maximum and 0 to the others.",
+        "{name} размазывает дельту каждого окна по всем его клеткам, как сделал бы average pooling: max pooling отдаёт её целиком клетке, где был максимум, а остальным — 0.",
+    ),
+    (
+        "{name} sends each window's delta to the window's top-left cell: it belongs to the cell that held the maximum (the first in row order when several are equal).",
+        "{name} отправляет дельту каждого окна в его левую верхнюю клетку: она принадлежит клетке, где был максимум (первой по строкам, если равных несколько).",
+    ),
+    (
+        "{name} puts the values back in column-major order: un-flatten in the row-major order flatten used, D.reshape(N, C, h, w).",
+        "{name} раскладывает значения обратно по столбцам: разворачивайте в том же построчном порядке, что и flatten, D.reshape(N, C, h, w).",
+    ),
+    (
+        "{name} has the shape {found} but the trace's has {expected}; the right one is {formula}.",
+        "У {name} форма {found}, а в трассе {expected}; правильно: {formula}.",
+    ),
+    (
+        "{name} does not match (largest difference {err} of the largest value; first at {at}: yours {mine}, the trace's {right}) and is none of the known mistakes; check each step against {formula}.",
+        "{name} не совпадает (наибольшее расхождение — {err} от наибольшего значения; первое в {at}: у вас {mine}, в трассе {right}) и не похож ни на одну известную ошибку; сверьте каждый шаг с формулой {formula}.",
+    ),
+    (
+        "{name} does not match and is none of the known mistakes; check each step against {formula}.",
+        "{name} не совпадает и не похож ни на одну известную ошибку; сверьте каждый шаг с формулой {formula}.",
+    ),
+];
