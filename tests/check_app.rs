@@ -52,11 +52,13 @@ fn a_spread_pool_delta_is_named_drawn_and_opened_in_the_views() {
 
         let app = h.state();
         let checked = app.checked.as_ref().unwrap();
-        assert_eq!(checked.verdicts.len(), 2);
-        assert!(checked.verdicts[0].ok, "{}", checked.verdicts[0].message());
-        assert_eq!(checked.verdicts[1].diagnosis, Some(Mistake::PoolSpread));
+        // In backward order: pool2's delta comes before conv2's dF.
+        let names: Vec<&str> = checked.verdicts.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["pool2.delta", "conv2.weight_grad"]);
+        assert!(checked.verdicts[1].ok, "{}", checked.verdicts[1].message());
+        assert_eq!(checked.verdicts[0].diagnosis, Some(Mistake::PoolSpread));
         // The views opened on pool2's first wrong cell.
-        let (index, _, _) = checked.verdicts[1].first_wrong.clone().unwrap();
+        let (index, _, _) = checked.verdicts[0].first_wrong.clone().unwrap();
         assert_eq!(app.tab, Tab::Backprop);
         assert_eq!(app.view_layer, Some(pool2));
         assert_eq!(

@@ -73,3 +73,29 @@ fresh "$shot" -w 3 -a "wclick 155 192" -a "sleep 0.8" -a "wclick 758 306" -a "sl
 # The Data tab: what is loaded, counts per digit and samples.
 fresh "$shot" -w 3 -a "wclick 243 192" -a "sleep 1.5" -a "wmove 1590 990" \
   -a "shot $out/data.png" -- "$bin"
+
+# Check my backprop: an exercise of batch 1 solved with docs/exercise/solution.py
+# but conv2's delta computed without turning the filter (needs python3 with
+# NumPy; skipped without).
+if python3 -c "import numpy" 2>/dev/null; then
+  work=$(mktemp -d)
+  "$bin" trace --exercise "$work/ex" >/dev/null
+  python3 - "$work/ex" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.abspath("docs/exercise"))
+sys.path.insert(0, os.path.abspath(sys.argv[1]))
+import solution, starter
+for f in ("conv_backward", "dense_backward", "relu_backward", "maxpool_backward", "flatten_backward"):
+    setattr(starter, f, getattr(solution, f))
+def no_rot180(x, D, F, p):
+    dF, dB, _ = solution.conv_backward(x, D, F, p)
+    return dF, dB, solution.conv_backward(x, D, F[:, :, ::-1, ::-1], p)[2]
+starter.conv_backward = no_rot180
+starter.main()
+PY
+  (cd "$work/ex" && fresh "$shot" -w 5 -a "wmove 1590 990" -a "sleep 0.5" \
+    -a "shot $out/check-my-backprop.png" -- "$bin" --check answers/conv2.delta.npy answers/conv2.weight_grad.npy answers/pool2.delta.npy answers/relu2.delta.npy)
+  rm -rf "$work"
+else
+  echo "skipped check-my-backprop.png: python3 with NumPy is needed to solve the exercise"
+fi

@@ -43,7 +43,23 @@ pub struct Checked {
 impl Checked {
     /// Checks every tensor handed in against `trace`; a name the trace does
     /// not have is the error.
-    pub fn new(trace: &Trace, handed: Vec<Handed>, batch: u64) -> Result<Checked, String> {
+    pub fn new(trace: &Trace, mut handed: Vec<Handed>, batch: u64) -> Result<Checked, String> {
+        // In the order backpropagation computes them, from the loss down: the
+        // first wrong one is where a student's mistake starts.
+        let order = |h: &Handed| match Named::parse(trace, &h.name) {
+            Some(Named::LogitsDelta) => (0, 0),
+            Some(Named::Layer(i, part)) => (
+                trace.layers.len() - i,
+                match part {
+                    Part::WeightGrad => 0,
+                    Part::BiasGrad => 1,
+                    Part::Delta => 2,
+                    _ => 3,
+                },
+            ),
+            _ => (usize::MAX, 0),
+        };
+        handed.sort_by_key(order);
         let mut checked = Checked {
             verdicts: Vec::new(),
             mine: Vec::new(),
