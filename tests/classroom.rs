@@ -60,6 +60,25 @@ fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
         if let Goal::After(phase) = step.goal {
             assert_eq!(snapshot(&h).last, Some(phase), "step {i}: {}", step.title);
         }
+        // Every step that shows a backward computation or the update is
+        // predicted first (two steps on one phase share its questions).
+        let shows_backward = matches!(
+            step.goal,
+            Goal::After(Phase::Backward(_)) | Goal::After(Phase::Update)
+        );
+        let new_phase = i == 0 || all[i - 1].goal != step.goal;
+        h.run_steps(2);
+        assert_eq!(
+            backprop_viz::app::predict::covering(h.state()),
+            shows_backward && new_phase,
+            "step {i} ({}): predicted first?",
+            step.title
+        );
+        if shows_backward && new_phase {
+            assert!(h.query_all_by_label_contains("First, predict").count() > 0);
+            h.state_mut().command(UiCommand::Reveal);
+            h.run_steps(3);
+        }
         h.get_by_label(step.title);
         assert!(
             h.state().marks.contains_key(&step.mark),

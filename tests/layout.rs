@@ -253,6 +253,11 @@ fn every_lesson_step_outlines_a_view_in_sight_clear_of_the_lesson_and_of_text() 
             h.state_mut().lesson_go(i);
             settle(&mut h);
             h.run_steps(4);
+            // The step's question answered (revealed): then its view shows.
+            if backprop_viz::app::predict::covering(h.state()) {
+                h.state_mut().command(backprop_viz::app::UiCommand::Reveal);
+                h.run_steps(4);
+            }
             let marks = &h.state().marks;
             let Some(rect) = marks.get(&step.mark).copied() else {
                 panic!("{lang:?} step {i}: {:?} is not on screen", step.mark);

@@ -308,7 +308,18 @@ pub fn lesson_ui(app: &mut BackpropApp, ui: &mut Ui) {
             }
         });
     });
-    ui.label(RichText::new(step.text).size(18.0));
+    if super::predict::covering(app) {
+        ui.label(
+            RichText::new(tr(
+                "First, predict: answer the question in the view, then press Show me (or Space).",
+            ))
+            .size(18.0)
+            .strong()
+            .color(accent),
+        );
+    } else {
+        ui.label(RichText::new(step.text).size(18.0));
+    }
     ui.add_space(4.0);
 }
 

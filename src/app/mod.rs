@@ -23,6 +23,7 @@ pub mod message;
 pub mod mistakes;
 pub mod notation;
 pub mod panels;
+pub mod predict;
 pub mod shortcuts;
 pub mod update_view;
 pub mod views;
@@ -59,6 +60,9 @@ pub struct Settings {
     pub show_explain: bool,
     /// Name layers and deltas as the answer to the question does.
     pub answer_notation: bool,
+    /// Predict each backward step before it is shown (always so in the
+    /// guided lesson).
+    pub predict: bool,
     pub tab: Tab,
     /// The files or folders of the last dataset opened (the shipped MNIST
     /// when empty); loaded again at the next start.
@@ -76,6 +80,7 @@ impl Default for Settings {
             show_plots: true,
             show_explain: true,
             answer_notation: false,
+            predict: false,
             tab: Tab::Backprop,
             last_data: Vec::new(),
         }
@@ -247,6 +252,8 @@ pub enum UiCommand {
     Dismiss,
     CloseWelcome,
     Lesson(LessonMove),
+    /// Show the step a prediction covers, marking the answers.
+    Reveal,
 }
 
 /// What the guided lesson is asked to do.
@@ -424,6 +431,12 @@ pub struct BackpropApp {
     pub checked: Option<Box<panels::checked::Checked>>,
     /// Files to check once the step's backward pass is there (`--check`).
     pub pending_check: Vec<PathBuf>,
+    /// The question covering the step on screen, or answered about it.
+    pub prediction: Option<predict::Prediction>,
+    /// The steps already asked about since the reset (never twice).
+    pub asked: std::collections::HashSet<(u64, crate::engine::stepper::Phase)>,
+    /// Every answer given, for the learner's own record.
+    pub predictions: Vec<predict::Record>,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -492,6 +505,9 @@ impl BackpropApp {
             confirm_lesson: false,
             checked: None,
             pending_check: Vec::new(),
+            prediction: None,
+            asked: Default::default(),
+            predictions: Vec::new(),
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
@@ -619,6 +635,11 @@ impl BackpropApp {
         self.checked = Some(checked);
     }
 
+    /// Whether steps are predicted before they are shown.
+    pub fn predicting(&self) -> bool {
+        self.settings.predict || self.lesson.open.is_some()
+    }
+
     /// The status line as it reads now (kind and text).
     pub fn message_text(&self) -> Option<(MessageKind, String)> {
         self.message.as_ref().map(|(kind, m)| (*kind, m.text()))
@@ -645,6 +666,7 @@ impl BackpropApp {
                         self.sample = batch.saturating_sub(1);
                     }
                     self.snapshot = Some(snapshot);
+                    predict::maybe_ask(self);
                 }
                 Event::Batches(batches) => {
                     for b in batches {
@@ -709,6 +731,10 @@ impl BackpropApp {
     fn apply_commands_once(&mut self) {
         for command in std::mem::take(&mut self.commands) {
             match command {
+                UiCommand::Reveal => predict::reveal(self),
+                // A covered step is revealed first: Space answers for the
+                // class before it moves on.
+                UiCommand::StepPhase if predict::covering(self) => predict::reveal(self),
                 UiCommand::StepPhase => {
                     // Stepping is the answer to the first-start card, and
                     // ends looking back at a run.
@@ -730,6 +756,8 @@ impl BackpropApp {
                 UiCommand::Pause => self.send(Command::Pause),
                 UiCommand::Reset => {
                     self.run_start = None;
+                    self.prediction = None;
+                    self.asked.clear();
                     self.history = History::default();
                     self.selected = None;
                     self.view_layer = None;

@@ -7,7 +7,7 @@ use super::{BackpropApp, LessonMove, UiCommand};
 use crate::i18n::tr;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
-pub fn shortcuts() -> [(&'static str, &'static str); 11] {
+pub fn shortcuts() -> [(&'static str, &'static str); 12] {
     [
         (tr("Space"), tr("Step layer: run the next phase")),
         ("Enter", tr("Step batch: finish the current batch")),
@@ -31,6 +31,10 @@ pub fn shortcuts() -> [(&'static str, &'static str); 11] {
             tr("Play or pause the view's animation (conv sums, pooling, flatten)"),
         ),
         (", / .", tr("Animation: one frame back / on")),
+        (
+            "V",
+            tr("Predict mode: reveal the covered step for the whole class"),
+        ),
         (tr("? or F1"), tr("Show or hide this list")),
     ]
 }
@@ -98,6 +102,9 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
     }
     if z {
         app.command(UiCommand::Reset);
+    }
+    if ctx.input(|i| i.key_pressed(Key::V)) {
+        app.command(UiCommand::Reveal);
     }
     if p {
         app.settings.projector = !app.settings.projector;

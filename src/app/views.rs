@@ -31,6 +31,16 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.label(tr("Loading the first batch…"));
         return;
     };
+    // Predicting: the step stays covered until answered.
+    if super::predict::covering(app) {
+        egui::ScrollArea::vertical()
+            .id_salt("prediction")
+            .show(ui, |ui| super::predict::prompt_ui(app, ui));
+        return;
+    }
+    if !app.settings.show_explain {
+        super::predict::verdict_ui(app, ui);
+    }
     let t = &s.trace;
     let i = focus_layer(app);
     let mode = match (app.view_layer, s.last) {

@@ -18,7 +18,7 @@ use super::trace::{LayerTrace, Trace};
 use super::{Shared, Tensor};
 
 /// A phase of one training step. Layer indices count from 0 in forward order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
     Forward(usize),
     Loss,

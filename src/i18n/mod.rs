@@ -17,6 +17,7 @@ mod errors_text;
 mod explain_text;
 mod lesson_text;
 mod panels_text;
+mod predict_text;
 mod views_text;
 
 use std::cell::Cell;
@@ -52,6 +53,7 @@ pub fn table() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
         lesson_text::TEXT,
         errors_text::TEXT,
         check_text::TEXT,
+        predict_text::TEXT,
     ]
     .into_iter()
     .flatten()

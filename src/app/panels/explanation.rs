@@ -13,6 +13,9 @@ use crate::trf;
 
 /// The clicked cell, how it was computed, from the trace.
 pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    // A prediction just revealed is marked here, beside the view it was
+    // about, whose layout it never moves.
+    crate::app::predict::verdict_ui(app, ui);
     ui.heading(tr("How was this number computed?"));
     let (Some(s), Some(cell)) = (app.snapshot.clone(), app.selected.clone()) else {
         ui.label(tr("Click any cell of a dF map, a delta or a feature map: this panel shows the sum of products that made it, with the real numbers."));

@@ -93,6 +93,7 @@ fn menus_ui(app: &mut BackpropApp, ui: &mut Ui) {
         }
         ui.checkbox(&mut app.settings.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
         ui.checkbox(&mut app.settings.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
+        ui.checkbox(&mut app.settings.predict, tr("Predict before each reveal")).on_hover_text(tr("Each backward step and the update arrive covered: answer a question about them first (always on in the guided lesson)"));
         ui.checkbox(&mut app.settings.answer_notation, crate::app::notation::toggle_label()).on_hover_text(tr("Number layers as the answer does (a conv layer and its ReLU are one layer: at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′), with the app's own names beside"));
         if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
             app.show_shortcuts = !app.show_shortcuts;

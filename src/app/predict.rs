@@ -1,0 +1,751 @@
+//! Predict before the reveal: in Predict mode (View menu; always on in the
+//! guided lesson) a backward step or the update arrives covered. The
+//! learner first answers a question about it — the sign of a dF tap, which
+//! cells the ReLU blocks, which cell of a pooling window gets its delta, the
+//! shape of the delta handed down, whether a filter tap grows or shrinks —
+//! then sees the view with the answer marked right or wrong and a link to
+//! the explanation of that number. A teacher reveals for the whole class
+//! with V (or Space).
+//!
+//! The truth is always the engine's: the step has run when the question is
+//! asked (its snapshot is only hidden), and every answer is marked against
+//! the trace's numbers, the pooling winners the engine recorded and the
+//! ReLU's input.
+
+use std::collections::BTreeSet;
+
+use egui::{Color32, RichText, Ui, Vec2};
+
+use super::equation::{fit_cell, row_ui, Operand, Term};
+use super::heatmap::LINKED;
+use super::{BackpropApp, UiCommand};
+use crate::engine::layers::LayerKind;
+use crate::engine::stepper::Phase;
+use crate::engine::trace::Trace;
+use crate::explain::CellRef;
+use crate::i18n::tr;
+use crate::trf;
+
+/// One question about the step on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ask {
+    /// The sign of the batch's dF at `[o, c, u, v]`.
+    DfSign { layer: usize, index: [usize; 4] },
+    /// The shape of one sample's delta handed down; `right` is the place of
+    /// the right one among `options`.
+    BelowShape {
+        layer: usize,
+        options: Vec<String>,
+        right: usize,
+    },
+    /// Which cells of the delta (one sample, one channel) the ReLU blocks.
+    ReluBlocked {
+        layer: usize,
+        sample: usize,
+        channel: usize,
+    },
+    /// Which cell of window `(i, j)` receives its delta.
+    PoolWinner {
+        layer: usize,
+        sample: usize,
+        channel: usize,
+        window: (usize, usize),
+    },
+    /// Whether the filter or weight at `index` grows or shrinks.
+    TapChange { layer: usize, index: Vec<usize> },
+}
+
+/// What the learner has answered so far.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Given {
+    #[default]
+    Nothing,
+    Choice(usize),
+    Cells(BTreeSet<(usize, usize)>),
+}
+
+/// The questions about one step, their answers, and whether it is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub batch: u64,
+    pub phase: Phase,
+    pub asks: Vec<(Ask, Given)>,
+    /// The view is shown again, the answers marked.
+    pub revealed: bool,
+    /// Which answers were right (`None`: revealed without one).
+    pub marks: Vec<Option<bool>>,
+}
+
+/// One answered question, kept for the learner's record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Record {
+    pub batch: u64,
+    pub phase: String,
+    pub question: &'static str,
+    /// `null`: revealed before an answer (a teacher revealing for the class).
+    pub right: Option<bool>,
+}
+
+impl Ask {
+    /// The question's kind, as the record names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Ask::DfSign { .. } => "df-sign",
+            Ask::BelowShape { .. } => "below-shape",
+            Ask::ReluBlocked { .. } => "relu-blocked",
+            Ask::PoolWinner { .. } => "pool-winner",
+            Ask::TapChange { .. } => "tap-change",
+        }
+    }
+
+    /// Whether `given` is a complete answer (a ReLU's cells may be none).
+    fn answered(&self, given: &Given) -> bool {
+        match self {
+            Ask::ReluBlocked { .. } => matches!(given, Given::Cells(_)),
+            _ => matches!(given, Given::Choice(_)),
+        }
+    }
+}
+
+fn per_sample(shape: &[usize]) -> String {
+    shape[1..]
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
+/// The index of the largest magnitude in `values`.
+fn largest(values: impl Iterator<Item = f32>) -> usize {
+    values
+        .enumerate()
+        .fold((0, -1.0f32), |(best, m), (i, v)| {
+            if v.abs() > m {
+                (i, v.abs())
+            } else {
+                (best, m)
+            }
+        })
+        .0
+}
+
+/// The questions to ask about `phase` of `trace` (none for phases without
+/// one). `sample` and `channel` are the ones the views show.
+pub fn questions(
+    trace: &Trace,
+    phase: Phase,
+    sample: usize,
+    channel: usize,
+    batch: u64,
+) -> Vec<Ask> {
+    match phase {
+        Phase::Backward(l) => backward_questions(trace, l, sample, channel, batch),
+        Phase::Update => update_question(trace).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn backward_questions(
+    trace: &Trace,
+    l: usize,
+    sample: usize,
+    channel: usize,
+    batch: u64,
+) -> Vec<Ask> {
+    let layer = &trace.layers[l];
+    let (Some(_), Some(x)) = (layer.delta.as_ref(), trace.layer_input(l)) else {
+        return Vec::new();
+    };
+    let out_shape = layer
+        .out
+        .as_ref()
+        .map(|o| o.shape().to_vec())
+        .unwrap_or_default();
+    let n = sample.min(x.shape()[0] - 1);
+    let mut asks = Vec::new();
+    let shape = |options: Vec<String>| -> Ask {
+        // The right answer is first; turned by the batch number so it is
+        // not always in the same place.
+        let k = options.len();
+        let turn = (batch as usize) % k;
+        let mut turned = options.clone();
+        turned.rotate_left(turn);
+        Ask::BelowShape {
+            layer: l,
+            options: turned,
+            right: (k - turn) % k,
+        }
+    };
+    match &trace.kinds[l] {
+        LayerKind::Conv { kernel, .. } => {
+            if let Some(df) = layer.weight_grad.as_ref() {
+                let flat = largest(df.iter().copied());
+                let s = df.shape();
+                let index = [
+                    flat / (s[1] * s[2] * s[3]),
+                    flat / (s[2] * s[3]) % s[1],
+                    flat / s[3] % s[2],
+                    flat % s[3],
+                ];
+                asks.push(Ask::DfSign { layer: l, index });
+            }
+            let (c, h, w) = (x.shape()[1], x.shape()[2], x.shape()[3]);
+            let valid = format!(
+                "{c}×{}×{}",
+                (h + 1).saturating_sub(*kernel),
+                (w + 1).saturating_sub(*kernel)
+            );
+            let full = format!("{c}×{}×{}", h + kernel - 1, w + kernel - 1);
+            asks.push(shape(vec![per_sample(x.shape()), valid, full]));
+        }
+        LayerKind::Dense { inputs, outputs } => {
+            asks.push(shape(vec![
+                per_sample(x.shape()),
+                outputs.to_string(),
+                format!("{outputs}×{inputs}"),
+            ]));
+        }
+        LayerKind::Flatten => {
+            let flat: usize = x.shape()[1..].iter().product();
+            let (h, w) = (x.shape()[2], x.shape()[3]);
+            asks.push(shape(vec![
+                per_sample(x.shape()),
+                flat.to_string(),
+                format!("{h}×{w}×{flat}"),
+            ]));
+        }
+        LayerKind::Relu if x.ndim() == 4 => {
+            asks.push(Ask::ReluBlocked {
+                layer: l,
+                sample: n,
+                channel: channel.min(x.shape()[1] - 1),
+            });
+        }
+        LayerKind::Maxpool { .. } if out_shape.len() == 4 => {
+            // The window whose delta matters most for this sample.
+            let c = channel.min(out_shape[1] - 1);
+            let above = match trace.layers.get(l + 1) {
+                Some(a) => a.delta.as_ref(),
+                None => trace.logits_delta.as_ref(),
+            };
+            if let Some(d) = above.filter(|d| d.ndim() == 4) {
+                let (ho, wo) = (d.shape()[2], d.shape()[3]);
+                let k = largest((0..ho * wo).map(|q| d[[n, c, q / wo, q % wo]]));
+                asks.push(Ask::PoolWinner {
+                    layer: l,
+                    sample: n,
+                    channel: c,
+                    window: (k / wo, k % wo),
+                });
+            }
+        }
+        _ => {}
+    }
+    asks
+}
+
+/// The conv tap (else the dense weight) that moved most in the update.
+fn update_question(trace: &Trace) -> Option<Ask> {
+    let moved = |l: usize| -> Option<(usize, f32)> {
+        let layer = &trace.layers[l];
+        let (before, after) = (layer.weight.as_ref()?, layer.weight_after.as_ref()?);
+        let change: Vec<f32> = after
+            .iter()
+            .zip(before.iter())
+            .map(|(a, b)| a - b)
+            .collect();
+        let k = largest(change.iter().copied());
+        (change[k] != 0.0).then_some((k, change[k]))
+    };
+    let pick = (0..trace.layers.len())
+        .filter(|&l| matches!(trace.kinds[l], LayerKind::Conv { .. }))
+        .find_map(|l| moved(l).map(|(k, _)| (l, k)))
+        .or_else(|| (0..trace.layers.len()).find_map(|l| moved(l).map(|(k, _)| (l, k))))?;
+    let (l, k) = pick;
+    let shape = trace.layers[l].weight.as_ref()?.shape().to_vec();
+    let mut index = vec![0; shape.len()];
+    let mut rest = k;
+    for d in (0..shape.len()).rev() {
+        index[d] = rest % shape[d];
+        rest /= shape[d];
+    }
+    Some(Ask::TapChange { layer: l, index })
+}
+
+/// The cells of the ReLU's input that are ≤ 0: where the mask blocks.
+fn blocked(trace: &Trace, layer: usize, sample: usize, channel: usize) -> BTreeSet<(usize, usize)> {
+    let x = trace.layer_input(layer).expect("a ReLU has an input");
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    (0..h * w)
+        .map(|q| (q / w, q % w))
+        .filter(|&(r, c)| x[[sample, channel, r, c]] <= 0.0)
+        .collect()
+}
+
+/// The cell of `window` that won it, as the engine recorded.
+fn winner(
+    trace: &Trace,
+    layer: usize,
+    sample: usize,
+    channel: usize,
+    window: (usize, usize),
+) -> Option<(usize, usize)> {
+    let out = trace.layers[layer].out.as_ref()?;
+    let winners = trace.layers[layer].winners.as_ref()?;
+    let (c_all, ho, wo) = (out.shape()[1], out.shape()[2], out.shape()[3]);
+    let w_in = trace.layer_input(layer)?.shape()[3];
+    let at = ((sample * c_all + channel) * ho + window.0) * wo + window.1;
+    let q = *winners.get(at)? as usize;
+    Some((q / w_in, q % w_in))
+}
+
+/// Whether `given` answers `ask` right, by the trace's numbers.
+pub fn is_right(trace: &Trace, ask: &Ask, given: &Given) -> Option<bool> {
+    Some(match (ask, given) {
+        (Ask::DfSign { layer, index }, Given::Choice(k)) => {
+            let v = trace.layers[*layer].weight_grad.as_ref()?[*index];
+            (*k == 0) == (v > 0.0)
+        }
+        (Ask::BelowShape { right, .. }, Given::Choice(k)) => k == right,
+        (
+            Ask::ReluBlocked {
+                layer,
+                sample,
+                channel,
+            },
+            Given::Cells(cells),
+        ) => *cells == blocked(trace, *layer, *sample, *channel),
+        (
+            Ask::PoolWinner {
+                layer,
+                sample,
+                channel,
+                window,
+            },
+            Given::Choice(k),
+        ) => {
+            let (r, c) = winner(trace, *layer, *sample, *channel, *window)?;
+            let w = trace.layer_input(*layer)?.shape()[3];
+            *k == r * w + c
+        }
+        (Ask::TapChange { layer, index }, Given::Choice(k)) => {
+            let l = &trace.layers[*layer];
+            let (before, after) = (
+                l.weight.as_ref()?[&index[..]],
+                l.weight_after.as_ref()?[&index[..]],
+            );
+            (*k == 0) == (after > before)
+        }
+        _ => return None,
+    })
+}
+
+/// The number a question is about, to explain after the reveal.
+pub fn cell_of(trace: &Trace, ask: &Ask) -> Option<CellRef> {
+    match ask {
+        Ask::DfSign { layer, index } => Some(CellRef::WeightGrad {
+            layer: *layer,
+            index: index.to_vec(),
+        }),
+        Ask::TapChange { layer, index } => Some(CellRef::WeightGrad {
+            layer: *layer,
+            index: index.clone(),
+        }),
+        Ask::ReluBlocked {
+            layer,
+            sample,
+            channel,
+        } => {
+            let cell = blocked(trace, *layer, *sample, *channel)
+                .into_iter()
+                .next()?;
+            Some(CellRef::Delta {
+                layer: *layer,
+                index: vec![*sample, *channel, cell.0, cell.1],
+            })
+        }
+        Ask::PoolWinner {
+            layer,
+            sample,
+            channel,
+            window,
+        } => {
+            let (r, c) = winner(trace, *layer, *sample, *channel, *window)?;
+            Some(CellRef::Delta {
+                layer: *layer,
+                index: vec![*sample, *channel, r, c],
+            })
+        }
+        Ask::BelowShape { .. } => None,
+    }
+}
+
+/// The prediction waiting on the step on screen, if the view is covered.
+pub fn covering(app: &BackpropApp) -> bool {
+    let Some(p) = &app.prediction else {
+        return false;
+    };
+    let here = app
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.batches == p.batch && s.last == Some(p.phase));
+    here && !p.revealed && app.view_layer.is_none()
+}
+
+/// After each snapshot: asks about the step just taken by hand, when
+/// predicting (never during a run, never twice about the same step).
+pub fn maybe_ask(app: &mut BackpropApp) {
+    if !app.predicting() {
+        return;
+    }
+    let Some(s) = app.snapshot.as_ref() else {
+        return;
+    };
+    let Some(phase) = s.last else {
+        return;
+    };
+    if s.running || s.teaching {
+        return;
+    }
+    if app
+        .prediction
+        .as_ref()
+        .is_some_and(|p| p.batch == s.batches && p.phase == phase)
+        || app.asked.contains(&(s.batches, phase))
+    {
+        return;
+    }
+    let asks = questions(&s.trace, phase, app.sample, app.channels[1], s.batches);
+    if asks.is_empty() {
+        return;
+    }
+    app.asked.insert((s.batches, phase));
+    app.prediction = Some(Prediction {
+        batch: s.batches,
+        phase,
+        asks: asks.into_iter().map(|a| (a, Given::Nothing)).collect(),
+        revealed: false,
+        marks: Vec::new(),
+    });
+}
+
+/// Shows the step: marks each answer against the trace and records it.
+pub fn reveal(app: &mut BackpropApp) {
+    let Some(s) = app.snapshot.clone() else {
+        return;
+    };
+    let Some(p) = app.prediction.as_mut().filter(|p| !p.revealed) else {
+        return;
+    };
+    p.marks = p
+        .asks
+        .iter()
+        .map(|(ask, given)| is_right(&s.trace, ask, given))
+        .collect();
+    p.revealed = true;
+    let phase = phase_id(&s.trace, p.phase);
+    for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
+        app.predictions.push(Record {
+            batch: p.batch,
+            phase: phase.clone(),
+            question: ask.kind(),
+            right: *right,
+        });
+    }
+}
+
+/// A phase as the record names it (`backward:conv2`, `update`).
+fn phase_id(t: &Trace, phase: Phase) -> String {
+    match phase {
+        Phase::Forward(i) => format!("forward:{}", t.names[i]),
+        Phase::Backward(i) => format!("backward:{}", t.names[i]),
+        Phase::Loss => "loss".into(),
+        Phase::Update => "update".into(),
+        Phase::Done => "done".into(),
+    }
+}
+
+/// A phase in words.
+fn phase_name(t: &Trace, phase: Phase) -> String {
+    match phase {
+        Phase::Backward(i) => trf!("the backward step through {layer}", layer = t.names[i]),
+        Phase::Update => tr("the update").to_string(),
+        _ => phase_id(t, phase),
+    }
+}
+
+const RIGHT: Color32 = Color32::from_rgb(40, 170, 80);
+const WRONG: Color32 = Color32::from_rgb(220, 70, 50);
+
+/// The question in words.
+fn question_text(trace: &Trace, ask: &Ask) -> String {
+    let name = |l: usize| trace.names[l].clone();
+    match ask {
+        Ask::DfSign { layer, index } => trf!(
+            "{layer}'s dF{index} for the whole batch (Σ over the samples of x · D): will it be positive or negative?",
+            layer = name(*layer),
+            index = format!("{index:?}")
+        ),
+        Ask::BelowShape { layer, .. } => trf!(
+            "What shape will the delta that {layer} hands down have, for one sample?",
+            layer = name(*layer)
+        ),
+        Ask::ReluBlocked { layer, sample, channel } => trf!(
+            "{layer} multiplies the delta from above by its mask. Which cells will it block (set to 0)? Click them on its input x (sample {n}, channel {c}), or answer that none are blocked.",
+            layer = name(*layer),
+            n = sample,
+            c = channel
+        ),
+        Ask::PoolWinner { layer, window, .. } => trf!(
+            "The delta of window ({i}, {j}) arrives at {layer}. Which cell of the window (outlined on its input) will receive it? Click it.",
+            layer = name(*layer),
+            i = window.0,
+            j = window.1
+        ),
+        Ask::TapChange { layer, index } => trf!(
+            "The update moves every weight against its gradient. Will {layer}'s weight {index} get larger or smaller?",
+            layer = name(*layer),
+            index = format!("{index:?}")
+        ),
+    }
+}
+
+/// The truth in words, after the reveal.
+fn truth_text(trace: &Trace, ask: &Ask) -> String {
+    match ask {
+        Ask::DfSign { layer, index } => {
+            let v = trace.layers[*layer].weight_grad.as_ref().map_or(0.0, |g| g[*index]);
+            trf!(
+                "dF{index} = {value}: {sign}. It is the sum of the products x · D over all samples; Explain it lists the largest.",
+                index = format!("{index:?}"),
+                value = format!("{v:+.4e}"),
+                sign = if v > 0.0 { tr("positive") } else { tr("negative") }
+            )
+        }
+        Ask::BelowShape { options, right, .. } => trf!(
+            "{shape} per sample: a layer's delta always has the shape of its input, since it is the gradient with respect to that input.",
+            shape = options[*right]
+        ),
+        Ask::ReluBlocked { layer, sample, channel } => {
+            let cells = blocked(trace, *layer, *sample, *channel);
+            if cells.is_empty() {
+                tr("None: every input value is positive here, so ReLU passes everything.").to_string()
+            } else {
+                trf!(
+                    "{n} cells: exactly those whose input x was ≤ 0. The mask depends on the forward pass, not on the delta.",
+                    n = cells.len()
+                )
+            }
+        }
+        Ask::PoolWinner { layer, sample, channel, window } => match winner(trace, *layer, *sample, *channel, *window) {
+            Some((r, c)) => trf!(
+                "Cell ({r}, {c}): the one that held the window's maximum in the forward pass; the other three get 0.",
+                r = r,
+                c = c
+            ),
+            None => String::new(),
+        },
+        Ask::TapChange { layer, index } => {
+            let l = &trace.layers[*layer];
+            let (b, a) = match (l.weight.as_ref(), l.weight_after.as_ref()) {
+                (Some(b), Some(a)) => (b[&index[..]], a[&index[..]]),
+                _ => (0.0, 0.0),
+            };
+            let g = l.weight_grad.as_ref().map_or(0.0, |g| g[&index[..]]);
+            trf!(
+                "{direction}: from {before} to {after}. Its gradient is {grad}, and the step goes against it (F ← F − η · dF).",
+                direction = if a > b { tr("Larger") } else { tr("Smaller") },
+                before = format!("{b:.4}"),
+                after = format!("{a:.4}"),
+                grad = format!("{g:+.3e}")
+            )
+        }
+    }
+}
+
+/// The prompt that covers the view until the learner answers.
+pub fn prompt_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let Some(s) = app.snapshot.clone() else {
+        return;
+    };
+    let Some(mut p) = app.prediction.clone() else {
+        return;
+    };
+    let t = &s.trace;
+    let compact = super::panels::toolbar::compact(ui.ctx());
+    ui.heading(
+        RichText::new(trf!(
+            "Predict first: {phase}",
+            phase = phase_name(t, p.phase)
+        ))
+        .color(super::views::BACKWARD),
+    );
+    ui.label(tr(
+        "The result is covered until you answer. Space or V reveals it for the whole class.",
+    ));
+    ui.add_space(6.0);
+    for (k, (ask, given)) in p.asks.iter_mut().enumerate() {
+        ui.push_id(k, |ui| {
+            ui.label(
+                RichText::new(question_text(t, ask))
+                    .size(if compact { 16.0 } else { 18.0 })
+                    .strong(),
+            );
+            answer_ui(ui, t, ask, given, compact);
+        });
+        ui.separator();
+    }
+    let ready = p.asks.iter().all(|(a, g)| a.answered(g));
+    let show = ui.add_enabled(
+        ready,
+        egui::Button::new(RichText::new(tr("Show me")).strong().size(18.0)),
+    );
+    let changed = app.prediction.as_ref() != Some(&p);
+    app.prediction = Some(p);
+    if show.clicked() {
+        app.command(UiCommand::Reveal);
+    }
+    if changed {
+        ui.ctx().request_repaint();
+    }
+}
+
+/// The way to answer one question: choices, or cells to click on a map.
+fn answer_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, compact: bool) {
+    let choices = |ui: &mut Ui, given: &mut Given, labels: &[String]| {
+        ui.horizontal_wrapped(|ui| {
+            for (k, label) in labels.iter().enumerate() {
+                let on = *given == Given::Choice(k);
+                if ui
+                    .selectable_label(on, RichText::new(label).size(18.0))
+                    .clicked()
+                {
+                    *given = Given::Choice(k);
+                }
+            }
+        });
+    };
+    // The map as large as the view allows: its numbers are what the
+    // learner reasons from.
+    let room = Vec2::new(
+        ui.available_width(),
+        (ui.available_height() - 50.0).max(220.0),
+    );
+    match ask {
+        Ask::DfSign { .. } => choices(
+            ui,
+            given,
+            &[tr("+ positive").into(), tr("− negative").into()],
+        ),
+        Ask::TapChange { .. } => choices(ui, given, &[tr("larger").into(), tr("smaller").into()]),
+        Ask::BelowShape { options, .. } => choices(ui, given, options),
+        Ask::ReluBlocked {
+            layer,
+            sample,
+            channel,
+        } => {
+            let x = t.layer_input(*layer).expect("an input");
+            let (h, w) = (x.shape()[2], x.shape()[3]);
+            let values: Vec<f32> = (0..h * w)
+                .map(|q| x[[*sample, *channel, q / w, q % w]])
+                .collect();
+            let cells = match given {
+                Given::Cells(c) => c.clone(),
+                _ => BTreeSet::new(),
+            };
+            let map = Operand::new("x", tr("the ReLU's input x"), &values, h, w, true)
+                .dots(cells.iter().copied().collect())
+                .big();
+            let terms = vec![Term::map(map)];
+            let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
+            let drawn = row_ui(ui, terms, fitted);
+            if let Some((_, cell)) = drawn.clicked {
+                let mut cells = cells.clone();
+                if !cells.remove(&cell) {
+                    cells.insert(cell);
+                }
+                *given = Given::Cells(cells);
+            }
+            ui.horizontal(|ui| {
+                let marked = match given {
+                    Given::Cells(c) => c.len(),
+                    _ => 0,
+                };
+                ui.label(trf!("{n} cells marked as blocked", n = marked));
+                if ui.button(tr("None are blocked")).clicked() {
+                    *given = Given::Cells(BTreeSet::new());
+                }
+            });
+        }
+        Ask::PoolWinner {
+            layer,
+            sample,
+            channel,
+            window,
+        } => {
+            let x = t.layer_input(*layer).expect("an input");
+            let size = match t.kinds[*layer] {
+                LayerKind::Maxpool { size } => size,
+                _ => 2,
+            };
+            let (h, w) = (x.shape()[2], x.shape()[3]);
+            let values: Vec<f32> = (0..h * w)
+                .map(|q| x[[*sample, *channel, q / w, q % w]])
+                .collect();
+            let chosen = match given {
+                Given::Choice(q) => Some((*q / w, *q % w)),
+                _ => None,
+            };
+            let rect = (window.0 * size, window.1 * size, size, size);
+            let map = Operand::new("x", tr("the pooling's input x"), &values, h, w, false)
+                .windows(size)
+                .outline(Some(rect), LINKED)
+                .selected(chosen)
+                .big();
+            let terms = vec![Term::map(map)];
+            let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
+            let drawn = row_ui(ui, terms, fitted);
+            if let Some((_, (r, c))) = drawn.clicked {
+                let inside = r / size == window.0 && c / size == window.1;
+                if inside {
+                    *given = Given::Choice(r * w + c);
+                }
+            }
+        }
+    }
+}
+
+/// After the reveal: each answer marked, with the truth and a way to the
+/// explanation of that number.
+pub fn verdict_ui(app: &mut BackpropApp, ui: &mut Ui) {
+    let Some(s) = app.snapshot.clone() else {
+        return;
+    };
+    let Some(p) = app.prediction.clone() else {
+        return;
+    };
+    let here = s.batches == p.batch && s.last == Some(p.phase);
+    if !here || !p.revealed || app.view_layer.is_some() {
+        return;
+    }
+    let t = &s.trace;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(RichText::new(tr("Your prediction")).strong());
+        for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
+            ui.horizontal_wrapped(|ui| {
+                let (mark, colour) = match right {
+                    Some(true) => (tr("✔ Right."), RIGHT),
+                    Some(false) => (tr("✘ Not this time."), WRONG),
+                    None => (tr("Revealed."), ui.visuals().text_color()),
+                };
+                ui.label(RichText::new(mark).strong().color(colour));
+                ui.label(truth_text(t, ask));
+                if let Some(cell) = cell_of(t, ask) {
+                    if ui.button(tr("Explain it")).clicked() {
+                        app.command(UiCommand::Select(Some(cell)));
+                    }
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,87 @@
+//! Translations for Predict mode (`app/predict.rs`): the questions, the
+//! answers and the verdicts.
+
+pub const TEXT: &[(&str, &str)] = &[
+    ("Predict before each reveal", "Предсказывать перед показом"),
+    (
+        "Each backward step and the update arrive covered: answer a question about them first (always on in the guided lesson)",
+        "Каждый шаг обратного прохода и обновление сначала закрыты: сперва ответьте на вопрос о них (в уроке включено всегда)",
+    ),
+    (
+        "Predict mode: reveal the covered step for the whole class",
+        "Режим предсказаний: открыть закрытый шаг для всего класса",
+    ),
+    (
+        "First, predict: answer the question in the view, then press Show me (or Space).",
+        "Сначала предскажите: ответьте на вопрос на схеме, затем нажмите «Показать» (или Пробел).",
+    ),
+    ("Predict first: {phase}", "Сначала предскажите: {phase}"),
+    (
+        "The result is covered until you answer. Space or V reveals it for the whole class.",
+        "Результат закрыт, пока вы не ответите. Пробел или V открывает его для всего класса.",
+    ),
+    ("the backward step through {layer}", "обратный шаг через {layer}"),
+    ("the update", "обновление весов"),
+    ("Show me", "Показать"),
+    ("+ positive", "+ положительный"),
+    ("− negative", "− отрицательный"),
+    ("larger", "больше"),
+    ("smaller", "меньше"),
+    ("positive", "положительный"),
+    ("negative", "отрицательный"),
+    ("Larger", "Больше"),
+    ("Smaller", "Меньше"),
+    ("the ReLU's input x", "вход ReLU x"),
+    ("the pooling's input x", "вход пулинга x"),
+    ("None are blocked", "Ничего не перекрыто"),
+    ("{n} cells marked as blocked", "Отмечено перекрытых клеток: {n}"),
+    ("✔ Right.", "✔ Верно."),
+    ("✘ Not this time.", "✘ На этот раз нет."),
+    ("Revealed.", "Открыто для всех."),
+    ("Explain it", "Объяснить"),
+    ("Your prediction", "Ваше предсказание"),
+    (
+        "{layer}'s dF{index} for the whole batch (Σ over the samples of x · D): will it be positive or negative?",
+        "dF{index} слоя {layer} для всего батча (Σ по примерам от x · D): он будет положительным или отрицательным?",
+    ),
+    (
+        "What shape will the delta that {layer} hands down have, for one sample?",
+        "Какой формы будет дельта, которую {layer} передаёт вниз, для одного примера?",
+    ),
+    (
+        "{layer} multiplies the delta from above by its mask. Which cells will it block (set to 0)? Click them on its input x (sample {n}, channel {c}), or answer that none are blocked.",
+        "{layer} умножает дельту сверху на свою маску. Какие клетки он перекроет (обнулит)? Щёлкните их на его входе x (пример {n}, канал {c}) или ответьте, что ничего не перекрыто.",
+    ),
+    (
+        "The delta of window ({i}, {j}) arrives at {layer}. Which cell of the window (outlined on its input) will receive it? Click it.",
+        "В {layer} приходит дельта окна ({i}, {j}). Какая клетка этого окна (обведено на входе) её получит? Щёлкните её.",
+    ),
+    (
+        "The update moves every weight against its gradient. Will {layer}'s weight {index} get larger or smaller?",
+        "Обновление сдвигает каждый вес против его градиента. Вес {index} слоя {layer} станет больше или меньше?",
+    ),
+    (
+        "dF{index} = {value}: {sign}. It is the sum of the products x · D over all samples; Explain it lists the largest.",
+        "dF{index} = {value}: {sign}. Это сумма произведений x · D по всем примерам; «Объяснить» покажет наибольшие.",
+    ),
+    (
+        "{shape} per sample: a layer's delta always has the shape of its input, since it is the gradient with respect to that input.",
+        "{shape} на пример: дельта слоя всегда имеет форму его входа, ведь это градиент по этому входу.",
+    ),
+    (
+        "None: every input value is positive here, so ReLU passes everything.",
+        "Ничего: здесь все входные значения положительны, и ReLU пропускает всё.",
+    ),
+    (
+        "{n} cells: exactly those whose input x was ≤ 0. The mask depends on the forward pass, not on the delta.",
+        "{n} клеток: ровно те, где вход x был ≤ 0. Маска зависит от прямого прохода, а не от дельты.",
+    ),
+    (
+        "Cell ({r}, {c}): the one that held the window's maximum in the forward pass; the other three get 0.",
+        "Клетка ({r}, {c}): та, где в прямом проходе был максимум окна; остальные три получают 0.",
+    ),
+    (
+        "{direction}: from {before} to {after}. Its gradient is {grad}, and the step goes against it (F ← F − η · dF).",
+        "{direction}: с {before} до {after}. Его градиент {grad}, а шаг идёт против градиента (F ← F − η · dF).",
+    ),
+];

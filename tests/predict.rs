@@ -1,0 +1,211 @@
+//! Predict before the reveal (egui_kittest): in Predict mode each backward
+//! step arrives covered by a question; the learner answers with the mouse,
+//! the view comes back with the answer marked right or wrong against the
+//! trace's own numbers, and the explanation opens on that number. V reveals
+//! for a class without an answer.
+
+use backprop_viz::app::predict::{covering, Ask, Given};
+use backprop_viz::app::{BackpropApp, UiCommand};
+use backprop_viz::engine::stepper::Phase;
+use backprop_viz::explain::CellRef;
+use backprop_viz::i18n::Lang;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+mod app_common;
+use app_common::{harness, new_app, settle, snapshot};
+
+/// Steps by hand to just after `phase`, revealing what covers the way.
+fn step_to(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
+    for _ in 0..40 {
+        if snapshot(h).last == Some(phase) {
+            return;
+        }
+        if covering(h.state()) {
+            h.state_mut().command(UiCommand::Reveal);
+        } else {
+            h.state_mut().command(UiCommand::StepPhase);
+        }
+        settle(h);
+    }
+    panic!("never reached {phase:?}");
+}
+
+/// A click at the centre of cell `(r, c)` of the `rows × cols` map `label`.
+fn click_cell(
+    h: &mut Harness<'static, BackpropApp>,
+    label: &str,
+    rows: usize,
+    cols: usize,
+    r: usize,
+    c: usize,
+) {
+    let rect = h
+        .get_by_role_and_label(egui::accesskit::Role::Image, label)
+        .rect();
+    let (cw, ch) = (rect.width() / cols as f32, rect.height() / rows as f32);
+    let pos = rect.min + egui::vec2((c as f32 + 0.5) * cw, (r as f32 + 0.5) * ch);
+    h.event(egui::Event::PointerMoved(pos));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+    h.run_steps(3);
+}
+
+fn marks(h: &Harness<'static, BackpropApp>) -> Vec<Option<bool>> {
+    h.state().prediction.as_ref().unwrap().marks.clone()
+}
+
+#[test]
+fn predictions_cover_each_backward_step_and_mark_the_answers() {
+    let mut h = harness(new_app());
+    h.state_mut().settings.predict = true;
+    settle(&mut h);
+
+    // flatten (6): the shape of the delta handed down; the right option.
+    step_to(&mut h, Phase::Backward(6));
+    h.run_steps(2);
+    assert!(covering(h.state()), "the step arrives covered");
+    assert!(
+        h.query_by_label_contains("D7 from").is_none(),
+        "nothing of the step's maps shows under the question"
+    );
+    h.get_by_label("1×7×7").click();
+    h.run_steps(2);
+    h.get_by_label("Show me").click();
+    settle(&mut h);
+    assert!(!covering(h.state()));
+    assert_eq!(marks(&h), [Some(true)]);
+    assert!(h.query_by_label_contains("✔ Right.").is_some());
+
+    // pool2 (5): click a cell of the window that did not win.
+    step_to(&mut h, Phase::Backward(5));
+    h.run_steps(2);
+    let (window, winner) = {
+        let s = snapshot(&h);
+        let p = h.state().prediction.clone().unwrap();
+        let Ask::PoolWinner { window, .. } = p.asks[0].0.clone() else {
+            panic!("pool2 asks where its delta goes: {:?}", p.asks)
+        };
+        let CellRef::Delta { index, .. } =
+            backprop_viz::app::predict::cell_of(&s.trace, &p.asks[0].0).unwrap()
+        else {
+            panic!()
+        };
+        (window, (index[2], index[3]))
+    };
+    let wrong = (0..4)
+        .map(|q| (window.0 * 2 + q / 2, window.1 * 2 + q % 2))
+        .find(|&cell| cell != winner)
+        .unwrap();
+    click_cell(&mut h, "the pooling's input x", 14, 14, wrong.0, wrong.1);
+    assert_eq!(
+        h.state().prediction.as_ref().unwrap().asks[0].1,
+        Given::Choice(wrong.0 * 14 + wrong.1)
+    );
+    // A click outside the window is no answer.
+    let outside = ((window.0 * 2 + 2) % 14, window.1 * 2);
+    click_cell(
+        &mut h,
+        "the pooling's input x",
+        14,
+        14,
+        outside.0,
+        outside.1,
+    );
+    assert_eq!(
+        h.state().prediction.as_ref().unwrap().asks[0].1,
+        Given::Choice(wrong.0 * 14 + wrong.1)
+    );
+    h.get_by_label("Show me").click();
+    settle(&mut h);
+    assert_eq!(marks(&h), [Some(false)]);
+    assert!(h.query_by_label_contains("✘ Not this time.").is_some());
+    // The way to the explanation: the winner's cell of the delta.
+    h.get_by_label("Explain it").click();
+    h.run_steps(3);
+    assert_eq!(
+        h.state().selected,
+        Some(CellRef::Delta {
+            layer: 5,
+            index: vec![0, 0, winner.0, winner.1]
+        })
+    );
+
+    // relu2 (4): "none are blocked" is right exactly when no input is ≤ 0.
+    step_to(&mut h, Phase::Backward(4));
+    h.run_steps(2);
+    h.get_by_label("None are blocked").click();
+    h.run_steps(2);
+    h.get_by_label("Show me").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    let x = s.trace.layers[3].out.as_ref().unwrap();
+    let none_blocked = (0..14 * 14).all(|q| x[[0, 0, q / 14, q % 14]] > 0.0);
+    assert_eq!(marks(&h), [Some(none_blocked)]);
+
+    // conv2 (3): the sign of its largest dF tap, answered wrong on
+    // purpose; the shape of D_below, right.
+    step_to(&mut h, Phase::Backward(3));
+    h.run_steps(2);
+    let s = snapshot(&h);
+    let p = h.state().prediction.clone().unwrap();
+    let Ask::DfSign { index, .. } = p.asks[0].0 else {
+        panic!("conv2 asks for a sign first: {:?}", p.asks)
+    };
+    let positive = s.trace.layers[3].weight_grad.as_ref().unwrap()[index] > 0.0;
+    h.get_by_label(if positive {
+        "− negative"
+    } else {
+        "+ positive"
+    })
+    .click();
+    h.get_by_label("1×14×14").click();
+    h.run_steps(2);
+    h.get_by_label("Show me").click();
+    settle(&mut h);
+    assert_eq!(marks(&h), [Some(false), Some(true)]);
+
+    // The record keeps every answer.
+    let record: Vec<(String, &str, Option<bool>)> = h
+        .state()
+        .predictions
+        .iter()
+        .map(|r| (r.phase.clone(), r.question, r.right))
+        .collect();
+    assert!(record.contains(&("backward:flatten".into(), "below-shape", Some(true))));
+    assert!(record.contains(&("backward:pool2".into(), "pool-winner", Some(false))));
+    assert!(record.contains(&("backward:conv2".into(), "df-sign", Some(false))));
+}
+
+/// A teacher reveals for the class with V: no answer, nothing marked; in
+/// Russian the question and the reveal are Russian.
+#[test]
+fn v_reveals_for_the_class_and_the_lesson_predicts_in_russian() {
+    let mut h = harness(new_app());
+    h.state_mut().settings.lang = Lang::Ru;
+    settle(&mut h);
+    // The lesson predicts even with the View menu's toggle off.
+    assert!(!h.state().settings.predict);
+    h.state_mut().lesson_go(8); // "Through max pooling": after pool2's backward step
+    settle(&mut h);
+    h.run_steps(3);
+    assert!(covering(h.state()));
+    assert!(h.query_all_by_label_contains("Сначала предскажите").count() > 0);
+    h.key_press(egui::Key::V);
+    h.run_steps(3);
+    assert!(!covering(h.state()));
+    assert_eq!(marks(&h), [None]);
+    assert!(h.query_all_by_label_contains("Открыто для всех").count() > 0);
+    assert_eq!(h.state().predictions.last().unwrap().right, None);
+    assert!(
+        backprop_viz::i18n::misses().is_empty(),
+        "untranslated: {:?}",
+        backprop_viz::i18n::misses()
+    );
+}
