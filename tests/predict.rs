@@ -9,7 +9,7 @@ use backprop_viz::app::{BackpropApp, UiCommand};
 use backprop_viz::engine::stepper::Phase;
 use backprop_viz::explain::CellRef;
 use backprop_viz::i18n::Lang;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
@@ -208,4 +208,55 @@ fn v_reveals_for_the_class_and_the_lesson_predicts_in_russian() {
         "untranslated: {:?}",
         backprop_viz::i18n::misses()
     );
+}
+
+/// Teaching a drawing in Predict mode asks first which digit the network
+/// will answer after the step; the answer is marked against the network
+/// as it is after that step.
+#[test]
+fn teaching_a_drawing_is_predicted_first() {
+    let mut h = harness(new_app());
+    h.state_mut().settings.predict = true;
+    settle(&mut h);
+    h.state_mut().command(UiCommand::LoadPretrained);
+    settle(&mut h);
+    // A test digit on the pad, as a dropped picture would put it.
+    let digit: Vec<f32> = h
+        .state()
+        .data
+        .test
+        .image(0)
+        .iter()
+        .map(|&p| f32::from(p) / 255.0)
+        .collect();
+    h.state_mut().pad.set_picture(&digit);
+    h.state_mut()
+        .command(UiCommand::ShowTab(backprop_viz::app::Tab::Draw));
+    h.run_steps(3);
+    let teach = h.get_by_label("Teach it this digit");
+    assert!(
+        teach.accesskit_node().is_disabled(),
+        "the guess comes first"
+    );
+    h.get_by_label_contains("Predict first: after this one step");
+    // Guess a digit the network will not answer after the step: 3 is
+    // wrong unless it answers 3.
+    let guess_label = "3";
+    let guesses: Vec<_> = h.query_all_by_label(guess_label).collect();
+    guesses.last().unwrap().click();
+    h.run_steps(2);
+    h.get_by_label("Teach it this digit").click();
+    settle(&mut h);
+    step_to(&mut h, Phase::Update);
+    settle(&mut h);
+    let pixels = h.state().pad.mnist_pixels().unwrap();
+    let probs = backprop_viz::app::draw_tab::classify(h.state(), &pixels).unwrap();
+    let answer = (0..10)
+        .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
+        .unwrap();
+    let last = h.state().predictions.last().unwrap().clone();
+    assert_eq!(last.question, "taught-digit");
+    assert_eq!(last.right, Some(answer == 3));
+    let (_, text) = h.state().message_text().unwrap();
+    assert!(text.contains(&format!("answers {answer}")), "{text}");
 }

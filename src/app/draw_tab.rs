@@ -94,9 +94,36 @@ fn teach_ui(app: &mut BackpropApp, ui: &mut Ui) {
             }
         });
     }
-    let enabled = !app.pad.is_empty();
+    // Predicting: first the digit the network will answer after the step.
+    let predicting = app.predicting();
+    if predicting {
+        ui.add_space(6.0);
+        ui.label(
+            RichText::new(tr(
+                "Predict first: after this one step, which digit will the network answer?",
+            ))
+            .strong(),
+        );
+        ui.horizontal_wrapped(|ui| {
+            for d in 0..10u8 {
+                if ui
+                    .selectable_label(
+                        app.teach_pick == Some(d),
+                        RichText::new(d.to_string()).size(20.0),
+                    )
+                    .clicked()
+                {
+                    app.teach_pick = Some(d);
+                }
+            }
+        });
+    }
+    let enabled = !app.pad.is_empty() && (!predicting || app.teach_pick.is_some());
     if ui.add_enabled(enabled, egui::Button::new(tr("Teach it this digit"))).on_hover_text(tr("Start a one-sample batch with your drawing and this label; step through it with Step layer")).clicked() {
         if let Some(pixels) = app.pad.mnist_pixels() {
+            if let Some(guess) = app.teach_pick.filter(|_| predicting) {
+                app.teach_guess = Some((guess, pixels.clone()));
+            }
             app.command(UiCommand::Teach {
                 pixels,
                 label: app.teach_label,

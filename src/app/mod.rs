@@ -437,6 +437,10 @@ pub struct BackpropApp {
     pub asked: std::collections::HashSet<(u64, crate::engine::stepper::Phase)>,
     /// Every answer given, for the learner's own record.
     pub predictions: Vec<predict::Record>,
+    /// Predict mode's guess of the digit the network will answer after
+    /// teaching the drawing: picked, then kept with the drawing taught.
+    pub teach_pick: Option<u8>,
+    pub teach_guess: Option<(u8, Vec<f32>)>,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -508,6 +512,8 @@ impl BackpropApp {
             prediction: None,
             asked: Default::default(),
             predictions: Vec::new(),
+            teach_pick: None,
+            teach_guess: None,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),

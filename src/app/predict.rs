@@ -395,6 +395,7 @@ pub fn covering(app: &BackpropApp) -> bool {
 /// After each snapshot: asks about the step just taken by hand, when
 /// predicting (never during a run, never twice about the same step).
 pub fn maybe_ask(app: &mut BackpropApp) {
+    check_teach_guess(app);
     if !app.predicting() {
         return;
     }
@@ -426,6 +427,49 @@ pub fn maybe_ask(app: &mut BackpropApp) {
         asks: asks.into_iter().map(|a| (a, Given::Nothing)).collect(),
         revealed: false,
         marks: Vec::new(),
+    });
+}
+
+/// After a taught drawing's update: the network's answer now against the
+/// digit the learner predicted.
+fn check_teach_guess(app: &mut BackpropApp) {
+    let done = app
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| s.teaching && s.last == Some(Phase::Update));
+    if !done {
+        return;
+    }
+    let Some((guess, pixels)) = app.teach_guess.take() else {
+        return;
+    };
+    let Some(probs) = super::draw_tab::classify(app, &pixels) else {
+        return;
+    };
+    let answer = largest(probs.iter().map(|p| p.abs())) as u8;
+    let right = answer == guess;
+    app.predictions.push(Record {
+        batch: app.snapshot.as_ref().map_or(0, |s| s.batches),
+        phase: "teach".into(),
+        question: "taught-digit",
+        right: Some(right),
+    });
+    let sure = probs[answer as usize] * 100.0;
+    app.say(super::MessageKind::Info, move || {
+        if right {
+            trf!(
+                "✔ Right: after one step on your drawing the network answers {answer} ({sure} %), as you predicted.",
+                answer = answer,
+                sure = format!("{sure:.0}")
+            )
+        } else {
+            trf!(
+                "✘ You predicted {guess}; after one step on your drawing the network answers {answer} ({sure} %). One small step moves the weights only a little.",
+                guess = guess,
+                answer = answer,
+                sure = format!("{sure:.0}")
+            )
+        }
     });
 }
 
@@ -573,36 +617,52 @@ pub fn prompt_ui(app: &mut BackpropApp, ui: &mut Ui) {
     };
     let t = &s.trace;
     let compact = super::panels::toolbar::compact(ui.ctx());
-    ui.heading(
+    ui.label(
         RichText::new(trf!(
             "Predict first: {phase}",
             phase = phase_name(t, p.phase)
         ))
+        .size(if compact { 20.0 } else { 24.0 })
         .color(super::views::BACKWARD),
     );
-    ui.label(tr(
-        "The result is covered until you answer. Space or V reveals it for the whole class.",
-    ));
-    ui.add_space(6.0);
-    for (k, (ask, given)) in p.asks.iter_mut().enumerate() {
-        ui.push_id(k, |ui| {
-            ui.label(
-                RichText::new(question_text(t, ask))
-                    .size(if compact { 16.0 } else { 18.0 })
-                    .strong(),
-            );
-            answer_ui(ui, t, ask, given, compact);
-        });
-        ui.separator();
+    if !compact {
+        ui.label(tr(
+            "The result is covered until you answer. Space or V reveals it for the whole class.",
+        ));
     }
+    ui.add_space(6.0);
     let ready = p.asks.iter().all(|(a, g)| a.answered(g));
-    let show = ui.add_enabled(
-        ready,
-        egui::Button::new(RichText::new(tr("Show me")).strong().size(18.0)),
-    );
+    let count = p.asks.len();
+    let mut show = false;
+    let size = if compact { 16.0 } else { 18.0 };
+    for (k, (ask, given)) in p.asks.iter_mut().enumerate() {
+        let last = k + 1 == count;
+        ui.push_id(k, |ui| {
+            let words = |ui: &mut Ui, given: &mut Given, show: &mut bool| {
+                ui.label(RichText::new(question_text(t, ask)).size(size).strong());
+                controls_ui(ui, ask, given);
+                if last {
+                    ui.add_space(8.0);
+                    *show = show_button(ui, ready);
+                }
+            };
+            if has_map(ask) {
+                // The map as tall as the view, the words beside it: on a
+                // 720p projector nothing needs scrolling.
+                let room = Vec2::new(ui.available_width() * 0.55, ui.available_height() - 8.0);
+                ui.horizontal_top(|ui| {
+                    map_ui(ui, t, ask, given, room, compact);
+                    ui.vertical(|ui| words(ui, given, &mut show));
+                });
+            } else {
+                words(ui, given, &mut show);
+                ui.separator();
+            }
+        });
+    }
     let changed = app.prediction.as_ref() != Some(&p);
     app.prediction = Some(p);
-    if show.clicked() {
+    if show {
         app.command(UiCommand::Reveal);
     }
     if changed {
@@ -610,8 +670,21 @@ pub fn prompt_ui(app: &mut BackpropApp, ui: &mut Ui) {
     }
 }
 
-/// The way to answer one question: choices, or cells to click on a map.
-fn answer_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, compact: bool) {
+fn show_button(ui: &mut Ui, ready: bool) -> bool {
+    ui.add_enabled(
+        ready,
+        egui::Button::new(RichText::new(tr("Show me")).strong().size(18.0)),
+    )
+    .clicked()
+}
+
+/// Whether the question is answered by clicking cells of a map.
+fn has_map(ask: &Ask) -> bool {
+    matches!(ask, Ask::ReluBlocked { .. } | Ask::PoolWinner { .. })
+}
+
+/// The buttons that answer a question (choices; for the ReLU, "none").
+fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
     let choices = |ui: &mut Ui, given: &mut Given, labels: &[String]| {
         ui.horizontal_wrapped(|ui| {
             for (k, label) in labels.iter().enumerate() {
@@ -625,12 +698,6 @@ fn answer_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, compact: bool
             }
         });
     };
-    // The map as large as the view allows: its numbers are what the
-    // learner reasons from.
-    let room = Vec2::new(
-        ui.available_width(),
-        (ui.available_height() - 50.0).max(220.0),
-    );
     match ask {
         Ask::DfSign { .. } => choices(
             ui,
@@ -639,6 +706,23 @@ fn answer_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, compact: bool
         ),
         Ask::TapChange { .. } => choices(ui, given, &[tr("larger").into(), tr("smaller").into()]),
         Ask::BelowShape { options, .. } => choices(ui, given, options),
+        Ask::ReluBlocked { .. } => {
+            let marked = match given {
+                Given::Cells(c) => c.len(),
+                _ => 0,
+            };
+            ui.label(trf!("{n} cells marked as blocked", n = marked));
+            if ui.button(tr("None are blocked")).clicked() {
+                *given = Given::Cells(BTreeSet::new());
+            }
+        }
+        Ask::PoolWinner { .. } => {}
+    }
+}
+
+/// The operand a question is answered on, with the cells clicked so far.
+fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, compact: bool) {
+    match ask {
         Ask::ReluBlocked {
             layer,
             sample,
@@ -660,22 +744,12 @@ fn answer_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, compact: bool
             let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
             let drawn = row_ui(ui, terms, fitted);
             if let Some((_, cell)) = drawn.clicked {
-                let mut cells = cells.clone();
+                let mut cells = cells;
                 if !cells.remove(&cell) {
                     cells.insert(cell);
                 }
                 *given = Given::Cells(cells);
             }
-            ui.horizontal(|ui| {
-                let marked = match given {
-                    Given::Cells(c) => c.len(),
-                    _ => 0,
-                };
-                ui.label(trf!("{n} cells marked as blocked", n = marked));
-                if ui.button(tr("None are blocked")).clicked() {
-                    *given = Given::Cells(BTreeSet::new());
-                }
-            });
         }
         Ask::PoolWinner {
             layer,
@@ -706,12 +780,12 @@ fn answer_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, compact: bool
             let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
             let drawn = row_ui(ui, terms, fitted);
             if let Some((_, (r, c))) = drawn.clicked {
-                let inside = r / size == window.0 && c / size == window.1;
-                if inside {
+                if r / size == window.0 && c / size == window.1 {
                     *given = Given::Choice(r * w + c);
                 }
             }
         }
+        _ => {}
     }
 }
 

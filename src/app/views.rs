@@ -33,9 +33,7 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
     };
     // Predicting: the step stays covered until answered.
     if super::predict::covering(app) {
-        egui::ScrollArea::vertical()
-            .id_salt("prediction")
-            .show(ui, |ui| super::predict::prompt_ui(app, ui));
+        super::predict::prompt_ui(app, ui);
         return;
     }
     if !app.settings.show_explain {

@@ -41,6 +41,18 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Explain it", "Объяснить"),
     ("Your prediction", "Ваше предсказание"),
     (
+        "Predict first: after this one step, which digit will the network answer?",
+        "Сначала предскажите: какую цифру ответит сеть после этого одного шага?",
+    ),
+    (
+        "✔ Right: after one step on your drawing the network answers {answer} ({sure} %), as you predicted.",
+        "✔ Верно: после одного шага на вашем рисунке сеть отвечает {answer} ({sure} %), как вы и предсказали.",
+    ),
+    (
+        "✘ You predicted {guess}; after one step on your drawing the network answers {answer} ({sure} %). One small step moves the weights only a little.",
+        "✘ Вы предсказали {guess}; после одного шага на вашем рисунке сеть отвечает {answer} ({sure} %). Один маленький шаг сдвигает веса совсем немного.",
+    ),
+    (
         "{layer}'s dF{index} for the whole batch (Σ over the samples of x · D): will it be positive or negative?",
         "dF{index} слоя {layer} для всего батча (Σ по примерам от x · D): он будет положительным или отрицательным?",
     ),
