@@ -35,6 +35,8 @@ pub enum FileEvent {
     HandIn(Vec<PathBuf>),
     /// A student's tensors, checked.
     Checked(Box<super::panels::checked::Checked>),
+    /// Several learners' prediction records, summed.
+    ClassRecord(super::record::ClassRecord),
 }
 
 /// Runs file dialogs, reads and writes off the UI thread.
@@ -181,6 +183,28 @@ impl Files {
     pub fn check_paths(&self, paths: Vec<PathBuf>, trace: Trace, batch: u64) {
         self.jobs.spawn("check-files", move |out| {
             out.send(check_files(&paths, &trace, batch));
+        });
+    }
+
+    /// Asks for several learners' prediction records and sums them.
+    pub fn class_record_dialog(&self) {
+        self.jobs.spawn("record-dialog", move |out| {
+            let started = Instant::now();
+            let picked = rfd::FileDialog::new()
+                .set_title(tr("The learners' prediction records"))
+                .add_filter("JSON", &["json"])
+                .pick_files();
+            let event = match picked {
+                Some(paths) => match super::record::class_record(&paths) {
+                    Ok(class) => FileEvent::ClassRecord(class),
+                    Err(e) => FileEvent::Refused(e),
+                },
+                None if started.elapsed() < NO_DIALOG_WITHIN => {
+                    FileEvent::Failed(tr("No file dialog is available here.").into())
+                }
+                None => return,
+            };
+            out.send(event);
         });
     }
 

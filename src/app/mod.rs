@@ -24,6 +24,7 @@ pub mod mistakes;
 pub mod notation;
 pub mod panels;
 pub mod predict;
+pub mod record;
 pub mod shortcuts;
 pub mod update_view;
 pub mod views;
@@ -441,6 +442,8 @@ pub struct BackpropApp {
     /// teaching the drawing: picked, then kept with the drawing taught.
     pub teach_pick: Option<u8>,
     pub teach_guess: Option<(u8, Vec<f32>)>,
+    /// A class's records summed (the teacher's window).
+    pub class_record: Option<record::ClassRecord>,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -514,6 +517,7 @@ impl BackpropApp {
             predictions: Vec::new(),
             teach_pick: None,
             teach_guess: None,
+            class_record: None,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
@@ -942,6 +946,7 @@ impl BackpropApp {
             match event {
                 files::FileEvent::Screenshot(image) => self.files.save_screenshot(image),
                 files::FileEvent::HandIn(paths) => panels::checked::hand_in(self, paths),
+                files::FileEvent::ClassRecord(class) => self.class_record = Some(class),
                 files::FileEvent::Checked(checked) => self.show_checked(checked),
                 files::FileEvent::Saved(text) => {
                     self.message = Some((MessageKind::Info, text.into()))
@@ -1155,6 +1160,7 @@ impl BackpropApp {
         });
         shortcuts::shortcuts_window(self, ui);
         panels::welcome::welcome_ui(self, ui);
+        record::class_window(self, ui);
         lesson::highlight(self, ui.ctx());
         // Commands change what the next frame draws: ask for it at once, so a
         // click's answer never waits for the mouse to move.

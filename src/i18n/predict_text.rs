@@ -40,6 +40,42 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Revealed.", "Открыто для всех."),
     ("Explain it", "Объяснить"),
     ("Your prediction", "Ваше предсказание"),
+    ("Save my predictions…", "Сохранить мои предсказания…"),
+    ("Save my predictions", "Сохранить мои предсказания"),
+    (
+        "Every prediction you answered, right or wrong, as a small JSON file to hand in (it stays on your machine)",
+        "Все ваши ответы-предсказания, верные и неверные, в небольшом JSON-файле, чтобы сдать его (файл остаётся у вас)",
+    ),
+    ("Open a class's predictions…", "Открыть предсказания класса…"),
+    (
+        "Several learners' prediction files: per step, how many predicted right",
+        "Файлы предсказаний нескольких учеников: сколько предсказали верно на каждом шаге",
+    ),
+    ("The learners' prediction records", "Файлы предсказаний учеников"),
+    ("No file dialog is available here.", "Окно выбора файла здесь недоступно."),
+    ("The class's predictions", "Предсказания класса"),
+    (
+        "{files} records. Per step: how many predictions were right, wrong, or revealed before an answer.",
+        "Файлов: {files}. По шагам: сколько предсказаний верны, неверны или открыты до ответа.",
+    ),
+    ("step", "шаг"),
+    ("question", "вопрос"),
+    ("right", "верно"),
+    ("wrong", "неверно"),
+    ("revealed", "открыто"),
+    ("learners", "учеников"),
+    (
+        "is not a predictions record ({error})",
+        "это не файл предсказаний ({error})",
+    ),
+    (
+        "is a {format} file, version {version}; expected {expected}, version 1",
+        "это файл {format}, версия {version}; ожидался {expected}, версия 1",
+    ),
+    (
+        "holds a record that this program does not write ({phase})",
+        "содержит запись, которую эта программа не пишет ({phase})",
+    ),
     (
         "Predict first: after this one step, which digit will the network answer?",
         "Сначала предскажите: какую цифру ответит сеть после этого одного шага?",

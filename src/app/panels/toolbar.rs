@@ -429,6 +429,28 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.close();
     }
     if ui
+        .button(tr("Save my predictions…"))
+        .on_hover_text(tr(
+            "Every prediction you answered, right or wrong, as a small JSON file to hand in (it stays on your machine)",
+        ))
+        .clicked()
+    {
+        let bytes = crate::app::record::record_bytes(&app.predictions);
+        app.files
+            .save_dialog(tr("Save my predictions"), "predictions.json", bytes);
+        ui.close();
+    }
+    if ui
+        .button(tr("Open a class's predictions…"))
+        .on_hover_text(tr(
+            "Several learners' prediction files: per step, how many predicted right",
+        ))
+        .clicked()
+    {
+        app.files.class_record_dialog();
+        ui.close();
+    }
+    if ui
         .button(tr("Check my backprop…"))
         .on_hover_text(tr(
             "Your own dF, deltas… (.npy, .csv or .safetensors) against this step's: what matches, and the mistake named (or drop the files on the window)",

@@ -1,0 +1,247 @@
+//! The learner's own record of predictions, kept on their machine: saved as
+//! a small JSON file to hand in (nothing is sent anywhere), and a teacher's
+//! summary of several such files: per step and question, how many
+//! predicted right.
+//!
+//! The files come from students: each is read as any untrusted file
+//! (bounded, regular files only, every field checked).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::predict::Record;
+use crate::io::file::{read_bounded, FileError, Problem};
+use crate::trf;
+
+pub const FORMAT: &str = "backprop-viz-predictions";
+/// A record file larger than this is no record: a whole lesson's answers
+/// take a few kilobytes.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    format: &'static str,
+    version: u32,
+    records: &'a [Record],
+}
+
+#[derive(Deserialize)]
+struct FileIn {
+    format: String,
+    version: u32,
+    records: Vec<RecordIn>,
+}
+
+#[derive(Deserialize)]
+struct RecordIn {
+    phase: String,
+    question: String,
+    right: Option<bool>,
+}
+
+/// The record as the file a learner hands in.
+pub fn record_bytes(records: &[Record]) -> Vec<u8> {
+    let file = FileOut {
+        format: FORMAT,
+        version: 1,
+        records,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&file).expect("records serialise");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Right, wrong and unanswered counts, and how many learners answered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub right: usize,
+    pub wrong: usize,
+    pub revealed: usize,
+    pub learners: usize,
+}
+
+/// Several learners' records summed per `(phase, question)`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClassRecord {
+    pub files: usize,
+    pub rows: BTreeMap<(String, String), Tally>,
+}
+
+fn bad(path: &Path, detail: String) -> FileError {
+    FileError::new(path, Problem::BadHandIn { detail })
+}
+
+/// Reads one learner's record.
+fn read_record(path: &Path) -> Result<Vec<RecordIn>, FileError> {
+    let bytes = read_bounded(path, MAX_RECORD_BYTES)?;
+    let file: FileIn = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(
+            path,
+            trf!("is not a predictions record ({error})", error = e),
+        )
+    })?;
+    if file.format != FORMAT || file.version != 1 {
+        return Err(bad(
+            path,
+            trf!(
+                "is a {format} file, version {version}; expected {expected}, version 1",
+                format = file.format,
+                version = file.version,
+                expected = FORMAT
+            ),
+        ));
+    }
+    // Names are short words (`backward:conv2`, `df-sign`): anything else
+    // is not from this program.
+    let plain = |s: &str| s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic());
+    if let Some(r) = file
+        .records
+        .iter()
+        .find(|r| !plain(&r.phase) || !plain(&r.question))
+    {
+        return Err(bad(
+            path,
+            trf!(
+                "holds a record that this program does not write ({phase})",
+                phase = format!("{:?}", r.phase.chars().take(40).collect::<String>())
+            ),
+        ));
+    }
+    Ok(file.records)
+}
+
+/// Reads several learners' records and sums them.
+pub fn class_record(paths: &[PathBuf]) -> Result<ClassRecord, FileError> {
+    let mut class = ClassRecord::default();
+    for path in paths {
+        let records = read_record(path)?;
+        class.files += 1;
+        let mut seen = std::collections::BTreeSet::new();
+        for r in records {
+            let key = (r.phase, r.question);
+            let tally = class.rows.entry(key.clone()).or_default();
+            match r.right {
+                Some(true) => tally.right += 1,
+                Some(false) => tally.wrong += 1,
+                None => tally.revealed += 1,
+            }
+            if seen.insert(key) {
+                tally.learners += 1;
+            }
+        }
+    }
+    Ok(class)
+}
+
+/// The class's summary in a window: a row per step and question.
+pub fn class_window(app: &mut super::BackpropApp, ui: &egui::Ui) {
+    let Some(class) = app.class_record.as_ref() else {
+        return;
+    };
+    let mut open = true;
+    egui::Window::new(crate::i18n::tr("The class's predictions"))
+        .id(egui::Id::unique("class predictions"))
+        .open(&mut open)
+        .show(ui.ctx(), |ui| {
+            ui.label(trf!(
+                "{files} records. Per step: how many predictions were right, wrong, or revealed before an answer.",
+                files = class.files
+            ));
+            egui::Grid::new("class grid")
+                .striped(true)
+                .spacing([18.0, 6.0])
+                .show(ui, |ui| {
+                    for head in [
+                        crate::i18n::tr("step"),
+                        crate::i18n::tr("question"),
+                        crate::i18n::tr("right"),
+                        crate::i18n::tr("wrong"),
+                        crate::i18n::tr("revealed"),
+                        crate::i18n::tr("learners"),
+                    ] {
+                        ui.label(egui::RichText::new(head).strong());
+                    }
+                    ui.end_row();
+                    for ((phase, question), t) in &class.rows {
+                        ui.label(phase);
+                        ui.label(question);
+                        ui.label(t.right.to_string());
+                        ui.label(t.wrong.to_string());
+                        ui.label(t.revealed.to_string());
+                        ui.label(t.learners.to_string());
+                        ui.end_row();
+                    }
+                });
+        });
+    if !open {
+        app.class_record = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_sum_per_step_and_refuse_what_is_not_a_record() {
+        let dir = tempfile_dir();
+        let a = vec![
+            Record {
+                batch: 1,
+                phase: "backward:pool2".into(),
+                question: "pool-winner",
+                right: Some(true),
+            },
+            Record {
+                batch: 1,
+                phase: "backward:conv2".into(),
+                question: "df-sign",
+                right: Some(false),
+            },
+        ];
+        let b = vec![Record {
+            batch: 1,
+            phase: "backward:pool2".into(),
+            question: "pool-winner",
+            right: None,
+        }];
+        let (pa, pb) = (dir.join("a.json"), dir.join("b.json"));
+        std::fs::write(&pa, record_bytes(&a)).unwrap();
+        std::fs::write(&pb, record_bytes(&b)).unwrap();
+        let class = class_record(&[pa.clone(), pb]).unwrap();
+        assert_eq!(class.files, 2);
+        let pool = &class.rows[&("backward:pool2".to_string(), "pool-winner".to_string())];
+        assert_eq!(
+            (pool.right, pool.wrong, pool.revealed, pool.learners),
+            (1, 0, 1, 2)
+        );
+        let conv = &class.rows[&("backward:conv2".to_string(), "df-sign".to_string())];
+        assert_eq!((conv.right, conv.wrong, conv.learners), (0, 1, 1));
+        let junk = dir.join("junk.json");
+        std::fs::write(
+            &junk,
+            b"{\"format\": \"other\", \"version\": 1, \"records\": []}",
+        )
+        .unwrap();
+        assert!(class_record(&[pa.clone(), junk]).is_err());
+        let hostile = dir.join("h.json");
+        std::fs::write(
+            &hostile,
+            format!(
+                "{{\"format\": \"{FORMAT}\", \"version\": 1, \"records\": [{{\"phase\": \"{}\", \"question\": \"q\", \"right\": true}}]}}",
+                "x".repeat(500)
+            ),
+        )
+        .unwrap();
+        assert!(class_record(&[hostile]).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bpv-record-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
