@@ -205,83 +205,95 @@ pub fn solve(ex: &Exercise) -> Result<Vec<Handed>, String> {
     for spec in &ex.specs {
         let name = &spec.name;
         let d = get(&format!("{name}.out_grad"))?;
-        let mut hand = |what: &str, values: ArrayD<f64>| {
+        let w = ex.tensors.get(&format!("{name}.weight"));
+        for (what, values) in layer_answers(spec, &x, d, w)? {
             answers.push(Handed {
                 name: format!("{name}.{what}"),
                 values,
-            })
-        };
-        let four = |a| four(a, name);
-        let two = |a| two(a, name);
-        match &spec.kind {
-            LayerKind::Conv {
-                kernel, padding, ..
-            } => {
-                let f = get(&format!("{name}.weight"))?;
-                let (x4, d4) = (four(&x)?, four(d)?);
-                let (_, _, h, w) = x4.dim();
-                hand(
-                    "weight_grad",
-                    corr_grad(x4, d4, *kernel, *padding).into_dyn(),
-                );
-                hand("bias_grad", conv_bias_grad(d4).into_dyn());
-                // The full correlation with rot180(F) is the full
-                // convolution with F: `below` scatters D through F itself.
-                hand("delta", below(d4, four(f)?, h, w, *padding).into_dyn());
-            }
-            LayerKind::Dense { .. } => {
-                let w = get(&format!("{name}.weight"))?;
-                let (x2, d2) = (two(&x)?, two(d)?);
-                hand("weight_grad", dense_grad(x2, d2).into_dyn());
-                hand("bias_grad", d2.sum_axis(ndarray::Axis(0)).into_dyn());
-                hand("delta", d2.dot(&two(w)?).into_dyn());
-            }
-            LayerKind::Relu => {
-                hand(
-                    "delta",
-                    ndarray::Zip::from(d)
-                        .and(&x)
-                        .map_collect(|&d, &x| if x > 0.0 { d } else { 0.0 }),
-                );
-            }
-            LayerKind::Sigmoid => {
-                hand(
-                    "delta",
-                    ndarray::Zip::from(d).and(&x).map_collect(|&d, &x| {
-                        let s = 1.0 / (1.0 + (-x).exp());
-                        d * s * (1.0 - s)
-                    }),
-                );
-            }
-            LayerKind::Tanh => {
-                hand(
-                    "delta",
-                    ndarray::Zip::from(d)
-                        .and(&x)
-                        .map_collect(|&d, &x| d * (1.0 - x.tanh().powi(2))),
-                );
-            }
-            LayerKind::Maxpool { size } => {
-                hand("delta", maxpool_delta(four(&x)?, four(d)?, *size));
-            }
-            LayerKind::Avgpool { size } => {
-                let share = 1.0 / (size * size) as f64;
-                hand(
-                    "delta",
-                    super::formulas::route(four(&x)?.dim(), four(d)?, *size, |_, _, _| share)
-                        .into_dyn(),
-                );
-            }
-            LayerKind::Flatten => {
-                let values = d
-                    .as_standard_layout()
-                    .into_owned()
-                    .into_shape_with_order(x.raw_dim())
-                    .map_err(|_| format!("{name}: the delta does not fit the input's shape"))?;
-                hand("delta", values);
-            }
+            });
         }
         x = get(&format!("{name}.out"))?.clone();
     }
     Ok(answers)
+}
+
+/// One layer's right backward tensors from its input `x`, the delta `d`
+/// from above and its weights: `("weight_grad" | "bias_grad" | "delta",
+/// values)`.
+pub fn layer_answers(
+    spec: &LayerSpec,
+    x: &ArrayD<f64>,
+    d: &ArrayD<f64>,
+    weight: Option<&ArrayD<f64>>,
+) -> Result<Vec<(&'static str, ArrayD<f64>)>, String> {
+    let name = &spec.name;
+    let four = |a| four(a, name);
+    let two = |a| two(a, name);
+    let weight = || weight.ok_or_else(|| format!("{name} has no weights"));
+    Ok(match &spec.kind {
+        LayerKind::Conv {
+            kernel, padding, ..
+        } => {
+            let (x4, d4) = (four(x)?, four(d)?);
+            let (_, _, h, w) = x4.dim();
+            vec![
+                (
+                    "weight_grad",
+                    corr_grad(x4, d4, *kernel, *padding).into_dyn(),
+                ),
+                ("bias_grad", conv_bias_grad(d4).into_dyn()),
+                // The full correlation with rot180(F) is the full
+                // convolution with F: `below` scatters D through F itself.
+                (
+                    "delta",
+                    below(d4, four(weight()?)?, h, w, *padding).into_dyn(),
+                ),
+            ]
+        }
+        LayerKind::Dense { .. } => {
+            let (x2, d2) = (two(x)?, two(d)?);
+            vec![
+                ("weight_grad", dense_grad(x2, d2).into_dyn()),
+                ("bias_grad", d2.sum_axis(ndarray::Axis(0)).into_dyn()),
+                ("delta", d2.dot(&two(weight()?)?).into_dyn()),
+            ]
+        }
+        LayerKind::Relu => vec![(
+            "delta",
+            ndarray::Zip::from(d)
+                .and(x)
+                .map_collect(|&d, &x| if x > 0.0 { d } else { 0.0 }),
+        )],
+        LayerKind::Sigmoid => vec![(
+            "delta",
+            ndarray::Zip::from(d).and(x).map_collect(|&d, &x| {
+                let s = 1.0 / (1.0 + (-x).exp());
+                d * s * (1.0 - s)
+            }),
+        )],
+        LayerKind::Tanh => vec![(
+            "delta",
+            ndarray::Zip::from(d)
+                .and(x)
+                .map_collect(|&d, &x| d * (1.0 - x.tanh().powi(2))),
+        )],
+        LayerKind::Maxpool { size } => {
+            vec![("delta", maxpool_delta(four(x)?, four(d)?, *size))]
+        }
+        LayerKind::Avgpool { size } => {
+            let share = 1.0 / (size * size) as f64;
+            vec![(
+                "delta",
+                super::formulas::route(four(x)?.dim(), four(d)?, *size, |_, _, _| share).into_dyn(),
+            )]
+        }
+        LayerKind::Flatten => {
+            let values = d
+                .as_standard_layout()
+                .into_owned()
+                .into_shape_with_order(x.raw_dim())
+                .map_err(|_| format!("{name}: the delta does not fit the input's shape"))?;
+            vec![("delta", values)]
+        }
+    })
 }

@@ -8,6 +8,7 @@
 //! The engine is free of this module; the command line (`check`) and the
 //! app (*File → Check my backprop…*) both use it.
 
+pub mod bugs;
 pub mod exercise;
 pub mod formulas;
 

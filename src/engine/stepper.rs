@@ -28,6 +28,27 @@ pub enum Phase {
     Done,
 }
 
+/// What a deliberately wrong backward step puts in place of the right one
+/// (a teacher's "find the bug"): a layer's weight gradient, the delta it
+/// hands down, or both.
+#[derive(Debug, Clone, Default)]
+pub struct Tampered {
+    pub weight_grad: Option<Tensor>,
+    pub delta: Option<Tensor>,
+}
+
+/// Called after each layer's backward step (recorded in the trace) with
+/// the trace and the layer's index; what it returns replaces the layer's
+/// results. The engine knows no mistakes: the check module supplies them.
+#[derive(Clone)]
+pub struct Tamper(pub Arc<dyn Fn(&Trace, usize) -> Option<Tampered> + Send + Sync>);
+
+impl std::fmt::Debug for Tamper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tamper")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Stepper {
     pub network: Network,
@@ -35,6 +56,8 @@ pub struct Stepper {
     /// Conv layers keep their filters (gradients are still computed and shown).
     pub freeze_conv: bool,
     pub record: bool,
+    /// A deliberate mistake in the backward pass (needs `record`).
+    pub tamper: Option<Tamper>,
     next: Phase,
     last: Option<Phase>,
     trace: Trace,
@@ -53,6 +76,7 @@ impl Stepper {
             optimizer,
             freeze_conv: false,
             record: false,
+            tamper: None,
             next: Phase::Done,
             last: None,
             trace,
@@ -144,6 +168,23 @@ impl Stepper {
                         }
                         Layer::Pool(pool) => record.winners = pool.winners(&x).map(Arc::new),
                         _ => {}
+                    }
+                }
+                let tampered = self
+                    .tamper
+                    .as_ref()
+                    .filter(|_| self.record)
+                    .and_then(|t| (t.0)(&self.trace, i));
+                if let Some(t) = tampered {
+                    let record = &mut self.trace.layers[i];
+                    if let Some(g) = t.weight_grad {
+                        if let Some((w, _)) = self.network.layers[i].params_mut() {
+                            w.grad = g.clone();
+                        }
+                        record.weight_grad = Some(Arc::new(g));
+                    }
+                    if let Some(d) = t.delta {
+                        record.delta = Some(Arc::new(d));
                     }
                 }
                 self.next = if i > 0 {
