@@ -255,6 +255,8 @@ pub enum UiCommand {
     Lesson(LessonMove),
     /// Show the step a prediction covers, marking the answers.
     Reveal,
+    /// Switch a deliberate mistake in the backward pass on or off.
+    SetBug(Option<crate::check::bugs::Bug>),
 }
 
 /// What the guided lesson is asked to do.
@@ -444,6 +446,9 @@ pub struct BackpropApp {
     pub teach_guess: Option<(u8, Vec<f32>)>,
     /// A class's records summed (the teacher's window).
     pub class_record: Option<record::ClassRecord>,
+    /// The teacher's deliberate mistake in the backward pass, and its window.
+    pub bug: Option<crate::check::bugs::Bug>,
+    pub show_find_bug: bool,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -518,6 +523,8 @@ impl BackpropApp {
             teach_pick: None,
             teach_guess: None,
             class_record: None,
+            bug: None,
+            show_find_bug: false,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
@@ -742,6 +749,10 @@ impl BackpropApp {
         for command in std::mem::take(&mut self.commands) {
             match command {
                 UiCommand::Reveal => predict::reveal(self),
+                UiCommand::SetBug(bug) => {
+                    self.bug = bug;
+                    self.send(Command::SetTamper(bug.map(crate::check::bugs::tamper)));
+                }
                 // A covered step is revealed first: Space answers for the
                 // class before it moves on.
                 UiCommand::StepPhase if predict::covering(self) => predict::reveal(self),
@@ -1161,6 +1172,7 @@ impl BackpropApp {
         shortcuts::shortcuts_window(self, ui);
         panels::welcome::welcome_ui(self, ui);
         record::class_window(self, ui);
+        panels::find_bug::find_bug_ui(self, ui);
         lesson::highlight(self, ui.ctx());
         // Commands change what the next frame draws: ask for it at once, so a
         // click's answer never waits for the mouse to move.

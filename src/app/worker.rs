@@ -60,6 +60,9 @@ pub enum Command {
     Checkout(Sender<Session>),
     /// Continue from a saved session; the history of steps starts afresh.
     Resume(Box<Session>),
+    /// A deliberate mistake in the backward pass from the next phase on
+    /// (find the bug), or none.
+    SetTamper(Option<crate::engine::stepper::Tamper>),
 }
 
 /// Where training stands, as one consistent picture.
@@ -237,6 +240,8 @@ struct WorkerState {
     epoch_seen: usize,
     pending: Vec<BatchDone>,
     last_publish: Instant,
+    /// The teacher's deliberate mistake, kept across resets.
+    tamper: Option<crate::engine::stepper::Tamper>,
 }
 
 /// A loss this large means p(label) ≈ e^−20: the logits are tens of units
@@ -291,6 +296,7 @@ impl WorkerState {
             epoch_seen: 0,
             pending: Vec::new(),
             last_publish: Instant::now(),
+            tamper: None,
         }
     }
 
@@ -430,6 +436,10 @@ impl WorkerState {
                 self.config.lr = lr;
                 self.trainer.stepper.optimizer.lr = lr;
             }
+            Command::SetTamper(tamper) => {
+                self.trainer.stepper.tamper = tamper.clone();
+                self.tamper = tamper;
+            }
             Command::SetFreeze(freeze) => {
                 self.config.freeze_conv = freeze;
                 self.trainer.stepper.freeze_conv = freeze;
@@ -438,6 +448,7 @@ impl WorkerState {
                 self.data = data;
                 let network = self.trainer.stepper.network.clone();
                 self.trainer = build_trainer(&self.config, Some(network), &self.data);
+                self.trainer.stepper.tamper = self.tamper.clone();
                 self.trainer.begin_batch();
                 self.teaching = false;
             }
@@ -513,6 +524,7 @@ impl WorkerState {
         self.history_limit = history_steps(&network, config.batch);
         self.config = config;
         self.trainer = build_trainer(&self.config, Some(network), &self.data);
+        self.trainer.stepper.tamper = self.tamper.clone();
         self.running = false;
         self.teaching = false;
         self.epoch_correct = 0;

@@ -67,6 +67,34 @@ pub const TEXT: &[(&str, &str)] = &[
         "С момента проверки схема перешла к другому батчу",
     ),
     ("the engine's", "движок"),
+    ("without the bug", "без ошибки"),
+    ("with the bug", "с ошибкой"),
+    ("with − without", "с ошибкой − без"),
+    ("Find the bug (for the teacher)", "Найдите ошибку (для учителя)"),
+    (
+        "Switch on one mistake in the app's own backward pass. Nothing on screen shows it: training misbehaves, and the class finds the layer with the gradient check (click a dF or dW cell, then check it by finite differences) and names the mistake. This window is never shown in projector mode.",
+        "Включите одну ошибку в собственный обратный проход программы. На экране её не видно: обучение идёт не так, и класс находит слой проверкой градиента (щёлкните клетку dF или dW, затем проверьте её конечными разностями) и называет ошибку. В режиме проектора это окно не показывается.",
+    ),
+    (
+        "They disagree: the backward pass is wrong at this layer or above it.",
+        "Они расходятся: обратный проход ошибочен на этом слое или выше.",
+    ),
+    (
+        "They agree: backpropagation's number is right here.",
+        "Они совпадают: здесь число обратного распространения верное.",
+    ),
+    ("No bug: the right backprop", "Без ошибки: правильный backprop"),
+    ("Reveal to the class", "Показать классу"),
+    (
+        "Switch a bug on and step through a backward pass first",
+        "Сначала включите ошибку и пройдите обратный проход",
+    ),
+    ("The bug was: {words}", "Ошибка была такая: {words}"),
+    ("Find the bug (teacher)…", "Найдите ошибку (учителю)…"),
+    (
+        "Switch on one common mistake inside the app's backward pass for the class to find",
+        "Включить одну типичную ошибку в обратный проход программы, чтобы класс её нашёл",
+    ),
     ("yours", "ваш"),
     ("yours − the engine's", "ваш − движок"),
     // Files handed in.

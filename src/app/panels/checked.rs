@@ -38,6 +38,9 @@ pub struct Checked {
     pub row: usize,
     /// Folded to one line, so the views it opened have the room.
     pub folded: bool,
+    /// A teacher's bug revealed (the app's own wrong backprop), not a
+    /// student's hand-in: the maps are titled so.
+    pub bug: bool,
 }
 
 impl Checked {
@@ -70,6 +73,7 @@ impl Checked {
             at: Vec::new(),
             row: 0,
             folded: false,
+            bug: false,
         };
         for h in handed {
             let verdict = check(trace, &h).map_err(|e| e.to_string())?;
@@ -356,25 +360,27 @@ fn maps_ui(ui: &mut Ui, checked: &Checked, compact: bool) {
             _ => None,
         }
     });
-    let engine = Operand::new("engine", tr("the engine's"), &right, rows, cols, true)
+    let [right_title, mine_title, diff_title] = if checked.bug {
+        [
+            tr("without the bug"),
+            tr("with the bug"),
+            tr("with − without"),
+        ]
+    } else {
+        [tr("the engine's"), tr("yours"), tr("yours − the engine's")]
+    };
+    let engine = Operand::new("engine", right_title, &right, rows, cols, true)
         .selected(selected)
         .big();
     let scale = engine.scale;
     let format = engine.format;
-    let yours = Operand::new("yours", tr("yours"), &mine, rows, cols, true)
+    let yours = Operand::new("yours", mine_title, &mine, rows, cols, true)
         .same_scale(scale, format)
         .selected(selected)
         .big();
-    let difference = Operand::new(
-        "difference",
-        tr("yours − the engine's"),
-        &diff,
-        rows,
-        cols,
-        true,
-    )
-    .outline(selected.map(|(r, c)| (r, c, 1, 1)), SELECTION)
-    .big();
+    let difference = Operand::new("difference", diff_title, &diff, rows, cols, true)
+        .outline(selected.map(|(r, c)| (r, c, 1, 1)), SELECTION)
+        .big();
     let terms = vec![
         Term::map(engine),
         Term::Op(" ".into()),

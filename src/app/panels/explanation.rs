@@ -151,6 +151,18 @@ fn gradcheck_ui(
                 ))
                 .strong(),
             );
+            // The verdict a class looking for a bug needs.
+            if fd.relative_error > 1e-2 {
+                ui.label(
+                    RichText::new(tr(
+                        "They disagree: the backward pass is wrong at this layer or above it.",
+                    ))
+                    .strong()
+                    .color(egui::Color32::from_rgb(220, 70, 50)),
+                );
+            } else {
+                ui.label(tr("They agree: backpropagation's number is right here."));
+            }
         }
         Some((for_cell, None)) if for_cell == cell => {
             ui.label(tr(

@@ -3,6 +3,7 @@
 
 pub mod checked;
 pub mod explanation;
+pub mod find_bug;
 pub mod pipeline;
 pub mod plots;
 pub mod toolbar;

@@ -428,6 +428,18 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         }
         ui.close();
     }
+    // A teacher's tool: never offered on the projector.
+    if !app.settings.projector
+        && ui
+            .button(tr("Find the bug (teacher)…"))
+            .on_hover_text(tr(
+                "Switch on one common mistake inside the app's backward pass for the class to find",
+            ))
+            .clicked()
+    {
+        app.show_find_bug = true;
+        ui.close();
+    }
     if ui
         .button(tr("Save my predictions…"))
         .on_hover_text(tr(

@@ -1,0 +1,67 @@
+//! Find the bug in the app (egui_kittest): a teacher's mistake switched on
+//! in the backward pass is exposed by the explanation panel's gradient
+//! check at the layer below it, and *Reveal* names it as `check` would.
+//! The teacher's window never shows in projector mode.
+
+use backprop_viz::app::UiCommand;
+use backprop_viz::check::bugs::{bugs_for, caught_at};
+use backprop_viz::check::Mistake;
+use backprop_viz::engine::gradcheck::largest_gradient;
+use backprop_viz::explain::CellRef;
+use egui_kittest::kittest::Queryable;
+
+mod app_common;
+use app_common::{harness, new_app, settle, settle_until, snapshot};
+
+#[test]
+fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    let specs = snapshot(&h).trace.specs();
+    let bug = bugs_for(&specs)
+        .into_iter()
+        .find(|b| b.mistake == Mistake::PoolSpread)
+        .unwrap();
+    h.state_mut().command(UiCommand::SetBug(Some(bug)));
+    h.state_mut().command(UiCommand::StepBatch);
+    settle(&mut h);
+    // The class checks conv2's largest dF tap by finite differences.
+    let layer = caught_at(&specs, bug).unwrap();
+    let index = largest_gradient(&snapshot(&h).trace, layer).unwrap();
+    h.state_mut().command(UiCommand::ViewLayer(Some(layer)));
+    h.state_mut()
+        .command(UiCommand::Select(Some(CellRef::WeightGrad {
+            layer,
+            index,
+        })));
+    h.run_steps(3);
+    h.get_by_label("Check with finite differences").click();
+    settle_until(&mut h, |app| app.gradcheck_result.is_some());
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_label_contains("They disagree").count() > 0,
+        "the gradient check exposes the bug"
+    );
+    // The teacher reveals it: named, the right result beside the wrong.
+    h.state_mut().show_find_bug = true;
+    h.run_steps(3);
+    h.get_by_label("Reveal to the class").click();
+    h.run_steps(3);
+    let checked = h.state().checked.as_ref().expect("the reveal's panel");
+    assert!(checked.bug);
+    assert_eq!(checked.verdicts[0].diagnosis, Some(Mistake::PoolSpread));
+    let (_, text) = h.state().message_text().unwrap();
+    assert!(text.starts_with("The bug was:"), "{text}");
+    // Switched off, the same check agrees again on a new batch.
+    h.state_mut().command(UiCommand::SetBug(None));
+    h.state_mut().command(UiCommand::StepBatch);
+    settle(&mut h);
+    let index = largest_gradient(&snapshot(&h).trace, layer).unwrap();
+    let fd =
+        backprop_viz::engine::gradcheck::check_weight(&snapshot(&h).trace, layer, &index).unwrap();
+    assert!(fd.relative_error < 1e-3, "{fd:?}");
+    // On the projector the teacher's window is never drawn.
+    h.state_mut().settings.projector = true;
+    h.run_steps(3);
+    assert!(h.query_by_label("Find the bug (for the teacher)").is_none());
+}
