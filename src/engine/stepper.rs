@@ -41,7 +41,10 @@ pub struct Tampered {
 /// the trace and the layer's index; what it returns replaces the layer's
 /// results. The engine knows no mistakes: the check module supplies them.
 #[derive(Clone)]
-pub struct Tamper(pub Arc<dyn Fn(&Trace, usize) -> Option<Tampered> + Send + Sync>);
+pub struct Tamper(pub Arc<TamperFn>);
+
+/// The hook's signature: the trace so far and the layer just stepped.
+pub type TamperFn = dyn Fn(&Trace, usize) -> Option<Tampered> + Send + Sync;
 
 impl std::fmt::Debug for Tamper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
