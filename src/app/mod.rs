@@ -449,6 +449,10 @@ pub struct BackpropApp {
     /// The teacher's deliberate mistake in the backward pass, and its window.
     pub bug: Option<crate::check::bugs::Bug>,
     pub show_find_bug: bool,
+    /// Try it yourself: the explanation's numbers covered, the learner's
+    /// own working checked.
+    pub trying: bool,
+    pub try_it: panels::try_it::TryIt,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -525,6 +529,8 @@ impl BackpropApp {
             class_record: None,
             bug: None,
             show_find_bug: false,
+            trying: false,
+            try_it: Default::default(),
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),

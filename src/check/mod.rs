@@ -523,6 +523,72 @@ pub fn check(trace: &Trace, handed: &Handed) -> Result<Verdict, NotInTrace> {
     Ok(verdict)
 }
 
+/// One number worked out by hand (the app's *Try it yourself*): whether
+/// `value` is the trace's at `index` of the tensor `named`, and if not,
+/// which mistake of the catalogue gives exactly that number there.
+pub fn check_cell(trace: &Trace, named: Named, index: &[usize], value: f64) -> Option<Verdict> {
+    let right_all = traced(trace, named)?;
+    let right = *right_all.get(index)?;
+    let scale = max_abs(&right_all);
+    let dead = scale == 0.0;
+    let limit = if dead { ZERO } else { TOLERANCE * scale };
+    let ok = !outside(value, right, limit);
+    let diagnosis = (!ok).then(|| {
+        candidates(trace, named)
+            .into_iter()
+            .filter_map(|(mistake, c)| {
+                let v = *c.get(index)?;
+                // A mistake that gives the right number here names nothing.
+                let tells = outside(v, right, limit);
+                let close = !outside(value, v, TOLERANCE * max_abs(&c).max(f64::MIN_POSITIVE));
+                (tells && close).then_some(((value - v).abs(), mistake))
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map_or(Mistake::Unknown, |(_, m)| m)
+    });
+    let name = match named {
+        Named::Layer(i, part) => format!(
+            "{}.{}",
+            trace.names[i],
+            match part {
+                Part::Out => "out",
+                Part::Delta => "delta",
+                Part::Weight => "weight",
+                Part::Bias => "bias",
+                Part::WeightGrad => "weight_grad",
+                Part::BiasGrad => "bias_grad",
+            }
+        ),
+        Named::LogitsDelta => "logits.delta".into(),
+        Named::Input => "input".into(),
+        Named::Labels => "labels".into(),
+        Named::Loss => "loss".into(),
+    };
+    Some(Verdict {
+        name: format!("{name}{index:?}"),
+        ok,
+        max_rel_err: Some(if dead {
+            value.abs()
+        } else {
+            (value - right).abs() / scale
+        }),
+        diagnosis,
+        found_shape: right_all.shape().to_vec(),
+        expected_shape: right_all.shape().to_vec(),
+        first_wrong: (!ok).then(|| (index.to_vec(), value, right)),
+        batch: trace.labels.len(),
+        padding: match named {
+            Named::Layer(i, _) => match trace.kinds[i] {
+                LayerKind::Conv { padding, .. } => padding,
+                _ => 0,
+            },
+            _ => 0,
+        },
+        formula: formula(trace, named),
+        dead,
+    })
+}
+
 /// The right formula for a tensor, in words a student reads.
 fn formula(trace: &Trace, name: Named) -> String {
     let Named::Layer(i, part) = name else {

@@ -83,6 +83,50 @@ pub const TEXT: &[(&str, &str)] = &[
         "They agree: backpropagation's number is right here.",
         "Они совпадают: здесь число обратного распространения верное.",
     ),
+    ("✍ Try it yourself", "✍ Попробуйте сами"),
+    (
+        "Cover the terms and the value: work the number out yourself and have it checked",
+        "Скрыть слагаемые и значение: посчитайте число сами и проверьте",
+    ),
+    (
+        "Nothing to work out here: this is a pixel of the input.",
+        "Здесь нечего считать: это пиксель входа.",
+    ),
+    (
+        "Which weight of F (out channel {o}) multiplies each cell of the padded D under the window? Type the 9 numbers, position (0, 0) top left.",
+        "Какой вес F (выходной канал {o}) умножается на каждую клетку дополненной D под окном? Введите 9 чисел, позиция (0, 0) — левая верхняя.",
+    ),
+    ("Check the weights", "Проверить веса"),
+    (
+        "✔ Every weight is right: the window holds F turned by 180°.",
+        "✔ Все веса верны: в окне F, повёрнутый на 180°.",
+    ),
+    ("Your value:", "Ваше значение:"),
+    ("Check", "Проверить"),
+    (
+        "Type a number (a dot or a comma for the decimals).",
+        "Введите число (дробная часть — через точку или запятую).",
+    ),
+    (
+        "✔ Right: that is the engine's number.",
+        "✔ Верно: это число движка.",
+    ),
+    (
+        "This number has not been computed yet in this step.",
+        "Это число на этом шаге ещё не посчитано.",
+    ),
+    (
+        "Position ({a}, {b}) is empty: which weight of F multiplies that cell of D?",
+        "Позиция ({a}, {b}) пуста: какой вес F умножается на эту клетку D?",
+    ),
+    (
+        "At position ({a}, {b}) you used F[{a},{b}] = {used}; after the 180° rotation this position takes F[{ra},{rb}] = {right}.",
+        "В позиции ({a}, {b}) вы взяли F[{a},{b}] = {used}; после поворота на 180° сюда встаёт F[{ra},{rb}] = {right}.",
+    ),
+    (
+        "At position ({a}, {b}) the weight is F[{ra},{rb}] = {right} (rot180(F)[{a},{b}]), not {typed}.",
+        "В позиции ({a}, {b}) стоит вес F[{ra},{rb}] = {right} (rot180(F)[{a},{b}]), а не {typed}.",
+    ),
     ("No bug: the right backprop", "Без ошибки: правильный backprop"),
     ("Reveal to the class", "Показать классу"),
     (

@@ -32,7 +32,20 @@ pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
     ui.label(RichText::new(&e.title).strong().size(18.0));
     ui.label(RichText::new(&e.formula).monospace());
+    if ui
+        .selectable_label(app.trying, RichText::new(tr("✍ Try it yourself")).strong())
+        .on_hover_text(tr(
+            "Cover the terms and the value: work the number out yourself and have it checked",
+        ))
+        .clicked()
+    {
+        app.trying = !app.trying;
+    }
     ui.separator();
+    if app.trying {
+        super::try_it::try_it_ui(app, ui, &s.trace, &cell);
+        return;
+    }
     ui.label(match e.listing {
         Listing::LargestOfSample => trf!(
             "largest terms for sample {sample} ({count} non-zero terms):",

@@ -7,4 +7,5 @@ pub mod find_bug;
 pub mod pipeline;
 pub mod plots;
 pub mod toolbar;
+pub mod try_it;
 pub mod welcome;

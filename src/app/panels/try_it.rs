@@ -1,0 +1,196 @@
+//! *Try it yourself*, in the explanation panel: the selected number's terms
+//! and value are covered; the learner works it out and types it. A wrong
+//! number is matched against every catalogue mistake at that cell (the
+//! check's own formulas) and the mistake is named. For a delta a conv layer
+//! hands down, the learner also fills in which filter weight multiplies each
+//! cell of the padded D under the window, and the first wrong one is
+//! pointed at in words ("you used F[0,0]; after the 180° rotation this
+//! position takes F[2,2]").
+
+use egui::{Color32, RichText, Ui};
+
+use crate::check::{check_cell, Named, Part};
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+use crate::explain::CellRef;
+use crate::i18n::tr;
+use crate::trf;
+
+/// What the learner has typed for one cell.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TryIt {
+    pub cell: Option<CellRef>,
+    pub value: String,
+    /// The weights typed for the rotated filter's positions (row-major).
+    pub grid: Vec<String>,
+    /// The verdict after *Check*, in words (right, and the text).
+    pub feedback: Option<(bool, String)>,
+}
+
+/// The trace tensor and index a cell names, when it is one `check` knows.
+fn named(cell: &CellRef) -> Option<(Named, Vec<usize>)> {
+    match cell {
+        CellRef::WeightGrad { layer, index } => {
+            Some((Named::Layer(*layer, Part::WeightGrad), index.clone()))
+        }
+        CellRef::Delta { layer, index } => Some((Named::Layer(*layer, Part::Delta), index.clone())),
+        CellRef::Output { layer, index } => Some((Named::Layer(*layer, Part::Out), index.clone())),
+        CellRef::LossDelta { index } => Some((Named::LogitsDelta, index.clone())),
+        CellRef::Input { .. } => None,
+    }
+}
+
+fn parse(text: &str) -> Option<f64> {
+    text.trim()
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// A conv layer's kernel, when `cell` is the delta it hands down.
+fn conv_delta(t: &Trace, cell: &CellRef) -> Option<(usize, usize, usize)> {
+    let CellRef::Delta { layer, index } = cell else {
+        return None;
+    };
+    match t.kinds.get(*layer)? {
+        LayerKind::Conv { kernel, .. } if index.len() == 4 => Some((*layer, *kernel, index[1])),
+        _ => None,
+    }
+}
+
+/// The first position of the rotated-filter grid that is wrong, in words;
+/// `None` when every weight typed is right.
+fn grid_feedback(
+    t: &Trace,
+    layer: usize,
+    k: usize,
+    o: usize,
+    c: usize,
+    grid: &[String],
+) -> Option<String> {
+    let f = t.layers[layer].weight.as_ref()?;
+    let scale = f.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    let close = |a: f64, b: f32| (a - f64::from(b)).abs() <= 1e-3 * scale.max(1e-12);
+    for a in 0..k {
+        for b in 0..k {
+            let right = f[[o, c, k - 1 - a, k - 1 - b]];
+            let typed = grid.get(a * k + b).and_then(|s| parse(s));
+            let Some(v) = typed else {
+                return Some(trf!(
+                    "Position ({a}, {b}) is empty: which weight of F multiplies that cell of D?",
+                    a = a,
+                    b = b
+                ));
+            };
+            if close(v, right) {
+                continue;
+            }
+            // The classic: the unrotated filter's weight at this position.
+            if close(v, f[[o, c, a, b]]) {
+                return Some(trf!(
+                    "At position ({a}, {b}) you used F[{a},{b}] = {used}; after the 180° rotation this position takes F[{ra},{rb}] = {right}.",
+                    a = a,
+                    b = b,
+                    used = format!("{:.4}", f[[o, c, a, b]]),
+                    ra = k - 1 - a,
+                    rb = k - 1 - b,
+                    right = format!("{right:.4}")
+                ));
+            }
+            return Some(trf!(
+                "At position ({a}, {b}) the weight is F[{ra},{rb}] = {right} (rot180(F)[{a},{b}]), not {typed}.",
+                a = a,
+                b = b,
+                ra = k - 1 - a,
+                rb = k - 1 - b,
+                right = format!("{right:.4}"),
+                typed = format!("{v:.4}")
+            ));
+        }
+    }
+    None
+}
+
+/// The learner's side of the explanation: inputs and the verdict.
+pub fn try_it_ui(app: &mut super::super::BackpropApp, ui: &mut Ui, t: &Trace, cell: &CellRef) {
+    let Some((named_tensor, index)) = named(cell) else {
+        ui.label(tr(
+            "Nothing to work out here: this is a pixel of the input.",
+        ));
+        return;
+    };
+    if app.try_it.cell.as_ref() != Some(cell) {
+        app.try_it = TryIt {
+            cell: Some(cell.clone()),
+            ..TryIt::default()
+        };
+    }
+    let rotated = conv_delta(t, cell);
+    let mut state = app.try_it.clone();
+    if let Some((layer, k, c)) = rotated {
+        let o =
+            app.channels[0].min(t.layers[layer].weight.as_ref().map_or(1, |w| w.shape()[0]) - 1);
+        ui.label(trf!(
+            "Which weight of F (out channel {o}) multiplies each cell of the padded D under the window? Type the 9 numbers, position (0, 0) top left.",
+            o = o
+        ));
+        state.grid.resize(k * k, String::new());
+        egui::Grid::new("try grid")
+            .spacing([4.0, 4.0])
+            .show(ui, |ui| {
+                for a in 0..k {
+                    for b in 0..k {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut state.grid[a * k + b])
+                                .desired_width(64.0),
+                        );
+                    }
+                    ui.end_row();
+                }
+            });
+        if ui.button(tr("Check the weights")).clicked() {
+            state.feedback = Some(match grid_feedback(t, layer, k, o, c, &state.grid) {
+                None => (
+                    true,
+                    tr("✔ Every weight is right: the window holds F turned by 180°.").to_string(),
+                ),
+                Some(words) => (false, words),
+            });
+        }
+        ui.separator();
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label(tr("Your value:"));
+        ui.add(egui::TextEdit::singleline(&mut state.value).desired_width(140.0))
+            .labelled_by(label.id);
+        if ui.button(tr("Check")).clicked() {
+            state.feedback = Some(match parse(&state.value) {
+                None => (
+                    false,
+                    tr("Type a number (a dot or a comma for the decimals).").to_string(),
+                ),
+                Some(v) => match check_cell(t, named_tensor, &index, v) {
+                    Some(verdict) if verdict.ok => (
+                        true,
+                        tr("✔ Right: that is the engine's number.").to_string(),
+                    ),
+                    Some(verdict) => (false, verdict.message()),
+                    None => (
+                        false,
+                        tr("This number has not been computed yet in this step.").to_string(),
+                    ),
+                },
+            });
+        }
+    });
+    if let Some((right, words)) = &state.feedback {
+        let colour = if *right {
+            Color32::from_rgb(40, 170, 80)
+        } else {
+            Color32::from_rgb(220, 70, 50)
+        };
+        ui.label(RichText::new(words).color(colour).strong());
+    }
+    app.try_it = state;
+}
