@@ -386,16 +386,27 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     let first_caption = first_caption.as_str();
 
     header_ui(app, ui, &g, (o, c), |app, ui| {
-        animate::controls_ui(
-            app,
-            ui,
-            t,
-            target,
-            &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
-            compact.then_some(first_caption),
-        );
+        // One row: the matrix toggle beside the animation's controls.
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut app.as_matrix, tr("As a dense layer (Wᵀ · δ)"))
+                .on_hover_text(tr("The layer as its matrix W: the rule you used for FC layers, Wᵀ · δ, is the full convolution with rot180(F)"));
+            if !app.as_matrix {
+                animate::controls_ui(
+                    app,
+                    ui,
+                    t,
+                    target,
+                    &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
+                    compact.then_some(first_caption),
+                );
+            }
+        });
     });
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
+    if app.as_matrix {
+        super::matrix_view::backward_ui(app, ui, t, i, (o, c), room);
+        return;
+    }
     let grad_frame = playing(app, t, Kind::Gradient, target);
     let below_frame = playing(app, t, Kind::Below, target);
     let (Some(x), Some(d)) = (t.layer_input(i), t.delta_from_above(i)) else {

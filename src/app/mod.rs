@@ -19,6 +19,7 @@ pub mod heatmap;
 pub mod jobs;
 pub mod layer_views;
 pub mod lesson;
+pub mod matrix_view;
 pub mod message;
 pub mod mistakes;
 pub mod notation;
@@ -453,6 +454,11 @@ pub struct BackpropApp {
     /// own working checked.
     pub trying: bool,
     pub try_it: panels::try_it::TryIt,
+    /// Conv views drawn as the dense layer they are (the Toeplitz matrix),
+    /// its zoom and what is picked in it.
+    pub as_matrix: bool,
+    pub matrix_zoom: f32,
+    pub matrix_pick: Option<matrix_view::Pick>,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -531,6 +537,9 @@ impl BackpropApp {
             show_find_bug: false,
             trying: false,
             try_it: Default::default(),
+            as_matrix: false,
+            matrix_zoom: 1.0,
+            matrix_pick: None,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),

@@ -84,6 +84,50 @@ pub const TEXT: &[(&str, &str)] = &[
         "Они совпадают: здесь число обратного распространения верное.",
     ),
     ("✍ Try it yourself", "✍ Попробуйте сами"),
+    ("As a dense layer (Wᵀ · δ)", "Как полносвязный слой (Wᵀ · δ)"),
+    (
+        "The layer as its matrix W: the rule you used for FC layers, Wᵀ · δ, is the full convolution with rot180(F)",
+        "Слой как его матрица W: правило полносвязных слоёв, Wᵀ · δ, и есть полная свёртка с rot180(F)",
+    ),
+    (
+        "The matrix view needs this layer's backward step: step to it first.",
+        "Матричному виду нужен обратный шаг этого слоя: сначала дойдите до него.",
+    ),
+    (
+        "{layer} as a dense layer: W has a row per output cell ({outs}) and a column per input pixel ({pixels}); each row is the filter, shifted. The delta handed down is Wᵀ · δ, as for any fully connected layer.",
+        "{layer} как полносвязный слой: у W строка на каждую выходную клетку ({outs}) и столбец на каждый входной пиксель ({pixels}); каждая строка — сдвинутый фильтр. Дельта вниз — Wᵀ · δ, как у любого полносвязного слоя.",
+    ),
+    (
+        "Wᵀ · δ and full_conv(D, rot180 F) differ by at most {diff}: they are the same computation.",
+        "Wᵀ · δ и full_conv(D, rot180 F) расходятся не больше чем на {diff}: это одно и то же вычисление.",
+    ),
+    (
+        "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
+        "Wᵀ · δ и D_below движка расходятся не больше чем на {diff}.",
+    ),
+    (
+        "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
+        "dF как произведение im2col (окна x, умноженные на δ, сумма по батчу) и dF движка расходятся не больше чем на {diff}.",
+    ),
+    ("zoom", "масштаб"),
+    (
+        "Wᵀ: a row per input pixel, a column per output cell",
+        "Wᵀ: строка на входной пиксель, столбец на выходную клетку",
+    ),
+    (
+        "F: click a tap to mark every entry of Wᵀ that holds it",
+        "F: щёлкните вес, чтобы отметить все элементы Wᵀ, где он стоит",
+    ),
+    (
+        "Wᵀ[{r}, {q}] = F[{u},{v}] = {value}: input pixel ({y}, {x}) reaches output cell ({i}, {j}) through tap ({u}, {v}), so on the way back δ({i}, {j}) reaches ({y}, {x}) through the same weight.",
+        "Wᵀ[{r}, {q}] = F[{u},{v}] = {value}: входной пиксель ({y}, {x}) попадает в выходную клетку ({i}, {j}) через вес ({u}, {v}), поэтому на обратном пути δ({i}, {j}) приходит в ({y}, {x}) через тот же вес.",
+    ),
+    (
+        "Wᵀ[{r}, {q}] = 0: input pixel ({y}, {x}) is outside the window of output cell ({i}, {j}).",
+        "Wᵀ[{r}, {q}] = 0: входной пиксель ({y}, {x}) вне окна выходной клетки ({i}, {j}).",
+    ),
+    ("δ: the output cell", "δ: выходная клетка"),
+    ("D_below: the input pixel", "D_below: входной пиксель"),
     (
         "Cover the terms and the value: work the number out yourself and have it checked",
         "Скрыть слагаемые и значение: посчитайте число сами и проверьте",

@@ -1,0 +1,263 @@
+//! The FC rule you know is the conv rule: a conv layer's backward step
+//! drawn as the dense layer it is. For one (out, in) channel pair the layer
+//! is a matrix W with a row per output cell and a column per input pixel
+//! (the Toeplitz matrix: each row holds the filter, shifted), so that
+//! `y = W·x` is the convolution and the delta handed down is `Wᵀ·δ` — the
+//! rule a student already used for fully connected layers — which is
+//! exactly `full_conv(D, rot180 F)`. And dF is the im2col product: the
+//! patches of x, one row per output cell, times δ. Both equalities are
+//! computed here from the trace's F, x and D and set against the engine's
+//! own numbers.
+//!
+//! Clicking an entry of Wᵀ shows the filter tap it holds and the two cells
+//! it connects; clicking a tap of F marks every entry that holds it.
+
+use egui::{RichText, Ui, Vec2};
+
+use super::conv_view::Geometry;
+use super::heatmap::{legend_ui, ColorScale, Heatmap};
+use super::BackpropApp;
+use crate::engine::trace::Trace;
+use crate::i18n::tr;
+use crate::trf;
+
+/// What is picked in the matrix view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// An entry of Wᵀ: `(input pixel, output cell)`, both row-major.
+    Entry(usize, usize),
+    /// A tap `(u, v)` of the filter.
+    Tap(usize, usize),
+}
+
+/// The tap of F that entry `(output cell, input pixel)` of W holds, if any.
+fn tap_of(g: &Geometry, out: usize, pixel: usize) -> Option<(usize, usize)> {
+    let (i, j) = (out / g.wo, out % g.wo);
+    let (y, x) = (pixel / g.w, pixel % g.w);
+    let u = (y + g.p).checked_sub(i)?;
+    let v = (x + g.p).checked_sub(j)?;
+    (u < g.k && v < g.k).then_some((u, v))
+}
+
+/// Wᵀ for the pair `(o, c)`: `[pixel][out]`, row-major.
+fn w_transposed(g: &Geometry, f: &crate::engine::Tensor, o: usize, c: usize) -> Vec<f32> {
+    let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
+    let mut m = vec![0.0; pixels * outs];
+    for pixel in 0..pixels {
+        for out in 0..outs {
+            if let Some((u, v)) = tap_of(g, out, pixel) {
+                m[pixel * outs + out] = f[[o, c, u, v]];
+            }
+        }
+    }
+    m
+}
+
+/// The largest |a − b|.
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).fold(0.0, |m, (x, y)| m.max((x - y).abs()))
+}
+
+pub fn backward_ui(
+    app: &mut BackpropApp,
+    ui: &mut Ui,
+    t: &Trace,
+    i: usize,
+    (o, c): (usize, usize),
+    room: Vec2,
+) {
+    let Some(g) = Geometry::of(t, i) else { return };
+    let layer = &t.layers[i];
+    let (Some(f), Some(d), Some(x), Some(below), Some(df)) = (
+        layer.weight.as_deref(),
+        t.layers.get(i + 1).and_then(|l| l.delta.as_deref()),
+        t.layer_input(i),
+        layer.delta.as_deref(),
+        layer.weight_grad.as_deref(),
+    ) else {
+        ui.label(tr(
+            "The matrix view needs this layer's backward step: step to it first.",
+        ));
+        return;
+    };
+    let n = app.sample.min(x.shape()[0] - 1);
+    let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
+    let wt = w_transposed(&g, f, o, c);
+    // Wᵀ·δ for this sample and pair, in f64.
+    let delta: Vec<f64> = (0..outs)
+        .map(|q| f64::from(d[[n, o, q / g.wo, q % g.wo]]))
+        .collect();
+    let product: Vec<f64> = (0..pixels)
+        .map(|r| {
+            (0..outs)
+                .map(|q| f64::from(wt[r * outs + q]) * delta[q])
+                .sum()
+        })
+        .collect();
+    // The same with the formula: full correlation of D with rot180(F).
+    let d4 = d
+        .mapv(f64::from)
+        .into_dimensionality::<ndarray::Ix4>()
+        .expect("4-D");
+    let f4 = f
+        .mapv(f64::from)
+        .into_dimensionality::<ndarray::Ix4>()
+        .expect("4-D");
+    let full = crate::check::formulas::below(
+        d4.slice(ndarray::s![n..n + 1, o..o + 1, .., ..]),
+        f4.slice(ndarray::s![o..o + 1, c..c + 1, .., ..]),
+        g.h,
+        g.w,
+        g.p,
+    );
+    let by_formula: Vec<f64> = full.iter().copied().collect();
+    // im2col: a row of x's patch per output cell; dF = Σ_n patchesᵀ · δ.
+    let mut im2col_df = vec![0.0f64; g.k * g.k];
+    for s in 0..x.shape()[0] {
+        for q in 0..outs {
+            let (oi, oj) = (q / g.wo, q % g.wo);
+            let dq = f64::from(d[[s, o, oi, oj]]);
+            for t_ in 0..g.k * g.k {
+                let (u, v) = (t_ / g.k, t_ % g.k);
+                let (y, xx) = (
+                    (oi + u) as isize - g.p as isize,
+                    (oj + v) as isize - g.p as isize,
+                );
+                if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
+                    im2col_df[t_] += f64::from(x[[s, c, y as usize, xx as usize]]) * dq;
+                }
+            }
+        }
+    }
+    let engine_df: Vec<f64> = (0..g.k * g.k)
+        .map(|t_| f64::from(df[[o, c, t_ / g.k, t_ % g.k]]))
+        .collect();
+
+    ui.label(RichText::new(trf!(
+        "{layer} as a dense layer: W has a row per output cell ({outs}) and a column per input pixel ({pixels}); each row is the filter, shifted. The delta handed down is Wᵀ · δ, as for any fully connected layer.",
+        layer = t.names[i],
+        outs = outs,
+        pixels = pixels
+    )).size(15.0));
+    let engine_below: Vec<f64> = (0..pixels)
+        .map(|r| f64::from(below[[n, c, r / g.w, r % g.w]]))
+        .collect();
+    let mut lines = vec![trf!(
+        "Wᵀ · δ and full_conv(D, rot180 F) differ by at most {diff}: they are the same computation.",
+        diff = format!("{:.1e}", max_diff(&product, &by_formula))
+    )];
+    if g.cout == 1 {
+        lines.push(trf!(
+            "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
+            diff = format!("{:.1e}", max_diff(&product, &engine_below))
+        ));
+    }
+    lines.push(trf!(
+        "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
+        diff = format!("{:.1e}", max_diff(&im2col_df, &engine_df))
+    ));
+    for line in lines {
+        ui.label(line);
+    }
+    // The picture: Wᵀ, zoomable, then F and the two maps an entry connects.
+    let mut zoom = app.matrix_zoom;
+    ui.horizontal(|ui| {
+        let label = ui.label(tr("zoom"));
+        ui.add(egui::Slider::new(&mut zoom, 1.0..=8.0).step_by(0.5))
+            .labelled_by(label.id);
+    });
+    app.matrix_zoom = zoom;
+    let side = (room.y - 160.0).clamp(200.0, 900.0);
+    let cell = (side / pixels.max(outs) as f32) * zoom;
+    let pick = app.matrix_pick;
+    let dots: Vec<(usize, usize)> = match pick {
+        Some(Pick::Tap(u, v)) => (0..pixels)
+            .flat_map(|r| (0..outs).map(move |q| (r, q)))
+            .filter(|&(r, q)| tap_of(&g, q, r) == Some((u, v)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let scale = ColorScale::diverging(&wt);
+    ui.horizontal_top(|ui| {
+        egui::ScrollArea::both()
+            .id_salt("matrix")
+            .max_width(side + 24.0)
+            .max_height(side + 24.0)
+            .show(ui, |ui| {
+                let entry = match pick {
+                    Some(Pick::Entry(r, q)) => Some((r, q)),
+                    _ => None,
+                };
+                let drawn = Heatmap::new(&wt, pixels, outs, tr("Wᵀ: a row per input pixel, a column per output cell"))
+                    .scale(scale)
+                    .cell_size(cell)
+                    .numbers(cell >= 30.0)
+                    .selected(entry)
+                    .dots(dots)
+                    .show(ui);
+                if let Some((r, q)) = drawn.clicked {
+                    app.matrix_pick = Some(Pick::Entry(r, q));
+                }
+            });
+        ui.vertical(|ui| {
+            legend_ui(ui, scale);
+            ui.label(RichText::new(tr("F: click a tap to mark every entry of Wᵀ that holds it")).strong());
+            let fvals: Vec<f32> = (0..g.k * g.k).map(|t_| f[[o, c, t_ / g.k, t_ % g.k]]).collect();
+            let tap = match pick {
+                Some(Pick::Tap(u, v)) => Some((u, v)),
+                Some(Pick::Entry(r, q)) => tap_of(&g, q, r),
+                None => None,
+            };
+            let drawn = Heatmap::new(&fvals, g.k, g.k, "F")
+                .scale(scale)
+                .cell_size(40.0)
+                .selected(tap)
+                .show(ui);
+            if let Some(at) = drawn.clicked {
+                app.matrix_pick = Some(Pick::Tap(at.0, at.1));
+            }
+            if let Some(Pick::Entry(r, q)) = pick {
+                let (y, xx) = (r / g.w, r % g.w);
+                let (oi, oj) = (q / g.wo, q % g.wo);
+                let words = match tap_of(&g, q, r) {
+                    Some((u, v)) => trf!(
+                        "Wᵀ[{r}, {q}] = F[{u},{v}] = {value}: input pixel ({y}, {x}) reaches output cell ({i}, {j}) through tap ({u}, {v}), so on the way back δ({i}, {j}) reaches ({y}, {x}) through the same weight.",
+                        r = r,
+                        q = q,
+                        u = u,
+                        v = v,
+                        value = format!("{:.4}", f[[o, c, u, v]]),
+                        y = y,
+                        x = xx,
+                        i = oi,
+                        j = oj
+                    ),
+                    None => trf!(
+                        "Wᵀ[{r}, {q}] = 0: input pixel ({y}, {x}) is outside the window of output cell ({i}, {j}).",
+                        r = r,
+                        q = q,
+                        y = y,
+                        x = xx,
+                        i = oi,
+                        j = oj
+                    ),
+                };
+                ui.label(words);
+                ui.horizontal(|ui| {
+                    let dvals: Vec<f32> = (0..outs).map(|k| d[[n, o, k / g.wo, k % g.wo]]).collect();
+                    Heatmap::new(&dvals, g.ho, g.wo, tr("δ: the output cell"))
+                        .cell_size((160.0 / g.wo as f32).min(14.0))
+                        .numbers(false)
+                        .selected(Some((oi, oj)))
+                        .show(ui);
+                    let bvals: Vec<f32> = (0..pixels).map(|k| below[[n, c, k / g.w, k % g.w]]).collect();
+                    Heatmap::new(&bvals, g.h, g.w, tr("D_below: the input pixel"))
+                        .cell_size((160.0 / g.w as f32).min(14.0))
+                        .numbers(false)
+                        .selected(Some((y, xx)))
+                        .show(ui);
+                });
+            }
+        });
+    });
+}
