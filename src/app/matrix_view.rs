@@ -117,14 +117,14 @@ pub fn backward_ui(
         for q in 0..outs {
             let (oi, oj) = (q / g.wo, q % g.wo);
             let dq = f64::from(d[[s, o, oi, oj]]);
-            for t_ in 0..g.k * g.k {
+            for (t_, sum) in im2col_df.iter_mut().enumerate() {
                 let (u, v) = (t_ / g.k, t_ % g.k);
                 let (y, xx) = (
                     (oi + u) as isize - g.p as isize,
                     (oj + v) as isize - g.p as isize,
                 );
                 if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
-                    im2col_df[t_] += f64::from(x[[s, c, y as usize, xx as usize]]) * dq;
+                    *sum += f64::from(x[[s, c, y as usize, xx as usize]]) * dq;
                 }
             }
         }
