@@ -108,5 +108,5 @@ fresh "$shot" -w 3 -a "key Next" -a "sleep 1" -a "key Next Next Next Next Next N
 # conv2 as a dense layer: Wᵀ (196x196), the equalities with the engine's
 # numbers, an entry on the diagonal picked.
 fresh "$shot" -w 3 "${TO_CONV2[@]}" -a "sleep 0.5" -a "wclick 15 281" -a "sleep 0.8" \
-  -a "wclick 190 560" -a "sleep 0.8" -a "wmove 1590 990" -a "sleep 0.3" \
+  -a "wclick 196 612" -a "sleep 0.8" -a "wmove 1590 990" -a "sleep 0.3" \
   -a "shot $out/conv-as-dense-layer.png" -- "$bin"

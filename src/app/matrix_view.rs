@@ -245,17 +245,23 @@ pub fn backward_ui(
                 ui.label(words);
                 ui.horizontal(|ui| {
                     let dvals: Vec<f32> = (0..outs).map(|k| d[[n, o, k / g.wo, k % g.wo]]).collect();
-                    Heatmap::new(&dvals, g.ho, g.wo, tr("δ: the output cell"))
-                        .cell_size((160.0 / g.wo as f32).min(14.0))
-                        .numbers(false)
-                        .selected(Some((oi, oj)))
-                        .show(ui);
+                    ui.vertical(|ui| {
+                        ui.label(tr("δ: the output cell"));
+                        Heatmap::new(&dvals, g.ho, g.wo, tr("δ: the output cell"))
+                            .cell_size((160.0 / g.wo as f32).min(14.0))
+                            .numbers(false)
+                            .selected(Some((oi, oj)))
+                            .show(ui);
+                    });
                     let bvals: Vec<f32> = (0..pixels).map(|k| below[[n, c, k / g.w, k % g.w]]).collect();
-                    Heatmap::new(&bvals, g.h, g.w, tr("D_below: the input pixel"))
-                        .cell_size((160.0 / g.w as f32).min(14.0))
-                        .numbers(false)
-                        .selected(Some((y, xx)))
-                        .show(ui);
+                    ui.vertical(|ui| {
+                        ui.label(tr("D_below: the input pixel"));
+                        Heatmap::new(&bvals, g.h, g.w, tr("D_below: the input pixel"))
+                            .cell_size((160.0 / g.w as f32).min(14.0))
+                            .numbers(false)
+                            .selected(Some((y, xx)))
+                            .show(ui);
+                    });
                 });
             }
         });
