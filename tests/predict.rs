@@ -260,3 +260,38 @@ fn teaching_a_drawing_is_predicted_first() {
     let (_, text) = h.state().message_text().unwrap();
     assert!(text.contains(&format!("answers {answer}")), "{text}");
 }
+
+/// The record travels with the session: saved, opened in a new window,
+/// the same answers are there.
+#[test]
+fn the_record_is_kept_in_the_session() {
+    let mut h = harness(new_app());
+    h.state_mut().settings.predict = true;
+    settle(&mut h);
+    step_to(&mut h, Phase::Backward(5));
+    h.run_steps(2);
+    h.state_mut().command(UiCommand::Reveal);
+    settle(&mut h);
+    let record = h.state().predictions.clone();
+    assert!(record.iter().any(|r| r.question == "pool-winner"));
+    let checkout = h.state_mut().checkout_session();
+    h.run_steps(2);
+    let session = checkout().unwrap();
+    assert!(session
+        .predictions
+        .as_deref()
+        .unwrap()
+        .contains("pool-winner"));
+    let bytes = backprop_viz::io::session_bytes(&session);
+    let back =
+        backprop_viz::io::read_session(std::path::Path::new("s.safetensors"), &bytes).unwrap();
+    let mut other = harness(new_app());
+    settle(&mut other);
+    other.state_mut().command(UiCommand::ResumeSession(
+        Box::new(back),
+        None,
+        "s.safetensors".into(),
+    ));
+    settle(&mut other);
+    assert_eq!(other.state().predictions, record);
+}

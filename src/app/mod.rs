@@ -577,10 +577,14 @@ impl BackpropApp {
             .map(|&[batch, loss]| (batch as u64, loss as f32))
             .collect();
         let epochs = self.history.epochs.clone();
+        let record = (!self.predictions.is_empty()).then(|| {
+            String::from_utf8(record::record_bytes(&self.predictions)).expect("JSON is UTF-8")
+        });
         move || {
             let mut session = rx.recv_timeout(std::time::Duration::from_secs(30)).ok()?;
             session.losses = losses;
             session.epochs = epochs;
+            session.predictions = record;
             Some(session)
         }
     }
@@ -641,6 +645,17 @@ impl BackpropApp {
     /// A hand-in checked: its window opens, the status line sums it up and
     /// the views open on the first wrong cell.
     fn show_checked(&mut self, checked: Box<panels::checked::Checked>) {
+        // The learner's record keeps every check and its diagnosis.
+        if !checked.bug {
+            for v in &checked.verdicts {
+                self.predictions.push(predict::Record {
+                    batch: checked.batch,
+                    phase: format!("check:{}", v.name),
+                    question: v.diagnosis.map_or("ok", crate::check::Mistake::id),
+                    right: Some(v.ok),
+                });
+            }
+        }
         let (ok, n) = (checked.matched(), checked.verdicts.len());
         let first = checked
             .verdicts
@@ -892,6 +907,13 @@ impl BackpropApp {
                     };
                     self.selected = None;
                     self.view_layer = None;
+                    // The learner's record comes back with the session (a
+                    // record that does not parse is left out).
+                    self.predictions = session
+                        .predictions
+                        .as_deref()
+                        .and_then(|text| record::records_from(text.as_bytes()).ok())
+                        .unwrap_or_default();
                     let (batch, epoch) = (s.progress.batches, s.progress.epoch + 1);
                     self.say(MessageKind::Info, move || {
                         crate::trf!(

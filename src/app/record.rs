@@ -36,6 +36,8 @@ struct FileIn {
 
 #[derive(Deserialize)]
 struct RecordIn {
+    #[serde(default)]
+    batch: u64,
     phase: String,
     question: String,
     right: Option<bool>,
@@ -76,21 +78,62 @@ fn bad(path: &Path, detail: String) -> FileError {
 /// Reads one learner's record.
 fn read_record(path: &Path) -> Result<Vec<RecordIn>, FileError> {
     let bytes = read_bounded(path, MAX_RECORD_BYTES)?;
-    let file: FileIn = serde_json::from_slice(&bytes).map_err(|e| {
-        bad(
-            path,
-            trf!("is not a predictions record ({error})", error = e),
-        )
-    })?;
+    parse_record(&bytes).map_err(|detail| bad(path, detail))
+}
+
+/// The question kinds and check ids this program writes, as the record's
+/// `question` holds them.
+fn known_question(q: &str) -> Option<&'static str> {
+    const KINDS: [&str; 7] = [
+        "df-sign",
+        "below-shape",
+        "relu-blocked",
+        "pool-winner",
+        "tap-change",
+        "taught-digit",
+        "ok",
+    ];
+    KINDS
+        .into_iter()
+        .find(|k| *k == q)
+        .or_else(|| crate::check::Mistake::from_id(q).map(crate::check::Mistake::id))
+}
+
+/// A record from a session (the app's own words on every answer).
+pub fn records_from(bytes: &[u8]) -> Result<Vec<Record>, String> {
+    parse_record(bytes)?
+        .into_iter()
+        .map(|r| {
+            Ok(Record {
+                batch: r.batch,
+                question: known_question(&r.question).ok_or_else(|| {
+                    trf!(
+                        "holds a record that this program does not write ({phase})",
+                        phase = format!("{:?}", r.question)
+                    )
+                })?,
+                phase: r.phase,
+                right: r.right,
+            })
+        })
+        .collect()
+}
+
+fn parse_record(bytes: &[u8]) -> Result<Vec<RecordIn>, String> {
+    if bytes.len() as u64 > MAX_RECORD_BYTES {
+        return Err(trf!(
+            "is not a predictions record ({error})",
+            error = "over 1 MiB"
+        ));
+    }
+    let file: FileIn = serde_json::from_slice(bytes)
+        .map_err(|e| trf!("is not a predictions record ({error})", error = e))?;
     if file.format != FORMAT || file.version != 1 {
-        return Err(bad(
-            path,
-            trf!(
-                "is a {format} file, version {version}; expected {expected}, version 1",
-                format = file.format,
-                version = file.version,
-                expected = FORMAT
-            ),
+        return Err(trf!(
+            "is a {format} file, version {version}; expected {expected}, version 1",
+            format = file.format,
+            version = file.version,
+            expected = FORMAT
         ));
     }
     // Names are short words (`backward:conv2`, `df-sign`): anything else
@@ -101,12 +144,9 @@ fn read_record(path: &Path) -> Result<Vec<RecordIn>, FileError> {
         .iter()
         .find(|r| !plain(&r.phase) || !plain(&r.question))
     {
-        return Err(bad(
-            path,
-            trf!(
-                "holds a record that this program does not write ({phase})",
-                phase = format!("{:?}", r.phase.chars().take(40).collect::<String>())
-            ),
+        return Err(trf!(
+            "holds a record that this program does not write ({phase})",
+            phase = format!("{:?}", r.phase.chars().take(40).collect::<String>())
         ));
     }
     Ok(file.records)

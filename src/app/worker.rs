@@ -549,6 +549,7 @@ impl WorkerState {
             },
             losses: Vec::new(),
             epochs: Vec::new(),
+            predictions: None,
         }
     }
 

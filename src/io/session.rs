@@ -42,6 +42,9 @@ pub struct Session {
     pub losses: Vec<(u64, f32)>,
     /// `(epoch, train accuracy, test accuracy)`.
     pub epochs: Vec<(usize, f32, f32)>,
+    /// The learner's prediction record (JSON, as *Save my predictions*
+    /// writes it), kept with the session; checked by the app on load.
+    pub predictions: Option<String>,
 }
 
 /// Plots longer than this are refused (a million batches is 16 years of a
@@ -74,10 +77,14 @@ fn session_file<'a>(
     entries.push(("plot.losses".into(), Entry::F32(losses)));
     entries.push(("plot.epochs".into(), Entry::F32(epochs)));
     let settings = serde_json::to_string(&session.settings).expect("settings serialise");
+    let mut extra = vec![("session".into(), settings)];
+    if let Some(record) = &session.predictions {
+        extra.push(("predictions".into(), record.clone()));
+    }
     TensorFile {
         format: FORMAT,
         specs: &session.network.specs,
-        extra: vec![("session".into(), settings)],
+        extra,
         entries,
     }
 }
@@ -179,12 +186,18 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, FileError> {
         let share = |v: f32| (0.0..=1.0).contains(&v).then_some(v);
         Some((epoch, share(row[1])?, share(row[2])?))
     })?;
+    // At most 1 MiB, like every metadata entry; the app parses it.
+    let predictions = match parsed.meta.contains_key("predictions") {
+        true => Some(metadata(path, &parsed.meta, "predictions")?.to_string()),
+        false => None,
+    };
     Ok(Session {
         network,
         optimizer,
         settings,
         losses,
         epochs,
+        predictions,
     })
 }
 
