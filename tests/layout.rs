@@ -16,7 +16,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{new_app, settle, snapshot};
+use app_common::{click_at, new_app, settle, snapshot};
 
 /// A 1280x720 window in projector mode (1.4x: 914x514 points).
 fn projector(lang: Lang) -> Harness<'static, BackpropApp> {
@@ -326,15 +326,7 @@ fn the_filter_bank_stands_beside_the_equations_and_picks_a_pair() {
     // wide: a click a little inside the bottom-right corner is on [15, 7].
     let step = egui::vec2(bank.width() / 8.0, bank.height() / 16.0);
     let pos = bank.max - step * 0.6;
-    h.event(egui::Event::PointerMoved(pos));
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-    }
+    click_at(&mut h, pos);
     h.run_steps(3);
     assert_eq!(h.state().channels, [15, 7]);
     let titles: Vec<String> = maps(&h).into_iter().map(|(l, _)| l).collect();

@@ -8,7 +8,7 @@ use backprop_viz::app::UiCommand;
 use egui_kittest::kittest::{NodeT, Queryable};
 
 mod app_common;
-use app_common::{harness, new_app, settle};
+use app_common::{click_at, harness, new_app, settle};
 
 fn largest_difference(
     h: &egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>,
@@ -47,15 +47,7 @@ fn conv2_as_a_dense_layer_gives_the_engines_numbers_and_links_entries_to_taps() 
     let cell = matrix.width() / 196.0;
     let k = 7 * 14 + 7;
     let pos = matrix.min + egui::vec2((k as f32 + 0.5) * cell, (k as f32 + 0.5) * cell);
-    h.event(egui::Event::PointerMoved(pos));
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-    }
+    click_at(&mut h, pos);
     h.run_steps(3);
     assert_eq!(h.state().matrix_pick, Some(Pick::Entry(k, k)));
     assert!(h
@@ -65,15 +57,7 @@ fn conv2_as_a_dense_layer_gives_the_engines_numbers_and_links_entries_to_taps() 
     // And back: a tap of F marks its entries.
     let f = h.get_by_label("F").rect();
     let pos = f.min + egui::vec2(f.width() * 0.2, f.height() * 0.2);
-    h.event(egui::Event::PointerMoved(pos));
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-    }
+    click_at(&mut h, pos);
     h.run_steps(3);
     assert_eq!(h.state().matrix_pick, Some(Pick::Tap(0, 0)));
 }

@@ -13,7 +13,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{harness, new_app, settle, snapshot};
+use app_common::{click_at, harness, new_app, settle, snapshot};
 
 /// Steps by hand to just after `phase`, revealing what covers the way.
 fn step_to(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
@@ -45,15 +45,7 @@ fn click_cell(
         .rect();
     let (cw, ch) = (rect.width() / cols as f32, rect.height() / rows as f32);
     let pos = rect.min + egui::vec2((c as f32 + 0.5) * cw, (r as f32 + 0.5) * ch);
-    h.event(egui::Event::PointerMoved(pos));
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-    }
+    click_at(h, pos);
     h.run_steps(3);
 }
 

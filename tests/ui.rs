@@ -14,7 +14,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{harness, new_app, settle, settle_until, snapshot};
+use app_common::{click_at, harness, new_app, settle, settle_until, snapshot};
 
 #[test]
 fn step_layer_walks_one_batch_in_order() {
@@ -61,15 +61,7 @@ fn df_cell_shows_the_engines_number() {
     let rect = node.rect();
     let cell = rect.width() / 3.0;
     let pos = rect.min + egui::vec2(1.5 * cell, 2.5 * cell); // row 2, column 1
-    h.event(egui::Event::PointerMoved(pos));
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-    }
+    click_at(&mut h, pos);
     h.run_steps(3);
     assert_eq!(
         h.state().selected,

@@ -46,3 +46,16 @@ pub fn settle(h: &mut Harness<'static, BackpropApp>) {
 pub fn snapshot(h: &Harness<'static, BackpropApp>) -> Snapshot {
     *h.state().snapshot.clone().expect("a snapshot")
 }
+
+/// A left click at `pos` (pointer moved there, pressed, released).
+pub fn click_at(h: &mut Harness<'static, BackpropApp>, pos: egui::Pos2) {
+    h.event(egui::Event::PointerMoved(pos));
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+}
