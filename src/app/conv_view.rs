@@ -388,7 +388,9 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     header_ui(app, ui, &g, (o, c), |app, ui| {
         // One row: the matrix toggle beside the animation's controls.
         ui.horizontal(|ui| {
-            ui.checkbox(&mut app.as_matrix, tr("As a dense layer (Wᵀ · δ)"))
+            // On a projector the short form: the caption beside it needs the room.
+            let label = if compact { "Wᵀ · δ" } else { tr("As a dense layer (Wᵀ · δ)") };
+            ui.checkbox(&mut app.as_matrix, label)
                 .on_hover_text(tr("The layer as its matrix W: the rule you used for FC layers, Wᵀ · δ, is the full convolution with rot180(F)"));
             if !app.as_matrix {
                 animate::controls_ui(

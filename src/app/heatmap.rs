@@ -465,7 +465,15 @@ impl<'a> Heatmap<'a> {
                     }
                     let v = self.values[r * self.cols + c];
                     let fill = self.scale.color_in(v, colours);
-                    painter.rect_filled(cell_rect, 0.0, fill);
+                    // Cells a pixel or two wide overlap a little: their
+                    // anti-aliased edges would otherwise show the background
+                    // as a mesh (a 196x196 matrix on a projector).
+                    let drawn = if self.cell < 6.0 {
+                        cell_rect.expand(0.5)
+                    } else {
+                        cell_rect
+                    };
+                    painter.rect_filled(drawn, 0.0, fill);
                     if self
                         .blocked
                         .is_some_and(|b| b.get(r * self.cols + c) == Some(&true))

@@ -81,6 +81,8 @@ pub fn backward_ui(
         return;
     };
     let n = app.sample.min(x.shape()[0] - 1);
+    let top = ui.cursor().top();
+    let compact = super::panels::toolbar::compact(ui.ctx());
     let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
     let wt = w_transposed(&g, f, o, c);
     // Wᵀ·δ for this sample and pair, in f64.
@@ -133,12 +135,17 @@ pub fn backward_ui(
         .map(|t_| f64::from(df[[o, c, t_ / g.k, t_ % g.k]]))
         .collect();
 
-    ui.label(RichText::new(trf!(
+    let intro = RichText::new(trf!(
         "{layer} as a dense layer: W has a row per output cell ({outs}) and a column per input pixel ({pixels}); each row is the filter, shifted. The delta handed down is Wᵀ · δ, as for any fully connected layer.",
         layer = t.names[i],
         outs = outs,
         pixels = pixels
-    )).size(15.0));
+    ));
+    // On a projector the words give the matrix their room: the three
+    // equalities on one line, the introduction on hover.
+    if !compact {
+        ui.label(intro.clone().size(15.0));
+    }
     let engine_below: Vec<f64> = (0..pixels)
         .map(|r| f64::from(below[[n, c, r / g.w, r % g.w]]))
         .collect();
@@ -156,8 +163,13 @@ pub fn backward_ui(
         "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
         diff = format!("{:.1e}", max_diff(&im2col_df, &engine_df))
     ));
-    for line in lines {
-        ui.label(line);
+    if compact {
+        ui.label(RichText::new(lines.join(" ")).size(13.0))
+            .on_hover_text(intro);
+    } else {
+        for line in lines {
+            ui.label(line);
+        }
     }
     // The picture: Wᵀ, zoomable, then F and the two maps an entry connects.
     let mut zoom = app.matrix_zoom;
@@ -167,7 +179,8 @@ pub fn backward_ui(
             .labelled_by(label.id);
     });
     app.matrix_zoom = zoom;
-    let side = (room.y - 160.0).clamp(200.0, 900.0);
+    let used = ui.cursor().top() - top;
+    let side = (room.y - used - 16.0).clamp(160.0, 900.0);
     let cell = (side / pixels.max(outs) as f32) * zoom;
     let pick = app.matrix_pick;
     let dots: Vec<(usize, usize)> = match pick {
