@@ -40,16 +40,18 @@ fresh "$shot" -w 3 "${TO_CONV2[@]}" -a "sleep 0.8" -a "wmove 1590 990" -a "sleep
 
 # The guided lesson at "The answer, part 1: dF" (PgDn ten times from the
 # start), the view it points at outlined. Menu positions are for 1600x1000.
+# The lesson predicts first: V reveals the step, as a teacher would.
 fresh "$shot" -w 3 -a "wclick 144 12" -a "sleep 0.5" -a "wclick 184 39" -a "sleep 1" \
-  -a "key Next Next Next Next Next Next Next Next Next Next" -a "sleep 1.5" -a "wmove 900 960" -a "sleep 0.3" \
+  -a "key Next Next Next Next Next Next Next Next Next Next" -a "sleep 1.5" -a "key v" -a "sleep 0.5" \
+  -a "wmove 900 960" -a "sleep 0.3" \
   -a "shot $out/lesson-dF.png" -- "$bin"
 
 # The same lesson in Russian (the language of the original question), at
 # "The answer, part 2: the delta handed down".
 # (PgDn starts the lesson, as a presentation clicker would.)
 fresh "$shot" -w 3 -a "wclick 1561 12" -a "sleep 0.8" -a "key Next" -a "sleep 1" \
-  -a "key Next Next Next Next Next Next Next Next Next Next Next" -a "sleep 1.5" -a "wmove 900 960" -a "sleep 0.3" \
-  -a "shot $out/lesson-ru.png" -- "$bin"
+  -a "key Next Next Next Next Next Next Next Next Next Next Next" -a "sleep 1.5" -a "key v" -a "sleep 0.5" \
+  -a "wmove 900 960" -a "sleep 0.3" -a "shot $out/lesson-ru.png" -- "$bin"
 
 # Projector mode (key P) on a 1280x720 projector, conv2's backward step, in
 # English and in Russian.
