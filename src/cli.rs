@@ -89,6 +89,10 @@ struct GuiArgs {
     /// (.npy, .csv or .safetensors; as File → Check my backprop…).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     check: Vec<PathBuf>,
+    /// Open a shared moment: `#preset=seed&seed=1&step=3&phase=backward:conv2…`
+    /// (File → Share this moment copies one).
+    #[arg(long, value_name = "LINK")]
+    link: Option<String>,
 }
 
 #[derive(Args)]
@@ -283,6 +287,7 @@ fn gui(args: GuiArgs) -> Result<()> {
         preset: args.preset,
         session: args.session,
         check: args.check,
+        link: args.link,
     })
     .map_err(UserError)
 }

@@ -19,6 +19,7 @@ pub mod heatmap;
 pub mod jobs;
 pub mod layer_views;
 pub mod lesson;
+pub mod link;
 pub mod matrix_view;
 pub mod message;
 pub mod mistakes;
@@ -117,6 +118,8 @@ pub struct GuiOptions {
     /// A student's tensors to check against the first batch once it has
     /// been stepped (as File → Check my backprop…).
     pub check: Vec<PathBuf>,
+    /// A shared moment to open (`--link`).
+    pub link: Option<String>,
 }
 
 /// Opens the window and runs until it is closed.
@@ -157,6 +160,12 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
             }
             if let Some(path) = options.session.clone() {
                 app.open_session_file(path);
+            }
+            if let Some(text) = &options.link {
+                match link::Moment::parse(text) {
+                    Ok(m) => app.command(UiCommand::OpenMoment(Box::new(m))),
+                    Err(e) => app.say(MessageKind::Error, move || e.clone()),
+                }
             }
             if !options.check.is_empty() {
                 app.welcome = false;
@@ -258,6 +267,8 @@ pub enum UiCommand {
     Reveal,
     /// Switch a deliberate mistake in the backward pass on or off.
     SetBug(Option<crate::check::bugs::Bug>),
+    /// Replay training to a shared moment (a link).
+    OpenMoment(Box<link::Moment>),
 }
 
 /// What the guided lesson is asked to do.
@@ -682,6 +693,67 @@ impl BackpropApp {
         self.checked = Some(checked);
     }
 
+    /// This moment as a link, or why it cannot be one (a network from a
+    /// file, a JSON preset).
+    pub fn moment(&self) -> Result<link::Moment, String> {
+        let s = self
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| tr("nothing has been loaded yet").to_string())?;
+        if self.start_network.is_some() || !crate::presets::is_builtin(&self.config.preset) {
+            return Err(
+                tr("only the built-in networks (seed, lenet) can be shared as a link").to_string(),
+            );
+        }
+        Ok(link::Moment {
+            preset: self.config.preset.clone(),
+            seed: self.config.seed,
+            batch: self.config.batch,
+            lr: s.lr,
+            optimizer: s.optimizer,
+            step: s.batches.max(1),
+            phase: s.last.filter(|p| *p != crate::engine::stepper::Phase::Done),
+            sample: self.sample,
+            cell: self.selected.clone(),
+            tab: self.tab,
+            lesson: self.lesson.open,
+            lang: self.settings.lang,
+        })
+    }
+
+    /// Replays training from the moment's start to it: reset with its
+    /// settings, whole batches up to its batch, then its phase.
+    fn open_moment(&mut self, m: link::Moment) {
+        self.config = TrainConfig {
+            preset: m.preset.clone(),
+            seed: m.seed,
+            lr: m.lr,
+            batch: m.batch,
+            optimizer: m.optimizer,
+            freeze_conv: false,
+        };
+        self.start_network = None;
+        self.start_source = None;
+        self.settings.lang = m.lang;
+        self.welcome = false;
+        self.command(UiCommand::Reset);
+        for _ in 1..m.step {
+            self.command(UiCommand::StepBatch);
+        }
+        if let Some(phase) = m.phase {
+            // The batch before is finished: GoTo would go back into it, so
+            // the moment's batch is started first.
+            if m.step > 1 {
+                self.command(UiCommand::StepPhase);
+            }
+            self.command(UiCommand::GoTo(phase));
+        }
+        self.command(UiCommand::PickSample(m.sample));
+        self.command(UiCommand::ShowTab(m.tab));
+        self.command(UiCommand::Select(m.cell));
+        self.lesson.open = m.lesson;
+    }
+
     /// Whether steps are predicted before they are shown.
     pub fn predicting(&self) -> bool {
         self.settings.predict || self.lesson.open.is_some()
@@ -779,6 +851,7 @@ impl BackpropApp {
         for command in std::mem::take(&mut self.commands) {
             match command {
                 UiCommand::Reveal => predict::reveal(self),
+                UiCommand::OpenMoment(m) => self.open_moment(*m),
                 UiCommand::SetBug(bug) => {
                     self.bug = bug;
                     self.send(Command::SetTamper(bug.map(crate::check::bugs::tamper)));

@@ -40,6 +40,33 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Revealed.", "Открыто для всех."),
     ("Explain it", "Объяснить"),
     ("Your prediction", "Ваше предсказание"),
+    ("nothing has been loaded yet", "ещё ничего не загружено"),
+    (
+        "only the built-in networks (seed, lenet) can be shared as a link",
+        "ссылкой можно поделиться только для встроенных сетей (seed, lenet)",
+    ),
+    (
+        "the link is longer than {n} characters",
+        "ссылка длиннее {n} символов",
+    ),
+    (
+        "the link's {key}={value} is not valid",
+        "в ссылке неверное {key}={value}",
+    ),
+    (
+        "the link's preset {value} is not one of seed, lenet",
+        "сеть {value} в ссылке — не seed и не lenet",
+    ),
+    ("the link has an unknown field {key}", "в ссылке неизвестное поле {key}"),
+    ("Share this moment (copy the link)", "Поделиться этим моментом (скопировать ссылку)"),
+    (
+        "A link that replays training to exactly this batch, phase, sample and cell: --link on another machine opens it",
+        "Ссылка, по которой обучение воспроизводится ровно до этого батча, фазы, примера и клетки: её открывает --link на другом компьютере",
+    ),
+    (
+        "Copied the link to this moment: {link}",
+        "Ссылка на этот момент скопирована: {link}",
+    ),
     ("Save my predictions…", "Сохранить мои предсказания…"),
     ("Save my predictions", "Сохранить мои предсказания"),
     (

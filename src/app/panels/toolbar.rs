@@ -428,6 +428,25 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         }
         ui.close();
     }
+    if ui
+        .button(tr("Share this moment (copy the link)"))
+        .on_hover_text(tr(
+            "A link that replays training to exactly this batch, phase, sample and cell: --link on another machine opens it",
+        ))
+        .clicked()
+    {
+        match app.moment() {
+            Ok(m) => {
+                let fragment = m.to_fragment();
+                ui.ctx().copy_text(fragment.clone());
+                app.say(MessageKind::Info, move || {
+                    trf!("Copied the link to this moment: {link}", link = fragment)
+                });
+            }
+            Err(why) => app.say(MessageKind::Warning, move || why.clone()),
+        }
+        ui.close();
+    }
     // A teacher's tool: never offered on the projector.
     if !app.settings.projector
         && ui

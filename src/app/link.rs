@@ -1,0 +1,273 @@
+//! A moment of training as a link: the network, seed, batch size, learning
+//! rate and optimizer, the batch number and phase, the sample, the selected
+//! cell, the tab, the lesson step and the language, in a URL fragment
+//!
+//! `#preset=seed&seed=1&batch=16&lr=0.05&opt=sgd&step=3&phase=backward:conv2&sample=0&cell=dF:0,0,1,1&tab=backprop&lang=ru`
+//!
+//! The engine is deterministic, so opening a link replays training to that
+//! exact moment: the same loss, dF and deltas as where it was made.
+//! *File → Share this moment* copies one; `--link` opens one at start.
+//! Only the built-in presets travel in a link (a JSON file's path means
+//! nothing on another machine).
+
+use crate::engine::network::preset_specs;
+use crate::engine::optim::OptimizerKind;
+use crate::engine::stepper::Phase;
+use crate::explain::CellRef;
+use crate::i18n::Lang;
+use crate::trf;
+
+use super::Tab;
+
+/// One moment, as a link holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moment {
+    pub preset: String,
+    pub seed: u64,
+    pub batch: usize,
+    pub lr: f32,
+    pub optimizer: OptimizerKind,
+    /// The batch, counted from 1.
+    pub step: u64,
+    /// The phase just run in that batch (`None`: the batch loaded, nothing run).
+    pub phase: Option<Phase>,
+    pub sample: usize,
+    pub cell: Option<CellRef>,
+    pub tab: Tab,
+    pub lesson: Option<usize>,
+    pub lang: Lang,
+}
+
+/// The longest link read, and the most batches one may replay (a link is
+/// typed by people and can come from anywhere).
+const MAX_LINK: usize = 2048;
+pub const MAX_STEP: u64 = 100_000;
+
+fn tab_name(tab: Tab) -> &'static str {
+    match tab {
+        Tab::Backprop => "backprop",
+        Tab::Draw => "draw",
+        Tab::Data => "data",
+        Tab::Experiment => "experiment",
+        Tab::Mistakes => "mistakes",
+        Tab::Architecture => "architecture",
+    }
+}
+
+fn phase_text(names: &[String], phase: Phase) -> String {
+    match phase {
+        Phase::Forward(i) => format!("forward:{}", names[i]),
+        Phase::Backward(i) => format!("backward:{}", names[i]),
+        Phase::Loss => "loss".into(),
+        Phase::Update => "update".into(),
+        Phase::Done => "done".into(),
+    }
+}
+
+fn cell_text(cell: &CellRef) -> String {
+    let (kind, index) = match cell {
+        CellRef::WeightGrad { index, .. } => ("dF", index),
+        CellRef::Delta { index, .. } => ("D", index),
+        CellRef::Output { index, .. } => ("y", index),
+        CellRef::Input { index } => ("x", index),
+        CellRef::LossDelta { index } => ("L", index),
+    };
+    let index: Vec<String> = index.iter().map(usize::to_string).collect();
+    format!("{kind}:{}", index.join(","))
+}
+
+impl Moment {
+    /// The link's fragment (with its `#`).
+    pub fn to_fragment(&self) -> String {
+        let names = preset_specs(&self.preset)
+            .map(|s| s.into_iter().map(|l| l.name).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let mut parts = vec![
+            format!("preset={}", self.preset),
+            format!("seed={}", self.seed),
+            format!("batch={}", self.batch),
+            format!("lr={}", self.lr),
+            format!("opt={}", self.optimizer.name()),
+            format!("step={}", self.step),
+        ];
+        if let Some(phase) = self.phase {
+            parts.push(format!("phase={}", phase_text(&names, phase)));
+        }
+        parts.push(format!("sample={}", self.sample));
+        if let Some(cell) = &self.cell {
+            parts.push(format!("cell={}", cell_text(cell)));
+        }
+        parts.push(format!("tab={}", tab_name(self.tab)));
+        if let Some(step) = self.lesson {
+            parts.push(format!("lesson={}", step + 1));
+        }
+        parts.push(format!(
+            "lang={}",
+            match self.lang {
+                Lang::En => "en",
+                Lang::Ru => "ru",
+            }
+        ));
+        format!("#{}", parts.join("&"))
+    }
+
+    /// Reads a link (the whole URL or only its fragment), checking every
+    /// field: a bad one is named in the error.
+    pub fn parse(link: &str) -> Result<Moment, String> {
+        if link.len() > MAX_LINK {
+            return Err(trf!("the link is longer than {n} characters", n = MAX_LINK));
+        }
+        let fragment = link.rsplit_once('#').map_or(link, |(_, f)| f);
+        let mut m = Moment {
+            preset: "seed".into(),
+            seed: crate::presets::defaults::SEED,
+            batch: crate::presets::defaults::BATCH,
+            lr: super::APP_LR,
+            optimizer: OptimizerKind::Sgd,
+            step: 1,
+            phase: None,
+            sample: 0,
+            cell: None,
+            tab: Tab::Backprop,
+            lesson: None,
+            lang: Lang::En,
+        };
+        let mut phase_text = None;
+        let mut cell_text = None;
+        let bad = |key: &str, value: &str| {
+            trf!(
+                "the link's {key}={value} is not valid",
+                key = key,
+                value = value
+            )
+        };
+        for part in fragment.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').ok_or_else(|| bad(part, ""))?;
+            match key {
+                "preset" => {
+                    if preset_specs(value).is_none() {
+                        return Err(trf!(
+                            "the link's preset {value} is not one of seed, lenet",
+                            value = value
+                        ));
+                    }
+                    m.preset = value.into();
+                }
+                "seed" => m.seed = value.parse().map_err(|_| bad(key, value))?,
+                "batch" => {
+                    m.batch = value
+                        .parse()
+                        .ok()
+                        .filter(|&b| (1..=4096).contains(&b))
+                        .ok_or_else(|| bad(key, value))?
+                }
+                "lr" => {
+                    m.lr = value
+                        .parse()
+                        .ok()
+                        .filter(|l: &f32| l.is_finite() && *l > 0.0 && *l <= 10.0)
+                        .ok_or_else(|| bad(key, value))?
+                }
+                "opt" => {
+                    m.optimizer = OptimizerKind::parse(value).ok_or_else(|| bad(key, value))?
+                }
+                "step" => {
+                    m.step = value
+                        .parse()
+                        .ok()
+                        .filter(|&s| (1..=MAX_STEP).contains(&s))
+                        .ok_or_else(|| bad(key, value))?
+                }
+                "phase" => phase_text = Some(value.to_string()),
+                "sample" => m.sample = value.parse().map_err(|_| bad(key, value))?,
+                "cell" => cell_text = Some(value.to_string()),
+                "tab" => {
+                    m.tab = [
+                        Tab::Backprop,
+                        Tab::Draw,
+                        Tab::Data,
+                        Tab::Experiment,
+                        Tab::Mistakes,
+                        Tab::Architecture,
+                    ]
+                    .into_iter()
+                    .find(|t| tab_name(*t) == value)
+                    .ok_or_else(|| bad(key, value))?
+                }
+                "lesson" => {
+                    let n: usize = value.parse().map_err(|_| bad(key, value))?;
+                    let count = super::lesson::steps().len();
+                    m.lesson = Some(
+                        (1..=count)
+                            .contains(&n)
+                            .then(|| n - 1)
+                            .ok_or_else(|| bad(key, value))?,
+                    );
+                }
+                "lang" => {
+                    m.lang = match value {
+                        "en" => Lang::En,
+                        "ru" => Lang::Ru,
+                        _ => return Err(bad(key, value)),
+                    }
+                }
+                _ => return Err(trf!("the link has an unknown field {key}", key = key)),
+            }
+        }
+        if m.sample >= m.batch {
+            return Err(bad("sample", &m.sample.to_string()));
+        }
+        let names: Vec<String> = preset_specs(&m.preset)
+            .expect("checked above")
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        if let Some(text) = phase_text {
+            let layer = |name: &str| {
+                names
+                    .iter()
+                    .position(|n| n == name)
+                    .ok_or_else(|| bad("phase", &text))
+            };
+            m.phase = Some(match text.split_once(':') {
+                Some(("forward", name)) => Phase::Forward(layer(name)?),
+                Some(("backward", name)) => Phase::Backward(layer(name)?),
+                None if text == "loss" => Phase::Loss,
+                None if text == "update" => Phase::Update,
+                _ => return Err(bad("phase", &text)),
+            });
+        }
+        if let Some(text) = cell_text {
+            let layer = match m.phase {
+                Some(Phase::Forward(i)) | Some(Phase::Backward(i)) => Some(i),
+                _ => None,
+            };
+            let (kind, index) = text.split_once(':').ok_or_else(|| bad("cell", &text))?;
+            let index: Vec<usize> = index
+                .split(',')
+                .map(|i| i.parse::<usize>().ok().filter(|&i| i < 1 << 16))
+                .collect::<Option<Vec<usize>>>()
+                .filter(|i| !i.is_empty() && i.len() <= 4)
+                .ok_or_else(|| bad("cell", &text))?;
+            let need_layer = || layer.ok_or_else(|| bad("cell", &text));
+            m.cell = Some(match kind {
+                "dF" => CellRef::WeightGrad {
+                    layer: need_layer()?,
+                    index,
+                },
+                "D" => CellRef::Delta {
+                    layer: need_layer()?,
+                    index,
+                },
+                "y" => CellRef::Output {
+                    layer: need_layer()?,
+                    index,
+                },
+                "x" => CellRef::Input { index },
+                "L" => CellRef::LossDelta { index },
+                _ => return Err(bad("cell", &text)),
+            });
+        }
+        Ok(m)
+    }
+}
