@@ -293,7 +293,10 @@ fn gui(args: GuiArgs) -> Result<()> {
 }
 
 pub(crate) fn load_data(dir: &Option<PathBuf>) -> Result<Mnist> {
-    Ok(files_in_dir(&data_dir(dir))?.load_all()?)
+    match dir {
+        Some(dir) => Ok(files_in_dir(dir)?.load_all()?),
+        None => Ok(crate::data::dataset::load_default()?),
+    }
 }
 
 fn data_dir(dir: &Option<PathBuf>) -> PathBuf {

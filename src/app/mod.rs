@@ -125,7 +125,11 @@ pub struct GuiOptions {
 /// Opens the window and runs until it is closed.
 pub fn run(options: GuiOptions) -> Result<(), String> {
     let dir = options.data.clone().unwrap_or_else(default_data_dir);
-    let data = load_dir(&dir).map_err(|e| e.to_string())?;
+    let data = match &options.data {
+        Some(dir) => load_dir(dir),
+        None => crate::data::dataset::load_default(),
+    }
+    .map_err(|e| e.to_string())?;
     let network = match &options.model {
         Some(path) => Some(crate::io::load_model(path).map_err(|e| e.to_string())?),
         None => None,
@@ -135,7 +139,11 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         crate::presets::network_from_preset(preset, config.seed).map_err(|e| e.to_string())?;
         config.preset = preset.clone();
     }
-    let source = dir.display().to_string();
+    let source = if options.data.is_none() && !dir.is_dir() {
+        tr("the MNIST built into the program").to_string()
+    } else {
+        dir.display().to_string()
+    };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("backprop-viz: how the error reaches the filter")

@@ -510,6 +510,59 @@ pub fn files_in_dir(dir: &Path) -> Result<MnistFiles, FileError> {
 /// above it (the crate root, for `target/release/backprop-viz`), and
 /// otherwise the crate's own `data/mnist` from build time. Returns the
 /// fallback even if it does not exist, so the error names a real place.
+/// The MNIST that ships inside the program (11 MB of gzip): what
+/// `cargo install` or a package runs on wherever the binary ends up.
+const EMBEDDED: [(&str, &[u8]); 4] = [
+    (
+        "train-images-idx3-ubyte.gz",
+        include_bytes!("../../data/mnist/train-images-idx3-ubyte.gz"),
+    ),
+    (
+        "train-labels-idx1-ubyte.gz",
+        include_bytes!("../../data/mnist/train-labels-idx1-ubyte.gz"),
+    ),
+    (
+        "t10k-images-idx3-ubyte.gz",
+        include_bytes!("../../data/mnist/t10k-images-idx3-ubyte.gz"),
+    ),
+    (
+        "t10k-labels-idx1-ubyte.gz",
+        include_bytes!("../../data/mnist/t10k-labels-idx1-ubyte.gz"),
+    ),
+];
+
+/// The built-in MNIST, parsed with the same checks as any file.
+pub fn embedded_mnist() -> Result<Mnist, FileError> {
+    let part = |k: usize, ndims: u8| {
+        let (name, bytes) = EMBEDDED[k];
+        idx::parse_idx_expecting(bytes, ndims)
+            .map_err(|e| FileError::new(Path::new(name), Problem::Idx(e)))
+    };
+    let half = |images: usize, labels: usize| {
+        from_idx_named(
+            part(images, 3)?,
+            part(labels, 1)?,
+            Path::new(EMBEDDED[images].0),
+            Path::new(EMBEDDED[labels].0),
+        )
+    };
+    Ok(Mnist {
+        train: half(0, 1)?,
+        test: half(2, 3)?,
+    })
+}
+
+/// The shipped MNIST: the `data/mnist` folder found next to the program
+/// (or the working folder), else the copy built into it.
+pub fn load_default() -> Result<Mnist, FileError> {
+    let dir = default_data_dir();
+    if dir.is_dir() {
+        load_dir(&dir)
+    } else {
+        embedded_mnist()
+    }
+}
+
 pub fn default_data_dir() -> PathBuf {
     let mut candidates = Vec::new();
     if let Ok(cwd) = std::env::current_dir() {
@@ -528,4 +581,23 @@ pub fn default_data_dir() -> PathBuf {
         .into_iter()
         .find(|d| d.is_dir())
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist")))
+}
+
+#[cfg(test)]
+mod embedded_tests {
+    use super::*;
+
+    /// The copy built into the program is the shipped folder's MNIST.
+    #[test]
+    fn the_built_in_mnist_is_the_shipped_one() {
+        let built_in = embedded_mnist().unwrap();
+        let folder = load_dir(&PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/data/mnist"
+        )))
+        .unwrap();
+        assert_eq!(built_in.train.len(), 60_000);
+        assert_eq!(built_in.test.len(), 10_000);
+        assert_eq!(built_in, folder);
+    }
 }

@@ -42,6 +42,10 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Your prediction", "Ваше предсказание"),
     ("nothing has been loaded yet", "ещё ничего не загружено"),
     (
+        "the MNIST built into the program",
+        "MNIST, встроенный в программу",
+    ),
+    (
         "only the built-in networks (seed, lenet) can be shared as a link",
         "ссылкой можно поделиться только для встроенных сетей (seed, lenet)",
     ),
