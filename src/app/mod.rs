@@ -149,7 +149,13 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
             .with_title("backprop-viz: how the error reaches the filter")
             .with_inner_size([1600.0, 1000.0])
             .with_min_inner_size([900.0, 600.0])
-            .with_drag_and_drop(true),
+            .with_drag_and_drop(true)
+            .with_icon(
+                eframe::icon_data::from_png_bytes(include_bytes!(
+                    "../../assets/icon/backprop-viz.png"
+                ))
+                .unwrap_or_default(),
+            ),
         ..Default::default()
     };
     eframe::run_native(
