@@ -707,6 +707,18 @@ impl BackpropApp {
         self.checked = Some(checked);
     }
 
+    /// Asks where to save the session, then writes it (the worker's state
+    /// is collected on the dialog's thread).
+    pub fn save_session_dialog(&mut self) {
+        let checkout = self.checkout_session();
+        self.files
+            .save_dialog_with(tr("Save the session"), "session.safetensors", move || {
+                checkout()
+                    .map(|session| crate::io::session_bytes(&session))
+                    .ok_or_else(|| tr("the training thread did not answer").to_string())
+            });
+    }
+
     /// This moment as a link, or why it cannot be one (a network from a
     /// file, a JSON preset).
     pub fn moment(&self) -> Result<link::Moment, String> {

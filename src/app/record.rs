@@ -223,6 +223,7 @@ pub fn class_window(app: &mut super::BackpropApp, ui: &egui::Ui) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::file::write_bytes;
 
     #[test]
     fn records_sum_per_step_and_refuse_what_is_not_a_record() {
@@ -248,8 +249,8 @@ mod tests {
             right: None,
         }];
         let (pa, pb) = (dir.join("a.json"), dir.join("b.json"));
-        std::fs::write(&pa, record_bytes(&a)).unwrap();
-        std::fs::write(&pb, record_bytes(&b)).unwrap();
+        write_bytes(&pa, &record_bytes(&a)).unwrap();
+        write_bytes(&pb, &record_bytes(&b)).unwrap();
         let class = class_record(&[pa.clone(), pb]).unwrap();
         assert_eq!(class.files, 2);
         let pool = &class.rows[&("backward:pool2".to_string(), "pool-winner".to_string())];
@@ -260,19 +261,20 @@ mod tests {
         let conv = &class.rows[&("backward:conv2".to_string(), "df-sign".to_string())];
         assert_eq!((conv.right, conv.wrong, conv.learners), (0, 1, 1));
         let junk = dir.join("junk.json");
-        std::fs::write(
+        write_bytes(
             &junk,
             b"{\"format\": \"other\", \"version\": 1, \"records\": []}",
         )
         .unwrap();
         assert!(class_record(&[pa.clone(), junk]).is_err());
         let hostile = dir.join("h.json");
-        std::fs::write(
+        write_bytes(
             &hostile,
             format!(
                 "{{\"format\": \"{FORMAT}\", \"version\": 1, \"records\": [{{\"phase\": \"{}\", \"question\": \"q\", \"right\": true}}]}}",
                 "x".repeat(500)
-            ),
+            )
+            .as_bytes(),
         )
         .unwrap();
         assert!(class_record(&[hostile]).is_err());

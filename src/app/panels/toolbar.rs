@@ -382,16 +382,7 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        let checkout = app.checkout_session();
-        app.files.save_dialog_with(
-            tr("Save the session"),
-            "session.safetensors",
-            move || {
-                checkout()
-                    .map(|session| crate::io::session_bytes(&session))
-                    .ok_or_else(|| tr("the training thread did not answer").to_string())
-            },
-        );
+        app.save_session_dialog();
         ui.close();
     }
     if ui

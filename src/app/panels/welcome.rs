@@ -86,18 +86,7 @@ pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
                         app.command(UiCommand::Lesson(LessonMove::Confirmed(true)));
                     }
                     if ui.button(tr("Save the session first…")).clicked() {
-                        let checkout = app.checkout_session();
-                        app.files.save_dialog_with(
-                            tr("Save the session"),
-                            "session.safetensors",
-                            move || {
-                                checkout()
-                                    .map(|session| crate::io::session_bytes(&session))
-                                    .ok_or_else(|| {
-                                        tr("the training thread did not answer").to_string()
-                                    })
-                            },
-                        );
+                        app.save_session_dialog();
                     }
                     if ui.button(tr("Cancel")).clicked() {
                         app.command(UiCommand::Lesson(LessonMove::Confirmed(false)));
