@@ -287,3 +287,27 @@ fn the_record_is_kept_in_the_session() {
     settle(&mut other);
     assert_eq!(other.state().predictions, record);
 }
+
+/// Only steps taken by hand are predicted: pausing a run, or a whole batch
+/// stepped at once, shows the view as it is.
+#[test]
+fn a_run_or_a_whole_batch_is_never_covered() {
+    let mut h = harness(new_app());
+    h.state_mut().settings.predict = true;
+    settle(&mut h);
+    h.state_mut().command(UiCommand::StepBatch);
+    settle(&mut h);
+    assert!(!covering(h.state()));
+    h.state_mut().command(UiCommand::Run);
+    for _ in 0..20 {
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    h.state_mut().command(UiCommand::Pause);
+    settle(&mut h);
+    assert!(!covering(h.state()));
+    assert!(h.state().prediction.is_none());
+    // The next step by hand is asked about again, if it has a question.
+    step_to(&mut h, Phase::Backward(5));
+    assert!(h.state().prediction.is_some());
+}

@@ -466,6 +466,9 @@ pub struct BackpropApp {
     pub asked: std::collections::HashSet<(u64, crate::engine::stepper::Phase)>,
     /// Every answer given, for the learner's own record.
     pub predictions: Vec<predict::Record>,
+    /// The last move was a step by hand (a phase, the lesson, history):
+    /// only those are predicted, never what a run or a whole batch passed.
+    pub by_hand: bool,
     /// Predict mode's guess of the digit the network will answer after
     /// teaching the drawing: picked, then kept with the drawing taught.
     pub teach_pick: Option<u8>,
@@ -555,6 +558,7 @@ impl BackpropApp {
             prediction: None,
             asked: Default::default(),
             predictions: Vec::new(),
+            by_hand: false,
             teach_pick: None,
             teach_guess: None,
             class_record: None,
@@ -888,16 +892,19 @@ impl BackpropApp {
                 UiCommand::StepPhase => {
                     // Stepping is the answer to the first-start card, and
                     // ends looking back at a run.
+                    self.by_hand = true;
                     self.welcome = false;
                     self.run_start = None;
                     self.send(Command::StepPhase)
                 }
                 UiCommand::StepBatch => {
+                    self.by_hand = false;
                     self.welcome = false;
                     self.run_start = None;
                     self.send(Command::StepBatch)
                 }
                 UiCommand::Run => {
+                    self.by_hand = false;
                     self.welcome = false;
                     self.run_start = self.snapshot.as_deref().map(RunStart::of);
                     self.send(Command::SetSpeed(self.speed));
@@ -949,12 +956,16 @@ impl BackpropApp {
                     });
                     self.send(Command::Reset(self.config.clone(), Some(*net)));
                 }
-                UiCommand::GoTo(phase) => self.send(Command::GoTo(phase)),
+                UiCommand::GoTo(phase) => {
+                    self.by_hand = true;
+                    self.send(Command::GoTo(phase))
+                }
                 UiCommand::Back => {
                     self.run_start = None;
                     self.send(Command::Back)
                 }
                 UiCommand::Forward => {
+                    self.by_hand = true;
                     self.run_start = None;
                     self.send(Command::Forward)
                 }

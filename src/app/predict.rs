@@ -396,7 +396,7 @@ pub fn covering(app: &BackpropApp) -> bool {
 /// predicting (never during a run, never twice about the same step).
 pub fn maybe_ask(app: &mut BackpropApp) {
     check_teach_guess(app);
-    if !app.predicting() {
+    if !app.predicting() || !app.by_hand {
         return;
     }
     let Some(s) = app.snapshot.as_ref() else {
