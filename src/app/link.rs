@@ -54,7 +54,8 @@ fn tab_name(tab: Tab) -> &'static str {
     }
 }
 
-fn phase_text(names: &[String], phase: Phase) -> String {
+/// A phase as links and the learner's record name it (`backward:conv2`).
+pub fn phase_text(names: &[String], phase: Phase) -> String {
     match phase {
         Phase::Forward(i) => format!("forward:{}", names[i]),
         Phase::Backward(i) => format!("backward:{}", names[i]),

@@ -272,13 +272,16 @@ fn update_question(trace: &Trace) -> Option<Ask> {
     Some(Ask::TapChange { layer: l, index })
 }
 
-/// The cells of the ReLU's input that are ≤ 0: where the mask blocks.
+/// Where the ReLU's mask blocks: the cells where the derivative the
+/// engine recorded with its backward step is 0 (its input was ≤ 0).
 fn blocked(trace: &Trace, layer: usize, sample: usize, channel: usize) -> BTreeSet<(usize, usize)> {
-    let x = trace.layer_input(layer).expect("a ReLU has an input");
-    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let Some(mask) = trace.layers[layer].derivative.as_ref() else {
+        return BTreeSet::new();
+    };
+    let (h, w) = (mask.shape()[2], mask.shape()[3]);
     (0..h * w)
         .map(|q| (q / w, q % w))
-        .filter(|&(r, c)| x[[sample, channel, r, c]] <= 0.0)
+        .filter(|&(r, c)| mask[[sample, channel, r, c]] == 0.0)
         .collect()
 }
 
@@ -487,7 +490,7 @@ pub fn reveal(app: &mut BackpropApp) {
         .map(|(ask, given)| is_right(&s.trace, ask, given))
         .collect();
     p.revealed = true;
-    let phase = phase_id(&s.trace, p.phase);
+    let phase = super::link::phase_text(&s.trace.names, p.phase);
     for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
         app.predictions.push(Record {
             batch: p.batch,
@@ -498,23 +501,12 @@ pub fn reveal(app: &mut BackpropApp) {
     }
 }
 
-/// A phase as the record names it (`backward:conv2`, `update`).
-fn phase_id(t: &Trace, phase: Phase) -> String {
-    match phase {
-        Phase::Forward(i) => format!("forward:{}", t.names[i]),
-        Phase::Backward(i) => format!("backward:{}", t.names[i]),
-        Phase::Loss => "loss".into(),
-        Phase::Update => "update".into(),
-        Phase::Done => "done".into(),
-    }
-}
-
 /// A phase in words.
 fn phase_name(t: &Trace, phase: Phase) -> String {
     match phase {
         Phase::Backward(i) => trf!("the backward step through {layer}", layer = t.names[i]),
         Phase::Update => tr("the update").to_string(),
-        _ => phase_id(t, phase),
+        _ => super::link::phase_text(&t.names, phase),
     }
 }
 

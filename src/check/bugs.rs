@@ -137,14 +137,9 @@ pub fn right_result(trace: &Trace, bug: Bug) -> Option<ArrayD<f64>> {
     }
     .mapv(f64::from);
     let w = trace.layers[i].weight.as_ref().map(|w| w.mapv(f64::from));
-    let want = match bug.part {
-        Part::WeightGrad => "weight_grad",
-        Part::BiasGrad => "bias_grad",
-        _ => "delta",
-    };
     layer_answers(&spec, &x, &d, w.as_ref())
         .ok()?
         .into_iter()
-        .find(|(what, _)| *what == want)
+        .find(|(what, _)| *what == bug.part.name())
         .map(|(_, v)| v)
 }

@@ -112,16 +112,29 @@ pub enum Part {
 }
 
 impl Part {
+    const ALL: [Part; 6] = [
+        Part::Out,
+        Part::Delta,
+        Part::Weight,
+        Part::Bias,
+        Part::WeightGrad,
+        Part::BiasGrad,
+    ];
+
+    /// The suffix of its tensors' names in a trace (`conv2.weight_grad`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Out => "out",
+            Part::Delta => "delta",
+            Part::Weight => "weight",
+            Part::Bias => "bias",
+            Part::WeightGrad => "weight_grad",
+            Part::BiasGrad => "bias_grad",
+        }
+    }
+
     fn parse(s: &str) -> Option<Part> {
-        Some(match s {
-            "out" => Part::Out,
-            "delta" => Part::Delta,
-            "weight" => Part::Weight,
-            "bias" => Part::Bias,
-            "weight_grad" => Part::WeightGrad,
-            "bias_grad" => Part::BiasGrad,
-            _ => return None,
-        })
+        Part::ALL.into_iter().find(|p| p.name() == s)
     }
 
     fn is_backward(self) -> bool {
@@ -161,6 +174,17 @@ impl Named {
             return None;
         }
         Some(Named::Layer(i, part))
+    }
+
+    /// The tensor's name in a trace file (CONTRACTS.md).
+    pub fn name(self, trace: &Trace) -> String {
+        match self {
+            Named::Layer(i, part) => format!("{}.{}", trace.names[i], part.name()),
+            Named::LogitsDelta => "logits.delta".into(),
+            Named::Input => "input".into(),
+            Named::Labels => "labels".into(),
+            Named::Loss => "loss".into(),
+        }
     }
 
     fn is_backward(self) -> bool {
@@ -546,26 +570,8 @@ pub fn check_cell(trace: &Trace, named: Named, index: &[usize], value: f64) -> O
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map_or(Mistake::Unknown, |(_, m)| m)
     });
-    let name = match named {
-        Named::Layer(i, part) => format!(
-            "{}.{}",
-            trace.names[i],
-            match part {
-                Part::Out => "out",
-                Part::Delta => "delta",
-                Part::Weight => "weight",
-                Part::Bias => "bias",
-                Part::WeightGrad => "weight_grad",
-                Part::BiasGrad => "bias_grad",
-            }
-        ),
-        Named::LogitsDelta => "logits.delta".into(),
-        Named::Input => "input".into(),
-        Named::Labels => "labels".into(),
-        Named::Loss => "loss".into(),
-    };
     Some(Verdict {
-        name: format!("{name}{index:?}"),
+        name: format!("{}{index:?}", named.name(trace)),
         ok,
         max_rel_err: Some(if dead {
             value.abs()

@@ -169,21 +169,28 @@ fn square(values: Vec<f32>, rows: usize, cols: usize) -> (Vec<f32>, usize, usize
     }
 }
 
+/// The step on screen and its batch count, when its backward pass is
+/// complete (a check needs every delta); else the learner is told to step
+/// through it first.
+pub fn checkable_step(app: &mut BackpropApp) -> Option<(Trace, u64)> {
+    let s = app.snapshot.as_ref()?;
+    let complete =
+        s.trace.logits_delta.is_some() && s.trace.layers.iter().all(|l| l.delta.is_some());
+    if complete {
+        return Some((s.trace.clone(), s.batches));
+    }
+    app.say(crate::app::MessageKind::Warning, || {
+        tr("Your backprop is checked against the step on screen: step through its backward pass first (Step batch), then check.").to_string()
+    });
+    None
+}
+
 /// Reads the files handed in and checks them against the step on screen,
 /// off the UI thread.
 pub fn hand_in(app: &mut BackpropApp, paths: Vec<std::path::PathBuf>) {
-    let Some(s) = app.snapshot.as_ref() else {
-        return;
-    };
-    let complete =
-        s.trace.logits_delta.is_some() && s.trace.layers.iter().all(|l| l.delta.is_some());
-    if !complete {
-        app.say(crate::app::MessageKind::Warning, || {
-            tr("Your backprop is checked against the step on screen: step through its backward pass first (Step batch), then check.").to_string()
-        });
-        return;
+    if let Some((trace, batch)) = checkable_step(app) {
+        app.files.check_paths(paths, trace, batch);
     }
-    app.files.check_paths(paths, s.trace.clone(), s.batches);
 }
 
 /// The panel under the views while a check is open.

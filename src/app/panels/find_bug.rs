@@ -17,12 +17,12 @@ use crate::trf;
 
 /// The bug in a few words for the teacher's list.
 fn label(names: &[String], bug: &Bug) -> String {
-    let what = match bug.part {
-        Part::WeightGrad => "weight_grad",
-        Part::BiasGrad => "bias_grad",
-        _ => "delta",
-    };
-    format!("{}.{what}: {}", names[bug.layer], bug.mistake.id())
+    format!(
+        "{}.{}: {}",
+        names[bug.layer],
+        bug.part.name(),
+        bug.mistake.id()
+    )
 }
 
 pub fn find_bug_ui(app: &mut BackpropApp, ui: &Ui) {
@@ -85,13 +85,8 @@ fn reveal(app: &mut BackpropApp, bug: Bug) {
     let Some(wrong) = slot.replace(std::sync::Arc::new(right.mapv(|v| v as f32))) else {
         return;
     };
-    let name = match Named::Layer(bug.layer, bug.part) {
-        Named::Layer(i, Part::WeightGrad) => format!("{}.weight_grad", trace.names[i]),
-        Named::Layer(i, _) => format!("{}.delta", trace.names[i]),
-        _ => return,
-    };
     let handed = Handed {
-        name,
+        name: Named::Layer(bug.layer, bug.part).name(&trace),
         values: wrong.mapv(f64::from),
     };
     match super::checked::Checked::new(&trace, vec![handed], s.batches) {

@@ -479,13 +479,8 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        if let Some(s) = &app.snapshot {
-            let complete = s.trace.logits_delta.is_some();
-            if complete {
-                app.files.check_dialog(s.trace.clone(), s.batches);
-            } else {
-                super::checked::hand_in(app, Vec::new());
-            }
+        if let Some((trace, batch)) = super::checked::checkable_step(app) {
+            app.files.check_dialog(trace, batch);
         }
         ui.close();
     }
