@@ -12,6 +12,8 @@
 //! Clicking an entry of Wᵀ shows the filter tap it holds and the two cells
 //! it connects; clicking a tap of F marks every entry that holds it.
 
+use std::sync::Arc;
+
 use egui::{RichText, Ui, Vec2};
 
 use super::conv_view::Geometry;
@@ -58,6 +60,94 @@ fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).fold(0.0, |m, (x, y)| m.max((x - y).abs()))
 }
 
+/// Which step, layer, channel pair and sample the facts are for (the
+/// weight gradient's allocation identifies the step).
+pub type FactsKey = (usize, usize, usize, usize, usize);
+
+/// What the matrix view shows about one step: Wᵀ, and how far apart the
+/// three ways of computing the same numbers are.
+pub struct Facts {
+    wt: Vec<f32>,
+    vs_formula: f64,
+    vs_engine: f64,
+    im2col_vs_engine: f64,
+}
+
+type Tensors<'a> = (
+    &'a crate::engine::Tensor,
+    &'a crate::engine::Tensor,
+    &'a crate::engine::Tensor,
+    &'a crate::engine::Tensor,
+    &'a crate::engine::Tensor,
+);
+
+impl Facts {
+    /// From the layer's F, the delta from above, its input x, the delta it
+    /// handed down and its dF.
+    fn of(g: &Geometry, (f, d, x, below, df): Tensors, (o, c, n): (usize, usize, usize)) -> Facts {
+        let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
+        let wt = w_transposed(g, f, o, c);
+        // Wᵀ·δ for this sample and pair, in f64.
+        let delta: Vec<f64> = (0..outs)
+            .map(|q| f64::from(d[[n, o, q / g.wo, q % g.wo]]))
+            .collect();
+        let product: Vec<f64> = (0..pixels)
+            .map(|r| {
+                (0..outs)
+                    .map(|q| f64::from(wt[r * outs + q]) * delta[q])
+                    .sum()
+            })
+            .collect();
+        // The same with the formula: full correlation of D with rot180(F).
+        let d4 = d
+            .mapv(f64::from)
+            .into_dimensionality::<ndarray::Ix4>()
+            .expect("4-D");
+        let f4 = f
+            .mapv(f64::from)
+            .into_dimensionality::<ndarray::Ix4>()
+            .expect("4-D");
+        let full = crate::check::formulas::below(
+            d4.slice(ndarray::s![n..n + 1, o..o + 1, .., ..]),
+            f4.slice(ndarray::s![o..o + 1, c..c + 1, .., ..]),
+            g.h,
+            g.w,
+            g.p,
+        );
+        let by_formula: Vec<f64> = full.iter().copied().collect();
+        // im2col: a row of x's patch per output cell; dF = Σ_n patchesᵀ · δ.
+        let mut im2col_df = vec![0.0f64; g.k * g.k];
+        for s in 0..x.shape()[0] {
+            for q in 0..outs {
+                let (oi, oj) = (q / g.wo, q % g.wo);
+                let dq = f64::from(d[[s, o, oi, oj]]);
+                for (t_, sum) in im2col_df.iter_mut().enumerate() {
+                    let (u, v) = (t_ / g.k, t_ % g.k);
+                    let (y, xx) = (
+                        (oi + u) as isize - g.p as isize,
+                        (oj + v) as isize - g.p as isize,
+                    );
+                    if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
+                        *sum += f64::from(x[[s, c, y as usize, xx as usize]]) * dq;
+                    }
+                }
+            }
+        }
+        let engine_df: Vec<f64> = (0..g.k * g.k)
+            .map(|t_| f64::from(df[[o, c, t_ / g.k, t_ % g.k]]))
+            .collect();
+        let engine_below: Vec<f64> = (0..pixels)
+            .map(|r| f64::from(below[[n, c, r / g.w, r % g.w]]))
+            .collect();
+        Facts {
+            vs_formula: max_diff(&product, &by_formula),
+            vs_engine: max_diff(&product, &engine_below),
+            im2col_vs_engine: max_diff(&im2col_df, &engine_df),
+            wt,
+        }
+    }
+}
+
 pub fn backward_ui(
     app: &mut BackpropApp,
     ui: &mut Ui,
@@ -84,56 +174,24 @@ pub fn backward_ui(
     let top = ui.cursor().top();
     let compact = super::panels::toolbar::compact(ui.ctx());
     let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
-    let wt = w_transposed(&g, f, o, c);
-    // Wᵀ·δ for this sample and pair, in f64.
-    let delta: Vec<f64> = (0..outs)
-        .map(|q| f64::from(d[[n, o, q / g.wo, q % g.wo]]))
-        .collect();
-    let product: Vec<f64> = (0..pixels)
-        .map(|r| {
-            (0..outs)
-                .map(|q| f64::from(wt[r * outs + q]) * delta[q])
-                .sum()
-        })
-        .collect();
-    // The same with the formula: full correlation of D with rot180(F).
-    let d4 = d
-        .mapv(f64::from)
-        .into_dimensionality::<ndarray::Ix4>()
-        .expect("4-D");
-    let f4 = f
-        .mapv(f64::from)
-        .into_dimensionality::<ndarray::Ix4>()
-        .expect("4-D");
-    let full = crate::check::formulas::below(
-        d4.slice(ndarray::s![n..n + 1, o..o + 1, .., ..]),
-        f4.slice(ndarray::s![o..o + 1, c..c + 1, .., ..]),
-        g.h,
-        g.w,
-        g.p,
+    // Computed once per step, layer, pair and sample (the matrix and the
+    // three equalities), not every frame.
+    let key: FactsKey = (
+        Arc::as_ptr(layer.weight_grad.as_ref().expect("checked")) as usize,
+        i,
+        o,
+        c,
+        n,
     );
-    let by_formula: Vec<f64> = full.iter().copied().collect();
-    // im2col: a row of x's patch per output cell; dF = Σ_n patchesᵀ · δ.
-    let mut im2col_df = vec![0.0f64; g.k * g.k];
-    for s in 0..x.shape()[0] {
-        for q in 0..outs {
-            let (oi, oj) = (q / g.wo, q % g.wo);
-            let dq = f64::from(d[[s, o, oi, oj]]);
-            for (t_, sum) in im2col_df.iter_mut().enumerate() {
-                let (u, v) = (t_ / g.k, t_ % g.k);
-                let (y, xx) = (
-                    (oi + u) as isize - g.p as isize,
-                    (oj + v) as isize - g.p as isize,
-                );
-                if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
-                    *sum += f64::from(x[[s, c, y as usize, xx as usize]]) * dq;
-                }
-            }
+    let facts = match &app.matrix_facts {
+        Some((k, facts)) if *k == key => facts.clone(),
+        _ => {
+            let facts = Arc::new(Facts::of(&g, (f, d, x, below, df), (o, c, n)));
+            app.matrix_facts = Some((key, facts.clone()));
+            facts
         }
-    }
-    let engine_df: Vec<f64> = (0..g.k * g.k)
-        .map(|t_| f64::from(df[[o, c, t_ / g.k, t_ % g.k]]))
-        .collect();
+    };
+    let wt = &facts.wt;
 
     let intro = RichText::new(trf!(
         "{layer} as a dense layer: W has a row per output cell ({outs}) and a column per input pixel ({pixels}); each row is the filter, shifted. The delta handed down is Wᵀ · δ, as for any fully connected layer.",
@@ -146,22 +204,19 @@ pub fn backward_ui(
     if !compact {
         ui.label(intro.clone().size(15.0));
     }
-    let engine_below: Vec<f64> = (0..pixels)
-        .map(|r| f64::from(below[[n, c, r / g.w, r % g.w]]))
-        .collect();
     let mut lines = vec![trf!(
         "Wᵀ · δ and full_conv(D, rot180 F) differ by at most {diff}: they are the same computation.",
-        diff = format!("{:.1e}", max_diff(&product, &by_formula))
+        diff = format!("{:.1e}", facts.vs_formula)
     )];
     if g.cout == 1 {
         lines.push(trf!(
             "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
-            diff = format!("{:.1e}", max_diff(&product, &engine_below))
+            diff = format!("{:.1e}", facts.vs_engine)
         ));
     }
     lines.push(trf!(
         "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
-        diff = format!("{:.1e}", max_diff(&im2col_df, &engine_df))
+        diff = format!("{:.1e}", facts.im2col_vs_engine)
     ));
     if compact {
         ui.label(RichText::new(lines.join(" ")).size(13.0))
@@ -190,7 +245,7 @@ pub fn backward_ui(
             .collect(),
         _ => Vec::new(),
     };
-    let scale = ColorScale::diverging(&wt);
+    let scale = ColorScale::diverging(wt);
     ui.horizontal_top(|ui| {
         egui::ScrollArea::both()
             .id_salt("matrix")
@@ -201,7 +256,7 @@ pub fn backward_ui(
                     Some(Pick::Entry(r, q)) => Some((r, q)),
                     _ => None,
                 };
-                let drawn = Heatmap::new(&wt, pixels, outs, tr("Wᵀ: a row per input pixel, a column per output cell"))
+                let drawn = Heatmap::new(wt, pixels, outs, tr("Wᵀ: a row per input pixel, a column per output cell"))
                     .scale(scale)
                     .cell_size(cell)
                     .numbers(cell >= 30.0)

@@ -487,6 +487,7 @@ pub struct BackpropApp {
     pub as_matrix: bool,
     pub matrix_zoom: f32,
     pub matrix_pick: Option<matrix_view::Pick>,
+    matrix_facts: Option<(matrix_view::FactsKey, Arc<matrix_view::Facts>)>,
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
@@ -569,6 +570,7 @@ impl BackpropApp {
             as_matrix: false,
             matrix_zoom: 1.0,
             matrix_pick: None,
+            matrix_facts: None,
             plots_open: false,
             files: files::Files::new(repaint.clone()),
             experiment: experiment::Experiment::new(3, repaint.clone()),
