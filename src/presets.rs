@@ -51,12 +51,19 @@ pub fn network_from_preset(preset: &str, seed: u64) -> Result<Network, FileError
 }
 
 /// The pretrained model that ships inside the program.
+#[cfg(not(target_arch = "wasm32"))]
 pub const PRETRAINED: &[u8] = include_bytes!("../assets/models/pretrained.safetensors");
 
+/// The browser's copy of the pretrained model: fetched from the site before
+/// the app starts (built in, it would take a tenth of the page's wasm).
+#[cfg(target_arch = "wasm32")]
+pub static PRETRAINED_FETCHED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
 pub fn pretrained_model() -> Network {
-    crate::io::read_model(
-        Path::new("assets/models/pretrained.safetensors"),
-        PRETRAINED,
-    )
-    .expect("the shipped model is valid (tested)")
+    #[cfg(not(target_arch = "wasm32"))]
+    let bytes = PRETRAINED;
+    #[cfg(target_arch = "wasm32")]
+    let bytes = PRETRAINED_FETCHED.get().map_or(&[][..], Vec::as_slice);
+    crate::io::read_model(Path::new("assets/models/pretrained.safetensors"), bytes)
+        .expect("the shipped model is valid (tested; the page fetches it before starting)")
 }

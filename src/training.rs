@@ -314,3 +314,32 @@ pub fn confusion(net: &Network, data: &Dataset) -> Confusion {
     }
     Confusion { matrix, mistakes }
 }
+
+/// The batch `backprop-viz bench` and the browser's measurement train at.
+pub const BENCH_BATCH: usize = 64;
+
+/// Samples per second training `net` with plain SGD (as the PyTorch
+/// comparison in the README) at `batch` on `data` for about `time`, after
+/// 20 batches of warm-up, on the current rayon pool: what `backprop-viz
+/// bench` measures on the desktop and the page measures in the browser.
+pub fn throughput(
+    net: Network,
+    data: Arc<Dataset>,
+    batch: usize,
+    seed: u64,
+    time: std::time::Duration,
+) -> f64 {
+    use crate::engine::optim::{Optimizer, OptimizerKind};
+    let stepper = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.01));
+    let mut trainer = Trainer::new(stepper, data, batch, seed);
+    for _ in 0..20 {
+        trainer.run_batch();
+    }
+    let started = web_time::Instant::now();
+    let mut samples = 0usize;
+    while started.elapsed() < time {
+        trainer.run_batch();
+        samples += trainer.stepper.trace().batch_size();
+    }
+    samples as f64 / started.elapsed().as_secs_f64()
+}

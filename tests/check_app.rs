@@ -8,6 +8,7 @@ use backprop_viz::app::Tab;
 use backprop_viz::check::{candidates, Mistake, Named, Part};
 use backprop_viz::explain::CellRef;
 use backprop_viz::i18n::Lang;
+use backprop_viz::io::file::Input;
 use backprop_viz::io::handin::npy_bytes;
 use backprop_viz::io::tensor_csv;
 use egui_kittest::kittest::Queryable;
@@ -46,7 +47,7 @@ fn a_spread_pool_delta_is_named_drawn_and_opened_in_the_views() {
         let csv = dir.path().join("conv2.weight_grad.csv");
         let df = trace.layers[conv2].weight_grad.as_ref().unwrap();
         std::fs::write(&csv, tensor_csv(df)).unwrap();
-        hand_in(h.state_mut(), vec![csv, npy]);
+        hand_in(h.state_mut(), vec![Input::path(csv), Input::path(npy)]);
         settle_until(&mut h, |app| app.checked.is_some());
         settle(&mut h);
 

@@ -28,7 +28,7 @@ fn saved_model_opens_with_the_same_predictions() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");
     write_file(&path, &model_bytes(&s.network)).unwrap();
-    let FileEvent::Opened(net, _) = open_model(&path) else {
+    let FileEvent::Opened(net, _) = open_model(&backprop_viz::io::file::Input::path(&path)) else {
         panic!("the saved model opens")
     };
     let x = Tensor::from_shape_fn(vec![4, 1, 28, 28], |d| {
@@ -37,7 +37,7 @@ fn saved_model_opens_with_the_same_predictions() {
     assert_eq!(net.forward(&x), s.network.forward(&x));
     std::fs::write(&path, b"garbage").unwrap();
     assert!(
-        matches!(open_model(&path), FileEvent::Refused(e) if e.file == path && e.to_string().contains("not a safetensors file"))
+        matches!(open_model(&backprop_viz::io::file::Input::path(&path)), FileEvent::Refused(e) if e.file == path && e.to_string().contains("not a safetensors file"))
     );
 }
 

@@ -756,7 +756,9 @@ fn a_session_naming_a_device_or_pipe_as_preset_opens_without_reading_it() {
         let path = dir.path().join("s.safetensors");
         io::save_session(&session, &path).unwrap();
         let started = Instant::now();
-        match backprop_viz::app::files::open_session(&path) {
+        match backprop_viz::app::files::open_session(&backprop_viz::io::file::Input::path(
+            path.clone(),
+        )) {
             backprop_viz::app::files::FileEvent::SessionOpened(loaded, start, _) => {
                 assert_eq!(loaded.settings.config.preset, preset);
                 let start = start.expect("Reset returns to the saved network");

@@ -10,19 +10,21 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+#[cfg(not(target_arch = "wasm32"))]
+use web_time::Instant;
 
 use egui::{
     Color32, ColorImage, CornerRadius, Response, RichText, Sense, TextureHandle, TextureOptions,
     Ui, Vec2,
 };
 
+#[cfg(not(target_arch = "wasm32"))]
 use super::files::NO_DIALOG_WITHIN;
 use super::jobs::{Jobs, Repaint};
 use super::message::Message;
 use crate::data::dataset::{find_in_files, Mnist, MnistRole};
 use crate::i18n::tr;
-use crate::io::file::{FileError, Problem};
+use crate::io::file::{FileError, Input, Problem};
 use crate::trf;
 
 /// What a load or a dialog ended with.
@@ -86,6 +88,8 @@ pub const SAMPLES: usize = 40;
 const SAMPLE_SIDE: f32 = 42.0;
 
 /// Messages from the dialog and loader threads.
+// The browser has no dialog threads: only loads and messages come.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 enum Msg {
     /// A dialog closed (picked or not): the buttons may be used again.
     DialogClosed,
@@ -177,6 +181,9 @@ impl DataPanel {
     /// background thread; the picked files are then loaded like dropped
     /// ones. Does nothing while a dialog is already open.
     pub fn open_dialog(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        self.site_data_only();
+        #[cfg(not(target_arch = "wasm32"))]
         self.spawn_dialog(|start| {
             // No extension filter: MNIST's own names have no extension
             // (`train-images-idx3-ubyte`), so a filter would hide them.
@@ -192,6 +199,9 @@ impl DataPanel {
     /// Opens a folder dialog on a background thread; the MNIST files
     /// directly inside the picked folder are loaded.
     pub fn open_folder_dialog(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        self.site_data_only();
+        #[cfg(not(target_arch = "wasm32"))]
         self.spawn_dialog(|start| {
             let dialog =
                 rfd::FileDialog::new().set_title(tr("Open the folder holding MNIST's files"));
@@ -203,6 +213,17 @@ impl DataPanel {
         });
     }
 
+    /// In the browser: says that the page's MNIST is the one used.
+    fn site_data_only(&self) {
+        self.jobs.outbox().send(Msg::Done {
+            job: 0,
+            event: DataEvent::Info(
+                tr("In the browser the app uses the MNIST served with the page; other datasets open in the desktop app.").to_string(),
+            ),
+        });
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
     fn spawn_dialog(
         &mut self,
         pick: impl FnOnce(Option<PathBuf>) -> Option<Vec<PathBuf>> + Send + 'static,
@@ -298,15 +319,20 @@ impl DataPanel {
         None
     }
 
-    /// The paths of files dropped on the window this frame.
-    pub fn take_dropped_files(ctx: &egui::Context) -> Vec<PathBuf> {
-        ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .collect()
-        })
+    /// The files dropped on the window this frame (their paths; in the
+    /// browser, where they have none, see `Files::read_dropped`).
+    pub fn take_dropped_files(ctx: &egui::Context) -> Vec<egui::DroppedFileHandle> {
+        ctx.input(|i| i.raw.dropped_files.clone())
+    }
+
+    /// Loads MNIST from dropped files: from their paths on the desktop. In
+    /// the browser (files with no path) only the site's MNIST is used.
+    pub fn load_inputs(&mut self, inputs: Vec<Input>) {
+        if inputs.iter().any(|i| i.bytes.is_some()) {
+            self.site_data_only();
+            return;
+        }
+        self.load_paths(inputs.into_iter().map(|i| i.path).collect());
     }
 
     /// The panel: where the data came from, how much there is, the first

@@ -48,6 +48,52 @@ pub struct Experiment {
     pub error: Option<String>,
 }
 
+/// The experiment under way: run 0 (frozen) then run 1 (learning), each
+/// from the same start.
+struct Runs {
+    start: Option<Network>,
+    data: Arc<Mnist>,
+    /// The training set, copied once in the job (not on the UI thread).
+    train: Option<Arc<crate::data::dataset::Dataset>>,
+    trainer: Option<Trainer>,
+    /// The epoch the current run is in (from 1).
+    epoch: usize,
+    finished: Vec<Network>,
+}
+
+impl Runs {
+    /// The current run's trainer, built when a run begins; `None` when both
+    /// are done.
+    fn trainer(
+        &mut self,
+        config: &TrainConfig,
+        epochs: usize,
+    ) -> Result<Option<&mut Trainer>, String> {
+        let run = self.finished.len();
+        if run == 2 {
+            return Ok(None);
+        }
+        if self.trainer.is_none() {
+            let network = match &self.start {
+                Some(net) => net.clone(),
+                None => crate::presets::network_from_preset(&config.preset, config.seed)
+                    .map_err(|e| e.to_string())?,
+            };
+            let mut stepper = Stepper::new(network, Optimizer::new(config.optimizer, config.lr));
+            stepper.freeze_conv = run == 0;
+            let data = &self.data;
+            let train = self
+                .train
+                .get_or_insert_with(|| Arc::new(data.train.clone()))
+                .clone();
+            let mut trainer = Trainer::new(stepper, train.clone(), config.batch, config.seed);
+            trainer.schedule_over = Some(train.len() * epochs);
+            self.trainer = Some(trainer);
+        }
+        Ok(self.trainer.as_mut())
+    }
+}
+
 impl Experiment {
     pub fn new(epochs: usize, repaint: Repaint) -> Experiment {
         Experiment {
@@ -82,46 +128,58 @@ impl Experiment {
             self.started,
             self.cancel.clone(),
         );
-        self.jobs.spawn("experiment", move |out| {
-            let send = |event| out.send((id, event));
-            // A preset may name a file: it is read here, never on the UI
-            // thread.
-            let network = match start
-                .map(Ok)
-                .unwrap_or_else(|| crate::presets::network_from_preset(&config.preset, config.seed))
-            {
-                Ok(net) => net,
-                Err(e) => {
-                    send(ExperimentEvent::Failed(e.to_string()));
-                    return;
+        // A preset may name a file: it is read in the job, never on the UI
+        // thread. The runs go one batch per step (a few milliseconds each,
+        // so the browser keeps drawing between them).
+        let state = Runs {
+            start,
+            train: None,
+            data,
+            trainer: None,
+            epoch: 1,
+            finished: Vec::new(),
+        };
+        self.jobs
+            .spawn_steps("experiment", state, move |runs, out| {
+                let send = |event| out.send((id, event));
+                let data = runs.data.clone();
+                if cancel.load(Ordering::Relaxed) {
+                    return false; // superseded
                 }
-            };
-            let train = Arc::new(data.train.clone());
-            let mut finished = Vec::new();
-            for (run, freeze) in [true, false].into_iter().enumerate() {
-                let mut stepper =
-                    Stepper::new(network.clone(), Optimizer::new(config.optimizer, config.lr));
-                stepper.freeze_conv = freeze;
-                let mut trainer = Trainer::new(stepper, train.clone(), config.batch, config.seed);
-                trainer.schedule_over = Some(train.len() * epochs);
-                for epoch in 1..=epochs {
-                    trainer.run_epoch(|_, _| {});
-                    let accuracy = evaluate(&trainer.stepper.network, &data.test).accuracy;
-                    if cancel.load(Ordering::Relaxed)
-                        || !send(ExperimentEvent::Epoch(run, epoch, accuracy))
-                    {
-                        return; // superseded, or the app is gone
+                let trainer = match runs.trainer(&config, epochs) {
+                    Ok(Some(trainer)) => trainer,
+                    Ok(None) => {
+                        let pair = <[Network; 2]>::try_from(std::mem::take(&mut runs.finished));
+                        send(match pair {
+                            Ok(pair) => ExperimentEvent::Done(Box::new(pair)),
+                            Err(_) => {
+                                ExperimentEvent::Failed(tr("the experiment stopped early").into())
+                            }
+                        });
+                        return false;
                     }
+                    Err(e) => {
+                        send(ExperimentEvent::Failed(e));
+                        return false;
+                    }
+                };
+                let loss = trainer.run_batch();
+                if !trainer.epoch_done() && loss.is_finite() {
+                    return true;
                 }
-                finished.push(trainer.stepper.network);
-            }
-            match <[Network; 2]>::try_from(finished) {
-                Ok(pair) => send(ExperimentEvent::Done(Box::new(pair))),
-                Err(_) => send(ExperimentEvent::Failed(
-                    tr("the experiment stopped early").into(),
-                )),
-            };
-        });
+                let accuracy = evaluate(&trainer.stepper.network, &data.test).accuracy;
+                let run = runs.finished.len();
+                if !send(ExperimentEvent::Epoch(run, runs.epoch, accuracy)) {
+                    return false; // the app is gone
+                }
+                runs.epoch += 1;
+                if runs.epoch > epochs {
+                    let done = runs.trainer.take().expect("a run under way");
+                    runs.finished.push(done.stepper.network);
+                    runs.epoch = 1;
+                }
+                true
+            });
     }
 
     /// Takes what the runs sent since the last frame (the app calls it

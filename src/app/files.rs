@@ -4,16 +4,18 @@
 //! own thread (never blocking the frame); every write is atomic, so a failed
 //! export never costs the file that was there.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(not(target_arch = "wasm32"))]
+use web_time::Instant;
 
 use super::jobs::{Jobs, Repaint};
 
 use crate::engine::network::Network;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
-use crate::io::file::{FileError, Problem};
+use crate::io::file::{FileError, Input, Problem};
 use crate::trf;
 
 /// The result of a file operation, for the status line.
@@ -32,11 +34,13 @@ pub enum FileEvent {
     Screenshot(Arc<egui::ColorImage>),
     Failed(String),
     /// Files that are a student's own tensors, to check against the step.
-    HandIn(Vec<PathBuf>),
+    HandIn(Vec<Input>),
     /// A student's tensors, checked.
     Checked(Box<super::panels::checked::Checked>),
     /// Several learners' prediction records, summed.
     ClassRecord(super::record::ClassRecord),
+    /// Files dropped on the page, read (the browser reads them later).
+    Dropped(Vec<Input>),
 }
 
 /// Runs file dialogs, reads and writes off the UI thread.
@@ -106,7 +110,8 @@ impl Files {
     }
 
     /// Asks where to save, then writes what `bytes` makes (on the dialog's
-    /// thread: a session waits there for the worker's state).
+    /// thread: a session waits there for the worker's state). In the
+    /// browser the file is downloaded under its suggested name.
     pub fn save_dialog_with(
         &self,
         title: &str,
@@ -115,20 +120,31 @@ impl Files {
     ) {
         let (title, suggested) = (title.to_string(), suggested.to_string());
         self.jobs.spawn("save-dialog", move |out| {
-            let started = Instant::now();
-            let path = rfd::FileDialog::new()
-                .set_title(&title)
-                .set_file_name(&suggested)
-                .save_file();
-            let event = match path {
-                Some(path) => match bytes().and_then(|bytes| write_file(&path, &bytes)) {
-                    Ok(text) => FileEvent::Saved(text),
+            #[cfg(target_arch = "wasm32")]
+            let event = {
+                let _ = title;
+                match bytes().and_then(|bytes| crate::web::download(&suggested, &bytes)) {
+                    Ok(()) => FileEvent::Saved(trf!("Downloaded {name}", name = suggested)),
                     Err(text) => FileEvent::Failed(text),
-                },
-                None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(
-                    tr("No file dialog is available here (no desktop portal or zenity). Models and traces can also be written from the command line: train --save, trace --out.").into(),
-                ),
-                None => return,
+                }
+            };
+            #[cfg(not(target_arch = "wasm32"))]
+            let event = {
+                let started = Instant::now();
+                let path = rfd::FileDialog::new()
+                    .set_title(&title)
+                    .set_file_name(&suggested)
+                    .save_file();
+                match path {
+                    Some(path) => match bytes().and_then(|bytes| write_file(&path, &bytes)) {
+                        Ok(text) => FileEvent::Saved(text),
+                        Err(text) => FileEvent::Failed(text),
+                    },
+                    None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(
+                        tr("No file dialog is available here (no desktop portal or zenity). Models and traces can also be written from the command line: train --save, trace --out.").into(),
+                    ),
+                    None => return,
+                }
             };
             out.send(event);
         });
@@ -136,79 +152,108 @@ impl Files {
 
     /// Asks for a model file and reads it (a bad file is an error message).
     pub fn open_model_dialog(&self) {
-        self.open_dialog(
+        self.pick(
             tr("Open a model (safetensors)"),
+            &[],
+            false,
             tr("No file dialog is available here: start with --model FILE."),
-            open_model,
+            |inputs| inputs.first().map(open_model),
         );
     }
 
     /// Asks for a saved session and reads it.
     pub fn open_session_dialog(&self) {
-        self.open_dialog(
+        self.pick(
             tr("Open a session"),
+            &[],
+            false,
             tr("No file dialog is available here: start with --session FILE."),
-            open_session,
+            |inputs| inputs.first().map(open_session),
         );
     }
 
-    /// Reads `path` with `read` on a background thread (a session named on
-    /// the command line, a model or picture dropped on the window).
-    pub fn open_path(&self, path: PathBuf, read: fn(&Path) -> FileEvent) {
+    /// Files dropped on the window: their paths on the desktop, at once. In
+    /// the browser their bytes are read first (each size checked), and
+    /// they arrive as [`FileEvent::Dropped`].
+    pub fn read_dropped(&self, dropped: Vec<egui::DroppedFileHandle>) -> Vec<Input> {
+        #[cfg(not(target_arch = "wasm32"))]
+        return dropped.iter().map(|f| Input::path(f.path())).collect();
+        #[cfg(target_arch = "wasm32")]
+        {
+            if !dropped.is_empty() {
+                let out = self.jobs.outbox();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut inputs = Vec::new();
+                    for file in dropped {
+                        let size = file.web_file().map_or(0, |f| f.size() as u64);
+                        let limit = crate::io::file::MAX_FILE_BYTES;
+                        if size > limit {
+                            out.send(FileEvent::Refused(FileError::new(
+                                file.path(),
+                                Problem::TooBig { size, limit },
+                            )));
+                            return;
+                        }
+                        match file.bytes_async().await {
+                            Ok(bytes) => inputs.push(Input::bytes(file.path(), bytes)),
+                            Err(e) => {
+                                out.send(FileEvent::Failed(e));
+                                return;
+                            }
+                        }
+                    }
+                    out.send(FileEvent::Dropped(inputs));
+                });
+            }
+            Vec::new()
+        }
+    }
+
+    /// Reads `input` with `read` in the background (a session named on the
+    /// command line, a model or picture dropped on the window).
+    pub fn open(&self, input: Input, read: fn(&Input) -> FileEvent) {
         self.jobs.spawn("file-open", move |out| {
-            out.send(read(&path));
+            out.send(read(&input));
         });
     }
 
     /// Asks for a student's tensor files (`.npy`, `.csv`, `.safetensors`),
     /// then checks them against `trace`.
     pub fn check_dialog(&self, trace: Trace, batch: u64) {
-        self.jobs.spawn("check-dialog", move |out| {
-            let started = Instant::now();
-            let picked = rfd::FileDialog::new()
-                .set_title(tr("Your tensors: .npy, .csv or .safetensors named as in the trace"))
-                .add_filter(tr("tensors"), &["npy", "csv", "safetensors"])
-                .pick_files();
-            match picked {
-                Some(paths) => out.send(check_files(&paths, &trace, batch)),
-                None if started.elapsed() < NO_DIALOG_WITHIN => out.send(FileEvent::Failed(
-                    tr("No file dialog is available here: drop your .npy or .csv files on the window instead.").into(),
-                )),
-                None => true,
-            };
-        });
+        self.pick(
+            tr("Your tensors: .npy, .csv or .safetensors named as in the trace"),
+            &[(tr("tensors"), &["npy", "csv", "safetensors"])],
+            true,
+            tr("No file dialog is available here: drop your .npy or .csv files on the window instead."),
+            move |inputs| Some(check_files(&inputs, &trace, batch)),
+        );
     }
 
     /// Reads and checks files handed in (dropped on the window).
-    pub fn check_paths(&self, paths: Vec<PathBuf>, trace: Trace, batch: u64) {
+    pub fn check_inputs(&self, inputs: Vec<Input>, trace: Trace, batch: u64) {
         self.jobs.spawn("check-files", move |out| {
-            out.send(check_files(&paths, &trace, batch));
+            out.send(check_files(&inputs, &trace, batch));
         });
     }
 
     /// Asks for several learners' prediction records and sums them.
     pub fn class_record_dialog(&self) {
-        self.jobs.spawn("record-dialog", move |out| {
-            let started = Instant::now();
-            let picked = rfd::FileDialog::new()
-                .set_title(tr("The learners' prediction records"))
-                .add_filter("JSON", &["json"])
-                .pick_files();
-            let event = match picked {
-                Some(paths) => match super::record::class_record(&paths) {
+        self.pick(
+            tr("The learners' prediction records"),
+            &[("JSON", &["json"])],
+            true,
+            tr("No file dialog is available here."),
+            |inputs| {
+                Some(match super::record::class_record(&inputs) {
                     Ok(class) => FileEvent::ClassRecord(class),
                     Err(e) => FileEvent::Refused(e),
-                },
-                None if started.elapsed() < NO_DIALOG_WITHIN => {
-                    FileEvent::Failed(tr("No file dialog is available here.").into())
-                }
-                None => return,
-            };
-            out.send(event);
-        });
+                })
+            },
+        );
     }
 
     /// Asks for a folder and writes the step's exercise there.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn export_exercise_dialog(&self, trace: Trace) {
         self.jobs.spawn("exercise-dialog", move |out| {
             let started = Instant::now();
@@ -232,30 +277,68 @@ impl Files {
         });
     }
 
-    /// Asks for a file, then `read`s it on the dialog's thread.
-    fn open_dialog(
+    /// Asks for one file (or several) and hands them to `then` in the
+    /// background; what `then` returns is sent to the app. On the desktop
+    /// the native dialog runs on the job's thread; in the browser the
+    /// page's file picker answers later, with the files' bytes.
+    fn pick(
         &self,
         title: &'static str,
+        filters: &[(&'static str, &'static [&'static str])],
+        many: bool,
         no_dialog: &'static str,
-        read: fn(&Path) -> FileEvent,
+        then: impl FnOnce(Vec<Input>) -> Option<FileEvent> + Send + 'static,
     ) {
+        let filters = filters.to_vec();
+        #[cfg(not(target_arch = "wasm32"))]
         self.jobs.spawn("open-dialog", move |out| {
             let started = Instant::now();
-            let event = match rfd::FileDialog::new().set_title(title).pick_file() {
-                Some(path) => read(&path),
-                None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(no_dialog.into()),
-                None => return,
+            let mut dialog = rfd::FileDialog::new().set_title(title);
+            for (name, extensions) in filters {
+                dialog = dialog.add_filter(name, extensions);
+            }
+            let picked = if many {
+                dialog.pick_files()
+            } else {
+                dialog.pick_file().map(|p| vec![p])
             };
-            out.send(event);
+            let event = match picked {
+                Some(paths) => then(paths.into_iter().map(Input::path).collect()),
+                None if started.elapsed() < NO_DIALOG_WITHIN => {
+                    Some(FileEvent::Failed(no_dialog.into()))
+                }
+                None => None,
+            };
+            if let Some(event) = event {
+                out.send(event);
+            }
         });
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = no_dialog;
+            let out = self.jobs.outbox();
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::web::pick_files(title, &filters, many).await {
+                    Ok(inputs) if inputs.is_empty() => {}
+                    Ok(inputs) => {
+                        if let Some(event) = then(inputs) {
+                            out.send(event);
+                        }
+                    }
+                    Err(e) => {
+                        out.send(FileEvent::Refused(e));
+                    }
+                }
+            });
+        }
     }
 }
 
 /// Reads every file handed in and checks it against `trace`.
-fn check_files(paths: &[PathBuf], trace: &Trace, batch: u64) -> FileEvent {
+fn check_files(inputs: &[Input], trace: &Trace, batch: u64) -> FileEvent {
     let mut handed = Vec::new();
-    for path in paths {
-        match crate::io::read_handed(path) {
+    for input in inputs {
+        match crate::io::handin::handed_from(input) {
             Ok(tensors) => handed.extend(tensors),
             Err(e) => return FileEvent::Refused(e),
         }
@@ -273,52 +356,61 @@ pub const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
 
 /// Reads a session; when its preset is not one that builds (a JSON file
 /// gone or changed), Reset returns to the session's network as saved.
-pub fn open_session(path: &Path) -> FileEvent {
-    match crate::io::load_session(path) {
+pub fn open_session(input: &Input) -> FileEvent {
+    let session = input
+        .read(crate::io::file::MAX_FILE_BYTES)
+        .and_then(|bytes| crate::io::session::read_session(&input.path, &bytes));
+    match session {
         Ok(session) => {
             let s = &session.settings.config;
             let start = crate::presets::network_from_preset(&s.preset, s.seed)
                 .is_err()
                 .then(|| Box::new(session.network.clone()));
-            FileEvent::SessionOpened(Box::new(session), start, path.display().to_string())
+            FileEvent::SessionOpened(Box::new(session), start, input.path.display().to_string())
         }
         Err(e) => FileEvent::Refused(e),
     }
 }
 
-pub fn open_model(path: &Path) -> FileEvent {
-    match crate::io::load_model(path) {
-        Ok(net) => FileEvent::Opened(Box::new(net), path.display().to_string()),
+pub fn open_model(input: &Input) -> FileEvent {
+    let model = input
+        .read(crate::io::file::MAX_FILE_BYTES)
+        .and_then(|bytes| crate::io::model::read_model(&input.path, &bytes));
+    match model {
+        Ok(net) => FileEvent::Opened(Box::new(net), input.path.display().to_string()),
         Err(e) => FileEvent::Refused(e),
     }
 }
 
 /// Reads a picture (PNG or JPEG, at most 50 megapixels) for the drawing pad.
-pub fn open_picture(path: &Path) -> FileEvent {
-    match crate::data::preprocess::load_picture(path) {
-        Ok(pixels) => FileEvent::Picture(pixels, path.display().to_string()),
+pub fn open_picture(input: &Input) -> FileEvent {
+    let pixels = input
+        .read(crate::io::file::MAX_FILE_BYTES)
+        .and_then(|bytes| crate::data::preprocess::picture_from_bytes(&input.path, &bytes));
+    match pixels {
+        Ok(pixels) => FileEvent::Picture(pixels, input.path.display().to_string()),
         Err(e) => FileEvent::Refused(e),
     }
 }
 
 /// A safetensors file dropped on the window: a model or a session, by the
 /// format its metadata names.
-pub fn open_tensor_file(path: &Path) -> FileEvent {
-    let bytes = match crate::io::file::read_file(path) {
+pub fn open_tensor_file(input: &Input) -> FileEvent {
+    let bytes = match input.read(crate::io::file::MAX_FILE_BYTES) {
         Ok(bytes) => bytes,
         Err(e) => return FileEvent::Refused(e),
     };
-    match crate::io::tensors::parse(path, &bytes, crate::io::model::FORMAT) {
+    match crate::io::tensors::parse(&input.path, &bytes, crate::io::model::FORMAT) {
         Err(FileError {
             problem: Problem::WrongFormat { found, .. },
             ..
-        }) if found.contains(crate::io::session::FORMAT) => open_session(path),
+        }) if found.contains(crate::io::session::FORMAT) => open_session(input),
         // No format at all: tensors a student saved to be checked.
         Err(FileError {
             problem: Problem::WrongFormat { found, .. },
             ..
-        }) if found.contains("(none)") => FileEvent::HandIn(vec![path.to_path_buf()]),
-        _ => open_model(path),
+        }) if found.contains("(none)") => FileEvent::HandIn(vec![input.clone()]),
+        _ => open_model(input),
     }
 }
 
@@ -335,7 +427,7 @@ pub fn is_hand_in(path: &Path) -> bool {
 /// drawing pad, safetensors to the model or session loader; `None` for the
 /// rest (MNIST's files, which the data panel loads together, and `.npy`
 /// and `.csv` tensors, checked together).
-pub fn reader_for_dropped(path: &Path) -> Option<fn(&Path) -> FileEvent> {
+pub fn reader_for_dropped(path: &Path) -> Option<fn(&Input) -> FileEvent> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())

@@ -7,6 +7,11 @@
 //! mailbox once per frame, whatever tab is open. A panic in a task becomes
 //! one more message, never a dead window.
 //!
+//! The browser has no threads: there a task runs on the page's own thread
+//! right after the frame that started it, and a long one is written as
+//! steps ([`Jobs::spawn_steps`]) that run a few milliseconds at a time
+//! between frames, so the page keeps drawing.
+//!
 //! Training is not a job: it has its own long-lived worker (`worker.rs`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,21 +75,63 @@ impl<E: Send + 'static> Jobs<E> {
         let on_panic = self.on_panic;
         let lang = crate::i18n::language();
         running.fetch_add(1, Ordering::SeqCst);
-        let spawned = std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || {
-                crate::i18n::set_language(lang);
-                let result = catch_unwind(AssertUnwindSafe(|| task(&outbox)));
-                running.fetch_sub(1, Ordering::SeqCst);
-                if let Err(panic) = result {
-                    outbox.send(on_panic(panic_text(&panic)));
-                } else {
-                    (outbox.repaint)();
-                }
-            });
-        if let Err(e) = spawned {
+        let work = move || {
+            crate::i18n::set_language(lang);
+            let result = catch_unwind(AssertUnwindSafe(|| task(&outbox)));
+            running.fetch_sub(1, Ordering::SeqCst);
+            if let Err(panic) = result {
+                outbox.send(on_panic(panic_text(&panic)));
+            } else {
+                (outbox.repaint)();
+            }
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Err(e) = std::thread::Builder::new().name(name.into()).spawn(work) {
             self.running.fetch_sub(1, Ordering::SeqCst);
             let _ = self.outbox.tx.send((self.on_panic)(e.to_string()));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = name;
+            wasm_bindgen_futures::spawn_local(async move {
+                // Let the frame that asked finish drawing ("working…") first.
+                crate::web::next_tick().await;
+                work();
+            });
+        }
+    }
+
+    /// Runs a long task as steps: `step` does a small piece of work (a
+    /// batch, say) and says whether there is more. On the desktop the steps
+    /// run back to back on their own thread; in the browser they run for a
+    /// few milliseconds at a time between frames.
+    pub fn spawn_steps<S: Send + 'static>(
+        &self,
+        name: &str,
+        mut state: S,
+        mut step: impl FnMut(&mut S, &Outbox<E>) -> bool + Send + 'static,
+    ) {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.spawn(name, move |out| while step(&mut state, out) {});
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = name;
+            let outbox = self.outbox.clone();
+            let running = self.running.clone();
+            running.fetch_add(1, Ordering::SeqCst);
+            wasm_bindgen_futures::spawn_local(async move {
+                loop {
+                    crate::web::next_tick().await;
+                    let slice = web_time::Instant::now();
+                    while slice.elapsed() < crate::web::SLICE {
+                        if !step(&mut state, &outbox) {
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            (outbox.repaint)();
+                            return;
+                        }
+                    }
+                }
+            });
         }
     }
 

@@ -35,7 +35,7 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::data::dataset::{default_data_dir, load_dir, Mnist};
+use crate::data::dataset::Mnist;
 use crate::engine::gradcheck::FiniteDifference;
 use crate::engine::network::Network;
 use crate::explain::CellRef;
@@ -123,7 +123,9 @@ pub struct GuiOptions {
 }
 
 /// Opens the window and runs until it is closed.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(options: GuiOptions) -> Result<(), String> {
+    use crate::data::dataset::{default_data_dir, load_dir};
     let dir = options.data.clone().unwrap_or_else(default_data_dir);
     let data = match &options.data {
         Some(dir) => load_dir(dir),
@@ -162,30 +164,7 @@ pub fn run(options: GuiOptions) -> Result<(), String> {
         "backprop-viz",
         native,
         Box::new(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let mut app = BackpropApp::new(&ctx, config, network, Arc::new(data), source);
-            match cc
-                .storage
-                .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
-            {
-                Some(settings) => app.restore_settings(settings, options.data.is_none()),
-                // Nothing kept: a first start, which opens with the card.
-                None => app.welcome = options.session.is_none(),
-            }
-            if let Some(path) = options.session.clone() {
-                app.open_session_file(path);
-            }
-            if let Some(text) = &options.link {
-                match link::Moment::parse(text) {
-                    Ok(m) => app.command(UiCommand::OpenMoment(Box::new(m))),
-                    Err(e) => app.say(MessageKind::Error, move || e.clone()),
-                }
-            }
-            if !options.check.is_empty() {
-                app.welcome = false;
-                app.pending_check = options.check.clone();
-                app.command(UiCommand::StepBatch);
-            }
+            let app = BackpropApp::start(cc, config, network, Arc::new(data), source, &options);
             Ok(Box::new(app))
         }),
     )
@@ -491,6 +470,12 @@ pub struct BackpropApp {
     /// Where the views that a lesson can point at were drawn this frame.
     pub marks: std::collections::HashMap<lesson::Mark, egui::Rect>,
     commands: Vec<UiCommand>,
+    /// The browser: MNIST's training set on its way (the app starts on the
+    /// test set), and what the page shows tests.
+    #[cfg(target_arch = "wasm32")]
+    pub arrival: Option<Arc<crate::web::Arrival>>,
+    #[cfg(target_arch = "wasm32")]
+    probe: crate::web::Probe,
 }
 
 impl BackpropApp {
@@ -581,6 +566,54 @@ impl BackpropApp {
             lesson: lesson::Lesson::default(),
             marks: std::collections::HashMap::new(),
             commands: Vec::new(),
+            #[cfg(target_arch = "wasm32")]
+            arrival: None,
+            #[cfg(target_arch = "wasm32")]
+            probe: Default::default(),
+        }
+    }
+
+    /// The app as a window (or a page) opens it: settings kept from the last
+    /// run, then what the command line (or the page's link) asks for.
+    pub fn start(
+        cc: &eframe::CreationContext<'_>,
+        config: TrainConfig,
+        network: Option<Network>,
+        data: Arc<Mnist>,
+        source: String,
+        options: &GuiOptions,
+    ) -> BackpropApp {
+        let mut app = BackpropApp::new(&cc.egui_ctx, config, network, data, source);
+        match cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
+        {
+            Some(settings) => app.restore_settings(settings, options.data.is_none()),
+            // Nothing kept: a first start, which opens with the card.
+            None => app.welcome = options.session.is_none() && options.link.is_none(),
+        }
+        if let Some(path) = options.session.clone() {
+            app.open_session_file(path);
+        }
+        if let Some(text) = &options.link {
+            app.open_link(text);
+        }
+        if !options.check.is_empty() {
+            app.welcome = false;
+            app.pending_check = options.check.clone();
+            app.command(UiCommand::StepBatch);
+        }
+        app
+    }
+
+    /// Replays to a shared moment; a bad link is a message naming the field.
+    pub fn open_link(&mut self, text: &str) {
+        match link::Moment::parse(text) {
+            Ok(m) => {
+                self.welcome = false;
+                self.command(UiCommand::OpenMoment(Box::new(m)))
+            }
+            Err(e) => self.say(MessageKind::Error, move || e.clone()),
         }
     }
 
@@ -589,7 +622,8 @@ impl BackpropApp {
     /// none); if it is gone or broken, the shipped MNIST simply stays.
     pub fn restore_settings(&mut self, settings: Settings, reload_data: bool) {
         self.tab = settings.tab;
-        if reload_data && !settings.last_data.is_empty() {
+        // (The browser has no paths to load from: the site's MNIST is used.)
+        if reload_data && !settings.last_data.is_empty() && cfg!(not(target_arch = "wasm32")) {
             self.data_panel.load_paths(settings.last_data.clone());
         }
         self.settings = settings;
@@ -612,6 +646,11 @@ impl BackpropApp {
             String::from_utf8(record::record_bytes(&self.predictions)).expect("JSON is UTF-8")
         });
         move || {
+            // In the browser the worker has answered already (it handles
+            // each command as it is sent); there is no waiting there.
+            #[cfg(target_arch = "wasm32")]
+            let mut session = rx.try_recv().ok()?;
+            #[cfg(not(target_arch = "wasm32"))]
             let mut session = rx.recv_timeout(std::time::Duration::from_secs(30)).ok()?;
             session.losses = losses;
             session.epochs = epochs;
@@ -650,7 +689,8 @@ impl BackpropApp {
     /// Opens a saved session in the background (`--session FILE`); a bad
     /// one ends in a message in the window, and nothing else changes.
     pub fn open_session_file(&mut self, path: PathBuf) {
-        self.files.open_path(path, files::open_session);
+        self.files
+            .open(crate::io::file::Input::path(path), files::open_session);
     }
 
     /// Records where a view the lesson may point at was drawn.
@@ -809,6 +849,7 @@ impl BackpropApp {
 
     /// Takes everything the worker sent since the last frame.
     pub fn poll_worker(&mut self) {
+        self.worker.pump();
         while let Ok(event) = self.worker.events.try_recv() {
             match event {
                 Event::Snapshot(snapshot) => {
@@ -1068,10 +1109,47 @@ impl BackpropApp {
         }
     }
 
+    /// The browser: once MNIST's training set is in, train on it (as the
+    /// Data tab's new datasets do) and open the page's link, if any.
+    #[cfg(target_arch = "wasm32")]
+    fn poll_arrival(&mut self) {
+        let Some(arrival) = self.arrival.clone() else {
+            return;
+        };
+        let Some(done) = arrival.done.lock().expect("not poisoned").take() else {
+            return;
+        };
+        self.arrival = None;
+        match done {
+            Ok(mnist) => {
+                self.command(UiCommand::SetData(
+                    Arc::new(mnist),
+                    tr("MNIST, from this site").into(),
+                    Vec::new(),
+                ));
+                match arrival.link.lock().expect("not poisoned").take() {
+                    Some(link) => self.open_link(&link),
+                    None => self.say(MessageKind::Info, || {
+                        tr("MNIST's training set has arrived: training uses all 60,000 images.")
+                            .to_string()
+                    }),
+                }
+            }
+            Err(e) => self.say(MessageKind::Error, move || {
+                crate::trf!(
+                    "MNIST's training set did not arrive ({error}): the app goes on with the test set.",
+                    error = e
+                )
+            }),
+        }
+    }
+
     /// Files dropped on the window and what every background job sent,
     /// once per frame whatever tab is open. A failed load only shows a
     /// message: what was loaded stays.
     fn poll_jobs(&mut self, ctx: &egui::Context) {
+        #[cfg(target_arch = "wasm32")]
+        self.poll_arrival();
         self.experiment.poll();
         self.mistakes.poll();
         while let Some(result) = self.gradcheck.poll() {
@@ -1085,59 +1163,17 @@ impl BackpropApp {
             .is_some_and(|s| s.trace.logits_delta.is_some() && !s.running);
         if stepped && !self.pending_check.is_empty() && self.worker_idle() {
             let paths = std::mem::take(&mut self.pending_check);
-            panels::checked::hand_in(self, paths);
+            let inputs = paths
+                .into_iter()
+                .map(crate::io::file::Input::path)
+                .collect();
+            panels::checked::hand_in(self, inputs);
         }
-        let (mut dataset, mut handed) = (Vec::new(), Vec::new());
-        for path in data_panel::DataPanel::take_dropped_files(ctx) {
-            match files::reader_for_dropped(&path) {
-                Some(read) => self.files.open_path(path, read),
-                None if files::is_hand_in(&path) => handed.push(path),
-                None => dataset.push(path),
-            }
-        }
-        if !handed.is_empty() {
-            panels::checked::hand_in(self, handed);
-        }
-        if !dataset.is_empty() {
-            self.tab = Tab::Data;
-            self.data_panel.load_paths(dataset);
-        }
+        let dropped = data_panel::DataPanel::take_dropped_files(ctx);
+        let dropped = self.files.read_dropped(dropped);
+        self.open_dropped(dropped);
         while let Some(event) = self.files.poll() {
-            match event {
-                files::FileEvent::Screenshot(image) => self.files.save_screenshot(image),
-                files::FileEvent::HandIn(paths) => panels::checked::hand_in(self, paths),
-                files::FileEvent::ClassRecord(class) => self.class_record = Some(class),
-                files::FileEvent::Checked(checked) => self.show_checked(checked),
-                files::FileEvent::Saved(text) => {
-                    self.message = Some((MessageKind::Info, text.into()))
-                }
-                files::FileEvent::Failed(text) => {
-                    self.message = Some((MessageKind::Error, text.into()))
-                }
-                files::FileEvent::Refused(error) => self.say(MessageKind::Error, move || {
-                    crate::trf!(
-                        "Could not open {error}. Nothing was changed: what was loaded stays.",
-                        error = error
-                    )
-                }),
-                files::FileEvent::Opened(net, source) => self.command(UiCommand::UseNetwork(
-                    net,
-                    NetworkSource::File(NetworkSource::file(&source)),
-                )),
-                files::FileEvent::SessionOpened(session, start, source) => {
-                    self.command(UiCommand::ResumeSession(session, start, source))
-                }
-                files::FileEvent::Picture(pixels, source) => {
-                    self.pad.set_picture(&pixels);
-                    self.tab = Tab::Draw;
-                    self.say(MessageKind::Info, move || {
-                        crate::trf!(
-                            "The picture {source} is on the drawing pad, as the network sees it (28x28, centred).",
-                            source = source
-                        )
-                    });
-                }
-            }
+            self.file_event(event);
         }
         while let Some(event) = self.data_panel.poll() {
             match event {
@@ -1155,6 +1191,65 @@ impl BackpropApp {
                 data_panel::DataEvent::Info(text) => {
                     self.message = Some((MessageKind::Warning, text.into()))
                 }
+            }
+        }
+    }
+
+    /// Files dropped on the window, each to its reader: pictures, models
+    /// and sessions one by one; tensors checked together; the rest (MNIST's
+    /// files, folders) to the data panel together.
+    fn open_dropped(&mut self, dropped: Vec<crate::io::file::Input>) {
+        let (mut dataset, mut handed) = (Vec::new(), Vec::new());
+        for input in dropped {
+            match files::reader_for_dropped(&input.path) {
+                Some(read) => self.files.open(input, read),
+                None if files::is_hand_in(&input.path) => handed.push(input),
+                None => dataset.push(input),
+            }
+        }
+        if !handed.is_empty() {
+            panels::checked::hand_in(self, handed);
+        }
+        if !dataset.is_empty() {
+            self.tab = Tab::Data;
+            self.data_panel.load_inputs(dataset);
+        }
+    }
+
+    /// What a file job sent.
+    fn file_event(&mut self, event: files::FileEvent) {
+        match event {
+            files::FileEvent::Dropped(inputs) => self.open_dropped(inputs),
+            files::FileEvent::Screenshot(image) => self.files.save_screenshot(image),
+            files::FileEvent::HandIn(paths) => panels::checked::hand_in(self, paths),
+            files::FileEvent::ClassRecord(class) => self.class_record = Some(class),
+            files::FileEvent::Checked(checked) => self.show_checked(checked),
+            files::FileEvent::Saved(text) => self.message = Some((MessageKind::Info, text.into())),
+            files::FileEvent::Failed(text) => {
+                self.message = Some((MessageKind::Error, text.into()))
+            }
+            files::FileEvent::Refused(error) => self.say(MessageKind::Error, move || {
+                crate::trf!(
+                    "Could not open {error}. Nothing was changed: what was loaded stays.",
+                    error = error
+                )
+            }),
+            files::FileEvent::Opened(net, source) => self.command(UiCommand::UseNetwork(
+                net,
+                NetworkSource::File(NetworkSource::file(&source)),
+            )),
+            files::FileEvent::SessionOpened(session, start, source) => {
+                self.command(UiCommand::ResumeSession(session, start, source))
+            }
+            files::FileEvent::Picture(pixels, source) => {
+                self.pad.set_picture(&pixels);
+                self.tab = Tab::Draw;
+                self.say(MessageKind::Info, move || {
+                        crate::trf!(
+                            "The picture {source} is on the drawing pad, as the network sees it (28x28, centred).",
+                            source = source
+                        )
+                    });
             }
         }
     }
@@ -1342,6 +1437,12 @@ impl eframe::App for BackpropApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
+        #[cfg(target_arch = "wasm32")]
+        self.probe.frame(
+            self.snapshot.as_deref(),
+            self.arrival.is_none(),
+            _frame.info().cpu_usage.unwrap_or(0.0) * 1000.0,
+        );
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -7,12 +7,12 @@
 //! (bounded, regular files only, every field checked).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::predict::Record;
-use crate::io::file::{read_bounded, FileError, Problem};
+use crate::io::file::{FileError, Input, Problem};
 use crate::trf;
 
 pub const FORMAT: &str = "backprop-viz-predictions";
@@ -76,9 +76,9 @@ fn bad(path: &Path, detail: String) -> FileError {
 }
 
 /// Reads one learner's record.
-fn read_record(path: &Path) -> Result<Vec<RecordIn>, FileError> {
-    let bytes = read_bounded(path, MAX_RECORD_BYTES)?;
-    parse_record(&bytes).map_err(|detail| bad(path, detail))
+fn read_record(input: &Input) -> Result<Vec<RecordIn>, FileError> {
+    let bytes = input.read(MAX_RECORD_BYTES)?;
+    parse_record(&bytes).map_err(|detail| bad(&input.path, detail))
 }
 
 /// The question kinds and check ids this program writes, as the record's
@@ -153,10 +153,10 @@ fn parse_record(bytes: &[u8]) -> Result<Vec<RecordIn>, String> {
 }
 
 /// Reads several learners' records and sums them.
-pub fn class_record(paths: &[PathBuf]) -> Result<ClassRecord, FileError> {
+pub fn class_record(inputs: &[Input]) -> Result<ClassRecord, FileError> {
     let mut class = ClassRecord::default();
-    for path in paths {
-        let records = read_record(path)?;
+    for input in inputs {
+        let records = read_record(input)?;
         class.files += 1;
         let mut seen = std::collections::BTreeSet::new();
         for r in records {
@@ -224,6 +224,7 @@ pub fn class_window(app: &mut super::BackpropApp, ui: &egui::Ui) {
 mod tests {
     use super::*;
     use crate::io::file::write_bytes;
+    use std::path::PathBuf;
 
     #[test]
     fn records_sum_per_step_and_refuse_what_is_not_a_record() {
@@ -251,7 +252,7 @@ mod tests {
         let (pa, pb) = (dir.join("a.json"), dir.join("b.json"));
         write_bytes(&pa, &record_bytes(&a)).unwrap();
         write_bytes(&pb, &record_bytes(&b)).unwrap();
-        let class = class_record(&[pa.clone(), pb]).unwrap();
+        let class = class_record(&[Input::path(pa.clone()), Input::path(pb)]).unwrap();
         assert_eq!(class.files, 2);
         let pool = &class.rows[&("backward:pool2".to_string(), "pool-winner".to_string())];
         assert_eq!(
@@ -266,7 +267,7 @@ mod tests {
             b"{\"format\": \"other\", \"version\": 1, \"records\": []}",
         )
         .unwrap();
-        assert!(class_record(&[pa.clone(), junk]).is_err());
+        assert!(class_record(&[Input::path(pa.clone()), Input::path(junk)]).is_err());
         let hostile = dir.join("h.json");
         write_bytes(
             &hostile,
@@ -277,7 +278,7 @@ mod tests {
             .as_bytes(),
         )
         .unwrap();
-        assert!(class_record(&[hostile]).is_err());
+        assert!(class_record(&[Input::path(hostile)]).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -2,12 +2,16 @@
 //! and the datasets, takes `Command`s and sends `Event`s (snapshots of the
 //! trace, losses, epoch results), then asks egui for a repaint. The UI never
 //! computes a gradient; it only reads what arrives here.
+//!
+//! In the browser there are no threads: the same state takes each command
+//! as it is sent, and a run trains in time slices of a few milliseconds per
+//! frame ([`Worker::pump`]), so the page keeps drawing at 60 fps.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
@@ -129,10 +133,26 @@ pub enum Event {
 
 /// The UI's handle on the worker thread. Dropping it stops and joins it.
 pub struct Worker {
-    tx: Option<Sender<(u64, Command)>>,
     pub events: Receiver<Event>,
     sent: u64,
-    handle: Option<JoinHandle<()>>,
+    #[cfg(not(target_arch = "wasm32"))]
+    tx: Option<Sender<(u64, Command)>>,
+    #[cfg(not(target_arch = "wasm32"))]
+    handle: Option<std::thread::JoinHandle<()>>,
+    /// In the browser: the state itself, driven from the frame.
+    #[cfg(target_arch = "wasm32")]
+    inline: Inline,
+}
+
+/// The worker without a thread (the browser).
+#[cfg(target_arch = "wasm32")]
+struct Inline {
+    state: WorkerState,
+    etx: Sender<Event>,
+    repaint: Box<dyn Fn()>,
+    handled: u64,
+    /// When the next batch is due at a set speed.
+    due: Instant,
 }
 
 impl Worker {
@@ -143,30 +163,92 @@ impl Worker {
         data: Arc<Mnist>,
         repaint: impl Fn() + Send + 'static,
     ) -> Worker {
-        let (tx, rx) = channel::<(u64, Command)>();
         let (etx, events) = channel();
-        let handle = std::thread::Builder::new()
-            .name("training".into())
-            .spawn(move || {
-                let mut state = WorkerState::new(config, network, data);
-                state.publish(&etx);
-                repaint();
-                state.run(rx, etx, repaint);
-            })
-            .expect("the training thread starts");
-        Worker {
-            tx: Some(tx),
-            events,
-            sent: 0,
-            handle: Some(handle),
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (tx, rx) = channel::<(u64, Command)>();
+            let handle = std::thread::Builder::new()
+                .name("training".into())
+                .spawn(move || {
+                    let mut state = WorkerState::new(config, network, data);
+                    state.publish(&etx);
+                    repaint();
+                    state.run(rx, etx, repaint);
+                })
+                .expect("the training thread starts");
+            Worker {
+                tx: Some(tx),
+                events,
+                sent: 0,
+                handle: Some(handle),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let mut state = WorkerState::new(config, network, data);
+            state.publish(&etx);
+            repaint();
+            Worker {
+                events,
+                sent: 0,
+                inline: Inline {
+                    state,
+                    etx,
+                    repaint: Box::new(repaint),
+                    handled: 0,
+                    due: Instant::now(),
+                },
+            }
         }
     }
 
     pub fn send(&mut self, command: Command) {
         self.sent += 1;
+        #[cfg(not(target_arch = "wasm32"))]
         if let Some(tx) = &self.tx {
             // A send fails only if the worker thread is gone; `Failed` said why.
             let _ = tx.send((self.sent, command));
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let w = &mut self.inline;
+            w.state.apply(self.sent, command, &w.etx, &mut w.handled);
+            w.due = Instant::now();
+            if !w.state.running {
+                let _ = w.etx.send(Event::Idle(w.handled));
+            }
+            (w.repaint)();
+        }
+    }
+
+    /// Trains for one time slice while running (the browser's worker; on
+    /// the desktop the thread does this by itself).
+    pub fn pump(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let w = &mut self.inline;
+            if !w.state.running {
+                return;
+            }
+            let slice = Instant::now();
+            while w.state.running && slice.elapsed() < crate::web::SLICE {
+                if let Speed::PerSecond(rate) = w.state.speed {
+                    if Instant::now() < w.due {
+                        break;
+                    }
+                    let period = Duration::from_secs_f32(1.0 / rate.max(0.01));
+                    w.due = w.due.max(Instant::now() - period) + period;
+                }
+                let etx = &w.etx;
+                w.state.guarded(etx, |state| state.train_one_batch(etx));
+            }
+            if w.state.last_publish.elapsed() >= PUBLISH_EVERY || !w.state.running {
+                w.state.publish(&w.etx);
+            }
+            if !w.state.running {
+                let _ = w.etx.send(Event::Idle(w.handled));
+            }
+            (w.repaint)();
         }
     }
 
@@ -176,6 +258,7 @@ impl Worker {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Drop for Worker {
     fn drop(&mut self) {
         self.tx = None; // closes the channel: the worker's loop ends
@@ -300,14 +383,23 @@ impl WorkerState {
         }
     }
 
+    /// Handles one command (sequence number `seq`) and shows its effect.
+    fn apply(&mut self, seq: u64, command: Command, etx: &Sender<Event>, handled: &mut u64) {
+        self.guarded(etx, |state| state.handle(command, etx));
+        *handled = seq;
+        self.publish(etx);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
     fn run(&mut self, rx: Receiver<(u64, Command)>, etx: Sender<Event>, repaint: impl Fn()) {
+        use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
         let mut handled = 0u64;
         loop {
             let next = if self.running {
                 match rx.try_recv() {
                     Ok(c) => Some(c),
-                    Err(std::sync::mpsc::TryRecvError::Empty) => None,
-                    Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => return,
                 }
             } else {
                 match rx.recv_timeout(Duration::from_millis(200)) {
@@ -317,9 +409,7 @@ impl WorkerState {
                 }
             };
             if let Some((seq, command)) = next {
-                self.guarded(&etx, |state| state.handle(command, &etx));
-                handled = seq;
-                self.publish(&etx);
+                self.apply(seq, command, &etx, &mut handled);
             }
             if self.running {
                 let started = Instant::now();
@@ -334,9 +424,7 @@ impl WorkerState {
                         // Wait out the rest of the period, but answer a
                         // command (Pause) as soon as it comes.
                         if let Ok((seq, command)) = rx.recv_timeout(rest) {
-                            self.guarded(&etx, |state| state.handle(command, &etx));
-                            handled = seq;
-                            self.publish(&etx);
+                            self.apply(seq, command, &etx, &mut handled);
                         }
                     }
                 }

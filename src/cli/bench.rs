@@ -7,11 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 
 use super::{defaults, network_from_preset, thread_pool, training_set, Result};
-use crate::engine::optim::{Optimizer, OptimizerKind};
-use crate::engine::stepper::Stepper;
-use crate::training::Trainer;
-
-const BATCH: usize = 64;
+const BATCH: usize = crate::training::BENCH_BATCH;
 const PRESETS: [&str; 2] = ["seed", "lenet"];
 /// How long each throughput measurement trains (after a warm-up).
 const TRAIN_TIME: Duration = Duration::from_secs(3);
@@ -26,19 +22,8 @@ fn train_throughput(
 ) -> Result<f64> {
     let pool = thread_pool(Some(threads))?;
     let net = network_from_preset(preset, defaults::SEED)?;
-    let stepper = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.01));
-    let mut trainer = Trainer::new(stepper, data.clone(), BATCH, defaults::SEED);
     Ok(pool.install(|| {
-        for _ in 0..20 {
-            trainer.run_batch();
-        }
-        let started = Instant::now();
-        let mut samples = 0usize;
-        while started.elapsed() < TRAIN_TIME {
-            trainer.run_batch();
-            samples += trainer.stepper.trace().batch_size();
-        }
-        samples as f64 / started.elapsed().as_secs_f64()
+        crate::training::throughput(net, data.clone(), BATCH, defaults::SEED, TRAIN_TIME)
     }))
 }
 
@@ -114,17 +99,21 @@ pub fn run(as_json: bool) -> Result<()> {
         let single = train_throughput(preset, 1, &data)?;
         let multi = train_throughput(preset, cores, &data)?;
         let us = inference_us(preset, &data)?;
-        println!(
-            "{preset:>6}: train {single:>9.0} samples/s on 1 thread, {multi:>9.0} on {cores}; inference {us:.1} µs/image"
-        );
+        if !as_json {
+            println!(
+                "{preset:>6}: train {single:>9.0} samples/s on 1 thread, {multi:>9.0} on {cores}; inference {us:.1} µs/image"
+            );
+        }
         one_thread.insert(preset.into(), json!(single));
         all_cores.insert(preset.into(), json!(multi));
         infer.insert(preset.into(), json!(us));
     }
     let (ui_median, ui_p95) = ui_frame_ms(300)?;
-    println!(
-        "    ui: frame {ui_median:.2} ms median, {ui_p95:.2} ms p95 (1600x1000, training running)"
-    );
+    if !as_json {
+        println!(
+            "    ui: frame {ui_median:.2} ms median, {ui_p95:.2} ms p95 (1600x1000, training running)"
+        );
+    }
     if as_json {
         println!(
             "{}",

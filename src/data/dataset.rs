@@ -511,7 +511,9 @@ pub fn files_in_dir(dir: &Path) -> Result<MnistFiles, FileError> {
 /// otherwise the crate's own `data/mnist` from build time. Returns the
 /// fallback even if it does not exist, so the error names a real place.
 /// The MNIST that ships inside the program (11 MB of gzip): what
-/// `cargo install` or a package runs on wherever the binary ends up.
+/// `cargo install` or a package runs on wherever the binary ends up. (The
+/// browser's build fetches it from the site instead: see `web.rs`.)
+#[cfg(not(target_arch = "wasm32"))]
 const EMBEDDED: [(&str, &[u8]); 4] = [
     (
         "train-images-idx3-ubyte.gz",
@@ -531,20 +533,24 @@ const EMBEDDED: [(&str, &[u8]); 4] = [
     ),
 ];
 
-/// The built-in MNIST, parsed with the same checks as any file.
-pub fn embedded_mnist() -> Result<Mnist, FileError> {
-    let part = |k: usize, ndims: u8| {
-        let (name, bytes) = EMBEDDED[k];
-        idx::parse_idx_expecting(bytes, ndims)
-            .map_err(|e| FileError::new(Path::new(name), Problem::Idx(e)))
+/// One half of MNIST from its two files held in memory (raw or gzipped),
+/// with the same checks as files on disk.
+pub fn pair_from_bytes(
+    images: (&Path, &[u8]),
+    labels: (&Path, &[u8]),
+) -> Result<Dataset, FileError> {
+    let part = |(name, bytes): (&Path, &[u8]), ndims: u8| {
+        idx::parse_idx_expecting(bytes, ndims).map_err(|e| FileError::new(name, Problem::Idx(e)))
     };
+    from_idx_named(part(images, 3)?, part(labels, 1)?, images.0, labels.0)
+}
+
+/// The built-in MNIST, parsed with the same checks as any file.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn embedded_mnist() -> Result<Mnist, FileError> {
     let half = |images: usize, labels: usize| {
-        from_idx_named(
-            part(images, 3)?,
-            part(labels, 1)?,
-            Path::new(EMBEDDED[images].0),
-            Path::new(EMBEDDED[labels].0),
-        )
+        let file = |k: usize| (Path::new(EMBEDDED[k].0), EMBEDDED[k].1);
+        pair_from_bytes(file(images), file(labels))
     };
     Ok(Mnist {
         train: half(0, 1)?,
@@ -554,6 +560,7 @@ pub fn embedded_mnist() -> Result<Mnist, FileError> {
 
 /// The shipped MNIST: the `data/mnist` folder found next to the program
 /// (or the working folder), else the copy built into it.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn load_default() -> Result<Mnist, FileError> {
     let dir = default_data_dir();
     if dir.is_dir() {

@@ -282,8 +282,13 @@ pub const MAX_PIXELS: u64 = 50_000_000;
 /// its pixels need, so no claim in a file makes it allocate more.
 pub fn load_picture(path: &Path) -> Result<Vec<f32>, FileError> {
     let bytes = read_file_capped(path)?;
+    picture_from_bytes(path, &bytes)
+}
+
+/// A PNG or JPEG already in memory (dropped in the browser), in MNIST's form.
+pub fn picture_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<f32>, FileError> {
     Ok(image_to_mnist(
-        &decode_picture(&bytes).map_err(|p| FileError::new(path, p))?,
+        &decode_picture(bytes).map_err(|p| FileError::new(path, p))?,
     ))
 }
 

@@ -598,6 +598,48 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     Ok(bytes)
 }
 
+/// A file handed to the app: where it came from (a path on the desktop, the
+/// file's name in the browser) and, when the browser gave them, its bytes.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub bytes: Option<std::sync::Arc<[u8]>>,
+}
+
+impl Input {
+    /// A file on disk, read when needed.
+    pub fn path(path: impl Into<PathBuf>) -> Input {
+        Input {
+            path: path.into(),
+            bytes: None,
+        }
+    }
+
+    /// A file already in memory (picked or dropped in the browser).
+    pub fn bytes(name: impl Into<PathBuf>, bytes: impl Into<std::sync::Arc<[u8]>>) -> Input {
+        Input {
+            path: name.into(),
+            bytes: Some(bytes.into()),
+        }
+    }
+
+    /// Its bytes, at most `limit` of them: read from disk now (bounded, see
+    /// [`read_bounded`]), or those it came with.
+    pub fn read(&self, limit: u64) -> Result<std::borrow::Cow<'_, [u8]>, FileError> {
+        match &self.bytes {
+            Some(bytes) if bytes.len() as u64 > limit => Err(FileError::new(
+                &self.path,
+                Problem::TooBig {
+                    size: bytes.len() as u64,
+                    limit,
+                },
+            )),
+            Some(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            None => read_bounded(&self.path, limit).map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
 /// Reads a model, session, trace or dataset file (at most [`MAX_FILE_BYTES`]).
 pub fn read_file(path: &Path) -> Result<Vec<u8>, FileError> {
     read_bounded(path, MAX_FILE_BYTES)

@@ -15,7 +15,7 @@ use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use safetensors::tensor::Dtype;
 use safetensors::SafeTensors;
 
-use super::file::{read_bounded, FileError, Problem};
+use super::file::{FileError, Problem};
 use super::tensors::MAX_HEADER_BYTES;
 use crate::engine::Tensor;
 use crate::trf;
@@ -43,6 +43,12 @@ fn count(shape: &[usize]) -> Option<usize> {
 /// Reads every tensor in one file handed in; the kind is the file's
 /// extension (`.safetensors`, `.npy`, `.csv`).
 pub fn read_handed(path: &Path) -> Result<Vec<Handed>, FileError> {
+    handed_from(&crate::io::file::Input::path(path))
+}
+
+/// Reads every tensor in one file handed in, from disk or from memory.
+pub fn handed_from(input: &crate::io::file::Input) -> Result<Vec<Handed>, FileError> {
+    let path = input.path.as_path();
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -56,7 +62,7 @@ pub fn read_handed(path: &Path) -> Result<Vec<Handed>, FileError> {
             ))
         }
     };
-    let bytes = read_bounded(path, MAX_HANDIN_BYTES)?;
+    let bytes = input.read(MAX_HANDIN_BYTES)?;
     let stem = || {
         path.file_stem()
             .and_then(|s| s.to_str())

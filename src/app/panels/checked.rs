@@ -187,9 +187,9 @@ pub fn checkable_step(app: &mut BackpropApp) -> Option<(Trace, u64)> {
 
 /// Reads the files handed in and checks them against the step on screen,
 /// off the UI thread.
-pub fn hand_in(app: &mut BackpropApp, paths: Vec<std::path::PathBuf>) {
+pub fn hand_in(app: &mut BackpropApp, inputs: Vec<crate::io::file::Input>) {
     if let Some((trace, batch)) = checkable_step(app) {
-        app.files.check_paths(paths, trace, batch);
+        app.files.check_inputs(inputs, trace, batch);
     }
 }
 

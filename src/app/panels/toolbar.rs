@@ -414,9 +414,16 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
+        #[cfg(not(target_arch = "wasm32"))]
         if let Some(s) = &app.snapshot {
             app.files.export_exercise_dialog(s.trace.clone());
         }
+        // An exercise is a folder of files; a page can only download them
+        // one by one.
+        #[cfg(target_arch = "wasm32")]
+        app.say(MessageKind::Info, || {
+            tr("An exercise is a folder of files: export it from the desktop app, or with backprop-viz trace --exercise DIR.").to_string()
+        });
         ui.close();
     }
     if ui
@@ -428,6 +435,11 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
     {
         match app.moment() {
             Ok(m) => {
+                // In the browser: the page's own address with this moment,
+                // also put in the address bar.
+                #[cfg(target_arch = "wasm32")]
+                let fragment = crate::web::share_link(&m.to_fragment());
+                #[cfg(not(target_arch = "wasm32"))]
                 let fragment = m.to_fragment();
                 ui.ctx().copy_text(fragment.clone());
                 app.say(MessageKind::Info, move || {

@@ -1,0 +1,444 @@
+//! The app in the browser: the page's entry point and what only a page
+//! has. The same app, engine and worker run here as on the desktop; this
+//! module fetches MNIST from the site (the test set first, so the app opens
+//! in a second, then the training set with its progress on the status
+//! line), reads a moment from the address (`#preset=seed&step=3&…`),
+//! downloads saved files, picks files with the browser's picker, and keeps
+//! a small record of the page for tests (`#probe`, `window.bpv`).
+//!
+//! Compiled only for `wasm32` (see `web/build.sh`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::app::worker::Snapshot;
+use crate::app::{BackpropApp, GuiOptions};
+use crate::data::dataset::{pair_from_bytes, Dataset, Mnist};
+use crate::io::file::{FileError, Input, Problem, MAX_FILE_BYTES};
+
+/// How long a time slice of training (or of a long job) runs before the
+/// page gets to draw: half a 60 fps frame.
+pub const SLICE: Duration = Duration::from_millis(8);
+
+/// MNIST's files as the site serves them, next to `index.html`.
+const TEST_FILES: [&str; 2] = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
+const TRAIN_FILES: [&str; 2] = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"];
+const DATA_DIR: &str = "data/mnist/";
+
+/// Resolves after the browser has had a turn (a zero timeout).
+pub async fn next_tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// The page starts here (wasm-bindgen calls it when the module loads).
+#[wasm_bindgen(start)]
+pub fn main() {
+    wasm_bindgen_futures::spawn_local(async {
+        if let Err(e) = run().await {
+            set_status(&format!("backprop-viz could not start: {e}"));
+            web_sys::console::error_1(&JsValue::from_str(&e));
+        }
+    });
+}
+
+/// A dataset on its way: bytes received so far and in all (0 when not
+/// known), and the result once it is in.
+#[derive(Default)]
+pub struct Arrival {
+    pub received: AtomicU64,
+    pub total: AtomicU64,
+    pub done: Mutex<Option<Result<Mnist, String>>>,
+    /// A moment to open once the training set is there (the page's link:
+    /// replaying it needs the real batches).
+    pub link: Mutex<Option<String>>,
+    /// The app's context, to show the progress as it comes.
+    pub repaint: Mutex<Option<egui::Context>>,
+}
+
+impl Arrival {
+    fn repaint(&self) {
+        if let Some(ctx) = self.repaint.lock().expect("not poisoned").as_ref() {
+            ctx.request_repaint();
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    register_service_worker();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let canvas = document
+        .get_element_by_id("app")
+        .ok_or("the page has no <canvas id=app>")?
+        .dyn_into::<web_sys::HtmlCanvasElement>()
+        .map_err(|_| "#app is not a canvas")?;
+
+    // The test set first (1.6 MB): enough to show every view and to step.
+    let counted = Arc::new(Arrival::default());
+    set_status("Loading MNIST's test set…");
+    let test = fetch_pair(TEST_FILES, &counted, |arrival| {
+        set_status(&format!(
+            "Loading MNIST's test set… {}",
+            progress_text(arrival)
+        ))
+    })
+    .await?;
+    // The pretrained model (0.8 MB), which the wasm does not carry.
+    let model = fetch_bytes("pretrained.safetensors", &counted, &|_: &Arrival| {}).await?;
+    crate::io::read_model(std::path::Path::new("pretrained.safetensors"), &model)
+        .map_err(|e| e.to_string())?;
+    let _ = crate::presets::PRETRAINED_FETCHED.set(model);
+    set_status("");
+
+    let link = fragment();
+    let arrival = Arc::new(Arrival::default());
+    *arrival.link.lock().expect("not poisoned") = link;
+    TEST_CACHE.with(|c| *c.borrow_mut() = Some(test.clone()));
+    let test_copy = test.clone();
+    let provisional = Mnist {
+        train: test.clone(),
+        test,
+    };
+    let for_app = arrival.clone();
+    let runner = eframe::WebRunner::new();
+    runner
+        .start(
+            canvas,
+            eframe::WebOptions::default(),
+            Box::new(move |cc| {
+                let mut app = BackpropApp::start(
+                    cc,
+                    crate::app::default_config(),
+                    None,
+                    Arc::new(provisional),
+                    crate::i18n::tr("MNIST's test set (the training set is arriving)").into(),
+                    &GuiOptions::default(),
+                );
+                *for_app.repaint.lock().expect("not poisoned") = Some(cc.egui_ctx.clone());
+                let shown = for_app.clone();
+                let opening = for_app.link.lock().expect("not poisoned").is_some();
+                app.welcome &= !opening;
+                app.say(crate::app::MessageKind::Info, move || {
+                    let progress = progress_text(&shown);
+                    if opening {
+                        crate::trf!("Loading MNIST's training set ({progress}); then the shared moment opens.", progress = progress)
+                    } else {
+                        crate::trf!("Loading MNIST's training set ({progress}); meanwhile the app steps through the test set.", progress = progress)
+                    }
+                });
+                app.arrival = Some(for_app);
+                Ok(Box::new(app))
+            }),
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+
+    // Then the training set (9.7 MB), while the app is already in use.
+    let result = fetch_pair(TRAIN_FILES, &arrival, |arrival| arrival.repaint()).await;
+    let full = result.map(|train| Mnist {
+        train,
+        test: test_copy,
+    });
+    *arrival.done.lock().expect("not poisoned") = Some(full);
+    Ok(())
+}
+
+thread_local! {
+    /// The test set, for [`bench_train`].
+    static TEST_CACHE: std::cell::RefCell<Option<Dataset>> = const { std::cell::RefCell::new(None) };
+}
+
+/// "4.2 of 9.7 MB".
+pub fn progress_text(arrival: &Arrival) -> String {
+    let mb = |b: u64| b as f64 / 1e6;
+    let (got, all) = (
+        arrival.received.load(Ordering::Relaxed),
+        arrival.total.load(Ordering::Relaxed),
+    );
+    if all > 0 {
+        format!("{:.1} of {:.1} MB", mb(got), mb(all))
+    } else {
+        format!("{:.1} MB", mb(got))
+    }
+}
+
+/// Fetches an images file and its labels file and parses them with the
+/// same checks as files on disk; `progress` is told after every chunk.
+async fn fetch_pair(
+    names: [&str; 2],
+    arrival: &Arc<Arrival>,
+    progress: impl Fn(&Arrival),
+) -> Result<Dataset, String> {
+    let mut files = Vec::new();
+    for name in names {
+        files.push(fetch_bytes(&format!("{DATA_DIR}{name}"), arrival, &progress).await?);
+    }
+    let dataset = pair_from_bytes(
+        (std::path::Path::new(names[0]), &files[0]),
+        (std::path::Path::new(names[1]), &files[1]),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(dataset)
+}
+
+/// Reads `url` chunk by chunk, never more than [`MAX_FILE_BYTES`] whatever
+/// the server claims, adding to `arrival`'s counts.
+async fn fetch_bytes(
+    url: &str,
+    arrival: &Arc<Arrival>,
+    progress: &impl Fn(&Arrival),
+) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?
+        .dyn_into()
+        .map_err(|_| format!("{url}: not a response"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let claimed = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(0);
+    if claimed > MAX_FILE_BYTES {
+        return Err(format!("{url}: {claimed} bytes is more than the limit"));
+    }
+    arrival.total.fetch_add(claimed, Ordering::Relaxed);
+    let body = response.body().ok_or_else(|| format!("{url}: no body"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| format!("{url}: no reader"))?;
+    let mut bytes = Vec::with_capacity(claimed as usize);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| format!("{url}: {e:?}"))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value =
+            js_sys::Reflect::get(&chunk, &"value".into()).map_err(|e| format!("{url}: {e:?}"))?;
+        let array = js_sys::Uint8Array::new(&value);
+        if (bytes.len() + array.length() as usize) as u64 > MAX_FILE_BYTES {
+            return Err(format!("{url}: larger than the limit"));
+        }
+        let start = bytes.len();
+        bytes.resize(start + array.length() as usize, 0);
+        array.copy_to(&mut bytes[start..]);
+        arrival
+            .received
+            .fetch_add(array.length() as u64, Ordering::Relaxed);
+        progress(arrival);
+    }
+    Ok(bytes)
+}
+
+/// The moment in the page's address, if any (`#preset=…`).
+fn fragment() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let hash = hash.trim_start_matches('#');
+    (!hash.is_empty()).then(|| format!("#{hash}"))
+}
+
+/// The page's address with this moment (also put in the address bar).
+pub fn share_link(fragment: &str) -> String {
+    let Some(window) = web_sys::window() else {
+        return fragment.to_string();
+    };
+    let location = window.location();
+    let base = format!(
+        "{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default()
+    );
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(fragment));
+    }
+    format!("{base}{fragment}")
+}
+
+/// Shows a line above the canvas while the app is not up yet.
+fn set_status(text: &str) {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("status"))
+    {
+        el.set_text_content(Some(text));
+    }
+}
+
+/// Caches the site for offline use (`sw.js` next to the page).
+fn register_service_worker() {
+    if let Some(window) = web_sys::window() {
+        let container = window.navigator().service_worker();
+        let _ = container.register("sw.js");
+    }
+}
+
+/// Saves `bytes` as a download named `name`.
+pub fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
+    let fail = |e: JsValue| format!("cannot download {name}: {e:?}");
+    let array = js_sys::Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(|_| "no anchor".to_string())?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// The browser's file picker: the files chosen, read whole (each at most
+/// [`MAX_FILE_BYTES`], checked before reading); none when cancelled.
+pub async fn pick_files(
+    title: &str,
+    filters: &[(&str, &[&str])],
+    many: bool,
+) -> Result<Vec<Input>, FileError> {
+    let mut dialog = rfd::AsyncFileDialog::new().set_title(title);
+    for (name, extensions) in filters {
+        dialog = dialog.add_filter(*name, extensions);
+    }
+    let handles = if many {
+        dialog.pick_files().await.unwrap_or_default()
+    } else {
+        dialog.pick_file().await.into_iter().collect()
+    };
+    let mut inputs = Vec::new();
+    for handle in handles {
+        let name = handle.file_name();
+        let size = handle.inner().size() as u64;
+        if size > MAX_FILE_BYTES {
+            return Err(FileError::new(
+                name,
+                Problem::TooBig {
+                    size,
+                    limit: MAX_FILE_BYTES,
+                },
+            ));
+        }
+        inputs.push(Input::bytes(name, handle.read().await));
+    }
+    Ok(inputs)
+}
+
+/// What the page shows tests: the step on screen as JSON in the hidden
+/// `#probe` element (written when the step changes), and the app's frame
+/// times in `window.bpvFrames` (milliseconds of egui's work per frame, the
+/// last 600).
+#[derive(Default)]
+pub struct Probe {
+    last_batch: Option<(u64, Option<crate::engine::stepper::Phase>, bool)>,
+    /// `window.bpvFrames`, made at the first frame.
+    frames: Option<js_sys::Array>,
+}
+
+impl Probe {
+    /// Called once per frame with the step on screen, whether the training
+    /// set is in, and the time egui's pass took.
+    pub fn frame(&mut self, snapshot: Option<&Snapshot>, full: bool, cpu_ms: f32) {
+        let frames = self.frames.get_or_insert_with(|| {
+            let frames = js_sys::Array::new();
+            if let Some(window) = web_sys::window() {
+                let _ = js_sys::Reflect::set(&window, &"bpvFrames".into(), &frames);
+            }
+            frames
+        });
+        frames.push(&JsValue::from_f64(cpu_ms as f64));
+        if frames.length() > 600 {
+            frames.shift();
+        }
+        let Some(s) = snapshot else {
+            return;
+        };
+        let key = (s.batches, s.last, full);
+        if self.last_batch == Some(key) {
+            return;
+        }
+        self.last_batch = Some(key);
+        let t = &s.trace;
+        let names = &t.names;
+        // The conv layers' dF in full (what a test compares with the
+        // desktop's trace); the rest by shape.
+        let layers: Vec<serde_json::Value> = t
+            .layers
+            .iter()
+            .zip(names)
+            .zip(&t.kinds)
+            .map(|((l, name), kind)| {
+                let conv = matches!(kind, crate::engine::layers::LayerKind::Conv { .. });
+                serde_json::json!({
+                    "name": name,
+                    "weight_grad": l.weight_grad.as_ref().filter(|_| conv).map(|g| g.iter().copied().collect::<Vec<f32>>()),
+                    "delta_shape": l.delta.as_ref().map(|d| d.shape().to_vec()),
+                })
+            })
+            .collect();
+        let probe = serde_json::json!({
+            "batch": s.batches,
+            "phase": s.last.map(|p| crate::app::link::phase_text(names, p)),
+            "running": s.running,
+            "training_set": full,
+            "loss": t.loss,
+            "layers": layers,
+        });
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("probe"))
+        {
+            el.set_text_content(Some(&probe.to_string()));
+        }
+    }
+}
+
+/// Training speed in the browser, as `backprop-viz bench` measures it on
+/// the desktop: samples per second for `preset` at batch 64 for about
+/// `seconds`, on the test set (the page's first data). Called by the test
+/// page from JavaScript.
+#[wasm_bindgen]
+pub fn bench_train(preset: &str, seconds: f64) -> Result<f64, JsValue> {
+    let net = crate::presets::network_from_preset(preset, crate::presets::defaults::SEED)
+        .map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let data = TEST_CACHE
+        .with(|c| c.borrow().clone())
+        .ok_or_else(|| JsValue::from_str("MNIST has not arrived yet"))?;
+    Ok(crate::training::throughput(
+        net,
+        Arc::new(data),
+        crate::training::BENCH_BATCH,
+        crate::presets::defaults::SEED,
+        Duration::from_secs_f64(seconds),
+    ))
+}
