@@ -66,6 +66,15 @@ pub struct Arrival {
 }
 
 impl Arrival {
+    /// How much has arrived, from 0 to 1 (0 while the size is unknown).
+    pub fn fraction(&self) -> f32 {
+        let all = self.total.load(Ordering::Relaxed);
+        if all == 0 {
+            return 0.0;
+        }
+        (self.received.load(Ordering::Relaxed) as f64 / all as f64).min(1.0) as f32
+    }
+
     fn repaint(&self) {
         if let Some(ctx) = self.repaint.lock().expect("not poisoned").as_ref() {
             ctx.request_repaint();
@@ -127,7 +136,12 @@ async fn run() -> Result<(), String> {
                 );
                 *for_app.repaint.lock().expect("not poisoned") = Some(cc.egui_ctx.clone());
                 let shown = for_app.clone();
-                let opening = for_app.link.lock().expect("not poisoned").is_some();
+                let link = for_app.link.lock().expect("not poisoned").clone();
+                let opening = link.is_some();
+                // The link's language from the start, not only once it opens.
+                if let Some(m) = link.and_then(|l| crate::app::link::Moment::parse(&l).ok()) {
+                    app.settings.lang = m.lang;
+                }
                 app.welcome &= !opening;
                 app.say(crate::app::MessageKind::Info, move || {
                     let progress = progress_text(&shown);

@@ -118,4 +118,35 @@ pub const TEXT: &[(&str, &str)] = &[
         "Пуск или пауза анимации вида (суммы свёртки, пулинг, flatten)",
     ),
     ("Animation: one frame back / on", "Анимация: кадр назад / вперёд"),
+    // The browser's build.
+    (
+        "In the browser the app uses the MNIST served with the page; other datasets open in the desktop app.",
+        "В браузере приложение берёт MNIST, который лежит рядом со страницей; другие наборы данных открываются в настольной версии.",
+    ),
+    (
+        "An exercise is a folder of files: export it from the desktop app, or with backprop-viz trace --exercise DIR.",
+        "Упражнение — это папка файлов: экспортируйте его из настольной версии или командой backprop-viz trace --exercise DIR.",
+    ),
+    ("Downloaded {name}", "Скачан файл {name}"),
+    ("MNIST, from this site", "MNIST с этого сайта"),
+    (
+        "MNIST's training set has arrived: training uses all 60,000 images.",
+        "Обучающая выборка MNIST загружена: обучение идёт на всех 60 000 изображений.",
+    ),
+    (
+        "MNIST's training set did not arrive ({error}): the app goes on with the test set.",
+        "Обучающая выборка MNIST не загрузилась ({error}): приложение продолжает работать на тестовой.",
+    ),
+    (
+        "MNIST's test set (the training set is arriving)",
+        "тестовая выборка MNIST (обучающая ещё загружается)",
+    ),
+    (
+        "Loading MNIST's training set ({progress}); then the shared moment opens.",
+        "Загружается обучающая выборка MNIST ({progress}); затем откроется момент из ссылки.",
+    ),
+    (
+        "Loading MNIST's training set ({progress}); meanwhile the app steps through the test set.",
+        "Загружается обучающая выборка MNIST ({progress}); пока что приложение шагает по тестовой.",
+    ),
 ];

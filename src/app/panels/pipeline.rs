@@ -241,6 +241,15 @@ pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &
     };
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(text).color(colour).strong());
+        // The browser: MNIST's training set on its way.
+        #[cfg(target_arch = "wasm32")]
+        if let Some(arrival) = &app.arrival {
+            ui.add(
+                egui::ProgressBar::new(arrival.fraction())
+                    .desired_width(160.0)
+                    .show_percentage(),
+            );
+        }
         if ui
             .button(tr("Dismiss"))
             .on_hover_text(tr("Hide this message"))

@@ -24,6 +24,9 @@ fn card(ui: &Ui, id: &str, title: &str, add: impl FnOnce(&mut Ui)) {
         .collapsible(false)
         .resizable(false)
         .anchor(egui::Align2::CENTER_CENTER, egui::vec2(0.0, 0.0))
+        // Wide enough for the title from the first frame (the wrapped text
+        // would otherwise set a narrower card and clip it).
+        .default_width(520.0)
         .max_width(560.0)
         .show(ui.ctx(), add);
 }
