@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::worker::Snapshot;
+use crate::engine::stepper::Phase;
 use crate::app::{BackpropApp, GuiOptions};
 use crate::data::dataset::{pair_from_bytes, Dataset, Mnist};
 use crate::io::file::{FileError, Input, Problem, MAX_FILE_BYTES};
@@ -374,15 +374,15 @@ pub async fn pick_files(
 /// last 600).
 #[derive(Default)]
 pub struct Probe {
-    last_batch: Option<(u64, Option<crate::engine::stepper::Phase>, bool)>,
+    /// What the probe was last written for.
+    last: Option<(u64, Option<Phase>, bool, crate::i18n::Lang, String)>,
     /// `window.bpvFrames`, made at the first frame.
     frames: Option<js_sys::Array>,
 }
 
 impl Probe {
-    /// Called once per frame with the step on screen, whether the training
-    /// set is in, and the time egui's pass took.
-    pub fn frame(&mut self, snapshot: Option<&Snapshot>, full: bool, cpu_ms: f32) {
+    /// Called once per frame with the time the frame's work took.
+    pub fn frame(&mut self, app: &BackpropApp, cpu_ms: f32) {
         let frames = self.frames.get_or_insert_with(|| {
             let frames = js_sys::Array::new();
             if let Some(window) = web_sys::window() {
@@ -394,14 +394,18 @@ impl Probe {
         if frames.length() > 600 {
             frames.shift();
         }
-        let Some(s) = snapshot else {
+        let Some(s) = app.snapshot.as_deref() else {
             return;
         };
-        let key = (s.batches, s.last, full);
-        if self.last_batch == Some(key) {
+        let full = app.arrival.is_none();
+        let lang = crate::i18n::language();
+        let tab = format!("{:?}", app.tab).to_lowercase();
+        let message = app.message.as_ref().map(|(_, m)| m.text()).unwrap_or_default();
+        let key = (s.batches, s.last, full, lang, format!("{tab}\n{message}"));
+        if self.last.as_ref() == Some(&key) {
             return;
         }
-        self.last_batch = Some(key);
+        self.last = Some(key);
         let t = &s.trace;
         let names = &t.names;
         // The conv layers' dF in full (what a test compares with the
@@ -425,6 +429,9 @@ impl Probe {
             "phase": s.last.map(|p| crate::app::link::phase_text(names, p)),
             "running": s.running,
             "training_set": full,
+            "lang": format!("{lang:?}").to_lowercase(),
+            "tab": tab,
+            "message": message,
             "loss": t.loss,
             "layers": layers,
         });

@@ -1438,11 +1438,18 @@ impl eframe::App for BackpropApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.ui_root(ui);
         #[cfg(target_arch = "wasm32")]
-        self.probe.frame(
-            self.snapshot.as_deref(),
-            self.arrival.is_none(),
-            _frame.info().cpu_usage.unwrap_or(0.0) * 1000.0,
-        );
+        {
+            let mut probe = std::mem::take(&mut self.probe);
+            probe.frame(self, _frame.info().cpu_usage.unwrap_or(0.0) * 1000.0);
+            self.probe = probe;
+        }
+    }
+
+    /// The browser: the settings go to its storage every 2 s (eframe's
+    /// web runner saves on a timer only; a closed tab gets no last save).
+    #[cfg(target_arch = "wasm32")]
+    fn auto_save_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(2)
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -156,6 +156,42 @@ async function main() {
     const stepped = await waitProbe(page, (p) => p.phase !== null, "Space to step", 10000).catch((e) => e);
     check(!(stepped instanceof Error) && stepped.phase === "forward:conv1", `Space steps a layer (phase ${stepped.phase ?? stepped})`);
 
+    // A picture dropped on the page goes to the drawing pad (read in the
+    // browser, then the same reader as on the desktop).
+    const dropped = await page.evaluateHandle(async () => {
+      const c = new OffscreenCanvas(100, 100);
+      const g = c.getContext("2d");
+      g.fillStyle = "white";
+      g.fillRect(0, 0, 100, 100);
+      g.strokeStyle = "black";
+      g.lineWidth = 10;
+      g.beginPath();
+      g.moveTo(50, 15);
+      g.lineTo(50, 85);
+      g.stroke();
+      const blob = await c.convertToBlob({ type: "image/png" });
+      const data = new DataTransfer();
+      data.items.add(new File([blob], "one.png", { type: "image/png" }));
+      return data;
+    });
+    await page.dispatchEvent("#app", "dragover", { dataTransfer: dropped });
+    await page.dispatchEvent("#app", "drop", { dataTransfer: dropped });
+    const pad = await waitProbe(page, (p) => p.tab === "draw", "the dropped picture", 10000).catch((e) => e);
+    check(!(pad instanceof Error) && pad.message.includes("one.png"), `a dropped PNG opens on the drawing pad ("${pad.message ?? pad}")`);
+    await sleep(300);
+    await page.screenshot({ path: path.join(SHOTS, "web-dropped-picture.png") });
+    await page.mouse.click(51, 223); // the Backprop tab
+    await waitProbe(page, (p) => p.tab === "backprop", "the Backprop tab", 10000);
+
+    // Settings are kept in the browser's storage: Russian survives a reload.
+    await page.mouse.click(1232, 16);
+    const russian = await waitProbe(page, (p) => p.lang === "ru", "Русский", 10000).catch((e) => e);
+    await sleep(2500);
+    await page.reload();
+    const kept = await waitProbe(page, (p) => p.batch >= 1, "the reload", 60000).catch((e) => e);
+    check(!(russian instanceof Error) && kept.lang === "ru", `the language chosen is kept across a reload (${kept.lang})`);
+    await page.mouse.click(640, 700);
+
     // 2. Training keeps 60 fps: the page's own work per frame (eframe's
     //    frame time: the training slice, egui's pass and the GL calls) must
     //    fit in a 60 fps frame. How often frames are shown also depends on
