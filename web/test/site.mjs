@@ -183,6 +183,32 @@ async function main() {
     await page.mouse.click(51, 223); // the Backprop tab
     await waitProbe(page, (p) => p.tab === "backprop", "the Backprop tab", 10000);
 
+    // A session saved is a download; opened again with the browser's file
+    // picker, it continues.
+    await page.keyboard.press("Enter"); // a whole batch, so the session has a step
+    await waitProbe(page, (p) => p.phase === "update", "Step batch", 10000);
+    await page.mouse.click(30, 16); // File
+    await sleep(300);
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 15000 }), page.mouse.click(66, 116)]);
+    const sessionFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bpv-session-")), download.suggestedFilename());
+    await download.saveAs(sessionFile);
+    const saved = fs.readFileSync(sessionFile);
+    const header = saved.subarray(8, 8 + Number(saved.readBigUInt64LE(0))).toString("utf8");
+    check(download.suggestedFilename() === "session.safetensors" && header.includes("backprop-viz-session"),
+      `Save session downloads ${download.suggestedFilename()} (${saved.length} bytes, a backprop-viz session)`);
+    await page.mouse.click(1100, 560); // the page has the focus again after the download
+    await sleep(300);
+    await page.mouse.click(30, 16); // File
+    await sleep(300);
+    // The click is a user gesture, so rfd opens the browser's picker at once.
+    const [chooser] = await Promise.all([
+      page.waitForEvent("filechooser", { timeout: 10000 }),
+      page.mouse.click(72, 139), // Open session…
+    ]);
+    await chooser.setFiles(sessionFile);
+    const resumed = await waitProbe(page, (p) => p.message.startsWith("Continuing the session session.safetensors"), "the session to open", 15000).catch((e) => e);
+    check(!(resumed instanceof Error), `Open session reads it back through the file picker ("${resumed.message ?? resumed}")`);
+
     // Settings are kept in the browser's storage: Russian survives a reload.
     await page.mouse.click(1232, 16);
     const russian = await waitProbe(page, (p) => p.lang === "ru", "Русский", 10000).catch((e) => e);
