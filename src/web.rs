@@ -16,9 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::engine::stepper::Phase;
 use crate::app::{BackpropApp, GuiOptions};
 use crate::data::dataset::{pair_from_bytes, Dataset, Mnist};
+use crate::engine::stepper::Phase;
 use crate::io::file::{FileError, Input, Problem, MAX_FILE_BYTES};
 
 /// How long a time slice of training (or of a long job) runs before the
@@ -400,7 +400,11 @@ impl Probe {
         let full = app.arrival.is_none();
         let lang = crate::i18n::language();
         let tab = format!("{:?}", app.tab).to_lowercase();
-        let message = app.message.as_ref().map(|(_, m)| m.text()).unwrap_or_default();
+        let message = app
+            .message
+            .as_ref()
+            .map(|(_, m)| m.text())
+            .unwrap_or_default();
         let key = (s.batches, s.last, full, lang, format!("{tab}\n{message}"));
         if self.last.as_ref() == Some(&key) {
             return;

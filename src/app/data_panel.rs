@@ -93,8 +93,8 @@ const SAMPLE_SIDE: f32 = 42.0;
 enum Msg {
     /// A dialog closed (picked or not): the buttons may be used again.
     DialogClosed,
-    /// The user picked these paths: load them.
-    Picked { paths: Vec<PathBuf> },
+    /// The user picked these files: load them.
+    Picked { inputs: Vec<Input> },
     /// A dialog's thread failed (the dialog library panicked).
     DialogFailed(String),
     /// A load or a dialog ended with this. `job` is the load's number (0
@@ -182,7 +182,7 @@ impl DataPanel {
     /// ones. Does nothing while a dialog is already open.
     pub fn open_dialog(&mut self) {
         #[cfg(target_arch = "wasm32")]
-        self.site_data_only();
+        self.pick_in_browser();
         #[cfg(not(target_arch = "wasm32"))]
         self.spawn_dialog(|start| {
             // No extension filter: MNIST's own names have no extension
@@ -199,8 +199,9 @@ impl DataPanel {
     /// Opens a folder dialog on a background thread; the MNIST files
     /// directly inside the picked folder are loaded.
     pub fn open_folder_dialog(&mut self) {
+        // A page cannot list a folder: the files themselves are picked.
         #[cfg(target_arch = "wasm32")]
-        self.site_data_only();
+        self.pick_in_browser();
         #[cfg(not(target_arch = "wasm32"))]
         self.spawn_dialog(|start| {
             let dialog =
@@ -213,13 +214,31 @@ impl DataPanel {
         });
     }
 
-    /// In the browser: says that the page's MNIST is the one used.
-    fn site_data_only(&self) {
-        self.jobs.outbox().send(Msg::Done {
-            job: 0,
-            event: DataEvent::Info(
-                tr("In the browser the app uses the MNIST served with the page; other datasets open in the desktop app.").to_string(),
-            ),
+    /// The browser's file picker for MNIST's four files; they are read,
+    /// then loaded like dropped ones.
+    #[cfg(target_arch = "wasm32")]
+    fn pick_in_browser(&mut self) {
+        if self.dialog_open {
+            return;
+        }
+        self.dialog_open = true;
+        let out = self.jobs.outbox();
+        wasm_bindgen_futures::spawn_local(async move {
+            let picked =
+                crate::web::pick_files(tr("Open the MNIST files (all four)"), &[], true).await;
+            out.send(Msg::DialogClosed);
+            match picked {
+                Ok(inputs) if inputs.is_empty() => {}
+                Ok(inputs) => {
+                    out.send(Msg::Picked { inputs });
+                }
+                Err(e) => {
+                    out.send(Msg::Done {
+                        job: 0,
+                        event: refused(e),
+                    });
+                }
+            }
         });
     }
 
@@ -243,7 +262,8 @@ impl DataPanel {
             out.send(Msg::DialogClosed);
             match picked {
                 Some(paths) => {
-                    out.send(Msg::Picked { paths });
+                    let inputs = paths.into_iter().map(Input::path).collect();
+                    out.send(Msg::Picked { inputs });
                 }
                 None if opened.elapsed() < NO_DIALOG_WITHIN => {
                     out.send(Msg::Done {
@@ -261,7 +281,13 @@ impl DataPanel {
     /// dropped) on a background thread; [`DataPanel::poll`] reports the
     /// outcome, and egui is asked for a repaint when it is ready.
     pub fn load_paths(&mut self, paths: Vec<PathBuf>) {
-        if paths.is_empty() {
+        self.load_inputs(paths.into_iter().map(Input::path).collect());
+    }
+
+    /// Loads MNIST from files picked or dropped: paths (files and/or
+    /// folders) on the desktop, names and bytes in the browser.
+    pub fn load_inputs(&mut self, inputs: Vec<Input>) {
+        if inputs.is_empty() {
             return;
         }
         self.next_job += 1;
@@ -270,7 +296,8 @@ impl DataPanel {
         self.jobs.spawn("data-loader", move |out| {
             // A panic in the parser must still end the spinner and say
             // something, not leave "loading…" forever.
-            let event = std::panic::catch_unwind(|| load(&paths)).unwrap_or_else(|_| {
+            let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
+            let event = std::panic::catch_unwind(|| load(&inputs)).unwrap_or_else(|_| {
                 DataEvent::Failed(
                     trf!(
                         "{paths}: the loader crashed (a bug: please report it)",
@@ -289,7 +316,7 @@ impl DataPanel {
         while let Some(msg) = self.jobs.poll() {
             match msg {
                 Msg::DialogClosed => self.dialog_open = false,
-                Msg::Picked { paths } => self.load_paths(paths),
+                Msg::Picked { inputs } => self.load_inputs(inputs),
                 Msg::DialogFailed(panic) => {
                     self.dialog_open = false;
                     return Some(DataEvent::Failed(
@@ -323,16 +350,6 @@ impl DataPanel {
     /// browser, where they have none, see `Files::read_dropped`).
     pub fn take_dropped_files(ctx: &egui::Context) -> Vec<egui::DroppedFileHandle> {
         ctx.input(|i| i.raw.dropped_files.clone())
-    }
-
-    /// Loads MNIST from dropped files: from their paths on the desktop. In
-    /// the browser (files with no path) only the site's MNIST is used.
-    pub fn load_inputs(&mut self, inputs: Vec<Input>) {
-        if inputs.iter().any(|i| i.bytes.is_some()) {
-            self.site_data_only();
-            return;
-        }
-        self.load_paths(inputs.into_iter().map(|i| i.path).collect());
     }
 
     /// The panel: where the data came from, how much there is, the first
@@ -536,9 +553,11 @@ fn refused(e: FileError) -> DataEvent {
     DataEvent::Failed(Message::new(move || e.to_string()))
 }
 
-/// Finds and loads both halves of MNIST among `paths`. Runs on a loader
-/// thread.
-fn load(paths: &[PathBuf]) -> DataEvent {
+/// Finds and loads both halves of MNIST among `inputs` (by their names;
+/// from their bytes when the browser gave them). Runs on a loader thread.
+fn load(inputs: &[Input]) -> DataEvent {
+    let paths: Vec<PathBuf> = inputs.iter().map(|i| i.path.clone()).collect();
+    let paths = paths.as_slice();
     let files = match find_in_files(paths) {
         Ok(files) => files,
         Err(e) => return refused(e),
@@ -575,7 +594,13 @@ fn load(paths: &[PathBuf]) -> DataEvent {
             ));
         }
     }
-    match files.load_all() {
+    let in_memory = inputs.iter().any(|i| i.bytes.is_some());
+    let loaded = if in_memory {
+        from_memory(inputs, &files)
+    } else {
+        files.load_all()
+    };
+    match loaded {
         Ok(data) => {
             let source = match paths {
                 [one] => one.display().to_string(),
@@ -588,16 +613,70 @@ fn load(paths: &[PathBuf]) -> DataEvent {
             DataEvent::Loaded {
                 data: Arc::new(data),
                 source,
-                paths: paths.to_vec(),
+                // Files from the browser have no path to load again.
+                paths: if in_memory {
+                    Vec::new()
+                } else {
+                    paths.to_vec()
+                },
             }
         }
         Err(e) => refused(e),
     }
 }
 
+/// Both halves from files held in memory, found by name in `files`.
+fn from_memory(
+    inputs: &[Input],
+    files: &crate::data::dataset::MnistFiles,
+) -> Result<Mnist, FileError> {
+    let bytes = |path: &Path| {
+        let input = inputs
+            .iter()
+            .find(|i| i.path == path)
+            .ok_or_else(|| FileError::new(path, Problem::NoMnistFiles { folder: false }))?;
+        input.read(crate::io::file::MAX_FILE_BYTES)
+    };
+    let half = |(images, labels): (&Path, &Path)| {
+        crate::data::dataset::pair_from_bytes((images, &bytes(images)?), (labels, &bytes(labels)?))
+    };
+    let missing = || FileError::new("", Problem::NoMnistFiles { folder: false });
+    Ok(Mnist {
+        train: half(files.train_pair().ok_or_else(missing)?)?,
+        test: half(files.test_pair().ok_or_else(missing)?)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::thousands;
+
+    /// Files held in memory (as the browser hands them over) load as the
+    /// same files on disk do; a missing half is named.
+    #[test]
+    fn mnist_from_memory_is_mnist_from_disk() {
+        use super::*;
+        let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/mnist"));
+        let names = [
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+        ];
+        let inputs: Vec<Input> = names
+            .iter()
+            .map(|n| Input::bytes(*n, std::fs::read(dir.join(n)).unwrap()))
+            .collect();
+        let DataEvent::Loaded { data, paths, .. } = load(&inputs) else {
+            panic!("not loaded");
+        };
+        assert!(paths.is_empty(), "files from memory are not remembered");
+        assert_eq!(*data, crate::data::dataset::load_dir(&dir).unwrap());
+        let DataEvent::Failed(message) = load(&inputs[..3]) else {
+            panic!("half a test set loaded");
+        };
+        assert!(message.text().contains("t10k-images"), "{}", message.text());
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -120,10 +120,6 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Animation: one frame back / on", "Анимация: кадр назад / вперёд"),
     // The browser's build.
     (
-        "In the browser the app uses the MNIST served with the page; other datasets open in the desktop app.",
-        "В браузере приложение берёт MNIST, который лежит рядом со страницей; другие наборы данных открываются в настольной версии.",
-    ),
-    (
         "An exercise is a folder of files: export it from the desktop app, or with backprop-viz trace --exercise DIR.",
         "Упражнение — это папка файлов: экспортируйте его из настольной версии или командой backprop-viz trace --exercise DIR.",
     ),
