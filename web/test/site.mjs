@@ -111,6 +111,33 @@ function readSafetensor(file, name) {
   return { shape: info.shape, values: out };
 }
 
+/** Picks `file` through File → the item at `item`: the browser's file
+ * chooser when the click still counts as a user gesture, else rfd's card
+ * (its file input, then Ok). Tried three times: a click can land while the
+ * frame before it is still being drawn. */
+async function openWithPicker(page, item, file) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.mouse.click(1100, 560); // the page has the focus
+    await sleep(300);
+    await page.mouse.click(30, 16); // File
+    await sleep(500);
+    const chooser = page.waitForEvent("filechooser", { timeout: 4000 }).catch(() => null);
+    await page.mouse.click(item[0], item[1]);
+    const picked = await chooser;
+    if (picked) {
+      await picked.setFiles(file);
+      return;
+    }
+    if (await page.locator("#rfd-input").count()) {
+      await page.setInputFiles("#rfd-input", file);
+      await page.locator("#rfd-card button", { hasText: "Ok" }).click();
+      return;
+    }
+    await page.keyboard.press("Escape");
+  }
+  throw new Error("no file picker opened");
+}
+
 function watchConsole(page, errors) {
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());
@@ -196,16 +223,7 @@ async function main() {
     const header = saved.subarray(8, 8 + Number(saved.readBigUInt64LE(0))).toString("utf8");
     check(download.suggestedFilename() === "session.safetensors" && header.includes("backprop-viz-session"),
       `Save session downloads ${download.suggestedFilename()} (${saved.length} bytes, a backprop-viz session)`);
-    await page.mouse.click(1100, 560); // the page has the focus again after the download
-    await sleep(300);
-    await page.mouse.click(30, 16); // File
-    await sleep(300);
-    // The click is a user gesture, so rfd opens the browser's picker at once.
-    const [chooser] = await Promise.all([
-      page.waitForEvent("filechooser", { timeout: 10000 }),
-      page.mouse.click(72, 139), // Open session…
-    ]);
-    await chooser.setFiles(sessionFile);
+    await openWithPicker(page, [72, 139], sessionFile); // File → Open session…
     const resumed = await waitProbe(page, (p) => p.message.startsWith("Continuing the session session.safetensors"), "the session to open", 15000).catch((e) => e);
     check(!(resumed instanceof Error), `Open session reads it back through the file picker ("${resumed.message ?? resumed}")`);
 
