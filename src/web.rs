@@ -412,8 +412,13 @@ impl Probe {
         self.last = Some(key);
         let t = &s.trace;
         let names = &t.names;
-        // The conv layers' dF in full (what a test compares with the
-        // desktop's trace); the rest by shape.
+        // The conv layers' dF and delta in full (what a test compares with
+        // the desktop's trace), the rest by shape; while running, shapes
+        // only (the probe is rewritten at every batch).
+        let values = |t: Option<&crate::engine::Shared>, conv: bool| {
+            t.filter(|_| conv && !s.running)
+                .map(|t| t.iter().copied().collect::<Vec<f32>>())
+        };
         let layers: Vec<serde_json::Value> = t
             .layers
             .iter()
@@ -423,7 +428,8 @@ impl Probe {
                 let conv = matches!(kind, crate::engine::layers::LayerKind::Conv { .. });
                 serde_json::json!({
                     "name": name,
-                    "weight_grad": l.weight_grad.as_ref().filter(|_| conv).map(|g| g.iter().copied().collect::<Vec<f32>>()),
+                    "weight_grad": values(l.weight_grad.as_ref(), conv),
+                    "delta": values(l.delta.as_ref(), conv),
                     "delta_shape": l.delta.as_ref().map(|d| d.shape().to_vec()),
                 })
             })

@@ -227,6 +227,15 @@ async function main() {
     const resumed = await waitProbe(page, (p) => p.message.startsWith("Continuing the session session.safetensors"), "the session to open", 15000).catch((e) => e);
     check(!(resumed instanceof Error), `Open session reads it back through the file picker ("${resumed.message ?? resumed}")`);
 
+    // Export view as PNG: a download of the page's picture.
+    await page.mouse.click(1100, 560);
+    await page.mouse.click(30, 16); // File
+    await sleep(400);
+    const [shotDownload] = await Promise.all([page.waitForEvent("download", { timeout: 15000 }), page.mouse.click(94, 70)]);
+    const png = fs.readFileSync(await shotDownload.path());
+    check(shotDownload.suggestedFilename().endsWith(".png") && png.subarray(1, 4).toString() === "PNG" && png.length > 20000,
+      `Export view as PNG downloads ${shotDownload.suggestedFilename()} (${png.length} bytes)`);
+
     // Settings are kept in the browser's storage: Russian survives a reload.
     await page.mouse.click(1232, 16);
     const russian = await waitProbe(page, (p) => p.lang === "ru", "Русский", 10000).catch((e) => e);
@@ -307,18 +316,23 @@ async function main() {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bpv-web-"));
     const traceFile = path.join(tmp, "trace.safetensors");
     execFileSync(BIN, ["trace", "--preset", "seed", "--seed", "1", "--batch", "16", "--out", traceFile], { stdio: "ignore" });
-    const native = readSafetensor(traceFile, "conv2.weight_grad");
-    const web = moment.layers.find((l) => l.name === "conv2").weight_grad;
-    let worst = 0;
-    let identical = web.length === native.values.length;
-    const scale = Math.max(...native.values.map(Math.abs));
-    for (let i = 0; i < native.values.length; i++) {
-      worst = Math.max(worst, Math.abs(web[i] - native.values[i]) / scale);
-      if (Math.fround(web[i]) !== native.values[i]) identical = false;
+    const conv2 = moment.layers.find((l) => l.name === "conv2");
+    for (const [what, name, web] of [
+      ["dF", "conv2.weight_grad", conv2.weight_grad],
+      ["delta D4", "conv2.delta", conv2.delta],
+    ]) {
+      const native = readSafetensor(traceFile, name);
+      let worst = 0;
+      let identical = web && web.length === native.values.length;
+      const scale = Math.max(...native.values.map(Math.abs));
+      for (let i = 0; web && i < native.values.length; i++) {
+        worst = Math.max(worst, Math.abs(web[i] - native.values[i]) / scale);
+        if (Math.fround(web[i]) !== native.values[i]) identical = false;
+      }
+      report[`link_${name}`] = { values: native.values.length, max_relative_difference: worst, bit_identical: identical };
+      check(web && web.length === native.values.length && worst <= 1e-5,
+        `the link's conv2 ${what} equals the native trace: ${native.values.length} values, largest difference ${worst.toExponential(2)} of the largest |value|${identical ? " (bit-identical)" : ""}`);
     }
-    report.link_dF = { values: native.values.length, max_relative_difference: worst, bit_identical: identical };
-    check(web.length === native.values.length && worst <= 1e-5,
-      `the link's conv2 dF equals the native trace: ${native.values.length} values, largest difference ${worst.toExponential(2)} of the largest |dF|${identical ? " (bit-identical)" : ""}`);
     check(Math.abs(moment.loss - readSafetensor(traceFile, "loss").values[0]) <= 1e-5, `the same loss (${moment.loss})`);
 
     // 5. Speed: the browser's training against native single-thread.
