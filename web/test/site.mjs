@@ -313,6 +313,11 @@ async function main() {
     report.link_ms = Date.now() - t0;
     await sleep(800);
     await page2.screenshot({ path: path.join(SHOTS, "web-link-conv2-ru.png") });
+    // Projector mode (P), as a lecture hall shows it.
+    await page2.mouse.click(1100, 650);
+    await page2.keyboard.press("p");
+    await sleep(800);
+    await page2.screenshot({ path: path.join(SHOTS, "web-projector-ru.png") });
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bpv-web-"));
     const traceFile = path.join(tmp, "trace.safetensors");
     execFileSync(BIN, ["trace", "--preset", "seed", "--seed", "1", "--batch", "16", "--out", traceFile], { stdio: "ignore" });
