@@ -75,15 +75,19 @@ impl Pool {
             for (plane, out) in xs.chunks_exact(h * w).zip(ys.chunks_exact_mut(ho * wo)) {
                 if self.kind == PoolKind::Max && s == 2 {
                     // The presets' case: rows pairwise, so it vectorises.
+                    // The window's first maximum in row-major order, as
+                    // `argmax` picks it, by comparisons: `f32::max` has no
+                    // instruction in wasm (its NaN rule differs) and costs
+                    // a call per cell there.
+                    let first_max = |m: f32, v: f32| if v > m { v } else { m };
                     for i in 0..ho {
                         let (r0, r1) = (
                             &plane[2 * i * w..][..2 * wo],
                             &plane[(2 * i + 1) * w..][..2 * wo],
                         );
                         for (j, o) in out[i * wo..(i + 1) * wo].iter_mut().enumerate() {
-                            *o = r0[2 * j]
-                                .max(r0[2 * j + 1])
-                                .max(r1[2 * j].max(r1[2 * j + 1]));
+                            let m = first_max(r0[2 * j], r0[2 * j + 1]);
+                            *o = first_max(first_max(m, r1[2 * j]), r1[2 * j + 1]);
                         }
                     }
                     continue;
