@@ -94,7 +94,7 @@ async fn run() -> Result<(), String> {
         .map_err(|_| "#app is not a canvas")?;
 
     // The test set first (1.6 MB): enough to show every view and to step.
-    let counted = Arc::new(Arrival::default());
+    let counted = Arrival::default();
     set_status("Loading MNIST's test set…");
     let test = fetch_pair(TEST_FILES, &counted, |arrival| {
         set_status(&format!(
@@ -113,8 +113,9 @@ async fn run() -> Result<(), String> {
     let link = fragment();
     let arrival = Arc::new(Arrival::default());
     *arrival.link.lock().expect("not poisoned") = link;
+    // One copy kept for the full dataset and `bench_train`, one to train on
+    // until the training set is in.
     TEST_CACHE.with(|c| *c.borrow_mut() = Some(test.clone()));
-    let test_copy = test.clone();
     let provisional = Mnist {
         train: test.clone(),
         test,
@@ -160,9 +161,11 @@ async fn run() -> Result<(), String> {
 
     // Then the training set (9.7 MB), while the app is already in use.
     let result = fetch_pair(TRAIN_FILES, &arrival, |arrival| arrival.repaint()).await;
-    let full = result.map(|train| Mnist {
-        train,
-        test: test_copy,
+    let full = result.and_then(|train| {
+        let test = TEST_CACHE
+            .with(|c| c.borrow().clone())
+            .ok_or_else(|| "the test set is gone".to_string())?;
+        Ok(Mnist { train, test })
     });
     *arrival.done.lock().expect("not poisoned") = Some(full);
     Ok(())
@@ -191,7 +194,7 @@ pub fn progress_text(arrival: &Arrival) -> String {
 /// same checks as files on disk; `progress` is told after every chunk.
 async fn fetch_pair(
     names: [&str; 2],
-    arrival: &Arc<Arrival>,
+    arrival: &Arrival,
     progress: impl Fn(&Arrival),
 ) -> Result<Dataset, String> {
     let mut files = Vec::new();
@@ -210,7 +213,7 @@ async fn fetch_pair(
 /// the server claims, adding to `arrival`'s counts.
 async fn fetch_bytes(
     url: &str,
-    arrival: &Arc<Arrival>,
+    arrival: &Arrival,
     progress: &impl Fn(&Arrival),
 ) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
