@@ -24,6 +24,124 @@ pub enum CellRef {
     LossDelta { index: Vec<usize> },
 }
 
+impl CellRef {
+    /// The cell's indices.
+    pub fn index(&self) -> &[usize] {
+        match self {
+            CellRef::WeightGrad { index, .. }
+            | CellRef::Delta { index, .. }
+            | CellRef::Output { index, .. }
+            | CellRef::Input { index }
+            | CellRef::LossDelta { index } => index,
+        }
+    }
+
+    /// The layer the cell's tensor belongs to (none for the input and the
+    /// loss's delta).
+    pub fn layer(&self) -> Option<usize> {
+        match self {
+            CellRef::WeightGrad { layer, .. }
+            | CellRef::Delta { layer, .. }
+            | CellRef::Output { layer, .. } => Some(*layer),
+            CellRef::Input { .. } | CellRef::LossDelta { .. } => None,
+        }
+    }
+
+    /// The first phase, in [`Phase::order`](crate::engine::stepper::Phase::order),
+    /// after which the cell's tensor exists in a step of `layers` layers.
+    pub fn computed_at(&self, layers: usize) -> usize {
+        use crate::engine::stepper::Phase;
+        match self {
+            CellRef::Input { .. } => 0,
+            CellRef::LossDelta { .. } => Phase::Loss.order(layers),
+            CellRef::Output { layer, .. } => Phase::Forward(*layer).order(layers),
+            CellRef::Delta { layer, .. } | CellRef::WeightGrad { layer, .. } => {
+                Phase::Backward(*layer).order(layers)
+            }
+        }
+    }
+
+    /// Checks the cell against a network (its layers' names, kinds and
+    /// per-sample output shapes) and a batch size: the layer exists, the
+    /// tensor is one that layer has, and the index has the tensor's rank
+    /// and lies inside it. Its name (`dF of conv2`) when it does; the
+    /// reason, worded for the learner, when it does not. Views index with
+    /// a cell only once it passed this.
+    pub fn check_in(
+        &self,
+        names: &[String],
+        kinds: &[LayerKind],
+        shapes: &[Vec<usize>],
+        batch: usize,
+    ) -> Result<String, String> {
+        use crate::engine::network::{CLASSES, INPUT_SHAPE};
+        let of_batch = |shape: &[usize]| {
+            std::iter::once(batch)
+                .chain(shape.iter().copied())
+                .collect::<Vec<usize>>()
+        };
+        let layer = |l: usize| {
+            names
+                .get(l)
+                .zip(kinds.get(l))
+                .zip(shapes.get(l))
+                .map(|((name, kind), shape)| (name, kind, shape))
+                .ok_or_else(|| trf!("the network has no layer {layer}", layer = l))
+        };
+        let (name, shape) = match self {
+            CellRef::Input { .. } => ("x".to_string(), of_batch(&INPUT_SHAPE)),
+            CellRef::LossDelta { .. } => ("L".to_string(), of_batch(&[CLASSES])),
+            CellRef::Output { layer: l, .. } => {
+                let (name, _, shape) = layer(*l)?;
+                (trf!("y of {layer}", layer = name.clone()), of_batch(shape))
+            }
+            CellRef::Delta { layer: l, .. } => {
+                let (name, _, _) = layer(*l)?;
+                let input = match l {
+                    0 => INPUT_SHAPE.to_vec(),
+                    l => layer(l - 1)?.2.clone(),
+                };
+                (trf!("D of {layer}", layer = name.clone()), of_batch(&input))
+            }
+            CellRef::WeightGrad { layer: l, .. } => {
+                let (name, kind, _) = layer(*l)?;
+                let Some((weight, _)) = kind.param_shapes() else {
+                    return Err(trf!(
+                        "{layer} has no weights, so no dF",
+                        layer = name.clone()
+                    ));
+                };
+                (trf!("dF of {layer}", layer = name.clone()), weight)
+            }
+        };
+        let index = self.index();
+        let dims = |d: &[usize]| d.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        if index.len() != shape.len() {
+            return Err(trf!(
+                "{tensor} takes {n} indices (its shape is [{shape}])",
+                tensor = name,
+                n = shape.len(),
+                shape = dims(&shape)
+            ));
+        }
+        if index.iter().zip(&shape).any(|(&i, &extent)| i >= extent) {
+            return Err(trf!(
+                "[{index}] lies outside {tensor}, whose shape is [{shape}]",
+                index = dims(index),
+                tensor = name,
+                shape = dims(&shape)
+            ));
+        }
+        Ok(name)
+    }
+
+    /// Whether the cell fits the step of `trace` (see [`CellRef::check_in`]).
+    pub fn fits(&self, trace: &Trace, shapes: &[Vec<usize>]) -> bool {
+        self.check_in(&trace.names, &trace.kinds, shapes, trace.batch_size())
+            .is_ok()
+    }
+}
+
 /// One product (or routed value) contributing to the explained number.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {

@@ -65,17 +65,36 @@ pub fn phase_text(names: &[String], phase: Phase) -> String {
     }
 }
 
-fn cell_text(cell: &CellRef) -> String {
-    let (kind, index) = match cell {
-        CellRef::WeightGrad { index, .. } => ("dF", index),
-        CellRef::Delta { index, .. } => ("D", index),
-        CellRef::Output { index, .. } => ("y", index),
-        CellRef::Input { index } => ("x", index),
-        CellRef::LossDelta { index } => ("L", index),
+/// A cell as a link writes it: `dF:0,0,1,1`, or `D@relu2:0,0,3,4` when the
+/// cell belongs to another layer than the phase's (the delta arriving at a
+/// conv layer is the layer above's).
+fn cell_text(names: &[String], phase: Option<Phase>, cell: &CellRef) -> String {
+    let (kind, layer, index) = match cell {
+        CellRef::WeightGrad { layer, index } => ("dF", Some(*layer), index),
+        CellRef::Delta { layer, index } => ("D", Some(*layer), index),
+        CellRef::Output { layer, index } => ("y", Some(*layer), index),
+        CellRef::Input { index } => ("x", None, index),
+        CellRef::LossDelta { index } => ("L", None, index),
+    };
+    let phase_layer = match phase {
+        Some(Phase::Forward(i)) | Some(Phase::Backward(i)) => Some(i),
+        _ => None,
+    };
+    let at = match layer {
+        Some(l) if Some(l) != phase_layer => names
+            .get(l)
+            .map(|name| format!("@{name}"))
+            .unwrap_or_default(),
+        _ => String::new(),
     };
     let index: Vec<String> = index.iter().map(usize::to_string).collect();
-    format!("{kind}:{}", index.join(","))
+    format!("{kind}{at}:{}", index.join(","))
 }
+
+/// The most samples a link may replay: (step − 1) × batch. 100,000 steps of
+/// the default batch of 16, about 27 epochs of MNIST: seconds for `seed`,
+/// a minute or two for `lenet`, and Escape stops it at any moment.
+pub const MAX_REPLAY_SAMPLES: u64 = 1_600_000;
 
 impl Moment {
     /// The link's fragment (with its `#`).
@@ -96,7 +115,7 @@ impl Moment {
         }
         parts.push(format!("sample={}", self.sample));
         if let Some(cell) = &self.cell {
-            parts.push(format!("cell={}", cell_text(cell)));
+            parts.push(format!("cell={}", cell_text(&names, self.phase, cell)));
         }
         parts.push(format!("tab={}", tab_name(self.tab)));
         if let Some(step) = self.lesson {
@@ -159,7 +178,7 @@ impl Moment {
                     m.batch = value
                         .parse()
                         .ok()
-                        .filter(|&b| (1..=4096).contains(&b))
+                        .filter(|&b| (1..=super::worker::APP_MAX_BATCH).contains(&b))
                         .ok_or_else(|| bad(key, value))?
                 }
                 "lr" => {
@@ -218,11 +237,30 @@ impl Moment {
         if m.sample >= m.batch {
             return Err(bad("sample", &m.sample.to_string()));
         }
-        let names: Vec<String> = preset_specs(&m.preset)
-            .expect("checked above")
-            .into_iter()
-            .map(|l| l.name)
-            .collect();
+        let specs = preset_specs(&m.preset).ok_or_else(|| bad("preset", &m.preset))?;
+        let names: Vec<String> = specs.iter().map(|l| l.name.clone()).collect();
+        // The built-in presets always plan; a failure would be ours, but a
+        // link is still refused with a message rather than a panic.
+        let plan = crate::engine::limits::plan(&specs).map_err(|e| e.to_string())?;
+        // The batch the app can hold with its history, and a replay that
+        // ends in reasonable time (it can be stopped in any case).
+        super::worker::check_app_batch(&plan, m.batch).map_err(|e| {
+            trf!(
+                "the link's batch={batch} is too large: {error}",
+                batch = m.batch,
+                error = e
+            )
+        })?;
+        let replayed = (m.step - 1).saturating_mul(m.batch as u64);
+        if replayed > MAX_REPLAY_SAMPLES {
+            return Err(trf!(
+                "the link's step={step} with batch={batch} would replay {samples} samples; at most {limit} are replayed",
+                step = m.step,
+                batch = m.batch,
+                samples = replayed,
+                limit = MAX_REPLAY_SAMPLES
+            ));
+        }
         if let Some(text) = phase_text {
             let layer = |name: &str| {
                 names
@@ -239,36 +277,78 @@ impl Moment {
             });
         }
         if let Some(text) = cell_text {
-            let layer = match m.phase {
-                Some(Phase::Forward(i)) | Some(Phase::Backward(i)) => Some(i),
-                _ => None,
-            };
-            let (kind, index) = text.split_once(':').ok_or_else(|| bad("cell", &text))?;
-            let index: Vec<usize> = index
-                .split(',')
-                .map(|i| i.parse::<usize>().ok().filter(|&i| i < 1 << 16))
-                .collect::<Option<Vec<usize>>>()
-                .filter(|i| !i.is_empty() && i.len() <= 4)
-                .ok_or_else(|| bad("cell", &text))?;
-            let need_layer = || layer.ok_or_else(|| bad("cell", &text));
-            m.cell = Some(match kind {
-                "dF" => CellRef::WeightGrad {
-                    layer: need_layer()?,
-                    index,
-                },
-                "D" => CellRef::Delta {
-                    layer: need_layer()?,
-                    index,
-                },
-                "y" => CellRef::Output {
-                    layer: need_layer()?,
-                    index,
-                },
-                "x" => CellRef::Input { index },
-                "L" => CellRef::LossDelta { index },
-                _ => return Err(bad("cell", &text)),
-            });
+            let cell = parse_cell(&text, m.phase, &names).ok_or_else(|| bad("cell", &text))?;
+            check_cell(&cell, &m, &specs, &plan).map_err(|why| {
+                trf!(
+                    "the link's cell={cell} is not valid: {why}",
+                    cell = text,
+                    why = why
+                )
+            })?;
+            m.cell = Some(cell);
         }
         Ok(m)
     }
+}
+
+/// `KIND[@LAYER]:i,j,…` (at most four indices, each below 65,536); the
+/// layer is the phase's when not named. Only the syntax is checked here.
+fn parse_cell(text: &str, phase: Option<Phase>, names: &[String]) -> Option<CellRef> {
+    let (head, index) = text.split_once(':')?;
+    let index: Vec<usize> = index
+        .split(',')
+        .map(|i| i.parse::<usize>().ok().filter(|&i| i < 1 << 16))
+        .collect::<Option<Vec<usize>>>()
+        .filter(|i| !i.is_empty() && i.len() <= 4)?;
+    let (kind, named) = match head.split_once('@') {
+        Some((kind, name)) => (kind, Some(names.iter().position(|n| n == name)?)),
+        None => (head, None),
+    };
+    let layer = || match (named, phase) {
+        (Some(l), _) => Some(l),
+        (None, Some(Phase::Forward(i)) | Some(Phase::Backward(i))) => Some(i),
+        _ => None,
+    };
+    Some(match kind {
+        "dF" => CellRef::WeightGrad {
+            layer: layer()?,
+            index,
+        },
+        "D" => CellRef::Delta {
+            layer: layer()?,
+            index,
+        },
+        "y" => CellRef::Output {
+            layer: layer()?,
+            index,
+        },
+        "x" if named.is_none() => CellRef::Input { index },
+        "L" if named.is_none() => CellRef::LossDelta { index },
+        _ => return None,
+    })
+}
+
+/// Whether the moment's step holds `cell` (see [`CellRef::check_in`]), and
+/// the tensor has been computed by the moment's phase (outputs from their
+/// forward phase on, the loss's delta from the loss on, deltas and weight
+/// gradients from their backward phase on). The reason, worded for the
+/// learner, when it does not.
+fn check_cell(
+    cell: &CellRef,
+    m: &Moment,
+    specs: &[crate::engine::layers::LayerSpec],
+    plan: &crate::engine::limits::Plan,
+) -> Result<(), String> {
+    let kinds: Vec<_> = specs.iter().map(|s| s.kind.clone()).collect();
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let tensor = cell.check_in(&names, &kinds, &plan.shapes, m.batch)?;
+    let layers = specs.len();
+    let now = m.phase.map_or(0, |p| p.order(layers));
+    if cell.computed_at(layers) > now {
+        return Err(trf!(
+            "{tensor} is not computed yet at that phase",
+            tensor = tensor
+        ));
+    }
+    Ok(())
 }

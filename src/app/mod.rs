@@ -262,6 +262,8 @@ pub enum UiCommand {
     SetBug(Option<crate::check::bugs::Bug>),
     /// Replay training to a shared moment (a link).
     OpenMoment(Box<link::Moment>),
+    /// Stop a link's replay where it is (Escape).
+    StopReplay,
 }
 
 /// What the guided lesson is asked to do.
@@ -808,22 +810,40 @@ impl BackpropApp {
         self.start_source = None;
         self.settings.lang = m.lang;
         self.welcome = false;
-        self.command(UiCommand::Reset);
-        for _ in 1..m.step {
-            self.command(UiCommand::StepBatch);
-        }
-        if let Some(phase) = m.phase {
-            // The batch before is finished: GoTo would go back into it, so
-            // the moment's batch is started first.
-            if m.step > 1 {
-                self.command(UiCommand::StepPhase);
-            }
-            self.command(UiCommand::GoTo(phase));
-        }
+        self.reset();
+        // One job on the worker, batch by batch, that Escape, Reset or a
+        // new link stops at once (the status line shows its progress).
+        self.by_hand = m.phase.is_some();
+        self.run_start = None;
+        self.send(Command::Replay {
+            batches: m.step - 1,
+            phase: m.phase,
+        });
         self.command(UiCommand::PickSample(m.sample));
         self.command(UiCommand::ShowTab(m.tab));
         self.command(UiCommand::Select(m.cell));
         self.lesson.open = m.lesson;
+    }
+
+    /// Back to the start: the worker rebuilds the network Reset returns to,
+    /// and everything that described the old training goes.
+    fn reset(&mut self) {
+        self.run_start = None;
+        self.prediction = None;
+        self.asked.clear();
+        self.history = History::default();
+        self.selected = None;
+        self.view_layer = None;
+        self.message = None;
+        self.send(Command::Reset(
+            self.config.clone(),
+            self.start_network.clone(),
+        ));
+    }
+
+    /// A link's replay under way: batches done of the total.
+    pub fn replaying(&self) -> Option<worker::Replay> {
+        self.snapshot.as_ref().and_then(|s| s.replay)
     }
 
     /// Whether steps are predicted before they are shown.
@@ -844,7 +864,11 @@ impl BackpropApp {
     /// Whether the worker has handled every command sent so far (tests wait
     /// on this between clicks).
     pub fn worker_idle(&self) -> bool {
-        self.acked >= self.worker.sent() && !self.snapshot.as_ref().is_some_and(|s| s.running)
+        self.acked >= self.worker.sent()
+            && !self
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.running || s.replay.is_some())
     }
 
     /// Takes everything the worker sent since the last frame.
@@ -904,6 +928,13 @@ impl BackpropApp {
                     );
                     self.message = Some((MessageKind::Error, text.into()));
                 }
+                Event::ReplayStopped { done, total } => self.say(MessageKind::Warning, move || {
+                    crate::trf!(
+                        "Stopped replaying the link after {done} of {total} batches: the shared moment was not reached.",
+                        done = done,
+                        total = total
+                    )
+                }),
                 Event::Idle(seq) => self.acked = self.acked.max(seq),
             }
         }
@@ -954,18 +985,11 @@ impl BackpropApp {
                     self.send(Command::Run);
                 }
                 UiCommand::Pause => self.send(Command::Pause),
-                UiCommand::Reset => {
-                    self.run_start = None;
-                    self.prediction = None;
-                    self.asked.clear();
-                    self.history = History::default();
-                    self.selected = None;
-                    self.view_layer = None;
-                    self.message = None;
-                    self.send(Command::Reset(
-                        self.config.clone(),
-                        self.start_network.clone(),
-                    ));
+                UiCommand::Reset => self.reset(),
+                UiCommand::StopReplay => {
+                    if self.replaying().is_some() {
+                        self.send(Command::Pause);
+                    }
                 }
                 UiCommand::SetSpeed(speed) => {
                     self.speed = speed;
@@ -1290,6 +1314,15 @@ impl BackpropApp {
         self.poll_jobs(ui.ctx());
         self.marks.clear();
         self.animatable = None;
+        // A selected cell the step on screen does not hold (a link's cell
+        // while its replay is under way, a cell of another network) is set
+        // aside while drawing: no view ever indexes with it.
+        let stray = self.selected.as_ref().is_some_and(|cell| {
+            self.snapshot
+                .as_ref()
+                .is_some_and(|s| !cell.fits(&s.trace, &s.network.plan.shapes))
+        });
+        let parked = if stray { self.selected.take() } else { None };
         egui::Panel::top("controls").show(ui, |ui| {
             let controls = panels::toolbar::toolbar_ui(self, ui);
             self.mark(lesson::Mark::Controls, controls);
@@ -1300,6 +1333,9 @@ impl BackpropApp {
                 .rect;
             self.mark(lesson::Mark::Pipeline, pipeline);
             panels::pipeline::phase_line_ui(self, ui);
+            if let Some(replay) = self.replaying() {
+                panels::pipeline::replay_ui(self, ui, replay);
+            }
             if let Some((kind, message)) = self.message.clone() {
                 panels::pipeline::message_ui(self, ui, kind, &message.text());
             }
@@ -1413,6 +1449,9 @@ impl BackpropApp {
                 }
             }
         });
+        if self.selected.is_none() {
+            self.selected = parked;
+        }
         shortcuts::shortcuts_window(self, ui);
         panels::welcome::welcome_ui(self, ui);
         record::class_window(self, ui);
@@ -1424,7 +1463,11 @@ impl BackpropApp {
             ui.ctx().request_repaint();
         }
         self.apply_commands();
-        if self.snapshot.as_ref().is_some_and(|s| s.running) {
+        if self
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.running || s.replay.is_some())
+        {
             ui.ctx().request_repaint();
         }
     }

@@ -7,7 +7,7 @@ use super::{BackpropApp, LessonMove, UiCommand};
 use crate::i18n::tr;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
-pub fn shortcuts() -> [(&'static str, &'static str); 12] {
+pub fn shortcuts() -> [(&'static str, &'static str); 13] {
     [
         (tr("Space"), tr("Step layer: run the next phase")),
         ("Enter", tr("Step batch: finish the current batch")),
@@ -35,6 +35,7 @@ pub fn shortcuts() -> [(&'static str, &'static str); 12] {
             "V",
             tr("Predict mode: reveal the covered step for the whole class"),
         ),
+        ("Esc", tr("Stop replaying a link where it is")),
         (tr("? or F1"), tr("Show or hide this list")),
     ]
 }
@@ -102,6 +103,9 @@ pub fn handle_keys(app: &mut BackpropApp, ui: &Ui) {
     }
     if z {
         app.command(UiCommand::Reset);
+    }
+    if ctx.input(|i| i.key_pressed(Key::Escape)) && app.replaying().is_some() {
+        app.command(UiCommand::StopReplay);
     }
     if ctx.input(|i| i.key_pressed(Key::V)) {
         app.command(UiCommand::Reveal);

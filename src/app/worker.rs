@@ -14,6 +14,7 @@ use std::time::Duration;
 use web_time::Instant;
 
 use crate::data::dataset::Mnist;
+use crate::engine::limits::Plan;
 use crate::engine::network::Network;
 use crate::engine::optim::Optimizer;
 use crate::engine::stepper::{Phase, Stepper};
@@ -67,6 +68,30 @@ pub enum Command {
     /// A deliberate mistake in the backward pass from the next phase on
     /// (find the bug), or none.
     SetTamper(Option<crate::engine::stepper::Tamper>),
+    /// Replay a shared moment: this many whole batches, then (if given)
+    /// the next batch up to the phase. Trained batch by batch like a run;
+    /// any command that changes training (Reset, a step, Pause, another
+    /// replay) stops it where it is.
+    Replay {
+        batches: u64,
+        phase: Option<Phase>,
+    },
+}
+
+impl Command {
+    /// Whether this command stops a replay under way: all but those that
+    /// only look (a session's checkout) or set the pace of a later run.
+    fn stops_replay(&self) -> bool {
+        !matches!(self, Command::Checkout(_) | Command::SetSpeed(_))
+    }
+}
+
+/// A replay under way: batches done of the total, and the phase it ends on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Replay {
+    pub done: u64,
+    pub total: u64,
+    pub phase: Option<Phase>,
 }
 
 /// Where training stands, as one consistent picture.
@@ -92,6 +117,8 @@ pub struct Snapshot {
     /// Steps that Back can undo, and that Forward can redo.
     pub back_steps: usize,
     pub forward_steps: usize,
+    /// A link's replay under way.
+    pub replay: Option<Replay>,
 }
 
 /// One finished batch, for the plots.
@@ -127,6 +154,12 @@ pub enum Event {
     /// Something went wrong in the worker (even a panic: its message); the
     /// worker keeps running.
     Failed(String),
+    /// A replay was stopped before its moment (by Reset, Escape, a new
+    /// link or a step): batches done of the total.
+    ReplayStopped {
+        done: u64,
+        total: u64,
+    },
     /// All commands up to this sequence number have been handled.
     Idle(u64),
 }
@@ -214,7 +247,7 @@ impl Worker {
             let w = &mut self.inline;
             w.state.apply(self.sent, command, &w.etx, &mut w.handled);
             w.due = Instant::now();
-            if !w.state.running {
+            if !w.state.busy() {
                 let _ = w.etx.send(Event::Idle(w.handled));
             }
             (w.repaint)();
@@ -227,11 +260,16 @@ impl Worker {
         #[cfg(target_arch = "wasm32")]
         {
             let w = &mut self.inline;
-            if !w.state.running {
+            if !w.state.busy() {
                 return;
             }
             let slice = Instant::now();
-            while w.state.running && slice.elapsed() < crate::web::SLICE {
+            while w.state.busy() && slice.elapsed() < crate::web::SLICE {
+                if w.state.replay.is_some() {
+                    let etx = &w.etx;
+                    w.state.guarded(etx, |state| state.replay_one_batch(etx));
+                    continue;
+                }
                 if let Speed::PerSecond(rate) = w.state.speed {
                     if Instant::now() < w.due {
                         break;
@@ -242,10 +280,10 @@ impl Worker {
                 let etx = &w.etx;
                 w.state.guarded(etx, |state| state.train_one_batch(etx));
             }
-            if w.state.last_publish.elapsed() >= PUBLISH_EVERY || !w.state.running {
+            if w.state.last_publish.elapsed() >= PUBLISH_EVERY || !w.state.busy() {
                 w.state.publish(&w.etx);
             }
-            if !w.state.running {
+            if !w.state.busy() {
                 let _ = w.etx.send(Event::Idle(w.handled));
             }
             (w.repaint)();
@@ -285,23 +323,76 @@ struct Checkpoint {
 /// [`history_steps`]).
 pub const HISTORY_STEPS: usize = 64;
 
-/// The memory the history may take.
-const HISTORY_BYTES: u64 = 1 << 30;
+/// All the memory the app's training may hold, in bytes: the step being
+/// computed, the history Back reaches, and the snapshots on their way to
+/// the window. A batch that cannot fit with one step of history is
+/// refused (a link, a session, a Reset); the history takes what is left.
+pub const APP_MEMORY: u64 = 1 << 30;
 
-/// How many steps fit in [`HISTORY_BYTES`] for this network and batch: at
-/// most [`HISTORY_STEPS`], at least 1. One step counts a trace of the batch
-/// and four copies of the parameters (gradient, two optimizer moments and
-/// the weights an update replaces).
+/// The largest batch the app trains (the toolbar's field and links).
+pub const APP_MAX_BATCH: usize = 512;
+
+/// The bytes of one trace of a batch: the input and every layer's output
+/// and delta.
+fn trace_bytes(plan: &Plan, batch: usize) -> u64 {
+    (plan.activations.saturating_mul(2))
+        .saturating_add(INPUT_VALUES)
+        .saturating_mul(batch as u64)
+        .saturating_mul(4)
+}
+
+const INPUT_VALUES: u64 = 28 * 28;
+
+/// One step of history: a trace and four copies of the parameters
+/// (gradient, two optimizer moments and the weights an update replaces).
+fn history_step_bytes(plan: &Plan, batch: usize) -> u64 {
+    trace_bytes(plan, batch)
+        .saturating_add(plan.parameters.saturating_mul(16))
+        .max(1)
+}
+
+/// What a batch costs besides its history: the step itself and two
+/// snapshots (one in the window, one on its way).
+fn held_bytes(plan: &Plan, batch: usize) -> u64 {
+    plan.step_bytes(batch)
+        .unwrap_or(u64::MAX)
+        .saturating_add(trace_bytes(plan, batch).saturating_mul(2))
+}
+
+fn app_fits(plan: &Plan, batch: usize) -> bool {
+    held_bytes(plan, batch).saturating_add(history_step_bytes(plan, batch)) <= APP_MEMORY
+}
+
+/// The largest batch the app trains this network with (0 when none fits).
+pub fn app_batch_limit(plan: &Plan) -> usize {
+    (1..=APP_MAX_BATCH)
+        .rev()
+        .find(|&b| app_fits(plan, b))
+        .unwrap_or(0)
+}
+
+/// Refuses a batch the app cannot hold in memory with one step of history
+/// (and any the engine refuses), naming the largest that fits.
+pub fn check_app_batch(plan: &Plan, batch: usize) -> Result<(), crate::engine::EngineError> {
+    plan.check_batch(batch)?;
+    if app_fits(plan, batch) {
+        return Ok(());
+    }
+    Err(crate::engine::EngineError::BatchTooLarge {
+        batch,
+        bytes: Some(held_bytes(plan, batch).saturating_add(history_step_bytes(plan, batch))),
+        limit: APP_MEMORY,
+        largest: app_batch_limit(plan),
+    })
+}
+
+/// How many steps the history keeps for this network and batch: what is
+/// left of [`APP_MEMORY`] after the step and its snapshots, at most
+/// [`HISTORY_STEPS`], at least 1.
 pub fn history_steps(net: &Network, batch: usize) -> usize {
     let plan = &net.plan;
-    let per_step = plan
-        .activations
-        .saturating_mul(2)
-        .saturating_mul(batch as u64)
-        .saturating_add(plan.parameters.saturating_mul(4))
-        .saturating_mul(4)
-        .max(1);
-    usize::try_from(HISTORY_BYTES / per_step)
+    let room = APP_MEMORY.saturating_sub(held_bytes(plan, batch));
+    usize::try_from(room / history_step_bytes(plan, batch))
         .unwrap_or(usize::MAX)
         .clamp(1, HISTORY_STEPS)
 }
@@ -325,6 +416,7 @@ struct WorkerState {
     last_publish: Instant,
     /// The teacher's deliberate mistake, kept across resets.
     tamper: Option<crate::engine::stepper::Tamper>,
+    replay: Option<Replay>,
 }
 
 /// A loss this large means p(label) ≈ e^−20: the logits are tens of units
@@ -380,14 +472,28 @@ impl WorkerState {
             pending: Vec::new(),
             last_publish: Instant::now(),
             tamper: None,
+            replay: None,
         }
     }
 
     /// Handles one command (sequence number `seq`) and shows its effect.
     fn apply(&mut self, seq: u64, command: Command, etx: &Sender<Event>, handled: &mut u64) {
+        if command.stops_replay() {
+            if let Some(r) = self.replay.take() {
+                let _ = etx.send(Event::ReplayStopped {
+                    done: r.done,
+                    total: r.total,
+                });
+            }
+        }
         self.guarded(etx, |state| state.handle(command, etx));
         *handled = seq;
         self.publish(etx);
+    }
+
+    /// Training on its own: a run, or a replay.
+    fn busy(&self) -> bool {
+        self.running || self.replay.is_some()
     }
 
     #[cfg(not(target_arch = "wasm32"))]
@@ -395,7 +501,7 @@ impl WorkerState {
         use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
         let mut handled = 0u64;
         loop {
-            let next = if self.running {
+            let next = if self.busy() {
                 match rx.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
@@ -411,7 +517,13 @@ impl WorkerState {
             if let Some((seq, command)) = next {
                 self.apply(seq, command, &etx, &mut handled);
             }
-            if self.running {
+            if self.replay.is_some() {
+                self.guarded(&etx, |state| state.replay_one_batch(&etx));
+                if self.last_publish.elapsed() >= PUBLISH_EVERY || self.replay.is_none() {
+                    self.publish(&etx);
+                    repaint();
+                }
+            } else if self.running {
                 let started = Instant::now();
                 self.guarded(&etx, |state| state.train_one_batch(&etx));
                 if self.last_publish.elapsed() >= PUBLISH_EVERY || !self.running {
@@ -429,7 +541,7 @@ impl WorkerState {
                     }
                 }
             }
-            if !self.running {
+            if !self.busy() {
                 let _ = etx.send(Event::Idle(handled));
                 repaint();
             }
@@ -441,6 +553,7 @@ impl WorkerState {
     fn guarded(&mut self, etx: &Sender<Event>, work: impl FnOnce(&mut Self)) {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| work(self))) {
             self.running = false;
+            self.replay = None;
             let _ = etx.send(Event::Failed(super::jobs::panic_text(&panic)));
         }
     }
@@ -542,13 +655,7 @@ impl WorkerState {
             }
             Command::GoTo(target) => {
                 let layers = self.trainer.stepper.network.layers.len();
-                let order = |phase: Option<Phase>| match phase {
-                    None => 0,
-                    Some(Phase::Forward(i)) => 1 + i,
-                    Some(Phase::Loss) => layers + 1,
-                    Some(Phase::Backward(i)) => layers + 2 + (layers - 1 - i.min(layers - 1)),
-                    Some(Phase::Update) | Some(Phase::Done) => 2 * layers + 2,
-                };
+                let order = |phase: Option<Phase>| phase.map_or(0, |p| p.order(layers));
                 let batch = self.trainer.batches;
                 for _ in 0..=2 * order(Some(Phase::Update)) {
                     let last = self.trainer.stepper.last_phase();
@@ -562,6 +669,17 @@ impl WorkerState {
                     } else {
                         self.handle(Command::StepPhase, etx);
                     }
+                }
+            }
+            Command::Replay { batches, phase } => {
+                self.running = false;
+                self.replay = Some(Replay {
+                    done: 0,
+                    total: batches,
+                    phase,
+                });
+                if batches == 0 {
+                    self.finish_replay(etx);
                 }
             }
             Command::Checkout(reply) => {
@@ -602,7 +720,7 @@ impl WorkerState {
         etx: &Sender<Event>,
     ) -> bool {
         let network = network_for(&config, network);
-        if let Err(e) = network.plan.check_batch(config.batch) {
+        if let Err(e) = check_app_batch(&network.plan, config.batch) {
             self.running = false;
             let _ = etx.send(Event::Refused(e));
             return false;
@@ -644,6 +762,43 @@ impl WorkerState {
     fn start_batch(&mut self) {
         self.teaching = false;
         self.trainer.begin_batch();
+    }
+
+    /// One batch of a replay; after the last, the moment's phase.
+    fn replay_one_batch(&mut self, etx: &Sender<Event>) {
+        let Some(replay) = self.replay.as_mut() else {
+            return;
+        };
+        replay.done += 1;
+        self.remember();
+        if self.trainer.stepper.next_phase() == Phase::Done {
+            self.start_batch();
+        }
+        self.trainer.stepper.finish();
+        // A diverging replay goes on: the moment is wherever the sharer's
+        // training went, NaN or not (`batch_finished` says it diverged).
+        let running = self.running;
+        self.batch_finished(etx);
+        self.running = running;
+        if self.replay.is_some_and(|r| r.done >= r.total) {
+            self.finish_replay(etx);
+        }
+    }
+
+    /// The replay's batches are done: the moment's batch is started and
+    /// run up to its phase.
+    fn finish_replay(&mut self, etx: &Sender<Event>) {
+        let Some(replay) = self.replay.take() else {
+            return;
+        };
+        if let Some(phase) = replay.phase {
+            // The batch before is finished: GoTo would go back into it, so
+            // the moment's batch is started first.
+            if replay.total > 0 {
+                self.handle(Command::StepPhase, etx);
+            }
+            self.handle(Command::GoTo(phase), etx);
+        }
     }
 
     fn train_one_batch(&mut self, etx: &Sender<Event>) {
@@ -720,6 +875,7 @@ impl WorkerState {
             freeze_conv: stepper.freeze_conv,
             back_steps: self.past.len(),
             forward_steps: self.future.len(),
+            replay: self.replay,
         };
         let _ = etx.send(Event::Snapshot(Box::new(snapshot)));
         self.last_publish = Instant::now();

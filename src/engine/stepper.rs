@@ -28,6 +28,20 @@ pub enum Phase {
     Done,
 }
 
+impl Phase {
+    /// Where the phase comes in one step of a network of `layers` layers,
+    /// counted from 1 (0 is a batch loaded with nothing run): the forward
+    /// phases, the loss, the backward phases from the top, the update.
+    pub fn order(self, layers: usize) -> usize {
+        match self {
+            Phase::Forward(i) => 1 + i,
+            Phase::Loss => layers + 1,
+            Phase::Backward(i) => layers + 2 + layers.saturating_sub(1 + i),
+            Phase::Update | Phase::Done => 2 * layers + 2,
+        }
+    }
+}
+
 /// What a deliberately wrong backward step puts in place of the right one
 /// (a teacher's "find the bug"): a layer's weight gradient, the delta it
 /// hands down, or both.

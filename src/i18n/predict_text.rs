@@ -163,4 +163,47 @@ pub const TEXT: &[(&str, &str)] = &[
         "{direction}: from {before} to {after}. Its gradient is {grad}, and the step goes against it (F ← F − η · dF).",
         "{direction}: с {before} до {after}. Его градиент {grad}, а шаг идёт против градиента (F ← F − η · dF).",
     ),
+    (
+        "the link's batch={batch} is too large: {error}",
+        "в ссылке слишком большой батч batch={batch}: {error}",
+    ),
+    (
+        "the link's step={step} with batch={batch} would replay {samples} samples; at most {limit} are replayed",
+        "ссылка с step={step} и batch={batch} воспроизводила бы {samples} примеров; воспроизводится не больше {limit}",
+    ),
+    (
+        "the link's cell={cell} is not valid: {why}",
+        "в ссылке неверная клетка cell={cell}: {why}",
+    ),
+    (
+        "{tensor} is not computed yet at that phase",
+        "{tensor} на этой фазе ещё не вычислено",
+    ),
+    ("the network has no layer {layer}", "в сети нет слоя {layer}"),
+    ("{layer} has no weights, so no dF", "у {layer} нет весов, а значит, нет и dF"),
+    (
+        "{tensor} takes {n} indices (its shape is [{shape}])",
+        "число индексов у {tensor} — {n} (его форма [{shape}])",
+    ),
+    (
+        "[{index}] lies outside {tensor}, whose shape is [{shape}]",
+        "[{index}] лежит вне {tensor}, форма которого [{shape}]",
+    ),
+    ("y of {layer}", "y слоя {layer}"),
+    ("D of {layer}", "D слоя {layer}"),
+    ("dF of {layer}", "dF слоя {layer}"),
+    (
+        "Stopped replaying the link after {done} of {total} batches: the shared moment was not reached.",
+        "Воспроизведение ссылки остановлено после {done} из {total} батчей: момент из ссылки не достигнут.",
+    ),
+    ("Stop replaying a link where it is", "Остановить воспроизведение ссылки там, где оно сейчас"),
+    (
+        "Replaying the link: batch {done} of {total}",
+        "Воспроизводится ссылка: батч {done} из {total}",
+    ),
+    ("Stop (Esc)", "Стоп (Esc)"),
+    (
+        "Stop replaying: training stays at the batch reached",
+        "Остановить воспроизведение: обучение останется на достигнутом батче",
+    ),
 ];

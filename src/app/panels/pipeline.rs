@@ -259,3 +259,29 @@ pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &
         }
     });
 }
+
+/// A link's replay under way: how far it is, and the button that stops it.
+pub fn replay_ui(app: &mut BackpropApp, ui: &mut Ui, replay: crate::app::worker::Replay) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(crate::trf!(
+                "Replaying the link: batch {done} of {total}",
+                done = replay.done,
+                total = replay.total
+            ))
+            .strong(),
+        );
+        ui.add(
+            egui::ProgressBar::new(replay.done as f32 / replay.total.max(1) as f32)
+                .desired_width(200.0)
+                .show_percentage(),
+        );
+        if ui
+            .button(tr("Stop (Esc)"))
+            .on_hover_text(tr("Stop replaying: training stays at the batch reached"))
+            .clicked()
+        {
+            app.command(UiCommand::StopReplay);
+        }
+    });
+}

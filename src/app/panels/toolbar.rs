@@ -300,9 +300,11 @@ fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .labelled_by(label.id)
         .on_hover_text(tr("How the gradient turns into a step (applies on Reset)"));
     let label = ui.label(tr("Batch size:"));
-    ui.add(egui::DragValue::new(&mut app.config.batch).range(1..=512))
-        .labelled_by(label.id)
-        .on_hover_text(tr("Samples per batch (applies on Reset)"));
+    ui.add(
+        egui::DragValue::new(&mut app.config.batch).range(1..=super::super::worker::APP_MAX_BATCH),
+    )
+    .labelled_by(label.id)
+    .on_hover_text(tr("Samples per batch (applies on Reset)"));
     let label = ui.label(tr("Seed:"));
     ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000))
         .labelled_by(label.id)
