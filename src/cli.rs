@@ -549,6 +549,16 @@ fn trace(args: TraceArgs) -> Result<()> {
         None => network_from_preset(&args.preset, args.seed)?,
     };
     check_batch(&net, args.batch)?;
+    // A trace nothing could open (inspect, check, the app) is not written.
+    let largest = crate::io::trace::largest_traced_batch(&net.plan);
+    if args.batch > largest {
+        return Err(fail(format!(
+            "--batch {}: its trace would take about {:.2} GB, more than the {:.2} GB any trace is read back at (inspect, check, the app); the largest batch whose trace can be read is {largest}",
+            args.batch,
+            crate::io::trace::trace_file_bytes(&net.plan, args.batch) as f64 / 1e9,
+            crate::io::file::MAX_FILE_BYTES as f64 / 1e9,
+        )));
+    }
     let inputs: Vec<&Path> = args
         .model
         .iter()
@@ -574,6 +584,14 @@ fn trace(args: TraceArgs) -> Result<()> {
     trainer.begin_batch();
     let loss = trainer.stepper.finish();
     let step = trainer.stepper.trace();
+    // A diverged network's step holds NaN or infinities: `check` could
+    // compare nothing against it, so neither a trace nor an exercise of it
+    // is written.
+    if let Some(name) = crate::io::trace::non_finite(step) {
+        return Err(fail(format!(
+            "the step's {name} holds NaN or infinite values (loss {loss}): this network diverges on that batch; nothing was written"
+        )));
+    }
     if let Some(out) = &args.out {
         write_trace(step, out)?;
         println!(

@@ -338,7 +338,7 @@ impl Files {
 fn check_files(inputs: &[Input], trace: &Trace, batch: u64) -> FileEvent {
     let mut handed = Vec::new();
     for input in inputs {
-        match crate::io::handin::handed_from(input) {
+        match crate::io::handin::handed_within(input, crate::check::most_values(trace)) {
             Ok(tensors) => handed.extend(tensors),
             Err(e) => return FileEvent::Refused(e),
         }

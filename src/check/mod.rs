@@ -453,6 +453,11 @@ fn close_to(mine: &ArrayD<f64>, target: &ArrayD<f64>) -> Option<f64> {
     }
     let diff = max_diff(mine, target);
     let scale = max_abs(target);
+    // A target holding NaN or an infinity matches nothing: its tolerance
+    // would be infinite (traces are read finite; this is the last guard).
+    if !scale.is_finite() {
+        return None;
+    }
     if scale == 0.0 {
         return (max_abs(mine) <= ZERO).then_some(max_abs(mine));
     }
@@ -494,6 +499,26 @@ impl std::fmt::Display for NotInTrace {
             name = format!("{:?}", self.0)
         ))
     }
+}
+
+/// The most values one tensor handed in against `trace` may hold: the
+/// step's largest tensor times the batch size plus four, room for every
+/// mistake the catalogue recognises (a gradient left per sample holds the
+/// batch size times the weights). Hand-ins are read within this, so a
+/// hostile file costs memory in proportion to the step, not to its size.
+pub fn most_values(trace: &Trace) -> usize {
+    let largest = trace
+        .layers
+        .iter()
+        .flat_map(|l| [&l.out, &l.delta, &l.weight])
+        .flatten()
+        .map(|t| t.len())
+        .chain([trace.input.len()])
+        .max()
+        .unwrap_or(0);
+    largest
+        .saturating_mul(trace.labels.len().saturating_add(4))
+        .clamp(1 << 16, crate::io::handin::MAX_HANDED_VALUES)
 }
 
 /// Checks one tensor handed in against the trace.
@@ -556,7 +581,7 @@ pub fn check_cell(trace: &Trace, named: Named, index: &[usize], value: f64) -> O
     let scale = max_abs(&right_all);
     let dead = scale == 0.0;
     let limit = if dead { ZERO } else { TOLERANCE * scale };
-    let ok = !outside(value, right, limit);
+    let ok = scale.is_finite() && !outside(value, right, limit);
     let diagnosis = (!ok).then(|| {
         candidates(trace, named)
             .into_iter()

@@ -8,13 +8,15 @@ use std::process::ExitCode;
 
 use super::{fail, Result};
 use crate::check::{check, report_json, Verdict};
-use crate::io::{read_handed, read_trace};
+use crate::io::file::Input;
+use crate::io::handin::handed_within;
+use crate::io::read_trace;
 
 pub fn run(trace_path: &Path, mine: &[PathBuf], as_json: bool) -> Result<ExitCode> {
     let trace = read_trace(trace_path)?;
     let mut verdicts: Vec<Verdict> = Vec::new();
     for path in mine {
-        for handed in read_handed(path)? {
+        for handed in handed_within(&Input::path(path), crate::check::most_values(&trace))? {
             let verdict =
                 check(&trace, &handed).map_err(|e| fail(format!("{}: {e}", path.display())))?;
             verdicts.push(verdict);

@@ -212,8 +212,23 @@ fn from_idx_named(
 
 /// Reads and parses one IDX file, requiring `ndims` dimensions.
 fn read_idx(path: &Path, ndims: u8) -> Result<IdxArray, FileError> {
-    let bytes = read_file_capped(path)?;
-    idx::parse_idx_expecting(&bytes, ndims).map_err(|e| FileError::new(path, Problem::Idx(e)))
+    use std::io::{BufRead, Read};
+    let idx_error = |e| FileError::new(path, Problem::Idx(e));
+    let (file, len) = crate::io::file::open_bounded(path, MAX_FILE_BYTES)?;
+    let mut reader = std::io::BufReader::new(file.take(MAX_FILE_BYTES));
+    let head = reader
+        .fill_buf()
+        .map_err(|e| FileError::new(path, crate::io::file::io_problem(&e)))?;
+    if idx::is_gzip(head) {
+        // Compressed: the size is known only by decompressing, which is
+        // bounded by the promise and the ratio deflate can reach.
+        let bytes = read_file_capped(path)?;
+        idx::parse_idx_expecting(&bytes, ndims).map_err(idx_error)
+    } else {
+        // Raw: the file's length against the header's promise, before
+        // the data is read.
+        idx::parse_raw_idx(reader, len as usize, ndims).map_err(idx_error)
+    }
 }
 
 /// Loads an images file (idx3) and its labels file (idx1), each raw or

@@ -234,6 +234,17 @@ pub fn parse_idx_expecting(bytes: &[u8], ndims: u8) -> Result<IdxArray, IdxError
     parse(bytes, Some(ndims))
 }
 
+/// Parses an uncompressed IDX file of `len` bytes from a stream, requiring
+/// `ndims` dimensions: the header is read first and the size it promises
+/// checked against `len` before the data is read or anything allocated
+/// for it (a file on disk says its length before it is read).
+pub fn parse_raw_idx<R: Read>(reader: R, len: usize, ndims: u8) -> Result<IdxArray, IdxError> {
+    if len == 0 {
+        return Err(IdxError::Empty);
+    }
+    parse_stream(reader, Some(ndims), Source::Raw { len })
+}
+
 /// Whether these bytes start like a gzip stream.
 pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
@@ -351,13 +362,31 @@ fn parse_stream<R: Read>(
         })?;
     let dims: Vec<usize> = dims32.iter().map(|&d| d as usize).collect();
 
-    // Data: read at most one byte more than promised. The up-front
-    // reservation is the smaller of the promise and what the input could
-    // possibly yield; past it, the buffer grows only with bytes
-    // the stream really produces.
-    let limit = expected as u64 + 1;
+    // Raw input: its length is known, so the data's size is checked before
+    // anything is allocated for it.
+    if let Source::Raw { len } = source {
+        let found = len - header_len;
+        if found < expected {
+            return Err(IdxError::TruncatedData {
+                dims,
+                expected,
+                found,
+            });
+        }
+        if found > expected {
+            return Err(IdxError::TrailingBytes {
+                dims,
+                expected,
+                found,
+                at_least: false,
+            });
+        }
+    }
+    // Data: exactly what was promised, into a buffer reserved for the
+    // smaller of the promise and what the input could possibly yield; past
+    // it, the buffer grows only with bytes the stream really produces.
     let mut data = Vec::with_capacity(expected.min(source.most()));
-    match reader.by_ref().take(limit).read_to_end(&mut data) {
+    match reader.by_ref().take(expected as u64).read_to_end(&mut data) {
         Ok(_) => {}
         Err(e) => return Err(gzip_error(e)),
     }
@@ -368,18 +397,15 @@ fn parse_stream<R: Read>(
             found: data.len(),
         });
     }
-    if data.len() > expected {
-        // For raw input we know the exact total; for gzip, only that there
-        // is more (decompressing the rest would undo the bomb protection).
-        let (found, at_least) = match source {
-            Source::Raw { len } => (len - header_len, false),
-            Source::Gzip { .. } => (data.len(), true),
-        };
+    // Gzip: one byte more would be trailing data (decompressing the rest
+    // would undo the bomb protection, so only "at least" is known).
+    let mut more = [0u8; 1];
+    if read_up_to(&mut reader, &mut more)? > 0 {
         return Err(IdxError::TrailingBytes {
             dims,
             expected,
-            found,
-            at_least,
+            found: expected + 1,
+            at_least: true,
         });
     }
     Ok(IdxArray { dims, data })

@@ -563,6 +563,25 @@ fn kind_of(file_type: std::fs::FileType) -> Option<FileKind> {
 /// capped at `limit + 1` bytes whatever the size it claims.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let fail = |problem| FileError::new(path, problem);
+    let (file, len) = open_bounded(path, limit)?;
+    let mut bytes = Vec::with_capacity(len.min(limit) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(io_problem(&e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(fail(Problem::TooBig {
+            size: bytes.len() as u64,
+            limit,
+        }));
+    }
+    Ok(bytes)
+}
+
+/// Opens a regular file of at most `limit` bytes for reading (a FIFO or a
+/// device is refused before it is opened, and opening never blocks), with
+/// its length then. A reader that streams it must still stop at `limit`.
+pub fn open_bounded(path: &Path, limit: u64) -> Result<(std::fs::File, u64), FileError> {
+    let fail = |problem| FileError::new(path, problem);
     let meta = std::fs::metadata(path).map_err(|e| fail(io_problem(&e)))?;
     if let Some(kind) = kind_of(meta.file_type()) {
         return Err(fail(Problem::NotAFile(kind)));
@@ -585,17 +604,13 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     if let Some(kind) = kind_of(meta.file_type()) {
         return Err(fail(Problem::NotAFile(kind)));
     }
-    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(io_problem(&e)))?;
-    if bytes.len() as u64 > limit {
+    if meta.len() > limit {
         return Err(fail(Problem::TooBig {
-            size: bytes.len() as u64,
+            size: meta.len(),
             limit,
         }));
     }
-    Ok(bytes)
+    Ok((file, meta.len()))
 }
 
 /// A file handed to the app: where it came from (a path on the desktop, the
@@ -636,6 +651,28 @@ impl Input {
             )),
             Some(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
             None => read_bounded(&self.path, limit).map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
+impl Input {
+    /// Its bytes as a stream, at most `limit` of them: the file opened now
+    /// (bounded, see [`open_bounded`]), or those it came with. A reader
+    /// that needs two passes opens it twice.
+    pub fn stream(&self, limit: u64) -> Result<Box<dyn std::io::BufRead + '_>, FileError> {
+        match &self.bytes {
+            Some(bytes) if bytes.len() as u64 > limit => Err(FileError::new(
+                &self.path,
+                Problem::TooBig {
+                    size: bytes.len() as u64,
+                    limit,
+                },
+            )),
+            Some(bytes) => Ok(Box::new(std::io::Cursor::new(&bytes[..]))),
+            None => {
+                let (file, _) = open_bounded(&self.path, limit)?;
+                Ok(Box::new(std::io::BufReader::new(file.take(limit))))
+            }
         }
     }
 }

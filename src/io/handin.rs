@@ -40,21 +40,52 @@ fn count(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
+/// The most values one tensor handed in may hold when the caller gives no
+/// bound of its own (`check` and the app bound it by the step's tensors,
+/// see [`crate::check::most_values`]): 16 million, 128 MB in f64.
+pub const MAX_HANDED_VALUES: usize = 1 << 24;
+
 /// Reads every tensor in one file handed in; the kind is the file's
 /// extension (`.safetensors`, `.npy`, `.csv`).
 pub fn read_handed(path: &Path) -> Result<Vec<Handed>, FileError> {
-    handed_from(&crate::io::file::Input::path(path))
+    handed_within(&crate::io::file::Input::path(path), MAX_HANDED_VALUES)
 }
 
 /// Reads every tensor in one file handed in, from disk or from memory.
 pub fn handed_from(input: &crate::io::file::Input) -> Result<Vec<Handed>, FileError> {
+    handed_within(input, MAX_HANDED_VALUES)
+}
+
+/// Reads every tensor in one file handed in, refusing any of more than
+/// `most` values before it is converted: memory follows the step's
+/// tensors, never the file (a CSV is streamed, never held whole).
+pub fn handed_within(
+    input: &crate::io::file::Input,
+    most: usize,
+) -> Result<Vec<Handed>, FileError> {
     let path = input.path.as_path();
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let kind = match extension.as_deref() {
-        Some(kind @ ("safetensors" | "npy" | "csv")) => kind.to_string(),
+    let stem = || {
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let handed = match extension.as_deref() {
+        Some("csv") => {
+            return Ok(vec![Handed {
+                name: stem(),
+                values: csv_from(input, most)?,
+            }])
+        }
+        Some("safetensors") => safetensors_from_bytes(path, &input.read(MAX_HANDIN_BYTES)?)?,
+        Some("npy") => vec![Handed {
+            name: stem(),
+            values: npy_from_bytes(path, &input.read(MAX_HANDIN_BYTES)?)?,
+        }],
         _ => {
             return Err(bad(
                 path,
@@ -62,24 +93,20 @@ pub fn handed_from(input: &crate::io::file::Input) -> Result<Vec<Handed>, FileEr
             ))
         }
     };
-    let bytes = input.read(MAX_HANDIN_BYTES)?;
-    let stem = || {
-        path.file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    match kind.as_str() {
-        "safetensors" => safetensors_from_bytes(path, &bytes),
-        "npy" => Ok(vec![Handed {
-            name: stem(),
-            values: npy_from_bytes(path, &bytes)?,
-        }]),
-        _ => Ok(vec![Handed {
-            name: stem(),
-            values: csv_from_bytes(path, &bytes)?,
-        }]),
+    // (A binary file's values are no more than its bytes: converted whole,
+    // then held to the same bound as a CSV's.)
+    if let Some(h) = handed.iter().find(|h| h.values.len() > most) {
+        return Err(bad(
+            path,
+            trf!(
+                "{name} holds {n} values, more than any tensor of this step could hold ({most})",
+                name = h.name.clone(),
+                n = h.values.len(),
+                most = most
+            ),
+        ));
     }
+    Ok(handed)
 }
 
 /// Every F32 or F64 tensor of a safetensors file; the metadata, if any, is
@@ -290,81 +317,66 @@ pub fn npy_from_bytes(path: &Path, bytes: &[u8]) -> Result<ArrayD<f64>, FileErro
 /// element with its index along each axis and its value. Every index must
 /// appear exactly once.
 pub fn csv_from_bytes(path: &Path, bytes: &[u8]) -> Result<ArrayD<f64>, FileError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| bad(path, trf!("is not text (expected the app's CSV layout)")))?;
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| bad(path, trf!("is empty")))?
-        .split(',')
-        .map(str::trim)
-        .collect();
-    let dims = header.len().saturating_sub(1);
-    let expected: Vec<String> = (0..dims)
-        .map(|d| format!("i{d}"))
-        .chain(["value".to_string()])
-        .collect();
-    if header != expected || dims > 8 {
-        return Err(bad(
-            path,
-            trf!(
-                "the first row must be the header {header} (the app's Export as CSV layout)",
-                header = if dims <= 8 {
-                    expected.join(",")
-                } else {
-                    "i0,i1,…,value".to_string()
-                }
-            ),
-        ));
-    }
-    let mut rows: Vec<(Vec<usize>, f64)> = Vec::new();
-    let mut shape = vec![0usize; dims];
-    for (line_number, line) in lines.enumerate() {
-        let row = line_number + 2;
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let bad_row = || {
-            bad(
-                path,
-                trf!(
-                    "row {row}: expected {n} numbers (the indices, then the value)",
-                    row = row,
-                    n = dims + 1
-                ),
-            )
-        };
-        if fields.len() != dims + 1 {
-            return Err(bad_row());
+    csv_from(
+        &crate::io::file::Input::bytes(path, bytes),
+        MAX_HANDED_VALUES,
+    )
+}
+
+/// The longest CSV row read: eight indices and a value in full precision
+/// fit many times over.
+const MAX_CSV_LINE: usize = 1024;
+
+/// Reads the CSV in two streaming passes, so memory follows the tensor and
+/// never the file: the first checks every row and finds the shape, keeping
+/// nothing but the extents and a count (a file with more rows than `most`
+/// is refused at that row); the second fills the array, at most `most`
+/// values, that the first pass proved to have exactly one row per element.
+fn csv_from(input: &crate::io::file::Input, most: usize) -> Result<ArrayD<f64>, FileError> {
+    let path = input.path.as_path();
+    let (dims, shape, rows) = {
+        let mut lines = CsvLines::new(path, input.stream(MAX_HANDIN_BYTES)?);
+        let dims = lines.header()?;
+        let mut shape = vec![0usize; dims];
+        let mut rows = 0usize;
+        while let Some((row, index, _)) = lines.row(dims)? {
+            rows += 1;
+            if rows > most {
+                return Err(too_many(path, most, row));
+            }
+            for (extent, &i) in shape.iter_mut().zip(&index) {
+                *extent = (*extent).max(i.saturating_add(1));
+            }
         }
-        let index = fields[..dims]
-            .iter()
-            .map(|f| f.parse::<usize>())
-            .collect::<Result<Vec<usize>, _>>()
-            .map_err(|_| bad_row())?;
-        let value = fields[dims].parse::<f64>().map_err(|_| bad_row())?;
-        for (extent, &i) in shape.iter_mut().zip(&index) {
-            *extent = (*extent).max(i.saturating_add(1));
-        }
-        rows.push((index, value));
-    }
+        (dims, shape, rows)
+    };
     // Each element has one row, so the shape can hold no more elements than
     // there are rows: checked before the array is allocated.
-    let n = count(&shape).filter(|&n| n == rows.len()).ok_or_else(|| {
+    let n = count(&shape).filter(|&n| n == rows).ok_or_else(|| {
         bad(
             path,
             trf!(
                 "{rows} rows for the shape {shape}: an index is missing or repeated",
-                rows = rows.len(),
+                rows = rows,
                 shape = format!("{shape:?}")
             ),
         )
     })?;
     let mut seen = vec![false; n];
     let mut values = ArrayD::<f64>::zeros(IxDyn(&shape));
-    for (index, value) in rows {
+    let mut lines = CsvLines::new(path, input.stream(MAX_HANDIN_BYTES)?);
+    lines.header()?;
+    while let Some((_, index, value)) = lines.row(dims)? {
         let flat = index
             .iter()
             .zip(&shape)
-            .fold(0usize, |flat, (&i, &extent)| flat * extent + i);
+            .try_fold(0usize, |flat, (&i, &extent)| {
+                (i < extent).then_some(flat * extent + i)
+            });
+        // A file that changed between the two passes.
+        let Some(flat) = flat.filter(|&f| f < n) else {
+            return Err(bad(path, trf!("changed while it was being read")));
+        };
         if std::mem::replace(&mut seen[flat], true) {
             return Err(bad(
                 path,
@@ -377,6 +389,137 @@ pub fn csv_from_bytes(path: &Path, bytes: &[u8]) -> Result<ArrayD<f64>, FileErro
         values[IxDyn(&index)] = value;
     }
     Ok(values)
+}
+
+fn too_many(path: &Path, most: usize, row: usize) -> FileError {
+    bad(
+        path,
+        trf!(
+            "row {row}: more values than any tensor of this step could hold ({most})",
+            row = row,
+            most = most
+        ),
+    )
+}
+
+/// The rows of a CSV hand-in, read one line at a time (each at most
+/// [`MAX_CSV_LINE`] bytes), blank lines skipped.
+struct CsvLines<'a> {
+    path: &'a Path,
+    reader: Box<dyn std::io::BufRead + 'a>,
+    line: Vec<u8>,
+    /// The number of the line read last, from 1.
+    number: usize,
+}
+
+impl<'a> CsvLines<'a> {
+    fn new(path: &'a Path, reader: Box<dyn std::io::BufRead + 'a>) -> Self {
+        CsvLines {
+            path,
+            reader,
+            line: Vec::new(),
+            number: 0,
+        }
+    }
+
+    /// The next non-blank line, trimmed, and its number.
+    fn next_line(&mut self) -> Result<Option<(usize, &str)>, FileError> {
+        use std::io::BufRead;
+        loop {
+            self.line.clear();
+            self.number += 1;
+            let read = std::io::Read::take(&mut self.reader, MAX_CSV_LINE as u64 + 1)
+                .read_until(b'\n', &mut self.line)
+                .map_err(|e| FileError::new(self.path, super::file::io_problem(&e)))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            if self.line.len() > MAX_CSV_LINE {
+                return Err(bad(
+                    self.path,
+                    trf!(
+                        "row {row} is longer than {n} characters",
+                        row = self.number,
+                        n = MAX_CSV_LINE
+                    ),
+                ));
+            }
+            let text = std::str::from_utf8(&self.line).map_err(|_| {
+                bad(
+                    self.path,
+                    trf!("is not text (expected the app's CSV layout)"),
+                )
+            })?;
+            if !text.trim().is_empty() {
+                // Borrowed again to return it (the check above needed it).
+                let number = self.number;
+                return Ok(std::str::from_utf8(&self.line)
+                    .ok()
+                    .map(|l| (number, l.trim())));
+            }
+        }
+    }
+
+    /// The header `i0,…,i{d−1},value`: the number of dimensions `d`.
+    fn header(&mut self) -> Result<usize, FileError> {
+        let path = self.path;
+        let (_, line) = self
+            .next_line()?
+            .ok_or_else(|| bad(path, trf!("is empty")))?;
+        let header: Vec<&str> = line.split(',').map(str::trim).collect();
+        let dims = header.len().saturating_sub(1);
+        let expected: Vec<String> = (0..dims)
+            .map(|d| format!("i{d}"))
+            .chain(["value".to_string()])
+            .collect();
+        if header != expected || dims > 8 {
+            return Err(bad(
+                path,
+                trf!(
+                    "the first row must be the header {header} (the app's Export as CSV layout)",
+                    header = if dims <= 8 {
+                        expected.join(",")
+                    } else {
+                        "i0,i1,…,value".to_string()
+                    }
+                ),
+            ));
+        }
+        Ok(dims)
+    }
+
+    /// The next row: its line number, index and value.
+    fn row(&mut self, dims: usize) -> Result<Option<(usize, Vec<usize>, f64)>, FileError> {
+        let path = self.path;
+        let Some((row, line)) = self.next_line()? else {
+            return Ok(None);
+        };
+        let bad_row = || {
+            bad(
+                path,
+                trf!(
+                    "row {row}: expected {n} numbers (the indices, then the value)",
+                    row = row,
+                    n = dims + 1
+                ),
+            )
+        };
+        let mut fields = line.split(',').map(str::trim);
+        let index = (&mut fields)
+            .take(dims)
+            .map(|f| f.parse::<usize>().ok())
+            .collect::<Option<Vec<usize>>>()
+            .filter(|i| i.len() == dims)
+            .ok_or_else(bad_row)?;
+        let value = fields
+            .next()
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or_else(bad_row)?;
+        if fields.next().is_some() {
+            return Err(bad_row());
+        }
+        Ok(Some((row, index, value)))
+    }
 }
 
 /// A tensor as CSV in the layout `check` reads: a header, then one row per

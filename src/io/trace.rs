@@ -16,6 +16,12 @@ pub const FORMAT: &str = "backprop-viz-trace";
 /// Serialises a complete trace (every phase up to the loss and the backward
 /// pass must have run, with recording on).
 pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, String> {
+    if let Some(name) = non_finite(trace) {
+        return Err(crate::trf!(
+            "the step's {name} holds NaN or infinite values: the network has diverged",
+            name = name
+        ));
+    }
     let loss = Tensor::from_elem(vec![1], trace.loss.ok_or("the step has no loss yet")?);
     let specs = trace.specs();
     Ok(trace_file(trace, &specs, &loss)?.to_bytes())
@@ -58,8 +64,75 @@ fn trace_file<'a>(
     })
 }
 
-/// Writes the trace atomically.
+/// The first tensor of a complete trace holding NaN or an infinity, by its
+/// name in the file (`loss`, `conv2.weight_grad`); `None` when all are
+/// finite. A step like that is a diverged network's, and no trace of it is
+/// written (nor read).
+pub fn non_finite(trace: &Trace) -> Option<String> {
+    if trace.loss.is_some_and(|l| !l.is_finite()) {
+        return Some("loss".into());
+    }
+    let bad =
+        |t: &Option<Arc<Tensor>>| t.as_ref().is_some_and(|t| t.iter().any(|v| !v.is_finite()));
+    if bad(&trace.logits_delta) {
+        return Some("logits.delta".into());
+    }
+    for (name, layer) in trace.names.iter().zip(&trace.layers) {
+        for (what, t) in [
+            ("out", &layer.out),
+            ("delta", &layer.delta),
+            ("weight", &layer.weight),
+            ("bias", &layer.bias),
+            ("weight_grad", &layer.weight_grad),
+            ("bias_grad", &layer.bias_grad),
+        ] {
+            if bad(t) {
+                return Some(format!("{name}.{what}"));
+            }
+        }
+    }
+    None
+}
+
+/// Room kept for a trace file's header and metadata in [`trace_file_bytes`].
+const TRACE_HEADER_ROOM: u64 = 1 << 20;
+
+/// About how large the trace of one step of a network with plan `plan` on
+/// `batch` samples is, in bytes: the input, the labels, the loss's delta,
+/// every layer's output and delta per sample, and each weight and bias with
+/// its gradient; plus room for the header.
+pub fn trace_file_bytes(plan: &crate::engine::limits::Plan, batch: usize) -> u64 {
+    let per_sample = (INPUT_SHAPE.iter().product::<usize>() + CLASSES) as u64
+        + plan.activations.saturating_mul(2);
+    per_sample
+        .saturating_mul(4)
+        .saturating_add(8)
+        .saturating_mul(batch as u64)
+        .saturating_add(plan.parameters.saturating_mul(8))
+        .saturating_add(TRACE_HEADER_ROOM)
+}
+
+/// The largest batch whose trace the program can read back (within
+/// [`MAX_FILE_BYTES`](super::file::MAX_FILE_BYTES)).
+pub fn largest_traced_batch(plan: &crate::engine::limits::Plan) -> usize {
+    let (mut lo, mut hi) = (0usize, MAX_BATCH + 1);
+    // Invariant: `lo` fits (or is 0), `hi` does not.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if trace_file_bytes(plan, mid) <= super::file::MAX_FILE_BYTES {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Writes the trace atomically; a step holding NaN or infinities is refused.
 pub fn write_trace(trace: &Trace, path: &Path) -> Result<(), FileError> {
+    if let Some(name) = non_finite(trace) {
+        return Err(error(path, Problem::NotFinite { name }));
+    }
     let incomplete = |e: String| error(path, Problem::CannotWrite { cause: e.into() });
     let loss = Tensor::from_elem(
         vec![1],
@@ -89,7 +162,17 @@ pub fn trace_from_bytes(path: &Path, bytes: &[u8]) -> Result<Trace, FileError> {
 fn parse_trace(parsed: &Parsed) -> Result<Trace, FileError> {
     let path = parsed.path;
     let plan = plan(&parsed.specs).map_err(|e| error(path, Problem::Network(e)))?;
-    let input = parsed.f32("input", None)?;
+    // Every number of a trace is finite: a NaN compares as "close" to
+    // nothing and to everything, and `check` must never say "matches"
+    // against one.
+    let finite = |name: &str, t: Tensor| {
+        if t.iter().all(|v| v.is_finite()) {
+            Ok(t)
+        } else {
+            Err(error(path, Problem::NotFinite { name: name.into() }))
+        }
+    };
+    let input = finite("input", parsed.f32("input", None)?)?;
     let n = input.shape().first().copied().unwrap_or(0);
     let batch_shape = |per_sample: &[usize]| {
         std::iter::once(n)
@@ -122,7 +205,7 @@ fn parse_trace(parsed: &Parsed) -> Result<Trace, FileError> {
         .map(|l| u8::try_from(l).ok().filter(|&l| l < 10))
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(|| error(path, Problem::LabelOutOfRange))?;
-    let loss = parsed.f32("loss", None)?;
+    let loss = finite("loss", parsed.f32("loss", None)?)?;
     if loss.len() != 1 {
         return Err(error(
             path,
@@ -133,7 +216,9 @@ fn parse_trace(parsed: &Parsed) -> Result<Trace, FileError> {
             },
         ));
     }
-    let shaped = |name: String, shape: Vec<usize>| parsed.f32(&name, Some(&shape)).map(Arc::new);
+    let shaped = |name: String, shape: Vec<usize>| {
+        finite(&name, parsed.f32(&name, Some(&shape))?).map(Arc::new)
+    };
     let mut layers = Vec::new();
     let mut in_shape = INPUT_SHAPE.to_vec();
     for (spec, out_shape) in parsed.specs.iter().zip(&plan.shapes) {
