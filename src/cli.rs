@@ -274,10 +274,28 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(UserError(message)) => {
-            eprintln!("error: {}", message.replace('\n', " "));
+            // One line, and a readable one: names from files are cut where
+            // they are quoted; this bounds what any path or message adds.
+            let line = message.replace('\n', " ");
+            eprintln!("error: {}", cut_line(&line));
             ExitCode::from(2)
         }
     }
+}
+
+/// The longest error line printed, in characters.
+const MAX_ERROR_LINE: usize = 2000;
+
+/// `line`, or its start and end around an ellipsis when longer than
+/// [`MAX_ERROR_LINE`].
+fn cut_line(line: &str) -> String {
+    let n = line.chars().count();
+    if n <= MAX_ERROR_LINE {
+        return line.to_string();
+    }
+    let head: String = line.chars().take(MAX_ERROR_LINE - 200).collect();
+    let tail: String = line.chars().skip(n - 200).collect();
+    format!("{head} … {tail}")
 }
 
 fn gui(args: GuiArgs) -> Result<()> {
@@ -437,13 +455,23 @@ fn train(args: TrainArgs) -> Result<()> {
     // Chance: always answering the test set's most common digit.
     let chance = chance_accuracy(&data.test);
     let diverged = test_accuracy <= chance + CHANCE_MARGIN;
-    if let Some(path) = &args.save {
-        save_model(&trainer.stepper.network, path)?;
-        println!("saved {}", path.display());
-    }
+    // A run that learned nothing never replaces the file it would save to
+    // (a good model may be there).
+    let saved = match &args.save {
+        Some(path) if !diverged => {
+            save_model(&trainer.stepper.network, path)?;
+            println!("saved {}", path.display());
+            Some(path.display().to_string())
+        }
+        _ => None,
+    };
     if diverged {
+        let not_saved = match &args.save {
+            Some(path) => format!("; nothing was saved, {} is unchanged", path.display()),
+            None => String::new(),
+        };
         eprintln!(
-            "warning: the trained network is no better than chance: {:.2} % on the test set, where always answering the most common digit scores {:.2} %; training failed (diverged or too large a learning rate): try a smaller --lr than {:?}",
+            "warning: the trained network is no better than chance: {:.2} % on the test set, where always answering the most common digit scores {:.2} %; training failed (diverged or too large a learning rate): try a smaller --lr than {:?}{not_saved}",
             test_accuracy * 100.0,
             chance * 100.0,
             args.lr
@@ -479,6 +507,7 @@ fn train(args: TrainArgs) -> Result<()> {
                 "samples_per_second": samples_per_second,
                 "diverged": diverged,
                 "chance_accuracy": chance,
+                "saved": saved,
             })
         );
     }
@@ -569,13 +598,24 @@ fn trace(args: TraceArgs) -> Result<()> {
         check_output(out, &inputs, &args.data.data)?;
     }
     if let Some(dir) = &args.exercise {
-        // The folder is made when missing: then its parent must take it.
-        let probe = if dir.is_dir() {
-            dir.join("exercise.safetensors")
-        } else {
-            dir.clone()
-        };
-        check_output(&probe, &inputs, &args.data.data)?;
+        // The exercise replaces its folder whole: it must hold none of the
+        // files this command reads (model, preset, dataset) or writes.
+        let data_dir = data_dir(&args.data.data);
+        let data_files: Vec<PathBuf> = MnistRole::ALL
+            .iter()
+            .flat_map(|role| role.candidate_names())
+            .map(|name| data_dir.join(name))
+            .collect();
+        let files: Vec<&Path> = inputs
+            .iter()
+            .copied()
+            .chain(args.out.as_deref())
+            .chain(data_files.iter().map(PathBuf::as_path))
+            .collect();
+        crate::check::exercise::check_exercise_folder(dir, &files)?;
+        // Its new copy is made beside it, so the folder it is in must take one.
+        let beside = dir.with_file_name(".backprop-viz-probe");
+        check_output(&beside, &inputs, &args.data.data)?;
     }
     let data = load_data(&args.data.data)?;
     let mut stepper = Stepper::new(net, Optimizer::new(defaults::OPTIMIZER, defaults::LR));

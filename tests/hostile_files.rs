@@ -266,6 +266,7 @@ fn good_session() -> Session {
         losses: vec![(1, 2.3), (2, 2.1), (3, 1.9)],
         epochs: vec![(1, 0.5, 0.6)],
         predictions: None,
+        predictions_unread: None,
     }
 }
 

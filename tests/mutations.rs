@@ -261,6 +261,7 @@ fn session_bytes(s: &Stepper) -> Vec<u8> {
         losses: vec![(1, 2.2)],
         epochs: vec![(1, 0.5, 0.25)],
         predictions: None,
+        predictions_unread: None,
     })
 }
 

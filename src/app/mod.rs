@@ -447,6 +447,9 @@ pub struct BackpropApp {
     pub asked: std::collections::HashSet<(u64, crate::engine::stepper::Phase)>,
     /// Every answer given, for the learner's own record.
     pub predictions: Vec<predict::Record>,
+    /// A record in an opened session that could not be read, kept as it
+    /// was to be saved again with the session.
+    pub unread_predictions: Option<String>,
     /// The last move was a step by hand (a phase, the lesson, history):
     /// only those are predicted, never what a run or a whole batch passed.
     pub by_hand: bool,
@@ -546,6 +549,7 @@ impl BackpropApp {
             prediction: None,
             asked: Default::default(),
             predictions: Vec::new(),
+            unread_predictions: None,
             by_hand: false,
             teach_pick: None,
             teach_guess: None,
@@ -644,6 +648,7 @@ impl BackpropApp {
             .map(|&[batch, loss]| (batch as u64, loss as f32))
             .collect();
         let epochs = self.history.epochs.clone();
+        let unread = self.unread_predictions.clone();
         let record = (!self.predictions.is_empty()).then(|| {
             String::from_utf8(record::record_bytes(&self.predictions)).expect("JSON is UTF-8")
         });
@@ -657,6 +662,7 @@ impl BackpropApp {
             session.losses = losses;
             session.epochs = epochs;
             session.predictions = record;
+            session.predictions_unread = unread;
             Some(session)
         }
     }
@@ -1084,21 +1090,45 @@ impl BackpropApp {
                     };
                     self.selected = None;
                     self.view_layer = None;
-                    // The learner's record comes back with the session (a
-                    // record that does not parse is left out).
-                    self.predictions = session
-                        .predictions
-                        .as_deref()
-                        .and_then(|text| record::records_from(text.as_bytes()).ok())
-                        .unwrap_or_default();
+                    // The learner's record comes back with the session; one
+                    // that does not parse is said so and kept aside as it
+                    // was, saved again with the session, never lost.
+                    let (records, unread) = match session.predictions.as_deref() {
+                        None => (Vec::new(), None),
+                        Some(text) => match record::records_from(text.as_bytes()) {
+                            Ok(records) => (records, None),
+                            Err(e) => (Vec::new(), Some((text.to_string(), e))),
+                        },
+                    };
+                    self.predictions = records;
+                    self.unread_predictions = unread
+                        .as_ref()
+                        .map(|(text, _)| text.clone())
+                        .or_else(|| session.predictions_unread.clone());
                     let (batch, epoch) = (s.progress.batches, s.progress.epoch + 1);
-                    self.say(MessageKind::Info, move || {
-                        crate::trf!(
+                    let why = unread.map(|(_, e)| crate::io::file::short(&e));
+                    let kind = if why.is_some() {
+                        MessageKind::Warning
+                    } else {
+                        MessageKind::Info
+                    };
+                    self.say(kind, move || {
+                        let text = crate::trf!(
                             "Continuing the session {source}: batch {batch}, epoch {epoch}.",
                             source = source,
                             batch = batch,
                             epoch = epoch
-                        )
+                        );
+                        match &why {
+                            None => text,
+                            Some(error) => format!(
+                                "{text} {}",
+                                crate::trf!(
+                                    "Its record of predictions could not be read ({error}): it is kept aside as it was and saved with the session.",
+                                    error = error
+                                )
+                            ),
+                        }
                     });
                     self.send(Command::Resume(session));
                 }

@@ -756,6 +756,7 @@ impl WorkerState {
             losses: Vec::new(),
             epochs: Vec::new(),
             predictions: None,
+            predictions_unread: None,
         }
     }
 

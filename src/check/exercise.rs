@@ -20,7 +20,7 @@ use super::maxpool_delta;
 use crate::engine::layers::{LayerKind, LayerSpec};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
-use crate::io::file::{write_bytes, FileError, Problem};
+use crate::io::file::{write_bytes, write_folder_atomic, FileError, Problem};
 use crate::io::handin::{npy_bytes, safetensors_from_bytes};
 use crate::io::tensors::{parse, read_file, Entry, TensorFile};
 use crate::io::Handed;
@@ -92,14 +92,82 @@ fn two<'a>(a: &'a ArrayD<f64>, layer: &str) -> Result<ArrayView2<'a, f64>, Strin
         .map_err(|_| format!("{layer}: expected a 2-D tensor"))
 }
 
-/// Writes the exercise into `dir` (created if missing): `exercise.safetensors`,
-/// `npy/NAME.npy` for each tensor, `layers.json`, `README.md`, `starter.py`.
-/// Every file is written atomically.
+/// What an exercise's folder holds: what [`write_exercise`] writes, and the
+/// `answers/` folder the starter script writes into.
+pub const EXERCISE_ENTRIES: [&str; 6] = [
+    "exercise.safetensors",
+    "npy",
+    "layers.json",
+    "README.md",
+    "starter.py",
+    "answers",
+];
+
+/// Checks, before any work, that an exercise may take `dir`'s place: it is
+/// missing, an empty folder or an earlier exercise (nothing but
+/// [`EXERCISE_ENTRIES`]), and holds none of `files` (the command's inputs
+/// and other outputs), which replacing it would destroy.
+pub fn check_exercise_folder(dir: &Path, files: &[&Path]) -> Result<(), FileError> {
+    let fail = |problem| FileError::new(dir, problem);
+    match std::fs::symlink_metadata(dir) {
+        Err(_) => {}
+        Ok(meta) if !meta.is_dir() => return Err(fail(Problem::NotAFolder)),
+        Ok(_) => {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                fail(Problem::Io {
+                    cause: crate::io::file::Cause::from(&e),
+                })
+            })?;
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !EXERCISE_ENTRIES.contains(&name.as_str()) {
+                    return Err(fail(Problem::NotAnExercise { entry: name }));
+                }
+            }
+        }
+    }
+    // Where the folder is (or will be), without following it anywhere new.
+    let place = |p: &Path| -> Option<std::path::PathBuf> {
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let parent = match p.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+        })
+    };
+    let Some(home) = place(dir) else {
+        return Ok(());
+    };
+    for file in files {
+        if place(file).is_some_and(|f| f.starts_with(&home)) {
+            return Err(fail(Problem::HoldsInput {
+                path: file.to_path_buf(),
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Writes the exercise as the folder `dir`: `exercise.safetensors`,
+/// `npy/NAME.npy` for each tensor, `layers.json`, `README.md`,
+/// `starter.py`. The folder is written beside `dir` and then takes its
+/// place whole ([`write_folder_atomic`]): an earlier exercise there is
+/// replaced (its answers with it, which belong to another step), never
+/// mixed with this one, and kept intact if the write fails or is killed.
+/// Call [`check_exercise_folder`] first.
 pub fn write_exercise(trace: &Trace, dir: &Path) -> Result<Vec<String>, FileError> {
+    check_exercise_folder(dir, &[])?;
+    write_folder_atomic(dir, |temp| fill_exercise(trace, dir, temp))
+}
+
+/// Writes the exercise's files into the (new, empty) folder `temp`; `dir`
+/// names it in errors.
+fn fill_exercise(trace: &Trace, dir: &Path, temp: &Path) -> Result<Vec<String>, FileError> {
     let cannot =
         |path: &Path, e: String| FileError::new(path, Problem::CannotWrite { cause: e.into() });
     let entries = entries(trace).map_err(|e| cannot(dir, e))?;
-    std::fs::create_dir_all(dir.join("npy")).map_err(|e| cannot(dir, e.to_string()))?;
+    std::fs::create_dir(temp.join("npy")).map_err(|e| cannot(dir, e.to_string()))?;
     let specs = trace.specs();
     let file = TensorFile {
         format: FORMAT,
@@ -107,7 +175,7 @@ pub fn write_exercise(trace: &Trace, dir: &Path) -> Result<Vec<String>, FileErro
         extra: vec![("batch".into(), trace.labels.len().to_string())],
         entries,
     };
-    file.save(&dir.join("exercise.safetensors"))?;
+    file.save(&temp.join("exercise.safetensors"))?;
     let mut names = Vec::new();
     for (name, entry) in &file.entries {
         let bytes = match entry {
@@ -121,14 +189,14 @@ pub fn write_exercise(trace: &Trace, dir: &Path) -> Result<Vec<String>, FileErro
                 npy_bytes(&t)
             }
         };
-        write_bytes(&dir.join("npy").join(format!("{name}.npy")), &bytes)?;
+        write_bytes(&temp.join("npy").join(format!("{name}.npy")), &bytes)?;
         names.push(name.clone());
     }
     let layers = serde_json::to_string_pretty(&specs).expect("specs serialise");
-    write_bytes(&dir.join("layers.json"), layers.as_bytes())?;
+    write_bytes(&temp.join("layers.json"), layers.as_bytes())?;
     let readme = INSTRUCTIONS.replace("{LAYERS}", &layer_table(&specs, trace));
-    write_bytes(&dir.join("README.md"), readme.as_bytes())?;
-    write_bytes(&dir.join("starter.py"), STARTER.as_bytes())?;
+    write_bytes(&temp.join("README.md"), readme.as_bytes())?;
+    write_bytes(&temp.join("starter.py"), STARTER.as_bytes())?;
     Ok(names)
 }
 

@@ -496,7 +496,7 @@ impl std::fmt::Display for NotInTrace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&trf!(
             "the trace has no tensor called {name} (names are like conv2.weight_grad, pool2.delta, fc1.delta)",
-            name = format!("{:?}", self.0)
+            name = format!("{:?}", crate::io::file::short(&self.0))
         ))
     }
 }

@@ -22,10 +22,20 @@ pub fn run(path: &Path, as_json: bool) -> Result<()> {
             model::FORMAT => (read_model(path, &bytes)?.specs, None),
             session::FORMAT => {
                 let s = read_session(path, &bytes)?;
+                // The learner's record, read as the app reads it: a count,
+                // or why it cannot be read (the app keeps it aside).
+                let record = s.predictions.as_deref().map(|text| {
+                    match crate::app::record::records_from(text.as_bytes()) {
+                        Ok(records) => json!({"records": records.len()}),
+                        Err(e) => json!({"unreadable": crate::io::file::short(&e)}),
+                    }
+                });
                 let settings = json!({
                     "settings": s.settings,
                     "plot_losses": s.losses.len(),
                     "plot_epochs": s.epochs.len(),
+                    "predictions": record,
+                    "predictions_unread": s.predictions_unread.is_some(),
                 });
                 (s.network.specs, Some(settings))
             }
@@ -82,7 +92,22 @@ pub fn run(path: &Path, as_json: bool) -> Result<()> {
         println!("  {name:<28} {dtype} {shape:?}");
     }
     match (format.as_str(), &settings) {
-        (session::FORMAT, Some(s)) => println!("session: {}", s["settings"]),
+        (session::FORMAT, Some(s)) => {
+            println!("session: {}", s["settings"]);
+            match &s["predictions"] {
+                Value::Null => {}
+                p if p.get("records").is_some() => {
+                    println!("predictions: {} records", p["records"])
+                }
+                p => println!(
+                    "predictions: unreadable ({}); the app keeps them aside and saves them back",
+                    p["unreadable"].as_str().unwrap_or_default()
+                ),
+            }
+            if s["predictions_unread"] == json!(true) {
+                println!("predictions kept aside: a record an earlier opening could not read");
+            }
+        }
         (trace::FORMAT, Some(t)) => {
             println!("trace: a batch of {}, loss {}", t["batch"], t["loss"])
         }

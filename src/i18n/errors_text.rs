@@ -340,4 +340,33 @@ pub const TEXT: &[(&str, &str)] = &[
         "the session's preset is not a name or a path (too long, or with control characters)",
         "сеть сеанса — не имя и не путь (слишком длинно или с управляющими символами)",
     ),
+    (
+        "Its record of predictions could not be read ({error}): it is kept aside as it was and saved with the session.",
+        "Записи предсказаний в нём прочитать не удалось ({error}): они отложены как есть и сохраняются вместе с сеансом.",
+    ),
+    (
+        "the step's {name} holds NaN or infinite values: the network has diverged",
+        "{name} этого шага содержит NaN или бесконечности: сеть разошлась",
+    ),
+    (
+        "holds {path}, which this command reads or writes: the exercise replaces the folder whole; choose another folder",
+        "содержит {path}, который эта команда читает или пишет: задание заменяет папку целиком; выберите другую папку",
+    ),
+    (
+        "is a folder that holds {entry}, which is not part of an exercise: an exercise replaces its folder whole, so it is written only into a new, empty or earlier exercise's folder",
+        "это папка, в которой есть {entry}, а это не часть задания: задание заменяет свою папку целиком, поэтому пишется только в новую, пустую или в папку прежнего задания",
+    ),
+    (
+        "{name} holds {n} values, more than any tensor of this step could hold ({most})",
+        "в {name} {n} значений — больше, чем может быть в любом тензоре этого шага ({most})",
+    ),
+    ("changed while it was being read", "изменился, пока его читали"),
+    (
+        "row {row}: more values than any tensor of this step could hold ({most})",
+        "строка {row}: значений больше, чем может быть в любом тензоре этого шага ({most})",
+    ),
+    (
+        "row {row} is longer than {n} characters",
+        "строка {row} длиннее {n} символов",
+    ),
 ];

@@ -111,6 +111,16 @@ pub enum Problem {
         folder: PathBuf,
     },
     IsInput,
+    /// A folder to be replaced whole holds a file the command reads or
+    /// writes.
+    HoldsInput {
+        path: PathBuf,
+    },
+    /// A folder to be replaced by an exercise holds something an exercise
+    /// does not.
+    NotAnExercise {
+        entry: String,
+    },
     NotAFolder,
     NoSuchFolder,
     NoSuchPreset,
@@ -247,6 +257,23 @@ impl From<IdxError> for Problem {
     }
 }
 
+/// The longest name (of a tensor, a metadata key, a format) an error
+/// message quotes whole: a file can hold a name of any length, and an
+/// error is one readable line.
+pub const MAX_QUOTED: usize = 120;
+
+/// `text`, or its start and end around an ellipsis when it is longer than
+/// [`MAX_QUOTED`] characters.
+pub fn short(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= MAX_QUOTED {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(MAX_QUOTED * 2 / 3).collect();
+    let tail: String = text.chars().skip(n - MAX_QUOTED / 3).collect();
+    format!("{head}…{tail}")
+}
+
 fn dims(d: &[usize]) -> String {
     format!(
         "[{}]",
@@ -299,6 +326,14 @@ impl fmt::Display for Problem {
             ),
             Problem::IsInput => trf!(
                 "is also read by this command: writing there would destroy it; choose another name"
+            ),
+            Problem::HoldsInput { path } => trf!(
+                "holds {path}, which this command reads or writes: the exercise replaces the folder whole; choose another folder",
+                path = path.display()
+            ),
+            Problem::NotAnExercise { entry } => trf!(
+                "is a folder that holds {entry}, which is not part of an exercise: an exercise replaces its folder whole, so it is written only into a new, empty or earlier exercise's folder",
+                entry = short(entry)
             ),
             Problem::NotAFolder => trf!("is not a folder"),
             Problem::NoSuchFolder => trf!("no such folder"),
@@ -392,12 +427,12 @@ impl fmt::Display for Problem {
             ),
             Problem::WrongFormat { found, expected } => trf!(
                 "metadata format is {found}, expected {expected}",
-                found = found,
+                found = short(found),
                 expected = expected
             ),
             Problem::WrongVersion { found, expected } => trf!(
                 "format version {found} is not supported (expected {expected})",
-                found = found,
+                found = short(found),
                 expected = expected
             ),
             Problem::NoMetadata { key } => {
@@ -405,7 +440,7 @@ impl fmt::Display for Problem {
             }
             Problem::MetadataTooLong { key, limit } => trf!(
                 "metadata entry \"{key}\" is longer than the limit of {limit}",
-                key = key,
+                key = short(key),
                 limit = mib(*limit)
             ),
             Problem::Network(e) => trf!("the network it describes: {error}", error = e),
@@ -418,8 +453,8 @@ impl fmt::Display for Problem {
                 expected,
             } => trf!(
                 "tensor {name} is {found}, expected {expected}",
-                name = name,
-                found = found,
+                name = short(name),
+                found = short(found),
                 expected = expected
             ),
             Problem::WrongShape {
@@ -428,28 +463,28 @@ impl fmt::Display for Problem {
                 expected,
             } => trf!(
                 "tensor {name} has shape {found}, expected {expected}",
-                name = name,
+                name = short(name),
                 found = dims(found),
                 expected = expected
             ),
             Problem::NotFinite { name } => trf!(
                 "tensor {name} holds NaN or infinite values",
-                name = name
+                name = short(name)
             ),
             Problem::Negative { name } => trf!(
                 "tensor {name} holds negative values (it is a mean of squares)",
-                name = name
+                name = short(name)
             ),
             Problem::LabelOutOfRange => trf!("a label is outside 0..=9"),
             Problem::TooManyRows { name, rows, limit } => trf!(
                 "tensor {name} has {rows} rows, more than the limit of {limit}",
-                name = name,
+                name = short(name),
                 rows = rows,
                 limit = limit
             ),
             Problem::BadPlot { name } => trf!(
                 "tensor {name} holds impossible values (negative or fractional counts, accuracies outside 0 to 1)",
-                name = name
+                name = short(name)
             ),
             Problem::BadSettings { detail } => {
                 trf!("the session's settings: {detail}", detail = detail)
@@ -765,21 +800,189 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &Path, b: &Path) -
 /// A new, empty temporary file beside `target` (same folder, so that the
 /// final rename cannot cross file systems), named after it.
 fn create_temporary(target: &Path) -> io::Result<(PathBuf, File)> {
+    let mut file = None;
+    let temp = new_temporary(target, |temp| {
+        file = Some(OpenOptions::new().write(true).create_new(true).open(temp)?);
+        Ok(())
+    })?;
+    Ok((temp, file.expect("made by new_temporary")))
+}
+
+/// Makes a new temporary beside `target` with `make` (a file or a folder),
+/// named `.NAME.PID-N.partial`, trying the next `N` while the name is
+/// taken. Leftovers of earlier saves into the folder that were killed
+/// (their process is gone) are removed first.
+fn new_temporary(
+    target: &Path,
+    mut make: impl FnMut(&Path) -> io::Result<()>,
+) -> io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
     let folder = folder_of(target);
+    remove_stale_partials(folder);
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let temp = folder.join(format!(".{name}.{}-{n}.partial", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&temp) {
-            Ok(file) => return Ok((temp, file)),
+        match make(&temp) {
+            Ok(()) => return Ok(temp),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The process that made a temporary named `.NAME.PID-N.partial`.
+fn partial_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".partial")?;
+    let (_, pid_n) = rest.rsplit_once('.')?;
+    let (pid, n) = pid_n.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` still runs (so its temporaries may be in use).
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // Signal 0 only asks whether the process exists (EPERM: it does,
+        // as another user's).
+        // SAFETY: kill with signal 0 sends nothing and touches no memory.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        // No cheap way to ask: every temporary is kept.
+        true
+    }
+}
+
+/// Removes the `.NAME.PID-N.partial` files and folders a killed save left
+/// in `folder` (those whose process is gone); those of running saves stay.
+/// Best effort: a temporary that cannot be removed is left.
+pub fn remove_stale_partials(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(partial_owner) else {
+            continue;
+        };
+        if alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Writes a folder atomically: `fill` writes every file into a new
+/// temporary folder beside `dir`, which then takes `dir`'s place in one
+/// step (an exchange where the system has one, else two renames). Until
+/// then the old folder is untouched, so a failure or a kill leaves it as
+/// it was, never a mix of two writes (a kill may leave the `.partial`
+/// folder beside it, removed by the next save there).
+pub fn write_folder_atomic<T>(
+    dir: &Path,
+    fill: impl FnOnce(&Path) -> Result<T, FileError>,
+) -> Result<T, FileError> {
+    let fail = |problem| FileError::new(dir, problem);
+    let cannot = |e: io::Error| {
+        fail(Problem::CannotWrite {
+            cause: Cause::from(&e),
+        })
+    };
+    let parent = folder_of(dir);
+    if !parent.is_dir() {
+        return Err(fail(Problem::NoFolder {
+            folder: parent.to_path_buf(),
+        }));
+    }
+    let temp = new_temporary(dir, |t| std::fs::create_dir(t)).map_err(cannot)?;
+    let filled = fill(&temp);
+    let placed = filled.and_then(|value| {
+        sync_folder(&temp);
+        replace_folder(&temp, dir).map_err(cannot)?;
+        sync_folder(parent);
+        Ok(value)
+    });
+    // The temporary now holds the old folder, or the failed write.
+    let _ = std::fs::remove_dir_all(&temp);
+    placed
+}
+
+/// Puts the folder `new` at `dir`; the old `dir`, if any, ends at `new`.
+fn replace_folder(new: &Path, dir: &Path) -> io::Result<()> {
+    if std::fs::symlink_metadata(dir).is_err() {
+        return std::fs::rename(new, dir);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (a, b) = (
+            std::ffi::CString::new(new.as_os_str().as_bytes())?,
+            std::ffi::CString::new(dir.as_os_str().as_bytes())?,
+        );
+        // SAFETY: two valid NUL-terminated paths; renameat2 only reads them.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        // Not every file system exchanges: fall back to two renames.
+        if !matches!(e.raw_os_error(), Some(libc::EINVAL) | Some(libc::ENOSYS)) {
+            return Err(e);
+        }
+    }
+    // The old folder steps aside to a name beside the new one, then the new
+    // one takes its place (a kill in between leaves both, each whole).
+    let aside = new_temporary(dir, |t| match std::fs::symlink_metadata(t) {
+        Ok(_) => Err(io::ErrorKind::AlreadyExists.into()),
+        Err(_) => Ok(()),
+    })?;
+    std::fs::rename(dir, &aside)?;
+    if let Err(e) = std::fs::rename(new, dir) {
+        let _ = std::fs::rename(&aside, dir);
+        return Err(e);
+    }
+    std::fs::rename(&aside, new)
+}
+
+/// Flushes a folder's entries to disk (best effort; not on every system).
+fn sync_folder(folder: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(folder) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
 }
 
 /// Writes a file atomically: `write` fills a temporary file in the same
@@ -826,10 +1029,7 @@ pub fn write_atomic(
         return Err(cannot(e));
     }
     // The rename itself reaches the disk with the folder's entry.
-    #[cfg(unix)]
-    if let Ok(dir) = File::open(folder) {
-        let _ = dir.sync_all();
-    }
+    sync_folder(folder);
     Ok(())
 }
 

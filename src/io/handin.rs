@@ -100,7 +100,7 @@ pub fn handed_within(
             path,
             trf!(
                 "{name} holds {n} values, more than any tensor of this step could hold ({most})",
-                name = h.name.clone(),
+                name = crate::io::file::short(&h.name),
                 n = h.values.len(),
                 most = most
             ),
@@ -157,7 +157,7 @@ pub fn safetensors_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Handed>, 
                     path,
                     trf!(
                         "tensor {name} is {dtype}; hand in F32 or F64",
-                        name = name,
+                        name = crate::io::file::short(name),
                         dtype = format!("{other:?}")
                     ),
                 ))
@@ -167,7 +167,10 @@ pub fn safetensors_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Handed>, 
         let values = ArrayD::from_shape_vec(IxDyn(view.shape()), values).map_err(|_| {
             bad(
                 path,
-                trf!("tensor {name} does not match its shape", name = name),
+                trf!(
+                    "tensor {name} does not match its shape",
+                    name = crate::io::file::short(name)
+                ),
             )
         })?;
         handed.push(Handed {
@@ -187,19 +190,124 @@ struct NpyHeader {
     shape: Vec<usize>,
 }
 
-/// The value of `'key':` in the header's Python dict literal, as text up to
-/// the next top-level comma or closing brace.
-fn dict_value<'a>(dict: &'a str, key: &str) -> Option<&'a str> {
-    let at = dict
-        .find(&format!("'{key}'"))
-        .or_else(|| dict.find(&format!("\"{key}\"")))?;
-    let rest = dict[at + key.len() + 2..].trim_start().strip_prefix(':')?;
-    let rest = rest.trim_start();
-    if rest.starts_with('(') {
-        return rest.find(')').map(|end| &rest[..=end]);
+/// A value of the `.npy` header's Python dict literal.
+#[derive(Debug, Clone, PartialEq)]
+enum PyValue {
+    Str(String),
+    Bool(bool),
+    Tuple(Vec<usize>),
+}
+
+/// Parses the header's dict literal as NumPy does (`ast.literal_eval`,
+/// then exactly the keys `descr`, `fortran_order` and `shape`): quoted
+/// keys, values that are strings, `True`/`False` or tuples of integers.
+/// Anything else, a key twice or another key is refused (a key inside a
+/// string is only text).
+fn py_dict(text: &str) -> Option<Vec<(String, PyValue)>> {
+    struct P<'a> {
+        s: &'a [u8],
+        at: usize,
     }
-    let end = rest.find([',', '}']).unwrap_or(rest.len());
-    Some(rest[..end].trim())
+    impl P<'_> {
+        fn space(&mut self) {
+            while self.s.get(self.at).is_some_and(|c| c.is_ascii_whitespace()) {
+                self.at += 1;
+            }
+        }
+        fn eat(&mut self, c: u8) -> bool {
+            self.space();
+            if self.s.get(self.at) == Some(&c) {
+                self.at += 1;
+                true
+            } else {
+                false
+            }
+        }
+        fn string(&mut self) -> Option<String> {
+            self.space();
+            let quote = *self.s.get(self.at).filter(|&&q| q == b'\'' || q == b'"')?;
+            let start = self.at + 1;
+            let end = start + self.s[start..].iter().position(|&c| c == quote)?;
+            let text = std::str::from_utf8(&self.s[start..end]).ok()?;
+            // No escapes in the names and dtypes NumPy writes.
+            if text.contains('\\') {
+                return None;
+            }
+            self.at = end + 1;
+            Some(text.to_string())
+        }
+        fn word(&mut self) -> Option<&str> {
+            self.space();
+            let start = self.at;
+            while self
+                .s
+                .get(self.at)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                self.at += 1;
+            }
+            std::str::from_utf8(&self.s[start..self.at])
+                .ok()
+                .filter(|w| !w.is_empty())
+        }
+        fn value(&mut self) -> Option<PyValue> {
+            self.space();
+            match self.s.get(self.at)? {
+                b'\'' | b'"' => self.string().map(PyValue::Str),
+                b'(' => {
+                    self.at += 1;
+                    let mut dims = Vec::new();
+                    loop {
+                        if self.eat(b')') {
+                            return Some(PyValue::Tuple(dims));
+                        }
+                        let n = self.word()?.trim_end_matches('L').parse().ok()?;
+                        dims.push(n);
+                        // `(3)` is an int, not a tuple; `(3,)` and `(2, 3)` are.
+                        if !self.eat(b',') {
+                            return (self.eat(b')') && dims.len() > 1)
+                                .then_some(PyValue::Tuple(dims));
+                        }
+                    }
+                }
+                _ => match self.word()? {
+                    "True" => Some(PyValue::Bool(true)),
+                    "False" => Some(PyValue::Bool(false)),
+                    _ => None,
+                },
+            }
+        }
+    }
+    let mut p = P {
+        s: text.as_bytes(),
+        at: 0,
+    };
+    let mut entries: Vec<(String, PyValue)> = Vec::new();
+    if !p.eat(b'{') {
+        return None;
+    }
+    loop {
+        if p.eat(b'}') {
+            break;
+        }
+        let key = p.string()?;
+        if !p.eat(b':') {
+            return None;
+        }
+        let value = p.value()?;
+        if entries.iter().any(|(k, _)| *k == key) {
+            return None;
+        }
+        entries.push((key, value));
+        if !p.eat(b',') {
+            if !p.eat(b'}') {
+                return None;
+            }
+            break;
+        }
+    }
+    p.space();
+    (p.at == p.s.len()).then_some(entries)
 }
 
 fn npy_header(path: &Path, bytes: &[u8]) -> Result<(NpyHeader, usize), FileError> {
@@ -219,10 +327,12 @@ fn npy_header(path: &Path, bytes: &[u8]) -> Result<(NpyHeader, usize), FileError
     let dict = end
         .and_then(|end| std::str::from_utf8(&bytes[start..end]).ok())
         .ok_or_else(not_npy)?;
-    let descr = dict_value(dict, "descr")
-        .map(|d| d.trim_matches(['\'', '"']))
-        .ok_or_else(not_npy)?;
-    let (double, big_endian) = match descr {
+    let entries = py_dict(dict).filter(|e| e.len() == 3).ok_or_else(not_npy)?;
+    let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+    let Some(PyValue::Str(descr)) = get("descr") else {
+        return Err(not_npy());
+    };
+    let (double, big_endian) = match descr.as_str() {
         "<f4" | "=f4" | "|f4" => (false, false),
         "<f8" | "=f8" | "|f8" => (true, false),
         ">f4" => (false, true),
@@ -232,28 +342,18 @@ fn npy_header(path: &Path, bytes: &[u8]) -> Result<(NpyHeader, usize), FileError
                 path,
                 trf!(
                     "holds {dtype} values; hand in float32 or float64 (np.float32, np.float64)",
-                    dtype = other
+                    dtype = crate::io::file::short(other)
                 ),
             ))
         }
     };
-    let fortran = match dict_value(dict, "fortran_order") {
-        Some("True") => true,
-        Some("False") => false,
-        _ => return Err(not_npy()),
+    let Some(&PyValue::Bool(fortran)) = get("fortran_order") else {
+        return Err(not_npy());
     };
-    let shape_text = dict_value(dict, "shape").ok_or_else(not_npy)?;
-    let inner = shape_text
-        .strip_prefix('(')
-        .and_then(|s| s.strip_suffix(')'))
-        .ok_or_else(not_npy)?;
-    let shape = inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.trim_end_matches('L').parse::<usize>())
-        .collect::<Result<Vec<usize>, _>>()
-        .map_err(|_| not_npy())?;
+    let Some(PyValue::Tuple(shape)) = get("shape") else {
+        return Err(not_npy());
+    };
+    let shape = shape.clone();
     if shape.len() > 8 {
         return Err(bad(
             path,

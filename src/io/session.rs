@@ -45,6 +45,10 @@ pub struct Session {
     /// The learner's prediction record (JSON, as *Save my predictions*
     /// writes it), kept with the session; checked by the app on load.
     pub predictions: Option<String>,
+    /// A record this program could not read when the session was opened,
+    /// kept aside as it was (metadata `predictions_unread`) so that no
+    /// save ever loses it.
+    pub predictions_unread: Option<String>,
 }
 
 /// Plots longer than this are refused (a million batches is 16 years of a
@@ -80,6 +84,9 @@ fn session_file<'a>(
     let mut extra = vec![("session".into(), settings)];
     if let Some(record) = &session.predictions {
         extra.push(("predictions".into(), record.clone()));
+    }
+    if let Some(record) = &session.predictions_unread {
+        extra.push(("predictions_unread".into(), record.clone()));
     }
     TensorFile {
         format: FORMAT,
@@ -187,10 +194,14 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, FileError> {
         Some((epoch, share(row[1])?, share(row[2])?))
     })?;
     // At most 1 MiB, like every metadata entry; the app parses it.
-    let predictions = match parsed.meta.contains_key("predictions") {
-        true => Some(metadata(path, &parsed.meta, "predictions")?.to_string()),
-        false => None,
+    let optional = |key: &str| -> Result<Option<String>, FileError> {
+        match parsed.meta.contains_key(key) {
+            true => Ok(Some(metadata(path, &parsed.meta, key)?.to_string())),
+            false => Ok(None),
+        }
     };
+    let predictions = optional("predictions")?;
+    let predictions_unread = optional("predictions_unread")?;
     Ok(Session {
         network,
         optimizer,
@@ -198,6 +209,7 @@ pub fn read_session(path: &Path, bytes: &[u8]) -> Result<Session, FileError> {
         losses,
         epochs,
         predictions,
+        predictions_unread,
     })
 }
 
