@@ -311,3 +311,56 @@ fn a_run_or_a_whole_batch_is_never_covered() {
     step_to(&mut h, Phase::Backward(5));
     assert!(h.state().prediction.is_some());
 }
+
+/// A session whose record this program cannot read (edited, or from a
+/// newer version) opens with a word about it; the record is kept aside as
+/// it was and saved again with the session, never silently lost; inspect
+/// says so too.
+#[test]
+fn an_unreadable_record_is_reported_and_kept() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.state_mut().command(UiCommand::StepBatch);
+    settle(&mut h);
+    let checkout = h.state_mut().checkout_session();
+    h.run_steps(2);
+    let mut session = checkout().unwrap();
+    let unreadable = r#"{"format": "backprop-viz-predictions", "version": 7, "records": []}"#;
+    session.predictions = Some(unreadable.into());
+    let bytes = backprop_viz::io::session_bytes(&session);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.safetensors");
+    std::fs::write(&path, &bytes).unwrap();
+    let back = backprop_viz::io::read_session(&path, &bytes).unwrap();
+
+    let mut other = harness(new_app());
+    settle(&mut other);
+    other.state_mut().command(UiCommand::ResumeSession(
+        Box::new(back),
+        None,
+        "s.safetensors".into(),
+    ));
+    settle(&mut other);
+    let (kind, text) = other.state().message_text().unwrap();
+    assert_eq!(kind, backprop_viz::app::MessageKind::Warning);
+    assert!(
+        text.contains("could not be read") && text.contains("version 7"),
+        "{text}"
+    );
+    // Answers given now go into a new record; the old one is saved beside.
+    let checkout = other.state_mut().checkout_session();
+    other.run_steps(2);
+    let saved = checkout().unwrap();
+    assert_eq!(saved.predictions_unread.as_deref(), Some(unreadable));
+    let again = backprop_viz::io::session_bytes(&saved);
+    let reread = backprop_viz::io::read_session(&path, &again).unwrap();
+    assert_eq!(reread.predictions_unread.as_deref(), Some(unreadable));
+
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-viz"))
+        .args(["inspect", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert!(out.contains("predictions: unreadable"), "{out}");
+}
