@@ -5,17 +5,17 @@
 // compiled but never reached; the drops that close them on the desktop stay.
 #![cfg_attr(target_arch = "wasm32", allow(clippy::drop_non_drop))]
 
-pub mod animation;
 pub mod app;
 pub mod check;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod data;
 pub mod engine;
-pub mod explain;
 pub mod i18n;
 pub mod io;
+pub mod platform;
 pub mod presets;
+pub mod teach;
 pub mod training;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

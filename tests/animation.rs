@@ -4,12 +4,12 @@
 //! trace's own values (the output y, this sample's share of dF as the
 //! engine's backward pass makes it, the delta handed down).
 
-use backprop_viz::animation::{frame, frames, Kind, Target};
 use backprop_viz::engine::network::Network;
 use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
 use backprop_viz::engine::stepper::Stepper;
 use backprop_viz::engine::trace::Trace;
 use backprop_viz::engine::Tensor;
+use backprop_viz::teach::animation::{frame, frames, Kind, Target};
 
 fn traced(preset: &str) -> Trace {
     let mut s = Stepper::new(

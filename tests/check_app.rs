@@ -3,27 +3,26 @@
 //! in the UI's language, the student's map is drawn beside the engine's
 //! and their difference, and the views open on the first wrong cell.
 
-use backprop_viz::app::panels::checked::hand_in;
-use backprop_viz::app::Tab;
+use backprop_viz::app::{Tab, UiCommand};
 use backprop_viz::check::{candidates, Mistake, Named, Part};
-use backprop_viz::explain::CellRef;
 use backprop_viz::i18n::Lang;
 use backprop_viz::io::file::Input;
 use backprop_viz::io::handin::npy_bytes;
 use backprop_viz::io::tensor_csv;
+use backprop_viz::teach::explain::CellRef;
 use egui_kittest::kittest::Queryable;
 
 mod app_common;
-use app_common::{harness, new_app, settle, settle_until, snapshot};
+use app_common::{harness, new_app, set_settings, settle, settle_until, snapshot};
 
 #[test]
 fn a_spread_pool_delta_is_named_drawn_and_opened_in_the_views() {
     for lang in Lang::ALL {
         let mut h = harness(new_app());
-        h.state_mut().settings.lang = lang;
+        set_settings(&mut h, |s| s.lang = lang);
         settle(&mut h);
         // The step's backward pass is needed: checking before it says so.
-        hand_in(h.state_mut(), Vec::new());
+        h.state_mut().command(UiCommand::HandIn(Vec::new()));
         h.run_steps(2);
         assert!(h.state().checked.is_none());
         assert!(h.state().message_text().is_some());
@@ -47,7 +46,8 @@ fn a_spread_pool_delta_is_named_drawn_and_opened_in_the_views() {
         let csv = dir.path().join("conv2.weight_grad.csv");
         let df = trace.layers[conv2].weight_grad.as_ref().unwrap();
         std::fs::write(&csv, tensor_csv(df)).unwrap();
-        hand_in(h.state_mut(), vec![Input::path(csv), Input::path(npy)]);
+        h.state_mut()
+            .command(UiCommand::HandIn(vec![Input::path(csv), Input::path(npy)]));
         settle_until(&mut h, |app| app.checked.is_some());
         settle(&mut h);
 

@@ -4,15 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use backprop_viz::app::lesson::{steps, Goal};
 use backprop_viz::app::{BackpropApp, Settings, Tab, UiCommand};
 use backprop_viz::engine::stepper::Phase;
 use backprop_viz::i18n::Lang;
+use backprop_viz::teach::lesson::{steps, Goal};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{harness, new_app, settle, settle_until, snapshot};
+use app_common::{harness, new_app, set_settings, settle, settle_until, snapshot};
 
 /// Every tab but Backprop.
 const OTHER_TABS: [Tab; 5] = [
@@ -69,7 +69,7 @@ fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
         let new_phase = i == 0 || all[i - 1].goal != step.goal;
         h.run_steps(2);
         assert_eq!(
-            backprop_viz::app::predict::covering(h.state()),
+            h.state().covering(),
             shows_backward && new_phase,
             "step {i} ({}): predicted first?",
             step.title
@@ -81,7 +81,7 @@ fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
         }
         h.get_by_label(step.title);
         assert!(
-            h.state().marks.contains_key(&step.mark),
+            h.state().marks().contains_key(&step.mark),
             "step {i} ({}) points at {:?}, which is not on screen",
             step.title,
             step.mark
@@ -197,7 +197,9 @@ fn english_words(texts: &[String]) -> Vec<String> {
 #[test]
 fn russian_screens_show_no_untranslated_text() {
     let mut app = new_app();
-    app.settings.lang = Lang::Ru;
+    let mut russian = app.settings.clone();
+    russian.lang = Lang::Ru;
+    app.command(UiCommand::SetSettings(Box::new(russian)));
     let mut h = harness(app);
     settle(&mut h);
     let mut texts = Vec::new();
@@ -214,20 +216,24 @@ fn russian_screens_show_no_untranslated_text() {
     }
     // Click a cell of dF: the explanation panel.
     h.state_mut().command(UiCommand::Select(Some(
-        backprop_viz::explain::CellRef::WeightGrad {
+        backprop_viz::teach::explain::CellRef::WeightGrad {
             layer: 3,
             index: vec![0, 0, 1, 1],
         },
     )));
     look(&mut h);
     for tab in OTHER_TABS {
-        h.state_mut().tab = tab;
+        h.state_mut()
+            .command(backprop_viz::app::UiCommand::ShowTab(tab));
         look(&mut h);
     }
-    h.state_mut().tab = Tab::Backprop;
-    h.state_mut().show_shortcuts = true;
+    h.state_mut()
+        .command(backprop_viz::app::UiCommand::ShowTab(Tab::Backprop));
+    h.state_mut()
+        .command(backprop_viz::app::UiCommand::ShowShortcuts(true));
     look(&mut h);
-    h.state_mut().show_shortcuts = false;
+    h.state_mut()
+        .command(backprop_viz::app::UiCommand::ShowShortcuts(false));
     // Every lesson step.
     h.state_mut().lesson_go(0);
     settle(&mut h);
@@ -306,8 +312,10 @@ fn projector_mode_at_720p_in_russian_nothing_overlaps() {
 
 fn projector_at_720p(lang: Lang) {
     let mut app = new_app();
-    app.settings.projector = true;
-    app.settings.lang = lang;
+    let mut projector = app.settings.clone();
+    projector.projector = true;
+    projector.lang = lang;
+    app.command(UiCommand::SetSettings(Box::new(projector)));
     let mut h = Harness::builder()
         .with_size(egui::vec2(PROJ_W, 720.0))
         .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
@@ -370,7 +378,8 @@ fn projector_at_720p(lang: Lang) {
     check(&mut h, "lesson");
     for tab in OTHER_TABS {
         h.state_mut().lesson_leave();
-        h.state_mut().tab = tab;
+        h.state_mut()
+            .command(backprop_viz::app::UiCommand::ShowTab(tab));
         check(&mut h, &format!("{tab:?}"));
     }
     assert!(checked > 100, "only {checked} widgets looked at");
@@ -447,10 +456,13 @@ fn settings_are_kept_between_runs_and_the_last_dataset_comes_back() {
 
     let mut h = harness(new_app());
     settle(&mut h);
-    h.state_mut().data_source = "before".into();
+    let data = h.state().data.clone();
+    h.state_mut()
+        .command(UiCommand::SetData(data, "before".into(), Vec::new()));
+    settle(&mut h);
     h.state_mut().restore_settings(back, true);
     let start = Instant::now();
-    while !h.state().data_source.contains("mnist") || h.state().data_panel.is_loading() {
+    while !h.state().data_source.contains("mnist") || h.state().panels().data.is_loading() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "the last dataset loads again"
@@ -463,7 +475,7 @@ fn settings_are_kept_between_runs_and_the_last_dataset_comes_back() {
     assert!(h.state().settings.projector);
     assert!((h.ctx.zoom_factor() - 1.4).abs() < 1e-6);
     // The size slider multiplies projector mode's scale.
-    h.state_mut().settings.scale = 1.5;
+    set_settings(&mut h, |s| s.scale = 1.5);
     h.run_steps(2);
     assert!(
         (h.ctx.zoom_factor() - 2.1).abs() < 1e-5,
@@ -490,8 +502,8 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
         (Lang::En, "not a safetensors file"),
         (Lang::Ru, "это не файл safetensors"),
     ] {
-        h.state_mut().settings.lang = lang;
-        h.state_mut().message = None;
+        set_settings(&mut h, |s| s.lang = lang);
+        h.state_mut().command(backprop_viz::app::UiCommand::Dismiss);
         h.run_steps(1);
         h.state_mut().open_session_file(bad.clone());
         let start = Instant::now();
@@ -514,7 +526,7 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
     }
     // The message is worded when shown: switching back to English re-words
     // the one already on screen.
-    h.state_mut().settings.lang = Lang::En;
+    set_settings(&mut h, |s| s.lang = Lang::En);
     h.run_steps(1);
     let (_, text) = h.state().message_text().unwrap();
     assert!(text.contains("not a safetensors file"), "{text}");
@@ -537,7 +549,7 @@ fn a_bad_session_is_a_message_in_the_window_and_nothing_changes() {
 #[test]
 fn first_start_card_and_the_lesson_asks_before_resetting() {
     let mut app = new_app();
-    app.welcome = true;
+    app.command(UiCommand::OpenWelcome);
     let mut h = harness(app);
     settle(&mut h);
     h.get_by_label("Start the guided lesson");

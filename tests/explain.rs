@@ -6,7 +6,7 @@ use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
 use backprop_viz::engine::stepper::Stepper;
 use backprop_viz::engine::trace::Trace;
 use backprop_viz::engine::Tensor;
-use backprop_viz::explain::{explain, CellRef};
+use backprop_viz::teach::explain::{explain, CellRef};
 use rand::{Rng, SeedableRng};
 
 fn trace(preset: &str) -> Trace {
@@ -72,8 +72,10 @@ fn explanations_add_up_to_the_trace() {
                     match e.listing {
                         // A one-channel conv output lists its K×K products
                         // and the bias, every one.
-                        backprop_viz::explain::Listing::All => assert_eq!(e.terms.len(), 9 + 1),
-                        _ => assert!(e.terms.len() <= backprop_viz::explain::SHOWN_TERMS),
+                        backprop_viz::teach::explain::Listing::All => {
+                            assert_eq!(e.terms.len(), 9 + 1)
+                        }
+                        _ => assert!(e.terms.len() <= backprop_viz::teach::explain::SHOWN_TERMS),
                     }
                     checked += 1;
                 }

@@ -7,11 +7,11 @@ use backprop_viz::app::UiCommand;
 use backprop_viz::check::bugs::{bugs_for, caught_at};
 use backprop_viz::check::Mistake;
 use backprop_viz::engine::gradcheck::largest_gradient;
-use backprop_viz::explain::CellRef;
+use backprop_viz::teach::explain::CellRef;
 use egui_kittest::kittest::Queryable;
 
 mod app_common;
-use app_common::{harness, new_app, settle, settle_until, snapshot};
+use app_common::{harness, new_app, set_settings, settle, settle_until, snapshot};
 
 #[test]
 fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
@@ -36,14 +36,15 @@ fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
         })));
     h.run_steps(3);
     h.get_by_label("Check with finite differences").click();
-    settle_until(&mut h, |app| app.gradcheck_result.is_some());
+    settle_until(&mut h, |app| app.gradcheck.is_some());
     h.run_steps(2);
     assert!(
         h.query_all_by_label_contains("They disagree").count() > 0,
         "the gradient check exposes the bug"
     );
     // The teacher reveals it: named, the right result beside the wrong.
-    h.state_mut().show_find_bug = true;
+    h.state_mut()
+        .command(backprop_viz::app::UiCommand::ShowFindBug(true));
     h.run_steps(3);
     h.get_by_label("Reveal to the class").click();
     h.run_steps(3);
@@ -61,7 +62,7 @@ fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
         backprop_viz::engine::gradcheck::check_weight(&snapshot(&h).trace, layer, &index).unwrap();
     assert!(fd.relative_error < 1e-3, "{fd:?}");
     // On the projector the teacher's window is never drawn.
-    h.state_mut().settings.projector = true;
+    set_settings(&mut h, |s| s.projector = true);
     h.run_steps(3);
     assert!(h.query_by_label("Find the bug (for the teacher)").is_none());
 }

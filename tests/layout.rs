@@ -5,11 +5,11 @@
 //! two rows, and the guided lesson's outlined view is in sight and clear of
 //! the lesson's strip and of any text.
 
-use backprop_viz::app::lesson::{steps, Mark};
 use backprop_viz::app::{BackpropApp, UiCommand};
 use backprop_viz::engine::stepper::Phase;
-use backprop_viz::explain::CellRef;
 use backprop_viz::i18n::{tr, Lang};
+use backprop_viz::teach::explain::CellRef;
+use backprop_viz::teach::lesson::{steps, Mark};
 use egui::accesskit::Role;
 use egui::{Pos2, Rect};
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -21,8 +21,12 @@ use app_common::{click_at, new_app, settle, snapshot};
 /// A 1280x720 window in projector mode (1.4x: 914x514 points).
 fn projector(lang: Lang) -> Harness<'static, BackpropApp> {
     let mut app = new_app();
-    app.settings.projector = true;
-    app.settings.lang = lang;
+    let mut settings = app.settings.clone();
+    settings.projector = true;
+    settings.lang = lang;
+    app.command(backprop_viz::app::UiCommand::SetSettings(Box::new(
+        settings,
+    )));
     let mut h = Harness::builder()
         .with_size(egui::vec2(1280.0, 720.0))
         .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
@@ -56,8 +60,8 @@ fn maps(h: &Harness<'static, BackpropApp>) -> Vec<(String, Rect)> {
 fn conv2_backward_fits(lang: Lang) {
     let mut h = projector(lang);
     to_phase(&mut h, Phase::Backward(3));
-    let explain = h.state().marks[&Mark::Explain];
-    let views = h.state().marks[&Mark::Views];
+    let explain = h.state().marks()[&Mark::Explain];
+    let views = h.state().marks()[&Mark::Views];
     assert!(
         explain.width() > 150.0,
         "the explanation is open: {explain:?}"
@@ -113,7 +117,7 @@ fn text_of(n: &egui_kittest::Node<'_>) -> Option<String> {
 
 /// The explanation's lines, which must lie within its panel's width.
 fn explanation_overflow(h: &Harness<'static, BackpropApp>) -> Vec<String> {
-    let panel = h.state().marks[&Mark::Explain];
+    let panel = h.state().marks()[&Mark::Explain];
     h.query_all_by(|n| n.role() == Role::Label)
         .filter(|n| panel.contains(n.rect().center()))
         .filter(|n| n.rect().right() > panel.right() + 1.0 || n.rect().left() < panel.left() - 1.0)
@@ -169,7 +173,7 @@ fn the_explanation_fits_its_panel_for_df_d_below_and_pool_cells() {
 /// Every map's rectangle and the explanation's, to compare.
 fn layout(h: &Harness<'static, BackpropApp>) -> Vec<(String, Rect)> {
     let mut all = maps(h);
-    all.push(("explanation".into(), h.state().marks[&Mark::Explain]));
+    all.push(("explanation".into(), h.state().marks()[&Mark::Explain]));
     all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.min.x.total_cmp(&b.1.min.x)));
     all
 }
@@ -181,7 +185,11 @@ fn selecting_cells_moves_nothing() {
         (egui::vec2(1280.0, 720.0), true),
     ] {
         let mut app = new_app();
-        app.settings.projector = projector_mode;
+        let mut settings = app.settings.clone();
+        settings.projector = projector_mode;
+        app.command(backprop_viz::app::UiCommand::SetSettings(Box::new(
+            settings,
+        )));
         let mut h = Harness::builder()
             .with_size(size)
             .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
@@ -233,7 +241,7 @@ fn selecting_cells_moves_nothing() {
 fn the_toolbar_keeps_to_two_rows() {
     for lang in [Lang::En, Lang::Ru] {
         let h = projector(lang);
-        let controls = h.state().marks[&Mark::Controls];
+        let controls = h.state().marks()[&Mark::Controls];
         let button = h.get_by_label(tr("Step layer")).rect();
         assert!(
             controls.height() < 2.0 * button.height() + 20.0,
@@ -254,11 +262,11 @@ fn every_lesson_step_outlines_a_view_in_sight_clear_of_the_lesson_and_of_text() 
             settle(&mut h);
             h.run_steps(4);
             // The step's question answered (revealed): then its view shows.
-            if backprop_viz::app::predict::covering(h.state()) {
+            if h.state().covering() {
                 h.state_mut().command(backprop_viz::app::UiCommand::Reveal);
                 h.run_steps(4);
             }
-            let marks = &h.state().marks;
+            let marks = &h.state().marks();
             let Some(rect) = marks.get(&step.mark).copied() else {
                 panic!("{lang:?} step {i}: {:?} is not on screen", step.mark);
             };
@@ -314,7 +322,7 @@ fn the_filter_bank_stands_beside_the_equations_and_picks_a_pair() {
         .find(|(l, _)| l == bank_title)
         .unwrap_or_else(|| panic!("no filter bank in {all:?}"))
         .clone();
-    let views = h.state().marks[&Mark::Views];
+    let views = h.state().marks()[&Mark::Views];
     assert!(views.contains_rect(bank), "bank {bank:?} outside {views:?}");
     for (label, rect) in all.iter().filter(|(l, _)| l != bank_title) {
         assert!(

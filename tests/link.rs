@@ -5,11 +5,11 @@
 use backprop_viz::app::link::Moment;
 use backprop_viz::app::{Tab, UiCommand};
 use backprop_viz::engine::stepper::Phase;
-use backprop_viz::explain::CellRef;
 use backprop_viz::i18n::Lang;
+use backprop_viz::teach::explain::CellRef;
 
 mod app_common;
-use app_common::{harness, new_app, settle, snapshot};
+use app_common::{harness, new_app, set_settings, settle, snapshot};
 
 #[test]
 fn a_shared_moment_replays_to_the_same_numbers() {
@@ -29,7 +29,7 @@ fn a_shared_moment_replays_to_the_same_numbers() {
         index: vec![0, 0, 1, 1],
     };
     h.state_mut().command(UiCommand::Select(Some(cell.clone())));
-    h.state_mut().settings.lang = Lang::Ru;
+    set_settings(&mut h, |s| s.lang = Lang::Ru);
     h.run_steps(3);
     let m = h.state().moment().unwrap();
     let link = m.to_fragment();

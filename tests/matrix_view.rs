@@ -3,7 +3,7 @@
 //! im2col product the engine's dF; an entry picked names its tap and the
 //! two cells it connects.
 
-use backprop_viz::app::matrix_view::Pick;
+use backprop_viz::app::views::matrix::Pick;
 use backprop_viz::app::UiCommand;
 use egui_kittest::kittest::{NodeT, Queryable};
 
@@ -49,7 +49,10 @@ fn conv2_as_a_dense_layer_gives_the_engines_numbers_and_links_entries_to_taps() 
     let pos = matrix.min + egui::vec2((k as f32 + 0.5) * cell, (k as f32 + 0.5) * cell);
     click_at(&mut h, pos);
     h.run_steps(3);
-    assert_eq!(h.state().matrix_pick, Some(Pick::Entry(k, k)));
+    assert_eq!(
+        h.state().panels().views.matrix.pick,
+        Some(Pick::Entry(k, k))
+    );
     assert!(h
         .query_all_by_label_contains("through tap (1, 1)")
         .next()
@@ -59,5 +62,5 @@ fn conv2_as_a_dense_layer_gives_the_engines_numbers_and_links_entries_to_taps() 
     let pos = f.min + egui::vec2(f.width() * 0.2, f.height() * 0.2);
     click_at(&mut h, pos);
     h.run_steps(3);
-    assert_eq!(h.state().matrix_pick, Some(Pick::Tap(0, 0)));
+    assert_eq!(h.state().panels().views.matrix.pick, Some(Pick::Tap(0, 0)));
 }

@@ -4,16 +4,16 @@
 //! trace's own numbers, and the explanation opens on that number. V reveals
 //! for a class without an answer.
 
-use backprop_viz::app::predict::{covering, Ask, Given};
 use backprop_viz::app::{BackpropApp, UiCommand};
 use backprop_viz::engine::stepper::Phase;
-use backprop_viz::explain::CellRef;
 use backprop_viz::i18n::Lang;
+use backprop_viz::teach::explain::CellRef;
+use backprop_viz::teach::predict::{Ask, Given};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{click_at, harness, new_app, settle, snapshot};
+use app_common::{click_at, harness, new_app, set_settings, settle, snapshot};
 
 /// Steps by hand to just after `phase`, revealing what covers the way.
 fn step_to(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
@@ -21,7 +21,7 @@ fn step_to(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
         if snapshot(h).last == Some(phase) {
             return;
         }
-        if covering(h.state()) {
+        if h.state().covering() {
             h.state_mut().command(UiCommand::Reveal);
         } else {
             h.state_mut().command(UiCommand::StepPhase);
@@ -56,13 +56,13 @@ fn marks(h: &Harness<'static, BackpropApp>) -> Vec<Option<bool>> {
 #[test]
 fn predictions_cover_each_backward_step_and_mark_the_answers() {
     let mut h = harness(new_app());
-    h.state_mut().settings.predict = true;
+    set_settings(&mut h, |s| s.predict = true);
     settle(&mut h);
 
     // flatten (6): the shape of the delta handed down; the right option.
     step_to(&mut h, Phase::Backward(6));
     h.run_steps(2);
-    assert!(covering(h.state()), "the step arrives covered");
+    assert!(h.state().covering(), "the step arrives covered");
     assert!(
         h.query_by_label_contains("D7 from").is_none(),
         "nothing of the step's maps shows under the question"
@@ -71,7 +71,7 @@ fn predictions_cover_each_backward_step_and_mark_the_answers() {
     h.run_steps(2);
     h.get_by_label("Show me").click();
     settle(&mut h);
-    assert!(!covering(h.state()));
+    assert!(!h.state().covering());
     assert_eq!(marks(&h), [Some(true)]);
     assert!(h.query_by_label_contains("✔ Right.").is_some());
 
@@ -85,7 +85,7 @@ fn predictions_cover_each_backward_step_and_mark_the_answers() {
             panic!("pool2 asks where its delta goes: {:?}", p.asks)
         };
         let CellRef::Delta { index, .. } =
-            backprop_viz::app::predict::cell_of(&s.trace, &p.asks[0].0).unwrap()
+            backprop_viz::teach::predict::cell_of(&s.trace, &p.asks[0].0).unwrap()
         else {
             panic!()
         };
@@ -180,18 +180,18 @@ fn predictions_cover_each_backward_step_and_mark_the_answers() {
 #[test]
 fn v_reveals_for_the_class_and_the_lesson_predicts_in_russian() {
     let mut h = harness(new_app());
-    h.state_mut().settings.lang = Lang::Ru;
+    set_settings(&mut h, |s| s.lang = Lang::Ru);
     settle(&mut h);
     // The lesson predicts even with the View menu's toggle off.
     assert!(!h.state().settings.predict);
     h.state_mut().lesson_go(8); // "Through max pooling": after pool2's backward step
     settle(&mut h);
     h.run_steps(3);
-    assert!(covering(h.state()));
+    assert!(h.state().covering());
     assert!(h.query_all_by_label_contains("Сначала предскажите").count() > 0);
     h.key_press(egui::Key::V);
     h.run_steps(3);
-    assert!(!covering(h.state()));
+    assert!(!h.state().covering());
     assert_eq!(marks(&h), [None]);
     assert!(h.query_all_by_label_contains("Открыто для всех").count() > 0);
     assert_eq!(h.state().predictions.last().unwrap().right, None);
@@ -208,7 +208,7 @@ fn v_reveals_for_the_class_and_the_lesson_predicts_in_russian() {
 #[test]
 fn teaching_a_drawing_is_predicted_first() {
     let mut h = harness(new_app());
-    h.state_mut().settings.predict = true;
+    set_settings(&mut h, |s| s.predict = true);
     settle(&mut h);
     h.state_mut().command(UiCommand::LoadPretrained);
     settle(&mut h);
@@ -221,7 +221,7 @@ fn teaching_a_drawing_is_predicted_first() {
         .iter()
         .map(|&p| f32::from(p) / 255.0)
         .collect();
-    h.state_mut().pad.set_picture(&digit);
+    h.state_mut().panels_mut().draw.pad.set_picture(&digit);
     h.state_mut()
         .command(UiCommand::ShowTab(backprop_viz::app::Tab::Draw));
     h.run_steps(3);
@@ -241,8 +241,8 @@ fn teaching_a_drawing_is_predicted_first() {
     settle(&mut h);
     step_to(&mut h, Phase::Update);
     settle(&mut h);
-    let pixels = h.state().pad.mnist_pixels().unwrap();
-    let probs = backprop_viz::app::draw_tab::classify(h.state(), &pixels).unwrap();
+    let pixels = h.state().panels().draw.pad.mnist_pixels().unwrap();
+    let probs = h.state().classify(&pixels).unwrap();
     let answer = (0..10)
         .max_by(|&a, &b| probs[a].total_cmp(&probs[b]))
         .unwrap();
@@ -258,7 +258,7 @@ fn teaching_a_drawing_is_predicted_first() {
 #[test]
 fn the_record_is_kept_in_the_session() {
     let mut h = harness(new_app());
-    h.state_mut().settings.predict = true;
+    set_settings(&mut h, |s| s.predict = true);
     settle(&mut h);
     step_to(&mut h, Phase::Backward(5));
     h.run_steps(2);
@@ -293,11 +293,11 @@ fn the_record_is_kept_in_the_session() {
 #[test]
 fn a_run_or_a_whole_batch_is_never_covered() {
     let mut h = harness(new_app());
-    h.state_mut().settings.predict = true;
+    set_settings(&mut h, |s| s.predict = true);
     settle(&mut h);
     h.state_mut().command(UiCommand::StepBatch);
     settle(&mut h);
-    assert!(!covering(h.state()));
+    assert!(!h.state().covering());
     h.state_mut().command(UiCommand::Run);
     for _ in 0..20 {
         h.run_steps(1);
@@ -305,7 +305,7 @@ fn a_run_or_a_whole_batch_is_never_covered() {
     }
     h.state_mut().command(UiCommand::Pause);
     settle(&mut h);
-    assert!(!covering(h.state()));
+    assert!(!h.state().covering());
     assert!(h.state().prediction.is_none());
     // The next step by hand is asked about again, if it has a question.
     step_to(&mut h, Phase::Backward(5));

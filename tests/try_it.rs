@@ -5,7 +5,7 @@
 
 use backprop_viz::app::UiCommand;
 use backprop_viz::check::{candidates, Mistake, Named, Part};
-use backprop_viz::explain::CellRef;
+use backprop_viz::teach::explain::CellRef;
 use egui_kittest::kittest::Queryable;
 
 mod app_common;
@@ -48,35 +48,67 @@ fn a_delta_cell_worked_out_by_hand_is_checked_and_the_rotation_named() {
     // The numbers are covered.
     assert!(h.query_all_by_label_contains("value in the trace").count() == 0);
     // The value without the rotation: named.
-    h.state_mut().try_it.value = format!("{}", wrong[[0, 0, y, x]]);
+    h.state_mut().panels_mut().explanation.try_it.value = format!("{}", wrong[[0, 0, y, x]]);
     h.get_by_label("Check").click();
     h.run_steps(3);
-    let (right, words) = h.state().try_it.feedback.clone().unwrap();
+    let (right, words) = h
+        .state()
+        .panels()
+        .explanation
+        .try_it
+        .feedback
+        .clone()
+        .unwrap();
     assert!(!right);
     assert!(words.contains("unrotated"), "{words}");
     // The engine's own value: right.
-    h.state_mut().try_it.value = format!("{}", delta[[0, 0, y, x]]);
+    h.state_mut().panels_mut().explanation.try_it.value = format!("{}", delta[[0, 0, y, x]]);
     h.get_by_label("Check").click();
     h.run_steps(3);
-    assert!(h.state().try_it.feedback.clone().unwrap().0);
+    assert!(
+        h.state()
+            .panels()
+            .explanation
+            .try_it
+            .feedback
+            .clone()
+            .unwrap()
+            .0
+    );
     // The window's weights typed unrotated: the first position is named.
     let f = s.trace.layers[conv2].weight.as_ref().unwrap().clone();
-    h.state_mut().try_it.grid = (0..9)
+    h.state_mut().panels_mut().explanation.try_it.grid = (0..9)
         .map(|q| format!("{}", f[[0, 0, q / 3, q % 3]]))
         .collect();
     h.get_by_label("Check the weights").click();
     h.run_steps(3);
-    let (right, words) = h.state().try_it.feedback.clone().unwrap();
+    let (right, words) = h
+        .state()
+        .panels()
+        .explanation
+        .try_it
+        .feedback
+        .clone()
+        .unwrap();
     assert!(!right);
     assert!(
         words.contains("you used F[0,0]") && words.contains("takes F[2,2]"),
         "{words}"
     );
     // Rotated: all right.
-    h.state_mut().try_it.grid = (0..9)
+    h.state_mut().panels_mut().explanation.try_it.grid = (0..9)
         .map(|q| format!("{}", f[[0, 0, 2 - q / 3, 2 - q % 3]]))
         .collect();
     h.get_by_label("Check the weights").click();
     h.run_steps(3);
-    assert!(h.state().try_it.feedback.clone().unwrap().0);
+    assert!(
+        h.state()
+            .panels()
+            .explanation
+            .try_it
+            .feedback
+            .clone()
+            .unwrap()
+            .0
+    );
 }

@@ -9,7 +9,7 @@ use backprop_viz::app::worker::Snapshot;
 use backprop_viz::app::{default_config, BackpropApp, MessageKind, UiCommand};
 use backprop_viz::data::dataset::{default_data_dir, load_dir};
 use backprop_viz::engine::stepper::Phase;
-use backprop_viz::explain::CellRef;
+use backprop_viz::teach::explain::CellRef;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
@@ -79,13 +79,13 @@ fn df_cell_shows_the_engines_number() {
     // The proof in the app: a finite difference on the same batch agrees.
     h.get_by_label("Check with finite differences").click();
     let start = Instant::now();
-    while h.state().gradcheck_result.is_none() {
+    while h.state().gradcheck.is_none() {
         assert!(start.elapsed() < Duration::from_secs(30));
         h.run_steps(1);
         std::thread::sleep(Duration::from_millis(5));
     }
     h.run_steps(2);
-    let (_, fd) = h.state().gradcheck_result.clone().unwrap();
+    let (_, fd) = h.state().gradcheck.clone().unwrap();
     let fd = fd.expect("conv2 has weights");
     assert_eq!(fd.analytic, recorded);
     assert!(fd.relative_error < 1e-3, "{fd:?}");
@@ -198,12 +198,14 @@ fn drawing_updates_the_prediction_and_can_be_taught() {
         modifiers: Default::default(),
     });
     h.run_steps(3);
-    assert!(!h.state().pad.is_empty());
+    assert!(!h.state().panels().draw.pad.is_empty());
     let (one, p_one) = predicted_digit(&h).expect("probabilities are shown");
     assert_eq!(one, 1, "a vertical bar reads as a 1 ({p_one} %)");
 
     // A bar across the top turns it into a 7: the prediction changes.
     h.state_mut()
+        .panels_mut()
+        .draw
         .pad
         .add_stroke(&[egui::pos2(0.15, 0.15), egui::pos2(0.5, 0.15)]);
     h.run_steps(3);
@@ -219,7 +221,7 @@ fn drawing_updates_the_prediction_and_can_be_taught() {
     let s = snapshot(&h);
     assert!(s.teaching);
     assert_eq!(s.trace.labels, vec![7]);
-    let drawn = h.state().pad.mnist_pixels().unwrap();
+    let drawn = h.state().panels().draw.pad.mnist_pixels().unwrap();
     assert_eq!(
         s.trace.input.iter().copied().collect::<Vec<_>>(),
         drawn,
@@ -252,7 +254,8 @@ fn a_bad_dataset_is_refused_and_the_old_one_stays() {
     h.get_by_label("Data").click();
     h.run_steps(1);
     h.state_mut()
-        .data_panel
+        .panels_mut()
+        .data
         .load_paths(vec![dir.path().to_path_buf()]);
     settle_until(&mut h, |app| app.message.is_some());
     let (kind, text) = h.state().message_text().unwrap();
@@ -389,6 +392,7 @@ fn a_worker_panic_is_reported_not_a_crash() {
         pixels: vec![0.5; 10],
         label: 3,
         what: backprop_viz::app::Taught::Drawing,
+        guess: None,
     });
     settle_until(&mut h, |app| app.message.is_some());
     let (kind, text) = h.state().message_text().unwrap();
@@ -425,10 +429,10 @@ fn the_frozen_vs_learning_experiment() {
     settle(&mut h);
     h.get_by_label("Frozen vs learning filters").click();
     h.run_steps(2);
-    h.state_mut().experiment.epochs = 2;
+    h.state_mut().panels_mut().experiment.epochs = 2;
     h.get_by_label("Run the experiment").click();
     let start = Instant::now();
-    while h.state().experiment.result.is_none() {
+    while h.state().panels().experiment.result.is_none() {
         assert!(
             start.elapsed() < Duration::from_secs(120),
             "the experiment finishes"
@@ -437,7 +441,7 @@ fn the_frozen_vs_learning_experiment() {
         std::thread::sleep(Duration::from_millis(20));
     }
     h.run_steps(2);
-    let e = &h.state().experiment;
+    let e = &h.state().panels().experiment;
     assert_eq!(e.points[0].len(), 2);
     assert_eq!(e.points[1].len(), 2);
     let initial = backprop_viz::engine::network::Network::preset("seed", 1).unwrap();
@@ -465,13 +469,13 @@ fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
     h.run_steps(2);
     h.get_by_label("Evaluate on the test set").click();
     let start = Instant::now();
-    while h.state().mistakes.result.is_none() {
+    while h.state().panels().mistakes.result.is_none() {
         assert!(start.elapsed() < Duration::from_secs(60));
         h.run_steps(1);
         std::thread::sleep(Duration::from_millis(10));
     }
     h.run_steps(2);
-    let result = h.state().mistakes.result.clone().unwrap();
+    let result = h.state().panels().mistakes.result.clone().unwrap();
     let correct: u32 = (0..10).map(|d| result.matrix[d][d]).sum();
     assert_eq!(result.matrix.iter().flatten().sum::<u32>(), 10_000);
     assert_eq!(result.mistakes.len() as u32, 10_000 - correct);
@@ -492,7 +496,10 @@ fn mistakes_tab_shows_the_confusion_matrix_and_steps_a_mistake() {
     let expected: Vec<f32> = (h.state().data.test.image(index).iter())
         .map(|&b| f32::from(b) / 255.0)
         .collect();
-    assert_eq!(h.state().pad.mnist_pixels(), Some(expected.clone()));
+    assert_eq!(
+        h.state().panels().draw.pad.mnist_pixels(),
+        Some(expected.clone())
+    );
     assert_eq!(h.state().teach_label, label);
     assert_eq!(
         s.trace.input.iter().copied().collect::<Vec<f32>>(),
@@ -511,7 +518,7 @@ fn architecture_editor_builds_a_network_the_views_follow() {
     h.get_by_label("Architecture").click();
     h.run_steps(2);
     {
-        let a = &mut h.state_mut().architecture;
+        let a = &mut h.state_mut().panels_mut().architecture;
         a.filters = [4, 6];
         a.kernel = 5;
         a.max_pool = false;
@@ -542,7 +549,7 @@ fn architecture_editor_builds_a_network_the_views_follow() {
     );
     assert!(s.trace.loss.unwrap().is_finite());
     // A shape that cannot work is refused with the engine's reason.
-    let bad = backprop_viz::app::architecture::Architecture {
+    let bad = backprop_viz::app::panels::architecture::Architecture {
         kernel: 15,
         same_padding: false,
         ..Default::default()
@@ -550,7 +557,7 @@ fn architecture_editor_builds_a_network_the_views_follow() {
     let why = bad.specs().unwrap_err();
     assert!(why.contains("does not fit"), "{why}");
     // And one beyond the limits, with the limit named.
-    let huge = backprop_viz::app::architecture::Architecture {
+    let huge = backprop_viz::app::panels::architecture::Architecture {
         kernel: 29,
         ..Default::default()
     };

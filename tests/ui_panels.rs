@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use backprop_viz::app::data_panel::{DataEvent, DataPanel, DataPanelAction};
-use backprop_viz::app::draw_pad::{
+use backprop_viz::app::panels::data::{DataEvent, DataPanel, DataPanelAction};
+use backprop_viz::app::widgets::draw_pad::{
     preview_ui, probabilities_ui, DrawPad, DEFAULT_BRUSH, PAD_LABEL, PREVIEW_LABEL,
 };
 use backprop_viz::data::dataset::{Dataset, Mnist};

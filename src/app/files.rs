@@ -6,11 +6,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 #[cfg(not(target_arch = "wasm32"))]
 use web_time::Instant;
 
 use super::jobs::{Jobs, Repaint};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::platform::NO_DIALOG_WITHIN;
 
 use crate::engine::network::Network;
 use crate::engine::trace::Trace;
@@ -36,9 +37,9 @@ pub enum FileEvent {
     /// Files that are a student's own tensors, to check against the step.
     HandIn(Vec<Input>),
     /// A student's tensors, checked.
-    Checked(Box<super::panels::checked::Checked>),
+    Checked(Box<crate::check::checked::Checked>),
     /// Several learners' prediction records, summed.
-    ClassRecord(super::record::ClassRecord),
+    ClassRecord(crate::teach::record::ClassRecord),
     /// Files dropped on the page, read (the browser reads them later).
     Dropped(Vec<Input>),
 }
@@ -123,7 +124,7 @@ impl Files {
             #[cfg(target_arch = "wasm32")]
             let event = {
                 let _ = title;
-                match bytes().and_then(|bytes| crate::web::download(&suggested, &bytes)) {
+                match bytes().and_then(|bytes| crate::platform::download(&suggested, &bytes)) {
                     Ok(()) => FileEvent::Saved(trf!("Downloaded {name}", name = suggested)),
                     Err(text) => FileEvent::Failed(text),
                 }
@@ -244,7 +245,7 @@ impl Files {
             true,
             tr("No file dialog is available here."),
             |inputs| {
-                Some(match super::record::class_record(&inputs) {
+                Some(match crate::teach::record::class_record(&inputs) {
                     Ok(class) => FileEvent::ClassRecord(class),
                     Err(e) => FileEvent::Refused(e),
                 })
@@ -318,7 +319,7 @@ impl Files {
             let _ = no_dialog;
             let out = self.jobs.outbox();
             wasm_bindgen_futures::spawn_local(async move {
-                match crate::web::pick_files(title, &filters, many).await {
+                match crate::platform::pick_files(title, &filters, many).await {
                     Ok(inputs) if inputs.is_empty() => {}
                     Ok(inputs) => {
                         if let Some(event) = then(inputs) {
@@ -343,16 +344,11 @@ fn check_files(inputs: &[Input], trace: &Trace, batch: u64) -> FileEvent {
             Err(e) => return FileEvent::Refused(e),
         }
     }
-    match super::panels::checked::Checked::new(trace, handed, batch) {
+    match crate::check::checked::Checked::new(trace, handed, batch) {
         Ok(checked) => FileEvent::Checked(Box::new(checked)),
         Err(e) => FileEvent::Failed(e),
     }
 }
-
-/// rfd returns `None` both when the user cancels and when there is no
-/// dialog at all (no desktop portal, no zenity). Without a dialog it
-/// returns within milliseconds; nobody cancels a real dialog that fast.
-pub const NO_DIALOG_WITHIN: Duration = Duration::from_millis(300);
 
 /// Reads a session; when its preset is not one that builds (a JSON file
 /// gone or changed), Reset returns to the session's network as saved.

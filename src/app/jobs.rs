@@ -95,7 +95,7 @@ impl<E: Send + 'static> Jobs<E> {
             let _ = name;
             wasm_bindgen_futures::spawn_local(async move {
                 // Let the frame that asked finish drawing ("working…") first.
-                crate::web::next_tick().await;
+                crate::platform::next_tick().await;
                 work();
             });
         }
@@ -121,9 +121,9 @@ impl<E: Send + 'static> Jobs<E> {
             running.fetch_add(1, Ordering::SeqCst);
             wasm_bindgen_futures::spawn_local(async move {
                 loop {
-                    crate::web::next_tick().await;
+                    crate::platform::next_tick().await;
                     let slice = web_time::Instant::now();
-                    while slice.elapsed() < crate::web::SLICE {
+                    while slice.elapsed() < crate::platform::SLICE {
                         if !step(&mut state, &outbox) {
                             running.fetch_sub(1, Ordering::SeqCst);
                             (outbox.repaint)();

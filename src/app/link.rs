@@ -13,11 +13,10 @@
 use crate::engine::network::preset_specs;
 use crate::engine::optim::OptimizerKind;
 use crate::engine::stepper::Phase;
-use crate::explain::CellRef;
 use crate::i18n::Lang;
+use crate::teach::explain::CellRef;
+use crate::teach::lesson::Tab;
 use crate::trf;
-
-use super::Tab;
 
 /// One moment, as a link holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,17 +50,6 @@ fn tab_name(tab: Tab) -> &'static str {
         Tab::Experiment => "experiment",
         Tab::Mistakes => "mistakes",
         Tab::Architecture => "architecture",
-    }
-}
-
-/// A phase as links and the learner's record name it (`backward:conv2`).
-pub fn phase_text(names: &[String], phase: Phase) -> String {
-    match phase {
-        Phase::Forward(i) => format!("forward:{}", names[i]),
-        Phase::Backward(i) => format!("backward:{}", names[i]),
-        Phase::Loss => "loss".into(),
-        Phase::Update => "update".into(),
-        Phase::Done => "done".into(),
     }
 }
 
@@ -111,7 +99,7 @@ impl Moment {
             format!("step={}", self.step),
         ];
         if let Some(phase) = self.phase {
-            parts.push(format!("phase={}", phase_text(&names, phase)));
+            parts.push(format!("phase={}", phase.id(&names)));
         }
         parts.push(format!("sample={}", self.sample));
         if let Some(cell) = &self.cell {
@@ -216,7 +204,7 @@ impl Moment {
                 }
                 "lesson" => {
                     let n: usize = value.parse().map_err(|_| bad(key, value))?;
-                    let count = super::lesson::steps().len();
+                    let count = crate::teach::lesson::steps().len();
                     m.lesson = Some(
                         (1..=count)
                             .contains(&n)

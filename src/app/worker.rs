@@ -1,5 +1,5 @@
 //! The training worker: a named thread that owns the network, the trainer
-//! and the datasets, takes `Command`s and sends `Event`s (snapshots of the
+//! and the datasets, takes `Request`s and sends `Event`s (snapshots of the
 //! trace, losses, epoch results), then asks egui for a repaint. The UI never
 //! computes a gradient; it only reads what arrives here.
 //!
@@ -32,7 +32,7 @@ pub enum Speed {
     Max,
 }
 
-pub enum Command {
+pub enum Request {
     /// Run the next phase of the current batch (starting a batch if needed).
     StepPhase,
     /// Finish the current batch (or run a whole new one).
@@ -78,11 +78,11 @@ pub enum Command {
     },
 }
 
-impl Command {
+impl Request {
     /// Whether this command stops a replay under way: all but those that
     /// only look (a session's checkout) or set the pace of a later run.
     fn stops_replay(&self) -> bool {
-        !matches!(self, Command::Checkout(_) | Command::SetSpeed(_))
+        !matches!(self, Request::Checkout(_) | Request::SetSpeed(_))
     }
 }
 
@@ -169,7 +169,7 @@ pub struct Worker {
     pub events: Receiver<Event>,
     sent: u64,
     #[cfg(not(target_arch = "wasm32"))]
-    tx: Option<Sender<(u64, Command)>>,
+    tx: Option<Sender<(u64, Request)>>,
     #[cfg(not(target_arch = "wasm32"))]
     handle: Option<std::thread::JoinHandle<()>>,
     /// In the browser: the state itself, driven from the frame.
@@ -199,7 +199,7 @@ impl Worker {
         let (etx, events) = channel();
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let (tx, rx) = channel::<(u64, Command)>();
+            let (tx, rx) = channel::<(u64, Request)>();
             let handle = std::thread::Builder::new()
                 .name("training".into())
                 .spawn(move || {
@@ -235,7 +235,7 @@ impl Worker {
         }
     }
 
-    pub fn send(&mut self, command: Command) {
+    pub fn send(&mut self, command: Request) {
         self.sent += 1;
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(tx) = &self.tx {
@@ -264,7 +264,7 @@ impl Worker {
                 return;
             }
             let slice = Instant::now();
-            while w.state.busy() && slice.elapsed() < crate::web::SLICE {
+            while w.state.busy() && slice.elapsed() < crate::platform::SLICE {
                 if w.state.replay.is_some() {
                     let etx = &w.etx;
                     w.state.guarded(etx, |state| state.replay_one_batch(etx));
@@ -477,7 +477,7 @@ impl WorkerState {
     }
 
     /// Handles one command (sequence number `seq`) and shows its effect.
-    fn apply(&mut self, seq: u64, command: Command, etx: &Sender<Event>, handled: &mut u64) {
+    fn apply(&mut self, seq: u64, command: Request, etx: &Sender<Event>, handled: &mut u64) {
         if command.stops_replay() {
             if let Some(r) = self.replay.take() {
                 let _ = etx.send(Event::ReplayStopped {
@@ -497,7 +497,7 @@ impl WorkerState {
     }
 
     #[cfg(not(target_arch = "wasm32"))]
-    fn run(&mut self, rx: Receiver<(u64, Command)>, etx: Sender<Event>, repaint: impl Fn()) {
+    fn run(&mut self, rx: Receiver<(u64, Request)>, etx: Sender<Event>, repaint: impl Fn()) {
         use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
         let mut handled = 0u64;
         loop {
@@ -585,31 +585,31 @@ impl WorkerState {
         self.future.clear();
     }
 
-    fn handle(&mut self, command: Command, etx: &Sender<Event>) {
+    fn handle(&mut self, command: Request, etx: &Sender<Event>) {
         if matches!(
             command,
-            Command::StepPhase | Command::StepBatch | Command::Teach { .. }
+            Request::StepPhase | Request::StepBatch | Request::Teach { .. }
         ) {
             self.remember();
         }
         match command {
-            Command::Back => {
+            Request::Back => {
                 if let Some(previous) = self.past.pop_back() {
                     let now = self.checkpoint();
                     self.future.push(now);
                     self.restore(previous);
                 }
             }
-            Command::Forward => {
+            Request::Forward => {
                 if let Some(next) = self.future.pop() {
                     let now = self.checkpoint();
                     self.past.push_back(now);
                     self.restore(next);
                 } else {
-                    self.handle(Command::StepPhase, etx);
+                    self.handle(Request::StepPhase, etx);
                 }
             }
-            Command::StepPhase => {
+            Request::StepPhase => {
                 if self.trainer.stepper.next_phase() == Phase::Done {
                     self.start_batch();
                 }
@@ -618,34 +618,34 @@ impl WorkerState {
                     self.batch_finished(etx);
                 }
             }
-            Command::StepBatch => {
+            Request::StepBatch => {
                 if self.trainer.stepper.next_phase() == Phase::Done {
                     self.start_batch();
                 }
                 self.trainer.stepper.finish();
                 self.batch_finished(etx);
             }
-            Command::Run => self.running = true,
-            Command::Pause => self.running = false,
-            Command::SetSpeed(speed) => self.speed = speed,
-            Command::Reset(config, network) => {
+            Request::Run => self.running = true,
+            Request::Pause => self.running = false,
+            Request::SetSpeed(speed) => self.speed = speed,
+            Request::Reset(config, network) => {
                 if self.restart(config, network, etx) {
                     self.trainer.begin_batch();
                 }
             }
-            Command::SetLr(lr) => {
+            Request::SetLr(lr) => {
                 self.config.lr = lr;
                 self.trainer.stepper.optimizer.lr = lr;
             }
-            Command::SetTamper(tamper) => {
+            Request::SetTamper(tamper) => {
                 self.trainer.stepper.tamper = tamper.clone();
                 self.tamper = tamper;
             }
-            Command::SetFreeze(freeze) => {
+            Request::SetFreeze(freeze) => {
                 self.config.freeze_conv = freeze;
                 self.trainer.stepper.freeze_conv = freeze;
             }
-            Command::SetData(data) => {
+            Request::SetData(data) => {
                 self.data = data;
                 let network = self.trainer.stepper.network.clone();
                 self.trainer = build_trainer(&self.config, Some(network), &self.data);
@@ -653,7 +653,7 @@ impl WorkerState {
                 self.trainer.begin_batch();
                 self.teaching = false;
             }
-            Command::GoTo(target) => {
+            Request::GoTo(target) => {
                 let layers = self.trainer.stepper.network.layers.len();
                 let order = |phase: Option<Phase>| phase.map_or(0, |p| p.order(layers));
                 let batch = self.trainer.batches;
@@ -665,13 +665,13 @@ impl WorkerState {
                     let behind = order(last) > order(Some(target));
                     let in_batch = self.past.back().is_some_and(|c| c.trainer.batches == batch);
                     if behind && in_batch {
-                        self.handle(Command::Back, etx);
+                        self.handle(Request::Back, etx);
                     } else {
-                        self.handle(Command::StepPhase, etx);
+                        self.handle(Request::StepPhase, etx);
                     }
                 }
             }
-            Command::Replay { batches, phase } => {
+            Request::Replay { batches, phase } => {
                 self.running = false;
                 self.replay = Some(Replay {
                     done: 0,
@@ -682,10 +682,10 @@ impl WorkerState {
                     self.finish_replay(etx);
                 }
             }
-            Command::Checkout(reply) => {
+            Request::Checkout(reply) => {
                 let _ = reply.send(self.session());
             }
-            Command::Resume(session) => {
+            Request::Resume(session) => {
                 let Session {
                     network,
                     optimizer,
@@ -701,7 +701,7 @@ impl WorkerState {
                 self.epoch_correct = settings.epoch_correct;
                 self.epoch_seen = settings.epoch_seen;
             }
-            Command::Teach { pixels, label } => {
+            Request::Teach { pixels, label } => {
                 let input = Tensor::from_shape_vec(vec![1, 1, 28, 28], pixels).expect("784 pixels");
                 self.trainer.stepper.begin(input, vec![label]);
                 self.teaching = true;
@@ -796,9 +796,9 @@ impl WorkerState {
             // The batch before is finished: GoTo would go back into it, so
             // the moment's batch is started first.
             if replay.total > 0 {
-                self.handle(Command::StepPhase, etx);
+                self.handle(Request::StepPhase, etx);
             }
-            self.handle(Command::GoTo(phase), etx);
+            self.handle(Request::GoTo(phase), etx);
         }
     }
 
@@ -856,6 +856,11 @@ impl WorkerState {
     }
 
     fn publish(&mut self, etx: &Sender<Event>) {
+        // The views show each sample's share of dF beside the batch's:
+        // recorded while training waits (a run never pays for it).
+        if !self.busy() {
+            self.trainer.stepper.record_shares();
+        }
         if !self.pending.is_empty() {
             let _ = etx.send(Event::Batches(std::mem::take(&mut self.pending)));
         }

@@ -9,6 +9,7 @@
 //! app (*File → Check my backprop…*) both use it.
 
 pub mod bugs;
+pub mod checked;
 pub mod exercise;
 pub mod formulas;
 
@@ -401,9 +402,10 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
 /// Whether a conv layer's D has the size a stride-1 correlation gives (the
 /// contract's formulas are for stride 1).
 fn stride_one(x: ArrayView4<f64>, d: ArrayView4<f64>, k: usize, p: usize) -> bool {
-    let (_, _, h, w) = x.dim();
-    let (_, _, ho, wo) = d.dim();
-    h + 2 * p + 1 == ho + k && w + 2 * p + 1 == wo + k
+    let (_, c, h, w) = x.dim();
+    let (_, o, ho, wo) = d.dim();
+    crate::engine::layers::conv::ConvGeometry::new((c, h, w), o, k, p, (1, 1))
+        .is_some_and(|g| (g.ho, g.wo) == (ho, wo))
 }
 
 /// The right max-pooling delta from the formula (the contract's `first`

@@ -25,7 +25,7 @@ pub fn run(path: &Path, as_json: bool) -> Result<()> {
                 // The learner's record, read as the app reads it: a count,
                 // or why it cannot be read (the app keeps it aside).
                 let record = s.predictions.as_deref().map(|text| {
-                    match crate::app::record::records_from(text.as_bytes()) {
+                    match crate::teach::record::records_from(text.as_bytes()) {
                         Ok(records) => json!({"records": records.len()}),
                         Err(e) => json!({"unreadable": crate::io::file::short(&e)}),
                     }

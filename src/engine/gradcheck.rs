@@ -77,23 +77,17 @@ pub fn forward_f64(
 ) -> ArrayD<f64> {
     for (spec, p) in specs.iter().zip(params) {
         a = match (&spec.kind, p) {
-            (LayerKind::Conv { padding, .. }, Some((w, b))) => {
-                let (n, cin, h, wd) = (a.shape()[0], a.shape()[1], a.shape()[2], a.shape()[3]);
-                let (cout, k) = (w.shape()[0], w.shape()[2]);
-                let p = *padding as isize;
-                let (ho, wo) = (h + 2 * *padding + 1 - k, wd + 2 * *padding + 1 - k);
-                ArrayD::from_shape_fn(vec![n, cout, ho, wo], |i| {
+            (kind @ LayerKind::Conv { .. }, Some((w, b))) => {
+                let n = a.shape()[0];
+                let g = super::layers::conv::ConvGeometry::of(kind, &a.shape()[1..])
+                    .expect("the network's plan checked the shapes");
+                ArrayD::from_shape_fn(vec![n, g.cout, g.ho, g.wo], |i| {
                     let mut sum = b[[i[1]]];
-                    for c in 0..cin {
-                        for u in 0..k {
-                            for v in 0..k {
-                                let (y, xx) = (
-                                    i[2] as isize + u as isize - p,
-                                    i[3] as isize + v as isize - p,
-                                );
-                                if y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < wd {
-                                    sum +=
-                                        w[[i[1], c, u, v]] * a[[i[0], c, y as usize, xx as usize]];
+                    for c in 0..g.cin {
+                        for u in 0..g.k {
+                            for v in 0..g.k {
+                                if let Some((y, xx)) = g.input_cell((i[2], i[3]), (u, v)) {
+                                    sum += w[[i[1], c, u, v]] * a[[i[0], c, y, xx]];
                                 }
                             }
                         }

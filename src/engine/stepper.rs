@@ -29,6 +29,20 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phase as links and the learner's record name it, with the
+    /// network's layer names: `forward:conv1`, `loss`, `backward:conv2`,
+    /// `update`.
+    pub fn id(self, names: &[String]) -> String {
+        let name = |i: usize| names.get(i).map_or("?", String::as_str);
+        match self {
+            Phase::Forward(i) => format!("forward:{}", name(i)),
+            Phase::Backward(i) => format!("backward:{}", name(i)),
+            Phase::Loss => "loss".into(),
+            Phase::Update => "update".into(),
+            Phase::Done => "done".into(),
+        }
+    }
+
     /// Where the phase comes in one step of a network of `layers` layers,
     /// counted from 1 (0 is a batch loaded with nothing run): the forward
     /// phases, the loss, the backward phases from the top, the update.
@@ -229,6 +243,22 @@ impl Stepper {
         }
         self.last = Some(phase);
         phase
+    }
+
+    /// Records, for every conv layer whose backward step has run, each
+    /// sample's share of its dF (what the views show beside the batch's
+    /// sum). Computed by the layer's own backward pass on one sample at a
+    /// time — once per step, on the worker, when training waits: a run
+    /// never pays for it.
+    pub fn record_shares(&mut self) {
+        for i in 0..self.trace.layers.len() {
+            let conv = matches!(self.trace.kinds[i], super::layers::LayerKind::Conv { .. });
+            let record = &self.trace.layers[i];
+            if conv && record.weight_grad.is_some() && record.weight_grad_shares.is_none() {
+                let shares = self.trace.weight_grad_shares(i).map(Arc::new);
+                self.trace.layers[i].weight_grad_shares = shares;
+            }
+        }
     }
 
     /// Runs the remaining phases of the batch; returns its loss.

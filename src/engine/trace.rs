@@ -27,6 +27,10 @@ pub struct LayerTrace {
     /// Max pooling's winners: per output cell `[N, C, Ho, Wo]`, the index
     /// within its input plane that received the cell's delta.
     pub winners: Option<std::sync::Arc<Vec<u32>>>,
+    /// A conv layer's dF split by sample, `[N, Cout, Cin, K, K]`: what each
+    /// sample contributes to the batch's sum (recorded for the views while
+    /// training waits, see [`super::stepper::Stepper::record_shares`]).
+    pub weight_grad_shares: Option<Shared>,
 }
 
 /// One training step on one batch, as the engine computed it.
@@ -69,6 +73,13 @@ impl Trace {
         }
     }
 
+    /// Conv layer `i`'s geometry on this step's input (`None` for other
+    /// layers, or before its input exists).
+    pub fn conv_geometry(&self, i: usize) -> Option<super::layers::conv::ConvGeometry> {
+        let x = self.layer_input(i)?;
+        super::layers::conv::ConvGeometry::of(self.kinds.get(i)?, x.shape().get(1..)?)
+    }
+
     pub fn batch_size(&self) -> usize {
         self.labels.len()
     }
@@ -108,6 +119,16 @@ impl Trace {
                     .all(|&v| v == 0.0)
             })
             .collect()
+    }
+
+    /// Every sample's share of layer `i`'s weight gradient, stacked
+    /// `[N, ...weight]` (see [`Trace::sample_weight_grad`]).
+    pub fn weight_grad_shares(&self, i: usize) -> Option<super::Tensor> {
+        let shares = (0..self.batch_size())
+            .map(|n| self.sample_weight_grad(i, n))
+            .collect::<Option<Vec<_>>>()?;
+        let views: Vec<_> = shares.iter().map(|s| s.view()).collect();
+        ndarray::stack(ndarray::Axis(0), &views).ok()
     }
 
     /// The weight gradient that sample `n` alone contributes (the batch's dF

@@ -44,7 +44,7 @@ pub fn settle(h: &mut Harness<'static, BackpropApp>) {
 }
 
 pub fn snapshot(h: &Harness<'static, BackpropApp>) -> Snapshot {
-    *h.state().snapshot.clone().expect("a snapshot")
+    h.state().snapshot.as_deref().expect("a snapshot").clone()
 }
 
 /// A left click at `pos` (pointer moved there, pressed, released).
@@ -58,4 +58,15 @@ pub fn click_at(h: &mut Harness<'static, BackpropApp>, pos: egui::Pos2) {
             modifiers: Default::default(),
         });
     }
+}
+
+/// Changes the settings as the View menu would (applied at the next frame).
+pub fn set_settings(
+    h: &mut Harness<'static, BackpropApp>,
+    change: impl FnOnce(&mut backprop_viz::app::Settings),
+) {
+    let mut s = h.state().settings.clone();
+    change(&mut s);
+    h.state_mut()
+        .command(backprop_viz::app::UiCommand::SetSettings(Box::new(s)));
 }

@@ -6,137 +6,18 @@
 //! their difference, its first wrong cell outlined, and one click opens the
 //! usual view and the explanation on that cell.
 
-use egui::{Color32, RichText, Ui, Vec2};
+use egui::{RichText, Ui, Vec2};
 use ndarray::ArrayD;
 
-use crate::app::equation::{fit_cell, row_ui, Operand, Term};
-use crate::app::heatmap::SELECTION;
-use crate::app::{BackpropApp, Tab, UiCommand};
-use crate::check::{check, traced, Named, Part, Verdict};
-use crate::engine::trace::Trace;
-use crate::explain::CellRef;
+use crate::app::command::{CheckedMove, UiCommand};
+use crate::app::cx::Cx;
+use crate::app::style::{compact, ERROR, RIGHT};
+use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
+use crate::app::widgets::heatmap::SELECTION;
+use crate::check::checked::Checked;
+use crate::check::{Named, Part};
 use crate::i18n::tr;
-use crate::io::Handed;
 use crate::trf;
-
-const WRONG: Color32 = Color32::from_rgb(220, 60, 50);
-
-/// One hand-in, checked.
-pub struct Checked {
-    pub verdicts: Vec<Verdict>,
-    /// What was handed in and the trace's tensor, in the verdicts' order.
-    pub mine: Vec<ArrayD<f64>>,
-    pub right: Vec<ArrayD<f64>>,
-    pub named: Vec<Named>,
-    /// The step checked against (the app's batch count then).
-    pub batch: u64,
-    /// The tensor drawn, and the leading indices of its slice on screen.
-    pub chosen: usize,
-    pub at: Vec<usize>,
-    /// The row of a wide matrix drawn (a dense layer's dW, one output's
-    /// weights as the square image they read).
-    pub row: usize,
-    /// Folded to one line, so the views it opened have the room.
-    pub folded: bool,
-    /// A teacher's bug revealed (the app's own wrong backprop), not a
-    /// student's hand-in: the maps are titled so.
-    pub bug: bool,
-}
-
-impl Checked {
-    /// Checks every tensor handed in against `trace`; a name the trace does
-    /// not have is the error.
-    pub fn new(trace: &Trace, mut handed: Vec<Handed>, batch: u64) -> Result<Checked, String> {
-        // In the order backpropagation computes them, from the loss down: the
-        // first wrong one is where a student's mistake starts.
-        let order = |h: &Handed| match Named::parse(trace, &h.name) {
-            Some(Named::LogitsDelta) => (0, 0),
-            Some(Named::Layer(i, part)) => (
-                trace.layers.len() - i,
-                match part {
-                    Part::WeightGrad => 0,
-                    Part::BiasGrad => 1,
-                    Part::Delta => 2,
-                    _ => 3,
-                },
-            ),
-            _ => (usize::MAX, 0),
-        };
-        handed.sort_by_key(order);
-        let mut checked = Checked {
-            verdicts: Vec::new(),
-            mine: Vec::new(),
-            right: Vec::new(),
-            named: Vec::new(),
-            batch,
-            chosen: 0,
-            at: Vec::new(),
-            row: 0,
-            folded: false,
-            bug: false,
-        };
-        for h in handed {
-            let verdict = check(trace, &h).map_err(|e| e.to_string())?;
-            let named = Named::parse(trace, &h.name).expect("check found it");
-            checked
-                .right
-                .push(traced(trace, named).expect("check found it"));
-            checked.named.push(named);
-            checked.mine.push(h.values);
-            checked.verdicts.push(verdict);
-        }
-        if let Some(first) = checked.verdicts.iter().position(|v| !v.ok) {
-            checked.choose(first);
-        }
-        Ok(checked)
-    }
-
-    /// Shows tensor `k`, at the slice of its first wrong cell.
-    pub fn choose(&mut self, k: usize) {
-        self.chosen = k;
-        let v = &self.verdicts[k];
-        let lead = leading_dims(&v.expected_shape);
-        self.at = match &v.first_wrong {
-            Some((index, _, _)) => index[..lead].to_vec(),
-            None => vec![0; lead],
-        };
-        self.row = v.first_wrong.as_ref().map_or(0, |(index, _, _)| index[0]);
-    }
-
-    /// How many match.
-    pub fn matched(&self) -> usize {
-        self.verdicts.iter().filter(|v| v.ok).count()
-    }
-
-    /// The cell of the views that holds the chosen tensor's first wrong
-    /// value (weight gradients and deltas; biases have no cell).
-    pub fn first_wrong_cell(&self) -> Option<(CellRef, Option<usize>)> {
-        let v = &self.verdicts[self.chosen];
-        let (index, _, _) = v.first_wrong.as_ref()?;
-        match self.named[self.chosen] {
-            Named::Layer(layer, Part::WeightGrad) => Some((
-                CellRef::WeightGrad {
-                    layer,
-                    index: index.clone(),
-                },
-                None,
-            )),
-            Named::Layer(layer, Part::Delta) => Some((
-                CellRef::Delta {
-                    layer,
-                    index: index.clone(),
-                },
-                Some(index[0]),
-            )),
-            _ => None,
-        }
-    }
-}
-
-/// The axes picked one index at a time; the last two (or the one) are drawn.
-fn leading_dims(shape: &[usize]) -> usize {
-    shape.len().saturating_sub(2)
-}
 
 /// The drawn slice of `a` at the leading indices `at`: `(values, rows,
 /// cols)`. A long vector or matrix row with a square number of entries (a
@@ -169,38 +50,14 @@ fn square(values: Vec<f32>, rows: usize, cols: usize) -> (Vec<f32>, usize, usize
     }
 }
 
-/// The step on screen and its batch count, when its backward pass is
-/// complete (a check needs every delta); else the learner is told to step
-/// through it first.
-pub fn checkable_step(app: &mut BackpropApp) -> Option<(Trace, u64)> {
-    let s = app.snapshot.as_ref()?;
-    let complete =
-        s.trace.logits_delta.is_some() && s.trace.layers.iter().all(|l| l.delta.is_some());
-    if complete {
-        return Some((s.trace.clone(), s.batches));
-    }
-    app.say(crate::app::MessageKind::Warning, || {
-        tr("Your backprop is checked against the step on screen: step through its backward pass first (Step batch), then check.").to_string()
-    });
-    None
-}
-
-/// Reads the files handed in and checks them against the step on screen,
-/// off the UI thread.
-pub fn hand_in(app: &mut BackpropApp, inputs: Vec<crate::io::file::Input>) {
-    if let Some((trace, batch)) = checkable_step(app) {
-        app.files.check_inputs(inputs, trace, batch);
-    }
-}
-
 /// The panel under the views while a check is open.
-pub fn checked_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(mut checked) = app.checked.take() else {
+pub fn checked_ui(ui: &mut Ui, cx: &mut Cx) {
+    let state = cx.state;
+    let Some(checked) = state.checked.as_deref() else {
         return;
     };
-    let on_screen = app.snapshot.as_ref().map(|s| s.batches);
-    let compact = super::toolbar::compact(ui.ctx());
-    let mut open = true;
+    let on_screen = state.snapshot.as_ref().map(|s| s.batches);
+    let compact = compact(ui.ctx());
     ui.horizontal(|ui| {
         ui.heading(tr("Your backprop, checked"));
         ui.label(trf!(
@@ -211,12 +68,12 @@ pub fn checked_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ));
         if checked.folded {
             if let Some(v) = checked.verdicts.get(checked.chosen).filter(|v| !v.ok) {
-                ui.label(RichText::new(format!("✘ {}", v.name)).color(WRONG));
+                ui.label(RichText::new(format!("✘ {}", v.name)).color(ERROR));
             }
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button(tr("Close")).clicked() {
-                open = false;
+                cx.command(UiCommand::Checked(CheckedMove::Close));
             }
             let fold = if checked.folded {
                 tr("Unfold")
@@ -224,25 +81,16 @@ pub fn checked_ui(app: &mut BackpropApp, ui: &mut Ui) {
                 tr("Fold")
             };
             if ui.button(fold).clicked() {
-                checked.folded = !checked.folded;
+                cx.command(UiCommand::Checked(CheckedMove::Fold(!checked.folded)));
             }
         });
     });
     if !checked.folded {
-        body(app, ui, &mut checked, on_screen, compact);
-    }
-    if open {
-        app.checked = Some(checked);
+        body(ui, cx, checked, on_screen, compact);
     }
 }
 
-fn body(
-    app: &mut BackpropApp,
-    ui: &mut Ui,
-    checked: &mut Checked,
-    on_screen: Option<u64>,
-    compact: bool,
-) {
+fn body(ui: &mut Ui, cx: &mut Cx, checked: &Checked, on_screen: Option<u64>, compact: bool) {
     // Left: what was handed in and what is wrong, in words; right: the
     // chosen tensor beside the engine's.
     let left = (ui.available_width() * 0.42).max(280.0);
@@ -253,7 +101,7 @@ fn body(
             egui::ScrollArea::vertical()
                 .id_salt("checked words")
                 .auto_shrink([false, false])
-                .show(ui, |ui| words_ui(app, ui, checked, on_screen, compact));
+                .show(ui, |ui| words_ui(ui, cx, checked, on_screen, compact));
         });
         ui.separator();
         ui.vertical(|ui| maps_ui(ui, checked, compact));
@@ -262,34 +110,20 @@ fn body(
 
 /// The list of tensors, the chosen one's verdict, the slice pickers and the
 /// way into the views.
-fn words_ui(
-    app: &mut BackpropApp,
-    ui: &mut Ui,
-    checked: &mut Checked,
-    on_screen: Option<u64>,
-    compact: bool,
-) {
-    let mut pick = None;
+fn words_ui(ui: &mut Ui, cx: &mut Cx, checked: &Checked, on_screen: Option<u64>, compact: bool) {
     ui.horizontal_wrapped(|ui| {
         for (k, v) in checked.verdicts.iter().enumerate() {
-            let (mark, colour) = if v.ok {
-                ("✔", Color32::from_rgb(40, 160, 80))
-            } else {
-                ("✘", WRONG)
-            };
+            let (mark, colour) = if v.ok { ("✔", RIGHT) } else { ("✘", ERROR) };
             let text = RichText::new(format!("{mark} {}", v.name)).color(colour);
             if ui
                 .selectable_label(k == checked.chosen, text)
                 .on_hover_text(v.diagnosis.map(|d| d.id()).unwrap_or("ok"))
                 .clicked()
             {
-                pick = Some(k);
+                cx.command(UiCommand::Checked(CheckedMove::Choose(k)));
             }
         }
     });
-    if let Some(k) = pick {
-        checked.choose(k);
-    }
     ui.separator();
     let k = checked.chosen;
     let v = &checked.verdicts[k];
@@ -301,8 +135,10 @@ fn words_ui(
     // The slice: sample and channel pickers for 3-D and 4-D tensors, the
     // row for a dense layer's weight gradient drawn as a square.
     let names = [tr("sample"), tr("channel")];
+    let mut at = checked.at.clone();
+    let mut row = checked.row;
     ui.horizontal(|ui| {
-        for (axis, at) in checked.at.iter_mut().enumerate() {
+        for (axis, at) in at.iter_mut().enumerate() {
             let label = ui.label(if shape.len() == 4 && axis < 2 {
                 if matches!(checked.named[k], Named::Layer(_, Part::WeightGrad)) {
                     [tr("out channel"), tr("in channel")][axis]
@@ -317,11 +153,17 @@ fn words_ui(
         }
         if shape.len() == 2 && shape[1] > 32 {
             let label = ui.label(tr("row"));
-            ui.add(egui::DragValue::new(&mut checked.row).range(0..=shape[0] - 1))
+            ui.add(egui::DragValue::new(&mut row).range(0..=shape[0] - 1))
                 .labelled_by(label.id);
         }
     });
-    if let Some((cell, sample)) = checked.first_wrong_cell() {
+    if at != checked.at {
+        cx.command(UiCommand::Checked(CheckedMove::At(at)));
+    }
+    if row != checked.row {
+        cx.command(UiCommand::Checked(CheckedMove::Row(row)));
+    }
+    if checked.first_wrong_cell().is_some() {
         let same_step = on_screen == Some(checked.batch);
         let button = ui
             .add_enabled(
@@ -334,9 +176,7 @@ fn words_ui(
                 "The views have moved on to another batch since this check",
             ));
         if button.clicked() {
-            show_in_views(app, checked, cell, sample);
-            // The views need the room now; one click unfolds it again.
-            checked.folded = true;
+            cx.command(UiCommand::Checked(CheckedMove::Explain));
         }
     }
 }
@@ -398,33 +238,4 @@ fn maps_ui(ui: &mut Ui, checked: &Checked, compact: bool) {
     let room = Vec2::new(ui.available_width(), ui.available_height().max(120.0));
     let cells = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
     row_ui(ui, terms, cells);
-}
-
-/// Opens the chosen tensor's layer in the Backprop tab with its first wrong
-/// cell selected (the explanation panel shows how it is computed).
-pub fn show_in_views(
-    app: &mut BackpropApp,
-    checked: &Checked,
-    cell: CellRef,
-    sample: Option<usize>,
-) {
-    let Named::Layer(layer, _) = checked.named[checked.chosen] else {
-        return;
-    };
-    app.command(UiCommand::ShowTab(Tab::Backprop));
-    app.command(UiCommand::ViewLayer(Some(layer)));
-    if let Some(n) = sample {
-        app.command(UiCommand::PickSample(n));
-    }
-    if let CellRef::WeightGrad { index, .. } = &cell {
-        if index.len() == 4 {
-            app.command(UiCommand::PickChannels([index[0], index[1]]));
-        }
-    }
-    if let CellRef::Delta { index, .. } = &cell {
-        if index.len() == 4 {
-            app.command(UiCommand::PickChannels([app.channels[0], index[1]]));
-        }
-    }
-    app.command(UiCommand::Select(Some(cell)));
 }

@@ -3,102 +3,119 @@
 
 use egui::{RichText, Ui};
 
-use crate::app::heatmap::fmt_value;
-use crate::app::BackpropApp;
+use super::try_it::TryIt;
+use crate::app::command::{FileAction, UiCommand};
+use crate::app::cx::Cx;
+use crate::app::style::ERROR;
+use crate::app::widgets::heatmap::fmt_value;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
-use crate::explain::{explain, CellRef, Listing};
 use crate::i18n::tr;
+use crate::teach::explain::{explain, CellRef, Listing};
 use crate::trf;
 
-/// The clicked cell, how it was computed, from the trace.
-pub fn explanation_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    // A prediction just revealed is marked here, beside the view it was
-    // about, whose layout it never moves.
-    crate::app::predict::verdict_ui(app, ui);
-    ui.heading(tr("How was this number computed?"));
-    let (Some(s), Some(cell)) = (app.snapshot.clone(), app.selected.clone()) else {
-        ui.label(tr("Click any cell of a dF map, a delta or a feature map: this panel shows the sum of products that made it, with the real numbers."));
-        return;
-    };
-    let Some(e) = explain(&s.trace, &cell, app.sample) else {
-        ui.label(tr(
-            "That cell has no computation to show yet (its phase has not run in this batch).",
-        ));
-        return;
-    };
-    // Everything wraps at the panel's width: a long formula or term never
-    // widens the panel (and so never moves the views).
-    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
-    ui.label(RichText::new(&e.title).strong().size(18.0));
-    ui.label(RichText::new(&e.formula).monospace());
-    if ui
-        .selectable_label(app.trying, RichText::new(tr("✍ Try it yourself")).strong())
-        .on_hover_text(tr(
-            "Cover the terms and the value: work the number out yourself and have it checked",
-        ))
-        .clicked()
-    {
-        app.trying = !app.trying;
-    }
-    ui.separator();
-    if app.trying {
-        super::try_it::try_it_ui(app, ui, &s.trace, &cell);
-        return;
-    }
-    ui.label(match e.listing {
-        Listing::LargestOfSample => trf!(
-            "largest terms for sample {sample} ({count} non-zero terms):",
-            sample = app.sample,
-            count = e.term_count
-        ),
-        Listing::OnePerSample => trf!(
-            "one term per sample of the batch ({count} non-zero):",
-            count = e.term_count
-        ),
-        Listing::All => trf!(
-            "every term, in order ({count} non-zero):",
-            count = e.term_count
-        ),
-    });
-    for term in &e.terms {
-        ui.label(RichText::new(format!("{} = {}", term.label, fmt_value(term.value))).monospace());
-    }
-    ui.separator();
-    ui.label(trf!(
-        "sample {sample}'s sum: {sum}",
-        sample = app.sample,
-        sum = e.sample_sum
-    ));
-    ui.label(trf!("all terms added up: {total}", total = e.total));
-    let check = if e.agrees() {
-        tr("✓ equals the trace")
-    } else {
-        tr("✗ differs from the trace")
-    };
-    ui.label(
-        RichText::new(trf!(
-            "value in the trace: {value} {check}",
-            value = e.recorded,
-            check = check
-        ))
-        .strong(),
-    );
-    for note in &e.notes {
-        ui.label(note);
-    }
-    if let CellRef::WeightGrad { layer, index } = &cell {
-        gradcheck_ui(app, ui, &s.trace, &cell, *layer, index);
-    }
-    ui.separator();
-    if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
+/// The explanation panel: what the learner is working out in *Try it
+/// yourself*, when it is open.
+#[derive(Debug, Default)]
+pub struct Explanation {
+    /// The explanation's numbers covered, the learner's own working checked.
+    pub trying: bool,
+    pub try_it: TryIt,
+}
+
+impl Explanation {
+    /// The clicked cell, how it was computed, from the trace.
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        // A prediction just revealed is marked here, beside the view it was
+        // about, whose layout it never moves.
+        super::predict::verdict_ui(ui, cx);
+        ui.heading(tr("How was this number computed?"));
+        let state = cx.state;
+        let (Some(s), Some(cell)) = (state.snapshot.as_ref(), state.selection().cloned()) else {
+            ui.label(tr("Click any cell of a dF map, a delta or a feature map: this panel shows the sum of products that made it, with the real numbers."));
+            return;
+        };
+        let Some(e) = explain(&s.trace, &cell, state.sample) else {
+            ui.label(tr(
+                "That cell has no computation to show yet (its phase has not run in this batch).",
+            ));
+            return;
+        };
+        // Everything wraps at the panel's width: a long formula or term never
+        // widens the panel (and so never moves the views).
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Wrap);
+        ui.label(RichText::new(&e.title).strong().size(18.0));
+        ui.label(RichText::new(&e.formula).monospace());
         if ui
+            .selectable_label(self.trying, RichText::new(tr("✍ Try it yourself")).strong())
+            .on_hover_text(tr(
+                "Cover the terms and the value: work the number out yourself and have it checked",
+            ))
+            .clicked()
+        {
+            self.trying = !self.trying;
+        }
+        ui.separator();
+        if self.trying {
+            self.try_it.ui(ui, state, &s.trace, &cell);
+            return;
+        }
+        ui.label(match e.listing {
+            Listing::LargestOfSample => trf!(
+                "largest terms for sample {sample} ({count} non-zero terms):",
+                sample = cx.state.sample,
+                count = e.term_count
+            ),
+            Listing::OnePerSample => trf!(
+                "one term per sample of the batch ({count} non-zero):",
+                count = e.term_count
+            ),
+            Listing::All => trf!(
+                "every term, in order ({count} non-zero):",
+                count = e.term_count
+            ),
+        });
+        for term in &e.terms {
+            ui.label(
+                RichText::new(format!("{} = {}", term.label, fmt_value(term.value))).monospace(),
+            );
+        }
+        ui.separator();
+        ui.label(trf!(
+            "sample {sample}'s sum: {sum}",
+            sample = cx.state.sample,
+            sum = e.sample_sum
+        ));
+        ui.label(trf!("all terms added up: {total}", total = e.total));
+        let check = if e.agrees() {
+            tr("✓ equals the trace")
+        } else {
+            tr("✗ differs from the trace")
+        };
+        ui.label(
+            RichText::new(trf!(
+                "value in the trace: {value} {check}",
+                value = e.recorded,
+                check = check
+            ))
+            .strong(),
+        );
+        for note in &e.notes {
+            ui.label(note);
+        }
+        if let CellRef::WeightGrad { .. } = &cell {
+            gradcheck_ui(ui, cx, &cell);
+        }
+        ui.separator();
+        if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
+            if ui
             .button(trf!("Export {name} as CSV…", name = name))
             .on_hover_text(tr("The whole tensor this cell belongs to, one row per value: its indices, then the value"))
             .clicked()
         {
             let csv = crate::io::tensor_csv(&tensor).into_bytes();
-            app.files.save_dialog(tr("Export a tensor as CSV"), &format!("{name}.csv"), csv);
+            cx.command(UiCommand::File(FileAction::SaveCsv(name, csv)));
+        }
         }
     }
 }
@@ -126,26 +143,16 @@ pub fn selected_tensor(t: &Trace, cell: &CellRef) -> Option<(String, Tensor)> {
 
 /// The proof for one weight: backpropagation's number next to a central
 /// finite difference on the same batch (computed on its own thread).
-fn gradcheck_ui(
-    app: &mut BackpropApp,
-    ui: &mut Ui,
-    trace: &Trace,
-    cell: &CellRef,
-    layer: usize,
-    index: &[usize],
-) {
+fn gradcheck_ui(ui: &mut Ui, cx: &mut Cx, cell: &CellRef) {
     ui.separator();
-    let checking = app.gradcheck.running() > 0;
+    let checking = cx.state.gradchecking;
     if ui.add_enabled(!checking, egui::Button::new(tr("Check with finite differences"))).on_hover_text(tr("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number")).clicked() {
-        let (trace, index, cell) = (trace.clone(), index.to_vec(), cell.clone());
-        app.gradcheck.spawn("gradient-check", move |out| {
-            out.send(Some((cell, crate::engine::gradcheck::check_weight(&trace, layer, &index))));
-        });
+        cx.command(UiCommand::Gradcheck(cell.clone()));
     }
     if checking {
         ui.spinner();
     }
-    match &app.gradcheck_result {
+    match &cx.state.gradcheck {
         Some((for_cell, Some(fd))) if for_cell == cell => {
             ui.label(
                 RichText::new(trf!("backpropagation: {value}", value = fd.analytic)).monospace(),
@@ -171,7 +178,7 @@ fn gradcheck_ui(
                         "They disagree: the backward pass is wrong at this layer or above it.",
                     ))
                     .strong()
-                    .color(egui::Color32::from_rgb(220, 70, 50)),
+                    .color(ERROR),
                 );
             } else {
                 ui.label(tr("They agree: backpropagation's number is right here."));

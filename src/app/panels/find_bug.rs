@@ -8,12 +8,10 @@
 
 use egui::{RichText, Ui};
 
-use crate::app::{BackpropApp, UiCommand};
-use crate::check::bugs::{bugs_for, right_result, Bug};
-use crate::check::{Named, Part};
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::check::bugs::{bugs_for, Bug};
 use crate::i18n::tr;
-use crate::io::Handed;
-use crate::trf;
 
 /// The bug in a few words for the teacher's list.
 fn label(names: &[String], bug: &Bug) -> String {
@@ -25,11 +23,11 @@ fn label(names: &[String], bug: &Bug) -> String {
     )
 }
 
-pub fn find_bug_ui(app: &mut BackpropApp, ui: &Ui) {
-    if !app.show_find_bug || app.settings.projector {
+pub fn find_bug_ui(ui: &Ui, cx: &mut Cx) {
+    if !cx.state.show_find_bug || cx.state.settings.projector {
         return;
     }
-    let Some(s) = app.snapshot.clone() else {
+    let Some(s) = cx.state.snapshot.as_ref() else {
         return;
     };
     let names = s.trace.names.clone();
@@ -42,62 +40,25 @@ pub fn find_bug_ui(app: &mut BackpropApp, ui: &Ui) {
         .show(ui.ctx(), |ui| {
             ui.label(tr("Switch on one mistake in the app's own backward pass. Nothing on screen shows it: training misbehaves, and the class finds the layer with the gradient check (click a dF or dW cell, then check it by finite differences) and names the mistake. This window is never shown in projector mode."));
             ui.separator();
-            let mut chosen = app.bug;
+            let mut chosen = cx.state.bug;
             ui.radio_value(&mut chosen, None, tr("No bug: the right backprop"));
             for bug in &bugs {
                 ui.radio_value(&mut chosen, Some(*bug), label(&names, bug));
             }
-            if chosen != app.bug {
-                app.command(UiCommand::SetBug(chosen));
+            if chosen != cx.state.bug {
+                cx.command(UiCommand::SetBug(chosen));
             }
             ui.separator();
-            let ready = app.bug.is_some() && s.trace.logits_delta.is_some();
+            let ready = cx.state.bug.is_some() && s.trace.logits_delta.is_some();
             if ui
                 .add_enabled(ready, egui::Button::new(RichText::new(tr("Reveal to the class")).strong()))
                 .on_disabled_hover_text(tr("Switch a bug on and step through a backward pass first"))
                 .clicked()
             {
-                if let Some(bug) = app.bug {
-                    reveal(app, bug);
-                }
+                cx.command(UiCommand::RevealBug);
             }
         });
     if !open {
-        app.show_find_bug = false;
-    }
-}
-
-/// Shows the bug as the check panel shows a student's mistake: the wrong
-/// result the app computed beside the right one, named.
-fn reveal(app: &mut BackpropApp, bug: Bug) {
-    let Some(s) = app.snapshot.clone() else {
-        return;
-    };
-    let mut trace = s.trace.clone();
-    let Some(right) = right_result(&trace, bug) else {
-        return;
-    };
-    let layer = &mut trace.layers[bug.layer];
-    let slot = match bug.part {
-        Part::WeightGrad => &mut layer.weight_grad,
-        _ => &mut layer.delta,
-    };
-    let Some(wrong) = slot.replace(std::sync::Arc::new(right.mapv(|v| v as f32))) else {
-        return;
-    };
-    let handed = Handed {
-        name: Named::Layer(bug.layer, bug.part).name(&trace),
-        values: wrong.mapv(f64::from),
-    };
-    match super::checked::Checked::new(&trace, vec![handed], s.batches) {
-        Ok(mut checked) => {
-            checked.bug = true;
-            let words = checked.verdicts[0].message();
-            app.say(crate::app::MessageKind::Info, move || {
-                trf!("The bug was: {words}", words = words)
-            });
-            app.checked = Some(Box::new(checked));
-        }
-        Err(e) => app.say(crate::app::MessageKind::Error, move || e.clone()),
+        cx.command(UiCommand::ShowFindBug(false));
     }
 }

@@ -3,37 +3,16 @@
 
 use egui::{Color32, RichText, Ui};
 
-use super::toolbar::compact;
-use crate::app::heatmap::fmt_value;
-use crate::app::views::{delta_name, BACKWARD, FORWARD, UPDATE};
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::state::{MessageKind, Taught};
+use crate::app::style::{compact, delta_name, dims_text, BACKWARD, ERROR, FORWARD, UPDATE};
+use crate::app::widgets::heatmap::fmt_value;
 use crate::app::worker::Snapshot;
-use crate::app::{BackpropApp, MessageKind, Taught, UiCommand};
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
 use crate::i18n::tr;
 use crate::trf;
-
-/// The layer the views are about: the clicked block, else the phase's layer.
-pub fn focus_layer(app: &BackpropApp) -> usize {
-    let Some(s) = &app.snapshot else { return 0 };
-    let n = s.trace.names.len();
-    app.view_layer.unwrap_or(match s.last {
-        Some(Phase::Forward(i)) | Some(Phase::Backward(i)) => i,
-        Some(Phase::Loss) => n - 1,
-        Some(Phase::Update) | Some(Phase::Done) | None => match s.next {
-            Phase::Forward(i) | Phase::Backward(i) => i,
-            _ => 0,
-        },
-    })
-}
-
-/// A per-sample shape as people write it: `1x28x28`.
-pub fn dims_text(dims: &[usize]) -> String {
-    dims.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("x")
-}
 
 /// A batch tensor's shape without the batch dimension.
 fn shape_text(shape: &[usize]) -> String {
@@ -42,12 +21,12 @@ fn shape_text(shape: &[usize]) -> String {
 
 /// The network as blocks with their shapes; the block in focus highlighted,
 /// the arrow the numbers travel along coloured by direction.
-pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(s) = app.snapshot.as_ref() else {
+pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
+    let Some(s) = cx.state.snapshot.as_ref() else {
         ui.label(tr("Starting…"));
         return;
     };
-    let focus = focus_layer(app);
+    let focus = cx.state.focus_layer();
     let shapes = s.network.shapes();
     let (backward, colour) = match s.last {
         Some(Phase::Backward(_)) => (true, BACKWARD),
@@ -57,10 +36,11 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
     let mut clicked = None;
     let compact = compact(ui.ctx());
     // The answer's numbering, on demand: a conv layer and its ReLU share one.
-    let folded = app
+    let folded = cx
+        .state
         .settings
         .answer_notation
-        .then(|| crate::app::notation::folded(&s.trace.kinds));
+        .then(|| crate::teach::notation::folded(&s.trace.kinds));
     // Compact: one line per block, so the strip is one text line high.
     let sep = if compact { " " } else { "\n" };
     let blocks = |ui: &mut Ui| {
@@ -120,7 +100,7 @@ pub fn pipeline_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.horizontal_wrapped(blocks);
     }
     if let Some(i) = clicked {
-        app.command(UiCommand::ViewLayer(Some(i)));
+        cx.command(UiCommand::ViewLayer(Some(i)));
     }
 }
 
@@ -174,8 +154,8 @@ pub fn phase_text(s: &Snapshot, taught: Option<Taught>) -> String {
     text
 }
 
-pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
-    if let Some(s) = &app.snapshot {
+pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
+    if let Some(s) = &cx.state.snapshot {
         let colour = match s.last {
             Some(Phase::Backward(_)) | Some(Phase::Loss) => BACKWARD,
             Some(Phase::Update) => UPDATE,
@@ -194,7 +174,7 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
         let mut job = egui::text::LayoutJob::default();
         let body = egui::TextStyle::Body.resolve(ui.style());
         job.append(
-            &phase_text(s, app.taught),
+            &phase_text(s, cx.state.taught),
             0.0,
             egui::TextFormat {
                 font_id: egui::FontId::proportional(if compact { 16.0 } else { 18.0 }),
@@ -226,26 +206,25 @@ pub fn phase_line_ui(app: &BackpropApp, ui: &mut Ui) {
                         layer = s.trace.names[i],
                         dead = format!("{dead:?}"),
                         conv = s.trace.names[i - 1]
-                    )).color(Color32::from_rgb(220, 60, 60)));
+                    )).color(ERROR));
                 }
             }
         }
     }
 }
 
-pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &str) {
+pub fn message_ui(ui: &mut Ui, cx: &mut Cx, kind: MessageKind, text: &str) {
     let colour = match kind {
         MessageKind::Info => Color32::from_rgb(60, 140, 220),
         MessageKind::Warning => Color32::from_rgb(220, 160, 30),
-        MessageKind::Error => Color32::from_rgb(220, 60, 60),
+        MessageKind::Error => ERROR,
     };
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(text).color(colour).strong());
         // The browser: MNIST's training set on its way.
-        #[cfg(target_arch = "wasm32")]
-        if let Some(arrival) = &app.arrival {
+        if let Some(fraction) = cx.state.arriving {
             ui.add(
-                egui::ProgressBar::new(arrival.fraction())
+                egui::ProgressBar::new(fraction)
                     .desired_width(160.0)
                     .show_percentage(),
             );
@@ -255,13 +234,13 @@ pub fn message_ui(app: &mut BackpropApp, ui: &mut Ui, kind: MessageKind, text: &
             .on_hover_text(tr("Hide this message"))
             .clicked()
         {
-            app.command(UiCommand::Dismiss);
+            cx.command(UiCommand::Dismiss);
         }
     });
 }
 
 /// A link's replay under way: how far it is, and the button that stops it.
-pub fn replay_ui(app: &mut BackpropApp, ui: &mut Ui, replay: crate::app::worker::Replay) {
+pub fn replay_ui(ui: &mut Ui, cx: &mut Cx, replay: crate::app::worker::Replay) {
     ui.horizontal_wrapped(|ui| {
         ui.label(
             RichText::new(crate::trf!(
@@ -281,7 +260,7 @@ pub fn replay_ui(app: &mut BackpropApp, ui: &mut Ui, replay: crate::app::worker:
             .on_hover_text(tr("Stop replaying: training stays at the batch reached"))
             .clicked()
         {
-            app.command(UiCommand::StopReplay);
+            cx.command(UiCommand::StopReplay);
         }
     });
 }

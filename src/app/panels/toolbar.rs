@@ -4,67 +4,59 @@
 
 use egui::{RichText, Ui};
 
+use crate::app::command::{FileAction, LessonMove, UiCommand};
+use crate::app::cx::Cx;
+use crate::app::state::{Palette, Settings};
+use crate::app::style::compact;
 use crate::app::worker::Speed;
-use crate::app::{BackpropApp, LessonMove, MessageKind, UiCommand};
 use crate::engine::optim::OptimizerKind;
 use crate::i18n::tr;
 use crate::trf;
 
-/// Whether the window is small enough that every panel folds to leave room
-/// for the views: narrower than `COMPACT_WIDTH` or lower than
-/// `COMPACT_HEIGHT` points (a 1280x720 projector at 1.4x is 914x514).
-pub fn compact(ctx: &egui::Context) -> bool {
-    let screen = ctx.content_rect();
-    screen.width() < COMPACT_WIDTH || screen.height() < COMPACT_HEIGHT
-}
-
-/// See [`compact`].
-pub const COMPACT_HEIGHT: f32 = 640.0;
-
 /// The toolbar, in two rows whatever the window: the menus and the step
 /// buttons, then the training settings (folded into one menu on a narrow
 /// window) with the sample and the language.
-pub fn toolbar_ui(app: &mut BackpropApp, ui: &mut Ui) -> egui::Rect {
+pub fn toolbar_ui(ui: &mut Ui, cx: &mut Cx) -> egui::Rect {
     let compact = compact(ui.ctx());
     let rows = ui.scope(|ui| {
         ui.horizontal(|ui| {
-            menus_ui(app, ui);
+            menus_ui(cx, ui);
             ui.separator();
-            step_buttons_ui(app, ui);
+            step_buttons_ui(cx, ui);
             if !compact {
-                language_ui(app, ui);
+                language_ui(cx, ui);
             }
         });
         ui.horizontal(|ui| {
-            speed_ui(app, ui);
+            speed_ui(cx, ui);
             if compact {
                 ui.menu_button(tr("Network and training ▾"), |ui| {
-                    learning_rate_ui(app, ui);
+                    learning_rate_ui(cx, ui);
                     ui.separator();
-                    network_settings_ui(app, ui);
+                    network_settings_ui(cx, ui);
                 })
                 .response
                 .on_hover_text(tr(
                     "Learning rate, freezing; network, optimizer, batch size, seed (apply on Reset)",
                 ));
             } else {
-                learning_rate_ui(app, ui);
+                learning_rate_ui(cx, ui);
                 ui.separator();
                 // What applies on Reset, summed up on its button.
                 let summary = trf!(
                     "{network} · {optimizer} · batch {batch} ▾",
-                    network = app.network_name(),
-                    optimizer = app.config.optimizer.name(),
-                    batch = app.config.batch
+                    network = cx.state.network_name(),
+                    optimizer = cx.state.config.optimizer.name(),
+                    batch = cx.state.config.batch
                 );
-                ui.menu_button(summary, |ui| network_settings_ui(app, ui))
+                ui.menu_button(summary, |ui| network_settings_ui(cx, ui))
                     .response
                     .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
             }
             ui.separator();
-            sample_ui(app, ui);
+            sample_ui(cx, ui);
             if compact {
-                language_ui(app, ui);
+                language_ui(cx, ui);
             }
         });
     });
@@ -72,61 +64,73 @@ pub fn toolbar_ui(app: &mut BackpropApp, ui: &mut Ui) -> egui::Rect {
 }
 
 /// The language a step away, at the right: a class may switch mid-lesson.
-fn language_ui(app: &mut BackpropApp, ui: &mut Ui) {
+fn language_ui(cx: &mut Cx, ui: &mut Ui) {
+    let mut settings = cx.state.settings.clone();
     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
         for lang in crate::i18n::Lang::ALL.into_iter().rev() {
-            ui.selectable_value(&mut app.settings.lang, lang, lang.native_name());
+            ui.selectable_value(&mut settings.lang, lang, lang.native_name());
         }
     });
+    set_settings(cx, settings);
+}
+
+/// Settings edited in place: one command when they changed.
+fn set_settings(cx: &mut Cx, settings: Settings) {
+    if settings != cx.state.settings {
+        cx.command(UiCommand::SetSettings(Box::new(settings)));
+    }
 }
 
 /// The File and View menus and the lesson: what a teacher sets once.
-fn menus_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    ui.menu_button(tr("File"), |ui| file_buttons_ui(app, ui));
+fn menus_ui(cx: &mut Cx, ui: &mut Ui) {
+    ui.menu_button(tr("File"), |ui| file_buttons_ui(cx, ui));
     ui.menu_button(tr("View"), |ui| {
-        ui.checkbox(&mut app.settings.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
-        ui.add(egui::Slider::new(&mut app.settings.scale, 0.75..=2.0).text(tr("Size"))).on_hover_text(tr("Everything larger or smaller (projector mode multiplies it by 1.4)"));
-        ui.checkbox(&mut app.settings.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
-        let mut safe = app.settings.palette == crate::app::heatmap::Palette::BlueOrange;
+        let mut settings = cx.state.settings.clone();
+        let s = &mut settings;
+        ui.checkbox(&mut s.projector, tr("Projector mode")).on_hover_text(tr("Everything larger, text in full contrast: readable from the back of the room (key P)"));
+        ui.add(egui::Slider::new(&mut s.scale, 0.75..=2.0).text(tr("Size"))).on_hover_text(tr("Everything larger or smaller (projector mode multiplies it by 1.4)"));
+        ui.checkbox(&mut s.dark, tr("Dark theme")).on_hover_text(tr("Dark or light theme (light suits bright rooms and printed slides)"));
+        let mut safe = s.palette == Palette::BlueOrange;
         if ui.checkbox(&mut safe, tr("Colour-blind-safe colours")).on_hover_text(tr("Deltas and gradients in blue and orange instead of blue and red")).changed() {
-            app.settings.palette = if safe { crate::app::heatmap::Palette::BlueOrange } else { crate::app::heatmap::Palette::BlueRed };
+            s.palette = if safe { Palette::BlueOrange } else { Palette::BlueRed };
         }
-        ui.checkbox(&mut app.settings.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
-        ui.checkbox(&mut app.settings.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
-        ui.checkbox(&mut app.settings.predict, tr("Predict before each reveal")).on_hover_text(tr("Each backward step and the update arrive covered: answer a question about them first (always on in the guided lesson)"));
-        ui.checkbox(&mut app.settings.answer_notation, crate::app::notation::toggle_label()).on_hover_text(tr("Number layers as the answer does (a conv layer and its ReLU are one layer: at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′), with the app's own names beside"));
+        ui.checkbox(&mut s.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
+        ui.checkbox(&mut s.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
+        ui.checkbox(&mut s.predict, tr("Predict before each reveal")).on_hover_text(tr("Each backward step and the update arrive covered: answer a question about them first (always on in the guided lesson)"));
+        ui.checkbox(&mut s.answer_notation, crate::teach::notation::toggle_label()).on_hover_text(tr("Number layers as the answer does (a conv layer and its ReLU are one layer: at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′), with the app's own names beside"));
         if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
-            app.show_shortcuts = !app.show_shortcuts;
+            cx.command(UiCommand::ShowShortcuts(!cx.state.show_shortcuts));
         }
         ui.separator();
         ui.label(tr("Language"));
         for lang in crate::i18n::Lang::ALL {
-            ui.radio_value(&mut app.settings.lang, lang, lang.native_name());
+            ui.radio_value(&mut s.lang, lang, lang.native_name());
         }
+        set_settings(cx, settings);
     });
-    lesson_menu_ui(app, ui);
+    lesson_menu_ui(cx, ui);
 }
 
 /// Start the guided lesson, or continue it where it was left.
-fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
+fn lesson_menu_ui(cx: &mut Cx, ui: &mut Ui) {
     let label = RichText::new(tr("Guided lesson")).strong();
-    if app.lesson.open.is_some() {
+    if cx.state.lesson.open.is_some() {
         if ui
             .button(label)
             .on_hover_text(tr("Leave the lesson and explore freely"))
             .clicked()
         {
-            app.command(UiCommand::Lesson(LessonMove::Leave));
+            cx.command(UiCommand::Lesson(LessonMove::Leave));
         }
         return;
     }
     ui.menu_button(label, |ui| {
-        if let Some(step) = app.lesson.left_at {
+        if let Some(step) = cx.state.lesson.left_at {
             if ui
                 .button(trf!("Continue from step {step}", step = step + 1))
                 .clicked()
             {
-                app.command(UiCommand::Lesson(LessonMove::Go(step)));
+                cx.command(UiCommand::Lesson(LessonMove::Go(step)));
                 ui.close();
             }
         }
@@ -137,18 +141,14 @@ fn lesson_menu_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ))
             .clicked()
         {
-            app.command(UiCommand::Lesson(LessonMove::Start));
+            cx.command(UiCommand::Lesson(LessonMove::Start));
             ui.close();
         }
     });
 }
 
-/// Below this width (in points) the controls fold into two rows and the
-/// network settings into a menu: a 720p projector at 1.4x is 914 points wide.
-pub const COMPACT_WIDTH: f32 = 1200.0;
-
-fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let running = app.snapshot.as_ref().is_some_and(|s| s.running);
+fn step_buttons_ui(cx: &mut Cx, ui: &mut Ui) {
+    let running = cx.state.running();
     if ui
         .add_enabled(!running, egui::Button::new(tr("Step layer")))
         .on_hover_text(tr(
@@ -156,7 +156,7 @@ fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        app.command(UiCommand::StepPhase);
+        cx.command(UiCommand::StepPhase);
     }
     if ui
         .add_enabled(!running, egui::Button::new(tr("Step batch")))
@@ -165,7 +165,7 @@ fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        app.command(UiCommand::StepBatch);
+        cx.command(UiCommand::StepBatch);
     }
     let run_label = if running { tr("Pause") } else { tr("Run") };
     if ui
@@ -173,7 +173,7 @@ fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .on_hover_text(tr("Train continuously (the views follow live), or pause"))
         .clicked()
     {
-        app.command(if running {
+        cx.command(if running {
             UiCommand::Pause
         } else {
             UiCommand::Run
@@ -186,9 +186,10 @@ fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        app.command(UiCommand::Reset);
+        cx.command(UiCommand::Reset);
     }
-    let (back, forward) = app
+    let (back, forward) = cx
+        .state
         .snapshot
         .as_ref()
         .map(|s| (s.back_steps, s.forward_steps))
@@ -201,7 +202,7 @@ fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        app.command(UiCommand::Back);
+        cx.command(UiCommand::Back);
     }
     if ui
         .add_enabled(!running, egui::Button::new(tr("Forward ▶")))
@@ -211,11 +212,11 @@ fn step_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ))
         .clicked()
     {
-        app.command(UiCommand::Forward);
+        cx.command(UiCommand::Forward);
     }
 }
 
-fn speed_ui(app: &mut BackpropApp, ui: &mut Ui) {
+fn speed_ui(cx: &mut Cx, ui: &mut Ui) {
     let speeds = [
         (Speed::PerSecond(1.0), tr("1 batch/s")),
         (Speed::PerSecond(5.0), tr("5 batches/s")),
@@ -224,7 +225,7 @@ fn speed_ui(app: &mut BackpropApp, ui: &mut Ui) {
     ];
     let current = speeds
         .iter()
-        .find(|(s, _)| *s == app.speed)
+        .find(|(s, _)| *s == cx.state.speed)
         .map(|(_, l)| *l)
         .unwrap_or(tr("custom"));
     let label = ui.label(tr("Speed:"));
@@ -232,8 +233,11 @@ fn speed_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .selected_text(current)
         .show_ui(ui, |ui| {
             for (speed, label) in speeds {
-                if ui.selectable_label(app.speed == speed, label).clicked() {
-                    app.command(UiCommand::SetSpeed(speed));
+                if ui
+                    .selectable_label(cx.state.speed == speed, label)
+                    .clicked()
+                {
+                    cx.command(UiCommand::SetSpeed(speed));
                 }
             }
         })
@@ -242,8 +246,8 @@ fn speed_ui(app: &mut BackpropApp, ui: &mut Ui) {
         .on_hover_text(tr("How fast Run trains"));
 }
 
-fn learning_rate_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let mut lr = app.config.lr;
+fn learning_rate_ui(cx: &mut Cx, ui: &mut Ui) {
+    let mut lr = cx.state.config.lr;
     let label = ui.label(tr("Learning rate:"));
     let lr_response = ui
         .add(egui::Slider::new(&mut lr, 1e-4..=10.0).logarithmic(true))
@@ -252,17 +256,17 @@ fn learning_rate_ui(app: &mut BackpropApp, ui: &mut Ui) {
             "η: how far each update moves the weights against their gradient (applies at once)",
         ));
     if lr_response.changed() {
-        app.command(UiCommand::SetLr(lr));
+        cx.command(UiCommand::SetLr(lr));
     }
-    let mut freeze = app.config.freeze_conv;
+    let mut freeze = cx.state.config.freeze_conv;
     if ui.checkbox(&mut freeze, tr("Freeze conv filters")).on_hover_text(tr("Keep the conv filters at their initial values; only the FC layers learn (the question's experiment)")).changed() {
-        app.command(UiCommand::SetFreeze(freeze));
+        cx.command(UiCommand::SetFreeze(freeze));
     }
 }
 
-fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
+fn network_settings_ui(cx: &mut Cx, ui: &mut Ui) {
     let label = ui.label(tr("Network:"));
-    let shown = app.network_name();
+    let shown = cx.state.network_name();
     egui::ComboBox::from_id_salt("preset")
         .selected_text(shown)
         .show_ui(ui, |ui| {
@@ -272,52 +276,55 @@ fn network_settings_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ] {
                 if ui
                     .selectable_label(
-                        app.start_network.is_none() && app.config.preset == preset,
+                        cx.state.start_network.is_none() && cx.state.config.preset == preset,
                         text,
                     )
                     .clicked()
                 {
-                    app.command(UiCommand::UsePreset(preset.to_string()));
+                    cx.command(UiCommand::UsePreset(preset.to_string()));
                 }
             }
         })
         .response
         .labelled_by(label.id)
         .on_hover_text(tr("Which network to build on Reset"));
+    let mut config = cx.state.config.clone();
     let label = ui.label(tr("Optimizer:"));
     egui::ComboBox::from_id_salt("optimizer")
-        .selected_text(app.config.optimizer.name())
+        .selected_text(config.optimizer.name())
         .show_ui(ui, |ui| {
             for kind in [
                 OptimizerKind::Sgd,
                 OptimizerKind::Momentum,
                 OptimizerKind::Adam,
             ] {
-                ui.selectable_value(&mut app.config.optimizer, kind, kind.name());
+                ui.selectable_value(&mut config.optimizer, kind, kind.name());
             }
         })
         .response
         .labelled_by(label.id)
         .on_hover_text(tr("How the gradient turns into a step (applies on Reset)"));
     let label = ui.label(tr("Batch size:"));
-    ui.add(
-        egui::DragValue::new(&mut app.config.batch).range(1..=super::super::worker::APP_MAX_BATCH),
-    )
-    .labelled_by(label.id)
-    .on_hover_text(tr("Samples per batch (applies on Reset)"));
+    ui.add(egui::DragValue::new(&mut config.batch).range(1..=crate::app::worker::APP_MAX_BATCH))
+        .labelled_by(label.id)
+        .on_hover_text(tr("Samples per batch (applies on Reset)"));
     let label = ui.label(tr("Seed:"));
-    ui.add(egui::DragValue::new(&mut app.config.seed).range(0..=1_000_000))
+    ui.add(egui::DragValue::new(&mut config.seed).range(0..=1_000_000))
         .labelled_by(label.id)
         .on_hover_text(tr(
             "Fixes the initial weights and the batch order (applies on Reset)",
         ));
+    if config != cx.state.config {
+        cx.command(UiCommand::SetConfig(config));
+    }
     if ui.button(tr("Load pretrained model")).on_hover_text(tr("Replace the network by the trained model that ships with the program (useful for drawing)")).clicked() {
-        app.command(UiCommand::LoadPretrained);
+        cx.command(UiCommand::LoadPretrained);
     }
 }
 
-fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(label_of) = app
+fn sample_ui(cx: &mut Cx, ui: &mut Ui) {
+    let Some(label_of) = cx
+        .state
         .snapshot
         .as_ref()
         .map(|s| s.trace.labels.clone())
@@ -326,7 +333,7 @@ fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
         return;
     };
     let n = label_of.len();
-    let mut sample = app.sample.min(n - 1);
+    let mut sample = cx.state.sample.min(n - 1);
     let label = ui.label(tr("Sample in batch:"));
     let picker: egui::Response = if ui.available_size_before_wrap().x < 260.0 {
         // A narrow row (projector): a number field instead of a slider.
@@ -337,8 +344,8 @@ fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
     picker
         .labelled_by(label.id)
         .on_hover_text(tr("Which sample of the batch the maps show"));
-    if sample != app.sample {
-        app.command(UiCommand::PickSample(sample));
+    if sample != cx.state.sample {
+        cx.command(UiCommand::PickSample(sample));
     }
     if let Some(&digit) = label_of.get(sample) {
         ui.label(trf!("label {digit}", digit = digit));
@@ -346,114 +353,63 @@ fn sample_ui(app: &mut BackpropApp, ui: &mut Ui) {
 }
 
 /// Save / open a model and export the current step.
-fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    if ui
-        .button(tr("Save model…"))
-        .on_hover_text(tr(
-            "Write the network as it is now (safetensors; loads in PyTorch unchanged)",
-        ))
-        .clicked()
-    {
-        if let Some(s) = &app.snapshot {
-            app.files.save_dialog(
-                tr("Save the model"),
-                "model.safetensors",
-                crate::io::model_bytes(&s.network),
-            );
+fn file_buttons_ui(cx: &mut Cx, ui: &mut Ui) {
+    // (label, hover, action); a teacher's tool is never offered on the
+    // projector.
+    let items = [
+        (
+            tr("Save model…"),
+            tr("Write the network as it is now (safetensors; loads in PyTorch unchanged)"),
+            Some(FileAction::SaveModel),
+        ),
+        (
+            tr("Export view as PNG…"),
+            tr("A picture of the window as it is now, for slides"),
+            Some(FileAction::ExportPng),
+        ),
+        (
+            tr("Open model…"),
+            tr("Start from a saved model (Reset returns to it)"),
+            Some(FileAction::OpenModel),
+        ),
+        (
+            tr("Save session…"),
+            tr("The model, the optimizer's state, the step and the plots: continue this lesson later exactly here"),
+            Some(FileAction::SaveSession),
+        ),
+        (
+            tr("Open session…"),
+            tr("Continue a saved session where it stopped"),
+            Some(FileAction::OpenSession),
+        ),
+        ("", "", None),
+        (
+            tr("Export trace…"),
+            tr("Every number of the current step (safetensors trace, as `backprop-viz trace` writes)"),
+            Some(FileAction::ExportTrace),
+        ),
+        (
+            tr("Export exercise…"),
+            tr("What a student needs to work this step's backward pass out by hand (inputs, weights, outputs, the delta from above; not the answers), with a NumPy starter"),
+            Some(FileAction::ExportExercise),
+        ),
+        (
+            tr("Share this moment (copy the link)"),
+            tr("A link that replays training to exactly this batch, phase, sample and cell: --link on another machine opens it"),
+            Some(FileAction::ShareMoment),
+        ),
+    ];
+    for (label, hover, action) in items {
+        let Some(action) = action else {
+            ui.separator();
+            continue;
+        };
+        if ui.button(label).on_hover_text(hover).clicked() {
+            cx.command(UiCommand::File(action));
+            ui.close();
         }
     }
-    if ui
-        .button(tr("Export view as PNG…"))
-        .on_hover_text(tr("A picture of the window as it is now, for slides"))
-        .clicked()
-    {
-        app.files.export_view_png(ui.ctx());
-        ui.close();
-    }
-    if ui
-        .button(tr("Open model…"))
-        .on_hover_text(tr("Start from a saved model (Reset returns to it)"))
-        .clicked()
-    {
-        app.files.open_model_dialog();
-    }
-    if ui
-        .button(tr("Save session…"))
-        .on_hover_text(tr(
-            "The model, the optimizer's state, the step and the plots: continue this lesson later exactly here",
-        ))
-        .clicked()
-    {
-        app.save_session_dialog();
-        ui.close();
-    }
-    if ui
-        .button(tr("Open session…"))
-        .on_hover_text(tr("Continue a saved session where it stopped"))
-        .clicked()
-    {
-        app.files.open_session_dialog();
-        ui.close();
-    }
-    ui.separator();
-    if ui
-        .button(tr("Export trace…"))
-        .on_hover_text(tr(
-            "Every number of the current step (safetensors trace, as `backprop-viz trace` writes)",
-        ))
-        .clicked()
-    {
-        match app.snapshot.as_ref().map(|s| crate::io::trace_bytes(&s.trace)) {
-            Some(Ok(bytes)) => app.files.save_dialog(tr("Export the trace"), "trace.safetensors", bytes),
-            Some(Err(why)) => app.say(MessageKind::Warning, move || trf!("Nothing to export yet: {why}. Step through the loss and the backward pass first.", why = why)),
-            None => {}
-        }
-    }
-    if ui
-        .button(tr("Export exercise…"))
-        .on_hover_text(tr(
-            "What a student needs to work this step's backward pass out by hand (inputs, weights, outputs, the delta from above; not the answers), with a NumPy starter",
-        ))
-        .clicked()
-    {
-        #[cfg(not(target_arch = "wasm32"))]
-        if let Some(s) = &app.snapshot {
-            app.files.export_exercise_dialog(s.trace.clone());
-        }
-        // An exercise is a folder of files; a page can only download them
-        // one by one.
-        #[cfg(target_arch = "wasm32")]
-        app.say(MessageKind::Info, || {
-            tr("An exercise is a folder of files: export it from the desktop app, or with backprop-viz trace --exercise DIR.").to_string()
-        });
-        ui.close();
-    }
-    if ui
-        .button(tr("Share this moment (copy the link)"))
-        .on_hover_text(tr(
-            "A link that replays training to exactly this batch, phase, sample and cell: --link on another machine opens it",
-        ))
-        .clicked()
-    {
-        match app.moment() {
-            Ok(m) => {
-                // In the browser: the page's own address with this moment,
-                // also put in the address bar.
-                #[cfg(target_arch = "wasm32")]
-                let fragment = crate::web::share_link(&m.to_fragment());
-                #[cfg(not(target_arch = "wasm32"))]
-                let fragment = m.to_fragment();
-                ui.ctx().copy_text(fragment.clone());
-                app.say(MessageKind::Info, move || {
-                    trf!("Copied the link to this moment: {link}", link = fragment)
-                });
-            }
-            Err(why) => app.say(MessageKind::Warning, move || why.clone()),
-        }
-        ui.close();
-    }
-    // A teacher's tool: never offered on the projector.
-    if !app.settings.projector
+    if !cx.state.settings.projector
         && ui
             .button(tr("Find the bug (teacher)…"))
             .on_hover_text(tr(
@@ -461,41 +417,29 @@ fn file_buttons_ui(app: &mut BackpropApp, ui: &mut Ui) {
             ))
             .clicked()
     {
-        app.show_find_bug = true;
+        cx.command(UiCommand::ShowFindBug(true));
         ui.close();
     }
-    if ui
-        .button(tr("Save my predictions…"))
-        .on_hover_text(tr(
-            "Every prediction you answered, right or wrong, as a small JSON file to hand in (it stays on your machine)",
-        ))
-        .clicked()
-    {
-        let bytes = crate::app::record::record_bytes(&app.predictions);
-        app.files
-            .save_dialog(tr("Save my predictions"), "predictions.json", bytes);
-        ui.close();
-    }
-    if ui
-        .button(tr("Open a class's predictions…"))
-        .on_hover_text(tr(
-            "Several learners' prediction files: per step, how many predicted right",
-        ))
-        .clicked()
-    {
-        app.files.class_record_dialog();
-        ui.close();
-    }
-    if ui
-        .button(tr("Check my backprop…"))
-        .on_hover_text(tr(
-            "Your own dF, deltas… (.npy, .csv or .safetensors) against this step's: what matches, and the mistake named (or drop the files on the window)",
-        ))
-        .clicked()
-    {
-        if let Some((trace, batch)) = super::checked::checkable_step(app) {
-            app.files.check_dialog(trace, batch);
+    for (label, hover, action) in [
+        (
+            tr("Save my predictions…"),
+            tr("Every prediction you answered, right or wrong, as a small JSON file to hand in (it stays on your machine)"),
+            FileAction::SavePredictions,
+        ),
+        (
+            tr("Open a class's predictions…"),
+            tr("Several learners' prediction files: per step, how many predicted right"),
+            FileAction::OpenClassRecord,
+        ),
+        (
+            tr("Check my backprop…"),
+            tr("Your own dF, deltas… (.npy, .csv or .safetensors) against this step's: what matches, and the mistake named (or drop the files on the window)"),
+            FileAction::CheckMine,
+        ),
+    ] {
+        if ui.button(label).on_hover_text(hover).clicked() {
+            cx.command(UiCommand::File(action));
+            ui.close();
         }
-        ui.close();
     }
 }

@@ -7,13 +7,15 @@
 //! pointed at in words ("you used F[0,0]; after the 180° rotation this
 //! position takes F[2,2]").
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
+use crate::app::state::AppState;
+use crate::app::style::{ERROR, RIGHT};
 use crate::check::{check_cell, Named, Part};
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
-use crate::explain::CellRef;
 use crate::i18n::tr;
+use crate::teach::explain::CellRef;
 use crate::trf;
 
 /// What the learner has typed for one cell.
@@ -112,85 +114,84 @@ fn grid_feedback(
     None
 }
 
-/// The learner's side of the explanation: inputs and the verdict.
-pub fn try_it_ui(app: &mut super::super::BackpropApp, ui: &mut Ui, t: &Trace, cell: &CellRef) {
-    let Some((named_tensor, index)) = named(cell) else {
-        ui.label(tr(
-            "Nothing to work out here: this is a pixel of the input.",
-        ));
-        return;
-    };
-    if app.try_it.cell.as_ref() != Some(cell) {
-        app.try_it = TryIt {
-            cell: Some(cell.clone()),
-            ..TryIt::default()
+impl TryIt {
+    /// The learner's side of the explanation: inputs and the verdict.
+    pub fn ui(&mut self, ui: &mut Ui, state: &AppState, t: &Trace, cell: &CellRef) {
+        let Some((named_tensor, index)) = named(cell) else {
+            ui.label(tr(
+                "Nothing to work out here: this is a pixel of the input.",
+            ));
+            return;
         };
-    }
-    let rotated = conv_delta(t, cell);
-    let mut state = app.try_it.clone();
-    if let Some((layer, k, c)) = rotated {
-        let o =
-            app.channels[0].min(t.layers[layer].weight.as_ref().map_or(1, |w| w.shape()[0]) - 1);
-        ui.label(trf!(
+        if self.cell.as_ref() != Some(cell) {
+            *self = TryIt {
+                cell: Some(cell.clone()),
+                ..TryIt::default()
+            };
+        }
+        let rotated = conv_delta(t, cell);
+        let channels = state.channels;
+        let state = self;
+        if let Some((layer, k, c)) = rotated {
+            let o =
+                channels[0].min(t.layers[layer].weight.as_ref().map_or(1, |w| w.shape()[0]) - 1);
+            ui.label(trf!(
             "Which weight of F (out channel {o}) multiplies each cell of the padded D under the window? Type the 9 numbers, position (0, 0) top left.",
             o = o
         ));
-        state.grid.resize(k * k, String::new());
-        egui::Grid::new("try grid")
-            .spacing([4.0, 4.0])
-            .show(ui, |ui| {
-                for a in 0..k {
-                    for b in 0..k {
-                        ui.add(
-                            egui::TextEdit::singleline(&mut state.grid[a * k + b])
-                                .desired_width(64.0),
-                        );
+            state.grid.resize(k * k, String::new());
+            egui::Grid::new("try grid")
+                .spacing([4.0, 4.0])
+                .show(ui, |ui| {
+                    for a in 0..k {
+                        for b in 0..k {
+                            ui.add(
+                                egui::TextEdit::singleline(&mut state.grid[a * k + b])
+                                    .desired_width(64.0),
+                            );
+                        }
+                        ui.end_row();
                     }
-                    ui.end_row();
-                }
-            });
-        if ui.button(tr("Check the weights")).clicked() {
-            state.feedback = Some(match grid_feedback(t, layer, k, o, c, &state.grid) {
-                None => (
-                    true,
-                    tr("✔ Every weight is right: the window holds F turned by 180°.").to_string(),
-                ),
-                Some(words) => (false, words),
-            });
-        }
-        ui.separator();
-    }
-    ui.horizontal(|ui| {
-        let label = ui.label(tr("Your value:"));
-        ui.add(egui::TextEdit::singleline(&mut state.value).desired_width(140.0))
-            .labelled_by(label.id);
-        if ui.button(tr("Check")).clicked() {
-            state.feedback = Some(match parse(&state.value) {
-                None => (
-                    false,
-                    tr("Type a number (a dot or a comma for the decimals).").to_string(),
-                ),
-                Some(v) => match check_cell(t, named_tensor, &index, v) {
-                    Some(verdict) if verdict.ok => (
+                });
+            if ui.button(tr("Check the weights")).clicked() {
+                state.feedback = Some(match grid_feedback(t, layer, k, o, c, &state.grid) {
+                    None => (
                         true,
-                        tr("✔ Right: that is the engine's number.").to_string(),
+                        tr("✔ Every weight is right: the window holds F turned by 180°.")
+                            .to_string(),
                     ),
-                    Some(verdict) => (false, verdict.message()),
+                    Some(words) => (false, words),
+                });
+            }
+            ui.separator();
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label(tr("Your value:"));
+            ui.add(egui::TextEdit::singleline(&mut state.value).desired_width(140.0))
+                .labelled_by(label.id);
+            if ui.button(tr("Check")).clicked() {
+                state.feedback = Some(match parse(&state.value) {
                     None => (
                         false,
-                        tr("This number has not been computed yet in this step.").to_string(),
+                        tr("Type a number (a dot or a comma for the decimals).").to_string(),
                     ),
-                },
-            });
+                    Some(v) => match check_cell(t, named_tensor, &index, v) {
+                        Some(verdict) if verdict.ok => (
+                            true,
+                            tr("✔ Right: that is the engine's number.").to_string(),
+                        ),
+                        Some(verdict) => (false, verdict.message()),
+                        None => (
+                            false,
+                            tr("This number has not been computed yet in this step.").to_string(),
+                        ),
+                    },
+                });
+            }
+        });
+        if let Some((right, words)) = &state.feedback {
+            let colour = if *right { RIGHT } else { ERROR };
+            ui.label(RichText::new(words).color(colour).strong());
         }
-    });
-    if let Some((right, words)) = &state.feedback {
-        let colour = if *right {
-            Color32::from_rgb(40, 170, 80)
-        } else {
-            Color32::from_rgb(220, 70, 50)
-        };
-        ui.label(RichText::new(words).color(colour).strong());
     }
-    app.try_it = state;
 }

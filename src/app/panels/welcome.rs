@@ -4,19 +4,10 @@
 
 use egui::{RichText, Ui};
 
-use crate::app::{BackpropApp, LessonMove, Tab, UiCommand};
+use crate::app::command::{FileAction, LessonMove, UiCommand};
+use crate::app::cx::Cx;
 use crate::i18n::tr;
-
-/// Whether starting the lesson would throw away training or a network the
-/// user chose (then it asks first).
-pub fn lesson_would_reset_work(app: &BackpropApp) -> bool {
-    app.start_network.is_some()
-        || !app.history.losses.is_empty()
-        || app
-            .snapshot
-            .as_ref()
-            .is_some_and(|s| s.batches > 1 || s.last.is_some())
-}
+use crate::teach::lesson::Tab;
 
 fn card(ui: &Ui, id: &str, title: &str, add: impl FnOnce(&mut Ui)) {
     egui::Window::new(title)
@@ -31,8 +22,8 @@ fn card(ui: &Ui, id: &str, title: &str, add: impl FnOnce(&mut Ui)) {
         .show(ui.ctx(), add);
 }
 
-pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
-    if app.welcome {
+pub fn welcome_ui(ui: &Ui, cx: &mut Cx) {
+    if cx.state.welcome {
         card(
             ui,
             "welcome",
@@ -51,30 +42,30 @@ pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
                     ))
                     .clicked()
                 {
-                    app.command(UiCommand::CloseWelcome);
-                    app.command(UiCommand::Lesson(LessonMove::Start));
+                    cx.command(UiCommand::CloseWelcome);
+                    cx.command(UiCommand::Lesson(LessonMove::Start));
                 }
                 if ui
                 .button(RichText::new(tr("Step through it yourself")).size(18.0))
                 .on_hover_text(tr("Press Step layer (or Space) and watch each layer; click any cell to see how it was computed"))
                 .clicked()
             {
-                app.command(UiCommand::CloseWelcome);
-                app.command(UiCommand::ShowTab(Tab::Backprop));
+                cx.command(UiCommand::CloseWelcome);
+                cx.command(UiCommand::ShowTab(Tab::Backprop));
             }
                 if ui
                     .button(RichText::new(tr("Draw a digit")).size(18.0))
                     .on_hover_text(tr("Draw with the trained model and teach it your digit"))
                     .clicked()
                 {
-                    app.command(UiCommand::CloseWelcome);
-                    app.command(UiCommand::ShowTab(Tab::Draw));
-                    app.command(UiCommand::LoadPretrained);
+                    cx.command(UiCommand::CloseWelcome);
+                    cx.command(UiCommand::ShowTab(Tab::Draw));
+                    cx.command(UiCommand::LoadPretrained);
                 }
             },
         );
     }
-    if app.confirm_lesson {
+    if cx.state.confirm_lesson {
         card(
             ui,
             "confirm lesson",
@@ -86,13 +77,13 @@ pub fn welcome_ui(app: &mut BackpropApp, ui: &Ui) {
                         .button(RichText::new(tr("Start the lesson")).strong())
                         .clicked()
                     {
-                        app.command(UiCommand::Lesson(LessonMove::Confirmed(true)));
+                        cx.command(UiCommand::Lesson(LessonMove::Confirmed(true)));
                     }
                     if ui.button(tr("Save the session first…")).clicked() {
-                        app.save_session_dialog();
+                        cx.command(UiCommand::File(FileAction::SaveSession));
                     }
                     if ui.button(tr("Cancel")).clicked() {
-                        app.command(UiCommand::Lesson(LessonMove::Confirmed(false)));
+                        cx.command(UiCommand::Lesson(LessonMove::Confirmed(false)));
                     }
                 });
             },

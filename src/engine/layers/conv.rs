@@ -38,30 +38,173 @@ pub struct Conv2d {
     pub bias: Param,
 }
 
-/// Geometry of one sample's convolution, with the padded input size.
-#[derive(Debug, Clone, Copy)]
-struct Geom {
-    cin: usize,
-    cout: usize,
-    k: usize,
-    p: usize,
-    h: usize,
-    w: usize,
-    hp: usize,
-    wp: usize,
-    ho: usize,
-    wo: usize,
+/// One convolution's geometry: the sizes and the tap ↔ cell maps that the
+/// layer, the views, the animation, the explanation, the gradient check and
+/// the checker all need, in one place (nothing else writes the output-size
+/// rule). Stride and dilation are parameters; every conv layer today has 1
+/// for both.
+///
+/// `Ho = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1` (as PyTorch), which for
+/// `S = D = 1` is `H + 2P − K + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub cin: usize,
+    pub cout: usize,
+    /// Kernel side K, padding P, stride S, dilation D.
+    pub k: usize,
+    pub p: usize,
+    pub stride: usize,
+    pub dilation: usize,
+    /// Input plane `H × W` and output plane `Ho × Wo`.
+    pub h: usize,
+    pub w: usize,
+    pub ho: usize,
+    pub wo: usize,
 }
 
-impl Geom {
+impl ConvGeometry {
+    /// The output side for an input side, or `None` when the (dilated)
+    /// kernel does not fit the padded input, or a size is absurd (checked
+    /// arithmetic throughout: the sizes may come from a file).
+    pub fn out_side(
+        side: usize,
+        k: usize,
+        p: usize,
+        stride: usize,
+        dilation: usize,
+    ) -> Option<usize> {
+        if k == 0 || stride == 0 || dilation == 0 {
+            return None;
+        }
+        let span = dilation.checked_mul(k - 1)?.checked_add(1)?;
+        let room = side.checked_add(p.checked_mul(2)?)?.checked_sub(span)?;
+        Some(room / stride + 1)
+    }
+
+    /// The geometry of a convolution of `[cin, h, w]` inputs.
+    pub fn new(
+        (cin, h, w): (usize, usize, usize),
+        cout: usize,
+        k: usize,
+        p: usize,
+        (stride, dilation): (usize, usize),
+    ) -> Option<ConvGeometry> {
+        Some(ConvGeometry {
+            cin,
+            cout,
+            k,
+            p,
+            stride,
+            dilation,
+            h,
+            w,
+            ho: Self::out_side(h, k, p, stride, dilation)?,
+            wo: Self::out_side(w, k, p, stride, dilation)?,
+        })
+    }
+
+    /// The geometry of conv layer `kind` on per-sample inputs of `input`
+    /// (`[C, H, W]`); `None` for other layer kinds or shapes that do not fit.
+    pub fn of(kind: &super::LayerKind, input: &[usize]) -> Option<ConvGeometry> {
+        let super::LayerKind::Conv {
+            in_channels,
+            out_channels,
+            kernel,
+            padding,
+            ..
+        } = *kind
+        else {
+            return None;
+        };
+        let &[c, h, w] = input else { return None };
+        (c == in_channels).then_some(())?;
+        Self::new((c, h, w), out_channels, kernel, padding, (1, 1))
+    }
+
+    /// The padded input plane, `H + 2P` by `W + 2P`.
+    pub fn padded(&self) -> (usize, usize) {
+        (self.hp(), self.wp())
+    }
+
+    /// The side of the region one output cell reads: `D·(K − 1) + 1`.
+    pub fn span(&self) -> usize {
+        self.dilation * (self.k - 1) + 1
+    }
+
+    /// The zero padding around D for the full convolution that hands the
+    /// delta down, cropped by the layer's own padding: `D·(K − 1) − P`.
+    pub fn full_pad(&self) -> usize {
+        (self.span() - 1).saturating_sub(self.p)
+    }
+
+    /// The cell of the padded input that tap `(u, v)` of the filter reads
+    /// for output cell `(i, j)`.
+    pub fn padded_cell(&self, (i, j): (usize, usize), (u, v): (usize, usize)) -> (usize, usize) {
+        (
+            i * self.stride + u * self.dilation,
+            j * self.stride + v * self.dilation,
+        )
+    }
+
+    /// The same cell in the unpadded input, `None` when it is padding.
+    pub fn input_cell(&self, out: (usize, usize), tap: (usize, usize)) -> Option<(usize, usize)> {
+        let (r, c) = self.padded_cell(out, tap);
+        let (r, c) = (r.checked_sub(self.p)?, c.checked_sub(self.p)?);
+        (r < self.h && c < self.w).then_some((r, c))
+    }
+
+    /// The output cell that read input cell `(y, x)` through tap `(u, v)`,
+    /// if any (the inverse of [`ConvGeometry::input_cell`]).
+    pub fn output_cell(
+        &self,
+        (y, x): (usize, usize),
+        (u, v): (usize, usize),
+    ) -> Option<(usize, usize)> {
+        let at = |cell: usize, tap: usize| {
+            let padded = (cell + self.p).checked_sub(tap * self.dilation)?;
+            (padded % self.stride == 0).then_some(padded / self.stride)
+        };
+        let (i, j) = (at(y, u)?, at(x, v)?);
+        (i < self.ho && j < self.wo).then_some((i, j))
+    }
+
+    /// The tap that connects output cell `out` and input cell `input` (the
+    /// entry of the layer's dense matrix W there), if any.
+    pub fn tap_between(
+        &self,
+        (i, j): (usize, usize),
+        (y, x): (usize, usize),
+    ) -> Option<(usize, usize)> {
+        let at = |out: usize, cell: usize| {
+            let reach = (cell + self.p).checked_sub(out * self.stride)?;
+            (reach % self.dilation == 0).then_some(reach / self.dilation)
+        };
+        let (u, v) = (at(i, y)?, at(j, x)?);
+        (u < self.k && v < self.k).then_some((u, v))
+    }
+
+    /// The tap of the filter turned by 180° that sits at `(u, v)`.
+    pub fn rot180_tap(&self, (u, v): (usize, usize)) -> (usize, usize) {
+        (self.k - 1 - u, self.k - 1 - v)
+    }
+
+    /// The padded input's height and width.
+    fn hp(&self) -> usize {
+        self.h + 2 * self.p
+    }
+
+    fn wp(&self) -> usize {
+        self.w + 2 * self.p
+    }
+
     /// Rows of the im2col matrix: one per filter tap `(c, u, v)`.
     fn taps(&self) -> usize {
         self.cin * self.k * self.k
     }
 
     /// Values in one padded sample `[Cin, Hp, Wp]`.
-    fn padded(&self) -> usize {
-        self.cin * self.hp * self.wp
+    fn padded_len(&self) -> usize {
+        self.cin * self.hp() * self.wp()
     }
 
     /// Values in one output map `[Ho, Wo]`.
@@ -73,7 +216,7 @@ impl Geom {
     /// filter tap reads one contiguous run of the padded input. The last
     /// `Wp − Wo` values of each row are junk and are never copied out.
     fn wide_len(&self) -> usize {
-        (self.ho - 1) * self.wp + self.wo
+        (self.ho - 1) * self.wp() + self.wo
     }
 }
 
@@ -94,22 +237,17 @@ impl Conv2d {
         }
     }
 
-    fn geom(&self, x: &Tensor) -> Geom {
+    fn geom(&self, x: &Tensor) -> ConvGeometry {
         let (h, w) = (x.shape()[2], x.shape()[3]);
-        let (k, p) = (self.kernel, self.padding);
         assert_eq!(x.shape()[1], self.in_channels, "conv input channels");
-        Geom {
-            cin: self.in_channels,
-            cout: self.out_channels,
-            k,
-            p,
-            h,
-            w,
-            hp: h + 2 * p,
-            wp: w + 2 * p,
-            ho: h + 2 * p - k + 1,
-            wo: w + 2 * p - k + 1,
-        }
+        ConvGeometry::new(
+            (self.in_channels, h, w),
+            self.out_channels,
+            self.kernel,
+            self.padding,
+            (1, 1),
+        )
+        .expect("the network's plan checked that the kernel fits")
     }
 
     /// Few channel pairs make GEMM's dimensions tiny; one long AXPY per
@@ -141,9 +279,9 @@ impl Conv2d {
             let m = xc.len_of(Axis(0));
             let pads = pad_chunk(&g, m, xs);
             if direct {
-                let mut wide = vec![0.0; g.ho * g.wp];
+                let mut wide = vec![0.0; g.ho * g.wp()];
                 for (pad, out) in pads
-                    .chunks_exact(g.padded())
+                    .chunks_exact(g.padded_len())
                     .zip(ys.chunks_exact_mut(g.cout * g.plane()))
                 {
                     forward_direct(&g, pad, w, b, out, &mut wide);
@@ -199,14 +337,14 @@ impl Conv2d {
             let want_d_in = dic.is_some();
             if direct {
                 // Junk columns (past Wo in each Wp-wide row) stay zero.
-                let mut wide = vec![0.0; g.cout * g.ho * g.wp];
+                let mut wide = vec![0.0; g.cout * g.ho * g.wp()];
                 for (s, (pad, d1)) in pads
-                    .chunks_exact(g.padded())
+                    .chunks_exact(g.padded_len())
                     .zip(ds.chunks_exact(g.cout * g.plane()))
                     .enumerate()
                 {
-                    let d_pad =
-                        want_d_in.then(|| &mut d_pads[s * g.padded()..(s + 1) * g.padded()]);
+                    let d_pad = want_d_in
+                        .then(|| &mut d_pads[s * g.padded_len()..(s + 1) * g.padded_len()]);
                     backward_direct(&g, pad, w, d1, &mut d_w, d_pad, &mut wide);
                 }
             } else {
@@ -223,7 +361,7 @@ impl Conv2d {
             if let Some(dic) = dic.as_mut() {
                 let dis = dic.as_slice_mut().expect("standard layout");
                 for (d_pad, d1) in d_pads
-                    .chunks_exact(g.padded())
+                    .chunks_exact(g.padded_len())
                     .zip(dis.chunks_exact_mut(g.cin * g.h * g.w))
                 {
                     crop_sample(&g, d_pad, d1);
@@ -244,11 +382,11 @@ impl Conv2d {
 }
 
 /// `m` samples `[m, Cin, H, W]`, each zero-padded to `[Cin, Hp, Wp]`.
-fn pad_chunk(g: &Geom, m: usize, xs: &[f32]) -> Vec<f32> {
-    let mut pads = vec![0.0; m * g.padded()];
+fn pad_chunk(g: &ConvGeometry, m: usize, xs: &[f32]) -> Vec<f32> {
+    let mut pads = vec![0.0; m * g.padded_len()];
     for (x1, pad) in xs
         .chunks_exact(g.cin * g.h * g.w)
-        .zip(pads.chunks_exact_mut(g.padded()))
+        .zip(pads.chunks_exact_mut(g.padded_len()))
     {
         pad_sample(g, x1, pad);
     }
@@ -256,10 +394,10 @@ fn pad_chunk(g: &Geom, m: usize, xs: &[f32]) -> Vec<f32> {
 }
 
 /// Copies one sample `[Cin, H, W]` into the middle of a zeroed `[Cin, Hp, Wp]`.
-fn pad_sample(g: &Geom, x: &[f32], pad: &mut [f32]) {
+fn pad_sample(g: &ConvGeometry, x: &[f32], pad: &mut [f32]) {
     for c in 0..g.cin {
         for i in 0..g.h {
-            let dst = c * g.hp * g.wp + (i + g.p) * g.wp + g.p;
+            let dst = c * g.hp() * g.wp() + (i + g.p) * g.wp() + g.p;
             let src = (c * g.h + i) * g.w;
             pad[dst..dst + g.w].copy_from_slice(&x[src..src + g.w]);
         }
@@ -267,10 +405,10 @@ fn pad_sample(g: &Geom, x: &[f32], pad: &mut [f32]) {
 }
 
 /// The inverse of `pad_sample` for deltas: drops the padding border.
-fn crop_sample(g: &Geom, d_pad: &[f32], d_in: &mut [f32]) {
+fn crop_sample(g: &ConvGeometry, d_pad: &[f32], d_in: &mut [f32]) {
     for c in 0..g.cin {
         for i in 0..g.h {
-            let src = c * g.hp * g.wp + (i + g.p) * g.wp + g.p;
+            let src = c * g.hp() * g.wp() + (i + g.p) * g.wp() + g.p;
             let dst = (c * g.h + i) * g.w;
             d_in[dst..dst + g.w].copy_from_slice(&d_pad[src..src + g.w]);
         }
@@ -279,13 +417,20 @@ fn crop_sample(g: &Geom, d_pad: &[f32], d_in: &mut [f32]) {
 
 /// Start of the padded input row that tap `(c, u, v)` reads for output row `i`.
 #[inline]
-fn tap_row(g: &Geom, c: usize, u: usize, v: usize, i: usize) -> usize {
-    c * g.hp * g.wp + (i + u) * g.wp + v
+fn tap_row(g: &ConvGeometry, c: usize, u: usize, v: usize, i: usize) -> usize {
+    c * g.hp() * g.wp() + (i + u) * g.wp() + v
 }
 
 /// One sample, few channels: for each output map, one long AXPY per tap over
 /// the "wide" layout (see `Geom::wide_len`), then the valid columns copied out.
-fn forward_direct(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32], wide: &mut [f32]) {
+fn forward_direct(
+    g: &ConvGeometry,
+    pad: &[f32],
+    w: &[f32],
+    b: &[f32],
+    out: &mut [f32],
+    wide: &mut [f32],
+) {
     let len = g.wide_len();
     for (o, out_o) in out.chunks_exact_mut(g.plane()).enumerate() {
         wide.fill(b[o]);
@@ -299,13 +444,13 @@ fn forward_direct(g: &Geom, pad: &[f32], w: &[f32], b: &[f32], out: &mut [f32], 
             }
         }
         for i in 0..g.ho {
-            out_o[i * g.wo..(i + 1) * g.wo].copy_from_slice(&wide[i * g.wp..i * g.wp + g.wo]);
+            out_o[i * g.wo..(i + 1) * g.wo].copy_from_slice(&wide[i * g.wp()..i * g.wp() + g.wo]);
         }
     }
 }
 
 fn backward_direct(
-    g: &Geom,
+    g: &ConvGeometry,
     pad: &[f32],
     w: &[f32],
     d: &[f32],
@@ -317,12 +462,12 @@ fn backward_direct(
     // D in the wide layout, zeros in the junk columns.
     for (o, d_o) in d.chunks_exact(g.plane()).enumerate() {
         for i in 0..g.ho {
-            let at = o * g.ho * g.wp + i * g.wp;
+            let at = o * g.ho * g.wp() + i * g.wp();
             wide[at..at + g.wo].copy_from_slice(&d_o[i * g.wo..(i + 1) * g.wo]);
         }
     }
     for o in 0..g.cout {
-        let d_o = &wide[o * g.ho * g.wp..][..len];
+        let d_o = &wide[o * g.ho * g.wp()..][..len];
         for c in 0..g.cin {
             for u in 0..g.k {
                 for v in 0..g.k {
@@ -344,10 +489,10 @@ fn backward_direct(
 
 /// Unrolls `m` padded samples into `col [Cin·K·K, m·Ho·Wo]`: row `(c,u,v)`
 /// holds every input value that tap multiplies, sample after sample.
-fn im2col(g: &Geom, m: usize, pads: &[f32]) -> Vec<f32> {
+fn im2col(g: &ConvGeometry, m: usize, pads: &[f32]) -> Vec<f32> {
     let cols = m * g.plane();
     let mut col = vec![0.0; g.taps() * cols];
-    for (s, pad) in pads.chunks_exact(g.padded()).enumerate() {
+    for (s, pad) in pads.chunks_exact(g.padded_len()).enumerate() {
         let mut r = 0;
         for c in 0..g.cin {
             for u in 0..g.k {
@@ -366,9 +511,9 @@ fn im2col(g: &Geom, m: usize, pads: &[f32]) -> Vec<f32> {
 }
 
 /// Scatter-adds `d_col` back onto the padded grids (the adjoint of im2col).
-fn col2im(g: &Geom, d_col: &[f32], d_pads: &mut [f32]) {
+fn col2im(g: &ConvGeometry, d_col: &[f32], d_pads: &mut [f32]) {
     let cols = d_col.len() / g.taps();
-    for (s, d_pad) in d_pads.chunks_exact_mut(g.padded()).enumerate() {
+    for (s, d_pad) in d_pads.chunks_exact_mut(g.padded_len()).enumerate() {
         let mut r = 0;
         for c in 0..g.cin {
             for u in 0..g.k {
@@ -387,7 +532,7 @@ fn col2im(g: &Geom, d_col: &[f32], d_pads: &mut [f32]) {
 
 /// `m` samples at once: `Y [Cout, m·Ho·Wo] = F [Cout, taps] · col`, then each
 /// sample's maps moved to `out [m, Cout, Ho, Wo]` with the bias added.
-fn forward_gemm(g: &Geom, m: usize, pads: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
+fn forward_gemm(g: &ConvGeometry, m: usize, pads: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
     let cols = m * g.plane();
     let col = im2col(g, m, pads);
     let w2 = ArrayView2::from_shape((g.cout, g.taps()), w).expect("weight shape");
@@ -406,7 +551,7 @@ fn forward_gemm(g: &Geom, m: usize, pads: &[f32], w: &[f32], b: &[f32], out: &mu
 }
 
 fn backward_gemm(
-    g: &Geom,
+    g: &ConvGeometry,
     m: usize,
     pads: &[f32],
     w: &[f32],

@@ -157,13 +157,7 @@ impl LayerKind {
                         found: c,
                     });
                 }
-                // kernel ≤ 15 and padding ≤ 7: `+ 2·padding` cannot overflow
-                // unless the input side is within 14 of `usize::MAX`.
-                let out = |side: usize| {
-                    side.checked_add(2 * padding)
-                        .and_then(|padded| padded.checked_sub(kernel))
-                        .map(|room| room + 1)
-                };
+                let out = |side: usize| conv::ConvGeometry::out_side(side, kernel, padding, 1, 1);
                 match (out(h), out(w)) {
                     (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
                     _ => Err(EngineError::KernelDoesNotFit {

@@ -5,7 +5,10 @@
 
 use egui::{RichText, Ui};
 
-use super::{BackpropApp, UiCommand};
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::state::NetworkSource;
+use crate::app::style::{dims_text, ERROR};
 use crate::engine::layers::{LayerKind, LayerSpec};
 use crate::engine::network::{Network, TwoStage};
 use crate::i18n::tr;
@@ -62,15 +65,17 @@ impl Architecture {
     }
 }
 
-pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    ui.label(
-        RichText::new(tr("Build your own network"))
-            .strong()
-            .size(18.0),
-    );
-    ui.label(tr("The same shape as the question's network — conv, activation, pooling, twice, then two FC layers — with its sizes yours to choose. Build replaces the network (same seed) and every view follows."));
-    let a = &mut app.architecture;
-    egui::Grid::new("architecture").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
+impl Architecture {
+    /// The Architecture tab.
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        ui.label(
+            RichText::new(tr("Build your own network"))
+                .strong()
+                .size(18.0),
+        );
+        ui.label(tr("The same shape as the question's network — conv, activation, pooling, twice, then two FC layers — with its sizes yours to choose. Build replaces the network (same seed) and every view follows."));
+        let a = self;
+        egui::Grid::new("architecture").num_columns(2).spacing([16.0, 8.0]).show(ui, |ui| {
         for (i, name) in [tr("Filters in conv1:"), tr("Filters in conv2:")].into_iter().enumerate() {
             let label = ui.label(name);
             ui.add(egui::DragValue::new(&mut a.filters[i]).range(1..=64)).labelled_by(label.id).on_hover_text(tr("How many 3x3 (or 5x5) filters this conv layer has: how many feature maps it makes"));
@@ -105,48 +110,42 @@ pub fn architecture_ui(app: &mut BackpropApp, ui: &mut Ui) {
         ui.add(egui::DragValue::new(&mut a.hidden).range(1..=512)).labelled_by(label.id).on_hover_text(tr("Units in the hidden fully connected layer"));
         ui.end_row();
     });
-    // Checked every frame with the one validation, without building the
-    // network: shapes and sizes come from the plan; Build allocates.
-    let built = a.specs().and_then(|specs| {
-        crate::engine::limits::plan(&specs)
-            .map(|plan| (specs, plan))
-            .map_err(|e| e.to_string())
-    });
-    match &built {
-        Ok((_, plan)) => {
-            let shapes: Vec<String> = plan
-                .shapes
-                .iter()
-                .map(|s| super::panels::pipeline::dims_text(s))
-                .collect();
-            ui.label(trf!(
-                "1x28x28 → {shapes} · {count} weights",
-                shapes = shapes.join(" → "),
-                count = plan.parameters
-            ));
+        // Checked every frame with the one validation, without building the
+        // network: shapes and sizes come from the plan; Build allocates.
+        let built = a.specs().and_then(|specs| {
+            crate::engine::limits::plan(&specs)
+                .map(|plan| (specs, plan))
+                .map_err(|e| e.to_string())
+        });
+        match &built {
+            Ok((_, plan)) => {
+                let shapes: Vec<String> = plan.shapes.iter().map(|s| dims_text(s)).collect();
+                ui.label(trf!(
+                    "1x28x28 → {shapes} · {count} weights",
+                    shapes = shapes.join(" → "),
+                    count = plan.parameters
+                ));
+            }
+            Err(why) => {
+                ui.label(
+                    RichText::new(trf!("This network cannot be built: {why}", why = why))
+                        .color(ERROR),
+                );
+            }
         }
-        Err(why) => {
-            ui.label(
-                RichText::new(trf!("This network cannot be built: {why}", why = why))
-                    .color(egui::Color32::from_rgb(220, 60, 60)),
-            );
-        }
-    }
-    if ui
-        .add_enabled(built.is_ok(), egui::Button::new(tr("Build this network")))
-        .on_hover_text(tr(
-            "Replace the network (fresh initial weights from the current seed) and start again",
-        ))
-        .clicked()
-    {
-        if let Ok(mut net) =
-            built.and_then(|(specs, _)| Network::new(specs).map_err(|e| e.to_string()))
+        if ui
+            .add_enabled(built.is_ok(), egui::Button::new(tr("Build this network")))
+            .on_hover_text(tr(
+                "Replace the network (fresh initial weights from the current seed) and start again",
+            ))
+            .clicked()
         {
-            net.init(app.config.seed);
-            app.command(UiCommand::UseNetwork(
-                Box::new(net),
-                super::NetworkSource::Editor,
-            ));
+            if let Ok(mut net) =
+                built.and_then(|(specs, _)| Network::new(specs).map_err(|e| e.to_string()))
+            {
+                net.init(cx.state.config.seed);
+                cx.command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
+            }
         }
     }
 }

@@ -1,19 +1,26 @@
-//! The guided lesson: short explained steps that walk the question from the
-//! forward pass to the filter update on the app's own network and numbers.
-//! Each step moves training to the phase it talks about (through the worker's
-//! history, so going back works too), opens the right tab and outlines the
-//! view that matters. The learner can leave at any time and come back to the
-//! same step.
+//! The guided lesson's steps, with no window: short explained steps that
+//! walk the question from the forward pass to the filter update on the
+//! app's own network and numbers. Each step names the phase training must
+//! stand at (reached through the worker's history, so going back works
+//! too), the tab to open and the view to outline; the app moves there and
+//! draws the strip (`app/panels/lesson.rs`).
 
-use egui::{Color32, RichText, Ui};
-
-use super::{BackpropApp, LessonMove, Tab, UiCommand};
 use crate::engine::stepper::Phase;
 use crate::i18n::tr;
-use crate::trf;
+
+/// The app's tabs (a lesson step opens one; a link names one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    Backprop,
+    Draw,
+    Data,
+    Experiment,
+    Mistakes,
+    Architecture,
+}
 
 /// The places a lesson step can point at. Views record where they were drawn
-/// this frame (`BackpropApp::mark`); the lesson outlines the one it names.
+/// this frame; the lesson outlines the one it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mark {
     Pipeline,
@@ -206,154 +213,9 @@ pub struct Lesson {
     pub left_at: Option<usize>,
 }
 
-impl BackpropApp {
-    /// Opens the lesson at `step`: the tab, and training moved to the phase
-    /// the step talks about.
-    pub fn lesson_go(&mut self, step: usize) {
-        let steps = steps();
-        let step = step.min(steps.len() - 1);
-        self.lesson.open = Some(step);
-        self.welcome = false;
-        let s = &steps[step];
-        self.tab = s.tab;
-        match s.goal {
-            Goal::Fresh => {
-                self.config = super::default_config();
-                self.start_network = None;
-                self.start_source = None;
-                self.command(UiCommand::Pause);
-                self.command(UiCommand::Reset);
-            }
-            Goal::After(phase) => {
-                self.command(UiCommand::Pause);
-                self.command(UiCommand::ViewLayer(None));
-                self.command(UiCommand::GoTo(phase));
-            }
-            Goal::Anywhere => {}
-        }
+impl Lesson {
+    /// The mark the open step points at.
+    pub fn mark(&self) -> Option<Mark> {
+        self.open.map(|i| steps()[i].mark)
     }
-
-    /// The mark the open lesson step points at.
-    pub fn lesson_mark(&self) -> Option<Mark> {
-        self.lesson.open.map(|i| steps()[i].mark)
-    }
-
-    pub fn lesson_leave(&mut self) {
-        self.lesson.left_at = self.lesson.open.take();
-    }
-
-    /// The one place the lesson's state changes (`UiCommand::Lesson`).
-    pub(super) fn lesson_move(&mut self, m: super::LessonMove) {
-        use super::LessonMove;
-        match m {
-            LessonMove::Start if super::panels::welcome::lesson_would_reset_work(self) => {
-                self.confirm_lesson = true;
-            }
-            LessonMove::Start | LessonMove::Confirmed(true) => {
-                self.confirm_lesson = false;
-                self.lesson_go(0);
-            }
-            LessonMove::Confirmed(false) => self.confirm_lesson = false,
-            LessonMove::Go(step) => self.lesson_go(step),
-            LessonMove::Leave => self.lesson_leave(),
-            LessonMove::Finish => {
-                self.lesson.open = None;
-                self.lesson.left_at = None;
-            }
-        }
-    }
-}
-
-/// The lesson's strip: where we are, the text, back / next / leave.
-pub fn lesson_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(index) = app.lesson.open else { return };
-    let steps = steps();
-    let step = &steps[index];
-    let accent = Color32::from_rgb(250, 190, 40);
-    ui.horizontal(|ui| {
-        ui.label(
-            RichText::new(trf!(
-                "Lesson · {step} of {count}",
-                step = index + 1,
-                count = steps.len()
-            ))
-            .color(accent)
-            .strong(),
-        );
-        ui.label(RichText::new(step.title).heading().strong());
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui
-                .button(tr("Leave the lesson"))
-                .on_hover_text(tr(
-                    "Explore freely; the Guided lesson menu continues from this step",
-                ))
-                .clicked()
-            {
-                app.command(UiCommand::Lesson(LessonMove::Leave));
-            }
-            let last = index + 1 == steps.len();
-            let next = if last { tr("Finish") } else { tr("Next ▶") };
-            if ui.button(RichText::new(next).strong()).clicked() {
-                app.command(UiCommand::Lesson(if last {
-                    LessonMove::Finish
-                } else {
-                    LessonMove::Go(index + 1)
-                }));
-            }
-            if ui
-                .add_enabled(index > 0, egui::Button::new(tr("◀ Previous")))
-                .clicked()
-            {
-                app.command(UiCommand::Lesson(LessonMove::Go(index - 1)));
-            }
-        });
-    });
-    if super::predict::covering(app) {
-        ui.label(
-            RichText::new(tr(
-                "First, predict: answer the question in the view, then press Show me (or Space).",
-            ))
-            .size(18.0)
-            .strong()
-            .color(accent),
-        );
-    } else {
-        ui.label(RichText::new(step.text).size(18.0));
-    }
-    ui.add_space(4.0);
-}
-
-/// Outlines the view the step points at. A map is outlined on its own
-/// edge, clipped to the visible views (never over the lesson's strip, a
-/// title or the toolbar); an area of the window just outside its border.
-pub fn highlight(app: &BackpropApp, ctx: &egui::Context) {
-    let Some(mark) = app.lesson_mark() else {
-        return;
-    };
-    let Some(rect) = app.marks.get(&mark) else {
-        return;
-    };
-    let painter = ctx.layer_painter(egui::LayerId::new(
-        egui::Order::Foreground,
-        egui::Id::unique("lesson highlight"),
-    ));
-    let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
-    let colour = Color32::from_rgb(250, 190, 40).gamma_multiply(0.6 + 0.4 * pulse);
-    if mark.is_map() {
-        let visible = app.marks.get(&Mark::Views).copied().unwrap_or(*rect);
-        painter.with_clip_rect(visible).rect_stroke(
-            *rect,
-            0.0,
-            egui::Stroke::new(4.0, colour),
-            egui::StrokeKind::Inside,
-        );
-    } else {
-        painter.rect_stroke(
-            rect.expand(2.0),
-            4.0,
-            egui::Stroke::new(3.0, colour),
-            egui::StrokeKind::Outside,
-        );
-    }
-    ctx.request_repaint_after(std::time::Duration::from_millis(50));
 }

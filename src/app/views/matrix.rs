@@ -16,9 +16,10 @@ use std::sync::Arc;
 
 use egui::{RichText, Ui, Vec2};
 
-use super::conv_view::Geometry;
-use super::heatmap::{legend_ui, ColorScale, Heatmap};
-use super::BackpropApp;
+use crate::app::state::AppState;
+use crate::app::style::compact;
+use crate::app::widgets::heatmap::{legend_ui, ColorScale, Heatmap};
+use crate::engine::layers::conv::ConvGeometry as Geometry;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
 use crate::trf;
@@ -34,11 +35,7 @@ pub enum Pick {
 
 /// The tap of F that entry `(output cell, input pixel)` of W holds, if any.
 fn tap_of(g: &Geometry, out: usize, pixel: usize) -> Option<(usize, usize)> {
-    let (i, j) = (out / g.wo, out % g.wo);
-    let (y, x) = (pixel / g.w, pixel % g.w);
-    let u = (y + g.p).checked_sub(i)?;
-    let v = (x + g.p).checked_sub(j)?;
-    (u < g.k && v < g.k).then_some((u, v))
+    g.tap_between((out / g.wo, out % g.wo), (pixel / g.w, pixel % g.w))
 }
 
 /// Wᵀ for the pair `(o, c)`: `[pixel][out]`, row-major.
@@ -99,22 +96,24 @@ impl Facts {
             })
             .collect();
         // The same with the formula: full correlation of D with rot180(F).
-        let d4 = d
-            .mapv(f64::from)
-            .into_dimensionality::<ndarray::Ix4>()
-            .expect("4-D");
-        let f4 = f
-            .mapv(f64::from)
-            .into_dimensionality::<ndarray::Ix4>()
-            .expect("4-D");
-        let full = crate::check::formulas::below(
-            d4.slice(ndarray::s![n..n + 1, o..o + 1, .., ..]),
-            f4.slice(ndarray::s![o..o + 1, c..c + 1, .., ..]),
-            g.h,
-            g.w,
-            g.p,
-        );
-        let by_formula: Vec<f64> = full.iter().copied().collect();
+        // (A conv layer's traced D and F are 4-D: the geometry was built
+        // from them.)
+        let by_formula: Vec<f64> = match (
+            d.mapv(f64::from).into_dimensionality::<ndarray::Ix4>(),
+            f.mapv(f64::from).into_dimensionality::<ndarray::Ix4>(),
+        ) {
+            (Ok(d4), Ok(f4)) => crate::check::formulas::below(
+                d4.slice(ndarray::s![n..n + 1, o..o + 1, .., ..]),
+                f4.slice(ndarray::s![o..o + 1, c..c + 1, .., ..]),
+                g.h,
+                g.w,
+                g.p,
+            )
+            .iter()
+            .copied()
+            .collect(),
+            _ => vec![f64::NAN; pixels],
+        };
         // im2col: a row of x's patch per output cell; dF = Σ_n patchesᵀ · δ.
         let mut im2col_df = vec![0.0f64; g.k * g.k];
         for s in 0..x.shape()[0] {
@@ -122,13 +121,8 @@ impl Facts {
                 let (oi, oj) = (q / g.wo, q % g.wo);
                 let dq = f64::from(d[[s, o, oi, oj]]);
                 for (t_, sum) in im2col_df.iter_mut().enumerate() {
-                    let (u, v) = (t_ / g.k, t_ % g.k);
-                    let (y, xx) = (
-                        (oi + u) as isize - g.p as isize,
-                        (oj + v) as isize - g.p as isize,
-                    );
-                    if y >= 0 && xx >= 0 && (y as usize) < g.h && (xx as usize) < g.w {
-                        *sum += f64::from(x[[s, c, y as usize, xx as usize]]) * dq;
+                    if let Some((y, xx)) = g.input_cell((oi, oj), (t_ / g.k, t_ % g.k)) {
+                        *sum += f64::from(x[[s, c, y, xx]]) * dq;
                     }
                 }
             }
@@ -148,105 +142,111 @@ impl Facts {
     }
 }
 
-pub fn backward_ui(
-    app: &mut BackpropApp,
-    ui: &mut Ui,
-    t: &Trace,
-    i: usize,
-    (o, c): (usize, usize),
-    room: Vec2,
-) {
-    let Some(g) = Geometry::of(t, i) else { return };
-    let layer = &t.layers[i];
-    let (Some(f), Some(d), Some(x), Some(below), Some(df)) = (
-        layer.weight.as_deref(),
-        t.layers.get(i + 1).and_then(|l| l.delta.as_deref()),
-        t.layer_input(i),
-        layer.delta.as_deref(),
-        layer.weight_grad.as_deref(),
-    ) else {
-        ui.label(tr(
-            "The matrix view needs this layer's backward step: step to it first.",
-        ));
-        return;
-    };
-    let n = app.sample.min(x.shape()[0] - 1);
-    let top = ui.cursor().top();
-    let compact = super::panels::toolbar::compact(ui.ctx());
-    let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
-    // Computed once per step, layer, pair and sample (the matrix and the
-    // three equalities), not every frame.
-    let key: FactsKey = (
-        Arc::as_ptr(layer.weight_grad.as_ref().expect("checked")) as usize,
-        i,
-        o,
-        c,
-        n,
-    );
-    let facts = match &app.matrix_facts {
-        Some((k, facts)) if *k == key => facts.clone(),
-        _ => {
-            let facts = Arc::new(Facts::of(&g, (f, d, x, below, df), (o, c, n)));
-            app.matrix_facts = Some((key, facts.clone()));
-            facts
-        }
-    };
-    let wt = &facts.wt;
+/// The matrix view's own state: how far it is zoomed, what is picked in
+/// it, and the facts of the step it shows (computed once per step, layer,
+/// pair and sample, not every frame).
+#[derive(Default)]
+pub struct MatrixView {
+    pub zoom: f32,
+    pub pick: Option<Pick>,
+    facts: Option<(FactsKey, Arc<Facts>)>,
+}
 
-    let intro = RichText::new(trf!(
+impl MatrixView {
+    pub fn backward_ui(
+        &mut self,
+        ui: &mut Ui,
+        state: &AppState,
+        t: &Trace,
+        i: usize,
+        (o, c): (usize, usize),
+        room: Vec2,
+    ) {
+        let Some(g) = t.conv_geometry(i) else { return };
+        let layer = &t.layers[i];
+        let (Some(f), Some(d), Some(x), Some(below), Some(df), Some(grad)) = (
+            layer.weight.as_deref(),
+            t.layers.get(i + 1).and_then(|l| l.delta.as_deref()),
+            t.layer_input(i),
+            layer.delta.as_deref(),
+            layer.weight_grad.as_deref(),
+            layer.weight_grad.as_ref(),
+        ) else {
+            ui.label(tr(
+                "The matrix view needs this layer's backward step: step to it first.",
+            ));
+            return;
+        };
+        let n = state.sample.min(x.shape()[0] - 1);
+        let top = ui.cursor().top();
+        let compact = compact(ui.ctx());
+        let (pixels, outs) = (g.h * g.w, g.ho * g.wo);
+        let key: FactsKey = (Arc::as_ptr(grad) as usize, i, o, c, n);
+        let facts = match &self.facts {
+            Some((k, facts)) if *k == key => facts.clone(),
+            _ => {
+                let facts = Arc::new(Facts::of(&g, (f, d, x, below, df), (o, c, n)));
+                self.facts = Some((key, facts.clone()));
+                facts
+            }
+        };
+        let wt = &facts.wt;
+
+        let intro = RichText::new(trf!(
         "{layer} as a dense layer: W has a row per output cell ({outs}) and a column per input pixel ({pixels}); each row is the filter, shifted. The delta handed down is Wᵀ · δ, as for any fully connected layer.",
         layer = t.names[i],
         outs = outs,
         pixels = pixels
     ));
-    // On a projector the words give the matrix their room: the three
-    // equalities on one line, the introduction on hover.
-    if !compact {
-        ui.label(intro.clone().size(15.0));
-    }
-    let mut lines = vec![trf!(
+        // On a projector the words give the matrix their room: the three
+        // equalities on one line, the introduction on hover.
+        if !compact {
+            ui.label(intro.clone().size(15.0));
+        }
+        let mut lines = vec![trf!(
         "Wᵀ · δ and full_conv(D, rot180 F) differ by at most {diff}: they are the same computation.",
         diff = format!("{:.1e}", facts.vs_formula)
     )];
-    if g.cout == 1 {
+        if g.cout == 1 {
+            lines.push(trf!(
+                "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
+                diff = format!("{:.1e}", facts.vs_engine)
+            ));
+        }
         lines.push(trf!(
-            "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
-            diff = format!("{:.1e}", facts.vs_engine)
-        ));
-    }
-    lines.push(trf!(
         "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
         diff = format!("{:.1e}", facts.im2col_vs_engine)
     ));
-    if compact {
-        ui.label(RichText::new(lines.join(" ")).size(13.0))
-            .on_hover_text(intro);
-    } else {
-        for line in lines {
-            ui.label(line);
+        if compact {
+            ui.label(RichText::new(lines.join(" ")).size(13.0))
+                .on_hover_text(intro);
+        } else {
+            for line in lines {
+                ui.label(line);
+            }
         }
-    }
-    // The picture: Wᵀ, zoomable, then F and the two maps an entry connects.
-    let mut zoom = app.matrix_zoom;
-    ui.horizontal(|ui| {
-        let label = ui.label(tr("zoom"));
-        ui.add(egui::Slider::new(&mut zoom, 1.0..=8.0).step_by(0.5))
-            .labelled_by(label.id);
-    });
-    app.matrix_zoom = zoom;
-    let used = ui.cursor().top() - top;
-    let side = (room.y - used - 16.0).clamp(160.0, 900.0);
-    let cell = (side / pixels.max(outs) as f32) * zoom;
-    let pick = app.matrix_pick;
-    let dots: Vec<(usize, usize)> = match pick {
-        Some(Pick::Tap(u, v)) => (0..pixels)
-            .flat_map(|r| (0..outs).map(move |q| (r, q)))
-            .filter(|&(r, q)| tap_of(&g, q, r) == Some((u, v)))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let scale = ColorScale::diverging(wt);
-    ui.horizontal_top(|ui| {
+        // The picture: Wᵀ, zoomable, then F and the two maps an entry connects.
+        // (A fresh view starts unzoomed.)
+        self.zoom = self.zoom.max(1.0);
+        ui.horizontal(|ui| {
+            let label = ui.label(tr("zoom"));
+            ui.add(egui::Slider::new(&mut self.zoom, 1.0..=8.0).step_by(0.5))
+                .labelled_by(label.id);
+        });
+        let zoom = self.zoom;
+        let used = ui.cursor().top() - top;
+        let side = (room.y - used - 16.0).clamp(160.0, 900.0);
+        let cell = (side / pixels.max(outs) as f32) * zoom;
+        let pick = self.pick;
+        let dots: Vec<(usize, usize)> = match pick {
+            Some(Pick::Tap(u, v)) => (0..pixels)
+                .flat_map(|r| (0..outs).map(move |q| (r, q)))
+                .filter(|&(r, q)| tap_of(&g, q, r) == Some((u, v)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let scale = ColorScale::diverging(wt);
+        ui.horizontal_top(|ui| {
         egui::ScrollArea::both()
             .id_salt("matrix")
             .max_width(side + 24.0)
@@ -264,7 +264,7 @@ pub fn backward_ui(
                     .dots(dots)
                     .show(ui);
                 if let Some((r, q)) = drawn.clicked {
-                    app.matrix_pick = Some(Pick::Entry(r, q));
+                    self.pick = Some(Pick::Entry(r, q));
                 }
             });
         ui.vertical(|ui| {
@@ -282,7 +282,7 @@ pub fn backward_ui(
                 .selected(tap)
                 .show(ui);
             if let Some(at) = drawn.clicked {
-                app.matrix_pick = Some(Pick::Tap(at.0, at.1));
+                self.pick = Some(Pick::Tap(at.0, at.1));
             }
             if let Some(Pick::Entry(r, q)) = pick {
                 let (y, xx) = (r / g.w, r % g.w);
@@ -334,4 +334,5 @@ pub fn backward_ui(
             }
         });
     });
+    }
 }

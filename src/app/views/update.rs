@@ -5,14 +5,15 @@
 
 use egui::{RichText, Ui, Vec2};
 
-use super::equation::{fit_cell, row_ui, Operand, Term};
-use super::lesson::Mark;
-use super::views::UPDATE;
-use super::BackpropApp;
+use crate::app::cx::Cx;
+use crate::app::style::{compact, heading_ui, UPDATE};
+use crate::app::widgets::equation::{fit_cell, row_ui, Cells, Operand, Term};
+use crate::app::widgets::heatmap::{ColorScale, NumberFormat};
 use crate::engine::optim::OptimizerKind;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::i18n::tr;
+use crate::teach::lesson::Mark;
 use crate::trf;
 
 /// One layer's weights as a 2-D map: a conv filter `[o, c]` (the app's
@@ -52,14 +53,15 @@ pub fn optimizer_note(kind: OptimizerKind, lr: f32) -> String {
     }
 }
 
-pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
-    let kind = app
+pub fn update_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
+    let kind = cx
+        .state
         .snapshot
         .as_ref()
         .map_or(OptimizerKind::Sgd, |s| s.optimizer);
     let top = ui.cursor().top();
-    let compact = super::panels::toolbar::compact(ui.ctx());
-    super::views::heading_ui(
+    let compact = compact(ui.ctx());
+    heading_ui(
         ui,
         compact,
         tr("Update: each weight moves against its gradient, F ← F − η·dF"),
@@ -67,11 +69,11 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
     );
     // A small window watching a run needs the room for the filters; the
     // note comes back with the steps' own rows.
-    if !(compact && app.run_start.is_some()) {
+    if !(compact && cx.state.run_start.is_some()) {
         ui.label(RichText::new(optimizer_note(kind, t.lr)).strong());
     }
-    since_run_ui(app, ui, t, room - Vec2::new(0.0, ui.cursor().top() - top));
-    let [o, c] = app.channels;
+    since_run_ui(cx, ui, t, room - Vec2::new(0.0, ui.cursor().top() - top));
+    let [o, c] = cx.state.channels;
     let eta = t.lr;
     for (i, layer) in t.layers.iter().enumerate() {
         let (Some(w), Some(g), Some(after)) =
@@ -146,9 +148,9 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
         );
         let drawn = row_ui(ui, row, cells);
         // The lesson points at the first layer's step.
-        if !app.marks.contains_key(&Mark::Update) {
+        if cx.marked(Mark::Update).is_none() {
             if let Some(rect) = drawn.rect("η·dF").or(drawn.rect("taken")) {
-                app.mark(Mark::Update, rect);
+                cx.mark(Mark::Update, rect);
             }
         }
     }
@@ -160,12 +162,12 @@ pub fn update_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
 /// The three filters share one colour scale, fixed by the filters
 /// themselves: the change starts pale and deepens as the filter moves,
 /// instead of being stretched to full colour at every frame.
-fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
-    let (Some(start), Some(s)) = (app.run_start.clone(), app.snapshot.clone()) else {
+fn since_run_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
+    let (Some(start), Some(s)) = (cx.state.run_start.as_ref(), cx.state.snapshot.as_ref()) else {
         return;
     };
-    let [o, c] = app.channels;
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let [o, c] = cx.state.channels;
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     // What each conv layer shows: its name, F then, F now, its feature map.
     let mut layers = Vec::new();
     for (i, before) in &start.filters {
@@ -209,7 +211,7 @@ fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
     if layers.is_empty() {
         return;
     }
-    let compact = super::panels::toolbar::compact(ui.ctx());
+    let compact = compact(ui.ctx());
     if !compact {
         ui.separator();
     }
@@ -225,8 +227,8 @@ fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
     for (i, name, f0, f1, k, y) in layers {
         let change: Vec<f32> = f1.iter().zip(&f0).map(|(a, b)| a - b).collect();
         let both: Vec<f32> = f0.iter().chain(&f1).copied().collect();
-        let scale = super::heatmap::ColorScale::diverging(&both);
-        let format = super::heatmap::NumberFormat::for_values(&both);
+        let scale = ColorScale::diverging(&both);
+        let format = NumberFormat::for_values(&both);
         let mut row = vec![
             Term::map(
                 Operand::new(
@@ -256,7 +258,7 @@ fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
                 .short(tr("change"))
                 // The filters' colours, its own digits: a small change
                 // reads pale yet its numbers stay legible.
-                .same_scale(scale, super::heatmap::NumberFormat::for_values(&change)),
+                .same_scale(scale, NumberFormat::for_values(&change)),
             ),
             Term::Op("=".into()),
             Term::map(
@@ -303,6 +305,6 @@ fn since_run_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
         let map = y.as_ref().map_or(filters.map, |(_, h, _)| {
             (filters.small * k as f32 / *h as f32).max(2.0)
         });
-        row_ui(ui, row, super::equation::Cells { map, ..filters });
+        row_ui(ui, row, Cells { map, ..filters });
     }
 }

@@ -10,6 +10,12 @@ use crate::engine::trace::Trace;
 use crate::i18n::tr;
 use crate::trf;
 
+/// The delta a layer hands down is `D{i+1}` (layer `i`, counted from 0, is
+/// the app's L{i+1}); the loss's delta is `D{n+1}`.
+pub fn delta_name(i: usize) -> String {
+    format!("D{}", i + 1)
+}
+
 fn is_activation(kind: &LayerKind) -> bool {
     matches!(kind, LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh)
 }
@@ -51,7 +57,7 @@ pub fn answer(t: &Trace, i: usize) -> Option<Answer> {
         return None;
     }
     let k = folded(&t.kinds)[i];
-    let ours = |j: usize| super::views::delta_name(j);
+    let ours = delta_name;
     let activation = t
         .kinds
         .get(i + 1)

@@ -14,65 +14,22 @@
 
 use egui::{RichText, Ui, Vec2};
 
-use super::animate::{self, playing, sums};
-use super::equation::{fit_cell, row_ui, Operand, Term};
-use super::heatmap::{LINKED, SELECTION};
-use super::lesson::Mark;
-use super::{BackpropApp, UiCommand};
-use crate::animation::{Kind, Target};
-use crate::engine::layers::conv::rot180;
-use crate::engine::layers::LayerKind;
+use super::matrix::MatrixView;
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::state::AppState;
+use crate::app::style::{compact, delta_name};
+use crate::app::widgets::animation_bar::{self, playing, sums};
+use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
+use crate::app::widgets::heatmap::{ColorScale, LINKED, SELECTION};
+use crate::engine::layers::conv::{rot180, ConvGeometry as Geometry};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
-use crate::explain::CellRef;
 use crate::i18n::tr;
+use crate::teach::animation::{Kind, Target};
+use crate::teach::explain::CellRef;
+use crate::teach::lesson::Mark;
 use crate::trf;
-
-/// A conv layer's geometry, from its kind and the traced shapes.
-#[derive(Debug, Clone, Copy)]
-pub struct Geometry {
-    pub cin: usize,
-    pub cout: usize,
-    pub k: usize,
-    pub p: usize,
-    pub h: usize,
-    pub w: usize,
-    pub ho: usize,
-    pub wo: usize,
-}
-
-impl Geometry {
-    pub fn of(t: &Trace, i: usize) -> Option<Geometry> {
-        let LayerKind::Conv {
-            in_channels,
-            out_channels,
-            kernel,
-            padding,
-            ..
-        } = t.kinds[i]
-        else {
-            return None;
-        };
-        let x = t.layer_input(i)?;
-        let (h, w) = (*x.shape().get(2)?, *x.shape().get(3)?);
-        Some(Geometry {
-            cin: in_channels,
-            cout: out_channels,
-            k: kernel,
-            p: padding,
-            h,
-            w,
-            ho: h + 2 * padding + 1 - kernel,
-            wo: w + 2 * padding + 1 - kernel,
-        })
-    }
-
-    /// The padding around D for the full convolution, cropped by the
-    /// layer's own padding: `K − 1 − P`.
-    pub fn full_pad(&self) -> usize {
-        (self.k - 1).saturating_sub(self.p)
-    }
-}
 
 /// Map `[a, b]` of a 4-D tensor `[N, C, H, W]` (or of a filter bank
 /// `[Cout, Cin, K, K]`) as a row-major vector.
@@ -88,11 +45,26 @@ fn plane(t: &Tensor, a: usize, b: usize) -> Vec<f32> {
     }
 }
 
+/// Sample `n`'s share of dF for the pair `(o, c)`, from the recorded shares
+/// `[N, Cout, Cin, K, K]`.
+fn share_plane(shares: &Tensor, n: usize, o: usize, c: usize) -> Vec<f32> {
+    match shares.shape() {
+        [ns, no, nc, _, _] if n < *ns && o < *no && c < *nc => shares
+            .index_axis(ndarray::Axis(0), n)
+            .index_axis(ndarray::Axis(0), o)
+            .index_axis(ndarray::Axis(0), c)
+            .iter()
+            .copied()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The (out, in) channel pair the view shows: from the selection when it
 /// names one, else the app's pick.
-fn channels(app: &BackpropApp, i: usize, g: &Geometry) -> (usize, usize) {
-    let (mut o, mut c) = (app.channels[0], app.channels[1]);
-    match &app.selected {
+fn channels(state: &AppState, i: usize, g: &Geometry) -> (usize, usize) {
+    let (mut o, mut c) = (state.channels[0], state.channels[1]);
+    match state.selection() {
         Some(CellRef::WeightGrad { layer, index }) if *layer == i => {
             o = index[0];
             c = index[1];
@@ -109,11 +81,11 @@ fn channels(app: &BackpropApp, i: usize, g: &Geometry) -> (usize, usize) {
 /// Above the equations: the channel pickers (when there are several
 /// channels) and `controls` (the animation bar).
 fn header_ui(
-    app: &mut BackpropApp,
+    cx: &mut Cx,
     ui: &mut Ui,
     g: &Geometry,
     (o, c): (usize, usize),
-    controls: impl FnOnce(&mut BackpropApp, &mut Ui),
+    controls: impl FnOnce(&mut Cx, &mut Ui),
 ) {
     if g.cout > 1 || g.cin > 1 {
         ui.horizontal(|ui| {
@@ -129,11 +101,11 @@ fn header_ui(
                     .labelled_by(label.id);
             }
             if pick != [o, c] {
-                app.command(UiCommand::PickChannels(pick));
+                cx.command(UiCommand::PickChannels(pick));
             }
         });
     }
-    controls(app, ui);
+    controls(cx, ui);
 }
 
 /// `equations` drawn in `room`, with the bank of all filters (or of their
@@ -142,19 +114,19 @@ fn header_ui(
 /// another. The equations are fitted to the room the bank leaves them; small
 /// windows leave the bank out, as the equations need the room more.
 fn beside_bank<R>(
-    app: &mut BackpropApp,
+    cx: &mut Cx,
     ui: &mut Ui,
     room: Vec2,
     (bank, title): (Option<&Tensor>, &str),
     pair: (usize, usize),
-    equations: impl FnOnce(&mut BackpropApp, &mut Ui, Vec2) -> R,
+    equations: impl FnOnce(&mut Cx, &mut Ui, Vec2) -> R,
 ) -> R {
     let layout = bank
         .filter(|t| t.shape().len() == 4 && t.shape()[0] * t.shape()[1] > 1)
-        .filter(|_| !super::panels::toolbar::compact(ui.ctx()))
+        .filter(|_| !compact(ui.ctx()))
         .and_then(|t| Some((Bank::of(t, room)?, t)));
     let Some((layout, bank)) = layout else {
-        return equations(app, ui, room);
+        return equations(cx, ui, room);
     };
     let gap = 16.0;
     let left = (room.x - layout.size.x - gap).max(0.0);
@@ -163,14 +135,14 @@ fn beside_bank<R>(
             .allocate_ui_with_layout(
                 Vec2::new(left, room.y),
                 egui::Layout::top_down(egui::Align::Min),
-                |ui| equations(app, ui, Vec2::new(left, room.y)),
+                |ui| equations(cx, ui, Vec2::new(left, room.y)),
             )
             .inner;
         ui.add_space(gap);
         ui.vertical(|ui| {
             ui.label(RichText::new(title).small().strong());
             ui.label(RichText::new(tr("rows: out channel, columns: in channel")).small());
-            bank_ui(app, ui, bank, &layout, pair);
+            bank_ui(cx, ui, bank, &layout, pair);
         });
         drawn
     })
@@ -238,9 +210,9 @@ impl Bank {
 
 /// The bank drawn in one colour scale, its axes labelled "out" and "in",
 /// the pair `(o, c)` outlined; a click picks a pair.
-fn bank_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Tensor, b: &Bank, (o, c): (usize, usize)) {
+fn bank_ui(cx: &mut Cx, ui: &mut Ui, t: &Tensor, b: &Bank, (o, c): (usize, usize)) {
     let values: Vec<f32> = t.iter().copied().collect();
-    let scale = super::heatmap::ColorScale::diverging(&values);
+    let scale = ColorScale::diverging(&values);
     let (rect, response) = ui.allocate_exact_size(b.size, egui::Sense::click());
     response.widget_info(|| {
         egui::WidgetInfo::labeled(egui::Role::Image, true, tr("filter bank [out, in]"))
@@ -296,7 +268,7 @@ fn bank_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Tensor, b: &Bank, (o, c): (us
     painter.rect_stroke(
         egui::Rect::from_min_size(origin + b.corner(o, c), Vec2::splat(side)),
         0.0,
-        egui::Stroke::new(2.0, super::heatmap::SELECTION),
+        egui::Stroke::new(2.0, SELECTION),
         egui::StrokeKind::Outside,
     );
     let picked = response
@@ -304,7 +276,7 @@ fn bank_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Tensor, b: &Bank, (o, c): (us
         .filter(|_| response.clicked())
         .and_then(|pos| b.pair_at(pos - origin));
     if let Some((o, c)) = picked {
-        app.command(UiCommand::PickChannels([o, c]));
+        cx.command(UiCommand::PickChannels([o, c]));
     }
 }
 
@@ -319,9 +291,9 @@ struct Links {
     delta: Option<(usize, usize)>,
 }
 
-fn links(app: &BackpropApp, i: usize, n: usize, (o, c): (usize, usize)) -> Links {
+fn links(state: &AppState, i: usize, n: usize, (o, c): (usize, usize)) -> Links {
     let mut l = Links::default();
-    match &app.selected {
+    match state.selection() {
         Some(CellRef::WeightGrad { layer, index }) if *layer == i && index[..2] == [o, c] => {
             l.tap = Some((index[2], index[3]));
         }
@@ -356,10 +328,18 @@ pub fn input_ref(i: usize, index: Vec<usize>) -> CellRef {
 
 /// The backward step of conv layer `i` for the app's sample: two equations
 /// of maps fitted to `room`.
-pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
-    let Some(g) = Geometry::of(t, i) else { return };
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
-    let (o, c) = channels(app, i, &g);
+pub fn backward_ui(
+    cx: &mut Cx,
+    matrix: &mut MatrixView,
+    ui: &mut Ui,
+    t: &Trace,
+    i: usize,
+    room: Vec2,
+) {
+    let state = cx.state;
+    let Some(g) = t.conv_geometry(i) else { return };
+    let n = state.sample.min(t.batch_size().saturating_sub(1));
+    let (o, c) = channels(state, i, &g);
     let top = ui.cursor().top();
     let bank = t.layers[i].weight_grad.as_deref();
     let target = Target {
@@ -368,11 +348,11 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         out: o,
         input: c,
     };
-    let compact = super::panels::toolbar::compact(ui.ctx());
-    let words = app
+    let compact = compact(ui.ctx());
+    let words = state
         .settings
         .answer_notation
-        .then(|| super::notation::answer(t, i))
+        .then(|| crate::teach::notation::answer(t, i))
         .flatten();
     let first_caption = match &words {
         Some(a) => trf!(
@@ -385,16 +365,22 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     };
     let first_caption = first_caption.as_str();
 
-    header_ui(app, ui, &g, (o, c), |app, ui| {
+    header_ui(cx, ui, &g, (o, c), |cx, ui| {
         // One row: the matrix toggle beside the animation's controls.
         ui.horizontal(|ui| {
             // On a projector the short form: the caption beside it needs the room.
             let label = if compact { "Wᵀ · δ" } else { tr("As a dense layer (Wᵀ · δ)") };
-            ui.checkbox(&mut app.as_matrix, label)
-                .on_hover_text(tr("The layer as its matrix W: the rule you used for FC layers, Wᵀ · δ, is the full convolution with rot180(F)"));
-            if !app.as_matrix {
-                animate::controls_ui(
-                    app,
+            let mut as_matrix = state.as_matrix;
+            if ui
+                .checkbox(&mut as_matrix, label)
+                .on_hover_text(tr("The layer as its matrix W: the rule you used for FC layers, Wᵀ · δ, is the full convolution with rot180(F)"))
+                .changed()
+            {
+                cx.command(UiCommand::SetMatrix(as_matrix));
+            }
+            if !state.as_matrix {
+                animation_bar::controls_ui(
+                    cx,
                     ui,
                     t,
                     target,
@@ -405,12 +391,12 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         });
     });
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
-    if app.as_matrix {
-        super::matrix_view::backward_ui(app, ui, t, i, (o, c), room);
+    if state.as_matrix {
+        matrix.backward_ui(ui, state, t, i, (o, c), room);
         return;
     }
-    let grad_frame = playing(app, t, Kind::Gradient, target);
-    let below_frame = playing(app, t, Kind::Below, target);
+    let grad_frame = playing(state, Kind::Gradient, target);
+    let below_frame = playing(state, Kind::Below, target);
     let (Some(x), Some(d)) = (t.layer_input(i), t.delta_from_above(i)) else {
         return;
     };
@@ -418,24 +404,21 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
     let (Some(weight), Some(grad)) = (&layer.weight, &layer.weight_grad) else {
         return;
     };
-    let share = app.sample_share(t, i, n);
+    // The sample's share of dF, as the engine recorded it with the step.
+    let share = layer.weight_grad_shares.as_deref();
     let x_map = plane(x, n, c);
     let d_map = plane(d, n, o);
     let f = plane(weight, o, c);
     let f_rot = rot180(&f, g.k);
     let df = plane(grad, o, c);
-    let df_share = share.as_ref().map(|s| plane(s, o, c));
+    let df_share = share.map(|s| share_plane(s, n, o, c));
     let below = layer.delta.as_ref().map(|b| plane(b, n, c));
-    let l = links(app, i, n, (o, c));
+    let l = links(state, i, n, (o, c));
     let q = g.full_pad();
-    let d_in = pair_channel(&super::views::delta_name(i + 1), o, g.cout);
-    let d_out = pair_channel(&super::views::delta_name(i), c, g.cin);
+    let d_in = pair_channel(&delta_name(i + 1), o, g.cout);
+    let d_out = pair_channel(&delta_name(i), c, g.cin);
     // Whole phrases, each translated as a whole (the cases differ).
-    let answer_names = app
-        .settings
-        .answer_notation
-        .then(|| super::notation::answer(t, i))
-        .flatten();
+    let answer_names = words.as_ref();
     let d_in = match &answer_names {
         Some(a) => format!("{} ({})", a.holds, d_in),
         None => d_in,
@@ -594,7 +577,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         ),
     ];
     let bank = (bank, tr("dF of every filter"));
-    let clicked = beside_bank(app, ui, room, bank, (o, c), |app, ui, room| {
+    let clicked = beside_bank(cx, ui, room, bank, (o, c), |cx, ui, room| {
         // The row captions (on a small window the first shares the animation's
         // row).
         let extra = if compact { 14.0 } else { 26.0 };
@@ -638,7 +621,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             (Mark::DeltaDown, drawn2.rect("D_below")),
         ] {
             if let Some(rect) = rect {
-                app.mark(mark, rect);
+                cx.mark(mark, rect);
             }
         }
         drawn1.clicked.or(drawn2.clicked)
@@ -656,10 +639,13 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
             layer: i,
             index: vec![o, c, r, cc],
         },
-        "rot180 F" => CellRef::WeightGrad {
-            layer: i,
-            index: vec![o, c, g.k - 1 - r, g.k - 1 - cc],
-        },
+        "rot180 F" => {
+            let (u, v) = g.rot180_tap((r, cc));
+            CellRef::WeightGrad {
+                layer: i,
+                index: vec![o, c, u, v],
+            }
+        }
         "F" => CellRef::WeightGrad {
             layer: i,
             index: vec![o, c, r, cc],
@@ -670,7 +656,7 @@ pub fn backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room
         },
         _ => return,
     };
-    app.command(UiCommand::Select(Some(cell_ref)));
+    cx.command(UiCommand::Select(Some(cell_ref)));
 }
 
 /// `D5`, or `D5[o]` when there are several channels.
@@ -696,10 +682,11 @@ fn input_title(t: &Trace, i: usize, c: usize, one: bool) -> String {
 }
 
 /// The forward step of conv layer `i`: `x ⋆ F + b = y` for the app's sample.
-pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, done: bool) {
-    let Some(g) = Geometry::of(t, i) else { return };
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
-    let (o, c) = channels(app, i, &g);
+pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, done: bool) {
+    let state = cx.state;
+    let Some(g) = t.conv_geometry(i) else { return };
+    let n = state.sample.min(t.batch_size().saturating_sub(1));
+    let (o, c) = channels(state, i, &g);
     let top = ui.cursor().top();
     let bank = t.layers[i].weight.as_deref();
     let target = Target {
@@ -708,9 +695,9 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         out: o,
         input: c,
     };
-    header_ui(app, ui, &g, (o, c), |app, ui| {
-        animate::controls_ui(
-            app,
+    header_ui(cx, ui, &g, (o, c), |cx, ui| {
+        animation_bar::controls_ui(
+            cx,
             ui,
             t,
             target,
@@ -719,7 +706,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         )
     });
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
-    let frame = playing(app, t, Kind::Forward, target);
+    let frame = playing(state, Kind::Forward, target);
     let (Some(x), Some(weight), Some(bias)) =
         (t.layer_input(i), &t.layers[i].weight, &t.layers[i].bias)
     else {
@@ -734,7 +721,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         .filter(|_| done)
         .map(|y| plane(y, n, o));
     let one = g.cout == 1 && g.cin == 1;
-    let picked = match &app.selected {
+    let picked = match state.selection() {
         Some(CellRef::Output { layer, index }) if *layer == i && index[..2] == [n, o] => {
             Some((index[2], index[3]))
         }
@@ -807,8 +794,8 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         ));
     }
     let bank = (bank, tr("every filter F"));
-    let clicked = beside_bank(app, ui, room, bank, (o, c), |app, ui, room| {
-        let compact = super::panels::toolbar::compact(ui.ctx());
+    let clicked = beside_bank(cx, ui, room, bank, (o, c), |cx, ui, room| {
+        let compact = compact(ui.ctx());
         let cell = fit_cell(
             &[&row],
             room - Vec2::new(8.0, 0.0),
@@ -819,7 +806,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         let drawn = row_ui(ui, row, cell);
         for (mark, id) in [(Mark::Filter, "F"), (Mark::Output, "y")] {
             if let Some(rect) = drawn.rect(id) {
-                app.mark(mark, rect);
+                cx.mark(mark, rect);
             }
         }
         drawn.clicked
@@ -833,6 +820,6 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
             },
             _ => return,
         };
-        app.command(UiCommand::Select(Some(cell_ref)));
+        cx.command(UiCommand::Select(Some(cell_ref)));
     }
 }

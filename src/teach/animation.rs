@@ -18,6 +18,7 @@
 //!
 //! For the last two, `Target::input` is the channel and `out` is unused.
 
+use crate::engine::layers::conv::ConvGeometry;
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 
@@ -67,34 +68,8 @@ pub struct Frame {
     pub rows_done: usize,
 }
 
-/// The geometry the frames need.
-#[derive(Debug, Clone, Copy)]
-struct Geom {
-    k: usize,
-    p: usize,
-    h: usize,
-    w: usize,
-    ho: usize,
-    wo: usize,
-}
-
-fn geom(t: &Trace, layer: usize) -> Option<Geom> {
-    let LayerKind::Conv {
-        kernel, padding, ..
-    } = *t.kinds.get(layer)?
-    else {
-        return None;
-    };
-    let x = t.layer_input(layer)?;
-    let (h, w) = (*x.shape().get(2)?, *x.shape().get(3)?);
-    Some(Geom {
-        k: kernel,
-        p: padding,
-        h,
-        w,
-        ho: h + 2 * padding + 1 - kernel,
-        wo: w + 2 * padding + 1 - kernel,
-    })
+fn geom(t: &Trace, layer: usize) -> Option<ConvGeometry> {
+    t.conv_geometry(layer)
 }
 
 /// The `(channels, height, width)` of the map a pooling or flatten layer
@@ -247,7 +222,7 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
             // D_below[c, y, x] (this filter's share) = Σ_uv D_pad[o, y+u, x+v] ·
             // rot180(F)[u, v], D padded by K−1−P.
             let d = plane(t.delta_from_above(layer)?, o)?;
-            let q = (g.k - 1).saturating_sub(g.p);
+            let q = g.full_pad();
             let mut sums = vec![None; g.h * g.w];
             for (cell, sum) in sums.iter_mut().enumerate().take(index + 1) {
                 let (y, xx) = (cell / g.w, cell % g.w);
@@ -344,4 +319,76 @@ fn unflatten(t: &Trace, target: Target, index: usize) -> Option<Frame> {
         window: (0, index, 1, 1),
         rows_done: 0,
     })
+}
+
+/// An animation being played: which sum, where, the frame shown and how
+/// fast it moves on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Animation {
+    pub kind: Kind,
+    pub target: Target,
+    /// The frame shown, as a real number so that slow speeds advance
+    /// smoothly between whole frames.
+    pub at: f64,
+    pub playing: bool,
+    /// Frames per second.
+    pub speed: f64,
+    /// The step it belongs to (the identity of the layer's traced output):
+    /// a new step ends it.
+    pub step: usize,
+}
+
+/// The speeds offered, in frames per second: slow, normal, fast.
+pub const SPEEDS: [f64; 3] = [4.0, 15.0, 60.0];
+
+/// The identity of a trace's step for layer `i` (its output tensor).
+pub fn step_id(t: &Trace, i: usize) -> usize {
+    t.layers
+        .get(i)
+        .and_then(|l| l.out.as_ref())
+        .map_or(0, |o| std::sync::Arc::as_ptr(o) as usize)
+}
+
+impl Animation {
+    /// A new animation of `kind` on `target`, playing from the start.
+    pub fn start(t: &Trace, kind: Kind, target: Target, speed: f64) -> Animation {
+        Animation {
+            kind,
+            target,
+            at: 0.0,
+            playing: true,
+            speed,
+            step: step_id(t, target.layer),
+        }
+    }
+
+    pub fn frame_index(&self) -> usize {
+        self.at.floor().max(0.0) as usize
+    }
+
+    /// Whether the trace still holds this animation's step.
+    pub fn belongs_to(&self, t: &Trace) -> bool {
+        self.target.layer < t.layers.len() && step_id(t, self.target.layer) == self.step
+    }
+
+    /// The frame to draw, if the trace still holds this step.
+    pub fn current(&self, t: &Trace) -> Option<Frame> {
+        self.belongs_to(t)
+            .then(|| frame(t, self.kind, self.target, self.frame_index()))
+            .flatten()
+    }
+
+    /// Moves on by `seconds` when playing (stopping at the last frame),
+    /// and keeps the position within the frames there are.
+    pub fn advance(&mut self, t: &Trace, seconds: f64) {
+        let count = frames(t, self.kind, self.target);
+        let last = count.saturating_sub(1) as f64;
+        self.at = self.at.min(last);
+        if self.playing {
+            self.at = (self.at + seconds * self.speed).min(last);
+            if self.frame_index() + 1 >= count {
+                self.playing = false;
+            }
+        }
+    }
 }

@@ -1,64 +1,78 @@
-//! The panels of the window: controls, pipeline strip, the layer views,
-//! plots and the explanation of a clicked cell. Every number drawn here comes
-//! from the worker's snapshot (the engine's trace).
+//! The Backprop tab: the layer of the phase (or the clicked one) drawn as
+//! an equation of maps — conv (`conv.rs`, and as its dense matrix in
+//! `matrix.rs`), the other layers (`layers.rs`), the loss and the update
+//! (`update.rs`). Every number drawn here comes from the worker's snapshot
+//! (the engine's trace).
 
-use egui::{Color32, RichText, Ui, Vec2};
+pub mod conv;
+pub mod layers;
+pub mod matrix;
+pub mod update;
 
-use super::panels::pipeline::focus_layer;
-use super::{BackpropApp, UiCommand};
+use egui::{Ui, Vec2};
+
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::style::{compact, delta_name, heading_ui, BACKWARD, FORWARD};
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
 use crate::trf;
 
-pub const FORWARD: Color32 = Color32::from_rgb(60, 120, 216);
-
-pub const BACKWARD: Color32 = Color32::from_rgb(230, 120, 20);
-
-pub const UPDATE: Color32 = Color32::from_rgb(40, 160, 80);
-
-/// The delta a layer hands down is `D{i+1}` (layer `i`, counted from 0, is
-/// the question's L{i+1}); the loss's delta is `D{n+1}`.
-pub fn delta_name(i: usize) -> String {
-    format!("D{}", i + 1)
+/// What the Backprop tab keeps of its own: the matrix view's zoom, pick and
+/// computed facts.
+#[derive(Default)]
+pub struct Views {
+    pub matrix: matrix::MatrixView,
 }
 
-/// What the Backprop tab shows for the phase (or the clicked layer): the
-/// layer's step as an equation of maps.
-pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(s) = app.snapshot.clone() else {
-        ui.label(tr("Loading the first batch…"));
-        return;
-    };
-    // Predicting: the step stays covered until answered.
-    if super::predict::covering(app) {
-        super::predict::prompt_ui(app, ui);
-        return;
-    }
-    if !app.settings.show_explain {
-        super::predict::verdict_ui(app, ui);
-    }
-    let t = &s.trace;
-    let i = focus_layer(app);
-    let mode = match (app.view_layer, s.last) {
-        (Some(_), _) if t.layers[i].delta.is_some() => "backward",
-        (Some(_), _) => "forward",
-        (None, Some(Phase::Backward(_))) => "backward",
-        (None, Some(Phase::Loss)) => "loss",
-        (None, Some(Phase::Update)) | (None, Some(Phase::Done)) => "update",
-        _ => "forward",
-    };
-    if app.view_layer.is_some()
-        && ui
-            .button(tr("Follow the steps again"))
-            .on_hover_text(tr("Go back to showing the layer of the current phase"))
-            .clicked()
-    {
-        app.command(UiCommand::ViewLayer(None));
-    }
-    let avail = ui.available_size();
-    egui::ScrollArea::both()
+/// What a view shows of a layer's step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Forward,
+    Loss,
+    Backward,
+    Update,
+}
+
+impl Views {
+    /// What the Backprop tab shows for the phase (or the clicked layer): the
+    /// layer's step as an equation of maps.
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        let state = cx.state;
+        let Some(s) = state.snapshot.as_ref() else {
+            ui.label(tr("Loading the first batch…"));
+            return;
+        };
+        // Predicting: the step stays covered until answered.
+        if state.covering() {
+            crate::app::panels::predict::prompt_ui(ui, cx);
+            return;
+        }
+        if !state.settings.show_explain {
+            crate::app::panels::predict::verdict_ui(ui, cx);
+        }
+        let t = &s.trace;
+        let i = state.focus_layer();
+        let mode = match (state.view_layer, s.last) {
+            (Some(_), _) if t.layers[i].delta.is_some() => Mode::Backward,
+            (Some(_), _) => Mode::Forward,
+            (None, Some(Phase::Backward(_))) => Mode::Backward,
+            (None, Some(Phase::Loss)) => Mode::Loss,
+            (None, Some(Phase::Update)) | (None, Some(Phase::Done)) => Mode::Update,
+            _ => Mode::Forward,
+        };
+        if state.view_layer.is_some()
+            && ui
+                .button(tr("Follow the steps again"))
+                .on_hover_text(tr("Go back to showing the layer of the current phase"))
+                .clicked()
+        {
+            cx.command(UiCommand::ViewLayer(None));
+        }
+        let avail = ui.available_size();
+        egui::ScrollArea::both()
         .id_salt("layer view")
         .show(ui, |ui| {
             // Text wraps at the visible width; only the figures scroll sideways.
@@ -71,33 +85,33 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     (avail.y - (ui.cursor().top() - top) - 6.0).max(80.0),
                 )
             };
-            let compact = super::panels::toolbar::compact(ui.ctx());
+            let compact = compact(ui.ctx());
             match mode {
-                "loss" => {
+                Mode::Loss => {
                     heading_ui(ui, compact, &trf!("Loss = {loss}: softmax turns the logits into probabilities; cross-entropy is −log p(label), averaged over the batch", loss = format!("{:.4}", t.loss.unwrap_or(f32::NAN))), BACKWARD);
                     let room = room(ui);
-                    super::layer_views::loss_ui(app, ui, t, room);
+                    layers::loss_ui(cx, ui, t, room);
                 }
-                "update" => super::update_view::update_ui(app, ui, t, avail),
-                "backward" => {
+                Mode::Update => update::update_ui(cx, ui, t, avail),
+                Mode::Backward => {
                     heading_ui(ui, compact, &backward_heading(t, i), BACKWARD);
                     if !compact {
                         ui.label(backward_formula(&t.kinds[i]));
                     }
                     let room = room(ui);
                     match t.kinds[i] {
-                        LayerKind::Conv { .. } => super::conv_view::backward_ui(app, ui, t, i, room),
+                        LayerKind::Conv { .. } => conv::backward_ui(cx, &mut self.matrix, ui, t, i, room),
                         LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
-                            super::layer_views::activation_backward_ui(app, ui, t, i, room)
+                            layers::activation_backward_ui(cx, ui, t, i, room)
                         }
                         LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. } => {
-                            super::layer_views::pool_backward_ui(app, ui, t, i, room)
+                            layers::pool_backward_ui(cx, ui, t, i, room)
                         }
-                        LayerKind::Flatten => super::layer_views::flatten_backward_ui(app, ui, t, i, room),
-                        LayerKind::Dense { .. } => super::layer_views::dense_backward_ui(app, ui, t, i, room),
+                        LayerKind::Flatten => layers::flatten_backward_ui(cx, ui, t, i, room),
+                        LayerKind::Dense { .. } => layers::dense_backward_ui(cx, ui, t, i, room),
                     }
                 }
-                _ => {
+                Mode::Forward => {
                     let heading = trf!(
                         "Forward through {name} ({kind})",
                         name = t.names[i],
@@ -110,26 +124,19 @@ pub fn layer_view_ui(app: &mut BackpropApp, ui: &mut Ui) {
                     }
                     let room = room(ui);
                     match t.kinds[i] {
-                        LayerKind::Conv { .. } => super::conv_view::forward_ui(app, ui, t, i, room, s.last.is_some()),
-                        _ => super::layer_views::forward_ui(app, ui, t, i, room),
+                        LayerKind::Conv { .. } => conv::forward_ui(cx, ui, t, i, room, s.last.is_some()),
+                        _ => layers::forward_ui(cx, ui, t, i, room),
                     }
                 }
             }
             // The view the lesson points at, scrolled into sight.
-            if let Some(rect) = app.lesson_mark().and_then(|m| app.marks.get(&m)) {
+            if let Some(rect) = state.lesson_mark().and_then(|m| cx.marked(m)) {
                 // A few points of slack: a map flush with the edge is in sight.
-                if !ui.clip_rect().expand(4.0).contains_rect(*rect) {
-                    ui.scroll_to_rect(*rect, Some(egui::Align::Center));
+                if !ui.clip_rect().expand(4.0).contains_rect(rect) {
+                    ui.scroll_to_rect(rect, Some(egui::Align::Center));
                 }
             }
         });
-}
-
-/// A view's title; none on a small window, where the phase line above
-/// already says it and the maps need the room.
-pub fn heading_ui(ui: &mut Ui, compact: bool, text: &str, colour: egui::Color32) {
-    if !compact {
-        ui.label(RichText::new(text).color(colour).heading());
     }
 }
 

@@ -12,18 +12,22 @@
 
 use egui::{RichText, Ui, Vec2};
 
-use super::animate::{self, playing, sums};
-use super::equation::{fit_cell, link_arrow, row_ui, Operand, RowResponse, Term};
-use super::heatmap::{CellRect as CellRectAlias, LINKED, SELECTION};
-use super::lesson::Mark;
-use super::views::delta_name;
-use super::{BackpropApp, UiCommand};
-use crate::animation::{Kind, Target};
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::state::AppState;
+use crate::app::style::{compact, delta_name};
+use crate::app::widgets::animation_bar::{self, playing, sums};
+use crate::app::widgets::equation::{
+    fit_cell, link_arrow, row_ui, Cells, Operand, RowResponse, Term,
+};
+use crate::app::widgets::heatmap::{CellRect as CellRectAlias, LINKED, SELECTION};
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
-use crate::explain::CellRef;
 use crate::i18n::tr;
+use crate::teach::animation::{Kind, Target};
+use crate::teach::explain::CellRef;
+use crate::teach::lesson::Mark;
 use crate::trf;
 
 /// Sample `n`, channel `c` of a `[N, C, H, W]` tensor: `(values, H, W)`;
@@ -58,12 +62,12 @@ fn channels(t: &Tensor) -> usize {
 
 /// The cell a selection names in layer `i`'s input or output coordinates
 /// (the two share them for activations): `(channel, row, column)`.
-fn selected_cell(app: &BackpropApp, i: usize, n: usize) -> Option<(usize, usize, usize)> {
-    let index = match &app.selected {
+fn selected_cell(state: &AppState, i: usize, n: usize) -> Option<(usize, usize, usize)> {
+    let index = match state.selection() {
         Some(CellRef::Delta { layer, index }) if *layer == i || *layer == i + 1 => index,
         Some(CellRef::Output { layer, index }) if *layer == i || *layer + 1 == i => index,
         Some(CellRef::Input { index }) if i == 0 => index,
-        Some(CellRef::LossDelta { index }) if i + 1 == app_layers(app) => index,
+        Some(CellRef::LossDelta { index }) if i + 1 == layer_count(state) => index,
         _ => return None,
     };
     match index[..] {
@@ -73,8 +77,8 @@ fn selected_cell(app: &BackpropApp, i: usize, n: usize) -> Option<(usize, usize,
     }
 }
 
-fn app_layers(app: &BackpropApp) -> usize {
-    app.snapshot.as_ref().map_or(0, |s| s.trace.names.len())
+fn layer_count(state: &AppState) -> usize {
+    state.snapshot.as_ref().map_or(0, |s| s.trace.names.len())
 }
 
 /// The delta arriving at layer `i` and its cell refs: from the layer above
@@ -116,8 +120,8 @@ fn leaving_title(t: &Trace, i: usize) -> String {
 
 /// The view's cell sizes for `rows` in what is left of `room`, the view
 /// having started at height `start` (its text lines are drawn by then).
-fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> super::equation::Cells {
-    let compact = super::panels::toolbar::compact(ui.ctx());
+fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells {
+    let compact = compact(ui.ctx());
     let used = ui.cursor().top() - start;
     fit_cell(
         rows,
@@ -129,17 +133,17 @@ fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> super::equation::
 }
 
 /// Records the views the lesson points at.
-fn mark(app: &mut BackpropApp, drawn: &RowResponse, marks: &[(Mark, &str)]) {
+fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
     for (mark, id) in marks {
         if let Some(rect) = drawn.rect(id) {
-            app.mark(*mark, rect);
+            cx.mark(*mark, rect);
         }
     }
 }
 
 /// A channel picker when a layer's maps have several channels.
-fn channel_ui(app: &mut BackpropApp, ui: &mut Ui, count: usize) -> usize {
-    let c = app.channels[1].min(count.saturating_sub(1));
+fn channel_ui(cx: &mut Cx, ui: &mut Ui, count: usize) -> usize {
+    let c = cx.state.channels[1].min(count.saturating_sub(1));
     if count > 1 {
         ui.horizontal(|ui| {
             let label = ui.label(tr("channel:"));
@@ -147,7 +151,7 @@ fn channel_ui(app: &mut BackpropApp, ui: &mut Ui, count: usize) -> usize {
             ui.add(egui::DragValue::new(&mut pick).range(0..=count - 1))
                 .labelled_by(label.id);
             if pick != c {
-                app.command(UiCommand::PickChannels([app.channels[0], pick]));
+                cx.command(UiCommand::PickChannels([cx.state.channels[0], pick]));
             }
         });
     }
@@ -155,9 +159,9 @@ fn channel_ui(app: &mut BackpropApp, ui: &mut Ui, count: usize) -> usize {
 }
 
 /// An activation's backward step: `D ⊙ f′(x) = D_below`.
-pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let start = ui.cursor().top();
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(f1), Some(below)) = (
         t.layer_input(i),
         t.delta_from_above(i),
@@ -166,7 +170,7 @@ pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: 
     ) else {
         return;
     };
-    let c = channel_ui(app, ui, channels(x));
+    let c = channel_ui(cx, ui, channels(x));
     let (xv, h, w) = sample_plane(x, n, c);
     let (dv, ..) = sample_plane(d, n, c);
     let (fv, ..) = sample_plane(f1, n, c);
@@ -174,7 +178,7 @@ pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: 
     let relu = matches!(t.kinds[i], LayerKind::Relu);
     let blocked: Vec<bool> = fv.iter().map(|&v| v == 0.0).collect();
     let count = blocked.iter().filter(|&&b| b).count();
-    let sel = selected_cell(app, i, n)
+    let sel = selected_cell(cx.state, i, n)
         .filter(|s| s.0 == c)
         .map(|s| (s.1, s.2));
     let derivative_title = if relu {
@@ -232,7 +236,7 @@ pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: 
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
     mark(
-        app,
+        cx,
         &drawn,
         &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
     );
@@ -245,17 +249,17 @@ pub fn activation_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: 
         let cell = match id {
             "D" => arriving_ref(t, i, index),
             "D_below" | "f'" => CellRef::Delta { layer: i, index },
-            _ => super::conv_view::input_ref(i, index),
+            _ => super::conv::input_ref(i, index),
         };
-        app.command(UiCommand::Select(Some(cell)));
+        cx.command(UiCommand::Select(Some(cell)));
     }
 }
 
 /// Max (or average) pooling's backward step: each delta to its window's
 /// winner (or spread over the window).
-pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let start = ui.cursor().top();
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let size = match t.kinds[i] {
         LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => size,
         _ => return,
@@ -267,7 +271,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
     ) else {
         return;
     };
-    let c = channel_ui(app, ui, channels(x));
+    let c = channel_ui(cx, ui, channels(x));
     let max = matches!(t.kinds[i], LayerKind::Maxpool { .. });
     let target = Target {
         layer: i,
@@ -280,8 +284,8 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
     } else {
         tr("each delta over its window")
     };
-    animate::controls_ui(app, ui, t, target, &[(Kind::Route, name)], None);
-    let frame = playing(app, t, Kind::Route, target);
+    animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Route, name)], None);
+    let frame = playing(cx.state, Kind::Route, target);
     let (xv, h, w) = sample_plane(x, n, c);
     let (dv, ho, wo) = sample_plane(d, n, c);
     // Animated, the map below fills window by window.
@@ -302,7 +306,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
         })
         .unwrap_or_default();
     // The window a selection points into, in output coordinates.
-    let window = match &app.selected {
+    let window = match cx.state.selection() {
         Some(CellRef::Delta { layer, index }) if *layer == i + 1 && index[..2] == [n, c] => {
             Some((index[2], index[3]))
         }
@@ -418,7 +422,7 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
         }
     }
     mark(
-        app,
+        cx,
         &drawn,
         &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
     );
@@ -429,20 +433,20 @@ pub fn pool_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize,
                 layer: i,
                 index: vec![n, c, r, col],
             },
-            _ => super::conv_view::input_ref(i, vec![n, c, r, col]),
+            _ => super::conv::input_ref(i, vec![n, c, r, col]),
         };
-        app.command(UiCommand::Select(Some(cell)));
+        cx.command(UiCommand::Select(Some(cell)));
     }
 }
 
 /// Flatten's backward step: the vector read back into maps.
-pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let start = ui.cursor().top();
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(d), Some(below)) = (t.delta_from_above(i), t.layers[i].delta.as_ref()) else {
         return;
     };
-    let c = channel_ui(app, ui, channels(below));
+    let c = channel_ui(cx, ui, channels(below));
     let target = Target {
         layer: i,
         sample: n,
@@ -450,8 +454,8 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
         input: c,
     };
     let name = tr("each entry to its cell");
-    animate::controls_ui(app, ui, t, target, &[(Kind::Unflatten, name)], None);
-    let frame = playing(app, t, Kind::Unflatten, target);
+    animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Unflatten, name)], None);
+    let frame = playing(cx.state, Kind::Unflatten, target);
     let (bv, h, w) = sample_plane(below, n, c);
     // Animated, the map fills entry by entry.
     let (bv, pending) = match &frame {
@@ -462,7 +466,7 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
     let (all, _, f) = sample_plane(d, n, 0);
     let first = (c * h * w).min(f);
     let dv = all[first..(first + h * w).min(f)].to_vec();
-    let sel = match &app.selected {
+    let sel = match cx.state.selection() {
         Some(CellRef::Delta { layer, index }) if *layer == i + 1 && index[0] == n => {
             let k = index[1];
             (k >= first && k < first + h * w).then(|| ((k - first) / w, (k - first) % w))
@@ -515,8 +519,8 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
             link_arrow(ui, from, to);
         }
     }
-    mark(app, &top, &[(Mark::DeltaIn, "D")]);
-    mark(app, &bottom, &[(Mark::DeltaDown, "D_below")]);
+    mark(cx, &top, &[(Mark::DeltaIn, "D")]);
+    mark(cx, &bottom, &[(Mark::DeltaDown, "D_below")]);
     if let Some((id, (r, col))) = top.clicked.or(bottom.clicked) {
         let cell = match id {
             "D" => arriving_ref(t, i, vec![n, first + col]),
@@ -525,14 +529,14 @@ pub fn flatten_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usi
                 index: vec![n, c, r, col],
             },
         };
-        app.command(UiCommand::Select(Some(cell)));
+        cx.command(UiCommand::Select(Some(cell)));
     }
 }
 
 /// A dense layer's backward step: `δ · xᵀ = dW` and `δᵀ · W = D_belowᵀ`.
-pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+pub fn dense_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let start = ui.cursor().top();
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(w), Some(dw)) = (
         t.layer_input(i),
         t.delta_from_above(i),
@@ -546,11 +550,15 @@ pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize
     let (dv, ..) = sample_plane(d, n, 0);
     let wv: Vec<f32> = w.iter().copied().collect();
     let dwv: Vec<f32> = dw.iter().copied().collect();
-    let share = app
-        .sample_share(t, i, n)
-        .map(|s| s.iter().copied().collect::<Vec<f32>>());
+    // Sample n's share of dW: δ_n · x_nᵀ, one product per entry (exactly
+    // the engine's per-sample backward: no sum is involved).
+    let share = (dv.len() == out && xv.len() == inp).then(|| {
+        dv.iter()
+            .flat_map(|&d| xv.iter().map(move |&x| d * x))
+            .collect::<Vec<f32>>()
+    });
     let below = t.layers[i].delta.as_ref().map(|b| sample_plane(b, n, 0).0);
-    let (sel_o, sel_k) = match &app.selected {
+    let (sel_o, sel_k) = match cx.state.selection() {
         Some(CellRef::WeightGrad { layer, index }) if *layer == i => {
             (Some(index[0]), Some(index[1]))
         }
@@ -658,9 +666,9 @@ pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize
     let drawn_batch = row_ui(ui, row_batch, cells);
     ui.label(RichText::new(tr("② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)")).strong());
     let drawn2 = row_ui(ui, row2, cells);
-    mark(app, &drawn1, &[(Mark::DeltaIn, "δ")]);
-    mark(app, &drawn_batch, &[(Mark::Gradient, "dW batch")]);
-    mark(app, &drawn2, &[(Mark::DeltaDown, "D_below")]);
+    mark(cx, &drawn1, &[(Mark::DeltaIn, "δ")]);
+    mark(cx, &drawn_batch, &[(Mark::Gradient, "dW batch")]);
+    mark(cx, &drawn2, &[(Mark::DeltaDown, "D_below")]);
     let clicked = drawn1.clicked.or(drawn_batch.clicked).or(drawn2.clicked);
     if let Some((id, (r, col))) = clicked {
         let cell = match id {
@@ -674,9 +682,9 @@ pub fn dense_backward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize
                 layer: i,
                 index: vec![n, col],
             },
-            _ => super::conv_view::input_ref(i, vec![n, col]),
+            _ => super::conv::input_ref(i, vec![n, col]),
         };
-        app.command(UiCommand::Select(Some(cell)));
+        cx.command(UiCommand::Select(Some(cell)));
     }
 }
 
@@ -687,9 +695,9 @@ fn digits() -> Vec<String> {
 
 /// The loss: logits, probabilities and `D = (p − one_hot) / N`, labelled
 /// with the digits.
-pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
+pub fn loss_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
     let start = ui.cursor().top();
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let last = t.names.len() - 1;
     let (Some(logits), Some(p), Some(d)) = (
         t.layers[last].out.as_ref(),
@@ -703,7 +711,7 @@ pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
     let (pv, _, k) = sample_plane(p, n, 0);
     let (dv, ..) = sample_plane(d, n, 0);
     let one_hot: Vec<f32> = (0..k).map(|j| if j == label { 1.0 } else { 0.0 }).collect();
-    let sel = match &app.selected {
+    let sel = match cx.state.selection() {
         Some(CellRef::LossDelta { index }) if index[0] == n => Some((0, index[1])),
         Some(CellRef::Output { layer, index }) if *layer == last && index[0] == n => {
             Some((0, index[1]))
@@ -777,7 +785,7 @@ pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
     let drawn1 = row_ui(ui, row1, cells);
     let drawn2 = row_ui(ui, row2, cells);
     let _ = &drawn1;
-    mark(app, &drawn2, &[(Mark::Loss, "D")]);
+    mark(cx, &drawn2, &[(Mark::Loss, "D")]);
     if let Some((id, (_, col))) = drawn1.clicked.or(drawn2.clicked) {
         let cell = match id {
             "logits" => CellRef::Output {
@@ -788,22 +796,22 @@ pub fn loss_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, room: Vec2) {
                 index: vec![n, col],
             },
         };
-        app.command(UiCommand::Select(Some(cell)));
+        cx.command(UiCommand::Select(Some(cell)));
     }
 }
 
 /// A layer's forward step for the kinds without their own equation:
 /// input → output, with the formula above.
-pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let start = ui.cursor().top();
-    let n = app.sample.min(t.batch_size().saturating_sub(1));
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(y)) = (t.layer_input(i), t.layers[i].out.as_ref()) else {
         return;
     };
-    let c = channel_ui(app, ui, channels(x).min(channels(y)).max(1));
+    let c = channel_ui(cx, ui, channels(x).min(channels(y)).max(1));
     let (xv, xh, xw) = sample_plane(x, n, c);
     let (yv, yh, yw) = sample_plane(y, n, c);
-    let sel = selected_cell(app, i, n)
+    let sel = selected_cell(cx.state, i, n)
         .filter(|s| s.0 == c)
         .map(|s| (s.1, s.2));
     let labels = (yh == 1 && yw == 10).then(digits);
@@ -837,7 +845,7 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
     ];
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
-    mark(app, &drawn, &[(Mark::Output, "y")]);
+    mark(cx, &drawn, &[(Mark::Output, "y")]);
     if let Some((id, (r, col))) = drawn.clicked {
         let flat = (yh == 1 && id == "y") || (xh == 1 && id == "x");
         let index = if flat {
@@ -847,8 +855,8 @@ pub fn forward_ui(app: &mut BackpropApp, ui: &mut Ui, t: &Trace, i: usize, room:
         };
         let cell = match id {
             "y" => CellRef::Output { layer: i, index },
-            _ => super::conv_view::input_ref(i, index),
+            _ => super::conv::input_ref(i, index),
         };
-        app.command(UiCommand::Select(Some(cell)));
+        cx.command(UiCommand::Select(Some(cell)));
     }
 }

@@ -312,22 +312,20 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
     let d = trace.delta_from_above(layer)?;
     let n_batch = trace.batch_size();
     match trace.kinds[layer] {
-        LayerKind::Conv { padding, .. } => {
+        LayerKind::Conv { .. } => {
             let &[o, c, u, v] = index else { return None };
-            let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
-            let (ho, wo) = (d.shape()[2], d.shape()[3]);
-            let p = padding as isize;
+            let g = trace.conv_geometry(layer)?;
             let mut total = 0.0f64;
             let mut sample_sum = 0.0f64;
             let mut terms = Vec::new();
             for n in 0..n_batch {
-                for i in 0..ho {
-                    for j in 0..wo {
-                        let (y, xx) = (i as isize + u as isize - p, j as isize + v as isize - p);
-                        if y < 0 || xx < 0 || y >= h || xx >= w {
-                            continue; // zero padding: contributes nothing
-                        }
-                        let a = x[[n, c, y as usize, xx as usize]];
+                for i in 0..g.ho {
+                    for j in 0..g.wo {
+                        // Zero padding contributes nothing.
+                        let Some((y, xx)) = g.input_cell((i, j), (u, v)) else {
+                            continue;
+                        };
+                        let a = x[[n, c, y, xx]];
                         let b = d[[n, o, i, j]];
                         let product = a * b;
                         total += product as f64;
@@ -347,8 +345,8 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                 trf!("dF[{index}] of {layer}", index = fmt_index(index), layer = name),
                 format!(
                     "dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, {}, {}] · D[n, {o}, i, j]   ({})",
-                    shifted("i", u as isize - p),
-                    shifted("j", v as isize - p),
+                    shifted("i", u as isize - g.p as isize),
+                    shifted("j", v as isize - g.p as isize),
                     trf!("the input under tap ({u},{v}) correlated with the delta from above", u = u, v = v)
                 ),
                 terms,
@@ -422,29 +420,30 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
         ))
     };
     match &trace.kinds[layer] {
-        LayerKind::Conv { padding, .. } => {
+        LayerKind::Conv { .. } => {
             let &[_, c, y, xx] = index else { return None };
             let weight = trace.layers[layer].weight.as_ref()?;
-            let (cout, k) = (weight.shape()[0], weight.shape()[2]);
-            let (ho, wo) = (d.shape()[2] as isize, d.shape()[3] as isize);
-            let p = *padding as isize;
+            let g = trace.conv_geometry(layer)?;
+            let (cout, k) = (g.cout, g.k);
             let mut terms = Vec::new();
             let mut total = 0.0f64;
             for o in 0..cout {
                 for u in 0..k {
                     for v in 0..k {
-                        // Output (i, j) read input (y, x) through tap (u, v)
-                        // when i + u − P = y: i = y − u + P.
-                        let (i, j) = (y as isize - u as isize + p, xx as isize - v as isize + p);
-                        if i < 0 || j < 0 || i >= ho || j >= wo {
+                        // The output cell that read input (y, x) through
+                        // tap (u, v), if any.
+                        let Some((i, j)) = g.output_cell((y, xx), (u, v)) else {
                             continue;
-                        }
-                        let (dv, f) = (d[[n, o, i as usize, j as usize]], weight[[o, c, u, v]]);
+                        };
+                        let (dv, f) = (d[[n, o, i, j]], weight[[o, c, u, v]]);
                         total += (dv * f) as f64;
                         terms.push(Term {
                             label: format!(
                                 "D[{o}, {i}, {j}] = {dv:.3e} · F[{o}, {c}, {u}, {v}] = {f:.4}  ({})",
-                                trf!("rot180 position [{row}, {col}]", row = k - 1 - u, col = k - 1 - v)
+                                {
+                                    let (row, col) = g.rot180_tap((u, v));
+                                    trf!("rot180 position [{row}, {col}]", row = row, col = col)
+                                }
                             ),
                             value: dv * f,
                         });
@@ -633,13 +632,12 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
         index = fmt_index(index)
     );
     match &trace.kinds[layer] {
-        LayerKind::Conv { padding, .. } => {
+        LayerKind::Conv { .. } => {
             let &[_, o, i, j] = index else { return None };
             let weight = trace.layers[layer].weight.as_ref()?;
             let bias = trace.layers[layer].bias.as_ref()?[[o]];
-            let (cin, k) = (weight.shape()[1], weight.shape()[2]);
-            let (h, w) = (x.shape()[2] as isize, x.shape()[3] as isize);
-            let p = *padding as isize;
+            let g = trace.conv_geometry(layer)?;
+            let (cin, k) = (g.cin, g.k);
             let mut terms = vec![Term {
                 label: trf!("bias b[{o}]", o = o),
                 value: bias,
@@ -648,9 +646,8 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             for c in 0..cin {
                 for u in 0..k {
                     for v in 0..k {
-                        let (y, xx) = (i as isize + u as isize - p, j as isize + v as isize - p);
                         let f = weight[[o, c, u, v]];
-                        if y < 0 || xx < 0 || y >= h || xx >= w {
+                        let Some((y, xx)) = g.input_cell((i, j), (u, v)) else {
                             // The zero padding: a product of 0, listed so
                             // that all K×K taps are there.
                             terms.push(Term {
@@ -661,8 +658,8 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                                 value: 0.0,
                             });
                             continue;
-                        }
-                        let a = x[[n, c, y as usize, xx as usize]];
+                        };
+                        let a = x[[n, c, y, xx]];
                         total += (f * a) as f64;
                         terms.push(Term {
                             label: format!(

@@ -18,13 +18,13 @@ use egui::{
     Ui, Vec2,
 };
 
-#[cfg(not(target_arch = "wasm32"))]
-use super::files::NO_DIALOG_WITHIN;
-use super::jobs::{Jobs, Repaint};
-use super::message::Message;
+use crate::app::jobs::{Jobs, Repaint};
+use crate::app::message::Message;
 use crate::data::dataset::{find_in_files, Mnist, MnistRole};
 use crate::i18n::tr;
 use crate::io::file::{FileError, Input, Problem};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::platform::NO_DIALOG_WITHIN;
 use crate::trf;
 
 /// What a load or a dialog ended with.

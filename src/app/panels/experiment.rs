@@ -9,9 +9,11 @@ use std::sync::Arc;
 use egui::{RichText, Ui, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use super::heatmap::{legend_ui, ColorScale, Heatmap};
-use super::jobs::{Jobs, Repaint};
-use super::worker::TrainConfig;
+use crate::app::cx::Cx;
+use crate::app::jobs::{Jobs, Repaint};
+use crate::app::style::ERROR;
+use crate::app::widgets::heatmap::{legend_ui, ColorScale, Heatmap};
+use crate::app::worker::TrainConfig;
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
 use crate::engine::optim::Optimizer;
@@ -222,121 +224,126 @@ pub fn filters_caption(name: &str, k: usize, cin: usize, cout: usize) -> String 
     }
 }
 
-/// The Experiment tab.
-pub fn experiment_ui(app: &mut super::BackpropApp, ui: &mut Ui) {
-    let runs = runs();
-    ui.label(
-        RichText::new(tr(
-            "The question's experiment: frozen filters against learning ones",
-        ))
-        .strong()
-        .size(18.0),
-    );
-    ui.label(trf!(
+impl Experiment {
+    /// The Experiment tab.
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        let runs = runs();
+        ui.label(
+            RichText::new(tr(
+                "The question's experiment: frozen filters against learning ones",
+            ))
+            .strong()
+            .size(18.0),
+        );
+        ui.label(trf!(
         "Two copies of the {network} network start from the same weights (seed {seed}). One keeps its conv filters as they were initialised, as in the question (only the FC layers learn); the other lets backpropagation reach the filters. Both see the same batches.",
-        network = app.network_name(),
-        seed = app.config.seed
+        network = cx.state.network_name(),
+        seed = cx.state.config.seed
     ));
-    ui.horizontal(|ui| {
+        ui.horizontal(|ui| {
         let label = ui.label(tr("Epochs:"));
-        ui.add(egui::DragValue::new(&mut app.experiment.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));
-        let running = app.experiment.running();
+        ui.add(egui::DragValue::new(&mut self.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));
+        let running = self.running();
         if ui.add_enabled(!running, egui::Button::new(tr("Run the experiment"))).on_hover_text(tr("Train both copies on their own thread; test accuracy is measured after every epoch")).clicked() {
-            let (config, start, data) = (app.config.clone(), app.start_network.clone(), app.data.clone());
-            app.experiment.start(&config, start, data);
+            let (config, start, data) = (cx.state.config.clone(), cx.state.start_network.clone(), cx.state.data.clone());
+            self.start(&config, start, data);
         }
         if running {
             ui.spinner();
             ui.label(tr("training…"));
         }
     });
-    if let Some(error) = &app.experiment.error {
-        ui.label(RichText::new(error).color(egui::Color32::from_rgb(220, 60, 60)));
-    }
-    let points = app.experiment.points.clone();
-    for (run, p) in points.iter().enumerate() {
-        if let Some(last) = p.last() {
-            ui.label(
-                RichText::new(trf!(
-                    "{run}: {percent} % after epoch {epoch}",
-                    run = runs[run],
-                    percent = format!("{:.2}", last[1]),
-                    epoch = last[0]
-                ))
-                .monospace(),
-            );
+        if let Some(error) = &self.error {
+            ui.label(RichText::new(error).color(ERROR));
         }
-    }
-    // Each run in its own colour, line and markers alike, so the legend
-    // tells them apart.
-    let colours = [
-        egui::Color32::from_rgb(120, 140, 170),
-        egui::Color32::from_rgb(230, 120, 20),
-    ];
-    Plot::new("experiment accuracy")
-        .height(220.0)
-        .x_axis_label(tr("epoch"))
-        .y_axis_label(tr("test accuracy %"))
-        .include_x(0.0)
-        .include_x(app.experiment.epochs.max(1) as f64)
-        .include_y(0.0)
-        .include_y(100.0)
-        .legend(Legend::default())
-        .show(ui, |plot| {
-            for (run, p) in points.into_iter().enumerate() {
-                plot.line(Line::new(runs[run], PlotPoints::from(p.clone())).color(colours[run]));
-                plot.points(
-                    Points::new(runs[run], PlotPoints::from(p))
-                        .radius(4.0)
-                        .color(colours[run]),
+        let points = self.points.clone();
+        for (run, p) in points.iter().enumerate() {
+            if let Some(last) = p.last() {
+                ui.label(
+                    RichText::new(trf!(
+                        "{run}: {percent} % after epoch {epoch}",
+                        run = runs[run],
+                        percent = format!("{:.2}", last[1]),
+                        epoch = last[0]
+                    ))
+                    .monospace(),
                 );
             }
-        });
-    if let Some(networks) = &app.experiment.result {
-        ui.label(RichText::new(tr("The filters at the end")).strong());
-        ui.horizontal_top(|ui| {
-            for (run, net) in networks.iter().enumerate() {
-                ui.vertical(|ui| {
-                    ui.label(runs[run]);
-                    for (spec, layer) in net.specs.iter().zip(&net.layers) {
-                        let Some((w, _)) = layer.params() else {
-                            continue;
-                        };
-                        if w.value.ndim() != 4 {
-                            continue;
+        }
+        // Each run in its own colour, line and markers alike, so the legend
+        // tells them apart.
+        let colours = [
+            egui::Color32::from_rgb(120, 140, 170),
+            egui::Color32::from_rgb(230, 120, 20),
+        ];
+        Plot::new("experiment accuracy")
+            .height(220.0)
+            .x_axis_label(tr("epoch"))
+            .y_axis_label(tr("test accuracy %"))
+            .include_x(0.0)
+            .include_x(self.epochs.max(1) as f64)
+            .include_y(0.0)
+            .include_y(100.0)
+            .legend(Legend::default())
+            .show(ui, |plot| {
+                for (run, p) in points.into_iter().enumerate() {
+                    plot.line(
+                        Line::new(runs[run], PlotPoints::from(p.clone())).color(colours[run]),
+                    );
+                    plot.points(
+                        Points::new(runs[run], PlotPoints::from(p))
+                            .radius(4.0)
+                            .color(colours[run]),
+                    );
+                }
+            });
+        if let Some(networks) = &self.result {
+            ui.label(RichText::new(tr("The filters at the end")).strong());
+            ui.horizontal_top(|ui| {
+                for (run, net) in networks.iter().enumerate() {
+                    ui.vertical(|ui| {
+                        ui.label(runs[run]);
+                        for (spec, layer) in net.specs.iter().zip(&net.layers) {
+                            let Some((w, _)) = layer.params() else {
+                                continue;
+                            };
+                            if w.value.ndim() != 4 {
+                                continue;
+                            }
+                            let (cout, cin, k) =
+                                (w.value.shape()[0], w.value.shape()[1], w.value.shape()[2]);
+                            let values: Vec<f32> = w.value.iter().copied().collect();
+                            let scale = ColorScale::diverging(&values);
+                            ui.label(filters_caption(&spec.name, k, cin, cout));
+                            legend_ui(ui, scale);
+                            for o in 0..cout.min(4) {
+                                ui.horizontal(|ui| {
+                                    for c in 0..cin.min(4) {
+                                        let f: Vec<f32> = (0..k * k)
+                                            .map(|t| w.value[[o, c, t / k, t % k]])
+                                            .collect();
+                                        Heatmap::new(
+                                            &f,
+                                            k,
+                                            k,
+                                            trf!(
+                                                "{run} {layer} filter [{o},{c}]",
+                                                run = runs[run],
+                                                layer = spec.name,
+                                                o = o,
+                                                c = c
+                                            ),
+                                        )
+                                        .scale(scale)
+                                        .fit(Vec2::splat(150.0), 48.0)
+                                        .show(ui);
+                                    }
+                                });
+                            }
                         }
-                        let (cout, cin, k) =
-                            (w.value.shape()[0], w.value.shape()[1], w.value.shape()[2]);
-                        let values: Vec<f32> = w.value.iter().copied().collect();
-                        let scale = ColorScale::diverging(&values);
-                        ui.label(filters_caption(&spec.name, k, cin, cout));
-                        legend_ui(ui, scale);
-                        for o in 0..cout.min(4) {
-                            ui.horizontal(|ui| {
-                                for c in 0..cin.min(4) {
-                                    let f: Vec<f32> =
-                                        (0..k * k).map(|t| w.value[[o, c, t / k, t % k]]).collect();
-                                    Heatmap::new(
-                                        &f,
-                                        k,
-                                        k,
-                                        trf!(
-                                            "{run} {layer} filter [{o},{c}]",
-                                            run = runs[run],
-                                            layer = spec.name,
-                                            o = o,
-                                            c = c
-                                        ),
-                                    )
-                                    .scale(scale)
-                                    .fit(Vec2::splat(150.0), 48.0)
-                                    .show(ui);
-                                }
-                            });
-                        }
-                    }
-                });
-            }
-        });
+                    });
+                }
+            });
+        }
     }
 }

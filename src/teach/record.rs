@@ -11,11 +11,21 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::predict::Record;
 use crate::io::file::{FileError, Input, Problem};
 use crate::trf;
 
 pub const FORMAT: &str = "backprop-viz-predictions";
+
+/// One answered question (or a check of handed-in tensors), kept for the
+/// learner's record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub batch: u64,
+    pub phase: String,
+    pub question: &'static str,
+    /// `null`: revealed before an answer (a teacher revealing for the class).
+    pub right: Option<bool>,
+}
 /// A record file larger than this is no record: a whole lesson's answers
 /// take a few kilobytes.
 pub const MAX_RECORD_BYTES: u64 = 1 << 20;
@@ -173,51 +183,6 @@ pub fn class_record(inputs: &[Input]) -> Result<ClassRecord, FileError> {
         }
     }
     Ok(class)
-}
-
-/// The class's summary in a window: a row per step and question.
-pub fn class_window(app: &mut super::BackpropApp, ui: &egui::Ui) {
-    let Some(class) = app.class_record.as_ref() else {
-        return;
-    };
-    let mut open = true;
-    egui::Window::new(crate::i18n::tr("The class's predictions"))
-        .id(egui::Id::unique("class predictions"))
-        .open(&mut open)
-        .show(ui.ctx(), |ui| {
-            ui.label(trf!(
-                "{files} records. Per step: how many predictions were right, wrong, or revealed before an answer.",
-                files = class.files
-            ));
-            egui::Grid::new("class grid")
-                .striped(true)
-                .spacing([18.0, 6.0])
-                .show(ui, |ui| {
-                    for head in [
-                        crate::i18n::tr("step"),
-                        crate::i18n::tr("question"),
-                        crate::i18n::tr("right"),
-                        crate::i18n::tr("wrong"),
-                        crate::i18n::tr("revealed"),
-                        crate::i18n::tr("learners"),
-                    ] {
-                        ui.label(egui::RichText::new(head).strong());
-                    }
-                    ui.end_row();
-                    for ((phase, question), t) in &class.rows {
-                        ui.label(phase);
-                        ui.label(question);
-                        ui.label(t.right.to_string());
-                        ui.label(t.wrong.to_string());
-                        ui.label(t.revealed.to_string());
-                        ui.label(t.learners.to_string());
-                        ui.end_row();
-                    }
-                });
-        });
-    if !open {
-        app.class_record = None;
-    }
 }
 
 #[cfg(test)]

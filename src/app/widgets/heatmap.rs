@@ -22,15 +22,7 @@ const POSITIVE: [f32; 3] = [178.0, 24.0, 43.0];
 /// ColorBrewer's PuOr): red and blue alone are hard to tell apart for some.
 const POSITIVE_SAFE: [f32; 3] = [230.0, 97.0, 1.0];
 
-/// Which diverging colours deltas and gradients use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum Palette {
-    /// Blue negative, red positive.
-    #[default]
-    BlueRed,
-    /// Blue negative, orange positive: safe for red–green colour blindness.
-    BlueOrange,
-}
+pub use crate::app::state::Palette;
 
 fn palette_id() -> egui::Id {
     egui::Id::unique("backprop-viz palette")

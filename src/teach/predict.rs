@@ -1,29 +1,23 @@
-//! Predict before the reveal: in Predict mode (View menu; always on in the
-//! guided lesson) a backward step or the update arrives covered. The
-//! learner first answers a question about it — the sign of a dF tap, which
-//! cells the ReLU blocks, which cell of a pooling window gets its delta, the
-//! shape of the delta handed down, whether a filter tap grows or shrinks —
-//! then sees the view with the answer marked right or wrong and a link to
-//! the explanation of that number. A teacher reveals for the whole class
-//! with V (or Space).
+//! Predict before the reveal, without a window: the questions about a
+//! step (the sign of a dF tap, which cells the ReLU blocks, which cell of a
+//! pooling window gets its delta, the shape of the delta handed down,
+//! whether a filter tap grows or shrinks), the learner's answers, and the
+//! marking — always against the engine's own numbers: the step has run when
+//! the question is asked (its snapshot is only hidden), and every answer is
+//! marked against the trace, the pooling winners the engine recorded and
+//! the ReLU's derivative.
 //!
-//! The truth is always the engine's: the step has run when the question is
-//! asked (its snapshot is only hidden), and every answer is marked against
-//! the trace's numbers, the pooling winners the engine recorded and the
-//! ReLU's input.
+//! The app draws the questions (`app/panels/predict.rs`) and keeps the
+//! answers in its state; the record of answers is `teach::record`.
 
 use std::collections::BTreeSet;
 
-use egui::{Color32, RichText, Ui, Vec2};
-
-use super::equation::{fit_cell, row_ui, Operand, Term};
-use super::heatmap::LINKED;
-use super::{BackpropApp, UiCommand};
+use crate::engine::layers::conv::ConvGeometry;
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
 use crate::engine::trace::Trace;
-use crate::explain::CellRef;
 use crate::i18n::tr;
+use crate::teach::explain::CellRef;
 use crate::trf;
 
 /// One question about the step on screen.
@@ -76,16 +70,6 @@ pub struct Prediction {
     pub marks: Vec<Option<bool>>,
 }
 
-/// One answered question, kept for the learner's record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Record {
-    pub batch: u64,
-    pub phase: String,
-    pub question: &'static str,
-    /// `null`: revealed before an answer (a teacher revealing for the class).
-    pub right: Option<bool>,
-}
-
 impl Ask {
     /// The question's kind, as the record names it.
     pub fn kind(&self) -> &'static str {
@@ -99,7 +83,7 @@ impl Ask {
     }
 
     /// Whether `given` is a complete answer (a ReLU's cells may be none).
-    fn answered(&self, given: &Given) -> bool {
+    pub fn answered(&self, given: &Given) -> bool {
         match self {
             Ask::ReluBlocked { .. } => matches!(given, Given::Cells(_)),
             _ => matches!(given, Given::Choice(_)),
@@ -189,13 +173,14 @@ fn backward_questions(
                 ];
                 asks.push(Ask::DfSign { layer: l, index });
             }
+            // The wrong options: the delta as an unpadded ("valid")
+            // convolution would leave it, and as a full one would.
             let (c, h, w) = (x.shape()[1], x.shape()[2], x.shape()[3]);
-            let valid = format!(
-                "{c}×{}×{}",
-                (h + 1).saturating_sub(*kernel),
-                (w + 1).saturating_sub(*kernel)
-            );
-            let full = format!("{c}×{}×{}", h + kernel - 1, w + kernel - 1);
+            let side = |side: usize, pad: usize| {
+                ConvGeometry::out_side(side, *kernel, pad, 1, 1).unwrap_or(0)
+            };
+            let valid = format!("{c}×{}×{}", side(h, 0), side(w, 0));
+            let full = format!("{c}×{}×{}", side(h, kernel - 1), side(w, kernel - 1));
             asks.push(shape(vec![per_sample(x.shape()), valid, full]));
         }
         LayerKind::Dense { inputs, outputs } => {
@@ -383,138 +368,17 @@ pub fn cell_of(trace: &Trace, ask: &Ask) -> Option<CellRef> {
     }
 }
 
-/// The prediction waiting on the step on screen, if the view is covered.
-pub fn covering(app: &BackpropApp) -> bool {
-    let Some(p) = &app.prediction else {
-        return false;
-    };
-    let here = app
-        .snapshot
-        .as_ref()
-        .is_some_and(|s| s.batches == p.batch && s.last == Some(p.phase));
-    here && !p.revealed && app.view_layer.is_none()
-}
-
-/// After each snapshot: asks about the step just taken by hand, when
-/// predicting (never during a run, never twice about the same step).
-pub fn maybe_ask(app: &mut BackpropApp) {
-    check_teach_guess(app);
-    if !app.predicting() || !app.by_hand {
-        return;
-    }
-    let Some(s) = app.snapshot.as_ref() else {
-        return;
-    };
-    let Some(phase) = s.last else {
-        return;
-    };
-    if s.running || s.teaching {
-        return;
-    }
-    if app
-        .prediction
-        .as_ref()
-        .is_some_and(|p| p.batch == s.batches && p.phase == phase)
-        || app.asked.contains(&(s.batches, phase))
-    {
-        return;
-    }
-    let asks = questions(&s.trace, phase, app.sample, app.channels[1], s.batches);
-    if asks.is_empty() {
-        return;
-    }
-    app.asked.insert((s.batches, phase));
-    app.prediction = Some(Prediction {
-        batch: s.batches,
-        phase,
-        asks: asks.into_iter().map(|a| (a, Given::Nothing)).collect(),
-        revealed: false,
-        marks: Vec::new(),
-    });
-}
-
-/// After a taught drawing's update: the network's answer now against the
-/// digit the learner predicted.
-fn check_teach_guess(app: &mut BackpropApp) {
-    let done = app
-        .snapshot
-        .as_ref()
-        .is_some_and(|s| s.teaching && s.last == Some(Phase::Update));
-    if !done {
-        return;
-    }
-    let Some((guess, pixels)) = app.teach_guess.take() else {
-        return;
-    };
-    let Some(probs) = super::draw_tab::classify(app, &pixels) else {
-        return;
-    };
-    let answer = largest(probs.iter().map(|p| p.abs())) as u8;
-    let right = answer == guess;
-    app.predictions.push(Record {
-        batch: app.snapshot.as_ref().map_or(0, |s| s.batches),
-        phase: "teach".into(),
-        question: "taught-digit",
-        right: Some(right),
-    });
-    let sure = probs[answer as usize] * 100.0;
-    app.say(super::MessageKind::Info, move || {
-        if right {
-            trf!(
-                "✔ Right: after one step on your drawing the network answers {answer} ({sure} %), as you predicted.",
-                answer = answer,
-                sure = format!("{sure:.0}")
-            )
-        } else {
-            trf!(
-                "✘ You predicted {guess}; after one step on your drawing the network answers {answer} ({sure} %). One small step moves the weights only a little.",
-                guess = guess,
-                answer = answer,
-                sure = format!("{sure:.0}")
-            )
-        }
-    });
-}
-
-/// Shows the step: marks each answer against the trace and records it.
-pub fn reveal(app: &mut BackpropApp) {
-    let Some(s) = app.snapshot.clone() else {
-        return;
-    };
-    let Some(p) = app.prediction.as_mut().filter(|p| !p.revealed) else {
-        return;
-    };
-    p.marks = p
-        .asks
-        .iter()
-        .map(|(ask, given)| is_right(&s.trace, ask, given))
-        .collect();
-    p.revealed = true;
-    let phase = super::link::phase_text(&s.trace.names, p.phase);
-    for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
-        app.predictions.push(Record {
-            batch: p.batch,
-            phase: phase.clone(),
-            question: ask.kind(),
-            right: *right,
-        });
-    }
-}
-
 /// A phase in words.
-fn phase_name(t: &Trace, phase: Phase) -> String {
+pub fn phase_name(t: &Trace, phase: Phase) -> String {
     match phase {
         Phase::Backward(i) => trf!("the backward step through {layer}", layer = t.names[i]),
         Phase::Update => tr("the update").to_string(),
-        _ => super::link::phase_text(&t.names, phase),
+        _ => phase.id(&t.names),
     }
 }
 
-const RIGHT: Color32 = Color32::from_rgb(40, 170, 80);
-const WRONG: Color32 = Color32::from_rgb(220, 70, 50);
-
 /// The question in words.
-fn question_text(trace: &Trace, ask: &Ask) -> String {
+pub fn question_text(trace: &Trace, ask: &Ask) -> String {
     let name = |l: usize| trace.names[l].clone();
     match ask {
         Ask::DfSign { layer, index } => trf!(
@@ -547,7 +411,7 @@ fn question_text(trace: &Trace, ask: &Ask) -> String {
 }
 
 /// The truth in words, after the reveal.
-fn truth_text(trace: &Trace, ask: &Ask) -> String {
+pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
     match ask {
         Ask::DfSign { layer, index } => {
             let v = trace.layers[*layer].weight_grad.as_ref().map_or(0.0, |g| g[*index]);
@@ -597,221 +461,4 @@ fn truth_text(trace: &Trace, ask: &Ask) -> String {
             )
         }
     }
-}
-
-/// The prompt that covers the view until the learner answers.
-pub fn prompt_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(s) = app.snapshot.clone() else {
-        return;
-    };
-    let Some(mut p) = app.prediction.clone() else {
-        return;
-    };
-    let t = &s.trace;
-    let compact = super::panels::toolbar::compact(ui.ctx());
-    ui.label(
-        RichText::new(trf!(
-            "Predict first: {phase}",
-            phase = phase_name(t, p.phase)
-        ))
-        .size(if compact { 20.0 } else { 24.0 })
-        .color(super::views::BACKWARD),
-    );
-    if !compact {
-        ui.label(tr(
-            "The result is covered until you answer. Space or V reveals it for the whole class.",
-        ));
-    }
-    ui.add_space(6.0);
-    let ready = p.asks.iter().all(|(a, g)| a.answered(g));
-    let count = p.asks.len();
-    let mut show = false;
-    let size = if compact { 16.0 } else { 18.0 };
-    for (k, (ask, given)) in p.asks.iter_mut().enumerate() {
-        let last = k + 1 == count;
-        ui.push_id(k, |ui| {
-            let words = |ui: &mut Ui, given: &mut Given, show: &mut bool| {
-                ui.label(RichText::new(question_text(t, ask)).size(size).strong());
-                controls_ui(ui, ask, given);
-                if last {
-                    ui.add_space(8.0);
-                    *show = show_button(ui, ready);
-                }
-            };
-            if has_map(ask) {
-                // The map as tall as the view, the words beside it: on a
-                // 720p projector nothing needs scrolling.
-                let room = Vec2::new(ui.available_width() * 0.55, ui.available_height() - 8.0);
-                ui.horizontal_top(|ui| {
-                    map_ui(ui, t, ask, given, room, compact);
-                    ui.vertical(|ui| words(ui, given, &mut show));
-                });
-            } else {
-                words(ui, given, &mut show);
-                ui.separator();
-            }
-        });
-    }
-    let changed = app.prediction.as_ref() != Some(&p);
-    app.prediction = Some(p);
-    if show {
-        app.command(UiCommand::Reveal);
-    }
-    if changed {
-        ui.ctx().request_repaint();
-    }
-}
-
-fn show_button(ui: &mut Ui, ready: bool) -> bool {
-    ui.add_enabled(
-        ready,
-        egui::Button::new(RichText::new(tr("Show me")).strong().size(18.0)),
-    )
-    .clicked()
-}
-
-/// Whether the question is answered by clicking cells of a map.
-fn has_map(ask: &Ask) -> bool {
-    matches!(ask, Ask::ReluBlocked { .. } | Ask::PoolWinner { .. })
-}
-
-/// The buttons that answer a question (choices; for the ReLU, "none").
-fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
-    let choices = |ui: &mut Ui, given: &mut Given, labels: &[String]| {
-        ui.horizontal_wrapped(|ui| {
-            for (k, label) in labels.iter().enumerate() {
-                let on = *given == Given::Choice(k);
-                if ui
-                    .selectable_label(on, RichText::new(label).size(18.0))
-                    .clicked()
-                {
-                    *given = Given::Choice(k);
-                }
-            }
-        });
-    };
-    match ask {
-        Ask::DfSign { .. } => choices(
-            ui,
-            given,
-            &[tr("+ positive").into(), tr("− negative").into()],
-        ),
-        Ask::TapChange { .. } => choices(ui, given, &[tr("larger").into(), tr("smaller").into()]),
-        Ask::BelowShape { options, .. } => choices(ui, given, options),
-        Ask::ReluBlocked { .. } => {
-            let marked = match given {
-                Given::Cells(c) => c.len(),
-                _ => 0,
-            };
-            ui.label(trf!("{n} cells marked as blocked", n = marked));
-            if ui.button(tr("None are blocked")).clicked() {
-                *given = Given::Cells(BTreeSet::new());
-            }
-        }
-        Ask::PoolWinner { .. } => {}
-    }
-}
-
-/// The operand a question is answered on, with the cells clicked so far.
-fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, compact: bool) {
-    match ask {
-        Ask::ReluBlocked {
-            layer,
-            sample,
-            channel,
-        } => {
-            let x = t.layer_input(*layer).expect("an input");
-            let (h, w) = (x.shape()[2], x.shape()[3]);
-            let values: Vec<f32> = (0..h * w)
-                .map(|q| x[[*sample, *channel, q / w, q % w]])
-                .collect();
-            let cells = match given {
-                Given::Cells(c) => c.clone(),
-                _ => BTreeSet::new(),
-            };
-            let map = Operand::new("x", tr("the ReLU's input x"), &values, h, w, true)
-                .dots(cells.iter().copied().collect())
-                .big();
-            let terms = vec![Term::map(map)];
-            let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
-            let drawn = row_ui(ui, terms, fitted);
-            if let Some((_, cell)) = drawn.clicked {
-                let mut cells = cells;
-                if !cells.remove(&cell) {
-                    cells.insert(cell);
-                }
-                *given = Given::Cells(cells);
-            }
-        }
-        Ask::PoolWinner {
-            layer,
-            sample,
-            channel,
-            window,
-        } => {
-            let x = t.layer_input(*layer).expect("an input");
-            let size = match t.kinds[*layer] {
-                LayerKind::Maxpool { size } => size,
-                _ => 2,
-            };
-            let (h, w) = (x.shape()[2], x.shape()[3]);
-            let values: Vec<f32> = (0..h * w)
-                .map(|q| x[[*sample, *channel, q / w, q % w]])
-                .collect();
-            let chosen = match given {
-                Given::Choice(q) => Some((*q / w, *q % w)),
-                _ => None,
-            };
-            let rect = (window.0 * size, window.1 * size, size, size);
-            let map = Operand::new("x", tr("the pooling's input x"), &values, h, w, false)
-                .windows(size)
-                .outline(Some(rect), LINKED)
-                .selected(chosen)
-                .big();
-            let terms = vec![Term::map(map)];
-            let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
-            let drawn = row_ui(ui, terms, fitted);
-            if let Some((_, (r, c))) = drawn.clicked {
-                if r / size == window.0 && c / size == window.1 {
-                    *given = Given::Choice(r * w + c);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// After the reveal: each answer marked, with the truth and a way to the
-/// explanation of that number.
-pub fn verdict_ui(app: &mut BackpropApp, ui: &mut Ui) {
-    let Some(s) = app.snapshot.clone() else {
-        return;
-    };
-    let Some(p) = app.prediction.clone() else {
-        return;
-    };
-    let here = s.batches == p.batch && s.last == Some(p.phase);
-    if !here || !p.revealed || app.view_layer.is_some() {
-        return;
-    }
-    let t = &s.trace;
-    egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.label(RichText::new(tr("Your prediction")).strong());
-        for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
-            ui.horizontal_wrapped(|ui| {
-                let (mark, colour) = match right {
-                    Some(true) => (tr("✔ Right."), RIGHT),
-                    Some(false) => (tr("✘ Not this time."), WRONG),
-                    None => (tr("Revealed."), ui.visuals().text_color()),
-                };
-                ui.label(RichText::new(mark).strong().color(colour));
-                ui.label(truth_text(t, ask));
-                if let Some(cell) = cell_of(t, ask) {
-                    if ui.button(tr("Explain it")).clicked() {
-                        app.command(UiCommand::Select(Some(cell)));
-                    }
-                }
-            });
-        }
-    });
 }

@@ -1,0 +1,146 @@
+//! The "Draw a digit" tab: the pad, what the network sees (the engine's
+//! MNIST-style preprocessing), the ten probabilities live, and "teach it":
+//! one backpropagation step on the drawing, stepped through in the views.
+
+use egui::{RichText, Ui};
+
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::state::Taught;
+use crate::app::widgets::draw_pad::{preview_ui, probabilities_ui, DrawPad};
+use crate::i18n::tr;
+use crate::teach::lesson::Tab;
+use crate::trf;
+
+/// The Draw tab: the drawing, and the digit the learner predicts the
+/// network will answer after teaching it (Predict mode).
+pub struct Draw {
+    pub pad: DrawPad,
+    pub pick: Option<u8>,
+}
+
+impl Default for Draw {
+    fn default() -> Self {
+        Draw {
+            pad: DrawPad::new(),
+            pick: None,
+        }
+    }
+}
+
+impl Draw {
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        egui::ScrollArea::vertical().id_salt("draw tab").show(ui, |ui| {
+        ui.label(tr("Draw a digit with the mouse, a finger or a pen. The network sees the 28x28 picture in the middle: your drawing cropped to its ink, scaled to 20 pixels and centred, exactly as MNIST was made."));
+        // Three columns side by side; in a narrow window (a projector) the
+        // probabilities move below the other two.
+        let side_by_side = ui.available_width() >= self.pad.side + 300.0 + 420.0 + 48.0;
+        let mut pixels = None;
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(tr("Your drawing")).strong());
+                self.pad.ui(ui);
+            });
+            ui.add_space(16.0);
+            pixels = self.pad.mnist_pixels();
+            ui.vertical(|ui| {
+                ui.set_max_width(300.0);
+                ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
+                match &pixels {
+                    Some(p) => {
+                        preview_ui(ui, p, 196.0);
+                    }
+                    None => {
+                        ui.label(tr("(nothing drawn yet)"));
+                    }
+                }
+                ui.add_space(8.0);
+                self.teach_ui(cx, ui);
+            });
+            if side_by_side {
+                ui.add_space(16.0);
+                ui.vertical(|ui| answer_ui(cx, ui, pixels.as_deref()));
+            }
+        });
+        if !side_by_side {
+            ui.add_space(12.0);
+            ui.vertical(|ui| answer_ui(cx, ui, pixels.as_deref()));
+        }
+    });
+    }
+}
+
+/// The ten probabilities for the drawing, and the pretrained model.
+fn answer_ui(cx: &mut Cx, ui: &mut Ui, pixels: Option<&[f32]>) {
+    ui.set_max_width(420.0);
+    ui.label(RichText::new(tr("What it thinks")).strong());
+    match pixels.and_then(|p| cx.state.classify(p)) {
+        Some(probs) => probabilities_ui(ui, &probs, None),
+        None => {
+            ui.label(tr("Draw something to see the ten probabilities."));
+        }
+    }
+    ui.add_space(12.0);
+    if ui.button(tr("Load pretrained model")).on_hover_text(tr("Use the trained model that ships with the program, so the pad is useful before any training")).clicked() {
+        cx.command(UiCommand::LoadPretrained);
+    }
+}
+
+impl Draw {
+    /// "Teach it": the correct label and one backpropagation step on the drawing.
+    fn teach_ui(&mut self, cx: &mut Cx, ui: &mut Ui) {
+        ui.label(RichText::new(tr("Teach it")).strong().size(18.0));
+        ui.label(tr("Pick the right answer, then run one backpropagation step on your drawing alone and step through it in the Backprop tab."));
+        for row in [0u8..5, 5..10] {
+            ui.horizontal(|ui| {
+                for d in row {
+                    let r = ui
+                        .selectable_label(
+                            cx.state.teach_label == d,
+                            RichText::new(d.to_string()).size(20.0),
+                        )
+                        .on_hover_text(trf!("The drawing shows a {digit}", digit = d));
+                    if r.clicked() {
+                        cx.command(UiCommand::SetTeachLabel(d));
+                    }
+                }
+            });
+        }
+        // Predicting: first the digit the network will answer after the step.
+        let predicting = cx.state.predicting();
+        if predicting {
+            ui.add_space(6.0);
+            ui.label(
+                RichText::new(tr(
+                    "Predict first: after this one step, which digit will the network answer?",
+                ))
+                .strong(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                for d in 0..10u8 {
+                    if ui
+                        .selectable_label(
+                            self.pick == Some(d),
+                            RichText::new(d.to_string()).size(20.0),
+                        )
+                        .clicked()
+                    {
+                        self.pick = Some(d);
+                    }
+                }
+            });
+        }
+        let enabled = !self.pad.is_empty() && (!predicting || self.pick.is_some());
+        if ui.add_enabled(enabled, egui::Button::new(tr("Teach it this digit"))).on_hover_text(tr("Start a one-sample batch with your drawing and this label; step through it with Step layer")).clicked() {
+        if let Some(pixels) = self.pad.mnist_pixels() {
+            cx.command(UiCommand::Teach {
+                pixels,
+                label: cx.state.teach_label,
+                what: Taught::Drawing,
+                guess: self.pick.filter(|_| predicting),
+            });
+            cx.command(UiCommand::ShowTab(Tab::Backprop));
+        }
+    }
+    }
+}

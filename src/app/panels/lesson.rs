@@ -1,0 +1,107 @@
+//! The guided lesson's strip (its steps are `teach::lesson`): where we
+//! are, the text, back / next / leave; and the outline around the view the
+//! step points at.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::app::command::{LessonMove, UiCommand};
+use crate::app::cx::Cx;
+use crate::i18n::tr;
+use crate::teach::lesson::{steps, Mark};
+use crate::trf;
+
+/// The lesson's strip: where we are, the text, back / next / leave.
+pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
+    let Some(index) = cx.state.lesson.open else {
+        return;
+    };
+    let steps = steps();
+    let step = &steps[index];
+    let accent = Color32::from_rgb(250, 190, 40);
+    ui.horizontal(|ui| {
+        ui.label(
+            RichText::new(trf!(
+                "Lesson · {step} of {count}",
+                step = index + 1,
+                count = steps.len()
+            ))
+            .color(accent)
+            .strong(),
+        );
+        ui.label(RichText::new(step.title).heading().strong());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button(tr("Leave the lesson"))
+                .on_hover_text(tr(
+                    "Explore freely; the Guided lesson menu continues from this step",
+                ))
+                .clicked()
+            {
+                cx.command(UiCommand::Lesson(LessonMove::Leave));
+            }
+            let last = index + 1 == steps.len();
+            let next = if last { tr("Finish") } else { tr("Next ▶") };
+            if ui.button(RichText::new(next).strong()).clicked() {
+                cx.command(UiCommand::Lesson(if last {
+                    LessonMove::Finish
+                } else {
+                    LessonMove::Go(index + 1)
+                }));
+            }
+            if ui
+                .add_enabled(index > 0, egui::Button::new(tr("◀ Previous")))
+                .clicked()
+            {
+                cx.command(UiCommand::Lesson(LessonMove::Go(index - 1)));
+            }
+        });
+    });
+    if cx.state.covering() {
+        ui.label(
+            RichText::new(tr(
+                "First, predict: answer the question in the view, then press Show me (or Space).",
+            ))
+            .size(18.0)
+            .strong()
+            .color(accent),
+        );
+    } else {
+        ui.label(RichText::new(step.text).size(18.0));
+    }
+    ui.add_space(4.0);
+}
+
+/// Outlines the view the step points at. A map is outlined on its own
+/// edge, clipped to the visible views (never over the lesson's strip, a
+/// title or the toolbar); an area of the window just outside its border.
+pub fn highlight(ctx: &egui::Context, cx: &Cx) {
+    let Some(mark) = cx.state.lesson_mark() else {
+        return;
+    };
+    let Some(rect) = cx.marked(mark) else {
+        return;
+    };
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("lesson highlight"),
+    ));
+    let pulse = (ctx.input(|i| i.time) * 3.0).sin() as f32 * 0.5 + 0.5;
+    let colour = Color32::from_rgb(250, 190, 40).gamma_multiply(0.6 + 0.4 * pulse);
+    if mark.is_map() {
+        let visible = cx.marked(Mark::Views).unwrap_or(rect);
+        painter.with_clip_rect(visible).rect_stroke(
+            rect,
+            0.0,
+            egui::Stroke::new(4.0, colour),
+            egui::StrokeKind::Inside,
+        );
+    } else {
+        painter.rect_stroke(
+            rect.expand(2.0),
+            4.0,
+            egui::Stroke::new(3.0, colour),
+            egui::StrokeKind::Outside,
+        );
+    }
+    ctx.request_repaint_after(std::time::Duration::from_millis(50));
+}

@@ -1,0 +1,236 @@
+//! Predict before the reveal, drawn: in Predict mode (View menu; always on
+//! in the guided lesson) a backward step or the update arrives covered by a
+//! question (`teach::predict` asks it and marks the answer); the learner
+//! answers here, then sees the view with the answer marked right or wrong
+//! and a link to the explanation of that number. A teacher reveals for the
+//! whole class with V (or Space).
+
+use std::collections::BTreeSet;
+
+use egui::{RichText, Ui, Vec2};
+
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::style::{compact, BACKWARD, ERROR, RIGHT};
+use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
+use crate::app::widgets::heatmap::LINKED;
+use crate::engine::layers::LayerKind;
+use crate::engine::trace::Trace;
+use crate::i18n::tr;
+use crate::teach::predict::{cell_of, phase_name, question_text, truth_text, Ask, Given};
+use crate::trf;
+
+/// The prompt that covers the view until the learner answers.
+pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
+    let Some(s) = cx.state.snapshot.clone() else {
+        return;
+    };
+    let Some(mut p) = cx.state.prediction.clone() else {
+        return;
+    };
+    let t = &s.trace;
+    let compact = compact(ui.ctx());
+    ui.label(
+        RichText::new(trf!(
+            "Predict first: {phase}",
+            phase = phase_name(t, p.phase)
+        ))
+        .size(if compact { 20.0 } else { 24.0 })
+        .color(BACKWARD),
+    );
+    if !compact {
+        ui.label(tr(
+            "The result is covered until you answer. Space or V reveals it for the whole class.",
+        ));
+    }
+    ui.add_space(6.0);
+    let ready = p.asks.iter().all(|(a, g)| a.answered(g));
+    let count = p.asks.len();
+    let mut show = false;
+    let size = if compact { 16.0 } else { 18.0 };
+    for (k, (ask, given)) in p.asks.iter_mut().enumerate() {
+        let last = k + 1 == count;
+        ui.push_id(k, |ui| {
+            let words = |ui: &mut Ui, given: &mut Given, show: &mut bool| {
+                ui.label(RichText::new(question_text(t, ask)).size(size).strong());
+                controls_ui(ui, ask, given);
+                if last {
+                    ui.add_space(8.0);
+                    *show = show_button(ui, ready);
+                }
+            };
+            if has_map(ask) {
+                // The map as tall as the view, the words beside it: on a
+                // 720p projector nothing needs scrolling.
+                let room = Vec2::new(ui.available_width() * 0.55, ui.available_height() - 8.0);
+                ui.horizontal_top(|ui| {
+                    map_ui(ui, t, ask, given, room, compact);
+                    ui.vertical(|ui| words(ui, given, &mut show));
+                });
+            } else {
+                words(ui, given, &mut show);
+                ui.separator();
+            }
+        });
+    }
+    if cx.state.prediction.as_ref() != Some(&p) {
+        cx.command(UiCommand::Answer(p));
+    }
+    if show {
+        cx.command(UiCommand::Reveal);
+    }
+}
+
+fn show_button(ui: &mut Ui, ready: bool) -> bool {
+    ui.add_enabled(
+        ready,
+        egui::Button::new(RichText::new(tr("Show me")).strong().size(18.0)),
+    )
+    .clicked()
+}
+
+/// Whether the question is answered by clicking cells of a map.
+fn has_map(ask: &Ask) -> bool {
+    matches!(ask, Ask::ReluBlocked { .. } | Ask::PoolWinner { .. })
+}
+
+/// The buttons that answer a question (choices; for the ReLU, "none").
+fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
+    let choices = |ui: &mut Ui, given: &mut Given, labels: &[String]| {
+        ui.horizontal_wrapped(|ui| {
+            for (k, label) in labels.iter().enumerate() {
+                let on = *given == Given::Choice(k);
+                if ui
+                    .selectable_label(on, RichText::new(label).size(18.0))
+                    .clicked()
+                {
+                    *given = Given::Choice(k);
+                }
+            }
+        });
+    };
+    match ask {
+        Ask::DfSign { .. } => choices(
+            ui,
+            given,
+            &[tr("+ positive").into(), tr("− negative").into()],
+        ),
+        Ask::TapChange { .. } => choices(ui, given, &[tr("larger").into(), tr("smaller").into()]),
+        Ask::BelowShape { options, .. } => choices(ui, given, options),
+        Ask::ReluBlocked { .. } => {
+            let marked = match given {
+                Given::Cells(c) => c.len(),
+                _ => 0,
+            };
+            ui.label(trf!("{n} cells marked as blocked", n = marked));
+            if ui.button(tr("None are blocked")).clicked() {
+                *given = Given::Cells(BTreeSet::new());
+            }
+        }
+        Ask::PoolWinner { .. } => {}
+    }
+}
+
+/// The operand a question is answered on, with the cells clicked so far.
+fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, compact: bool) {
+    match ask {
+        Ask::ReluBlocked {
+            layer,
+            sample,
+            channel,
+        } => {
+            let x = t.layer_input(*layer).expect("an input");
+            let (h, w) = (x.shape()[2], x.shape()[3]);
+            let values: Vec<f32> = (0..h * w)
+                .map(|q| x[[*sample, *channel, q / w, q % w]])
+                .collect();
+            let cells = match given {
+                Given::Cells(c) => c.clone(),
+                _ => BTreeSet::new(),
+            };
+            let map = Operand::new("x", tr("the ReLU's input x"), &values, h, w, true)
+                .dots(cells.iter().copied().collect())
+                .big();
+            let terms = vec![Term::map(map)];
+            let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
+            let drawn = row_ui(ui, terms, fitted);
+            if let Some((_, cell)) = drawn.clicked {
+                let mut cells = cells;
+                if !cells.remove(&cell) {
+                    cells.insert(cell);
+                }
+                *given = Given::Cells(cells);
+            }
+        }
+        Ask::PoolWinner {
+            layer,
+            sample,
+            channel,
+            window,
+        } => {
+            let x = t.layer_input(*layer).expect("an input");
+            let size = match t.kinds[*layer] {
+                LayerKind::Maxpool { size } => size,
+                _ => 2,
+            };
+            let (h, w) = (x.shape()[2], x.shape()[3]);
+            let values: Vec<f32> = (0..h * w)
+                .map(|q| x[[*sample, *channel, q / w, q % w]])
+                .collect();
+            let chosen = match given {
+                Given::Choice(q) => Some((*q / w, *q % w)),
+                _ => None,
+            };
+            let rect = (window.0 * size, window.1 * size, size, size);
+            let map = Operand::new("x", tr("the pooling's input x"), &values, h, w, false)
+                .windows(size)
+                .outline(Some(rect), LINKED)
+                .selected(chosen)
+                .big();
+            let terms = vec![Term::map(map)];
+            let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
+            let drawn = row_ui(ui, terms, fitted);
+            if let Some((_, (r, c))) = drawn.clicked {
+                if r / size == window.0 && c / size == window.1 {
+                    *given = Given::Choice(r * w + c);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// After the reveal: each answer marked, with the truth and a way to the
+/// explanation of that number.
+pub fn verdict_ui(ui: &mut Ui, cx: &mut Cx) {
+    let Some(s) = cx.state.snapshot.clone() else {
+        return;
+    };
+    let Some(p) = cx.state.prediction.clone() else {
+        return;
+    };
+    let here = s.batches == p.batch && s.last == Some(p.phase);
+    if !here || !p.revealed || cx.state.view_layer.is_some() {
+        return;
+    }
+    let t = &s.trace;
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.label(RichText::new(tr("Your prediction")).strong());
+        for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
+            ui.horizontal_wrapped(|ui| {
+                let (mark, colour) = match right {
+                    Some(true) => (tr("✔ Right."), RIGHT),
+                    Some(false) => (tr("✘ Not this time."), ERROR),
+                    None => (tr("Revealed."), ui.visuals().text_color()),
+                };
+                ui.label(RichText::new(mark).strong().color(colour));
+                ui.label(truth_text(t, ask));
+                if let Some(cell) = cell_of(t, ask) {
+                    if ui.button(tr("Explain it")).clicked() {
+                        cx.command(UiCommand::Select(Some(cell)));
+                    }
+                }
+            });
+        }
+    });
+}

@@ -1,0 +1,178 @@
+//! Keyboard shortcuts, so a teacher can step through a lesson without
+//! hunting for buttons on a projector, and the overlay that lists them.
+
+use egui::{Key, RichText, Ui};
+
+use crate::app::command::{LessonMove, UiCommand};
+use crate::app::cx::Cx;
+use crate::app::state::AppState;
+use crate::i18n::tr;
+use crate::teach::animation::Animation;
+
+/// `(keys, what they do)`, shown by `?` / F1, in the current language.
+pub fn shortcuts() -> [(&'static str, &'static str); 13] {
+    [
+        (tr("Space"), tr("Step layer: run the next phase")),
+        ("Enter", tr("Step batch: finish the current batch")),
+        ("R", tr("Run or pause training")),
+        ("Z", tr("Reset to the same start")),
+        (
+            "←",
+            tr("Back one step in time (every view shows that moment)"),
+        ),
+        (
+            "→",
+            tr("Forward one step (replays what ← undid, else steps a layer)"),
+        ),
+        ("P", tr("Projector mode on or off")),
+        (
+            "PgDn / PgUp",
+            tr("Guided lesson: next / previous step; PgDn also starts it (presentation clickers send these)"),
+        ),
+        (
+            "A",
+            tr("Play or pause the view's animation (conv sums, pooling, flatten)"),
+        ),
+        (", / .", tr("Animation: one frame back / on")),
+        (
+            "V",
+            tr("Predict mode: reveal the covered step for the whole class"),
+        ),
+        ("Esc", tr("Stop replaying a link where it is")),
+        (tr("? or F1"), tr("Show or hide this list")),
+    ]
+}
+
+/// Turns this frame's key presses into commands (none while a text or
+/// number field is being edited: the keys are typing then). `animatable`
+/// is what key A starts in the view on screen.
+pub fn keys(
+    ctx: &egui::Context,
+    state: &AppState,
+    animatable: Option<&Animation>,
+) -> Vec<UiCommand> {
+    let mut out = Vec::new();
+    if ctx.text_edit_focused() {
+        return out;
+    }
+    let pressed = |key: Key| ctx.input(|i| i.key_pressed(key));
+    let running = state.running();
+    if pressed(Key::ArrowLeft) && !running {
+        out.push(UiCommand::Back);
+    }
+    let (page_down, page_up) = (pressed(Key::PageDown), pressed(Key::PageUp));
+    if let Some(step) = state.lesson.open {
+        if page_down && step + 1 < crate::teach::lesson::steps().len() {
+            out.push(UiCommand::Lesson(LessonMove::Go(step + 1)));
+        }
+        if page_up && step > 0 {
+            out.push(UiCommand::Lesson(LessonMove::Go(step - 1)));
+        }
+    } else if page_down && !state.confirm_lesson {
+        // A presentation clicker starts the lesson too (asking first if
+        // that would reset training), as the first-start card's button.
+        out.push(UiCommand::Lesson(LessonMove::Start));
+    }
+    if pressed(Key::ArrowRight) && !running {
+        out.push(UiCommand::Forward);
+    }
+    let help = ctx.input(|i| {
+        i.events
+            .iter()
+            .any(|e| matches!(e, egui::Event::Text(t) if t == "?"))
+    }) || pressed(Key::F1);
+    if pressed(Key::Space) && !running {
+        out.push(UiCommand::StepPhase);
+    }
+    if pressed(Key::Enter) && !running {
+        out.push(UiCommand::StepBatch);
+    }
+    if pressed(Key::R) {
+        out.push(if running {
+            UiCommand::Pause
+        } else {
+            UiCommand::Run
+        });
+    }
+    if pressed(Key::Z) {
+        out.push(UiCommand::Reset);
+    }
+    if pressed(Key::Escape) && state.replaying().is_some() {
+        out.push(UiCommand::StopReplay);
+    }
+    if pressed(Key::V) {
+        out.push(UiCommand::Reveal);
+    }
+    if pressed(Key::P) {
+        let mut settings = state.settings.clone();
+        settings.projector = !settings.projector;
+        out.push(UiCommand::SetSettings(Box::new(settings)));
+    }
+    if help {
+        out.push(UiCommand::ShowShortcuts(!state.show_shortcuts));
+    }
+    animation_keys(ctx, state, animatable, &mut out);
+    out
+}
+
+/// Keys for the animations: A starts the view's first one, then plays or
+/// pauses; comma and period step a frame.
+fn animation_keys(
+    ctx: &egui::Context,
+    state: &AppState,
+    animatable: Option<&Animation>,
+    out: &mut Vec<UiCommand>,
+) {
+    let pressed = |key: Key| ctx.input(|i| i.key_pressed(key));
+    let (play, back, on) = (pressed(Key::A), pressed(Key::Comma), pressed(Key::Period));
+    let Some(a) = &state.animation else {
+        if play {
+            out.push(UiCommand::SetAnimation(animatable.cloned()));
+        }
+        return;
+    };
+    let mut a = a.clone();
+    if play {
+        a.playing = !a.playing;
+    }
+    if back {
+        a.at = (a.at.floor() - 1.0).max(0.0);
+        a.playing = false;
+    }
+    if on {
+        a.at = a.at.floor() + 1.0;
+        a.playing = false;
+    }
+    if play || back || on {
+        out.push(UiCommand::SetAnimation(Some(a)));
+    }
+}
+
+/// The list of shortcuts, in a window over the views.
+pub fn shortcuts_window(ui: &Ui, cx: &mut Cx) {
+    if !cx.state.show_shortcuts {
+        return;
+    }
+    let mut open = true;
+    egui::Window::new(tr("Keyboard shortcuts"))
+        // A fixed id: the title changes with the language.
+        .id(egui::Id::unique("keyboard shortcuts"))
+        .open(&mut open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ui.ctx(), |ui| {
+            egui::Grid::new("shortcuts")
+                .num_columns(2)
+                .spacing([24.0, 8.0])
+                .show(ui, |ui| {
+                    for (keys, what) in shortcuts() {
+                        ui.label(RichText::new(keys).monospace().strong());
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
+        });
+    if !open {
+        cx.command(UiCommand::ShowShortcuts(false));
+    }
+}
