@@ -16,10 +16,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::{BackpropApp, GuiOptions};
+use crate::app::message::Message;
+use crate::app::{BackpropApp, GuiOptions, MessageKind, UiCommand};
 use crate::data::dataset::{pair_from_bytes, Dataset, Mnist};
 use crate::engine::stepper::Phase;
-use crate::io::file::{FileError, Input, Problem, MAX_FILE_BYTES};
+use crate::io::file::MAX_FILE_BYTES;
 
 /// MNIST's files as the site serves them, next to `index.html`.
 const TEST_FILES: [&str; 2] = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
@@ -127,19 +128,29 @@ async fn run() -> Result<(), String> {
                 let opening = link.is_some();
                 // The link's language from the start, not only once it opens.
                 if let Some(m) = link.and_then(|l| crate::app::link::Moment::parse(&l).ok()) {
-                    app.settings.lang = m.lang;
+                    let mut settings = app.settings.clone();
+                    settings.lang = m.lang;
+                    app.command(UiCommand::SetSettings(Box::new(settings)));
                 }
-                app.welcome &= !opening;
-                app.say(crate::app::MessageKind::Info, move || {
-                    let progress = progress_text(&shown);
-                    if opening {
-                        crate::trf!("Loading MNIST's training set ({progress}); then the shared moment opens.", progress = progress)
-                    } else {
-                        crate::trf!("Loading MNIST's training set ({progress}); meanwhile the app steps through the test set.", progress = progress)
-                    }
-                });
-                app.arrival = Some(for_app);
-                Ok(Box::new(app))
+                if opening {
+                    app.command(UiCommand::CloseWelcome);
+                }
+                app.command(UiCommand::Say(
+                    MessageKind::Info,
+                    Message::new(move || {
+                        let progress = progress_text(&shown);
+                        if opening {
+                            crate::trf!("Loading MNIST's training set ({progress}); then the shared moment opens.", progress = progress)
+                        } else {
+                            crate::trf!("Loading MNIST's training set ({progress}); meanwhile the app steps through the test set.", progress = progress)
+                        }
+                    }),
+                ));
+                Ok(Box::new(WebApp {
+                    app,
+                    arrival: Some(for_app),
+                    probe: Probe::default(),
+                }))
             }),
         )
         .await
@@ -281,6 +292,90 @@ fn register_service_worker() {
     }
 }
 
+/// The app as the page runs it: the app itself, MNIST's training set on
+/// its way, and what the page shows tests. Nothing in the app knows it.
+struct WebApp {
+    app: BackpropApp,
+    arrival: Option<Arc<Arrival>>,
+    probe: Probe,
+}
+
+impl WebApp {
+    /// Once MNIST's training set is in, the app trains on it (as the Data
+    /// tab's new datasets do) and opens the page's link, if any; until
+    /// then the status line shows how much has arrived.
+    fn poll_arrival(&mut self) {
+        let Some(arrival) = self.arrival.clone() else {
+            return;
+        };
+        let done = arrival.done.lock().expect("not poisoned").take();
+        let Some(done) = done else {
+            let fraction = Some(arrival.fraction());
+            if self.app.arriving != fraction {
+                self.app.command(UiCommand::Arriving(fraction));
+            }
+            return;
+        };
+        self.arrival = None;
+        self.app.command(UiCommand::Arriving(None));
+        match done {
+            Ok(mnist) => {
+                self.app.command(UiCommand::SetData(
+                    Arc::new(mnist),
+                    crate::i18n::tr("MNIST, from this site").into(),
+                    Vec::new(),
+                ));
+                match arrival.link.lock().expect("not poisoned").take() {
+                    Some(link) => self.app.open_link(&link),
+                    None => self.app.command(UiCommand::Say(
+                        MessageKind::Info,
+                        Message::new(|| {
+                            crate::i18n::tr("MNIST's training set has arrived: training uses all 60,000 images.")
+                                .to_string()
+                        }),
+                    )),
+                }
+            }
+            Err(e) => self.app.command(UiCommand::Say(
+                MessageKind::Error,
+                Message::new(move || {
+                    crate::trf!(
+                        "MNIST's training set did not arrive ({error}): the app goes on with the test set.",
+                        error = e
+                    )
+                }),
+            )),
+        }
+    }
+}
+
+impl eframe::App for WebApp {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.poll_arrival();
+        self.app.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+        let full = self.arrival.is_none();
+        self.probe.frame(
+            &self.app,
+            full,
+            frame.info().cpu_usage.unwrap_or(0.0) * 1000.0,
+        );
+    }
+
+    /// The browser: the settings go to its storage every 2 s (eframe's
+    /// web runner saves on a timer only; a closed tab gets no last save).
+    fn auto_save_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(2)
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.app.save(storage);
+    }
+}
+
 /// What the page shows tests: the step on screen as JSON in the hidden
 /// `#probe` element (written when the step changes), and the app's frame
 /// times in `window.bpvFrames` (milliseconds of egui's work per frame, the
@@ -295,7 +390,7 @@ pub struct Probe {
 
 impl Probe {
     /// Called once per frame with the time the frame's work took.
-    pub fn frame(&mut self, app: &BackpropApp, cpu_ms: f32) {
+    pub fn frame(&mut self, app: &BackpropApp, full: bool, cpu_ms: f32) {
         let frames = self.frames.get_or_insert_with(|| {
             let frames = js_sys::Array::new();
             if let Some(window) = web_sys::window() {
@@ -310,7 +405,6 @@ impl Probe {
         let Some(s) = app.snapshot.as_deref() else {
             return;
         };
-        let full = app.arrival.is_none();
         let lang = crate::i18n::language();
         let tab = format!("{:?}", app.tab).to_lowercase();
         let message = app
@@ -349,7 +443,7 @@ impl Probe {
             .collect();
         let probe = serde_json::json!({
             "batch": s.batches,
-            "phase": s.last.map(|p| crate::app::link::phase_text(names, p)),
+            "phase": s.last.map(|p| p.id(names)),
             "running": s.running,
             "training_set": full,
             "lang": format!("{lang:?}").to_lowercase(),

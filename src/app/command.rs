@@ -11,10 +11,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::files::{self, FileEvent};
+use super::files::{self, DataEvent, FileEvent};
 use super::link::Moment;
 use super::message::Message;
-use super::panels::data::DataEvent;
 use super::state::{AppState, History, MessageKind, NetworkSource, RunStart, Settings, Taught};
 use super::worker::{Event, Request, Speed, TrainConfig};
 use crate::check::bugs::Bug;

@@ -4,12 +4,14 @@
 //! own thread (never blocking the frame); every write is atomic, so a failed
 //! export never costs the file that was there.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 #[cfg(not(target_arch = "wasm32"))]
 use web_time::Instant;
 
 use super::jobs::{Jobs, Repaint};
+use super::message::Message;
+use crate::data::dataset::Mnist;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::platform::NO_DIALOG_WITHIN;
 
@@ -42,6 +44,41 @@ pub enum FileEvent {
     ClassRecord(crate::teach::record::ClassRecord),
     /// Files dropped on the page, read (the browser reads them later).
     Dropped(Vec<Input>),
+}
+
+/// What a load or a dialog ended with.
+#[derive(Clone)]
+pub enum DataEvent {
+    /// New datasets, both halves checked. `source` says where they came
+    /// from (a folder, or the single path given).
+    Loaded {
+        data: Arc<Mnist>,
+        source: String,
+        /// What was picked or dropped (remembered for the next start).
+        paths: Vec<PathBuf>,
+    },
+    /// Nothing was loaded; one line, `"<file>: <problem>"`, worded when
+    /// shown (in the window's language).
+    Failed(Message),
+    /// Not an error, but the user should read it (e.g. no file dialog).
+    Info(String),
+}
+
+// By hand: the derived form would print all 55 MB of pixels of a `Loaded`
+// in a failed test's message.
+impl std::fmt::Debug for DataEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DataEvent::Loaded { data, source, .. } => write!(
+                f,
+                "Loaded {{ train: {}, test: {}, source: {source:?} }}",
+                data.train.len(),
+                data.test.len()
+            ),
+            DataEvent::Failed(message) => write!(f, "Failed({:?})", message.text()),
+            DataEvent::Info(message) => write!(f, "Info({message:?})"),
+        }
+    }
 }
 
 /// Runs file dialogs, reads and writes off the UI thread.

@@ -504,13 +504,6 @@ impl eframe::App for BackpropApp {
         self.draw(ui);
     }
 
-    /// The browser: the settings go to its storage every 2 s (eframe's
-    /// web runner saves on a timer only; a closed tab gets no last save).
-    #[cfg(target_arch = "wasm32")]
-    fn auto_save_interval(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(2)
-    }
-
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         let mut settings = self.state.settings.clone();
         settings.tab = self.state.tab;

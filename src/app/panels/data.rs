@@ -18,6 +18,7 @@ use egui::{
     Ui, Vec2,
 };
 
+pub use crate::app::files::DataEvent;
 use crate::app::jobs::{Jobs, Repaint};
 use crate::app::message::Message;
 use crate::data::dataset::{find_in_files, Mnist, MnistRole};
@@ -26,41 +27,6 @@ use crate::io::file::{FileError, Input, Problem};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::platform::NO_DIALOG_WITHIN;
 use crate::trf;
-
-/// What a load or a dialog ended with.
-#[derive(Clone)]
-pub enum DataEvent {
-    /// New datasets, both halves checked. `source` says where they came
-    /// from (a folder, or the single path given).
-    Loaded {
-        data: Arc<Mnist>,
-        source: String,
-        /// What was picked or dropped (remembered for the next start).
-        paths: Vec<PathBuf>,
-    },
-    /// Nothing was loaded; one line, `"<file>: <problem>"`, worded when
-    /// shown (in the window's language).
-    Failed(Message),
-    /// Not an error, but the user should read it (e.g. no file dialog).
-    Info(String),
-}
-
-// By hand: the derived form would print all 55 MB of pixels of a `Loaded`
-// in a failed test's message.
-impl std::fmt::Debug for DataEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DataEvent::Loaded { data, source, .. } => write!(
-                f,
-                "Loaded {{ train: {}, test: {}, source: {source:?} }}",
-                data.train.len(),
-                data.test.len()
-            ),
-            DataEvent::Failed(message) => write!(f, "Failed({:?})", message.text()),
-            DataEvent::Info(message) => write!(f, "Info({message:?})"),
-        }
-    }
-}
 
 /// What the user asked for in [`DataPanel::ui`]; the app answers with
 /// [`DataPanel::act`] (or [`DataPanel::open_dialog`] /
@@ -225,7 +191,7 @@ impl DataPanel {
         let out = self.jobs.outbox();
         wasm_bindgen_futures::spawn_local(async move {
             let picked =
-                crate::web::pick_files(tr("Open the MNIST files (all four)"), &[], true).await;
+                crate::platform::pick_files(tr("Open the MNIST files (all four)"), &[], true).await;
             out.send(Msg::DialogClosed);
             match picked {
                 Ok(inputs) if inputs.is_empty() => {}

@@ -18,10 +18,8 @@ pub mod lesson;
 pub mod mistakes;
 pub mod pipeline;
 pub mod plots;
-pub mod predict;
 pub mod shortcuts;
 pub mod toolbar;
-pub mod try_it;
 pub mod welcome;
 
 use super::command::UiCommand;

@@ -47,11 +47,11 @@ impl Views {
         };
         // Predicting: the step stays covered until answered.
         if state.covering() {
-            crate::app::panels::predict::prompt_ui(ui, cx);
+            crate::app::widgets::prediction::prompt_ui(ui, cx);
             return;
         }
         if !state.settings.show_explain {
-            crate::app::panels::predict::verdict_ui(ui, cx);
+            crate::app::widgets::prediction::verdict_ui(ui, cx);
         }
         let t = &s.trace;
         let i = state.focus_layer();

@@ -1,8 +1,10 @@
 //! Drawing helpers the panels and views share: the heatmap, the equation of
-//! maps, the drawing pad and the animation bar. Each follows egui's
+//! maps, the drawing pad, the animation bar and Predict mode's question and
+//! verdict. Each follows egui's
 //! `toggle_switch.rs`: size, allocate, interact, paint.
 
 pub mod animation_bar;
 pub mod draw_pad;
 pub mod equation;
 pub mod heatmap;
+pub mod prediction;

@@ -3,7 +3,8 @@
 
 use egui::{RichText, Ui};
 
-use super::try_it::TryIt;
+pub mod try_it;
+
 use crate::app::command::{FileAction, UiCommand};
 use crate::app::cx::Cx;
 use crate::app::style::ERROR;
@@ -13,6 +14,7 @@ use crate::engine::Tensor;
 use crate::i18n::tr;
 use crate::teach::explain::{explain, CellRef, Listing};
 use crate::trf;
+use try_it::TryIt;
 
 /// The explanation panel: what the learner is working out in *Try it
 /// yourself*, when it is open.
@@ -28,7 +30,7 @@ impl Explanation {
     pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
         // A prediction just revealed is marked here, beside the view it was
         // about, whose layout it never moves.
-        super::predict::verdict_ui(ui, cx);
+        crate::app::widgets::prediction::verdict_ui(ui, cx);
         ui.heading(tr("How was this number computed?"));
         let state = cx.state;
         let (Some(s), Some(cell)) = (state.snapshot.as_ref(), state.selection().cloned()) else {
