@@ -395,187 +395,10 @@ pub fn backward_ui(
         matrix.backward_ui(ui, state, t, i, (o, c), room);
         return;
     }
-    let grad_frame = playing(state, Kind::Gradient, target);
-    let below_frame = playing(state, Kind::Below, target);
-    let (Some(x), Some(d)) = (t.layer_input(i), t.delta_from_above(i)) else {
+    let Some(step) = Backward::of(state, t, g, i, (o, c), words.as_ref()) else {
         return;
     };
-    let layer = &t.layers[i];
-    let (Some(weight), Some(grad)) = (&layer.weight, &layer.weight_grad) else {
-        return;
-    };
-    // The sample's share of dF, as the engine recorded it with the step.
-    let share = layer.weight_grad_shares.as_deref();
-    let x_map = plane(x, n, c);
-    let d_map = plane(d, n, o);
-    let f = plane(weight, o, c);
-    let f_rot = rot180(&f, g.k);
-    let df = plane(grad, o, c);
-    let df_share = share.map(|s| share_plane(s, n, o, c));
-    let below = layer.delta.as_ref().map(|b| plane(b, n, c));
-    let l = links(state, i, n, (o, c));
-    let q = g.full_pad();
-    let d_in = pair_channel(&delta_name(i + 1), o, g.cout);
-    let d_out = pair_channel(&delta_name(i), c, g.cin);
-    // Whole phrases, each translated as a whole (the cases differ).
-    let answer_names = words.as_ref();
-    let d_in = match &answer_names {
-        Some(a) => format!("{} ({})", a.holds, d_in),
-        None => d_in,
-    };
-    let d_out = match &answer_names {
-        Some(a) => format!("{} ({})", a.computes, d_out),
-        None => d_out,
-    };
-    let arriving = if i + 1 == t.names.len() {
-        trf!("{d} from the loss", d = d_in)
-    } else {
-        trf!("{d} from {above}", d = d_in, above = t.names[i + 1])
-    };
-    let leaving = if i == 0 {
-        trf!("{d} for the input", d = d_out)
-    } else {
-        trf!("{d} handed to {layer}", d = d_out, layer = t.names[i - 1])
-    };
-    let one_channel = g.cout == 1 && g.cin == 1;
-    let pair = |what: &str| {
-        if one_channel {
-            what.to_string()
-        } else {
-            format!("{what}[{o},{c}]")
-        }
-    };
-
-    // Row 1: x ⋆ D = dF (this sample's share), then the batch's dF. While
-    // the sum is animated the share shows its running sums.
-    let (share_values, share_pending) = match &grad_frame {
-        Some(f) => sums(f),
-        None => (df_share.clone().unwrap_or_default(), None),
-    };
-    let df_op = Operand::new(
-        "dF",
-        trf!("{df}: sample {n}'s share", df = pair("dF"), n = n),
-        &share_values,
-        g.k,
-        g.k,
-        true,
-    )
-    .short(trf!("dF, sample {n}", n = n))
-    .pending(share_pending);
-    let tap_sel = grad_frame.as_ref().map(|f| f.cell).or(l.tap);
-    let batch = Operand::new(
-        "dF batch",
-        trf!("{df} of the whole batch", df = pair("dF")),
-        &df,
-        g.k,
-        g.k,
-        true,
-    )
-    .short(tr("dF, batch"));
-    // The share and the batch sum in one scale: the share is part of the sum.
-    let (scale, format) = (batch.scale, batch.format);
-    let row1 = vec![
-        Term::map(
-            Operand::new(
-                "x",
-                trf!(
-                    "x: {input}, zero-padded by {p}",
-                    input = input_title(t, i, c, one_channel),
-                    p = g.p
-                ),
-                &x_map,
-                g.h,
-                g.w,
-                false,
-            )
-            .pad(g.p)
-            .short(if i == 0 {
-                "x".to_string()
-            } else {
-                format!("x ({})", t.names[i - 1])
-            })
-            .outline(tap_sel.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
-            .outline(
-                grad_frame
-                    .as_ref()
-                    .map(|f| (f.window.0 + f.rows_done - 1, f.window.1, 1, g.wo)),
-                SELECTION,
-            )
-            .outline(l.delta.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
-            .selected(l.below),
-        ),
-        Term::Op("⋆".into()),
-        Term::map(
-            Operand::new("D", arriving, &d_map, g.ho, g.wo, true)
-                .short(d_in.clone())
-                .outline(tap_sel.map(|_| (0, 0, g.ho, g.wo)), LINKED)
-                .outline(
-                    grad_frame.as_ref().map(|f| (f.rows_done - 1, 0, 1, g.wo)),
-                    SELECTION,
-                )
-                .selected(l.delta),
-        ),
-        Term::Op("=".into()),
-        Term::map(df_op.same_scale(scale, format).selected(tap_sel)),
-        Term::Op(tr("Σ batch →").into()),
-        Term::map(batch.selected(tap_sel)),
-    ];
-    // Row 2: D (padded for the full convolution) ⊛ rot180(F) = D_below;
-    // animated, the turned filter slides over the padded D.
-    let (below_values, below_pending) = match &below_frame {
-        Some(f) => sums(f),
-        None => (below.clone().unwrap_or_default(), None),
-    };
-    let below_sel = below_frame.as_ref().map(|f| f.cell).or(l.below);
-    let row2 = vec![
-        Term::map(
-            Operand::new(
-                "D full",
-                trf!("{d}, zero-padded by K−1−P = {q}", d = d_in, q = q),
-                &d_map,
-                g.ho,
-                g.wo,
-                true,
-            )
-            .pad(q)
-            .short(trf!("{d}, padded", d = d_in))
-            .outline(below_sel.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
-            .selected(l.delta),
-        ),
-        Term::Op("⊛".into()),
-        Term::map(
-            Operand::new(
-                "rot180 F",
-                trf!("rot180({f}): F turned by 180°", f = pair("F")),
-                &f_rot,
-                g.k,
-                g.k,
-                true,
-            )
-            .short("rot180(F)")
-            .outline(below_sel.map(|_| (0, 0, g.k, g.k)), LINKED),
-        ),
-        Term::Op("←".into()),
-        Term::map(Operand::new("F", pair("F"), &f, g.k, g.k, true)),
-        Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
-        Term::map(
-            Operand::new(
-                "D_below",
-                if below_frame.is_some() && g.cout > 1 {
-                    trf!("filter {o}'s share of {d}", o = o, d = d_out)
-                } else {
-                    leaving
-                },
-                &below_values,
-                g.h,
-                g.w,
-                true,
-            )
-            .short(d_out.clone())
-            .pending(below_pending)
-            .selected(below_sel),
-        ),
-    ];
+    let (row1, row2) = (step.gradient_row(), step.below_row());
     let bank = (bank, tr("dF of every filter"));
     let clicked = beside_bank(cx, ui, room, bank, (o, c), |cx, ui, room| {
         // The row captions (on a small window the first shares the animation's
@@ -626,37 +449,279 @@ pub fn backward_ui(
         }
         drawn1.clicked.or(drawn2.clicked)
     });
-    let Some((id, (r, cc))) = clicked else {
-        return;
-    };
-    let cell_ref = match id {
-        "x" => input_ref(i, vec![n, c, r, cc]),
-        "D" | "D full" => CellRef::Delta {
-            layer: i + 1,
-            index: vec![n, o, r, cc],
-        },
-        "dF" | "dF batch" => CellRef::WeightGrad {
+    if let Some(cell) = clicked.and_then(|(id, at)| step.cell(id, at)) {
+        cx.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// One sample's backward step of a conv layer for one (out, in) pair, as
+/// the two equations draw it: the maps sliced from the trace, their names,
+/// what a selection links in them and the frame an animation is at.
+struct Backward<'a> {
+    t: &'a Trace,
+    g: Geometry,
+    i: usize,
+    n: usize,
+    o: usize,
+    c: usize,
+    x_map: Vec<f32>,
+    d_map: Vec<f32>,
+    f: Vec<f32>,
+    f_rot: Vec<f32>,
+    df: Vec<f32>,
+    df_share: Option<Vec<f32>>,
+    below: Option<Vec<f32>>,
+    links: Links,
+    grad_frame: Option<crate::teach::animation::Frame>,
+    below_frame: Option<crate::teach::animation::Frame>,
+    /// The delta arriving and the one handed down, named (`D5`, `D4[1]`),
+    /// and in whole phrases.
+    d_in: String,
+    d_out: String,
+    arriving: String,
+    leaving: String,
+}
+
+impl<'a> Backward<'a> {
+    fn of(
+        state: &AppState,
+        t: &'a Trace,
+        g: Geometry,
+        i: usize,
+        (o, c): (usize, usize),
+        words: Option<&crate::teach::notation::Answer>,
+    ) -> Option<Self> {
+        let n = state.sample.min(t.batch_size().saturating_sub(1));
+        let target = Target {
             layer: i,
-            index: vec![o, c, r, cc],
-        },
-        "rot180 F" => {
-            let (u, v) = g.rot180_tap((r, cc));
-            CellRef::WeightGrad {
-                layer: i,
-                index: vec![o, c, u, v],
-            }
+            sample: n,
+            out: o,
+            input: c,
+        };
+        let (x, d) = (t.layer_input(i)?, t.delta_from_above(i)?);
+        let layer = &t.layers[i];
+        let (weight, grad) = (layer.weight.as_ref()?, layer.weight_grad.as_ref()?);
+        let f = plane(weight, o, c);
+        // Whole phrases, each translated as a whole (the cases differ).
+        let d_in = pair_channel(&delta_name(i + 1), o, g.cout);
+        let d_out = pair_channel(&delta_name(i), c, g.cin);
+        let (d_in, d_out) = match words {
+            Some(a) => (
+                format!("{} ({})", a.holds, d_in),
+                format!("{} ({})", a.computes, d_out),
+            ),
+            None => (d_in, d_out),
+        };
+        let arriving = if i + 1 == t.names.len() {
+            trf!("{d} from the loss", d = d_in)
+        } else {
+            trf!("{d} from {above}", d = d_in, above = t.names[i + 1])
+        };
+        let leaving = if i == 0 {
+            trf!("{d} for the input", d = d_out)
+        } else {
+            trf!("{d} handed to {layer}", d = d_out, layer = t.names[i - 1])
+        };
+        Some(Backward {
+            t,
+            g,
+            i,
+            n,
+            o,
+            c,
+            x_map: plane(x, n, c),
+            d_map: plane(d, n, o),
+            f_rot: rot180(&f, g.k),
+            f,
+            df: plane(grad, o, c),
+            // The sample's share of dF, as the engine recorded it.
+            df_share: layer
+                .weight_grad_shares
+                .as_deref()
+                .map(|s| share_plane(s, n, o, c)),
+            below: layer.delta.as_ref().map(|b| plane(b, n, c)),
+            links: links(state, i, n, (o, c)),
+            grad_frame: playing(state, Kind::Gradient, target),
+            below_frame: playing(state, Kind::Below, target),
+            d_in,
+            d_out,
+            arriving,
+            leaving,
+        })
+    }
+
+    /// `dF` or `dF[o,c]` (the pair named when there are several channels).
+    fn pair(&self, what: &str) -> String {
+        if self.g.cout == 1 && self.g.cin == 1 {
+            what.to_string()
+        } else {
+            format!("{what}[{},{}]", self.o, self.c)
         }
-        "F" => CellRef::WeightGrad {
-            layer: i,
-            index: vec![o, c, r, cc],
-        },
-        "D_below" => CellRef::Delta {
-            layer: i,
-            index: vec![n, c, r, cc],
-        },
-        _ => return,
-    };
-    cx.command(UiCommand::Select(Some(cell_ref)));
+    }
+
+    /// Row 1: x ⋆ D = dF (this sample's share), then the batch's dF. While
+    /// the sum is animated the share shows its running sums.
+    fn gradient_row(&self) -> Vec<Term<'_>> {
+        let (g, t, i, n) = (&self.g, self.t, self.i, self.n);
+        let (share_values, share_pending) = match &self.grad_frame {
+            Some(f) => sums(f),
+            None => (self.df_share.clone().unwrap_or_default(), None),
+        };
+        let tap_sel = self.grad_frame.as_ref().map(|f| f.cell).or(self.links.tap);
+        let batch = Operand::new(
+            "dF batch",
+            trf!("{df} of the whole batch", df = self.pair("dF")),
+            &self.df,
+            g.k,
+            g.k,
+            true,
+        )
+        .short(tr("dF, batch"));
+        // The share and the batch sum in one scale: the share is part of the sum.
+        let (scale, format) = (batch.scale, batch.format);
+        let share = Operand::new_owned(
+            "dF",
+            trf!("{df}: sample {n}'s share", df = self.pair("dF"), n = n),
+            share_values,
+            g.k,
+            g.k,
+            true,
+        )
+        .short(trf!("dF, sample {n}", n = n))
+        .pending(share_pending)
+        .same_scale(scale, format)
+        .selected(tap_sel);
+        let one_channel = g.cout == 1 && g.cin == 1;
+        let frame = self.grad_frame.as_ref();
+        vec![
+            Term::map(
+                Operand::new(
+                    "x",
+                    trf!(
+                        "x: {input}, zero-padded by {p}",
+                        input = input_title(t, i, self.c, one_channel),
+                        p = g.p
+                    ),
+                    &self.x_map,
+                    g.h,
+                    g.w,
+                    false,
+                )
+                .pad(g.p)
+                .short(if i == 0 {
+                    "x".to_string()
+                } else {
+                    format!("x ({})", t.names[i - 1])
+                })
+                .outline(tap_sel.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
+                .outline(
+                    frame.map(|f| (f.window.0 + f.rows_done - 1, f.window.1, 1, g.wo)),
+                    SELECTION,
+                )
+                .outline(self.links.delta.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+                .selected(self.links.below),
+            ),
+            Term::Op("⋆".into()),
+            Term::map(
+                Operand::new("D", self.arriving.clone(), &self.d_map, g.ho, g.wo, true)
+                    .short(self.d_in.clone())
+                    .outline(tap_sel.map(|_| (0, 0, g.ho, g.wo)), LINKED)
+                    .outline(frame.map(|f| (f.rows_done - 1, 0, 1, g.wo)), SELECTION)
+                    .selected(self.links.delta),
+            ),
+            Term::Op("=".into()),
+            Term::map(share),
+            Term::Op(tr("Σ batch →").into()),
+            Term::map(batch.selected(tap_sel)),
+        ]
+    }
+
+    /// Row 2: D (padded for the full convolution) ⊛ rot180(F) = D_below;
+    /// animated, the turned filter slides over the padded D.
+    fn below_row(&self) -> Vec<Term<'_>> {
+        let g = &self.g;
+        let q = g.full_pad();
+        let (below_values, below_pending) = match &self.below_frame {
+            Some(f) => sums(f),
+            None => (self.below.clone().unwrap_or_default(), None),
+        };
+        let below_sel = self
+            .below_frame
+            .as_ref()
+            .map(|f| f.cell)
+            .or(self.links.below);
+        let below_title = if self.below_frame.is_some() && g.cout > 1 {
+            trf!("filter {o}'s share of {d}", o = self.o, d = self.d_out)
+        } else {
+            self.leaving.clone()
+        };
+        vec![
+            Term::map(
+                Operand::new(
+                    "D full",
+                    trf!("{d}, zero-padded by K−1−P = {q}", d = self.d_in, q = q),
+                    &self.d_map,
+                    g.ho,
+                    g.wo,
+                    true,
+                )
+                .pad(q)
+                .short(trf!("{d}, padded", d = self.d_in))
+                .outline(below_sel.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+                .selected(self.links.delta),
+            ),
+            Term::Op("⊛".into()),
+            Term::map(
+                Operand::new(
+                    "rot180 F",
+                    trf!("rot180({f}): F turned by 180°", f = self.pair("F")),
+                    &self.f_rot,
+                    g.k,
+                    g.k,
+                    true,
+                )
+                .short("rot180(F)")
+                .outline(below_sel.map(|_| (0, 0, g.k, g.k)), LINKED),
+            ),
+            Term::Op("←".into()),
+            Term::map(Operand::new("F", self.pair("F"), &self.f, g.k, g.k, true)),
+            Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
+            Term::map(
+                Operand::new_owned("D_below", below_title, below_values, g.h, g.w, true)
+                    .short(self.d_out.clone())
+                    .pending(below_pending)
+                    .selected(below_sel),
+            ),
+        ]
+    }
+
+    /// The cell a click on map `id` at `(r, c)` means.
+    fn cell(&self, id: &str, (r, cc): (usize, usize)) -> Option<CellRef> {
+        let (i, n, o, c) = (self.i, self.n, self.o, self.c);
+        Some(match id {
+            "x" => input_ref(i, vec![n, c, r, cc]),
+            "D" | "D full" => CellRef::Delta {
+                layer: i + 1,
+                index: vec![n, o, r, cc],
+            },
+            "dF" | "dF batch" | "F" => CellRef::WeightGrad {
+                layer: i,
+                index: vec![o, c, r, cc],
+            },
+            "rot180 F" => {
+                let (u, v) = self.g.rot180_tap((r, cc));
+                CellRef::WeightGrad {
+                    layer: i,
+                    index: vec![o, c, u, v],
+                }
+            }
+            "D_below" => CellRef::Delta {
+                layer: i,
+                index: vec![n, c, r, cc],
+            },
+            _ => return None,
+        })
+    }
 }
 
 /// `D5`, or `D5[o]` when there are several channels.

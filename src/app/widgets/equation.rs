@@ -18,7 +18,9 @@ pub struct Operand<'a> {
     pub short: Option<String>,
     /// Labels above the columns of a one-row map (the digits 0–9).
     pub labels: Option<Vec<String>>,
-    pub values: &'a [f32],
+    /// The map's values, row-major: borrowed from the trace's slice, or
+    /// made for this frame (an animation's running sums).
+    pub values: std::borrow::Cow<'a, [f32]>,
     pub rows: usize,
     pub cols: usize,
     pub scale: ColorScale,
@@ -49,10 +51,47 @@ impl<'a> Operand<'a> {
         cols: usize,
         diverging: bool,
     ) -> Operand<'a> {
+        Self::of(
+            id,
+            title,
+            std::borrow::Cow::Borrowed(values),
+            rows,
+            cols,
+            diverging,
+        )
+    }
+
+    /// [`Operand::new`] for values made for this frame.
+    pub fn new_owned(
+        id: &'static str,
+        title: impl Into<String>,
+        values: Vec<f32>,
+        rows: usize,
+        cols: usize,
+        diverging: bool,
+    ) -> Operand<'a> {
+        Self::of(
+            id,
+            title,
+            std::borrow::Cow::Owned(values),
+            rows,
+            cols,
+            diverging,
+        )
+    }
+
+    fn of(
+        id: &'static str,
+        title: impl Into<String>,
+        values: std::borrow::Cow<'a, [f32]>,
+        rows: usize,
+        cols: usize,
+        diverging: bool,
+    ) -> Operand<'a> {
         let scale = if diverging {
-            ColorScale::diverging(values)
+            ColorScale::diverging(&values)
         } else {
-            ColorScale::auto(values)
+            ColorScale::auto(&values)
         };
         let (lo, hi) = scale.range();
         Operand {
@@ -482,7 +521,7 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                     );
                                 }
                             }
-                            let response = Heatmap::new(m.values, m.rows, m.cols, m.title.clone())
+                            let response = Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
                                 .scale(m.scale)
                                 .format(m.format)
                                 .cell_size(cell)
