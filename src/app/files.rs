@@ -383,7 +383,7 @@ fn check_files(inputs: &[Input], trace: &Trace, batch: u64) -> FileEvent {
     }
     match crate::check::checked::Checked::new(trace, handed, batch) {
         Ok(checked) => FileEvent::Checked(Box::new(checked)),
-        Err(e) => FileEvent::Failed(e),
+        Err(e) => FileEvent::Failed(e.to_string()),
     }
 }
 

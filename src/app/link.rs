@@ -18,6 +18,32 @@ use crate::teach::explain::CellRef;
 use crate::teach::lesson::Tab;
 use crate::trf;
 
+/// Why a link was refused: the field named, worded for the learner in the
+/// current language when shown.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LinkError {
+    #[error("{}", trf!("the link is longer than {n} characters", n = MAX_LINK))]
+    TooLong,
+    #[error("{}", trf!("the link's {key}={value} is not valid", key = .key, value = .value))]
+    Field { key: String, value: String },
+    #[error("{}", trf!("the link's preset {value} is not one of seed, lenet", value = .0))]
+    Preset(String),
+    #[error("{}", trf!("the link has an unknown field {key}", key = .0))]
+    Unknown(String),
+    #[error("{}", trf!("the link's batch={batch} is too large: {error}", batch = .batch, error = .error))]
+    Batch {
+        batch: usize,
+        error: crate::engine::EngineError,
+    },
+    #[error("{}", trf!("the link's step={step} with batch={batch} would replay {samples} samples; at most {limit} are replayed", step = .step, batch = .batch, samples = .samples, limit = MAX_REPLAY_SAMPLES))]
+    Replay { step: u64, batch: usize, samples: u64 },
+    #[error("{}", trf!("the link's cell={cell} is not valid: {why}", cell = .cell, why = .why))]
+    Cell { cell: String, why: String },
+    /// A built-in preset that does not plan: the program's own mistake.
+    #[error("{0}")]
+    Network(crate::engine::EngineError),
+}
+
 /// One moment, as a link holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moment {
@@ -121,9 +147,9 @@ impl Moment {
 
     /// Reads a link (the whole URL or only its fragment), checking every
     /// field: a bad one is named in the error.
-    pub fn parse(link: &str) -> Result<Moment, String> {
+    pub fn parse(link: &str) -> Result<Moment, LinkError> {
         if link.len() > MAX_LINK {
-            return Err(trf!("the link is longer than {n} characters", n = MAX_LINK));
+            return Err(LinkError::TooLong);
         }
         let fragment = link.rsplit_once('#').map_or(link, |(_, f)| f);
         let mut m = Moment {
@@ -142,22 +168,16 @@ impl Moment {
         };
         let mut phase_text = None;
         let mut cell_text = None;
-        let bad = |key: &str, value: &str| {
-            trf!(
-                "the link's {key}={value} is not valid",
-                key = key,
-                value = value
-            )
+        let bad = |key: &str, value: &str| LinkError::Field {
+            key: key.into(),
+            value: value.into(),
         };
         for part in fragment.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| bad(part, ""))?;
             match key {
                 "preset" => {
                     if preset_specs(value).is_none() {
-                        return Err(trf!(
-                            "the link's preset {value} is not one of seed, lenet",
-                            value = value
-                        ));
+                        return Err(LinkError::Preset(value.into()));
                     }
                     m.preset = value.into();
                 }
@@ -219,7 +239,7 @@ impl Moment {
                         _ => return Err(bad(key, value)),
                     }
                 }
-                _ => return Err(trf!("the link has an unknown field {key}", key = key)),
+                _ => return Err(LinkError::Unknown(key.into())),
             }
         }
         if m.sample >= m.batch {
@@ -229,25 +249,20 @@ impl Moment {
         let names: Vec<String> = specs.iter().map(|l| l.name.clone()).collect();
         // The built-in presets always plan; a failure would be ours, but a
         // link is still refused with a message rather than a panic.
-        let plan = crate::engine::limits::plan(&specs).map_err(|e| e.to_string())?;
+        let plan = crate::engine::limits::plan(&specs).map_err(LinkError::Network)?;
         // The batch the app can hold with its history, and a replay that
         // ends in reasonable time (it can be stopped in any case).
-        super::worker::check_app_batch(&plan, m.batch).map_err(|e| {
-            trf!(
-                "the link's batch={batch} is too large: {error}",
-                batch = m.batch,
-                error = e
-            )
+        super::worker::check_app_batch(&plan, m.batch).map_err(|error| LinkError::Batch {
+            batch: m.batch,
+            error,
         })?;
         let replayed = (m.step - 1).saturating_mul(m.batch as u64);
         if replayed > MAX_REPLAY_SAMPLES {
-            return Err(trf!(
-                "the link's step={step} with batch={batch} would replay {samples} samples; at most {limit} are replayed",
-                step = m.step,
-                batch = m.batch,
-                samples = replayed,
-                limit = MAX_REPLAY_SAMPLES
-            ));
+            return Err(LinkError::Replay {
+                step: m.step,
+                batch: m.batch,
+                samples: replayed,
+            });
         }
         if let Some(text) = phase_text {
             let layer = |name: &str| {
@@ -266,12 +281,9 @@ impl Moment {
         }
         if let Some(text) = cell_text {
             let cell = parse_cell(&text, m.phase, &names).ok_or_else(|| bad("cell", &text))?;
-            check_cell(&cell, &m, &specs, &plan).map_err(|why| {
-                trf!(
-                    "the link's cell={cell} is not valid: {why}",
-                    cell = text,
-                    why = why
-                )
+            check_cell(&cell, &m, &specs, &plan).map_err(|why| LinkError::Cell {
+                cell: text.clone(),
+                why,
             })?;
             m.cell = Some(cell);
         }

@@ -208,6 +208,16 @@ impl History {
     }
 }
 
+/// Why this moment cannot be shared as a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ShareError {
+    #[error("{}", tr("nothing has been loaded yet"))]
+    NotLoaded,
+    /// A network from a file or a JSON preset: the link could not rebuild it.
+    #[error("{}", tr("only the built-in networks (seed, lenet) can be shared as a link"))]
+    NotBuiltin,
+}
+
 /// Everything the panels read. Fields are public for reading: panels only
 /// ever get `&AppState`, and [`super::command::apply`] is the one writer.
 pub struct AppState {
@@ -460,15 +470,10 @@ impl AppState {
 
     /// This moment as a link, or why it cannot be one (a network from a
     /// file, a JSON preset).
-    pub fn moment(&self) -> Result<super::link::Moment, String> {
-        let s = self
-            .snapshot
-            .as_ref()
-            .ok_or_else(|| tr("nothing has been loaded yet").to_string())?;
+    pub fn moment(&self) -> Result<super::link::Moment, ShareError> {
+        let s = self.snapshot.as_ref().ok_or(ShareError::NotLoaded)?;
         if self.start_network.is_some() || !crate::presets::is_builtin(&self.config.preset) {
-            return Err(
-                tr("only the built-in networks (seed, lenet) can be shared as a link").to_string(),
-            );
+            return Err(ShareError::NotBuiltin);
         }
         Ok(super::link::Moment {
             preset: self.config.preset.clone(),

@@ -5,7 +5,7 @@
 
 use ndarray::ArrayD;
 
-use super::{check, traced, Named, Part, Verdict};
+use super::{check, traced, Named, NotInTrace, Part, Verdict};
 use crate::engine::trace::Trace;
 use crate::io::Handed;
 use crate::teach::explain::CellRef;
@@ -35,7 +35,7 @@ pub struct Checked {
 impl Checked {
     /// Checks every tensor handed in against `trace`; a name the trace does
     /// not have is the error.
-    pub fn new(trace: &Trace, mut handed: Vec<Handed>, batch: u64) -> Result<Checked, String> {
+    pub fn new(trace: &Trace, mut handed: Vec<Handed>, batch: u64) -> Result<Checked, NotInTrace> {
         // In the order backpropagation computes them, from the loss down: the
         // first wrong one is where a student's mistake starts.
         let order = |h: &Handed| match Named::parse(trace, &h.name) {
@@ -65,7 +65,7 @@ impl Checked {
             bug: false,
         };
         for h in handed {
-            let verdict = check(trace, &h).map_err(|e| e.to_string())?;
+            let verdict = check(trace, &h)?;
             let named = Named::parse(trace, &h.name).expect("check found it");
             checked
                 .right

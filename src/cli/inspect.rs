@@ -27,7 +27,7 @@ pub fn run(path: &Path, as_json: bool) -> Result<()> {
                 let record = s.predictions.as_deref().map(|text| {
                     match crate::teach::record::records_from(text.as_bytes()) {
                         Ok(records) => json!({"records": records.len()}),
-                        Err(e) => json!({"unreadable": crate::io::file::short(&e)}),
+                        Err(e) => json!({"unreadable": crate::io::file::short(&e.to_string())}),
                     }
                 });
                 let settings = json!({

@@ -369,4 +369,5 @@ pub const TEXT: &[(&str, &str)] = &[
         "row {row} is longer than {n} characters",
         "строка {row} длиннее {n} символов",
     ),
+    ("the step has no {what} yet", "в шаге ещё нет {what}"),
 ];

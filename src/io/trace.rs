@@ -13,16 +13,29 @@ use crate::engine::Tensor;
 
 pub const FORMAT: &str = "backprop-viz-trace";
 
+/// Why a step cannot be written as a trace.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TraceError {
+    /// A diverged network's step (`loss`, `conv2.weight_grad`…).
+    #[error("{}", crate::trf!("the step's {name} holds NaN or infinite values: the network has diverged", name = .0))]
+    NotFinite(String),
+    /// A phase has not run: the tensor it would have made.
+    #[error("{}", crate::trf!("the step has no {what} yet", what = .0))]
+    Incomplete(String),
+}
+
 /// Serialises a complete trace (every phase up to the loss and the backward
 /// pass must have run, with recording on).
-pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, String> {
+pub fn trace_bytes(trace: &Trace) -> Result<Vec<u8>, TraceError> {
     if let Some(name) = non_finite(trace) {
-        return Err(crate::trf!(
-            "the step's {name} holds NaN or infinite values: the network has diverged",
-            name = name
-        ));
+        return Err(TraceError::NotFinite(name));
     }
-    let loss = Tensor::from_elem(vec![1], trace.loss.ok_or("the step has no loss yet")?);
+    let loss = Tensor::from_elem(
+        vec![1],
+        trace
+            .loss
+            .ok_or_else(|| TraceError::Incomplete("loss".into()))?,
+    );
     let specs = trace.specs();
     Ok(trace_file(trace, &specs, &loss)?.to_bytes())
 }
@@ -31,7 +44,7 @@ fn trace_file<'a>(
     trace: &'a Trace,
     specs: &'a [crate::engine::layers::LayerSpec],
     loss: &'a Tensor,
-) -> Result<TensorFile<'a>, String> {
+) -> Result<TensorFile<'a>, TraceError> {
     let labels = trace.labels.iter().map(|&l| l as i64).collect();
     let mut entries = vec![
         ("input".to_string(), Entry::F32(&trace.input)),
@@ -44,7 +57,7 @@ fn trace_file<'a>(
     let logits_delta = trace
         .logits_delta
         .as_ref()
-        .ok_or("the step has no loss delta yet")?;
+        .ok_or_else(|| TraceError::Incomplete("logits.delta".into()))?;
     entries.push(("logits.delta".to_string(), Entry::F32(logits_delta)));
     for (name, layer) in trace.names.iter().zip(&trace.layers) {
         entries.push(need(name, &layer.out, "out")?);
@@ -133,12 +146,19 @@ pub fn write_trace(trace: &Trace, path: &Path) -> Result<(), FileError> {
     if let Some(name) = non_finite(trace) {
         return Err(error(path, Problem::NotFinite { name }));
     }
-    let incomplete = |e: String| error(path, Problem::CannotWrite { cause: e.into() });
+    let incomplete = |e: TraceError| {
+        error(
+            path,
+            Problem::CannotWrite {
+                cause: e.to_string().into(),
+            },
+        )
+    };
     let loss = Tensor::from_elem(
         vec![1],
         trace
             .loss
-            .ok_or_else(|| incomplete("the step has no loss yet".into()))?,
+            .ok_or_else(|| incomplete(TraceError::Incomplete("loss".into())))?,
     );
     let specs = trace.specs();
     trace_file(trace, &specs, &loss)
@@ -255,8 +275,10 @@ fn need<'a>(
     name: &str,
     t: &'a Option<Arc<Tensor>>,
     what: &str,
-) -> Result<(String, Entry<'a>), String> {
-    t.as_ref()
-        .map(|t| (format!("{name}.{what}"), Entry::F32(t)))
-        .ok_or_else(|| format!("layer {name} has no {what} recorded"))
+) -> Result<(String, Entry<'a>), TraceError> {
+    let entry = format!("{name}.{what}");
+    match t {
+        Some(t) => Ok((entry, Entry::F32(t))),
+        None => Err(TraceError::Incomplete(entry)),
+    }
 }

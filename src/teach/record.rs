@@ -81,6 +81,17 @@ pub struct ClassRecord {
     pub rows: BTreeMap<(String, String), Tally>,
 }
 
+/// Why a record file is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordError {
+    #[error("{}", trf!("is not a predictions record ({error})", error = .0))]
+    NotRecord(String),
+    #[error("{}", trf!("is a {format} file, version {version}; expected {expected}, version 1", format = .format, version = .version, expected = FORMAT))]
+    Format { format: String, version: u32 },
+    #[error("{}", trf!("holds a record that this program does not write ({phase})", phase = .0))]
+    Foreign(String),
+}
+
 fn bad(path: &Path, detail: String) -> FileError {
     FileError::new(path, Problem::BadHandIn { detail })
 }
@@ -88,7 +99,7 @@ fn bad(path: &Path, detail: String) -> FileError {
 /// Reads one learner's record.
 fn read_record(input: &Input) -> Result<Vec<RecordIn>, FileError> {
     let bytes = input.read(MAX_RECORD_BYTES)?;
-    parse_record(&bytes).map_err(|detail| bad(&input.path, detail))
+    parse_record(&bytes).map_err(|e| bad(&input.path, e.to_string()))
 }
 
 /// The question kinds and check ids this program writes, as the record's
@@ -110,18 +121,14 @@ fn known_question(q: &str) -> Option<&'static str> {
 }
 
 /// A record from a session (the app's own words on every answer).
-pub fn records_from(bytes: &[u8]) -> Result<Vec<Record>, String> {
+pub fn records_from(bytes: &[u8]) -> Result<Vec<Record>, RecordError> {
     parse_record(bytes)?
         .into_iter()
         .map(|r| {
             Ok(Record {
                 batch: r.batch,
-                question: known_question(&r.question).ok_or_else(|| {
-                    trf!(
-                        "holds a record that this program does not write ({phase})",
-                        phase = format!("{:?}", r.question)
-                    )
-                })?,
+                question: known_question(&r.question)
+                    .ok_or_else(|| RecordError::Foreign(format!("{:?}", r.question)))?,
                 phase: r.phase,
                 right: r.right,
             })
@@ -129,22 +136,17 @@ pub fn records_from(bytes: &[u8]) -> Result<Vec<Record>, String> {
         .collect()
 }
 
-fn parse_record(bytes: &[u8]) -> Result<Vec<RecordIn>, String> {
+fn parse_record(bytes: &[u8]) -> Result<Vec<RecordIn>, RecordError> {
     if bytes.len() as u64 > MAX_RECORD_BYTES {
-        return Err(trf!(
-            "is not a predictions record ({error})",
-            error = "over 1 MiB"
-        ));
+        return Err(RecordError::NotRecord("over 1 MiB".into()));
     }
-    let file: FileIn = serde_json::from_slice(bytes)
-        .map_err(|e| trf!("is not a predictions record ({error})", error = e))?;
+    let file: FileIn =
+        serde_json::from_slice(bytes).map_err(|e| RecordError::NotRecord(e.to_string()))?;
     if file.format != FORMAT || file.version != 1 {
-        return Err(trf!(
-            "is a {format} file, version {version}; expected {expected}, version 1",
-            format = file.format,
-            version = file.version,
-            expected = FORMAT
-        ));
+        return Err(RecordError::Format {
+            format: crate::io::file::short(&file.format),
+            version: file.version,
+        });
     }
     // Names are short words (`backward:conv2`, `df-sign`): anything else
     // is not from this program.
@@ -154,10 +156,10 @@ fn parse_record(bytes: &[u8]) -> Result<Vec<RecordIn>, String> {
         .iter()
         .find(|r| !plain(&r.phase) || !plain(&r.question))
     {
-        return Err(trf!(
-            "holds a record that this program does not write ({phase})",
-            phase = format!("{:?}", r.phase.chars().take(40).collect::<String>())
-        ));
+        return Err(RecordError::Foreign(format!(
+            "{:?}",
+            r.phase.chars().take(40).collect::<String>()
+        )));
     }
     Ok(file.records)
 }

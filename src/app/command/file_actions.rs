@@ -146,7 +146,7 @@ pub(super) fn file_action(s: &mut AppState, action: FileAction, fx: &mut Vec<Eff
                     trf!("Copied the link to this moment: {link}", link = link)
                 });
             }
-            Err(why) => say(s, MessageKind::Warning, move || why.clone()),
+            Err(why) => say(s, MessageKind::Warning, move || why.to_string()),
         },
         FileAction::SavePredictions => fx.push(Effect::Save {
             title: tr("Save my predictions"),

@@ -242,7 +242,7 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
                 s.welcome = false;
                 open_moment(s, m, fx);
             }
-            Err(e) => say(s, MessageKind::Error, move || e.clone()),
+            Err(e) => say(s, MessageKind::Error, move || e.to_string()),
         },
         C::StopReplay => {
             if s.replaying().is_some() {

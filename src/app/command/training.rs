@@ -225,7 +225,7 @@ pub(super) fn resume_session(
         .map(|(text, _)| text.clone())
         .or_else(|| session.predictions_unread.clone());
     let (batch, epoch) = (settings.progress.batches, settings.progress.epoch + 1);
-    let why = unread.map(|(_, e)| crate::io::file::short(&e));
+    let why = unread.map(|(_, e)| e);
     let kind = if why.is_some() {
         MessageKind::Warning
     } else {
@@ -244,7 +244,7 @@ pub(super) fn resume_session(
                 "{text} {}",
                 trf!(
                     "Its record of predictions could not be read ({error}): it is kept aside as it was and saved with the session.",
-                    error = error
+                    error = crate::io::file::short(&error.to_string())
                 )
             ),
         }
