@@ -22,7 +22,7 @@ use crate::trf;
 
 /// The prompt that covers the view until the learner answers.
 pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
-    let Some(s) = cx.state.snapshot.clone() else {
+    let Some(s) = cx.state.snapshot.as_ref() else {
         return;
     };
     let Some(mut p) = cx.state.prediction.clone() else {
@@ -139,7 +139,10 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
             sample,
             channel,
         } => {
-            let x = t.layer_input(*layer).expect("an input");
+            // (The question was asked about a step whose input exists.)
+            let Some(x) = t.layer_input(*layer) else {
+                return;
+            };
             let (h, w) = (x.shape()[2], x.shape()[3]);
             let values: Vec<f32> = (0..h * w)
                 .map(|q| x[[*sample, *channel, q / w, q % w]])
@@ -168,7 +171,10 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
             channel,
             window,
         } => {
-            let x = t.layer_input(*layer).expect("an input");
+            // (The question was asked about a step whose input exists.)
+            let Some(x) = t.layer_input(*layer) else {
+                return;
+            };
             let size = match t.kinds[*layer] {
                 LayerKind::Maxpool { size } => size,
                 _ => 2,
@@ -203,7 +209,7 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
 /// After the reveal: each answer marked, with the truth and a way to the
 /// explanation of that number.
 pub fn verdict_ui(ui: &mut Ui, cx: &mut Cx) {
-    let Some(s) = cx.state.snapshot.clone() else {
+    let Some(s) = cx.state.snapshot.as_ref() else {
         return;
     };
     let Some(p) = cx.state.prediction.clone() else {
