@@ -11,14 +11,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use backprop_viz::engine::network::Network;
 use backprop_viz::engine::Tensor;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_backprop-viz"))
-}
+mod cli_common;
+use cli_common::{assert_user_error, bin, run, run_within, s};
 
 /// Runs the program with its address space limited to `limit_mb` (as
 /// `ulimit -v`): an allocation beyond it fails (the process aborts), so a
@@ -29,45 +28,7 @@ fn run_limited(limit_mb: u64, args: &[&str]) -> Output {
         .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", limit_mb * 1024))
         .arg(env!("CARGO_BIN_EXE_backprop-viz"))
         .args(args);
-    run_cmd(&mut cmd)
-}
-
-fn run(args: &[&str]) -> Output {
-    run_cmd(bin().args(args))
-}
-
-fn run_cmd(cmd: &mut Command) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if started.elapsed() > Duration::from_secs(180) {
-            let _ = child.kill();
-            panic!("{cmd:?} still running after 3 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Exit code 2 and one line starting with `error:`, holding every needle.
-fn assert_user_error(o: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "exit code; stderr: {err}");
-    assert!(err.starts_with("error:"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    for needle in needles {
-        assert!(err.contains(needle), "{needle:?} not in {err}");
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    run_within(&mut cmd, Duration::from_secs(180))
 }
 
 /// A trace of `seed`'s first batch of 16.

@@ -36,7 +36,11 @@ pub enum LinkError {
         error: crate::engine::EngineError,
     },
     #[error("{}", trf!("the link's step={step} with batch={batch} would replay {samples} samples; at most {limit} are replayed", step = .step, batch = .batch, samples = .samples, limit = MAX_REPLAY_SAMPLES))]
-    Replay { step: u64, batch: usize, samples: u64 },
+    Replay {
+        step: u64,
+        batch: usize,
+        samples: u64,
+    },
     #[error("{}", trf!("the link's cell={cell} is not valid: {why}", cell = .cell, why = .why))]
     Cell { cell: String, why: String },
     /// A built-in preset that does not plan: the program's own mistake.

@@ -214,7 +214,10 @@ pub enum ShareError {
     #[error("{}", tr("nothing has been loaded yet"))]
     NotLoaded,
     /// A network from a file or a JSON preset: the link could not rebuild it.
-    #[error("{}", tr("only the built-in networks (seed, lenet) can be shared as a link"))]
+    #[error(
+        "{}",
+        tr("only the built-in networks (seed, lenet) can be shared as a link")
+    )]
     NotBuiltin,
 }
 

@@ -579,7 +579,7 @@ impl<'a> Backward<'a> {
         .short(tr("dF, batch"));
         // The share and the batch sum in one scale: the share is part of the sum.
         let (scale, format) = (batch.scale, batch.format);
-        let share = Operand::new_owned(
+        let share = Operand::new(
             "dF",
             trf!("{df}: sample {n}'s share", df = self.pair("dF"), n = n),
             share_values,
@@ -687,7 +687,7 @@ impl<'a> Backward<'a> {
             Term::map(Operand::new("F", self.pair("F"), &self.f, g.k, g.k, true)),
             Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
             Term::map(
-                Operand::new_owned("D_below", below_title, below_values, g.h, g.w, true)
+                Operand::new("D_below", below_title, below_values, g.h, g.w, true)
                     .short(self.d_out.clone())
                     .pending(below_pending)
                     .selected(below_sel),

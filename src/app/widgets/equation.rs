@@ -42,42 +42,17 @@ pub struct Operand<'a> {
 }
 
 impl<'a> Operand<'a> {
-    /// A map with its own diverging or grey scale, fitted to its values.
+    /// A map with its own diverging or grey scale, fitted to its values
+    /// (borrowed from the trace's slice, or made for this frame).
     pub fn new(
         id: &'static str,
         title: impl Into<String>,
-        values: &'a [f32],
+        values: impl Into<std::borrow::Cow<'a, [f32]>>,
         rows: usize,
         cols: usize,
         diverging: bool,
     ) -> Operand<'a> {
-        Self::of(
-            id,
-            title,
-            std::borrow::Cow::Borrowed(values),
-            rows,
-            cols,
-            diverging,
-        )
-    }
-
-    /// [`Operand::new`] for values made for this frame.
-    pub fn new_owned(
-        id: &'static str,
-        title: impl Into<String>,
-        values: Vec<f32>,
-        rows: usize,
-        cols: usize,
-        diverging: bool,
-    ) -> Operand<'a> {
-        Self::of(
-            id,
-            title,
-            std::borrow::Cow::Owned(values),
-            rows,
-            cols,
-            diverging,
-        )
+        Self::of(id, title, values.into(), rows, cols, diverging)
     }
 
     fn of(
