@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds backprop-viz for the browser: a static site in target/web/
+# Builds backprop-viz for the browser: a static site in target/site/
 # (index.html at its root) that any static host serves, MNIST included.
+# (Not target/web: that is Cargo's own folder for the `web` profile's host
+# builds, and deleting it made every run recompile every dependency.)
 #
-#   web/build.sh            # then: python3 -m http.server -d target/web 8080
+#   web/build.sh            # then: python3 -m http.server -d target/site 8080
 #
 # Installs what it needs when missing: the wasm32 target (rustup) and
 # wasm-bindgen-cli at the version Cargo.lock pins (crates.io, ~5 min once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=target/web
+OUT=target/site
 WASM=target/wasm32-unknown-unknown/web/backprop_viz.wasm
 # The wasm may not grow past this (before compression).
 BUDGET=$((8 * 1024 * 1024))
@@ -41,7 +43,7 @@ build=$(cat "$OUT"/backprop_viz_bg.wasm "$OUT"/backprop_viz.js web/index.html | 
 sed "s/@BUILD@/$build/" web/sw.js > "$OUT/sw.js"
 
 size=$(stat -c %s "$OUT/backprop_viz_bg.wasm")
-echo "target/web: backprop_viz_bg.wasm is $size bytes ($(gzip -9 -c "$OUT/backprop_viz_bg.wasm" | wc -c) gzipped); build $build"
+echo "target/site: backprop_viz_bg.wasm is $size bytes ($(gzip -9 -c "$OUT/backprop_viz_bg.wasm" | wc -c) gzipped); build $build"
 if [ "$size" -gt "$BUDGET" ]; then
     echo "the wasm is over its budget of $BUDGET bytes" >&2
     exit 1

@@ -271,6 +271,9 @@ pub struct AppState {
     /// Starting the lesson waits for a yes (it would reset training).
     pub confirm_lesson: bool,
     pub show_shortcuts: bool,
+    /// The screen blanked (B, as in a presentation): the class looks at
+    /// the teacher; any key brings it back.
+    pub blanked: bool,
     pub show_find_bug: bool,
 
     // Teaching.
@@ -341,6 +344,7 @@ impl AppState {
             welcome: false,
             confirm_lesson: false,
             show_shortcuts: false,
+            blanked: false,
             show_find_bug: false,
             lesson: Lesson::default(),
             prediction: None,

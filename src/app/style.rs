@@ -37,6 +37,22 @@ pub fn heading_ui(ui: &mut Ui, compact: bool, text: &str, colour: Color32) {
     }
 }
 
+/// A sentence about the step above its maps: whole on a large window; on
+/// a small one a single line (whole on hover), so that the maps keep the
+/// height.
+pub fn note_ui(ui: &mut Ui, text: &str, strong: bool) {
+    let rich = if strong {
+        RichText::new(text).strong()
+    } else {
+        RichText::new(text)
+    };
+    if compact(ui.ctx()) {
+        ui.add(egui::Label::new(rich).truncate());
+    } else {
+        ui.add(egui::Label::new(rich).wrap());
+    }
+}
+
 /// A per-sample shape as people write it: `1x28x28`.
 pub fn dims_text(dims: &[usize]) -> String {
     dims.iter()

@@ -116,7 +116,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     (
         "Two copies of the {network} network start from the same weights (seed {seed}). One keeps its conv filters as they were initialised, as in the question (only the FC layers learn); the other lets backpropagation reach the filters. Both see the same batches.",
-        "Две копии сети ({network}) начинают с одних и тех же весов (сид {seed}). Одна оставляет свёрточные фильтры такими, как они были инициализированы, как в вопросе (обучаются только FC-слои); в другой обратное распространение доходит до фильтров. Обе видят одни и те же батчи.",
+        "Две копии сети ({network}) начинают с одних и тех же весов (зерно {seed}). Одна оставляет свёрточные фильтры такими, как они были инициализированы, как в вопросе (обучаются только FC-слои); в другой обратное распространение доходит до фильтров. Обе видят одни и те же батчи.",
     ),
     ("loaded", "загруженная"),
     ("Epochs:", "Эпох:"),
@@ -167,7 +167,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Build your own network", "Соберите свою сеть"),
     (
         "The same shape as the question's network — conv, activation, pooling, twice, then two FC layers — with its sizes yours to choose. Build replaces the network (same seed) and every view follows.",
-        "То же строение, что у сети из вопроса — свёртка, активация, пулинг, дважды, затем два FC-слоя, — но размеры выбираете вы. Кнопка сборки заменяет сеть (тот же сид), и все картинки следуют за ней.",
+        "То же строение, что у сети из вопроса — свёртка, активация, пулинг, дважды, затем два FC-слоя, — но размеры выбираете вы. Кнопка сборки заменяет сеть (то же зерно), и все картинки следуют за ней.",
     ),
     ("Filters in conv1:", "Фильтров в conv1:"),
     ("Filters in conv2:", "Фильтров в conv2:"),
@@ -209,7 +209,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Build this network", "Собрать эту сеть"),
     (
         "Replace the network (fresh initial weights from the current seed) and start again",
-        "Заменить сеть (новые начальные веса из текущего сида) и начать заново",
+        "Заменить сеть (новые начальные веса из текущего зерна) и начать заново",
     ),
     ("built in the architecture editor", "собрана в редакторе архитектуры"),
     // Files: saving, exporting, opening.
@@ -248,8 +248,13 @@ pub const TEXT: &[(&str, &str)] = &[
     ("? or F1", "? или F1"),
     ("Show or hide this list", "Показать или скрыть этот список"),
     (
-        "Guided lesson: next / previous step; PgDn also starts it (presentation clickers send these)",
-        "Урок: следующий / предыдущий шаг; PgDn его и начинает (эти клавиши посылают пульты для презентаций)",
+        "Guided lesson: next / previous step; PgDn also starts it and first reveals a covered step (presentation clickers send these)",
+        "Урок: следующий / предыдущий шаг; PgDn его и начинает, а закрытый шаг сначала открывает (эти клавиши посылают пульты для презентаций)",
+    ),
+    ("Blank the screen (any key brings it back)", "Затемнить экран (любая клавиша вернёт его)"),
+    (
+        "The answer's two equations, one screen each on a small window",
+        "Два уравнения ответа: на маленьком экране — по одному",
     ),
     (
         "A {label} the network read as {predicted}: step through its backward pass here; it is also on the pad in the Draw tab.",
@@ -297,4 +302,22 @@ pub const TEXT: &[(&str, &str)] = &[
         "{label}, принятые за {answer}: {count} — щёлкните, чтобы увидеть их",
     ),
     ("only {label} → {answer}", "только {label} → {answer}"),
+    // The classroom layout (a projector, the lesson).
+    (
+        "Next step (PgDn; on a covered step PgDn reveals it first)",
+        "Следующий шаг (PgDn; на закрытом шаге PgDn сначала открывает ответ)",
+    ),
+    ("Previous step (PgUp)", "Предыдущий шаг (PgUp)"),
+    (
+        "Speed, learning rate, freezing; network, optimizer, batch size, seed (apply on Reset); the sample; the language",
+        "Скорость, шаг обучения, заморозка; сеть, оптимизатор, размер батча, зерно (применяются при сбросе); пример; язык",
+    ),
+    (
+        "How was this number computed? (the explanation)",
+        "Как получено это число? (объяснение)",
+    ),
+    (
+        "The tabs: the layer views, drawing, data, the experiment, mistakes, the architecture",
+        "Вкладки: слои, рисование, данные, эксперимент, ошибки, архитектура",
+    ),
 ];

@@ -12,8 +12,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "Режим предсказаний: открыть закрытый шаг для всего класса",
     ),
     (
-        "First, predict: answer the question in the view, then press Show me (or Space).",
-        "Сначала предскажите: ответьте на вопрос на схеме, затем нажмите «Показать» (или Пробел).",
+        "First, predict: answer the question in the view, then press Show me (or Space, or PgDn).",
+        "Сначала предскажите: ответьте на вопрос на схеме, затем нажмите «Показать» (или Пробел, или PgDn).",
     ),
     ("Predict first: {phase}", "Сначала предскажите: {phase}"),
     (

@@ -35,7 +35,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Run", "Пуск"),
     ("Train continuously (the views follow live), or pause", "Обучать непрерывно (картинки обновляются на ходу) или поставить на паузу"),
     ("Reset", "Сброс"),
-    ("Start again from the same seed: the same initial weights and batches", "Начать заново с тем же сидом: те же начальные веса и батчи"),
+    ("Start again from the same seed: the same initial weights and batches", "Начать заново с тем же зерном: те же начальные веса и батчи"),
     ("◀ Back", "◀ Назад"),
     ("Step back in time: every view shows the moment before ({back} steps kept; key ←)", "Шаг назад во времени: все картинки показывают предыдущий момент (сохранено шагов: {back}; клавиша ←)"),
     ("Forward ▶", "Вперёд ▶"),
@@ -60,7 +60,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("How the gradient turns into a step (applies on Reset)", "Как градиент превращается в шаг (действует после сброса)"),
     ("Batch size:", "Размер батча:"),
     ("Samples per batch (applies on Reset)", "Примеров в батче (действует после сброса)"),
-    ("Seed:", "Сид:"),
+    ("Seed:", "Зерно:"),
     ("Fixes the initial weights and the batch order (applies on Reset)", "Задаёт начальные веса и порядок батчей (действует после сброса)"),
     ("Load pretrained model", "Загрузить обученную модель"),
     ("Replace the network by the trained model that ships with the program (useful for drawing)", "Заменить сеть обученной моделью, которая поставляется с программой (удобно для рисования)"),
@@ -84,7 +84,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Update: every weight moved against its gradient (η = {lr}). Step layer starts the next batch.", "Обновление: каждый вес сдвинулся против своего градиента (η = {lr}). «Шаг: слой» начнёт следующий батч."),
     ("Teaching your drawing · {text}", "Обучение на вашем рисунке · {text}"),
     ("· epoch {epoch}, batch {batch}, {position} of {total} samples", "· эпоха {epoch}, батч {batch}, примеров: {position} из {total}"),
-    ("⚠ {layer}: filter(s) {dead} of {conv} are dead: their ReLU output is 0 for every sample, so no delta passes back and their dF is 0 — they cannot learn. Reset with another seed, or a smaller learning rate.", "⚠ {layer}: фильтры {dead} слоя {conv} мертвы: их выход после ReLU равен 0 на всех примерах, поэтому дельта назад не проходит и их dF равен 0 — они не могут обучаться. Сделайте сброс с другим сидом или с меньшей скоростью обучения."),
+    ("⚠ {layer}: filter(s) {dead} of {conv} are dead: their ReLU output is 0 for every sample, so no delta passes back and their dF is 0 — they cannot learn. Reset with another seed, or a smaller learning rate.", "⚠ {layer}: фильтры {dead} слоя {conv} мертвы: их выход после ReLU равен 0 на всех примерах, поэтому дельта назад не проходит и их dF равен 0 — они не могут обучаться. Сделайте сброс с другим зерном или с меньшей скоростью обучения."),
     ("Dismiss", "Закрыть"),
     ("Hide this message", "Скрыть это сообщение"),
     // The layer views.
@@ -153,7 +153,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Network and training ▾", "Сеть и обучение ▾"),
     (
         "Learning rate, freezing; network, optimizer, batch size, seed (apply on Reset)",
-        "Скорость обучения, заморозка; сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
+        "Скорость обучения, заморозка; сеть, оптимизатор, размер батча, зерно (применяются при сбросе)",
     ),
     ("Size", "Размер"),
     (
@@ -165,7 +165,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("in channel:", "входной канал:"),
     ("{d} from the loss", "{d} от функции потерь"),
     ("{d} for the input", "{d} для входа"),
-    ("Σ batch →", "Σ по батчу →"),
+    ("Σ batch →", "Σ батча →"),
     (
         "① The filter's gradient: the input correlated with the delta from above",
         "① Градиент фильтра: вход, скоррелированный с дельтой сверху",
@@ -214,7 +214,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("model", "модель"),
     (
         "Network, optimizer, batch size, seed (apply on Reset)",
-        "Сеть, оптимизатор, размер батча, сид (применяются при сбросе)",
+        "Сеть, оптимизатор, размер батча, зерно (применяются при сбросе)",
     ),
     ("{network} · {optimizer} · batch {batch} ▾", "{network} · {optimizer} · батч {batch} ▾"),
     // The update.

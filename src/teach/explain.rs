@@ -7,6 +7,7 @@ use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::i18n::tr;
+use crate::teach::notation::{indices, own_magnitude};
 use crate::trf;
 
 /// A cell of a traced tensor, by layer index (forward order).
@@ -199,6 +200,25 @@ fn at(t: &Tensor, index: &[usize]) -> Option<f32> {
     t.get(index).copied()
 }
 
+/// A factor of a term, four significant digits with its own magnitude.
+fn number(v: f32) -> String {
+    own_magnitude(v, 4)
+}
+
+/// `x[0,0,8,6] · D[0,0,8,6] = 1.103 · 4.857e−3`: the two factors with the
+/// formula's own indices, then their values (the term's value follows).
+fn product(a: (&str, &[usize], f32), b: (&str, &[usize], f32)) -> String {
+    format!(
+        "{}{} · {}{} = {} · {}",
+        a.0,
+        indices(a.1),
+        b.0,
+        indices(b.1),
+        number(a.2),
+        number(b.2)
+    )
+}
+
 fn fmt_index(index: &[usize]) -> String {
     index
         .iter()
@@ -288,7 +308,7 @@ pub fn explain(trace: &Trace, cell: &CellRef, sample: usize) -> Option<Explanati
                 trf!("pixel [{index}] of the batch", index = fmt_index(index)),
                 tr("x = byte / 255").into(),
                 vec![Term {
-                    label: format!("{:.0} / 255", v * 255.0),
+                    label: format!("byte / 255 = {:.0} / 255", v * 255.0),
                     value: v,
                 }],
                 v as f64,
@@ -327,15 +347,13 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                         };
                         let a = x[[n, c, y, xx]];
                         let b = d[[n, o, i, j]];
-                        let product = a * b;
-                        total += product as f64;
+                        let ab = a * b;
+                        total += ab as f64;
                         if n == sample {
-                            sample_sum += product as f64;
+                            sample_sum += ab as f64;
                             terms.push(Term {
-                                label: format!(
-                                    "x[{c}, {y}, {xx}] = {a:.4} · D[{o}, {i}, {j}] = {b:.3e}"
-                                ),
-                                value: product,
+                                label: product(("x", &[n, c, y, xx], a), ("D", &[n, o, i, j], b)),
+                                value: ab,
                             });
                         }
                     }
@@ -368,10 +386,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                     sample_sum += (a * b) as f64;
                 }
                 terms.push(Term {
-                    label: format!(
-                        "{}: x[{k}] = {a:.4} · δ[{o}] = {b:.3e}",
-                        trf!("sample {n}", n = n)
-                    ),
+                    label: product(("δ", &[n, o], b), ("x", &[n, k], a)),
                     value: a * b,
                 });
             }
@@ -439,7 +454,8 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         total += (dv * f) as f64;
                         terms.push(Term {
                             label: format!(
-                                "D[{o}, {i}, {j}] = {dv:.3e} · F[{o}, {c}, {u}, {v}] = {f:.4}  ({})",
+                                "{}  ({})",
+                                product(("D", &[o, i, j], dv), ("F", &[o, c, u, v], f)),
                                 {
                                     let (row, col) = g.rot180_tap((u, v));
                                     trf!("rot180 position [{row}, {col}]", row = row, col = col)
@@ -481,7 +497,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 let (w, dv) = (weight[[o, kk]], d[[n, o]]);
                 total += (w * dv) as f64;
                 terms.push(Term {
-                    label: format!("W[{o}, {kk}] = {w:.4} · δ[{o}] = {dv:.3e}"),
+                    label: product(("W", &[o, kk], w), ("δ", &[o], dv)),
                     value: w * dv,
                 });
             }
@@ -522,7 +538,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             single(
                 "D_below = D · f′(x)".into(),
                 vec![Term {
-                    label: format!("D = {dv:.3e} · {derivative:.4}"),
+                    label: format!("D · f′ = {} · {}", number(dv), number(derivative)),
                     value: dv * derivative,
                 }],
                 dv * derivative,
@@ -550,7 +566,13 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 return single(
                     format!("D_below = D / {}", s * s),
                     vec![Term {
-                        label: format!("D[{c}, {i}, {j}] = {dv:.3e} / {}", s * s),
+                        label: format!(
+                            "D{} / {} = {} / {}",
+                            indices(&[c, i, j]),
+                            s * s,
+                            number(dv),
+                            s * s
+                        ),
                         value: share,
                     }],
                     share,
@@ -587,7 +609,9 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 tr("D_below = D at the window's winner, 0 elsewhere").into(),
                 vec![Term {
                     label: format!(
-                        "D[{c}, {i}, {j}] = {dv:.3e} {}",
+                        "D{} = {} {}",
+                        indices(&[c, i, j]),
+                        number(dv),
                         if won {
                             tr("→ here (winner)")
                         } else {
@@ -652,7 +676,9 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                             // that all K×K taps are there.
                             terms.push(Term {
                                 label: format!(
-                                    "F[{o}, {c}, {u}, {v}] = {f:.4} · 0 ({})",
+                                    "F{} · 0 = {} · 0 ({})",
+                                    indices(&[o, c, u, v]),
+                                    number(f),
                                     tr("padding")
                                 ),
                                 value: 0.0,
@@ -662,9 +688,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         let a = x[[n, c, y, xx]];
                         total += (f * a) as f64;
                         terms.push(Term {
-                            label: format!(
-                                "F[{o}, {c}, {u}, {v}] = {f:.4} · x[{c}, {y}, {xx}] = {a:.4}"
-                            ),
+                            label: product(("F", &[o, c, u, v], f), ("x", &[c, y, xx], a)),
                             value: f * a,
                         });
                     }
@@ -698,7 +722,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 let (wv, a) = (weight[[o, k]], x[[n, k]]);
                 total += (wv * a) as f64;
                 terms.push(Term {
-                    label: format!("W[{o}, {k}] = {wv:.4} · x[{k}] = {a:.4}"),
+                    label: product(("W", &[o, k], wv), ("x", &[k], a)),
                     value: wv * a,
                 });
             }
@@ -741,7 +765,13 @@ fn loss_delta(trace: &Trace, index: &[usize]) -> Option<Explanation> {
     Some(finish(
         trf!("D[{n}, {k}] from the loss", n = n, k = k),
         "dL/dlogit = (softmax − one_hot) / N".into(),
-        vec![Term { label: format!("(p[{k}] = {p:.4} − one_hot = {one_hot}) / N = {batch}"), value }],
+        vec![Term {
+            label: format!(
+                "(p[{k}] − one_hot[{k}]) / N = ({} − {one_hot}) / {batch}",
+                number(p)
+            ),
+            value,
+        }],
         value as f64,
         value as f64,
         recorded,

@@ -99,6 +99,38 @@ pub fn toggle_label() -> &'static str {
     tr("The answer's notation (conv + ReLU as one layer)")
 }
 
+/// `v` with `digits` significant digits and its own magnitude: `−0.052`,
+/// `0.98`, `12`, and below 0.01 (or from 10⁴) in e-notation, `5.4e−3`.
+pub fn own_magnitude(v: f32, digits: usize) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = digits.max(1);
+    let a = f64::from(v).abs();
+    // The rounded value decides the magnitude (0.0999 at two digits is 0.10).
+    let rounded = format!("{:.*e}", digits - 1, f64::from(v));
+    let magnitude = rounded
+        .split_once('e')
+        .and_then(|(_, e)| e.parse::<i32>().ok())
+        .unwrap_or_else(|| a.log10().floor() as i32);
+    let text = if (-2..4).contains(&magnitude) {
+        let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
+        format!("{:.*}", decimals, f64::from(v))
+    } else {
+        rounded
+    };
+    text.replace('-', "−")
+}
+
+/// A tensor index as the formulas write it: `[0,0,1,1]`.
+pub fn indices(index: &[usize]) -> String {
+    let parts: Vec<String> = index.iter().map(usize::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +145,25 @@ mod tests {
             .collect();
         // conv1+relu1, pool1, conv2+relu2, pool2, flatten, fc1+relu3, fc2
         assert_eq!(folded(&kinds), vec![1, 1, 2, 3, 3, 4, 5, 6, 6, 7]);
+    }
+
+    #[test]
+    fn numbers_are_printed_with_their_own_magnitude() {
+        use super::own_magnitude;
+        for (v, digits, text) in [
+            (-0.052132, 2, "−0.052"),
+            (0.98430, 2, "0.98"),
+            (0.0054, 2, "5.4e−3"),
+            (-0.0054321, 3, "−5.43e−3"),
+            (1.1031, 4, "1.103"),
+            (0.0999, 2, "0.10"),
+            (12.34, 2, "12"),
+            (0.0, 3, "0"),
+            (123456.0, 3, "1.23e5"),
+            (0.010, 2, "0.010"),
+        ] {
+            assert_eq!(own_magnitude(v, digits), text, "{v} at {digits} digits");
+        }
+        assert_eq!(super::indices(&[0, 0, 8, 6]), "[0,0,8,6]");
     }
 }

@@ -417,8 +417,8 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
             let v = trace.layers[*layer].weight_grad.as_ref().map_or(0.0, |g| g[*index]);
             trf!(
                 "dF{index} = {value}: {sign}. It is the sum of the products x · D over all samples; Explain it lists the largest.",
-                index = format!("{index:?}"),
-                value = format!("{v:+.4e}"),
+                index = crate::teach::notation::indices(index),
+                value = crate::teach::notation::own_magnitude(v, 3),
                 sign = if v > 0.0 { tr("positive") } else { tr("negative") }
             )
         }
@@ -455,9 +455,9 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
             trf!(
                 "{direction}: from {before} to {after}. Its gradient is {grad}, and the step goes against it (F ← F − η · dF).",
                 direction = if a > b { tr("Larger") } else { tr("Smaller") },
-                before = format!("{b:.4}"),
-                after = format!("{a:.4}"),
-                grad = format!("{g:+.3e}")
+                before = crate::teach::notation::own_magnitude(b, 4),
+                after = crate::teach::notation::own_magnitude(a, 4),
+                grad = crate::teach::notation::own_magnitude(g, 3)
             )
         }
     }

@@ -1,4 +1,4 @@
-// Opens the browser build (target/web, made by web/build.sh) in Debian's
+// Opens the browser build (target/site, made by web/build.sh) in Debian's
 // headless Chromium and checks what a student opening the link gets:
 //
 // - the page renders the app (the status line goes, the canvas is drawn);
@@ -26,7 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const SITE = path.join(ROOT, "target/web");
+const SITE = path.join(ROOT, "target/site");
 const BIN = process.env.BPV_BIN || path.join(ROOT, "target/release/backprop-viz");
 const SHOTS = process.env.BPV_SHOTS || path.join(ROOT, "docs/screenshots");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -146,7 +146,7 @@ function watchConsole(page, errors) {
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(SITE, "index.html"))) throw new Error("no target/web: run web/build.sh first");
+  if (!fs.existsSync(path.join(SITE, "index.html"))) throw new Error("no target/site: run web/build.sh first");
   const server = await serve();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

@@ -113,6 +113,8 @@ pub enum UiCommand {
     StopReplay,
     SetSettings(Box<Settings>),
     ShowShortcuts(bool),
+    /// Blanks the screen (a clicker's B) or brings it back.
+    Blank(bool),
     ShowFindBug(bool),
     CloseClassRecord,
     /// A layer's sum played (or stopped), and the clock that moves it on.
@@ -261,14 +263,17 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         C::StepPhase if s.covering() => reveal(s),
         C::StepPhase => {
             // Stepping is the answer to the first-start card, and ends
-            // looking back at a run.
+            // looking back at a run; the view follows the step again (not
+            // the layer a check or a click pinned).
             s.by_hand = true;
+            s.view_layer = None;
             s.welcome = false;
             s.run_start = None;
             fx.push(Effect::Worker(Request::StepPhase));
         }
         C::StepBatch => {
             s.by_hand = false;
+            s.view_layer = None;
             s.welcome = false;
             s.run_start = None;
             fx.push(Effect::Worker(Request::StepBatch));
@@ -317,11 +322,13 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         }
         C::Back => {
             s.run_start = None;
+            s.view_layer = None;
             fx.push(Effect::Worker(Request::Back));
         }
         C::Forward => {
             s.by_hand = true;
             s.run_start = None;
+            s.view_layer = None;
             fx.push(Effect::Worker(Request::Forward));
         }
         C::Teach {
@@ -356,6 +363,7 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         C::Lesson(m) => lesson_move(s, m, fx),
         C::SetSettings(settings) => s.settings = *settings,
         C::ShowShortcuts(on) => s.show_shortcuts = on,
+        C::Blank(on) => s.blanked = on,
         C::ShowFindBug(on) => s.show_find_bug = on,
         C::CloseClassRecord => s.class_record = None,
         C::SetAnimation(animation) => {

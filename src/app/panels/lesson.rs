@@ -18,20 +18,37 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
     let steps = steps();
     let step = &steps[index];
     let accent = Color32::from_rgb(250, 190, 40);
+    // On a small window (a projector) one short row: the buttons as arrows,
+    // the title cut before them rather than under them.
+    let compact = crate::app::style::compact(ui.ctx());
     ui.horizontal(|ui| {
         ui.label(
-            RichText::new(trf!(
-                "Lesson · {step} of {count}",
-                step = index + 1,
-                count = steps.len()
-            ))
+            RichText::new(if compact {
+                format!("{}/{}", index + 1, steps.len())
+            } else {
+                trf!(
+                    "Lesson · {step} of {count}",
+                    step = index + 1,
+                    count = steps.len()
+                )
+            })
             .color(accent)
             .strong(),
         );
-        ui.label(RichText::new(step.title).heading().strong());
+        let last = index + 1 == steps.len();
+        let (previous, next, leave) = if compact {
+            ("◀", if last { "✔" } else { "▶" }, "✕")
+        } else {
+            (
+                tr("◀ Previous"),
+                if last { tr("Finish") } else { tr("Next ▶") },
+                tr("Leave the lesson"),
+            )
+        };
+        // The buttons first (right to left), so the title takes what is left.
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
-                .button(tr("Leave the lesson"))
+                .button(leave)
                 .on_hover_text(tr(
                     "Explore freely; the Guided lesson menu continues from this step",
                 ))
@@ -39,9 +56,13 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
             {
                 cx.command(UiCommand::Lesson(LessonMove::Leave));
             }
-            let last = index + 1 == steps.len();
-            let next = if last { tr("Finish") } else { tr("Next ▶") };
-            if ui.button(RichText::new(next).strong()).clicked() {
+            if ui
+                .button(RichText::new(next).strong())
+                .on_hover_text(tr(
+                    "Next step (PgDn; on a covered step PgDn reveals it first)",
+                ))
+                .clicked()
+            {
                 cx.command(UiCommand::Lesson(if last {
                     LessonMove::Finish
                 } else {
@@ -49,24 +70,30 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
                 }));
             }
             if ui
-                .add_enabled(index > 0, egui::Button::new(tr("◀ Previous")))
+                .add_enabled(index > 0, egui::Button::new(previous))
+                .on_hover_text(tr("Previous step (PgUp)"))
                 .clicked()
             {
                 cx.command(UiCommand::Lesson(LessonMove::Go(index - 1)));
             }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                let size = if compact { 20.0 } else { 24.0 };
+                ui.add(egui::Label::new(RichText::new(step.title).size(size).strong()).truncate());
+            });
         });
     });
+    let text_size = if compact { 16.0 } else { 18.0 };
     if cx.state.covering() {
         ui.label(
             RichText::new(tr(
-                "First, predict: answer the question in the view, then press Show me (or Space).",
+                "First, predict: answer the question in the view, then press Show me (or Space, or PgDn).",
             ))
-            .size(18.0)
+            .size(text_size)
             .strong()
             .color(accent),
         );
     } else {
-        ui.label(RichText::new(step.text).size(18.0));
+        ui.label(RichText::new(step.text).size(text_size));
     }
     ui.add_space(4.0);
 }

@@ -10,7 +10,7 @@ use crate::app::cx::Cx;
 use crate::app::jobs::{Jobs, Repaint};
 use crate::app::state::{MessageKind, Taught};
 use crate::app::widgets::draw_pad::preview_ui;
-use crate::app::widgets::heatmap::{legend_fit, text_on, ColorScale, NumberFormat};
+use crate::app::widgets::heatmap::{legend_fit, text_on, ColorScale};
 use crate::data::dataset::Mnist;
 use crate::engine::network::Network;
 use crate::i18n::tr;
@@ -75,7 +75,7 @@ impl Mistakes {
         ui.label(RichText::new(tr("true digit ↓ · the network's answer →")).strong());
         ui.horizontal(|ui| {
             ui.label(tr("colour: how many (log scale)"));
-            legend_fit(ui, scale, NumberFormat::for_max(max), 120.0);
+            legend_fit(ui, scale, 120.0);
             ui.label(format!("0 … {largest}"));
         });
         let cell = egui::vec2(42.0, 30.0);

@@ -33,6 +33,12 @@ use crate::teach::lesson::{Mark, Tab};
 
 /// Every panel that keeps state of its own.
 pub struct Panels {
+    /// The explanation drawer (the classroom's): open, and what it was
+    /// opened for (a new selection or reveal opens it again).
+    drawer_open: bool,
+    /// At the view's left edge (the click was on its right half).
+    drawer_left: bool,
+    drawer_for: Option<Option<crate::teach::explain::CellRef>>,
     pub plots: plots::Plots,
     pub explanation: explanation::Explanation,
     pub views: Views,
@@ -46,6 +52,9 @@ pub struct Panels {
 impl Panels {
     pub fn new(repaint: Repaint) -> Panels {
         Panels {
+            drawer_open: false,
+            drawer_left: false,
+            drawer_for: None,
             plots: plots::Plots::default(),
             explanation: explanation::Explanation::default(),
             views: Views::default(),
@@ -68,16 +77,35 @@ impl Panels {
         let _ = state;
     }
 
-    /// The whole window.
+    /// The whole window. In the classroom (projector mode, or the lesson at
+    /// any size) the step's equation has the height: one toolbar row, the
+    /// tabs as a menu on a small window, the plots folded (or gone in the
+    /// lesson unless its step is about them) and the explanation a drawer
+    /// over the view that never shrinks it.
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx) {
         let state = cx.state;
+        let compact = compact(ui.ctx());
+        let classroom = state.settings.projector || state.lesson.open.is_some();
         egui::Panel::top("controls").show(ui, |ui| {
             let controls = toolbar::toolbar_ui(ui, cx);
             cx.mark(Mark::Controls, controls);
             ui.separator();
-            let pipeline = ui.scope(|ui| pipeline::pipeline_ui(ui, cx)).response.rect;
+            let pipeline = ui
+                .horizontal(|ui| {
+                    if compact {
+                        // The tabs as a menu: the row they took is the view's.
+                        let tabs = tab_menu_ui(ui, cx);
+                        cx.mark(Mark::Tabs, tabs);
+                    }
+                    ui.scope(|ui| pipeline::pipeline_ui(ui, cx)).response.rect
+                })
+                .inner;
             cx.mark(Mark::Pipeline, pipeline);
-            pipeline::phase_line_ui(ui, cx);
+            // In the lesson on a small window its bar says where we are,
+            // and the maps need the line.
+            if !(compact && state.lesson.open.is_some()) {
+                pipeline::phase_line_ui(ui, cx);
+            }
             if let Some(replay) = state.replaying() {
                 pipeline::replay_ui(ui, cx, replay);
             }
@@ -88,15 +116,26 @@ impl Panels {
         // The plots take at most a fifth of the window; on a short window
         // (a 720p projector at 1.4x) they fold into one line that opens
         // them, so they stay one click away without taking the views' room.
+        // In the lesson they show only when its step is about them.
         let room = ui.available_height();
+        let lesson_mark = state.lesson_mark();
+        let plots_wanted = match lesson_mark {
+            Some(mark) => mark == Mark::Plots,
+            None => true,
+        };
         // While a check is open its panel takes the plots' place.
-        if state.settings.show_plots && state.checked.is_none() {
-            let folded = compact(ui.ctx()) && !self.plots.open;
+        if state.settings.show_plots && state.checked.is_none() && plots_wanted {
+            let folded = compact && !self.plots.open && lesson_mark != Some(Mark::Plots);
             let plots = egui::Panel::bottom("plots").resizable(false);
             let plots = if folded {
                 plots.show(ui, |ui| self.plots.folded_ui(ui, cx))
             } else {
-                let height = (room * if self.plots.open { 0.45 } else { 0.2 }).clamp(90.0, 200.0);
+                let share = if self.plots.open || lesson_mark.is_some() {
+                    0.45
+                } else {
+                    0.2
+                };
+                let height = (room * share).clamp(90.0, 200.0);
                 plots
                     .exact_size(height)
                     .show(ui, |ui| self.plots.ui(ui, cx))
@@ -123,10 +162,12 @@ impl Panels {
         }
         // The explanation belongs to the layer views: other tabs get the
         // whole width. Its width is the user's (drag the edge) and never
-        // follows its content, so a click never moves the views.
-        if state.settings.show_explain && state.tab == Tab::Backprop {
+        // follows its content, so a click never moves the views. In the
+        // classroom it is a drawer over the view instead.
+        let explain_here = state.settings.show_explain && state.tab == Tab::Backprop;
+        if explain_here && !classroom {
             let full = ui.available_width();
-            let share = if compact(ui.ctx()) { 0.3 } else { 0.4 };
+            let share = if compact { 0.3 } else { 0.4 };
             let explain = egui::Panel::right("explain")
                 .resizable(true)
                 .default_size((full * 0.28).min(430.0))
@@ -141,10 +182,13 @@ impl Panels {
             cx.mark(Mark::Explain, explain.response.rect);
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            let tabs = tabs_ui(ui, cx);
-            cx.mark(Mark::Tabs, tabs);
-            ui.separator();
+            if !compact {
+                let tabs = tabs_ui(ui, cx);
+                cx.mark(Mark::Tabs, tabs);
+                ui.separator();
+            }
             cx.mark(Mark::Views, ui.available_rect_before_wrap());
+            let views = ui.available_rect_before_wrap();
             match state.tab {
                 Tab::Backprop => self.views.ui(ui, cx),
                 Tab::Draw => self.draw.ui(ui, cx),
@@ -168,28 +212,148 @@ impl Panels {
                         .show(ui, |ui| self.experiment.ui(ui, cx));
                 }
             }
+            if explain_here && classroom {
+                self.explanation_drawer(ui, cx, views);
+            }
         });
         shortcuts::shortcuts_window(ui, cx);
         welcome::welcome_ui(ui, cx);
         class_record::class_window(ui, cx);
         find_bug::find_bug_ui(ui, cx);
         lesson::highlight(ui.ctx(), cx);
+        if state.blanked {
+            blank_ui(ui.ctx(), cx);
+        }
+    }
+
+    /// The explanation as a drawer at the right edge of the view, over it:
+    /// opened by a new selection or a prediction's reveal, closed with ✕
+    /// (the view underneath keeps its size, so a click never moves it).
+    fn explanation_drawer(&mut self, ui: &mut egui::Ui, cx: &mut Cx, views: egui::Rect) {
+        let state = cx.state;
+        let shown = state.selected.clone();
+        if self.drawer_for.as_ref() != Some(&shown) {
+            // A new cell clicked: the drawer opens on its sum (a reveal's
+            // verdict is over the view; its Explain it selects the cell),
+            // on the side of the view away from the click, so the map
+            // clicked stays in sight.
+            self.drawer_open = shown.is_some();
+            self.drawer_for = Some(shown);
+            let clicked_at = ui.ctx().input(|i| i.pointer.latest_pos());
+            self.drawer_left = clicked_at.is_some_and(|p| p.x > views.center().x);
+        }
+        // At the bottom right, where the equations leave room.
+        let toggle = egui::Rect::from_min_size(
+            views.right_bottom() - egui::vec2(44.0, 32.0),
+            egui::vec2(40.0, 28.0),
+        );
+        if !self.drawer_open {
+            let button = ui.put(toggle, egui::Button::new("?"));
+            if button
+                .on_hover_text(tr("How was this number computed? (the explanation)"))
+                .clicked()
+            {
+                self.drawer_open = true;
+            }
+            return;
+        }
+        let width = (views.width() * 0.42).clamp(240.0, 420.0);
+        let left = if self.drawer_left {
+            views.left()
+        } else {
+            views.right() - width
+        };
+        let area = egui::Rect::from_min_max(
+            egui::pos2(left, views.top()),
+            egui::pos2(left + width, views.bottom()),
+        );
+        let drawer = egui::Area::new(egui::Id::unique("explanation drawer"))
+            .order(egui::Order::Foreground)
+            .fixed_pos(area.min)
+            .show(ui.ctx(), |ui| {
+                egui::Frame::popup(ui.style()).show(ui, |ui| {
+                    ui.set_width(width - 16.0);
+                    ui.set_max_height(area.height() - 16.0);
+                    ui.horizontal(|ui| {
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                            if ui.button("✕").on_hover_text(tr("Close")).clicked() {
+                                self.drawer_open = false;
+                            }
+                        });
+                    });
+                    egui::ScrollArea::vertical()
+                        .id_salt("explanation drawer")
+                        .auto_shrink([false, false])
+                        .show(ui, |ui| self.explanation.ui(ui, cx));
+                });
+            });
+        cx.mark(Mark::Explain, drawer.response.rect);
     }
 }
 
-/// The row of tabs; on a small window one row that scrolls, whatever the
-/// language.
+/// The screen blanked (B): black over everything, so the class looks at
+/// the teacher; a click, like any key, brings it back.
+fn blank_ui(ctx: &egui::Context, cx: &mut Cx) {
+    let screen = ctx.content_rect();
+    egui::Area::new(egui::Id::unique("blank screen"))
+        .order(egui::Order::Debug)
+        .fixed_pos(screen.min)
+        .show(ctx, |ui| {
+            let (rect, response) = ui.allocate_exact_size(screen.size(), egui::Sense::click());
+            ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
+            if response.clicked() {
+                cx.command(UiCommand::Blank(false));
+            }
+        });
+}
+
+/// The tabs as one menu (a small window: their row is the view's).
+fn tab_menu_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
+    let current = cx.state.tab;
+    let response = ui.menu_button(format!("{} ▾", tab_name(current)), |ui| {
+        for (tab, name, hover) in tab_names() {
+            if ui
+                .selectable_label(current == tab, name)
+                .on_hover_text(hover)
+                .clicked()
+            {
+                cx.command(UiCommand::ShowTab(tab));
+                ui.close();
+            }
+        }
+    });
+    response
+        .response
+        .on_hover_text(tr(
+            "The tabs: the layer views, drawing, data, the experiment, mistakes, the architecture",
+        ))
+        .rect
+}
+
+/// Every tab with its name and what it holds, in the current language.
+fn tab_names() -> [(Tab, &'static str, &'static str); 6] {
+    [
+        (Tab::Backprop, tr("Backprop"), tr("The layer views: forward values, deltas, filter gradients, the update")),
+        (Tab::Draw, tr("Draw a digit"), tr("Draw a digit and watch the network classify it")),
+        (Tab::Data, tr("Data"), tr("The dataset: counts and samples; open another one")),
+        (Tab::Experiment, tr("Frozen vs learning filters"), tr("The question's experiment: the same network trained with its filters frozen and learning")),
+        (Tab::Mistakes, tr("Mistakes"), tr("The confusion matrix and the misclassified test digits")),
+        (Tab::Architecture, tr("Architecture"), tr("Change the number of filters, the kernel, pooling, activation and FC width")),
+    ]
+}
+
+fn tab_name(tab: Tab) -> &'static str {
+    tab_names()
+        .into_iter()
+        .find(|(t, _, _)| *t == tab)
+        .map_or("", |(_, name, _)| name)
+}
+
+/// The row of tabs.
 fn tabs_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
     let current = cx.state.tab;
-    let mut add = |ui: &mut egui::Ui| {
-        for (tab, name, hover) in [
-            (Tab::Backprop, tr("Backprop"), tr("The layer views: forward values, deltas, filter gradients, the update")),
-            (Tab::Draw, tr("Draw a digit"), tr("Draw a digit and watch the network classify it")),
-            (Tab::Data, tr("Data"), tr("The dataset: counts and samples; open another one")),
-            (Tab::Experiment, tr("Frozen vs learning filters"), tr("The question's experiment: the same network trained with its filters frozen and learning")),
-            (Tab::Mistakes, tr("Mistakes"), tr("The confusion matrix and the misclassified test digits")),
-            (Tab::Architecture, tr("Architecture"), tr("Change the number of filters, the kernel, pooling, activation and FC width")),
-        ] {
+    ui.horizontal_wrapped(|ui| {
+        for (tab, name, hover) in tab_names() {
             if ui
                 .selectable_label(current == tab, name)
                 .on_hover_text(hover)
@@ -198,15 +362,7 @@ fn tabs_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
                 cx.command(UiCommand::ShowTab(tab));
             }
         }
-    };
-    if compact(ui.ctx()) {
-        egui::ScrollArea::horizontal()
-            .id_salt("tabs")
-            .show(ui, |ui| ui.horizontal(|ui| add(ui)))
-            .inner
-            .response
-            .rect
-    } else {
-        ui.horizontal_wrapped(|ui| add(ui)).response.rect
-    }
+    })
+    .response
+    .rect
 }

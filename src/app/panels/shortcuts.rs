@@ -10,7 +10,7 @@ use crate::i18n::tr;
 use crate::teach::animation::Animation;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
-pub fn shortcuts() -> [(&'static str, &'static str); 13] {
+pub fn shortcuts() -> [(&'static str, &'static str); 14] {
     [
         (tr("Space"), tr("Step layer: run the next phase")),
         ("Enter", tr("Step batch: finish the current batch")),
@@ -27,8 +27,9 @@ pub fn shortcuts() -> [(&'static str, &'static str); 13] {
         ("P", tr("Projector mode on or off")),
         (
             "PgDn / PgUp",
-            tr("Guided lesson: next / previous step; PgDn also starts it (presentation clickers send these)"),
+            tr("Guided lesson: next / previous step; PgDn also starts it and first reveals a covered step (presentation clickers send these)"),
         ),
+        ("B", tr("Blank the screen (any key brings it back)")),
         (
             "A",
             tr("Play or pause the view's animation (conv sums, pooling, flatten)"),
@@ -60,9 +61,31 @@ pub fn keys(
     if pressed(Key::ArrowLeft) && !running {
         out.push(UiCommand::Back);
     }
+    // A blank screen comes back with any key, which does nothing else.
+    if state.blanked {
+        if ctx.input(|i| {
+            i.events
+                .iter()
+                .any(|e| matches!(e, egui::Event::Key { pressed: true, .. }))
+        }) {
+            out.push(UiCommand::Blank(false));
+        }
+        return out;
+    }
+    if pressed(Key::B) {
+        out.push(UiCommand::Blank(true));
+        return out;
+    }
     let (page_down, page_up) = (pressed(Key::PageDown), pressed(Key::PageUp));
+    // A clicker's "start the presentation" key starts (or resumes) the lesson.
+    let page_down = page_down || (pressed(Key::F5) && state.lesson.open.is_none());
     if let Some(step) = state.lesson.open {
-        if page_down && step + 1 < crate::teach::lesson::steps().len() {
+        let steps = crate::teach::lesson::steps().len();
+        if page_down && state.covering() {
+            // A clicker has no V: the first press shows what the class
+            // predicted, the next moves on.
+            out.push(UiCommand::Reveal);
+        } else if page_down && step + 1 < steps {
             out.push(UiCommand::Lesson(LessonMove::Go(step + 1)));
         }
         if page_up && step > 0 {
@@ -133,7 +156,16 @@ fn animation_keys(
     };
     let mut a = a.clone();
     if play {
-        a.playing = !a.playing;
+        let frames = state.snapshot.as_ref().map_or(0, |s| {
+            crate::teach::animation::frames(&s.trace, a.kind, a.target)
+        });
+        if !a.playing && frames > 0 && a.at >= (frames - 1) as f64 {
+            // At the end, A plays it again from the start.
+            a.at = 0.0;
+            a.playing = true;
+        } else {
+            a.playing = !a.playing;
+        }
     }
     if back {
         a.at = (a.at.floor() - 1.0).max(0.0);
@@ -154,23 +186,31 @@ pub fn shortcuts_window(ui: &Ui, cx: &mut Cx) {
         return;
     }
     let mut open = true;
+    // Never wider or taller than the window (Russian is long, a projector
+    // small): the descriptions wrap, the list scrolls.
+    let screen = ui.ctx().content_rect();
     egui::Window::new(tr("Keyboard shortcuts"))
         // A fixed id: the title changes with the language.
         .id(egui::Id::unique("keyboard shortcuts"))
         .open(&mut open)
         .collapsible(false)
         .resizable(false)
+        .max_width((screen.width() - 40.0).min(640.0))
+        .max_height(screen.height() - 60.0)
+        .constrain(true)
         .show(ui.ctx(), |ui| {
-            egui::Grid::new("shortcuts")
-                .num_columns(2)
-                .spacing([24.0, 8.0])
-                .show(ui, |ui| {
-                    for (keys, what) in shortcuts() {
-                        ui.label(RichText::new(keys).monospace().strong());
-                        ui.label(what);
-                        ui.end_row();
-                    }
-                });
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                egui::Grid::new("shortcuts")
+                    .num_columns(2)
+                    .spacing([24.0, 8.0])
+                    .show(ui, |ui| {
+                        for (keys, what) in shortcuts() {
+                            ui.label(RichText::new(keys).monospace().strong());
+                            ui.add(egui::Label::new(what).wrap());
+                            ui.end_row();
+                        }
+                    });
+            });
         });
     if !open {
         cx.command(UiCommand::ShowShortcuts(false));

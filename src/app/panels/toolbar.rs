@@ -1,5 +1,5 @@
 //! The toolbar: the File, View and lesson menus, the step buttons and the
-//! training settings. Compact (two rows, settings in a menu) below
+//! training settings. Compact (one row, settings in a menu) below
 //! `COMPACT_WIDTH`, so that a 1280x720 projector keeps its views.
 
 use egui::{RichText, Ui};
@@ -13,9 +13,10 @@ use crate::engine::optim::OptimizerKind;
 use crate::i18n::tr;
 use crate::trf;
 
-/// The toolbar, in two rows whatever the window: the menus and the step
-/// buttons, then the training settings (folded into one menu on a narrow
-/// window) with the sample and the language.
+/// The toolbar: the menus and the step buttons, then the training
+/// settings with the sample and the language. On a small window (a 720p
+/// projector) one row: the settings, sample and language fold into one
+/// menu, so that the step's equation keeps the height.
 pub fn toolbar_ui(ui: &mut Ui, cx: &mut Cx) -> egui::Rect {
     let compact = compact(ui.ctx());
     let rows = ui.scope(|ui| {
@@ -23,41 +24,44 @@ pub fn toolbar_ui(ui: &mut Ui, cx: &mut Cx) -> egui::Rect {
             menus_ui(cx, ui);
             ui.separator();
             step_buttons_ui(cx, ui);
-            if !compact {
-                language_ui(cx, ui);
-            }
-        });
-        ui.horizontal(|ui| {
-            speed_ui(cx, ui);
             if compact {
-                ui.menu_button(tr("Network and training ▾"), |ui| {
+                ui.menu_button("⚙ ▾", |ui| {
+                    speed_ui(cx, ui);
+                    ui.separator();
                     learning_rate_ui(cx, ui);
                     ui.separator();
                     network_settings_ui(cx, ui);
+                    ui.separator();
+                    ui.horizontal(|ui| sample_ui(cx, ui));
+                    ui.horizontal(|ui| language_ui(cx, ui));
                 })
                 .response
                 .on_hover_text(tr(
-                    "Learning rate, freezing; network, optimizer, batch size, seed (apply on Reset)",
+                    "Speed, learning rate, freezing; network, optimizer, batch size, seed (apply on Reset); the sample; the language",
                 ));
             } else {
-                learning_rate_ui(cx, ui);
-                ui.separator();
-                // What applies on Reset, summed up on its button.
-                let summary = trf!(
-                    "{network} · {optimizer} · batch {batch} ▾",
-                    network = cx.state.network_name(),
-                    optimizer = cx.state.config.optimizer.name(),
-                    batch = cx.state.config.batch
-                );
-                ui.menu_button(summary, |ui| network_settings_ui(cx, ui))
-                    .response
-                    .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
-            }
-            ui.separator();
-            sample_ui(cx, ui);
-            if compact {
                 language_ui(cx, ui);
             }
+        });
+        if compact {
+            return;
+        }
+        ui.horizontal(|ui| {
+            speed_ui(cx, ui);
+            learning_rate_ui(cx, ui);
+            ui.separator();
+            // What applies on Reset, summed up on its button.
+            let summary = trf!(
+                "{network} · {optimizer} · batch {batch} ▾",
+                network = cx.state.network_name(),
+                optimizer = cx.state.config.optimizer.name(),
+                batch = cx.state.config.batch
+            );
+            ui.menu_button(summary, |ui| network_settings_ui(cx, ui))
+                .response
+                .on_hover_text(tr("Network, optimizer, batch size, seed (apply on Reset)"));
+            ui.separator();
+            sample_ui(cx, ui);
         });
     });
     rows.response.rect

@@ -22,6 +22,7 @@ use crate::app::style::{compact, delta_name};
 use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
 use crate::app::widgets::heatmap::{ColorScale, LINKED, SELECTION};
+use crate::app::widgets::prediction;
 use crate::engine::layers::conv::{rot180, ConvGeometry as Geometry};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
@@ -331,6 +332,7 @@ pub fn input_ref(i: usize, index: Vec<usize>) -> CellRef {
 pub fn backward_ui(
     cx: &mut Cx,
     matrix: &mut MatrixView,
+    rows: &mut ConvRows,
     ui: &mut Ui,
     t: &Trace,
     i: usize,
@@ -365,6 +367,49 @@ pub fn backward_ui(
     };
     let first_caption = first_caption.as_str();
 
+    let second_caption = match &words {
+        Some(a) => trf!(
+            "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
+            computes = a.computes,
+            holds = a.holds
+        ),
+        None if g.cout > 1 => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string(),
+        None => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°").to_string(),
+    };
+    let step = Backward::of(state, t, g, i, (o, c), words.as_ref());
+    let extra = if compact { 14.0 } else { 26.0 };
+    let fit = |rows: &[&[Term]], room: Vec2| {
+        fit_cell(
+            rows,
+            room - Vec2::new(8.0, 0.0),
+            extra,
+            (3.0, 40.0),
+            compact,
+        )
+    };
+    // When the two rows together would leave maps too small to carry their
+    // numbers (a projector), each row is a screen of its own: the lesson,
+    // an animation or a click says which, or the toggles in the header.
+    let split = step
+        .as_ref()
+        .filter(|_| compact && !state.as_matrix)
+        .and_then(|step| {
+            let lines = if g.cout > 1 || g.cin > 1 { 2.0 } else { 1.0 };
+            let header = lines * (ui.spacing().interact_size.y + ui.spacing().item_spacing.y);
+            let both = fit(
+                &[&step.gradient_row(), &step.below_row()],
+                room - Vec2::new(0.0, header),
+            );
+            let animating = if step.grad_frame.is_some() {
+                Some(Kind::Gradient)
+            } else if step.below_frame.is_some() {
+                Some(Kind::Below)
+            } else {
+                None
+            };
+            (!ConvRow::fits_both(both)).then(|| rows.shown(state, i, animating))
+        });
+
     header_ui(cx, ui, &g, (o, c), |cx, ui| {
         // One row: the matrix toggle beside the animation's controls.
         ui.horizontal(|ui| {
@@ -378,15 +423,38 @@ pub fn backward_ui(
             {
                 cx.command(UiCommand::SetMatrix(as_matrix));
             }
-            if !state.as_matrix {
+            if state.as_matrix {
+                return;
+            }
+            let below_name = format!("② {}", step.as_ref().map_or("D_below", |s| s.d_out.as_str()));
+            let Some(chosen) = split else {
+                let verdict = compact && prediction::has_verdict(state);
                 animation_bar::controls_ui(
                     cx,
                     ui,
                     t,
                     target,
                     &[(Kind::Gradient, "① dF"), (Kind::Below, "② D_below")],
-                    compact.then_some(first_caption),
+                    compact.then_some(if verdict { "" } else { first_caption }),
                 );
+                if verdict {
+                    prediction::verdict_ui(ui, cx);
+                }
+                return;
+            };
+            // Two screens: which row, then that row's animation and caption.
+            rows.toggles_ui(ui, chosen, ["① dF".to_string(), below_name]);
+            ui.separator();
+            let (kind, caption) = match chosen {
+                ConvRow::Gradient => (Kind::Gradient, first_caption),
+                ConvRow::Below => (Kind::Below, second_caption.as_str()),
+            };
+            // After a reveal the verdict takes the caption's place.
+            if prediction::has_verdict(state) {
+                animation_bar::controls_ui(cx, ui, t, target, &[(kind, "▶")], Some(""));
+                prediction::verdict_ui(ui, cx);
+            } else {
+                animation_bar::controls_ui(cx, ui, t, target, &[(kind, "▶")], Some(caption));
             }
         });
     });
@@ -395,22 +463,29 @@ pub fn backward_ui(
         matrix.backward_ui(ui, state, t, i, (o, c), room);
         return;
     }
-    let Some(step) = Backward::of(state, t, g, i, (o, c), words.as_ref()) else {
+    let Some(step) = step else {
         return;
     };
     let (row1, row2) = (step.gradient_row(), step.below_row());
     let bank = (bank, tr("dF of every filter"));
     let clicked = beside_bank(cx, ui, room, bank, (o, c), |cx, ui, room| {
-        // The row captions (on a small window the first shares the animation's
-        // row).
-        let extra = if compact { 14.0 } else { 26.0 };
-        let cell = fit_cell(
-            &[&row1, &row2],
-            room - Vec2::new(8.0, 0.0),
-            extra,
-            (3.0, 32.0),
-            compact,
-        );
+        let shown = split.map(|row| {
+            let alone = if row == ConvRow::Gradient {
+                &row1
+            } else {
+                &row2
+            };
+            // No caption above a row alone: its caption is in the header.
+            let cells = fit_cell(
+                &[alone],
+                room - Vec2::new(8.0, 0.0),
+                0.0,
+                (3.0, 40.0),
+                compact,
+            );
+            (row, cells)
+        });
+        let both = fit(&[&row1, &row2], room);
         let caption = |ui: &mut Ui, text: &str| {
             let label = egui::Label::new(RichText::new(text).strong());
             // One line on a small window (the rest on hover).
@@ -420,21 +495,18 @@ pub fn backward_ui(
                 label.wrap()
             });
         };
-        if !compact {
-            caption(ui, first_caption);
-        }
-        let drawn1 = row_ui(ui, row1, cell);
-        let second_caption = match &words {
-            Some(a) => trf!(
-                "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
-                computes = a.computes,
-                holds = a.holds
-            ),
-            None if g.cout > 1 => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string(),
-            None => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°").to_string(),
+        let (drawn1, drawn2) = match shown {
+            Some((ConvRow::Gradient, cell)) => (row_ui(ui, row1, cell), Default::default()),
+            Some((ConvRow::Below, cell)) => (Default::default(), row_ui(ui, row2, cell)),
+            None => {
+                if !compact {
+                    caption(ui, first_caption);
+                }
+                let drawn1 = row_ui(ui, row1, both);
+                caption(ui, &second_caption);
+                (drawn1, row_ui(ui, row2, both))
+            }
         };
-        caption(ui, &second_caption);
-        let drawn2 = row_ui(ui, row2, cell);
         if let Some(a) = &words {
             ui.label(RichText::new(&a.mapping).italics());
         }
@@ -451,6 +523,74 @@ pub fn backward_ui(
     });
     if let Some(cell) = clicked.and_then(|(id, at)| step.cell(id, at)) {
         cx.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// The answer's two equations: ① dF = x ⋆ D, ② D_below = D ⊛ rot180 F.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvRow {
+    Gradient,
+    Below,
+}
+
+impl ConvRow {
+    /// Whether both rows fit at cell sizes that carry their numbers on a
+    /// projector (a filter's cell 64 px, a map's 20 px, at 1.4x).
+    fn fits_both(cells: crate::app::widgets::equation::Cells) -> bool {
+        cells.small >= 45.0 && cells.map >= 14.0
+    }
+}
+
+/// Which row a small window shows: the one the teacher picked, unless the
+/// lesson, an animation or a new click points at the other. Serves every
+/// view drawn as the answer's two rows (conv, dense).
+#[derive(Default)]
+pub struct ConvRows {
+    picked: Option<ConvRow>,
+    /// What pointed last (so a pick stands until something new points).
+    pointed: Option<(Option<CellRef>, Option<Mark>, Option<Kind>)>,
+}
+
+impl ConvRows {
+    pub fn pick(&mut self, row: ConvRow) {
+        self.picked = Some(row);
+    }
+
+    /// The row to show of layer `layer`'s step, `animating` what plays.
+    pub fn shown(&mut self, state: &AppState, layer: usize, animating: Option<Kind>) -> ConvRow {
+        let selected = state.selection().cloned();
+        let mark = state.lesson_mark();
+        let now = (selected.clone(), mark, animating);
+        if self.pointed.as_ref() != Some(&now) {
+            // Something new points at a row: it wins over an old pick.
+            self.pointed = Some(now);
+            let below = matches!(&selected, Some(CellRef::Delta { layer: l, .. }) if *l == layer);
+            self.picked = Some(match (animating, mark) {
+                (Some(Kind::Below), _) => ConvRow::Below,
+                (Some(_), _) => ConvRow::Gradient,
+                (None, Some(Mark::DeltaDown)) => ConvRow::Below,
+                (None, Some(_)) => ConvRow::Gradient,
+                (None, None) if below => ConvRow::Below,
+                (None, None) => self.picked.unwrap_or(ConvRow::Gradient),
+            });
+        }
+        self.picked.unwrap_or(ConvRow::Gradient)
+    }
+
+    /// The two toggles, `names` of the rows; returns nothing, a click picks.
+    pub fn toggles_ui(&mut self, ui: &mut Ui, chosen: ConvRow, names: [String; 2]) {
+        let [first, second] = names;
+        for (row, name) in [(ConvRow::Gradient, first), (ConvRow::Below, second)] {
+            if ui
+                .selectable_label(chosen == row, RichText::new(name).strong())
+                .on_hover_text(tr(
+                    "The answer's two equations, one screen each on a small window",
+                ))
+                .clicked()
+            {
+                self.pick(row);
+            }
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use egui::{RichText, Ui, Vec2};
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
 use crate::app::state::AppState;
-use crate::app::style::{compact, delta_name};
+use crate::app::style::{compact, delta_name, note_ui};
 use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{
     fit_cell, link_arrow, row_ui, Cells, Operand, RowResponse, Term,
@@ -126,8 +126,8 @@ fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells {
     fit_cell(
         rows,
         room - Vec2::new(8.0, used),
-        if compact { 20.0 } else { 26.0 },
-        (3.0, 36.0),
+        if compact { 4.0 } else { 26.0 },
+        (3.0, 40.0),
         compact,
     )
 }
@@ -186,8 +186,12 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
     } else {
         "f′(x)".to_string()
     };
-    let row = vec![
-        Term::map(
+    let mut row = Vec::new();
+    // On a small window the mask stands for x (its title says how it was
+    // made from x): four maps of a layer's size side by side would leave
+    // cells too small for their numbers.
+    if !compact(ui.ctx()) {
+        row.push(Term::map(
             Operand::new(
                 "x",
                 trf!("x: {layer}'s input", layer = t.names[i]),
@@ -198,8 +202,10 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
             )
             .short("x")
             .selected(sel),
-        ),
-        Term::Op("→".into()),
+        ));
+        row.push(Term::Op("→".into()));
+    }
+    row.extend([
         Term::map(
             Operand::new("f'", derivative_title, &fv, h, w, false)
                 .short(if relu { "ReLU′(x)" } else { "f′(x)" })
@@ -219,7 +225,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
                 .short(delta_name(i))
                 .selected(sel),
         ),
-    ];
+    ]);
     if relu {
         let text = if count == 0 {
             tr("Every value is positive here, so ReLU passes the whole delta: nothing is blocked.")
@@ -231,7 +237,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
                 total = blocked.len()
             )
         };
-        ui.label(RichText::new(text).strong());
+        note_ui(ui, &text, true);
     }
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
@@ -284,7 +290,6 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
     } else {
         tr("each delta over its window")
     };
-    animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Route, name)], None);
     let frame = playing(cx.state, Kind::Route, target);
     let (xv, h, w) = sample_plane(x, n, c);
     let (dv, ho, wo) = sample_plane(d, n, c);
@@ -348,6 +353,8 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
         Term::map(
             Operand::new("D", arriving_title(t, i), &dv, ho, wo, true)
                 .short(delta_name(i + 1))
+                .big()
+                .zoom(size)
                 .selected(window),
         ),
         Term::Op(if max {
@@ -377,7 +384,6 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             cells = size * size
         )
     };
-    ui.label(RichText::new(text).strong());
     // Ties are common (a window of zeros after ReLU) and a student will
     // wonder which cell gets the delta then: the engine's rule, said once.
     let ties = if max {
@@ -396,12 +402,27 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
     } else {
         0
     };
-    if ties > 0 {
-        ui.label(trf!(
+    let ties = (ties > 0).then(|| {
+        trf!(
             "In {count} of the {all} windows several cells share the maximum (often all 0 after ReLU): the first of them, reading row by row, wins, as in PyTorch.",
             count = ties,
             all = dots.len()
-        ));
+        )
+    });
+    // On a small window the rule shares the animation's row (whole on
+    // hover), so the maps keep the height.
+    if compact(ui.ctx()) {
+        let whole = match &ties {
+            Some(ties) => format!("{text} {ties}"),
+            None => text.clone(),
+        };
+        animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Route, name)], Some(&whole));
+    } else {
+        animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Route, name)], None);
+        ui.label(RichText::new(&text).strong());
+        if let Some(ties) = ties {
+            ui.label(ties);
+        }
     }
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
@@ -454,7 +475,17 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
         input: c,
     };
     let name = tr("each entry to its cell");
-    animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Unflatten, name)], None);
+    let note = tr("Flatten only rearranges: the delta vector is cut into rows and stacked back into the maps the pooling layer made.");
+    // On a small window the sentence shares the animation's row.
+    let compact = compact(ui.ctx());
+    animation_bar::controls_ui(
+        cx,
+        ui,
+        t,
+        target,
+        &[(Kind::Unflatten, name)],
+        compact.then_some(note),
+    );
     let frame = playing(cx.state, Kind::Unflatten, target);
     let (bv, h, w) = sample_plane(below, n, c);
     // Animated, the map fills entry by entry.
@@ -496,6 +527,18 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
         .windows(w)
         .selected(sel.map(|(r, col)| (0, r * w + col))),
     )];
+    // On a small window the map below, the same numbers, has the colour bar.
+    let vector = if compact {
+        vector
+            .into_iter()
+            .map(|t| match t {
+                Term::Map(m) => Term::map(m.without_legend()),
+                op => op,
+            })
+            .collect()
+    } else {
+        vector
+    };
     // The map on a row of its own, as large as the room below the vector
     // allows: the vector is cut into rows that stack up into it.
     let grid = vec![
@@ -503,12 +546,20 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
         Term::map(
             Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
                 .short(delta_name(i))
+                .big()
                 .pending(pending)
                 .selected(sel),
         ),
     ];
-    ui.label(RichText::new(tr("Flatten only rearranges: the delta vector is cut into rows and stacked back into the maps the pooling layer made.")).strong());
-    let vector_cells = cells(ui, &[&vector], room, start);
+    if !compact {
+        ui.label(RichText::new(note).strong());
+    }
+    let mut vector_cells = cells(ui, &[&vector], room, start);
+    if compact {
+        // The vector's entries are read in the map below: its row gives
+        // the map the height.
+        vector_cells.map = vector_cells.map.min(12.0);
+    }
     let top = row_ui(ui, vector, vector_cells);
     let grid_cells = cells(ui, &[&grid], room, start);
     let bottom = row_ui(ui, grid, grid_cells);
@@ -534,7 +585,14 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
 }
 
 /// A dense layer's backward step: `δ · xᵀ = dW` and `δᵀ · W = D_belowᵀ`.
-pub fn dense_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+pub fn dense_backward_ui(
+    cx: &mut Cx,
+    rows: &mut super::conv::ConvRows,
+    ui: &mut Ui,
+    t: &Trace,
+    i: usize,
+    room: Vec2,
+) {
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(w), Some(dw)) = (
@@ -577,6 +635,10 @@ pub fn dense_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Ve
     )
     .short(tr("dW, batch"));
     let (scale, format) = (batch.scale, batch.format);
+    // On a small window the delta's few entries are drawn larger than the
+    // matrix's many, so that they carry their numbers.
+    let compact = compact(ui.ctx());
+    let zoom = if compact { 4 } else { 1 };
     let mut row1 = vec![
         Term::map(
             Operand::new(
@@ -588,6 +650,7 @@ pub fn dense_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Ve
                 true,
             )
             .short("δ")
+            .zoom(zoom)
             .selected(sel_o.map(|o| (o, 0))),
         ),
         Term::Op("·".into()),
@@ -627,7 +690,7 @@ pub fn dense_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Ve
     ];
     let below_values = below.unwrap_or_default();
     let row2 = vec![
-        Term::map(Operand::new("δᵀ", "δᵀ", &dv, 1, out, true).big()),
+        Term::map(Operand::new("δᵀ", "δᵀ", &dv, 1, out, true).big().zoom(zoom)),
         Term::Op("·".into()),
         Term::map(
             Operand::new(
@@ -655,17 +718,46 @@ pub fn dense_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Ve
             .selected(sel_k.map(|k| (0, k))),
         ),
     ];
-    ui.label(
-        RichText::new(tr(
-            "① The weights' gradient: the delta times the input, dW = δ · xᵀ",
-        ))
-        .strong(),
+    let first = tr("① The weights' gradient: the delta times the input, dW = δ · xᵀ");
+    let second = tr(
+        "② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)",
     );
-    let cells = cells(ui, &[&row1, &row_batch, &row2], room, start);
-    let drawn1 = row_ui(ui, row1, cells);
-    let drawn_batch = row_ui(ui, row_batch, cells);
-    ui.label(RichText::new(tr("② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)")).strong());
-    let drawn2 = row_ui(ui, row2, cells);
+    let (drawn1, drawn_batch, drawn2) = if compact {
+        // A small window: the two equations are two screens.
+        let chosen = rows.shown(cx.state, i, None);
+        ui.horizontal(|ui| {
+            rows.toggles_ui(
+                ui,
+                chosen,
+                ["① dW".to_string(), format!("② {}", delta_name(i))],
+            );
+            let caption = if chosen == super::conv::ConvRow::Gradient {
+                first
+            } else {
+                second
+            };
+            ui.add(egui::Label::new(RichText::new(caption).strong()).truncate());
+        });
+        if chosen == super::conv::ConvRow::Gradient {
+            let cells = cells(ui, &[&row1, &row_batch], room, start);
+            let drawn1 = row_ui(ui, row1, cells);
+            (drawn1, row_ui(ui, row_batch, cells), Default::default())
+        } else {
+            let cells = cells(ui, &[&row2], room, start);
+            (
+                Default::default(),
+                Default::default(),
+                row_ui(ui, row2, cells),
+            )
+        }
+    } else {
+        ui.label(RichText::new(first).strong());
+        let cells = cells(ui, &[&row1, &row_batch, &row2], room, start);
+        let drawn1 = row_ui(ui, row1, cells);
+        let drawn_batch = row_ui(ui, row_batch, cells);
+        ui.label(RichText::new(second).strong());
+        (drawn1, drawn_batch, row_ui(ui, row2, cells))
+    };
     mark(cx, &drawn1, &[(Mark::DeltaIn, "δ")]);
     mark(cx, &drawn_batch, &[(Mark::Gradient, "dW batch")]);
     mark(cx, &drawn2, &[(Mark::DeltaDown, "D_below")]);
@@ -827,6 +919,15 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     if let Some(labels) = labels {
         out = out.labels(labels);
     }
+    // A pooled map at its window's size, so that one of its cells covers
+    // the window it came from; a map flattened beside its vector at three times
+    // the vector's cells.
+    let mut input_zoom = 1;
+    match t.kinds[i] {
+        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => out = out.big().zoom(size),
+        LayerKind::Flatten if xh > 1 => input_zoom = 3,
+        _ => {}
+    }
     let row = vec![
         Term::map(
             Operand::new(
@@ -838,6 +939,8 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
                 false,
             )
             .short("x")
+            .big()
+            .zoom(input_zoom)
             .selected(sel),
         ),
         Term::Op(format!("{} →", t.kinds[i].word())),

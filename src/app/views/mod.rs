@@ -21,10 +21,14 @@ use crate::i18n::tr;
 use crate::trf;
 
 /// What the Backprop tab keeps of its own: the matrix view's zoom, pick and
-/// computed facts.
+/// computed facts, and the conv row shown on a small window.
 #[derive(Default)]
 pub struct Views {
     pub matrix: matrix::MatrixView,
+    /// Which of the answer's rows a small window shows.
+    pub conv_rows: conv::ConvRows,
+    /// The layer whose update a small window shows.
+    pub update_layer: Option<usize>,
 }
 
 /// What a view shows of a layer's step.
@@ -50,9 +54,8 @@ impl Views {
             crate::app::widgets::prediction::prompt_ui(ui, cx);
             return;
         }
-        if !state.settings.show_explain {
-            crate::app::widgets::prediction::verdict_ui(ui, cx);
-        }
+        // The verdict is in the explanation when it is a panel; in the
+        // classroom the explanation is a drawer, closed until asked for.
         let t = &s.trace;
         let i = state.focus_layer();
         let mode = match (state.view_layer, s.last) {
@@ -63,6 +66,16 @@ impl Views {
             (None, Some(Phase::Update)) | (None, Some(Phase::Done)) => Mode::Update,
             _ => Mode::Forward,
         };
+        // On a small window the conv step's header carries the verdict (the
+        // maps need the line).
+        let in_header = compact(ui.ctx())
+            && mode == Mode::Backward
+            && matches!(t.kinds[i], LayerKind::Conv { .. })
+            && !state.as_matrix;
+        let classroom = state.settings.projector || state.lesson.open.is_some();
+        if (!state.settings.show_explain || classroom) && !in_header {
+            crate::app::widgets::prediction::verdict_ui(ui, cx);
+        }
         if state.view_layer.is_some()
             && ui
                 .button(tr("Follow the steps again"))
@@ -92,7 +105,7 @@ impl Views {
                     let room = room(ui);
                     layers::loss_ui(cx, ui, t, room);
                 }
-                Mode::Update => update::update_ui(cx, ui, t, avail),
+                Mode::Update => update::update_ui(cx, &mut self.update_layer, ui, t, avail),
                 Mode::Backward => {
                     heading_ui(ui, compact, &backward_heading(t, i), BACKWARD);
                     if !compact {
@@ -100,7 +113,7 @@ impl Views {
                     }
                     let room = room(ui);
                     match t.kinds[i] {
-                        LayerKind::Conv { .. } => conv::backward_ui(cx, &mut self.matrix, ui, t, i, room),
+                        LayerKind::Conv { .. } => conv::backward_ui(cx, &mut self.matrix, &mut self.conv_rows, ui, t, i, room),
                         LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
                             layers::activation_backward_ui(cx, ui, t, i, room)
                         }
@@ -108,7 +121,9 @@ impl Views {
                             layers::pool_backward_ui(cx, ui, t, i, room)
                         }
                         LayerKind::Flatten => layers::flatten_backward_ui(cx, ui, t, i, room),
-                        LayerKind::Dense { .. } => layers::dense_backward_ui(cx, ui, t, i, room),
+                        LayerKind::Dense { .. } => {
+                            layers::dense_backward_ui(cx, &mut self.conv_rows, ui, t, i, room)
+                        }
                     }
                 }
                 Mode::Forward => {
@@ -118,7 +133,7 @@ impl Views {
                         kind = t.kinds[i].word()
                     );
                     heading_ui(ui, compact, &heading, FORWARD);
-                    ui.label(forward_formula(&t.kinds[i]));
+                    crate::app::style::note_ui(ui, forward_formula(&t.kinds[i]), false);
                     if s.last.is_none() {
                         ui.label(tr("Step layer computes this layer's output."));
                     }

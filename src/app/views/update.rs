@@ -53,7 +53,7 @@ pub fn optimizer_note(kind: OptimizerKind, lr: f32) -> String {
     }
 }
 
-pub fn update_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
+pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace, room: Vec2) {
     let kind = cx
         .state
         .snapshot
@@ -70,12 +70,36 @@ pub fn update_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
     // A small window watching a run needs the room for the filters; the
     // note comes back with the steps' own rows.
     if !(compact && cx.state.run_start.is_some()) {
-        ui.label(RichText::new(optimizer_note(kind, t.lr)).strong());
+        crate::app::style::note_ui(ui, &optimizer_note(kind, t.lr), true);
     }
     since_run_ui(cx, ui, t, room - Vec2::new(0.0, ui.cursor().top() - top));
     let [o, c] = cx.state.channels;
     let eta = t.lr;
-    for (i, layer) in t.layers.iter().enumerate() {
+    let learning: Vec<usize> = (0..t.layers.len())
+        .filter(|&i| t.layers[i].weight_after.is_some() && t.layers[i].weight_grad.is_some())
+        .collect();
+    // On a small window one layer at a time, picked by name, with the
+    // whole height: its filters' cells carry their numbers.
+    let shown = if compact {
+        let chosen = picked
+            .filter(|i| learning.contains(i))
+            .or(learning.first().copied());
+        ui.horizontal(|ui| {
+            for &i in &learning {
+                if ui
+                    .selectable_label(chosen == Some(i), RichText::new(&t.names[i]).strong())
+                    .clicked()
+                {
+                    *picked = Some(i);
+                }
+            }
+        });
+        chosen.into_iter().collect::<Vec<_>>()
+    } else {
+        learning
+    };
+    for i in shown {
+        let layer = &t.layers[i];
         let (Some(w), Some(g), Some(after)) =
             (&layer.weight, &layer.weight_grad, &layer.weight_after)
         else {
@@ -96,8 +120,10 @@ pub fn update_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
         } else {
             String::new()
         };
-        ui.separator();
-        ui.label(RichText::new(format!("{name}{pair} ({})", t.kinds[i].word())).strong());
+        if !compact {
+            ui.separator();
+            ui.label(RichText::new(format!("{name}{pair} ({})", t.kinds[i].word())).strong());
+        }
         let row = if kind == OptimizerKind::Sgd {
             vec![
                 Term::map(Operand::new("F", tr("F before"), &f, rows, cols, true)),
@@ -138,10 +164,16 @@ pub fn update_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
                 )),
             ]
         };
-        // Each layer gets a fair share of the height; the view scrolls.
+        // Each layer gets a fair share of the height, the view scrolls;
+        // alone (a small window) it has what is left.
+        let height = if compact {
+            room.y - (ui.cursor().top() - top) - 8.0
+        } else {
+            (room.y * 0.45).max(160.0)
+        };
         let cells = fit_cell(
             &[&row],
-            Vec2::new(room.x - 8.0, (room.y * 0.45).max(160.0)),
+            Vec2::new(room.x - 8.0, height),
             0.0,
             (3.0, 32.0),
             compact,

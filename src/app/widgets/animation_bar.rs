@@ -40,6 +40,8 @@ pub fn controls_ui(
         .cloned();
     ui.horizontal(|ui| {
         match lead {
+            // Nothing before the buttons (the row says it elsewhere).
+            Some("") => {}
             Some(text) => {
                 let width = (ui.available_width() * 0.4).max(120.0);
                 ui.allocate_ui(egui::vec2(width, 20.0), |ui| {

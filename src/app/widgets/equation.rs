@@ -39,6 +39,11 @@ pub struct Operand<'a> {
     /// A small map (a filter, a bias): drawn with the larger cells that
     /// hold its numbers, whatever the size of the maps beside it.
     pub small: bool,
+    /// Cells this many times the big maps' (a pooled map beside the map it
+    /// pools: one of its cells as large as a window there).
+    pub zoom: usize,
+    /// Its colour bar drawn (not when a map below shows the same values).
+    pub legend: bool,
 }
 
 impl<'a> Operand<'a> {
@@ -90,6 +95,8 @@ impl<'a> Operand<'a> {
             // Filters (and a bias): vectors line up with the maps beside
             // them instead.
             small: (rows > 1 && cols > 1 && rows * cols <= 25) || rows * cols == 1,
+            zoom: 1,
+            legend: true,
         }
     }
 
@@ -102,6 +109,18 @@ impl<'a> Operand<'a> {
     /// lines up with a matrix beside it).
     pub fn big(mut self) -> Self {
         self.small = false;
+        self
+    }
+
+    /// No colour bar: the map drawn below it holds the same values.
+    pub fn without_legend(mut self) -> Self {
+        self.legend = false;
+        self
+    }
+
+    /// Cells `zoom` times the big maps' (a pooled map, by its window size).
+    pub fn zoom(mut self, zoom: usize) -> Self {
+        self.zoom = zoom.max(1);
         self
     }
 
@@ -189,15 +208,43 @@ fn head(compact: bool) -> f32 {
 
 /// A one-line title's height on a small window.
 const TITLE_SMALL: f32 = 16.0;
-/// Space between the columns of a row.
-const GAP: f32 = 6.0;
-/// Cells of small maps (filters): big enough for a number at
-/// `MIN_NUMBER_FONT` when there is room.
-const SMALL_CELL: f32 = 38.0;
+/// Space between the columns of a row (less on a small window, where every
+/// point goes to the cells).
+fn gap(compact: bool) -> f32 {
+    if compact {
+        4.0
+    } else {
+        6.0
+    }
+}
+
+/// Cells of small maps (filters): big enough for their numbers (64 pixels
+/// on a projector at 1.4x) when there is room.
+const SMALL_CELL: f32 = 46.0;
 
 /// Width of an operator's column, from its text.
-fn op_width(op: &str) -> f32 {
-    (op.chars().count() as f32 * 11.0 + 10.0).max(24.0)
+fn op_width(op: &str, compact: bool) -> f32 {
+    // ~10 points a character at the operators' 20-point font.
+    let longest = op_lines(op, compact)
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1);
+    (longest as f32 * 10.0 + 6.0).max(24.0)
+}
+
+/// An operator as drawn: on a small window a worded arrow (`Σ batch →`,
+/// `→ winners →`) becomes its words over the arrow, a narrower column that
+/// leaves its width to the maps.
+fn op_lines(op: &str, compact: bool) -> String {
+    if compact && op.contains('→') && op.chars().count() > 5 {
+        let words = op.replace('→', "");
+        let words = words.trim();
+        if !words.is_empty() {
+            return format!("{words}\n→");
+        }
+    }
+    op.to_string()
 }
 
 /// Cell sizes for the maps of equations drawn together.
@@ -216,7 +263,7 @@ impl Cells {
         if m.small {
             self.small
         } else {
-            self.map
+            self.map * m.zoom as f32
         }
     }
 }
@@ -243,6 +290,11 @@ pub fn fit_cell(
                     match term {
                         Term::Map(m) => {
                             let (r, c) = m.grid();
+                            let (r, c) = if m.small {
+                                (r, c)
+                            } else {
+                                (r * m.zoom, c * m.zoom)
+                            };
                             if m.small {
                                 fixed += (c as f32 * small).max(MIN_COLUMN);
                                 small_rows = small_rows.max(r as f32);
@@ -251,9 +303,9 @@ pub fn fit_cell(
                                 tallest = tallest.max(r as f32);
                             }
                         }
-                        Term::Op(op) => fixed += op_width(op),
+                        Term::Op(op) => fixed += op_width(op, compact),
                     }
-                    fixed += GAP;
+                    fixed += gap(compact);
                 }
                 (cells, fixed, tallest, small_rows)
             })
@@ -315,10 +367,10 @@ pub fn fit_cell(
             for term in row.iter() {
                 match term {
                     Term::Map(m) if m.small => small_cols += m.grid().1 as f32,
-                    Term::Map(m) => cells += m.grid().1 as f32,
-                    Term::Op(op) => fixed += op_width(op),
+                    Term::Map(m) => cells += (m.grid().1 * m.zoom) as f32,
+                    Term::Op(op) => fixed += op_width(op, compact),
                 }
-                fixed += GAP;
+                fixed += gap(compact);
             }
             if small_cols > 0.0 {
                 (room.x - fixed - cells * 4.0) / small_cols
@@ -415,17 +467,21 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
         .fold(0.0f32, f32::max);
     let mut out = RowResponse::default();
     ui.horizontal_top(|ui| {
-        ui.spacing_mut().item_spacing.x = GAP;
+        ui.spacing_mut().item_spacing.x = gap(cells.compact);
         for term in row {
             match term {
                 Term::Op(op) => {
+                    let text = op_lines(&op, cells.compact);
+                    let lines = text.lines().count() as f32;
                     ui.allocate_ui_with_layout(
-                        Vec2::new(op_width(&op), head + tallest),
+                        Vec2::new(op_width(&op, cells.compact), head + tallest),
                         egui::Layout::top_down(egui::Align::Center),
                         |ui| {
-                            ui.add_space(head + tallest / 2.0 - 14.0);
+                            ui.add_space((head + tallest / 2.0 - 14.0 * lines).max(0.0));
                             ui.add(
-                                egui::Label::new(RichText::new(op).size(20.0).strong()).extend(),
+                                egui::Label::new(RichText::new(text).size(20.0).strong())
+                                    .halign(egui::Align::Center)
+                                    .extend(),
                             );
                         },
                     );
@@ -440,6 +496,24 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                         egui::Layout::top_down(egui::Align::Min),
                         |ui| {
                             ui.set_width(width);
+                            let heatmap = Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
+                                .scale(m.scale)
+                                .format(m.format)
+                                .cell_size(cell)
+                                .pad(m.pad)
+                                .selected(m.selected)
+                                .dim_outside(m.dim_outside)
+                                .blocked(m.blocked)
+                                .dots(m.dots)
+                                .windows(m.windows)
+                                .pending(m.pending.as_deref())
+                                .outlines(m.outlines);
+                            // Mantissas of a shared power of ten say it in
+                            // the title, beside the numbers they belong to.
+                            let factor = heatmap
+                                .printed(ui.ctx())
+                                .map(|(format, _)| format.suffix())
+                                .filter(|s| !s.is_empty());
                             // Two lines of title at most (one on a small
                             // window, the rest on hover), then the colour bar.
                             if cells.compact {
@@ -455,6 +529,10 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 let text = match (&m.short, cells.compact) {
                                     (Some(short), true) => short,
                                     _ => &m.title,
+                                };
+                                let text = match &factor {
+                                    Some(factor) => format!("{text} ({factor})"),
+                                    None => text.clone(),
                                 };
                                 // At most the lines the head has room for,
                                 // the rest elided (and on hover): a long
@@ -476,13 +554,23 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 };
                                 ui.add(egui::Label::new(job)).on_hover_text(&m.title);
                             });
-                            legend_fit(ui, m.scale, m.format, width);
+                            if m.legend {
+                                legend_fit(ui, m.scale, width);
+                            }
                             if let Some(labels) = &m.labels {
                                 let (strip, _) = ui.allocate_exact_size(
                                     Vec2::new(cols as f32 * cell, 16.0),
                                     egui::Sense::hover(),
                                 );
+                                // The labels' font follows the cells, so
+                                // that neighbours never print over each other.
+                                let widest =
+                                    labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
+                                let size = (cell / (widest as f32 * 0.62)).min(13.0);
                                 for (k, text) in labels.iter().enumerate().take(cols) {
+                                    if size < 6.0 {
+                                        break;
+                                    }
                                     let centre = egui::pos2(
                                         strip.left() + (k as f32 + 0.5) * cell,
                                         strip.center().y,
@@ -491,24 +579,12 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                         centre,
                                         egui::Align2::CENTER_CENTER,
                                         text,
-                                        egui::FontId::proportional(13.0),
+                                        egui::FontId::proportional(size),
                                         ui.visuals().text_color(),
                                     );
                                 }
                             }
-                            let response = Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
-                                .scale(m.scale)
-                                .format(m.format)
-                                .cell_size(cell)
-                                .pad(m.pad)
-                                .selected(m.selected)
-                                .dim_outside(m.dim_outside)
-                                .blocked(m.blocked)
-                                .dots(m.dots)
-                                .windows(m.windows)
-                                .pending(m.pending.as_deref())
-                                .outlines(m.outlines)
-                                .show(ui);
+                            let response = heatmap.show(ui);
                             if let Some(at) = response.clicked {
                                 out.clicked = Some((m.id, at));
                             }

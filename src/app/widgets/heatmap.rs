@@ -4,6 +4,7 @@
 //! (blue negative, white zero, red positive); images and activations a grey
 //! ramp. Follows egui's toggle_switch.rs: size, allocate, interact, paint.
 
+pub use crate::teach::notation::own_magnitude;
 use egui::{Color32, FontId, Pos2, Rect, Response, RichText, Sense, Stroke, Ui, Vec2};
 
 /// How values map to colours.
@@ -120,37 +121,49 @@ pub fn text_on(fill: Color32) -> Color32 {
     }
 }
 
-/// A number short enough for a cell: 3 significant digits.
+/// A number in a line of text: three significant digits, its own magnitude.
 pub fn fmt_value(v: f32) -> String {
-    let a = v.abs();
-    if v == 0.0 {
-        "0".into()
-    } else if !v.is_finite() {
-        format!("{v}")
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else if a >= 1.0 {
-        format!("{v:.2}")
-    } else if a >= 0.01 {
-        format!("{v:.3}")
-    } else {
-        format!("{v:.1e}")
-    }
+    own_magnitude(v, 3)
 }
 
-/// How one map's numbers are printed: every cell with the same power of
-/// ten, written once beside the colour bar (`×10⁻³`), and the same number
-/// of decimals, so that the numbers of a map compare at a glance and no
-/// cell needs e-notation.
+/// How a map's numbers are printed. Every number on screen must be true
+/// as written, so a student who checks an equation's arithmetic finds it
+/// right: each number with its own magnitude (`−0.052`, `5.4e−3`) where the
+/// cells hold it, otherwise mantissas of one power of ten that the map's
+/// title states beside them (`×10⁻³`), never only on a legend.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct NumberFormat {
-    pub exponent: i32,
-    pub decimals: usize,
+pub enum NumberFormat {
+    /// Each number with its own magnitude, `digits` significant.
+    Own { digits: usize },
+    /// Every number a mantissa of `10^exponent` with `decimals` decimals.
+    Shared { exponent: i32, decimals: usize },
+}
+
+/// Numbers are printed at this many pixels at least (not points: a
+/// projector's zoom makes its points larger, so its smallest readable font
+/// is fewer points). Cells too small for it show colours only (the number
+/// is on hover and in the explanation).
+pub const MIN_NUMBER_PX: f32 = 10.0;
+/// A font that reads well, in pixels: numbers of their own magnitude are
+/// printed at it before mantissas are preferred.
+const COMFORTABLE: f32 = 13.0;
+
+/// The smallest font in points on this screen.
+pub fn min_font(ctx: &egui::Context) -> f32 {
+    MIN_NUMBER_PX / ctx.pixels_per_point().max(0.5)
+}
+
+/// The font (in points) that fits `chars` monospace characters into a cell
+/// of `cell` points (monospace glyphs are 0.6 em wide, and a little room
+/// keeps them off the cell's edges).
+fn font_for(cell: f32, chars: usize) -> f32 {
+    ((cell - 3.0) / (chars.max(1) as f32 * 0.64))
+        .min(cell * 0.6)
+        .min(18.0)
 }
 
 impl NumberFormat {
-    /// The format that shows the largest magnitude in `values` with two
-    /// or three significant digits.
+    /// Shared with the power of ten of the largest magnitude in `values`.
     pub fn for_values(values: &[f32]) -> NumberFormat {
         let max_abs = values
             .iter()
@@ -159,19 +172,70 @@ impl NumberFormat {
         NumberFormat::for_max(max_abs)
     }
 
+    /// Mantissas of the power of ten of `max_abs` (`5.3` of `×10⁻³`): the
+    /// format maps of one scale share when their cells are too small for
+    /// numbers of their own.
     pub fn for_max(max_abs: f32) -> NumberFormat {
-        if max_abs.is_nan() || max_abs <= 0.0 || (0.1..100.0).contains(&max_abs) {
-            let decimals = if max_abs >= 10.0 { 1 } else { 2 };
-            return NumberFormat {
-                exponent: 0,
-                decimals,
-            };
-        }
-        let exponent = max_abs.log10().floor() as i32;
-        NumberFormat {
+        let exponent = if max_abs.is_finite() && max_abs > 0.0 {
+            max_abs.log10().floor() as i32
+        } else {
+            0
+        };
+        NumberFormat::Shared {
             exponent,
             decimals: 1,
         }
+    }
+
+    /// How `values` print in cells of `cell` points with fonts of at least
+    /// `min_font` points, and the font: their own magnitudes with three,
+    /// then two significant digits; else mantissas of this format's power of
+    /// ten (`5.3`), then of one less (`53`), then one digit (`5`); `None`
+    /// when not even that fits.
+    pub fn fit(&self, values: &[f32], cell: f32, min_font: f32) -> Option<(NumberFormat, f32)> {
+        let exponent = match *self {
+            NumberFormat::Shared { exponent, .. } => exponent,
+            NumberFormat::Own { .. } => match NumberFormat::for_values(values) {
+                NumberFormat::Shared { exponent, .. } => exponent,
+                NumberFormat::Own { .. } => 0,
+            },
+        };
+        let candidates = [
+            NumberFormat::Own { digits: 3 },
+            NumberFormat::Own { digits: 2 },
+            NumberFormat::Shared {
+                exponent,
+                decimals: 1,
+            },
+            NumberFormat::Shared {
+                exponent: exponent - 1,
+                decimals: 0,
+            },
+            NumberFormat::Shared {
+                exponent,
+                decimals: 0,
+            },
+        ];
+        let sized: Vec<(NumberFormat, f32)> = candidates
+            .into_iter()
+            .map(|format| {
+                let widest = values
+                    .iter()
+                    .map(|&v| format.cell(v).chars().count())
+                    .max()
+                    .unwrap_or(1);
+                (format, font_for(cell, widest))
+            })
+            .collect();
+        // The first that reads comfortably; else the first that reads at all
+        // (a number of its own magnitude in a tiny font is worse than a
+        // mantissa the back row can read).
+        let comfortable = min_font * COMFORTABLE / MIN_NUMBER_PX;
+        sized
+            .iter()
+            .find(|(_, font)| *font >= comfortable)
+            .or_else(|| sized.iter().find(|(_, font)| *font >= min_font))
+            .copied()
     }
 
     /// `v` as this format prints it in a cell (without the power of ten).
@@ -179,35 +243,32 @@ impl NumberFormat {
         if !v.is_finite() {
             return format!("{v}");
         }
-        let scaled = f64::from(v) / 10f64.powi(self.exponent);
-        let text = format!("{scaled:.*}", self.decimals);
-        // "-0.00" says nothing a "0" does not.
-        if text
-            .trim_start_matches('-')
-            .chars()
-            .all(|c| c == '0' || c == '.')
-        {
-            "0".into()
-        } else {
-            text.replace('-', "−")
+        match *self {
+            NumberFormat::Own { digits } => own_magnitude(v, digits),
+            NumberFormat::Shared { exponent, decimals } => {
+                let scaled = f64::from(v) / 10f64.powi(exponent);
+                let text = format!("{scaled:.decimals$}");
+                // "-0.00" says nothing a "0" does not.
+                if text
+                    .trim_start_matches('-')
+                    .chars()
+                    .all(|c| c == '0' || c == '.')
+                {
+                    "0".into()
+                } else {
+                    text.replace('-', "−")
+                }
+            }
         }
     }
 
-    /// The power of ten the cells are in, e.g. `×10⁻³`; empty for 10⁰.
+    /// The power of ten the cells are in, e.g. `×10⁻³`; empty for numbers
+    /// of their own magnitude and for 10⁰.
     pub fn suffix(&self) -> String {
-        if self.exponent == 0 {
-            return String::new();
+        match *self {
+            NumberFormat::Shared { exponent, .. } if exponent != 0 => power_of_ten(exponent),
+            _ => String::new(),
         }
-        const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-        let digits: String = self
-            .exponent
-            .unsigned_abs()
-            .to_string()
-            .chars()
-            .map(|d| SUPER[d.to_digit(10).unwrap_or(0) as usize])
-            .collect();
-        let sign = if self.exponent < 0 { "⁻" } else { "" };
-        format!("×10{sign}{digits}")
     }
 
     /// `v` in full: the cell's digits and the power of ten.
@@ -216,10 +277,18 @@ impl NumberFormat {
     }
 }
 
-/// The smallest font (in points) numbers are printed with: 14 pixels on a
-/// projector at 1.4x. Cells too small for it show colours only (the number
-/// is on hover and in the explanation).
-pub const MIN_NUMBER_FONT: f32 = 10.0;
+/// `×10⁻³`.
+fn power_of_ten(exponent: i32) -> String {
+    const SUPER: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let digits: String = exponent
+        .unsigned_abs()
+        .to_string()
+        .chars()
+        .map(|d| SUPER[d.to_digit(10).unwrap_or(0) as usize])
+        .collect();
+    let sign = if exponent < 0 { "⁻" } else { "" };
+    format!("×10{sign}{digits}")
+}
 
 /// What happened to a heatmap this frame.
 pub struct HeatmapResponse {
@@ -383,10 +452,37 @@ impl<'a> Heatmap<'a> {
         ) * self.cell
     }
 
+    /// How the numbers print at this cell size on this screen, and the font;
+    /// `None` when the cells show colours only.
+    pub fn printed(&self, ctx: &egui::Context) -> Option<(NumberFormat, f32)> {
+        if !self.numbers {
+            return None;
+        }
+        let format = self
+            .format
+            .unwrap_or_else(|| NumberFormat::for_values(self.values));
+        format.fit(self.values, self.cell, min_font(ctx))
+    }
+
+    /// What a screen reader (and a test) is told about the map, in no
+    /// language: its size, its cells' side in points and the numbers
+    /// printed in them after their power of ten, if they share one, e.g.
+    /// `3x3; 45.7 pt; ×10⁻²: −5.2 1.0 …`, `3x3; 45.7 pt; : −0.052 …`, or
+    /// `14x14; 9.0 pt; –` when the cells are colours only.
+    fn describe(&self, printed: Option<NumberFormat>) -> String {
+        let head = format!("{}x{}; {:.1} pt", self.rows, self.cols, self.cell);
+        match printed {
+            None => format!("{head}; –"),
+            Some(format) => {
+                let cells: Vec<String> = self.values.iter().map(|&v| format.cell(v)).collect();
+                format!("{head}; {}: {}", format.suffix(), cells.join(" "))
+            }
+        }
+    }
+
     pub fn show(self, ui: &mut Ui) -> HeatmapResponse {
         let (rect, response) = ui.allocate_exact_size(self.size(), Sense::click());
         let label = self.label.clone();
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
         let pad = self.pad as f32;
         let data_rect = Rect::from_min_size(
             rect.min + Vec2::splat(pad * self.cell),
@@ -406,9 +502,12 @@ impl<'a> Heatmap<'a> {
             None
         };
         let hovered = response.hover_pos().and_then(cell_at);
-        let format = self
-            .format
-            .unwrap_or_else(|| NumberFormat::for_values(self.values));
+        let printed = self.printed(ui.ctx());
+        response.widget_info(|| {
+            let mut info = egui::WidgetInfo::labeled(egui::Role::Image, true, &label);
+            info.current_text_value = Some(self.describe(printed.map(|(f, _)| f)));
+            info
+        });
 
         if ui.is_rect_visible(rect) {
             let colours = palette(ui.ctx());
@@ -419,19 +518,7 @@ impl<'a> Heatmap<'a> {
                     Vec2::splat(self.cell),
                 )
             };
-            // Numbers are printed when a font of at least MIN_NUMBER_FONT
-            // fits the widest one (monospace glyphs are ~0.6 em wide).
-            let widest = self
-                .values
-                .iter()
-                .map(|&v| format.cell(v).chars().count())
-                .max()
-                .unwrap_or(1) as f32;
-            let size = ((self.cell - 4.0) / (widest * 0.62))
-                .min(self.cell * 0.42)
-                .min(18.0);
-            let font = FontId::monospace(size);
-            let show_numbers = self.numbers && size >= MIN_NUMBER_FONT;
+            let font = printed.map(|(_, size)| FontId::monospace(size));
             let (grid_rows, grid_cols) = (self.rows + 2 * self.pad, self.cols + 2 * self.pad);
             let hatch = Stroke::new(1.0, Color32::from_gray(150));
             for gr in 0..grid_rows {
@@ -476,7 +563,7 @@ impl<'a> Heatmap<'a> {
                             Stroke::new(1.5, Color32::from_gray(70)),
                         );
                     }
-                    if show_numbers {
+                    if let (Some((format, _)), Some(font)) = (printed, &font) {
                         painter.text(
                             cell_rect.center(),
                             egui::Align2::CENTER_CENTER,
@@ -614,26 +701,20 @@ fn hatch_cell(painter: &egui::Painter, cell: Rect, stroke: Stroke) {
     }
 }
 
-/// A colour bar with its two ends labelled: the scale of the maps beside
-/// it, in the maps' own number format (its power of ten written once).
+/// A colour bar with its two ends labelled with their true values: the
+/// scale of the maps beside it.
 pub fn legend_ui(ui: &mut Ui, scale: ColorScale) {
-    let (lo, hi) = scale.range();
-    legend_with(ui, scale, NumberFormat::for_max(lo.abs().max(hi.abs())));
-}
-
-pub fn legend_with(ui: &mut Ui, scale: ColorScale, format: NumberFormat) {
-    legend_fit(ui, scale, format, 200.0);
+    legend_fit(ui, scale, 200.0);
 }
 
 /// The colour bar within `width` points: the bar shrinks first, then the
 /// ends go under it.
-pub fn legend_fit(ui: &mut Ui, scale: ColorScale, format: NumberFormat, width: f32) {
+pub fn legend_fit(ui: &mut Ui, scale: ColorScale, width: f32) {
     let colours = palette(ui.ctx());
     let (lo, hi) = scale.range();
-    let (lo_text, hi_text) = (
-        format.cell(lo),
-        format!("{}{}", format.cell(hi), format.suffix()),
-    );
+    // The ends as true values of their own (a map whose cells print
+    // mantissas states their power of ten in its title, not here).
+    let (lo_text, hi_text) = (own_magnitude(lo, 2), own_magnitude(hi, 2));
     let text_width = (lo_text.chars().count() + hi_text.chars().count()) as f32 * 7.5 + 12.0;
     let bar = (width - text_width).clamp(0.0, 90.0);
     if bar < 16.0 {

@@ -11,6 +11,7 @@ use egui::{RichText, Ui, Vec2};
 
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
+use crate::app::state::AppState;
 use crate::app::style::{compact, BACKWARD, ERROR, RIGHT};
 use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
 use crate::app::widgets::heatmap::LINKED;
@@ -206,29 +207,65 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
     }
 }
 
+/// Whether the step on screen has a revealed prediction to speak of.
+pub fn has_verdict(state: &AppState) -> bool {
+    let (Some(s), Some(p)) = (state.snapshot.as_ref(), state.prediction.as_ref()) else {
+        return false;
+    };
+    s.batches == p.batch && s.last == Some(p.phase) && p.revealed && state.view_layer.is_none()
+}
+
 /// After the reveal: each answer marked, with the truth and a way to the
 /// explanation of that number.
 pub fn verdict_ui(ui: &mut Ui, cx: &mut Cx) {
-    let Some(s) = cx.state.snapshot.as_ref() else {
-        return;
-    };
-    let Some(p) = cx.state.prediction.clone() else {
-        return;
-    };
-    let here = s.batches == p.batch && s.last == Some(p.phase);
-    if !here || !p.revealed || cx.state.view_layer.is_some() {
+    if !has_verdict(cx.state) {
         return;
     }
+    let (Some(s), Some(p)) = (cx.state.snapshot.as_ref(), cx.state.prediction.clone()) else {
+        return;
+    };
     let t = &s.trace;
+    let mark_of = |right: &Option<bool>, ui: &Ui| match right {
+        Some(true) => (tr("✔ Right."), RIGHT),
+        Some(false) => (tr("✘ Not this time."), ERROR),
+        None => (tr("Revealed."), ui.visuals().text_color()),
+    };
+    // On a small window (a projector) one line over the maps, which the map
+    // itself explains; the whole words are on hover and in the explanation.
+    if crate::app::style::compact(ui.ctx()) {
+        ui.horizontal(|ui| {
+            let cell = p.asks.iter().find_map(|(ask, _)| cell_of(t, ask));
+            if let Some(cell) = cell {
+                if ui.small_button(tr("Explain it")).clicked() {
+                    cx.command(UiCommand::Select(Some(cell)));
+                }
+            }
+            // Each answer's mark in its colour, then its truth, on one line.
+            let mut job = egui::text::LayoutJob::default();
+            let mut whole = String::new();
+            for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
+                let (mark, colour) = mark_of(right, ui);
+                let truth = truth_text(t, ask);
+                let font = egui::TextStyle::Body.resolve(ui.style());
+                let plain = ui.visuals().text_color();
+                if !whole.is_empty() {
+                    job.append("   ", 0.0, egui::TextFormat::simple(font.clone(), plain));
+                    whole.push('\n');
+                }
+                job.append(mark, 0.0, egui::TextFormat::simple(font.clone(), colour));
+                job.append(&truth, 6.0, egui::TextFormat::simple(font, plain));
+                whole.push_str(&format!("{mark} {truth}"));
+            }
+            job.wrap = egui::text::TextWrapping::truncate_at_width(ui.available_width());
+            ui.add(egui::Label::new(job)).on_hover_text(whole);
+        });
+        return;
+    }
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.label(RichText::new(tr("Your prediction")).strong());
         for ((ask, _), right) in p.asks.iter().zip(&p.marks) {
             ui.horizontal_wrapped(|ui| {
-                let (mark, colour) = match right {
-                    Some(true) => (tr("✔ Right."), RIGHT),
-                    Some(false) => (tr("✘ Not this time."), ERROR),
-                    None => (tr("Revealed."), ui.visuals().text_color()),
-                };
+                let (mark, colour) = mark_of(right, ui);
                 ui.label(RichText::new(mark).strong().color(colour));
                 ui.label(truth_text(t, ask));
                 if let Some(cell) = cell_of(t, ask) {

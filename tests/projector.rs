@@ -1,0 +1,305 @@
+//! The classroom's screen: a 1280x720 projector in projector mode (1.4x, so
+//! 914x514 points), English and Russian. Walking the 16 lesson steps, each
+//! covered and then revealed by a clicker's PgDn, and conv1's and conv2's
+//! backward step, the loss and the Draw tab outside the lesson, measured on
+//! the accessibility tree's rectangles: the step's maps are sized to carry
+//! their numbers (every cell of a 3x3 map at least 64 pixels, of a map up
+//! to 7x7 at least 36, up to 14x14 at least 20), the numbers are drawn,
+//! nothing of a map lies outside the window or under another panel, and the
+//! tabs stay reachable.
+
+use backprop_viz::app::{BackpropApp, UiCommand};
+use backprop_viz::engine::stepper::Phase;
+use backprop_viz::i18n::Lang;
+use backprop_viz::teach::lesson::{steps, Mark, Tab};
+use egui::accesskit::Role;
+use egui::{Pos2, Rect};
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::Harness;
+
+mod app_common;
+use app_common::{new_app, settle, snapshot};
+
+/// Projector mode's zoom: pixels per point.
+const ZOOM: f32 = 1.4;
+
+fn projector(lang: Lang) -> Harness<'static, BackpropApp> {
+    let mut app = new_app();
+    let mut settings = app.settings.clone();
+    settings.projector = true;
+    settings.lang = lang;
+    app.command(UiCommand::SetSettings(Box::new(settings)));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
+    settle(&mut h);
+    h
+}
+
+fn screen() -> Rect {
+    Rect::from_min_size(Pos2::ZERO, egui::vec2(1280.0, 720.0) / ZOOM)
+}
+
+/// A heatmap on screen, as it describes itself to a screen reader:
+/// `ROWSxCOLS; SIDE pt; POWER: NUMBERS…` (or `–` for colours only).
+#[derive(Debug)]
+struct Map {
+    title: String,
+    rect: Rect,
+    rows: usize,
+    cols: usize,
+    /// A cell's side in points.
+    cell: f32,
+    numbers: Option<Vec<String>>,
+}
+
+fn maps(h: &Harness<'static, BackpropApp>) -> Vec<Map> {
+    h.query_all_by(|n| n.role() == Role::Image)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let value = node.value()?;
+            let mut parts = value.splitn(3, "; ");
+            let (size, cell, numbers) = (parts.next()?, parts.next()?, parts.next()?);
+            let (rows, cols) = size.split_once('x')?;
+            let numbers = numbers
+                .split_once(": ")
+                .map(|(_, cells)| cells.split(' ').map(str::to_string).collect());
+            Some(Map {
+                title: node.label().unwrap_or_default().to_string(),
+                rect: n.rect(),
+                rows: rows.parse().ok()?,
+                cols: cols.parse().ok()?,
+                cell: cell.strip_suffix(" pt")?.parse().ok()?,
+                numbers,
+            })
+        })
+        .collect()
+}
+
+/// The smallest cell, in pixels, a map of this size must have.
+fn target_px(rows: usize, cols: usize) -> Option<f32> {
+    match rows.max(cols) {
+        0..=3 => Some(64.0),
+        4..=7 => Some(36.0),
+        8..=14 => Some(20.0),
+        _ => None,
+    }
+}
+
+/// Every map of the view that is up to 14x14 meets its size and prints its
+/// numbers; every map lies inside the window, inside the views and clear
+/// of the lesson's strip; the tabs are on screen. Returns how many maps
+/// were measured; what is wrong goes to `problems`.
+fn check_screen(
+    h: &Harness<'static, BackpropApp>,
+    what: &str,
+    problems: &mut Vec<String>,
+) -> usize {
+    let marks = h.state().marks();
+    let views = marks[&Mark::Views];
+    let tabs = marks
+        .get(&Mark::Tabs)
+        .unwrap_or_else(|| panic!("{what}: no tabs on screen"));
+    assert!(
+        screen().contains_rect(*tabs),
+        "{what}: the tabs at {tabs:?} are off screen"
+    );
+    let lesson = marks.get(&Mark::LessonPanel).copied();
+    let all = maps(h);
+    assert!(!all.is_empty(), "{what}: no map on screen");
+    let mut measured = 0;
+    for m in &all {
+        check(
+            problems,
+            screen().contains_rect(m.rect) && views.expand(1.0).contains_rect(m.rect),
+            format!(
+                "{what}: {:?} at {:?} is not entirely inside the window's views {views:?}",
+                m.title, m.rect
+            ),
+        );
+        if let Some(strip) = lesson {
+            check(
+                problems,
+                !m.rect.intersects(strip),
+                format!(
+                    "{what}: {:?} at {:?} is under the lesson's strip {strip:?}",
+                    m.title, m.rect
+                ),
+            );
+        }
+        let Some(target) = target_px(m.rows, m.cols) else {
+            continue;
+        };
+        measured += 1;
+        check(
+            problems,
+            m.cell * ZOOM >= target - 0.5,
+            format!(
+                "{what}: {:?} ({}x{}) has cells of {:.1} px, under {target}",
+                m.title,
+                m.rows,
+                m.cols,
+                m.cell * ZOOM
+            ),
+        );
+        check(
+            problems,
+            m.numbers.is_some(),
+            format!(
+                "{what}: {:?} ({}x{}, cells {:.1} px) prints no numbers",
+                m.title,
+                m.rows,
+                m.cols,
+                m.cell * ZOOM
+            ),
+        );
+    }
+    measured
+}
+
+fn check(problems: &mut Vec<String>, ok: bool, what: String) {
+    if !ok {
+        problems.push(what);
+    }
+}
+
+fn report(problems: Vec<String>) {
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+fn press(h: &mut Harness<'static, BackpropApp>, key: egui::Key) {
+    h.key_press(key);
+    h.run_steps(2);
+    settle(h);
+    h.run_steps(3);
+}
+
+fn lesson_walk(lang: Lang) {
+    let mut h = projector(lang);
+    // A clicker starts the lesson.
+    press(&mut h, egui::Key::PageDown);
+    assert_eq!(
+        h.state().lesson.open,
+        Some(0),
+        "{lang:?}: PgDn starts the lesson"
+    );
+    let count = steps().len();
+    let mut measured = 0;
+    let mut problems = Vec::new();
+    for i in 0..count {
+        assert_eq!(h.state().lesson.open, Some(i), "{lang:?}: at step {i}");
+        let what = format!("{lang:?} step {} ({})", i + 1, steps()[i].title);
+        if h.state().covering() {
+            // Covered: the question is on screen, the tabs reachable.
+            let tabs = h.state().marks()[&Mark::Tabs];
+            assert!(screen().contains_rect(tabs), "{what}: tabs off screen");
+            // The clicker's PgDn reveals first, staying on the step.
+            press(&mut h, egui::Key::PageDown);
+            assert_eq!(
+                h.state().lesson.open,
+                Some(i),
+                "{what}: PgDn moved on unrevealed"
+            );
+            assert!(
+                !h.state().covering(),
+                "{what}: PgDn did not reveal the step"
+            );
+        }
+        if steps()[i].mark.is_map() {
+            measured += check_screen(&h, &what, &mut problems);
+        }
+        if i + 1 < count {
+            press(&mut h, egui::Key::PageDown);
+        }
+    }
+    assert!(measured >= 10, "{lang:?}: only {measured} maps measured");
+    // PgUp goes back.
+    press(&mut h, egui::Key::PageUp);
+    assert_eq!(
+        h.state().lesson.open,
+        Some(count - 2),
+        "{lang:?}: PgUp goes back"
+    );
+    report(problems);
+}
+
+#[test]
+fn the_lesson_fills_a_720p_projector_in_english() {
+    lesson_walk(Lang::En);
+}
+
+#[test]
+fn the_lesson_fills_a_720p_projector_in_russian() {
+    lesson_walk(Lang::Ru);
+}
+
+fn to_phase(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
+    h.state_mut().command(UiCommand::GoTo(phase));
+    settle(h);
+    assert_eq!(snapshot(h).last, Some(phase));
+    h.run_steps(3);
+}
+
+fn outside_the_lesson(lang: Lang) {
+    let mut h = projector(lang);
+    let mut problems = Vec::new();
+    // The loss, conv2's backward step (both of its rows), conv1's.
+    to_phase(&mut h, Phase::Loss);
+    check_screen(&h, &format!("{lang:?} loss"), &mut problems);
+    to_phase(&mut h, Phase::Backward(3));
+    check_screen(
+        &h,
+        &format!("{lang:?} conv2 backward, row 1"),
+        &mut problems,
+    );
+    let row2 = h
+        .query_all_by(|n| n.role() == Role::Button)
+        .find(|n| {
+            let node = n.accesskit_node();
+            let text = node.label().or_else(|| node.value()).unwrap_or_default();
+            text.starts_with("② D4")
+        })
+        .map(|n| n.rect())
+        .unwrap_or_else(|| panic!("{lang:?}: no toggle for row ②"));
+    app_common::click_at(&mut h, row2.center());
+    h.run_steps(3);
+    let titles: Vec<String> = maps(&h).into_iter().map(|m| m.title).collect();
+    assert!(
+        titles.iter().any(|t| t.starts_with("rot180")),
+        "{lang:?}: row ② not shown after its toggle: {titles:?}"
+    );
+    check_screen(
+        &h,
+        &format!("{lang:?} conv2 backward, row 2"),
+        &mut problems,
+    );
+    to_phase(&mut h, Phase::Backward(0));
+    check_screen(&h, &format!("{lang:?} conv1 backward"), &mut problems);
+    // The Draw tab: the pad and the probabilities side by side, in the window.
+    h.state_mut().command(UiCommand::ShowTab(Tab::Draw));
+    h.run_steps(4);
+    let views = h.state().marks()[&Mark::Views];
+    let pad = h
+        .query_all_by(|n| n.role() == Role::Canvas || n.role() == Role::Image)
+        .map(|n| n.rect())
+        .filter(|r| r.width() > 100.0)
+        .collect::<Vec<_>>();
+    assert!(!pad.is_empty(), "{lang:?}: nothing drawn in the Draw tab");
+    for rect in pad {
+        assert!(
+            screen().contains_rect(rect) && views.expand(1.0).contains_rect(rect),
+            "{lang:?}: the Draw tab's {rect:?} is not inside the views {views:?}"
+        );
+    }
+    report(problems);
+}
+
+#[test]
+fn conv_loss_and_draw_fill_a_720p_projector_in_english() {
+    outside_the_lesson(Lang::En);
+}
+
+#[test]
+fn conv_loss_and_draw_fill_a_720p_projector_in_russian() {
+    outside_the_lesson(Lang::Ru);
+}
