@@ -60,6 +60,20 @@ fresh "$shot" -s 1280x720x24 -w 3 -a "key p" -a "sleep 0.5" "${TO_CONV2[@]}" -a 
 fresh "$shot" -s 1280x720x24 -w 3 -a "key p" -a "sleep 0.5" -a "wclick 1213 70" -a "sleep 0.5" \
   "${TO_CONV2[@]}" -a "sleep 0.8" -a "wmove 1270 710" -a "shot $out/projector-720p-ru.png" -- "$bin"
 
+# The guided lesson on a 1280x720 projector (projector mode), driven as a
+# clicker would: PgDn starts it and moves on, V reveals a covered step.
+# Steps 6 (the loss), 9 (max pooling), 11 (dF) and 13 (conv1), English and
+# Russian.
+lesson_to() { local k; for ((k = 0; k < $1; k++)); do printf -- '-a\nkey Next\n-a\nsleep 0.7\n-a\nkey v\n-a\nsleep 0.7\n'; done; }
+for lang in en ru; do
+  args=(); [ "$lang" = ru ] && args=(--link '#lang=ru')
+  for step in 6 9 11 13; do
+    mapfile -t L < <(lesson_to "$step")
+    fresh "$shot" -s 1280x720x24 -w 3 -a "key p" -a "sleep 0.8" "${L[@]}" -a "sleep 0.8" \
+      -a "wmove 1275 715" -a "shot $out/lesson-720p-$lang-step$step.png" -- "$bin" "${args[@]}"
+  done
+done
+
 # Run (key R) for eight seconds: how far the filters moved since Run was
 # pressed, and the loss falling.
 fresh "$shot" -w 3 -a "key r" -a "sleep 8" -a "key r" -a "sleep 0.8" -a "wmove 1590 990" \

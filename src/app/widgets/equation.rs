@@ -224,13 +224,14 @@ const SMALL_CELL: f32 = 46.0;
 
 /// Width of an operator's column, from its text.
 fn op_width(op: &str, compact: bool) -> f32 {
-    // ~10 points a character at the operators' 20-point font.
+    // ~11 points a character at the operators' 20-point font (Cyrillic
+    // letters are wider than Latin ones).
     let longest = op_lines(op, compact)
         .lines()
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(1);
-    (longest as f32 * 10.0 + 6.0).max(24.0)
+    (longest as f32 * 11.0 + 8.0).max(24.0)
 }
 
 /// An operator as drawn: on a small window a worded arrow (`Σ batch →`,

@@ -188,10 +188,11 @@ impl NumberFormat {
     }
 
     /// How `values` print in cells of `cell` points with fonts of at least
-    /// `min_font` points, and the font: their own magnitudes with three,
-    /// then two significant digits; else mantissas of this format's power of
-    /// ten (`5.3`), then of one less (`53`), then one digit (`5`); `None`
-    /// when not even that fits.
+    /// `min_font` points, and the font: their own magnitudes with three
+    /// significant digits, fixed decimals (`0.97`, `−0.05`), their own
+    /// magnitudes with two; else mantissas of this format's power of ten
+    /// (`5.3`), then of one less (`53`), then one digit (`5`); `None` when
+    /// not even that fits.
     pub fn fit(&self, values: &[f32], cell: f32, min_font: f32) -> Option<(NumberFormat, f32)> {
         let exponent = match *self {
             NumberFormat::Shared { exponent, .. } => exponent,
@@ -200,8 +201,15 @@ impl NumberFormat {
                 NumberFormat::Own { .. } => 0,
             },
         };
+        // Fixed decimals, as a table prints them: two significant digits
+        // of the largest value, every cell a true value (`0.97`, `−0.05`).
+        let decimals = (1 - exponent).max(0) as usize;
         let candidates = [
             NumberFormat::Own { digits: 3 },
+            NumberFormat::Shared {
+                exponent: 0,
+                decimals,
+            },
             NumberFormat::Own { digits: 2 },
             NumberFormat::Shared {
                 exponent,
