@@ -208,6 +208,9 @@ fn lesson_walk(lang: Lang) {
         if steps()[i].mark.is_map() {
             measured += check_screen(&h, &what, &mut problems);
         }
+        if i == 10 {
+            spoken_numbers(&mut h, &what);
+        }
         if i + 1 < count {
             press(&mut h, egui::Key::PageDown);
         }
@@ -221,6 +224,40 @@ fn lesson_walk(lang: Lang) {
         "{lang:?}: PgUp goes back"
     );
     report(problems);
+}
+
+/// The answer's step speaks its numbers: conv2's middle dF as the trace
+/// holds it, and hovering the sentence lights that cell on the maps.
+fn spoken_numbers(h: &mut Harness<'static, BackpropApp>, what: &str) {
+    let s = snapshot(h);
+    let dfv = s.trace.layers[3].weight_grad.as_ref().expect("conv2's dF")[[0, 0, 1, 1]];
+    let printed = format!(
+        "dF[1,1] = {}",
+        backprop_viz::teach::notation::own_magnitude(dfv, 4)
+    );
+    let sentence = h
+        .query_all_by(|n| n.role() == Role::Label)
+        .find(|n| {
+            let node = n.accesskit_node();
+            node.label()
+                .or(node.value())
+                .is_some_and(|t| t.contains(&printed))
+        })
+        .map(|n| n.rect())
+        .unwrap_or_else(|| panic!("{what}: no sentence with {printed:?}"));
+    h.event(egui::Event::PointerMoved(sentence.center()));
+    h.run_steps(3);
+    assert_eq!(
+        h.state().lit,
+        Some(backprop_viz::teach::explain::CellRef::WeightGrad {
+            layer: 3,
+            index: vec![0, 0, 1, 1]
+        }),
+        "{what}: hovering the sentence does not light dF[0,0,1,1]"
+    );
+    h.event(egui::Event::PointerMoved(egui::pos2(5.0, 5.0)));
+    h.run_steps(3);
+    assert_eq!(h.state().lit, None, "{what}: the cell stays lit");
 }
 
 #[test]

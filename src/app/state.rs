@@ -274,6 +274,9 @@ pub struct AppState {
     /// The screen blanked (B, as in a presentation): the class looks at
     /// the teacher; any key brings it back.
     pub blanked: bool,
+    /// A cell lit while a number about it is hovered (the lesson's
+    /// sentence); it outlines like a selection without opening anything.
+    pub lit: Option<CellRef>,
     pub show_find_bug: bool,
 
     // Teaching.
@@ -345,6 +348,7 @@ impl AppState {
             confirm_lesson: false,
             show_shortcuts: false,
             blanked: false,
+            lit: None,
             show_find_bug: false,
             lesson: Lesson::default(),
             prediction: None,
@@ -369,8 +373,9 @@ impl AppState {
     /// aside (views and the explanation index only with this).
     pub fn selection(&self) -> Option<&CellRef> {
         let s = self.snapshot.as_ref()?;
-        self.selected
+        self.lit
             .as_ref()
+            .or(self.selected.as_ref())
             .filter(|cell| cell.fits(&s.trace, &s.network.plan.shapes))
     }
 

@@ -93,4 +93,31 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Finish", "Завершить"),
     ("Next ▶", "Далее ▶"),
     ("◀ Previous", "◀ Предыдущий"),
+    // The lesson's sentences of numbers (teach/lesson.rs `spoken`).
+    (
+        "Its cell is lit on the maps; click to see how it was computed",
+        "Его клетка подсвечена на картах; щёлкните, чтобы увидеть, как оно получено",
+    ),
+    ("grows", "растёт"),
+    ("shrinks", "уменьшается"),
+    (
+        "Sample {n} is a {label}: {d}[{n},{label}] = (p[{label}] − 1) / {batch} = ({p} − 1) / {batch} = {value} < 0, so the loss pushes its logit up.",
+        "Пример {n} — это {label}: {d}[{n},{label}] = (p[{label}] − 1) / {batch} = ({p} − 1) / {batch} = {value} < 0, поэтому функция потерь тянет его логит вверх.",
+    ),
+    (
+        "{layer}: dF[{u},{v}] = {g} {sign} 0, so F[{u},{v}] {direction} in the update: F − η·dF = {f} − {eta} × ({g}) = {after}.",
+        "{layer}: dF[{u},{v}] = {g} {sign} 0, поэтому при обновлении F[{u},{v}] {direction}: F − η·dF = {f} − {eta} × ({g}) = {after}.",
+    ),
+    (
+        "{layer}: dF[{u},{v}] = {g} {sign} 0, so F[{u},{v}] {direction} in the update (it moves against its gradient).",
+        "{layer}: dF[{u},{v}] = {g} {sign} 0, поэтому при обновлении F[{u},{v}] {direction} (вес движется против своего градиента).",
+    ),
+    (
+        "{layer}: F[{u},{v}] − η·dF[{u},{v}] = {f} − {eta} × ({g}) = {after}, the engine's new weight.",
+        "{layer}: F[{u},{v}] − η·dF[{u},{v}] = {f} − {eta} × ({g}) = {after} — новый вес, как его посчитал движок.",
+    ),
+    (
+        "{layer}: F[{u},{v}] moved from {f} to {after} (dF[{u},{v}] = {g}).",
+        "{layer}: F[{u},{v}] изменился с {f} на {after} (dF[{u},{v}] = {g}).",
+    ),
 ];

@@ -219,3 +219,135 @@ impl Lesson {
         self.open.map(|i| steps()[i].mark)
     }
 }
+
+/// What a step's sentence of numbers speaks of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spoken {
+    /// The sentence, with the numbers of the step on screen.
+    pub text: String,
+    /// The cell it is about (lit on the maps while the sentence is hovered).
+    pub cell: crate::teach::explain::CellRef,
+}
+
+/// The numbers a step talks about, read from the trace on screen: the
+/// loss's delta at the sample's label (step 6), the sign of conv2's and
+/// conv1's middle dF and what the update will make of it (steps 11 and 13,
+/// under plain SGD `sgd`), and the update as the engine made it (step 14).
+/// `None` for the other steps, or before the phase has run.
+pub fn spoken(
+    step: usize,
+    t: &crate::engine::trace::Trace,
+    sample: usize,
+    sgd: bool,
+) -> Option<Spoken> {
+    use crate::engine::layers::LayerKind;
+    use crate::teach::explain::CellRef;
+    use crate::teach::notation::{delta_name, own_magnitude};
+    use crate::trf;
+    let n = sample.min(t.batch_size().checked_sub(1)?);
+    let convs: Vec<usize> = (0..t.kinds.len())
+        .filter(|&i| matches!(t.kinds[i], LayerKind::Conv { .. }))
+        .collect();
+    let num = |v: f32| own_magnitude(v, 4);
+    let (eta, eta_text) = (t.lr, own_magnitude(t.lr, 3));
+    let middle = |layer: usize| -> Option<(Vec<usize>, f32, f32)> {
+        let w = t.layers[layer].weight.as_ref()?;
+        let g = t.layers[layer].weight_grad.as_ref()?;
+        let &[_, _, k, _] = w.shape() else {
+            return None;
+        };
+        let index = vec![0, 0, k / 2, k / 2];
+        Some((index.clone(), w[&index[..]], g[&index[..]]))
+    };
+    match step {
+        5 => {
+            let label = *t.labels.get(n)? as usize;
+            let p = t.probs.as_ref()?[[n, label]];
+            let d = t.logits_delta.as_ref()?[[n, label]];
+            Some(Spoken {
+                text: trf!(
+                    "Sample {n} is a {label}: {d}[{n},{label}] = (p[{label}] − 1) / {batch} = ({p} − 1) / {batch} = {value} < 0, so the loss pushes its logit up.",
+                    n = n,
+                    label = label,
+                    d = delta_name(t.names.len()),
+                    batch = t.batch_size(),
+                    p = num(p),
+                    value = num(d)
+                ),
+                cell: CellRef::LossDelta { index: vec![n, label] },
+            })
+        }
+        10 | 12 => {
+            let layer = if step == 10 {
+                *convs.get(1)?
+            } else {
+                *convs.first()?
+            };
+            let (index, f, g) = middle(layer)?;
+            let (u, v) = (index[2], index[3]);
+            let grows = g < 0.0;
+            let direction = if grows { tr("grows") } else { tr("shrinks") };
+            let text = if sgd {
+                trf!(
+                    "{layer}: dF[{u},{v}] = {g} {sign} 0, so F[{u},{v}] {direction} in the update: F − η·dF = {f} − {eta} × ({g}) = {after}.",
+                    layer = t.names[layer],
+                    u = u,
+                    v = v,
+                    g = num(g),
+                    sign = if grows { "<" } else { "≥" },
+                    direction = direction,
+                    f = num(f),
+                    eta = eta_text,
+                    after = num(f - eta * g)
+                )
+            } else {
+                trf!(
+                    "{layer}: dF[{u},{v}] = {g} {sign} 0, so F[{u},{v}] {direction} in the update (it moves against its gradient).",
+                    layer = t.names[layer],
+                    u = u,
+                    v = v,
+                    g = num(g),
+                    sign = if grows { "<" } else { "≥" },
+                    direction = direction
+                )
+            };
+            Some(Spoken {
+                text,
+                cell: CellRef::WeightGrad { layer, index },
+            })
+        }
+        13 => {
+            let layer = *convs.first()?;
+            let (index, f, g) = middle(layer)?;
+            let after = t.layers[layer].weight_after.as_ref()?[&index[..]];
+            let (u, v) = (index[2], index[3]);
+            let text = if sgd {
+                trf!(
+                    "{layer}: F[{u},{v}] − η·dF[{u},{v}] = {f} − {eta} × ({g}) = {after}, the engine's new weight.",
+                    layer = t.names[layer],
+                    u = u,
+                    v = v,
+                    f = num(f),
+                    eta = eta_text,
+                    g = num(g),
+                    after = num(after)
+                )
+            } else {
+                trf!(
+                    "{layer}: F[{u},{v}] moved from {f} to {after} (dF[{u},{v}] = {g}).",
+                    layer = t.names[layer],
+                    u = u,
+                    v = v,
+                    f = num(f),
+                    after = num(after),
+                    g = num(g)
+                )
+            };
+            Some(Spoken {
+                text,
+                cell: CellRef::WeightGrad { layer, index },
+            })
+        }
+        _ => None,
+    }
+}

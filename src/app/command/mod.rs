@@ -113,6 +113,8 @@ pub enum UiCommand {
     StopReplay,
     SetSettings(Box<Settings>),
     ShowShortcuts(bool),
+    /// Lights a cell on the maps while a number about it is hovered.
+    Light(Option<CellRef>),
     /// Blanks the screen (a clicker's B) or brings it back.
     Blank(bool),
     ShowFindBug(bool),
@@ -360,10 +362,14 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         C::Dismiss => s.message = None,
         C::OpenWelcome => s.welcome = true,
         C::CloseWelcome => s.welcome = false,
-        C::Lesson(m) => lesson_move(s, m, fx),
+        C::Lesson(m) => {
+            s.lit = None;
+            lesson_move(s, m, fx);
+        }
         C::SetSettings(settings) => s.settings = *settings,
         C::ShowShortcuts(on) => s.show_shortcuts = on,
         C::Blank(on) => s.blanked = on,
+        C::Light(cell) => s.lit = cell,
         C::ShowFindBug(on) => s.show_find_bug = on,
         C::CloseClassRecord => s.class_record = None,
         C::SetAnimation(animation) => {

@@ -126,7 +126,7 @@ fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells {
     fit_cell(
         rows,
         room - Vec2::new(8.0, used),
-        if compact { 4.0 } else { 26.0 },
+        if compact { 10.0 } else { 26.0 },
         (3.0, 40.0),
         compact,
     )

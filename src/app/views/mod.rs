@@ -44,6 +44,9 @@ impl Views {
     /// What the Backprop tab shows for the phase (or the clicked layer): the
     /// layer's step as an equation of maps.
     pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        // The view's width before anything is drawn (a long line above the
+        // maps must not widen the room they are fitted to).
+        let width = ui.available_width();
         let state = cx.state;
         let Some(s) = state.snapshot.as_ref() else {
             ui.label(tr("Loading the first batch…"));
@@ -84,7 +87,7 @@ impl Views {
         {
             cx.command(UiCommand::ViewLayer(None));
         }
-        let avail = ui.available_size();
+        let avail = Vec2::new(width, ui.available_height());
         egui::ScrollArea::both()
         .id_salt("layer view")
         .show(ui, |ui| {

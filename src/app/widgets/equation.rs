@@ -224,14 +224,14 @@ const SMALL_CELL: f32 = 46.0;
 
 /// Width of an operator's column, from its text.
 fn op_width(op: &str, compact: bool) -> f32 {
-    // ~11 points a character at the operators' 20-point font (Cyrillic
+    // ~12 points a character at the operators' 20-point font (Cyrillic
     // letters are wider than Latin ones).
     let longest = op_lines(op, compact)
         .lines()
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(1);
-    (longest as f32 * 11.0 + 8.0).max(24.0)
+    (longest as f32 * 12.0 + 8.0).max(24.0)
 }
 
 /// An operator as drawn: on a small window a worded arrow (`Σ batch →`,
@@ -479,8 +479,15 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                         egui::Layout::top_down(egui::Align::Center),
                         |ui| {
                             ui.add_space((head + tallest / 2.0 - 14.0 * lines).max(0.0));
+                            // Words (on a small window) a little smaller
+                            // than symbols, so they keep to their column.
+                            let size = if cells.compact && text.chars().count() > 3 {
+                                16.0
+                            } else {
+                                20.0
+                            };
                             ui.add(
-                                egui::Label::new(RichText::new(text).size(20.0).strong())
+                                egui::Label::new(RichText::new(text).size(size).strong())
                                     .halign(egui::Align::Center)
                                     .extend(),
                             );
