@@ -322,6 +322,55 @@ fn outside_the_lesson(lang: Lang) {
         .filter(|r| r.width() > 100.0)
         .collect::<Vec<_>>();
     assert!(!pad.is_empty(), "{lang:?}: nothing drawn in the Draw tab");
+    // A stroke on the pad (the largest square): its ten probabilities stand
+    // beside it, all of them on screen.
+    let square = pad
+        .iter()
+        .copied()
+        .max_by(|a, b| a.area().total_cmp(&b.area()))
+        .unwrap();
+    let (from, to) = (
+        square.lerp_inside(egui::vec2(0.45, 0.2)),
+        square.lerp_inside(egui::vec2(0.55, 0.8)),
+    );
+    h.event(egui::Event::PointerMoved(from));
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.run_steps(2);
+    for k in 1..=10 {
+        h.event(egui::Event::PointerMoved(from.lerp(to, k as f32 / 10.0)));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(4);
+    let meters: Vec<egui::Rect> = h
+        .query_all_by(|n| n.role() == Role::Meter)
+        .map(|n| n.rect())
+        .collect();
+    assert_eq!(
+        meters.len(),
+        10,
+        "{lang:?}: the ten probabilities are not drawn"
+    );
+    for m in &meters {
+        assert!(
+            screen().contains_rect(*m) && views.expand(1.0).contains_rect(*m),
+            "{lang:?}: a probability at {m:?} is not on screen in {views:?}"
+        );
+        assert!(
+            m.left() >= square.right(),
+            "{lang:?}: a probability at {m:?} is not beside the pad {square:?}"
+        );
+    }
     for rect in pad {
         assert!(
             screen().contains_rect(rect) && views.expand(1.0).contains_rect(rect),

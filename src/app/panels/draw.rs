@@ -31,48 +31,52 @@ impl Default for Draw {
 impl Draw {
     pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
         egui::ScrollArea::vertical().id_salt("draw tab").show(ui, |ui| {
-        ui.label(tr("Draw a digit with the mouse, a finger or a pen. The network sees the 28x28 picture in the middle: your drawing cropped to its ink, scaled to 20 pixels and centred, exactly as MNIST was made."));
-        // Three columns side by side; in a narrow window (a projector) the
-        // probabilities move below the other two.
-        let side_by_side = ui.available_width() >= self.pad.side + 300.0 + 420.0 + 48.0;
-        let mut pixels = None;
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| {
-                ui.label(RichText::new(tr("Your drawing")).strong());
-                self.pad.ui(ui);
-            });
-            ui.add_space(16.0);
-            pixels = self.pad.mnist_pixels();
-            ui.vertical(|ui| {
-                ui.set_max_width(300.0);
-                ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
-                match &pixels {
-                    Some(p) => {
-                        preview_ui(ui, p, 196.0);
-                    }
-                    None => {
-                        ui.label(tr("(nothing drawn yet)"));
-                    }
-                }
-                ui.add_space(8.0);
-                self.teach_ui(cx, ui);
-            });
-            if side_by_side {
+            crate::app::style::note_ui(ui, tr("Draw a digit with the mouse, a finger or a pen. The network sees the 28x28 picture in the middle: your drawing cropped to its ink, scaled to 20 pixels and centred, exactly as MNIST was made."), false);
+            // Three columns side by side; in a narrow window (a projector)
+            // the probabilities come right after the pad, then the small
+            // 28x28 picture with teaching it below.
+            let side_by_side = ui.available_width() >= self.pad.side + 300.0 + 420.0 + 48.0;
+            let mut pixels = None;
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.label(RichText::new(tr("Your drawing")).strong());
+                    self.pad.ui(ui);
+                });
                 ui.add_space(16.0);
-                ui.vertical(|ui| answer_ui(cx, ui, pixels.as_deref()));
-            }
+                pixels = self.pad.mnist_pixels();
+                if !side_by_side {
+                    ui.vertical(|ui| {
+                        ui.set_max_width(250.0);
+                        answer_ui(cx, ui, pixels.as_deref());
+                    });
+                    ui.add_space(12.0);
+                }
+                ui.vertical(|ui| {
+                    ui.set_max_width(300.0);
+                    ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
+                    match &pixels {
+                        Some(p) => {
+                            preview_ui(ui, p, if side_by_side { 196.0 } else { 96.0 });
+                        }
+                        None => {
+                            ui.label(tr("(nothing drawn yet)"));
+                        }
+                    }
+                    ui.add_space(8.0);
+                    self.teach_ui(cx, ui);
+                });
+                if side_by_side {
+                    ui.add_space(16.0);
+                    ui.vertical(|ui| answer_ui(cx, ui, pixels.as_deref()));
+                }
+            });
         });
-        if !side_by_side {
-            ui.add_space(12.0);
-            ui.vertical(|ui| answer_ui(cx, ui, pixels.as_deref()));
-        }
-    });
     }
 }
 
 /// The ten probabilities for the drawing, and the pretrained model.
 fn answer_ui(cx: &mut Cx, ui: &mut Ui, pixels: Option<&[f32]>) {
-    ui.set_max_width(420.0);
+    ui.set_max_width(ui.max_rect().width().min(420.0));
     ui.label(RichText::new(tr("What it thinks")).strong());
     match pixels.and_then(|p| cx.state.classify(p)) {
         Some(probs) => probabilities_ui(ui, &probs, None),

@@ -528,7 +528,13 @@ pub fn probabilities_ui(ui: &mut Ui, probs: &[f32], label: Option<u8>) {
         .max_by(|a, b| clean(*a.1).total_cmp(&clean(*b.1)))
         .map(|(i, _)| i);
     let font = TextStyle::Heading.resolve(ui.style());
-    let row_height = font.size * 1.4;
+    // On a small window the rows are as tall as their font, so that a
+    // projector shows all ten beside the pad.
+    let row_height = if crate::app::style::compact(ui.ctx()) {
+        font.size * 1.05
+    } else {
+        font.size * 1.4
+    };
     let visuals = ui.visuals().clone();
     for (digit, &p) in probs.iter().enumerate() {
         let p = clean(p);
