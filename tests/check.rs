@@ -575,3 +575,24 @@ fn two_mistakes_at_once_are_unknown_and_a_dead_filter_needs_zeros() {
     assert!(!v.ok);
     assert!((v.max_rel_err.unwrap() - 1e-3).abs() < 1e-9);
 }
+
+/// The cell a wrong hand-in is explained at is its largest error, not the
+/// first (row-major) cell that happens to be outside the tolerance.
+#[test]
+fn the_cell_pointed_at_is_the_largest_error() {
+    let t = traced("seed", 3, 4);
+    let right = f64s(t.layers[3].weight_grad.as_ref().unwrap());
+    let scale = max_abs(&right);
+    let mut mine = right.clone();
+    // A small error first (row-major), a large one later.
+    mine[[0, 0, 0, 1]] += 0.01 * scale;
+    mine[[0, 0, 2, 2]] -= 0.5 * scale;
+    let handed = backprop_viz::io::handin::Handed {
+        name: "conv2.weight_grad".into(),
+        values: mine,
+    };
+    let v = check(&t, &handed).unwrap();
+    assert!(!v.ok);
+    let (index, _, _) = v.worst_wrong.expect("a wrong cell");
+    assert_eq!(index, vec![0, 0, 2, 2]);
+}

@@ -59,7 +59,7 @@ fn a_spread_pool_delta_is_named_drawn_and_opened_in_the_views() {
         assert!(checked.verdicts[1].ok, "{}", checked.verdicts[1].message());
         assert_eq!(checked.verdicts[0].diagnosis, Some(Mistake::PoolSpread));
         // The views opened on pool2's first wrong cell.
-        let (index, _, _) = checked.verdicts[0].first_wrong.clone().unwrap();
+        let (index, _, _) = checked.verdicts[0].worst_wrong.clone().unwrap();
         assert_eq!(app.tab, Tab::Backprop);
         assert_eq!(app.view_layer, Some(pool2));
         assert_eq!(

@@ -85,11 +85,11 @@ impl Checked {
         self.chosen = k;
         let v = &self.verdicts[k];
         let lead = leading_dims(&v.expected_shape);
-        self.at = match &v.first_wrong {
+        self.at = match &v.worst_wrong {
             Some((index, _, _)) => index[..lead].to_vec(),
             None => vec![0; lead],
         };
-        self.row = v.first_wrong.as_ref().map_or(0, |(index, _, _)| index[0]);
+        self.row = v.worst_wrong.as_ref().map_or(0, |(index, _, _)| index[0]);
     }
 
     /// How many match.
@@ -99,9 +99,9 @@ impl Checked {
 
     /// The cell of the views that holds the chosen tensor's first wrong
     /// value (weight gradients and deltas; biases have no cell).
-    pub fn first_wrong_cell(&self) -> Option<(CellRef, Option<usize>)> {
+    pub fn worst_wrong_cell(&self) -> Option<(CellRef, Option<usize>)> {
         let v = &self.verdicts[self.chosen];
-        let (index, _, _) = v.first_wrong.as_ref()?;
+        let (index, _, _) = v.worst_wrong.as_ref()?;
         match self.named[self.chosen] {
             Named::Layer(layer, Part::WeightGrad) => Some((
                 CellRef::WeightGrad {

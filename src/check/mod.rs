@@ -478,9 +478,10 @@ pub struct Verdict {
     pub diagnosis: Option<Mistake>,
     pub found_shape: Vec<usize>,
     pub expected_shape: Vec<usize>,
-    /// The first element (row-major) outside the tolerance: its index,
-    /// the value handed in and the trace's.
-    pub first_wrong: Option<(Vec<usize>, f64, f64)>,
+    /// The element furthest outside the tolerance (the largest error, not
+    /// a near-zero cell that happens to come first): its index, the value
+    /// handed in and the trace's.
+    pub worst_wrong: Option<(Vec<usize>, f64, f64)>,
     /// What the words need: the batch size, the layer's padding and the
     /// right formula for this tensor.
     pub batch: usize,
@@ -536,7 +537,7 @@ pub fn check(trace: &Trace, handed: &Handed) -> Result<Verdict, NotInTrace> {
         diagnosis: None,
         found_shape: mine.shape().to_vec(),
         expected_shape: right.shape().to_vec(),
-        first_wrong: None,
+        worst_wrong: None,
         batch: trace.labels.len(),
         padding: match name {
             Named::Layer(i, _) => match trace.kinds[i] {
@@ -555,10 +556,11 @@ pub fn check(trace: &Trace, handed: &Handed) -> Result<Verdict, NotInTrace> {
         verdict.ok = close_to(mine, &right).is_some();
         if !verdict.ok {
             let limit = if dead { ZERO } else { TOLERANCE * scale };
-            verdict.first_wrong = mine
+            verdict.worst_wrong = mine
                 .indexed_iter()
                 .zip(right.iter())
-                .find(|((_, &m), &r)| outside(m, r, limit))
+                .filter(|((_, &m), &r)| outside(m, r, limit))
+                .max_by(|((_, &a), &ra), ((_, &b), &rb)| (a - ra).abs().total_cmp(&(b - rb).abs()))
                 .map(|((index, &m), &r)| (ndarray::Dimension::slice(&index).to_vec(), m, r));
         }
     }
@@ -608,7 +610,7 @@ pub fn check_cell(trace: &Trace, named: Named, index: &[usize], value: f64) -> O
         diagnosis,
         found_shape: right_all.shape().to_vec(),
         expected_shape: right_all.shape().to_vec(),
-        first_wrong: (!ok).then(|| (index.to_vec(), value, right)),
+        worst_wrong: (!ok).then(|| (index.to_vec(), value, right)),
         batch: trace.labels.len(),
         padding: match named {
             Named::Layer(i, _) => match trace.kinds[i] {
@@ -790,7 +792,7 @@ impl Verdict {
                 "{name} puts the values back in column-major order: un-flatten in the row-major order flatten used, D.reshape(N, C, h, w).",
                 name = name
             ),
-            Mistake::Unknown => match &self.first_wrong {
+            Mistake::Unknown => match &self.worst_wrong {
                 _ if self.found_shape != self.expected_shape => trf!(
                     "{name} has the shape {found} but the trace's has {expected}; the right one is {formula}.",
                     name = name,

@@ -46,6 +46,10 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("Your backprop, checked", "Ваш backprop: проверка"),
     (
+        "The bug, found: the backprop with it against without it",
+        "Ошибка найдена: backprop с ней и без неё",
+    ),
+    (
         "{ok} of {n} match the engine's numbers for batch {batch}.",
         "Совпало {ok} из {n} с числами движка для батча {batch}.",
     ),
@@ -59,8 +63,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("index", "индекс"),
     ("row", "строка"),
     (
-        "Explain the first wrong cell in the views",
-        "Объяснить первую неверную клетку на схеме",
+        "Explain the most wrong cell in the views",
+        "Объяснить самую неверную клетку на схеме",
     ),
     (
         "The views have moved on to another batch since this check",

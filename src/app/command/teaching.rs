@@ -225,7 +225,7 @@ pub(super) fn show_checked(s: &mut AppState, checked: Box<Checked>) {
 /// wrong cell selected (the explanation panel shows how it is computed).
 pub(super) fn show_in_views(s: &mut AppState) {
     let Some(checked) = &s.checked else { return };
-    let Some((cell, sample)) = checked.first_wrong_cell() else {
+    let Some((cell, sample)) = checked.worst_wrong_cell() else {
         return;
     };
     let Named::Layer(layer, _) = checked.named[checked.chosen] else {

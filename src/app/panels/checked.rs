@@ -3,7 +3,7 @@
 //! step on screen by [`crate::check`], the same check as the command line's.
 //! A window lists every tensor handed in, matched or with its mistake named
 //! in words and the fix; the one chosen is drawn beside the engine's with
-//! their difference, its first wrong cell outlined, and one click opens the
+//! their difference, its most wrong cell (the largest error) outlined, and one click opens the
 //! usual view and the explanation on that cell.
 
 use egui::{RichText, Ui, Vec2};
@@ -59,7 +59,13 @@ pub fn checked_ui(ui: &mut Ui, cx: &mut Cx) {
     let on_screen = state.snapshot.as_ref().map(|s| s.batches);
     let compact = compact(ui.ctx());
     ui.horizontal(|ui| {
-        ui.heading(tr("Your backprop, checked"));
+        // Find the bug's reveal compares the app's own backprop with and
+        // without the bug: not the student's.
+        ui.heading(if checked.bug {
+            tr("The bug, found: the backprop with it against without it")
+        } else {
+            tr("Your backprop, checked")
+        });
         ui.label(trf!(
             "{ok} of {n} match the engine's numbers for batch {batch}.",
             ok = checked.matched(),
@@ -163,13 +169,13 @@ fn words_ui(ui: &mut Ui, cx: &mut Cx, checked: &Checked, on_screen: Option<u64>,
     if row != checked.row {
         cx.command(UiCommand::Checked(CheckedMove::Row(row)));
     }
-    if checked.first_wrong_cell().is_some() {
+    if checked.worst_wrong_cell().is_some() {
         let same_step = on_screen == Some(checked.batch);
         let button = ui
             .add_enabled(
                 same_step,
                 egui::Button::new(
-                    RichText::new(tr("Explain the first wrong cell in the views")).strong(),
+                    RichText::new(tr("Explain the most wrong cell in the views")).strong(),
                 ),
             )
             .on_disabled_hover_text(tr(
@@ -182,7 +188,7 @@ fn words_ui(ui: &mut Ui, cx: &mut Cx, checked: &Checked, on_screen: Option<u64>,
 }
 
 /// The engine's tensor, the one handed in and their difference, at the
-/// same scale; the first wrong cell outlined.
+/// same scale; the most wrong cell (the largest error) outlined.
 fn maps_ui(ui: &mut Ui, checked: &Checked, compact: bool) {
     let k = checked.chosen;
     let v = &checked.verdicts[k];
@@ -194,8 +200,8 @@ fn maps_ui(ui: &mut Ui, checked: &Checked, compact: bool) {
     let (right, rows, cols) = slice(&checked.right[k], &checked.at, row);
     let (mine, _, _) = slice(&checked.mine[k], &checked.at, row);
     let diff: Vec<f32> = mine.iter().zip(&right).map(|(m, r)| m - r).collect();
-    // The first wrong cell, when it lies in this slice.
-    let selected = v.first_wrong.as_ref().and_then(|(index, _, _)| {
+    // The most wrong cell, when it lies in this slice.
+    let selected = v.worst_wrong.as_ref().and_then(|(index, _, _)| {
         let lead = checked.at.len();
         let here = index[..lead] == checked.at[..];
         match index.len() - lead {
@@ -225,7 +231,10 @@ fn maps_ui(ui: &mut Ui, checked: &Checked, compact: bool) {
         .same_scale(scale, format)
         .selected(selected)
         .big();
+    // The difference on the engine's own scale: a correct answer's 5e-10
+    // stays white, an exact match is a map of zeros like the others.
     let difference = Operand::new("difference", diff_title, &diff, rows, cols, true)
+        .same_scale(scale, format)
         .outline(selected.map(|(r, c)| (r, c, 1, 1)), SELECTION)
         .big();
     let terms = vec![
