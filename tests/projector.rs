@@ -104,6 +104,20 @@ fn check_screen(
         screen().contains_rect(*tabs),
         "{what}: the tabs at {tabs:?} are off screen"
     );
+    // Nothing in the view reaches past its right edge (a line that does
+    // widens the view: the maps scroll sideways under a scroll bar).
+    for n in h.query_all_by(|n| matches!(n.role(), Role::Label | Role::Button | Role::Image)) {
+        let r = n.rect();
+        let inside = r.top() >= views.top() && r.bottom() <= views.bottom();
+        check(
+            problems,
+            !(inside && r.right() > views.right() + 1.0),
+            format!(
+                "{what}: {:?} at {r:?} reaches past the view's edge {views:?}",
+                n.accesskit_node().label().unwrap_or_default()
+            ),
+        );
+    }
     let lesson = marks.get(&Mark::LessonPanel).copied();
     let all = maps(h);
     assert!(!all.is_empty(), "{what}: no map on screen");

@@ -249,7 +249,8 @@ pub fn spoken(
         .filter(|&i| matches!(t.kinds[i], LayerKind::Conv { .. }))
         .collect();
     let num = |v: f32| own_magnitude(v, 4);
-    let (eta, eta_text) = (t.lr, own_magnitude(t.lr, 3));
+    // The learning rate as it was set (0.05, not 0.0500).
+    let (eta, eta_text) = (t.lr, format!("{}", t.lr));
     let middle = |layer: usize| -> Option<(Vec<usize>, f32, f32)> {
         let w = t.layers[layer].weight.as_ref()?;
         let g = t.layers[layer].weight_grad.as_ref()?;

@@ -256,10 +256,9 @@ pub fn verdict_ui(ui: &mut Ui, cx: &mut Cx) {
                 job.append(&truth, 6.0, egui::TextFormat::simple(font, plain));
                 whole.push_str(&format!("{mark} {truth}"));
             }
-            // (Less a little: the sections' leading space is not counted,
-            // and a line wider than the view would widen the view.)
-            job.wrap = egui::text::TextWrapping::truncate_at_width(ui.available_width() - 24.0);
-            ui.add(egui::Label::new(job)).on_hover_text(whole);
+            // Cut at the view's edge: a longer line would widen the view.
+            ui.add(egui::Label::new(job).truncate())
+                .on_hover_text(whole);
         });
         return;
     }
