@@ -224,15 +224,29 @@ impl NumberFormat {
                 decimals: 0,
             },
         ];
+        // Cells too small for one character at the smallest font show
+        // colours only: nothing is formatted (a 196x196 matrix is 38,416
+        // cells a frame).
+        if font_for(cell, 1) < min_font {
+            return None;
+        }
+        // The most characters a readable number may have here: a candidate
+        // stops being measured at its first longer number.
+        let most = (1..=12)
+            .take_while(|&n| font_for(cell, n) >= min_font)
+            .last()
+            .unwrap_or(1);
         let sized: Vec<(NumberFormat, f32)> = candidates
             .into_iter()
-            .map(|format| {
-                let widest = values
-                    .iter()
-                    .map(|&v| format.cell(v).chars().count())
-                    .max()
-                    .unwrap_or(1);
-                (format, font_for(cell, widest))
+            .filter_map(|format| {
+                let mut widest = 1;
+                for &v in values {
+                    widest = widest.max(format.cell(v).chars().count());
+                    if widest > most {
+                        return None;
+                    }
+                }
+                Some((format, font_for(cell, widest)))
             })
             .collect();
         // The first that reads comfortably; else the first that reads at all
