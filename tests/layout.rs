@@ -16,33 +16,10 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{click_at, new_app, settle, snapshot};
-
-/// A 1280x720 window in projector mode (1.4x: 914x514 points).
-fn projector(lang: Lang) -> Harness<'static, BackpropApp> {
-    let mut app = new_app();
-    let mut settings = app.settings.clone();
-    settings.projector = true;
-    settings.lang = lang;
-    app.command(backprop_viz::app::UiCommand::SetSettings(Box::new(
-        settings,
-    )));
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
-    settle(&mut h);
-    h
-}
+use app_common::{click_at, new_app, projector, settle, to_phase};
 
 fn screen() -> Rect {
     Rect::from_min_size(Pos2::ZERO, egui::vec2(1280.0, 720.0) / 1.4)
-}
-
-fn to_phase(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
-    h.state_mut().command(UiCommand::GoTo(phase));
-    settle(h);
-    assert_eq!(snapshot(h).last, Some(phase));
-    h.run_steps(3);
 }
 
 /// The maps on screen: every heatmap, by its title.

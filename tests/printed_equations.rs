@@ -13,19 +13,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{new_app, settle, snapshot};
-
-fn app_at(size: egui::Vec2, projector: bool) -> Harness<'static, BackpropApp> {
-    let mut app = new_app();
-    let mut settings = app.settings.clone();
-    settings.projector = projector;
-    app.command(UiCommand::SetSettings(Box::new(settings)));
-    let mut h = Harness::builder()
-        .with_size(size)
-        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
-    settle(&mut h);
-    h
-}
+use app_common::{settle, sized, snapshot};
 
 /// A number as printed and the half of its last digit's unit: what it can
 /// be off by. `−5.4e−3` is −0.0054 ± 0.00005.
@@ -130,7 +118,7 @@ fn the_loss_and_the_update_print_true_equations() {
         (egui::vec2(1280.0, 720.0), true),
     ] {
         let what = format!("{size:?} projector {projector}");
-        let mut h = app_at(size, projector);
+        let mut h = sized(size, projector, backprop_viz::i18n::Lang::En);
         h.state_mut().command(UiCommand::GoTo(Phase::Loss));
         settle(&mut h);
         h.run_steps(3);

@@ -18,23 +18,10 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{new_app, settle, snapshot};
+use app_common::{projector, settle, snapshot, to_phase};
 
 /// Projector mode's zoom: pixels per point.
 const ZOOM: f32 = 1.4;
-
-fn projector(lang: Lang) -> Harness<'static, BackpropApp> {
-    let mut app = new_app();
-    let mut settings = app.settings.clone();
-    settings.projector = true;
-    settings.lang = lang;
-    app.command(UiCommand::SetSettings(Box::new(settings)));
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
-    settle(&mut h);
-    h
-}
 
 fn screen() -> Rect {
     Rect::from_min_size(Pos2::ZERO, egui::vec2(1280.0, 720.0) / ZOOM)
@@ -282,13 +269,6 @@ fn the_lesson_fills_a_720p_projector_in_english() {
 #[test]
 fn the_lesson_fills_a_720p_projector_in_russian() {
     lesson_walk(Lang::Ru);
-}
-
-fn to_phase(h: &mut Harness<'static, BackpropApp>, phase: Phase) {
-    h.state_mut().command(UiCommand::GoTo(phase));
-    settle(h);
-    assert_eq!(snapshot(h).last, Some(phase));
-    h.run_steps(3);
 }
 
 fn outside_the_lesson(lang: Lang) {

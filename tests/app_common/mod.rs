@@ -70,3 +70,40 @@ pub fn set_settings(
     h.state_mut()
         .command(backprop_viz::app::UiCommand::SetSettings(Box::new(s)));
 }
+
+/// A 1280x720 window in projector mode (1.4x: 914x514 points) in `lang`.
+pub fn projector(lang: backprop_viz::i18n::Lang) -> Harness<'static, BackpropApp> {
+    sized(egui::vec2(1280.0, 720.0), true, lang)
+}
+
+/// A window of `size`, in projector mode or not, in `lang`, the worker settled.
+pub fn sized(
+    size: egui::Vec2,
+    projector: bool,
+    lang: backprop_viz::i18n::Lang,
+) -> Harness<'static, BackpropApp> {
+    let mut app = new_app();
+    let mut settings = app.settings.clone();
+    settings.projector = projector;
+    settings.lang = lang;
+    app.command(backprop_viz::app::UiCommand::SetSettings(Box::new(
+        settings,
+    )));
+    let mut h = Harness::builder()
+        .with_size(size)
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
+    settle(&mut h);
+    h
+}
+
+/// Training moved to `phase` through the history, the frame drawn.
+pub fn to_phase(
+    h: &mut Harness<'static, BackpropApp>,
+    phase: backprop_viz::engine::stepper::Phase,
+) {
+    h.state_mut()
+        .command(backprop_viz::app::UiCommand::GoTo(phase));
+    settle(h);
+    assert_eq!(snapshot(h).last, Some(phase));
+    h.run_steps(3);
+}

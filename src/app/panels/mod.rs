@@ -309,17 +309,9 @@ fn blank_ui(ctx: &egui::Context, cx: &mut Cx) {
 
 /// The tabs as one menu (a small window: their row is the view's).
 fn tab_menu_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
-    let current = cx.state.tab;
-    let response = ui.menu_button(format!("{} ▾", tab_name(current)), |ui| {
-        for (tab, name, hover) in tab_names() {
-            if ui
-                .selectable_label(current == tab, name)
-                .on_hover_text(hover)
-                .clicked()
-            {
-                cx.command(UiCommand::ShowTab(tab));
-                ui.close();
-            }
+    let response = ui.menu_button(format!("{} ▾", tab_name(cx.state.tab)), |ui| {
+        if tab_entries_ui(ui, cx) {
+            ui.close();
         }
     });
     response
@@ -328,6 +320,23 @@ fn tab_menu_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
             "The tabs: the layer views, drawing, data, the experiment, mistakes, the architecture",
         ))
         .rect
+}
+
+/// One entry per tab (in a row or a menu); whether one was clicked.
+fn tab_entries_ui(ui: &mut egui::Ui, cx: &mut Cx) -> bool {
+    let current = cx.state.tab;
+    let mut clicked = false;
+    for (tab, name, hover) in tab_names() {
+        if ui
+            .selectable_label(current == tab, name)
+            .on_hover_text(hover)
+            .clicked()
+        {
+            cx.command(UiCommand::ShowTab(tab));
+            clicked = true;
+        }
+    }
+    clicked
 }
 
 /// Every tab with its name and what it holds, in the current language.
@@ -351,18 +360,7 @@ fn tab_name(tab: Tab) -> &'static str {
 
 /// The row of tabs.
 fn tabs_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
-    let current = cx.state.tab;
-    ui.horizontal_wrapped(|ui| {
-        for (tab, name, hover) in tab_names() {
-            if ui
-                .selectable_label(current == tab, name)
-                .on_hover_text(hover)
-                .clicked()
-            {
-                cx.command(UiCommand::ShowTab(tab));
-            }
-        }
-    })
-    .response
-    .rect
+    ui.horizontal_wrapped(|ui| tab_entries_ui(ui, cx))
+        .response
+        .rect
 }

@@ -332,7 +332,7 @@ pub fn input_ref(i: usize, index: Vec<usize>) -> CellRef {
 pub fn backward_ui(
     cx: &mut Cx,
     matrix: &mut MatrixView,
-    rows: &mut ConvRows,
+    rows: &mut AnswerRows,
     ui: &mut Ui,
     t: &Trace,
     i: usize,
@@ -407,7 +407,7 @@ pub fn backward_ui(
             } else {
                 None
             };
-            (!ConvRow::fits_both(both)).then(|| rows.shown(state, i, animating))
+            (!AnswerRow::fits_both(both)).then(|| rows.shown(state, i, animating))
         });
 
     header_ui(cx, ui, &g, (o, c), |cx, ui| {
@@ -446,8 +446,8 @@ pub fn backward_ui(
             rows.toggles_ui(ui, chosen, ["① dF".to_string(), below_name]);
             ui.separator();
             let (kind, caption) = match chosen {
-                ConvRow::Gradient => (Kind::Gradient, first_caption),
-                ConvRow::Below => (Kind::Below, second_caption.as_str()),
+                AnswerRow::Gradient => (Kind::Gradient, first_caption),
+                AnswerRow::Below => (Kind::Below, second_caption.as_str()),
             };
             // After a reveal the verdict takes the caption's place.
             if prediction::has_verdict(state) {
@@ -470,7 +470,7 @@ pub fn backward_ui(
     let bank = (bank, tr("dF of every filter"));
     let clicked = beside_bank(cx, ui, room, bank, (o, c), |cx, ui, room| {
         let shown = split.map(|row| {
-            let alone = if row == ConvRow::Gradient {
+            let alone = if row == AnswerRow::Gradient {
                 &row1
             } else {
                 &row2
@@ -496,8 +496,8 @@ pub fn backward_ui(
             });
         };
         let (drawn1, drawn2) = match shown {
-            Some((ConvRow::Gradient, cell)) => (row_ui(ui, row1, cell), Default::default()),
-            Some((ConvRow::Below, cell)) => (Default::default(), row_ui(ui, row2, cell)),
+            Some((AnswerRow::Gradient, cell)) => (row_ui(ui, row1, cell), Default::default()),
+            Some((AnswerRow::Below, cell)) => (Default::default(), row_ui(ui, row2, cell)),
             None => {
                 if !compact {
                     caption(ui, first_caption);
@@ -528,12 +528,12 @@ pub fn backward_ui(
 
 /// The answer's two equations: ① dF = x ⋆ D, ② D_below = D ⊛ rot180 F.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvRow {
+pub enum AnswerRow {
     Gradient,
     Below,
 }
 
-impl ConvRow {
+impl AnswerRow {
     /// Whether both rows fit at cell sizes that carry their numbers on a
     /// projector (a filter's cell 64 px, a map's 20 px, at 1.4x).
     fn fits_both(cells: crate::app::widgets::equation::Cells) -> bool {
@@ -545,19 +545,19 @@ impl ConvRow {
 /// lesson, an animation or a new click points at the other. Serves every
 /// view drawn as the answer's two rows (conv, dense).
 #[derive(Default)]
-pub struct ConvRows {
-    picked: Option<ConvRow>,
+pub struct AnswerRows {
+    picked: Option<AnswerRow>,
     /// What pointed last (so a pick stands until something new points).
     pointed: Option<(Option<CellRef>, Option<Mark>, Option<Kind>)>,
 }
 
-impl ConvRows {
-    pub fn pick(&mut self, row: ConvRow) {
+impl AnswerRows {
+    pub fn pick(&mut self, row: AnswerRow) {
         self.picked = Some(row);
     }
 
     /// The row to show of layer `layer`'s step, `animating` what plays.
-    pub fn shown(&mut self, state: &AppState, layer: usize, animating: Option<Kind>) -> ConvRow {
+    pub fn shown(&mut self, state: &AppState, layer: usize, animating: Option<Kind>) -> AnswerRow {
         let selected = state.selection().cloned();
         let mark = state.lesson_mark();
         let now = (selected.clone(), mark, animating);
@@ -566,21 +566,21 @@ impl ConvRows {
             self.pointed = Some(now);
             let below = matches!(&selected, Some(CellRef::Delta { layer: l, .. }) if *l == layer);
             self.picked = Some(match (animating, mark) {
-                (Some(Kind::Below), _) => ConvRow::Below,
-                (Some(_), _) => ConvRow::Gradient,
-                (None, Some(Mark::DeltaDown)) => ConvRow::Below,
-                (None, Some(_)) => ConvRow::Gradient,
-                (None, None) if below => ConvRow::Below,
-                (None, None) => self.picked.unwrap_or(ConvRow::Gradient),
+                (Some(Kind::Below), _) => AnswerRow::Below,
+                (Some(_), _) => AnswerRow::Gradient,
+                (None, Some(Mark::DeltaDown)) => AnswerRow::Below,
+                (None, Some(_)) => AnswerRow::Gradient,
+                (None, None) if below => AnswerRow::Below,
+                (None, None) => self.picked.unwrap_or(AnswerRow::Gradient),
             });
         }
-        self.picked.unwrap_or(ConvRow::Gradient)
+        self.picked.unwrap_or(AnswerRow::Gradient)
     }
 
     /// The two toggles, `names` of the rows; returns nothing, a click picks.
-    pub fn toggles_ui(&mut self, ui: &mut Ui, chosen: ConvRow, names: [String; 2]) {
+    pub fn toggles_ui(&mut self, ui: &mut Ui, chosen: AnswerRow, names: [String; 2]) {
         let [first, second] = names;
-        for (row, name) in [(ConvRow::Gradient, first), (ConvRow::Below, second)] {
+        for (row, name) in [(AnswerRow::Gradient, first), (AnswerRow::Below, second)] {
             if ui
                 .selectable_label(chosen == row, RichText::new(name).strong())
                 .on_hover_text(tr(

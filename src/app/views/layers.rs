@@ -587,7 +587,7 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
 /// A dense layer's backward step: `δ · xᵀ = dW` and `δᵀ · W = D_belowᵀ`.
 pub fn dense_backward_ui(
     cx: &mut Cx,
-    rows: &mut super::conv::ConvRows,
+    rows: &mut super::conv::AnswerRows,
     ui: &mut Ui,
     t: &Trace,
     i: usize,
@@ -731,14 +731,14 @@ pub fn dense_backward_ui(
                 chosen,
                 ["① dW".to_string(), format!("② {}", delta_name(i))],
             );
-            let caption = if chosen == super::conv::ConvRow::Gradient {
+            let caption = if chosen == super::conv::AnswerRow::Gradient {
                 first
             } else {
                 second
             };
             ui.add(egui::Label::new(RichText::new(caption).strong()).truncate());
         });
-        if chosen == super::conv::ConvRow::Gradient {
+        if chosen == super::conv::AnswerRow::Gradient {
             let cells = cells(ui, &[&row1, &row_batch], room, start);
             let drawn1 = row_ui(ui, row1, cells);
             (drawn1, row_ui(ui, row_batch, cells), Default::default())

@@ -26,7 +26,7 @@ use crate::trf;
 pub struct Views {
     pub matrix: matrix::MatrixView,
     /// Which of the answer's rows a small window shows.
-    pub conv_rows: conv::ConvRows,
+    pub answer_rows: conv::AnswerRows,
     /// The layer whose update a small window shows.
     pub update_layer: Option<usize>,
 }
@@ -116,7 +116,7 @@ impl Views {
                     }
                     let room = room(ui);
                     match t.kinds[i] {
-                        LayerKind::Conv { .. } => conv::backward_ui(cx, &mut self.matrix, &mut self.conv_rows, ui, t, i, room),
+                        LayerKind::Conv { .. } => conv::backward_ui(cx, &mut self.matrix, &mut self.answer_rows, ui, t, i, room),
                         LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
                             layers::activation_backward_ui(cx, ui, t, i, room)
                         }
@@ -125,7 +125,7 @@ impl Views {
                         }
                         LayerKind::Flatten => layers::flatten_backward_ui(cx, ui, t, i, room),
                         LayerKind::Dense { .. } => {
-                            layers::dense_backward_ui(cx, &mut self.conv_rows, ui, t, i, room)
+                            layers::dense_backward_ui(cx, &mut self.answer_rows, ui, t, i, room)
                         }
                     }
                 }

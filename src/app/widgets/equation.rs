@@ -504,18 +504,19 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                         egui::Layout::top_down(egui::Align::Min),
                         |ui| {
                             ui.set_width(width);
-                            let heatmap = Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
-                                .scale(m.scale)
-                                .format(m.format)
-                                .cell_size(cell)
-                                .pad(m.pad)
-                                .selected(m.selected)
-                                .dim_outside(m.dim_outside)
-                                .blocked(m.blocked)
-                                .dots(m.dots)
-                                .windows(m.windows)
-                                .pending(m.pending.as_deref())
-                                .outlines(m.outlines);
+                            let mut heatmap =
+                                Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
+                                    .scale(m.scale)
+                                    .format(m.format)
+                                    .cell_size(cell)
+                                    .pad(m.pad)
+                                    .selected(m.selected)
+                                    .dim_outside(m.dim_outside)
+                                    .blocked(m.blocked)
+                                    .dots(m.dots)
+                                    .windows(m.windows)
+                                    .pending(m.pending.as_deref())
+                                    .outlines(m.outlines);
                             // Mantissas of a shared power of ten say it in
                             // the title, beside the numbers they belong to.
                             let factor = heatmap

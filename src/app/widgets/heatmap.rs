@@ -345,6 +345,8 @@ pub struct Heatmap<'a> {
     windows: usize,
     /// Cells not computed yet (an animation under way): drawn blank.
     pending: Option<&'a [bool]>,
+    /// How the numbers print, once worked out (see `printed`).
+    fitted: Option<Option<(NumberFormat, f32)>>,
 }
 
 /// The colour of the selection and of outlines linked to it.
@@ -378,6 +380,7 @@ impl<'a> Heatmap<'a> {
             dimmed: None,
             windows: 0,
             pending: None,
+            fitted: None,
         }
     }
 
@@ -401,12 +404,14 @@ impl<'a> Heatmap<'a> {
     /// How numbers are printed (by default fitted to the values).
     pub fn format(mut self, format: NumberFormat) -> Self {
         self.format = Some(format);
+        self.fitted = None;
         self
     }
 
     /// Side of one cell in points.
     pub fn cell_size(mut self, cell: f32) -> Self {
         self.cell = cell;
+        self.fitted = None;
         self
     }
 
@@ -415,6 +420,7 @@ impl<'a> Heatmap<'a> {
         let by_w = max.x / (self.cols + 2 * self.pad).max(1) as f32;
         let by_h = max.y / (self.rows + 2 * self.pad).max(1) as f32;
         self.cell = by_w.min(by_h).min(largest).max(1.0);
+        self.fitted = None;
         self
     }
 
@@ -425,6 +431,7 @@ impl<'a> Heatmap<'a> {
 
     pub fn numbers(mut self, numbers: bool) -> Self {
         self.numbers = numbers;
+        self.fitted = None;
         self
     }
 
@@ -476,14 +483,21 @@ impl<'a> Heatmap<'a> {
 
     /// How the numbers print at this cell size on this screen, and the font;
     /// `None` when the cells show colours only.
-    pub fn printed(&self, ctx: &egui::Context) -> Option<(NumberFormat, f32)> {
-        if !self.numbers {
-            return None;
+    /// Worked out once per map and frame (a title that states the power of
+    /// ten asks before the map is drawn).
+    pub fn printed(&mut self, ctx: &egui::Context) -> Option<(NumberFormat, f32)> {
+        if let Some(fitted) = self.fitted {
+            return fitted;
         }
-        let format = self
-            .format
-            .unwrap_or_else(|| NumberFormat::for_values(self.values));
-        format.fit(self.values, self.cell, min_font(ctx))
+        let fitted = self.numbers.then(|| {
+            let format = self
+                .format
+                .unwrap_or_else(|| NumberFormat::for_values(self.values));
+            format.fit(self.values, self.cell, min_font(ctx))
+        });
+        let fitted = fitted.flatten();
+        self.fitted = Some(fitted);
+        fitted
     }
 
     /// What a screen reader (and a test) is told about the map, in no
@@ -502,7 +516,7 @@ impl<'a> Heatmap<'a> {
         }
     }
 
-    pub fn show(self, ui: &mut Ui) -> HeatmapResponse {
+    pub fn show(mut self, ui: &mut Ui) -> HeatmapResponse {
         let (rect, response) = ui.allocate_exact_size(self.size(), Sense::click());
         let label = self.label.clone();
         let pad = self.pad as f32;
