@@ -568,6 +568,20 @@ fn first_start_card_and_the_lesson_asks_before_resetting() {
     let mut h = harness(app);
     settle(&mut h);
     h.get_by_label("Start the guided lesson");
+    // Behind the card, before anything has run: the digit waiting at the
+    // input and the filter about to slide over it.
+    let sizes: Vec<String> = h
+        .query_all_by(|n| n.role() == egui::accesskit::Role::Image)
+        .filter_map(|n| n.accesskit_node().value())
+        .collect();
+    assert!(
+        sizes.iter().any(|v| v.starts_with("28x28")),
+        "no input digit on the first screen: {sizes:?}"
+    );
+    assert!(
+        sizes.iter().any(|v| v.starts_with("3x3")),
+        "no filter on the first screen: {sizes:?}"
+    );
     h.get_by_label("Step through it yourself");
     h.get_by_label("Step through it yourself").click();
     h.run_steps(2);

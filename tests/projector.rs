@@ -209,6 +209,15 @@ fn lesson_walk(lang: Lang) {
         if steps()[i].mark.is_map() {
             measured += check_screen(&h, &what, &mut problems);
         }
+        if i == 1 {
+            // The batch at the input: its first digit is on screen.
+            let digit = maps(&h).into_iter().find(|m| m.rows >= 28 && m.cols >= 28);
+            check(
+                &mut problems,
+                digit.is_some_and(|m| screen().contains_rect(m.rect)),
+                format!("{what}: the input digit is not on screen"),
+            );
+        }
         if i == 10 {
             spoken_numbers(&mut h, &what);
         }

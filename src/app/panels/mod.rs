@@ -106,12 +106,6 @@ impl Panels {
             if !(compact && state.lesson.open.is_some()) {
                 pipeline::phase_line_ui(ui, cx);
             }
-            if let Some(replay) = state.replaying() {
-                pipeline::replay_ui(ui, cx, replay);
-            }
-            if let Some((kind, text)) = state.message_text() {
-                pipeline::message_ui(ui, cx, kind, &text);
-            }
         });
         // The plots take at most a fifth of the window; on a short window
         // (a 720p projector at 1.4x) they fold into one line that opens
@@ -181,14 +175,14 @@ impl Panels {
                 });
             cx.mark(Mark::Explain, explain.response.rect);
         }
-        egui::CentralPanel::default_margins().show(ui, |ui| {
+        let views = egui::CentralPanel::default_margins().show(ui, |ui| {
             if !compact {
                 let tabs = tabs_ui(ui, cx);
                 cx.mark(Mark::Tabs, tabs);
                 ui.separator();
             }
-            cx.mark(Mark::Views, ui.available_rect_before_wrap());
             let views = ui.available_rect_before_wrap();
+            cx.mark(Mark::Views, views);
             match state.tab {
                 Tab::Backprop => self.views.ui(ui, cx),
                 Tab::Draw => self.draw.ui(ui, cx),
@@ -215,7 +209,9 @@ impl Panels {
             if explain_here && classroom {
                 self.explanation_drawer(ui, cx, views);
             }
+            views
         });
+        notices_ui(ui.ctx(), cx, views.inner);
         shortcuts::shortcuts_window(ui, cx);
         welcome::welcome_ui(ui, cx);
         class_record::class_window(ui, cx);
@@ -363,4 +359,31 @@ fn tabs_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
     ui.horizontal_wrapped(|ui| tab_entries_ui(ui, cx))
         .response
         .rect
+}
+
+/// A link's replay and the status message, floating over the bottom left of
+/// the views: a notice never pushes the layout down a line (the maps under
+/// the pointer stay where they are).
+fn notices_ui(ctx: &egui::Context, cx: &mut Cx, views: egui::Rect) {
+    let state = cx.state;
+    let replay = state.replaying();
+    let message = state.message_text();
+    if replay.is_none() && message.is_none() {
+        return;
+    }
+    egui::Area::new(egui::Id::unique("notices"))
+        .order(egui::Order::Foreground)
+        .fixed_pos(views.left_bottom() + egui::vec2(4.0, -4.0))
+        .pivot(egui::Align2::LEFT_BOTTOM)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.set_max_width((views.width() - 16.0).max(200.0));
+                if let Some(replay) = replay {
+                    pipeline::replay_ui(ui, cx, replay);
+                }
+                if let Some((kind, text)) = message {
+                    pipeline::message_ui(ui, cx, kind, &text);
+                }
+            });
+        });
 }

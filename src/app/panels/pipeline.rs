@@ -26,10 +26,13 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
         ui.label(tr("Starting…"));
         return;
     };
-    let focus = cx.state.focus_layer();
+    // At the loss the numbers are in the loss, not in the last layer (whose
+    // view shows them): the strip lights the loss.
+    let at_loss = s.last == Some(Phase::Loss) && cx.state.view_layer.is_none();
+    let focus = (!at_loss).then(|| cx.state.focus_layer());
     let shapes = s.network.shapes();
     let (backward, colour) = match s.last {
-        Some(Phase::Backward(_)) => (true, BACKWARD),
+        Some(Phase::Backward(_)) | Some(Phase::Loss) => (true, BACKWARD),
         Some(Phase::Update) => (false, UPDATE),
         _ => (false, FORWARD),
     };
@@ -53,7 +56,7 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
             .monospace(),
         );
         for (i, name) in s.trace.names.iter().enumerate() {
-            let arrow_active = i == focus;
+            let arrow_active = Some(i) == focus;
             let arrow = if backward { "←" } else { "→" };
             ui.label(
                 RichText::new(arrow)
@@ -66,12 +69,12 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
                 None => name.clone(),
             };
             let text = RichText::new(format!("{name}{sep}{shape}")).monospace();
-            let text = if i == focus {
+            let text = if Some(i) == focus {
                 text.color(Color32::WHITE).strong()
             } else {
                 text
             };
-            let button = egui::Button::new(text).fill(if i == focus {
+            let button = egui::Button::new(text).fill(if Some(i) == focus {
                 colour
             } else {
                 ui.visuals().widgets.inactive.bg_fill
@@ -84,12 +87,20 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
             if response.clicked() {
                 clicked = Some(i);
             }
-            if compact && i == focus {
+            if compact && Some(i) == focus {
                 response.scroll_to_me(None);
             }
         }
         let arrow = if backward { "←" } else { "→" };
-        ui.label(RichText::new(format!("{arrow} {}", tr("loss"))).size(18.0));
+        let loss = RichText::new(format!("{arrow} {}", tr("loss"))).size(18.0);
+        if at_loss {
+            let loss = ui.add(egui::Button::new(loss.color(Color32::WHITE).strong()).fill(colour));
+            if compact {
+                loss.scroll_to_me(None);
+            }
+        } else {
+            ui.label(loss);
+        }
     };
     if compact {
         // One row that follows the numbers, rather than two that crowd the views.

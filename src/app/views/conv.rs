@@ -912,9 +912,23 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, don
     });
     let room = room - Vec2::new(0.0, ui.cursor().top() - top);
     let frame = playing(state, Kind::Forward, target);
-    let (Some(x), Some(weight), Some(bias)) =
-        (t.layer_input(i), &t.layers[i].weight, &t.layers[i].bias)
-    else {
+    // Before the layer has run the trace holds no weights yet: the ones the
+    // forward pass is about to use are the network's own (so the first
+    // screen shows the digit and the filter that will slide over it).
+    let upcoming = state
+        .snapshot
+        .as_ref()
+        .and_then(|s| s.network.layers.get(i))
+        .and_then(|layer| layer.params());
+    let weight = t.layers[i]
+        .weight
+        .as_ref()
+        .or(upcoming.map(|(w, _)| &w.value));
+    let bias = t.layers[i]
+        .bias
+        .as_ref()
+        .or(upcoming.map(|(_, b)| &b.value));
+    let (Some(x), Some(weight), Some(bias)) = (t.layer_input(i), weight, bias) else {
         return;
     };
     let x_map = plane(x, n, c);
