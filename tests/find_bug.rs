@@ -35,6 +35,13 @@ fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
             index,
         })));
     h.run_steps(3);
+    // Nothing but the check itself tells the layer: no verdict of the sum.
+    assert!(
+        h.query_all_by_label_contains("differs from the trace")
+            .count()
+            == 0
+    );
+    assert!(h.query_all_by_label_contains("equals the trace").count() == 0);
     h.get_by_label("Check with finite differences").click();
     settle_until(&mut h, |app| app.gradcheck.is_some());
     h.run_steps(2);
@@ -46,6 +53,19 @@ fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
     h.state_mut()
         .command(backprop_viz::app::UiCommand::ShowFindBug(true));
     h.run_steps(3);
+    // On a mirrored screen the window names no bug while one is on.
+    let names = snapshot(&h).trace.names.clone();
+    let name = format!(
+        "{}.{}: {}",
+        names[bug.layer],
+        bug.part.name(),
+        bug.mistake.id()
+    );
+    assert!(
+        h.query_by_label(&name).is_none(),
+        "the window names the bug"
+    );
+    h.get_by_label("A bug is switched on. Its name stays hidden until you reveal it.");
     h.get_by_label("Reveal to the class").click();
     h.run_steps(3);
     let checked = h.state().checked.as_ref().expect("the reveal's panel");
@@ -65,4 +85,21 @@ fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
     set_settings(&mut h, |s| s.projector = true);
     h.run_steps(3);
     assert!(h.query_by_label("Find the bug (for the teacher)").is_none());
+}
+
+/// A random bug: one of the catalogue's for this network, switched on
+/// without the window naming it.
+#[test]
+fn a_random_bug_is_one_of_the_network_s() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.state_mut().command(UiCommand::ShowFindBug(true));
+    h.run_steps(3);
+    h.get_by_label("Switch on a random bug").click();
+    h.run_steps(3);
+    let bug = h.state().bug.expect("a bug switched on");
+    assert!(bugs_for(&snapshot(&h).trace.specs()).contains(&bug));
+    h.get_by_label("Switch it off").click();
+    h.run_steps(3);
+    assert!(h.state().bug.is_none());
 }

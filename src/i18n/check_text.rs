@@ -177,6 +177,20 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("No bug: the right backprop", "Без ошибки: правильный backprop"),
     ("Reveal to the class", "Показать классу"),
+    ("Switch on a random bug", "Включить случайную ошибку"),
+    (
+        "One of the mistakes below, picked at random: you don't know it either",
+        "Одна из ошибок списка, выбранная случайно: вы тоже не знаете какая",
+    ),
+    (
+        "A bug is switched on. Its name stays hidden until you reveal it.",
+        "Ошибка включена. Её название скрыто, пока вы его не покажете.",
+    ),
+    ("Switch it off", "Выключить"),
+    (
+        "Choose one yourself (the list shows on a mirrored screen)",
+        "Выбрать самому (список виден на общем экране)",
+    ),
     (
         "Switch a bug on and step through a backward pass first",
         "Сначала включите ошибку и пройдите обратный проход",

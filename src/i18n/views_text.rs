@@ -133,6 +133,10 @@ pub const TEXT: &[(&str, &str)] = &[
     ("sample {sample}'s sum: {sum}", "сумма для примера {sample}: {sum}"),
     ("all terms added up: {total}", "сумма всех слагаемых: {total}"),
     ("✓ equals the trace", "✓ совпадает с трассой"),
+    (
+        "(a bug hunt is on: compare them yourself)",
+        "(идёт поиск ошибки: сравните сами)",
+    ),
     ("✗ differs from the trace", "✗ расходится с трассой"),
     ("value in the trace: {value} {check}", "значение в трассе: {value} {check}"),
     ("Export {name} as CSV…", "Экспорт {name} в CSV…"),

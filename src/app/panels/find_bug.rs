@@ -23,6 +23,17 @@ fn label(names: &[String], bug: &Bug) -> String {
     )
 }
 
+/// One of `bugs`, by the clock: a pick neither the class nor the teacher
+/// knows (no random generator worth seeding for one choice).
+fn random_pick(bugs: &[Bug]) -> Option<Bug> {
+    let nanos = web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            d.subsec_nanos() as usize / 1000 + d.as_secs() as usize
+        });
+    bugs.get(nanos % bugs.len().max(1)).copied()
+}
+
 pub fn find_bug_ui(ui: &Ui, cx: &mut Cx) {
     if !cx.state.show_find_bug || cx.state.settings.projector {
         return;
@@ -40,14 +51,38 @@ pub fn find_bug_ui(ui: &Ui, cx: &mut Cx) {
         .show(ui.ctx(), |ui| {
             ui.label(tr("Switch on one mistake in the app's own backward pass. Nothing on screen shows it: training misbehaves, and the class finds the layer with the gradient check (click a dF or dW cell, then check it by finite differences) and names the mistake. This window is never shown in projector mode."));
             ui.separator();
-            let mut chosen = cx.state.bug;
-            ui.radio_value(&mut chosen, None, tr("No bug: the right backprop"));
-            for bug in &bugs {
-                ui.radio_value(&mut chosen, Some(*bug), label(&names, bug));
+            // On a mirrored screen the class sees this window too: once a
+            // bug is on, nothing here names it (the list stays folded).
+            match cx.state.bug {
+                None => {
+                    if ui
+                        .button(RichText::new(tr("Switch on a random bug")).strong())
+                        .on_hover_text(tr("One of the mistakes below, picked at random: you don't know it either"))
+                        .clicked()
+                    {
+                        cx.command(UiCommand::SetBug(random_pick(&bugs)));
+                    }
+                }
+                Some(_) => {
+                    ui.label(RichText::new(tr("A bug is switched on. Its name stays hidden until you reveal it.")).strong());
+                    if ui.button(tr("Switch it off")).clicked() {
+                        cx.command(UiCommand::SetBug(None));
+                    }
+                }
             }
-            if chosen != cx.state.bug {
-                cx.command(UiCommand::SetBug(chosen));
-            }
+            egui::CollapsingHeader::new(tr("Choose one yourself (the list shows on a mirrored screen)"))
+                .id_salt("bug list")
+                .default_open(false)
+                .show(ui, |ui| {
+                    let mut chosen = cx.state.bug;
+                    ui.radio_value(&mut chosen, None, tr("No bug: the right backprop"));
+                    for bug in &bugs {
+                        ui.radio_value(&mut chosen, Some(*bug), label(&names, bug));
+                    }
+                    if chosen != cx.state.bug {
+                        cx.command(UiCommand::SetBug(chosen));
+                    }
+                });
             ui.separator();
             let ready = cx.state.bug.is_some() && s.trace.logits_delta.is_some();
             if ui

@@ -89,7 +89,12 @@ impl Explanation {
             sum = e.sample_sum
         ));
         ui.label(trf!("all terms added up: {total}", total = e.total));
-        let check = if e.agrees() {
+        // During a bug hunt the verdict would name the buggy layer at a
+        // glance: the class compares for itself, or checks by finite
+        // differences (the same words at every layer).
+        let check = if state.bug.is_some() {
+            tr("(a bug hunt is on: compare them yourself)")
+        } else if e.agrees() {
             tr("✓ equals the trace")
         } else {
             tr("✗ differs from the trace")
