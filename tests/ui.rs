@@ -14,6 +14,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
+mod cli_common;
 use app_common::{click_at, harness, new_app, settle, settle_until, snapshot};
 
 #[test]
@@ -417,7 +418,6 @@ fn the_frozen_vs_learning_experiment() {
     let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
     let mut small = (*data).clone();
     small.train.limit(2000);
-    small.test.limit(1000);
     let app = BackpropApp::with_repaint(
         default_config(),
         None,
@@ -456,6 +456,49 @@ fn the_frozen_vs_learning_experiment() {
     assert_ne!(conv1(&nets[1]), conv1(&initial), "learning filters change");
     h.get_by_label_contains("filters frozen: ");
     h.get_by_label_contains("filters learning: ");
+    // The note under the title says the command line makes the same runs:
+    // it does, to the last digit of the test accuracy.
+    h.get_by_label_contains("Trained with the app's settings: sgd");
+    let e = &h.state().panels().experiment;
+    for (run, freeze) in [(0, true), (1, false)] {
+        let mut args = vec![
+            "train",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.05",
+            "--batch",
+            "16",
+            "--seed",
+            "1",
+            "--train-limit",
+            "2000",
+            "--epochs",
+            "2",
+            "--json",
+        ];
+        if freeze {
+            args.push("--freeze-conv");
+        }
+        let out = cli_common::run(&args);
+        assert!(out.status.success());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let json: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        let cli: Vec<f64> = json["epoch_test_accuracy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_f64().unwrap() * 100.0)
+            .collect();
+        let app: Vec<f64> = e.points[run].iter().map(|p| p[1]).collect();
+        assert_eq!(cli.len(), app.len());
+        for (c, a) in cli.iter().zip(&app) {
+            assert!(
+                (c - a).abs() < 1e-3,
+                "run {run}: the app {app:?}, the command line {cli:?}"
+            );
+        }
+    }
 }
 
 #[test]

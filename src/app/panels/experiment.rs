@@ -240,6 +240,17 @@ impl Experiment {
         network = cx.state.network_name(),
         seed = cx.state.config.seed
     ));
+        // The README's table was made by the command line with its own
+        // defaults: say which settings these runs use, so the two sets of
+        // numbers are not taken for a contradiction.
+        let config = &cx.state.config;
+        ui.label(RichText::new(trf!(
+                "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line: backprop-viz train --optimizer {optimizer} --lr {lr} --batch {batch} --seed {seed} [--freeze-conv]",
+                optimizer = config.optimizer.name(),
+                lr = config.lr,
+                batch = config.batch,
+                seed = config.seed
+        )).weak());
         ui.horizontal(|ui| {
         let label = ui.label(tr("Epochs:"));
         ui.add(egui::DragValue::new(&mut self.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));
