@@ -284,6 +284,19 @@ fn set_status(text: &str) {
     }
 }
 
+/// Every file of the site is in: the page's `bpvCacheSite` has the service
+/// worker keep them (from the browser's cache, not the network).
+fn cache_site() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(hook) = js_sys::Reflect::get(&window, &"bpvCacheSite".into()) {
+        if let Some(hook) = hook.dyn_ref::<js_sys::Function>() {
+            let _ = hook.call0(&window);
+        }
+    }
+}
+
 /// Caches the site for offline use (`sw.js` next to the page).
 fn register_service_worker() {
     if let Some(window) = web_sys::window() {
@@ -320,6 +333,7 @@ impl WebApp {
         self.app.command(UiCommand::Arriving(None));
         match done {
             Ok(mnist) => {
+                cache_site();
                 self.app.command(UiCommand::SetData(
                     Arc::new(mnist),
                     crate::i18n::tr("MNIST, from this site").into(),

@@ -123,6 +123,7 @@ fn screen_texts(h: &Harness<'static, BackpropApp>) -> Vec<String> {
 /// Latin words allowed on a Russian screen: names from the code and the
 /// maths (layers, optimizers, formats, the program and the dataset).
 const LATIN_OK: &[&str] = &[
+    "README",
     "conv",
     "relu",
     "pool",
@@ -177,7 +178,12 @@ const EGUI_OWN: &[&str] = &["Close window", "Resize panel"];
 
 fn english_words(texts: &[String]) -> Vec<String> {
     let mut found = Vec::new();
-    for text in texts.iter().filter(|t| !EGUI_OWN.contains(&t.as_str())) {
+    // A command line is the program's own words in any language.
+    let command = |t: &String| t.starts_with("backprop-viz ");
+    for text in texts
+        .iter()
+        .filter(|t| !EGUI_OWN.contains(&t.as_str()) && !command(t))
+    {
         for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
             let letters = word.chars().filter(|c| c.is_ascii_alphabetic()).count();
             if letters >= 4

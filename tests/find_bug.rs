@@ -42,6 +42,10 @@ fn a_spread_pool_delta_is_found_by_the_gradient_check_and_revealed() {
             == 0
     );
     assert!(h.query_all_by_label_contains("equals the trace").count() == 0);
+    // (At the foot of the explanation: scrolled into sight, as a user would.)
+    h.get_by_label("Check with finite differences")
+        .scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("Check with finite differences").click();
     settle_until(&mut h, |app| app.gradcheck.is_some());
     h.run_steps(2);

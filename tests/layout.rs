@@ -337,3 +337,56 @@ fn the_filter_bank_stands_beside_the_equations_and_picks_a_pair() {
         "the equations show filter [15, 7]: {titles:?}"
     );
 }
+
+/// A notice (the status message, a link's replay) takes the end of a row
+/// that is there anyway: the views never move when one appears, on a
+/// 1600x1000 screen, on a projector, and in the lesson on a projector.
+#[test]
+fn a_notice_never_pushes_the_views_down() {
+    use backprop_viz::app::message::Message;
+    use backprop_viz::app::MessageKind;
+    for (what, mut h, lesson) in [
+        (
+            "1600x1000",
+            app_common::sized(egui::vec2(1600.0, 1000.0), false, Lang::En),
+            false,
+        ),
+        ("projector", projector(Lang::En), false),
+        ("projector lesson", projector(Lang::En), true),
+    ] {
+        if lesson {
+            h.state_mut().lesson_go(10);
+            settle(&mut h);
+        } else {
+            to_phase(&mut h, Phase::Backward(3));
+        }
+        h.run_steps(3);
+        let before = h.state().marks()[&Mark::Views];
+        h.state_mut().command(UiCommand::Say(
+            MessageKind::Error,
+            Message::new(|| {
+                "A long notice that would need a line of its own, and more: ".repeat(4)
+            }),
+        ));
+        h.run_steps(3);
+        assert!(h.state().message_text().is_some());
+        let after = h.state().marks()[&Mark::Views];
+        assert_eq!(before, after, "{what}: the views moved when a notice came");
+        let dismiss = h.get_by_label("Dismiss").rect();
+        assert!(
+            dismiss.right() <= h.ctx.content_rect().right() - 4.0,
+            "{what}: the notice reaches past the window: {dismiss:?}"
+        );
+        h.get_by_label("Dismiss").click();
+        h.run_steps(3);
+        assert!(
+            h.state().message_text().is_none(),
+            "{what}: Dismiss hides it"
+        );
+        assert_eq!(
+            h.state().marks()[&Mark::Views],
+            before,
+            "{what}: and when it went"
+        );
+    }
+}

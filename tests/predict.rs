@@ -8,7 +8,7 @@ use backprop_viz::app::{BackpropApp, UiCommand};
 use backprop_viz::engine::stepper::Phase;
 use backprop_viz::i18n::Lang;
 use backprop_viz::teach::explain::CellRef;
-use backprop_viz::teach::predict::{Ask, Given};
+use backprop_viz::teach::predict::{revealed_cells, Ask, CellMark, Given};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
@@ -118,6 +118,15 @@ fn predictions_cover_each_backward_step_and_mark_the_answers() {
     settle(&mut h);
     assert_eq!(marks(&h), [Some(false)]);
     assert!(h.query_by_label_contains("✘ Not this time.").is_some());
+    // On the map: the winner outlined as right, the pick as wrong.
+    let p = h.state().prediction.clone().unwrap();
+    let on_map = revealed_cells(&snapshot(&h).trace, &p, 5, 0, 0);
+    assert_eq!(
+        on_map,
+        [(winner, CellMark::Right), (wrong, CellMark::Wrong)],
+        "the reveal marks the pick and the right cell"
+    );
+    assert!(revealed_cells(&snapshot(&h).trace, &p, 5, 1, 0).is_empty());
     // The way to the explanation: the winner's cell of the delta.
     h.get_by_label("Explain it").click();
     h.run_steps(3);
@@ -162,6 +171,12 @@ fn predictions_cover_each_backward_step_and_mark_the_answers() {
     h.get_by_label("Show me").click();
     settle(&mut h);
     assert_eq!(marks(&h), [Some(false), Some(true)]);
+    let p = h.state().prediction.clone().unwrap();
+    assert_eq!(
+        revealed_cells(&snapshot(&h).trace, &p, 3, index[0], index[1]),
+        [((index[2], index[3]), CellMark::Wrong)],
+        "the tap asked about, marked wrong on dF"
+    );
 
     // The record keeps every answer.
     let record: Vec<(String, &str, Option<bool>)> = h

@@ -321,7 +321,7 @@ pub const TEXT: &[(&str, &str)] = &[
         "Вкладки: слои, рисование, данные, эксперимент, ошибки, архитектура",
     ),
     (
-        "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line: backprop-viz train --optimizer {optimizer} --lr {lr} --batch {batch} --seed {seed} [--freeze-conv]",
-        "Обучение с настройками приложения: {optimizer}, η = {lr} (разгон в первой четверти прогона, затем спад), пакет {batch}. Таблица в README сделана с настройками командной строки по умолчанию (Adam, η = 0,005), поэтому её проценты немного другие; важен разрыв между двумя копиями. Те же прогоны из командной строки: backprop-viz train --optimizer {optimizer} --lr {lr} --batch {batch} --seed {seed} [--freeze-conv]",
+        "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line:",
+        "Обучение с настройками приложения: {optimizer}, η = {lr} (разгон в первой четверти прогона, затем спад), пакет {batch}. Таблица в README сделана с настройками командной строки по умолчанию (Adam, η = 0,005), поэтому её проценты немного другие; важен разрыв между двумя копиями. Те же прогоны из командной строки:",
     ),
 ];

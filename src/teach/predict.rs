@@ -328,6 +328,94 @@ pub fn is_right(trace: &Trace, ask: &Ask, given: &Given) -> Option<bool> {
     })
 }
 
+/// How a cell of a map is marked after the reveal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellMark {
+    /// The right answer (the winner, a blocked cell, the tap asked about
+    /// when the learner was right), whether the learner picked it or not.
+    Right,
+    /// The learner picked it and it is wrong.
+    Wrong,
+}
+
+/// After the reveal, the cells of layer `layer`'s map for `(sample,
+/// channel)` that the answers were about, as `(row, column)`: the right
+/// cells and the learner's wrong picks. Maps whose cells are the layer's
+/// input (pooling, ReLU) or its weights (dF, the update: `sample` is the
+/// output channel there) are meant; nothing when not revealed.
+pub fn revealed_cells(
+    trace: &Trace,
+    p: &Prediction,
+    layer: usize,
+    sample: usize,
+    channel: usize,
+) -> Vec<((usize, usize), CellMark)> {
+    if !p.revealed {
+        return Vec::new();
+    }
+    let mut marks = Vec::new();
+    for ((ask, given), right) in p.asks.iter().zip(&p.marks) {
+        match ask {
+            Ask::PoolWinner {
+                layer: l,
+                sample: n,
+                channel: c,
+                window,
+            } if (*l, *n, *c) == (layer, sample, channel) => {
+                let truth = winner(trace, layer, sample, channel, *window);
+                marks.extend(truth.map(|cell| (cell, CellMark::Right)));
+                let w = trace.layer_input(layer).map_or(1, |x| x.shape()[3]);
+                if let Given::Choice(q) = given {
+                    let picked = (q / w, q % w);
+                    if Some(picked) != truth {
+                        marks.push((picked, CellMark::Wrong));
+                    }
+                }
+            }
+            Ask::ReluBlocked {
+                layer: l,
+                sample: n,
+                channel: c,
+            } if (*l, *n, *c) == (layer, sample, channel) => {
+                let truth = blocked(trace, layer, sample, channel);
+                marks.extend(truth.iter().map(|&cell| (cell, CellMark::Right)));
+                if let Given::Cells(cells) = given {
+                    marks.extend(
+                        cells
+                            .difference(&truth)
+                            .map(|&cell| (cell, CellMark::Wrong)),
+                    );
+                }
+            }
+            Ask::DfSign { layer: l, index } if *l == layer && index[..2] == [sample, channel] => {
+                let mark = if *right == Some(false) {
+                    CellMark::Wrong
+                } else {
+                    CellMark::Right
+                };
+                marks.push(((index[2], index[3]), mark));
+            }
+            Ask::TapChange { layer: l, index } if *l == layer => {
+                // A filter's tap (o, c, u, v) on its (o, c) map, a dense
+                // weight (row, column) on the matrix.
+                let cell = match index[..] {
+                    [o, c, u, v] if [o, c] == [sample, channel] => Some((u, v)),
+                    [r, c] => Some((r, c)),
+                    _ => None,
+                };
+                let mark = if *right == Some(false) {
+                    CellMark::Wrong
+                } else {
+                    CellMark::Right
+                };
+                marks.extend(cell.map(|cell| (cell, mark)));
+            }
+            _ => {}
+        }
+    }
+    marks
+}
+
 /// The number a question is about, to explain after the reveal.
 pub fn cell_of(trace: &Trace, ask: &Ask) -> Option<CellRef> {
     match ask {

@@ -45,7 +45,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function serve() {
   const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "-d", SITE, String(PORT)], {
-    stdio: "ignore",
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // Every request the server answers ("GET /path HTTP/1.1"), to count downloads.
+  server.requests = [];
+  server.stderr.setEncoding("utf8");
+  server.stderr.on("data", (text) => {
+    for (const m of text.matchAll(/"GET ([^ ]+) HTTP/g)) server.requests.push(m[1]);
   });
   for (let i = 0; i < 100; i++) {
     try {
@@ -274,9 +280,19 @@ async function main() {
     // machine's, not the page's.
     console.log(`     frames shown while training: ${(1000 / report.frame_interval_ms_720p.median).toFixed(1)} fps at 1280x720, ${(1000 / report.frame_interval_ms_360p.median).toFixed(1)} fps at 640x360 (SwiftShader)`);
 
-    // 3. Offline after the first visit.
+    // 3. Offline after the first visit, each file downloaded once: the
+    //    service worker keeps what the page fetched, from the browser's cache.
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     await waitProbe(page, (p) => p.training_set, "the training set to arrive");
+    const cachedIn = Date.now();
+    while (!(await page.evaluate(() => window.bpvCached === true)) && Date.now() - cachedIn < 60000) {
+      await sleep(200);
+    }
+    check(await page.evaluate(() => window.bpvCached === true), "the service worker has kept the whole site");
+    const big = ["/backprop_viz_bg.wasm", "/data/mnist/train-images-idx3-ubyte.gz", "/data/mnist/t10k-images-idx3-ubyte.gz", "/pretrained.safetensors"];
+    const counts = big.map((f) => server.requests.filter((r) => r === f).length);
+    report.first_visit_downloads = Object.fromEntries(big.map((f, i) => [f, counts[i]]));
+    check(counts.every((c) => c === 1), `the first visit downloads each large file once (${big.map((f, i) => `${path.basename(f)} ×${counts[i]}`).join(", ")})`);
     await context.setOffline(true);
     await page.reload();
     const offline = await waitProbe(page, (p) => p.batch >= 1, "the page offline", 60000).catch((e) => e);

@@ -245,12 +245,23 @@ impl Experiment {
         // numbers are not taken for a contradiction.
         let config = &cx.state.config;
         ui.label(RichText::new(trf!(
-                "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line: backprop-viz train --optimizer {optimizer} --lr {lr} --batch {batch} --seed {seed} [--freeze-conv]",
+                "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line:",
                 optimizer = config.optimizer.name(),
                 lr = config.lr,
-                batch = config.batch,
-                seed = config.seed
+                batch = config.batch
         )).weak());
+        // A command is not translated.
+        ui.label(
+            RichText::new(format!(
+                "backprop-viz train --optimizer {} --lr {} --batch {} --seed {} [--freeze-conv]",
+                config.optimizer.name(),
+                config.lr,
+                config.batch,
+                config.seed
+            ))
+            .monospace()
+            .weak(),
+        );
         ui.horizontal(|ui| {
         let label = ui.label(tr("Epochs:"));
         ui.add(egui::DragValue::new(&mut self.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));

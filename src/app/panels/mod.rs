@@ -90,21 +90,52 @@ impl Panels {
             let controls = toolbar::toolbar_ui(ui, cx);
             cx.mark(Mark::Controls, controls);
             ui.separator();
+            // A notice (a link's replay, the status message) takes the right
+            // end of a row that is there anyway, never a row of its own: it
+            // never pushes the views down. In the lesson on a small window
+            // its bar says where we are and the maps need the phase's line,
+            // so the notice joins the pipeline's row.
+            let phase_line = !(compact && state.lesson.open.is_some());
             let pipeline = ui
                 .horizontal(|ui| {
+                    let notice = if phase_line {
+                        0.0
+                    } else {
+                        pipeline::notice_width(ui, cx)
+                    };
                     if compact {
                         // The tabs as a menu: the row they took is the view's.
                         let tabs = tab_menu_ui(ui, cx);
                         cx.mark(Mark::Tabs, tabs);
                     }
-                    ui.scope(|ui| pipeline::pipeline_ui(ui, cx)).response.rect
+                    let left = egui::vec2(ui.available_width() - notice, 0.0);
+                    let strip = ui
+                        .allocate_ui(left, |ui| {
+                            ui.set_max_width(left.x);
+                            pipeline::pipeline_ui(ui, cx)
+                        })
+                        .response
+                        .rect;
+                    pipeline::notice_ui(ui, cx, notice);
+                    strip
                 })
                 .inner;
             cx.mark(Mark::Pipeline, pipeline);
-            // In the lesson on a small window its bar says where we are,
-            // and the maps need the line.
-            if !(compact && state.lesson.open.is_some()) {
-                pipeline::phase_line_ui(ui, cx);
+            if phase_line {
+                ui.horizontal(|ui| {
+                    // As tall as a notice's button, with or without one.
+                    ui.set_min_height(pipeline::notice_height(ui));
+                    let notice = pipeline::notice_width(ui, cx);
+                    let left = egui::vec2(ui.available_width() - notice, 0.0);
+                    // Top-down, so the sentence wraps in its width.
+                    let down = egui::Layout::top_down(egui::Align::Min);
+                    ui.allocate_ui_with_layout(left, down, |ui| {
+                        ui.set_max_width(left.x);
+                        pipeline::phase_line_ui(ui, cx);
+                    });
+                    pipeline::notice_ui(ui, cx, notice);
+                });
+                pipeline::dead_filters_ui(ui, cx);
             }
         });
         // The plots take at most a fifth of the window; on a short window
@@ -175,7 +206,7 @@ impl Panels {
                 });
             cx.mark(Mark::Explain, explain.response.rect);
         }
-        let views = egui::CentralPanel::default_margins().show(ui, |ui| {
+        egui::CentralPanel::default_margins().show(ui, |ui| {
             if !compact {
                 let tabs = tabs_ui(ui, cx);
                 cx.mark(Mark::Tabs, tabs);
@@ -209,9 +240,7 @@ impl Panels {
             if explain_here && classroom {
                 self.explanation_drawer(ui, cx, views);
             }
-            views
         });
-        notices_ui(ui.ctx(), cx, views.inner);
         shortcuts::shortcuts_window(ui, cx);
         welcome::welcome_ui(ui, cx);
         class_record::class_window(ui, cx);
@@ -359,31 +388,4 @@ fn tabs_ui(ui: &mut egui::Ui, cx: &mut Cx) -> egui::Rect {
     ui.horizontal_wrapped(|ui| tab_entries_ui(ui, cx))
         .response
         .rect
-}
-
-/// A link's replay and the status message, floating over the bottom left of
-/// the views: a notice never pushes the layout down a line (the maps under
-/// the pointer stay where they are).
-fn notices_ui(ctx: &egui::Context, cx: &mut Cx, views: egui::Rect) {
-    let state = cx.state;
-    let replay = state.replaying();
-    let message = state.message_text();
-    if replay.is_none() && message.is_none() {
-        return;
-    }
-    egui::Area::new(egui::Id::unique("notices"))
-        .order(egui::Order::Foreground)
-        .fixed_pos(views.left_bottom() + egui::vec2(4.0, -4.0))
-        .pivot(egui::Align2::LEFT_BOTTOM)
-        .show(ctx, |ui| {
-            egui::Frame::popup(ui.style()).show(ui, |ui| {
-                ui.set_max_width((views.width() - 16.0).max(200.0));
-                if let Some(replay) = replay {
-                    pipeline::replay_ui(ui, cx, replay);
-                }
-                if let Some((kind, text)) = message {
-                    pipeline::message_ui(ui, cx, kind, &text);
-                }
-            });
-        });
 }

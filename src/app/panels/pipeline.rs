@@ -204,7 +204,17 @@ pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
                 },
             );
         }
-        ui.label(job).on_hover_text(position);
+        // One line, always (the whole sentence on hover): a notice beside
+        // it, or a longer sentence, never makes the row taller.
+        let whole = format!("{} {position}", phase_text(s, cx.state.taught));
+        ui.add(egui::Label::new(job).truncate())
+            .on_hover_text(whole);
+    }
+}
+
+/// A dead filter, pointed out as a lesson (a line of its own: rare).
+pub fn dead_filters_ui(ui: &mut Ui, cx: &Cx) {
+    if let Some(s) = &cx.state.snapshot {
         for (i, kind) in s.trace.kinds.iter().enumerate() {
             if matches!(kind, LayerKind::Relu)
                 && i > 0
@@ -224,22 +234,68 @@ pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
     }
 }
 
-pub fn message_ui(ui: &mut Ui, cx: &mut Cx, kind: MessageKind, text: &str) {
-    let colour = match kind {
-        MessageKind::Info => Color32::from_rgb(60, 140, 220),
-        MessageKind::Warning => Color32::from_rgb(220, 160, 30),
-        MessageKind::Error => ERROR,
-    };
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(text).color(colour).strong());
-        // The browser: MNIST's training set on its way.
-        if let Some(fraction) = cx.state.arriving {
+/// The width a notice takes at the right of a row (0 without one).
+pub fn notice_width(ui: &Ui, cx: &Cx) -> f32 {
+    let state = cx.state;
+    if state.replaying().is_none() && state.message_text().is_none() {
+        return 0.0;
+    }
+    (ui.available_width() * 0.45).clamp(200.0, 620.0)
+}
+
+/// The height of a row that may hold a notice: its button or its text,
+/// whichever is taller, and a little room.
+pub fn notice_height(ui: &Ui) -> f32 {
+    let button =
+        ui.text_style_height(&egui::TextStyle::Button) + 2.0 * ui.spacing().button_padding.y;
+    button
+        .max(ui.text_style_height(&egui::TextStyle::Body))
+        .max(ui.spacing().interact_size.y)
+        + 2.0
+}
+
+/// A link's replay (how far, and the button that stops it) or the status
+/// message, in `width` at the right of the row, one line: the whole text on
+/// hover.
+pub fn notice_ui(ui: &mut Ui, cx: &mut Cx, width: f32) {
+    if width <= 0.0 {
+        return;
+    }
+    let state = cx.state;
+    let height = notice_height(ui);
+    let width = width.min(ui.available_width());
+    let right_to_left = egui::Layout::right_to_left(egui::Align::Min);
+    ui.allocate_ui_with_layout(egui::vec2(width, height), right_to_left, |ui| {
+        ui.set_width(width);
+        if let Some(replay) = state.replaying() {
+            if ui
+                .button(tr("Stop (Esc)"))
+                .on_hover_text(tr("Stop replaying: training stays at the batch reached"))
+                .clicked()
+            {
+                cx.command(UiCommand::StopReplay);
+            }
             ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(160.0)
+                egui::ProgressBar::new(replay.done as f32 / replay.total.max(1) as f32)
+                    .desired_width(120.0)
                     .show_percentage(),
             );
+            let text = crate::trf!(
+                "Replaying the link: batch {done} of {total}",
+                done = replay.done,
+                total = replay.total
+            );
+            ui.add(egui::Label::new(RichText::new(text).strong()).truncate());
+            return;
         }
+        let Some((kind, text)) = state.message_text() else {
+            return;
+        };
+        let colour = match kind {
+            MessageKind::Info => Color32::from_rgb(60, 140, 220),
+            MessageKind::Warning => Color32::from_rgb(220, 160, 30),
+            MessageKind::Error => ERROR,
+        };
         if ui
             .button(tr("Dismiss"))
             .on_hover_text(tr("Hide this message"))
@@ -247,31 +303,15 @@ pub fn message_ui(ui: &mut Ui, cx: &mut Cx, kind: MessageKind, text: &str) {
         {
             cx.command(UiCommand::Dismiss);
         }
-    });
-}
-
-/// A link's replay under way: how far it is, and the button that stops it.
-pub fn replay_ui(ui: &mut Ui, cx: &mut Cx, replay: crate::app::worker::Replay) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(
-            RichText::new(crate::trf!(
-                "Replaying the link: batch {done} of {total}",
-                done = replay.done,
-                total = replay.total
-            ))
-            .strong(),
-        );
-        ui.add(
-            egui::ProgressBar::new(replay.done as f32 / replay.total.max(1) as f32)
-                .desired_width(200.0)
-                .show_percentage(),
-        );
-        if ui
-            .button(tr("Stop (Esc)"))
-            .on_hover_text(tr("Stop replaying: training stays at the batch reached"))
-            .clicked()
-        {
-            cx.command(UiCommand::StopReplay);
+        // The browser: MNIST's training set on its way.
+        if let Some(fraction) = state.arriving {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(100.0)
+                    .show_percentage(),
+            );
         }
+        ui.add(egui::Label::new(RichText::new(&text).color(colour).strong()).truncate())
+            .on_hover_text(text);
     });
 }

@@ -620,6 +620,8 @@ struct Backward<'a> {
     d_out: String,
     arriving: String,
     leaving: String,
+    /// A revealed prediction's cells on the batch's dF.
+    revealed: Vec<(crate::app::widgets::heatmap::CellRect, egui::Color32)>,
 }
 
 impl<'a> Backward<'a> {
@@ -687,6 +689,7 @@ impl<'a> Backward<'a> {
             d_out,
             arriving,
             leaving,
+            revealed: prediction::revealed_outlines(state, t, i, o, c),
         })
     }
 
@@ -716,7 +719,9 @@ impl<'a> Backward<'a> {
             g.k,
             true,
         )
-        .short(tr("dF, batch"));
+        .short(tr("dF, batch"))
+        // A revealed sign question: the tap it asked about, green or red.
+        .outlines(self.revealed.clone());
         // The share and the batch sum in one scale: the share is part of the sum.
         let (scale, format) = (batch.scale, batch.format);
         let share = Operand::new(

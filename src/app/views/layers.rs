@@ -21,6 +21,7 @@ use crate::app::widgets::equation::{
     fit_cell, link_arrow, row_ui, Cells, Operand, RowResponse, Term,
 };
 use crate::app::widgets::heatmap::{CellRect as CellRectAlias, LINKED, SELECTION};
+use crate::app::widgets::prediction;
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
@@ -186,6 +187,8 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
     } else {
         "f′(x)".to_string()
     };
+    // A revealed ReLU question: the blocked cells, and wrong picks.
+    let revealed = prediction::revealed_outlines(cx.state, t, i, n, c);
     let mut row = Vec::new();
     // On a small window the mask stands for x (its title says how it was
     // made from x): four maps of a layer's size side by side would leave
@@ -210,6 +213,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
             Operand::new("f'", derivative_title, &fv, h, w, false)
                 .short(if relu { "ReLU′(x)" } else { "f′(x)" })
                 .blocked(relu.then_some(&blocked[..]))
+                .outlines(revealed.clone())
                 .selected(sel),
         ),
         Term::Op("   ".into()),
@@ -223,6 +227,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
         Term::map(
             Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
                 .short(delta_name(i))
+                .outlines(revealed)
                 .selected(sel),
         ),
     ]);
@@ -326,6 +331,8 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
     let window = frame.as_ref().map(|f| f.cell).or(window);
     let outline = window.map(|(r, col)| (r * size, col * size, size, size));
     let winner = window.and_then(|(r, col)| dots.get(r * wo + col).copied());
+    // A revealed pooling question: the winner it asked for, and a wrong pick.
+    let revealed = prediction::revealed_outlines(cx.state, t, i, n, c);
     let row = vec![
         Term::map(
             Operand::new(
@@ -347,6 +354,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             .windows(size)
             .dots(dots.clone())
             .outline(outline, LINKED)
+            .outlines(revealed.clone())
             .selected(winner),
         ),
         Term::Op("   ".into()),
@@ -368,6 +376,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
                 .windows(size)
                 .dots(if max { dots.clone() } else { Vec::new() })
                 .outline(outline, LINKED)
+                .outlines(revealed)
                 .pending(pending)
                 .selected(winner),
         ),

@@ -124,9 +124,24 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
             ui.separator();
             ui.label(RichText::new(format!("{name}{pair} ({})", t.kinds[i].word())).strong());
         }
+        // A revealed grows-or-shrinks question: its tap on F and F new.
+        let revealed = crate::app::widgets::prediction::revealed_outlines(
+            cx.state,
+            t,
+            i,
+            o.min(w.shape()[0] - 1),
+            if w.ndim() == 4 {
+                c.min(w.shape()[1] - 1)
+            } else {
+                0
+            },
+        );
+        let before =
+            Operand::new("F", tr("F before"), &f, rows, cols, true).outlines(revealed.clone());
+        let new = Operand::new("F new", tr("F new"), &f_new, rows, cols, true).outlines(revealed);
         let row = if kind == OptimizerKind::Sgd {
             vec![
-                Term::map(Operand::new("F", tr("F before"), &f, rows, cols, true)),
+                Term::map(before),
                 Term::Op("−".into()),
                 Term::map(Operand::new(
                     "η·dF",
@@ -137,11 +152,11 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
                     true,
                 )),
                 Term::Op("=".into()),
-                Term::map(Operand::new("F new", tr("F new"), &f_new, rows, cols, true)),
+                Term::map(new),
             ]
         } else {
             vec![
-                Term::map(Operand::new("F", tr("F before"), &f, rows, cols, true)),
+                Term::map(before),
                 Term::Op("+".into()),
                 Term::map(Operand::new(
                     "taken",
@@ -152,7 +167,7 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
                     true,
                 )),
                 Term::Op("=".into()),
-                Term::map(Operand::new("F new", tr("F new"), &f_new, rows, cols, true)),
+                Term::map(new),
                 Term::Op(tr("vs").into()),
                 Term::map(Operand::new(
                     "−η·dF",

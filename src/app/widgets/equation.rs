@@ -139,6 +139,12 @@ impl<'a> Operand<'a> {
         self
     }
 
+    /// Outlines several rectangles at once (a reveal's right and wrong cells).
+    pub fn outlines(mut self, rects: Vec<(CellRect, Color32)>) -> Self {
+        self.outlines.extend(rects);
+        self
+    }
+
     pub fn selected(mut self, cell: Option<(usize, usize)>) -> Self {
         self.selected = cell;
         self

@@ -14,11 +14,14 @@ use crate::app::cx::Cx;
 use crate::app::state::AppState;
 use crate::app::style::{compact, BACKWARD, ERROR, RIGHT};
 use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
+use crate::app::widgets::heatmap::CellRect;
 use crate::app::widgets::heatmap::LINKED;
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
-use crate::teach::predict::{cell_of, phase_name, question_text, truth_text, Ask, Given};
+use crate::teach::predict::{
+    cell_of, phase_name, question_text, revealed_cells, truth_text, Ask, CellMark, Given,
+};
 use crate::trf;
 
 /// The prompt that covers the view until the learner answers.
@@ -205,6 +208,32 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
         }
         _ => {}
     }
+}
+
+/// After the reveal, on a map of layer `layer` (`sample`, `channel`; for
+/// weights the output and input channel): the right cells outlined in
+/// green, the learner's wrong picks in red, so the answer is read on the
+/// map itself.
+pub fn revealed_outlines(
+    state: &AppState,
+    t: &Trace,
+    layer: usize,
+    sample: usize,
+    channel: usize,
+) -> Vec<(CellRect, egui::Color32)> {
+    let Some(p) = state.prediction.as_ref().filter(|_| has_verdict(state)) else {
+        return Vec::new();
+    };
+    revealed_cells(t, p, layer, sample, channel)
+        .into_iter()
+        .map(|((r, c), mark)| {
+            let colour = match mark {
+                CellMark::Right => RIGHT,
+                CellMark::Wrong => ERROR,
+            };
+            ((r, c, 1, 1), colour)
+        })
+        .collect()
 }
 
 /// Whether the step on screen has a revealed prediction to speak of.
