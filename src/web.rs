@@ -233,6 +233,11 @@ async fn fetch_bytes(
         return Err(format!("{url}: {claimed} bytes is more than the limit"));
     }
     arrival.total.fetch_add(claimed, Ordering::Relaxed);
+    // A copy for the site's cache, kept by the page as it arrives (so the
+    // service worker never downloads it again).
+    if let Ok(copy) = response.clone() {
+        call_hook("bpvKeep", &[url.into(), copy.into()]);
+    }
     let body = response.body().ok_or_else(|| format!("{url}: no body"))?;
     let reader: web_sys::ReadableStreamDefaultReader = body
         .get_reader()
@@ -284,15 +289,21 @@ fn set_status(text: &str) {
     }
 }
 
-/// Every file of the site is in: the page's `bpvCacheSite` has the service
-/// worker keep them (from the browser's cache, not the network).
+/// Every file of the site is in: the page's `bpvCacheSite` checks that its
+/// cache holds them all (`window.bpvCached`, which tests wait for).
 fn cache_site() {
+    call_hook("bpvCacheSite", &[]);
+}
+
+/// Calls the page's `window[name](args…)` if it has one (index.html's
+/// hooks; a page without them runs the app all the same).
+fn call_hook(name: &str, args: &[JsValue]) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    if let Ok(hook) = js_sys::Reflect::get(&window, &"bpvCacheSite".into()) {
+    if let Ok(hook) = js_sys::Reflect::get(&window, &name.into()) {
         if let Some(hook) = hook.dyn_ref::<js_sys::Function>() {
-            let _ = hook.call0(&window);
+            let _ = hook.apply(&window, &args.iter().collect::<js_sys::Array>());
         }
     }
 }

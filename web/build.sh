@@ -33,14 +33,15 @@ RUSTFLAGS="-C target-feature=+simd128" \
 rm -rf "$OUT"
 mkdir -p "$OUT/data/mnist"
 wasm-bindgen --target web --no-typescript --remove-name-section --out-dir "$OUT" "$WASM"
-cp web/index.html web/manifest.json "$OUT/"
+cp web/manifest.json "$OUT/"
 cp assets/icon/backprop-viz.png "$OUT/icon.png"
 cp assets/models/pretrained.safetensors "$OUT/"
 cp data/mnist/*.gz "$OUT/data/mnist/"
 # The service worker's cache is named after this build, so a new site
 # replaces the old one in every browser that visited.
-build=$(cat "$OUT"/backprop_viz_bg.wasm "$OUT"/backprop_viz.js web/index.html | sha256sum | cut -c1-16)
+build=$(cat "$OUT"/backprop_viz_bg.wasm "$OUT"/backprop_viz.js web/index.html web/sw.js | sha256sum | cut -c1-16)
 sed "s/@BUILD@/$build/" web/sw.js > "$OUT/sw.js"
+sed "s/@BUILD@/$build/" web/index.html > "$OUT/index.html"
 
 size=$(stat -c %s "$OUT/backprop_viz_bg.wasm")
 echo "target/site: backprop_viz_bg.wasm is $size bytes ($(gzip -9 -c "$OUT/backprop_viz_bg.wasm" | wc -c) gzipped); build $build"

@@ -3,11 +3,11 @@
 // a network afterwards, in a lecture hall with no Wi-Fi. web/build.sh names
 // the cache after the build; a new build's worker drops the old cache.
 //
-// Nothing is downloaded twice: the page has already fetched the wasm (and
-// fetches MNIST) when this worker installs, so the worker never fetches the
-// site itself. It keeps what passes through it once it controls the page,
-// and when the page says it has everything ("complete"), it copies the rest
-// from the browser's HTTP cache (`force-cache`), not from the network.
+// Nothing large is downloaded twice: the page puts each large file it
+// fetches (the wasm, the model, MNIST) into this cache itself as it arrives
+// (index.html's bpvKeep), so this worker never fetches them again; it only
+// keeps the small files of the page at install, and anything of the site
+// that passes through it.
 const CACHE = "backprop-viz-@BUILD@";
 const SITE = [
   "./",
@@ -22,9 +22,13 @@ const SITE = [
   "data/mnist/train-images-idx3-ubyte.gz",
   "data/mnist/train-labels-idx1-ubyte.gz",
 ];
+const SMALL = ["./", "index.html", "manifest.json", "icon.png", "backprop_viz.js"];
 const SITE_URLS = new Set(SITE.map((p) => new URL(p, self.registration.scope).href));
 
-self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SMALL)));
+  self.skipWaiting();
+});
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
@@ -33,25 +37,6 @@ self.addEventListener("activate", (event) => {
       .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
-});
-
-/** Every file of the site not cached yet, copied from the HTTP cache. */
-async function complete() {
-  const cache = await caches.open(CACHE);
-  for (const href of SITE_URLS) {
-    if (await cache.match(href)) continue;
-    try {
-      const response = await fetch(new Request(href, { cache: "force-cache" }));
-      if (response.ok) await cache.put(href, response);
-    } catch {
-      // Offline before the site was complete: the next visit completes it.
-    }
-  }
-}
-
-self.addEventListener("message", (event) => {
-  if (event.data !== "complete") return;
-  event.waitUntil(complete().then(() => event.source && event.source.postMessage("cached")));
 });
 
 // The cache first (the site only changes with a new build, which brings a

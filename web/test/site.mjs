@@ -47,11 +47,12 @@ async function serve() {
   const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "-d", SITE, String(PORT)], {
     stdio: ["ignore", "ignore", "pipe"],
   });
-  // Every request the server answers ("GET /path HTTP/1.1"), to count downloads.
+  // Every whole file the server sends ("GET /path HTTP/1.1" 200; a 304
+  // revalidation sends nothing), to count downloads.
   server.requests = [];
   server.stderr.setEncoding("utf8");
   server.stderr.on("data", (text) => {
-    for (const m of text.matchAll(/"GET ([^ ]+) HTTP/g)) server.requests.push(m[1]);
+    for (const m of text.matchAll(/"GET ([^ ]+) HTTP\/[0-9.]+" 200/g)) server.requests.push(m[1]);
   });
   for (let i = 0; i < 100; i++) {
     try {
@@ -355,6 +356,26 @@ async function main() {
         `the link's conv2 ${what} equals the native trace: ${native.values.length} values, largest difference ${worst.toExponential(2)} of the largest |value|${identical ? " (bit-identical)" : ""}`);
     }
     check(Math.abs(moment.loss - readSafetensor(traceFile, "loss").values[0]) <= 1e-5, `the same loss (${moment.loss})`);
+
+    // 4b. A bad link says so (and the message stays), and the keys reach
+    //     the app after its canvas lost the focus, with no click first.
+    const strange = await browser.newContext({ viewport: { width: 1280, height: 720 }, serviceWorkers: "block" });
+    const page3 = await strange.newPage();
+    watchConsole(page3, errors);
+    await page3.goto(BASE + "#preset=seed&step=1&phase=backward:nowhere");
+    await waitProbe(page3, (p) => p.training_set, "the training set (bad link)");
+    await sleep(1500);
+    const refused = await probe(page3);
+    check(refused.phase === null && /nowhere/.test(refused.message),
+      `a bad link says what is wrong and opens nothing ("${refused.message}")`);
+    await page3.evaluate(() => document.getElementById("app").blur());
+    await page3.keyboard.press("Escape"); // the first-start card
+    await sleep(300);
+    await page3.evaluate(() => document.getElementById("app").blur());
+    await page3.keyboard.press("Space");
+    const refocused = await waitProbe(page3, (p) => p.phase !== null, "Space after the focus was lost", 10000).catch((e) => e);
+    check(!(refocused instanceof Error), `Space steps after the canvas lost the focus (phase ${refocused.phase})`);
+    await strange.close();
 
     // 5. Speed: the browser's training against native single-thread.
     if (process.env.BPV_SPEED !== "0") {
