@@ -626,3 +626,26 @@ fn first_start_card_and_the_lesson_asks_before_resetting() {
     settle(&mut fresh);
     assert_eq!(fresh.state().lesson.open, Some(0));
 }
+
+/// A question left unanswered (Next pressed, not Show me) is not asked for
+/// on a later step whose tab has no question: the experiment's step says
+/// what it is about.
+#[test]
+fn a_skipped_question_does_not_follow_the_lesson_to_another_tab() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    let last = steps().len() - 1;
+    h.state_mut().lesson_go(last - 2);
+    settle(&mut h);
+    h.run_steps(2);
+    assert!(h.state().covering(), "the update step is asked about");
+    h.state_mut().lesson_go(last);
+    settle(&mut h);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("answer the question in the view")
+            .is_none(),
+        "the experiment's step asks for an answer that is not on screen"
+    );
+    h.get_by_label_contains(&steps()[last].text[..40]);
+}

@@ -22,7 +22,9 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
     let accent = Color32::from_rgb(250, 190, 40);
     let compact = crate::app::style::compact(ui.ctx());
     let text_size = if compact { 15.0 } else { 18.0 };
-    let covered = cx.state.covering();
+    // The question is drawn over the Backprop tab's view: on another tab
+    // (a step left unanswered, then the experiment) there is none to answer.
+    let covered = cx.state.covering() && cx.state.tab == crate::app::Tab::Backprop;
     let body = if covered {
         tr("First, predict: answer the question in the view, then press Show me (or Space, or PgDn).")
     } else {
