@@ -265,8 +265,9 @@ fn every_lesson_step_outlines_a_view_in_sight_clear_of_the_lesson_and_of_text() 
                 panic!("{lang:?} step {i}: {:?} is not on screen", step.mark);
             };
             let strip = marks[&Mark::LessonPanel];
+            // (Touching is fine: the plots panel sits right under the strip.)
             assert!(
-                !rect.intersects(strip),
+                rect.intersect(strip).area() <= 0.0,
                 "{lang:?} step {i} ({}): {:?} at {rect:?} runs into the lesson's strip at {strip:?}",
                 step.title,
                 step.mark

@@ -91,6 +91,22 @@ fn predictions_cover_each_backward_step_and_mark_the_answers() {
         };
         (window, (index[2], index[3]))
     };
+    // The window asked about has a winner one can tell from the numbers.
+    {
+        let s = snapshot(&h);
+        let x = s.trace.layer_input(5).unwrap();
+        let plane: Vec<f32> = (0..14 * 14).map(|q| x[[0, 0, q / 14, q % 14]]).collect();
+        let range = plane.iter().cloned().fold(f32::MIN, f32::max)
+            - plane.iter().cloned().fold(f32::MAX, f32::min);
+        let mut cells: Vec<f32> = (0..4)
+            .map(|q| plane[(window.0 * 2 + q / 2) * 14 + window.1 * 2 + q % 2])
+            .collect();
+        cells.sort_by(|a, b| b.total_cmp(a));
+        assert!(
+            cells[0] - cells[1] >= 0.1 * range,
+            "window {window:?} has no clear winner: {cells:?}"
+        );
+    }
     let wrong = (0..4)
         .map(|q| (window.0 * 2 + q / 2, window.1 * 2 + q % 2))
         .find(|&cell| cell != winner)

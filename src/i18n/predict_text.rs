@@ -206,4 +206,5 @@ pub const TEXT: &[(&str, &str)] = &[
         "Stop replaying: training stays at the batch reached",
         "Остановить воспроизведение: обучение останется на достигнутом батче",
     ),
+    ("its window, enlarged", "его окно, крупно"),
 ];

@@ -193,7 +193,9 @@ pub fn steps() -> [Step; 16] {
             text: tr("Press Run: batch after batch the loss falls (the plot at the bottom) and the filters change. ← goes back in time, even into a finished batch, and → comes forward again."),
             tab: Tab::Backprop,
             goal: Anywhere,
-            mark: Mark::Controls,
+            // The plot the text points at, open (on a projector the plots
+            // are folded otherwise).
+            mark: Mark::Plots,
         },
         Step {
             title: tr("The question's experiment"),

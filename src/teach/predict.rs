@@ -113,6 +113,29 @@ fn largest(values: impl Iterator<Item = f32>) -> usize {
         .0
 }
 
+/// Whether the window at `(i, j)` (of `size`) of a map `w` wide has one
+/// winner a learner can tell from the printed numbers: its largest value
+/// ahead of the runner-up by a tenth of the map's range.
+fn clear_winner(plane: &[f32], w: usize, (i, j): (usize, usize), size: usize) -> bool {
+    let (lo, hi) = plane
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let mut window: Vec<f32> = (0..size * size)
+        .filter_map(|q| {
+            plane
+                .get((i * size + q / size) * w + j * size + q % size)
+                .copied()
+        })
+        .collect();
+    window.sort_by(|a, b| b.total_cmp(a));
+    match window[..] {
+        [first, second, ..] => first - second >= 0.1 * (hi - lo),
+        _ => false,
+    }
+}
+
 /// The questions to ask about `phase` of `trace` (none for phases without
 /// one). `sample` and `channel` are the ones the views show.
 pub fn questions(
@@ -206,8 +229,10 @@ fn backward_questions(
                 channel: channel.min(x.shape()[1] - 1),
             });
         }
-        LayerKind::Maxpool { .. } if out_shape.len() == 4 => {
-            // The window whose delta matters most for this sample.
+        LayerKind::Maxpool { size } if out_shape.len() == 4 => {
+            // The window whose delta matters most for this sample, among
+            // those whose winner can be told from the numbers on screen (a
+            // background window of four equal values is no question).
             let c = channel.min(out_shape[1] - 1);
             let above = match trace.layers.get(l + 1) {
                 Some(a) => a.delta.as_ref(),
@@ -215,7 +240,18 @@ fn backward_questions(
             };
             if let Some(d) = above.filter(|d| d.ndim() == 4) {
                 let (ho, wo) = (d.shape()[2], d.shape()[3]);
-                let k = largest((0..ho * wo).map(|q| d[[n, c, q / wo, q % wo]]));
+                let (h, w) = (x.shape()[2], x.shape()[3]);
+                let plane: Vec<f32> = (0..h * w).map(|q| x[[n, c, q / w, q % w]]).collect();
+                let clear = |q: usize| clear_winner(&plane, w, (q / wo, q % wo), *size);
+                let k = largest((0..ho * wo).map(|q| {
+                    let v = d[[n, c, q / wo, q % wo]];
+                    // Unclear windows only when every window is unclear.
+                    if clear(q) {
+                        v
+                    } else {
+                        v * 1e-30
+                    }
+                }));
                 asks.push(Ask::PoolWinner {
                     layer: l,
                     sample: n,

@@ -244,24 +244,30 @@ impl Experiment {
         // defaults: say which settings these runs use, so the two sets of
         // numbers are not taken for a contradiction.
         let config = &cx.state.config;
-        ui.label(RichText::new(trf!(
-                "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line:",
-                optimizer = config.optimizer.name(),
-                lr = config.lr,
-                batch = config.batch
-        )).weak());
-        // A command is not translated.
-        ui.label(
-            RichText::new(format!(
-                "backprop-viz train --optimizer {} --lr {} --batch {} --seed {} [--freeze-conv]",
-                config.optimizer.name(),
-                config.lr,
-                config.batch,
-                config.seed
-            ))
-            .monospace()
-            .weak(),
+        let settings = trf!(
+            "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line:",
+            optimizer = config.optimizer.name(),
+            lr = config.lr,
+            batch = config.batch
         );
+        // A command is not translated.
+        let command = format!(
+            "backprop-viz train --optimizer {} --lr {} --batch {} --seed {} [--freeze-conv]",
+            config.optimizer.name(),
+            config.lr,
+            config.batch,
+            config.seed
+        );
+        let compact = crate::app::style::compact(ui.ctx());
+        if compact {
+            // On a projector one line (the whole note on hover): the plot
+            // needs the height.
+            ui.add(egui::Label::new(RichText::new(&settings).weak()).truncate())
+                .on_hover_text(format!("{settings}\n{command}"));
+        } else {
+            ui.label(RichText::new(settings).weak());
+            ui.label(RichText::new(command).monospace().weak());
+        }
         ui.horizontal(|ui| {
         let label = ui.label(tr("Epochs:"));
         ui.add(egui::DragValue::new(&mut self.epochs).range(1..=30)).labelled_by(label.id).on_hover_text(tr("How many passes over the training set each copy makes"));
@@ -298,15 +304,20 @@ impl Experiment {
             egui::Color32::from_rgb(120, 140, 170),
             egui::Color32::from_rgb(230, 120, 20),
         ];
+        // What is left of the window (the filters come below once both runs
+        // are done), at least a readable plot.
+        let left = ui.clip_rect().bottom() - ui.cursor().top();
+        let below = if self.result.is_some() { 140.0 } else { 8.0 };
         Plot::new("experiment accuracy")
-            .height(220.0)
+            .height((left - below).clamp(160.0, 320.0))
             .x_axis_label(tr("epoch"))
             .y_axis_label(tr("test accuracy %"))
             .include_x(0.0)
             .include_x(self.epochs.max(1) as f64)
             .include_y(0.0)
             .include_y(100.0)
-            .legend(Legend::default())
+            // At the bottom right: the curves end near the top.
+            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
             .show(ui, |plot| {
                 for (run, p) in points.into_iter().enumerate() {
                     plot.line(

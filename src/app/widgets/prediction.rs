@@ -192,15 +192,40 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
                 _ => None,
             };
             let rect = (window.0 * size, window.1 * size, size, size);
+            // The window again, enlarged beside the map, its numbers with
+            // their own digits: the cells to compare are never too small to
+            // read, and close values stay apart.
+            let corner = (rect.0, rect.1);
+            let in_window: Vec<f32> = (0..size * size)
+                .map(|q| values[(corner.0 + q / size) * w + corner.1 + q % size])
+                .collect();
             let map = Operand::new("x", tr("the pooling's input x"), &values, h, w, false)
                 .windows(size)
                 .outline(Some(rect), LINKED)
                 .selected(chosen)
                 .big();
-            let terms = vec![Term::map(map)];
+            let enlarged = Operand::new(
+                "window",
+                tr("its window, enlarged"),
+                &in_window,
+                size,
+                size,
+                false,
+            )
+            .outline(Some((0, 0, size, size)), LINKED)
+            .selected(chosen.and_then(|(r, c)| {
+                (r / size == window.0 && c / size == window.1).then(|| (r - corner.0, c - corner.1))
+            }))
+            .zoom(3);
+            let terms = vec![Term::map(map), Term::Op("→".into()), Term::map(enlarged)];
             let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
             let drawn = row_ui(ui, terms, fitted);
-            if let Some((_, (r, c))) = drawn.clicked {
+            let picked = match drawn.clicked {
+                Some(("window", (r, c))) => Some((corner.0 + r, corner.1 + c)),
+                Some((_, cell)) => Some(cell),
+                None => None,
+            };
+            if let Some((r, c)) = picked {
                 if r / size == window.0 && c / size == window.1 {
                     *given = Given::Choice(r * w + c);
                 }
