@@ -22,6 +22,7 @@ use crate::i18n::{tr, Lang};
 use crate::teach::animation::{Animation, Frame};
 use crate::teach::explain::CellRef;
 use crate::teach::lesson::{Lesson, Mark, Tab};
+use crate::teach::notation::Numbering;
 use crate::teach::predict::Prediction;
 use crate::teach::record::{ClassRecord, Record};
 
@@ -427,6 +428,11 @@ impl AppState {
 
     /// The layer the views are about: the clicked block, else the phase's
     /// layer.
+    /// The numbering on screen (the app's, or the answer's when chosen).
+    pub fn numbering(&self, kinds: &[crate::engine::layers::LayerKind]) -> Numbering {
+        Numbering::new(kinds, self.settings.answer_notation)
+    }
+
     pub fn focus_layer(&self) -> usize {
         let Some(s) = &self.snapshot else { return 0 };
         let n = s.trace.names.len();

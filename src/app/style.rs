@@ -4,8 +4,6 @@
 
 use egui::{Color32, RichText, Ui};
 
-pub use crate::teach::notation::delta_name;
-
 /// The colour of the forward pass, the backward pass and the update.
 pub const FORWARD: Color32 = Color32::from_rgb(60, 120, 216);
 pub const BACKWARD: Color32 = Color32::from_rgb(230, 120, 20);

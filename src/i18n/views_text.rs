@@ -320,22 +320,14 @@ pub const TEXT: &[(&str, &str)] = &[
     ("frame {at} of {count}", "кадр {at} из {count}"),
     // The answer's notation.
     ("The answer's notation (conv + ReLU as one layer)", "Обозначения ответа (свёртка + ReLU как один слой)"),
+    ("① At L{layer} you hold {holds}: dF = x ⋆ {holds}", "① На L{layer} у вас есть {holds}: dF = x ⋆ {holds}"),
     (
-        "In the answer's numbering {name} with {act} is L{k}. The {holds} it holds is our {ours_in}: the delta after {act}'s ReLU′. The {computes} it computes is our {ours_out}; the answer's ⊙ f′ is applied by the layer below's activation, as its own step here.",
-        "В нумерации ответа {name} вместе с {act} — это L{k}. {holds}, которая у него есть, — это наша {ours_in}: дельта после ReLU′ слоя {act}. {computes}, которую он считает, — наша {ours_out}; множитель ⊙ f′ из ответа здесь применяет активация слоя ниже, отдельным шагом.",
+        "② {computes} = full_conv({holds}, rot180 F); the ⊙ f′ below makes it {next}",
+        "② {computes} = full_conv({holds}, rot180 F); ⊙ f′ слоя ниже делает из неё {next}",
     ),
     (
-        "In the answer's numbering {name} is L{k}: the {holds} it holds is our {ours_in}, the {computes} it computes our {ours_out}.",
-        "В нумерации ответа {name} — это L{k}: {holds}, которая у него есть, — наша {ours_in}, {computes}, которую он считает, — наша {ours_out}.",
-    ),
-    ("① At {layer} you hold {holds}: dF = x ⋆ {holds}", "① На {layer} у вас есть {holds}: dF = x ⋆ {holds}"),
-    (
-        "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
-        "② {computes} = full_conv({holds}, rot180 F), затем ⊙ f′ слоя ниже",
-    ),
-    (
-        "Number layers as the answer does (a conv layer and its ReLU are one layer: at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′), with the app's own names beside",
-        "Нумеровать слои, как в ответе (свёртка и её ReLU — один слой: на L5 есть D6, D5 = full_conv(D6, rot180 F) ⊙ f′), с названиями приложения рядом",
+        "Number layers as the answer does: a conv or dense layer and its ReLU are one layer and one step (at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′); every number and name on screen follows",
+        "Нумеровать слои, как в ответе: свёртка или полносвязный слой вместе со своим ReLU — один слой и один шаг (на L5 есть D6, D5 = full_conv(D6, rot180 F) ⊙ f′); все номера и названия на экране следуют этому",
     ),
     (
         "One sample is loaded. Press Step layer to send it forward into {layer}.",

@@ -241,10 +241,11 @@ pub fn spoken(
     t: &crate::engine::trace::Trace,
     sample: usize,
     sgd: bool,
+    numbering: &crate::teach::notation::Numbering,
 ) -> Option<Spoken> {
     use crate::engine::layers::LayerKind;
     use crate::teach::explain::CellRef;
-    use crate::teach::notation::{delta_name, own_magnitude};
+    use crate::teach::notation::own_magnitude;
     use crate::trf;
     let n = sample.min(t.batch_size().checked_sub(1)?);
     let convs: Vec<usize> = (0..t.kinds.len())
@@ -272,7 +273,7 @@ pub fn spoken(
                     "Sample {n} is a {label}: {d}[{n},{label}] = (p[{label}] − 1) / {batch} = ({p} − 1) / {batch} = {value} < 0, so the loss pushes its logit up.",
                     n = n,
                     label = label,
-                    d = delta_name(t.names.len()),
+                    d = numbering.delta(t.names.len()),
                     batch = t.batch_size(),
                     p = num(p),
                     value = num(d)

@@ -2,18 +2,100 @@
 //! ReLU included (conv2 = L4 receives D5, hands down D4; relu2 applies its
 //! ReLU′ in a step of its own). The answer to the question folds a conv or
 //! dense layer and the activation after it into one layer: "at L5 you hold
-//! D6; dF = x ⋆ D6; D5 = full_conv(D6, rot180 F) ⊙ f′". This module maps the
-//! one numbering onto the other, so both can be read on screen.
+//! D6; dF = x ⋆ D6; D5 = full_conv(D6, rot180 F) ⊙ f′". `Numbering` is the
+//! one chosen, and the only source of layer numbers and delta names on
+//! screen, so the two never meet.
 
 use crate::engine::layers::LayerKind;
-use crate::engine::trace::Trace;
 use crate::i18n::tr;
-use crate::trf;
 
 /// The delta a layer hands down is `D{i+1}` (layer `i`, counted from 0, is
 /// the app's L{i+1}); the loss's delta is `D{n+1}`.
 pub fn delta_name(i: usize) -> String {
     format!("D{}", i + 1)
+}
+
+/// The one numbering on screen: the app's own (every layer its number,
+/// ReLU and pooling included) or the answer's (a conv or dense layer and
+/// the activation after it one layer). Every layer number and delta name
+/// the views, the strip, the headings and the lesson print comes from here,
+/// so the two never meet on one screen.
+#[derive(Debug, Clone)]
+pub struct Numbering {
+    /// The answer's number of every layer; `None`: the app's.
+    folded: Option<Vec<usize>>,
+    kinds: Vec<LayerKind>,
+}
+
+impl Numbering {
+    pub fn new(kinds: &[LayerKind], answer: bool) -> Numbering {
+        Numbering {
+            folded: answer.then(|| folded(kinds)),
+            kinds: kinds.to_vec(),
+        }
+    }
+
+    /// Whether this is the answer's numbering.
+    pub fn is_answer(&self) -> bool {
+        self.folded.is_some()
+    }
+
+    /// Layer `i`'s number (from 1).
+    pub fn layer(&self, i: usize) -> usize {
+        match &self.folded {
+            Some(k) => k.get(i).copied().unwrap_or(i + 1),
+            None => i + 1,
+        }
+    }
+
+    /// The gradient at position `p`, between layer `p − 1` and layer `p`
+    /// (0: the network's input; the layer count: the logits): the delta
+    /// layer `p` hands down, or the one layer `p − 1` receives.
+    ///
+    /// The app's numbering calls it `D{p+1}`. The answer's names the delta
+    /// at the output of its layer L_k `D{k+1}`, where a conv or dense
+    /// layer's output is taken before its activation (at L_k you hold
+    /// D_{k+1} = ∂L/∂z_k); between such a layer's activation and the layer
+    /// above, the answer has no D: it is ∂L/∂a_k, which the activation's
+    /// ⊙ f′ turns into D_{k+1}.
+    pub fn delta(&self, p: usize) -> String {
+        let Some(folded) = &self.folded else {
+            return delta_name(p);
+        };
+        if p == 0 {
+            return "D1".into();
+        }
+        let producer = p - 1;
+        let k = folded.get(producer).copied().unwrap_or(p);
+        let folds_into_previous = producer > 0
+            && is_activation(&self.kinds[producer])
+            && matches!(
+                self.kinds[producer - 1],
+                LayerKind::Conv { .. } | LayerKind::Dense { .. }
+            );
+        if folds_into_previous {
+            format!("∂L/∂a{k}")
+        } else {
+            format!("D{}", k + 1)
+        }
+    }
+
+    /// The layer as the status line names it: `conv2 (L4)`.
+    pub fn named(&self, names: &[String], i: usize) -> String {
+        format!("{} (L{})", names[i], self.layer(i))
+    }
+
+    /// Whether layer `i` is an activation the answer folds into the layer
+    /// below it (stepping moves through both at once).
+    pub fn folded_activation(&self, i: usize) -> bool {
+        self.folded.is_some()
+            && i > 0
+            && self.kinds.get(i).is_some_and(is_activation)
+            && matches!(
+                self.kinds[i - 1],
+                LayerKind::Conv { .. } | LayerKind::Dense { .. }
+            )
+    }
 }
 
 fn is_activation(kind: &LayerKind) -> bool {
@@ -38,60 +120,6 @@ pub fn folded(kinds: &[LayerKind]) -> Vec<usize> {
         numbers.push(k);
     }
     numbers
-}
-
-/// A conv or dense layer's step in the answer's words.
-pub struct Answer {
-    /// `L3`
-    pub layer: String,
-    /// The delta the layer holds (`D4`) and the one it computes (`D3`).
-    pub holds: String,
-    pub computes: String,
-    /// One line relating them to the app's own names.
-    pub mapping: String,
-}
-
-/// The answer's names for conv or dense layer `i` of `t`.
-pub fn answer(t: &Trace, i: usize) -> Option<Answer> {
-    if !matches!(t.kinds[i], LayerKind::Conv { .. } | LayerKind::Dense { .. }) {
-        return None;
-    }
-    let k = folded(&t.kinds)[i];
-    let ours = delta_name;
-    let activation = t
-        .kinds
-        .get(i + 1)
-        .filter(|kind| is_activation(kind))
-        .map(|_| t.names[i + 1].clone());
-    let holds = format!("D{}", k + 1);
-    let computes = format!("D{k}");
-    let mapping = match activation {
-        Some(act) => trf!(
-            "In the answer's numbering {name} with {act} is L{k}. The {holds} it holds is our {ours_in}: the delta after {act}'s ReLU′. The {computes} it computes is our {ours_out}; the answer's ⊙ f′ is applied by the layer below's activation, as its own step here.",
-            name = t.names[i],
-            act = act,
-            k = k,
-            holds = holds,
-            ours_in = ours(i + 1),
-            computes = computes,
-            ours_out = ours(i)
-        ),
-        None => trf!(
-            "In the answer's numbering {name} is L{k}: the {holds} it holds is our {ours_in}, the {computes} it computes our {ours_out}.",
-            name = t.names[i],
-            k = k,
-            holds = holds,
-            ours_in = ours(i + 1),
-            computes = computes,
-            ours_out = ours(i)
-        ),
-    };
-    Some(Answer {
-        layer: format!("L{k}"),
-        holds,
-        computes,
-        mapping,
-    })
 }
 
 /// The toggle's label.
@@ -145,6 +173,51 @@ mod tests {
             .collect();
         // conv1+relu1, pool1, conv2+relu2, pool2, flatten, fc1+relu3, fc2
         assert_eq!(folded(&kinds), vec![1, 1, 2, 3, 3, 4, 5, 6, 6, 7]);
+    }
+
+    /// Worked by hand from the answer: at L3 (conv2) you hold D4 = ∂L/∂z3
+    /// and compute D3 = full_conv(D4, rot180 F) (pool1 has no f′); fc2 (L7)
+    /// holds the loss's D8 and hands relu3 ∂L/∂a6, which ⊙ f′ makes D7.
+    #[test]
+    fn every_delta_has_one_name_in_each_numbering() {
+        let kinds: Vec<LayerKind> = preset_specs("seed")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.kind)
+            .collect();
+        let answer = Numbering::new(&kinds, true);
+        let names: Vec<String> = (0..=kinds.len()).map(|p| answer.delta(p)).collect();
+        assert_eq!(
+            names,
+            [
+                "D1",
+                "D2",
+                "∂L/∂a1",
+                "D3",
+                "D4",
+                "∂L/∂a3",
+                "D5",
+                "D6",
+                "D7",
+                "∂L/∂a6",
+                "D8"
+            ]
+        );
+        // conv2 (layer 3): receives the delta at position 4, hands down 3.
+        assert_eq!(
+            (answer.delta(4), answer.delta(3)),
+            ("D4".into(), "D3".into())
+        );
+        assert_eq!(answer.layer(3), 3);
+        assert_eq!(answer.layer(4), 3, "relu2 is part of L3");
+        assert!(answer.folded_activation(4) && !answer.folded_activation(5));
+        // The app's own: conv2 is L4, receives D5 and hands down D4.
+        let app = Numbering::new(&kinds, false);
+        assert_eq!(
+            (app.delta(4), app.delta(3), app.layer(3)),
+            ("D5".into(), "D4".into(), 4)
+        );
+        assert!(!app.folded_activation(4));
     }
 
     #[test]

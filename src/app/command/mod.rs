@@ -272,6 +272,21 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
             s.welcome = false;
             s.run_start = None;
             fx.push(Effect::Worker(Request::StepPhase));
+            // In the answer's numbering a conv or dense layer and its
+            // activation are one layer: one step goes through both
+            // (forward: the layer, then its activation; backward: the
+            // activation's ⊙ f′, then the layer).
+            if let Some(snapshot) = &s.snapshot {
+                let num = s.numbering(&snapshot.trace.kinds);
+                let both = match snapshot.next {
+                    Phase::Forward(i) => num.folded_activation(i + 1),
+                    Phase::Backward(i) => num.folded_activation(i),
+                    _ => false,
+                };
+                if both {
+                    fx.push(Effect::Worker(Request::StepPhase));
+                }
+            }
         }
         C::StepBatch => {
             s.by_hand = false;

@@ -171,7 +171,13 @@ fn spoken_ui(ui: &mut Ui, cx: &mut Cx, index: usize, size: f32) {
         return;
     };
     let sgd = s.optimizer == crate::engine::optim::OptimizerKind::Sgd;
-    let spoken = crate::teach::lesson::spoken(index, &s.trace, state.sample, sgd);
+    let spoken = crate::teach::lesson::spoken(
+        index,
+        &s.trace,
+        state.sample,
+        sgd,
+        &state.numbering(&s.trace.kinds),
+    );
     let hovered = match &spoken {
         Some(spoken) => {
             let response = ui

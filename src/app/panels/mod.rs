@@ -108,10 +108,10 @@ impl Panels {
                         let tabs = tab_menu_ui(ui, cx);
                         cx.mark(Mark::Tabs, tabs);
                     }
-                    let left = egui::vec2(ui.available_width() - notice, 0.0);
+                    let left = ui.available_width() - notice;
                     let strip = ui
-                        .allocate_ui(left, |ui| {
-                            ui.set_max_width(left.x);
+                        .scope(|ui| {
+                            ui.set_max_width(left);
                             pipeline::pipeline_ui(ui, cx)
                         })
                         .response

@@ -6,12 +6,13 @@ use egui::{Color32, RichText, Ui};
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
 use crate::app::state::{MessageKind, Taught};
-use crate::app::style::{compact, delta_name, dims_text, BACKWARD, ERROR, FORWARD, UPDATE};
+use crate::app::style::{compact, dims_text, BACKWARD, ERROR, FORWARD, UPDATE};
 use crate::app::widgets::heatmap::fmt_value;
 use crate::app::worker::Snapshot;
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
 use crate::i18n::tr;
+use crate::teach::notation::Numbering;
 use crate::trf;
 
 /// A batch tensor's shape without the batch dimension.
@@ -39,11 +40,7 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
     let mut clicked = None;
     let compact = compact(ui.ctx());
     // The answer's numbering, on demand: a conv layer and its ReLU share one.
-    let folded = cx
-        .state
-        .settings
-        .answer_notation
-        .then(|| crate::teach::notation::folded(&s.trace.kinds));
+    let num = cx.state.numbering(&s.trace.kinds);
     // Compact: one line per block, so the strip is one text line high.
     let sep = if compact { " " } else { "\n" };
     let blocks = |ui: &mut Ui| {
@@ -64,9 +61,10 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
                     .color(if arrow_active { colour } else { Color32::GRAY }),
             );
             let shape = shapes.get(i).map(|d| dims_text(d)).unwrap_or_default();
-            let name = match &folded {
-                Some(k) => format!("L{} {name}", k[i]),
-                None => name.clone(),
+            let name = if num.is_answer() {
+                format!("L{} {name}", num.layer(i))
+            } else {
+                name.clone()
             };
             let text = RichText::new(format!("{name}{sep}{shape}")).monospace();
             let text = if Some(i) == focus {
@@ -116,10 +114,10 @@ pub fn pipeline_ui(ui: &mut Ui, cx: &mut Cx) {
 }
 
 /// One sentence: where the numbers are and which way they travel.
-pub fn phase_text(s: &Snapshot, taught: Option<Taught>) -> String {
+pub fn phase_text(s: &Snapshot, taught: Option<Taught>, num: &Numbering) -> String {
     let t = &s.trace;
     let n = t.names.len();
-    let who = |i: usize| format!("{} (L{})", t.names[i], i + 1);
+    let who = |i: usize| num.named(&t.names, i);
     let base = match s.last {
         None if t.batch_size() == 1 => trf!("One sample is loaded. Press Step layer to send it forward into {layer}.", layer = who(0)),
         None => trf!("A batch of {count} samples is loaded. Press Step layer to send it forward into {layer}.", count = t.batch_size(), layer = who(0)),
@@ -139,12 +137,12 @@ pub fn phase_text(s: &Snapshot, taught: Option<Taught>) -> String {
         Some(Phase::Loss) => trf!(
             "Loss: softmax + cross-entropy = {loss}. Its delta {delta} = (p − one_hot)/N starts the backward pass.",
             loss = format!("{:.4}", t.loss.unwrap_or(f32::NAN)),
-            delta = delta_name(n)
+            delta = num.delta(n)
         ),
         Some(Phase::Backward(i)) => {
-            let from = if i + 1 == n { trf!("{delta} from the loss", delta = delta_name(n)) } else { trf!("{delta} from {layer}", delta = delta_name(i + 1), layer = who(i + 1)) };
+            let from = if i + 1 == n { trf!("{delta} from the loss", delta = num.delta(n)) } else { trf!("{delta} from {layer}", delta = num.delta(i + 1), layer = who(i + 1)) };
             let to = if i == 0 { tr("to the input (nothing below learns from it)").to_string() } else { trf!("to {layer}", layer = who(i - 1)) };
-            trf!("Backward: {layer} received {from} and handed {delta} {to}.", layer = who(i), from = from, delta = delta_name(i), to = to)
+            trf!("Backward: {layer} received {from} and handed {delta} {to}.", layer = who(i), from = from, delta = num.delta(i), to = to)
         }
         Some(Phase::Update) | Some(Phase::Done) => trf!(
             "Update: every weight moved against its gradient (η = {lr}). Step layer starts the next batch.",
@@ -185,7 +183,7 @@ pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
         let mut job = egui::text::LayoutJob::default();
         let body = egui::TextStyle::Body.resolve(ui.style());
         job.append(
-            &phase_text(s, cx.state.taught),
+            &phase_text(s, cx.state.taught, &cx.state.numbering(&s.trace.kinds)),
             0.0,
             egui::TextFormat {
                 font_id: egui::FontId::proportional(if compact { 16.0 } else { 18.0 }),
@@ -206,7 +204,10 @@ pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
         }
         // One line, always (the whole sentence on hover): a notice beside
         // it, or a longer sentence, never makes the row taller.
-        let whole = format!("{} {position}", phase_text(s, cx.state.taught));
+        let whole = format!(
+            "{} {position}",
+            phase_text(s, cx.state.taught, &cx.state.numbering(&s.trace.kinds))
+        );
         ui.add(egui::Label::new(job).truncate())
             .on_hover_text(whole);
     }

@@ -101,7 +101,7 @@ fn menus_ui(cx: &mut Cx, ui: &mut Ui) {
         ui.checkbox(&mut s.show_plots, tr("Plots")).on_hover_text(tr("The loss and accuracy plots at the bottom (hide them on a small screen)"));
         ui.checkbox(&mut s.show_explain, tr("Explanation panel")).on_hover_text(tr("The panel on the right that explains a clicked cell"));
         ui.checkbox(&mut s.predict, tr("Predict before each reveal")).on_hover_text(tr("Each backward step and the update arrive covered: answer a question about them first (always on in the guided lesson)"));
-        ui.checkbox(&mut s.answer_notation, crate::teach::notation::toggle_label()).on_hover_text(tr("Number layers as the answer does (a conv layer and its ReLU are one layer: at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′), with the app's own names beside"));
+        ui.checkbox(&mut s.answer_notation, crate::teach::notation::toggle_label()).on_hover_text(tr("Number layers as the answer does: a conv or dense layer and its ReLU are one layer and one step (at L5 you hold D6, D5 = full_conv(D6, rot180 F) ⊙ f′); every number and name on screen follows"));
         if ui.button(tr("Keyboard shortcuts")).on_hover_text(tr("The keyboard shortcuts (? or F1)")).clicked() {
             cx.command(UiCommand::ShowShortcuts(!cx.state.show_shortcuts));
         }

@@ -18,7 +18,7 @@ use super::matrix::MatrixView;
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
 use crate::app::state::AppState;
-use crate::app::style::{compact, delta_name};
+use crate::app::style::compact;
 use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
 use crate::app::widgets::heatmap::{ColorScale, LINKED, SELECTION};
@@ -351,32 +351,39 @@ pub fn backward_ui(
         input: c,
     };
     let compact = compact(ui.ctx());
-    let words = state
-        .settings
-        .answer_notation
-        .then(|| crate::teach::notation::answer(t, i))
-        .flatten();
-    let first_caption = match &words {
-        Some(a) => trf!(
-            "① At {layer} you hold {holds}: dF = x ⋆ {holds}",
-            layer = a.layer,
-            holds = a.holds
-        ),
-        None => tr("① The filter's gradient: the input correlated with the delta from above")
-            .to_string(),
+    // One numbering on screen: the app's, or the answer's (conv + ReLU one
+    // layer), every name below from it.
+    let num = state.numbering(&t.kinds);
+    let (holds, computes) = (num.delta(i + 1), num.delta(i));
+    let first_caption = if num.is_answer() {
+        trf!(
+            "① At L{layer} you hold {holds}: dF = x ⋆ {holds}",
+            layer = num.layer(i),
+            holds = holds
+        )
+    } else {
+        tr("① The filter's gradient: the input correlated with the delta from above").to_string()
     };
     let first_caption = first_caption.as_str();
 
-    let second_caption = match &words {
-        Some(a) => trf!(
-            "② {computes} = full_conv({holds}, rot180 F), then ⊙ f′ of the layer below",
-            computes = a.computes,
-            holds = a.holds
-        ),
-        None if g.cout > 1 => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string(),
-        None => tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°").to_string(),
+    let second_caption = if num.is_answer() && i > 0 && num.folded_activation(i - 1) {
+        // The layer below applies its f′ in a step of its own.
+        trf!(
+            "② {computes} = full_conv({holds}, rot180 F); the ⊙ f′ below makes it {next}",
+            computes = computes,
+            holds = holds,
+            next = num.delta(i - 1)
+        )
+    } else if num.is_answer() {
+        // A formula: the same in every language.
+        format!("② {computes} = full_conv({holds}, rot180 F)")
+    } else if g.cout > 1 {
+        tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°, summed over the filters").to_string()
+    } else {
+        tr("② The delta handed down: the delta, fully convolved with the filter turned by 180°")
+            .to_string()
     };
-    let step = Backward::of(state, t, g, i, (o, c), words.as_ref());
+    let step = Backward::of(state, t, g, i, (o, c), &num);
     let extra = if compact { 14.0 } else { 26.0 };
     let fit = |rows: &[&[Term]], room: Vec2| {
         fit_cell(
@@ -507,9 +514,6 @@ pub fn backward_ui(
                 (drawn1, row_ui(ui, row2, both))
             }
         };
-        if let Some(a) = &words {
-            ui.label(RichText::new(&a.mapping).italics());
-        }
         for (mark, rect) in [
             (Mark::DeltaIn, drawn1.rect("D")),
             (Mark::Gradient, drawn1.rect("dF batch")),
@@ -631,7 +635,7 @@ impl<'a> Backward<'a> {
         g: Geometry,
         i: usize,
         (o, c): (usize, usize),
-        words: Option<&crate::teach::notation::Answer>,
+        num: &crate::teach::notation::Numbering,
     ) -> Option<Self> {
         let n = state.sample.min(t.batch_size().saturating_sub(1));
         let target = Target {
@@ -645,15 +649,8 @@ impl<'a> Backward<'a> {
         let (weight, grad) = (layer.weight.as_ref()?, layer.weight_grad.as_ref()?);
         let f = plane(weight, o, c);
         // Whole phrases, each translated as a whole (the cases differ).
-        let d_in = pair_channel(&delta_name(i + 1), o, g.cout);
-        let d_out = pair_channel(&delta_name(i), c, g.cin);
-        let (d_in, d_out) = match words {
-            Some(a) => (
-                format!("{} ({})", a.holds, d_in),
-                format!("{} ({})", a.computes, d_out),
-            ),
-            None => (d_in, d_out),
-        };
+        let d_in = pair_channel(&num.delta(i + 1), o, g.cout);
+        let d_out = pair_channel(&num.delta(i), c, g.cin);
         let arriving = if i + 1 == t.names.len() {
             trf!("{d} from the loss", d = d_in)
         } else {

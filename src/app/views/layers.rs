@@ -15,7 +15,7 @@ use egui::{RichText, Ui, Vec2};
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
 use crate::app::state::AppState;
-use crate::app::style::{compact, delta_name, note_ui};
+use crate::app::style::{compact, note_ui};
 use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{
     fit_cell, link_arrow, row_ui, Cells, Operand, RowResponse, Term,
@@ -29,6 +29,7 @@ use crate::i18n::tr;
 use crate::teach::animation::{Kind, Target};
 use crate::teach::explain::CellRef;
 use crate::teach::lesson::Mark;
+use crate::teach::notation::Numbering;
 use crate::trf;
 
 /// Sample `n`, channel `c` of a `[N, C, H, W]` tensor: `(values, H, W)`;
@@ -95,25 +96,25 @@ fn arriving_ref(t: &Trace, i: usize, index: Vec<usize>) -> CellRef {
     }
 }
 
-fn arriving_title(t: &Trace, i: usize) -> String {
+fn arriving_title(num: &Numbering, t: &Trace, i: usize) -> String {
     if i + 1 == t.names.len() {
-        trf!("{d} from the loss", d = delta_name(i + 1))
+        trf!("{d} from the loss", d = num.delta(i + 1))
     } else {
         trf!(
             "{d} from {above}",
-            d = delta_name(i + 1),
+            d = num.delta(i + 1),
             above = t.names[i + 1]
         )
     }
 }
 
-fn leaving_title(t: &Trace, i: usize) -> String {
+fn leaving_title(num: &Numbering, t: &Trace, i: usize) -> String {
     if i == 0 {
-        trf!("{d} for the input", d = delta_name(i))
+        trf!("{d} for the input", d = num.delta(i))
     } else {
         trf!(
             "{d} handed to {layer}",
-            d = delta_name(i),
+            d = num.delta(i),
             layer = t.names[i - 1]
         )
     }
@@ -161,6 +162,7 @@ fn channel_ui(cx: &mut Cx, ui: &mut Ui, count: usize) -> usize {
 
 /// An activation's backward step: `D ⊙ f′(x) = D_below`.
 pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let num = cx.state.numbering(&t.kinds);
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(f1), Some(below)) = (
@@ -218,15 +220,15 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
         ),
         Term::Op("   ".into()),
         Term::map(
-            Operand::new("D", arriving_title(t, i), &dv, h, w, true)
-                .short(delta_name(i + 1))
+            Operand::new("D", arriving_title(&num, t, i), &dv, h, w, true)
+                .short(num.delta(i + 1))
                 .blocked(relu.then_some(&blocked[..]))
                 .selected(sel),
         ),
         Term::Op("⊙ f′ =".into()),
         Term::map(
-            Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
-                .short(delta_name(i))
+            Operand::new("D_below", leaving_title(&num, t, i), &bv, h, w, true)
+                .short(num.delta(i))
                 .outlines(revealed)
                 .selected(sel),
         ),
@@ -269,6 +271,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
 /// Max (or average) pooling's backward step: each delta to its window's
 /// winner (or spread over the window).
 pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let num = cx.state.numbering(&t.kinds);
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let size = match t.kinds[i] {
@@ -359,8 +362,8 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
         ),
         Term::Op("   ".into()),
         Term::map(
-            Operand::new("D", arriving_title(t, i), &dv, ho, wo, true)
-                .short(delta_name(i + 1))
+            Operand::new("D", arriving_title(&num, t, i), &dv, ho, wo, true)
+                .short(num.delta(i + 1))
                 .big()
                 .zoom(size)
                 .selected(window),
@@ -371,8 +374,8 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             tr("→ ÷ window →").into()
         }),
         Term::map(
-            Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
-                .short(delta_name(i))
+            Operand::new("D_below", leaving_title(&num, t, i), &bv, h, w, true)
+                .short(num.delta(i))
                 .windows(size)
                 .dots(if max { dots.clone() } else { Vec::new() })
                 .outline(outline, LINKED)
@@ -471,6 +474,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
 
 /// Flatten's backward step: the vector read back into maps.
 pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let num = cx.state.numbering(&t.kinds);
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(d), Some(below)) = (t.delta_from_above(i), t.layers[i].delta.as_ref()) else {
@@ -522,7 +526,7 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
             "D",
             trf!(
                 "{d}: the vector from {above} (entries {from}…{to})",
-                d = delta_name(i + 1),
+                d = num.delta(i + 1),
                 above = t.names.get(i + 1).cloned().unwrap_or_default(),
                 from = first,
                 to = first + dv.len() - 1
@@ -532,7 +536,7 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
             dv.len(),
             true,
         )
-        .short(delta_name(i + 1))
+        .short(num.delta(i + 1))
         .windows(w)
         .selected(sel.map(|(r, col)| (0, r * w + col))),
     )];
@@ -553,8 +557,8 @@ pub fn flatten_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: 
     let grid = vec![
         Term::Op(tr("→ row by row →").into()),
         Term::map(
-            Operand::new("D_below", leaving_title(t, i), &bv, h, w, true)
-                .short(delta_name(i))
+            Operand::new("D_below", leaving_title(&num, t, i), &bv, h, w, true)
+                .short(num.delta(i))
                 .big()
                 .pending(pending)
                 .selected(sel),
@@ -602,6 +606,7 @@ pub fn dense_backward_ui(
     i: usize,
     room: Vec2,
 ) {
+    let num = cx.state.numbering(&t.kinds);
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let (Some(x), Some(d), Some(w), Some(dw)) = (
@@ -652,7 +657,7 @@ pub fn dense_backward_ui(
         Term::map(
             Operand::new(
                 "δ",
-                format!("δ = {}", arriving_title(t, i)),
+                format!("δ = {}", arriving_title(&num, t, i)),
                 &dv,
                 out,
                 1,
@@ -717,13 +722,13 @@ pub fn dense_backward_ui(
         Term::map(
             Operand::new(
                 "D_below",
-                format!("{}ᵀ", leaving_title(t, i)),
+                format!("{}ᵀ", leaving_title(&num, t, i)),
                 &below_values,
                 1,
                 inp,
                 true,
             )
-            .short(format!("{}ᵀ", delta_name(i)))
+            .short(format!("{}ᵀ", num.delta(i)))
             .selected(sel_k.map(|k| (0, k))),
         ),
     ];
@@ -738,7 +743,7 @@ pub fn dense_backward_ui(
             rows.toggles_ui(
                 ui,
                 chosen,
-                ["① dW".to_string(), format!("② {}", delta_name(i))],
+                ["① dW".to_string(), format!("② {}", num.delta(i))],
             );
             let caption = if chosen == super::conv::AnswerRow::Gradient {
                 first
@@ -797,6 +802,7 @@ fn digits() -> Vec<String> {
 /// The loss: logits, probabilities and `D = (p − one_hot) / N`, labelled
 /// with the digits.
 pub fn loss_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
+    let num = cx.state.numbering(&t.kinds);
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
     let last = t.names.len() - 1;
@@ -865,14 +871,14 @@ pub fn loss_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
                 "D",
                 trf!(
                     "{d}: the delta backpropagation starts from",
-                    d = delta_name(last + 1)
+                    d = num.delta(last + 1)
                 ),
                 &dv,
                 1,
                 k,
                 true,
             )
-            .short(delta_name(last + 1)),
+            .short(num.delta(last + 1)),
         ),
     ];
     ui.label(RichText::new(trf!(

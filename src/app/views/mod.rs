@@ -13,11 +13,12 @@ use egui::{Ui, Vec2};
 
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
-use crate::app::style::{compact, delta_name, heading_ui, BACKWARD, FORWARD};
+use crate::app::style::{compact, heading_ui, BACKWARD, FORWARD};
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
+use crate::teach::notation::Numbering;
 use crate::trf;
 
 /// What the Backprop tab keeps of its own: the matrix view's zoom, pick and
@@ -110,7 +111,7 @@ impl Views {
                 }
                 Mode::Update => update::update_ui(cx, &mut self.update_layer, ui, t, avail),
                 Mode::Backward => {
-                    heading_ui(ui, compact, &backward_heading(t, i), BACKWARD);
+                    heading_ui(ui, compact, &backward_heading(&state.numbering(&t.kinds), t, i), BACKWARD);
                     if !compact {
                         ui.label(backward_formula(&t.kinds[i]));
                     }
@@ -158,22 +159,22 @@ impl Views {
     }
 }
 
-fn backward_heading(t: &Trace, i: usize) -> String {
+fn backward_heading(num: &Numbering, t: &Trace, i: usize) -> String {
     let name = &t.names[i];
     if i + 1 == t.names.len() {
         trf!(
             "Backward through {name}: {delta_in} arrives from the loss, {delta_out} leaves",
             name = name,
-            delta_in = delta_name(i + 1),
-            delta_out = delta_name(i)
+            delta_in = num.delta(i + 1),
+            delta_out = num.delta(i)
         )
     } else {
         trf!(
             "Backward through {name}: {delta_in} arrives from {above}, {delta_out} leaves",
             name = name,
-            delta_in = delta_name(i + 1),
+            delta_in = num.delta(i + 1),
             above = t.names[i + 1],
-            delta_out = delta_name(i)
+            delta_out = num.delta(i)
         )
     }
 }
