@@ -6,7 +6,7 @@
 use backprop_viz::app::UiCommand;
 use backprop_viz::check::{candidates, Mistake, Named, Part};
 use backprop_viz::teach::explain::CellRef;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 mod app_common;
 use app_common::{harness, new_app, settle, snapshot};
@@ -95,6 +95,27 @@ fn a_delta_cell_worked_out_by_hand_is_checked_and_the_rotation_named() {
         words.contains("you used F[0,0]") && words.contains("takes F[2,2]"),
         "{words}"
     );
+    // Each box shows a weight typed to four decimals (−0.0915) whole: at
+    // least seven digits of the monospace font wide.
+    // (The app's monospace text style: 15 points.)
+    let digit = h
+        .ctx
+        .fonts_mut(|f| f.glyph_width(&egui::FontId::monospace(15.0), '0'));
+    let panel = h.state().marks()[&backprop_viz::teach::lesson::Mark::Explain];
+    let boxes: Vec<egui::Rect> = h
+        .query_all_by(|n| n.role() == egui::accesskit::Role::TextInput)
+        .map(|n| n.rect())
+        .filter(|r| panel.contains_rect(*r))
+        .collect();
+    assert!(boxes.len() >= 10, "nine weights and the value: {boxes:?}");
+    for rect in &boxes {
+        assert!(
+            rect.width() >= 7.0 * digit + 8.0,
+            "a box of {} points clips a weight ({} a digit)",
+            rect.width(),
+            digit
+        );
+    }
     // Rotated: all right.
     h.state_mut().panels_mut().explanation.try_it.grid = (0..9)
         .map(|q| format!("{}", f[[0, 0, 2 - q / 3, 2 - q % 3]]))

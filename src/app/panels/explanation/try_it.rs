@@ -140,14 +140,23 @@ impl TryIt {
             o = o
         ));
             state.grid.resize(k * k, String::new());
+            // Boxes as wide as the panel allows, in digits' own font, so a
+            // weight typed in full (−0.0915) stays in sight.
+            let gap = 4.0;
+            let width = ((ui.available_width() - gap * (k as f32 - 1.0)) / k as f32 - 8.0)
+                .clamp(72.0, 120.0);
             egui::Grid::new("try grid")
-                .spacing([4.0, 4.0])
+                .spacing([gap, gap])
+                // (A grid's column is as wide as its last frame's content, at
+                // least this: without it a box never grows past 40 points.)
+                .min_col_width(width)
                 .show(ui, |ui| {
                     for a in 0..k {
                         for b in 0..k {
                             ui.add(
                                 egui::TextEdit::singleline(&mut state.grid[a * k + b])
-                                    .desired_width(64.0),
+                                    .font(egui::TextStyle::Monospace)
+                                    .desired_width(width),
                             );
                         }
                         ui.end_row();
@@ -167,8 +176,12 @@ impl TryIt {
         }
         ui.horizontal(|ui| {
             let label = ui.label(tr("Your value:"));
-            ui.add(egui::TextEdit::singleline(&mut state.value).desired_width(140.0))
-                .labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut state.value)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_width(160.0),
+            )
+            .labelled_by(label.id);
             if ui.button(tr("Check")).clicked() {
                 state.feedback = Some(match parse(&state.value) {
                     None => (
