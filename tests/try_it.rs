@@ -6,7 +6,7 @@
 use backprop_viz::app::UiCommand;
 use backprop_viz::check::{candidates, Mistake, Named, Part};
 use backprop_viz::teach::explain::CellRef;
-use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::kittest::Queryable;
 
 mod app_common;
 use app_common::{harness, new_app, settle, snapshot};
