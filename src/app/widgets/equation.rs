@@ -545,29 +545,59 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                     (Some(short), true) => short,
                                     _ => &m.title,
                                 };
-                                let text = match &factor {
-                                    Some(factor) => format!("{text} ({factor})"),
-                                    None => text.clone(),
-                                };
                                 // At most the lines the head has room for,
                                 // the rest elided (and on hover): a long
                                 // title never pushes its map below the
-                                // others in the row.
+                                // others in the row. The power of ten is
+                                // never elided: the name gives way to it
+                                // (without it the numbers read wrong).
                                 let lines = if cells.compact { 1 } else { 2 };
-                                let mut job = egui::text::LayoutJob::default();
-                                RichText::new(text).strong().size(13.0).append_to(
-                                    &mut job,
-                                    ui.style(),
-                                    egui::FontSelection::Default,
-                                    egui::Align::Min,
-                                );
-                                job.wrap = egui::text::TextWrapping {
-                                    max_width: width,
-                                    max_rows: lines,
-                                    break_anywhere: false,
-                                    overflow_character: Some('…'),
+                                let style = ui.style().clone();
+                                let job = |text: &str, max_width: f32, rows: usize| {
+                                    let mut job = egui::text::LayoutJob::default();
+                                    RichText::new(text).strong().size(13.0).append_to(
+                                        &mut job,
+                                        &style,
+                                        egui::FontSelection::Default,
+                                        egui::Align::Min,
+                                    );
+                                    job.wrap = egui::text::TextWrapping {
+                                        max_width,
+                                        max_rows: rows,
+                                        break_anywhere: false,
+                                        overflow_character: Some('…'),
+                                    };
+                                    job
                                 };
-                                ui.add(egui::Label::new(job)).on_hover_text(&m.title);
+                                let whole = match &factor {
+                                    Some(factor) => format!("{text} ({factor})"),
+                                    None => text.clone(),
+                                };
+                                let fits = ui
+                                    .fonts_mut(|f| f.layout_job(job(&whole, width, usize::MAX)))
+                                    .rows
+                                    .len()
+                                    <= lines;
+                                match &factor {
+                                    Some(factor) if !fits => {
+                                        let power = format!(" ({factor})");
+                                        let power_width = ui
+                                            .fonts_mut(|f| f.layout_job(job(&power, f32::INFINITY, 1)))
+                                            .size()
+                                            .x;
+                                        ui.horizontal_top(|ui| {
+                                            ui.spacing_mut().item_spacing.x = 0.0;
+                                            let room = (width - power_width).max(12.0);
+                                            ui.add(egui::Label::new(job(text, room, lines)))
+                                                .on_hover_text(&m.title);
+                                            ui.add(egui::Label::new(job(&power, f32::INFINITY, 1)));
+                                        });
+                                    }
+                                    _ => {
+                                        ui.add(egui::Label::new(job(&whole, width, lines)))
+                                            .on_hover_text(&m.title);
+                                    }
+                                }
                             });
                             if m.legend {
                                 legend_fit(ui, m.scale, width);
