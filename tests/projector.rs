@@ -315,6 +315,23 @@ fn outside_the_lesson(lang: Lang) {
     );
     to_phase(&mut h, Phase::Backward(0));
     check_screen(&h, &format!("{lang:?} conv1 backward"), &mut problems);
+    // The FC layers forward as their product W · x + b = y: W drawn, and
+    // the ten logits carry their numbers (checked by check_screen: a
+    // 10x1 map is held to the 14x14 rule).
+    to_phase(&mut h, Phase::Forward(9));
+    let fc2 = maps(&h);
+    check(
+        &mut problems,
+        fc2.iter().any(|m| (m.rows, m.cols) == (10, 49)),
+        format!("{lang:?} fc2 forward: no W (10x49) on screen"),
+    );
+    check(
+        &mut problems,
+        fc2.iter()
+            .any(|m| (m.rows, m.cols) == (10, 1) && m.numbers.is_some()),
+        format!("{lang:?} fc2 forward: the logits carry no numbers"),
+    );
+    check_screen(&h, &format!("{lang:?} fc2 forward"), &mut problems);
     // The Draw tab: the pad and the probabilities side by side, in the window.
     h.state_mut().command(UiCommand::ShowTab(Tab::Draw));
     h.run_steps(4);

@@ -915,6 +915,10 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let (Some(x), Some(y)) = (t.layer_input(i), t.layers[i].out.as_ref()) else {
         return;
     };
+    if matches!(t.kinds[i], LayerKind::Dense { .. }) {
+        dense_forward_ui(cx, ui, t, i, n, room, start);
+        return;
+    }
     let c = channel_ui(cx, ui, channels(x).min(channels(y)).max(1));
     let (xv, xh, xw) = sample_plane(x, n, c);
     let (yv, yh, yw) = sample_plane(y, n, c);
@@ -974,6 +978,115 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
         let cell = match id {
             "y" => CellRef::Output { layer: i, index },
             _ => super::conv::input_ref(i, index),
+        };
+        cx.command(UiCommand::Select(Some(cell)));
+    }
+}
+
+/// A dense layer forward as its product, W · x + b = y, every operand drawn
+/// (W out × in, the vectors as columns); a clicked output outlines its row
+/// of W and its bias, the inputs it sees.
+fn dense_forward_ui(
+    cx: &mut Cx,
+    ui: &mut Ui,
+    t: &Trace,
+    i: usize,
+    n: usize,
+    room: Vec2,
+    start: f32,
+) {
+    let layer = &t.layers[i];
+    let (Some(x), Some(y), Some(w), Some(b)) = (
+        t.layer_input(i),
+        layer.out.as_ref(),
+        layer.weight.as_ref(),
+        layer.bias.as_ref(),
+    ) else {
+        return;
+    };
+    let (out, inp) = (w.shape()[0], w.shape()[1]);
+    if x.ndim() != 2 || y.ndim() != 2 || x.shape()[1] != inp || y.shape()[1] != out {
+        return;
+    }
+    let xv: Vec<f32> = (0..inp).map(|k| x[[n, k]]).collect();
+    let yv: Vec<f32> = (0..out).map(|o| y[[n, o]]).collect();
+    let wv: Vec<f32> = w.iter().copied().collect();
+    let bv: Vec<f32> = b.iter().copied().collect();
+    let picked = match cx.state.selection() {
+        Some(CellRef::Output { layer, index }) if *layer == i && index.first() == Some(&n) => {
+            index.get(1).copied()
+        }
+        _ => None,
+    };
+    // Fewer outputs than inputs (the logits): the output and its bias as
+    // tall as the input, so their cells carry numbers and labels.
+    let zoom = (inp / out.max(1)).clamp(1, 4);
+    let mut y_map = Operand::new(
+        "y",
+        trf!("y: {layer}'s output", layer = t.names[i]),
+        &yv,
+        out,
+        1,
+        true,
+    )
+    .short("y")
+    .big()
+    .zoom(zoom)
+    .selected(picked.map(|o| (o, 0)));
+    if out == 10 {
+        // The logits, each beside its digit.
+        y_map = y_map.labels(digits());
+    }
+    let row = vec![
+        Term::map(
+            Operand::new(
+                "W",
+                trf!("W of {layer} (out × in)", layer = t.names[i]),
+                &wv,
+                out,
+                inp,
+                true,
+            )
+            .short("W")
+            .big()
+            .outline(picked.map(|o| (o, 0, 1, inp)), LINKED),
+        ),
+        Term::Op("·".into()),
+        Term::map(
+            Operand::new(
+                "x",
+                trf!("x: {layer}'s input", layer = t.names[i]),
+                &xv,
+                inp,
+                1,
+                false,
+            )
+            .short("x")
+            .big()
+            .outline(picked.map(|_| (0, 0, inp, 1)), LINKED),
+        ),
+        Term::Op("+".into()),
+        Term::map(
+            Operand::new("b", "b", &bv, out, 1, true)
+                .short("b")
+                .big()
+                .zoom(zoom)
+                .outline(picked.map(|o| (o, 0, 1, 1)), LINKED),
+        ),
+        Term::Op("=".into()),
+        Term::map(y_map),
+    ];
+    let cells = cells(ui, &[&row], room, start);
+    let drawn = row_ui(ui, row, cells);
+    mark(cx, &drawn, &[(Mark::Output, "y")]);
+    if let Some((id, (r, _))) = drawn.clicked {
+        let cell = match id {
+            // A row of W, its bias or its output: that output's sum.
+            "y" | "b" | "W" => CellRef::Output {
+                layer: i,
+                index: vec![n, r],
+            },
+            _ => super::conv::input_ref(i, vec![n, r]),
         };
         cx.command(UiCommand::Select(Some(cell)));
     }

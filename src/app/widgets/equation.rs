@@ -582,7 +582,9 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                     Some(factor) if !fits => {
                                         let power = format!(" ({factor})");
                                         let power_width = ui
-                                            .fonts_mut(|f| f.layout_job(job(&power, f32::INFINITY, 1)))
+                                            .fonts_mut(|f| {
+                                                f.layout_job(job(&power, f32::INFINITY, 1))
+                                            })
                                             .size()
                                             .x;
                                         ui.horizontal_top(|ui| {
@@ -602,7 +604,13 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                             if m.legend {
                                 legend_fit(ui, m.scale, width);
                             }
-                            if let Some(labels) = &m.labels {
+                            // A column vector's labels go beside its cells
+                            // (after it is drawn), a row's above them.
+                            let column_labels =
+                                m.labels.as_ref().filter(|_| cols == 1 && m.rows > 1);
+                            if let Some(labels) =
+                                m.labels.as_ref().filter(|_| column_labels.is_none())
+                            {
                                 let (strip, _) = ui.allocate_exact_size(
                                     Vec2::new(cols as f32 * cell, 16.0),
                                     egui::Sense::hover(),
@@ -630,6 +638,25 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 }
                             }
                             let response = heatmap.show(ui);
+                            if let Some(labels) = column_labels {
+                                let grid = response.response.rect;
+                                let size = (cell * 0.8).min(13.0);
+                                for (k, text) in labels.iter().enumerate().take(m.rows) {
+                                    if size < 6.0 {
+                                        break;
+                                    }
+                                    ui.painter().text(
+                                        egui::pos2(
+                                            grid.right() + 3.0,
+                                            grid.bottom() - (m.rows - k) as f32 * cell + 0.5 * cell,
+                                        ),
+                                        egui::Align2::LEFT_CENTER,
+                                        text,
+                                        egui::FontId::proportional(size),
+                                        ui.visuals().text_color(),
+                                    );
+                                }
+                            }
                             if let Some(at) = response.clicked {
                                 out.clicked = Some((m.id, at));
                             }
