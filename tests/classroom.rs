@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{harness, new_app, set_settings, settle, settle_until, snapshot};
+use app_common::{harness, new_app, screen_texts, set_settings, settle, settle_until, snapshot};
 
 /// Every tab but Backprop.
 const OTHER_TABS: [Tab; 5] = [
@@ -106,18 +106,6 @@ fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
     assert_eq!(h.state().lesson.open, None);
     assert!(h.query_by_label("Next ▶").is_none());
     assert_eq!(h.state().lesson.left_at, Some(df_step));
-}
-
-/// Every piece of text on the screen, as the accessibility tree has it.
-fn screen_texts(h: &Harness<'static, BackpropApp>) -> Vec<String> {
-    h.query_all_by(|_| true)
-        .flat_map(|node| {
-            let n = node.accesskit_node();
-            [n.label(), n.value()]
-        })
-        .flatten()
-        .map(|s| s.to_string())
-        .collect()
 }
 
 /// Latin words allowed on a Russian screen: names from the code and the

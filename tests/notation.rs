@@ -6,22 +6,10 @@
 
 use backprop_viz::app::{BackpropApp, UiCommand};
 use backprop_viz::engine::stepper::Phase;
-use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{harness, new_app, set_settings, settle, snapshot};
-
-fn screen_texts(h: &Harness<'static, BackpropApp>) -> Vec<String> {
-    h.query_all_by(|_| true)
-        .flat_map(|node| {
-            let n = node.accesskit_node();
-            [n.label(), n.value()]
-        })
-        .flatten()
-        .map(|s| s.to_string())
-        .collect()
-}
+use app_common::{harness, new_app, screen_texts, set_settings, settle, snapshot};
 
 /// Presses Space until conv2's backward step; returns how many it took.
 fn space_to_conv2_backward(h: &mut Harness<'static, BackpropApp>) -> usize {

@@ -107,3 +107,16 @@ pub fn to_phase(
     assert_eq!(snapshot(h).last, Some(phase));
     h.run_steps(3);
 }
+
+/// Every text on screen: the accessibility tree's labels and values.
+pub fn screen_texts(h: &Harness<'static, BackpropApp>) -> Vec<String> {
+    use egui_kittest::kittest::{NodeT, Queryable};
+    h.query_all_by(|_| true)
+        .flat_map(|node| {
+            let n = node.accesskit_node();
+            [n.label(), n.value()]
+        })
+        .flatten()
+        .map(|s| s.to_string())
+        .collect()
+}

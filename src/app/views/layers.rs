@@ -706,18 +706,7 @@ pub fn dense_backward_ui(
     let row2 = vec![
         Term::map(Operand::new("δᵀ", "δᵀ", &dv, 1, out, true).big().zoom(zoom)),
         Term::Op("·".into()),
-        Term::map(
-            Operand::new(
-                "W",
-                trf!("W of {layer} (out × in)", layer = t.names[i]),
-                &wv,
-                out,
-                inp,
-                true,
-            )
-            .short("W")
-            .outline(sel_k.map(|k| (0, k, out, 1)), LINKED),
-        ),
+        Term::map(weights(t, i, &wv, out, inp).outline(sel_k.map(|k| (0, k, out, 1)), LINKED)),
         Term::Op("=".into()),
         Term::map(
             Operand::new(
@@ -983,6 +972,19 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     }
 }
 
+/// A dense layer's weight matrix W (out × in), as both its passes draw it.
+fn weights<'a>(t: &Trace, i: usize, values: &'a [f32], out: usize, inp: usize) -> Operand<'a> {
+    Operand::new(
+        "W",
+        trf!("W of {layer} (out × in)", layer = t.names[i]),
+        values,
+        out,
+        inp,
+        true,
+    )
+    .short("W")
+}
+
 /// A dense layer forward as its product, W · x + b = y, every operand drawn
 /// (W out × in, the vectors as columns); a clicked output outlines its row
 /// of W and its bias, the inputs it sees.
@@ -1039,17 +1041,9 @@ fn dense_forward_ui(
     }
     let row = vec![
         Term::map(
-            Operand::new(
-                "W",
-                trf!("W of {layer} (out × in)", layer = t.names[i]),
-                &wv,
-                out,
-                inp,
-                true,
-            )
-            .short("W")
-            .big()
-            .outline(picked.map(|o| (o, 0, 1, inp)), LINKED),
+            weights(t, i, &wv, out, inp)
+                .big()
+                .outline(picked.map(|o| (o, 0, 1, inp)), LINKED),
         ),
         Term::Op("·".into()),
         Term::map(
