@@ -365,4 +365,14 @@ pub const TEXT: &[(&str, &str)] = &[
     ("change", "изменение"),
     ("F now", "F сейчас"),
     ("y, sample {n}", "y, пример {n}"),
+    ("The batch's value, sample by sample", "Значение батча по примерам"),
+    ("sample {n}: {value}", "пример {n}: {value}"),
+    (
+        "{count} samples' shares: {positive} pull up, {negative} pull down; they net out at {total}, the batch's dF (the orange tick)",
+        "доли {count} примеров: {positive} тянут вверх, {negative} вниз; в сумме {total} — dF батча (оранжевая метка)",
+    ),
+    (
+        "Each segment is one sample's share of this tap's gradient, as the engine's backward pass made it; click one to show that sample",
+        "Каждый отрезок — доля одного примера в градиенте этого веса, как её дал обратный проход движка; щелчок показывает этот пример",
+    ),
 ];

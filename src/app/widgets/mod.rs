@@ -1,6 +1,6 @@
 //! Drawing helpers the panels and views share: the heatmap, the equation of
-//! maps, the drawing pad, the animation bar and Predict mode's question and
-//! verdict. Each follows egui's
+//! maps, the drawing pad, the animation bar, Predict mode's question and
+//! verdict, and the bar of a gradient's per-sample shares. Each follows egui's
 //! `toggle_switch.rs`: size, allocate, interact, paint.
 
 pub mod animation_bar;
@@ -8,3 +8,4 @@ pub mod draw_pad;
 pub mod equation;
 pub mod heatmap;
 pub mod prediction;
+pub mod shares_bar;

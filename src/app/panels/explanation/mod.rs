@@ -112,6 +112,7 @@ impl Explanation {
         }
         if let CellRef::WeightGrad { .. } = &cell {
             gradcheck_ui(ui, cx, &cell);
+            shares_ui(ui, cx, &s.trace, &cell);
         }
         ui.separator();
         if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
@@ -150,6 +151,45 @@ pub fn selected_tensor(t: &Trace, cell: &CellRef) -> Option<(String, Tensor)> {
 
 /// The proof for one weight: backpropagation's number next to a central
 /// finite difference on the same batch (computed on its own thread).
+/// A conv tap's batch dF as the bar of its samples' shares (the engine's
+/// own, recorded with the step); a click on a share shows that sample.
+fn shares_ui(ui: &mut Ui, cx: &mut Cx, t: &crate::engine::trace::Trace, cell: &CellRef) {
+    let CellRef::WeightGrad { layer, index } = cell else {
+        return;
+    };
+    let (Some(shares), Some(grad), &[o, c, u, v]) = (
+        t.layers
+            .get(*layer)
+            .and_then(|l| l.weight_grad_shares.as_deref()),
+        t.layers.get(*layer).and_then(|l| l.weight_grad.as_deref()),
+        &index[..],
+    ) else {
+        return;
+    };
+    let fits = |shape: &[usize], at: &[usize]| at.iter().zip(shape).all(|(i, n)| i < n);
+    if shares.ndim() != 5
+        || !fits(&shares.shape()[1..], &[o, c, u, v])
+        || !fits(grad.shape(), &[o, c, u, v])
+    {
+        return;
+    }
+    let values: Vec<f32> = (0..shares.shape()[0])
+        .map(|n| shares[[n, o, c, u, v]])
+        .collect();
+    ui.separator();
+    ui.label(RichText::new(tr("The batch's value, sample by sample")).strong());
+    let clicked = crate::app::widgets::shares_bar::shares_ui(
+        ui,
+        &values,
+        grad[[o, c, u, v]],
+        cx.state.shown_sample(),
+    )
+    .clicked;
+    if let Some(n) = clicked {
+        cx.command(UiCommand::PickSample(n));
+    }
+}
+
 fn gradcheck_ui(ui: &mut Ui, cx: &mut Cx, cell: &CellRef) {
     ui.separator();
     let checking = cx.state.gradchecking;
