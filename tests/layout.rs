@@ -16,7 +16,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
 mod app_common;
-use app_common::{click_at, new_app, projector, settle, to_phase};
+use app_common::{click_at, projector, settle, to_phase};
 
 fn screen() -> Rect {
     Rect::from_min_size(Pos2::ZERO, egui::vec2(1280.0, 720.0) / 1.4)
@@ -176,16 +176,7 @@ fn selecting_cells_moves_nothing() {
         (egui::vec2(1600.0, 1000.0), false),
         (egui::vec2(1280.0, 720.0), true),
     ] {
-        let mut app = new_app();
-        let mut settings = app.settings.clone();
-        settings.projector = projector_mode;
-        app.command(backprop_viz::app::UiCommand::SetSettings(Box::new(
-            settings,
-        )));
-        let mut h = Harness::builder()
-            .with_size(size)
-            .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
-        settle(&mut h);
+        let mut h = app_common::sized(size, projector_mode, Lang::En);
         to_phase(&mut h, Phase::Backward(3));
         let before = layout(&h);
         for cell in [
