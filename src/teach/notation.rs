@@ -67,13 +67,7 @@ impl Numbering {
         }
         let producer = p - 1;
         let k = folded.get(producer).copied().unwrap_or(p);
-        let folds_into_previous = producer > 0
-            && is_activation(&self.kinds[producer])
-            && matches!(
-                self.kinds[producer - 1],
-                LayerKind::Conv { .. } | LayerKind::Dense { .. }
-            );
-        if folds_into_previous {
+        if joins_below(&self.kinds, producer) {
             format!("∂L/∂a{k}")
         } else {
             format!("D{}", k + 1)
@@ -88,13 +82,7 @@ impl Numbering {
     /// Whether layer `i` is an activation the answer folds into the layer
     /// below it (stepping moves through both at once).
     pub fn folded_activation(&self, i: usize) -> bool {
-        self.folded.is_some()
-            && i > 0
-            && self.kinds.get(i).is_some_and(is_activation)
-            && matches!(
-                self.kinds[i - 1],
-                LayerKind::Conv { .. } | LayerKind::Dense { .. }
-            )
+        self.folded.is_some() && joins_below(&self.kinds, i)
     }
 }
 
@@ -102,19 +90,24 @@ fn is_activation(kind: &LayerKind) -> bool {
     matches!(kind, LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh)
 }
 
+/// Whether layer `i` is an activation right after a conv or dense layer:
+/// the answer counts the two as one layer.
+fn joins_below(kinds: &[LayerKind], i: usize) -> bool {
+    i > 0
+        && kinds.get(i).is_some_and(is_activation)
+        && matches!(
+            kinds[i - 1],
+            LayerKind::Conv { .. } | LayerKind::Dense { .. }
+        )
+}
+
 /// The answer's layer number (from 1) of every layer: an activation right
 /// after a conv or dense layer shares its number.
 pub fn folded(kinds: &[LayerKind]) -> Vec<usize> {
     let mut numbers = Vec::with_capacity(kinds.len());
     let mut k = 0;
-    for (i, kind) in kinds.iter().enumerate() {
-        let joins = i > 0
-            && is_activation(kind)
-            && matches!(
-                kinds[i - 1],
-                LayerKind::Conv { .. } | LayerKind::Dense { .. }
-            );
-        if !joins {
+    for i in 0..kinds.len() {
+        if !joins_below(kinds, i) {
             k += 1;
         }
         numbers.push(k);

@@ -243,15 +243,14 @@ fn backward_questions(
                 let (h, w) = (x.shape()[2], x.shape()[3]);
                 let plane: Vec<f32> = (0..h * w).map(|q| x[[n, c, q / w, q % w]]).collect();
                 let clear = |q: usize| clear_winner(&plane, w, (q / wo, q % wo), *size);
-                let k = largest((0..ho * wo).map(|q| {
-                    let v = d[[n, c, q / wo, q % wo]];
-                    // Unclear windows only when every window is unclear.
-                    if clear(q) {
-                        v
-                    } else {
-                        v * 1e-30
-                    }
-                }));
+                // Unclear windows only when every window is unclear.
+                let clear_ones: Vec<usize> = (0..ho * wo).filter(|&q| clear(q)).collect();
+                let candidates = if clear_ones.is_empty() {
+                    (0..ho * wo).collect()
+                } else {
+                    clear_ones
+                };
+                let k = candidates[largest(candidates.iter().map(|&q| d[[n, c, q / wo, q % wo]]))];
                 asks.push(Ask::PoolWinner {
                     layer: l,
                     sample: n,

@@ -178,12 +178,13 @@ pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
             total = s.epoch_len
         );
         let compact = compact(ui.ctx());
+        let sentence = phase_text(s, cx.state.taught, &cx.state.numbering(&s.trace.kinds));
         // One piece of text in two colours, so that it wraps as a whole;
         // on a small window the position goes to the tooltip.
         let mut job = egui::text::LayoutJob::default();
         let body = egui::TextStyle::Body.resolve(ui.style());
         job.append(
-            &phase_text(s, cx.state.taught, &cx.state.numbering(&s.trace.kinds)),
+            &sentence,
             0.0,
             egui::TextFormat {
                 font_id: egui::FontId::proportional(if compact { 16.0 } else { 18.0 }),
@@ -204,10 +205,7 @@ pub fn phase_line_ui(ui: &mut Ui, cx: &Cx) {
         }
         // One line, always (the whole sentence on hover): a notice beside
         // it, or a longer sentence, never makes the row taller.
-        let whole = format!(
-            "{} {position}",
-            phase_text(s, cx.state.taught, &cx.state.numbering(&s.trace.kinds))
-        );
+        let whole = format!("{sentence} {position}");
         ui.add(egui::Label::new(job).truncate())
             .on_hover_text(whole);
     }
