@@ -108,6 +108,7 @@ async fn run() -> Result<(), String> {
         test,
     };
     let for_app = arrival.clone();
+    gl_without_msaa(&canvas);
     let runner = eframe::WebRunner::new();
     runner
         .start(
@@ -277,6 +278,19 @@ fn fragment() -> Option<String> {
     let hash = web_sys::window()?.location().hash().ok()?;
     let hash = hash.trim_start_matches('#');
     (!hash.is_empty()).then(|| format!("#{hash}"))
+}
+
+/// Makes the canvas's WebGL2 context without multisampling before eframe
+/// asks for it (a canvas keeps the context of the first request, whatever
+/// a later one asks). egui smooths its edges itself, by feathering; the
+/// browser's default 4x multisampling only makes the GPU fill and resolve
+/// every pixel four times: on a software renderer or a school laptop's GPU
+/// that was most of a frame, and the page's own work waited for it.
+fn gl_without_msaa(canvas: &web_sys::HtmlCanvasElement) {
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"antialias".into(), &false.into());
+    // If WebGL2 is missing, eframe finds out and says so itself.
+    let _ = canvas.get_context_with_context_options("webgl2", &options);
 }
 
 /// Shows a line above the canvas while the app is not up yet.

@@ -382,3 +382,115 @@ fn a_notice_never_pushes_the_views_down() {
         );
     }
 }
+
+/// What a frame painted in sight (not clipped away): each text with where
+/// it starts, and each filled rectangle (a map's cells), to a tenth of a
+/// point.
+fn painted(shapes: &[egui::epaint::ClippedShape]) -> Vec<String> {
+    use egui::epaint::Shape;
+    fn walk(shape: &Shape, clip: Rect, out: &mut Vec<String>) {
+        if !shape.visual_bounding_rect().intersects(clip) {
+            return;
+        }
+        match shape {
+            Shape::Vec(shapes) => shapes.iter().for_each(|s| walk(s, clip, out)),
+            Shape::Text(t) => out.push(format!(
+                "text {:.1},{:.1} {}",
+                t.pos.x,
+                t.pos.y,
+                t.galley.text()
+            )),
+            Shape::Rect(r) => out.push(format!(
+                "rect {:.1},{:.1} {:.1}x{:.1} {:?}",
+                r.rect.min.x,
+                r.rect.min.y,
+                r.rect.width(),
+                r.rect.height(),
+                r.fill
+            )),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for clipped in shapes {
+        walk(&clipped.shape, clipped.clip_rect, &mut out);
+    }
+    out
+}
+
+/// Rows of maps scrolled out of sight are not drawn (unless a screen
+/// reader's tree asks for every row): what is painted, at the top and
+/// scrolled down a wheel notch at a time, is the same as when every row is
+/// laid out, so the rows keep their places. (A plain egui context, as the
+/// app's window has without a screen reader: kittest always builds the
+/// tree.)
+#[test]
+fn rows_out_of_sight_are_skipped_without_moving_anything() {
+    let mut frames = Vec::new();
+    for reader in [true, false] {
+        let mut app = app_common::new_app();
+        let ctx = egui::Context::default();
+        if reader {
+            ctx.enable_accesskit();
+        }
+        let mut events = Vec::new();
+        let frame = |app: &mut BackpropApp, events: Vec<egui::Event>| {
+            let input = egui::RawInput {
+                screen_rect: Some(Rect::from_min_size(Pos2::ZERO, egui::vec2(1280.0, 720.0))),
+                events,
+                ..Default::default()
+            };
+            let mut output = ctx.run_ui(input, |ui| app.ui_root(ui));
+            output.textures_delta.clear();
+            output.shapes
+        };
+        app.command(UiCommand::GoTo(Phase::Update));
+        let start = std::time::Instant::now();
+        while !(app.worker_idle()
+            && app
+                .snapshot
+                .as_ref()
+                .is_some_and(|s| s.last == Some(Phase::Update)))
+        {
+            frame(&mut app, Vec::new());
+            std::thread::sleep(std::time::Duration::from_millis(3));
+            assert!(start.elapsed().as_secs() < 60, "the worker did not answer");
+        }
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            for _ in 0..20 {
+                frame(&mut app, std::mem::take(&mut events));
+            }
+            let shapes = frame(&mut app, Vec::new());
+            seen.push((painted(&shapes), shapes.len()));
+            events = vec![
+                egui::Event::PointerMoved(Pos2::new(400.0, 450.0)),
+                egui::Event::MouseWheel {
+                    unit: egui::MouseWheelUnit::Point,
+                    delta: egui::vec2(0.0, -150.0),
+                    modifiers: Default::default(),
+                    phase: egui::TouchPhase::Move,
+                    source: egui::MouseWheelSource::Wheel,
+                },
+            ];
+        }
+        frames.push(seen);
+    }
+    let (all, skipping) = (&frames[0], &frames[1]);
+    assert_ne!(all[0].0, all[7].0, "the wheel scrolled the update view");
+    // Rows out of sight were skipped: fewer shapes for the painter.
+    assert!(
+        skipping[0].1 < all[0].1,
+        "{} shapes with rows skipped, {} with every row",
+        skipping[0].1,
+        all[0].1
+    );
+    for (k, ((a, _), (b, _))) in all.iter().zip(skipping).enumerate() {
+        let only_a: Vec<_> = a.iter().filter(|s| !b.contains(s)).take(5).collect();
+        let only_b: Vec<_> = b.iter().filter(|s| !a.contains(s)).take(5).collect();
+        assert!(
+            only_a.is_empty() && only_b.is_empty(),
+            "scroll step {k}: painted only with every row laid out {only_a:?}, only when skipping {only_b:?}"
+        );
+    }
+}

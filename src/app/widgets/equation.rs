@@ -473,7 +473,23 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
         })
         .fold(0.0f32, f32::max);
     let mut out = RowResponse::default();
-    ui.horizontal_top(|ui| {
+    // A row scrolled out of sight keeps its place and draws nothing: its
+    // numbers, titles and colour bars were laid out anew at every frame of a
+    // run (most of a frame in the browser) for nobody. Its size is the one
+    // it had when last drawn. A screen reader's tree (and a test's) still
+    // gets every row.
+    let key = ui.next_auto_id().with("equation row");
+    let last = ui.data(|d| d.get_temp::<Vec2>(key));
+    let unseen = last.filter(|&size| {
+        !ui.is_rect_visible(egui::Rect::from_min_size(ui.cursor().min, size))
+            && ui.ctx().accesskit_node_builder(key, |_| ()).is_none()
+    });
+    if let Some(size) = unseen {
+        // One child, as the drawn row has, so what follows keeps its ids.
+        ui.horizontal_top(|ui| ui.allocate_space(size));
+        return out;
+    }
+    let drawn = ui.horizontal_top(|ui| {
         ui.spacing_mut().item_spacing.x = gap(cells.compact);
         for term in row {
             match term {
@@ -619,7 +635,10 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                 // that neighbours never print over each other.
                                 let widest =
                                     labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
-                                let size = (cell / (widest as f32 * 0.62)).min(13.0);
+                                let size = super::heatmap::pixel_font(
+                                    ui.ctx(),
+                                    (cell / (widest as f32 * 0.62)).min(13.0),
+                                );
                                 for (k, text) in labels.iter().enumerate().take(cols) {
                                     if size < 6.0 {
                                         break;
@@ -640,7 +659,8 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                             let response = heatmap.show(ui);
                             if let Some(labels) = column_labels {
                                 let grid = response.response.rect;
-                                let size = (cell * 0.8).min(13.0);
+                                let size =
+                                    super::heatmap::pixel_font(ui.ctx(), (cell * 0.8).min(13.0));
                                 for (k, text) in labels.iter().enumerate().take(m.rows) {
                                     if size < 6.0 {
                                         break;
@@ -668,5 +688,6 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
             }
         }
     });
+    ui.data_mut(|d| d.insert_temp(key, drawn.response.rect.size()));
     out
 }

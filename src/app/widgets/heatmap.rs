@@ -153,6 +153,17 @@ pub fn min_font(ctx: &egui::Context) -> f32 {
     MIN_NUMBER_PX / ctx.pixels_per_point().max(0.5)
 }
 
+/// `size` rounded down to whole pixels on this screen. A number's font
+/// follows its cell, and every distinct size fills egui's glyph atlas with
+/// glyphs of its own: fractional sizes from fractional cells filled it
+/// within seconds of training, and each time it is full egui clears it and
+/// rasterises and uploads every glyph again (frames of 15–25 ms in the
+/// browser). Whole pixels keep the sizes few.
+pub fn pixel_font(ctx: &egui::Context, size: f32) -> f32 {
+    let ppp = ctx.pixels_per_point().max(0.5);
+    (size * ppp).floor().max(1.0) / ppp
+}
+
 /// The font (in points) that fits `chars` monospace characters into a cell
 /// of `cell` points (monospace glyphs are 0.6 em wide, and a little room
 /// keeps them off the cell's edges).
@@ -554,7 +565,7 @@ impl<'a> Heatmap<'a> {
                     Vec2::splat(self.cell),
                 )
             };
-            let font = printed.map(|(_, size)| FontId::monospace(size));
+            let font = printed.map(|(_, size)| FontId::monospace(pixel_font(ui.ctx(), size)));
             let (grid_rows, grid_cols) = (self.rows + 2 * self.pad, self.cols + 2 * self.pad);
             let hatch = Stroke::new(1.0, Color32::from_gray(150));
             for gr in 0..grid_rows {
