@@ -167,3 +167,160 @@ fn dead_filters_are_detected() {
         .all(|&g| g == 0.0));
     assert!(trace("seed").dead_channels(1).is_empty());
 }
+
+/// The grid of products behind a convolution's number: each cell the two
+/// factors the formula pairs there (read back from the trace's own
+/// tensors, padding a factor of 0) and their product; the grids add up to
+/// the number the engine recorded (a dF grid to the sample's share, a
+/// delta's over the filters, an output's over the channels plus the bias).
+#[test]
+fn product_grids_lay_out_the_sum_where_it_happens() {
+    let close = |a: f32, b: f32| (a - b).abs() <= 1e-6 + 1e-4 * b.abs();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for preset in ["seed", "lenet"] {
+        let t = trace(preset);
+        let mut checked = 0;
+        for layer in 0..t.names.len() {
+            let Some(g) = t.conv_geometry(layer) else {
+                continue;
+            };
+            let l = &t.layers[layer];
+            let (x, d) = (
+                t.layer_input(layer).unwrap(),
+                t.delta_from_above(layer).unwrap(),
+            );
+            let (f, b) = (l.weight.as_ref().unwrap(), l.bias.as_ref().unwrap());
+            let x_at = |n: usize, c: usize, (r, q): (isize, isize)| {
+                let (r, q) = (r - g.p as isize, q - g.p as isize);
+                if r < 0 || q < 0 || r >= g.h as isize || q >= g.w as isize {
+                    0.0
+                } else {
+                    x[[n, c, r as usize, q as usize]]
+                }
+            };
+            for _ in 0..20 {
+                let n = rng.random_range(0..4);
+                // dF[o, c, u, v]: sample n's x under the tap times D.
+                let index = random_index(l.weight_grad.as_ref().unwrap().shape(), &mut rng);
+                let (o, c, u, v) = (index[0], index[1], index[2], index[3]);
+                let e = explain(&t, &CellRef::WeightGrad { layer, index }, n).unwrap();
+                assert_eq!(e.grids.len(), 1);
+                let grid = &e.grids[0];
+                assert_eq!((grid.pair, grid.rows, grid.cols), ((o, c), g.ho, g.wo));
+                for i in 0..g.ho {
+                    for j in 0..g.wo {
+                        let k = i * g.wo + j;
+                        let want = x_at(n, c, ((i + u) as isize, (j + v) as isize));
+                        assert_eq!(grid.left[k], want, "{preset} dF: x under tap at ({i},{j})");
+                        assert_eq!(grid.right[k], d[[n, o, i, j]]);
+                        assert_eq!(grid.products[k], grid.left[k] * grid.right[k]);
+                    }
+                }
+                let share = t.sample_weight_grad(layer, n).unwrap()[[o, c, u, v]];
+                assert!(
+                    close(grid.sum(), share),
+                    "{preset} dF grid {} vs share {share}",
+                    grid.sum()
+                );
+
+                // D_below[n, c, y, x]: rot180(F) over the padded D, summed
+                // over the filters.
+                let index = random_index(l.delta.as_ref().unwrap().shape(), &mut rng);
+                let (n, c, y, xx) = (index[0], index[1], index[2], index[3]);
+                let e = explain(
+                    &t,
+                    &CellRef::Delta {
+                        layer,
+                        index: index.clone(),
+                    },
+                    n,
+                )
+                .unwrap();
+                assert_eq!(e.grids.len(), g.cout);
+                let q = g.full_pad() as isize;
+                for grid in &e.grids {
+                    let o = grid.pair.0;
+                    assert_eq!((grid.pair.1, grid.rows, grid.cols), (c, g.k, g.k));
+                    for a in 0..g.k {
+                        for bb in 0..g.k {
+                            let k = a * g.k + bb;
+                            // rot180(F)[a, b] = F[K−1−a, K−1−b] ...
+                            assert_eq!(grid.right[k], f[[o, c, g.k - 1 - a, g.k - 1 - bb]]);
+                            // ... over D padded by K−1−P, at (y + a, x + b).
+                            let (r, s) =
+                                (y as isize + a as isize - q, xx as isize + bb as isize - q);
+                            let want = if r < 0 || s < 0 || r >= g.ho as isize || s >= g.wo as isize
+                            {
+                                0.0
+                            } else {
+                                d[[n, o, r as usize, s as usize]]
+                            };
+                            assert_eq!(
+                                grid.left[k], want,
+                                "{preset} D_below: padded D at ({a},{bb})"
+                            );
+                        }
+                    }
+                }
+                let sum: f32 = e.grids.iter().map(|g| g.sum()).sum();
+                let recorded = l.delta.as_ref().unwrap()[[n, c, y, xx]];
+                assert!(
+                    close(sum, recorded),
+                    "{preset} D_below grids {sum} vs {recorded}"
+                );
+
+                // y[n, o, i, j]: the window of x times F, over the
+                // channels, plus the bias.
+                let index = random_index(l.out.as_ref().unwrap().shape(), &mut rng);
+                let (n, o, i, j) = (index[0], index[1], index[2], index[3]);
+                let e = explain(
+                    &t,
+                    &CellRef::Output {
+                        layer,
+                        index: index.clone(),
+                    },
+                    n,
+                )
+                .unwrap();
+                assert_eq!(e.grids.len(), g.cin);
+                for grid in &e.grids {
+                    let c = grid.pair.1;
+                    for uu in 0..g.k {
+                        for vv in 0..g.k {
+                            let k = uu * g.k + vv;
+                            assert_eq!(grid.right[k], f[[o, c, uu, vv]]);
+                            assert_eq!(
+                                grid.left[k],
+                                x_at(n, c, ((i + uu) as isize, (j + vv) as isize))
+                            );
+                        }
+                    }
+                }
+                let sum: f32 = e.grids.iter().map(|g| g.sum()).sum::<f32>() + b[[o]];
+                let recorded = l.out.as_ref().unwrap()[[n, o, i, j]];
+                assert!(
+                    close(sum, recorded),
+                    "{preset} y grids + b = {sum} vs {recorded}"
+                );
+                checked += 3;
+            }
+        }
+        assert!(checked >= 120, "{preset}: {checked} grids checked");
+        // Layers that are not convolutions have no grid.
+        let dense = t
+            .kinds
+            .iter()
+            .position(|k| matches!(k, backprop_viz::engine::layers::LayerKind::Dense { .. }))
+            .unwrap();
+        let e = explain(
+            &t,
+            &CellRef::Delta {
+                layer: dense,
+                index: vec![0, 0],
+            },
+            0,
+        )
+        .unwrap();
+        assert!(e.grids.is_empty());
+    }
+}

@@ -375,4 +375,22 @@ pub const TEXT: &[(&str, &str)] = &[
         "Each segment is one sample's share of this tap's gradient, as the engine's backward pass made it; click one to show that sample",
         "Каждый отрезок — доля одного примера в градиенте этого веса, как её дал обратный проход движка; щелчок показывает этот пример",
     ),
+    ("Σ of the {n} products = {sum}", "Σ {n} произведений = {sum}"),
+    ("products", "произведения"),
+    ("{d}, padded, under the window", "{d} с нулевой рамкой, под окном"),
+    (
+        "filter {o}'s part; the {count} filters' parts add up to {d} = {value}",
+        "вклад фильтра {o}; вклады {count} фильтров в сумме дают {d} = {value}",
+    ),
+    ("x under tap ({u},{v})", "x под весом ({u},{v})"),
+    ("= sample {n}'s share of {df}", "= доля примера {n} в {df}"),
+    (
+        "sample {n}'s share; the batch's {count} shares add up to {df} = {value}",
+        "доля примера {n}; {count} долей батча в сумме дают {df} = {value}",
+    ),
+    (
+        "channel {c}'s part; the {count} channels' parts + b[{o}] = {b} add up to y[{r},{cc}] = {y}",
+        "вклад канала {c}; вклады {count} каналов + b[{o}] = {b} в сумме дают y[{r},{cc}] = {y}",
+    ),
+    ("x under the window", "x под окном"),
 ];

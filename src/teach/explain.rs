@@ -171,6 +171,56 @@ pub struct Explanation {
     pub notes: Vec<String>,
     /// Which terms `terms` holds.
     pub listing: Listing,
+    /// A convolution's products laid out where they happen, one grid per
+    /// channel pair that adds to the number (empty for other layers).
+    pub grids: Vec<ProductGrid>,
+}
+
+/// The products behind one number of a convolution, for one sample and one
+/// channel pair `(o, c)`, laid out as the view draws the sum: each cell the
+/// two factors that meet there and their product. A forward output and a
+/// delta handed down are K×K grids over the filter's taps (the delta's in
+/// the turned filter's order, as rot180(F) slides over the padded D); a
+/// filter gradient's share is a grid over the output cells (the input under
+/// the tap times the delta there). Zero padding is a factor of 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductGrid {
+    /// Output channel and input channel of the layer.
+    pub pair: (usize, usize),
+    pub rows: usize,
+    pub cols: usize,
+    /// The first factor of each cell: `x` (forward, dF) or `D` (a delta).
+    pub left: Vec<f32>,
+    /// The second: `F` (forward), `D` (dF) or `rot180(F)` (a delta).
+    pub right: Vec<f32>,
+    /// `left · right`, cell by cell.
+    pub products: Vec<f32>,
+}
+
+impl ProductGrid {
+    fn new(pair: (usize, usize), rows: usize, cols: usize) -> ProductGrid {
+        let zeros = vec![0.0; rows * cols];
+        ProductGrid {
+            pair,
+            rows,
+            cols,
+            left: zeros.clone(),
+            right: zeros.clone(),
+            products: zeros,
+        }
+    }
+
+    fn set(&mut self, (r, c): (usize, usize), left: f32, right: f32) {
+        let k = r * self.cols + c;
+        self.left[k] = left;
+        self.right[k] = right;
+        self.products[k] = left * right;
+    }
+
+    /// The products added up (in f64, as the explanation adds its terms).
+    pub fn sum(&self) -> f32 {
+        self.products.iter().map(|&p| p as f64).sum::<f64>() as f32
+    }
 }
 
 /// Which terms an explanation lists.
@@ -287,6 +337,7 @@ fn finish_listing(
         total: total as f32,
         recorded,
         notes,
+        grids: Vec::new(),
     }
 }
 
@@ -338,11 +389,15 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
             let mut total = 0.0f64;
             let mut sample_sum = 0.0f64;
             let mut terms = Vec::new();
+            let mut grid = ProductGrid::new((o, c), g.ho, g.wo);
             for n in 0..n_batch {
                 for i in 0..g.ho {
                     for j in 0..g.wo {
                         // Zero padding contributes nothing.
                         let Some((y, xx)) = g.input_cell((i, j), (u, v)) else {
+                            if n == sample {
+                                grid.set((i, j), 0.0, d[[n, o, i, j]]);
+                            }
                             continue;
                         };
                         let a = x[[n, c, y, xx]];
@@ -351,6 +406,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                         total += ab as f64;
                         if n == sample {
                             sample_sum += ab as f64;
+                            grid.set((i, j), a, b);
                             terms.push(Term {
                                 label: product(("x", &[n, c, y, xx], a), ("D", &[n, o, i, j], b)),
                                 value: ab,
@@ -359,7 +415,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                     }
                 }
             }
-            Some(finish(
+            let mut e = finish(
                 trf!("dF[{index}] of {layer}", index = fmt_index(index), layer = name),
                 format!(
                     "dF[{o},{c},{u},{v}] = Σ_n Σ_ij x[n, {c}, {}, {}] · D[n, {o}, i, j]   ({})",
@@ -372,7 +428,11 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                 total,
                 recorded,
                 vec![trf!("Sample {sample}'s share is listed; the batch of {batch} adds its samples' shares (the loss is a mean, so D already carries 1/N).", sample = sample, batch = n_batch)],
-            ))
+            );
+            if sample < n_batch {
+                e.grids.push(grid);
+            }
+            Some(e)
         }
         LayerKind::Dense { .. } => {
             let &[o, k] = index else { return None };
@@ -442,15 +502,21 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let (cout, k) = (g.cout, g.k);
             let mut terms = Vec::new();
             let mut total = 0.0f64;
+            let mut grids = Vec::new();
             for o in 0..cout {
+                let mut grid = ProductGrid::new((o, c), k, k);
                 for u in 0..k {
                     for v in 0..k {
+                        // As rot180(F) lies over the padded D.
+                        let turned = g.rot180_tap((u, v));
                         // The output cell that read input (y, x) through
                         // tap (u, v), if any.
                         let Some((i, j)) = g.output_cell((y, xx), (u, v)) else {
+                            grid.set(turned, 0.0, weight[[o, c, u, v]]);
                             continue;
                         };
                         let (dv, f) = (d[[n, o, i, j]], weight[[o, c, u, v]]);
+                        grid.set(turned, dv, f);
                         total += (dv * f) as f64;
                         terms.push(Term {
                             label: format!(
@@ -465,6 +531,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         });
                     }
                 }
+                grids.push(grid);
             }
             let mut notes = vec![tr("This is the full convolution of D with the filter rotated by 180°: every output that read this input sends its delta back through the weight it used.").to_string()];
             if layer > 0 {
@@ -474,7 +541,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                     notes.push(trf!("Next, {layer} multiplies it by its derivative (for ReLU: 1 where its input was > 0, else 0).", layer = trace.names[layer - 1]));
                 }
             }
-            Some(finish(
+            let mut e = finish(
                 trf!(
                     "D[{index}] handed down by {layer}",
                     index = idx,
@@ -486,7 +553,9 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 total,
                 recorded,
                 notes,
-            ))
+            );
+            e.grids = grids;
+            Some(e)
         }
         LayerKind::Dense { .. } => {
             let &[_, kk] = index else { return None };
@@ -667,11 +736,14 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 value: bias,
             }];
             let mut total = bias as f64;
+            let mut grids = Vec::new();
             for c in 0..cin {
+                let mut grid = ProductGrid::new((o, c), k, k);
                 for u in 0..k {
                     for v in 0..k {
                         let f = weight[[o, c, u, v]];
                         let Some((y, xx)) = g.input_cell((i, j), (u, v)) else {
+                            grid.set((u, v), 0.0, f);
                             // The zero padding: a product of 0, listed so
                             // that all K×K taps are there.
                             terms.push(Term {
@@ -686,6 +758,7 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                             continue;
                         };
                         let a = x[[n, c, y, xx]];
+                        grid.set((u, v), a, f);
                         total += (f * a) as f64;
                         terms.push(Term {
                             label: product(("F", &[o, c, u, v], f), ("x", &[c, y, xx], a)),
@@ -693,8 +766,9 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         });
                     }
                 }
+                grids.push(grid);
             }
-            Some(finish_listing(
+            let mut e = finish_listing(
                 if cin == 1 {
                     Listing::All
                 } else {
@@ -707,7 +781,9 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 total,
                 recorded,
                 vec![],
-            ))
+            );
+            e.grids = grids;
+            Some(e)
         }
         LayerKind::Dense { .. } => {
             let &[_, o] = index else { return None };

@@ -21,15 +21,17 @@ use crate::app::state::AppState;
 use crate::app::style::compact;
 use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
-use crate::app::widgets::heatmap::{ColorScale, LINKED, SELECTION};
+use crate::app::widgets::heatmap::{ColorScale, HoverUi, LINKED, SELECTION};
 use crate::app::widgets::prediction;
+use crate::app::widgets::products::{products_ui, Factors};
 use crate::engine::layers::conv::{rot180, ConvGeometry as Geometry};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::i18n::tr;
 use crate::teach::animation::{Kind, Target};
-use crate::teach::explain::CellRef;
+use crate::teach::explain::{explain, CellRef};
 use crate::teach::lesson::Mark;
+use crate::teach::notation::own_magnitude;
 use crate::trf;
 
 /// Map `[a, b]` of a 4-D tensor `[N, C, H, W]` (or of a filter bank
@@ -718,7 +720,8 @@ impl<'a> Backward<'a> {
         )
         .short(tr("dF, batch"))
         // A revealed sign question: the tap it asked about, green or red.
-        .outlines(self.revealed.clone());
+        .outlines(self.revealed.clone())
+        .hover(self.products_hover("dF batch"));
         // The share and the batch sum in one scale: the share is part of the sum.
         let (scale, format) = (batch.scale, batch.format);
         let share = Operand::new(
@@ -730,6 +733,7 @@ impl<'a> Backward<'a> {
             true,
         )
         .short(trf!("dF, sample {n}", n = n))
+        .hover(self.products_hover("dF"))
         .pending(share_pending)
         .same_scale(scale, format)
         .selected(tap_sel);
@@ -831,10 +835,67 @@ impl<'a> Backward<'a> {
             Term::map(
                 Operand::new("D_below", below_title, below_values, g.h, g.w, true)
                     .short(self.d_out.clone())
+                    .hover(self.products_hover("D_below"))
                     .pending(below_pending)
                     .selected(below_sel),
             ),
         ]
+    }
+
+    /// What the tooltip of map `id` adds (dF, the share or the batch's, and
+    /// the delta handed down): the products that sum to the cell's number.
+    fn products_hover(&self, id: &'static str) -> HoverUi<'_> {
+        std::rc::Rc::new(move |ui: &mut Ui, at| self.products_ui(ui, id, at))
+    }
+
+    fn products_ui(&self, ui: &mut Ui, id: &str, (r, cc): (usize, usize)) {
+        let (n, o, g) = (self.n, self.o, &self.g);
+        let cell = match id {
+            "dF" | "dF batch" | "D_below" => self.cell(id, (r, cc)),
+            _ => None,
+        };
+        let Some(e) = cell.and_then(|cell| explain(self.t, &cell, n)) else {
+            return;
+        };
+        let value = own_magnitude(e.recorded, 4);
+        let factors = if id == "D_below" {
+            let d = format!("{}[{r},{cc}]", self.d_out);
+            Factors {
+                left: trf!("{d}, padded, under the window", d = self.d_in),
+                left_short: self.d_in.clone(),
+                right: format!("rot180({})", self.pair("F")),
+                then: Some(if g.cout > 1 {
+                    trf!(
+                        "filter {o}'s part; the {count} filters' parts add up to {d} = {value}",
+                        o = o,
+                        count = g.cout,
+                        d = d,
+                        value = value
+                    )
+                } else {
+                    format!("= {d} = {value}")
+                }),
+            }
+        } else {
+            let df = format!("{}[{r},{cc}]", self.pair("dF"));
+            Factors {
+                left: trf!("x under tap ({u},{v})", u = r, v = cc),
+                left_short: "x".into(),
+                right: self.d_in.clone(),
+                then: Some(if id == "dF" {
+                    trf!("= sample {n}'s share of {df}", n = n, df = df)
+                } else {
+                    trf!(
+                        "sample {n}'s share; the batch's {count} shares add up to {df} = {value}",
+                        n = n,
+                        count = self.t.batch_size(),
+                        df = df,
+                        value = value
+                    )
+                }),
+            }
+        };
+        products_ui(ui, &e, (o, self.c), &factors);
     }
 
     /// The cell a click on map `id` at `(r, c)` means.
@@ -1010,6 +1071,9 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, don
                 false,
             )
             .outline(picked.map(|(r, cc)| (r, cc, 1, 1)), SELECTION)
+            .hover(std::rc::Rc::new(move |ui: &mut Ui, at| {
+                output_products_ui(ui, t, i, (n, o, c), at)
+            }))
             .pending(y_pending)
             .selected(picked),
         ));
@@ -1043,4 +1107,46 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, don
         };
         cx.command(UiCommand::Select(Some(cell_ref)));
     }
+}
+
+/// What the tooltip of a conv layer's output adds about a cell: the
+/// products of the window and the filter that sum to it, and the bias.
+fn output_products_ui(
+    ui: &mut Ui,
+    t: &Trace,
+    i: usize,
+    (n, o, c): (usize, usize, usize),
+    (r, cc): (usize, usize),
+) {
+    let cell = CellRef::Output {
+        layer: i,
+        index: vec![n, o, r, cc],
+    };
+    let (Some(e), Some(g)) = (explain(t, &cell, n), t.conv_geometry(i)) else {
+        return;
+    };
+    let Some(bias) = t.layers[i]
+        .bias
+        .as_ref()
+        .and_then(|b| b.get(&[o][..]).copied())
+    else {
+        return;
+    };
+    let (b, y) = (own_magnitude(bias, 4), own_magnitude(e.recorded, 4));
+    let then = if g.cin > 1 {
+        trf!("channel {c}'s part; the {count} channels' parts + b[{o}] = {b} add up to y[{r},{cc}] = {y}", c = c, count = g.cin, o = o, b = b, r = r, cc = cc, y = y)
+    } else {
+        format!("+ b[{o}] = {b}  →  y[{r},{cc}] = {y}")
+    };
+    let factors = Factors {
+        left: tr("x under the window").into(),
+        left_short: "x".into(),
+        right: if g.cin > 1 {
+            format!("F[{o},{c}]")
+        } else {
+            "F".into()
+        },
+        then: Some(then),
+    };
+    products_ui(ui, &e, (o, c), &factors);
 }

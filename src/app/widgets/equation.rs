@@ -44,6 +44,8 @@ pub struct Operand<'a> {
     pub zoom: usize,
     /// Its colour bar drawn (not when a map below shows the same values).
     pub legend: bool,
+    /// More for a cell's tooltip (the products behind it).
+    pub hover: Option<super::heatmap::HoverUi<'a>>,
 }
 
 impl<'a> Operand<'a> {
@@ -97,6 +99,7 @@ impl<'a> Operand<'a> {
             small: (rows > 1 && cols > 1 && rows * cols <= 25) || rows * cols == 1,
             zoom: 1,
             legend: true,
+            hover: None,
         }
     }
 
@@ -109,6 +112,12 @@ impl<'a> Operand<'a> {
     /// lines up with a matrix beside it).
     pub fn big(mut self) -> Self {
         self.small = false;
+        self
+    }
+
+    /// `hover` adds to a cell's tooltip, under its value.
+    pub fn hover(mut self, hover: super::heatmap::HoverUi<'a>) -> Self {
+        self.hover = Some(hover);
         self
     }
 
@@ -538,7 +547,8 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                     .dots(m.dots)
                                     .windows(m.windows)
                                     .pending(m.pending.as_deref())
-                                    .outlines(m.outlines);
+                                    .outlines(m.outlines)
+                                    .hover(m.hover);
                             // Mantissas of a shared power of ten say it in
                             // the title, beside the numbers they belong to.
                             let factor = heatmap
@@ -606,9 +616,23 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                         ui.horizontal_top(|ui| {
                                             ui.spacing_mut().item_spacing.x = 0.0;
                                             let room = (width - power_width).max(12.0);
-                                            ui.add(egui::Label::new(job(text, room, lines)))
-                                                .on_hover_text(&m.title);
-                                            ui.add(egui::Label::new(job(&power, f32::INFINITY, 1)));
+                                            // Its own column, or a row's label
+                                            // would run on past `room`.
+                                            ui.allocate_ui_with_layout(
+                                                Vec2::new(room, title_height),
+                                                egui::Layout::top_down(egui::Align::Min),
+                                                |ui| {
+                                                    ui.add(
+                                                        egui::Label::new(job(text, room, lines))
+                                                            .wrap(),
+                                                    )
+                                                    .on_hover_text(&m.title);
+                                                },
+                                            );
+                                            ui.add(
+                                                egui::Label::new(job(&power, f32::INFINITY, 1))
+                                                    .extend(),
+                                            );
                                         });
                                     }
                                     _ => {

@@ -358,7 +358,13 @@ pub struct Heatmap<'a> {
     pending: Option<&'a [bool]>,
     /// How the numbers print, once worked out (see `printed`).
     fitted: Option<Option<(NumberFormat, f32)>>,
+    /// More for a cell's tooltip, under its value.
+    hover: Option<HoverUi<'a>>,
 }
+
+/// What a map's tooltip adds about cell `(row, column)` under its value
+/// (e.g. the products that sum to it).
+pub type HoverUi<'a> = std::rc::Rc<dyn Fn(&mut Ui, (usize, usize)) + 'a>;
 
 /// The colour of the selection and of outlines linked to it.
 pub const SELECTION: Color32 = Color32::from_rgb(255, 200, 0);
@@ -392,7 +398,14 @@ impl<'a> Heatmap<'a> {
             windows: 0,
             pending: None,
             fitted: None,
+            hover: None,
         }
+    }
+
+    /// Adds `hover` to a cell's tooltip, under its value.
+    pub fn hover(mut self, hover: Option<HoverUi<'a>>) -> Self {
+        self.hover = hover;
+        self
     }
 
     /// Leaves the cells where `pending` is true blank (not computed yet).
@@ -720,7 +733,14 @@ impl<'a> Heatmap<'a> {
         let response = match hovered {
             Some((r, c)) => {
                 let v = self.values[r * self.cols + c];
-                response.on_hover_text(format!("{} [{r}, {c}] = {v}", self.label))
+                let line = format!("{} [{r}, {c}] = {v}", self.label);
+                match &self.hover {
+                    Some(more) => response.on_hover_ui(|ui| {
+                        ui.label(line);
+                        more(ui, (r, c));
+                    }),
+                    None => response.on_hover_text(line),
+                }
             }
             None => response,
         };
