@@ -456,6 +456,40 @@ fn the_frozen_vs_learning_experiment() {
     assert_ne!(conv1(&nets[1]), conv1(&initial), "learning filters change");
     h.get_by_label_contains("filters frozen: ");
     h.get_by_label_contains("filters learning: ");
+    // The same test digit through both: conv1's maps, frozen above
+    // learning; the frozen network's are the initial network's own.
+    for digit in [0, 7] {
+        h.state_mut().panels_mut().experiment.digit = digit;
+        h.run_steps(2);
+        let (shown, features) = h.state().panels().experiment.features().unwrap();
+        assert_eq!(shown, digit);
+        let x = h.state().data.test.batch_input(&[digit]);
+        let initial_conv1: Vec<f32> = initial.layers[0].forward(&x).iter().copied().collect();
+        assert_eq!(features[0][0].layer, "conv1");
+        assert_eq!(
+            features[0][0].values, initial_conv1,
+            "digit {digit}: frozen conv1 maps"
+        );
+        assert_ne!(
+            features[1][0].values, initial_conv1,
+            "digit {digit}: learning conv1 maps"
+        );
+        assert_eq!(features[0].len(), 2, "conv1 and conv2");
+    }
+    let frozen = h.get_by_label("filters frozen conv1 output [0]");
+    frozen.scroll_to_me();
+    h.run_steps(30);
+    let frozen = h.get_by_label("filters frozen conv1 output [0]").rect();
+    let learning = h.get_by_label("filters learning conv1 output [0]").rect();
+    assert!(frozen.width() >= 56.0 && (frozen.size() - learning.size()).length() < 0.5);
+    assert!(
+        learning.top() >= frozen.bottom() - 0.5,
+        "frozen {frozen:?} above learning {learning:?}"
+    );
+    assert!(
+        (learning.left() - frozen.left()).abs() < 0.5,
+        "in one column"
+    );
     // The note under the title says the command line makes the same runs:
     // it does, to the last digit of the test accuracy.
     h.get_by_label_contains("Trained with the app's settings: sgd");

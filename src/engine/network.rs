@@ -151,6 +151,17 @@ impl Network {
         a
     }
 
+    /// Every layer's output for a batch, in order (the last is the
+    /// logits): the feature maps a view compares between two networks.
+    pub fn activations(&self, x: &Tensor) -> Vec<Tensor> {
+        let mut out: Vec<Tensor> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let next = layer.forward(out.last().unwrap_or(x));
+            out.push(next);
+        }
+        out
+    }
+
     /// Number of learnable values.
     pub fn parameter_count(&self) -> usize {
         self.layers

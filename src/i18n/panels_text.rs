@@ -324,4 +324,9 @@ pub const TEXT: &[(&str, &str)] = &[
         "Trained with the app's settings: {optimizer}, η = {lr} (warmed up over the first quarter of the run, then decayed), batch {batch}. The README's table uses the command line's defaults (Adam, η = 0.005), so its percentages differ a little; the gap between the two copies is the point. The same runs on the command line:",
         "Обучение с настройками приложения: {optimizer}, η = {lr} (разгон в первой четверти прогона, затем спад), пакет {batch}. Таблица в README сделана с настройками командной строки по умолчанию (Adam, η = 0,005), поэтому её проценты немного другие; важен разрыв между двумя копиями. Те же прогоны из командной строки:",
     ),
+    ("The same digit through both networks", "Одна и та же цифра в обеих сетях"),
+    ("Test digit:", "Цифра из теста:"),
+    ("label {label}", "метка {label}"),
+    ("the digit", "цифра"),
+    ("{run} {layer} output [{c}]", "{run}: выход {layer} [{c}]"),
 ];

@@ -48,6 +48,49 @@ pub struct Experiment {
     pub points: [Vec<[f64; 2]>; 2],
     pub result: Option<Box<[Network; 2]>>,
     pub error: Option<String>,
+    /// The test digit both networks are shown on.
+    pub digit: usize,
+    /// Their conv layers' feature maps of that digit, once worked out.
+    features: Option<(usize, Box<[Vec<FeatureMaps>; 2]>)>,
+}
+
+/// One conv layer's output for one digit: `channels` maps of `h`×`w`.
+pub struct FeatureMaps {
+    pub layer: String,
+    pub channels: usize,
+    pub h: usize,
+    pub w: usize,
+    pub values: Vec<f32>,
+}
+
+impl FeatureMaps {
+    /// Every conv layer's maps in `net`'s forward pass of test image `i`
+    /// (the engine's own forward, one sample).
+    pub fn of(net: &Network, test: &crate::data::dataset::Dataset, i: usize) -> Vec<FeatureMaps> {
+        let x = test.batch_input(&[i]);
+        let outputs = net.activations(&x);
+        net.specs
+            .iter()
+            .zip(&outputs)
+            .filter(|(spec, _)| matches!(spec.kind, crate::engine::layers::LayerKind::Conv { .. }))
+            .filter_map(|(spec, out)| {
+                let &[_, channels, h, w] = out.shape() else {
+                    return None;
+                };
+                Some(FeatureMaps {
+                    layer: spec.name.clone(),
+                    channels,
+                    h,
+                    w,
+                    values: out.iter().copied().collect(),
+                })
+            })
+            .collect()
+    }
+
+    fn channel(&self, c: usize) -> &[f32] {
+        &self.values[c * self.h * self.w..(c + 1) * self.h * self.w]
+    }
 }
 
 /// The experiment under way: run 0 (frozen) then run 1 (learning), each
@@ -107,11 +150,21 @@ impl Experiment {
             points: Default::default(),
             result: None,
             error: None,
+            digit: 0,
+            features: None,
         }
     }
 
     pub fn running(&self) -> bool {
         self.running
+    }
+
+    /// The feature maps on screen: the test digit and, per run, each conv
+    /// layer's maps of it.
+    pub fn features(&self) -> Option<(usize, &[Vec<FeatureMaps>; 2])> {
+        self.features
+            .as_ref()
+            .map(|(digit, maps)| (*digit, &**maps))
     }
 
     /// Starts both runs from the same initial network (a run still going
@@ -123,6 +176,7 @@ impl Experiment {
         self.running = true;
         self.points = Default::default();
         self.result = None;
+        self.features = None;
         self.error = None;
         let (config, epochs, id, cancel) = (
             config.clone(),
@@ -330,6 +384,20 @@ impl Experiment {
                     );
                 }
             });
+        if self.result.is_some() {
+            // The filters, and beside them (the window is wide, the plot
+            // took the height) the same digit through both networks.
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| self.filters_ui(ui));
+                ui.separator();
+                ui.vertical(|ui| self.features_ui(ui, cx));
+            });
+        }
+    }
+
+    /// Both networks' conv filters at the end, side by side.
+    fn filters_ui(&self, ui: &mut Ui) {
+        let runs = runs();
         if let Some(networks) = &self.result {
             ui.label(RichText::new(tr("The filters at the end")).strong());
             ui.horizontal_top(|ui| {
@@ -378,5 +446,97 @@ impl Experiment {
                 }
             });
         }
+    }
+
+    /// One test digit through both networks: each conv layer's feature
+    /// maps, frozen above learning, in one scale per layer (so a map that
+    /// is brighter in one run is brighter in the numbers too).
+    fn features_ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+        let (Some(networks), test) = (&self.result, &cx.state.data.test) else {
+            return;
+        };
+        if test.is_empty() {
+            return;
+        }
+        ui.label(RichText::new(tr("The same digit through both networks")).strong());
+        ui.horizontal(|ui| {
+            let label = ui.label(tr("Test digit:"));
+            ui.add(egui::DragValue::new(&mut self.digit).range(0..=test.len() - 1))
+                .labelled_by(label.id);
+            ui.label(trf!(
+                "label {label}",
+                label = test.label(self.digit.min(test.len() - 1))
+            ));
+        });
+        let digit = self.digit.min(test.len() - 1);
+        if self.features.as_ref().is_none_or(|(d, _)| *d != digit) {
+            let maps = [
+                FeatureMaps::of(&networks[0], test, digit),
+                FeatureMaps::of(&networks[1], test, digit),
+            ];
+            self.features = Some((digit, Box::new(maps)));
+        }
+        let Some((_, features)) = &self.features else {
+            return;
+        };
+        let pixels: Vec<f32> = test
+            .image(digit)
+            .iter()
+            .map(|&b| b as f32 / 255.0)
+            .collect();
+        let runs = runs();
+        ui.horizontal_top(|ui| {
+            Heatmap::new(&pixels, test.rows, test.cols, tr("the digit"))
+                .fit(Vec2::splat(112.0), 4.0)
+                .show(ui);
+            // Runs down, layers across: each layer in one scale for both
+            // runs, its colour bar over its column.
+            egui::Grid::new("experiment feature maps")
+                .spacing(Vec2::new(12.0, 6.0))
+                .show(ui, |ui| {
+                    let scales: Vec<ColorScale> = (0..features[0].len())
+                        .map(|layer| {
+                            let both: Vec<f32> = features
+                                .iter()
+                                .filter_map(|run| run.get(layer))
+                                .flat_map(|m| m.values.iter().copied())
+                                .collect();
+                            ColorScale::auto(&both)
+                        })
+                        .collect();
+                    ui.label("");
+                    for (maps, &scale) in features[0].iter().zip(&scales) {
+                        ui.horizontal(|ui| {
+                            ui.label(RichText::new(&maps.layer).monospace());
+                            legend_ui(ui, scale);
+                        });
+                    }
+                    ui.end_row();
+                    for (run, run_maps) in features.iter().enumerate() {
+                        ui.label(runs[run]);
+                        for (m, &scale) in run_maps.iter().zip(&scales) {
+                            ui.horizontal(|ui| {
+                                for c in 0..m.channels.min(6) {
+                                    Heatmap::new(
+                                        m.channel(c),
+                                        m.h,
+                                        m.w,
+                                        trf!(
+                                            "{run} {layer} output [{c}]",
+                                            run = runs[run],
+                                            layer = m.layer,
+                                            c = c
+                                        ),
+                                    )
+                                    .scale(scale)
+                                    .fit(Vec2::splat(84.0), 6.0)
+                                    .show(ui);
+                                }
+                            });
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
     }
 }
