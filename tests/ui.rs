@@ -708,3 +708,55 @@ fn after_a_run_the_update_view_shows_how_far_the_filters_moved() {
     assert!(h.state().run_start.is_none());
     assert!(h.query_by_label_contains("every step since").is_none());
 }
+
+/// On a 720p projector (914x514 points) in Russian, the experiment's
+/// feature maps come below the filters and stay inside the window.
+#[test]
+fn the_experiment_fits_a_720p_projector() {
+    let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
+    let mut small = (*data).clone();
+    small.train.limit(500);
+    let mut app = BackpropApp::with_repaint(
+        default_config(),
+        None,
+        Arc::new(small),
+        "small".into(),
+        || {},
+    );
+    let mut settings = app.settings.clone();
+    settings.projector = true;
+    settings.lang = backprop_viz::i18n::Lang::Ru;
+    app.command(UiCommand::SetSettings(Box::new(settings)));
+    app.command(UiCommand::ShowTab(backprop_viz::app::Tab::Experiment));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
+    settle(&mut h);
+    h.state_mut().panels_mut().experiment.epochs = 1;
+    h.get_by_label("Запустить эксперимент").click();
+    let start = Instant::now();
+    while h.state().panels().experiment.result.is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the experiment finishes"
+        );
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(3);
+    let width = h.ctx.content_rect().width();
+    for name in [
+        "фильтры заморожены: выход conv1 [0]",
+        "фильтры обучаются: выход conv1 [0]",
+        "фильтры заморожены: выход conv2 [0]",
+        "фильтры обучаются: выход conv2 [0]",
+    ] {
+        h.get_by_label(name).scroll_to_me();
+        h.run_steps(30);
+        let rect = h.get_by_label(name).rect();
+        assert!(
+            rect.left() >= 0.0 && rect.right() <= width,
+            "{name} at {rect:?}, the window {width} points wide"
+        );
+    }
+}

@@ -385,13 +385,20 @@ impl Experiment {
                 }
             });
         if self.result.is_some() {
-            // The filters, and beside them (the window is wide, the plot
-            // took the height) the same digit through both networks.
-            ui.horizontal_top(|ui| {
-                ui.vertical(|ui| self.filters_ui(ui));
+            // The filters, and beside them (a wide window: the plot took
+            // the height) or below them (a projector's 914 points) the
+            // same digit through both networks.
+            if compact {
+                self.filters_ui(ui);
                 ui.separator();
-                ui.vertical(|ui| self.features_ui(ui, cx));
-            });
+                self.features_ui(ui, cx);
+            } else {
+                ui.horizontal_top(|ui| {
+                    ui.vertical(|ui| self.filters_ui(ui));
+                    ui.separator();
+                    ui.vertical(|ui| self.features_ui(ui, cx));
+                });
+            }
         }
     }
 
