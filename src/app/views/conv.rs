@@ -845,10 +845,10 @@ impl<'a> Backward<'a> {
     /// What the tooltip of map `id` adds (dF, the share or the batch's, and
     /// the delta handed down): the products that sum to the cell's number.
     fn products_hover(&self, id: &'static str) -> HoverUi<'_> {
-        std::rc::Rc::new(move |ui: &mut Ui, at| self.products_ui(ui, id, at))
+        std::rc::Rc::new(move |ui: &mut Ui, at| self.grid_tooltip_ui(ui, id, at))
     }
 
-    fn products_ui(&self, ui: &mut Ui, id: &str, (r, cc): (usize, usize)) {
+    fn grid_tooltip_ui(&self, ui: &mut Ui, id: &str, (r, cc): (usize, usize)) {
         let (n, o, g) = (self.n, self.o, &self.g);
         let cell = match id {
             "dF" | "dF batch" | "D_below" => self.cell(id, (r, cc)),
