@@ -411,26 +411,26 @@ fn a_worker_panic_is_reported_not_a_crash() {
     assert_eq!(snapshot(&h).last, Some(Phase::Update));
 }
 
-/// Frozen against learning filters from the same start: both curves arrive,
-/// and the frozen copy's conv filters are exactly the initial ones.
-#[test]
-fn the_frozen_vs_learning_experiment() {
+/// The app on the shipped MNIST with its training set cut to `train`
+/// images (an experiment of a few seconds).
+fn small_app(train: usize) -> BackpropApp {
     let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
     let mut small = (*data).clone();
-    small.train.limit(2000);
-    let app = BackpropApp::with_repaint(
+    small.train.limit(train);
+    BackpropApp::with_repaint(
         default_config(),
         None,
         Arc::new(small),
         "small".into(),
         || {},
-    );
-    let mut h = harness(app);
-    settle(&mut h);
-    h.get_by_label("Frozen vs learning filters").click();
-    h.run_steps(2);
-    h.state_mut().panels_mut().experiment.epochs = 2;
-    h.get_by_label("Run the experiment").click();
+    )
+}
+
+/// Runs the experiment for `epochs` with its button (labelled `button` in
+/// the language on screen) and waits for both networks.
+fn run_experiment(h: &mut Harness<'static, BackpropApp>, epochs: usize, button: &str) {
+    h.state_mut().panels_mut().experiment.epochs = epochs;
+    h.get_by_label(button).click();
     let start = Instant::now();
     while h.state().panels().experiment.result.is_none() {
         assert!(
@@ -441,6 +441,17 @@ fn the_frozen_vs_learning_experiment() {
         std::thread::sleep(Duration::from_millis(20));
     }
     h.run_steps(2);
+}
+
+/// Frozen against learning filters from the same start: both curves arrive,
+/// and the frozen copy's conv filters are exactly the initial ones.
+#[test]
+fn the_frozen_vs_learning_experiment() {
+    let mut h = harness(small_app(2000));
+    settle(&mut h);
+    h.get_by_label("Frozen vs learning filters").click();
+    h.run_steps(2);
+    run_experiment(&mut h, 2, "Run the experiment");
     let e = &h.state().panels().experiment;
     assert_eq!(e.points[0].len(), 2);
     assert_eq!(e.points[1].len(), 2);
@@ -713,16 +724,7 @@ fn after_a_run_the_update_view_shows_how_far_the_filters_moved() {
 /// feature maps come below the filters and stay inside the window.
 #[test]
 fn the_experiment_fits_a_720p_projector() {
-    let data = Arc::new(load_dir(&default_data_dir()).expect("the shipped MNIST"));
-    let mut small = (*data).clone();
-    small.train.limit(500);
-    let mut app = BackpropApp::with_repaint(
-        default_config(),
-        None,
-        Arc::new(small),
-        "small".into(),
-        || {},
-    );
+    let mut app = small_app(500);
     let mut settings = app.settings.clone();
     settings.projector = true;
     settings.lang = backprop_viz::i18n::Lang::Ru;
@@ -732,18 +734,8 @@ fn the_experiment_fits_a_720p_projector() {
         .with_size(egui::vec2(1280.0, 720.0))
         .build_ui_state(|ui, app: &mut BackpropApp| app.ui_root(ui), app);
     settle(&mut h);
-    h.state_mut().panels_mut().experiment.epochs = 1;
-    h.get_by_label("Запустить эксперимент").click();
-    let start = Instant::now();
-    while h.state().panels().experiment.result.is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the experiment finishes"
-        );
-        h.run_steps(1);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    h.run_steps(3);
+    run_experiment(&mut h, 1, "Запустить эксперимент");
+    h.run_steps(1);
     let width = h.ctx.content_rect().width();
     for name in [
         "фильтры заморожены: выход conv1 [0]",
