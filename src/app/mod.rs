@@ -145,6 +145,8 @@ pub struct BackpropApp {
     worker: Worker,
     files: Files,
     gradcheck: Jobs<GradcheckResult>,
+    /// Moving a weight or a pixel by hand (None when a job panicked).
+    nudges: Jobs<Option<state::NudgeOutcome>>,
     panels: Panels,
     out: Out,
     /// Fonts are added on the first frame (the context exists then); the
@@ -196,6 +198,7 @@ impl BackpropApp {
             worker,
             files: Files::new(repaint.clone()),
             gradcheck: Jobs::new(repaint.clone(), |_| None),
+            nudges: Jobs::new(repaint.clone(), |_| None),
             panels: Panels::new(repaint),
             out: Out::default(),
             fonts_added: false,
@@ -344,6 +347,13 @@ impl BackpropApp {
         while let Some(result) = self.gradcheck.poll() {
             commands.push(UiCommand::GradcheckDone(result));
         }
+        while let Some(outcome) = self.nudges.poll() {
+            match outcome {
+                Some(outcome) => commands.push(UiCommand::NudgeDone(outcome)),
+                // The job failed: stop the nudge rather than wait for it.
+                None => commands.push(UiCommand::Nudge(None)),
+            }
+        }
         let dropped = panels::data::DataPanel::take_dropped_files(ctx);
         let dropped = self.files.read_dropped(dropped);
         if !dropped.is_empty() {
@@ -409,6 +419,19 @@ impl BackpropApp {
                 self.gradcheck.spawn("gradient-check", move |out| {
                     let fd = crate::engine::gradcheck::check_weight(&trace, layer, &index);
                     out.send(Some((cell, fd)));
+                });
+            }
+            Effect::Nudge {
+                trace,
+                step,
+                knob,
+                delta,
+                range,
+            } => {
+                self.nudges.spawn("nudge", move |out| {
+                    out.send(Some(command::nudge::compute(
+                        &trace, step, knob, delta, range,
+                    )));
                 });
             }
             Effect::CopyText(text) => ctx.copy_text(text),

@@ -17,7 +17,9 @@ use crate::check::checked::Checked;
 use crate::data::dataset::Mnist;
 use crate::engine::gradcheck::FiniteDifference;
 use crate::engine::network::Network;
+use crate::engine::nudge::Knob;
 use crate::engine::stepper::Phase;
+use crate::engine::trace::Trace;
 use crate::i18n::{tr, Lang};
 use crate::teach::animation::{Animation, Frame};
 use crate::teach::explain::CellRef;
@@ -312,6 +314,89 @@ pub struct AppState {
     /// is being computed.
     pub gradcheck: Option<(CellRef, Option<FiniteDifference>)>,
     pub gradchecking: bool,
+    /// A weight or a pixel of the step being moved by hand.
+    pub nudge: Option<Nudge>,
+}
+
+/// A weight or an input pixel of the step on screen moved by Δ, and what
+/// the engine made of it (computed on a job's thread, one at a time: a
+/// drag asks for the latest Δ, never a queue of them).
+#[derive(Debug, Clone)]
+pub struct Nudge {
+    /// The selected cell it came from: a weight's gradient or an input pixel.
+    pub cell: CellRef,
+    pub knob: Knob,
+    /// The step it belongs to (the knob's gradient tensor): a new step
+    /// starts a new nudge.
+    pub step: usize,
+    /// Where the slider is, and how far it goes either way.
+    pub delta: f32,
+    pub range: f32,
+    /// `[Δ, L(w + Δ)]` across the range, once computed.
+    pub curve: Option<Vec<[f64; 2]>>,
+    /// The step run with the latest Δ computed.
+    pub live: Option<Arc<Nudged>>,
+    /// A Δ is being computed.
+    pub busy: bool,
+}
+
+impl Nudge {
+    /// The knob a selected cell names and the step it belongs to, if it can
+    /// be moved: a weight whose gradient is recorded, or an input pixel once
+    /// the input's delta is (the tangent needs the slope).
+    pub fn key(trace: &Trace, cell: &CellRef) -> Option<(Knob, usize)> {
+        let (knob, grad) = match cell {
+            CellRef::WeightGrad { layer, index } => (
+                Knob::Weight {
+                    layer: *layer,
+                    index: index.clone(),
+                },
+                trace.layers.get(*layer)?.weight_grad.as_ref()?,
+            ),
+            CellRef::Input { index } => (
+                Knob::Pixel {
+                    index: index.clone(),
+                },
+                trace.layers.first()?.delta.as_ref()?,
+            ),
+            _ => return None,
+        };
+        knob.gradient(trace)?;
+        knob.value(trace)?;
+        Some((knob, Arc::as_ptr(grad) as usize))
+    }
+
+    /// Whether this nudge is of `cell` in the step `trace` records.
+    pub fn is_for(&self, trace: &Trace, cell: &CellRef) -> bool {
+        Self::key(trace, cell).is_some_and(|(knob, step)| knob == self.knob && step == self.step)
+    }
+}
+
+/// The step run again with the knob moved by `delta`.
+#[derive(Debug)]
+pub struct Nudged {
+    pub delta: f32,
+    /// Forward, loss and backward with the nudge (the engine's stepper).
+    pub trace: Trace,
+    /// `L(w + Δ)` and `L(w − Δ)` by the f64 forward pass: their secant is
+    /// the finite difference at step Δ.
+    pub plus: f64,
+    pub minus: f64,
+}
+
+/// What a nudge job sends back.
+#[derive(Debug)]
+pub enum NudgeOutcome {
+    Curve {
+        step: usize,
+        knob: Knob,
+        curve: Vec<[f64; 2]>,
+    },
+    Live {
+        step: usize,
+        knob: Knob,
+        nudged: Option<Arc<Nudged>>,
+    },
 }
 
 impl AppState {
@@ -366,6 +451,7 @@ impl AppState {
             bug: None,
             gradcheck: None,
             gradchecking: false,
+            nudge: None,
         }
     }
 

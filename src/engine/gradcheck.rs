@@ -38,27 +38,14 @@ pub fn network_of(trace: &Trace) -> Option<Network> {
 /// often cross a ReLU or max-pool kink.
 pub fn check_weight(trace: &Trace, layer: usize, index: &[usize]) -> Option<FiniteDifference> {
     let analytic = *trace.layers.get(layer)?.weight_grad.as_ref()?.get(index)?;
-    let net = network_of(trace)?;
-    let w = *net.layers[layer].params()?.0.value.get(index)? as f64;
-    let eps = 1e-4 * w.abs().max(1.0);
-    let x = trace.input.mapv(|v| v as f64);
-    let loss_with = |value: f64| -> Option<f64> {
-        let params: Vec<Option<(ArrayD<f64>, ArrayD<f64>)>> = net
-            .layers
-            .iter()
-            .map(|l| {
-                l.params()
-                    .map(|(w, b)| (w.value.mapv(|v| v as f64), b.value.mapv(|v| v as f64)))
-            })
-            .collect();
-        let mut params = params;
-        *params[layer].as_mut()?.0.get_mut(index)? = value;
-        Some(loss_f64(
-            &forward_f64(&net.specs, &params, x.clone()),
-            &trace.labels,
-        ))
+    let knob = super::nudge::Knob::Weight {
+        layer,
+        index: index.to_vec(),
     };
-    let numeric = (loss_with(w + eps)? - loss_with(w - eps)?) / (2.0 * eps);
+    let w = f64::from(knob.value(trace)?);
+    let eps = 1e-4 * w.abs().max(1.0);
+    let losses = super::nudge::loss_at(trace, &knob, &[eps, -eps])?;
+    let numeric = (losses[0] - losses[1]) / (2.0 * eps);
     let scale = (analytic as f64).abs().max(numeric.abs()).max(1e-12);
     Some(FiniteDifference {
         analytic,
@@ -141,7 +128,7 @@ pub fn forward_f64(
 }
 
 /// Mean softmax cross-entropy in f64.
-fn loss_f64(logits: &ArrayD<f64>, labels: &[u8]) -> f64 {
+pub fn loss_f64(logits: &ArrayD<f64>, labels: &[u8]) -> f64 {
     let n = labels.len();
     let k = logits.shape()[1];
     (0..n)

@@ -8,6 +8,7 @@ pub mod layers;
 pub mod limits;
 pub mod loss;
 pub mod network;
+pub mod nudge;
 pub mod optim;
 pub mod parallel;
 pub mod stepper;

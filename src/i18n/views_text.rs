@@ -143,6 +143,41 @@ pub const TEXT: &[(&str, &str)] = &[
     ("The whole tensor this cell belongs to, one row per value: its indices, then the value", "Весь тензор, которому принадлежит эта ячейка, по строке на значение: индексы, затем значение"),
     ("Export a tensor as CSV", "Экспорт тензора в CSV"),
     ("Check with finite differences", "Проверить конечными разностями"),
+    // Moving a weight or a pixel by hand (the explanation panel).
+    ("↔ Move this pixel by hand", "↔ Сдвиньте этот пиксель рукой"),
+    ("↔ Move this weight by hand", "↔ Сдвиньте этот вес рукой"),
+    ("tangent: backpropagation's slope", "касательная: наклон из обратного распространения"),
+    ("secant: the finite difference at step Δ", "секущая: конечная разность с шагом Δ"),
+    ("L({v} + Δ) = {loss}, at Δ = 0: {l0}", "L({v} + Δ) = {loss}, при Δ = 0: {l0}"),
+    (
+        "the slope predicts L({v}) + Δ·{slope} = {predicted}",
+        "наклон предсказывает L({v}) + Δ·{slope} = {predicted}",
+    ),
+    (
+        "(L({v}+Δ) − L({v}−Δ)) / 2Δ = {secant}; backpropagation: {slope}",
+        "(L({v}+Δ) − L({v}−Δ)) / 2Δ = {secant}; обратное распространение: {slope}",
+    ),
+    (
+        "Near Δ = 0 the secant lies on the tangent: that is what the gradient means. Further out the curve bends (a ReLU switching, a pooling window changing its winner).",
+        "Вблизи Δ = 0 секущая ложится на касательную: это и есть смысл градиента. Дальше кривая изгибается (ReLU переключается, окно пулинга меняет победителя).",
+    ),
+    (
+        "How {layer}'s output moved (sample {n}, channel {c}): y({v} + Δ) − y({v})",
+        "Как сдвинулся выход {layer} (пример {n}, канал {c}): y({v} + Δ) − y({v})",
+    ),
+    ("the output's change", "изменение выхода"),
+    (
+        "Move the slider: the layer's output, its dF and the sample's probabilities follow.",
+        "Сдвиньте ползунок: выход слоя, его dF и вероятности примера изменятся вслед.",
+    ),
+    ("dF at Δ = 0", "dF при Δ = 0"),
+    ("dF with the nudge", "dF со сдвигом"),
+    (
+        "Sample {n}'s probabilities: the step's (grey) and with the nudge",
+        "Вероятности примера {n}: в шаге (серые) и со сдвигом",
+    ),
+    ("the step", "шаг"),
+    ("with the nudge", "со сдвигом"),
     ("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number", "Сдвинуть этот вес на ±ε, пересчитать потерю на том же батче и сравнить (L(w+ε) − L(w−ε)) / 2ε с числом из обратного распространения"),
     ("backpropagation: {value}", "обратное распространение: {value}"),
     ("relative error: {error}", "относительная ошибка: {error}"),

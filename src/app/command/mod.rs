@@ -14,7 +14,9 @@ use std::sync::Arc;
 use crate::app::files::{self, DataEvent, FileEvent};
 use crate::app::link::Moment;
 use crate::app::message::Message;
-use crate::app::state::{AppState, MessageKind, NetworkSource, RunStart, Settings, Taught};
+use crate::app::state::{
+    AppState, MessageKind, NetworkSource, NudgeOutcome, RunStart, Settings, Taught,
+};
 use crate::app::worker::{Event, Request, Speed, TrainConfig};
 use crate::check::bugs::Bug;
 use crate::data::dataset::Mnist;
@@ -30,10 +32,12 @@ use crate::teach::predict::Prediction;
 use crate::trf;
 
 mod file_actions;
+pub mod nudge;
 mod teaching;
 mod training;
 
 use file_actions::{dropped, file_action, file_event, hand_in};
+use nudge::{nudge, nudge_done};
 use teaching::{checked_move, lesson_move, reveal, reveal_bug};
 use training::{
     load_pretrained, open_moment, refresh_frame, reset, resume_session, set_data, teach, tick,
@@ -126,6 +130,9 @@ pub enum UiCommand {
     Checked(CheckedMove),
     /// The finite-difference check of a weight of the step on screen.
     Gradcheck(CellRef),
+    /// Move a weight or an input pixel of the step by Δ (None: stop).
+    Nudge(Option<(CellRef, f32)>),
+    NudgeDone(NudgeOutcome),
     /// Files: saved, opened, checked, shared.
     File(FileAction),
     /// Files dropped on the window (or read by the page), each to its reader.
@@ -221,6 +228,15 @@ pub enum Effect {
     Gradcheck {
         trace: Trace,
         cell: CellRef,
+    },
+    /// The step with a knob moved by `delta`, or (None) the loss's curve
+    /// over `±range`.
+    Nudge {
+        trace: Trace,
+        step: usize,
+        knob: crate::engine::nudge::Knob,
+        delta: Option<f32>,
+        range: f32,
     },
     CopyText(String),
     /// A picture (784 values) for the drawing pad.
@@ -408,6 +424,8 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
                 s.gradcheck = result;
             }
         }
+        C::Nudge(to) => nudge(s, to, fx),
+        C::NudgeDone(outcome) => nudge_done(s, outcome, fx),
         C::File(action) => file_action(s, action, fx),
         C::Dropped(inputs) => dropped(s, inputs, fx),
         C::HandIn(inputs) => hand_in(s, inputs, fx),

@@ -3,6 +3,7 @@
 
 use egui::{RichText, Ui};
 
+pub mod nudge;
 pub mod try_it;
 
 use crate::app::command::{FileAction, UiCommand};
@@ -114,6 +115,7 @@ impl Explanation {
             gradcheck_ui(ui, cx, &cell);
             shares_ui(ui, cx, &s.trace, &cell);
         }
+        nudge::nudge_ui(ui, cx, &s.trace, &cell);
         ui.separator();
         if let Some((name, tensor)) = selected_tensor(&s.trace, &cell) {
             if ui
