@@ -184,6 +184,34 @@ pub struct History {
     /// batches instead of waiting for an epoch (3,750 batches of 16).
     pub running_accuracy: Vec<[f64; 2]>,
     recent: std::collections::VecDeque<f32>,
+    /// Each conv layer's filters and dF after batches of the run: every
+    /// batch at first, then every 2nd, 4th… (at most `2 × SPARK_POINTS`),
+    /// and always the latest.
+    pub filters: Vec<FilterPoint>,
+}
+
+/// The conv layers' filters after one batch.
+#[derive(Debug, Clone)]
+pub struct FilterPoint {
+    pub batch: u64,
+    pub layers: Arc<Vec<ConvState>>,
+}
+
+/// One conv layer's filters after a batch's update, and the dF of that batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvState {
+    pub layer: usize,
+    pub weight: crate::engine::Tensor,
+    pub grad: crate::engine::Tensor,
+}
+
+/// The sparklines keep between this many and twice as many points.
+pub const SPARK_POINTS: u64 = 256;
+
+/// Which batches the sparklines keep once `batch` batches have run: the
+/// multiples of a power of two that leaves at most `2 × SPARK_POINTS`.
+pub fn spark_stride(batch: u64) -> u64 {
+    (batch / SPARK_POINTS + 1).next_power_of_two()
 }
 
 /// How many batches the running accuracy averages.
@@ -200,6 +228,17 @@ impl History {
     }
 
     pub fn add_batch(&mut self, b: BatchDone) {
+        if let Some(layers) = b.filters.clone() {
+            // A batch done again (after Back) replaces what followed it.
+            self.filters.retain(|p| p.batch < b.batch);
+            let stride = spark_stride(b.batch);
+            // The previous latest stays only if it is on the stride.
+            self.filters.retain(|p| p.batch % stride == 0);
+            self.filters.push(FilterPoint {
+                batch: b.batch,
+                layers,
+            });
+        }
         self.losses.push([b.batch as f64, f64::from(b.loss)]);
         if self.recent.len() == RUNNING_BATCHES {
             self.recent.pop_front();

@@ -122,7 +122,7 @@ pub struct Snapshot {
 }
 
 /// One finished batch, for the plots.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchDone {
     pub batch: u64,
     pub loss: f32,
@@ -131,6 +131,9 @@ pub struct BatchDone {
     pub accuracy: f32,
     /// Where training stands, in epochs (2.5 = half way through the third).
     pub epochs: f64,
+    /// Each conv layer's filters after the update and the dF they moved
+    /// by (the filters' sparklines).
+    pub filters: Option<Arc<Vec<crate::app::state::ConvState>>>,
 }
 
 pub enum Event {
@@ -827,7 +830,25 @@ impl WorkerState {
         });
         self.epoch_correct += correct;
         self.epoch_seen += trace.labels.len();
+        let filters = self
+            .trainer
+            .stepper
+            .network
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l, crate::engine::layers::Layer::Conv(_)))
+            .filter_map(|(layer, l)| {
+                let (w, _) = l.params()?;
+                Some(crate::app::state::ConvState {
+                    layer,
+                    weight: w.value.as_ref().clone(),
+                    grad: w.grad.clone(),
+                })
+            })
+            .collect::<Vec<_>>();
         self.pending.push(BatchDone {
+            filters: (!filters.is_empty()).then(|| Arc::new(filters)),
             batch: self.trainer.batches,
             loss,
             accuracy: correct as f32 / trace.labels.len().max(1) as f32,

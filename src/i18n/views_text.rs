@@ -167,6 +167,15 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("the output's change", "изменение выхода"),
     (
+        "{title}: from {lo} to {hi} over batches {first} to {last}",
+        "{title}: от {lo} до {hi} за пакеты с {first} по {last}",
+    ),
+    (
+        "F{pair} after each batch, to batch {b}",
+        "F{pair} после каждого пакета, до пакета {b}",
+    ),
+    ("dF{pair} of each batch", "dF{pair} каждого пакета"),
+    (
         "Move the slider: the layer's output, its dF and the sample's probabilities follow.",
         "Сдвиньте ползунок: выход слоя, его dF и вероятности примера изменятся вслед.",
     ),

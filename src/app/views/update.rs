@@ -179,10 +179,17 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
                 )),
             ]
         };
+        // The filter's taps over the run go below its step.
+        let trail = (w.ndim() == 4)
+            .then(|| over_run(cx.state, i, (o, c)))
+            .flatten();
+        let trail_height = trail.as_ref().map_or(0.0, |t| {
+            crate::app::widgets::sparklines::grid_height(t.k, SPARK_ROW) + 8.0
+        });
         // Each layer gets a fair share of the height, the view scrolls;
         // alone (a small window) it has what is left.
         let height = if compact {
-            room.y - (ui.cursor().top() - top) - 8.0
+            room.y - (ui.cursor().top() - top) - 8.0 - trail_height
         } else {
             (room.y * 0.45).max(160.0)
         };
@@ -194,12 +201,112 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
             compact,
         );
         let drawn = row_ui(ui, row, cells);
+        if let Some(trail) = trail {
+            trail.ui(ui, room.x);
+        }
         // The lesson points at the first layer's step.
         if cx.marked(Mark::Update).is_none() {
             if let Some(rect) = drawn.rect("η·dF").or(drawn.rect("taken")) {
                 cx.mark(Mark::Update, rect);
             }
         }
+    }
+}
+
+/// The height of a sparkline's row.
+const SPARK_ROW: f32 = 34.0;
+
+/// One filter `[o, c]` of a conv layer and its dF after each batch the
+/// history kept, tap by tap.
+struct OverRun {
+    batches: Vec<u64>,
+    weights: Vec<Vec<f32>>,
+    grads: Vec<Vec<f32>>,
+    k: usize,
+    name: String,
+}
+
+fn over_run(
+    state: &crate::app::state::AppState,
+    layer: usize,
+    (o, c): (usize, usize),
+) -> Option<OverRun> {
+    let points = &state.history.filters;
+    let mut run = OverRun {
+        batches: Vec::new(),
+        weights: Vec::new(),
+        grads: Vec::new(),
+        k: 0,
+        name: String::new(),
+    };
+    for p in points {
+        let Some(s) = p.layers.iter().find(|s| s.layer == layer) else {
+            continue;
+        };
+        let &[cout, cin, k, _] = s.weight.shape() else {
+            continue;
+        };
+        if s.grad.shape() != s.weight.shape() || (run.k != 0 && run.k != k) {
+            continue;
+        }
+        let (o, c) = (o.min(cout - 1), c.min(cin - 1));
+        if run.k == 0 {
+            run.k = k;
+            run.weights = vec![Vec::new(); k * k];
+            run.grads = vec![Vec::new(); k * k];
+            run.name = if cout > 1 || cin > 1 {
+                format!("[{o},{c}]")
+            } else {
+                String::new()
+            };
+        }
+        run.batches.push(p.batch);
+        for t in 0..k * k {
+            run.weights[t].push(s.weight[[o, c, t / k, t % k]]);
+            run.grads[t].push(s.grad[[o, c, t / k, t % k]]);
+        }
+    }
+    (run.batches.len() >= 2).then_some(run)
+}
+
+impl OverRun {
+    /// F's taps and dF's, side by side, over the batches kept.
+    fn ui(self, ui: &mut Ui, width: f32) {
+        use crate::app::widgets::sparklines::Sparklines;
+        let cell = Vec2::new(
+            ((width - 32.0) / (2 * self.k) as f32).clamp(40.0, 110.0),
+            SPARK_ROW,
+        );
+        let last = self.batches.last().copied().unwrap_or(0);
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                Sparklines {
+                    title: trf!(
+                        "F{pair} after each batch, to batch {b}",
+                        pair = self.name,
+                        b = last
+                    ),
+                    batches: &self.batches,
+                    series: &self.weights,
+                    k: self.k,
+                    colour: UPDATE,
+                    shared: false,
+                }
+                .show(ui, cell);
+            });
+            ui.add_space(12.0);
+            ui.vertical(|ui| {
+                Sparklines {
+                    title: trf!("dF{pair} of each batch", pair = self.name),
+                    batches: &self.batches,
+                    series: &self.grads,
+                    k: self.k,
+                    colour: crate::app::widgets::heatmap::LINKED,
+                    shared: true,
+                }
+                .show(ui, cell);
+            });
+        });
     }
 }
 

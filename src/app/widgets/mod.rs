@@ -11,3 +11,4 @@ pub mod heatmap;
 pub mod prediction;
 pub mod products;
 pub mod shares_bar;
+pub mod sparklines;
