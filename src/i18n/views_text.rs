@@ -167,6 +167,14 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("the output's change", "изменение выхода"),
     (
+        "{mark} largest difference {diff}",
+        "{mark} наибольшая разница {diff}",
+    ),
+    (
+        "Wᵀ: row = input pixel (y, x), numbered by y, {w} rows each; column = output cell (i, j), numbered by i, {wo} columns each",
+        "Wᵀ: строка = пиксель входа (y, x), номер — y, по {w} строк; столбец = клетка выхода (i, j), номер — i, по {wo} столбцов",
+    ),
+    (
         "{title}: from {lo} to {hi} over batches {first} to {last}",
         "{title}: от {lo} до {hi} за пакеты с {first} по {last}",
     ),

@@ -52,6 +52,61 @@ fn w_transposed(g: &Geometry, f: &crate::engine::Tensor, o: usize, c: usize) -> 
     m
 }
 
+/// Points beside Wᵀ for its axes' numbers.
+const AXIS: f32 = 22.0;
+
+/// Wᵀ's axes: its rows are the input's pixels, row-major, so every `w`
+/// rows are one image row `y`; its columns the output's cells, every `wo`
+/// one output row `i`. Each block is numbered (as many as fit) and ruled
+/// off, which shows the matrix's structure: the same filter row shifted
+/// along each block, the blocks shifted down the diagonal.
+fn axes_ui(ui: &Ui, rect: egui::Rect, g: &Geometry, cell: f32) {
+    let painter = ui.painter();
+    let visuals = ui.visuals();
+    let rule = egui::Stroke::new(1.0, visuals.weak_text_color().gamma_multiply(0.5));
+    let text = visuals.text_color();
+    let (rows_block, cols_block) = (g.w as f32 * cell, g.wo as f32 * cell);
+    // Every label, or every 2nd, 5th… so that they do not touch.
+    let every = |block: f32| -> usize {
+        [1, 2, 5, 10, 20, 50]
+            .into_iter()
+            .find(|&n| block * n as f32 >= 14.0)
+            .unwrap_or(100)
+    };
+    let font = egui::FontId::monospace(11.0);
+    let (row_step, col_step) = (every(rows_block), every(cols_block));
+    for y in 0..=g.h {
+        let top = rect.top() + y as f32 * rows_block;
+        if y > 0 && y < g.h && rows_block >= 3.0 {
+            painter.hline(rect.x_range(), top, rule);
+        }
+        if y < g.h && y % row_step == 0 {
+            painter.text(
+                egui::pos2(rect.left() - 3.0, top + rows_block.min(14.0) / 2.0),
+                egui::Align2::RIGHT_CENTER,
+                y.to_string(),
+                font.clone(),
+                text,
+            );
+        }
+    }
+    for i in 0..=g.ho {
+        let left = rect.left() + i as f32 * cols_block;
+        if i > 0 && i < g.ho && cols_block >= 3.0 {
+            painter.vline(left, rect.y_range(), rule);
+        }
+        if i < g.ho && i % col_step == 0 {
+            painter.text(
+                egui::pos2(left + cols_block.min(14.0) / 2.0, rect.top() - 2.0),
+                egui::Align2::CENTER_BOTTOM,
+                i.to_string(),
+                font.clone(),
+                text,
+            );
+        }
+    }
+}
+
 /// The largest |a − b|.
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).fold(0.0, |m, (x, y)| m.max((x - y).abs()))
@@ -68,6 +123,10 @@ pub struct Facts {
     vs_formula: f64,
     vs_engine: f64,
     im2col_vs_engine: f64,
+    /// The largest magnitudes of D_below and dF: what the differences
+    /// are small against.
+    below_size: f64,
+    df_size: f64,
 }
 
 type Tensors<'a> = (
@@ -133,7 +192,10 @@ impl Facts {
         let engine_below: Vec<f64> = (0..pixels)
             .map(|r| f64::from(below[[n, c, r / g.w, r % g.w]]))
             .collect();
+        let size = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         Facts {
+            below_size: size(&engine_below),
+            df_size: size(&engine_df),
             vs_formula: max_diff(&product, &by_formula),
             vs_engine: max_diff(&product, &engine_below),
             im2col_vs_engine: max_diff(&im2col_df, &engine_df),
@@ -192,38 +254,77 @@ impl MatrixView {
         };
         let wt = &facts.wt;
 
-        let intro = RichText::new(trf!(
+        let intro = trf!(
         "{layer} as a dense layer: W has a row per output cell ({outs}) and a column per input pixel ({pixels}); each row is the filter, shifted. The delta handed down is Wᵀ · δ, as for any fully connected layer.",
         layer = t.names[i],
         outs = outs,
         pixels = pixels
-    ));
-        // On a projector the words give the matrix their room: the three
-        // equalities on one line, the introduction on hover.
+    );
         if !compact {
-            ui.label(intro.clone().size(15.0));
+            ui.label(RichText::new(intro.clone()).size(15.0));
         }
-        let mut lines = vec![trf!(
-        "Wᵀ · δ and full_conv(D, rot180 F) differ by at most {diff}: they are the same computation.",
-        diff = format!("{:.1e}", facts.vs_formula)
-    )];
+        // The three equalities as equations, each with how far apart its
+        // two sides are (the sentence on hover).
+        let mut rows = vec![(
+            "Wᵀ · δ",
+            "full_conv(D, rot180 F)",
+            facts.vs_formula,
+            facts.below_size,
+            trf!(
+                "Wᵀ · δ and full_conv(D, rot180 F) differ by at most {diff}: they are the same computation.",
+                diff = format!("{:.1e}", facts.vs_formula)
+            ),
+        )];
         if g.cout == 1 {
-            lines.push(trf!(
-                "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
-                diff = format!("{:.1e}", facts.vs_engine)
+            rows.push((
+                "Wᵀ · δ",
+                "D_below",
+                facts.vs_engine,
+                facts.below_size,
+                trf!(
+                    "Wᵀ · δ and the engine's D_below differ by at most {diff}.",
+                    diff = format!("{:.1e}", facts.vs_engine)
+                ),
             ));
         }
-        lines.push(trf!(
-        "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
-        diff = format!("{:.1e}", facts.im2col_vs_engine)
-    ));
+        rows.push((
+            "Σₙ im2col(xₙ)ᵀ · δₙ",
+            "dF",
+            facts.im2col_vs_engine,
+            facts.df_size,
+            trf!(
+                "dF as the im2col product (the patches of x times δ, summed over the batch) and the engine's dF differ by at most {diff}.",
+                diff = format!("{:.1e}", facts.im2col_vs_engine)
+            ),
+        ));
+        let size = if compact { 14.0 } else { 16.0 };
+        let grid = egui::Grid::new("matrix equalities")
+            .num_columns(4)
+            .spacing([10.0, 2.0])
+            .show(ui, |ui| {
+                for (left, right, diff, scale, sentence) in rows {
+                    // Equal up to f32 rounding: 10⁻⁵ of the
+                    // numbers' own size.
+                    let holds = diff <= 1e-5 * scale.max(1e-12) + 1e-12;
+                    ui.label(RichText::new(left).monospace().size(size));
+                    ui.label(
+                        RichText::new(if holds { "=" } else { "≠" })
+                            .monospace()
+                            .size(size),
+                    );
+                    ui.label(RichText::new(right).monospace().size(size));
+                    let verdict = trf!(
+                        "{mark} largest difference {diff}",
+                        mark = if holds { "✓" } else { "✗" },
+                        diff = format!("{diff:.1e}")
+                    );
+                    ui.label(RichText::new(verdict).size(size - 2.0))
+                        .on_hover_text(sentence);
+                    ui.end_row();
+                }
+            });
         if compact {
-            ui.label(RichText::new(lines.join(" ")).size(13.0))
-                .on_hover_text(intro);
-        } else {
-            for line in lines {
-                ui.label(line);
-            }
+            grid.response.on_hover_text(intro);
         }
         // The picture: Wᵀ, zoomable, then F and the two maps an entry connects.
         // (A fresh view starts unzoomed.)
@@ -234,6 +335,14 @@ impl MatrixView {
                 .labelled_by(label.id);
         });
         let zoom = self.zoom;
+        ui.label(
+            RichText::new(trf!(
+                "Wᵀ: row = input pixel (y, x), numbered by y, {w} rows each; column = output cell (i, j), numbered by i, {wo} columns each",
+                w = g.w,
+                wo = g.wo
+            ))
+            .size(if compact { 13.0 } else { 14.0 }),
+        );
         let used = ui.cursor().top() - top;
         let side = (room.y - used - 16.0).clamp(160.0, 900.0);
         let cell = (side / pixels.max(outs) as f32) * zoom;
@@ -249,20 +358,24 @@ impl MatrixView {
         ui.horizontal_top(|ui| {
         egui::ScrollArea::both()
             .id_salt("matrix")
-            .max_width(side + 24.0)
-            .max_height(side + 24.0)
+            .max_width(side + 24.0 + AXIS)
+            .max_height(side + 24.0 + AXIS)
             .show(ui, |ui| {
                 let entry = match pick {
                     Some(Pick::Entry(r, q)) => Some((r, q)),
                     _ => None,
                 };
-                let drawn = Heatmap::new(wt, pixels, outs, tr("Wᵀ: a row per input pixel, a column per output cell"))
+                // Room for the axes' numbers, which scroll with the matrix.
+                let map = Heatmap::new(wt, pixels, outs, tr("Wᵀ: a row per input pixel, a column per output cell"))
                     .scale(scale)
                     .cell_size(cell)
                     .numbers(cell >= 30.0)
                     .selected(entry)
-                    .dots(dots)
-                    .show(ui);
+                    .dots(dots);
+                let (outer, _) = ui.allocate_exact_size(map.size() + Vec2::splat(AXIS), egui::Sense::hover());
+                let inner = egui::Rect::from_min_size(outer.min + Vec2::splat(AXIS), map.size());
+                let drawn = ui.scope_builder(egui::UiBuilder::new().max_rect(inner), |ui| map.show(ui)).inner;
+                axes_ui(ui, drawn.response.rect, &g, cell);
                 if let Some((r, q)) = drawn.clicked {
                     self.pick = Some(Pick::Entry(r, q));
                 }
@@ -276,11 +389,16 @@ impl MatrixView {
                 Some(Pick::Entry(r, q)) => tap_of(&g, q, r),
                 None => None,
             };
-            let drawn = Heatmap::new(&fvals, g.k, g.k, "F")
+            let mut map = Heatmap::new(&fvals, g.k, g.k, "F")
                 .scale(scale)
-                .cell_size(40.0)
-                .selected(tap)
-                .show(ui);
+                .cell_size(48.0)
+                .selected(tap);
+            // Mantissas (on a small screen) say their power of ten.
+            let suffix = map.printed(ui.ctx()).map(|(f, _)| f.suffix()).unwrap_or_default();
+            if !suffix.is_empty() {
+                ui.label(format!("F ({suffix})"));
+            }
+            let drawn = map.show(ui);
             if let Some(at) = drawn.clicked {
                 self.pick = Some(Pick::Tap(at.0, at.1));
             }
