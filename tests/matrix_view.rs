@@ -39,13 +39,21 @@ fn conv2_as_a_dense_layer_gives_the_engines_numbers_and_links_entries_to_taps() 
     assert!(h.state().as_matrix);
     // Written as equations: Wᵀ·δ = full_conv(D, rot180 F), Wᵀ·δ = D_below,
     // Σ im2col(x)ᵀ·δ = dF, each holding.
-    for side in ["full_conv(D, rot180 F)", "D_below", "Σₙ im2col(xₙ)ᵀ · δₙ", "dF"] {
+    for side in [
+        "full_conv(D, rot180 F)",
+        "D_below",
+        "Σₙ im2col(xₙ)ᵀ · δₙ",
+        "dF",
+    ] {
         assert!(h.query_by_label(side).is_some(), "{side} not written");
     }
     let rows = equalities(&h);
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|(holds, _)| *holds), "{rows:?}");
-    assert!(rows[0].1 < 1e-6 && rows[1].1 < 1e-6 && rows[2].1 < 1e-5, "{rows:?}");
+    assert!(
+        rows[0].1 < 1e-6 && rows[1].1 < 1e-6 && rows[2].1 < 1e-5,
+        "{rows:?}"
+    );
     // An entry on the main diagonal of Wᵀ (pixel (7,7) and output cell
     // (7,7)): the filter's centre tap.
     let matrix = h

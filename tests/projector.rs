@@ -315,6 +315,33 @@ fn outside_the_lesson(lang: Lang) {
     );
     to_phase(&mut h, Phase::Backward(0));
     check_screen(&h, &format!("{lang:?} conv1 backward"), &mut problems);
+    // relu3's 49-vector in rows of 7: three 7x7 maps (held to 36 px cells
+    // with numbers by check_screen), not four thin strips; a click on
+    // row 3, column 6 is entry 27.
+    to_phase(&mut h, Phase::Backward(8));
+    let relu3 = maps(&h);
+    check(
+        &mut problems,
+        relu3.iter().filter(|m| (m.rows, m.cols) == (7, 7)).count() >= 3,
+        format!("{lang:?} relu3 backward: not drawn in rows of 7: {relu3:?}"),
+    );
+    check_screen(&h, &format!("{lang:?} relu3 backward"), &mut problems);
+    let d = relu3
+        .iter()
+        .find(|m| (m.rows, m.cols) == (7, 7) && m.title.starts_with("D10"))
+        .map(|m| m.rect)
+        .unwrap_or_else(|| panic!("{lang:?}: no D10 map"));
+    let side = d.width() / 7.0;
+    app_common::click_at(&mut h, d.min + egui::vec2(6.5 * side, 3.5 * side));
+    h.run_steps(3);
+    assert_eq!(
+        h.state().selected,
+        Some(backprop_viz::teach::explain::CellRef::Delta {
+            layer: 9,
+            index: vec![0, 27]
+        }),
+        "{lang:?}: a click on D10's row 3, column 6"
+    );
     // The FC layers forward as their product W · x + b = y: W drawn, and
     // the ten logits carry their numbers (checked by check_screen: a
     // 10x1 map is held to the 14x14 rule).

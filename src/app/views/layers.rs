@@ -160,6 +160,83 @@ fn channel_ui(cx: &mut Cx, ui: &mut Ui, count: usize) -> usize {
     c
 }
 
+/// How a layer's values are laid out in an element-wise step: a map as it
+/// is, a vector `[F]` wrapped in rows of `⌈√F⌉` (the last row padded with
+/// blank cells).
+struct Wrap {
+    rows: usize,
+    cols: usize,
+    /// The vector's length (0: a map, not wrapped).
+    len: usize,
+}
+
+impl Wrap {
+    fn of(h: usize, w: usize) -> Wrap {
+        if h != 1 || w < 4 {
+            return Wrap {
+                rows: h,
+                cols: w,
+                len: 0,
+            };
+        }
+        let cols = (w as f64).sqrt().ceil() as usize;
+        Wrap {
+            rows: w.div_ceil(cols),
+            cols,
+            len: w,
+        }
+    }
+
+    /// The values padded to the grid (blank cells past the end).
+    fn fill(&self, v: &[f32]) -> Vec<f32> {
+        let mut v = v.to_vec();
+        v.resize(self.rows * self.cols, 0.0);
+        v
+    }
+
+    fn fill_flags(&self, v: &[bool]) -> Vec<bool> {
+        let mut v = v.to_vec();
+        v.resize(self.rows * self.cols, false);
+        v
+    }
+
+    /// Where entry `(r, col)` of the layer's own layout is drawn.
+    fn cell(&self, r: usize, col: usize) -> (usize, usize) {
+        if self.len == 0 {
+            (r, col)
+        } else {
+            (col / self.cols, col % self.cols)
+        }
+    }
+
+    /// The vector's entry drawn at `(r, col)` (a map's: `Some(0)`); `None`
+    /// past the end.
+    fn entry(&self, r: usize, col: usize) -> Option<usize> {
+        if self.len == 0 {
+            return Some(0);
+        }
+        let k = r * self.cols + col;
+        (k < self.len).then_some(k)
+    }
+
+    /// The cells past the vector's end, drawn blank.
+    fn padding(&self) -> Option<Vec<bool>> {
+        (self.len > 0 && self.len < self.rows * self.cols)
+            .then(|| (0..self.rows * self.cols).map(|k| k >= self.len).collect())
+    }
+
+    /// How to read the grid, for a vector.
+    fn words(&self) -> Option<String> {
+        (self.len > 0).then(|| {
+            trf!(
+                "The {len} entries in rows of {cols}: entry k is row k div {cols}, column k mod {cols}.",
+                len = self.len,
+                cols = self.cols
+            )
+        })
+    }
+}
+
 /// An activation's backward step: `D ⊙ f′(x) = D_below`.
 pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     let num = cx.state.numbering(&t.kinds);
@@ -181,9 +258,21 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
     let relu = matches!(t.kinds[i], LayerKind::Relu);
     let blocked: Vec<bool> = fv.iter().map(|&v| v == 0.0).collect();
     let count = blocked.iter().filter(|&&b| b).count();
+    // A vector (after a dense layer) is an element-wise step like any
+    // other: drawn in rows, as a map, its cells get the room for their
+    // numbers instead of four thin strips.
+    let wrap = Wrap::of(h, w);
+    let (xv, dv, fv, bv) = (
+        wrap.fill(&xv),
+        wrap.fill(&dv),
+        wrap.fill(&fv),
+        wrap.fill(&bv),
+    );
+    let blocked = wrap.fill_flags(&blocked);
+    let (h, w) = (wrap.rows, wrap.cols);
     let sel = selected_cell(cx.state, i, n)
         .filter(|s| s.0 == c)
-        .map(|s| (s.1, s.2));
+        .map(|s| wrap.cell(s.1, s.2));
     let derivative_title = if relu {
         tr("ReLU′(x): 1 where x > 0, else 0 (hatched)").to_string()
     } else {
@@ -191,6 +280,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
     };
     // A revealed ReLU question: the blocked cells, and wrong picks.
     let revealed = prediction::revealed_outlines(cx.state, t, i, n, c);
+    let pad = wrap.padding();
     let mut row = Vec::new();
     // On a small window the mask stands for x (its title says how it was
     // made from x): four maps of a layer's size side by side would leave
@@ -206,6 +296,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
                 true,
             )
             .short("x")
+            .pending(pad.clone())
             .selected(sel),
         ));
         row.push(Term::Op("→".into()));
@@ -216,6 +307,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
                 .short(if relu { "ReLU′(x)" } else { "f′(x)" })
                 .blocked(relu.then_some(&blocked[..]))
                 .outlines(revealed.clone())
+                .pending(pad.clone())
                 .selected(sel),
         ),
         Term::Op("   ".into()),
@@ -223,6 +315,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
             Operand::new("D", arriving_title(&num, t, i), &dv, h, w, true)
                 .short(num.delta(i + 1))
                 .blocked(relu.then_some(&blocked[..]))
+                .pending(pad.clone())
                 .selected(sel),
         ),
         Term::Op("⊙ f′ =".into()),
@@ -230,6 +323,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
             Operand::new("D_below", leaving_title(&num, t, i), &bv, h, w, true)
                 .short(num.delta(i))
                 .outlines(revealed)
+                .pending(pad)
                 .selected(sel),
         ),
     ]);
@@ -241,10 +335,13 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
             trf!(
                 "{count} of {total} cells had x ≤ 0: ReLU blocks their delta (hatched), the rest passes unchanged.",
                 count = count,
-                total = blocked.len()
+                total = if wrap.len > 0 { wrap.len } else { h * w }
             )
         };
         note_ui(ui, &text, true);
+    }
+    if let Some(words) = wrap.words() {
+        ui.label(RichText::new(words).weak());
     }
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
@@ -254,10 +351,11 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
         &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
     );
     if let Some((id, (r, col))) = drawn.clicked {
-        let index = if h == 1 {
-            vec![n, col]
-        } else {
-            vec![n, c, r, col]
+        let index = match wrap.entry(r, col) {
+            Some(_) if wrap.len == 0 => vec![n, c, r, col],
+            Some(k) => vec![n, k],
+            // A cell past the vector's end: nothing there.
+            None => return,
         };
         let cell = match id {
             "D" => arriving_ref(t, i, index),
