@@ -102,6 +102,17 @@ fn check_update(h: &Harness<'static, BackpropApp>, what: &str) {
     let after = printed(h, "F new");
     assert_eq!(before.len(), step.len(), "{what}");
     assert_eq!(before.len(), after.len(), "{what}");
+    // F and F new are printed finely enough to show the step: the
+    // largest step is more than a printed digit of either.
+    let largest = step.iter().fold(0.0f64, |m, (s, _)| m.max(s.abs()));
+    for (k, ((_, ef), (_, ea))) in before.iter().zip(&after).enumerate() {
+        assert!(
+            ef.max(*ea) * 2.0 <= largest,
+            "{what}: weight {k} printed to ±{} and ±{}, coarser than the step {largest}",
+            ef,
+            ea
+        );
+    }
     for (k, (((f, ef), (s, es)), (a, ea))) in before.iter().zip(&step).zip(&after).enumerate() {
         assert!(
             (f - s - a).abs() <= ef + es + ea + 1e-12,

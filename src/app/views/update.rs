@@ -200,6 +200,22 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
             (3.0, 32.0),
             compact,
         );
+        // F and F new print alike, with the decimals that show the step
+        // (0.041 − (−7.0×10⁻³) = 0.048, not 0 − (−7.0×10⁻³) = 0.048).
+        let printed = same_digits(
+            &f,
+            &f_new,
+            &taken,
+            before_cell(&cells, rows, cols),
+            ui.ctx(),
+        );
+        let row: Vec<Term> = row
+            .into_iter()
+            .map(|term| match term {
+                Term::Map(m) if m.id == "F" || m.id == "F new" => Term::map(m.printed(printed)),
+                term => term,
+            })
+            .collect();
         let drawn = row_ui(ui, row, cells);
         if let Some(trail) = trail {
             trail.ui(ui, room.x);
@@ -211,6 +227,38 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
             }
         }
     }
+}
+
+/// The cell F is drawn with.
+fn before_cell(cells: &Cells, rows: usize, cols: usize) -> f32 {
+    // Filters (and a bias) are small maps; the rest the layer's size.
+    let small = (rows > 1 && cols > 1 && rows * cols <= 25) || rows * cols == 1;
+    if small {
+        cells.small
+    } else {
+        cells.map
+    }
+}
+
+/// One format for F and F new: fixed decimals enough for the largest
+/// step's first digit and for two digits of the largest weight, if they
+/// fit the cells (else each map fits its own).
+fn same_digits(
+    f: &[f32],
+    f_new: &[f32],
+    step: &[f32],
+    cell: f32,
+    ctx: &egui::Context,
+) -> Option<(NumberFormat, f32)> {
+    let largest = |v: &[f32]| v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let (weight, moved) = (largest(f).max(largest(f_new)), largest(step));
+    if weight == 0.0 || moved == 0.0 || !weight.is_finite() || !moved.is_finite() {
+        return None;
+    }
+    let decimals = |x: f32, digits: i32| (digits - 1 - x.log10().floor() as i32).max(0) as usize;
+    let d = decimals(weight, 2).max(decimals(moved, 1)).min(6);
+    let both: Vec<f32> = f.iter().chain(f_new).copied().collect();
+    NumberFormat::fixed(&both, d, cell, crate::app::widgets::heatmap::min_font(ctx))
 }
 
 /// The height of a sparkline's row.

@@ -46,6 +46,8 @@ pub struct Operand<'a> {
     pub legend: bool,
     /// More for a cell's tooltip (the products behind it).
     pub hover: Option<super::heatmap::HoverUi<'a>>,
+    /// How its numbers print, when chosen with other maps (else fitted).
+    pub printed: Option<(NumberFormat, f32)>,
 }
 
 impl<'a> Operand<'a> {
@@ -100,6 +102,7 @@ impl<'a> Operand<'a> {
             zoom: 1,
             legend: true,
             hover: None,
+            printed: None,
         }
     }
 
@@ -189,6 +192,12 @@ impl<'a> Operand<'a> {
     pub fn same_scale(mut self, scale: ColorScale, format: NumberFormat) -> Self {
         self.scale = scale;
         self.format = format;
+        self
+    }
+
+    /// Prints its numbers so (chosen with the maps it is compared with).
+    pub fn printed(mut self, printed: Option<(NumberFormat, f32)>) -> Self {
+        self.printed = printed;
         self
     }
 
@@ -548,7 +557,8 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                                     .windows(m.windows)
                                     .pending(m.pending.as_deref())
                                     .outlines(m.outlines)
-                                    .hover(m.hover);
+                                    .hover(m.hover)
+                                    .printed_as(m.printed);
                             // Mantissas of a shared power of ten say it in
                             // the title, beside the numbers they belong to.
                             let factor = heatmap

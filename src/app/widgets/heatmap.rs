@@ -271,6 +271,29 @@ impl NumberFormat {
             .copied()
     }
 
+    /// `values` with `decimals` fixed decimals (their true values, no power
+    /// of ten) in cells of `cell` points, and the font, if it is at least
+    /// `min_font`: maps an equation compares digit by digit (F and F new)
+    /// print alike, with the digits that show what changed.
+    pub fn fixed(
+        values: &[f32],
+        decimals: usize,
+        cell: f32,
+        min_font: f32,
+    ) -> Option<(NumberFormat, f32)> {
+        let format = NumberFormat::Shared {
+            exponent: 0,
+            decimals,
+        };
+        let widest = values
+            .iter()
+            .map(|&v| format.cell(v).chars().count())
+            .max()
+            .unwrap_or(1);
+        let font = font_for(cell, widest);
+        (font >= min_font).then_some((format, font))
+    }
+
     /// `v` as this format prints it in a cell (without the power of ten).
     pub fn cell(&self, v: f32) -> String {
         if !v.is_finite() {
@@ -422,6 +445,15 @@ impl<'a> Heatmap<'a> {
 
     pub fn scale(mut self, scale: ColorScale) -> Self {
         self.scale = scale;
+        self
+    }
+
+    /// Numbers printed so (a format chosen with other maps), not fitted to
+    /// this map's values alone.
+    pub fn printed_as(mut self, printed: Option<(NumberFormat, f32)>) -> Self {
+        if printed.is_some() {
+            self.fitted = Some(printed);
+        }
         self
     }
 
