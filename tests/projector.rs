@@ -359,6 +359,45 @@ fn outside_the_lesson(lang: Lang) {
         format!("{lang:?} fc2 forward: the logits carry no numbers"),
     );
     check_screen(&h, &format!("{lang:?} fc2 forward"), &mut problems);
+    // fc2 backward as the tables its products are: xᵀ over dW's columns,
+    // δ beside its rows, cell for cell; then W with δ beside its rows and
+    // D_belowᵀ under its columns.
+    to_phase(&mut h, Phase::Backward(9));
+    check_screen(&h, &format!("{lang:?} fc2 backward, row 1"), &mut problems);
+    let aligned =
+        |h: &Harness<'static, BackpropApp>, above: (usize, usize), main: (usize, usize)| {
+            let all = maps(h);
+            let find = |size: (usize, usize)| {
+                all.iter()
+                    .filter(|m| (m.rows, m.cols) == size)
+                    .map(|m| m.rect)
+                    .next()
+                    .unwrap_or_else(|| panic!("{lang:?}: no {size:?} map in {all:?}"))
+            };
+            let (v, m, d) = (find(above), find(main), find((10, 1)));
+            assert!(
+                (v.left() - m.left()).abs() < 0.5 && (v.width() - m.width()).abs() < 0.5,
+                "{lang:?}: the vector {v:?} is not over/under the matrix {m:?}"
+            );
+            assert!(
+                (d.top() - m.top()).abs() < 0.5 && (d.height() - m.height()).abs() < 0.5,
+                "{lang:?}: δ {d:?} is not beside the matrix's rows {m:?}"
+            );
+        };
+    aligned(&h, (1, 49), (10, 49));
+    let row2 = h
+        .query_all_by(|n| n.role() == Role::Button)
+        .find(|n| {
+            let node = n.accesskit_node();
+            let text = node.label().or_else(|| node.value()).unwrap_or_default();
+            text.starts_with("② D10")
+        })
+        .map(|n| n.rect())
+        .unwrap_or_else(|| panic!("{lang:?}: no toggle for fc2's row ②"));
+    app_common::click_at(&mut h, row2.center());
+    h.run_steps(3);
+    check_screen(&h, &format!("{lang:?} fc2 backward, row 2"), &mut problems);
+    aligned(&h, (1, 49), (10, 49));
     // The Draw tab: the pad and the probabilities side by side, in the window.
     h.state_mut().command(UiCommand::ShowTab(Tab::Draw));
     h.run_steps(4);

@@ -126,3 +126,22 @@ fresh "$shot" -w 3 -a "key Next" -a "sleep 1" -a "key Next Next Next Next Next N
 fresh "$shot" -w 3 "${TO_CONV2[@]}" -a "sleep 0.5" -a "wclick 15 281" -a "sleep 0.8" \
   -a "wclick 196 612" -a "sleep 0.8" -a "wmove 1590 990" -a "sleep 0.3" \
   -a "shot $out/conv-as-dense-layer.png" -- "$bin"
+
+# Move it by hand: conv2's centre tap on the explanation panel's slider,
+# moved by about +0.4 (a drag): the loss's curve under backpropagation's
+# tangent, the secant through L(w ± Δ), and the output's change (Δ times
+# the input under the tap: the digit). Wheel clicks scroll the panel; each
+# lands a pixel apart (xdotool waits long on a repeated spot).
+wheel() { local i; for ((i = 0; i < $3; i++)); do printf -- '-a\nclick %d %d 5\n' $(($1 + i)) $(($2 + i)); done; }
+mapfile -t DOWN6 < <(wheel 1300 700 6)
+mapfile -t DOWN4 < <(wheel 1310 600 4)
+mapfile -t DOWN3 < <(wheel 1320 600 3)
+fresh "$shot" -w 3 -a "move 1300 700" "${DOWN6[@]}" -a "sleep 0.5" -a "click 1290 781" -a "sleep 1" \
+  -a "move 1300 600" "${DOWN4[@]}" -a "sleep 1" -a "drag 1295 508 1315 508" -a "sleep 1.5" \
+  -a "move 1300 600" "${DOWN3[@]}" -a "sleep 1" -a "wmove 1590 990" -a "sleep 0.3" \
+  -a "shot $out/move-by-hand.png" -- "$bin" --link '#step=2&phase=backward:conv2&cell=dF:0,0,1,1'
+
+# A dense layer's backward step as its tables (1280x720, projector mode):
+# xᵀ across the top of dW, δ down its side, every cell with its number.
+fresh "$shot" -s 1280x720x24 -w 3 -a "key p" -a "sleep 1" -a "wmove 1270 710" -a "sleep 0.3" \
+  -a "shot $out/fc-as-tables-720p.png" -- "$bin" --link '#step=2&phase=backward:fc2'

@@ -18,7 +18,8 @@ use crate::app::state::AppState;
 use crate::app::style::{compact, note_ui};
 use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{
-    fit_cell, link_arrow, row_ui, Cells, Operand, RowResponse, Term,
+    fit_cell, link_arrow, row_head, row_ui, table_cell, table_ui, Cells, Operand, Place,
+    RowResponse, Term,
 };
 use crate::app::widgets::heatmap::{CellRect as CellRectAlias, LINKED, SELECTION};
 use crate::app::widgets::prediction;
@@ -747,84 +748,112 @@ pub fn dense_backward_ui(
     )
     .short(tr("dW, batch"));
     let (scale, format) = (batch.scale, batch.format);
-    // On a small window the delta's few entries are drawn larger than the
-    // matrix's many, so that they carry their numbers.
     let compact = compact(ui.ctx());
-    let zoom = if compact { 4 } else { 1 };
-    let mut row1 = vec![
-        Term::map(
-            Operand::new(
-                "δ",
-                format!("δ = {}", arriving_title(&num, t, i)),
-                &dv,
-                out,
-                1,
-                true,
-            )
-            .short("δ")
-            .zoom(zoom)
-            .selected(sel_o.map(|o| (o, 0))),
-        ),
-        Term::Op("·".into()),
-        Term::map(
-            Operand::new(
-                "x",
-                trf!("xᵀ: {layer}'s input", layer = t.names[i]),
-                &xv,
-                1,
-                inp,
-                false,
-            )
-            .short("xᵀ")
-            .selected(sel_k.map(|k| (0, k))),
-        ),
-        Term::Op("=".into()),
-    ];
-    if let Some(share) = &share {
-        row1.push(Term::map(
-            Operand::new(
-                "dW",
-                trf!("dW: sample {n}'s share", n = n),
-                share,
-                out,
-                inp,
-                true,
-            )
-            .short(trf!("dW, sample {n}", n = n))
-            .same_scale(scale, format)
-            .selected(sel_o.zip(sel_k)),
-        ));
-    }
-    // The batch's sum on a row of its own: a dense layer's maps are wide.
+    let delta = |sel: Option<usize>| {
+        Operand::new(
+            "δ",
+            format!("δ = {}", arriving_title(&num, t, i)),
+            &dv,
+            out,
+            1,
+            true,
+        )
+        .short("δ")
+        .big()
+        .selected(sel.map(|o| (o, 0)))
+    };
+    let x_row = Operand::new(
+        "x",
+        trf!("xᵀ: {layer}'s input", layer = t.names[i]),
+        &xv,
+        1,
+        inp,
+        false,
+    )
+    .short("xᵀ")
+    .big()
+    .selected(sel_k.map(|k| (0, k)));
+    let share_map = share.as_deref().map(|share| {
+        Operand::new(
+            "dW",
+            trf!("dW: sample {n}'s share", n = n),
+            share,
+            out,
+            inp,
+            true,
+        )
+        .short(trf!("dW, sample {n}", n = n))
+        .same_scale(scale, format)
+        .selected(sel_o.zip(sel_k))
+    });
+    // The batch's sum on a row of its own, at the table's cells.
     let row_batch = vec![
         Term::Op(tr("Σ batch →").into()),
         Term::map(batch.selected(sel_o.zip(sel_k))),
     ];
     let below_values = below.unwrap_or_default();
-    let row2 = vec![
-        Term::map(Operand::new("δᵀ", "δᵀ", &dv, 1, out, true).big().zoom(zoom)),
-        Term::Op("·".into()),
-        Term::map(weights(t, i, &wv, out, inp).outline(sel_k.map(|k| (0, k, out, 1)), LINKED)),
-        Term::Op("=".into()),
-        Term::map(
-            Operand::new(
-                "D_below",
-                format!("{}ᵀ", leaving_title(&num, t, i)),
-                &below_values,
-                1,
-                inp,
-                true,
-            )
-            .short(format!("{}ᵀ", num.delta(i)))
-            .selected(sel_k.map(|k| (0, k))),
-        ),
-    ];
+    let below_map = Operand::new(
+        "D_below",
+        format!("{}ᵀ", leaving_title(&num, t, i)),
+        &below_values,
+        1,
+        inp,
+        true,
+    )
+    .short(format!("{}ᵀ", num.delta(i)))
+    .big()
+    .selected(sel_k.map(|k| (0, k)));
+    let w_map = weights(t, i, &wv, out, inp)
+        .big()
+        .outline(sel_k.map(|k| (0, k, out, 1)), LINKED);
     let first = tr("① The weights' gradient: the delta times the input, dW = δ · xᵀ");
     let second = tr(
         "② The delta handed down: the delta times the weights, D_below = Wᵀ · δ (drawn as δᵀ · W)",
     );
-    let (drawn1, drawn_batch, drawn2) = if compact {
-        // A small window: the two equations are two screens.
+    // Both products drawn as the tables they are, one cell size for the
+    // tables, as wide as the matrix's columns allow and as high as the
+    // tables shown do; the batch's sum takes what height is left, at most
+    // the tables' cells (its numbers are the tables' in the hover).
+    let cells_for = |ui: &Ui, tables: usize| {
+        // The tables first (the captions and their heads), the batch's sum
+        // in what height is left, at most the tables' cells.
+        let used = ui.cursor().top() - start + 24.0 * tables as f32;
+        let left = room.y - used - (2 * tables) as f32 * row_head(compact);
+        let cell = table_cell(inp, "×", room.x - 8.0, compact)
+            .min(left / (tables * (out + 1)) as f32)
+            .clamp(2.0, 40.0);
+        let rest = left - (tables * (out + 1)) as f32 * cell - row_head(compact);
+        (cell, (rest / out as f32).min(cell))
+    };
+    let table1 = |ui: &mut Ui, cell: f32| match share_map {
+        Some(share) => table_ui(
+            ui,
+            (delta(sel_o), "×", share),
+            (x_row, Place::Above, ""),
+            cell,
+            compact,
+        ),
+        None => RowResponse::default(),
+    };
+    let table2 = |ui: &mut Ui, cell: f32| {
+        table_ui(
+            ui,
+            (delta(None), "×", w_map),
+            (below_map, Place::Below, "Σ ↓"),
+            cell,
+            compact,
+        )
+    };
+    let batch_cells = |cell: f32| Cells {
+        map: cell,
+        small: cell,
+        compact,
+    };
+    // Both on one screen when their cells can show the tables' pattern,
+    // else (a small window, a tall matrix) two screens.
+    let split = compact || cells_for(ui, 2).0 < 10.0;
+    let (drawn1, drawn_batch, drawn2) = if split {
+        // The two equations are two screens.
         let chosen = rows.shown(cx.state, i, None);
         ui.horizontal(|ui| {
             rows.toggles_ui(
@@ -839,25 +868,46 @@ pub fn dense_backward_ui(
             };
             ui.add(egui::Label::new(RichText::new(caption).strong()).truncate());
         });
-        if chosen == super::conv::AnswerRow::Gradient {
-            let cells = cells(ui, &[&row1, &row_batch], room, start);
-            let drawn1 = row_ui(ui, row1, cells);
-            (drawn1, row_ui(ui, row_batch, cells), Default::default())
-        } else {
-            let cells = cells(ui, &[&row2], room, start);
+        let (cell, batch_cell) = cells_for(ui, 1);
+        // A tall matrix (more rows than a map has) puts the batch's sum
+        // beside the table, its grid level with the sample's, at the
+        // cells both fit across.
+        let tall = out > 14;
+        if chosen == super::conv::AnswerRow::Gradient && tall {
+            let used = ui.cursor().top() - start;
+            let cell = table_cell(2 * inp, "×", room.x - 8.0 - BESIDE, compact)
+                .min((room.y - used - 2.0 * row_head(compact)) / (out + 1) as f32)
+                .clamp(2.0, 40.0);
+            let (drawn1, drawn_batch) = ui
+                .horizontal_top(|ui| {
+                    let drawn1 = ui.vertical(|ui| table1(ui, cell)).inner;
+                    let drawn_batch = ui
+                        .vertical(|ui| {
+                            ui.add_space(row_head(compact) + cell);
+                            row_ui(ui, row_batch, batch_cells(cell))
+                        })
+                        .inner;
+                    (drawn1, drawn_batch)
+                })
+                .inner;
+            (drawn1, drawn_batch, Default::default())
+        } else if chosen == super::conv::AnswerRow::Gradient {
+            let drawn1 = table1(ui, cell);
             (
+                drawn1,
+                row_ui(ui, row_batch, batch_cells(batch_cell.max(2.0))),
                 Default::default(),
-                Default::default(),
-                row_ui(ui, row2, cells),
             )
+        } else {
+            (Default::default(), Default::default(), table2(ui, cell))
         }
     } else {
         ui.label(RichText::new(first).strong());
-        let cells = cells(ui, &[&row1, &row_batch, &row2], room, start);
-        let drawn1 = row_ui(ui, row1, cells);
-        let drawn_batch = row_ui(ui, row_batch, cells);
+        let (cell, batch_cell) = cells_for(ui, 2);
+        let drawn1 = table1(ui, cell);
+        let drawn_batch = row_ui(ui, row_batch, batch_cells(batch_cell.max(2.0)));
         ui.label(RichText::new(second).strong());
-        (drawn1, drawn_batch, row_ui(ui, row2, cells))
+        (drawn1, drawn_batch, table2(ui, cell))
     };
     mark(cx, &drawn1, &[(Mark::DeltaIn, "δ")]);
     mark(cx, &drawn_batch, &[(Mark::Gradient, "dW batch")]);
@@ -866,7 +916,6 @@ pub fn dense_backward_ui(
     if let Some((id, (r, col))) = clicked {
         let cell = match id {
             "δ" => arriving_ref(t, i, vec![n, r]),
-            "δᵀ" => arriving_ref(t, i, vec![n, col]),
             "dW" | "dW batch" | "W" => CellRef::WeightGrad {
                 layer: i,
                 index: vec![r, col],
@@ -880,6 +929,10 @@ pub fn dense_backward_ui(
         cx.command(UiCommand::Select(Some(cell)));
     }
 }
+
+/// The width the batch's sum takes beside a table besides its cells: the
+/// `Σ batch →` and the gaps.
+const BESIDE: f32 = 160.0;
 
 /// The digits 0–9, to label a 10-long vector.
 fn digits() -> Vec<String> {

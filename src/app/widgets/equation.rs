@@ -535,193 +535,303 @@ pub fn row_ui(ui: &mut Ui, row: Vec<Term>, cells: Cells) -> RowResponse {
                     );
                 }
                 Term::Map(m) => {
-                    let (_, cols) = m.grid();
                     let cell = cells.of(&m);
-                    let id = m.id;
-                    let width = (cols as f32 * cell).max(MIN_COLUMN);
-                    let column = ui.allocate_ui_with_layout(
+                    let width = (m.grid().1 as f32 * cell).max(MIN_COLUMN);
+                    column_ui(
+                        ui,
+                        *m,
+                        cell,
                         Vec2::new(width, head + tallest),
-                        egui::Layout::top_down(egui::Align::Min),
-                        |ui| {
-                            ui.set_width(width);
-                            let mut heatmap =
-                                Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
-                                    .scale(m.scale)
-                                    .format(m.format)
-                                    .cell_size(cell)
-                                    .pad(m.pad)
-                                    .selected(m.selected)
-                                    .dim_outside(m.dim_outside)
-                                    .blocked(m.blocked)
-                                    .dots(m.dots)
-                                    .windows(m.windows)
-                                    .pending(m.pending.as_deref())
-                                    .outlines(m.outlines)
-                                    .hover(m.hover)
-                                    .printed_as(m.printed);
-                            // Mantissas of a shared power of ten say it in
-                            // the title, beside the numbers they belong to.
-                            let factor = heatmap
-                                .printed(ui.ctx())
-                                .map(|(format, _)| format.suffix())
-                                .filter(|s| !s.is_empty());
-                            // Two lines of title at most (one on a small
-                            // window, the rest on hover), then the colour bar.
-                            if cells.compact {
-                                ui.spacing_mut().item_spacing.y = 2.0;
-                            }
-                            let title_height = if cells.compact {
-                                TITLE_SMALL
-                            } else {
-                                head - 22.0
-                            };
-                            ui.allocate_ui(Vec2::new(width, title_height), |ui| {
-                                ui.set_min_height(title_height);
-                                let text = match (&m.short, cells.compact) {
-                                    (Some(short), true) => short,
-                                    _ => &m.title,
-                                };
-                                // At most the lines the head has room for,
-                                // the rest elided (and on hover): a long
-                                // title never pushes its map below the
-                                // others in the row. The power of ten is
-                                // never elided: the name gives way to it
-                                // (without it the numbers read wrong).
-                                let lines = if cells.compact { 1 } else { 2 };
-                                let style = ui.style().clone();
-                                let job = |text: &str, max_width: f32, rows: usize| {
-                                    let mut job = egui::text::LayoutJob::default();
-                                    RichText::new(text).strong().size(13.0).append_to(
-                                        &mut job,
-                                        &style,
-                                        egui::FontSelection::Default,
-                                        egui::Align::Min,
-                                    );
-                                    job.wrap = egui::text::TextWrapping {
-                                        max_width,
-                                        max_rows: rows,
-                                        break_anywhere: false,
-                                        overflow_character: Some('…'),
-                                    };
-                                    job
-                                };
-                                let whole = match &factor {
-                                    Some(factor) => format!("{text} ({factor})"),
-                                    None => text.clone(),
-                                };
-                                let fits = ui
-                                    .fonts_mut(|f| f.layout_job(job(&whole, width, usize::MAX)))
-                                    .rows
-                                    .len()
-                                    <= lines;
-                                match &factor {
-                                    Some(factor) if !fits => {
-                                        let power = format!(" ({factor})");
-                                        let power_width = ui
-                                            .fonts_mut(|f| {
-                                                f.layout_job(job(&power, f32::INFINITY, 1))
-                                            })
-                                            .size()
-                                            .x;
-                                        ui.horizontal_top(|ui| {
-                                            ui.spacing_mut().item_spacing.x = 0.0;
-                                            let room = (width - power_width).max(12.0);
-                                            // Its own column, or a row's label
-                                            // would run on past `room`.
-                                            ui.allocate_ui_with_layout(
-                                                Vec2::new(room, title_height),
-                                                egui::Layout::top_down(egui::Align::Min),
-                                                |ui| {
-                                                    ui.add(
-                                                        egui::Label::new(job(text, room, lines))
-                                                            .wrap(),
-                                                    )
-                                                    .on_hover_text(&m.title);
-                                                },
-                                            );
-                                            ui.add(
-                                                egui::Label::new(job(&power, f32::INFINITY, 1))
-                                                    .extend(),
-                                            );
-                                        });
-                                    }
-                                    _ => {
-                                        ui.add(egui::Label::new(job(&whole, width, lines)))
-                                            .on_hover_text(&m.title);
-                                    }
-                                }
-                            });
-                            if m.legend {
-                                legend_fit(ui, m.scale, width);
-                            }
-                            // A column vector's labels go beside its cells
-                            // (after it is drawn), a row's above them.
-                            let column_labels =
-                                m.labels.as_ref().filter(|_| cols == 1 && m.rows > 1);
-                            if let Some(labels) =
-                                m.labels.as_ref().filter(|_| column_labels.is_none())
-                            {
-                                let (strip, _) = ui.allocate_exact_size(
-                                    Vec2::new(cols as f32 * cell, 16.0),
-                                    egui::Sense::hover(),
-                                );
-                                // The labels' font follows the cells, so
-                                // that neighbours never print over each other.
-                                let widest =
-                                    labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
-                                let size = super::heatmap::pixel_font(
-                                    ui.ctx(),
-                                    (cell / (widest as f32 * 0.62)).min(13.0),
-                                );
-                                for (k, text) in labels.iter().enumerate().take(cols) {
-                                    if size < 6.0 {
-                                        break;
-                                    }
-                                    let centre = egui::pos2(
-                                        strip.left() + (k as f32 + 0.5) * cell,
-                                        strip.center().y,
-                                    );
-                                    ui.painter().text(
-                                        centre,
-                                        egui::Align2::CENTER_CENTER,
-                                        text,
-                                        egui::FontId::proportional(size),
-                                        ui.visuals().text_color(),
-                                    );
-                                }
-                            }
-                            let response = heatmap.show(ui);
-                            if let Some(labels) = column_labels {
-                                let grid = response.response.rect;
-                                let size =
-                                    super::heatmap::pixel_font(ui.ctx(), (cell * 0.8).min(13.0));
-                                for (k, text) in labels.iter().enumerate().take(m.rows) {
-                                    if size < 6.0 {
-                                        break;
-                                    }
-                                    ui.painter().text(
-                                        egui::pos2(
-                                            grid.right() + 3.0,
-                                            grid.bottom() - (m.rows - k) as f32 * cell + 0.5 * cell,
-                                        ),
-                                        egui::Align2::LEFT_CENTER,
-                                        text,
-                                        egui::FontId::proportional(size),
-                                        ui.visuals().text_color(),
-                                    );
-                                }
-                            }
-                            if let Some(at) = response.clicked {
-                                out.clicked = Some((m.id, at));
-                            }
-                            response.response.rect
-                        },
+                        cells.compact,
+                        &mut out,
                     );
-                    out.rects.push((id, column.inner));
                 }
             }
         }
     });
     ui.data_mut(|d| d.insert_temp(key, drawn.response.rect.size()));
+    out
+}
+
+/// One operand of an equation: its title (the power of ten of its numbers
+/// never elided), its colour bar and its map, in a column of `size`; where
+/// it was drawn and what was clicked go to `out`.
+fn column_ui(ui: &mut Ui, m: Operand, cell: f32, size: Vec2, compact: bool, out: &mut RowResponse) {
+    let head = head(compact);
+    let (_, cols) = m.grid();
+    let id = m.id;
+    let width = size.x;
+    let column = ui.allocate_ui_with_layout(size, egui::Layout::top_down(egui::Align::Min), |ui| {
+        ui.set_width(width);
+        let column_top = ui.cursor().top();
+        let mut heatmap = Heatmap::new(&m.values, m.rows, m.cols, m.title.clone())
+            .scale(m.scale)
+            .format(m.format)
+            .cell_size(cell)
+            .pad(m.pad)
+            .selected(m.selected)
+            .dim_outside(m.dim_outside)
+            .blocked(m.blocked)
+            .dots(m.dots)
+            .windows(m.windows)
+            .pending(m.pending.as_deref())
+            .outlines(m.outlines)
+            .hover(m.hover)
+            .printed_as(m.printed);
+        // Mantissas of a shared power of ten say it in
+        // the title, beside the numbers they belong to.
+        let factor = heatmap
+            .printed(ui.ctx())
+            .map(|(format, _)| format.suffix())
+            .filter(|s| !s.is_empty());
+        // Two lines of title at most (one on a small
+        // window, the rest on hover), then the colour bar.
+        if compact {
+            ui.spacing_mut().item_spacing.y = 2.0;
+        }
+        let title_height = if compact { TITLE_SMALL } else { head - 22.0 };
+        ui.allocate_ui(Vec2::new(width, title_height), |ui| {
+            ui.set_min_height(title_height);
+            let text = match (&m.short, compact) {
+                (Some(short), true) => short,
+                _ => &m.title,
+            };
+            // At most the lines the head has room for,
+            // the rest elided (and on hover): a long
+            // title never pushes its map below the
+            // others in the row. The power of ten is
+            // never elided: the name gives way to it
+            // (without it the numbers read wrong).
+            let lines = if compact { 1 } else { 2 };
+            let style = ui.style().clone();
+            let job = |text: &str, max_width: f32, rows: usize| {
+                let mut job = egui::text::LayoutJob::default();
+                RichText::new(text).strong().size(13.0).append_to(
+                    &mut job,
+                    &style,
+                    egui::FontSelection::Default,
+                    egui::Align::Min,
+                );
+                job.wrap = egui::text::TextWrapping {
+                    max_width,
+                    max_rows: rows,
+                    break_anywhere: false,
+                    overflow_character: Some('…'),
+                };
+                job
+            };
+            let whole = match &factor {
+                Some(factor) => format!("{text} ({factor})"),
+                None => text.clone(),
+            };
+            let fits = ui
+                .fonts_mut(|f| f.layout_job(job(&whole, width, usize::MAX)))
+                .rows
+                .len()
+                <= lines;
+            match &factor {
+                Some(factor) if !fits => {
+                    let power = format!(" ({factor})");
+                    let power_width = ui
+                        .fonts_mut(|f| f.layout_job(job(&power, f32::INFINITY, 1)))
+                        .size()
+                        .x;
+                    ui.horizontal_top(|ui| {
+                        ui.spacing_mut().item_spacing.x = 0.0;
+                        let room = (width - power_width).max(12.0);
+                        // Its own column, or a row's label
+                        // would run on past `room`.
+                        ui.allocate_ui_with_layout(
+                            Vec2::new(room, title_height),
+                            egui::Layout::top_down(egui::Align::Min),
+                            |ui| {
+                                ui.add(egui::Label::new(job(text, room, lines)).wrap())
+                                    .on_hover_text(&m.title);
+                            },
+                        );
+                        ui.add(egui::Label::new(job(&power, f32::INFINITY, 1)).extend());
+                    });
+                }
+                _ => {
+                    ui.add(egui::Label::new(job(&whole, width, lines)))
+                        .on_hover_text(&m.title);
+                }
+            }
+        });
+        if m.legend {
+            legend_fit(ui, m.scale, width);
+        }
+        // Every grid of a row starts at the same height, whatever its title
+        // and colour bar took (a narrow column's bar is a line of text):
+        // cells side by side stay level.
+        // (`head` and the spacing `fit_cell` allows for around it.)
+        let grid_top = column_top + head + if compact { 6.0 } else { 10.0 };
+        let below_head = grid_top - ui.cursor().top();
+        if below_head > 0.0 {
+            ui.add_space(below_head);
+        }
+        // A column vector's labels go beside its cells
+        // (after it is drawn), a row's above them.
+        let column_labels = m.labels.as_ref().filter(|_| cols == 1 && m.rows > 1);
+        if let Some(labels) = m.labels.as_ref().filter(|_| column_labels.is_none()) {
+            let (strip, _) =
+                ui.allocate_exact_size(Vec2::new(cols as f32 * cell, 16.0), egui::Sense::hover());
+            // The labels' font follows the cells, so
+            // that neighbours never print over each other.
+            let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
+            let size =
+                super::heatmap::pixel_font(ui.ctx(), (cell / (widest as f32 * 0.62)).min(13.0));
+            for (k, text) in labels.iter().enumerate().take(cols) {
+                if size < 6.0 {
+                    break;
+                }
+                let centre = egui::pos2(strip.left() + (k as f32 + 0.5) * cell, strip.center().y);
+                ui.painter().text(
+                    centre,
+                    egui::Align2::CENTER_CENTER,
+                    text,
+                    egui::FontId::proportional(size),
+                    ui.visuals().text_color(),
+                );
+            }
+        }
+        let response = heatmap.show(ui);
+        if let Some(labels) = column_labels {
+            let grid = response.response.rect;
+            let size = super::heatmap::pixel_font(ui.ctx(), (cell * 0.8).min(13.0));
+            for (k, text) in labels.iter().enumerate().take(m.rows) {
+                if size < 6.0 {
+                    break;
+                }
+                ui.painter().text(
+                    egui::pos2(
+                        grid.right() + 3.0,
+                        grid.bottom() - (m.rows - k) as f32 * cell + 0.5 * cell,
+                    ),
+                    egui::Align2::LEFT_CENTER,
+                    text,
+                    egui::FontId::proportional(size),
+                    ui.visuals().text_color(),
+                );
+            }
+        }
+        if let Some(at) = response.clicked {
+            out.clicked = Some((m.id, at));
+        }
+        response.response.rect
+    });
+    out.rects.push((id, column.inner));
+}
+
+/// Where a table's second vector goes: above the matrix's columns (an outer
+/// product's `xᵀ`) or below them (the column sums `δᵀ·W`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Above,
+    Below,
+}
+
+/// The largest cell at which a table of a one-column `left`, `op` and a
+/// `cols`-wide matrix fits `width` (the column vector as wide as a cell, or
+/// its title's narrowest column).
+pub fn table_cell(cols: usize, op: &str, width: f32, compact: bool) -> f32 {
+    let fixed = 2.0 * gap(compact) + op_width(op, compact) + 4.0;
+    let even = (width - fixed) / (cols + 1) as f32;
+    if even >= MIN_COLUMN {
+        even
+    } else {
+        (width - fixed - MIN_COLUMN) / cols.max(1) as f32
+    }
+}
+
+/// A row's head (title, colour bar) with the spacing around it.
+pub fn row_head(compact: bool) -> f32 {
+    head(compact) + if compact { 6.0 } else { 10.0 }
+}
+
+/// A product drawn as the table it is, every operand at `cell`: `left` (a
+/// column vector) beside the rows of `main`, `op` between them, and
+/// `other` (a row vector) above or below `main`'s columns, each cell in
+/// line with the row and the column it meets. `dW = δ · xᵀ` is δ down the
+/// side, xᵀ across the top, each dW[o, k] where δ[o]'s row meets x[k]'s
+/// column; `D_belowᵀ = δᵀ · W` is W weighted by δ row by row, summed down
+/// each column into the row below.
+pub fn table_ui(
+    ui: &mut Ui,
+    (left, op, main): (Operand, &str, Operand),
+    (other, place, other_op): (Operand, Place, &str),
+    cell: f32,
+    compact: bool,
+) -> RowResponse {
+    let mut out = RowResponse::default();
+    let head = head(compact);
+    // A column's grid starts this far below its top (see `column_ui`).
+    let grid_top = head + if compact { 6.0 } else { 10.0 };
+    let left_width = (left.grid().1 as f32 * cell).max(MIN_COLUMN);
+    let op_w = op_width(op, compact);
+    let main_width = (main.grid().1 as f32 * cell).max(MIN_COLUMN);
+    let rows = main.grid().0 as f32 * cell;
+    let spacing = ui.spacing().item_spacing.y;
+    // The vector over the matrix sits in the matrix's own column, so their
+    // columns line up whatever the left column's title takes; the left
+    // column and the operator start as far down as the matrix does.
+    let above = if place == Place::Above {
+        grid_top + cell + spacing
+    } else {
+        0.0
+    };
+    ui.horizontal_top(|ui| {
+        ui.spacing_mut().item_spacing.x = gap(compact);
+        ui.vertical(|ui| {
+            ui.add_space(above);
+            column_ui(
+                ui,
+                left,
+                cell,
+                Vec2::new(left_width, head + rows),
+                compact,
+                &mut out,
+            );
+        });
+        ui.allocate_ui_with_layout(
+            Vec2::new(op_w, above + head + rows),
+            egui::Layout::top_down(egui::Align::Center),
+            |ui| {
+                ui.add_space((above + grid_top + rows / 2.0 - 14.0).max(0.0));
+                ui.add(
+                    egui::Label::new(RichText::new(op).size(20.0).strong())
+                        .halign(egui::Align::Center)
+                        .extend(),
+                );
+            },
+        );
+        ui.vertical(|ui| {
+            let vector_size = Vec2::new(main_width, head + cell);
+            if place == Place::Above {
+                column_ui(ui, other, cell, vector_size, compact, &mut out);
+                column_ui(
+                    ui,
+                    main,
+                    cell,
+                    Vec2::new(main_width, head + rows),
+                    compact,
+                    &mut out,
+                );
+            } else {
+                column_ui(
+                    ui,
+                    main,
+                    cell,
+                    Vec2::new(main_width, head + rows),
+                    compact,
+                    &mut out,
+                );
+                if !other_op.is_empty() {
+                    ui.label(RichText::new(other_op).size(16.0).strong());
+                }
+                column_ui(ui, other, cell, vector_size, compact, &mut out);
+            }
+        });
+    });
     out
 }
