@@ -475,3 +475,46 @@ fn conv_loss_and_draw_fill_a_720p_projector_in_english() {
 fn conv_loss_and_draw_fill_a_720p_projector_in_russian() {
     outside_the_lesson(Lang::Ru);
 }
+
+/// Max pooling's winners are marked with a dot that never covers a number:
+/// at 720p every cell of pool2's input and of the delta it hands down
+/// prints its number, the dot beside it in the cell's corner.
+#[test]
+fn pooling_winners_keep_their_numbers_readable() {
+    let mut h = projector(Lang::En);
+    to_phase(&mut h, Phase::Backward(5));
+    let shapes = &h.output().shapes;
+    let texts: Vec<Rect> = shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Text(t) if t.galley.text().chars().any(|ch| ch.is_ascii_digit()) => {
+                Some(t.visual_bounding_rect())
+            }
+            _ => None,
+        })
+        .collect();
+    let dots: Vec<Rect> = shapes
+        .iter()
+        .filter_map(|c| match &c.shape {
+            egui::Shape::Circle(d) if d.fill != egui::Color32::TRANSPARENT => Some(
+                Rect::from_center_size(d.center, egui::Vec2::splat(2.0 * d.radius)),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert!(dots.len() >= 49, "{} winner dots", dots.len());
+    let covered: Vec<_> = dots
+        .iter()
+        .filter(|d| {
+            texts
+                .iter()
+                .any(|t| t.shrink(0.5).intersects(d.shrink(0.5)))
+        })
+        .collect();
+    assert!(
+        covered.is_empty(),
+        "{} dots over numbers: {:?}",
+        covered.len(),
+        &covered[..covered.len().min(3)]
+    );
+}

@@ -720,19 +720,21 @@ impl<'a> Heatmap<'a> {
                     );
                 }
             }
+            // A marked cell (a pooling window's winner) keeps its number
+            // readable: where the cell prints one, the dot sits in its
+            // top-left corner, smaller; else in the middle.
+            let numbered = printed.is_some() && font.is_some();
             for &(r, c) in &self.dots {
                 if r < self.rows && c < self.cols {
-                    let centre = grid_cell(r + self.pad, c + self.pad).center();
-                    painter.circle_filled(
-                        centre,
-                        (self.cell * 0.18).max(2.0),
-                        Color32::from_rgb(20, 20, 20),
-                    );
-                    painter.circle_stroke(
-                        centre,
-                        (self.cell * 0.18).max(2.0),
-                        Stroke::new(1.0, Color32::WHITE),
-                    );
+                    let cell = grid_cell(r + self.pad, c + self.pad);
+                    let (centre, radius) = if numbered {
+                        let radius = (self.cell * 0.11).max(2.0);
+                        (cell.min + Vec2::splat(radius + 1.5), radius)
+                    } else {
+                        (cell.center(), (self.cell * 0.18).max(2.0))
+                    };
+                    painter.circle_filled(centre, radius, Color32::from_rgb(20, 20, 20));
+                    painter.circle_stroke(centre, radius, Stroke::new(1.0, Color32::WHITE));
                 }
             }
             for &((r0, c0, h, w), colour) in &self.outlines {
