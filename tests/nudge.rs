@@ -326,3 +326,20 @@ fn moving_a_pixel_in_the_app_draws_the_first_layers_change() {
     h.run_steps(1);
     assert_eq!(h.state().nudge.as_ref().unwrap().delta, 1.0);
 }
+
+#[test]
+fn a_run_holds_no_nudge() {
+    let mut h = harness(new_app());
+    to_phase(&mut h, Phase::Backward(3));
+    h.state_mut().command(UiCommand::Run);
+    settle_until(&mut h, |app| app.running());
+    let cell = CellRef::WeightGrad {
+        layer: 3,
+        index: vec![0, 0, 1, 1],
+    };
+    h.state_mut().command(UiCommand::Nudge(Some((cell, 0.2))));
+    h.run_steps(2);
+    assert!(h.state().nudge.is_none(), "a nudge started during a run");
+    h.state_mut().command(UiCommand::Pause);
+    settle_until(&mut h, |app| !app.running());
+}

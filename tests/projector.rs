@@ -280,6 +280,21 @@ fn the_lesson_fills_a_720p_projector_in_russian() {
     lesson_walk(Lang::Ru);
 }
 
+/// Clicks the toggle (`② D4`, `② D10`) that shows a backward view's row ②.
+fn show_row_2(h: &mut Harness<'static, BackpropApp>, toggle: &str, lang: Lang) {
+    let row2 = h
+        .query_all_by(|n| n.role() == Role::Button)
+        .find(|n| {
+            let node = n.accesskit_node();
+            let text = node.label().or_else(|| node.value()).unwrap_or_default();
+            text.starts_with(toggle)
+        })
+        .map(|n| n.rect())
+        .unwrap_or_else(|| panic!("{lang:?}: no toggle {toggle}"));
+    app_common::click_at(h, row2.center());
+    h.run_steps(3);
+}
+
 fn outside_the_lesson(lang: Lang) {
     let mut h = projector(lang);
     let mut problems = Vec::new();
@@ -292,17 +307,7 @@ fn outside_the_lesson(lang: Lang) {
         &format!("{lang:?} conv2 backward, row 1"),
         &mut problems,
     );
-    let row2 = h
-        .query_all_by(|n| n.role() == Role::Button)
-        .find(|n| {
-            let node = n.accesskit_node();
-            let text = node.label().or_else(|| node.value()).unwrap_or_default();
-            text.starts_with("② D4")
-        })
-        .map(|n| n.rect())
-        .unwrap_or_else(|| panic!("{lang:?}: no toggle for row ②"));
-    app_common::click_at(&mut h, row2.center());
-    h.run_steps(3);
+    show_row_2(&mut h, "② D4", lang);
     let titles: Vec<String> = maps(&h).into_iter().map(|m| m.title).collect();
     assert!(
         titles.iter().any(|t| t.starts_with("rot180")),
@@ -385,17 +390,7 @@ fn outside_the_lesson(lang: Lang) {
             );
         };
     aligned(&h, (1, 49), (10, 49));
-    let row2 = h
-        .query_all_by(|n| n.role() == Role::Button)
-        .find(|n| {
-            let node = n.accesskit_node();
-            let text = node.label().or_else(|| node.value()).unwrap_or_default();
-            text.starts_with("② D10")
-        })
-        .map(|n| n.rect())
-        .unwrap_or_else(|| panic!("{lang:?}: no toggle for fc2's row ②"));
-    app_common::click_at(&mut h, row2.center());
-    h.run_steps(3);
+    show_row_2(&mut h, "② D10", lang);
     check_screen(&h, &format!("{lang:?} fc2 backward, row 2"), &mut problems);
     aligned(&h, (1, 49), (10, 49));
     // The Draw tab: the pad and the probabilities side by side, in the window.

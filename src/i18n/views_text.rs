@@ -167,6 +167,10 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("the output's change", "изменение выхода"),
     (
+        "Pause training to move it by hand.",
+        "Приостановите обучение, чтобы сдвигать рукой.",
+    ),
+    (
         "The {len} entries in rows of {cols}: entry k is row k div {cols}, column k mod {cols}.",
         "{len} элементов по {cols} в строке: элемент k — в строке k div {cols}, столбце k mod {cols}.",
     ),

@@ -24,6 +24,10 @@ pub(super) fn nudge(s: &mut AppState, to: Option<(CellRef, f32)>, fx: &mut Vec<E
         s.nudge = None;
         return;
     };
+    // A run makes a new step every few frames: nothing to hold still.
+    if s.running() {
+        return;
+    }
     let trace = &snapshot.trace;
     let Some((knob, step)) = Nudge::key(trace, &cell) else {
         return;

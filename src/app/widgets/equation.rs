@@ -807,25 +807,12 @@ pub fn table_ui(
         );
         ui.vertical(|ui| {
             let vector_size = Vec2::new(main_width, head + cell);
+            let main_size = Vec2::new(main_width, head + rows);
             if place == Place::Above {
                 column_ui(ui, other, cell, vector_size, compact, &mut out);
-                column_ui(
-                    ui,
-                    main,
-                    cell,
-                    Vec2::new(main_width, head + rows),
-                    compact,
-                    &mut out,
-                );
+                column_ui(ui, main, cell, main_size, compact, &mut out);
             } else {
-                column_ui(
-                    ui,
-                    main,
-                    cell,
-                    Vec2::new(main_width, head + rows),
-                    compact,
-                    &mut out,
-                );
+                column_ui(ui, main, cell, main_size, compact, &mut out);
                 if !other_op.is_empty() {
                     ui.label(RichText::new(other_op).size(16.0).strong());
                 }

@@ -36,6 +36,12 @@ pub fn nudge_ui(ui: &mut Ui, cx: &mut Cx, t: &Trace, cell: &CellRef) {
     egui::CollapsingHeader::new(RichText::new(title).strong())
         .id_salt("nudge")
         .show(ui, |ui| {
+            // Each batch of a run is a new step: moving one by hand waits
+            // for a pause (else every frame would start the curve again).
+            if cx.state.running() {
+                ui.label(tr("Pause training to move it by hand."));
+                return;
+            }
             let nudge = cx.state.nudge.as_ref().filter(|n| n.is_for(t, cell));
             let Some(nudge) = nudge else {
                 // Opened on a new cell or a new step: start at Δ = 0.
