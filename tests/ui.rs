@@ -698,10 +698,41 @@ fn after_a_run_the_update_view_shows_how_far_the_filters_moved() {
             .map(|(_, r)| *r)
             .collect()
     };
-    let then = find(&format!("F when Run began (batch {})", start.batches));
-    let change = find(&format!("every step since: {steps} batches"));
-    let now = find(&format!("F now (batch {})", s.batches));
+    // Short titles over the narrow filters, the whole sum said above them.
+    let then = find("F then");
+    let change = find("change");
+    let now = find("F now");
     assert_eq!((then.len(), change.len(), now.len()), (2, 2, 2), "{maps:?}");
+    let sum = format!(
+        "F when Run began (batch {}) + every step since: {steps} batches = F now (batch {})",
+        start.batches, s.batches
+    );
+    assert_eq!(h.query_all_by_label(&sum).count(), 2, "{sum:?} not said");
+    // F then and F now print in one format (the same power of ten, or
+    // none), so that F then + change = F now reads right.
+    let printed_as = |label: &str| -> Vec<String> {
+        h.query_all_by(|n| n.role() == Role::Image)
+            .filter(|n| {
+                n.accesskit_node()
+                    .label()
+                    .is_some_and(|l| l.starts_with(label))
+            })
+            .map(|n| {
+                let value = n.accesskit_node().value().unwrap_or_default().to_string();
+                value
+                    .splitn(3, "; ")
+                    .nth(2)
+                    .unwrap_or_default()
+                    .split(": ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    };
+    let (then, now) = (printed_as("F then"), printed_as("F now"));
+    assert_eq!(then.len(), 2, "{then:?}");
+    assert_eq!(then, now);
     for k in 0..2 {
         // Left to right, on one line, apart.
         assert!(then[k].right() < change[k].left() && change[k].right() < now[k].left());

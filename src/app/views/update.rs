@@ -241,8 +241,8 @@ fn before_cell(cells: &Cells, rows: usize, cols: usize) -> f32 {
 }
 
 /// One format for F and F new: fixed decimals enough for the largest
-/// step's first digit and for two digits of the largest weight, if they
-/// fit the cells (else each map fits its own).
+/// step's first digit and for two digits of the largest weight if they fit
+/// the cells, else the one both their values fit.
 fn same_digits(
     f: &[f32],
     f_new: &[f32],
@@ -258,7 +258,11 @@ fn same_digits(
     let decimals = |x: f32, digits: i32| (digits - 1 - x.log10().floor() as i32).max(0) as usize;
     let d = decimals(weight, 2).max(decimals(moved, 1)).min(6);
     let both: Vec<f32> = f.iter().chain(f_new).copied().collect();
-    NumberFormat::fixed(&both, d, cell, crate::app::widgets::heatmap::min_font(ctx))
+    let min_font = crate::app::widgets::heatmap::min_font(ctx);
+    // Cells too small for those decimals: still one format for both (the
+    // mantissas of one power of ten, said in both titles).
+    NumberFormat::fixed(&both, d, cell, min_font)
+        .or_else(|| NumberFormat::for_values(&both).fit(&both, cell, min_font))
 }
 
 /// The height of a sparkline's row.
@@ -433,47 +437,23 @@ fn since_run_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
         let format = NumberFormat::for_values(&both);
         let mut row = vec![
             Term::map(
-                Operand::new(
-                    "F run",
-                    trf!("F when Run began (batch {b})", b = start.batches),
-                    &f0,
-                    k,
-                    k,
-                    true,
-                )
-                .short(tr("F then"))
-                .same_scale(scale, format),
+                Operand::new("F run", tr("F then"), &f0, k, k, true)
+                    .short(tr("F then"))
+                    .same_scale(scale, format),
             ),
             Term::Op("+".into()),
             Term::map(
-                Operand::new(
-                    "change",
-                    trf!(
-                        "every step since: {steps} batches",
-                        steps = s.batches.saturating_sub(start.batches)
-                    ),
-                    &change,
-                    k,
-                    k,
-                    true,
-                )
-                .short(tr("change"))
-                // The filters' colours, its own digits: a small change
-                // reads pale yet its numbers stay legible.
-                .same_scale(scale, NumberFormat::for_values(&change)),
+                Operand::new("change", tr("change"), &change, k, k, true)
+                    .short(tr("change"))
+                    // The filters' colours, its own digits: a small change
+                    // reads pale yet its numbers stay legible.
+                    .same_scale(scale, NumberFormat::for_values(&change)),
             ),
             Term::Op("=".into()),
             Term::map(
-                Operand::new(
-                    "F now",
-                    trf!("F now (batch {b})", b = s.batches),
-                    &f1,
-                    k,
-                    k,
-                    true,
-                )
-                .short(tr("F now"))
-                .same_scale(scale, format),
+                Operand::new("F now", tr("F now"), &f1, k, k, true)
+                    .short(tr("F now"))
+                    .same_scale(scale, format),
             ),
         ];
         if let Some((plane, h, w)) = &y {
@@ -494,7 +474,21 @@ fn since_run_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
                 .short(trf!("y, sample {n}", n = n)),
             ));
         }
+        // The filters' columns are narrow: their titles are short, the
+        // whole sum said once above them.
         ui.label(RichText::new(name).strong());
+        ui.label(
+            RichText::new(format!(
+                "{} + {} = {}",
+                trf!("F when Run began (batch {b})", b = start.batches),
+                trf!(
+                    "every step since: {steps} batches",
+                    steps = s.batches.saturating_sub(start.batches)
+                ),
+                trf!("F now (batch {b})", b = s.batches)
+            ))
+            .size(13.0),
+        );
         // The filters are what moves: they get the cells, fitted alone, and
         // the feature map is drawn as high as they are.
         let filters = fit_cell(
@@ -507,6 +501,15 @@ fn since_run_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
         let map = y.as_ref().map_or(filters.map, |(_, h, _)| {
             (filters.small * k as f32 / *h as f32).max(2.0)
         });
+        // F then and F now print alike, with the digits the change needs.
+        let printed = same_digits(&f0, &f1, &change, filters.small, ui.ctx());
+        let row: Vec<Term> = row
+            .into_iter()
+            .map(|term| match term {
+                Term::Map(m) if m.id == "F run" || m.id == "F now" => Term::map(m.printed(printed)),
+                term => term,
+            })
+            .collect();
         row_ui(ui, row, Cells { map, ..filters });
     }
 }
