@@ -730,9 +730,9 @@ fn after_a_run_the_update_view_shows_how_far_the_filters_moved() {
             })
             .collect()
     };
-    let (then, now) = (printed_as("F then"), printed_as("F now"));
-    assert_eq!(then.len(), 2, "{then:?}");
-    assert_eq!(then, now);
+    let formats = (printed_as("F then"), printed_as("F now"));
+    assert_eq!(formats.0.len(), 2, "{formats:?}");
+    assert_eq!(formats.0, formats.1);
     for k in 0..2 {
         // Left to right, on one line, apart.
         assert!(then[k].right() < change[k].left() && change[k].right() < now[k].left());
