@@ -61,6 +61,22 @@ fn the_answer_s_notation_is_one_numbering_and_folds_conv_and_relu() {
                 .collect::<Vec<_>>()
         );
     }
+    // ← undoes the folded step whole (relu2's ⊙ f′ and conv2), → redoes it.
+    h.state_mut().command(UiCommand::Back);
+    settle(&mut h);
+    assert_eq!(
+        snapshot(&h).last,
+        Some(Phase::Backward(5)),
+        "back to pool2's step"
+    );
+    h.state_mut().command(UiCommand::Forward);
+    settle(&mut h);
+    assert_eq!(
+        snapshot(&h).last,
+        Some(Phase::Backward(3)),
+        "conv2's step again"
+    );
+    h.run_steps(3);
     // The fold's own step: relu2 between the numbers' D4 and ∂L/∂a3.
     h.state_mut().command(UiCommand::ViewLayer(Some(4)));
     h.run_steps(3);

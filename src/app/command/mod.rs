@@ -356,13 +356,38 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         C::Back => {
             s.run_start = None;
             s.view_layer = None;
-            fx.push(Effect::Worker(Request::Back));
+            // A step the answer's numbering folds (a layer and its
+            // activation) goes back whole, as Space went through it.
+            let twice = s.snapshot.as_ref().is_some_and(|snap| {
+                let num = s.numbering(&snap.trace.kinds);
+                let folded = match snap.last {
+                    Some(Phase::Forward(i)) => num.folded_activation(i),
+                    Some(Phase::Backward(i)) => num.folded_activation(i + 1),
+                    _ => false,
+                };
+                folded && snap.back_steps >= 2
+            });
+            for _ in 0..1 + usize::from(twice) {
+                fx.push(Effect::Worker(Request::Back));
+            }
         }
         C::Forward => {
             s.by_hand = true;
             s.run_start = None;
             s.view_layer = None;
-            fx.push(Effect::Worker(Request::Forward));
+            // And comes again whole (the phases Space would step).
+            let twice = s.snapshot.as_ref().is_some_and(|snap| {
+                let num = s.numbering(&snap.trace.kinds);
+                let folded = match snap.next {
+                    Phase::Forward(i) => num.folded_activation(i + 1),
+                    Phase::Backward(i) => num.folded_activation(i),
+                    _ => false,
+                };
+                folded && snap.forward_steps >= 2
+            });
+            for _ in 0..1 + usize::from(twice) {
+                fx.push(Effect::Worker(Request::Forward));
+            }
         }
         C::Teach {
             pixels,
