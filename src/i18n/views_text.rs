@@ -201,8 +201,6 @@ pub const TEXT: &[(&str, &str)] = &[
         "Sample {n}'s probabilities: the step's (grey) and with the nudge",
         "Вероятности примера {n}: в шаге (серые) и со сдвигом",
     ),
-    ("the step", "шаг"),
-    ("with the nudge", "со сдвигом"),
     ("Nudge this weight by ±ε, recompute the loss on the same batch, and compare (L(w+ε) − L(w−ε)) / 2ε with backpropagation's number", "Сдвинуть этот вес на ±ε, пересчитать потерю на том же батче и сравнить (L(w+ε) − L(w−ε)) / 2ε с числом из обратного распространения"),
     ("backpropagation: {value}", "обратное распространение: {value}"),
     ("relative error: {error}", "относительная ошибка: {error}"),

@@ -7,7 +7,7 @@
 //! meets), its dF and the sample's probabilities.
 
 use egui::{RichText, Ui};
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
@@ -306,23 +306,36 @@ fn probabilities_ui(ui: &mut Ui, t: &Trace, moved: &Trace, n: usize) {
         ))
         .strong(),
     );
-    let bars = |p: &Tensor, offset: f64| -> Vec<Bar> {
-        (0..k)
-            .map(|j| Bar::new(j as f64 + offset, f64::from(p[[n, j]])).width(0.4))
-            .collect()
-    };
-    Plot::new("nudge probabilities")
-        .height(110.0)
-        .allow_drag(false)
-        .allow_zoom(false)
-        .allow_scroll(false)
-        .allow_boxed_zoom(false)
-        .include_y(0.0)
-        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [10.0, 1.0, 1.0]))
-        .show(ui, |plot| {
-            plot.bar_chart(
-                BarChart::new(tr("the step"), bars(before, -0.2)).color(egui::Color32::GRAY),
+    // Painted, not plotted: two bars a digit, the digit under them (an
+    // egui_plot bar chart costs the browser's download more than it shows).
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(ui.available_width().min(360.0), 100.0),
+        egui::Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    let (top, base) = (rect.top() + 4.0, rect.bottom() - 16.0);
+    let slot = rect.width() / k as f32;
+    for j in 0..k {
+        let left = rect.left() + j as f32 * slot;
+        for (p, shift, colour) in [(before, 0.15, egui::Color32::GRAY), (after, 0.5, LINKED)] {
+            let height = (base - top) * p[[n, j]].clamp(0.0, 1.0);
+            let bar = egui::Rect::from_min_max(
+                egui::pos2(left + shift * slot, base - height),
+                egui::pos2(left + (shift + 0.33) * slot, base),
             );
-            plot.bar_chart(BarChart::new(tr("with the nudge"), bars(after, 0.2)).color(LINKED));
-        });
+            painter.rect_filled(bar, 1.0, colour);
+        }
+        painter.text(
+            egui::pos2(left + 0.5 * slot, base + 2.0),
+            egui::Align2::CENTER_TOP,
+            j.to_string(),
+            egui::FontId::proportional(12.0),
+            ui.visuals().text_color(),
+        );
+    }
+    painter.hline(
+        rect.x_range(),
+        base,
+        egui::Stroke::new(1.0, ui.visuals().weak_text_color()),
+    );
 }
