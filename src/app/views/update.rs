@@ -209,13 +209,7 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
             before_cell(&cells, rows, cols),
             ui.ctx(),
         );
-        let row: Vec<Term> = row
-            .into_iter()
-            .map(|term| match term {
-                Term::Map(m) if m.id == "F" || m.id == "F new" => Term::map(m.printed(printed)),
-                term => term,
-            })
-            .collect();
+        let row = printed_alike(row, ["F", "F new"], printed);
         let drawn = row_ui(ui, row, cells);
         if let Some(trail) = trail {
             trail.ui(ui, room.x);
@@ -227,6 +221,20 @@ pub fn update_ui(cx: &mut Cx, picked: &mut Option<usize>, ui: &mut Ui, t: &Trace
             }
         }
     }
+}
+
+/// `row` with the two operands `ids` printing their numbers so.
+fn printed_alike<'a>(
+    row: Vec<Term<'a>>,
+    ids: [&str; 2],
+    printed: Option<(NumberFormat, f32)>,
+) -> Vec<Term<'a>> {
+    row.into_iter()
+        .map(|term| match term {
+            Term::Map(m) if ids.contains(&m.id) => Term::map(m.printed(printed)),
+            term => term,
+        })
+        .collect()
 }
 
 /// The cell F is drawn with.
@@ -503,13 +511,7 @@ fn since_run_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, room: Vec2) {
         });
         // F then and F now print alike, with the digits the change needs.
         let printed = same_digits(&f0, &f1, &change, filters.small, ui.ctx());
-        let row: Vec<Term> = row
-            .into_iter()
-            .map(|term| match term {
-                Term::Map(m) if m.id == "F run" || m.id == "F now" => Term::map(m.printed(printed)),
-                term => term,
-            })
-            .collect();
+        let row = printed_alike(row, ["F run", "F now"], printed);
         row_ui(ui, row, Cells { map, ..filters });
     }
 }
