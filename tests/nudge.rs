@@ -175,6 +175,21 @@ use backprop_viz::engine::stepper::Phase;
 use backprop_viz::teach::explain::CellRef;
 use egui_kittest::kittest::Queryable;
 
+/// Selects `cell` and opens its nudge section (below the panel's fold:
+/// scrolled to, then opened).
+fn open_nudge(
+    h: &mut egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>,
+    cell: &CellRef,
+    section: &str,
+) {
+    h.state_mut().command(UiCommand::Select(Some(cell.clone())));
+    h.run_steps(2);
+    h.get_by_label_contains(section).scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label_contains(section).click_accesskit();
+    h.run_steps(2);
+}
+
 /// The nudge on screen, once its job has answered for `delta`.
 fn nudged_to(h: &mut egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>, delta: f32) {
     settle_until(h, |app| {
@@ -192,15 +207,7 @@ fn moving_a_tap_in_the_app_shows_the_engines_numbers() {
         layer: 3,
         index: vec![0, 0, 1, 1],
     };
-    h.state_mut().command(UiCommand::Select(Some(cell.clone())));
-    h.run_steps(2);
-    // The section is below the panel's fold: scrolled to, then opened.
-    h.get_by_label_contains("Move this weight by hand")
-        .scroll_to_me();
-    h.run_steps(2);
-    h.get_by_label_contains("Move this weight by hand")
-        .click_accesskit();
-    h.run_steps(2);
+    open_nudge(&mut h, &cell, "Move this weight by hand");
     nudged_to(&mut h, 0.0);
     let t = app_common::snapshot(&h).trace;
     let knob = Knob::Weight {
@@ -300,14 +307,7 @@ fn moving_a_pixel_in_the_app_draws_the_first_layers_change() {
     let cell = CellRef::Input {
         index: vec![0, 0, 14, 14],
     };
-    h.state_mut().command(UiCommand::Select(Some(cell.clone())));
-    h.run_steps(2);
-    h.get_by_label_contains("Move this pixel by hand")
-        .scroll_to_me();
-    h.run_steps(2);
-    h.get_by_label_contains("Move this pixel by hand")
-        .click_accesskit();
-    h.run_steps(2);
+    open_nudge(&mut h, &cell, "Move this pixel by hand");
     nudged_to(&mut h, 0.0);
     h.state_mut()
         .command(UiCommand::Nudge(Some((cell.clone(), -0.25))));

@@ -189,15 +189,9 @@ impl Wrap {
     }
 
     /// The values padded to the grid (blank cells past the end).
-    fn fill(&self, v: &[f32]) -> Vec<f32> {
+    fn fill<T: Clone + Default>(&self, v: &[T]) -> Vec<T> {
         let mut v = v.to_vec();
-        v.resize(self.rows * self.cols, 0.0);
-        v
-    }
-
-    fn fill_flags(&self, v: &[bool]) -> Vec<bool> {
-        let mut v = v.to_vec();
-        v.resize(self.rows * self.cols, false);
+        v.resize(self.rows * self.cols, T::default());
         v
     }
 
@@ -269,7 +263,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
         wrap.fill(&fv),
         wrap.fill(&bv),
     );
-    let blocked = wrap.fill_flags(&blocked);
+    let blocked = wrap.fill(&blocked);
     let (h, w) = (wrap.rows, wrap.cols);
     let sel = selected_cell(cx.state, i, n)
         .filter(|s| s.0 == c)
