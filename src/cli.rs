@@ -26,6 +26,7 @@ use crate::training::{evaluate, predictions, Trainer};
 
 pub mod bench;
 pub mod check;
+pub mod class;
 pub mod inspect;
 
 #[derive(Parser)]
@@ -63,6 +64,12 @@ enum Command {
     /// Check your own backward tensors against a trace; a mismatch is named
     /// as one common mistake, with the fix.
     Check(CheckArgs),
+    /// Serve a live class on the room's network until Ctrl+C: the browser
+    /// app and its WebSocket; prints the join links as one JSON line.
+    Class(class::ClassArgs),
+    /// A class's answers per question and round, from its database
+    /// (read-only): answered, correct, and the shift after a revote.
+    ClassReport(class::ClassReportArgs),
 }
 
 #[derive(Args, Default)]
@@ -270,6 +277,8 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => done(bench::run(args.json)),
         Some(Command::Inspect(args)) => done(inspect::run(&args.file, args.json)),
         Some(Command::Check(args)) => check::run(&args.trace, &args.mine, args.json),
+        Some(Command::Class(args)) => done(class::run(args)),
+        Some(Command::ClassReport(args)) => done(class::report(args)),
     };
     match result {
         Ok(code) => code,
