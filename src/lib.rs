@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod check;
+pub mod class;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod data;

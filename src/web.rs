@@ -169,6 +169,11 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// The page's whole address (a class's link joins the class at it).
+fn page_address() -> Option<String> {
+    web_sys::window()?.location().href().ok()
+}
+
 thread_local! {
     /// The test set, for [`bench_train`].
     static TEST_CACHE: std::cell::RefCell<Option<Dataset>> = const { std::cell::RefCell::new(None) };
@@ -365,7 +370,14 @@ impl WebApp {
                     Vec::new(),
                 ));
                 match arrival.link.lock().expect("not poisoned").take() {
-                    Some(link) => self.app.open_link(&link),
+                    // A class's link joins it (once the training set is in:
+                    // the teacher's moments replay on it).
+                    Some(link) => match page_address() {
+                        Some(href) if crate::app::command::class::join_of(&href).is_some() => {
+                            self.app.open_link(&href)
+                        }
+                        _ => self.app.open_link(&link),
+                    },
                     None => self.app.command(UiCommand::Say(
                         MessageKind::Info,
                         Message::new(|| {

@@ -17,7 +17,9 @@ cleanup() {
 trap cleanup EXIT
 export DISPLAY=$display
 unset WAYLAND_DISPLAY
-for _ in $(seq 1 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+# Up to 30 s (a loaded machine starts Xvfb slowly).
+for _ in $(seq 1 300); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo >/dev/null 2>&1 || { echo "hostile-links: Xvfb did not start on $DISPLAY"; exit 1; }
 
 links=(
   '#phase=backward:conv2&cell=dF:0'

@@ -18,7 +18,10 @@ cleanup() {
 trap cleanup EXIT
 export DISPLAY=$display
 unset WAYLAND_DISPLAY
-for _ in $(seq 1 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+# Up to 30 s: on a loaded machine (a build alongside) Xvfb took over 5 s and
+# the app then found no display.
+for _ in $(seq 1 300); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo >/dev/null 2>&1 || { echo "smoke: Xvfb did not start on $display"; exit 1; }
 
 started=$(date +%s.%N)
 "$bin" >"$log" 2>&1 &

@@ -61,6 +61,8 @@ pub struct Moment {
     /// The phase just run in that batch (`None`: the batch loaded, nothing run).
     pub phase: Option<Phase>,
     pub sample: usize,
+    /// The (out, in) channel pair the conv views show.
+    pub channels: [usize; 2],
     pub cell: Option<CellRef>,
     pub tab: Tab,
     pub lesson: Option<usize>,
@@ -71,6 +73,7 @@ pub struct Moment {
 /// typed by people and can come from anywhere).
 const MAX_LINK: usize = 2048;
 pub const MAX_STEP: u64 = 100_000;
+const MAX_CHANNEL: usize = 4096;
 
 fn tab_name(tab: Tab) -> &'static str {
     match tab {
@@ -132,6 +135,9 @@ impl Moment {
             parts.push(format!("phase={}", phase.id(&names)));
         }
         parts.push(format!("sample={}", self.sample));
+        if self.channels != [0, 0] {
+            parts.push(format!("ch={},{}", self.channels[0], self.channels[1]));
+        }
         if let Some(cell) = &self.cell {
             parts.push(format!("cell={}", cell_text(&names, self.phase, cell)));
         }
@@ -165,6 +171,7 @@ impl Moment {
             step: 1,
             phase: None,
             sample: 0,
+            channels: [0, 0],
             cell: None,
             tab: Tab::Backprop,
             lesson: None,
@@ -213,6 +220,19 @@ impl Moment {
                 "phase" => phase_text = Some(value.to_string()),
                 "sample" => m.sample = value.parse().map_err(|_| bad(key, value))?,
                 "cell" => cell_text = Some(value.to_string()),
+                // (The views clamp a pair to the layer shown; the bound
+                // only keeps the number sane.)
+                "ch" => {
+                    let pair: Vec<usize> = value
+                        .split(',')
+                        .map(|v| v.parse().ok().filter(|&c| c < MAX_CHANNEL))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| bad(key, value))?;
+                    m.channels = match pair[..] {
+                        [o, i] => [o, i],
+                        _ => return Err(bad(key, value)),
+                    };
+                }
                 "tab" => {
                     m.tab = [
                         Tab::Backprop,

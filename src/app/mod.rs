@@ -15,6 +15,7 @@
 //! them in one pass, carries out their effects, lays the panels out and
 //! saves the settings.
 
+pub mod classroom;
 pub mod command;
 pub mod cx;
 pub mod files;
@@ -135,6 +136,38 @@ pub fn default_config() -> TrainConfig {
     }
 }
 
+/// Starts the class server in this process (*File → Start a class*), on
+/// the room's network at port 8080 (any free port if that one is taken),
+/// its answers kept beside the app's settings; returns it and the join
+/// that makes this app its teacher.
+#[cfg(not(target_arch = "wasm32"))]
+fn start_class_server() -> Result<(crate::class::server::RunningClass, command::ClassMove), String>
+{
+    use crate::class::server::{start, ClassConfig};
+    let dir = eframe::storage_dir("backprop-viz").unwrap_or_else(std::env::temp_dir);
+    let _ = std::fs::create_dir_all(&dir);
+    let config = |port| ClassConfig {
+        bind: std::net::IpAddr::from([0, 0, 0, 0]),
+        port,
+        db: dir.join("class.sqlite"),
+        title: String::new(),
+        site: None,
+    };
+    let server = start(config(8080))
+        .or_else(|_| start(config(0)))
+        .map_err(|e| e.to_string())?;
+    let info = server.info().clone();
+    let join = command::ClassMove::Join {
+        ws: info.ws.clone(),
+        code: info.code.clone(),
+        teacher: Some(info.token.clone()),
+        name: None,
+        join_url: Some(info.url.clone()),
+        teacher_url: Some(info.teacher_url.clone()),
+    };
+    Ok((server, join))
+}
+
 /// The result of a finite-difference check of one weight.
 type GradcheckResult = Option<(CellRef, Option<FiniteDifference>)>;
 
@@ -153,6 +186,11 @@ pub struct BackpropApp {
     /// style is built again when its settings change.
     fonts_added: bool,
     look: Option<state::Look>,
+    /// The live class's connection, and the server this app started.
+    class_socket: Option<crate::platform::socket::ClassSocket>,
+    #[cfg(not(target_arch = "wasm32"))]
+    class_server: Option<crate::class::server::RunningClass>,
+    repaint: jobs::Repaint,
 }
 
 /// The app is read as its state (`app.sample`, `app.snapshot`…): panels,
@@ -199,10 +237,14 @@ impl BackpropApp {
             files: Files::new(repaint.clone()),
             gradcheck: Jobs::new(repaint.clone(), |_| None),
             nudges: Jobs::new(repaint.clone(), |_| None),
-            panels: Panels::new(repaint),
+            panels: Panels::new(repaint.clone()),
             out: Out::default(),
             fonts_added: false,
             look: None,
+            class_socket: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            class_server: None,
+            repaint,
         }
     }
 
@@ -366,6 +408,11 @@ impl BackpropApp {
             }
         }
         self.panels.poll(&self.state, commands);
+        if let Some(socket) = &self.class_socket {
+            while let Some(event) = socket.poll() {
+                commands.push(UiCommand::Class(command::ClassMove::Socket(event)));
+            }
+        }
     }
 
     /// Applies every command queued, in one pass, and carries out their
@@ -375,6 +422,7 @@ impl BackpropApp {
         for command in std::mem::take(&mut self.out.commands) {
             apply(&mut self.state, command, &mut effects);
         }
+        command::class::sync(&mut self.state, &mut effects);
         for effect in effects {
             self.carry_out(effect, ctx);
         }
@@ -436,6 +484,50 @@ impl BackpropApp {
             }
             Effect::CopyText(text) => ctx.copy_text(text),
             Effect::Picture(pixels) => self.panels.draw.pad.set_picture(&pixels),
+            Effect::Class(effect) => self.class_effect(effect),
+        }
+    }
+
+    /// Connects, sends, hangs up; on the desktop also starts the class
+    /// server in this process (its join link then arrives as a command).
+    fn class_effect(&mut self, effect: command::ClassEffect) {
+        use command::ClassEffect as E;
+        match effect {
+            E::StartServer =>
+            {
+                #[cfg(not(target_arch = "wasm32"))]
+                match start_class_server() {
+                    Ok((server, join)) => {
+                        self.class_server = Some(server);
+                        self.command(UiCommand::Class(join));
+                    }
+                    Err(why) => self.command(UiCommand::Say(
+                        MessageKind::Error,
+                        message::Message::new(move || {
+                            crate::trf!("Could not start the class: {why}", why = why)
+                        }),
+                    )),
+                }
+            }
+            E::Connect { ws, join } => {
+                self.class_socket = Some(crate::platform::socket::ClassSocket::open(
+                    ws,
+                    join,
+                    self.repaint.clone(),
+                ));
+            }
+            E::Send(message) => {
+                if let Some(socket) = &self.class_socket {
+                    socket.send(message);
+                }
+            }
+            E::Disconnect => {
+                self.class_socket = None;
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    self.class_server = None;
+                }
+            }
         }
     }
 

@@ -329,6 +329,8 @@ pub struct AppState {
     pub asked: HashSet<(u64, Phase)>,
     /// Every answer given, for the learner's own record.
     pub predictions: Vec<Record>,
+    /// The live class this app teaches or takes part in.
+    pub class: Option<super::classroom::ClassState>,
     /// A record in an opened session that could not be read, kept as it
     /// was to be saved again with the session.
     pub unread_predictions: Option<String>,
@@ -479,6 +481,7 @@ impl AppState {
             prediction: None,
             asked: HashSet::new(),
             predictions: Vec::new(),
+            class: None,
             unread_predictions: None,
             by_hand: false,
             teach_label: 0,
@@ -627,6 +630,7 @@ impl AppState {
             step: s.batches.max(1),
             phase: s.last.filter(|p| *p != Phase::Done),
             sample: self.sample,
+            channels: self.channels,
             cell: self.selected.clone(),
             tab: self.tab,
             lesson: self.lesson.open,

@@ -13,6 +13,7 @@
 
 mod app_text;
 mod check_text;
+mod class_text;
 mod errors_text;
 mod explain_text;
 mod lesson_text;
@@ -54,6 +55,7 @@ pub fn table() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
         errors_text::TEXT,
         check_text::TEXT,
         predict_text::TEXT,
+        class_text::TEXT,
     ]
     .into_iter()
     .flatten()

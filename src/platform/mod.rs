@@ -4,6 +4,8 @@
 //! The app calls these names on both targets; the entry points
 //! (`cli`, `web`) sit above it.
 
+pub mod socket;
+
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]

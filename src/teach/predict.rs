@@ -12,6 +12,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::class::protocol::Value;
 use crate::engine::layers::conv::ConvGeometry;
 use crate::engine::layers::LayerKind;
 use crate::engine::stepper::Phase;
@@ -170,9 +171,17 @@ fn backward_questions(
         .unwrap_or_default();
     let n = sample.min(x.shape()[0] - 1);
     let mut asks = Vec::new();
-    let shape = |options: Vec<String>| -> Ask {
-        // The right answer is first; turned by the batch number so it is
-        // not always in the same place.
+    let shape = |candidates: Vec<String>| -> Ask {
+        // The right answer is first; the wrong ones that print the same as
+        // an earlier one go (a 49 → 49 layer's delta from above is "49"
+        // too), at most three kept. Turned by the batch number so the
+        // right one is not always in the same place.
+        let mut options: Vec<String> = Vec::new();
+        for o in candidates {
+            if !options.contains(&o) && options.len() < 3 {
+                options.push(o);
+            }
+        }
         let k = options.len();
         let turn = (batch as usize) % k;
         let mut turned = options.clone();
@@ -211,6 +220,8 @@ fn backward_questions(
                 per_sample(x.shape()),
                 outputs.to_string(),
                 format!("{outputs}×{inputs}"),
+                // The whole batch's, for one sample's.
+                format!("{}×{inputs}", x.shape()[0]),
             ]));
         }
         LayerKind::Flatten => {
@@ -584,4 +595,112 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
             )
         }
     }
+}
+
+/// A question as a live class asks it (`docs/CLASS-CONTRACT.md`): the
+/// options every student's page offers, in the wire's words (`+`/`-`,
+/// `grow`/`shrink`, a shape `1x14x14`); none for a question answered by
+/// clicking cells of the map, which travel as `[c, y, x]`.
+pub fn wire_options(ask: &Ask) -> Vec<String> {
+    match ask {
+        Ask::DfSign { .. } => vec!["+".into(), "-".into()],
+        Ask::TapChange { .. } => vec!["grow".into(), "shrink".into()],
+        Ask::BelowShape { options, .. } => options.iter().map(|o| o.replace('×', "x")).collect(),
+        Ask::ReluBlocked { .. } | Ask::PoolWinner { .. } => Vec::new(),
+    }
+}
+
+/// The width of the map a cell question is answered on.
+fn map_width(trace: &Trace, ask: &Ask) -> Option<usize> {
+    match ask {
+        Ask::ReluBlocked { layer, .. } | Ask::PoolWinner { layer, .. } => {
+            trace.layer_input(*layer).map(|x| x.shape()[3])
+        }
+        _ => None,
+    }
+}
+
+/// An answer as it travels to the class server.
+pub fn to_wire(trace: &Trace, ask: &Ask, given: &Given) -> Option<Value> {
+    match (ask, given) {
+        (Ask::ReluBlocked { .. }, Given::Cells(cells)) if cells.is_empty() => {
+            Some(Value::Option("none".into()))
+        }
+        (Ask::ReluBlocked { channel, .. }, Given::Cells(cells)) => Some(Value::Cells(
+            cells
+                .iter()
+                .map(|&(r, c)| [*channel as u32, r as u32, c as u32])
+                .collect(),
+        )),
+        (Ask::PoolWinner { channel, .. }, Given::Choice(q)) => {
+            let w = map_width(trace, ask)?;
+            Some(Value::Cells(vec![[
+                *channel as u32,
+                (q / w) as u32,
+                (q % w) as u32,
+            ]]))
+        }
+        (_, Given::Choice(k)) => wire_options(ask).get(*k).cloned().map(Value::Option),
+        _ => None,
+    }
+}
+
+/// A class's answer read back as the question's own (cells outside the
+/// map, or of another channel, are no answer).
+pub fn from_wire(trace: &Trace, ask: &Ask, value: &Value) -> Option<Given> {
+    let inside = |cells: &[[u32; 3]], channel: usize| -> Option<BTreeSet<(usize, usize)>> {
+        let x = trace.layer_input(match ask {
+            Ask::ReluBlocked { layer, .. } | Ask::PoolWinner { layer, .. } => *layer,
+            _ => return None,
+        })?;
+        let (h, w) = (x.shape()[2], x.shape()[3]);
+        cells
+            .iter()
+            .map(|&[c, r, col]| {
+                let (c, r, col) = (c as usize, r as usize, col as usize);
+                (c == channel && r < h && col < w).then_some((r, col))
+            })
+            .collect()
+    };
+    match (ask, value) {
+        (Ask::ReluBlocked { .. }, Value::Option(o)) if o == "none" => {
+            Some(Given::Cells(BTreeSet::new()))
+        }
+        (Ask::ReluBlocked { channel, .. }, Value::Cells(cells)) => {
+            inside(cells, *channel).map(Given::Cells)
+        }
+        (Ask::PoolWinner { channel, .. }, Value::Cells(cells)) if cells.len() == 1 => {
+            let (r, c) = *inside(cells, *channel)?.iter().next()?;
+            Some(Given::Choice(r * map_width(trace, ask)? + c))
+        }
+        (_, Value::Option(o)) => wire_options(ask)
+            .iter()
+            .position(|x| x == o)
+            .map(Given::Choice),
+        _ => None,
+    }
+}
+
+/// The right answer, as the teacher's reveal sends it.
+pub fn wire_truth(trace: &Trace, ask: &Ask) -> Option<Value> {
+    let right = match ask {
+        Ask::ReluBlocked {
+            layer,
+            sample,
+            channel,
+        } => Given::Cells(blocked(trace, *layer, *sample, *channel)),
+        Ask::PoolWinner {
+            layer,
+            sample,
+            channel,
+            window,
+        } => {
+            let (r, c) = winner(trace, *layer, *sample, *channel, *window)?;
+            Given::Choice(r * map_width(trace, ask)? + c)
+        }
+        _ => (0..wire_options(ask).len())
+            .map(Given::Choice)
+            .find(|g| is_right(trace, ask, g) == Some(true))?,
+    };
+    to_wire(trace, ask, &right)
 }

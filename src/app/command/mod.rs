@@ -31,11 +31,13 @@ use crate::teach::lesson::Tab;
 use crate::teach::predict::Prediction;
 use crate::trf;
 
+pub mod class;
 mod file_actions;
 pub mod nudge;
 mod teaching;
 mod training;
 
+pub use class::{ClassEffect, ClassMove};
 use file_actions::{dropped, file_action, file_event, hand_in};
 use nudge::{nudge, nudge_done};
 use teaching::{checked_move, lesson_move, reveal, reveal_bug};
@@ -154,6 +156,9 @@ pub enum UiCommand {
     FileDone(FileEvent),
     DataDone(DataEvent),
     GradcheckDone(Option<(CellRef, Option<FiniteDifference>)>),
+    /// The live class: the teacher's buttons, a student's, and what the
+    /// class server sent.
+    Class(ClassMove),
 }
 
 /// What the guided lesson is asked to do.
@@ -241,12 +246,20 @@ pub enum Effect {
     CopyText(String),
     /// A picture (784 values) for the drawing pad.
     Picture(Vec<f32>),
+    Class(ClassEffect),
 }
 
 /// Applies one command to the state; what else it needs done goes to `fx`.
 pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
     use UiCommand as C;
     match command {
+        // A student's question is the teacher's to reveal: Space, V and
+        // Show me send the answer instead.
+        C::Reveal | C::StepPhase
+            if s.class.as_ref().is_some_and(|c| c.student_answering()) && s.covering() =>
+        {
+            class::class_move(s, ClassMove::Send, fx)
+        }
         C::Reveal => reveal(s),
         C::Answer(p) => {
             if s.prediction
@@ -257,6 +270,13 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
             }
         }
         C::OpenMoment(m) => open_moment(s, *m, fx),
+        // A class's link joins the class (teacher or student).
+        C::OpenLink(text) if class::join_of(&text).is_some() => {
+            if let Some(join) = class::join_of(&text) {
+                s.welcome = false;
+                class::class_move(s, join, fx);
+            }
+        }
         C::OpenLink(text) => match Moment::parse(&text) {
             Ok(m) => {
                 s.welcome = false;
@@ -470,6 +490,7 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         }
         C::Arriving(fraction) => s.arriving = fraction,
         C::Worker(event) => worker_event(s, event, fx),
+        C::Class(m) => class::class_move(s, m, fx),
         C::FileDone(event) => file_event(s, event, fx),
         C::DataDone(event) => match event {
             DataEvent::Loaded {

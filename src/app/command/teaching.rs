@@ -69,6 +69,10 @@ pub(super) fn maybe_ask(s: &mut AppState) {
     if !s.predicting() || !s.by_hand {
         return;
     }
+    // A student following a class answers the teacher's questions only.
+    if s.class.as_ref().is_some_and(|c| !c.teacher() && c.follow) {
+        return;
+    }
     let Some(snapshot) = s.snapshot.as_ref() else {
         return;
     };

@@ -60,6 +60,7 @@ pub(super) fn open_moment(s: &mut AppState, m: Moment, fx: &mut Vec<Effect>) {
         phase: m.phase,
     }));
     s.sample = m.sample;
+    s.channels = m.channels;
     s.tab = m.tab;
     if m.tab != Tab::Backprop {
         s.welcome = false;

@@ -8,6 +8,7 @@
 
 pub mod architecture;
 pub mod checked;
+pub mod class;
 pub mod class_record;
 pub mod data;
 pub mod draw;
@@ -138,6 +139,8 @@ impl Panels {
                 pipeline::dead_filters_ui(ui, cx);
             }
         });
+        // The live class: the teacher's panel at the right, a student's strip.
+        class::class_ui(ui, cx);
         // The plots take at most a fifth of the window; on a short window
         // (a 720p projector at 1.4x) they fold into one line that opens
         // them, so they stay one click away without taking the views' room.

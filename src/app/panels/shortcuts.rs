@@ -10,7 +10,7 @@ use crate::i18n::tr;
 use crate::teach::animation::Animation;
 
 /// `(keys, what they do)`, shown by `?` / F1, in the current language.
-pub fn shortcuts() -> [(&'static str, &'static str); 14] {
+pub fn shortcuts() -> [(&'static str, &'static str); 17] {
     [
         (tr("Space"), tr("Step layer: run the next phase")),
         ("Enter", tr("Step batch: finish the current batch")),
@@ -39,9 +39,66 @@ pub fn shortcuts() -> [(&'static str, &'static str); 14] {
             "V",
             tr("Predict mode: reveal the covered step for the whole class"),
         ),
+        (
+            "1 – 9",
+            tr("Predict mode: choose that option of the question on screen"),
+        ),
+        (
+            "T",
+            tr("Live class: show or hide how the room answered"),
+        ),
+        (
+            "D",
+            tr("Live class: discuss and vote again (round 2)"),
+        ),
         ("Esc", tr("Stop replaying a link where it is")),
         (tr("? or F1"), tr("Show or hide this list")),
     ]
+}
+
+/// The class's keys, and the digits that answer a covered question: a
+/// laptop in a class answers without the mouse, a teacher runs the rounds
+/// from the keyboard.
+fn class_keys(state: &AppState, pressed: &dyn Fn(Key) -> bool) -> Vec<UiCommand> {
+    use crate::app::command::ClassMove;
+    let mut out = Vec::new();
+    let digits = [
+        Key::Num1,
+        Key::Num2,
+        Key::Num3,
+        Key::Num4,
+        Key::Num5,
+        Key::Num6,
+        Key::Num7,
+        Key::Num8,
+        Key::Num9,
+    ];
+    if let (true, Some(p)) = (state.covering(), &state.prediction) {
+        if let Some(k) = digits.iter().position(|&d| pressed(d)) {
+            let choices =
+                |ask: &crate::teach::predict::Ask| crate::teach::predict::wire_options(ask).len();
+            // The first question with options still unanswered, else the first.
+            let at = p
+                .asks
+                .iter()
+                .position(|(a, g)| choices(a) > 0 && !a.answered(g))
+                .or_else(|| p.asks.iter().position(|(a, _)| choices(a) > 0));
+            if let Some(at) = at.filter(|&at| k < choices(&p.asks[at].0)) {
+                let mut p = p.clone();
+                p.asks[at].1 = crate::teach::predict::Given::Choice(k);
+                out.push(UiCommand::Answer(p));
+            }
+        }
+    }
+    if let Some(c) = state.class.as_ref().filter(|c| c.teacher()) {
+        if pressed(Key::T) {
+            out.push(UiCommand::Class(ClassMove::ShowTally(!c.show_tally)));
+        }
+        if pressed(Key::D) {
+            out.push(UiCommand::Class(ClassMove::Revote));
+        }
+    }
+    out
 }
 
 /// Turns this frame's key presses into commands (none while a text or
@@ -110,6 +167,7 @@ pub fn keys(
     if pressed(Key::Enter) && !running {
         out.push(UiCommand::StepBatch);
     }
+    out.extend(class_keys(state, &pressed));
     if pressed(Key::R) {
         out.push(if running {
             UiCommand::Pause

@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::app::command::{FileAction, LessonMove, UiCommand};
+use crate::app::command::{ClassMove, FileAction, LessonMove, UiCommand};
 use crate::app::cx::Cx;
 use crate::app::state::{Palette, Settings};
 use crate::app::style::compact;
@@ -413,6 +413,7 @@ fn file_buttons_ui(cx: &mut Cx, ui: &mut Ui) {
             ui.close();
         }
     }
+    class_items_ui(ui, cx);
     if !cx.state.settings.projector
         && ui
             .button(tr("Find the bug (teacher)…"))
@@ -445,5 +446,31 @@ fn file_buttons_ui(cx: &mut Cx, ui: &mut Ui) {
             cx.command(UiCommand::File(action));
             ui.close();
         }
+    }
+}
+
+/// Start a class on this machine (the desktop: the server runs in the app),
+/// or end the one under way.
+fn class_items_ui(ui: &mut egui::Ui, cx: &mut Cx) {
+    if cx.state.class.is_some() {
+        let label = if cx.state.class.as_ref().is_some_and(|c| c.teacher()) {
+            tr("End the class")
+        } else {
+            tr("Leave the class")
+        };
+        if ui.button(label).clicked() {
+            cx.command(UiCommand::Class(ClassMove::Leave));
+            ui.close();
+        }
+    } else if cfg!(not(target_arch = "wasm32"))
+        && ui
+            .button(tr("Start a class…"))
+            .on_hover_text(tr(
+                "Serve this app on the room's network: students open the link (or scan the QR code), follow your steps and answer every Predict question; the projector shows how the room answered",
+            ))
+            .clicked()
+    {
+        cx.command(UiCommand::Class(ClassMove::Start));
+        ui.close();
     }
 }

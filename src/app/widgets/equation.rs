@@ -32,6 +32,8 @@ pub struct Operand<'a> {
     pub dim_outside: Option<CellRect>,
     pub blocked: Option<&'a [bool]>,
     pub dots: Vec<(usize, usize)>,
+    /// A class's clicks, `(row, column, count)`.
+    pub votes: Vec<(usize, usize, usize)>,
     /// Window grid every this many cells (0: none).
     pub windows: usize,
     /// Cells not computed yet (an animation), drawn blank.
@@ -94,6 +96,7 @@ impl<'a> Operand<'a> {
             dim_outside: None,
             blocked: None,
             dots: Vec::new(),
+            votes: Vec::new(),
             windows: 0,
             pending: None,
             // Filters (and a bias): vectors line up with the maps beside
@@ -169,6 +172,11 @@ impl<'a> Operand<'a> {
 
     pub fn blocked(mut self, blocked: Option<&'a [bool]>) -> Self {
         self.blocked = blocked;
+        self
+    }
+
+    pub fn votes(mut self, votes: Vec<(usize, usize, usize)>) -> Self {
+        self.votes = votes;
         self
     }
 
@@ -573,6 +581,7 @@ fn column_ui(ui: &mut Ui, m: Operand, cell: f32, size: Vec2, compact: bool, out:
             .dim_outside(m.dim_outside)
             .blocked(m.blocked)
             .dots(m.dots)
+            .votes(m.votes)
             .windows(m.windows)
             .pending(m.pending.as_deref())
             .outlines(m.outlines)

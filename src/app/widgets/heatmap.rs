@@ -374,6 +374,9 @@ pub struct Heatmap<'a> {
     outlines: Vec<(CellRect, Color32)>,
     blocked: Option<&'a [bool]>,
     dots: Vec<(usize, usize)>,
+    /// A class's clicks: a disc in each cell clicked, its area the share
+    /// of the most-clicked cell's count, the count printed in it.
+    votes: Vec<(usize, usize, usize)>,
     dimmed: Option<CellRect>,
     /// Lines every this many cells (a pooling layer's windows).
     windows: usize,
@@ -391,6 +394,8 @@ pub type HoverUi<'a> = std::rc::Rc<dyn Fn(&mut Ui, (usize, usize)) + 'a>;
 
 /// The colour of the selection and of outlines linked to it.
 pub const SELECTION: Color32 = Color32::from_rgb(255, 200, 0);
+/// The class's clicks on a map (an amber that reads on every palette).
+pub const VOTES: Color32 = Color32::from_rgba_premultiplied(235, 170, 30, 225);
 /// The colour of a second, linked outline (the operand a selection reads).
 pub const LINKED: Color32 = Color32::from_rgb(0, 200, 120);
 
@@ -417,6 +422,7 @@ impl<'a> Heatmap<'a> {
             outlines: Vec::new(),
             blocked: None,
             dots: Vec::new(),
+            votes: Vec::new(),
             dimmed: None,
             windows: 0,
             pending: None,
@@ -517,6 +523,11 @@ impl<'a> Heatmap<'a> {
     }
 
     /// Marks cells with a dot (a pooling window's winners).
+    pub fn votes(mut self, votes: Vec<(usize, usize, usize)>) -> Self {
+        self.votes = votes;
+        self
+    }
+
     pub fn dots(mut self, dots: Vec<(usize, usize)>) -> Self {
         self.dots = dots;
         self
@@ -735,6 +746,25 @@ impl<'a> Heatmap<'a> {
                     };
                     painter.circle_filled(centre, radius, Color32::from_rgb(20, 20, 20));
                     painter.circle_stroke(centre, radius, Stroke::new(1.0, Color32::WHITE));
+                }
+            }
+            let most = self.votes.iter().map(|v| v.2).max().unwrap_or(0).max(1);
+            for &(r, c, n) in &self.votes {
+                if r < self.rows && c < self.cols && n > 0 {
+                    let cell = grid_cell(r + self.pad, c + self.pad);
+                    let radius = self.cell * 0.48 * (n as f32 / most as f32).sqrt();
+                    let radius = radius.max(3.0);
+                    painter.circle_filled(cell.center(), radius, VOTES);
+                    painter.circle_stroke(cell.center(), radius, Stroke::new(1.5, Color32::BLACK));
+                    if self.cell >= 18.0 {
+                        painter.text(
+                            cell.center(),
+                            egui::Align2::CENTER_CENTER,
+                            n.to_string(),
+                            egui::FontId::proportional((self.cell * 0.42).min(20.0)),
+                            Color32::BLACK,
+                        );
+                    }
                 }
             }
             for &((r0, c0, h, w), colour) in &self.outlines {

@@ -42,11 +42,20 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
         .size(if compact { 20.0 } else { 24.0 })
         .color(BACKWARD),
     );
+    let class = cx.state.class.as_ref();
+    let student = class.is_some_and(|c| c.student_answering());
     if !compact {
-        ui.label(tr(
-            "The result is covered until you answer. Space or V reveals it for the whole class.",
-        ));
+        ui.label(if student {
+            tr("The result is covered until the teacher reveals it. Answer, then send: you can change your answer until the round closes.")
+        } else {
+            tr("The result is covered until you answer. Space or V reveals it for the whole class.")
+        });
     }
+    // The room's clicks on the map, when the teacher shows them.
+    let votes = class
+        .filter(|c| c.teacher() && (c.show_tally || c.revealed.is_some()))
+        .map(room_clicks)
+        .unwrap_or_default();
     ui.add_space(6.0);
     let ready = p.asks.iter().all(|(a, g)| a.answered(g));
     let count = p.asks.len();
@@ -60,7 +69,7 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                 controls_ui(ui, ask, given);
                 if last {
                     ui.add_space(8.0);
-                    *show = show_button(ui, ready);
+                    *show = show_button(ui, ready, student);
                 }
             };
             if has_map(ask) {
@@ -68,7 +77,7 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                 // 720p projector nothing needs scrolling.
                 let room = Vec2::new(ui.available_width() * 0.55, ui.available_height() - 8.0);
                 ui.horizontal_top(|ui| {
-                    map_ui(ui, t, ask, given, room, compact);
+                    map_ui(ui, t, ask, given, room, compact, &votes);
                     ui.vertical(|ui| words(ui, given, &mut show));
                 });
             } else {
@@ -85,12 +94,30 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
     }
 }
 
-fn show_button(ui: &mut Ui, ready: bool) -> bool {
+fn show_button(ui: &mut Ui, ready: bool, student: bool) -> bool {
+    let label = if student {
+        tr("Send my answer")
+    } else {
+        tr("Show me")
+    };
     ui.add_enabled(
         ready,
-        egui::Button::new(RichText::new(tr("Show me")).strong().size(18.0)),
+        egui::Button::new(RichText::new(label).strong().size(18.0)),
     )
     .clicked()
+}
+
+/// The cells the class clicked, `(row, column, count)`, over both rounds'
+/// latest tally (round 2's when there is one: the room's last word).
+fn room_clicks(c: &crate::app::classroom::ClassState) -> Vec<(usize, usize, usize)> {
+    let Some(tally) = c.tallies.iter().rev().flatten().next() else {
+        return Vec::new();
+    };
+    tally
+        .cells
+        .iter()
+        .map(|&[_, r, col, n]| (r as usize, col as usize, n as usize))
+        .collect()
 }
 
 /// Whether the question is answered by clicking cells of a map.
@@ -136,7 +163,15 @@ fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
 }
 
 /// The operand a question is answered on, with the cells clicked so far.
-fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, compact: bool) {
+fn map_ui(
+    ui: &mut Ui,
+    t: &Trace,
+    ask: &Ask,
+    given: &mut Given,
+    room: Vec2,
+    compact: bool,
+    votes: &[(usize, usize, usize)],
+) {
     match ask {
         Ask::ReluBlocked {
             layer,
@@ -157,6 +192,7 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
             };
             let map = Operand::new("x", tr("the ReLU's input x"), &values, h, w, true)
                 .dots(cells.iter().copied().collect())
+                .votes(votes.to_vec())
                 .big();
             let terms = vec![Term::map(map)];
             let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
@@ -203,6 +239,7 @@ fn map_ui(ui: &mut Ui, t: &Trace, ask: &Ask, given: &mut Given, room: Vec2, comp
                 .windows(size)
                 .outline(Some(rect), LINKED)
                 .selected(chosen)
+                .votes(votes.to_vec())
                 .big();
             let enlarged = Operand::new(
                 "window",

@@ -1,0 +1,553 @@
+//! The live class, as commands: what the class server sends arrives here
+//! like a key press, and the teacher's app tells the class what its own
+//! state became (the moment, a question opened or revealed) once per pass,
+//! in [`sync`]: the state decides, the messages follow from it.
+
+use crate::app::classroom::ClassState;
+use crate::app::link::Moment;
+use crate::app::state::{AppState, MessageKind};
+use crate::app::worker::Request;
+use crate::class::protocol::{ClientMsg, Question, Role, ServerMsg};
+use crate::i18n::tr;
+use crate::platform::socket::SocketEvent;
+use crate::teach::predict::{
+    from_wire, questions, to_wire, wire_options, wire_truth, Given, Prediction,
+};
+use crate::trf;
+
+use super::{say, Effect};
+
+/// What the class is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassMove {
+    /// Start a class on this machine and teach it (the desktop app).
+    Start,
+    /// Teach (with the teacher's token) or join the class at `ws`.
+    Join {
+        ws: String,
+        code: String,
+        teacher: Option<String>,
+        name: Option<String>,
+        join_url: Option<String>,
+        teacher_url: Option<String>,
+    },
+    Socket(SocketEvent),
+    /// A student follows the teacher, or explores on their own.
+    Follow(bool),
+    /// The teacher shows the room's answers, or hides them.
+    ShowTally(bool),
+    /// The join code and QR code, large or folded.
+    ShowJoin(bool),
+    /// Round 1 closes; the class discusses and votes again.
+    Revote,
+    /// A student sends the answer on their screen.
+    Send,
+    Leave,
+}
+
+/// What the class needs done outside the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassEffect {
+    StartServer,
+    Connect {
+        ws: String,
+        join: ClientMsg,
+    },
+    Send(ClientMsg),
+    /// Close the connection (and stop the server this app started).
+    Disconnect,
+}
+
+/// Joining the class a link names: `http://HOST:PORT/#class=CODE` (a
+/// student's) or `…&teacher=TOKEN` (the teacher's), the WebSocket at `/ws`
+/// on the same address. `None` when the link is no class's (or names no
+/// address: a bare fragment says nothing of where the class is).
+pub fn join_of(link: &str) -> Option<ClassMove> {
+    let (code, teacher) = crate::app::classroom::class_link(link)?;
+    let (address, _) = link.split_once('#')?;
+    let (scheme, rest) = address.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    })?;
+    let ws = match scheme {
+        "http" => "ws",
+        "https" => "wss",
+        _ => return None,
+    };
+    let base = format!("{scheme}://{host}/");
+    Some(ClassMove::Join {
+        ws: format!("{ws}://{host}/ws"),
+        join_url: Some(format!("{base}#class={code}")),
+        teacher_url: teacher
+            .as_ref()
+            .map(|t| format!("{base}#class={code}&teacher={t}")),
+        code,
+        teacher,
+        name: None,
+    })
+}
+
+fn send(fx: &mut Vec<Effect>, message: ClientMsg) {
+    fx.push(Effect::Class(ClassEffect::Send(message)));
+}
+
+pub(super) fn class_move(s: &mut AppState, m: ClassMove, fx: &mut Vec<Effect>) {
+    match m {
+        ClassMove::Start => {
+            if s.class.is_none() {
+                fx.push(Effect::Class(ClassEffect::StartServer));
+            }
+        }
+        ClassMove::Join {
+            ws,
+            code,
+            teacher,
+            name,
+            join_url,
+            teacher_url,
+        } => {
+            let role = if teacher.is_some() {
+                Role::Teacher
+            } else {
+                Role::Student
+            };
+            let mut class = ClassState::new(role, code.clone());
+            class.join_url = join_url;
+            class.teacher_url = teacher_url;
+            if role == Role::Teacher {
+                // The class's questions are Predict mode's.
+                s.settings.predict = true;
+            }
+            s.class = Some(class);
+            fx.push(Effect::Class(ClassEffect::Connect {
+                ws,
+                join: ClientMsg::Join {
+                    code,
+                    name,
+                    resume: None,
+                    teacher,
+                },
+            }));
+        }
+        ClassMove::Socket(event) => socket_event(s, event, fx),
+        ClassMove::Follow(on) => {
+            let moment = s.class.as_mut().and_then(|c| {
+                c.follow = on;
+                let step = c.question.as_ref().map(|q| q.step.clone());
+                step.or_else(|| c.moment.clone())
+            });
+            if on {
+                if let Some(link) = moment {
+                    follow(s, &link, fx);
+                }
+            } else if s.class.as_ref().is_some_and(|c| c.student_answering()) {
+                // Exploring leaves the question to the class.
+                s.prediction = None;
+            }
+        }
+        ClassMove::ShowTally(on) => {
+            if let Some(c) = &mut s.class {
+                c.show_tally = on;
+            }
+        }
+        ClassMove::ShowJoin(on) => {
+            if let Some(c) = &mut s.class {
+                c.show_join = on;
+            }
+        }
+        ClassMove::Revote => {
+            let open = s
+                .class
+                .as_ref()
+                .filter(|c| c.teacher() && c.open_round() == Some(1))
+                .and_then(|c| c.question.as_ref())
+                .map(|q| q.question.clone());
+            if let Some(question) = open {
+                send(fx, ClientMsg::Revote { question });
+            }
+        }
+        ClassMove::Send => send_answer(s, fx),
+        ClassMove::Leave => {
+            s.class = None;
+            fx.push(Effect::Class(ClassEffect::Disconnect));
+        }
+    }
+}
+
+fn socket_event(s: &mut AppState, event: SocketEvent, fx: &mut Vec<Effect>) {
+    let Some(c) = &mut s.class else { return };
+    match event {
+        SocketEvent::Up => c.down = None,
+        SocketEvent::Down(why) => {
+            c.joined = false;
+            c.down = Some(why);
+        }
+        SocketEvent::Message(message) => server_message(s, message, fx),
+    }
+}
+
+fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
+    let Some(c) = &mut s.class else { return };
+    let mut follow_to = None;
+    match message {
+        ServerMsg::Welcome {
+            student,
+            moment,
+            question,
+            answers,
+            ..
+        } => {
+            c.joined = true;
+            c.error = None;
+            c.student = Some(student);
+            if c.teacher() {
+                // The teacher's own state is the class's: what the server
+                // kept (after its restart) is told again by `sync`.
+                c.moment = None;
+            } else {
+                let same = c.question.as_ref().map(|q| &q.question)
+                    == question.as_ref().map(|q| &q.question);
+                if !same {
+                    c.sent = [None, None];
+                    c.acked = [false, false];
+                    c.revealed = None;
+                }
+                for a in answers {
+                    if let Some(k) = round_slot(a.round) {
+                        c.sent[k] = Some(a.value);
+                        c.acked[k] = true;
+                    }
+                }
+                follow_to = question
+                    .as_ref()
+                    .map(|q| q.step.clone())
+                    .or_else(|| moment.clone());
+                c.question = question;
+                c.moment = moment;
+            }
+        }
+        ServerMsg::Moment { link } => {
+            if !c.teacher() {
+                c.moment = Some(link.clone());
+                // (While a question is open, its step stays on screen.)
+                if c.open_round().is_none() {
+                    follow_to = Some(link);
+                }
+            }
+        }
+        ServerMsg::Question(q) => {
+            if !c.teacher() {
+                follow_to = Some(q.step.clone());
+                c.question = Some(q);
+                c.revealed = None;
+                c.sent = [None, None];
+                c.acked = [false, false];
+                s.prediction = None;
+            }
+        }
+        ServerMsg::Closed { question, round } => {
+            if let Some(q) = c.question.as_mut().filter(|q| q.question == question) {
+                if q.round == round {
+                    q.round = 0;
+                }
+            }
+        }
+        ServerMsg::Revote { question } => {
+            if let Some(q) = c.question.as_mut().filter(|q| q.question == question) {
+                q.round = 2;
+            }
+        }
+        ServerMsg::Reveal { question, answer } => {
+            if let Some(q) = c.question.as_mut().filter(|q| q.question == question) {
+                q.round = 0;
+                c.revealed = Some(answer);
+                if !c.teacher() {
+                    super::teaching::reveal(s);
+                }
+            }
+        }
+        ServerMsg::Ack { question, round } => {
+            let now = c.question.as_ref().is_some_and(|q| q.question == question);
+            if let (true, Some(k)) = (now, round_slot(round)) {
+                c.acked[k] = true;
+            }
+        }
+        ServerMsg::Tally(tally) => {
+            let now = c
+                .question
+                .as_ref()
+                .is_some_and(|q| q.question == tally.question);
+            if let (true, Some(k)) = (now, round_slot(tally.round)) {
+                c.tallies[k] = Some(tally);
+            }
+        }
+        ServerMsg::Error { message, .. } => {
+            c.error = Some(message.clone());
+            say(s, MessageKind::Warning, move || {
+                trf!("The class server says: {message}", message = message)
+            });
+        }
+    }
+    if let Some(link) = follow_to {
+        if s.class.as_ref().is_some_and(|c| c.follow) {
+            follow(s, &link, fx);
+        }
+    }
+}
+
+/// The slot of round 1 or 2.
+fn round_slot(round: u8) -> Option<usize> {
+    matches!(round, 1 | 2).then(|| usize::from(round) - 1)
+}
+
+/// A student's app goes to the teacher's moment: by a step or two when it
+/// is the same training a little further (or back) in the same batch, else
+/// by replaying it (as a link opens), always in the student's own language.
+fn follow(s: &mut AppState, link: &str, fx: &mut Vec<Effect>) {
+    let mut m = match Moment::parse(link) {
+        Ok(m) => m,
+        Err(e) => {
+            say(s, MessageKind::Error, move || e.to_string());
+            return;
+        }
+    };
+    m.lang = s.settings.lang;
+    let same_training = s.start_network.is_none()
+        && s.config.preset == m.preset
+        && s.config.seed == m.seed
+        && s.config.batch == m.batch
+        && s.snapshot.as_ref().is_some_and(|snap| {
+            snap.replay.is_none()
+                && !snap.running
+                && snap.batches == m.step
+                && snap.lr == m.lr
+                && snap.optimizer == m.optimizer
+        });
+    if !same_training {
+        super::training::open_moment(s, m, fx);
+        return;
+    }
+    if let Some(phase) = m.phase {
+        if s.snapshot.as_ref().and_then(|snap| snap.last) != Some(phase) {
+            s.by_hand = true;
+            fx.push(Effect::Worker(Request::GoTo(phase)));
+        }
+    }
+    s.sample = m.sample;
+    s.channels = m.channels;
+    s.selected = m.cell;
+    s.tab = m.tab;
+    s.lesson.open = m.lesson;
+    s.view_layer = None;
+}
+
+/// The student's answer on screen, to the open round.
+fn send_answer(s: &mut AppState, fx: &mut Vec<Effect>) {
+    let (Some(c), Some(p), Some(snapshot)) = (&mut s.class, &s.prediction, &s.snapshot) else {
+        return;
+    };
+    let (Some(round), Some(q)) = (c.open_round(), c.question.as_ref()) else {
+        return;
+    };
+    let Some((ask, given)) = p.asks.first() else {
+        return;
+    };
+    let Some(value) = to_wire(&snapshot.trace, ask, given) else {
+        return;
+    };
+    let question = q.question.clone();
+    let k = usize::from(round) - 1;
+    c.sent[k] = Some(value.clone());
+    c.acked[k] = false;
+    send(
+        fx,
+        ClientMsg::Answer {
+            question,
+            round,
+            value,
+        },
+    );
+}
+
+/// Once per pass, after the commands: the teacher's app tells the class
+/// what changed (its moment; a prediction asked, then revealed); a
+/// student's puts the open question on the step it is about, once there.
+pub fn sync(s: &mut AppState, fx: &mut Vec<Effect>) {
+    match &s.class {
+        Some(c) if c.teacher() && c.joined => teacher_sync(s, fx),
+        Some(c) if !c.teacher() && c.follow => student_sync(s),
+        _ => {}
+    }
+}
+
+fn teacher_sync(s: &mut AppState, fx: &mut Vec<Effect>) {
+    let Some(snapshot) = s.snapshot.clone() else {
+        return;
+    };
+    if snapshot.replay.is_some() || snapshot.running {
+        return;
+    }
+    // (A network that is not a built-in preset has no link: the class
+    // follows only the built-in ones.)
+    let Ok(mut moment) = s.moment() else { return };
+    // Each student keeps their own language.
+    moment.lang = crate::i18n::Lang::En;
+    let link = moment.to_fragment();
+    let Some(c) = &mut s.class else { return };
+    if c.moment.as_deref() != Some(link.as_str()) {
+        c.moment = Some(link.clone());
+        send(fx, ClientMsg::Moment { link: link.clone() });
+    }
+    let Some(p) = &s.prediction else { return };
+    let Some((ask, _)) = p.asks.first() else {
+        return;
+    };
+    let step = (p.batch, p.phase);
+    if !p.revealed && c.asked != Some(step) && snapshot.batches == p.batch {
+        let stamp = web_time::SystemTime::now()
+            .duration_since(web_time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let question = Question {
+            question: format!("{}-{}-{stamp:x}", ask.kind(), p.batch),
+            kind: ask.kind().into(),
+            step: link,
+            options: wire_options(ask),
+            round: 1,
+        };
+        send(
+            fx,
+            ClientMsg::Open {
+                question: question.question.clone(),
+                kind: question.kind.clone(),
+                step: question.step.clone(),
+                options: question.options.clone(),
+            },
+        );
+        c.question = Some(question);
+        c.asked = Some(step);
+        c.revealed = None;
+        c.tallies = [None, None];
+        c.show_tally = false;
+        c.show_join = false;
+    } else if p.revealed && c.asked == Some(step) && c.revealed.is_none() {
+        let (Some(q), Some(answer)) = (&mut c.question, wire_truth(&snapshot.trace, ask)) else {
+            return;
+        };
+        q.round = 0;
+        c.revealed = Some(answer.clone());
+        send(
+            fx,
+            ClientMsg::Reveal {
+                question: q.question.clone(),
+                answer,
+            },
+        );
+    }
+}
+
+fn student_sync(s: &mut AppState) {
+    let (Some(c), Some(snapshot)) = (&s.class, &s.snapshot) else {
+        return;
+    };
+    let Some(q) = &c.question else { return };
+    if q.round == 0 && c.revealed.is_none() {
+        return;
+    }
+    let Ok(m) = Moment::parse(&q.step) else {
+        return;
+    };
+    let Some(phase) = m.phase else { return };
+    let here = snapshot.replay.is_none()
+        && !snapshot.running
+        && snapshot.batches == m.step
+        && snapshot.last == Some(phase);
+    let asked = s
+        .prediction
+        .as_ref()
+        .is_some_and(|p| p.batch == m.step && p.phase == phase);
+    if !here || asked {
+        return;
+    }
+    let t = &snapshot.trace;
+    let Some(ask) = questions(t, phase, s.sample, s.channels[1], m.step)
+        .into_iter()
+        .find(|a| a.kind() == q.kind)
+    else {
+        return;
+    };
+    // The answer sent last (round 2's over round 1's), as the question's own.
+    let given = c
+        .sent
+        .iter()
+        .rev()
+        .flatten()
+        .find_map(|v| from_wire(t, &ask, v))
+        .unwrap_or(Given::Nothing);
+    let revealed = c.revealed.is_some();
+    s.prediction = Some(Prediction {
+        batch: m.step,
+        phase,
+        asks: vec![(ask, given)],
+        revealed: false,
+        marks: Vec::new(),
+    });
+    if revealed {
+        super::teaching::reveal(s);
+    }
+}
+
+/// The words for a question's state, for the status of a class.
+pub fn round_text(c: &ClassState) -> String {
+    match (c.open_round(), &c.revealed) {
+        (_, Some(_)) => tr("Revealed").into(),
+        (Some(1), _) => tr("Round 1: answering").into(),
+        (Some(_), _) => tr("Round 2: voting again").into(),
+        (None, None) if c.question.is_some() => tr("Closed").into(),
+        (None, None) => tr("No question open").into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_class_link_joins_at_its_own_address() {
+        let token = "b".repeat(32);
+        match join_of(&format!(
+            "http://192.168.1.20:8080/#class=ABC234&teacher={token}"
+        )) {
+            Some(ClassMove::Join {
+                ws,
+                code,
+                teacher,
+                join_url,
+                ..
+            }) => {
+                assert_eq!(ws, "ws://192.168.1.20:8080/ws");
+                assert_eq!(code, "ABC234");
+                assert_eq!(teacher, Some(token));
+                assert_eq!(
+                    join_url.as_deref(),
+                    Some("http://192.168.1.20:8080/#class=ABC234")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            join_of("https://class.example/#class=ABC234"),
+            Some(ClassMove::Join { ws, teacher: None, .. }) if ws == "wss://class.example/ws"
+        ));
+        for bad in [
+            "#class=ABC234",
+            "ftp://h/#class=ABC234",
+            "http://h/#preset=seed",
+            "http://a b/#class=ABC234",
+        ] {
+            assert_eq!(join_of(bad), None, "{bad}");
+        }
+    }
+}

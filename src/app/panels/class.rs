@@ -1,0 +1,239 @@
+//! The live class on screen. The teacher's (the projector's): the join
+//! code in large type and the students' link as a QR code, how many joined
+//! and answered, the room's answers per round side by side when the teacher
+//! chooses to show them, and the buttons that run a question (show the
+//! answers, discuss and vote again, reveal). A student's: one strip, the
+//! class's code, whether the answer is in, following the teacher or
+//! exploring alone. (The click questions' heatmap is drawn on the map
+//! itself, by the prediction widget.)
+
+use egui::{Color32, RichText, Ui, Vec2};
+
+use crate::app::classroom::ClassState;
+use crate::app::command::{ClassMove, UiCommand};
+use crate::app::cx::Cx;
+use crate::app::style::{BACKWARD, ERROR, RIGHT};
+use crate::class::protocol::{Tally, Value};
+use crate::i18n::tr;
+use crate::trf;
+
+/// The teacher's panel at the window's right, or the student's strip at
+/// its top; nothing outside a class.
+pub fn class_ui(ui: &mut Ui, cx: &mut Cx) {
+    let Some(c) = cx.state.class.as_ref() else {
+        return;
+    };
+    if c.teacher() {
+        let width = (ui.available_width() * 0.24).clamp(220.0, 320.0);
+        egui::Panel::right("class")
+            .resizable(false)
+            .exact_size(width)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("class panel")
+                    .show(ui, |ui| teacher_ui(ui, cx, c));
+            });
+    } else {
+        egui::Panel::top("class strip").show(ui, |ui| student_ui(ui, cx, c));
+    }
+}
+
+fn connection_ui(ui: &mut Ui, c: &ClassState) {
+    match (&c.down, c.joined) {
+        (Some(why), _) => {
+            ui.label(RichText::new(tr("Reconnecting…")).color(ERROR))
+                .on_hover_text(why.as_str());
+        }
+        (None, false) => {
+            ui.label(tr("Connecting…"));
+        }
+        (None, true) => {}
+    }
+}
+
+fn teacher_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(tr("Live class")).strong().size(18.0));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .small_button("✕")
+                .on_hover_text(tr("End the class"))
+                .clicked()
+            {
+                cx.command(UiCommand::Class(ClassMove::Leave));
+            }
+        });
+    });
+    connection_ui(ui, c);
+    let big = if c.show_join { 44.0 } else { 26.0 };
+    ui.label(RichText::new(&c.code).monospace().strong().size(big))
+        .on_hover_text(tr("The class's code"));
+    if let (true, Some(url)) = (c.show_join, &c.join_url) {
+        let side = ui.available_width().min(240.0);
+        qr_ui(ui, url, side);
+        ui.label(RichText::new(url).monospace().size(13.0));
+        if ui.button(tr("Hide the join code")).clicked() {
+            cx.command(UiCommand::Class(ClassMove::ShowJoin(false)));
+        }
+    } else if c.join_url.is_some() && ui.button(tr("Show the join code")).clicked() {
+        cx.command(UiCommand::Class(ClassMove::ShowJoin(true)));
+    }
+    ui.separator();
+    let students = c.tallies.iter().flatten().map(|t| t.students).max();
+    let Some(q) = &c.question else {
+        ui.label(tr(
+            "Step through the backward pass in Predict mode: each question goes to every student.",
+        ));
+        if let Some(n) = students {
+            ui.label(trf!("{n} students joined", n = n));
+        }
+        return;
+    };
+    ui.label(RichText::new(crate::app::command::class::round_text(c)).strong());
+    let round = c
+        .open_round()
+        .unwrap_or(if c.tallies[1].is_some() { 2 } else { 1 });
+    let now = c.tallies[usize::from(round) - 1].as_ref();
+    let (answered, joined) = now.map_or((0, 0), |t| (t.answered, t.students));
+    ui.label(
+        RichText::new(trf!(
+            "{answered} of {joined} answered",
+            answered = answered,
+            joined = joined
+        ))
+        .size(24.0)
+        .strong(),
+    );
+    ui.horizontal_wrapped(|ui| {
+        if c.revealed.is_none() {
+            let label = if c.show_tally {
+                tr("Hide the answers")
+            } else {
+                tr("Show the answers")
+            };
+            if ui.button(label).clicked() {
+                cx.command(UiCommand::Class(ClassMove::ShowTally(!c.show_tally)));
+            }
+        }
+        if c.open_round() == Some(1)
+            && ui
+                .button(tr("Discuss and vote again"))
+                .on_hover_text(tr(
+                    "Round 1 closes: the class talks it over with a neighbour and answers again (round 2 is kept apart)",
+                ))
+                .clicked()
+        {
+            cx.command(UiCommand::Class(ClassMove::Revote));
+        }
+        if c.revealed.is_none() && ui.button(tr("Reveal")).clicked() {
+            cx.command(UiCommand::Reveal);
+        }
+    });
+    if c.show_tally || c.revealed.is_some() {
+        ui.add_space(6.0);
+        if q.options.is_empty() {
+            ui.label(tr(
+                "Where the class clicked is drawn on the map: the larger the disc, the more students.",
+            ));
+        }
+        ui.horizontal_top(|ui| {
+            for (k, tally) in c.tallies.iter().enumerate() {
+                let Some(tally) = tally else { continue };
+                ui.vertical(|ui| {
+                    ui.label(RichText::new(trf!("Round {n}", n = k + 1)).strong());
+                    if q.options.is_empty() {
+                        ui.label(trf!("{n} answered", n = tally.answered));
+                    } else {
+                        bars_ui(ui, &q.options, tally, c.revealed.as_ref());
+                    }
+                });
+            }
+        });
+    }
+}
+
+/// One round's answers as bars, the right option (once revealed) in green.
+fn bars_ui(ui: &mut Ui, options: &[String], tally: &Tally, right: Option<&Value>) {
+    let most = tally.options.values().copied().max().unwrap_or(0).max(1);
+    let width = 90.0;
+    for option in options {
+        let n = tally.options.get(option).copied().unwrap_or(0);
+        let is_right = matches!(right, Some(Value::Option(o)) if o == option);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(option).monospace().size(18.0));
+            let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 18.0), egui::Sense::hover());
+            let fill = if is_right { RIGHT } else { BACKWARD };
+            let share = n as f32 / most as f32;
+            let mut bar = rect;
+            bar.set_width((width * share).max(1.0));
+            ui.painter().rect_filled(bar, 2.0, fill);
+            ui.label(RichText::new(n.to_string()).size(18.0).strong());
+        });
+    }
+}
+
+/// The students' link as a QR code, `side` points wide, black on white with
+/// its quiet zone (a phone's camera reads it off a projector).
+fn qr_ui(ui: &mut Ui, url: &str, side: f32) {
+    let Ok(code) = qrcode::QrCode::new(url.as_bytes()) else {
+        return;
+    };
+    let n = code.width();
+    let quiet = 2;
+    let modules = n + 2 * quiet;
+    let (rect, _) = ui.allocate_exact_size(Vec2::splat(side), egui::Sense::hover());
+    let painter = ui.painter();
+    painter.rect_filled(rect, 0.0, Color32::WHITE);
+    let m = side / modules as f32;
+    let colors = code.to_colors();
+    for y in 0..n {
+        for x in 0..n {
+            if colors[y * n + x] == qrcode::Color::Dark {
+                let min = rect.min + Vec2::new((x + quiet) as f32 * m, (y + quiet) as f32 * m);
+                painter.rect_filled(
+                    egui::Rect::from_min_size(min, Vec2::splat(m.ceil())),
+                    0.0,
+                    Color32::BLACK,
+                );
+            }
+        }
+    }
+}
+
+fn student_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(trf!("Class {code}", code = c.code)).strong());
+        connection_ui(ui, c);
+        if c.follow {
+            if ui
+                .button(tr("Explore on my own"))
+                .on_hover_text(tr("Leave the teacher's moment and step through it yourself"))
+                .clicked()
+            {
+                cx.command(UiCommand::Class(ClassMove::Follow(false)));
+            }
+        } else if ui.button(tr("Follow the teacher")).clicked() {
+            cx.command(UiCommand::Class(ClassMove::Follow(true)));
+        }
+        let status = match (c.open_round(), &c.revealed) {
+            (_, Some(_)) => tr("The answer is revealed.").to_string(),
+            (Some(round), _) => {
+                let k = usize::from(round) - 1;
+                match (&c.sent[k], c.acked[k]) {
+                    (Some(_), true) => trf!(
+                        "✔ Your answer is in (round {n}); you can change it until the round closes.",
+                        n = round
+                    ),
+                    (Some(_), false) => tr("Sending your answer…").to_string(),
+                    (None, _) if round == 2 => {
+                        tr("Discuss with a neighbour, then answer again.").to_string()
+                    }
+                    (None, _) => tr("Answer the question on your screen.").to_string(),
+                }
+            }
+            (None, None) if c.question.is_some() => tr("The round is closed.").to_string(),
+            (None, None) => tr("Waiting for the teacher's question.").to_string(),
+        };
+        ui.label(RichText::new(status).color(BACKWARD));
+    });
+}

@@ -1,0 +1,273 @@
+//! The live class through the app itself: a teacher's app and two
+//! students' apps (egui_kittest harnesses) on one real class server on
+//! 127.0.0.1. The students follow the teacher's moment and get the same
+//! question on the same numbers; their answers reach the teacher's tally
+//! (counts and the cells clicked, drawn on the map); the teacher's reveal
+//! marks each student's answer on their own screen. The wire mapping of
+//! every Predict question is checked both ways on real traces.
+
+use std::time::{Duration, Instant};
+
+use backprop_viz::app::command::ClassMove;
+use backprop_viz::app::{BackpropApp, UiCommand};
+use backprop_viz::class::protocol::Value;
+use backprop_viz::class::server::{start, ClassConfig, RunningClass};
+use backprop_viz::engine::stepper::Phase;
+use backprop_viz::teach::predict::{
+    from_wire, is_right, questions, to_wire, wire_options, wire_truth, Ask, Given,
+};
+use egui_kittest::Harness;
+
+mod app_common;
+use app_common::{harness, new_app, set_settings, settle, snapshot};
+
+type H = Harness<'static, BackpropApp>;
+
+fn server(dir: &std::path::Path) -> RunningClass {
+    start(ClassConfig {
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        port: 0,
+        db: dir.join("class.sqlite"),
+        title: String::new(),
+        site: None,
+    })
+    .expect("the class server starts")
+}
+
+fn join(h: &mut H, server: &RunningClass, teacher: bool) {
+    let info = server.info();
+    let token = Some(info.token.clone());
+    h.state_mut().command(UiCommand::Class(ClassMove::Join {
+        ws: info.ws.clone(),
+        code: info.code.clone(),
+        teacher: if teacher { token } else { None },
+        name: Some("test".into()),
+        join_url: Some(info.url.clone()),
+        teacher_url: None,
+    }));
+}
+
+/// Frames of every app until `done` holds (a minute at most).
+fn run_until(apps: &mut [&mut H], what: &str, done: impl Fn(&[&mut H]) -> bool) {
+    let start = Instant::now();
+    while !done(apps) {
+        for h in apps.iter_mut() {
+            h.run_steps(1);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn layer(h: &H, name: &str) -> usize {
+    snapshot(h)
+        .trace
+        .names
+        .iter()
+        .position(|n| n == name)
+        .expect("the layer")
+}
+
+#[test]
+fn a_class_follows_the_teacher_answers_and_sees_the_reveal() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path());
+    let mut teacher = harness(new_app());
+    let mut ann = harness(new_app());
+    let mut bob = harness(new_app());
+    set_settings(&mut teacher, |s| s.predict = true);
+    for h in [&mut teacher, &mut ann, &mut bob] {
+        settle(h);
+    }
+    join(&mut teacher, &server, true);
+    join(&mut ann, &server, false);
+    join(&mut bob, &server, false);
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the joins",
+        |apps| {
+            apps.iter()
+                .all(|h| h.state().class.as_ref().is_some_and(|c| c.joined))
+        },
+    );
+    assert!(teacher.state().class.as_ref().unwrap().teacher());
+    assert!(!ann.state().class.as_ref().unwrap().teacher());
+
+    // The teacher goes to pool2's backward step: Predict mode asks which
+    // cell of a window gets the delta, and the class gets the question.
+    let pool = Phase::Backward(layer(&teacher, "pool2"));
+    teacher.state_mut().command(UiCommand::GoTo(pool));
+    settle(&mut teacher);
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the question on both students' screens",
+        |apps| {
+            let asked = |h: &H| {
+                h.state()
+                    .prediction
+                    .as_ref()
+                    .map(|p| (p.batch, p.phase, p.asks[0].0.clone()))
+            };
+            let t = asked(apps[0]);
+            t.as_ref().is_some_and(|t| t.1 == pool)
+                && apps[0].state().class.as_ref().unwrap().question.is_some()
+                && asked(apps[1]) == t
+                && asked(apps[2]) == t
+        },
+    );
+    let t = snapshot(&teacher).trace;
+    let ask = teacher.state().prediction.as_ref().unwrap().asks[0]
+        .0
+        .clone();
+    assert!(matches!(ask, Ask::PoolWinner { .. }), "{ask:?}");
+    // The students' step is the teacher's, number for number.
+    for student in [&ann, &bob] {
+        let mine = snapshot(student).trace;
+        assert_eq!(mine.loss, t.loss);
+        assert_eq!(
+            mine.layers[layer(student, "conv2")].weight_grad,
+            t.layers[layer(&teacher, "conv2")].weight_grad
+        );
+    }
+
+    // Ann answers right, Bob picks another cell of the same window.
+    let right = wire_truth(&t, &ask).expect("a winner");
+    let Value::Cells(cells) = &right else {
+        panic!("a cell question")
+    };
+    let [c, r, col] = cells[0];
+    let wrong = Value::Cells(vec![[c, r ^ 1, col]]);
+    for (h, value) in [(&mut ann, &right), (&mut bob, &wrong)] {
+        let mut p = h.state().prediction.clone().unwrap();
+        p.asks[0].1 = from_wire(&t, &ask, value).expect("an answer on the map");
+        h.state_mut().command(UiCommand::Answer(p));
+        h.run_steps(1);
+        // Show me (and Space, and V) send a student's answer.
+        h.state_mut().command(UiCommand::Reveal);
+        h.run_steps(1);
+        assert!(h.state().covering(), "a student cannot reveal");
+    }
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the acks and the teacher's tally",
+        |apps| {
+            let acked = |h: &H| h.state().class.as_ref().unwrap().acked[0];
+            let tally = apps[0].state().class.as_ref().unwrap().tallies[0].clone();
+            acked(apps[1]) && acked(apps[2]) && tally.is_some_and(|t| t.answered == 2)
+        },
+    );
+    let class = teacher.state().class.clone().unwrap();
+    let tally = class.tallies[0].clone().unwrap();
+    assert_eq!(tally.students, 2);
+    let mut clicked: Vec<[u32; 4]> = tally.cells.clone();
+    clicked.sort();
+    let mut expected = vec![[c, r, col, 1], [c, r ^ 1, col, 1]];
+    expected.sort();
+    assert_eq!(clicked, expected, "each student's click, counted once");
+
+    // Discuss and vote again: round 2 opens, apart from round 1.
+    teacher
+        .state_mut()
+        .command(UiCommand::Class(ClassMove::Revote));
+    run_until(&mut [&mut teacher, &mut ann, &mut bob], "round 2", |apps| {
+        apps.iter()
+            .all(|h| h.state().class.as_ref().unwrap().open_round() == Some(2))
+    });
+    // Bob changes his mind.
+    let mut p = bob.state().prediction.clone().unwrap();
+    p.asks[0].1 = from_wire(&t, &ask, &right).unwrap();
+    bob.state_mut().command(UiCommand::Answer(p));
+    bob.run_steps(1);
+    bob.state_mut().command(UiCommand::Reveal);
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "round 2's tally",
+        |apps| {
+            let tally = apps[0].state().class.as_ref().unwrap().tallies[1].clone();
+            tally.is_some_and(|t| t.answered == 1 && t.cells == vec![[c, r, col, 1]])
+        },
+    );
+    // Round 1 kept as it was.
+    assert_eq!(
+        teacher.state().class.as_ref().unwrap().tallies[0]
+            .as_ref()
+            .unwrap()
+            .answered,
+        2
+    );
+
+    // The teacher reveals (V): each student's own answer marked.
+    teacher.state_mut().command(UiCommand::Reveal);
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the reveal",
+        |apps| {
+            apps[1..]
+                .iter()
+                .all(|h| h.state().prediction.as_ref().is_some_and(|p| p.revealed))
+        },
+    );
+    let marks = |h: &H| h.state().prediction.as_ref().unwrap().marks.clone();
+    assert_eq!(marks(&ann), vec![Some(true)]);
+    // Bob's last answer (round 2's) is the one marked.
+    assert_eq!(marks(&bob), vec![Some(true)]);
+    assert_eq!(
+        ann.state().class.as_ref().unwrap().revealed,
+        Some(right.clone())
+    );
+}
+
+#[test]
+fn every_question_travels_to_the_wire_and_back() {
+    let mut h = harness(new_app());
+    settle(&mut h);
+    let names = snapshot(&h).trace.names.clone();
+    let mut kinds = std::collections::BTreeSet::new();
+    for phase in (0..names.len())
+        .rev()
+        .map(Phase::Backward)
+        .chain([Phase::Update])
+    {
+        h.state_mut().command(UiCommand::GoTo(phase));
+        settle(&mut h);
+        let t = snapshot(&h).trace;
+        for ask in questions(&t, phase, 0, 0, 1) {
+            kinds.insert(ask.kind());
+            let truth = wire_truth(&t, &ask).expect("every question has an answer");
+            let given = from_wire(&t, &ask, &truth).expect("the truth reads back");
+            assert_eq!(is_right(&t, &ask, &given), Some(true), "{ask:?}");
+            assert_eq!(to_wire(&t, &ask, &given), Some(truth.clone()));
+            // Every option is an answer, marked as the app marks it.
+            for o in wire_options(&ask) {
+                let g = from_wire(&t, &ask, &Value::Option(o.clone())).unwrap();
+                assert_eq!(to_wire(&t, &ask, &g), Some(Value::Option(o)));
+            }
+            // A cell outside the map, or of another channel, is no answer.
+            if wire_options(&ask).is_empty() {
+                assert_eq!(from_wire(&t, &ask, &Value::Cells(vec![[0, 999, 0]])), None);
+                assert_eq!(from_wire(&t, &ask, &Value::Cells(vec![[77, 0, 0]])), None);
+            } else {
+                assert_eq!(from_wire(&t, &ask, &Value::Option("?".into())), None);
+                assert_eq!(from_wire(&t, &ask, &Value::Cells(vec![[0, 0, 0]])), None);
+            }
+            if let Ask::ReluBlocked { .. } = ask {
+                assert_eq!(
+                    from_wire(&t, &ask, &Value::Option("none".into())),
+                    Some(Given::Cells(Default::default()))
+                );
+            }
+        }
+    }
+    for kind in [
+        "df-sign",
+        "below-shape",
+        "relu-blocked",
+        "pool-winner",
+        "tap-change",
+    ] {
+        assert!(kinds.contains(kind), "{kind} never asked: {kinds:?}");
+    }
+}
