@@ -27,6 +27,7 @@ use crate::training::{evaluate, predictions, Trainer};
 pub mod bench;
 pub mod check;
 pub mod class;
+pub mod class_load;
 pub mod inspect;
 
 #[derive(Parser)]
@@ -64,6 +65,9 @@ enum Command {
     /// Check your own backward tensors against a trace; a mismatch is named
     /// as one common mistake, with the fix.
     Check(CheckArgs),
+    /// Simulate a room of students against a live class and measure it:
+    /// answer-to-tally latency, lost answers, the server's memory and CPU.
+    ClassLoad(class_load::ClassLoadArgs),
     /// Serve a live class on the room's network until Ctrl+C: the browser
     /// app and its WebSocket; prints the join links as one JSON line.
     Class(class::ClassArgs),
@@ -277,6 +281,7 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => done(bench::run(args.json)),
         Some(Command::Inspect(args)) => done(inspect::run(&args.file, args.json)),
         Some(Command::Check(args)) => check::run(&args.trace, &args.mine, args.json),
+        Some(Command::ClassLoad(args)) => class_load::run(args),
         Some(Command::Class(args)) => done(class::run(args)),
         Some(Command::ClassReport(args)) => done(class::report(args)),
     };

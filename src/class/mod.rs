@@ -14,6 +14,8 @@ pub mod protocol;
 #[cfg(not(target_arch = "wasm32"))]
 mod hub;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod load;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod report;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
