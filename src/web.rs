@@ -413,6 +413,7 @@ impl eframe::App for WebApp {
             &self.app,
             full,
             frame.info().cpu_usage.unwrap_or(0.0) * 1000.0,
+            ui.ctx().zoom_factor(),
         );
     }
 
@@ -428,6 +429,45 @@ impl eframe::App for WebApp {
 }
 
 /// What the page shows tests: the step on screen as JSON in the hidden
+/// The live class as a test reads it: who this page is in the class, the
+/// question and its round, this student's answer and whether it is in, the
+/// teacher's tallies, the prediction on screen, and where (in CSS pixels)
+/// the map a click question is answered on was drawn.
+fn class_probe(app: &BackpropApp, zoom: f32) -> serde_json::Value {
+    let Some(c) = app.class.as_ref() else {
+        return serde_json::Value::Null;
+    };
+    let map = app
+        .marks()
+        .get(&crate::teach::lesson::Mark::Question)
+        .map(|r| [r.min.x, r.min.y, r.max.x, r.max.y].map(|v| v * zoom));
+    let prediction = app.prediction.as_ref().map(|p| {
+        serde_json::json!({
+            "kinds": p.asks.iter().map(|(a, _)| a.kind()).collect::<Vec<_>>(),
+            "answered": p.asks.iter().all(|(a, g)| a.answered(g)),
+            "revealed": p.revealed,
+            "marks": p.marks,
+            "covering": app.covering(),
+        })
+    });
+    serde_json::json!({
+        "role": c.role,
+        "code": c.code,
+        "joined": c.joined,
+        "down": c.down,
+        "follow": c.follow,
+        "question": c.question,
+        "revealed": c.revealed,
+        "sent": c.sent,
+        "acked": c.acked,
+        "tallies": c.tallies,
+        "show_tally": c.show_tally,
+        "error": c.error,
+        "prediction": prediction,
+        "map": map,
+    })
+}
+
 /// `#probe` element (written when the step changes), and the app's frame
 /// times in `window.bpvFrames` (milliseconds of egui's work per frame, the
 /// last 600).
@@ -441,7 +481,7 @@ pub struct Probe {
 
 impl Probe {
     /// Called once per frame with the time the frame's work took.
-    pub fn frame(&mut self, app: &BackpropApp, full: bool, cpu_ms: f32) {
+    pub fn frame(&mut self, app: &BackpropApp, full: bool, cpu_ms: f32, zoom: f32) {
         let frames = self.frames.get_or_insert_with(|| {
             let frames = js_sys::Array::new();
             if let Some(window) = web_sys::window() {
@@ -463,7 +503,14 @@ impl Probe {
             .as_ref()
             .map(|(_, m)| m.text())
             .unwrap_or_default();
-        let key = (s.batches, s.last, full, lang, format!("{tab}\n{message}"));
+        let class = class_probe(app, zoom).to_string();
+        let key = (
+            s.batches,
+            s.last,
+            full,
+            lang,
+            format!("{tab}\n{message}\n{class}"),
+        );
         if self.last.as_ref() == Some(&key) {
             return;
         }
@@ -502,6 +549,7 @@ impl Probe {
             "message": message,
             "loss": t.loss,
             "layers": layers,
+            "class": class_probe(app, zoom),
         });
         if let Some(el) = web_sys::window()
             .and_then(|w| w.document())

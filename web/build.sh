@@ -12,8 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=target/site
 WASM=target/wasm32-unknown-unknown/web/backprop_viz.wasm
-# The wasm may not grow past this (before compression).
-BUDGET=$((8 * 1024 * 1024))
+# The wasm may not grow past this (before compression). 8 MiB until the
+# live class (its client, protocol and QR code: +0.2 MB) took the last of it;
+# a class's server sends it gzipped (3.2 MB) to each student.
+BUDGET=$((9 * 1024 * 1024))
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown

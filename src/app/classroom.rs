@@ -12,6 +12,12 @@ use crate::engine::stepper::Phase;
 pub struct ClassState {
     pub role: Role,
     pub code: String,
+    /// The class's WebSocket, and the token that resumes this student
+    /// there (from the last `welcome`).
+    pub ws: String,
+    pub resume: Option<String>,
+    /// The name this student gave (none: anonymous).
+    pub name: Option<String>,
     /// The students' link (drawn as the QR code): the teacher's.
     pub join_url: Option<String>,
     /// The teacher's own link (to drive the class from a browser).
@@ -46,10 +52,13 @@ pub struct ClassState {
 }
 
 impl ClassState {
-    pub fn new(role: Role, code: String) -> ClassState {
+    pub fn new(role: Role, code: String, ws: String) -> ClassState {
         ClassState {
             role,
             code,
+            ws,
+            resume: None,
+            name: None,
             join_url: None,
             teacher_url: None,
             joined: false,

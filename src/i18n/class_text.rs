@@ -80,4 +80,6 @@ pub const TEXT: &[(&str, &str)] = &[
         "Live class: discuss and vote again (round 2)",
         "Урок в классе: обсудить и ответить снова (раунд 2)",
     ),
+    ("Your name (optional)", "Ваше имя (необязательно)"),
+    ("Use this name", "Использовать это имя"),
 ];

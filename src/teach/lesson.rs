@@ -44,6 +44,8 @@ pub enum Mark {
     Views,
     /// The lesson's own strip.
     LessonPanel,
+    /// The map a Predict question is answered on (a click question's).
+    Question,
 }
 
 impl Mark {

@@ -42,6 +42,8 @@ pub enum ClassMove {
     Revote,
     /// A student sends the answer on their screen.
     Send,
+    /// A student gives a name (joins again as the same student, named).
+    Name(String),
     Leave,
 }
 
@@ -114,7 +116,8 @@ pub(super) fn class_move(s: &mut AppState, m: ClassMove, fx: &mut Vec<Effect>) {
             } else {
                 Role::Student
             };
-            let mut class = ClassState::new(role, code.clone());
+            let mut class = ClassState::new(role, code.clone(), ws.clone());
+            class.name = name.clone();
             class.join_url = join_url;
             class.teacher_url = teacher_url;
             if role == Role::Teacher {
@@ -170,6 +173,28 @@ pub(super) fn class_move(s: &mut AppState, m: ClassMove, fx: &mut Vec<Effect>) {
             }
         }
         ClassMove::Send => send_answer(s, fx),
+        ClassMove::Name(name) => {
+            let Some(c) = s.class.as_mut().filter(|c| !c.teacher()) else {
+                return;
+            };
+            let name = crate::class::protocol::clean_name(&name);
+            if name == c.name {
+                return;
+            }
+            c.name = name.clone();
+            c.joined = false;
+            // A joined connection cannot join again: a new one resumes
+            // this student under the name.
+            fx.push(Effect::Class(ClassEffect::Connect {
+                ws: c.ws.clone(),
+                join: ClientMsg::Join {
+                    code: c.code.clone(),
+                    name,
+                    resume: c.resume.clone(),
+                    teacher: None,
+                },
+            }));
+        }
         ClassMove::Leave => {
             s.class = None;
             fx.push(Effect::Class(ClassEffect::Disconnect));
@@ -198,9 +223,11 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
             moment,
             question,
             answers,
+            resume,
             ..
         } => {
             c.joined = true;
+            c.resume = (!resume.is_empty()).then_some(resume);
             c.error = None;
             c.student = Some(student);
             if c.teacher() {

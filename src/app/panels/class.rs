@@ -200,10 +200,31 @@ fn qr_ui(ui: &mut Ui, url: &str, side: f32) {
     }
 }
 
+/// The name a student may give (only the teacher's report shows it).
+fn name_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
+    let id = egui::Id::unique("class name");
+    let mut draft: String = ui
+        .data(|d| d.get_temp(id))
+        .unwrap_or_else(|| c.name.clone().unwrap_or_default());
+    let field = ui.add(
+        egui::TextEdit::singleline(&mut draft)
+            .hint_text(tr("Your name (optional)"))
+            .char_limit(crate::class::protocol::MAX_NAME)
+            .desired_width(140.0),
+    );
+    let done = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let changed = crate::class::protocol::clean_name(&draft) != c.name;
+    if (done || (changed && ui.small_button(tr("Use this name")).clicked())) && changed {
+        cx.command(UiCommand::Class(ClassMove::Name(draft.clone())));
+    }
+    ui.data_mut(|d| d.insert_temp(id, draft));
+}
+
 fn student_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new(trf!("Class {code}", code = c.code)).strong());
         connection_ui(ui, c);
+        name_ui(ui, cx, c);
         if c.follow {
             if ui
                 .button(tr("Explore on my own"))

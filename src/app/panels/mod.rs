@@ -32,6 +32,11 @@ use super::views::Views;
 use crate::i18n::tr;
 use crate::teach::lesson::{Mark, Tab};
 
+/// A student in a class on a phone-sized window (narrower than a tablet).
+fn phone_student(ui: &egui::Ui, state: &AppState) -> bool {
+    state.class.as_ref().is_some_and(|c| !c.teacher()) && ui.available_width() < 600.0
+}
+
 /// Every panel that keeps state of its own.
 pub struct Panels {
     /// The explanation drawer (the classroom's): open, and what it was
@@ -85,6 +90,10 @@ impl Panels {
     /// over the view that never shrinks it.
     pub fn ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx) {
         let state = cx.state;
+        if phone_student(ui, state) {
+            self.phone_ui(ui, cx);
+            return;
+        }
         let compact = compact(ui.ctx());
         let classroom = state.settings.projector || state.lesson.open.is_some();
         egui::Panel::top("controls").show(ui, |ui| {
@@ -252,6 +261,22 @@ impl Panels {
         if state.blanked {
             blank_ui(ui.ctx(), cx);
         }
+    }
+
+    /// A student's phone in a class: the class's strip, then the step the
+    /// teacher is on, its question first (no toolbar, plots or tabs: the
+    /// teacher drives, the student answers and looks).
+    fn phone_ui(&mut self, ui: &mut egui::Ui, cx: &mut Cx) {
+        class::class_ui(ui, cx);
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            let views = ui.available_rect_before_wrap();
+            cx.mark(Mark::Views, views);
+            egui::ScrollArea::both()
+                .id_salt("phone")
+                .auto_shrink([false, false])
+                .show(ui, |ui| self.views.ui(ui, cx));
+        });
+        shortcuts::shortcuts_window(ui, cx);
     }
 
     /// The explanation as a drawer at the right edge of the view, over it:

@@ -77,7 +77,9 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                 // 720p projector nothing needs scrolling.
                 let room = Vec2::new(ui.available_width() * 0.55, ui.available_height() - 8.0);
                 ui.horizontal_top(|ui| {
-                    map_ui(ui, t, ask, given, room, compact, &votes);
+                    if let Some(rect) = map_ui(ui, t, ask, given, room, compact, &votes) {
+                        cx.mark(crate::teach::lesson::Mark::Question, rect);
+                    }
                     ui.vertical(|ui| words(ui, given, &mut show));
                 });
             } else {
@@ -171,7 +173,7 @@ fn map_ui(
     room: Vec2,
     compact: bool,
     votes: &[(usize, usize, usize)],
-) {
+) -> Option<egui::Rect> {
     match ask {
         Ask::ReluBlocked {
             layer,
@@ -180,7 +182,7 @@ fn map_ui(
         } => {
             // (The question was asked about a step whose input exists.)
             let Some(x) = t.layer_input(*layer) else {
-                return;
+                return None;
             };
             let (h, w) = (x.shape()[2], x.shape()[3]);
             let values: Vec<f32> = (0..h * w)
@@ -204,6 +206,7 @@ fn map_ui(
                 }
                 *given = Given::Cells(cells);
             }
+            drawn.rect("x")
         }
         Ask::PoolWinner {
             layer,
@@ -213,7 +216,7 @@ fn map_ui(
         } => {
             // (The question was asked about a step whose input exists.)
             let Some(x) = t.layer_input(*layer) else {
-                return;
+                return None;
             };
             let size = match t.kinds[*layer] {
                 LayerKind::Maxpool { size } => size,
@@ -267,8 +270,9 @@ fn map_ui(
                     *given = Given::Choice(r * w + c);
                 }
             }
+            drawn.rect("x")
         }
-        _ => {}
+        _ => None,
     }
 }
 
