@@ -859,9 +859,18 @@ fn a_thousand_real_students_fill_the_class() {
 
 /// A raw HTTP/1.1 request: the status, the headers (lower-case) and the body.
 fn http(addr: SocketAddr, request_line: &str) -> (u16, String, Vec<u8>) {
+    http_with(addr, request_line, "")
+}
+
+/// [`http`] with more header lines (each ending in `\r\n`).
+fn http_with(addr: SocketAddr, request_line: &str, headers: &str) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(WAIT)).unwrap();
-    write!(s, "{request_line}\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "{request_line}\r\nHost: x\r\n{headers}Connection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -933,6 +942,169 @@ fn http_serves_the_site_and_nothing_else() {
     let (status, _, body) = http(addr, "GET /ws HTTP/1.1");
     assert!((400..500).contains(&status), "{status}");
     assert!(!String::from_utf8_lossy(&body).contains("the app"));
+}
+
+/// A header's value in [`http`]'s lower-case head.
+fn header_of(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        (n.trim() == name).then(|| v.trim().to_string())
+    })
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+#[test]
+fn http_sends_text_and_code_gzipped_to_who_takes_it() {
+    let dir = tmp();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("data/mnist")).unwrap();
+    // Like a wasm: a header, then code that repeats itself, some of it noise.
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    for i in 0..60_000u32 {
+        wasm.extend_from_slice(&[
+            0x20,
+            (i % 7) as u8,
+            0x41,
+            (i.wrapping_mul(2_654_435_761) >> 24) as u8,
+        ]);
+    }
+    let page = "<!doctype html><p>the app</p>\n".repeat(40);
+    let mnist = gzip(&vec![7u8; 50_000]);
+    let png = b"\x89PNG\r\n\x1a\n".repeat(64);
+    std::fs::write(site.join("index.html"), &page).unwrap();
+    std::fs::write(site.join("app_bg.wasm"), &wasm).unwrap();
+    std::fs::write(site.join("data/mnist/t10k-labels-idx1-ubyte.gz"), &mnist).unwrap();
+    std::fs::write(site.join("icon.png"), &png).unwrap();
+    let server = Server::start_with(
+        &dir.path().join("c.sqlite"),
+        &["--site", site.to_str().unwrap()],
+    );
+    let addr = server.addr();
+    let length = |head: &str| -> usize {
+        header_of(head, "content-length")
+            .expect("a content-length")
+            .parse()
+            .unwrap()
+    };
+
+    // Gzip, twice (the second from the kept copy): the same bytes, which
+    // gunzip to the file; the type stays application/wasm.
+    let mut sent = None;
+    for accept in [
+        "gzip, deflate, br",
+        "br;q=1.0, gzip;q=0.5",
+        "*",
+        "br, *;q=0.1",
+    ] {
+        let (status, head, body) = http_with(
+            addr,
+            "GET /app_bg.wasm HTTP/1.1",
+            &format!("Accept-Encoding: {accept}\r\n"),
+        );
+        assert_eq!(status, 200, "{accept}");
+        assert_eq!(
+            header_of(&head, "content-encoding").as_deref(),
+            Some("gzip"),
+            "{accept}: {head}"
+        );
+        assert_eq!(
+            header_of(&head, "content-type").as_deref(),
+            Some("application/wasm")
+        );
+        assert_eq!(header_of(&head, "vary").as_deref(), Some("accept-encoding"));
+        assert_eq!(length(&head), body.len(), "{accept}");
+        assert!(
+            body.len() < wasm.len() / 2,
+            "{} of {}",
+            body.len(),
+            wasm.len()
+        );
+        assert_eq!(gunzip(&body), wasm, "{accept}");
+        if let Some(before) = &sent {
+            assert_eq!(&body, before, "one copy");
+        }
+        sent = Some(body);
+    }
+    let gzipped = sent.unwrap();
+    // Not taken: as it is, with Vary all the same.
+    for accept in [
+        None,
+        Some("gzip;q=0"),
+        Some("identity"),
+        Some("br, deflate"),
+        Some("*;q=0.5, gzip;q=0"),
+        Some(""),
+    ] {
+        let headers = accept.map_or(String::new(), |a| format!("Accept-Encoding: {a}\r\n"));
+        let (status, head, body) = http_with(addr, "GET /app_bg.wasm HTTP/1.1", &headers);
+        assert_eq!(status, 200, "{accept:?}");
+        assert_eq!(
+            header_of(&head, "content-encoding"),
+            None,
+            "{accept:?}: {head}"
+        );
+        assert_eq!(header_of(&head, "vary").as_deref(), Some("accept-encoding"));
+        assert_eq!(length(&head), wasm.len());
+        assert_eq!(body, wasm, "{accept:?}");
+    }
+    // HEAD says what GET would send.
+    let (status, head, body) = http_with(
+        addr,
+        "HEAD /app_bg.wasm HTTP/1.1",
+        "Accept-Encoding: gzip\r\n",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        header_of(&head, "content-encoding").as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(length(&head), gzipped.len());
+    assert!(body.is_empty());
+    let (_, head, body) = http_with(addr, "HEAD /app_bg.wasm HTTP/1.1", "");
+    assert_eq!(header_of(&head, "content-encoding"), None);
+    assert_eq!(length(&head), wasm.len());
+    assert!(body.is_empty());
+    // The page too.
+    let (_, head, body) = http_with(addr, "GET / HTTP/1.1", "Accept-Encoding: gzip\r\n");
+    assert_eq!(
+        header_of(&head, "content-encoding").as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(length(&head), body.len());
+    assert_eq!(gunzip(&body), page.as_bytes());
+    // MNIST's .gz and the PNG: never encoded, byte for byte the file.
+    for (path, file, kind) in [
+        (
+            "/data/mnist/t10k-labels-idx1-ubyte.gz",
+            &mnist,
+            "application/gzip",
+        ),
+        ("/icon.png", &png, "image/png"),
+    ] {
+        let (status, head, body) = http_with(
+            addr,
+            &format!("GET {path} HTTP/1.1"),
+            "Accept-Encoding: gzip, deflate\r\n",
+        );
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(header_of(&head, "content-encoding"), None, "{path}: {head}");
+        assert_eq!(header_of(&head, "content-type").as_deref(), Some(kind));
+        assert_eq!(length(&head), file.len(), "{path}");
+        assert_eq!(&body, file, "{path}");
+    }
 }
 
 #[test]

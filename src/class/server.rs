@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::http::{Method, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -387,8 +387,13 @@ async fn serve(
     }
 }
 
-async fn site(State(shared): State<Arc<Shared>>, method: Method, uri: Uri) -> Response {
-    shared.site.respond(&method, uri.path()).await
+async fn site(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    shared.site.respond(&method, uri.path(), &headers).await
 }
 
 async fn websocket(
