@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use backprop_viz::app::command::ClassMove;
 use backprop_viz::app::{BackpropApp, UiCommand};
-use backprop_viz::class::protocol::Value;
+use backprop_viz::class::protocol::{Role, ServerMsg, Tally, Value};
 use backprop_viz::class::server::{start, ClassConfig, RunningClass};
 use backprop_viz::engine::stepper::Phase;
+use backprop_viz::platform::socket::SocketEvent;
 use backprop_viz::teach::predict::{
     from_wire, is_right, questions, to_wire, wire_options, wire_truth, Ask, Given,
 };
@@ -269,5 +270,115 @@ fn every_question_travels_to_the_wire_and_back() {
         "tap-change",
     ] {
         assert!(kinds.contains(kind), "{kind} never asked: {kinds:?}");
+    }
+}
+
+/// A teacher's projector at 1280x720: the class's panel keeps its side of
+/// the window whatever the view draws (the fc2 step's wide tables, revealed),
+/// and the room's answers are drawn large under the question.
+#[test]
+fn the_class_panel_keeps_its_side_on_the_projector() {
+    for lang in [backprop_viz::i18n::Lang::En, backprop_viz::i18n::Lang::Ru] {
+        let mut h = app_common::projector(lang);
+        set_settings(&mut h, |s| s.predict = true);
+        h.state_mut().command(UiCommand::Class(ClassMove::Join {
+            // Nobody there: the panel shows, reconnecting.
+            ws: "ws://127.0.0.1:9/ws".into(),
+            code: "ABC234".into(),
+            teacher: Some("t".repeat(32)),
+            name: None,
+            join_url: Some("http://127.0.0.1:9/#class=ABC234".into()),
+            teacher_url: None,
+        }));
+        settle(&mut h);
+        let fc2 = Phase::Backward(layer(&h, "fc2"));
+        h.state_mut().command(UiCommand::GoTo(fc2));
+        settle(&mut h);
+        // The server's side, as messages: joined, then 24 students'
+        // answers in two rounds.
+        let server = |h: &mut H, m: ServerMsg| {
+            h.state_mut()
+                .command(UiCommand::Class(ClassMove::Socket(SocketEvent::Message(m))));
+            h.run_steps(2);
+        };
+        server(
+            &mut h,
+            ServerMsg::Welcome {
+                role: Role::Teacher,
+                student: 0,
+                resume: String::new(),
+                moment: None,
+                question: None,
+                answers: Vec::new(),
+            },
+        );
+        h.run_steps(2);
+        let q = h
+            .state()
+            .class
+            .as_ref()
+            .unwrap()
+            .question
+            .clone()
+            .expect("asked");
+        let tally = |round: u8, counts: [usize; 3]| {
+            ServerMsg::Tally(Tally {
+                question: q.question.clone(),
+                round,
+                students: 24,
+                answered: counts.iter().sum(),
+                options: q.options.iter().cloned().zip(counts).collect(),
+                cells: Vec::new(),
+            })
+        };
+        server(&mut h, tally(1, [15, 3, 6]));
+        server(
+            &mut h,
+            ServerMsg::Revote {
+                question: q.question.clone(),
+            },
+        );
+        server(&mut h, tally(2, [4, 1, 19]));
+        h.state_mut()
+            .command(UiCommand::Class(ClassMove::ShowTally(true)));
+        h.run_steps(3);
+        // The bars under the question, high on the screen.
+        if lang == backprop_viz::i18n::Lang::En {
+            use egui_kittest::kittest::Queryable;
+            let title = h.get_by_label("How the room answered").rect();
+            assert!(title.top() < 400.0, "{title:?}");
+        }
+        keeps_its_side(&h, lang);
+        h.state_mut().command(UiCommand::Reveal);
+        settle(&mut h);
+        h.run_steps(4);
+        keeps_its_side(&h, lang);
+    }
+}
+
+/// The class's panel at the window's right, where it belongs, and nothing
+/// of the view reaching into it.
+fn keeps_its_side(h: &H, lang: backprop_viz::i18n::Lang) {
+    use egui_kittest::kittest::{NodeT, Queryable};
+    let code = h.get_by_label("ABC234").rect();
+    let panel_left = code.left() - 4.0;
+    let width = h.ctx.content_rect().width();
+    assert!(
+        panel_left > width * 0.6 && panel_left < width * 0.8,
+        "the panel starts at {panel_left} of {width}"
+    );
+    for node in h.query_all_by(|n| n.bounding_box().is_some()) {
+        let r = node.rect();
+        let label = node
+            .accesskit_node()
+            .label()
+            .unwrap_or_default()
+            .to_string();
+        if r.top() > 140.0 && r.left() < panel_left - 2.0 && r.width() < width * 0.95 {
+            assert!(
+                r.right() <= panel_left + 1.0,
+                "{lang:?}: {label:?} at {r:?} crosses into the class panel at {panel_left}"
+            );
+        }
     }
 }

@@ -82,4 +82,6 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("Your name (optional)", "Ваше имя (необязательно)"),
     ("Use this name", "Использовать это имя"),
+    ("answered", "ответили"),
+    ("How the room answered", "Как ответил класс"),
 ];

@@ -29,6 +29,10 @@ pub fn class_ui(ui: &mut Ui, cx: &mut Cx) {
             .resizable(false)
             .exact_size(width)
             .show(ui, |ui| {
+                // Nothing in it may widen it: egui keeps the panel's outer
+                // size and moves its edge over the view by the overflow.
+                let inner = ui.available_width();
+                ui.set_max_width(inner);
                 egui::ScrollArea::vertical()
                     .id_salt("class panel")
                     .show(ui, |ui| teacher_ui(ui, cx, c));
@@ -136,40 +140,59 @@ fn teacher_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
                 "Where the class clicked is drawn on the map: the larger the disc, the more students.",
             ));
         }
-        ui.horizontal_top(|ui| {
-            for (k, tally) in c.tallies.iter().enumerate() {
-                let Some(tally) = tally else { continue };
-                ui.vertical(|ui| {
-                    ui.label(RichText::new(trf!("Round {n}", n = k + 1)).strong());
-                    if q.options.is_empty() {
-                        ui.label(trf!("{n} answered", n = tally.answered));
-                    } else {
-                        bars_ui(ui, &q.options, tally, c.revealed.as_ref());
-                    }
-                });
-            }
-        });
+        counts_ui(ui, &q.options, &c.tallies, c.revealed.as_ref());
     }
 }
 
-/// One round's answers as bars, the right option (once revealed) in green.
-fn bars_ui(ui: &mut Ui, options: &[String], tally: &Tally, right: Option<&Value>) {
-    let most = tally.options.values().copied().max().unwrap_or(0).max(1);
-    let width = 90.0;
-    for option in options {
-        let n = tally.options.get(option).copied().unwrap_or(0);
-        let is_right = matches!(right, Some(Value::Option(o)) if o == option);
-        ui.horizontal(|ui| {
-            ui.label(RichText::new(option).monospace().size(18.0));
-            let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 18.0), egui::Sense::hover());
-            let fill = if is_right { RIGHT } else { BACKWARD };
-            let share = n as f32 / most as f32;
-            let mut bar = rect;
-            bar.set_width((width * share).max(1.0));
-            ui.painter().rect_filled(bar, 2.0, fill);
-            ui.label(RichText::new(n.to_string()).size(18.0).strong());
+/// The room's answers per round as a table of counts (the bars are drawn
+/// large under the question): one row per option, one column per round,
+/// the right option green once revealed.
+fn counts_ui(ui: &mut Ui, options: &[String], tallies: &[Option<Tally>; 2], right: Option<&Value>) {
+    egui::Grid::new("class counts")
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            ui.label("");
+            // (The rounds as ① and ②: the panel is narrow.)
+            for (k, t) in tallies.iter().enumerate() {
+                if t.is_some() {
+                    ui.label(RichText::new(["①", "②"][k]).strong().size(18.0))
+                        .on_hover_text(trf!("Round {n}", n = k + 1));
+                }
+            }
+            ui.end_row();
+            let answered = tr("answered");
+            let rows: Vec<(String, Option<&String>)> = if options.is_empty() {
+                vec![(answered.to_string(), None)]
+            } else {
+                options
+                    .iter()
+                    .map(|o| (crate::app::widgets::prediction::wire_label(o), Some(o)))
+                    .collect()
+            };
+            for (label, option) in rows {
+                let is_right =
+                    matches!((right, option), (Some(Value::Option(r)), Some(o)) if r == o);
+                let colour = if is_right {
+                    RIGHT
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.label(RichText::new(label).monospace().size(18.0).color(colour));
+                for t in tallies.iter().flatten() {
+                    let n = match option {
+                        Some(o) => t.options.get(o).copied().unwrap_or(0),
+                        None => t.answered,
+                    };
+                    ui.label(
+                        RichText::new(n.to_string())
+                            .size(20.0)
+                            .strong()
+                            .color(colour),
+                    );
+                }
+                ui.end_row();
+            }
         });
-    }
 }
 
 /// The students' link as a QR code, `side` points wide, black on white with
@@ -214,7 +237,7 @@ fn name_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
     );
     let done = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     let changed = crate::class::protocol::clean_name(&draft) != c.name;
-    if (done || (changed && ui.small_button(tr("Use this name")).clicked())) && changed {
+    if changed && (done || ui.small_button(tr("Use this name")).clicked()) {
         cx.command(UiCommand::Class(ClassMove::Name(draft.clone())));
     }
     ui.data_mut(|d| d.insert_temp(id, draft));

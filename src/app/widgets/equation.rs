@@ -436,6 +436,10 @@ pub fn fit_cell(
 
 /// The narrowest a column may be (its title needs some room).
 const MIN_COLUMN: f32 = 40.0;
+/// A table's vector column (δ down the side) is at least this wide: its
+/// title and the power of ten its numbers share ("δ (×10⁻²)") need it, and
+/// a table fitted to 40 ran past its view's edge by the difference.
+const MIN_VECTOR_COLUMN: f32 = 60.0;
 
 /// What a row reports: the operand and cell clicked, and where each
 /// operand's map was drawn (the guided lesson outlines them: the maps
@@ -746,10 +750,10 @@ pub enum Place {
 pub fn table_cell(cols: usize, op: &str, width: f32, compact: bool) -> f32 {
     let fixed = 2.0 * gap(compact) + op_width(op, compact) + 4.0;
     let even = (width - fixed) / (cols + 1) as f32;
-    if even >= MIN_COLUMN {
+    if even >= MIN_VECTOR_COLUMN {
         even
     } else {
-        (width - fixed - MIN_COLUMN) / cols.max(1) as f32
+        (width - fixed - MIN_VECTOR_COLUMN) / cols.max(1) as f32
     }
 }
 
@@ -776,7 +780,7 @@ pub fn table_ui(
     let head = head(compact);
     // A column's grid starts this far below its top (see `column_ui`).
     let grid_top = head + if compact { 6.0 } else { 10.0 };
-    let left_width = (left.grid().1 as f32 * cell).max(MIN_COLUMN);
+    let left_width = (left.grid().1 as f32 * cell).max(MIN_VECTOR_COLUMN);
     let op_w = op_width(op, compact);
     let main_width = (main.grid().1 as f32 * cell).max(MIN_COLUMN);
     let rows = main.grid().0 as f32 * cell;

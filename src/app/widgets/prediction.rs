@@ -16,6 +16,7 @@ use crate::app::style::{compact, BACKWARD, ERROR, RIGHT};
 use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
 use crate::app::widgets::heatmap::CellRect;
 use crate::app::widgets::heatmap::LINKED;
+use crate::class::protocol::Value;
 use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
@@ -84,6 +85,11 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                 });
             } else {
                 words(ui, given, &mut show);
+                if k == 0 {
+                    if let Some(c) = class.filter(|c| c.teacher() && c.show_tally) {
+                        room_ui(ui, ask, c);
+                    }
+                }
                 ui.separator();
             }
         });
@@ -127,6 +133,108 @@ fn has_map(ask: &Ask) -> bool {
     matches!(ask, Ask::ReluBlocked { .. } | Ask::PoolWinner { .. })
 }
 
+/// How the room answered the class's question (the first asked), large on
+/// the projector: a bar per option and round, round 1 and round 2 side by
+/// side, the count printed at the bar's end.
+fn room_ui(ui: &mut Ui, ask: &Ask, c: &crate::app::classroom::ClassState) {
+    let Some(q) = &c.question else { return };
+    let labels = option_labels(ask);
+    if labels.len() != q.options.len() {
+        return;
+    }
+    ui.add_space(10.0);
+    ui.label(
+        RichText::new(tr("How the room answered"))
+            .strong()
+            .size(18.0),
+    );
+    let rounds: Vec<(usize, &crate::class::protocol::Tally)> = c
+        .tallies
+        .iter()
+        .enumerate()
+        .filter_map(|(k, t)| t.as_ref().map(|t| (k, t)))
+        .collect();
+    let most = rounds
+        .iter()
+        .flat_map(|(_, t)| t.options.values().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let colours = [BACKWARD, crate::app::style::FORWARD];
+    let label_width = 150.0;
+    // (Room for the label, the count after the bar and the spacing: a row
+    // wider than the view would push the class's panel aside.)
+    let bar_room = (ui.available_width() - label_width - 140.0).clamp(60.0, 520.0);
+    for (option, label) in q.options.iter().zip(&labels) {
+        ui.horizontal(|ui| {
+            let right = matches!(&c.revealed, Some(Value::Option(r)) if r == option);
+            let (rect, _) =
+                ui.allocate_exact_size(Vec2::new(label_width, 28.0), egui::Sense::hover());
+            ui.painter().text(
+                rect.left_center(),
+                egui::Align2::LEFT_CENTER,
+                label,
+                egui::FontId::proportional(20.0),
+                if right {
+                    RIGHT
+                } else {
+                    ui.visuals().text_color()
+                },
+            );
+            ui.vertical(|ui| {
+                for (k, t) in &rounds {
+                    let n = t.options.get(option).copied().unwrap_or(0);
+                    let (rect, _) = ui.allocate_exact_size(
+                        Vec2::new(bar_room + 50.0, 22.0),
+                        egui::Sense::hover(),
+                    );
+                    let mut bar = rect;
+                    bar.set_width((bar_room * n as f32 / most as f32).max(2.0));
+                    ui.painter().rect_filled(bar, 2.0, colours[*k]);
+                    ui.painter().text(
+                        egui::pos2(bar.right() + 6.0, bar.center().y),
+                        egui::Align2::LEFT_CENTER,
+                        format!("{n}"),
+                        egui::FontId::proportional(18.0),
+                        ui.visuals().text_color(),
+                    );
+                }
+            });
+        });
+    }
+    if rounds.len() == 2 {
+        ui.horizontal(|ui| {
+            for (k, colour) in colours.iter().enumerate() {
+                let (rect, _) = ui.allocate_exact_size(Vec2::splat(14.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, *colour);
+                ui.label(trf!("Round {n}", n = k + 1));
+            }
+        });
+    }
+}
+
+/// An option of a class's question as its button words it (the wire's
+/// `+`, `grow`, `1x14x14` as `+ positive`, `larger`, `1×14×14`).
+pub fn wire_label(option: &str) -> String {
+    match option {
+        "+" => tr("+ positive").into(),
+        "-" => tr("− negative").into(),
+        "grow" => tr("larger").into(),
+        "shrink" => tr("smaller").into(),
+        shape => shape.replace('x', "×"),
+    }
+}
+
+/// The words on a question's option buttons, in the order of its options.
+fn option_labels(ask: &Ask) -> Vec<String> {
+    match ask {
+        Ask::DfSign { .. } => vec![tr("+ positive").into(), tr("− negative").into()],
+        Ask::TapChange { .. } => vec![tr("larger").into(), tr("smaller").into()],
+        Ask::BelowShape { options, .. } => options.clone(),
+        Ask::ReluBlocked { .. } | Ask::PoolWinner { .. } => Vec::new(),
+    }
+}
+
 /// The buttons that answer a question (choices; for the ReLU, "none").
 fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
     let choices = |ui: &mut Ui, given: &mut Given, labels: &[String]| {
@@ -143,13 +251,9 @@ fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
         });
     };
     match ask {
-        Ask::DfSign { .. } => choices(
-            ui,
-            given,
-            &[tr("+ positive").into(), tr("− negative").into()],
-        ),
-        Ask::TapChange { .. } => choices(ui, given, &[tr("larger").into(), tr("smaller").into()]),
-        Ask::BelowShape { options, .. } => choices(ui, given, options),
+        Ask::DfSign { .. } | Ask::TapChange { .. } | Ask::BelowShape { .. } => {
+            choices(ui, given, &option_labels(ask))
+        }
         Ask::ReluBlocked { .. } => {
             let marked = match given {
                 Given::Cells(c) => c.len(),
@@ -181,9 +285,7 @@ fn map_ui(
             channel,
         } => {
             // (The question was asked about a step whose input exists.)
-            let Some(x) = t.layer_input(*layer) else {
-                return None;
-            };
+            let x = t.layer_input(*layer)?;
             let (h, w) = (x.shape()[2], x.shape()[3]);
             let values: Vec<f32> = (0..h * w)
                 .map(|q| x[[*sample, *channel, q / w, q % w]])
@@ -215,9 +317,7 @@ fn map_ui(
             window,
         } => {
             // (The question was asked about a step whose input exists.)
-            let Some(x) = t.layer_input(*layer) else {
-                return None;
-            };
+            let x = t.layer_input(*layer)?;
             let size = match t.kinds[*layer] {
                 LayerKind::Maxpool { size } => size,
                 _ => 2,
