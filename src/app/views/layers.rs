@@ -275,6 +275,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
     };
     // A revealed ReLU question: the blocked cells, and wrong picks.
     let revealed = prediction::revealed_outlines(cx.state, t, i, n, c);
+    let votes = prediction::revealed_votes(cx.state, i, c);
     let pad = wrap.padding();
     let mut row = Vec::new();
     // On a small window the mask stands for x (its title says how it was
@@ -302,6 +303,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
                 .short(if relu { "ReLU′(x)" } else { "f′(x)" })
                 .blocked(relu.then_some(&blocked[..]))
                 .outlines(revealed.clone())
+                .votes(votes)
                 .pending(pad.clone())
                 .selected(sel),
         ),
@@ -429,6 +431,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
     let winner = window.and_then(|(r, col)| dots.get(r * wo + col).copied());
     // A revealed pooling question: the winner it asked for, and a wrong pick.
     let revealed = prediction::revealed_outlines(cx.state, t, i, n, c);
+    let votes = prediction::revealed_votes(cx.state, i, c);
     let row = vec![
         Term::map(
             Operand::new(
@@ -451,6 +454,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             .dots(dots.clone())
             .outline(outline, LINKED)
             .outlines(revealed.clone())
+            .votes(votes)
             .selected(winner),
         ),
         Term::Op("   ".into()),

@@ -402,6 +402,49 @@ pub fn revealed_outlines(
         .collect()
 }
 
+/// After a class's click question is revealed: where the room clicked on
+/// layer `layer`'s input, channel `channel`, `(row, column, count)` (the
+/// teacher's screen; round 2's clicks when there was a revote).
+pub fn revealed_votes(
+    state: &AppState,
+    layer: usize,
+    channel: usize,
+) -> Vec<(usize, usize, usize)> {
+    let Some(c) = state
+        .class
+        .as_ref()
+        .filter(|c| c.teacher() && c.revealed.is_some())
+    else {
+        return Vec::new();
+    };
+    let asked = state
+        .prediction
+        .as_ref()
+        .filter(|_| has_verdict(state))
+        .and_then(|p| {
+            p.asks.first().map(|(ask, _)| match ask {
+                Ask::ReluBlocked { layer: l, .. } | Ask::PoolWinner { layer: l, .. } => *l == layer,
+                _ => false,
+            })
+        });
+    if asked != Some(true) {
+        return Vec::new();
+    }
+    room_clicks(c)
+        .into_iter()
+        .zip(
+            c.tallies
+                .iter()
+                .rev()
+                .flatten()
+                .next()
+                .map_or(&[][..], |t| &t.cells[..]),
+        )
+        .filter(|(_, cell)| cell[0] as usize == channel)
+        .map(|(v, _)| v)
+        .collect()
+}
+
 /// Whether the step on screen has a revealed prediction to speak of.
 pub fn has_verdict(state: &AppState) -> bool {
     let (Some(s), Some(p)) = (state.snapshot.as_ref(), state.prediction.as_ref()) else {
