@@ -42,6 +42,9 @@ pub enum FileEvent {
     Checked(Box<crate::check::checked::Checked>),
     /// Several learners' prediction records, summed.
     ClassRecord(crate::teach::record::ClassRecord),
+    /// A live class's database read back: the report, as `class-report`
+    /// prints it.
+    ClassReport(String),
     /// Files dropped on the page, read (the browser reads them later).
     Dropped(Vec<Input>),
 }
@@ -288,6 +291,30 @@ impl Files {
                 })
             },
         );
+    }
+
+    /// Asks for a live class's database and reads its report (read-only:
+    /// a class still running is not disturbed).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn class_report_dialog(&self) {
+        self.jobs.spawn("class-report-dialog", move |out| {
+            let started = Instant::now();
+            let event = match rfd::FileDialog::new()
+                .set_title(tr("A live class's database"))
+                .add_filter("SQLite", &["sqlite", "db"])
+                .pick_file()
+            {
+                Some(path) => match crate::class::report::read(&path, false) {
+                    Ok(report) => FileEvent::ClassReport(report.to_text()),
+                    Err(e) => FileEvent::Failed(e.to_string()),
+                },
+                None if started.elapsed() < NO_DIALOG_WITHIN => FileEvent::Failed(
+                    tr("No file dialog is available here: use backprop-viz class-report --db FILE.").into(),
+                ),
+                None => return,
+            };
+            out.send(event);
+        });
     }
 
     /// Asks for a folder and writes the step's exercise there.

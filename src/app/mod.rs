@@ -449,6 +449,10 @@ impl BackpropApp {
             Effect::OpenModelDialog => self.files.open_model_dialog(),
             Effect::OpenSessionDialog => self.files.open_session_dialog(),
             Effect::ClassRecordDialog => self.files.class_record_dialog(),
+            #[cfg(not(target_arch = "wasm32"))]
+            Effect::ClassReportDialog => self.files.class_report_dialog(),
+            #[cfg(target_arch = "wasm32")]
+            Effect::ClassReportDialog => {}
             Effect::CheckDialog(trace, batch) => self.files.check_dialog(trace, batch),
             Effect::CheckInputs(inputs, trace, batch) => {
                 self.files.check_inputs(inputs, trace, batch)

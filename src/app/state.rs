@@ -349,6 +349,8 @@ pub struct AppState {
     pub pending_check: Vec<PathBuf>,
     /// A class's records summed (the teacher's window).
     pub class_record: Option<ClassRecord>,
+    /// A live class's report (*File → Class report*), as text.
+    pub class_report: Option<String>,
     /// The teacher's deliberate mistake in the backward pass.
     pub bug: Option<Bug>,
     /// The finite-difference check of a weight: its result, and whether one
@@ -490,6 +492,7 @@ impl AppState {
             checked: None,
             pending_check: Vec::new(),
             class_record: None,
+            class_report: None,
             bug: None,
             gradcheck: None,
             gradchecking: false,

@@ -84,4 +84,16 @@ pub const TEXT: &[(&str, &str)] = &[
     ("Use this name", "Использовать это имя"),
     ("answered", "ответили"),
     ("How the room answered", "Как ответил класс"),
+    ("A live class's database", "База данных урока в классе"),
+    (
+        "No file dialog is available here: use backprop-viz class-report --db FILE.",
+        "Диалог выбора файлов здесь недоступен: используйте backprop-viz class-report --db FILE.",
+    ),
+    ("The live class's report", "Отчёт об уроке в классе"),
+    ("Copy", "Копировать"),
+    ("Class report…", "Отчёт об уроке…"),
+    (
+        "A live class's database (class.sqlite): per question and round, how many answered, how many were right, and the shift after the discussion",
+        "База данных урока (class.sqlite): по каждому вопросу и раунду — сколько ответили, сколько верно и как изменилось после обсуждения",
+    ),
 ];

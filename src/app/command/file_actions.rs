@@ -61,6 +61,7 @@ pub(super) fn file_event(s: &mut AppState, event: FileEvent, fx: &mut Vec<Effect
         FileEvent::Dropped(inputs) => dropped(s, inputs, fx),
         FileEvent::HandIn(inputs) => hand_in(s, inputs, fx),
         FileEvent::ClassRecord(class) => s.class_record = Some(class),
+        FileEvent::ClassReport(text) => s.class_report = Some(text),
         FileEvent::Checked(checked) => show_checked(s, checked),
         FileEvent::Saved(text) => s.message = Some((MessageKind::Info, text.into())),
         FileEvent::Failed(text) => s.message = Some((MessageKind::Error, text.into())),
@@ -154,6 +155,7 @@ pub(super) fn file_action(s: &mut AppState, action: FileAction, fx: &mut Vec<Eff
             bytes: crate::teach::record::record_bytes(&s.predictions),
         }),
         FileAction::OpenClassRecord => fx.push(Effect::ClassRecordDialog),
+        FileAction::ClassReport => fx.push(Effect::ClassReportDialog),
         FileAction::CheckMine => {
             if let Some((trace, batch)) = checkable(s) {
                 fx.push(Effect::CheckDialog(trace, batch));

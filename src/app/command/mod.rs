@@ -202,6 +202,8 @@ pub enum FileAction {
     ShareMoment,
     SavePredictions,
     OpenClassRecord,
+    /// A live class's report (its database).
+    ClassReport,
     CheckMine,
     /// A tensor of the step as CSV, under its trace name.
     SaveCsv(String, Vec<u8>),
@@ -222,6 +224,7 @@ pub enum Effect {
     OpenModelDialog,
     OpenSessionDialog,
     ClassRecordDialog,
+    ClassReportDialog,
     CheckDialog(Trace, u64),
     CheckInputs(Vec<Input>, Trace, u64),
     ExportExercise(Trace),
@@ -447,7 +450,10 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         C::Blank(on) => s.blanked = on,
         C::Light(cell) => s.lit = cell,
         C::ShowFindBug(on) => s.show_find_bug = on,
-        C::CloseClassRecord => s.class_record = None,
+        C::CloseClassRecord => {
+            s.class_record = None;
+            s.class_report = None;
+        }
         C::SetAnimation(animation) => {
             s.animation = animation;
             refresh_frame(s);

@@ -8,6 +8,7 @@ use crate::i18n::tr;
 use crate::trf;
 
 pub fn class_window(ui: &egui::Ui, cx: &mut Cx) {
+    report_window(ui, cx);
     let Some(class) = cx.state.class_record.as_ref() else {
         return;
     };
@@ -45,6 +46,31 @@ pub fn class_window(ui: &egui::Ui, cx: &mut Cx) {
                         ui.end_row();
                     }
                 });
+        });
+    if !open {
+        cx.command(UiCommand::CloseClassRecord);
+    }
+}
+
+/// A live class's report (*File → Class report…*): per question and round,
+/// how many answered and were right, and the shift from round 1 to round 2,
+/// as `backprop-viz class-report` prints it.
+fn report_window(ui: &egui::Ui, cx: &mut Cx) {
+    let Some(text) = cx.state.class_report.as_ref() else {
+        return;
+    };
+    let mut open = true;
+    egui::Window::new(tr("The live class's report"))
+        .id(egui::Id::unique("class report"))
+        .open(&mut open)
+        .default_width(640.0)
+        .show(ui.ctx(), |ui| {
+            egui::ScrollArea::both().max_height(480.0).show(ui, |ui| {
+                ui.label(egui::RichText::new(text).monospace());
+            });
+            if ui.button(tr("Copy")).clicked() {
+                ui.ctx().copy_text(text.clone());
+            }
         });
     if !open {
         cx.command(UiCommand::CloseClassRecord);

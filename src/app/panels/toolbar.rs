@@ -462,7 +462,20 @@ fn class_items_ui(ui: &mut egui::Ui, cx: &mut Cx) {
             cx.command(UiCommand::Class(ClassMove::Leave));
             ui.close();
         }
-    } else if cfg!(not(target_arch = "wasm32"))
+    }
+    if cfg!(not(target_arch = "wasm32"))
+        && ui
+            .button(tr("Class report…"))
+            .on_hover_text(tr(
+                "A live class's database (class.sqlite): per question and round, how many answered, how many were right, and the shift after the discussion",
+            ))
+            .clicked()
+    {
+        cx.command(UiCommand::File(FileAction::ClassReport));
+        ui.close();
+    }
+    if cx.state.class.is_none()
+        && cfg!(not(target_arch = "wasm32"))
         && ui
             .button(tr("Start a class…"))
             .on_hover_text(tr(

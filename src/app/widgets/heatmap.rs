@@ -756,7 +756,7 @@ impl<'a> Heatmap<'a> {
                     let radius = radius.max(3.0);
                     painter.circle_filled(cell.center(), radius, VOTES);
                     painter.circle_stroke(cell.center(), radius, Stroke::new(1.5, Color32::BLACK));
-                    if self.cell >= 18.0 {
+                    if self.cell >= 14.0 && radius >= 7.0 {
                         painter.text(
                             cell.center(),
                             egui::Align2::CENTER_CENTER,

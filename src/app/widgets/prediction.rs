@@ -356,6 +356,14 @@ fn map_ui(
             .selected(chosen.and_then(|(r, c)| {
                 (r / size == window.0 && c / size == window.1).then(|| (r - corner.0, c - corner.1))
             }))
+            // The room's clicks in the window, large enough for their counts.
+            .votes(
+                votes
+                    .iter()
+                    .filter(|(r, c, _)| r / size == window.0 && c / size == window.1)
+                    .map(|&(r, c, n)| (r - corner.0, c - corner.1, n))
+                    .collect(),
+            )
             .zoom(3);
             let terms = vec![Term::map(map), Term::Op("→".into()), Term::map(enlarged)];
             let fitted = fit_cell(&[&terms], room, 26.0, (3.0, 36.0), compact);
