@@ -395,7 +395,9 @@ pub type HoverUi<'a> = std::rc::Rc<dyn Fn(&mut Ui, (usize, usize)) + 'a>;
 /// The colour of the selection and of outlines linked to it.
 pub const SELECTION: Color32 = Color32::from_rgb(255, 200, 0);
 /// The class's clicks on a map (an amber that reads on every palette).
-pub const VOTES: Color32 = Color32::from_rgba_premultiplied(235, 170, 30, 225);
+/// Translucent: the number under a disc still reads (the class compares
+/// them while it discusses).
+pub const VOTES: Color32 = Color32::from_rgba_premultiplied(165, 119, 21, 170);
 /// The colour of a second, linked outline (the operand a selection reads).
 pub const LINKED: Color32 = Color32::from_rgb(0, 200, 120);
 

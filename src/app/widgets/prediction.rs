@@ -73,7 +73,15 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                     *show = show_button(ui, ready, student);
                 }
             };
-            if has_map(ask) {
+            if has_map(ask) && ui.available_width() < 500.0 {
+                // A phone: the words, then the map as wide as the screen
+                // (beside the words its cells were too small to tap).
+                words(ui, given, &mut show);
+                let room = Vec2::new(ui.available_width(), ui.available_height() - 8.0);
+                if let Some(rect) = map_ui(ui, t, ask, given, room, compact, &votes) {
+                    cx.mark(crate::teach::lesson::Mark::Question, rect);
+                }
+            } else if has_map(ask) {
                 // The map as tall as the view, the words beside it: on a
                 // 720p projector nothing needs scrolling.
                 let room = Vec2::new(ui.available_width() * 0.55, ui.available_height() - 8.0);
