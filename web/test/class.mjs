@@ -29,6 +29,7 @@
 // (default /usr/bin/chromium).
 
 import { chromium } from "playwright-core";
+import { probe, sleep, waitProbe } from "./probe.mjs";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -47,7 +48,6 @@ function check(ok, what) {
   if (!ok) failures.push(what);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Starts `backprop-viz class` on a free port of 127.0.0.1; resolves with
@@ -76,23 +76,6 @@ function startClass(db) {
     });
     child.on("exit", (code) => reject(new Error(`the class server exited (${code}): ${out}`)));
   });
-}
-
-/** The page's #probe. */
-async function probe(page) {
-  const text = await page.locator("#probe").textContent();
-  return text ? JSON.parse(text) : null;
-}
-
-async function waitProbe(page, test, what, timeout = 120000) {
-  const start = Date.now();
-  while (Date.now() - start < timeout) {
-    const p = await probe(page).catch(() => null);
-    if (p && test(p)) return p;
-    await sleep(100);
-  }
-  const p = await probe(page).catch(() => null);
-  throw new Error(`timed out waiting for ${what}; the probe says ${JSON.stringify(p && { batch: p.batch, phase: p.phase, message: p.message, class: p.class })}`);
 }
 
 /** `waitProbe`, the error returned instead of thrown (for a check line). */

@@ -19,6 +19,7 @@
 // (default /usr/bin/chromium), BPV_SPEED=0 to skip the speed measurement.
 
 import { chromium } from "playwright-core";
+import { probe, sleep, waitProbe } from "./probe.mjs";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -41,7 +42,6 @@ function check(ok, what) {
   if (!ok) failures.push(what);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function serve() {
   const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", "-d", SITE, String(PORT)], {
@@ -63,22 +63,6 @@ async function serve() {
   }
   server.kill();
   throw new Error("the static server did not start");
-}
-
-/** The step on screen, as the page's #probe holds it. */
-async function probe(page) {
-  const text = await page.locator("#probe").textContent();
-  return text ? JSON.parse(text) : null;
-}
-
-async function waitProbe(page, test, what, timeout = 120000) {
-  const start = Date.now();
-  while (Date.now() - start < timeout) {
-    const p = await probe(page).catch(() => null);
-    if (p && test(p)) return p;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}; the probe says ${JSON.stringify(await probe(page))?.slice(0, 300)}`);
 }
 
 /** Milliseconds between animation frames, measured in the page for `ms`. */
