@@ -382,3 +382,82 @@ fn keeps_its_side(h: &H, lang: backprop_viz::i18n::Lang) {
         }
     }
 }
+
+/// The server stops in the middle of a question and comes back on the same
+/// port with the same database: a student's app reconnects by itself,
+/// resumes as the same student with its acknowledged answer, and the
+/// teacher's app sees the question still open with that answer counted.
+#[test]
+fn a_restarted_server_finds_the_class_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = server(dir.path());
+    let port: u16 = first
+        .info()
+        .ws
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches("/ws").parse().ok())
+        .expect("a port");
+    let mut teacher = harness(new_app());
+    let mut ann = harness(new_app());
+    set_settings(&mut teacher, |s| s.predict = true);
+    settle(&mut teacher);
+    settle(&mut ann);
+    join(&mut teacher, &first, true);
+    join(&mut ann, &first, false);
+    run_until(&mut [&mut teacher, &mut ann], "the joins", |apps| {
+        apps.iter()
+            .all(|h| h.state().class.as_ref().is_some_and(|c| c.joined))
+    });
+    let pool = Phase::Backward(layer(&teacher, "pool2"));
+    teacher.state_mut().command(UiCommand::GoTo(pool));
+    settle(&mut teacher);
+    run_until(&mut [&mut teacher, &mut ann], "the question", |apps| {
+        apps[1]
+            .state()
+            .prediction
+            .as_ref()
+            .is_some_and(|p| p.phase == pool)
+    });
+    let t = snapshot(&teacher).trace;
+    let ask = ann.state().prediction.as_ref().unwrap().asks[0].0.clone();
+    let right = wire_truth(&t, &ask).unwrap();
+    let mut p = ann.state().prediction.clone().unwrap();
+    p.asks[0].1 = from_wire(&t, &ask, &right).unwrap();
+    ann.state_mut().command(UiCommand::Answer(p));
+    ann.run_steps(1);
+    ann.state_mut().command(UiCommand::Reveal);
+    run_until(&mut [&mut teacher, &mut ann], "the ack", |apps| {
+        apps[1].state().class.as_ref().unwrap().acked[0]
+    });
+    let id = ann.state().class.as_ref().unwrap().student;
+
+    // Down, and up again where it was.
+    first.stop().expect("a clean stop");
+    run_until(&mut [&mut teacher, &mut ann], "both see it gone", |apps| {
+        apps.iter()
+            .all(|h| !h.state().class.as_ref().unwrap().joined)
+    });
+    let second = start(ClassConfig {
+        bind: std::net::IpAddr::from([127, 0, 0, 1]),
+        port,
+        db: dir.path().join("class.sqlite"),
+        title: String::new(),
+        site: None,
+    })
+    .expect("the class starts again on its port");
+    run_until(&mut [&mut teacher, &mut ann], "both back", |apps| {
+        apps.iter()
+            .all(|h| h.state().class.as_ref().unwrap().joined)
+    });
+    let class = ann.state().class.clone().unwrap();
+    assert_eq!(class.student, id, "the same student");
+    assert_eq!(class.sent[0], Some(right.clone()), "its answer kept");
+    assert_eq!(class.open_round(), Some(1), "the question still open");
+    run_until(&mut [&mut teacher, &mut ann], "the tally again", |apps| {
+        apps[0].state().class.as_ref().unwrap().tallies[0]
+            .as_ref()
+            .is_some_and(|t| t.answered == 1)
+    });
+    drop(second);
+}
