@@ -438,7 +438,17 @@ fn teacher_sync(s: &mut AppState, fx: &mut Vec<Effect>) {
             .duration_since(web_time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let question = Question {
-            question: format!("{}-{}-{stamp:x}", ask.kind(), p.batch),
+            // Read in the report: the batch, the step, the question, and
+            // a stamp that keeps it apart from the same step asked again.
+            question: format!(
+                "b{}-{}-{}-{stamp:x}",
+                p.batch,
+                p.phase.id(&snapshot.trace.names),
+                ask.kind()
+            )
+            .chars()
+            .take(crate::class::protocol::MAX_QUESTION_ID)
+            .collect(),
             kind: ask.kind().into(),
             step: link,
             options: wire_options(ask),
