@@ -45,6 +45,7 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
     );
     let class = cx.state.class.as_ref();
     let student = class.is_some_and(|c| c.student_answering());
+    let teaching = class.is_some_and(|c| c.teacher());
     if !compact {
         ui.label(if student {
             tr("The result is covered until the teacher reveals it. Answer, then send: you can change your answer until the round closes.")
@@ -70,7 +71,7 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                 controls_ui(ui, ask, given);
                 if last {
                     ui.add_space(8.0);
-                    *show = show_button(ui, ready, student);
+                    *show = show_button(ui, ready, student, teaching);
                 }
             };
             if has_map(ask) && ui.available_width() < 500.0 {
@@ -110,14 +111,18 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
     }
 }
 
-fn show_button(ui: &mut Ui, ready: bool, student: bool) -> bool {
+/// Show me (a learner alone, once answered), Send my answer (a student in a
+/// class), or Reveal (a class's teacher, who need not answer: as V).
+fn show_button(ui: &mut Ui, ready: bool, student: bool, teaching: bool) -> bool {
     let label = if student {
         tr("Send my answer")
+    } else if teaching {
+        tr("Reveal")
     } else {
         tr("Show me")
     };
     ui.add_enabled(
-        ready,
+        ready || teaching,
         egui::Button::new(RichText::new(label).strong().size(18.0)),
     )
     .clicked()
