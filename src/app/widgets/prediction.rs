@@ -56,7 +56,7 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
     // The room's clicks on the map, when the teacher shows them.
     let votes = class
         .filter(|c| c.teacher() && (c.show_tally || c.revealed.is_some()))
-        .map(room_clicks)
+        .map(|c| room_clicks(c, None))
         .unwrap_or_default();
     ui.add_space(6.0);
     let ready = p.asks.iter().all(|(a, g)| a.answered(g));
@@ -130,13 +130,18 @@ fn show_button(ui: &mut Ui, ready: bool, student: bool, teaching: bool) -> bool 
 
 /// The cells the class clicked, `(row, column, count)`, over both rounds'
 /// latest tally (round 2's when there is one: the room's last word).
-fn room_clicks(c: &crate::app::classroom::ClassState) -> Vec<(usize, usize, usize)> {
+/// Only `channel`'s, when one is given.
+fn room_clicks(
+    c: &crate::app::classroom::ClassState,
+    channel: Option<usize>,
+) -> Vec<(usize, usize, usize)> {
     let Some(tally) = c.tallies.iter().rev().flatten().next() else {
         return Vec::new();
     };
     tally
         .cells
         .iter()
+        .filter(|cell| channel.is_none_or(|ch| cell[0] as usize == ch))
         .map(|&[_, r, col, n]| (r as usize, col as usize, n as usize))
         .collect()
 }
@@ -451,19 +456,7 @@ pub fn revealed_votes(
     if asked != Some(true) {
         return Vec::new();
     }
-    room_clicks(c)
-        .into_iter()
-        .zip(
-            c.tallies
-                .iter()
-                .rev()
-                .flatten()
-                .next()
-                .map_or(&[][..], |t| &t.cells[..]),
-        )
-        .filter(|(_, cell)| cell[0] as usize == channel)
-        .map(|(v, _)| v)
-        .collect()
+    room_clicks(c, Some(channel))
 }
 
 /// Whether the step on screen has a revealed prediction to speak of.
