@@ -542,6 +542,46 @@ fn one_question_from_open_to_reveal() {
     assert!(text.contains("-100 pts") && !text.contains("Ann"), "{text}");
 }
 
+/// The projector counts the room before any question: `room` on the
+/// teacher's welcome, then as students join, leave and come back.
+#[test]
+fn the_teacher_hears_who_is_in_the_room() {
+    let dir = tmp();
+    let server = Server::start(&dir.path().join("c.sqlite"));
+    let mut teacher = server.teacher();
+    let room = teacher.until_type("room");
+    assert_eq!(room, json!({"type": "room", "students": 0, "connected": 0}));
+
+    let (ann, _, ann_token) = server.student(Some("Ann"));
+    let (_bo, _, _) = server.student(None);
+    teacher.until("two joined and here", |v| {
+        v["type"] == "room" && v["students"] == 2 && v["connected"] == 2
+    });
+    // A student's page never hears who is in the room.
+    let (mut cy, _, _) = server.student(None);
+    assert!(cy
+        .drain(Duration::from_millis(600))
+        .iter()
+        .all(|v| v["type"] != "room"));
+
+    drop(ann);
+    teacher.until("Ann gone", |v| {
+        v["type"] == "room" && v["students"] == 3 && v["connected"] == 2
+    });
+    let mut back = server.client();
+    back.send(json!({"type": "join", "code": server.code(), "resume": ann_token}));
+    back.until_type("welcome");
+    teacher.until("Ann back", |v| {
+        v["type"] == "room" && v["students"] == 3 && v["connected"] == 3
+    });
+    // A second teacher screen gets the count with its welcome.
+    let mut second = server.teacher();
+    assert_eq!(
+        second.until_type("room"),
+        json!({"type": "room", "students": 3, "connected": 3})
+    );
+}
+
 #[test]
 fn a_student_cannot_drive_the_class() {
     let dir = tmp();

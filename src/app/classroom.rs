@@ -38,6 +38,9 @@ pub struct ClassState {
     pub asked: Option<(u64, Phase)>,
     /// The answer revealed, once the question is.
     pub revealed: Option<Value>,
+    /// Students joined to the class, and connected now (the teacher's).
+    pub students: Option<usize>,
+    pub connected: Option<usize>,
     /// The room's answers, round 1 and round 2 (the teacher's).
     pub tallies: [Option<Tally>; 2],
     /// The teacher shows the room's answers on the projector.
@@ -69,6 +72,8 @@ impl ClassState {
             question: None,
             asked: None,
             revealed: None,
+            students: None,
+            connected: None,
             tallies: [None, None],
             show_tally: false,
             show_join: true,

@@ -144,6 +144,8 @@ pub struct Hub {
     next_conn: ConnId,
     addresses: HashMap<IpAddr, Address>,
     last_tally: Option<Instant>,
+    /// A student joined or left since the last `room` to the teachers.
+    room_dirty: bool,
     /// Stopping: messages are no longer read.
     pub closing: bool,
 }
@@ -198,6 +200,7 @@ impl Hub {
             conns: HashMap::new(),
             next_conn: 1,
             addresses: HashMap::new(),
+            room_dirty: false,
             last_tally: None,
             closing: false,
         }
@@ -219,7 +222,29 @@ impl Hub {
     }
 
     pub fn disconnect(&mut self, conn: ConnId) {
-        self.conns.remove(&conn);
+        if let Some(c) = self.conns.remove(&conn) {
+            self.room_dirty |= c.role == Some(Role::Student);
+        }
+    }
+
+    /// Who is in the class, for the teachers.
+    fn room(&self) -> ServerMsg {
+        let connected: std::collections::HashSet<u64> = self
+            .conns
+            .values()
+            .filter(|c| c.listening && c.role == Some(Role::Student))
+            .map(|c| c.student)
+            .collect();
+        ServerMsg::Room {
+            students: self.students.len(),
+            connected: connected.len(),
+        }
+    }
+
+    /// Whether a `room` waits to go to the teachers (the server's tally
+    /// task sends it with the tallies).
+    pub fn room_waiting(&self) -> bool {
+        self.room_dirty
     }
 
     /// Checks `msg` from `conn` (at `addr`) against the contract. Changes
@@ -403,6 +428,7 @@ impl Hub {
                     c.student = id;
                     c.listening = true;
                 }
+                self.room_dirty = true;
                 Plan::Reply(self.welcome(Role::Student, id, token))
             }
             Some((id, token)) => write(
@@ -654,6 +680,7 @@ impl Hub {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.listening = true;
                 }
+                self.room_dirty = true;
                 for m in msgs {
                     self.send(To::One(conn), &m);
                 }
@@ -739,6 +766,7 @@ impl Hub {
             });
         }
         if role == Role::Teacher {
+            msgs.push(self.room());
             msgs.extend(self.tallies().into_iter().map(ServerMsg::Tally));
         }
         msgs
@@ -818,8 +846,15 @@ impl Hub {
         }
     }
 
-    /// The tallies of rounds with new answers, to the teachers.
+    /// The tallies of rounds with new answers, and who is in the room if
+    /// that changed, to the teachers.
     pub fn send_dirty_tallies(&mut self, now: Instant) {
+        if self.room_dirty {
+            self.room_dirty = false;
+            let room = self.room();
+            self.send(To::Teachers, &room);
+            self.last_tally = Some(now);
+        }
         if !self.answers.dirty.iter().any(|d| *d) {
             return;
         }

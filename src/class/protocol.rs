@@ -163,6 +163,15 @@ pub enum ServerMsg {
         round: u8,
     },
     Tally(Tally),
+    /// Who is in the class (added to the contract), to the teachers: on a
+    /// teacher's welcome, then at most every 200 ms while students join or
+    /// leave, so the projector counts the room before any question.
+    Room {
+        /// Students who have joined the class (as `tally`'s `students`).
+        students: usize,
+        /// Of them, connected now.
+        connected: usize,
+    },
     Error {
         code: ErrorCode,
         message: String,

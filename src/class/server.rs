@@ -296,7 +296,12 @@ impl Shared {
             token(&mut rng)
         };
         match hub.plan(conn, addr, msg, new_token, Instant::now()) {
-            Plan::Reply(msgs) => msgs,
+            Plan::Reply(msgs) => {
+                if hub.room_waiting() {
+                    self.tally.notify_one();
+                }
+                msgs
+            }
             Plan::Write(change) => {
                 let Change { op, event } = *change;
                 let shared = self.clone();
@@ -540,6 +545,8 @@ async fn connection(mut socket: WebSocket, addr: IpAddr, shared: Arc<Shared>) {
         }
     };
     shared.hub().disconnect(conn);
+    // (The teachers hear who is still here.)
+    shared.tally.notify_one();
     if let Some((code, reason, readable)) = close {
         let frame = CloseFrame {
             code,
@@ -570,7 +577,8 @@ fn too_big(e: axum::Error) -> bool {
     )
 }
 
-/// Sends the teachers a tally at most every 200 ms while answers arrive.
+/// Sends the teachers a tally at most every 200 ms while answers arrive,
+/// and who is in the room as students come and go.
 async fn tally_task(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {

@@ -23,6 +23,10 @@ pub const TEXT: &[(&str, &str)] = &[
         "Проходите обратный проход в режиме «Предсказать»: каждый вопрос уходит всем ученикам.",
     ),
     ("{n} students joined", "учеников подключилось: {n}"),
+    (
+        "{joined} joined · {here} connected",
+        "подключилось {joined} · на связи {here}",
+    ),
     ("{answered} of {joined} answered", "ответили {answered} из {joined}"),
     ("Hide the answers", "Скрыть ответы"),
     ("Show the answers", "Показать ответы"),

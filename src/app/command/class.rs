@@ -307,9 +307,17 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
                 .question
                 .as_ref()
                 .is_some_and(|q| q.question == tally.question);
+            c.students = Some(tally.students);
             if let (true, Some(k)) = (now, round_slot(tally.round)) {
                 c.tallies[k] = Some(tally);
             }
+        }
+        ServerMsg::Room {
+            students,
+            connected,
+        } => {
+            c.students = Some(students);
+            c.connected = Some(connected);
         }
         ServerMsg::Error { message, .. } => {
             c.error = Some(message.clone());

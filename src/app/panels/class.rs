@@ -82,15 +82,12 @@ fn teacher_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
     } else if c.join_url.is_some() && ui.button(tr("Show the join code")).clicked() {
         cx.command(UiCommand::Class(ClassMove::ShowJoin(true)));
     }
+    room_ui(ui, c);
     ui.separator();
-    let students = c.tallies.iter().flatten().map(|t| t.students).max();
     let Some(q) = &c.question else {
         ui.label(tr(
             "Step through the backward pass in Predict mode: each question goes to every student.",
         ));
-        if let Some(n) = students {
-            ui.label(trf!("{n} students joined", n = n));
-        }
         return;
     };
     ui.label(RichText::new(crate::app::command::class::round_text(c)).strong());
@@ -142,6 +139,21 @@ fn teacher_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
         }
         counts_ui(ui, &q.options, &c.tallies, c.revealed.as_ref());
     }
+}
+
+/// Who is in the room, large enough for the back row: students joined, and
+/// how many of them are connected now when some are not.
+fn room_ui(ui: &mut Ui, c: &ClassState) {
+    let Some(joined) = c.students else { return };
+    let text = match c.connected {
+        Some(here) if here < joined => trf!(
+            "{joined} joined · {here} connected",
+            joined = joined,
+            here = here
+        ),
+        _ => trf!("{n} students joined", n = joined),
+    };
+    ui.label(RichText::new(text).size(20.0).strong());
 }
 
 /// The room's answers per round as a table of counts (the bars are drawn
