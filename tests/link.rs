@@ -328,3 +328,104 @@ mod fragments {
         }
     }
 }
+
+/// A drawing taught travels in the link (`teach=LABEL:PIXELS`): opened in
+/// another window, the one-sample step is the same number for number, in
+/// both cases a teacher meets (taught in place of a batch begun, and after
+/// a batch's update); once training goes on past it, no link claims to
+/// replay the network, and Reset makes it shareable again.
+#[test]
+fn a_taught_drawing_replays_to_the_same_numbers() {
+    use backprop_viz::app::state::{ShareError, Taught};
+    // A drawing with grey edges: not all of its pixels are whole bytes
+    // before the app keeps them as MNIST does.
+    let pixels: Vec<f32> = (0..784)
+        .map(|i| {
+            let (r, c) = (i / 28, i % 28);
+            if (8..20).contains(&r) && (12..16).contains(&c) {
+                1.0
+            } else if (8..20).contains(&r) && (c == 11 || c == 16) {
+                0.37
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    for batches_first in [0usize, 2] {
+        let mut h = harness(new_app());
+        settle(&mut h);
+        for _ in 0..batches_first {
+            h.state_mut().command(UiCommand::StepBatch);
+            settle(&mut h);
+        }
+        // (Batch 3 begun and stepped into, then replaced by the drawing;
+        // or batch 0's first batch untouched.)
+        if batches_first > 0 {
+            h.state_mut().command(UiCommand::StepPhase);
+            settle(&mut h);
+        }
+        h.state_mut().command(UiCommand::Teach {
+            pixels: pixels.clone(),
+            label: 1,
+            what: Taught::Drawing,
+            guess: None,
+        });
+        settle(&mut h);
+        h.state_mut().command(UiCommand::GoTo(Phase::Backward(3)));
+        settle(&mut h);
+        let link = h.state().moment().unwrap().to_fragment();
+        assert!(link.contains("&teach=1:"), "{link}");
+        let m = Moment::parse(&link).unwrap();
+        assert_eq!(m.step, batches_first as u64 + 1, "{link}");
+        let drawing = m.teach.clone().unwrap();
+        assert_eq!(drawing.label, 1);
+        assert_eq!(drawing.pixels[12 * 28 + 11], 94, "0.37 as the nearest byte");
+
+        let mut other = harness(new_app());
+        settle(&mut other);
+        other
+            .state_mut()
+            .command(UiCommand::OpenMoment(Box::new(m)));
+        settle(&mut other);
+        let (a, b) = (snapshot(&h), snapshot(&other));
+        assert!(b.teaching, "the drawing is the batch");
+        assert_eq!(b.trace.batch_size(), 1);
+        assert_eq!(b.last, a.last);
+        assert_eq!(b.trace.loss, a.trace.loss);
+        assert_eq!(
+            b.trace.layers[3].weight_grad, a.trace.layers[3].weight_grad,
+            "dF bit for bit"
+        );
+        assert_eq!(b.taught, a.taught);
+        assert_eq!(other.state().moment().unwrap().to_fragment(), link);
+
+        // Past the drawing's update, the network is no link's.
+        h.state_mut().command(UiCommand::StepBatch);
+        settle(&mut h);
+        h.state_mut().command(UiCommand::StepBatch);
+        settle(&mut h);
+        assert_eq!(h.state().moment(), Err(ShareError::Taught));
+        h.state_mut().command(UiCommand::Reset);
+        settle(&mut h);
+        assert!(h.state().moment().is_ok());
+    }
+}
+
+#[test]
+fn bad_drawings_in_a_link_are_refused() {
+    let good = format!("teach=3:{}", "A".repeat(1046));
+    assert!(Moment::parse(&format!("#{good}")).is_ok());
+    for bad in [
+        format!("teach=10:{}", "A".repeat(1046)),
+        format!("teach=3:{}", "A".repeat(1045)),
+        format!("teach=3:{}", "A".repeat(1047)),
+        format!("teach=3:{}*", "A".repeat(1045)),
+        format!("teach=3;{}", "A".repeat(1046)),
+        "teach=3:".to_string(),
+        // A drawing is a batch of one: only its sample 0.
+        format!("{good}&sample=1"),
+        format!("{good}&phase=forward:conv1&cell=x:1,0,0,0"),
+    ] {
+        assert!(Moment::parse(&format!("#{bad}")).is_err(), "{bad}");
+    }
+}

@@ -34,6 +34,9 @@ pub struct ClassState {
     pub moment: Option<String>,
     /// The question open (or last opened), with its round.
     pub question: Option<Question>,
+    /// The drawing the question is about, when it asks which digit the
+    /// network answers after one step on it (read from the question's link).
+    pub drawing: Option<crate::app::link::Drawing>,
     /// The step the question is about, as the teacher's prediction has it.
     pub asked: Option<(u64, Phase)>,
     /// The answer revealed, once the question is.
@@ -70,6 +73,7 @@ impl ClassState {
             follow: true,
             moment: None,
             question: None,
+            drawing: None,
             asked: None,
             revealed: None,
             students: None,
@@ -93,6 +97,21 @@ impl ClassState {
             .as_ref()
             .filter(|q| (1..=2).contains(&q.round) && self.revealed.is_none())
             .map(|q| q.round)
+    }
+
+    /// A new question (or none), with the drawing it is about.
+    pub fn set_question(&mut self, question: Option<Question>) {
+        self.drawing = question
+            .as_ref()
+            .filter(|q| q.kind == crate::teach::predict::TAUGHT_DIGIT)
+            .and_then(|q| crate::app::link::Moment::parse(&q.step).ok())
+            .and_then(|m| m.teach);
+        self.question = question;
+    }
+
+    /// The latest answer this student sent (round 2's over round 1's).
+    pub fn last_sent(&self) -> Option<&Value> {
+        self.sent.iter().rev().flatten().next()
     }
 
     /// A student following the teacher while a question waits for answers:

@@ -9,6 +9,11 @@
 //! *File → Share this moment* copies one; `--link` opens one at start.
 //! Only the built-in presets travel in a link (a JSON file's path means
 //! nothing on another machine).
+//!
+//! A drawing being taught travels too: `teach=3:<base64url>` is its label
+//! and its 784 pixels, a byte each (as MNIST keeps them); the moment's
+//! batch `step` is then that drawing alone, taught after `step − 1`
+//! batches, in place of MNIST's batch `step`.
 
 use crate::engine::network::preset_specs;
 use crate::engine::optim::OptimizerKind;
@@ -67,6 +72,68 @@ pub struct Moment {
     pub tab: Tab,
     pub lesson: Option<usize>,
     pub lang: Lang,
+    /// The moment's batch is this drawing taught.
+    pub teach: Option<Drawing>,
+}
+
+/// A drawing and the label it is taught with, as a link carries it: its
+/// pixels a byte each, what the network sees being `byte / 255`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawing {
+    pub label: u8,
+    pub pixels: Vec<u8>,
+}
+
+/// A drawing's pixels, and their text in a link (784 bytes in base64url).
+const DRAWING_PIXELS: usize = 784;
+const DRAWING_TEXT: usize = (DRAWING_PIXELS * 4).div_ceil(3);
+
+impl Drawing {
+    /// Pixels in `[0, 1]` as the nearest byte.
+    pub fn from_pixels(label: u8, pixels: &[f32]) -> Drawing {
+        Drawing {
+            label,
+            pixels: pixels.iter().map(|&v| to_byte(v)).collect(),
+        }
+    }
+
+    /// The pixels the network sees (exactly MNIST's for MNIST's digits).
+    pub fn values(&self) -> Vec<f32> {
+        self.pixels.iter().map(|&b| f32::from(b) / 255.0).collect()
+    }
+
+    fn to_text(&self) -> String {
+        use base64::Engine;
+        format!(
+            "{}:{}",
+            self.label,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.pixels)
+        )
+    }
+
+    /// `LABEL:PIXELS`, the length checked before anything is decoded.
+    fn parse(text: &str) -> Option<Drawing> {
+        use base64::Engine;
+        let (label, pixels) = text.split_once(':')?;
+        let label = label.parse::<u8>().ok().filter(|&l| l <= 9)?;
+        if pixels.len() != DRAWING_TEXT {
+            return None;
+        }
+        let pixels = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(pixels)
+            .ok()
+            .filter(|p| p.len() == DRAWING_PIXELS)?;
+        Some(Drawing { label, pixels })
+    }
+}
+
+/// A pixel in `[0, 1]` as the nearest of 256 levels (NaN: 0).
+pub fn to_byte(v: f32) -> u8 {
+    if v.is_nan() {
+        0
+    } else {
+        (v.clamp(0.0, 1.0) * 255.0).round() as u8
+    }
 }
 
 /// The longest link read, and the most batches one may replay (a link is
@@ -118,6 +185,15 @@ fn cell_text(names: &[String], phase: Option<Phase>, cell: &CellRef) -> String {
 pub const MAX_REPLAY_SAMPLES: u64 = 1_600_000;
 
 impl Moment {
+    /// The size of the moment's batch: the drawing alone when one is taught.
+    pub fn shown_batch(&self) -> usize {
+        if self.teach.is_some() {
+            1
+        } else {
+            self.batch
+        }
+    }
+
     /// The link's fragment (with its `#`).
     pub fn to_fragment(&self) -> String {
         let names = preset_specs(&self.preset)
@@ -131,6 +207,9 @@ impl Moment {
             format!("opt={}", self.optimizer.name()),
             format!("step={}", self.step),
         ];
+        if let Some(drawing) = &self.teach {
+            parts.push(format!("teach={}", drawing.to_text()));
+        }
         if let Some(phase) = self.phase {
             parts.push(format!("phase={}", phase.id(&names)));
         }
@@ -176,6 +255,7 @@ impl Moment {
             tab: Tab::Backprop,
             lesson: None,
             lang: Lang::En,
+            teach: None,
         };
         let mut phase_text = None;
         let mut cell_text = None;
@@ -218,6 +298,7 @@ impl Moment {
                         .ok_or_else(|| bad(key, value))?
                 }
                 "phase" => phase_text = Some(value.to_string()),
+                "teach" => m.teach = Some(Drawing::parse(value).ok_or_else(|| bad(key, value))?),
                 "sample" => m.sample = value.parse().map_err(|_| bad(key, value))?,
                 "cell" => cell_text = Some(value.to_string()),
                 // (The views clamp a pair to the layer shown; the bound
@@ -266,7 +347,8 @@ impl Moment {
                 _ => return Err(LinkError::Unknown(key.into())),
             }
         }
-        if m.sample >= m.batch {
+        // A drawing taught is a batch of one.
+        if m.sample >= m.shown_batch() {
             return Err(bad("sample", &m.sample.to_string()));
         }
         let specs = preset_specs(&m.preset).ok_or_else(|| bad("preset", &m.preset))?;
@@ -365,7 +447,7 @@ fn check_cell(
 ) -> Result<(), String> {
     let kinds: Vec<_> = specs.iter().map(|s| s.kind.clone()).collect();
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let tensor = cell.check_in(&names, &kinds, &plan.shapes, m.batch)?;
+    let tensor = cell.check_in(&names, &kinds, &plan.shapes, m.shown_batch())?;
     let layers = specs.len();
     let now = m.phase.map_or(0, |p| p.order(layers));
     if cell.computed_at(layers) > now {

@@ -261,6 +261,12 @@ pub enum ShareError {
         tr("only the built-in networks (seed, lenet) can be shared as a link")
     )]
     NotBuiltin,
+    /// A drawing was taught and training went on: no link replays that.
+    #[error(
+        "{}",
+        tr("the network has learnt from a drawing since its last reset, and no link replays that: press Reset to share again")
+    )]
+    Taught,
 }
 
 /// Everything the panels read. Fields are public for reading: panels only
@@ -624,13 +630,25 @@ impl AppState {
         if self.start_network.is_some() || !crate::presets::is_builtin(&self.config.preset) {
             return Err(ShareError::NotBuiltin);
         }
+        if s.off_link {
+            return Err(ShareError::Taught);
+        }
+        // A drawing being taught: the link says after how many batches.
+        let (step, teach) = match &s.taught {
+            Some(t) => (
+                t.after + 1,
+                Some(super::link::Drawing::from_pixels(t.label, &t.pixels)),
+            ),
+            None => (s.batches.max(1), None),
+        };
         Ok(super::link::Moment {
             preset: self.config.preset.clone(),
             seed: self.config.seed,
             batch: self.config.batch,
             lr: s.lr,
             optimizer: s.optimizer,
-            step: s.batches.max(1),
+            step,
+            teach,
             phase: s.last.filter(|p| *p != Phase::Done),
             sample: self.sample,
             channels: self.channels,
@@ -639,5 +657,28 @@ impl AppState {
             lesson: self.lesson.open,
             lang: self.settings.lang,
         })
+    }
+
+    /// The moment a drawing taught now would begin (nothing of it run,
+    /// the Draw tab): what a class is asked about before the step.
+    pub fn drawing_moment(
+        &self,
+        label: u8,
+        pixels: &[f32],
+    ) -> Result<super::link::Moment, ShareError> {
+        let mut m = self.moment()?;
+        let after = self
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.teach_after)
+            .ok_or(ShareError::Taught)?;
+        m.step = after + 1;
+        m.teach = Some(super::link::Drawing::from_pixels(label, pixels));
+        m.phase = None;
+        m.sample = 0;
+        m.cell = None;
+        m.tab = Tab::Draw;
+        m.lesson = None;
+        Ok(m)
     }
 }

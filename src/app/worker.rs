@@ -75,6 +75,9 @@ pub enum Request {
     Replay {
         batches: u64,
         phase: Option<Phase>,
+        /// The moment's batch is a drawing taught (pixels, label) in place
+        /// of MNIST's next batch.
+        teach: Option<(Vec<f32>, u8)>,
     },
 }
 
@@ -94,6 +97,15 @@ pub struct Replay {
     pub phase: Option<Phase>,
 }
 
+/// A drawing being taught, as a link replays it: after how many updates of
+/// ordinary training it began, and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaughtStep {
+    pub after: u64,
+    pub label: u8,
+    pub pixels: Arc<Vec<f32>>,
+}
+
 /// Where training stands, as one consistent picture.
 #[derive(Clone)]
 pub struct Snapshot {
@@ -109,6 +121,12 @@ pub struct Snapshot {
     pub running: bool,
     /// The current batch is a drawing being taught.
     pub teaching: bool,
+    /// That drawing, and where it began (while teaching).
+    pub taught: Option<TaughtStep>,
+    /// The weights hold a taught drawing's update: no link replays them.
+    pub off_link: bool,
+    /// Where a drawing taught now would begin (`None`: off any link).
+    pub teach_after: Option<u64>,
     /// The network as it is now (after any update), for classifying drawings.
     pub network: Network,
     pub lr: f32,
@@ -315,6 +333,8 @@ impl Drop for Worker {
 struct Checkpoint {
     trainer: Trainer,
     teaching: bool,
+    taught: Option<TaughtStep>,
+    off_link: bool,
     epoch_correct: usize,
     epoch_seen: usize,
 }
@@ -412,6 +432,10 @@ struct WorkerState {
     running: bool,
     speed: Speed,
     teaching: bool,
+    taught: Option<TaughtStep>,
+    off_link: bool,
+    /// The drawing a replay teaches once its batches are done.
+    replay_teach: Option<(Vec<f32>, u8)>,
     /// Correct predictions and samples in this epoch (for train accuracy).
     epoch_correct: usize,
     epoch_seen: usize,
@@ -470,6 +494,9 @@ impl WorkerState {
             running: false,
             speed: Speed::Max,
             teaching: false,
+            taught: None,
+            off_link: false,
+            replay_teach: None,
             epoch_correct: 0,
             epoch_seen: 0,
             pending: Vec::new(),
@@ -565,6 +592,8 @@ impl WorkerState {
         Checkpoint {
             trainer: self.trainer.clone(),
             teaching: self.teaching,
+            taught: self.taught.clone(),
+            off_link: self.off_link,
             epoch_correct: self.epoch_correct,
             epoch_seen: self.epoch_seen,
         }
@@ -573,6 +602,8 @@ impl WorkerState {
     fn restore(&mut self, c: Checkpoint) {
         self.trainer = c.trainer;
         self.teaching = c.teaching;
+        self.taught = c.taught;
+        self.off_link = c.off_link;
         self.epoch_correct = c.epoch_correct;
         self.epoch_seen = c.epoch_seen;
     }
@@ -654,7 +685,10 @@ impl WorkerState {
                 self.trainer = build_trainer(&self.config, Some(network), &self.data);
                 self.trainer.stepper.tamper = self.tamper.clone();
                 self.trainer.begin_batch();
+                // (A taught drawing's update stays in the network kept.)
+                self.off_link |= self.teaching;
                 self.teaching = false;
+                self.taught = None;
             }
             Request::GoTo(target) => {
                 let layers = self.trainer.stepper.network.layers.len();
@@ -674,8 +708,13 @@ impl WorkerState {
                     }
                 }
             }
-            Request::Replay { batches, phase } => {
+            Request::Replay {
+                batches,
+                phase,
+                teach,
+            } => {
                 self.running = false;
+                self.replay_teach = teach;
                 self.replay = Some(Replay {
                     done: 0,
                     total: batches,
@@ -705,6 +744,13 @@ impl WorkerState {
                 self.epoch_seen = settings.epoch_seen;
             }
             Request::Teach { pixels, label } => {
+                let after = self.teach_after();
+                self.off_link |= after.is_none();
+                self.taught = Some(TaughtStep {
+                    after: after.unwrap_or(0),
+                    label,
+                    pixels: Arc::new(pixels.clone()),
+                });
                 let input = Tensor::from_shape_vec(vec![1, 1, 28, 28], pixels).expect("784 pixels");
                 self.trainer.stepper.begin(input, vec![label]);
                 self.teaching = true;
@@ -736,6 +782,8 @@ impl WorkerState {
         self.trainer.stepper.tamper = self.tamper.clone();
         self.running = false;
         self.teaching = false;
+        self.taught = None;
+        self.off_link = false;
         self.epoch_correct = 0;
         self.epoch_seen = 0;
         true
@@ -763,8 +811,27 @@ impl WorkerState {
         }
     }
 
+    /// After how many updates of ordinary training a drawing taught now
+    /// begins (what a link replays before it); `None` when the weights hold
+    /// a taught drawing's update already.
+    fn teach_after(&self) -> Option<u64> {
+        let updated = self.trainer.stepper.next_phase() == Phase::Done;
+        match &self.taught {
+            _ if self.off_link => None,
+            // Another drawing in place of one not yet learnt from.
+            Some(t) if self.teaching && !updated => Some(t.after),
+            Some(_) if self.teaching => None,
+            _ if updated => Some(self.trainer.batches),
+            _ => Some(self.trainer.batches.saturating_sub(1)),
+        }
+    }
+
     fn start_batch(&mut self) {
+        // A taught drawing's update is done: the network is no longer one
+        // that a link replays.
+        self.off_link |= self.teaching;
         self.teaching = false;
+        self.taught = None;
         self.trainer.begin_batch();
     }
 
@@ -795,6 +862,14 @@ impl WorkerState {
         let Some(replay) = self.replay.take() else {
             return;
         };
+        if let Some((pixels, label)) = self.replay_teach.take() {
+            // The drawing in place of the moment's batch.
+            self.handle(Request::Teach { pixels, label }, etx);
+            if let Some(phase) = replay.phase {
+                self.handle(Request::GoTo(phase), etx);
+            }
+            return;
+        }
         if let Some(phase) = replay.phase {
             // The batch before is finished: GoTo would go back into it, so
             // the moment's batch is started first.
@@ -896,6 +971,9 @@ impl WorkerState {
             epoch_len: self.trainer.epoch_len(),
             running: self.running,
             teaching: self.teaching,
+            taught: self.taught.clone(),
+            off_link: self.off_link,
+            teach_after: self.teach_after(),
             network: stepper.network.clone(),
             lr: stepper.optimizer.lr,
             optimizer: stepper.optimizer.kind,

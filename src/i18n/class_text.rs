@@ -100,4 +100,47 @@ pub const TEXT: &[(&str, &str)] = &[
         "A live class's database (class.sqlite): per question and round, how many answered, how many were right, and the shift after the discussion",
         "База данных урока (class.sqlite): по каждому вопросу и раунду — сколько ответили, сколько верно и как изменилось после обсуждения",
     ),
+    (
+        "the network has learnt from a drawing since its last reset, and no link replays that: press Reset to share again",
+        "с последнего сброса сеть обучилась на рисунке, а ссылка такое не воспроизводит: нажмите «Сброс», чтобы снова делиться",
+    ),
+    (
+        "Teach it first and step through to its update: the answer is the network's after that step.",
+        "Сначала обучите сеть и пройдите шаг до обновления: ответ — это ответ сети после этого шага.",
+    ),
+    (
+        "✔ Right: after one step on the teacher's drawing the network answers {answer}.",
+        "✔ Верно: после одного шага на рисунке учителя сеть отвечает {answer}.",
+    ),
+    (
+        "✘ You answered {guess}; after one step on the teacher's drawing the network answers {answer}. One small step moves the weights only a little.",
+        "✘ Вы ответили {guess}; после одного шага на рисунке учителя сеть отвечает {answer}. Один маленький шаг сдвигает веса совсем немного.",
+    ),
+    (
+        "After one step on the teacher's drawing the network answers {answer}.",
+        "После одного шага на рисунке учителя сеть отвечает {answer}.",
+    ),
+    (
+        "The class predicts which digit the network will answer after one step on this drawing, taught as a {label}. Teach it, step through to the update, then reveal.",
+        "Класс предсказывает, какую цифру ответит сеть после одного шага обучения на этом рисунке как на цифре {label}. Обучите, пройдите шаг до обновления, затем покажите ответ.",
+    ),
+    ("Ask the class first", "Сначала спросить класс"),
+    (
+        "Every student predicts which digit the network will answer after one step on this drawing with this label",
+        "Каждый ученик предсказывает, какую цифру ответит сеть после одного шага обучения на этом рисунке с этой меткой",
+    ),
+    (
+        "After one step on this drawing taught as a {label}, which digit will the network answer?",
+        "Какую цифру ответит сеть после одного шага обучения на этом рисунке как на цифре {label}?",
+    ),
+    (
+        "The teacher teaches the network that this drawing is a {label}. After that one step, which digit will the network answer?",
+        "Учитель учит сеть, что на этом рисунке цифра {label}. Какую цифру ответит сеть после этого одного шага?",
+    ),
+    ("✔ Right: the network answers {answer}.", "✔ Верно: сеть отвечает {answer}."),
+    (
+        "✘ The network answers {answer}, not {guess}: one small step moves the weights only a little.",
+        "✘ Сеть отвечает {answer}, а не {guess}: один маленький шаг сдвигает веса совсем немного.",
+    ),
+    ("The network answers {answer}.", "Сеть отвечает {answer}."),
 ];

@@ -21,6 +21,22 @@ use crate::i18n::tr;
 use crate::teach::explain::CellRef;
 use crate::trf;
 
+/// The question asked before a drawing is taught: after one step on it,
+/// which digit will the network answer? (Predict mode's, on the Draw tab;
+/// a class's with the drawing in its link.)
+pub const TAUGHT_DIGIT: &str = "taught-digit";
+
+/// The digit a network answers from its ten probabilities, and how sure
+/// it is (the first of equals, as `argmax` takes it).
+pub fn digit_answer(probs: &[f32]) -> (u8, f32) {
+    let (digit, sure) =
+        probs.iter().enumerate().fold(
+            (0, f32::MIN),
+            |best, (d, &p)| if p > best.1 { (d, p) } else { best },
+        );
+    (digit as u8, sure)
+}
+
 /// One question about the step on screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ask {

@@ -42,6 +42,15 @@ pub enum ClassMove {
     Revote,
     /// A student sends the answer on their screen.
     Send,
+    /// A student answers the open question with one of its options (the
+    /// digit a drawing is taken for, chosen in the class's strip).
+    Choose(String),
+    /// The teacher asks the class which digit the network will answer
+    /// after one step on this drawing with this label.
+    AskDrawing {
+        pixels: Vec<f32>,
+        label: u8,
+    },
     /// A student gives a name (joins again as the same student, named).
     Name(String),
     Leave,
@@ -173,6 +182,31 @@ pub(super) fn class_move(s: &mut AppState, m: ClassMove, fx: &mut Vec<Effect>) {
             }
         }
         ClassMove::Send => send_answer(s, fx),
+        ClassMove::Choose(option) => {
+            let Some(c) = s.class.as_mut().filter(|c| !c.teacher()) else {
+                return;
+            };
+            let (Some(round), Some(q)) = (c.open_round(), c.question.as_ref()) else {
+                return;
+            };
+            if !q.options.contains(&option) {
+                return;
+            }
+            let question = q.question.clone();
+            let k = usize::from(round) - 1;
+            let value = crate::class::protocol::Value::Option(option);
+            c.sent[k] = Some(value.clone());
+            c.acked[k] = false;
+            send(
+                fx,
+                ClientMsg::Answer {
+                    question,
+                    round,
+                    value,
+                },
+            );
+        }
+        ClassMove::AskDrawing { pixels, label } => ask_drawing(s, &pixels, label, fx),
         ClassMove::Name(name) => {
             let Some(c) = s.class.as_mut().filter(|c| !c.teacher()) else {
                 return;
@@ -252,7 +286,7 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
                     .as_ref()
                     .map(|q| q.step.clone())
                     .or_else(|| moment.clone());
-                c.question = question;
+                c.set_question(question);
                 c.moment = moment;
             }
         }
@@ -268,7 +302,7 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
         ServerMsg::Question(q) => {
             if !c.teacher() {
                 follow_to = Some(q.step.clone());
-                c.question = Some(q);
+                c.set_question(Some(q));
                 c.revealed = None;
                 c.sent = [None, None];
                 c.acked = [false, false];
@@ -291,7 +325,10 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
             if let Some(q) = c.question.as_mut().filter(|q| q.question == question) {
                 q.round = 0;
                 c.revealed = Some(answer);
-                if !c.teacher() {
+                if c.teacher() {
+                } else if c.drawing.is_some() {
+                    drawing_revealed(s);
+                } else {
                     super::teaching::reveal(s);
                 }
             }
@@ -333,6 +370,123 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The teacher asks the class about a drawing before teaching it: the
+/// question's link is the moment the drawing's step would begin.
+fn ask_drawing(s: &mut AppState, pixels: &[f32], label: u8, fx: &mut Vec<Effect>) {
+    if !s.class.as_ref().is_some_and(|c| c.teacher() && c.joined) {
+        return;
+    }
+    let mut moment = match s.drawing_moment(label, pixels) {
+        Ok(m) => m,
+        Err(e) => {
+            say(s, MessageKind::Warning, move || e.to_string());
+            return;
+        }
+    };
+    moment.lang = crate::i18n::Lang::En;
+    let stamp = web_time::SystemTime::now()
+        .duration_since(web_time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let kind = crate::teach::predict::TAUGHT_DIGIT;
+    let question = Question {
+        question: format!("b{}-teach-{kind}-{stamp:x}", moment.step),
+        kind: kind.into(),
+        step: moment.to_fragment(),
+        options: (0..10).map(|d| d.to_string()).collect(),
+        round: 1,
+    };
+    let Some(c) = &mut s.class else { return };
+    send(
+        fx,
+        ClientMsg::Open {
+            question: question.question.clone(),
+            kind: question.kind.clone(),
+            step: question.step.clone(),
+            options: question.options.clone(),
+        },
+    );
+    c.set_question(Some(question));
+    c.asked = None;
+    c.revealed = None;
+    c.tallies = [None, None];
+    c.show_tally = false;
+    c.show_join = false;
+}
+
+/// The teacher reveals the class's drawing question: the digit the network
+/// answers once the drawing's step has run to its update. `false` when
+/// no such question waits (the reveal is a step's).
+pub(super) fn reveal_drawing(s: &mut AppState, fx: &mut Vec<Effect>) -> bool {
+    let Some(c) = s
+        .class
+        .as_ref()
+        .filter(|c| c.teacher() && c.revealed.is_none())
+    else {
+        return false;
+    };
+    let (Some(q), Some(drawing)) = (&c.question, &c.drawing) else {
+        return false;
+    };
+    let question = q.question.clone();
+    let values = drawing.values();
+    let taught = s.snapshot.as_ref().is_some_and(|snap| {
+        snap.last == Some(crate::engine::stepper::Phase::Update)
+            && snap
+                .taught
+                .as_ref()
+                .is_some_and(|t| t.label == drawing.label && *t.pixels == values)
+    });
+    let probs = s.classify(&values).filter(|_| taught);
+    let Some(probs) = probs else {
+        say(s, MessageKind::Info, || {
+            tr("Teach it first and step through to its update: the answer is the network's after that step.").to_string()
+        });
+        return true;
+    };
+    let (digit, _) = crate::teach::predict::digit_answer(&probs);
+    let answer = crate::class::protocol::Value::Option(digit.to_string());
+    if let Some(c) = &mut s.class {
+        if let Some(q) = &mut c.question {
+            q.round = 0;
+        }
+        c.revealed = Some(answer.clone());
+    }
+    send(fx, ClientMsg::Reveal { question, answer });
+    true
+}
+
+/// A student's answer to the drawing question, marked against the digit
+/// the teacher's network answered after the step.
+fn drawing_revealed(s: &mut AppState) {
+    let Some(c) = &s.class else { return };
+    let digit = |v: Option<&crate::class::protocol::Value>| match v {
+        Some(crate::class::protocol::Value::Option(o)) => o.parse::<u8>().ok(),
+        _ => None,
+    };
+    let Some(answer) = digit(c.revealed.as_ref()) else {
+        return;
+    };
+    let guess = digit(c.last_sent());
+    let right = guess.map(|g| super::teaching::record_taught(s, g, answer));
+    say(s, MessageKind::Info, move || {
+        match (guess, right) {
+        (Some(_), Some(true)) => trf!(
+            "✔ Right: after one step on the teacher's drawing the network answers {answer}.",
+            answer = answer
+        ),
+        (Some(guess), _) => trf!(
+            "✘ You answered {guess}; after one step on the teacher's drawing the network answers {answer}. One small step moves the weights only a little.",
+            guess = guess,
+            answer = answer
+        ),
+        _ => trf!(
+            "After one step on the teacher's drawing the network answers {answer}.",
+            answer = answer
+        ),
+    }
+    });
+}
+
 /// The slot of round 1 or 2.
 fn round_slot(round: u8) -> Option<usize> {
     matches!(round, 1 | 2).then(|| usize::from(round) - 1)
@@ -355,9 +509,23 @@ fn follow(s: &mut AppState, link: &str, fx: &mut Vec<Effect>) {
         && s.config.seed == m.seed
         && s.config.batch == m.batch
         && s.snapshot.as_ref().is_some_and(|snap| {
+            // The same batch: MNIST's, or the same drawing taught at the
+            // same point.
+            let same_batch = match (&snap.taught, &m.teach) {
+                (None, None) => !snap.off_link && snap.batches == m.step,
+                (Some(t), Some(d)) => {
+                    t.after + 1 == m.step
+                        && t.label == d.label
+                        && t.pixels
+                            .iter()
+                            .map(|&v| crate::app::link::to_byte(v))
+                            .eq(d.pixels.iter().copied())
+                }
+                _ => false,
+            };
             snap.replay.is_none()
                 && !snap.running
-                && snap.batches == m.step
+                && same_batch
                 && snap.lr == m.lr
                 && snap.optimizer == m.optimizer
         });

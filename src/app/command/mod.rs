@@ -263,7 +263,11 @@ pub fn apply(s: &mut AppState, command: UiCommand, fx: &mut Vec<Effect>) {
         {
             class::class_move(s, ClassMove::Send, fx)
         }
-        C::Reveal => reveal(s),
+        C::Reveal => {
+            if !class::reveal_drawing(s, fx) {
+                reveal(s)
+            }
+        }
         C::Answer(p) => {
             if s.prediction
                 .as_ref()

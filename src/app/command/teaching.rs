@@ -126,22 +126,9 @@ pub(super) fn check_teach_guess(s: &mut AppState) {
     let Some(probs) = s.classify(&pixels) else {
         return;
     };
-    let answer = probs
-        .iter()
-        .enumerate()
-        .fold(
-            (0, f32::MIN),
-            |best, (d, &p)| if p > best.1 { (d, p) } else { best },
-        )
-        .0 as u8;
-    let right = answer == guess;
-    s.predictions.push(Record {
-        batch: s.snapshot.as_ref().map_or(0, |snap| snap.batches),
-        phase: "teach".into(),
-        question: "taught-digit",
-        right: Some(right),
-    });
-    let sure = probs[answer as usize] * 100.0;
+    let (answer, sure) = crate::teach::predict::digit_answer(&probs);
+    let right = record_taught(s, guess, answer);
+    let sure = sure * 100.0;
     say(s, MessageKind::Info, move || {
         if right {
             trf!(
@@ -158,6 +145,19 @@ pub(super) fn check_teach_guess(s: &mut AppState) {
             )
         }
     });
+}
+
+/// The digit predicted for a taught drawing against the network's answer
+/// after the step, in the record; whether it was right.
+pub(super) fn record_taught(s: &mut AppState, guess: u8, answer: u8) -> bool {
+    let right = answer == guess;
+    s.predictions.push(Record {
+        batch: s.snapshot.as_ref().map_or(0, |snap| snap.batches),
+        phase: "teach".into(),
+        question: crate::teach::predict::TAUGHT_DIGIT,
+        right: Some(right),
+    });
+    right
 }
 
 /// Shows the step: marks each answer against the trace and records it.

@@ -55,9 +55,13 @@ pub(super) fn open_moment(s: &mut AppState, m: Moment, fx: &mut Vec<Effect>) {
     reset(s, fx);
     s.by_hand = m.phase.is_some();
     s.run_start = None;
+    if m.teach.is_some() {
+        s.taught = Some(Taught::Drawing);
+    }
     fx.push(Effect::Worker(Request::Replay {
         batches: m.step - 1,
         phase: m.phase,
+        teach: m.teach.map(|d| (d.values(), d.label)),
     }));
     s.sample = m.sample;
     s.channels = m.channels;
@@ -283,6 +287,10 @@ pub(super) fn teach(
     guess: Option<u8>,
     fx: &mut Vec<Effect>,
 ) {
+    // A byte a pixel, as MNIST keeps them: what a link can carry, so that
+    // a class replays the very step taught (pictures are all 784 pixels:
+    // the pad and the dataset make them).
+    let pixels = crate::app::link::Drawing::from_pixels(label, &pixels).values();
     s.selected = None;
     s.view_layer = None;
     s.sample = 0;

@@ -12,7 +12,9 @@ use egui::{Color32, RichText, Ui, Vec2};
 use crate::app::classroom::ClassState;
 use crate::app::command::{ClassMove, UiCommand};
 use crate::app::cx::Cx;
+use crate::app::link::Drawing;
 use crate::app::style::{BACKWARD, ERROR, RIGHT};
+use crate::app::widgets::draw_pad::preview_ui;
 use crate::class::protocol::{Tally, Value};
 use crate::i18n::tr;
 use crate::trf;
@@ -91,6 +93,15 @@ fn teacher_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
         return;
     };
     ui.label(RichText::new(crate::app::command::class::round_text(c)).strong());
+    if let Some(d) = &c.drawing {
+        ui.horizontal(|ui| {
+            preview_ui(ui, &d.values(), 72.0);
+            ui.label(trf!(
+                "After one step on this drawing taught as a {label}, which digit will the network answer?",
+                label = d.label
+            ));
+        });
+    }
     let round = c
         .open_round()
         .unwrap_or(if c.tallies[1].is_some() { 2 } else { 1 });
@@ -291,5 +302,73 @@ fn student_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
             (None, None) => tr("Waiting for the teacher's question.").to_string(),
         };
         ui.label(RichText::new(status).color(BACKWARD));
+    });
+    if let (Some(d), true) = (&c.drawing, c.follow) {
+        drawing_question_ui(ui, cx, c, d);
+    }
+}
+
+/// The teacher's drawing question on a student's screen: the drawing, the
+/// label it is taught with, ten digits to answer with (sent at once; a
+/// new one replaces it until the round closes), and once revealed the
+/// network's answer against the student's.
+fn drawing_question_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState, d: &Drawing) {
+    let open = c.open_round().is_some();
+    let mine = match c.last_sent() {
+        Some(Value::Option(o)) => Some(o.as_str()),
+        _ => None,
+    };
+    let right = match &c.revealed {
+        Some(Value::Option(o)) => Some(o.as_str()),
+        _ => None,
+    };
+    let narrow = ui.available_width() < 600.0;
+    let side = if narrow { 112.0 } else { 140.0 };
+    ui.add_space(4.0);
+    ui.horizontal_top(|ui| {
+        preview_ui(ui, &d.values(), side);
+        ui.vertical(|ui| {
+            ui.label(
+                RichText::new(trf!(
+                    "The teacher teaches the network that this drawing is a {label}. After that one step, which digit will the network answer?",
+                    label = d.label
+                ))
+                .size(if narrow { 16.0 } else { 18.0 })
+                .strong(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                for digit in 0..10u8 {
+                    let text = digit.to_string();
+                    let colour = match right {
+                        Some(r) if r == text => RIGHT,
+                        _ if right.is_some() && mine == Some(text.as_str()) => ERROR,
+                        _ => ui.visuals().text_color(),
+                    };
+                    let button = egui::Button::selectable(
+                        mine == Some(text.as_str()),
+                        RichText::new(&text).size(24.0).strong().color(colour),
+                    )
+                    .min_size(Vec2::splat(40.0));
+                    if ui.add_enabled(open, button).clicked() {
+                        cx.command(UiCommand::Class(ClassMove::Choose(text)));
+                    }
+                }
+            });
+            if let Some(r) = right {
+                let (text, colour) = match mine {
+                    Some(m) if m == r => (trf!("✔ Right: the network answers {answer}.", answer = r), RIGHT),
+                    Some(m) => (
+                        trf!(
+                            "✘ The network answers {answer}, not {guess}: one small step moves the weights only a little.",
+                            answer = r,
+                            guess = m
+                        ),
+                        ERROR,
+                    ),
+                    None => (trf!("The network answers {answer}.", answer = r), BACKWARD),
+                };
+                ui.label(RichText::new(text).size(18.0).color(colour));
+            }
+        });
     });
 }

@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::app::command::UiCommand;
+use crate::app::command::{ClassMove, UiCommand};
 use crate::app::cx::Cx;
 use crate::app::state::Taught;
 use crate::app::widgets::draw_pad::{preview_ui, probabilities_ui, DrawPad};
@@ -110,8 +110,43 @@ impl Draw {
                 }
             });
         }
+        // A class's teacher asks the room instead of predicting alone; a
+        // question asked is about its own drawing, which is what is taught.
+        let class = cx.state.class.as_ref().filter(|c| c.teacher());
+        let asked = class.and_then(|c| c.drawing.as_ref().filter(|_| c.revealed.is_none()));
+        let predicting = cx.state.predicting() && class.is_none();
+        if let Some(d) = asked {
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                preview_ui(ui, &d.values(), 84.0);
+                ui.label(
+                    RichText::new(trf!(
+                        "The class predicts which digit the network will answer after one step on this drawing, taught as a {label}. Teach it, step through to the update, then reveal.",
+                        label = d.label
+                    ))
+                    .strong(),
+                );
+            });
+        } else if class.is_some() {
+            ui.add_space(6.0);
+            let ask = ui
+                .add_enabled(
+                    !self.pad.is_empty(),
+                    egui::Button::new(RichText::new(tr("Ask the class first")).strong()),
+                )
+                .on_hover_text(tr(
+                    "Every student predicts which digit the network will answer after one step on this drawing with this label",
+                ));
+            if ask.clicked() {
+                if let Some(pixels) = self.pad.mnist_pixels() {
+                    cx.command(UiCommand::Class(ClassMove::AskDrawing {
+                        pixels,
+                        label: cx.state.teach_label,
+                    }));
+                }
+            }
+        }
         // Predicting: first the digit the network will answer after the step.
-        let predicting = cx.state.predicting();
         if predicting {
             ui.add_space(6.0);
             ui.label(
@@ -134,17 +169,22 @@ impl Draw {
                 }
             });
         }
-        let enabled = !self.pad.is_empty() && (!predicting || self.pick.is_some());
+        let enabled =
+            (asked.is_some() || !self.pad.is_empty()) && (!predicting || self.pick.is_some());
         if ui.add_enabled(enabled, egui::Button::new(tr("Teach it this digit"))).on_hover_text(tr("Start a one-sample batch with your drawing and this label; step through it with Step layer")).clicked() {
-        if let Some(pixels) = self.pad.mnist_pixels() {
-            cx.command(UiCommand::Teach {
-                pixels,
-                label: cx.state.teach_label,
-                what: Taught::Drawing,
-                guess: self.pick.filter(|_| predicting),
-            });
-            cx.command(UiCommand::ShowTab(Tab::Backprop));
+            let taught = match asked {
+                Some(d) => Some((d.values(), d.label)),
+                None => self.pad.mnist_pixels().map(|p| (p, cx.state.teach_label)),
+            };
+            if let Some((pixels, label)) = taught {
+                cx.command(UiCommand::Teach {
+                    pixels,
+                    label,
+                    what: Taught::Drawing,
+                    guess: self.pick.filter(|_| predicting),
+                });
+                cx.command(UiCommand::ShowTab(Tab::Backprop));
+            }
         }
-    }
     }
 }

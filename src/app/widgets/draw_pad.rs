@@ -135,7 +135,12 @@ impl DrawPad {
         }
         self.strokes.clear();
         self.in_stroke = false;
-        self.picture = Some(pixels.iter().map(|v| v.clamp(0.0, 1.0)).collect());
+        self.picture = Some(
+            pixels
+                .iter()
+                .map(|&v| f32::from(crate::app::link::to_byte(v)) / 255.0)
+                .collect(),
+        );
         self.bump();
     }
 
@@ -401,7 +406,12 @@ impl DrawPad {
                 return Some(pixels.clone());
             }
         }
-        let pixels = to_mnist(&self.rasterize(RASTER_SIDE), RASTER_SIDE, RASTER_SIDE);
+        // A byte a pixel, as MNIST's and as a taught drawing is kept: what
+        // the pad shows it thinks is what teaching it starts from.
+        let pixels: Vec<f32> = to_mnist(&self.rasterize(RASTER_SIDE), RASTER_SIDE, RASTER_SIDE)
+            .into_iter()
+            .map(|v| f32::from(crate::app::link::to_byte(v)) / 255.0)
+            .collect();
         *cache = Some((self.version, pixels.clone()));
         Some(pixels)
     }
