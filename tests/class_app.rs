@@ -17,6 +17,7 @@ use backprop_viz::platform::socket::SocketEvent;
 use backprop_viz::teach::predict::{
     from_wire, is_right, questions, to_wire, wire_options, wire_truth, Ask, Given,
 };
+use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 
 mod app_common;
@@ -460,4 +461,169 @@ fn a_restarted_server_finds_the_class_where_it_was() {
             .is_some_and(|t| t.answered == 1)
     });
     drop(second);
+}
+
+/// The digit after *Teach it*, as a class's question: the teacher asks
+/// about a drawing before teaching it; each student gets the drawing and
+/// its label in the class's strip (their own app replays the moment the
+/// drawing's step begins), answers with a digit; the reveal waits for the
+/// step's update and is the network's answer; each student's answer is
+/// marked and recorded, and the students then follow the taught step
+/// number for number.
+#[test]
+fn the_class_predicts_the_digit_after_teaching_a_drawing() {
+    use backprop_viz::app::state::Taught;
+    use backprop_viz::data::dataset::{default_data_dir, load_dir};
+    use backprop_viz::teach::predict::{digit_answer, TAUGHT_DIGIT};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path());
+    let mut teacher = harness(new_app());
+    let mut ann = harness(new_app());
+    let mut bob = harness(new_app());
+    for h in [&mut teacher, &mut ann, &mut bob] {
+        settle(h);
+    }
+    join(&mut teacher, &server, true);
+    join(&mut ann, &server, false);
+    join(&mut bob, &server, false);
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the joins",
+        |apps| {
+            apps.iter()
+                .all(|h| h.state().class.as_ref().is_some_and(|c| c.joined))
+        },
+    );
+    // The room is counted before any question.
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the room",
+        |apps| apps[0].state().class.as_ref().unwrap().students == Some(2),
+    );
+    teacher.state_mut().command(UiCommand::StepBatch);
+    settle(&mut teacher);
+    // A test digit, with the label the teacher gives it.
+    let data = load_dir(&default_data_dir()).unwrap();
+    let pixels: Vec<f32> = data
+        .test
+        .image(0)
+        .iter()
+        .map(|&b| f32::from(b) / 255.0)
+        .collect();
+    let label = data.test.labels[0];
+    teacher
+        .state_mut()
+        .command(UiCommand::Class(ClassMove::AskDrawing {
+            pixels: pixels.clone(),
+            label,
+        }));
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the drawing on both students' screens",
+        |apps| {
+            apps[1..].iter().all(|h| {
+                let c = h.state().class.as_ref().unwrap();
+                c.drawing
+                    .as_ref()
+                    .is_some_and(|d| d.values() == pixels && d.label == label)
+                    && c.open_round() == Some(1)
+                    && h.state()
+                        .snapshot
+                        .as_ref()
+                        .is_some_and(|s| s.teaching && s.replay.is_none())
+            })
+        },
+    );
+    let q = teacher
+        .state()
+        .class
+        .as_ref()
+        .unwrap()
+        .question
+        .clone()
+        .unwrap();
+    assert_eq!(q.kind, TAUGHT_DIGIT);
+    assert_eq!(q.options.len(), 10);
+    for h in [&mut ann, &mut bob] {
+        h.run_steps(2);
+        // The student's app holds the drawing's step, not yet run.
+        let s = snapshot(h);
+        assert_eq!(s.trace.batch_size(), 1);
+        assert_eq!(s.last, None);
+        assert_eq!(
+            s.taught.as_ref().map(|t| (t.after, t.label)),
+            Some((1, label))
+        );
+        // The drawing is on screen, large enough to read in the strip.
+        let picture = h
+            .query_all_by_label("What the network sees (28x28)")
+            .map(|n| n.rect())
+            .find(|r| r.min.y < 400.0)
+            .expect("the drawing in the class's strip");
+        assert!(picture.width() >= 112.0, "{picture:?}");
+    }
+    // Ann picks the digit by clicking it; Bob by the command it sends.
+    let answer_of = |h: &H| h.state().class.as_ref().unwrap().last_sent().cloned();
+    ann.query_all_by_label("7")
+        .find(|n| n.rect().min.y < 400.0)
+        .expect("the digit 7 in the class's strip")
+        .click();
+    ann.run_steps(1);
+    assert_eq!(answer_of(&ann), Some(Value::Option("7".into())));
+    bob.state_mut()
+        .command(UiCommand::Class(ClassMove::Choose(label.to_string())));
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "both answers in the tally",
+        |apps| {
+            apps[0].state().class.as_ref().unwrap().tallies[0]
+                .as_ref()
+                .is_some_and(|t| t.answered == 2)
+        },
+    );
+
+    // Not revealed before the step has run.
+    teacher.state_mut().command(UiCommand::Reveal);
+    teacher.run_steps(2);
+    assert_eq!(teacher.state().class.as_ref().unwrap().revealed, None);
+    // The teacher teaches the question's drawing and runs it to the update.
+    teacher.state_mut().command(UiCommand::Teach {
+        pixels: pixels.clone(),
+        label,
+        what: Taught::Drawing,
+        guess: None,
+    });
+    settle(&mut teacher);
+    teacher.state_mut().command(UiCommand::GoTo(Phase::Update));
+    settle(&mut teacher);
+    let probs = teacher.state().classify(&pixels).unwrap();
+    let (digit, _) = digit_answer(&probs);
+    teacher.state_mut().command(UiCommand::Reveal);
+    run_until(
+        &mut [&mut teacher, &mut ann, &mut bob],
+        "the reveal, then the taught step on the students' screens",
+        |apps| {
+            apps[1..].iter().all(|h| {
+                h.state().class.as_ref().unwrap().revealed.is_some()
+                    && h.state().snapshot.as_ref().is_some_and(|s| {
+                        s.last == Some(Phase::Update) && s.replay.is_none() && s.teaching
+                    })
+            })
+        },
+    );
+    let right = Value::Option(digit.to_string());
+    for (h, guess) in [(&ann, 7u8), (&bob, label)] {
+        assert_eq!(
+            h.state().class.as_ref().unwrap().revealed,
+            Some(right.clone())
+        );
+        let record = h.state().predictions.last().expect("the answer recorded");
+        assert_eq!(record.question, TAUGHT_DIGIT);
+        assert_eq!(record.right, Some(guess == digit));
+        // The taught step, number for number.
+        let (mine, theirs) = (snapshot(h).trace, snapshot(&teacher).trace);
+        assert_eq!(mine.loss, theirs.loss);
+        assert_eq!(mine.layers[0].weight_grad, theirs.layers[0].weight_grad);
+    }
 }

@@ -251,6 +251,9 @@ fn socket_event(s: &mut AppState, event: SocketEvent, fx: &mut Vec<Effect>) {
 fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
     let Some(c) = &mut s.class else { return };
     let mut follow_to = None;
+    // A student's answer to mark after a reveal: a drawing's (true) or a
+    // step's (false).
+    let mut marked = None;
     match message {
         ServerMsg::Welcome {
             student,
@@ -325,11 +328,13 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
             if let Some(q) = c.question.as_mut().filter(|q| q.question == question) {
                 q.round = 0;
                 c.revealed = Some(answer);
-                if c.teacher() {
-                } else if c.drawing.is_some() {
-                    drawing_revealed(s);
-                } else {
-                    super::teaching::reveal(s);
+                if !c.teacher() {
+                    marked = Some(c.drawing.is_some());
+                    // The drawing's step went on while the class answered:
+                    // the student catches up with the teacher.
+                    if c.drawing.is_some() {
+                        follow_to = c.moment.clone();
+                    }
                 }
             }
         }
@@ -367,6 +372,12 @@ fn server_message(s: &mut AppState, message: ServerMsg, fx: &mut Vec<Effect>) {
         if s.class.as_ref().is_some_and(|c| c.follow) {
             follow(s, &link, fx);
         }
+    }
+    // (Marked once there: following a moment clears the status line.)
+    match marked {
+        Some(true) => drawing_revealed(s),
+        Some(false) => super::teaching::reveal(s),
+        None => {}
     }
 }
 
