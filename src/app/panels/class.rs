@@ -94,13 +94,13 @@ fn teacher_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState) {
     };
     ui.label(RichText::new(crate::app::command::class::round_text(c)).strong());
     if let Some(d) = &c.drawing {
-        ui.horizontal(|ui| {
-            preview_ui(ui, &d.values(), 72.0);
-            ui.label(trf!(
-                "After one step on this drawing taught as a {label}, which digit will the network answer?",
-                label = d.label
-            ));
-        });
+        // (Its words under it: beside it they would not wrap, and would
+        // widen the panel.)
+        preview_ui(ui, &d.values(), 96.0);
+        ui.label(trf!(
+            "After one step on this drawing taught as a {label}, which digit will the network answer?",
+            label = d.label
+        ));
     }
     let round = c
         .open_round()
@@ -344,11 +344,11 @@ fn drawing_question_ui(ui: &mut Ui, cx: &mut Cx, c: &ClassState, d: &Drawing) {
                         _ if right.is_some() && mine == Some(text.as_str()) => ERROR,
                         _ => ui.visuals().text_color(),
                     };
-                    let button = egui::Button::selectable(
-                        mine == Some(text.as_str()),
-                        RichText::new(&text).size(24.0).strong().color(colour),
-                    )
-                    .min_size(Vec2::splat(40.0));
+                    // (Framed: on a phone they must read as buttons.)
+                    let button =
+                        egui::Button::new(RichText::new(&text).size(24.0).strong().color(colour))
+                            .selected(mine == Some(text.as_str()))
+                            .min_size(Vec2::splat(40.0));
                     if ui.add_enabled(open, button).clicked() {
                         cx.command(UiCommand::Class(ClassMove::Choose(text)));
                     }

@@ -35,16 +35,33 @@ impl Draw {
             // Three columns side by side; in a narrow window (a projector)
             // the probabilities come right after the pad, then the small
             // 28x28 picture with teaching it below.
-            let side_by_side = ui.available_width() >= self.pad.side + 300.0 + 420.0 + 48.0;
+            // Narrower still (a projector beside the class's panel), the
+            // probabilities go under the pad.
+            // While the class predicts about a drawing, what the network
+            // thinks now stays covered (as a step is, until the reveal), and
+            // the question and the room's answers take its room.
+            let covered = cx
+                .state
+                .class
+                .as_ref()
+                .is_some_and(|c| c.teacher() && c.drawing.is_some() && c.revealed.is_none());
+            let width = ui.available_width();
+            let side_by_side = !covered && width >= self.pad.side + 300.0 + 420.0 + 48.0;
+            let under = !covered && width < self.pad.side + 250.0 + 300.0 + 48.0;
             let mut pixels = None;
             ui.horizontal_top(|ui| {
                 ui.vertical(|ui| {
                     ui.label(RichText::new(tr("Your drawing")).strong());
                     self.pad.ui(ui);
+                    if under {
+                        ui.add_space(8.0);
+                        ui.set_max_width(self.pad.side.max(250.0));
+                        answer_ui(cx, ui, self.pad.mnist_pixels().as_deref());
+                    }
                 });
                 ui.add_space(16.0);
                 pixels = self.pad.mnist_pixels();
-                if !side_by_side {
+                if !side_by_side && !under && !covered {
                     ui.vertical(|ui| {
                         ui.set_max_width(250.0);
                         answer_ui(cx, ui, pixels.as_deref());
@@ -52,17 +69,22 @@ impl Draw {
                     ui.add_space(12.0);
                 }
                 ui.vertical(|ui| {
-                    ui.set_max_width(300.0);
-                    ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
-                    match &pixels {
-                        Some(p) => {
-                            preview_ui(ui, p, if side_by_side { 196.0 } else { 96.0 });
+                    if covered {
+                        // (The question shows the drawing asked about.)
+                        ui.set_max_width(ui.available_width().min(600.0));
+                    } else {
+                        ui.set_max_width(300.0);
+                        ui.label(RichText::new(tr("What the network sees (28x28)")).strong());
+                        match &pixels {
+                            Some(p) => {
+                                preview_ui(ui, p, if side_by_side { 196.0 } else { 96.0 });
+                            }
+                            None => {
+                                ui.label(tr("(nothing drawn yet)"));
+                            }
                         }
-                        None => {
-                            ui.label(tr("(nothing drawn yet)"));
-                        }
+                        ui.add_space(8.0);
                     }
-                    ui.add_space(8.0);
                     self.teach_ui(cx, ui);
                 });
                 if side_by_side {
@@ -91,8 +113,8 @@ fn answer_ui(cx: &mut Cx, ui: &mut Ui, pixels: Option<&[f32]>) {
 }
 
 impl Draw {
-    /// "Teach it": the correct label and one backpropagation step on the drawing.
-    fn teach_ui(&mut self, cx: &mut Cx, ui: &mut Ui) {
+    /// The label the drawing is taught with.
+    fn label_ui(&mut self, cx: &mut Cx, ui: &mut Ui) {
         ui.label(RichText::new(tr("Teach it")).strong().size(18.0));
         ui.label(tr("Pick the right answer, then run one backpropagation step on your drawing alone and step through it in the Backprop tab."));
         for row in [0u8..5, 5..10] {
@@ -110,41 +132,57 @@ impl Draw {
                 }
             });
         }
+    }
+
+    /// "Teach it": the correct label and one backpropagation step on the
+    /// drawing; before it, the digit predicted (Predict mode), or in a class
+    /// the room asked.
+    fn teach_ui(&mut self, cx: &mut Cx, ui: &mut Ui) {
         // A class's teacher asks the room instead of predicting alone; a
-        // question asked is about its own drawing, which is what is taught.
+        // question asked is about its own drawing and label, which is what
+        // is taught (the label row gives way to it, and the room's answers
+        // show under it).
         let class = cx.state.class.as_ref().filter(|c| c.teacher());
         let asked = class.and_then(|c| c.drawing.as_ref().filter(|_| c.revealed.is_none()));
         let predicting = cx.state.predicting() && class.is_none();
-        if let Some(d) = asked {
-            ui.add_space(6.0);
-            ui.horizontal(|ui| {
-                preview_ui(ui, &d.values(), 84.0);
-                ui.label(
-                    RichText::new(trf!(
-                        "The class predicts which digit the network will answer after one step on this drawing, taught as a {label}. Teach it, step through to the update, then reveal.",
-                        label = d.label
-                    ))
-                    .strong(),
-                );
-            });
-        } else if class.is_some() {
-            ui.add_space(6.0);
-            let ask = ui
-                .add_enabled(
-                    !self.pad.is_empty(),
-                    egui::Button::new(RichText::new(tr("Ask the class first")).strong()),
-                )
-                .on_hover_text(tr(
-                    "Every student predicts which digit the network will answer after one step on this drawing with this label",
-                ));
-            if ask.clicked() {
-                if let Some(pixels) = self.pad.mnist_pixels() {
-                    cx.command(UiCommand::Class(ClassMove::AskDrawing {
-                        pixels,
-                        label: cx.state.teach_label,
-                    }));
+        match (asked, class) {
+            (Some(d), _) => {
+                ui.horizontal_top(|ui| {
+                    preview_ui(ui, &d.values(), 72.0);
+                    // (In a column of its own, so that the words wrap.)
+                    ui.vertical(|ui| {
+                        ui.label(
+                            RichText::new(trf!(
+                                "The class predicts which digit the network will answer after one step on this drawing, taught as a {label}. Teach it, step through to the update, then reveal.",
+                                label = d.label
+                            ))
+                            .size(16.0)
+                            .strong(),
+                        )
+                    });
+                });
+            }
+            (None, Some(_)) => {
+                self.label_ui(cx, ui);
+                ui.add_space(6.0);
+                let ask = ui
+                    .add_enabled(
+                        !self.pad.is_empty(),
+                        egui::Button::new(RichText::new(tr("Ask the class first")).strong()),
+                    )
+                    .on_hover_text(tr(
+                        "Every student predicts which digit the network will answer after one step on this drawing with this label",
+                    ));
+                if ask.clicked() {
+                    if let Some(pixels) = self.pad.mnist_pixels() {
+                        cx.command(UiCommand::Class(ClassMove::AskDrawing {
+                            pixels,
+                            label: cx.state.teach_label,
+                        }));
+                    }
                 }
             }
+            (None, None) => self.label_ui(cx, ui),
         }
         // Predicting: first the digit the network will answer after the step.
         if predicting {
@@ -185,6 +223,14 @@ impl Draw {
                 });
                 cx.command(UiCommand::ShowTab(Tab::Backprop));
             }
+        }
+        if let Some(c) = class.filter(|c| asked.is_some() && c.show_tally) {
+            let labels = c
+                .question
+                .as_ref()
+                .map(|q| q.options.clone())
+                .unwrap_or_default();
+            crate::app::widgets::prediction::room_ui(ui, &labels, c);
         }
     }
 }

@@ -96,7 +96,7 @@ pub fn prompt_ui(ui: &mut Ui, cx: &mut Cx) {
                 words(ui, given, &mut show);
                 if k == 0 {
                     if let Some(c) = class.filter(|c| c.teacher() && c.show_tally) {
-                        room_ui(ui, ask, c);
+                        room_ui(ui, &option_labels(ask), c);
                     }
                 }
                 ui.separator();
@@ -154,9 +154,8 @@ fn has_map(ask: &Ask) -> bool {
 /// How the room answered the class's question (the first asked), large on
 /// the projector: a bar per option and round, round 1 and round 2 side by
 /// side, the count printed at the bar's end.
-fn room_ui(ui: &mut Ui, ask: &Ask, c: &crate::app::classroom::ClassState) {
+pub fn room_ui(ui: &mut Ui, labels: &[String], c: &crate::app::classroom::ClassState) {
     let Some(q) = &c.question else { return };
-    let labels = option_labels(ask);
     if labels.len() != q.options.len() {
         return;
     }
@@ -178,14 +177,103 @@ fn room_ui(ui: &mut Ui, ask: &Ask, c: &crate::app::classroom::ClassState) {
         .max()
         .unwrap_or(0)
         .max(1);
-    let colours = [BACKWARD, crate::app::style::FORWARD];
+    let colours = ROUND_COLOURS;
+    if q.options.len() > 6 {
+        // Many short options (the ten digits): a column per option, as
+        // the probabilities are drawn; rows would not fit a projector.
+        columns_ui(ui, q, labels, &rounds, most, c.revealed.as_ref());
+    } else {
+        rows_ui(ui, q, labels, &rounds, most, c.revealed.as_ref());
+    }
+    if rounds.len() == 2 {
+        ui.horizontal(|ui| {
+            for (k, colour) in colours.iter().enumerate() {
+                let (rect, _) = ui.allocate_exact_size(Vec2::splat(14.0), egui::Sense::hover());
+                ui.painter().rect_filled(rect, 2.0, *colour);
+                ui.label(trf!("Round {n}", n = k + 1));
+            }
+        });
+    }
+}
+
+/// The rounds' colours: round 1's, round 2's.
+const ROUND_COLOURS: [egui::Color32; 2] = [BACKWARD, crate::app::style::FORWARD];
+
+type Rounds<'a> = [(usize, &'a crate::class::protocol::Tally)];
+
+/// A column per option: the rounds' bars side by side, the count above
+/// each, the option under them (green once revealed right).
+fn columns_ui(
+    ui: &mut Ui,
+    q: &crate::class::protocol::Question,
+    labels: &[String],
+    rounds: &Rounds,
+    most: usize,
+    revealed: Option<&Value>,
+) {
+    let n = q.options.len() as f32;
+    let width = ui.available_width().min(64.0 * n);
+    // As tall as what is left on screen allows (in a scrolling tab the
+    // room below is unbounded): the digits under the bars stay in view.
+    let left = ui.clip_rect().bottom() - ui.cursor().top();
+    let height = (left - 56.0 - 28.0).clamp(70.0, 140.0);
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height + 56.0), egui::Sense::hover());
+    let painter = ui.painter();
+    let column = width / n;
+    let bar = (column * 0.8 / rounds.len().max(1) as f32).min(28.0);
+    let base = rect.top() + 22.0 + height;
+    for (i, (option, label)) in q.options.iter().zip(labels).enumerate() {
+        let x0 = rect.left() + column * i as f32 + (column - bar * rounds.len() as f32) / 2.0;
+        for (j, (k, t)) in rounds.iter().enumerate() {
+            let count = t.options.get(option).copied().unwrap_or(0);
+            let h = (height * count as f32 / most as f32).max(2.0);
+            let x = x0 + bar * j as f32;
+            let r = egui::Rect::from_min_max(
+                egui::pos2(x + 2.0, base - h),
+                egui::pos2(x + bar - 2.0, base),
+            );
+            painter.rect_filled(r, 2.0, ROUND_COLOURS[*k]);
+            painter.text(
+                egui::pos2(r.center().x, r.top() - 2.0),
+                egui::Align2::CENTER_BOTTOM,
+                count.to_string(),
+                egui::FontId::proportional(14.0),
+                ui.visuals().text_color(),
+            );
+        }
+        let right = matches!(revealed, Some(Value::Option(r)) if r == option);
+        painter.text(
+            egui::pos2(rect.left() + column * (i as f32 + 0.5), base + 6.0),
+            egui::Align2::CENTER_TOP,
+            label,
+            egui::FontId::proportional(24.0),
+            if right {
+                RIGHT
+            } else {
+                ui.visuals().text_color()
+            },
+        );
+    }
+}
+
+/// A row per option: the label, then the rounds' bars one under the other
+/// with the count at each bar's end.
+fn rows_ui(
+    ui: &mut Ui,
+    q: &crate::class::protocol::Question,
+    labels: &[String],
+    rounds: &Rounds,
+    most: usize,
+    revealed: Option<&Value>,
+) {
+    let colours = ROUND_COLOURS;
     let label_width = 150.0;
     // (Room for the label, the count after the bar and the spacing: a row
     // wider than the view would push the class's panel aside.)
     let bar_room = (ui.available_width() - label_width - 140.0).clamp(60.0, 520.0);
-    for (option, label) in q.options.iter().zip(&labels) {
+    for (option, label) in q.options.iter().zip(labels) {
         ui.horizontal(|ui| {
-            let right = matches!(&c.revealed, Some(Value::Option(r)) if r == option);
+            let right = matches!(revealed, Some(Value::Option(r)) if r == option);
             let (rect, _) =
                 ui.allocate_exact_size(Vec2::new(label_width, 28.0), egui::Sense::hover());
             ui.painter().text(
@@ -200,7 +288,7 @@ fn room_ui(ui: &mut Ui, ask: &Ask, c: &crate::app::classroom::ClassState) {
                 },
             );
             ui.vertical(|ui| {
-                for (k, t) in &rounds {
+                for (k, t) in rounds {
                     let n = t.options.get(option).copied().unwrap_or(0);
                     let (rect, _) = ui.allocate_exact_size(
                         Vec2::new(bar_room + 50.0, 22.0),
@@ -218,15 +306,6 @@ fn room_ui(ui: &mut Ui, ask: &Ask, c: &crate::app::classroom::ClassState) {
                     );
                 }
             });
-        });
-    }
-    if rounds.len() == 2 {
-        ui.horizontal(|ui| {
-            for (k, colour) in colours.iter().enumerate() {
-                let (rect, _) = ui.allocate_exact_size(Vec2::splat(14.0), egui::Sense::hover());
-                ui.painter().rect_filled(rect, 2.0, *colour);
-                ui.label(trf!("Round {n}", n = k + 1));
-            }
         });
     }
 }
