@@ -563,6 +563,36 @@ fn the_class_predicts_the_digit_after_teaching_a_drawing() {
             .expect("the drawing in the class's strip");
         assert!(picture.width() >= 112.0, "{picture:?}");
     }
+    // On a phone, in Russian: the drawing, the words and all ten digits
+    // inside the screen, the digits large enough to tap.
+    set_settings(&mut bob, |s| s.lang = backprop_viz::i18n::Lang::Ru);
+    bob.set_size(egui::vec2(390.0, 844.0));
+    bob.run_steps(3);
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(390.0, 844.0));
+    let picture = bob
+        .query_all_by_label("Что видит сеть (28x28)")
+        .map(|n| n.rect())
+        .next()
+        .expect("the drawing on the phone");
+    assert!(screen.contains_rect(picture) && picture.width() >= 100.0, "{picture:?}");
+    for d in 0..10 {
+        let button = bob
+            .query_all_by_label(&d.to_string())
+            .map(|n| n.rect())
+            .find(|r| r.min.y > picture.min.y - 1.0 && r.min.y < 500.0)
+            .unwrap_or_else(|| panic!("the digit {d} on the phone"));
+        assert!(screen.contains_rect(button), "{d}: {button:?}");
+        assert!(button.width() >= 40.0 && button.height() >= 40.0, "{d}: {button:?}");
+    }
+    let words = bob
+        .query_all(egui_kittest::kittest::by().label_contains("Учитель учит сеть"))
+        .map(|n| n.rect())
+        .next()
+        .expect("the question in Russian");
+    assert!(screen.contains_rect(words), "{words:?}");
+    bob.set_size(egui::vec2(1600.0, 1000.0));
+    bob.run_steps(2);
+
     // Ann picks the digit by clicking it; Bob by the command it sends.
     let answer_of = |h: &H| h.state().class.as_ref().unwrap().last_sent().cloned();
     ann.query_all_by_label("7")
