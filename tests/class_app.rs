@@ -574,7 +574,10 @@ fn the_class_predicts_the_digit_after_teaching_a_drawing() {
         .map(|n| n.rect())
         .next()
         .expect("the drawing on the phone");
-    assert!(screen.contains_rect(picture) && picture.width() >= 100.0, "{picture:?}");
+    assert!(
+        screen.contains_rect(picture) && picture.width() >= 100.0,
+        "{picture:?}"
+    );
     for d in 0..10 {
         let button = bob
             .query_all_by_label(&d.to_string())
@@ -582,7 +585,10 @@ fn the_class_predicts_the_digit_after_teaching_a_drawing() {
             .find(|r| r.min.y > picture.min.y - 1.0 && r.min.y < 500.0)
             .unwrap_or_else(|| panic!("the digit {d} on the phone"));
         assert!(screen.contains_rect(button), "{d}: {button:?}");
-        assert!(button.width() >= 40.0 && button.height() >= 40.0, "{d}: {button:?}");
+        assert!(
+            button.width() >= 40.0 && button.height() >= 40.0,
+            "{d}: {button:?}"
+        );
     }
     let words = bob
         .query_all(egui_kittest::kittest::by().label_contains("Учитель учит сеть"))

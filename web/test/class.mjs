@@ -28,8 +28,7 @@
 // BPV_SHOTS (where screenshots go, default docs/screenshots), CHROMIUM
 // (default /usr/bin/chromium).
 
-import { chromium } from "playwright-core";
-import { probe, sleep, waitProbe } from "./probe.mjs";
+import { launch, probe, sleep, waitProbe } from "./probe.mjs";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,7 +39,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const SITE = path.join(ROOT, "target/site");
 const BIN = process.env.BPV_BIN || path.join(ROOT, "target/release/backprop-viz");
 const SHOTS = process.env.BPV_SHOTS || path.join(ROOT, "docs/screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const failures = [];
 function check(ok, what) {
@@ -145,24 +143,13 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bpv-class-"));
   const { child: server, info } = await startClass(path.join(tmp, "class.sqlite"));
   console.log(`     class ${info.code} at ${info.url}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--use-angle=swiftshader",
-      "--enable-unsafe-swiftshader",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-      // Three pages at once, each in its own window: none is throttled as
-      // a background one.
-      "--disable-background-timer-throttling",
-      "--disable-renderer-backgrounding",
-      "--disable-backgrounding-occluded-windows",
-    ],
-  });
+  const browser = await launch([
+    // Three pages at once, each in its own window: none is throttled as
+    // a background one.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+  ]);
   const errors = [];
   try {
     // (No service worker: its caching fetches the site again beside three

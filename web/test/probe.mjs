@@ -1,5 +1,29 @@
-// What the page tests share: the page's #probe (the step on screen as
-// JSON, written by src/web.rs) and waiting on it.
+// What the page tests share: Debian's Chromium launched headless, the
+// page's #probe (the step on screen as JSON, written by src/web.rs) and
+// waiting on it.
+
+import { chromium } from "playwright-core";
+
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+/** Chromium for the tests: software WebGL, nothing fetched of its own;
+ * `extra` flags added. */
+export function launch(extra = []) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--use-angle=swiftshader",
+      "--enable-unsafe-swiftshader",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      ...extra,
+    ],
+  });
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -18,8 +18,7 @@
 // BPV_SHOTS (where screenshots go, default docs/screenshots), CHROMIUM
 // (default /usr/bin/chromium), BPV_SPEED=0 to skip the speed measurement.
 
-import { chromium } from "playwright-core";
-import { probe, sleep, waitProbe } from "./probe.mjs";
+import { launch, probe, sleep, waitProbe } from "./probe.mjs";
 import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -30,7 +29,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const SITE = path.join(ROOT, "target/site");
 const BIN = process.env.BPV_BIN || path.join(ROOT, "target/release/backprop-viz");
 const SHOTS = process.env.BPV_SHOTS || path.join(ROOT, "docs/screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const PORT = 18000 + Math.floor(Math.random() * 1000);
 const BASE = `http://127.0.0.1:${PORT}/`;
 const LINK = "#preset=seed&seed=1&batch=16&step=1&phase=backward:conv2&cell=dF:0,0,1,1&lang=ru";
@@ -139,19 +137,7 @@ function watchConsole(page, errors) {
 async function main() {
   if (!fs.existsSync(path.join(SITE, "index.html"))) throw new Error("no target/site: run web/build.sh first");
   const server = await serve();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--use-angle=swiftshader",
-      "--enable-unsafe-swiftshader",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-  });
+  const browser = await launch();
   const errors = [];
   try {
     // 1. The first visit: it renders, and Space steps a layer.
