@@ -349,3 +349,95 @@ fn flatten_puts_each_entry_back_in_its_cell() {
         0
     );
 }
+
+/// Stride 2, dilation 2 and both: each conv layer's animation ends on the
+/// trace's own numbers (y, this sample's share of dF, and, with one filter,
+/// the delta handed down: D dilated by the stride, fully convolved with the
+/// dilated filter turned by 180°).
+#[test]
+fn strided_and_dilated_layers_animate_to_the_trace_s_numbers() {
+    use backprop_viz::engine::layers::{LayerKind, LayerSpec};
+    let conv =
+        |name: &str, cout: usize, padding: usize, stride: usize, dilation: usize| LayerSpec {
+            name: name.into(),
+            kind: LayerKind::Conv {
+                in_channels: 1,
+                out_channels: cout,
+                kernel: 3,
+                padding,
+                stride,
+                dilation,
+            },
+        };
+    let plain = |name: &str, kind: LayerKind| LayerSpec {
+        name: name.into(),
+        kind,
+    };
+    // 28 → 14 (stride 2) → 14 (dilation 2, padding 2) → 6 (both, no padding).
+    let specs = vec![
+        conv("c1", 1, 1, 2, 1),
+        plain("r1", LayerKind::Relu),
+        conv("c2", 1, 2, 1, 2),
+        plain("r2", LayerKind::Relu),
+        conv("c3", 1, 0, 2, 2),
+        plain("flat", LayerKind::Flatten),
+        plain(
+            "fc",
+            LayerKind::Dense {
+                inputs: 25,
+                outputs: 10,
+            },
+        ),
+    ];
+    let mut net = Network::new(specs).unwrap();
+    net.init(3);
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
+        ((d[0] * 5 + d[2] * 7 + d[3] * 3) % 13) as f32 / 12.0
+    });
+    s.train_batch(x, vec![3, 8]);
+    let t = s.trace().clone();
+    for layer in [0, 2, 4] {
+        for n in 0..2 {
+            let target = Target {
+                layer,
+                sample: n,
+                out: 0,
+                input: 0,
+            };
+            let what = |w: &str| format!("{} sample {n}: {w}", t.names[layer]);
+            let out = t.layers[layer].out.as_ref().unwrap();
+            let (ho, wo) = (out.shape()[2], out.shape()[3]);
+            let count = frames(&t, Kind::Forward, target);
+            assert_eq!(count, ho * wo, "{}", what("forward frames"));
+            let last = frame(&t, Kind::Forward, target, count - 1).unwrap();
+            for (cell, sum) in last.sums.iter().enumerate() {
+                trace_close(sum.unwrap(), out[[n, 0, cell / wo, cell % wo]], &what("y"));
+            }
+            let count = frames(&t, Kind::Gradient, target);
+            let share = t.sample_weight_grad(layer, n).unwrap();
+            let last = frame(&t, Kind::Gradient, target, count - 1).unwrap();
+            for (tp, sum) in last.sums.iter().enumerate() {
+                trace_close(
+                    sum.unwrap(),
+                    share[[0, 0, tp / 3, tp % 3]],
+                    &what("dF share"),
+                );
+            }
+            if layer > 0 {
+                let below = t.layers[layer].delta.as_ref().unwrap();
+                let wd = below.shape()[3];
+                let count = frames(&t, Kind::Below, target);
+                let last = frame(&t, Kind::Below, target, count - 1).unwrap();
+                for (cell, sum) in last.sums.iter().enumerate() {
+                    trace_close(
+                        sum.unwrap(),
+                        below[[n, 0, cell / wd, cell % wd]],
+                        &what("D_below"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use backprop_viz::engine::layers::conv::{backward_naive, forward_naive};
+use backprop_viz::engine::layers::conv::{backward_naive_strided, forward_naive_strided};
 use backprop_viz::engine::layers::Conv2d;
 use backprop_viz::engine::network::Network;
 use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
@@ -27,8 +27,13 @@ fn random_conv(cin: usize, cout: usize, k: usize, p: usize, seed: u64) -> Conv2d
 /// `[n, cin, cout, k, p, h, w]`: batch, channels in and out, kernel,
 /// padding, input height and width.
 fn conv_matches_oracle(shape: [usize; 7], seed: u64) {
+    strided_conv_matches_oracle(shape, (1, 1), seed);
+}
+
+/// The same with stride S and dilation Dl, `(S, Dl)`.
+fn strided_conv_matches_oracle(shape: [usize; 7], (st, dl): (usize, usize), seed: u64) {
     let [n, cin, cout, k, p, h, w] = shape;
-    let mut conv = random_conv(cin, cout, k, p, seed);
+    let mut conv = random_conv(cin, cout, k, p, seed).strided(st, dl);
     let mut r = rng(seed + 1);
     let x = uniform(&[n, cin, h, w], -1.0, 1.0, &mut r);
     let y = conv.forward(&x);
@@ -47,8 +52,9 @@ fn conv_matches_oracle(shape: [usize; 7], seed: u64) {
         .clone()
         .into_dimensionality()
         .unwrap();
-    let y_ref = forward_naive(&x4, &w4, &b1, p);
-    let label = format!("conv n{n} {cin}->{cout} k{k} p{p} {h}x{w}");
+    let y_ref = forward_naive_strided(&x4, &w4, &b1, p, (st, dl));
+    assert_eq!(y.shape(), y_ref.shape());
+    let label = format!("conv n{n} {cin}->{cout} k{k} p{p} s{st} d{dl} {h}x{w}");
     check_close(
         &flat(&y),
         &y_ref.iter().copied().collect::<Vec<_>>(),
@@ -59,8 +65,13 @@ fn conv_matches_oracle(shape: [usize; 7], seed: u64) {
 
     let d = uniform(y.shape(), -1.0, 1.0, &mut r);
     let d_in = conv.backward(&x, &d, true).unwrap();
-    let (d_w, d_b, d_in_ref) =
-        backward_naive(&x4, &w4, &d.clone().into_dimensionality().unwrap(), p);
+    let (d_w, d_b, d_in_ref) = backward_naive_strided(
+        &x4,
+        &w4,
+        &d.clone().into_dimensionality().unwrap(),
+        p,
+        (st, dl),
+    );
     check_close(
         &flat(&conv.weight.grad),
         &d_w.iter().copied().collect::<Vec<_>>(),
@@ -97,6 +108,20 @@ fn conv_kernels_match_the_naive_oracle() {
     conv_matches_oracle([1, 2, 1, 3, 2, 3, 3], 7);
 }
 
+#[test]
+fn strided_and_dilated_kernels_match_the_naive_oracle() {
+    // Stride 2 in place of pooling (28 → 14), a stride that leaves the last
+    // row unread, stride 3; dilation directly (few channels) and by GEMM;
+    // both at once; more than one parallel chunk.
+    strided_conv_matches_oracle([3, 1, 4, 3, 1, 28, 28], (2, 1), 1);
+    strided_conv_matches_oracle([2, 2, 3, 3, 0, 8, 7], (2, 1), 2);
+    strided_conv_matches_oracle([2, 3, 2, 2, 1, 10, 10], (3, 1), 3);
+    strided_conv_matches_oracle([10, 1, 2, 3, 2, 14, 14], (1, 2), 4);
+    strided_conv_matches_oracle([2, 4, 4, 3, 1, 11, 9], (1, 3), 5);
+    strided_conv_matches_oracle([2, 2, 2, 3, 2, 12, 12], (2, 2), 6);
+    strided_conv_matches_oracle([1, 1, 1, 5, 0, 9, 9], (2, 2), 7);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(40))]
     #[test]
@@ -106,6 +131,16 @@ proptest! {
         h in 5usize..11, w in 5usize..11, seed in 0u64..1000,
     ) {
         conv_matches_oracle([n, cin, cout, k, p, h, w], seed);
+    }
+
+    #[test]
+    fn strided_conv_matches_oracle_for_any_shape(
+        n in 1usize..3, cin in 1usize..4, cout in 1usize..4,
+        k in prop::sample::select(vec![1usize, 2, 3]), p in 0usize..3,
+        st in 1usize..4, dl in 1usize..3,
+        h in 7usize..12, w in 7usize..12, seed in 0u64..1000,
+    ) {
+        strided_conv_matches_oracle([n, cin, cout, k, p, h, w], (st, dl), seed);
     }
 }
 

@@ -205,3 +205,106 @@ fn cross_entropy_is_exact_for_extreme_logits() {
     let out = softmax_cross_entropy(&logits, &[1]);
     check_close(&[out.loss], &[200.0], 1e-3, 0.0, "loss");
 }
+
+/// F = [[1, 0], [0, −1]]: each output is one cell minus the one diagonally
+/// below-right of it (`dilation` apart), the windows `stride` apart.
+fn conv_diagonal(stride: usize, dilation: usize) -> Conv2d {
+    let mut conv = Conv2d::zeros(1, 1, 2, 0).strided(stride, dilation);
+    conv.weight.value =
+        Arc::new(Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1.0, 0.0, 0.0, -1.0]).unwrap());
+    conv
+}
+
+/// Stride 2 on x[r][c] = 4r + c: y[i][j] = x[2i][2j] − x[2i+1][2j+1] = −5
+/// everywhere (the cell below-right is 4 + 1 more). With D = [[1, 2], [3, 4]]:
+/// dF[u][v] = Σ D[i][j]·x[2i+u][2j+v] = Σ D·(8i + 2j) + (4u + v)·Σ D
+///          = (2·2 + 3·8 + 4·10) + 10·(4u + v) = 68 + 10·(4u + v);
+/// D_below: D[i][j] lands on (2i, 2j) times 1 and on (2i+1, 2j+1) times −1,
+/// the cells between the windows' taps get nothing (the delta dilated by
+/// the stride: its zeros).
+#[test]
+fn conv_stride_2_by_hand() {
+    let mut conv = conv_diagonal(2, 1);
+    let x = x_4x4();
+    let y = conv.forward(&x);
+    assert_eq!(y.shape(), &[1, 1, 2, 2]);
+    assert_eq!(flat(&y), vec![-5.0; 4]);
+    let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    let d_in = conv.backward(&x, &d, true).unwrap();
+    assert_eq!(flat(&conv.weight.grad), vec![68.0, 78.0, 108.0, 118.0]);
+    assert_eq!(flat(&conv.bias.grad), vec![10.0]);
+    #[rustfmt::skip]
+    let below = vec![
+        1.0,  0.0, 2.0,  0.0,
+        0.0, -1.0, 0.0, -2.0,
+        3.0,  0.0, 4.0,  0.0,
+        0.0, -3.0, 0.0, -4.0,
+    ];
+    assert_eq!(flat(&d_in), below);
+    // The oracle, written as taught (D dilated, then the full convolution
+    // with rot180 F), gives the same.
+    let w = conv
+        .weight
+        .value
+        .as_ref()
+        .clone()
+        .into_dimensionality()
+        .unwrap();
+    let (d_f, _, d_in) = conv::backward_naive_strided(
+        &x.into_dimensionality().unwrap(),
+        &w,
+        &d.into_dimensionality().unwrap(),
+        0,
+        (2, 1),
+    );
+    assert_eq!(
+        d_f.iter().copied().collect::<Vec<_>>(),
+        vec![68.0, 78.0, 108.0, 118.0]
+    );
+    assert_eq!(d_in.iter().copied().collect::<Vec<_>>(), below);
+}
+
+/// Dilation 2 on x[r][c] = 4r + c: the taps 2 apart, y[i][j] = x[i][j] −
+/// x[i+2][j+2] = −10. With D = [[1, 2], [3, 4]]:
+/// dF[u][v] = Σ D[i][j]·x[i+2u][j+2v] = Σ D·(4i + j) + (8u + 2v)·Σ D
+///          = (2·1 + 3·4 + 4·5) + 10·(8u + 2v) = 34 + 10·(8u + 2v);
+/// D_below: D lands on its own cells times 1 and two cells down-right
+/// times −1.
+#[test]
+fn conv_dilation_2_by_hand() {
+    let mut conv = conv_diagonal(1, 2);
+    let x = x_4x4();
+    let y = conv.forward(&x);
+    assert_eq!(y.shape(), &[1, 1, 2, 2]);
+    assert_eq!(flat(&y), vec![-10.0; 4]);
+    let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    let d_in = conv.backward(&x, &d, true).unwrap();
+    assert_eq!(flat(&conv.weight.grad), vec![34.0, 54.0, 114.0, 134.0]);
+    #[rustfmt::skip]
+    let below = vec![
+        1.0, 2.0,  0.0,  0.0,
+        3.0, 4.0,  0.0,  0.0,
+        0.0, 0.0, -1.0, -2.0,
+        0.0, 0.0, -3.0, -4.0,
+    ];
+    assert_eq!(flat(&d_in), below);
+    let w = conv
+        .weight
+        .value
+        .as_ref()
+        .clone()
+        .into_dimensionality()
+        .unwrap();
+    let (d_f, _, d_in) = conv::backward_naive_strided(
+        &x.into_dimensionality().unwrap(),
+        &w,
+        &d.into_dimensionality().unwrap(),
+        0,
+        (1, 2),
+    );
+    assert_eq!(
+        d_f.iter().copied().collect::<Vec<_>>(),
+        vec![34.0, 54.0, 114.0, 134.0]
+    );
+    assert_eq!(d_in.iter().copied().collect::<Vec<_>>(), below);
+}

@@ -214,13 +214,54 @@ fn whole_lenet_preset() {
 
 /// A conv layer kind, stride 1.
 fn conv(cin: usize, cout: usize, kernel: usize, padding: usize) -> LayerKind {
+    strided(cin, cout, kernel, padding, 1, 1)
+}
+
+/// A conv layer kind with a stride and a dilation.
+fn strided(
+    cin: usize,
+    cout: usize,
+    kernel: usize,
+    padding: usize,
+    stride: usize,
+    dilation: usize,
+) -> LayerKind {
     LayerKind::Conv {
         in_channels: cin,
         out_channels: cout,
         kernel,
         padding,
-        stride: 1,
+        stride,
+        dilation,
     }
+}
+
+/// An all-conv network: stride 2 in place of pooling, then a dilated conv
+/// (the `strided` preset's shape, smaller).
+#[test]
+fn strided_and_dilated_network() {
+    let spec = |name: &str, kind: LayerKind| LayerSpec {
+        name: name.into(),
+        kind,
+    };
+    let specs = vec![
+        spec("c1", strided(1, 2, 3, 1, 2, 1)),
+        spec("r1", LayerKind::Relu),
+        spec("c2", strided(2, 3, 3, 2, 1, 2)),
+        spec("r2", LayerKind::Relu),
+        spec("c3", strided(3, 2, 3, 0, 2, 1)),
+        spec("flat", LayerKind::Flatten),
+        spec(
+            "fc",
+            LayerKind::Dense {
+                inputs: 2 * 6 * 6,
+                outputs: 10,
+            },
+        ),
+    ];
+    let mut net = Network::new(specs).unwrap();
+    net.init(7);
+    check_network(net, 2, 400, 14);
 }
 
 /// A network exercising the other layer kinds: sigmoid, tanh, avgpool, 5x5
@@ -278,6 +319,16 @@ fn each_layer_alone() {
         (conv(2, 3, 3, 1), vec![2, 2, 5, 5]),
         (conv(3, 8, 3, 0), vec![2, 3, 6, 6]),
         (conv(2, 2, 5, 2), vec![2, 2, 7, 7]),
+        // Stride 2: windows 2 apart (the last padded row unread when the
+        // stride does not divide evenly), by GEMM.
+        (strided(1, 1, 3, 1, 2, 1), vec![2, 1, 7, 7]),
+        (strided(2, 3, 3, 0, 2, 1), vec![2, 2, 6, 6]),
+        (strided(3, 4, 2, 0, 3, 1), vec![2, 3, 8, 8]),
+        // Dilation 2: the filter's taps 2 apart, directly and by GEMM.
+        (strided(1, 2, 3, 2, 1, 2), vec![2, 1, 7, 7]),
+        (strided(3, 4, 3, 1, 1, 3), vec![2, 3, 9, 9]),
+        // Both.
+        (strided(2, 2, 3, 1, 2, 2), vec![2, 2, 9, 9]),
         (LayerKind::Relu, vec![2, 3, 4, 4]),
         (LayerKind::Sigmoid, vec![2, 7]),
         (LayerKind::Tanh, vec![2, 7]),

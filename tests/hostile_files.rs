@@ -44,6 +44,7 @@ fn conv_net(cout: usize, kernel: usize, padding: usize) -> Vec<LayerSpec> {
                 kernel,
                 padding,
                 stride: 1,
+                dilation: 1,
             },
         ),
         spec("flatten", LayerKind::Flatten),

@@ -26,6 +26,7 @@ fn conv(cin: usize, cout: usize, kernel: usize, padding: usize) -> LayerKind {
         kernel,
         padding,
         stride: 1,
+        dilation: 1,
     }
 }
 

@@ -24,6 +24,10 @@ pub const MAX_KERNEL: usize = 15;
 pub const MAX_PADDING: usize = 7;
 /// The largest pooling window side.
 pub const MAX_POOL: usize = 28;
+/// The largest conv stride and dilation (a 28x28 picture has nothing to
+/// say beyond them; PyTorch has no bound).
+pub const MAX_STRIDE: usize = 8;
+pub const MAX_DILATION: usize = 8;
 /// Learnable values (weights and biases) in the whole network.
 pub const MAX_PARAMETERS: u64 = 100_000_000;
 /// Values all layers output for one sample, summed.

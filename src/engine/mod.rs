@@ -55,6 +55,10 @@ pub enum EngineError {
         layer: String,
         stride: usize,
     },
+    DilationUnsupported {
+        layer: String,
+        dilation: usize,
+    },
     ZeroSize {
         layer: String,
     },
@@ -150,9 +154,16 @@ impl std::fmt::Display for EngineError {
                 trf!("bad layer list: {detail}", detail = detail)
             }
             EngineError::StrideUnsupported { layer, stride } => trf!(
-                "layer {layer}: stride {stride} is not supported (only 1)",
+                "layer {layer}: stride {stride} is not supported (1 to {max})",
                 layer = layer,
-                stride = stride
+                stride = stride,
+                max = crate::engine::limits::MAX_STRIDE
+            ),
+            EngineError::DilationUnsupported { layer, dilation } => trf!(
+                "layer {layer}: dilation {dilation} is not supported (1 to {max})",
+                layer = layer,
+                dilation = dilation,
+                max = crate::engine::limits::MAX_DILATION
             ),
             EngineError::ZeroSize { layer } => trf!(
                 "layer {layer}: kernel, channel and output counts must be at least 1",

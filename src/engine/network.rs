@@ -233,6 +233,7 @@ impl TwoStage {
                 kernel: self.kernel,
                 padding: self.padding,
                 stride: 1,
+                dilation: 1,
             };
             spec(&format!("conv{i}"), kind)
         };

@@ -45,8 +45,12 @@ pub const TEXT: &[(&str, &str)] = &[
     ("no \"layers\" array", "нет массива \"layers\""),
     ("bad layer list: {detail}", "неверный список слоёв: {detail}"),
     (
-        "layer {layer}: stride {stride} is not supported (only 1)",
-        "слой {layer}: шаг {stride} не поддерживается (только 1)",
+        "layer {layer}: stride {stride} is not supported (1 to {max})",
+        "слой {layer}: шаг {stride} не поддерживается (от 1 до {max})",
+    ),
+    (
+        "layer {layer}: dilation {dilation} is not supported (1 to {max})",
+        "слой {layer}: разрежение {dilation} не поддерживается (от 1 до {max})",
     ),
     (
         "layer {layer}: kernel, channel and output counts must be at least 1",

@@ -162,7 +162,7 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
     };
     match kind {
         Kind::Forward => {
-            // y[i, j] = b + Σ_c Σ_uv F[o, c, u, v] · x_pad[c, i+u, j+v]; the
+            // y[i, j] = b + Σ_c Σ_uv F[o, c, u, v] · x_pad[c, S·i+Dl·u, S·j+Dl·v]; the
             // animation shows the chosen input channel's part (all of it
             // when there is one channel, as in the question's network).
             let x = t.layer_input(layer)?;
@@ -178,23 +178,25 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
                 for (ch, xv) in xs.iter().enumerate() {
                     for u in 0..g.k {
                         for v in 0..g.k {
-                            s += f64::from(weight[[o, ch, u, v]])
-                                * padded(&xv.view(), g.p, i + u, j + v);
+                            let (r, col) = g.padded_cell((i, j), (u, v));
+                            s += f64::from(weight[[o, ch, u, v]]) * padded(&xv.view(), g.p, r, col);
                         }
                     }
                 }
                 *sum = Some(s);
             }
             let (i, j) = (index / g.wo, index % g.wo);
+            // (The window read, in the padded input: the filter's span.)
+            let (r, col) = g.padded_cell((i, j), (0, 0));
             Some(Frame {
                 sums,
                 cell: (i, j),
-                window: (i, j, g.k, g.k),
+                window: (r, col, g.span(), g.span()),
                 rows_done: 0,
             })
         }
         Kind::Gradient => {
-            // dF[o, c, u, v] (this sample) = Σ_ij x_pad[c, i+u, j+v] · D[o, i, j].
+            // dF[o, c, u, v] (this sample) = Σ_ij x_pad[c, S·i+Dl·u, S·j+Dl·v] · D[o, i, j].
             let x = plane(t.layer_input(layer)?, c)?;
             let d = plane(t.delta_from_above(layer)?, o)?;
             let (tap, row) = (index / g.ho, index % g.ho);
@@ -205,31 +207,39 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
                 let mut s = 0.0;
                 for i in 0..rows {
                     for j in 0..g.wo {
-                        s += padded(&x.view(), g.p, i + u, j + v) * f64::from(d[[i, j]]);
+                        let (r, col) = g.padded_cell((i, j), (u, v));
+                        s += padded(&x.view(), g.p, r, col) * f64::from(d[[i, j]]);
                     }
                 }
                 *sum = Some(s);
             }
             let (u, v) = (tap / g.k, tap % g.k);
+            // (The cells this tap read, in the padded input: S apart.)
+            let (r, col) = g.padded_cell((0, 0), (u, v));
+            let reach = |n: usize| (n - 1) * g.stride + 1;
             Some(Frame {
                 sums,
                 cell: (u, v),
-                window: (u, v, g.ho, g.wo),
+                window: (r, col, reach(g.ho), reach(g.wo)),
                 rows_done: row + 1,
             })
         }
         Kind::Below => {
             // D_below[c, y, x] (this filter's share) = Σ_uv D_pad[o, y+u, x+v] ·
-            // rot180(F)[u, v], D padded by K−1−P.
+            // rot180(F)[u, v], D padded by K−1−P (at stride S, D dilated
+            // first: only the taps that land on one of its cells count;
+            // dilated, the filter's taps are Dl apart).
             let d = plane(t.delta_from_above(layer)?, o)?;
-            let q = g.full_pad();
             let mut sums = vec![None; g.h * g.w];
             for (cell, sum) in sums.iter_mut().enumerate().take(index + 1) {
                 let (y, xx) = (cell / g.w, cell % g.w);
                 let mut s = 0.0;
                 for u in 0..g.k {
                     for v in 0..g.k {
-                        s += padded(&d.view(), q, y + u, xx + v) * filter(g.k - 1 - u, g.k - 1 - v);
+                        let tap = g.rot180_tap((u, v));
+                        if let Some((i, j)) = g.output_cell((y, xx), tap) {
+                            s += f64::from(d[[i, j]]) * filter(tap.0, tap.1);
+                        }
                     }
                 }
                 *sum = Some(s);

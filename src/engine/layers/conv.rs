@@ -1,17 +1,22 @@
-//! 2-D convolution (cross-correlation, as every framework computes it), stride 1.
+//! 2-D convolution (cross-correlation, as every framework computes it), with
+//! stride S and dilation Dl as `torch.nn.Conv2d`.
 //!
 //! Shapes: x `[N, Cin, H, W]`, weight F `[Cout, Cin, K, K]`, bias `[Cout]`,
-//! y `[N, Cout, Ho, Wo]` with `Ho = H + 2P − K + 1` (P = padding).
+//! y `[N, Cout, Ho, Wo]` with `Ho = ⌊(H + 2P − Dl·(K − 1) − 1) / S⌋ + 1`
+//! (P = padding), `H + 2P − K + 1` for `S = Dl = 1`.
 //!
-//! Forward:  `y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v F[o,c,u,v] · x_pad[n,c,i+u,j+v]`
+//! Forward:  `y[n,o,i,j] = b[o] + Σ_c Σ_u Σ_v F[o,c,u,v] · x_pad[n,c,S·i+Dl·u,S·j+Dl·v]`
 //!
 //! Backward, given `D = dL/dy` (the delta from the layer above), exactly the
-//! seed's answer:
-//! - `dF[o,c,u,v] = Σ_n Σ_i Σ_j x_pad[n,c,i+u,j+v] · D[n,o,i,j]`
-//!   — the layer's input correlated with the delta, summed over the batch;
+//! seed's answer (for `S = Dl = 1`) and its two generalisations:
+//! - `dF[o,c,u,v] = Σ_n Σ_i Σ_j x_pad[n,c,S·i+Dl·u,S·j+Dl·v] · D[n,o,i,j]`
+//!   — the layer's input correlated with the delta (its taps S apart, the
+//!   filter's Dl apart), summed over the batch;
 //! - `dB[o] = Σ_n Σ_i Σ_j D[n,o,i,j]`;
-//! - `D_below[n,c] = Σ_o full_conv(D[n,o], rot180(F[o,c]))`, cropped by P
-//!   — the delta handed to the layer below (any activation derivative is
+//! - `D_below[n,c] = Σ_o full_conv(dilate_S(D[n,o]), rot180(dilate_Dl(F[o,c])))`,
+//!   cropped by P — the delta, with S − 1 zeros inserted between its cells,
+//!   fully convolved with the filter turned by 180° (its holes Dl − 1 wide):
+//!   the delta handed to the layer below (any activation derivative is
 //!   applied by that activation layer, which is its own entry).
 //!
 //! `forward_naive` / `backward_naive` compute these formulas literally and are
@@ -32,6 +37,9 @@ pub struct Conv2d {
     pub out_channels: usize,
     pub kernel: usize,
     pub padding: usize,
+    /// How far apart the output cells' windows are, and the filter's taps.
+    pub stride: usize,
+    pub dilation: usize,
     /// F `[Cout, Cin, K, K]`
     pub weight: Param,
     /// `[Cout]`
@@ -41,8 +49,7 @@ pub struct Conv2d {
 /// One convolution's geometry: the sizes and the tap ↔ cell maps that the
 /// layer, the views, the animation, the explanation, the gradient check and
 /// the checker all need, in one place (nothing else writes the output-size
-/// rule). Stride and dilation are parameters; every conv layer today has 1
-/// for both.
+/// rule).
 ///
 /// `Ho = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1` (as PyTorch), which for
 /// `S = D = 1` is `H + 2P − K + 1`.
@@ -111,14 +118,15 @@ impl ConvGeometry {
             out_channels,
             kernel,
             padding,
-            ..
+            stride,
+            dilation,
         } = *kind
         else {
             return None;
         };
         let &[c, h, w] = input else { return None };
         (c == in_channels).then_some(())?;
-        Self::new((c, h, w), out_channels, kernel, padding, (1, 1))
+        Self::new((c, h, w), out_channels, kernel, padding, (stride, dilation))
     }
 
     /// The padded input plane, `H + 2P` by `W + 2P`.
@@ -227,6 +235,8 @@ impl Conv2d {
             out_channels,
             kernel,
             padding,
+            stride: 1,
+            dilation: 1,
             weight: Param::new(Tensor::zeros(vec![
                 out_channels,
                 in_channels,
@@ -237,6 +247,13 @@ impl Conv2d {
         }
     }
 
+    /// The same layer with this stride and dilation.
+    pub fn strided(mut self, stride: usize, dilation: usize) -> Conv2d {
+        self.stride = stride;
+        self.dilation = dilation;
+        self
+    }
+
     fn geom(&self, x: &Tensor) -> ConvGeometry {
         let (h, w) = (x.shape()[2], x.shape()[3]);
         assert_eq!(x.shape()[1], self.in_channels, "conv input channels");
@@ -245,15 +262,17 @@ impl Conv2d {
             self.out_channels,
             self.kernel,
             self.padding,
-            (1, 1),
+            (self.stride, self.dilation),
         )
         .expect("the network's plan checked that the kernel fits")
     }
 
     /// Few channel pairs make GEMM's dimensions tiny; one long AXPY per
     /// filter tap is then faster (measured with `cargo bench --bench kernels`).
+    /// The AXPY runs over whole padded rows, so only at stride 1 (a filter's
+    /// holes only move where a tap starts reading).
     fn direct(&self) -> bool {
-        self.out_channels * self.in_channels <= 8
+        self.out_channels * self.in_channels <= 8 && self.stride == 1
     }
 
     /// `y = F ⋆ x + b` for the batch.
@@ -415,10 +434,12 @@ fn crop_sample(g: &ConvGeometry, d_pad: &[f32], d_in: &mut [f32]) {
     }
 }
 
-/// Start of the padded input row that tap `(c, u, v)` reads for output row `i`.
+/// Start of the padded input row that tap `(c, u, v)` reads for output row
+/// `i` (its cells for the row's outputs are then `S` apart).
 #[inline]
 fn tap_row(g: &ConvGeometry, c: usize, u: usize, v: usize, i: usize) -> usize {
-    c * g.hp() * g.wp() + (i + u) * g.wp() + v
+    let (r, col) = g.padded_cell((i, 0), (u, v));
+    c * g.hp() * g.wp() + r * g.wp() + col
 }
 
 /// One sample, few channels: for each output map, one long AXPY per tap over
@@ -499,8 +520,15 @@ fn im2col(g: &ConvGeometry, m: usize, pads: &[f32]) -> Vec<f32> {
                 for v in 0..g.k {
                     let row = &mut col[r * cols + s * g.plane()..][..g.plane()];
                     for i in 0..g.ho {
-                        row[i * g.wo..(i + 1) * g.wo]
-                            .copy_from_slice(&pad[tap_row(g, c, u, v, i)..][..g.wo]);
+                        let from = &pad[tap_row(g, c, u, v, i)..];
+                        let to = &mut row[i * g.wo..(i + 1) * g.wo];
+                        if g.stride == 1 {
+                            to.copy_from_slice(&from[..g.wo]);
+                        } else {
+                            for (t, f) in to.iter_mut().zip(from.iter().step_by(g.stride)) {
+                                *t = *f;
+                            }
+                        }
                     }
                     r += 1;
                 }
@@ -521,7 +549,14 @@ fn col2im(g: &ConvGeometry, d_col: &[f32], d_pads: &mut [f32]) {
                     let row = &d_col[r * cols + s * g.plane()..][..g.plane()];
                     for i in 0..g.ho {
                         let at = tap_row(g, c, u, v, i);
-                        add_assign(&mut d_pad[at..at + g.wo], &row[i * g.wo..(i + 1) * g.wo]);
+                        let from = &row[i * g.wo..(i + 1) * g.wo];
+                        if g.stride == 1 {
+                            add_assign(&mut d_pad[at..at + g.wo], from);
+                        } else {
+                            for (t, f) in d_pad[at..].iter_mut().step_by(g.stride).zip(from) {
+                                *t += f;
+                            }
+                        }
                     }
                     r += 1;
                 }
@@ -633,9 +668,21 @@ pub fn forward_naive(
     bias: &Array1<f32>,
     padding: usize,
 ) -> Array4<f32> {
+    forward_naive_strided(x, weight, bias, padding, (1, 1))
+}
+
+/// The forward formula with stride S and dilation Dl, literally.
+pub fn forward_naive_strided(
+    x: &Array4<f32>,
+    weight: &Array4<f32>,
+    bias: &Array1<f32>,
+    padding: usize,
+    (stride, dilation): (usize, usize),
+) -> Array4<f32> {
     let (n, cin, h, w) = x.dim();
     let (cout, _, k, _) = weight.dim();
-    let (ho, wo) = (h + 2 * padding - k + 1, w + 2 * padding - k + 1);
+    let out = |side: usize| (side + 2 * padding - dilation * (k - 1) - 1) / stride + 1;
+    let (ho, wo) = (out(h), out(w));
     let x_pad = zero_pad(x, padding);
     let mut y = Array4::zeros((n, cout, ho, wo));
     for b in 0..n {
@@ -646,7 +693,13 @@ pub fn forward_naive(
                     for c in 0..cin {
                         for u in 0..k {
                             for v in 0..k {
-                                sum += weight[[o, c, u, v]] * x_pad[[b, c, i + u, j + v]];
+                                sum += weight[[o, c, u, v]]
+                                    * x_pad[[
+                                        b,
+                                        c,
+                                        stride * i + dilation * u,
+                                        stride * j + dilation * v,
+                                    ]];
                             }
                         }
                     }
@@ -667,6 +720,20 @@ pub fn backward_naive(
     d_out: &Array4<f32>,
     padding: usize,
 ) -> (Array4<f32>, Array1<f32>, Array4<f32>) {
+    backward_naive_strided(x, weight, d_out, padding, (1, 1))
+}
+
+/// The backward formulas with stride S and dilation Dl, literally, as they
+/// are taught: dF correlates the input with D through taps S apart; D_below
+/// is the full convolution of D dilated by S (S − 1 zeros between its
+/// cells) with the filter dilated by Dl and turned by 180°, cropped by P.
+pub fn backward_naive_strided(
+    x: &Array4<f32>,
+    weight: &Array4<f32>,
+    d_out: &Array4<f32>,
+    padding: usize,
+    (stride, dilation): (usize, usize),
+) -> (Array4<f32>, Array1<f32>, Array4<f32>) {
     let (n, cin, h, w) = x.dim();
     let (cout, _, k, _) = weight.dim();
     let (_, _, ho, wo) = d_out.dim();
@@ -682,7 +749,9 @@ pub fn backward_naive(
                     for b in 0..n {
                         for i in 0..ho {
                             for j in 0..wo {
-                                sum += x_pad[[b, c, i + u, j + v]] * d_out[[b, o, i, j]];
+                                sum += x_pad
+                                    [[b, c, stride * i + dilation * u, stride * j + dilation * v]]
+                                    * d_out[[b, o, i, j]];
                             }
                         }
                     }
@@ -693,20 +762,35 @@ pub fn backward_naive(
     }
     let d_b = d_out.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(0));
 
-    // D_below = full_conv(D, rot180(F)): pad D by K−1 on every side, then
-    // correlate with the rotated filter; that yields the padded input's
-    // delta, and the padding P is cropped away.
-    let full = zero_pad(d_out, k - 1);
-    let mut d_pad = Array4::<f32>::zeros((n, cin, h + 2 * padding, w + 2 * padding));
+    // D dilated by the stride: its cells S apart, zeros between.
+    let mut d_dil = Array4::<f32>::zeros((n, cout, (ho - 1) * stride + 1, (wo - 1) * stride + 1));
+    for ((b, o, i, j), &v) in d_out.indexed_iter() {
+        d_dil[[b, o, i * stride, j * stride]] = v;
+    }
+    // The filter dilated: its taps Dl apart, holes between.
+    let span = dilation * (k - 1) + 1;
+    let mut f_dil = Array4::<f32>::zeros((cout, cin, span, span));
+    for ((o, c, u, v), &f) in weight.indexed_iter() {
+        f_dil[[o, c, u * dilation, v * dilation]] = f;
+    }
+    // D_below = full_conv(D dilated, rot180(F dilated)): pad D by span − 1
+    // on every side, then correlate with the rotated filter; that yields
+    // the padded input's delta (rows and columns no window reached, at the
+    // bottom and right when S does not divide evenly, stay 0), and the
+    // padding P is cropped away.
+    let full = zero_pad(&d_dil, span - 1);
+    let (hp, wp) = (h + 2 * padding, w + 2 * padding);
+    let (fh, fw) = (full.dim().2 - span + 1, full.dim().3 - span + 1);
+    let mut d_pad = Array4::<f32>::zeros((n, cin, hp, wp));
     for b in 0..n {
         for c in 0..cin {
-            for i in 0..h + 2 * padding {
-                for j in 0..w + 2 * padding {
+            for i in 0..hp.min(fh) {
+                for j in 0..wp.min(fw) {
                     let mut sum = 0.0;
                     for o in 0..cout {
-                        for u in 0..k {
-                            for v in 0..k {
-                                let rot180 = weight[[o, c, k - 1 - u, k - 1 - v]];
+                        for u in 0..span {
+                            for v in 0..span {
+                                let rot180 = f_dil[[o, c, span - 1 - u, span - 1 - v]];
                                 sum += full[[b, o, i + u, j + v]] * rot180;
                             }
                         }

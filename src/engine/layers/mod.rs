@@ -40,6 +40,10 @@ pub enum LayerKind {
         padding: usize,
         #[serde(default = "one")]
         stride: usize,
+        /// The filter's taps this far apart (1: side by side); written
+        /// only when it is not 1, so older files read and write the same.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        dilation: usize,
     },
     Relu,
     Sigmoid,
@@ -66,6 +70,9 @@ fn one() -> usize {
 }
 fn two() -> usize {
     2
+}
+fn is_one(n: &usize) -> bool {
+    *n == 1
 }
 
 impl LayerKind {
@@ -111,7 +118,7 @@ impl LayerKind {
     /// [`limits`](crate::engine::limits) before any arithmetic, which is then
     /// checked: a description from a file cannot overflow it.
     pub fn output_shape(&self, name: &str, input: &[usize]) -> Result<Vec<usize>, EngineError> {
-        use crate::engine::limits::{MAX_KERNEL, MAX_PADDING, MAX_POOL};
+        use crate::engine::limits::{MAX_DILATION, MAX_KERNEL, MAX_PADDING, MAX_POOL, MAX_STRIDE};
         let layer = || name.to_string();
         let maps = || match *input {
             [c, h, w] => Ok((c, h, w)),
@@ -127,11 +134,18 @@ impl LayerKind {
                 kernel,
                 padding,
                 stride,
+                dilation,
             } => {
-                if stride != 1 {
+                if !(1..=MAX_STRIDE).contains(&stride) {
                     return Err(EngineError::StrideUnsupported {
                         layer: layer(),
                         stride,
+                    });
+                }
+                if !(1..=MAX_DILATION).contains(&dilation) {
+                    return Err(EngineError::DilationUnsupported {
+                        layer: layer(),
+                        dilation,
                     });
                 }
                 if kernel == 0 || in_channels == 0 || out_channels == 0 {
@@ -157,7 +171,9 @@ impl LayerKind {
                         found: c,
                     });
                 }
-                let out = |side: usize| conv::ConvGeometry::out_side(side, kernel, padding, 1, 1);
+                let out = |side: usize| {
+                    conv::ConvGeometry::out_side(side, kernel, padding, stride, dilation)
+                };
                 match (out(h), out(w)) {
                     (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
                     _ => Err(EngineError::KernelDoesNotFit {
@@ -264,8 +280,11 @@ impl Layer {
                 out_channels,
                 kernel,
                 padding,
-                ..
-            } => Layer::Conv(Conv2d::zeros(in_channels, out_channels, kernel, padding)),
+                stride,
+                dilation,
+            } => Layer::Conv(
+                Conv2d::zeros(in_channels, out_channels, kernel, padding).strided(stride, dilation),
+            ),
             LayerKind::Relu => Layer::Activation(Activation::Relu),
             LayerKind::Sigmoid => Layer::Activation(Activation::Sigmoid),
             LayerKind::Tanh => Layer::Activation(Activation::Tanh),
