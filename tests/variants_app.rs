@@ -180,3 +180,47 @@ fn the_app_steps_through_strided_and_dilated_layers() {
         }
     }
 }
+
+/// The checker's own formulas (the exercise's reference answers) give the
+/// trace's dF, dB and delta for strided and dilated convs: a right answer
+/// handed in is never called wrong.
+#[test]
+fn the_checker_s_formulas_hold_for_strided_and_dilated_convs() {
+    use backprop_viz::check::exercise::layer_answers;
+    let net = variants();
+    let specs = net.specs.clone();
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![3, 1, 28, 28], |d| {
+        ((d[0] * 3 + d[2] * 5 + d[3] * 7) % 11) as f32 / 10.0
+    });
+    s.train_batch(x, vec![0, 5, 9]);
+    let t = s.trace().clone();
+    let f64s = |a: &Tensor| a.mapv(f64::from);
+    for layer in [0usize, 2, 4] {
+        let r = &t.layers[layer];
+        let answers = layer_answers(
+            &specs[layer],
+            &f64s(t.layer_input(layer).unwrap()),
+            &f64s(t.delta_from_above(layer).unwrap()),
+            r.weight.as_deref().map(f64s).as_ref(),
+        )
+        .unwrap();
+        for (part, right) in answers {
+            let traced = match part {
+                "weight_grad" => r.weight_grad.as_ref(),
+                "bias_grad" => r.bias_grad.as_ref(),
+                _ => r.delta.as_ref(),
+            };
+            let Some(traced) = traced else { continue };
+            assert_eq!(right.shape(), traced.shape(), "{part} of layer {layer}");
+            let scale = traced.iter().fold(0.0f64, |m, v| m.max(f64::from(v.abs())));
+            for (a, b) in right.iter().zip(traced.iter()) {
+                assert!(
+                    (a - f64::from(*b)).abs() <= 1e-5 * scale.max(1e-6),
+                    "{part} of layer {layer}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}

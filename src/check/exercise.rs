@@ -300,21 +300,26 @@ pub fn layer_answers(
     let weight = || weight.ok_or_else(|| format!("{name} has no weights"));
     Ok(match &spec.kind {
         LayerKind::Conv {
-            kernel, padding, ..
+            kernel,
+            padding,
+            stride,
+            dilation,
+            ..
         } => {
             let (x4, d4) = (four(x)?, four(d)?);
             let (_, _, h, w) = x4.dim();
+            let spacing = (*stride, *dilation);
             vec![
                 (
                     "weight_grad",
-                    corr_grad(x4, d4, *kernel, *padding).into_dyn(),
+                    corr_grad(x4, d4, *kernel, *padding, spacing).into_dyn(),
                 ),
                 ("bias_grad", conv_bias_grad(d4).into_dyn()),
                 // The full correlation with rot180(F) is the full
                 // convolution with F: `below` scatters D through F itself.
                 (
                     "delta",
-                    below(d4, four(weight()?)?, h, w, *padding).into_dyn(),
+                    below(d4, four(weight()?)?, (h, w, *padding), spacing).into_dyn(),
                 ),
             ]
         }

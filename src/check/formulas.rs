@@ -14,8 +14,27 @@ fn pad(x: ArrayView4<f64>, p: usize) -> Array4<f64> {
     out
 }
 
-/// `dF[o,c,a,b] = Σ_n Σ_i Σ_j pad(x,p)[n,c,i+a,j+b] · D[n,o,i,j]`.
-pub fn corr_grad(x: ArrayView4<f64>, d: ArrayView4<f64>, k: usize, p: usize) -> Array4<f64> {
+/// A conv's stride and dilation, `(S, Dl)`: `(1, 1)` for the seed's.
+pub type Spacing = (usize, usize);
+
+/// The cells tap `a` reads for outputs `0..n`: from `Dl·a`, `S` apart.
+fn taps(a: usize, n: usize, (stride, dilation): Spacing) -> ndarray::Slice {
+    let start = (a * dilation) as isize;
+    ndarray::Slice::new(
+        start,
+        Some(start + ((n - 1) * stride + 1) as isize),
+        stride as isize,
+    )
+}
+
+/// `dF[o,c,a,b] = Σ_n Σ_i Σ_j pad(x,p)[n,c,S·i+Dl·a,S·j+Dl·b] · D[n,o,i,j]`.
+pub fn corr_grad(
+    x: ArrayView4<f64>,
+    d: ArrayView4<f64>,
+    k: usize,
+    p: usize,
+    spacing: Spacing,
+) -> Array4<f64> {
     let xp = pad(x, p);
     let (n, c, _, _) = x.dim();
     let (_, o, ho, wo) = d.dim();
@@ -26,7 +45,8 @@ pub fn corr_grad(x: ArrayView4<f64>, d: ArrayView4<f64>, k: usize, p: usize) -> 
                 for b in 0..k {
                     let mut sum = 0.0;
                     for nn in 0..n {
-                        let window = xp.slice(s![nn, cc, a..a + ho, b..b + wo]);
+                        let window =
+                            xp.slice(s![nn, cc, taps(a, ho, spacing), taps(b, wo, spacing)]);
                         let delta = d.slice(s![nn, oo, .., ..]);
                         sum += Zip::from(&window)
                             .and(&delta)
@@ -41,9 +61,15 @@ pub fn corr_grad(x: ArrayView4<f64>, d: ArrayView4<f64>, k: usize, p: usize) -> 
 }
 
 /// `G = dL/d pad(x,p)`, `[N, C, h+2p, w+2p]`:
-/// `G[n,c,i+a,j+b] += F[o,c,a,b] · D[n,o,i,j]` — the full convolution of D
-/// with F, which is the full correlation of D with rot180(F).
-pub fn full(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usize) -> Array4<f64> {
+/// `G[n,c,S·i+Dl·a,S·j+Dl·b] += F[o,c,a,b] · D[n,o,i,j]` — the full
+/// convolution of D (dilated by S) with F (dilated by Dl), which is the
+/// full correlation of D with rot180(F).
+pub fn full(
+    d: ArrayView4<f64>,
+    f: ArrayView4<f64>,
+    (h, w, p): (usize, usize, usize),
+    spacing: Spacing,
+) -> Array4<f64> {
     let (n, o, ho, wo) = d.dim();
     let (_, c, k, _) = f.dim();
     let mut g = Array4::zeros((n, c, h + 2 * p, w + 2 * p));
@@ -53,7 +79,7 @@ pub fn full(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usize
                 let delta = d.slice(s![nn, oo, .., ..]);
                 for a in 0..k {
                     for b in 0..k {
-                        g.slice_mut(s![nn, cc, a..a + ho, b..b + wo])
+                        g.slice_mut(s![nn, cc, taps(a, ho, spacing), taps(b, wo, spacing)])
                             .scaled_add(f[[oo, cc, a, b]], &delta);
                     }
                 }
@@ -64,8 +90,13 @@ pub fn full(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usize
 }
 
 /// The delta handed down: [`full`] with the padding removed.
-pub fn below(d: ArrayView4<f64>, f: ArrayView4<f64>, h: usize, w: usize, p: usize) -> Array4<f64> {
-    full(d, f, h, w, p)
+pub fn below(
+    d: ArrayView4<f64>,
+    f: ArrayView4<f64>,
+    (h, w, p): (usize, usize, usize),
+    spacing: Spacing,
+) -> Array4<f64> {
+    full(d, f, (h, w, p), spacing)
         .slice(s![.., .., p..p + h, p..p + w])
         .to_owned()
 }
@@ -156,11 +187,11 @@ mod tests {
         let x = Array::from_shape_vec((1, 1, 3, 3), (1..=9).map(f64::from).collect()).unwrap();
         let d = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 0.0, 0.0, -1.0]).unwrap();
         // dF[a,b] = x[a,b]·1 + x[a+1,b+1]·(−1)
-        let g = corr_grad(x.view(), d.view(), 2, 0);
+        let g = corr_grad(x.view(), d.view(), 2, 0, (1, 1));
         assert_eq!(g.into_raw_vec_and_offset().0, vec![-4.0, -4.0, -4.0, -4.0]);
         let f = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
         // G = F placed at (0,0) minus F placed at (1,1).
-        let g = full(d.view(), f.view(), 3, 3, 0);
+        let g = full(d.view(), f.view(), (3, 3, 0), (1, 1));
         assert_eq!(
             g.into_raw_vec_and_offset().0,
             vec![1.0, 2.0, 0.0, 3.0, 3.0, -2.0, 0.0, -3.0, -4.0]

@@ -283,6 +283,7 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                         d.slice(s![..1, .., .., ..]),
                         *kernel,
                         *padding,
+                        (1, 1),
                     );
                     out.push((Mistake::OneSampleOnly, dyn4(one)));
                 }
@@ -314,12 +315,12 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
             let p = *padding;
             out.push((
                 Mistake::NoRot180,
-                dyn4(below(d4, rot180(f).view(), h, w, p)),
+                dyn4(below(d4, rot180(f).view(), (h, w, p), (1, 1))),
             ));
             out.push((
                 Mistake::ValidNotFull,
                 dyn4(
-                    full(d4, f, h, w, p)
+                    full(d4, f, (h, w, p), (1, 1))
                         .slice(s![.., .., 0..h, 0..w])
                         .to_owned(),
                 ),
@@ -330,9 +331,8 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                     dyn4(below(
                         d4.slice(s![.., ..1, .., ..]),
                         f.slice(s![..1, .., .., ..]),
-                        h,
-                        w,
-                        p,
+                        (h, w, p),
+                        (1, 1),
                     )),
                 ));
             }

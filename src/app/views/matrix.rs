@@ -164,9 +164,8 @@ impl Facts {
             (Ok(d4), Ok(f4)) => crate::check::formulas::below(
                 d4.slice(ndarray::s![n..n + 1, o..o + 1, .., ..]),
                 f4.slice(ndarray::s![o..o + 1, c..c + 1, .., ..]),
-                g.h,
-                g.w,
-                g.p,
+                (g.h, g.w, g.p),
+                (g.stride, g.dilation),
             )
             .iter()
             .copied()
