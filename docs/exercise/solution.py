@@ -18,18 +18,21 @@ def pad(a, p):
     return np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
 
 
-def conv_backward(x, D, F, padding):
+def conv_backward(x, D, F, padding, stride=1, dilation=1):
     k = F.shape[-1]
     N, C, h, w = x.shape
-    win = np.lib.stride_tricks.sliding_window_view(pad(x, padding), (k, k), axis=(2, 3))
-    dF = np.einsum('nchwab,nohw->ocab', win, D)
-    dB = D.sum(axis=(0, 2, 3))
     _, _, ho, wo = D.shape
-    G = np.zeros((N, C, h + 2 * padding, w + 2 * padding))
+    xp = pad(x, padding)
+    dF = np.zeros(F.shape)
+    G = np.zeros(xp.shape)
     for a in range(k):
         for b in range(k):
-            G[:, :, a:a + ho, b:b + wo] += np.einsum('oc,nohw->nchw', F[:, :, a, b], D)
-    return dF, dB, G[:, :, padding:padding + h, padding:padding + w]
+            # The cells tap (a, b) reads: from dilation*a, stride apart.
+            rows = slice(a * dilation, a * dilation + (ho - 1) * stride + 1, stride)
+            cols = slice(b * dilation, b * dilation + (wo - 1) * stride + 1, stride)
+            dF[:, :, a, b] = np.einsum('nchw,nohw->oc', xp[:, :, rows, cols], D)
+            G[:, :, rows, cols] += np.einsum('oc,nohw->nchw', F[:, :, a, b], D)
+    return dF, D.sum(axis=(0, 2, 3)), G[:, :, padding:padding + h, padding:padding + w]
 
 
 def dense_backward(x, D, W):

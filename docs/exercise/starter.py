@@ -30,9 +30,10 @@ def save(name, array):
 
 # ---- YOUR CODE ---------------------------------------------------------------
 
-def conv_backward(x, D, F, padding):
+def conv_backward(x, D, F, padding, stride=1, dilation=1):
     """x [N,C,h,w]: the layer's input; D [N,O,ho,wo]: the delta from above;
-    F [O,C,k,k]: the filters; stride 1, zero padding `padding`.
+    F [O,C,k,k]: the filters; zero padding `padding`; output cells `stride`
+    apart, the filter's taps `dilation` apart (both 1 in the seed network).
     Returns dF [O,C,k,k], dB [O], D_below [N,C,h,w]."""
     raise NotImplementedError
 
@@ -69,7 +70,8 @@ def main():
         D = load(name + ".out_grad")
         try:
             if kind == "conv":
-                dF, dB, below = conv_backward(x, D, load(name + ".weight"), layer.get("padding", 0))
+                dF, dB, below = conv_backward(x, D, load(name + ".weight"), layer.get("padding", 0),
+                                              layer.get("stride", 1), layer.get("dilation", 1))
                 save(name + ".weight_grad", dF)
                 save(name + ".bias_grad", dB)
                 save(name + ".delta", below)
