@@ -224,3 +224,23 @@ fn the_checker_s_formulas_hold_for_strided_and_dilated_convs() {
         }
     }
 }
+
+/// At stride 2 the shape question offers the slip students make (the delta
+/// kept at its own size) beside the right shape (the input's).
+#[test]
+fn a_strided_conv_s_shape_question_offers_the_undilated_delta() {
+    use backprop_viz::teach::predict::{questions, Ask};
+    let mut s = Stepper::new(variants(), Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| ((d[2] + d[3]) % 5) as f32 / 4.0);
+    s.train_batch(x, vec![2, 6]);
+    let t = s.trace().clone();
+    let asks = questions(&t, Phase::Backward(4), 0, 0, 1);
+    let Some(Ask::BelowShape { options, right, .. }) =
+        asks.iter().find(|a| matches!(a, Ask::BelowShape { .. }))
+    else {
+        panic!("a shape question: {asks:?}")
+    };
+    assert_eq!(options[*right], "4×14×14");
+    assert!(options.contains(&"4×5×5".to_string()), "{options:?}");
+}

@@ -209,7 +209,7 @@ fn backward_questions(
         }
     };
     match &trace.kinds[l] {
-        LayerKind::Conv { kernel, .. } => {
+        LayerKind::Conv { kernel, stride, .. } => {
             if let Some(df) = layer.weight_grad.as_ref() {
                 let flat = largest(df.iter().copied());
                 let s = df.shape();
@@ -229,7 +229,16 @@ fn backward_questions(
             };
             let valid = format!("{c}×{}×{}", side(h, 0), side(w, 0));
             let full = format!("{c}×{}×{}", side(h, kernel - 1), side(w, kernel - 1));
-            asks.push(shape(vec![per_sample(x.shape()), valid, full]));
+            // At stride 2 the likeliest slip: the delta kept at its own
+            // size, never dilated back up to the input's.
+            let undilated = (*stride > 1).then(|| {
+                let s = &out_shape;
+                format!("{c}×{}×{}", s.get(2).unwrap_or(&0), s.get(3).unwrap_or(&0))
+            });
+            let mut candidates = vec![per_sample(x.shape())];
+            candidates.extend(undilated);
+            candidates.extend([valid, full]);
+            asks.push(shape(candidates));
         }
         LayerKind::Dense { inputs, outputs } => {
             asks.push(shape(vec![
