@@ -192,19 +192,8 @@ pub(super) fn class_move(s: &mut AppState, m: ClassMove, fx: &mut Vec<Effect>) {
             if !q.options.contains(&option) {
                 return;
             }
-            let question = q.question.clone();
-            let k = usize::from(round) - 1;
             let value = crate::class::protocol::Value::Option(option);
-            c.sent[k] = Some(value.clone());
-            c.acked[k] = false;
-            send(
-                fx,
-                ClientMsg::Answer {
-                    question,
-                    round,
-                    value,
-                },
-            );
+            answer(c, round, value, fx);
         }
         ClassMove::AskDrawing { pixels, label } => ask_drawing(s, &pixels, label, fx),
         ClassMove::Name(name) => {
@@ -563,7 +552,7 @@ fn send_answer(s: &mut AppState, fx: &mut Vec<Effect>) {
     let (Some(c), Some(p), Some(snapshot)) = (&mut s.class, &s.prediction, &s.snapshot) else {
         return;
     };
-    let (Some(round), Some(q)) = (c.open_round(), c.question.as_ref()) else {
+    let Some(round) = c.open_round() else {
         return;
     };
     let Some((ask, given)) = p.asks.first() else {
@@ -572,6 +561,18 @@ fn send_answer(s: &mut AppState, fx: &mut Vec<Effect>) {
     let Some(value) = to_wire(&snapshot.trace, ask, given) else {
         return;
     };
+    answer(c, round, value, fx);
+}
+
+/// Sends `value` as this student's answer to the open question's `round`
+/// (kept as sent, not yet acknowledged).
+fn answer(
+    c: &mut ClassState,
+    round: u8,
+    value: crate::class::protocol::Value,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(q) = &c.question else { return };
     let question = q.question.clone();
     let k = usize::from(round) - 1;
     c.sent[k] = Some(value.clone());
