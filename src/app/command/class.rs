@@ -396,6 +396,17 @@ fn ask_drawing(s: &mut AppState, pixels: &[f32], label: u8, fx: &mut Vec<Effect>
         round: 1,
     };
     let Some(c) = &mut s.class else { return };
+    open_question(c, question, None, fx);
+}
+
+/// The teacher opens `question` (about the step `asked`, if a step's): sent
+/// to the class, and the panel starts afresh on it.
+fn open_question(
+    c: &mut ClassState,
+    question: Question,
+    asked: Option<(u64, crate::engine::stepper::Phase)>,
+    fx: &mut Vec<Effect>,
+) {
     send(
         fx,
         ClientMsg::Open {
@@ -406,7 +417,7 @@ fn ask_drawing(s: &mut AppState, pixels: &[f32], label: u8, fx: &mut Vec<Effect>
         },
     );
     c.set_question(Some(question));
-    c.asked = None;
+    c.asked = asked;
     c.revealed = None;
     c.tallies = [None, None];
     c.show_tally = false;
@@ -642,21 +653,7 @@ fn teacher_sync(s: &mut AppState, fx: &mut Vec<Effect>) {
             options: wire_options(ask),
             round: 1,
         };
-        send(
-            fx,
-            ClientMsg::Open {
-                question: question.question.clone(),
-                kind: question.kind.clone(),
-                step: question.step.clone(),
-                options: question.options.clone(),
-            },
-        );
-        c.question = Some(question);
-        c.asked = Some(step);
-        c.revealed = None;
-        c.tallies = [None, None];
-        c.show_tally = false;
-        c.show_join = false;
+        open_question(c, question, Some(step), fx);
     } else if p.revealed && c.asked == Some(step) && c.revealed.is_none() {
         let (Some(q), Some(answer)) = (&mut c.question, wire_truth(&snapshot.trace, ask)) else {
             return;
