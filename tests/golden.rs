@@ -215,8 +215,41 @@ fn conv_diagonal(stride: usize, dilation: usize) -> Conv2d {
     conv
 }
 
-/// Stride 2 on x[r][c] = 4r + c: y[i][j] = x[2i][2j] − x[2i+1][2j+1] = −5
-/// everywhere (the cell below-right is 4 + 1 more). With D = [[1, 2], [3, 4]]:
+/// The diagonal filter at `(stride, dilation)` on x[r][c] = 4r + c with
+/// D = [[1, 2], [3, 4]]: every output is `y`, and the layer and the oracle
+/// written as taught (D dilated, then the full convolution with rot180 F)
+/// both give `d_f` and `below`.
+fn diagonal_by_hand(spacing: (usize, usize), y: f32, d_f: [f32; 4], below: [f32; 16]) {
+    let mut conv = conv_diagonal(spacing.0, spacing.1);
+    let x = x_4x4();
+    let out = conv.forward(&x);
+    assert_eq!(out.shape(), &[1, 1, 2, 2]);
+    assert_eq!(flat(&out), vec![y; 4]);
+    let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    let d_in = conv.backward(&x, &d, true).unwrap();
+    assert_eq!(flat(&conv.weight.grad), d_f.to_vec());
+    assert_eq!(flat(&conv.bias.grad), vec![10.0]);
+    assert_eq!(flat(&d_in), below.to_vec());
+    let w = conv
+        .weight
+        .value
+        .as_ref()
+        .clone()
+        .into_dimensionality()
+        .unwrap();
+    let (naive_f, _, naive_in) = conv::backward_naive_strided(
+        &x.into_dimensionality().unwrap(),
+        &w,
+        &d.into_dimensionality().unwrap(),
+        0,
+        spacing,
+    );
+    assert_eq!(naive_f.iter().copied().collect::<Vec<_>>(), d_f.to_vec());
+    assert_eq!(naive_in.iter().copied().collect::<Vec<_>>(), below.to_vec());
+}
+
+/// Stride 2: y[i][j] = x[2i][2j] − x[2i+1][2j+1] = −5 everywhere (the cell
+/// below-right is 4 + 1 more).
 /// dF[u][v] = Σ D[i][j]·x[2i+u][2j+v] = Σ D·(8i + 2j) + (4u + v)·Σ D
 ///          = (2·2 + 3·8 + 4·10) + 10·(4u + v) = 68 + 10·(4u + v);
 /// D_below: D[i][j] lands on (2i, 2j) times 1 and on (2i+1, 2j+1) times −1,
@@ -224,87 +257,29 @@ fn conv_diagonal(stride: usize, dilation: usize) -> Conv2d {
 /// the stride: its zeros).
 #[test]
 fn conv_stride_2_by_hand() {
-    let mut conv = conv_diagonal(2, 1);
-    let x = x_4x4();
-    let y = conv.forward(&x);
-    assert_eq!(y.shape(), &[1, 1, 2, 2]);
-    assert_eq!(flat(&y), vec![-5.0; 4]);
-    let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
-    let d_in = conv.backward(&x, &d, true).unwrap();
-    assert_eq!(flat(&conv.weight.grad), vec![68.0, 78.0, 108.0, 118.0]);
-    assert_eq!(flat(&conv.bias.grad), vec![10.0]);
     #[rustfmt::skip]
-    let below = vec![
+    let below = [
         1.0,  0.0, 2.0,  0.0,
         0.0, -1.0, 0.0, -2.0,
         3.0,  0.0, 4.0,  0.0,
         0.0, -3.0, 0.0, -4.0,
     ];
-    assert_eq!(flat(&d_in), below);
-    // The oracle, written as taught (D dilated, then the full convolution
-    // with rot180 F), gives the same.
-    let w = conv
-        .weight
-        .value
-        .as_ref()
-        .clone()
-        .into_dimensionality()
-        .unwrap();
-    let (d_f, _, d_in) = conv::backward_naive_strided(
-        &x.into_dimensionality().unwrap(),
-        &w,
-        &d.into_dimensionality().unwrap(),
-        0,
-        (2, 1),
-    );
-    assert_eq!(
-        d_f.iter().copied().collect::<Vec<_>>(),
-        vec![68.0, 78.0, 108.0, 118.0]
-    );
-    assert_eq!(d_in.iter().copied().collect::<Vec<_>>(), below);
+    diagonal_by_hand((2, 1), -5.0, [68.0, 78.0, 108.0, 118.0], below);
 }
 
-/// Dilation 2 on x[r][c] = 4r + c: the taps 2 apart, y[i][j] = x[i][j] −
-/// x[i+2][j+2] = −10. With D = [[1, 2], [3, 4]]:
+/// Dilation 2: the taps 2 apart, y[i][j] = x[i][j] − x[i+2][j+2] = −10.
 /// dF[u][v] = Σ D[i][j]·x[i+2u][j+2v] = Σ D·(4i + j) + (8u + 2v)·Σ D
 ///          = (2·1 + 3·4 + 4·5) + 10·(8u + 2v) = 34 + 10·(8u + 2v);
 /// D_below: D lands on its own cells times 1 and two cells down-right
 /// times −1.
 #[test]
 fn conv_dilation_2_by_hand() {
-    let mut conv = conv_diagonal(1, 2);
-    let x = x_4x4();
-    let y = conv.forward(&x);
-    assert_eq!(y.shape(), &[1, 1, 2, 2]);
-    assert_eq!(flat(&y), vec![-10.0; 4]);
-    let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
-    let d_in = conv.backward(&x, &d, true).unwrap();
-    assert_eq!(flat(&conv.weight.grad), vec![34.0, 54.0, 114.0, 134.0]);
     #[rustfmt::skip]
-    let below = vec![
+    let below = [
         1.0, 2.0,  0.0,  0.0,
         3.0, 4.0,  0.0,  0.0,
         0.0, 0.0, -1.0, -2.0,
         0.0, 0.0, -3.0, -4.0,
     ];
-    assert_eq!(flat(&d_in), below);
-    let w = conv
-        .weight
-        .value
-        .as_ref()
-        .clone()
-        .into_dimensionality()
-        .unwrap();
-    let (d_f, _, d_in) = conv::backward_naive_strided(
-        &x.into_dimensionality().unwrap(),
-        &w,
-        &d.into_dimensionality().unwrap(),
-        0,
-        (1, 2),
-    );
-    assert_eq!(
-        d_f.iter().copied().collect::<Vec<_>>(),
-        vec![34.0, 54.0, 114.0, 134.0]
-    );
-    assert_eq!(d_in.iter().copied().collect::<Vec<_>>(), below);
+    diagonal_by_hand((1, 2), -10.0, [34.0, 54.0, 114.0, 134.0], below);
 }

@@ -47,6 +47,21 @@ def build(layers):
     return mods
 
 
+def step(mods, x, labels):
+    """Forward and backward through `mods`: every layer's input (its .grad
+    the delta it hands down), the logits and the loss."""
+    acts = []
+    a = x.requires_grad_(True)
+    for m in mods:
+        a.retain_grad()
+        acts.append(a)
+        a = m(a)
+        a.retain_grad()
+    loss = torch.nn.functional.cross_entropy(a, labels)
+    loss.backward()
+    return acts, a, loss
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("trace")
@@ -65,18 +80,8 @@ def main():
                 m.weight.copy_(t[spec["name"] + ".weight"])
                 m.bias.copy_(t[spec["name"] + ".bias"])
 
-    x = t["input"].clone().requires_grad_(True)
     labels = t["labels"]
-    acts = []
-    a = x
-    for m in mods:
-        a.retain_grad()
-        acts.append(a)
-        a = m(a)
-        a.retain_grad()
-    logits = a
-    loss = torch.nn.functional.cross_entropy(logits, labels)
-    loss.backward()
+    acts, logits, loss = step(mods, t["input"].clone(), labels)
 
     ours = {"loss": t["loss"].reshape(-1)[0].item()}
     theirs = {"loss": loss.item()}
@@ -107,15 +112,7 @@ def main():
                 m.weight.copy_(m32.weight)
                 m.bias.copy_(m32.bias)
     mods64 = [m.double() for m in mods64]
-    x64 = t["input"].double().requires_grad_(True)
-    acts64 = []
-    a = x64
-    for m in mods64:
-        a.retain_grad()
-        acts64.append(a)
-        a = m(a)
-        a.retain_grad()
-    torch.nn.functional.cross_entropy(a, labels).backward()
+    acts64, a, _ = step(mods64, t["input"].double(), labels)
     worst64 = 0.0
     for i, (spec, m) in enumerate(zip(layers, mods64)):
         n = spec["name"]
