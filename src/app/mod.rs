@@ -15,6 +15,7 @@
 //! them in one pass, carries out their effects, lays the panels out and
 //! saves the settings.
 
+pub mod class_link;
 pub mod classroom;
 pub mod command;
 pub mod cx;
@@ -39,6 +40,7 @@ use crate::i18n::tr;
 use crate::teach::explain::CellRef;
 use crate::teach::lesson::Mark;
 pub use crate::teach::lesson::Tab;
+use class_link::ClassLink;
 use command::{apply, Effect};
 pub use command::{CheckedMove, FileAction, LessonMove, UiCommand};
 use cx::{Cx, Out};
@@ -136,38 +138,6 @@ pub fn default_config() -> TrainConfig {
     }
 }
 
-/// Starts the class server in this process (*File → Start a class*), on
-/// the room's network at port 8080 (any free port if that one is taken),
-/// its answers kept beside the app's settings; returns it and the join
-/// that makes this app its teacher.
-#[cfg(not(target_arch = "wasm32"))]
-fn start_class_server() -> Result<(crate::class::server::RunningClass, command::ClassMove), String>
-{
-    use crate::class::server::{start, ClassConfig};
-    let dir = eframe::storage_dir("backprop-viz").unwrap_or_else(std::env::temp_dir);
-    let _ = std::fs::create_dir_all(&dir);
-    let config = |port| ClassConfig {
-        bind: std::net::IpAddr::from([0, 0, 0, 0]),
-        port,
-        db: dir.join("class.sqlite"),
-        title: String::new(),
-        site: None,
-    };
-    let server = start(config(8080))
-        .or_else(|_| start(config(0)))
-        .map_err(|e| e.to_string())?;
-    let info = server.info().clone();
-    let join = command::ClassMove::Join {
-        ws: info.ws.clone(),
-        code: info.code.clone(),
-        teacher: Some(info.token.clone()),
-        name: None,
-        join_url: Some(info.url.clone()),
-        teacher_url: Some(info.teacher_url.clone()),
-    };
-    Ok((server, join))
-}
-
 /// The result of a finite-difference check of one weight.
 type GradcheckResult = Option<(CellRef, Option<FiniteDifference>)>;
 
@@ -187,9 +157,7 @@ pub struct BackpropApp {
     fonts_added: bool,
     look: Option<state::Look>,
     /// The live class's connection, and the server this app started.
-    class_socket: Option<crate::platform::socket::ClassSocket>,
-    #[cfg(not(target_arch = "wasm32"))]
-    class_server: Option<crate::class::server::RunningClass>,
+    class: ClassLink,
     repaint: jobs::Repaint,
 }
 
@@ -241,9 +209,7 @@ impl BackpropApp {
             out: Out::default(),
             fonts_added: false,
             look: None,
-            class_socket: None,
-            #[cfg(not(target_arch = "wasm32"))]
-            class_server: None,
+            class: ClassLink::default(),
             repaint,
         }
     }
@@ -408,11 +374,7 @@ impl BackpropApp {
             }
         }
         self.panels.poll(&self.state, commands);
-        if let Some(socket) = &self.class_socket {
-            while let Some(event) = socket.poll() {
-                commands.push(UiCommand::Class(command::ClassMove::Socket(event)));
-            }
-        }
+        self.class.poll(commands);
     }
 
     /// Applies every command queued, in one pass, and carries out their
@@ -492,46 +454,17 @@ impl BackpropApp {
         }
     }
 
-    /// Connects, sends, hangs up; on the desktop also starts the class
-    /// server in this process (its join link then arrives as a command).
+    /// Carries out what the reducer asked of the class's connection.
     fn class_effect(&mut self, effect: command::ClassEffect) {
-        use command::ClassEffect as E;
-        match effect {
-            E::StartServer =>
-            {
-                #[cfg(not(target_arch = "wasm32"))]
-                match start_class_server() {
-                    Ok((server, join)) => {
-                        self.class_server = Some(server);
-                        self.command(UiCommand::Class(join));
-                    }
-                    Err(why) => self.command(UiCommand::Say(
-                        MessageKind::Error,
-                        message::Message::new(move || {
-                            crate::trf!("Could not start the class: {why}", why = why)
-                        }),
-                    )),
-                }
-            }
-            E::Connect { ws, join } => {
-                self.class_socket = Some(crate::platform::socket::ClassSocket::open(
-                    ws,
-                    join,
-                    self.repaint.clone(),
-                ));
-            }
-            E::Send(message) => {
-                if let Some(socket) = &self.class_socket {
-                    socket.send(message);
-                }
-            }
-            E::Disconnect => {
-                self.class_socket = None;
-                #[cfg(not(target_arch = "wasm32"))]
-                {
-                    self.class_server = None;
-                }
-            }
+        match self.class.carry_out(effect, &self.repaint) {
+            class_link::Outcome::Nothing => {}
+            class_link::Outcome::Join(join) => self.command(UiCommand::Class(join)),
+            class_link::Outcome::Failed(why) => self.command(UiCommand::Say(
+                MessageKind::Error,
+                message::Message::new(move || {
+                    crate::trf!("Could not start the class: {why}", why = why)
+                }),
+            )),
         }
     }
 
