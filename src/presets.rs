@@ -20,7 +20,7 @@ pub mod defaults {
     pub const SEED: u64 = 1;
 }
 
-/// Whether `preset` names a built-in network (`seed`, `lenet`) rather than
+/// Whether `preset` names a built-in network (`seed`, `lenet`, `strided`) rather than
 /// a file.
 pub fn is_builtin(preset: &str) -> bool {
     preset_specs(preset).is_some()

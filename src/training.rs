@@ -187,7 +187,7 @@ impl Trainer {
 /// What the network is and how it trains: everything Reset rebuilds from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
-    /// `seed`, `lenet`, or a path to a JSON layer list.
+    /// `seed`, `lenet`, `strided`, or a path to a JSON layer list.
     pub preset: String,
     pub seed: u64,
     pub lr: f32,

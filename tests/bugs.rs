@@ -7,7 +7,8 @@ use backprop_viz::check::bugs::{bugs_for, caught_at, right_result, tamper};
 use backprop_viz::check::Part;
 use backprop_viz::data::dataset::{default_data_dir, load_dir};
 use backprop_viz::engine::gradcheck::{check_weight, largest_gradient};
-use backprop_viz::engine::network::Network;
+use backprop_viz::engine::layers::LayerKind;
+use backprop_viz::engine::network::{Downsample, Network, TwoStage};
 use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
 use backprop_viz::engine::stepper::Stepper;
 
@@ -15,8 +16,27 @@ use backprop_viz::engine::stepper::Stepper;
 fn every_injectable_bug_is_caught_by_the_gradient_check_at_its_layer() {
     let data = load_dir(&default_data_dir()).unwrap();
     let batch: Vec<usize> = (0..16).collect();
-    for preset in ["seed", "lenet"] {
-        let net = Network::preset(preset, 1).unwrap();
+    // The architecture editor's dilated network (dilation 2, "same").
+    let mut dilated = Network::new(
+        TwoStage {
+            filters: [4, 8],
+            kernel: 3,
+            padding: 2,
+            dilation: 2,
+            downsample: Downsample::MaxPool,
+            activation: LayerKind::Relu,
+            hidden: 32,
+        }
+        .specs()
+        .unwrap(),
+    )
+    .unwrap();
+    dilated.init(1);
+    let networks = ["seed", "lenet", "strided"]
+        .map(|p| (p, Network::preset(p, 1).unwrap()))
+        .into_iter()
+        .chain([("dilated", dilated)]);
+    for (preset, net) in networks {
         let specs = net.specs.clone();
         let bugs = bugs_for(&specs);
         assert!(bugs.len() >= 8, "{preset}: only {} bugs", bugs.len());

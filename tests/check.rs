@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use backprop_viz::check::{check, Mistake, TOLERANCE};
 use backprop_viz::data::dataset::{default_data_dir, load_dir, Dataset};
 use backprop_viz::engine::layers::LayerKind;
-use backprop_viz::engine::network::Network;
+use backprop_viz::engine::network::{Downsample, Network, TwoStage};
 use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
 use backprop_viz::engine::stepper::Stepper;
 use backprop_viz::engine::trace::Trace;
@@ -33,10 +33,29 @@ fn training_set() -> Arc<Dataset> {
 
 /// One real training step (the first batch of `seed`'s order), recorded.
 fn traced(preset: &str, seed: u64, batch: usize) -> Trace {
-    let mut stepper = Stepper::new(
-        Network::preset(preset, seed).unwrap(),
-        Optimizer::new(OptimizerKind::Sgd, 0.05),
-    );
+    traced_net(Network::preset(preset, seed).unwrap(), seed, batch)
+}
+
+/// The question's shape with dilated filters (2), pooled or strided (2).
+fn dilated(downsample: Downsample, seed: u64) -> Network {
+    let specs = TwoStage {
+        filters: [3, 4],
+        kernel: 3,
+        padding: 2,
+        dilation: 2,
+        downsample,
+        activation: LayerKind::Relu,
+        hidden: 16,
+    }
+    .specs()
+    .unwrap();
+    let mut net = Network::new(specs).unwrap();
+    net.init(seed);
+    net
+}
+
+fn traced_net(net: Network, seed: u64, batch: usize) -> Trace {
+    let mut stepper = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.05));
     stepper.record = true;
     let mut trainer = Trainer::new(stepper, training_set(), batch, seed);
     trainer.begin_batch();
@@ -89,8 +108,15 @@ fn xp(x: &ArrayD<f64>, n: usize, c: usize, r: isize, col: isize) -> f64 {
     }
 }
 
-/// dF from samples `0..samples`, by the definition.
-fn conv_grad(s: &Step, k: usize, p: usize, samples: usize) -> ArrayD<f64> {
+/// dF from samples `0..samples`, by the definition: output cell (i, j)
+/// read x at `(S·i + Dl·a − p, S·j + Dl·b − p)` (`(S, Dl)` = `spacing`).
+fn conv_grad(
+    s: &Step,
+    k: usize,
+    p: usize,
+    samples: usize,
+    (stride, dil): (usize, usize),
+) -> ArrayD<f64> {
     let (o, c) = (s.d.shape()[1], s.x.shape()[1]);
     let (ho, wo) = (s.d.shape()[2], s.d.shape()[3]);
     let mut g = zeros(&[o, c, k, k]);
@@ -105,8 +131,8 @@ fn conv_grad(s: &Step, k: usize, p: usize, samples: usize) -> ArrayD<f64> {
                                     &s.x,
                                     n,
                                     cc,
-                                    (i + a) as isize - p as isize,
-                                    (j + b) as isize - p as isize,
+                                    (stride * i + dil * a) as isize - p as isize,
+                                    (stride * j + dil * b) as isize - p as isize,
                                 ) * s.d[[n, oo, i, j]];
                             }
                         }
@@ -118,11 +144,28 @@ fn conv_grad(s: &Step, k: usize, p: usize, samples: usize) -> ArrayD<f64> {
     g
 }
 
+/// How a conv's backward is done, right or wrong.
+#[derive(Clone, Copy)]
+struct Scatter {
+    /// F turned by 180° where F itself is due.
+    rotate: bool,
+    /// The sum over output channels limited to `0..outputs`.
+    outputs: usize,
+    /// The padded result cropped at its top-left corner, not its centre.
+    shift: bool,
+    /// D[n,o,i,j] lands at `S·i + Dl·a`: `(S, Dl)`.
+    spacing: (usize, usize),
+}
+
 /// The delta a conv layer hands down, by scattering each D[n,o,i,j]
-/// through the filter: `rotate` uses F turned by 180°, `outputs` limits
-/// the sum over output channels, `shift` crops the padded result at its
-/// top-left corner instead of its centre.
-fn conv_delta(s: &Step, p: usize, rotate: bool, outputs: usize, shift: bool) -> ArrayD<f64> {
+/// through the filter as `how` says.
+fn conv_delta(s: &Step, p: usize, how: Scatter) -> ArrayD<f64> {
+    let Scatter {
+        rotate,
+        outputs,
+        shift,
+        spacing: (stride, dil),
+    } = how;
     let f = s.w.as_ref().unwrap();
     let (n, c, h, w) = (
         s.x.shape()[0],
@@ -145,7 +188,8 @@ fn conv_delta(s: &Step, p: usize, rotate: bool, outputs: usize, shift: bool) -> 
                                 } else {
                                     f[[oo, cc, a, b]]
                                 };
-                                padded[[nn, cc, i + a, j + b]] += tap * s.d[[nn, oo, i, j]];
+                                padded[[nn, cc, stride * i + dil * a, stride * j + dil * b]] +=
+                                    tap * s.d[[nn, oo, i, j]];
                             }
                         }
                     }
@@ -205,12 +249,16 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
     let right = match (&s.kind, part) {
         (
             LayerKind::Conv {
-                kernel, padding, ..
+                kernel,
+                padding,
+                stride,
+                dilation,
+                ..
             },
             "weight_grad",
         ) => {
-            let (k, p) = (*kernel, *padding);
-            let c = conv_grad(&s, k, p, batch);
+            let (k, p, sp) = (*kernel, *padding, (*stride, *dilation));
+            let c = conv_grad(&s, k, p, batch, sp);
             let shape = c.shape().to_vec();
             out.push((
                 Mistake::Transposed,
@@ -222,7 +270,19 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
                     c[[ix[0], ix[1], k - 1 - ix[2], k - 1 - ix[3]]]
                 }),
             ));
-            out.push((Mistake::OneSampleOnly, conv_grad(&s, k, p, 1)));
+            out.push((Mistake::OneSampleOnly, conv_grad(&s, k, p, 1, sp)));
+            if sp.0 > 1 {
+                out.push((
+                    Mistake::WeightGradNotStrided,
+                    conv_grad(&s, k, p, batch, (1, sp.1)),
+                ));
+            }
+            if sp.1 > 1 {
+                out.push((
+                    Mistake::DilationDropped,
+                    conv_grad(&s, k, p, batch, (sp.0, 1)),
+                ));
+            }
             c
         }
         (LayerKind::Conv { .. }, "bias_grad") => {
@@ -247,21 +307,51 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
             LayerKind::Conv {
                 padding,
                 out_channels,
+                stride,
+                dilation,
                 ..
             },
             "delta",
         ) => {
             let p = *padding;
-            let o = *out_channels;
-            out.push((Mistake::NoRot180, conv_delta(&s, p, true, o, false)));
-            out.push((Mistake::ValidNotFull, conv_delta(&s, p, false, o, true)));
-            if o > 1 {
+            let right = Scatter {
+                rotate: false,
+                outputs: *out_channels,
+                shift: false,
+                spacing: (*stride, *dilation),
+            };
+            let rotate = true;
+            out.push((
+                Mistake::NoRot180,
+                conv_delta(&s, p, Scatter { rotate, ..right }),
+            ));
+            let shift = true;
+            out.push((
+                Mistake::ValidNotFull,
+                conv_delta(&s, p, Scatter { shift, ..right }),
+            ));
+            if *out_channels > 1 {
+                let outputs = 1;
                 out.push((
                     Mistake::ChannelsNotSummed,
-                    conv_delta(&s, p, false, 1, false),
+                    conv_delta(&s, p, Scatter { outputs, ..right }),
                 ));
             }
-            conv_delta(&s, p, false, o, false)
+            if *stride > 1 {
+                let spacing = (1, *dilation);
+                out.push((
+                    Mistake::DeltaNotDilated,
+                    conv_delta(&s, p, Scatter { spacing, ..right }),
+                ));
+            }
+            if *dilation > 1 {
+                let spacing = (*stride, 1);
+                out.push((
+                    Mistake::DilationDropped,
+                    conv_delta(&s, p, Scatter { spacing, ..right }),
+                ));
+            }
+            conv_delta(&s, p, right)
         }
         (LayerKind::Dense { inputs, outputs }, "weight_grad") => {
             let grad = |samples: usize| {
@@ -493,7 +583,7 @@ fn hand_in_every_mutant(t: &Trace, what: &str, tally: &mut Tally) {
 }
 
 #[test]
-fn every_catalogue_mistake_is_named_in_every_format_on_both_presets() {
+fn every_catalogue_mistake_is_named_in_every_format_on_every_preset_and_variant() {
     let mut tally = Tally::default();
     for seed in [1, 2, 3] {
         hand_in_every_mutant(
@@ -506,6 +596,21 @@ fn every_catalogue_mistake_is_named_in_every_format_on_both_presets() {
         hand_in_every_mutant(
             &traced("lenet", seed, 8),
             &format!("lenet/{seed}"),
+            &mut tally,
+        );
+        hand_in_every_mutant(
+            &traced("strided", seed, 8),
+            &format!("strided/{seed}"),
+            &mut tally,
+        );
+    }
+    for (what, downsample) in [
+        ("pooled", Downsample::MaxPool),
+        ("strided", Downsample::Stride),
+    ] {
+        hand_in_every_mutant(
+            &traced_net(dilated(downsample, 4), 4, 8),
+            &format!("dilated {what}"),
             &mut tally,
         );
     }

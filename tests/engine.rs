@@ -148,7 +148,7 @@ proptest! {
 /// the batch's gradient (mean loss) is the mean of the per-sample gradients.
 #[test]
 fn batched_equals_per_sample() {
-    for preset in ["seed", "lenet"] {
+    for preset in ["seed", "lenet", "strided"] {
         let net = Network::preset(preset, 7).unwrap();
         let mut r = rng(8);
         let x = uniform(&[11, 1, 28, 28], 0.0, 1.0, &mut r);

@@ -212,6 +212,12 @@ fn whole_lenet_preset() {
     check_network(Network::preset("lenet", 4).unwrap(), 2, 600, 12);
 }
 
+#[test]
+fn whole_strided_preset() {
+    // lenet's shape with stride-2 convs in place of pooling.
+    check_network(Network::preset("strided", 4).unwrap(), 2, 600, 12);
+}
+
 /// A conv layer kind, stride 1.
 fn conv(cin: usize, cout: usize, kernel: usize, padding: usize) -> LayerKind {
     strided(cin, cout, kernel, padding, 1, 1)

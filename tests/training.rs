@@ -37,6 +37,18 @@ fn loss_falls_on_a_few_hundred_samples() {
     assert!(accuracy > 0.6, "480 samples, 4 epochs: accuracy {accuracy}");
 }
 
+/// The all-conv preset learns MNIST as its pooled twin does: one pass over
+/// a few thousand samples is well past chance.
+#[test]
+fn the_strided_preset_learns() {
+    let data = mnist();
+    let mut t = trainer(&data, 3000, "strided");
+    t.run_epoch(|_, _| {});
+    let accuracy = evaluate(&t.stepper.network, &data.test.clone().limited(2000)).accuracy;
+    eprintln!("strided: accuracy {accuracy} after 3000 samples");
+    assert!(accuracy > 0.8, "strided, 3000 samples: accuracy {accuracy}");
+}
+
 /// The first five batch losses of the `seed` preset with seed 1 (batch 16,
 /// Adam 0.005), recorded from this engine; PyTorch agrees with the first
 /// (`tests/torch_reference.rs` checks a whole step). A change to any kernel,

@@ -609,7 +609,7 @@ fn architecture_editor_builds_a_network_the_views_follow() {
         let a = &mut h.state_mut().panels_mut().architecture;
         a.filters = [4, 6];
         a.kernel = 5;
-        a.max_pool = false;
+        a.downsample = backprop_viz::engine::network::Downsample::AvgPool;
         a.activation = "tanh";
         a.hidden = 32;
     }

@@ -31,7 +31,7 @@ pub enum LinkError {
     TooLong,
     #[error("{}", trf!("the link's {key}={value} is not valid", key = .key, value = .value))]
     Field { key: String, value: String },
-    #[error("{}", trf!("the link's preset {value} is not one of seed, lenet", value = .0))]
+    #[error("{}", trf!("the link's preset {value} is not one of seed, lenet, strided", value = .0))]
     Preset(String),
     #[error("{}", trf!("the link has an unknown field {key}", key = .0))]
     Unknown(String),

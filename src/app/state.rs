@@ -258,7 +258,7 @@ pub enum ShareError {
     /// A network from a file or a JSON preset: the link could not rebuild it.
     #[error(
         "{}",
-        tr("only the built-in networks (seed, lenet) can be shared as a link")
+        tr("only the built-in networks (seed, lenet, strided) can be shared as a link")
     )]
     NotBuiltin,
     /// A drawing was taught and training went on: no link replays that.

@@ -55,6 +55,11 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
                 && matches!(specs[i - 1].kind, LayerKind::Dense { .. })
         })
         .or_else(|| last(&|k| matches!(k, LayerKind::Relu)));
+    let strided = last(&|k| matches!(k, LayerKind::Conv { stride, .. } if *stride > 1));
+    let strided_with_below = (0..specs.len()).rev().find(|&i| {
+        matches!(specs[i].kind, LayerKind::Conv { stride, .. } if stride > 1) && has_params_below(i)
+    });
+    let dilated = last(&|k| matches!(k, LayerKind::Conv { dilation, .. } if *dilation > 1));
     let pool = last(&|k| matches!(k, LayerKind::Maxpool { .. }));
     let flatten = last(&|k| matches!(k, LayerKind::Flatten));
     let at = |mistake, layer: Option<usize>, part| {
@@ -72,6 +77,9 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
         at(Mistake::ChannelsNotSummed, wide_conv, Part::Delta),
         at(Mistake::ReluMaskMissing, relu, Part::Delta),
         at(Mistake::ReluMaskInverted, relu, Part::Delta),
+        at(Mistake::DeltaNotDilated, strided_with_below, Part::Delta),
+        at(Mistake::WeightGradNotStrided, strided, Part::WeightGrad),
+        at(Mistake::DilationDropped, dilated, Part::WeightGrad),
         at(Mistake::PoolSpread, pool, Part::Delta),
         at(Mistake::PoolWrongPosition, pool, Part::Delta),
         at(Mistake::FlattenOrder, flatten, Part::Delta),

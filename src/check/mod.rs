@@ -49,12 +49,15 @@ pub enum Mistake {
     PoolSpread,
     PoolWrongPosition,
     FlattenOrder,
+    DeltaNotDilated,
+    WeightGradNotStrided,
+    DilationDropped,
     Unknown,
 }
 
 impl Mistake {
     /// Every named mistake (all but `unknown`).
-    pub const CATALOGUE: [Mistake; 15] = [
+    pub const CATALOGUE: [Mistake; 18] = [
         Mistake::MissingMean,
         Mistake::ExtraMean,
         Mistake::WrongSign,
@@ -70,6 +73,9 @@ impl Mistake {
         Mistake::PoolSpread,
         Mistake::PoolWrongPosition,
         Mistake::FlattenOrder,
+        Mistake::DeltaNotDilated,
+        Mistake::WeightGradNotStrided,
+        Mistake::DilationDropped,
     ];
 
     pub fn id(self) -> &'static str {
@@ -89,6 +95,9 @@ impl Mistake {
             Mistake::PoolSpread => "pool-spread",
             Mistake::PoolWrongPosition => "pool-wrong-position",
             Mistake::FlattenOrder => "flatten-order",
+            Mistake::DeltaNotDilated => "delta-not-dilated",
+            Mistake::WeightGradNotStrided => "weight-grad-not-strided",
+            Mistake::DilationDropped => "dilation-dropped",
             Mistake::Unknown => "unknown",
         }
     }
@@ -267,7 +276,11 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
     match (&trace.kinds[i], part) {
         (
             LayerKind::Conv {
-                kernel, padding, ..
+                kernel,
+                padding,
+                stride,
+                dilation,
+                ..
             },
             Part::WeightGrad,
         ) => {
@@ -276,16 +289,28 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
             out.push((Mistake::Transposed, t.as_standard_layout().into_owned()));
             let rotated = four(&c).map(|c| rot180(c).into_dyn());
             out.extend(rotated.map(|r| (Mistake::ConvolutionNotCorrelation, r)));
+            let (k, p, spacing) = (*kernel, *padding, (*stride, *dilation));
             if let (Some(x), Some(d)) = (four(&x), four(&d)) {
-                if stride_one(x, d, *kernel, *padding) {
-                    let one = corr_grad(
-                        x.slice(s![..1, .., .., ..]),
-                        d.slice(s![..1, .., .., ..]),
-                        *kernel,
-                        *padding,
-                        (1, 1),
-                    );
-                    out.push((Mistake::OneSampleOnly, dyn4(one)));
+                if !fits(x, d, k, p, spacing) {
+                    return out;
+                }
+                let one = corr_grad(
+                    x.slice(s![..1, .., .., ..]),
+                    d.slice(s![..1, .., .., ..]),
+                    k,
+                    p,
+                    spacing,
+                );
+                out.push((Mistake::OneSampleOnly, dyn4(one)));
+                // The taps read side by side where they are S apart; the
+                // filter's taps side by side where they are Dl apart.
+                if *stride > 1 {
+                    let g = corr_grad(x, d, k, p, (1, *dilation));
+                    out.push((Mistake::WeightGradNotStrided, dyn4(g)));
+                }
+                if *dilation > 1 {
+                    let g = corr_grad(x, d, k, p, (*stride, 1));
+                    out.push((Mistake::DilationDropped, dyn4(g)));
                 }
             }
         }
@@ -300,6 +325,8 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                 kernel,
                 padding,
                 out_channels,
+                stride,
+                dilation,
                 ..
             },
             Part::Delta,
@@ -308,19 +335,20 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                 return out;
             };
             let Some(f) = four(f) else { return out };
-            if !stride_one(x4, d4, *kernel, *padding) {
+            let spacing = (*stride, *dilation);
+            if !fits(x4, d4, *kernel, *padding, spacing) {
                 return out;
             }
             let (_, _, h, w) = x4.dim();
             let p = *padding;
             out.push((
                 Mistake::NoRot180,
-                dyn4(below(d4, rot180(f).view(), (h, w, p), (1, 1))),
+                dyn4(below(d4, rot180(f).view(), (h, w, p), spacing)),
             ));
             out.push((
                 Mistake::ValidNotFull,
                 dyn4(
-                    full(d4, f, (h, w, p), (1, 1))
+                    full(d4, f, (h, w, p), spacing)
                         .slice(s![.., .., 0..h, 0..w])
                         .to_owned(),
                 ),
@@ -332,9 +360,19 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                         d4.slice(s![.., ..1, .., ..]),
                         f.slice(s![..1, .., .., ..]),
                         (h, w, p),
-                        (1, 1),
+                        spacing,
                     )),
                 ));
+            }
+            // D's cells scattered side by side, without the S − 1 zeros
+            // between them; the filter's taps without their holes.
+            if *stride > 1 {
+                let g = below(d4, f, (h, w, p), (1, *dilation));
+                out.push((Mistake::DeltaNotDilated, dyn4(g)));
+            }
+            if *dilation > 1 {
+                let g = below(d4, f, (h, w, p), (*stride, 1));
+                out.push((Mistake::DilationDropped, dyn4(g)));
             }
         }
         (LayerKind::Dense { .. }, Part::WeightGrad) => {
@@ -399,12 +437,18 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
     out
 }
 
-/// Whether a conv layer's D has the size a stride-1 correlation gives (the
-/// contract's formulas are for stride 1).
-fn stride_one(x: ArrayView4<f64>, d: ArrayView4<f64>, k: usize, p: usize) -> bool {
+/// Whether a conv layer's D has the size its geometry gives (a trace read
+/// from a file is checked, but a mistake is only computed where it fits).
+fn fits(
+    x: ArrayView4<f64>,
+    d: ArrayView4<f64>,
+    k: usize,
+    p: usize,
+    spacing: (usize, usize),
+) -> bool {
     let (_, c, h, w) = x.dim();
     let (_, o, ho, wo) = d.dim();
-    crate::engine::layers::conv::ConvGeometry::new((c, h, w), o, k, p, (1, 1))
+    crate::engine::layers::conv::ConvGeometry::new((c, h, w), o, k, p, spacing)
         .is_some_and(|g| (g.ho, g.wo) == (ho, wo))
 }
 
@@ -482,10 +526,13 @@ pub struct Verdict {
     /// a near-zero cell that happens to come first): its index, the value
     /// handed in and the trace's.
     pub worst_wrong: Option<(Vec<usize>, f64, f64)>,
-    /// What the words need: the batch size, the layer's padding and the
+    /// What the words need: the batch size, the layer's padding, stride
+    /// and dilation (a conv's; 0, 1, 1 otherwise) and the
     /// right formula for this tensor.
     pub batch: usize,
     pub padding: usize,
+    pub stride: usize,
+    pub dilation: usize,
     pub formula: String,
     /// The trace's tensor is all zero.
     pub dead: bool,
@@ -539,13 +586,9 @@ pub fn check(trace: &Trace, handed: &Handed) -> Result<Verdict, NotInTrace> {
         expected_shape: right.shape().to_vec(),
         worst_wrong: None,
         batch: trace.labels.len(),
-        padding: match name {
-            Named::Layer(i, _) => match trace.kinds[i] {
-                LayerKind::Conv { padding, .. } => padding,
-                _ => 0,
-            },
-            _ => 0,
-        },
+        padding: conv_of(trace, name).0,
+        stride: conv_of(trace, name).1,
+        dilation: conv_of(trace, name).2,
         formula: formula(trace, name),
         dead,
     };
@@ -612,16 +655,29 @@ pub fn check_cell(trace: &Trace, named: Named, index: &[usize], value: f64) -> O
         expected_shape: right_all.shape().to_vec(),
         worst_wrong: (!ok).then(|| (index.to_vec(), value, right)),
         batch: trace.labels.len(),
-        padding: match named {
-            Named::Layer(i, _) => match trace.kinds[i] {
-                LayerKind::Conv { padding, .. } => padding,
-                _ => 0,
-            },
-            _ => 0,
-        },
+        padding: conv_of(trace, named).0,
+        stride: conv_of(trace, named).1,
+        dilation: conv_of(trace, named).2,
         formula: formula(trace, named),
         dead,
     })
+}
+
+/// The padding, stride and dilation of the conv layer a tensor belongs to
+/// (`(0, 1, 1)` for any other).
+fn conv_of(trace: &Trace, name: Named) -> (usize, usize, usize) {
+    match name {
+        Named::Layer(i, _) => match trace.kinds[i] {
+            LayerKind::Conv {
+                padding,
+                stride,
+                dilation,
+                ..
+            } => (padding, stride, dilation),
+            _ => (0, 1, 1),
+        },
+        _ => (0, 1, 1),
+    }
 }
 
 /// The right formula for a tensor, in words a student reads.
@@ -632,7 +688,19 @@ fn formula(trace: &Trace, name: Named) -> String {
             _ => trf!("the trace's own tensor"),
         };
     };
+    let (_, stride, dilation) = conv_of(trace, name);
+    let spaced = stride > 1 || dilation > 1;
     match (&trace.kinds[i], part) {
+        (LayerKind::Conv { .. }, Part::WeightGrad) if spaced => trf!(
+            "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,{s}·i+{dl}·a,{s}·j+{dl}·b] · D[n,o,i,j] (x zero-padded, no flipping; stride {s}, dilation {dl})",
+            s = stride,
+            dl = dilation
+        ),
+        (LayerKind::Conv { .. }, Part::Delta) if spaced => trf!(
+            "D_below[n,c] = Σ_o full_corr(D[n,o] with {z} zero(s) between its cells, rot180 F[o,c] with {h} hole(s) between its taps), the padding cut from every side",
+            z = stride - 1,
+            h = dilation - 1
+        ),
         (LayerKind::Conv { .. }, Part::WeightGrad) => trf!(
             "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,i+a,j+b] · D[n,o,i,j] (x zero-padded, no flipping)"
         ),
@@ -791,6 +859,24 @@ impl Verdict {
             Mistake::FlattenOrder => trf!(
                 "{name} puts the values back in column-major order: un-flatten in the row-major order flatten used, D.reshape(N, C, h, w).",
                 name = name
+            ),
+            Mistake::DeltaNotDilated => trf!(
+                "{name} scatters D's cells side by side: with stride {s} they sit {s} cells apart in the padded input, so put {z} zero(s) between D's cells (dilate D) before the full convolution with F.",
+                name = name,
+                s = self.stride,
+                z = self.stride.saturating_sub(1)
+            ),
+            Mistake::WeightGradNotStrided => trf!(
+                "{name} reads x at neighbouring positions i + a: with stride {s} output cell i read x at {s}·i + a, so each tap's sum takes x every {s} cells ({formula}).",
+                name = name,
+                s = self.stride,
+                formula = formula
+            ),
+            Mistake::DilationDropped => trf!(
+                "{name} treats the filter's taps as neighbours: with dilation {dl} they are {dl} cells apart, and the backward pass reads and scatters through those same holes ({formula}).",
+                name = name,
+                dl = self.dilation,
+                formula = formula
             ),
             Mistake::Unknown => match &self.worst_wrong {
                 _ if self.found_shape != self.expected_shape => trf!(

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::{defaults, network_from_preset, thread_pool, training_set, Result};
 const BATCH: usize = crate::training::BENCH_BATCH;
-const PRESETS: [&str; 2] = ["seed", "lenet"];
+const PRESETS: [&str; 3] = ["seed", "lenet", "strided"];
 /// How long each throughput measurement trains (after a warm-up).
 const TRAIN_TIME: Duration = Duration::from_secs(3);
 const INFER_RUNS: usize = 3000;
@@ -101,7 +101,7 @@ pub fn run(as_json: bool) -> Result<()> {
         let us = inference_us(preset, &data)?;
         if !as_json {
             println!(
-                "{preset:>6}: train {single:>9.0} samples/s on 1 thread, {multi:>9.0} on {cores}; inference {us:.1} µs/image"
+                "{preset:>7}: train {single:>9.0} samples/s on 1 thread, {multi:>9.0} on {cores}; inference {us:.1} µs/image"
             );
         }
         one_thread.insert(preset.into(), json!(single));

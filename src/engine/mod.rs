@@ -145,7 +145,7 @@ impl std::fmt::Display for EngineError {
                 name = name
             ),
             EngineError::UnknownPreset { name } => trf!(
-                "unknown preset {name} (known: seed, lenet)",
+                "unknown preset {name} (known: seed, lenet, strided)",
                 name = name
             ),
             EngineError::NotJson { detail } => trf!("not JSON: {detail}", detail = detail),

@@ -193,6 +193,18 @@ fn output_shapes(specs: &[LayerSpec]) -> Result<Vec<Vec<usize>>, EngineError> {
     Ok(shapes)
 }
 
+/// How each stage of [`TwoStage`] halves its map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Downsample {
+    /// A 2x2 max pooling after the activation.
+    MaxPool,
+    /// A 2x2 average pooling after the activation.
+    AvgPool,
+    /// No pooling: the conv itself moves 2 cells at a time (an all-conv
+    /// network).
+    Stride,
+}
+
 /// The question's shape of network: `[conv → activation → pool] × 2 →
 /// flatten → fc1 → activation → fc2`. The presets, the architecture editor
 /// and JSON-free experiments all build from it; layers are named
@@ -202,7 +214,9 @@ pub struct TwoStage {
     pub filters: [usize; 2],
     pub kernel: usize,
     pub padding: usize,
-    pub max_pool: bool,
+    /// The filter's taps this far apart (1: side by side).
+    pub dilation: usize,
+    pub downsample: Downsample,
     /// `Relu`, `Sigmoid` or `Tanh`.
     pub activation: LayerKind,
     pub hidden: usize,
@@ -219,12 +233,12 @@ impl TwoStage {
             )
         };
         let pool = |i: usize| {
-            let kind = if self.max_pool {
-                LayerKind::Maxpool { size: 2 }
-            } else {
-                LayerKind::Avgpool { size: 2 }
+            let kind = match self.downsample {
+                Downsample::MaxPool => LayerKind::Maxpool { size: 2 },
+                Downsample::AvgPool => LayerKind::Avgpool { size: 2 },
+                Downsample::Stride => return None,
             };
-            spec(&format!("pool{i}"), kind)
+            Some(spec(&format!("pool{i}"), kind))
         };
         let conv = |i: usize, cin: usize, cout: usize| {
             let kind = LayerKind::Conv {
@@ -232,20 +246,27 @@ impl TwoStage {
                 out_channels: cout,
                 kernel: self.kernel,
                 padding: self.padding,
-                stride: 1,
-                dilation: 1,
+                stride: if self.downsample == Downsample::Stride {
+                    2
+                } else {
+                    1
+                },
+                dilation: self.dilation,
             };
             spec(&format!("conv{i}"), kind)
         };
-        let mut specs = vec![
-            conv(1, 1, self.filters[0]),
-            act(1),
+        let mut specs: Vec<LayerSpec> = [
+            Some(conv(1, 1, self.filters[0])),
+            Some(act(1)),
             pool(1),
-            conv(2, self.filters[0], self.filters[1]),
-            act(2),
+            Some(conv(2, self.filters[0], self.filters[1])),
+            Some(act(2)),
             pool(2),
-            spec("flatten", LayerKind::Flatten),
-        ];
+            Some(spec("flatten", LayerKind::Flatten)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let flat = output_shapes(&specs)?.last().map(|s| s[0]).unwrap_or(0);
         specs.push(spec(
             "fc1",
@@ -273,18 +294,24 @@ fn spec(name: &str, kind: LayerKind) -> LayerSpec {
     }
 }
 
-/// The two presets: the network of the original question and a wider one.
+/// The built-in networks, by name ([`PRESETS`]).
+pub const PRESETS: [&str; 3] = ["seed", "lenet", "strided"];
+
+/// The built-in presets: the network of the original question, a wider
+/// one, and that wider one with its pooling replaced by stride-2 convs.
 pub fn preset_specs(name: &str) -> Option<Vec<LayerSpec>> {
-    let (filters, hidden) = match name {
-        "seed" => ([1, 1], 49),
-        "lenet" => ([8, 16], 64),
+    let (filters, hidden, downsample) = match name {
+        "seed" => ([1, 1], 49, Downsample::MaxPool),
+        "lenet" => ([8, 16], 64, Downsample::MaxPool),
+        "strided" => ([8, 16], 64, Downsample::Stride),
         _ => return None,
     };
     let shape = TwoStage {
         filters,
         kernel: 3,
         padding: 1,
-        max_pool: true,
+        dilation: 1,
+        downsample,
         activation: LayerKind::Relu,
         hidden,
     };

@@ -269,6 +269,26 @@ pub const TEXT: &[(&str, &str)] = &[
         "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,i+a,j+b] · D[n,o,i,j] (x дополнен нулями, без переворота)",
     ),
     (
+        "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,{s}·i+{dl}·a,{s}·j+{dl}·b] · D[n,o,i,j] (x zero-padded, no flipping; stride {s}, dilation {dl})",
+        "dF[o,c,a,b] = Σ_n Σ_i Σ_j x[n,c,{s}·i+{dl}·a,{s}·j+{dl}·b] · D[n,o,i,j] (x дополнен нулями, без переворота; шаг {s}, расширение {dl})",
+    ),
+    (
+        "D_below[n,c] = Σ_o full_corr(D[n,o] with {z} zero(s) between its cells, rot180 F[o,c] with {h} hole(s) between its taps), the padding cut from every side",
+        "D_below[n,c] = Σ_o full_corr(D[n,o] с {z} нулями между клетками, rot180 F[o,c] с {h} пропусками между отводами), дополнение срезано со всех сторон",
+    ),
+    (
+        "{name} scatters D's cells side by side: with stride {s} they sit {s} cells apart in the padded input, so put {z} zero(s) between D's cells (dilate D) before the full convolution with F.",
+        "{name} раскладывает клетки D вплотную: при шаге {s} они стоят через {s} клетки дополненного входа, поэтому вставьте {z} нулей между клетками D (разрядите D) перед полной свёрткой с F.",
+    ),
+    (
+        "{name} reads x at neighbouring positions i + a: with stride {s} output cell i read x at {s}·i + a, so each tap's sum takes x every {s} cells ({formula}).",
+        "{name} читает x в соседних позициях i + a: при шаге {s} выходная клетка i читала x в позиции {s}·i + a, так что сумма для каждого отвода берёт x через каждые {s} клетки ({formula}).",
+    ),
+    (
+        "{name} treats the filter's taps as neighbours: with dilation {dl} they are {dl} cells apart, and the backward pass reads and scatters through those same holes ({formula}).",
+        "{name} считает отводы фильтра соседними: при расширении {dl} они стоят через {dl} клетки, и обратный проход читает и раскладывает через те же пропуски ({formula}).",
+    ),
+    (
         "dB[o] = Σ_n Σ_i Σ_j D[n,o,i,j]",
         "dB[o] = Σ_n Σ_i Σ_j D[n,o,i,j] (сумма по батчу и по карте)",
     ),

@@ -38,7 +38,7 @@ pub const TEXT: &[(&str, &str)] = &[
         "два слоя называются {name}: имена слоёв должны быть разными",
     ),
     (
-        "unknown preset {name} (known: seed, lenet)",
+        "unknown preset {name} (known: seed, lenet, strided)",
         "неизвестная сеть {name} (есть: seed, lenet)",
     ),
     ("not JSON: {detail}", "это не JSON: {detail}"),
@@ -210,8 +210,8 @@ pub const TEXT: &[(&str, &str)] = &[
     ("is not a folder", "это не папка"),
     ("no such folder", "нет такой папки"),
     (
-        "no such preset (seed, lenet) or file",
-        "нет такой готовой сети (seed, lenet) или файла",
+        "no such preset (seed, lenet, strided) or file",
+        "нет такой готовой сети (seed, lenet, strided) или файла",
     ),
     // Datasets.
     (

@@ -177,6 +177,21 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("Kernel:", "Ядро:"),
     ("Filters of 3x3 weights", "Фильтры из 3x3 весов"),
+    ("Dilation:", "Расширение:"),
+    (
+        "strided (lenet's convs with stride 2, no pooling)",
+        "strided (свёртки lenet с шагом 2, без пулинга)",
+    ),
+    ("The filter's taps side by side", "Отводы фильтра стоят вплотную"),
+    (
+        "The filter's taps 2 cells apart, a hole between each: a 3x3 filter covers 5x5",
+        "Отводы фильтра через 2 клетки, с пропуском между ними: фильтр 3x3 накрывает 5x5",
+    ),
+    ("none: stride 2", "нет: шаг 2"),
+    (
+        "No pooling layers: each conv moves 2 cells at a time, so its output is half the size (an all-conv network)",
+        "Без слоёв пулинга: каждая свёртка шагает через 2 клетки, и её выход вдвое меньше (сеть из одних свёрток)",
+    ),
     ("Filters of 5x5 weights", "Фильтры из 5x5 весов"),
     ("Padding:", "Дополнение нулями:"),
     ("same", "сохранять размер"),

@@ -46,8 +46,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "MNIST, встроенный в программу",
     ),
     (
-        "only the built-in networks (seed, lenet) can be shared as a link",
-        "ссылкой можно поделиться только для встроенных сетей (seed, lenet)",
+        "only the built-in networks (seed, lenet, strided) can be shared as a link",
+        "ссылкой можно поделиться только для встроенных сетей (seed, lenet, strided)",
     ),
     (
         "the link is longer than {n} characters",
@@ -58,8 +58,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "в ссылке неверное {key}={value}",
     ),
     (
-        "the link's preset {value} is not one of seed, lenet",
-        "сеть {value} в ссылке — не seed и не lenet",
+        "the link's preset {value} is not one of seed, lenet, strided",
+        "сеть {value} в ссылке — не seed, не lenet и не strided",
     ),
     ("the link has an unknown field {key}", "в ссылке неизвестное поле {key}"),
     ("Share this moment (copy the link)", "Поделиться этим моментом (скопировать ссылку)"),

@@ -337,7 +337,7 @@ impl fmt::Display for Problem {
             ),
             Problem::NotAFolder => trf!("is not a folder"),
             Problem::NoSuchFolder => trf!("no such folder"),
-            Problem::NoSuchPreset => trf!("no such preset (seed, lenet) or file"),
+            Problem::NoSuchPreset => trf!("no such preset (seed, lenet, strided) or file"),
             Problem::Idx(e) => e.to_string(),
             Problem::ImagesNotThreeDims { found } => trf!(
                 "expected images with 3 dimensions [count, rows, cols], found {found} dimension(s)",

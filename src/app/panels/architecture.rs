@@ -10,7 +10,7 @@ use crate::app::cx::Cx;
 use crate::app::state::NetworkSource;
 use crate::app::style::{dims_text, ERROR};
 use crate::engine::layers::{LayerKind, LayerSpec};
-use crate::engine::network::{Network, TwoStage};
+use crate::engine::network::{Downsample, Network, TwoStage};
 use crate::i18n::tr;
 use crate::trf;
 
@@ -20,7 +20,9 @@ pub struct Architecture {
     pub kernel: usize,
     /// Keep 28x28 → 28x28 through each conv ("same"), or shrink ("valid").
     pub same_padding: bool,
-    pub max_pool: bool,
+    pub downsample: Downsample,
+    /// The filters' taps this far apart: 1 or 2.
+    pub dilation: usize,
     /// `relu`, `sigmoid` or `tanh`.
     pub activation: &'static str,
     pub hidden: usize,
@@ -33,7 +35,8 @@ impl Default for Architecture {
             filters: [1, 1],
             kernel: 3,
             same_padding: true,
-            max_pool: true,
+            downsample: Downsample::MaxPool,
+            dilation: 1,
             activation: "relu",
             hidden: 49,
         }
@@ -51,12 +54,14 @@ impl Architecture {
         TwoStage {
             filters: self.filters,
             kernel: self.kernel,
+            // "Same" keeps the map: half the dilated filter's span.
             padding: if self.same_padding {
-                self.kernel / 2
+                self.dilation * (self.kernel / 2)
             } else {
                 0
             },
-            max_pool: self.max_pool,
+            dilation: self.dilation,
+            downsample: self.downsample,
             activation,
             hidden: self.hidden,
         }
@@ -93,10 +98,17 @@ impl Architecture {
             ui.radio_value(&mut a.same_padding, false, tr("none")).on_hover_text(tr("No padding: each conv shrinks the map by kernel − 1"));
         });
         ui.end_row();
+        ui.label(tr("Dilation:"));
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut a.dilation, 1, "1").on_hover_text(tr("The filter's taps side by side"));
+            ui.radio_value(&mut a.dilation, 2, "2").on_hover_text(tr("The filter's taps 2 cells apart, a hole between each: a 3x3 filter covers 5x5"));
+        });
+        ui.end_row();
         ui.label(tr("Pooling:"));
         ui.horizontal(|ui| {
-            ui.radio_value(&mut a.max_pool, true, tr("max")).on_hover_text(tr("Keep each 2x2 window's largest value (its delta goes to that cell)"));
-            ui.radio_value(&mut a.max_pool, false, tr("average")).on_hover_text(tr("Keep each 2x2 window's mean (its delta is spread evenly)"));
+            ui.radio_value(&mut a.downsample, Downsample::MaxPool, tr("max")).on_hover_text(tr("Keep each 2x2 window's largest value (its delta goes to that cell)"));
+            ui.radio_value(&mut a.downsample, Downsample::AvgPool, tr("average")).on_hover_text(tr("Keep each 2x2 window's mean (its delta is spread evenly)"));
+            ui.radio_value(&mut a.downsample, Downsample::Stride, tr("none: stride 2")).on_hover_text(tr("No pooling layers: each conv moves 2 cells at a time, so its output is half the size (an all-conv network)"));
         });
         ui.end_row();
         ui.label(tr("Activation:"));

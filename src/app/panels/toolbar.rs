@@ -277,6 +277,10 @@ fn network_settings_ui(cx: &mut Cx, ui: &mut Ui) {
             for (preset, text) in [
                 ("seed", tr("seed (the question's network)")),
                 ("lenet", tr("lenet (8 and 16 filters)")),
+                (
+                    "strided",
+                    tr("strided (lenet's convs with stride 2, no pooling)"),
+                ),
             ] {
                 if ui
                     .selectable_label(
