@@ -244,3 +244,85 @@ fn a_strided_conv_s_shape_question_offers_the_undilated_delta() {
     assert_eq!(options[*right], "4×14×14");
     assert!(options.contains(&"4×5×5".to_string()), "{options:?}");
 }
+
+/// A map as it describes itself: `(title, rect, (rows, cols), cell side)`.
+fn maps(
+    h: &egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>,
+) -> Vec<(String, egui::Rect, (usize, usize), f32)> {
+    use egui_kittest::kittest::{NodeT, Queryable};
+    h.query_all_by(|n| n.role() == egui::accesskit::Role::Image)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            let value = node.value()?;
+            let mut parts = value.splitn(3, "; ");
+            let (size, cell) = (parts.next()?, parts.next()?);
+            let (rows, cols) = size.split_once('x')?;
+            Some((
+                node.label().unwrap_or_default().to_string(),
+                n.rect(),
+                (rows.parse().ok()?, cols.parse().ok()?),
+                cell.strip_suffix(" pt")?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The equation of maps at a conv with stride 2 and dilation 2 (conv3:
+/// 14x14 → 5x5): D is drawn dilated, its cells 2 apart with a zero between,
+/// padded by Dl·(K−1)−P = 4 before and 5 after (the stride's last step left
+/// a row unread), so the turned filter's window (5x5: its taps 2 apart)
+/// slides to exactly the 14x14 D_below. A click on an inserted zero selects
+/// nothing; a click on one of D's own cells selects it.
+#[test]
+fn a_strided_dilated_conv_draws_d_dilated_and_the_filter_with_holes() {
+    use backprop_viz::engine::stepper::Phase;
+    let mut h = harness(new_app());
+    h.set_size(egui::vec2(1600.0, 1000.0));
+    settle(&mut h);
+    h.state_mut().command(UiCommand::UseNetwork(
+        Box::new(variants()),
+        NetworkSource::Editor,
+    ));
+    settle(&mut h);
+    app_common::to_phase(&mut h, Phase::Backward(4));
+    let all = maps(&h);
+    let find = |part: &str| {
+        all.iter()
+            .find(|m| m.0.contains(part))
+            .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
+    };
+    let grid = |m: &(String, egui::Rect, (usize, usize), f32)| {
+        (
+            (m.1.height() / m.3).round() as usize,
+            (m.1.width() / m.3).round() as usize,
+        )
+    };
+    let d = find("dilated by the stride 2");
+    assert_eq!(d.2, (5, 5), "D4 is conv3's 5x5 delta");
+    assert_eq!(grid(d), (4 + 9 + 5, 4 + 9 + 5), "{d:?}");
+    let f = find("its taps 2 apart");
+    assert_eq!((f.2, grid(f)), ((3, 3), (5, 5)), "{f:?}");
+    let below = all
+        .iter()
+        .find(|m| m.0.contains("handed to relu2"))
+        .expect("D_below");
+    assert_eq!(below.2, (14, 14));
+    // A click on the zero between D[0,0] and D[0,1]: nothing selected.
+    let at = |r: f32, c: f32| d.1.min + egui::vec2(c + 0.5, r + 0.5) * d.3;
+    h.state_mut().command(UiCommand::Select(None));
+    h.run_steps(2);
+    app_common::click_at(&mut h, at(4.0, 5.0));
+    h.run_steps(3);
+    assert_eq!(h.state().selection(), None);
+    // On D[1,1] (grid 4 + 2, 4 + 2): that delta cell.
+    app_common::click_at(&mut h, at(6.0, 6.0));
+    h.run_steps(3);
+    let n = h.state().sample;
+    assert_eq!(
+        h.state().selection(),
+        Some(&CellRef::Delta {
+            layer: 5,
+            index: vec![n, 0, 1, 1]
+        })
+    );
+}

@@ -112,6 +112,18 @@ pub const TEXT: &[(&str, &str)] = &[
     ("{delta} handed to the input", "{delta}, переданная на вход"),
     ("{delta} handed to {layer}", "{delta}, переданная в {layer}"),
     ("The first layer's input needs no delta.", "Входу первого слоя дельта не нужна."),
+    (
+        "dF = input ⋆ D, each tap reading the input every S cells and the taps Dl apart; D_below = full_conv(D dilated by S, rot180(F) with its holes).",
+        "dF = вход ⋆ D: каждый отвод читает вход через S клеток, а отводы стоят через Dl; D_below = full_conv(D, разреженная шагом S, rot180(F) с пропусками).",
+    ),
+    (
+        "dF = input ⋆ D, each tap reading the input every S cells (the stride); D_below = full_conv(D dilated by S: S−1 zeros between its cells, rot180(F)).",
+        "dF = вход ⋆ D: каждый отвод читает вход через S клеток (шаг); D_below = full_conv(D, разреженная шагом S: S−1 нулей между клетками, rot180(F)).",
+    ),
+    (
+        "dF = input ⋆ D, the taps Dl cells apart (the dilation); D_below = full_conv(D, rot180(F) with its holes).",
+        "dF = вход ⋆ D, отводы через Dl клеток (расширение); D_below = full_conv(D, rot180(F) с пропусками).",
+    ),
     ("dF = input ⋆ D (the input correlated with the delta from above, summed over the batch); D_below = full_conv(D, rot180(F)).", "dF = вход ⋆ D (корреляция входа с дельтой сверху, просуммированная по батчу); D_below = full_conv(D, rot180(F))."),
     ("D_below = D · ReLU′(x): the delta passes where the input was positive and is blocked elsewhere.", "D_below = D · ReLU′(x): дельта проходит там, где вход был положителен, и блокируется в остальных местах."),
     ("Max pooling routes each delta to the cell that won its window; the other three get 0.", "Max-пулинг передаёт каждую дельту ячейке, победившей в своём окне; остальные три получают 0."),
@@ -247,6 +259,15 @@ pub const TEXT: &[(&str, &str)] = &[
     ("{d} from {above}", "{d} от {above}"),
     ("{d}, zero-padded by K−1−P = {q}", "{d} с нулевой рамкой K−1−P = {q}"),
     ("rot180({f}): F turned by 180°", "rot180({f}): F, повёрнутый на 180°"),
+    (
+        "{d} dilated by the stride {s} ({z} zero(s) between its cells), zero-padded by {q}",
+        "{d}, разреженный шагом {s} ({z} нул. между клетками), с нулевой рамкой {q}",
+    ),
+    (
+        "rot180({f}): F turned by 180°, its taps {dl} apart",
+        "rot180({f}): F, повёрнутый на 180°, отводы через {dl}",
+    ),
+    ("{d}, dilated, padded", "{d} разреженный, с рамкой"),
     ("{d} handed to {layer}", "{d} передаётся в {layer}"),
     ("{layer}'s output", "выход {layer}"),
     ("y: {layer}'s output", "y: выход {layer}"),

@@ -248,7 +248,7 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
             Some(Frame {
                 sums,
                 cell: (y, xx),
-                window: (y, xx, g.k, g.k),
+                window: (y, xx, g.span(), g.span()),
                 rows_done: 0,
             })
         }

@@ -759,12 +759,34 @@ impl<'a> Backward<'a> {
                 } else {
                     format!("x ({})", t.names[i - 1])
                 })
-                .outline(tap_sel.map(|(u, v)| (u, v, g.ho, g.wo)), LINKED)
-                .outline(
-                    frame.map(|f| (f.window.0 + f.rows_done - 1, f.window.1, 1, g.wo)),
-                    SELECTION,
+                // What tap (u, v) read: Ho × Wo cells, S apart.
+                .outlines(
+                    tap_sel
+                        .map(|tap| {
+                            let from = g.padded_cell((0, 0), tap);
+                            lattice(from, (g.ho, g.wo), g.stride, LINKED)
+                        })
+                        .unwrap_or_default(),
                 )
-                .outline(self.links.delta.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+                // The row of them the animation is summing.
+                .outlines(
+                    frame
+                        .map(|f| {
+                            let from = (f.window.0 + (f.rows_done - 1) * g.stride, f.window.1);
+                            lattice(from, (1, g.wo), g.stride, SELECTION)
+                        })
+                        .unwrap_or_default(),
+                )
+                // What D's cell (y, x) read: K × K cells, Dl apart.
+                .outlines(
+                    self.links
+                        .delta
+                        .map(|cell| {
+                            let from = g.padded_cell(cell, (0, 0));
+                            lattice(from, (g.k, g.k), g.dilation, LINKED)
+                        })
+                        .unwrap_or_default(),
+                )
                 .selected(self.links.below),
             ),
             Term::Op("⋆".into()),
@@ -782,11 +804,13 @@ impl<'a> Backward<'a> {
         ]
     }
 
-    /// Row 2: D (padded for the full convolution) ⊛ rot180(F) = D_below;
-    /// animated, the turned filter slides over the padded D.
+    /// Row 2: D (dilated by the stride, padded for the full convolution)
+    /// ⊛ rot180(F) (with the dilation's holes) = D_below; animated, the
+    /// turned filter slides over the padded D.
     fn below_row(&self) -> Vec<Term<'_>> {
         let g = &self.g;
         let q = g.full_pad();
+        let span = g.span();
         let (below_values, below_pending) = match &self.below_frame {
             Some(f) => sums(f),
             None => (self.below.clone().unwrap_or_default(), None),
@@ -805,32 +829,63 @@ impl<'a> Backward<'a> {
             Term::map(
                 Operand::new(
                     "D full",
-                    trf!("{d}, zero-padded by K−1−P = {q}", d = self.d_in, q = q),
+                    if g.stride > 1 {
+                        trf!(
+                            "{d} dilated by the stride {s} ({z} zero(s) between its cells), zero-padded by {q}",
+                            d = self.d_in,
+                            s = g.stride,
+                            z = g.stride - 1,
+                            q = q
+                        )
+                    } else {
+                        trf!("{d}, zero-padded by K−1−P = {q}", d = self.d_in, q = q)
+                    },
                     &self.d_map,
                     g.ho,
                     g.wo,
                     true,
                 )
                 .pad(q)
-                .short(trf!("{d}, padded", d = self.d_in))
-                .outline(below_sel.map(|(y, xx)| (y, xx, g.k, g.k)), LINKED)
+                .pad_end(g.full_pad_end())
+                .spread(g.stride)
+                .short(if g.stride > 1 {
+                    trf!("{d}, dilated, padded", d = self.d_in)
+                } else {
+                    trf!("{d}, padded", d = self.d_in)
+                })
+                .outlines(
+                    below_sel
+                        .map(|cell| lattice(cell, (g.k, g.k), g.dilation, LINKED))
+                        .unwrap_or_default(),
+                )
                 .selected(self.links.delta),
             ),
             Term::Op("⊛".into()),
             Term::map(
                 Operand::new(
                     "rot180 F",
-                    trf!("rot180({f}): F turned by 180°", f = self.pair("F")),
+                    if g.dilation > 1 {
+                        trf!(
+                            "rot180({f}): F turned by 180°, its taps {dl} apart",
+                            f = self.pair("F"),
+                            dl = g.dilation
+                        )
+                    } else {
+                        trf!("rot180({f}): F turned by 180°", f = self.pair("F"))
+                    },
                     &self.f_rot,
                     g.k,
                     g.k,
                     true,
                 )
+                .spread(g.dilation)
                 .short("rot180(F)")
-                .outline(below_sel.map(|_| (0, 0, g.k, g.k)), LINKED),
+                .outline(below_sel.map(|_| (0, 0, span, span)), LINKED),
             ),
             Term::Op("←".into()),
-            Term::map(Operand::new("F", self.pair("F"), &self.f, g.k, g.k, true)),
+            Term::map(
+                Operand::new("F", self.pair("F"), &self.f, g.k, g.k, true).spread(g.dilation),
+            ),
             Term::Op(if g.cout > 1 { "Σ=".into() } else { "=".into() }),
             Term::map(
                 Operand::new("D_below", below_title, below_values, g.h, g.w, true)
@@ -925,6 +980,23 @@ impl<'a> Backward<'a> {
             _ => return None,
         })
     }
+}
+
+/// The cells `step` apart from `origin`, `count` of them down and across,
+/// outlined in `colour`: one rectangle when they are side by side, else one
+/// per cell (a strided tap's reads, a dilated filter's taps).
+fn lattice(
+    (r, c): (usize, usize),
+    (rows, cols): (usize, usize),
+    step: usize,
+    colour: egui::Color32,
+) -> Vec<(crate::app::widgets::heatmap::CellRect, egui::Color32)> {
+    if step <= 1 {
+        return vec![((r, c, rows, cols), colour)];
+    }
+    (0..rows)
+        .flat_map(|i| (0..cols).map(move |j| ((r + i * step, c + j * step, 1, 1), colour)))
+        .collect()
 }
 
 /// `D5`, or `D5[o]` when there are several channels.

@@ -194,6 +194,9 @@ fn forward_formula(kind: &LayerKind) -> &'static str {
 
 fn backward_formula(kind: &LayerKind) -> &'static str {
     match kind {
+        LayerKind::Conv { stride, dilation, .. } if *stride > 1 && *dilation > 1 => tr("dF = input ⋆ D, each tap reading the input every S cells and the taps Dl apart; D_below = full_conv(D dilated by S, rot180(F) with its holes)."),
+        LayerKind::Conv { stride, .. } if *stride > 1 => tr("dF = input ⋆ D, each tap reading the input every S cells (the stride); D_below = full_conv(D dilated by S: S−1 zeros between its cells, rot180(F))."),
+        LayerKind::Conv { dilation, .. } if *dilation > 1 => tr("dF = input ⋆ D, the taps Dl cells apart (the dilation); D_below = full_conv(D, rot180(F) with its holes)."),
         LayerKind::Conv { .. } => tr("dF = input ⋆ D (the input correlated with the delta from above, summed over the batch); D_below = full_conv(D, rot180(F))."),
         LayerKind::Relu => tr("D_below = D · ReLU′(x): the delta passes where the input was positive and is blocked elsewhere."),
         LayerKind::Sigmoid => "D_below = D · y(1 − y)",

@@ -25,8 +25,13 @@ pub struct Operand<'a> {
     pub cols: usize,
     pub scale: ColorScale,
     pub format: NumberFormat,
-    /// Rings of zero padding drawn around the map.
+    /// Rings of zero padding drawn around the map (more after it, bottom
+    /// and right, when `pad_end` says so).
     pub pad: usize,
+    pub pad_end: Option<usize>,
+    /// Its cells this many apart, zeros inserted between (see
+    /// [`Heatmap::spread`]).
+    pub spread: usize,
     pub outlines: Vec<(CellRect, Color32)>,
     pub selected: Option<(usize, usize)>,
     pub dim_outside: Option<CellRect>,
@@ -91,6 +96,8 @@ impl<'a> Operand<'a> {
             scale,
             format: NumberFormat::for_max(lo.abs().max(hi.abs())),
             pad: 0,
+            pad_end: None,
+            spread: 1,
             outlines: Vec::new(),
             selected: None,
             dim_outside: None,
@@ -111,6 +118,18 @@ impl<'a> Operand<'a> {
 
     pub fn pad(mut self, pad: usize) -> Self {
         self.pad = pad;
+        self
+    }
+
+    /// Rings of padding after the map (bottom, right) other than `pad`.
+    pub fn pad_end(mut self, pad_end: usize) -> Self {
+        self.pad_end = Some(pad_end);
+        self
+    }
+
+    /// Its cells `spread` apart, with inserted zeros between them.
+    pub fn spread(mut self, spread: usize) -> Self {
+        self.spread = spread.max(1);
         self
     }
 
@@ -209,9 +228,14 @@ impl<'a> Operand<'a> {
         self
     }
 
-    /// Grid size in cells, padding included: (rows, columns).
+    /// Grid size in cells, padding and inserted zeros included: (rows,
+    /// columns).
     fn grid(&self) -> (usize, usize) {
-        (self.rows + 2 * self.pad, self.cols + 2 * self.pad)
+        super::heatmap::grid_of(
+            (self.rows, self.cols),
+            (self.pad, self.pad_end.unwrap_or(self.pad)),
+            self.spread,
+        )
     }
 }
 
@@ -581,6 +605,8 @@ fn column_ui(ui: &mut Ui, m: Operand, cell: f32, size: Vec2, compact: bool, out:
             .format(m.format)
             .cell_size(cell)
             .pad(m.pad)
+            .pad_end(m.pad_end.unwrap_or(m.pad))
+            .spread(m.spread)
             .selected(m.selected)
             .dim_outside(m.dim_outside)
             .blocked(m.blocked)

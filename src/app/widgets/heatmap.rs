@@ -370,7 +370,13 @@ pub struct Heatmap<'a> {
     label: String,
     selected: Option<(usize, usize)>,
     numbers: bool,
+    /// Rings of zero padding before (top, left) and after (bottom, right)
+    /// the map: a full convolution at stride S pads its far sides more.
     pad: usize,
+    pad_end: usize,
+    /// The map's cells this many apart, the `spread − 1` between them
+    /// inserted zeros (a delta dilated by a stride, a filter's holes).
+    spread: usize,
     outlines: Vec<(CellRect, Color32)>,
     blocked: Option<&'a [bool]>,
     dots: Vec<(usize, usize)>,
@@ -421,6 +427,8 @@ impl<'a> Heatmap<'a> {
             selected: None,
             numbers: true,
             pad: 0,
+            pad_end: 0,
+            spread: 1,
             outlines: Vec::new(),
             blocked: None,
             dots: Vec::new(),
@@ -481,8 +489,9 @@ impl<'a> Heatmap<'a> {
 
     /// Fits the map into `max` points (width and height), cells at most `largest`.
     pub fn fit(mut self, max: Vec2, largest: f32) -> Self {
-        let by_w = max.x / (self.cols + 2 * self.pad).max(1) as f32;
-        let by_h = max.y / (self.rows + 2 * self.pad).max(1) as f32;
+        let (grid_rows, grid_cols) = self.grid();
+        let by_w = max.x / grid_cols.max(1) as f32;
+        let by_h = max.y / grid_rows.max(1) as f32;
         self.cell = by_w.min(by_h).min(largest).max(1.0);
         self.fitted = None;
         self
@@ -503,7 +512,38 @@ impl<'a> Heatmap<'a> {
     /// convolution adds), hatched so that they read as "not data".
     pub fn pad(mut self, pad: usize) -> Self {
         self.pad = pad;
+        self.pad_end = pad;
         self
+    }
+
+    /// Rings of padding after the map (bottom and right) other than before
+    /// it (set after [`Heatmap::pad`]).
+    pub fn pad_end(mut self, pad_end: usize) -> Self {
+        self.pad_end = pad_end;
+        self
+    }
+
+    /// Draws the map's cells `spread` apart with zeros between them (a
+    /// delta dilated by its layer's stride, a filter with its holes), in a
+    /// look apart from the padding's: they are inserted, not bordering.
+    pub fn spread(mut self, spread: usize) -> Self {
+        self.spread = spread.max(1);
+        self
+    }
+
+    /// The drawn grid in cells, padding and inserted zeros included:
+    /// `(rows, columns)`.
+    pub fn grid(&self) -> (usize, usize) {
+        grid_of(
+            (self.rows, self.cols),
+            (self.pad, self.pad_end),
+            self.spread,
+        )
+    }
+
+    /// The grid cell where the map's cell `(r, c)` is drawn.
+    fn to_grid(&self, (r, c): (usize, usize)) -> (usize, usize) {
+        (self.pad + r * self.spread, self.pad + c * self.spread)
     }
 
     /// Outlines a rectangle of cells (grid coordinates, padding included).
@@ -544,10 +584,8 @@ impl<'a> Heatmap<'a> {
 
     /// The size the map will take.
     pub fn size(&self) -> Vec2 {
-        Vec2::new(
-            (self.cols + 2 * self.pad) as f32,
-            (self.rows + 2 * self.pad) as f32,
-        ) * self.cell
+        let (rows, cols) = self.grid();
+        Vec2::new(cols as f32, rows as f32) * self.cell
     }
 
     /// How the numbers print at this cell size on this screen, and the font;
@@ -589,17 +627,23 @@ impl<'a> Heatmap<'a> {
         let (rect, response) = ui.allocate_exact_size(self.size(), Sense::click());
         let label = self.label.clone();
         let pad = self.pad as f32;
+        let spread = self.spread;
+        let (data_rows, data_cols) = grid_of((self.rows, self.cols), (0, 0), spread);
         let data_rect = Rect::from_min_size(
             rect.min + Vec2::splat(pad * self.cell),
-            Vec2::new(self.cols as f32, self.rows as f32) * self.cell,
+            Vec2::new(data_cols as f32, data_rows as f32) * self.cell,
         );
+        // Only the map's own cells answer a click: padding and inserted
+        // zeros are not data.
         let cell_at = |pos: Pos2| -> Option<(usize, usize)> {
             if !data_rect.contains(pos) {
                 return None;
             }
             let c = ((pos.x - data_rect.left()) / self.cell) as usize;
             let r = ((pos.y - data_rect.top()) / self.cell) as usize;
-            (r < self.rows && c < self.cols).then_some((r, c))
+            let on_cell = r.is_multiple_of(spread) && c.is_multiple_of(spread);
+            let (r, c) = (r / spread, c / spread);
+            (on_cell && r < self.rows && c < self.cols).then_some((r, c))
         };
         let clicked = if response.clicked() {
             response.interact_pointer_pos().and_then(cell_at)
@@ -624,22 +668,45 @@ impl<'a> Heatmap<'a> {
                 )
             };
             let font = printed.map(|(_, size)| FontId::monospace(pixel_font(ui.ctx(), size)));
-            let (grid_rows, grid_cols) = (self.rows + 2 * self.pad, self.cols + 2 * self.pad);
+            let (grid_rows, grid_cols) = self.grid();
             let hatch = Stroke::new(1.0, Color32::from_gray(150));
             for gr in 0..grid_rows {
                 for gc in 0..grid_cols {
                     let cell_rect = grid_cell(gr, gc);
                     let inside = gr >= self.pad
                         && gc >= self.pad
-                        && gr < self.pad + self.rows
-                        && gc < self.pad + self.cols;
+                        && gr < self.pad + data_rows
+                        && gc < self.pad + data_cols;
                     if !inside {
                         // Zero padding: the zero colour, hatched.
                         painter.rect_filled(cell_rect, 0.0, Color32::from_gray(225));
                         hatch_cell(&painter, cell_rect, hatch);
                         continue;
                     }
-                    let (r, c) = (gr - self.pad, gc - self.pad);
+                    let (dr, dc) = (gr - self.pad, gc - self.pad);
+                    if !dr.is_multiple_of(spread) || !dc.is_multiple_of(spread) {
+                        // An inserted zero: the zero colour with a dot, and
+                        // its 0 printed where numbers are (not hatched: it
+                        // is inside the map, not around it).
+                        painter.rect_filled(cell_rect, 0.0, Color32::from_gray(238));
+                        painter.rect_stroke(
+                            cell_rect.shrink(1.5),
+                            2.0,
+                            Stroke::new(1.0, Color32::from_gray(175)),
+                            egui::StrokeKind::Inside,
+                        );
+                        if let Some(font) = &font {
+                            painter.text(
+                                cell_rect.center(),
+                                egui::Align2::CENTER_CENTER,
+                                "0",
+                                font.clone(),
+                                Color32::from_gray(150),
+                            );
+                        }
+                        continue;
+                    }
+                    let (r, c) = (dr / spread, dc / spread);
                     if self
                         .pending
                         .is_some_and(|p| p.get(r * self.cols + c) == Some(&true))
@@ -705,7 +772,7 @@ impl<'a> Heatmap<'a> {
             if self.cell >= 12.0 {
                 let grid = Stroke::new(0.5, Color32::from_gray(120));
                 painter.rect_stroke(rect, 0.0, grid, egui::StrokeKind::Inside);
-                if self.pad > 0 {
+                if self.pad > 0 || self.pad_end > 0 {
                     painter.rect_stroke(data_rect, 0.0, grid, egui::StrokeKind::Inside);
                 }
             }
@@ -739,7 +806,8 @@ impl<'a> Heatmap<'a> {
             let numbered = printed.is_some() && font.is_some();
             for &(r, c) in &self.dots {
                 if r < self.rows && c < self.cols {
-                    let cell = grid_cell(r + self.pad, c + self.pad);
+                    let (gr, gc) = self.to_grid((r, c));
+                    let cell = grid_cell(gr, gc);
                     let (centre, radius) = if numbered {
                         let radius = (self.cell * 0.11).max(2.0);
                         (cell.min + Vec2::splat(radius + 1.5), radius)
@@ -753,7 +821,8 @@ impl<'a> Heatmap<'a> {
             let most = self.votes.iter().map(|v| v.2).max().unwrap_or(0).max(1);
             for &(r, c, n) in &self.votes {
                 if r < self.rows && c < self.cols && n > 0 {
-                    let cell = grid_cell(r + self.pad, c + self.pad);
+                    let (gr, gc) = self.to_grid((r, c));
+                    let cell = grid_cell(gr, gc);
                     let radius = self.cell * 0.48 * (n as f32 / most as f32).sqrt();
                     let radius = radius.max(3.0);
                     painter.circle_filled(cell.center(), radius, VOTES);
@@ -786,7 +855,8 @@ impl<'a> Heatmap<'a> {
             }
             if let Some((r, c)) = self.selected {
                 if r < self.rows && c < self.cols {
-                    let sel = grid_cell(r + self.pad, c + self.pad);
+                    let (gr, gc) = self.to_grid((r, c));
+                    let sel = grid_cell(gr, gc);
                     painter.rect_stroke(
                         sel,
                         0.0,
@@ -816,6 +886,20 @@ impl<'a> Heatmap<'a> {
             hovered,
         }
     }
+}
+
+/// The grid a map of `(rows, cols)` cells is drawn on, its cells `spread`
+/// apart, with `(before, after)` rings of padding: `(rows, columns)`.
+pub fn grid_of(
+    (rows, cols): (usize, usize),
+    (before, after): (usize, usize),
+    spread: usize,
+) -> (usize, usize) {
+    let spread_out = |n: usize| if n == 0 { 0 } else { (n - 1) * spread + 1 };
+    (
+        before + spread_out(rows) + after,
+        before + spread_out(cols) + after,
+    )
 }
 
 /// Diagonal lines across a cell: "blocked" or "not data".

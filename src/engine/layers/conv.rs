@@ -145,6 +145,15 @@ impl ConvGeometry {
         (self.span() - 1).saturating_sub(self.p)
     }
 
+    /// The padding after D (bottom and right) for that full convolution:
+    /// `H + P − S·(Ho − 1) − 1`, more than [`ConvGeometry::full_pad`] when
+    /// the stride's last step left some rows of the padded input unread
+    /// (PyTorch's `output_padding`). Rows; square maps have the same
+    /// columns.
+    pub fn full_pad_end(&self) -> usize {
+        (self.h + self.p).saturating_sub(self.stride * (self.ho - 1) + 1)
+    }
+
     /// The cell of the padded input that tap `(u, v)` of the filter reads
     /// for output cell `(i, j)`.
     pub fn padded_cell(&self, (i, j): (usize, usize), (u, v): (usize, usize)) -> (usize, usize) {
