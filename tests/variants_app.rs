@@ -245,6 +245,78 @@ fn a_strided_conv_s_shape_question_offers_the_undilated_delta() {
     assert!(options.contains(&"4×5×5".to_string()), "{options:?}");
 }
 
+/// At a strided, dilated conv Predict mode also asks what the equation of
+/// maps draws: the zeros between D's cells (S − 1) and the square the
+/// filter with its holes covers (Dl·(K − 1) + 1). The right option is
+/// marked right, the others wrong, each with its tempting slip offered, and
+/// the answers travel to a class and back as the same option.
+#[test]
+fn a_strided_dilated_conv_asks_for_the_zeros_and_the_filter_s_span() {
+    use backprop_viz::teach::predict::{
+        from_wire, is_right, questions, to_wire, Ask, Given, Spacing,
+    };
+    let mut s = Stepper::new(variants(), Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| ((d[2] + d[3]) % 5) as f32 / 4.0);
+    s.train_batch(x, vec![2, 6]);
+    let t = s.trace().clone();
+    for batch in [1, 2, 3] {
+        let asks = questions(&t, Phase::Backward(4), 0, 0, batch);
+        let spacing: Vec<_> = asks
+            .iter()
+            .filter_map(|a| match a {
+                Ask::Spacing {
+                    topic,
+                    options,
+                    right,
+                    ..
+                } => Some((a, *topic, options.clone(), *right)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(spacing.len(), 2, "{asks:?}");
+        for (ask, topic, options, right) in spacing {
+            let (truth, slip) = match topic {
+                Spacing::StrideZeros { stride } => {
+                    assert_eq!(stride, 2);
+                    ("1", "0")
+                }
+                Spacing::FilterSpan { kernel, dilation } => {
+                    assert_eq!((kernel, dilation), (3, 2));
+                    ("5×5", "3×3")
+                }
+            };
+            assert_eq!(options[right], truth, "{ask:?}");
+            assert!(options.iter().any(|o| o == slip), "{options:?}");
+            for k in 0..options.len() {
+                let given = Given::Choice(k);
+                assert_eq!(is_right(&t, ask, &given), Some(k == right));
+                let wire = to_wire(&t, ask, &given).unwrap();
+                assert_eq!(from_wire(&t, ask, &wire), Some(given));
+            }
+        }
+    }
+    // conv1 (stride 2 only) asks for the zeros, conv2 (dilation 2 only)
+    // for the span: each layer what it has.
+    let topics = |layer: usize| -> Vec<Spacing> {
+        questions(&t, Phase::Backward(layer), 0, 0, 1)
+            .into_iter()
+            .filter_map(|a| match a {
+                Ask::Spacing { topic, .. } => Some(topic),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(topics(0), vec![Spacing::StrideZeros { stride: 2 }]);
+    assert_eq!(
+        topics(2),
+        vec![Spacing::FilterSpan {
+            kernel: 3,
+            dilation: 2
+        }]
+    );
+}
+
 /// A map as it describes itself: `(title, rect, (rows, cols), cell side)`.
 fn maps(
     h: &egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>,

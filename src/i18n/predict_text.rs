@@ -58,6 +58,22 @@ pub const TEXT: &[(&str, &str)] = &[
         "в ссылке неверное {key}={value}",
     ),
     (
+        "{layer} moves {s} cells at a time. To hand the delta down, D is dilated before the full convolution: how many zeros go between two neighbouring cells of D?",
+        "{layer} шагает через {s} клетки. Чтобы передать дельту вниз, D разреживают перед полной свёрткой: сколько нулей встаёт между двумя соседними клетками D?",
+    ),
+    (
+        "{layer}'s {k}×{k} filter has its taps {dl} cells apart. Handing the delta down, rot180(F) slides over the padded D: what square of D's cells does it cover at once?",
+        "У фильтра {k}×{k} слоя {layer} отводы стоят через {dl} клетки. При передаче дельты вниз rot180(F) скользит по D с рамкой: какой квадрат клеток D он накрывает за раз?",
+    ),
+    (
+        "{z}: the layer's output cells were read {s} input cells apart, so in the backward pass D's cells land {s} apart too, the {z} between them zeros (no window started there). Then it is a full convolution with rot180(F), as at stride 1.",
+        "{z}: выходные клетки слоя читали вход через {s} клетки, поэтому в обратном проходе клетки D тоже встают через {s}, а {z} между ними — нули (там не начиналось ни одно окно). Дальше — полная свёртка с rot180(F), как при шаге 1.",
+    ),
+    (
+        "{span}×{span}: {k} taps {dl} apart reach {dl}·({k} − 1) + 1 = {span} cells, with {h} hole(s) between taps. The backward pass goes through the same holes: a hole never touched an input cell, so no delta goes back through it.",
+        "{span}×{span}: {k} отвода через {dl} охватывают {dl}·({k} − 1) + 1 = {span} клеток, с {h} пропуском(ами) между отводами. Обратный проход идёт через те же пропуски: пропуск не касался ни одной клетки входа, и дельта через него не возвращается.",
+    ),
+    (
         "the link's preset {value} is not one of seed, lenet, strided",
         "сеть {value} в ссылке — не seed, не lenet и не strided",
     ),

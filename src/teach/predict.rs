@@ -64,6 +64,25 @@ pub enum Ask {
     },
     /// Whether the filter or weight at `index` grows or shrinks.
     TapChange { layer: usize, index: Vec<usize> },
+    /// A strided or dilated conv's backward geometry (`topic` says which
+    /// question); `right` is the place of the right one among `options`.
+    Spacing {
+        layer: usize,
+        topic: Spacing,
+        options: Vec<String>,
+        right: usize,
+    },
+}
+
+/// What an [`Ask::Spacing`] asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spacing {
+    /// Stride S: how many zeros go between two neighbouring cells of D
+    /// (S − 1) before the full convolution.
+    StrideZeros { stride: usize },
+    /// Dilation Dl: the square of D's cells the turned filter covers at
+    /// once, `Dl·(K − 1) + 1` on a side.
+    FilterSpan { kernel: usize, dilation: usize },
 }
 
 /// What the learner has answered so far.
@@ -96,6 +115,14 @@ impl Ask {
             Ask::ReluBlocked { .. } => "relu-blocked",
             Ask::PoolWinner { .. } => "pool-winner",
             Ask::TapChange { .. } => "tap-change",
+            Ask::Spacing {
+                topic: Spacing::StrideZeros { .. },
+                ..
+            } => "stride-zeros",
+            Ask::Spacing {
+                topic: Spacing::FilterSpan { .. },
+                ..
+            } => "filter-span",
         }
     }
 
@@ -188,28 +215,29 @@ fn backward_questions(
     let n = sample.min(x.shape()[0] - 1);
     let mut asks = Vec::new();
     let shape = |candidates: Vec<String>| -> Ask {
-        // The right answer is first; the wrong ones that print the same as
-        // an earlier one go (a 49 → 49 layer's delta from above is "49"
-        // too), at most three kept. Turned by the batch number so the
-        // right one is not always in the same place.
-        let mut options: Vec<String> = Vec::new();
-        for o in candidates {
-            if !options.contains(&o) && options.len() < 3 {
-                options.push(o);
-            }
-        }
-        let k = options.len();
-        let turn = (batch as usize) % k;
-        let mut turned = options.clone();
-        turned.rotate_left(turn);
+        let (options, right) = turned(candidates, batch);
         Ask::BelowShape {
             layer: l,
-            options: turned,
-            right: (k - turn) % k,
+            options,
+            right,
+        }
+    };
+    let spacing = |topic: Spacing, candidates: Vec<String>| -> Ask {
+        let (options, right) = turned(candidates, batch);
+        Ask::Spacing {
+            layer: l,
+            topic,
+            options,
+            right,
         }
     };
     match &trace.kinds[l] {
-        LayerKind::Conv { kernel, stride, .. } => {
+        LayerKind::Conv {
+            kernel,
+            stride,
+            dilation,
+            ..
+        } => {
             if let Some(df) = layer.weight_grad.as_ref() {
                 let flat = largest(df.iter().copied());
                 let s = df.shape();
@@ -239,6 +267,26 @@ fn backward_questions(
             candidates.extend(undilated);
             candidates.extend([valid, full]);
             asks.push(shape(candidates));
+            // What the equation of maps draws at a strided or dilated conv:
+            // the zeros put between D's cells, the holes in the filter.
+            if *stride > 1 {
+                let s = *stride;
+                asks.push(spacing(
+                    Spacing::StrideZeros { stride: s },
+                    vec![(s - 1).to_string(), "0".into(), s.to_string()],
+                ));
+            }
+            if *dilation > 1 {
+                let (k, dl) = (*kernel, *dilation);
+                let side = |n: usize| format!("{n}×{n}");
+                asks.push(spacing(
+                    Spacing::FilterSpan {
+                        kernel: k,
+                        dilation: dl,
+                    },
+                    vec![side(dl * (k - 1) + 1), side(k), side(dl * k)],
+                ));
+            }
         }
         LayerKind::Dense { inputs, outputs } => {
             asks.push(shape(vec![
@@ -298,6 +346,24 @@ fn backward_questions(
         _ => {}
     }
     asks
+}
+
+/// A question's options from `candidates`, the right answer first: the
+/// wrong ones that print the same as an earlier one go (a 49 → 49 layer's
+/// delta from above is "49" too), at most three kept, turned by the batch
+/// number so the right one is not always in the same place. Returns the
+/// options and the right one's place.
+fn turned(candidates: Vec<String>, batch: u64) -> (Vec<String>, usize) {
+    let mut options: Vec<String> = Vec::new();
+    for o in candidates {
+        if !options.contains(&o) && options.len() < 3 {
+            options.push(o);
+        }
+    }
+    let k = options.len();
+    let turn = (batch as usize) % k;
+    options.rotate_left(turn);
+    (options, (k - turn) % k)
 }
 
 /// The conv tap (else the dense weight) that moved most in the update.
@@ -365,7 +431,9 @@ pub fn is_right(trace: &Trace, ask: &Ask, given: &Given) -> Option<bool> {
             let v = trace.layers[*layer].weight_grad.as_ref()?[*index];
             (*k == 0) == (v > 0.0)
         }
-        (Ask::BelowShape { right, .. }, Given::Choice(k)) => k == right,
+        (Ask::BelowShape { right, .. } | Ask::Spacing { right, .. }, Given::Choice(k)) => {
+            k == right
+        }
         (
             Ask::ReluBlocked {
                 layer,
@@ -523,7 +591,7 @@ pub fn cell_of(trace: &Trace, ask: &Ask) -> Option<CellRef> {
                 index: vec![*sample, *channel, r, c],
             })
         }
-        Ask::BelowShape { .. } => None,
+        Ask::BelowShape { .. } | Ask::Spacing { .. } => None,
     }
 }
 
@@ -566,6 +634,25 @@ pub fn question_text(trace: &Trace, ask: &Ask) -> String {
             layer = name(*layer),
             index = format!("{index:?}")
         ),
+        Ask::Spacing {
+            layer,
+            topic: Spacing::StrideZeros { stride },
+            ..
+        } => trf!(
+            "{layer} moves {s} cells at a time. To hand the delta down, D is dilated before the full convolution: how many zeros go between two neighbouring cells of D?",
+            layer = name(*layer),
+            s = stride
+        ),
+        Ask::Spacing {
+            layer,
+            topic: Spacing::FilterSpan { kernel, dilation },
+            ..
+        } => trf!(
+            "{layer}'s {k}×{k} filter has its taps {dl} cells apart. Handing the delta down, rot180(F) slides over the padded D: what square of D's cells does it cover at once?",
+            layer = name(*layer),
+            k = kernel,
+            dl = dilation
+        ),
     }
 }
 
@@ -604,6 +691,27 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
             ),
             None => String::new(),
         },
+        Ask::Spacing {
+            topic: Spacing::StrideZeros { stride },
+            ..
+        } => trf!(
+            "{z}: the layer's output cells were read {s} input cells apart, so in the backward pass D's cells land {s} apart too, the {z} between them zeros (no window started there). Then it is a full convolution with rot180(F), as at stride 1.",
+            z = stride - 1,
+            s = stride
+        ),
+        Ask::Spacing {
+            topic: Spacing::FilterSpan { kernel, dilation },
+            ..
+        } => {
+            let span = dilation * (kernel - 1) + 1;
+            trf!(
+                "{span}×{span}: {k} taps {dl} apart reach {dl}·({k} − 1) + 1 = {span} cells, with {h} hole(s) between taps. The backward pass goes through the same holes: a hole never touched an input cell, so no delta goes back through it.",
+                span = span,
+                k = kernel,
+                dl = dilation,
+                h = dilation - 1
+            )
+        }
         Ask::TapChange { layer, index } => {
             let l = &trace.layers[*layer];
             let (b, a) = match (l.weight.as_ref(), l.weight_after.as_ref()) {
@@ -630,7 +738,9 @@ pub fn wire_options(ask: &Ask) -> Vec<String> {
     match ask {
         Ask::DfSign { .. } => vec!["+".into(), "-".into()],
         Ask::TapChange { .. } => vec!["grow".into(), "shrink".into()],
-        Ask::BelowShape { options, .. } => options.iter().map(|o| o.replace('×', "x")).collect(),
+        Ask::BelowShape { options, .. } | Ask::Spacing { options, .. } => {
+            options.iter().map(|o| o.replace('×', "x")).collect()
+        }
         Ask::ReluBlocked { .. } | Ask::PoolWinner { .. } => Vec::new(),
     }
 }

@@ -105,9 +105,11 @@ fn read_record(input: &Input) -> Result<Vec<RecordIn>, FileError> {
 /// The question kinds and check ids this program writes, as the record's
 /// `question` holds them.
 fn known_question(q: &str) -> Option<&'static str> {
-    const KINDS: [&str; 7] = [
+    const KINDS: [&str; 9] = [
         "df-sign",
         "below-shape",
+        "stride-zeros",
+        "filter-span",
         "relu-blocked",
         "pool-winner",
         "tap-change",

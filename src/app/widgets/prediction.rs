@@ -327,7 +327,7 @@ fn option_labels(ask: &Ask) -> Vec<String> {
     match ask {
         Ask::DfSign { .. } => vec![tr("+ positive").into(), tr("− negative").into()],
         Ask::TapChange { .. } => vec![tr("larger").into(), tr("smaller").into()],
-        Ask::BelowShape { options, .. } => options.clone(),
+        Ask::BelowShape { options, .. } | Ask::Spacing { options, .. } => options.clone(),
         Ask::ReluBlocked { .. } | Ask::PoolWinner { .. } => Vec::new(),
     }
 }
@@ -348,9 +348,10 @@ fn controls_ui(ui: &mut Ui, ask: &Ask, given: &mut Given) {
         });
     };
     match ask {
-        Ask::DfSign { .. } | Ask::TapChange { .. } | Ask::BelowShape { .. } => {
-            choices(ui, given, &option_labels(ask))
-        }
+        Ask::DfSign { .. }
+        | Ask::TapChange { .. }
+        | Ask::BelowShape { .. }
+        | Ask::Spacing { .. } => choices(ui, given, &option_labels(ask)),
         Ask::ReluBlocked { .. } => {
             let marked = match given {
                 Given::Cells(c) => c.len(),
