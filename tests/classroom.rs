@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use backprop_viz::app::{BackpropApp, Settings, Tab, UiCommand};
 use backprop_viz::engine::stepper::Phase;
 use backprop_viz::i18n::Lang;
-use backprop_viz::teach::lesson::{steps, Goal};
+use backprop_viz::teach::lesson::{steps, Goal, CHAPTER};
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 
@@ -51,7 +51,16 @@ fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
     assert_eq!(snapshot(&h).batches, 1, "the lesson resets the network");
     let all = steps();
     for (i, step) in all.iter().enumerate() {
-        if i > 0 {
+        // The main lesson's end offers the optional chapter (on the strided
+        // network) beside Finish.
+        if i == CHAPTER {
+            assert!(h.query_by_label("Finish").is_some());
+            h.get_by_label("Optional: what changes with stride 2 ▶")
+                .click();
+            settle(&mut h);
+            assert_eq!(h.state().config.preset, "strided");
+            assert_eq!(snapshot(&h).batches, 1, "the chapter starts afresh");
+        } else if i > 0 {
             h.get_by_label("Next ▶").click();
             settle(&mut h);
         }
@@ -87,6 +96,13 @@ fn the_guided_lesson_walks_forward_and_back_and_points_at_each_view() {
             step.mark
         );
     }
+    assert!(h.query_by_label("Finish").is_some(), "the chapter's end");
+    // Back from the chapter into the main lesson: the question's network
+    // again, at the step's phase.
+    h.state_mut().lesson_go(CHAPTER - 4);
+    settle(&mut h);
+    assert_eq!(h.state().config.preset, "seed");
+    assert_eq!(snapshot(&h).last, Some(Phase::Backward(0)));
     // Back from the update to the dF step: training goes back in time too.
     let df_step = all
         .iter()
@@ -128,6 +144,7 @@ const LATIN_OK: &[&str] = &[
     "mnist",
     "lenet",
     "seed",
+    "strided",
     "backprop",
     "viz",
     "pytorch",
@@ -622,7 +639,7 @@ fn first_start_card_and_the_lesson_asks_before_resetting() {
 fn a_skipped_question_does_not_follow_the_lesson_to_another_tab() {
     let mut h = harness(new_app());
     settle(&mut h);
-    let last = steps().len() - 1;
+    let last = CHAPTER - 1;
     h.state_mut().lesson_go(last - 2);
     settle(&mut h);
     h.run_steps(2);

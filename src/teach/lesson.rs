@@ -68,8 +68,9 @@ impl Mark {
 /// Where training must stand for a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Goal {
-    /// The question's network, untrained, its first batch loaded.
-    Fresh,
+    /// This built-in network (the question's `seed`, or the chapter's
+    /// `strided`), untrained, its first batch loaded.
+    Fresh(&'static str),
     /// Just after this phase of the current batch.
     After(Phase),
     /// Wherever the learner has got to.
@@ -84,9 +85,33 @@ pub struct Step {
     pub mark: Mark,
 }
 
-/// The `seed` network's layers: conv1 relu1 pool1 conv2 relu2 pool2 flatten
-/// fc1 relu3 fc2 (0 … 9).
-pub fn steps() -> [Step; 16] {
+/// Where the optional chapter "What changes with stride 2" starts: the
+/// main lesson is the steps before it.
+pub const CHAPTER: usize = 16;
+
+/// The steps of the part (the main lesson, or the chapter) that step
+/// `index` belongs to: its strip counts and ends within it.
+pub fn part(index: usize) -> std::ops::Range<usize> {
+    if index < CHAPTER {
+        0..CHAPTER
+    } else {
+        CHAPTER..steps().len()
+    }
+}
+
+/// The built-in network step `index`'s part is taught on.
+pub fn network(index: usize) -> &'static str {
+    if index < CHAPTER {
+        "seed"
+    } else {
+        "strided"
+    }
+}
+
+/// The main lesson on the `seed` network's layers: conv1 relu1 pool1 conv2
+/// relu2 pool2 flatten fc1 relu3 fc2 (0 … 9); then the chapter on the
+/// `strided` network's: conv1 relu1 conv2 relu2 flatten fc1 relu3 fc2.
+pub fn steps() -> [Step; 21] {
     use Goal::*;
     use Phase::*;
     [
@@ -94,7 +119,7 @@ pub fn steps() -> [Step; 16] {
             title: tr("The question"),
             text: tr("A student wrote this network by hand: two convolution layers with one 3x3 filter each, pooling, and two fully connected layers. Backpropagation through the FC layers worked, but the filters stayed random (94 % accuracy). The question: how does the error get from the FC layers back into a 3x3 filter? This lesson follows one batch forward through the network, then the error back into the filters."),
             tab: Tab::Backprop,
-            goal: Fresh,
+            goal: Fresh("seed"),
             mark: Mark::Pipeline,
         },
         Step {
@@ -103,7 +128,7 @@ pub fn steps() -> [Step; 16] {
             // before conv1 has run.
             text: tr("The network has just been reset: nothing learned yet (each filter starts as a pass-through with a little random noise). A batch of training digits waits at the input. The strip at the top shows every layer with the shape of its output; the coloured block is where the numbers are now."),
             tab: Tab::Backprop,
-            goal: Fresh,
+            goal: Fresh("seed"),
             mark: Mark::Pipeline,
         },
         Step {
@@ -206,6 +231,42 @@ pub fn steps() -> [Step; 16] {
             goal: Anywhere,
             mark: Mark::Tabs,
         },
+        // The optional chapter (CHAPTER …), on the `strided` network.
+        Step {
+            title: tr("What changes with stride 2"),
+            text: tr("An optional chapter. This network is lenet with its pooling taken out: each convolution moves 2 cells at a time, so 28x28 becomes 14x14 and then 7x7 with no pooling layer at all, as in most modern CNNs. The question is the same: how does the error get back into the filters when a conv skips every other position?"),
+            tab: Tab::Backprop,
+            goal: Fresh("strided"),
+            mark: Mark::Pipeline,
+        },
+        Step {
+            title: tr("Forward with stride 2"),
+            text: tr("conv1 reads its 3x3 window at every second position: output cell (i, j) reads the padded input from (2i, 2j). Click an output cell: its nine products come from a window two cells further on than its neighbour's."),
+            tab: Tab::Backprop,
+            goal: After(Forward(0)),
+            mark: Mark::Output,
+        },
+        Step {
+            title: tr("dF with stride 2: the taps read every second cell"),
+            text: tr("conv2's dF is still the correlation of its input with the delta from above, summed over the batch. But tap (u, v) meets D[i, j] at input cell (2i + u, 2j + v), so each tap's sum reads the input every second cell. Click a cell of dF: the cells it read are outlined, two apart."),
+            tab: Tab::Backprop,
+            goal: After(Backward(2)),
+            mark: Mark::Gradient,
+        },
+        Step {
+            title: tr("The delta handed down: D dilated"),
+            text: tr("To hand the delta down, D is dilated first: a zero goes between each pair of its cells (drawn as small boxed zeros), because output cell (i, j) sat at input position (2i, 2j). From there it is the full convolution with rot180(F) of stride 1, with one more ring of padding at the bottom and right, where the last window stopped short of the edge."),
+            tab: Tab::Backprop,
+            goal: After(Backward(2)),
+            mark: Mark::DeltaDown,
+        },
+        Step {
+            title: tr("The rule for any stride"),
+            text: tr("conv1 does the same with the images themselves. For any stride S: put S − 1 zeros between D's cells, then do what stride 1 does. A dilated filter (its taps Dl apart) is the same idea in the filter: its holes stay holes on the way back. In Predict mode the app asks about both; check your own backprop of this network with File → Check my backprop."),
+            tab: Tab::Backprop,
+            goal: After(Backward(0)),
+            mark: Mark::Gradient,
+        },
     ]
 }
 
@@ -215,6 +276,9 @@ pub struct Lesson {
     pub open: Option<usize>,
     /// Where the learner left it (to continue from the same step).
     pub left_at: Option<usize>,
+    /// Where a start waiting for the learner's go-ahead opens (the main
+    /// lesson's first step or the chapter's).
+    pub start_at: usize,
 }
 
 impl Lesson {

@@ -166,6 +166,8 @@ pub enum UiCommand {
 pub enum LessonMove {
     /// From the beginning, asking first if that would leave training behind.
     Start,
+    /// The optional chapter (stride 2) from its start, asking first too.
+    Chapter,
     /// The answer to that question: start after all, or not.
     Confirmed(bool),
     Go(usize),

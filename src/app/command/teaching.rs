@@ -27,14 +27,20 @@ pub(super) fn lesson_go(s: &mut AppState, step: usize, fx: &mut Vec<Effect>) {
     s.welcome = false;
     let here = &steps[step];
     s.tab = here.tab;
-    match here.goal {
-        Goal::Fresh => {
-            s.config = crate::app::default_config();
-            s.start_network = None;
-            s.start_source = None;
-            fx.push(Effect::Worker(Request::Pause));
-            reset(s, fx);
+    // A step's phases are its part's network's: going back from the
+    // chapter into the main lesson (or on from it) builds that one first.
+    let network = crate::teach::lesson::network(step);
+    let goal = match here.goal {
+        Goal::After(_) | Goal::Anywhere
+            if s.config.preset != network || s.start_network.is_some() =>
+        {
+            lesson_go_fresh(s, network, fx);
+            here.goal
         }
+        goal => goal,
+    };
+    match goal {
+        Goal::Fresh(preset) => lesson_go_fresh(s, preset, fx),
         Goal::After(phase) => {
             fx.push(Effect::Worker(Request::Pause));
             s.view_layer = None;
@@ -45,12 +51,34 @@ pub(super) fn lesson_go(s: &mut AppState, step: usize, fx: &mut Vec<Effect>) {
     }
 }
 
+/// The lesson's built-in network `preset`, untrained, the app's default
+/// settings, its first batch loaded.
+fn lesson_go_fresh(s: &mut AppState, preset: &str, fx: &mut Vec<Effect>) {
+    s.config = crate::app::default_config();
+    s.config.preset = preset.into();
+    s.start_network = None;
+    s.start_source = None;
+    fx.push(Effect::Worker(Request::Pause));
+    reset(s, fx);
+}
+
 pub(super) fn lesson_move(s: &mut AppState, m: LessonMove, fx: &mut Vec<Effect>) {
     match m {
-        LessonMove::Start if s.lesson_would_reset_work() => s.confirm_lesson = true,
-        LessonMove::Start | LessonMove::Confirmed(true) => {
+        LessonMove::Start | LessonMove::Chapter => {
+            s.lesson.start_at = if m == LessonMove::Chapter {
+                crate::teach::lesson::CHAPTER
+            } else {
+                0
+            };
+            if s.lesson_would_reset_work() {
+                s.confirm_lesson = true;
+            } else {
+                lesson_go(s, s.lesson.start_at, fx);
+            }
+        }
+        LessonMove::Confirmed(true) => {
             s.confirm_lesson = false;
-            lesson_go(s, 0, fx);
+            lesson_go(s, s.lesson.start_at, fx);
         }
         LessonMove::Confirmed(false) => s.confirm_lesson = false,
         LessonMove::Go(step) => lesson_go(s, step, fx),

@@ -7,7 +7,7 @@ use egui::{Color32, RichText, Ui};
 use crate::app::command::{LessonMove, UiCommand};
 use crate::app::cx::Cx;
 use crate::i18n::tr;
-use crate::teach::lesson::{steps, Mark};
+use crate::teach::lesson::{part, steps, Mark, CHAPTER};
 use crate::trf;
 
 /// The lesson's strip: where we are, the text, back / next / leave. On a
@@ -19,6 +19,9 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
     };
     let steps = steps();
     let step = &steps[index];
+    // Counted within its part: the main lesson, or the optional chapter.
+    let here = part(index);
+    let (number, count) = (index - here.start + 1, here.len());
     let accent = Color32::from_rgb(250, 190, 40);
     let compact = crate::app::style::compact(ui.ctx());
     let text_size = if compact { 15.0 } else { 18.0 };
@@ -37,7 +40,7 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
                 let mut job = egui::text::LayoutJob::default();
                 let font = egui::FontId::proportional(text_size);
                 job.append(
-                    &format!("{}/{}  {}", index + 1, steps.len(), step.title),
+                    &format!("{number}/{count}  {}", step.title),
                     0.0,
                     egui::TextFormat::simple(egui::FontId::proportional(text_size + 2.0), accent),
                 );
@@ -58,11 +61,11 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
     }
     ui.horizontal(|ui| {
         ui.label(
-            RichText::new(trf!(
-                "Lesson · {step} of {count}",
-                step = index + 1,
-                count = steps.len()
-            ))
+            RichText::new(if index < CHAPTER {
+                trf!("Lesson · {step} of {count}", step = number, count = count)
+            } else {
+                trf!("Stride 2 · {step} of {count}", step = number, count = count)
+            })
             .color(accent)
             .strong(),
         );
@@ -86,7 +89,7 @@ pub fn lesson_ui(ui: &mut Ui, cx: &mut Cx) {
 
 /// Leave, next and previous, right to left (arrows on a small window).
 fn nav_ui(ui: &mut Ui, cx: &mut Cx, index: usize, compact: bool) {
-    let last = index + 1 == steps().len();
+    let last = index + 1 == part(index).end;
     let (previous, next, leave) = if compact {
         ("◀", if last { "✔" } else { "▶" }, "✕")
     } else {
@@ -117,6 +120,23 @@ fn nav_ui(ui: &mut Ui, cx: &mut Cx, index: usize, compact: bool) {
         } else {
             LessonMove::Go(index + 1)
         }));
+    }
+    // The main lesson's end offers the optional chapter.
+    if index + 1 == CHAPTER {
+        let chapter = if compact {
+            tr("Stride 2 ▶")
+        } else {
+            tr("Optional: what changes with stride 2 ▶")
+        };
+        if ui
+            .button(chapter)
+            .on_hover_text(tr(
+                "Five more steps on an all-conv network whose convs move 2 cells at a time: the delta dilated with zeros on the way back",
+            ))
+            .clicked()
+        {
+            cx.command(UiCommand::Lesson(LessonMove::Go(CHAPTER)));
+        }
     }
     if ui
         .add_enabled(index > 0, egui::Button::new(previous))

@@ -148,6 +148,16 @@ fn lesson_menu_ui(cx: &mut Cx, ui: &mut Ui) {
             cx.command(UiCommand::Lesson(LessonMove::Start));
             ui.close();
         }
+        if ui
+            .button(tr("What changes with stride 2 (optional chapter)"))
+            .on_hover_text(tr(
+                "Five steps on the strided network (lenet's convs moving 2 cells at a time, no pooling): the taps read every second cell, and the delta is dilated with zeros on the way back",
+            ))
+            .clicked()
+        {
+            cx.command(UiCommand::Lesson(LessonMove::Chapter));
+            ui.close();
+        }
     });
 }
 
