@@ -197,6 +197,10 @@ struct TraceArgs {
 struct BenchArgs {
     #[arg(long)]
     json: bool,
+    /// `tools/torch_bench.py`'s JSON line, saved to a file: each figure is
+    /// then also given as a ratio to PyTorch's (`vs_pytorch`).
+    #[arg(long, value_name = "TORCH.json")]
+    torch: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -278,7 +282,7 @@ pub fn main() -> ExitCode {
         Some(Command::Eval(args)) => done(eval(args)),
         Some(Command::Classify(args)) => done(classify(args)),
         Some(Command::Trace(args)) => done(trace(args)),
-        Some(Command::Bench(args)) => done(bench::run(args.json)),
+        Some(Command::Bench(args)) => done(bench::run(args.json, args.torch.as_deref())),
         Some(Command::Inspect(args)) => done(inspect::run(&args.file, args.json)),
         Some(Command::Check(args)) => check::run(&args.trace, &args.mine, args.json),
         Some(Command::ClassLoad(args)) => class_load::run(args),

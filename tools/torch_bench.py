@@ -3,7 +3,7 @@
 
     python3 tools/torch_bench.py            # after: pip install torch numpy
 
-Trains `seed` and `lenet` with SGD at batch 64 on MNIST on 1 and 2 threads and
+Trains `seed`, `lenet` and `strided` with SGD at batch 64 on MNIST on 1 and 2 threads and
 times single-image inference, the figures `backprop-viz bench` reports.
 """
 import gzip
@@ -24,14 +24,19 @@ def idx(path):
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def net(c1, c2, hidden):
+def net(c1, c2, hidden, strided=False):
+    if strided:  # lenet's convs at stride 2 in place of pooling
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(1, c1, 3, padding=1, stride=2), torch.nn.ReLU(),
+            torch.nn.Conv2d(c1, c2, 3, padding=1, stride=2), torch.nn.ReLU(),
+            torch.nn.Flatten(), torch.nn.Linear(c2 * 49, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
     return torch.nn.Sequential(
         torch.nn.Conv2d(1, c1, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(c1, c2, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(c2 * 49, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
 
 
-PRESETS = {"seed": (1, 1, 49), "lenet": (8, 16, 64)}
+PRESETS = {"seed": (1, 1, 49), "lenet": (8, 16, 64), "strided": (8, 16, 64, True)}
 
 images = torch.tensor(idx("data/mnist/train-images-idx3-ubyte.gz")[:20000], dtype=torch.uint8)
 labels = torch.tensor(idx("data/mnist/train-labels-idx1-ubyte.gz")[:20000], dtype=torch.int64)

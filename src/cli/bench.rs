@@ -87,7 +87,45 @@ fn ui_frame_ms(frames: usize) -> Result<(f64, f64)> {
     Ok((times[times.len() / 2], times[times.len() * 95 / 100]))
 }
 
-pub fn run(as_json: bool) -> Result<()> {
+/// PyTorch's figures from `tools/torch_bench.py`'s JSON line: training
+/// samples/s by `PRESET@THREADS`, inference µs by preset.
+struct Torch {
+    train: Map<String, Value>,
+    infer: Map<String, Value>,
+}
+
+fn read_torch(path: &std::path::Path) -> Result<Torch> {
+    let bytes = crate::io::file::read_bounded(path, crate::io::file::MAX_PRESET_BYTES)?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| super::fail(format!("{}: not JSON ({e})", path.display())))?;
+    let part = |key: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| super::fail(format!("{}: no \"{key}\" object", path.display())))
+    };
+    Ok(Torch {
+        train: part("train_samples_per_second")?,
+        infer: part("infer_us_single")?,
+    })
+}
+
+/// A time in µs as a rate (what [`ratio`] compares), or null.
+fn per_us(us: &Value) -> Value {
+    json!(us.as_f64().filter(|t| *t > 0.0).map(|t| 1.0 / t))
+}
+
+/// `ours / theirs` (a speed-up: for times, pass them the other way round),
+/// when PyTorch measured the figure.
+fn ratio(ours: f64, theirs: Option<&Value>) -> Option<f64> {
+    let theirs = theirs?.as_f64().filter(|t| *t > 0.0 && t.is_finite())?;
+    Some(ours / theirs)
+}
+
+pub fn run(as_json: bool, torch: Option<&std::path::Path>) -> Result<()> {
+    let torch = torch.map(read_torch).transpose()?;
+    let mut vs = Map::new();
     let data = Arc::new(training_set(&None)?.limited(20_000));
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -103,6 +141,26 @@ pub fn run(as_json: bool) -> Result<()> {
             println!(
                 "{preset:>7}: train {single:>9.0} samples/s on 1 thread, {multi:>9.0} on {cores}; inference {us:.1} µs/image"
             );
+        }
+        if let Some(t) = &torch {
+            let at = |threads: usize| t.train.get(&format!("{preset}@{threads}"));
+            let pairs = [
+                (format!("{preset}@1"), ratio(single, at(1))),
+                (format!("{preset}@{cores}"), ratio(multi, at(cores))),
+                // Faster is fewer microseconds: a rate of 1/µs.
+                (
+                    format!("{preset} inference"),
+                    ratio(1.0 / us, t.infer.get(preset).map(per_us).as_ref()),
+                ),
+            ];
+            for (key, r) in pairs {
+                if let Some(r) = r {
+                    if !as_json {
+                        println!("{key:>18}: {r:.2}× PyTorch");
+                    }
+                    vs.insert(key, json!(r));
+                }
+            }
         }
         one_thread.insert(preset.into(), json!(single));
         all_cores.insert(preset.into(), json!(multi));
@@ -125,6 +183,7 @@ pub fn run(as_json: bool) -> Result<()> {
                 "infer_us_single": Value::Object(infer),
                 "ui_frame_ms_median": ui_median,
                 "ui_frame_ms_p95": ui_p95,
+                "vs_pytorch": torch.is_some().then_some(Value::Object(vs)),
             })
         );
     }
