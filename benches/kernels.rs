@@ -50,7 +50,10 @@ fn kernels(c: &mut Criterion) {
         conv(c, "seed conv2 1->1 14x14", 1, 1, 14);
         conv(c, "lenet conv1 1->8 28x28", 1, 8, 28);
         conv(c, "lenet conv2 8->16 14x14", 8, 16, 14);
-        let maxpool = Layer::from_kind(&LayerKind::Maxpool { size: 2 });
+        let maxpool = Layer::from_kind(&LayerKind::Maxpool {
+            size: 2,
+            stride: None,
+        });
         let x = tensor(&[BATCH, 8, 28, 28], 4);
         let y = maxpool.forward(&x);
         let d = tensor(y.shape(), 5);

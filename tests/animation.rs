@@ -208,8 +208,9 @@ fn frames_beyond_the_end_stay_at_the_end_and_unready_steps_have_none() {
 /// Pooling's routing, window by window: each window's cells hold, once it
 /// is reached, the delta at the cell holding the window's first maximum of
 /// x (found here from x itself, not from the engine's record) and 0 at the
-/// others (max), or a quarter of it each (average); the last frame is the
-/// trace's delta handed down.
+/// others (max), or 1/K² of it each (average); where windows overlap a cell
+/// holds the sum of what the windows reached so far sent it. The last frame
+/// is the trace's delta handed down.
 fn check_route(t: &Trace, layer: usize, n: usize, c: usize, max: bool) {
     let target = Target {
         layer,
@@ -217,46 +218,74 @@ fn check_route(t: &Trace, layer: usize, n: usize, c: usize, max: bool) {
         out: 0,
         input: c,
     };
+    let (size, stride) = t.kinds[layer].pool_window().unwrap();
     let x = t.layer_input(layer).unwrap();
     let d = t.delta_from_above(layer).unwrap();
     let below = t.layers[layer].delta.as_ref().unwrap();
     let (ho, wo) = (d.shape()[2], d.shape()[3]);
-    let w = x.shape()[3];
+    let (h, w) = (x.shape()[2], x.shape()[3]);
     let count = frames(t, Kind::Route, target);
     assert_eq!(count, ho * wo);
+    // What each window sends each cell, by hand.
+    let mut want: Vec<Option<f64>> = vec![None; h * w];
     for f in 0..count {
-        let fr = frame(t, Kind::Route, target, f).unwrap();
-        assert_eq!(fr.cell, (f / wo, f % wo));
-        assert_eq!(fr.window, (f / wo * 2, f % wo * 2, 2, 2));
-        for window in 0..ho * wo {
-            let (i, j) = (window / wo, window % wo);
-            let cells: Vec<(usize, usize)> =
-                (0..4).map(|k| (2 * i + k / 2, 2 * j + k % 2)).collect();
-            let mut best = cells[0];
-            for &(r, col) in &cells[1..] {
-                if x[[n, c, r, col]] > x[[n, c, best.0, best.1]] {
-                    best = (r, col);
-                }
+        let (i, j) = (f / wo, f % wo);
+        let cells: Vec<(usize, usize)> = (0..size * size)
+            .map(|k| (stride * i + k / size, stride * j + k % size))
+            .collect();
+        let mut best = cells[0];
+        for &(r, col) in &cells[1..] {
+            if x[[n, c, r, col]] > x[[n, c, best.0, best.1]] {
+                best = (r, col);
             }
-            let delta = f64::from(d[[n, c, i, j]]);
-            for (r, col) in cells {
-                let got = fr.sums[r * w + col];
-                if window > f {
-                    assert_eq!(got, None, "frame {f}: window {window} not reached");
-                    continue;
+        }
+        let delta = f64::from(d[[n, c, i, j]]);
+        for (r, col) in cells {
+            let sent = match max {
+                true if (r, col) == best => delta,
+                true => 0.0,
+                false => delta / (size * size) as f64,
+            };
+            let cell = &mut want[r * w + col];
+            *cell = Some(cell.unwrap_or(0.0) + sent);
+        }
+        let fr = frame(t, Kind::Route, target, f).unwrap();
+        assert_eq!(fr.cell, (i, j));
+        assert_eq!(fr.window, (i * stride, j * stride, size, size));
+        for (cell, (&got, &want)) in fr.sums.iter().zip(&want).enumerate() {
+            match want {
+                None if f + 1 < count => {
+                    assert_eq!(got, None, "frame {f}: cell {cell} not reached")
                 }
-                let want = match max {
-                    true if (r, col) == best => delta,
-                    true => 0.0,
-                    false => delta / 4.0,
-                };
-                close(got.unwrap(), want, "routed delta");
+                None => close(got.unwrap(), 0.0, "a cell no window covers"),
+                Some(want) => close(got.unwrap(), want, "routed delta"),
             }
         }
     }
     let last = frame(t, Kind::Route, target, count - 1).unwrap();
     for (cell, value) in last.sums.iter().enumerate() {
         trace_close(value.unwrap(), below[[n, c, cell / w, cell % w]], "D_below");
+    }
+}
+
+/// Overlapping windows (3 wide, 2 apart), max and average: a cell in two
+/// windows adds up what both send it, frame by frame.
+#[test]
+fn overlapping_pools_add_up_what_each_window_sends() {
+    let specs = Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap();
+    let mut net = Network::new(specs).unwrap();
+    net.init(2);
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
+        ((d[2] * 5 + d[3] * 3) % 13) as f32 / 12.0
+    });
+    s.train_batch(x, vec![1, 7]);
+    let t = s.trace().clone();
+    for n in 0..2 {
+        check_route(&t, 2, n, 3, true);
+        check_route(&t, 5, n, 1, false);
+        check_route(&t, 6, n, 2, false);
     }
 }
 

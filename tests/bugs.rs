@@ -32,10 +32,15 @@ fn every_injectable_bug_is_caught_by_the_gradient_check_at_its_layer() {
     )
     .unwrap();
     dilated.init(1);
+    // Overlapping max and average pools, and a 2x2 average pool.
+    let mut pools =
+        Network::new(Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap())
+            .unwrap();
+    pools.init(1);
     let networks = ["seed", "lenet", "strided"]
         .map(|p| (p, Network::preset(p, 1).unwrap()))
         .into_iter()
-        .chain([("dilated", dilated)]);
+        .chain([("dilated", dilated), ("pools", pools)]);
     for (preset, net) in networks {
         let specs = net.specs.clone();
         let bugs = bugs_for(&specs);

@@ -203,8 +203,19 @@ fn conv_delta(s: &Step, p: usize, how: Scatter) -> ArrayD<f64> {
     })
 }
 
-/// Max pooling's delta with `to(window values) -> receiving cell`.
-fn pool_route(s: &Step, size: usize, to: impl Fn(&[f64]) -> Option<usize>) -> ArrayD<f64> {
+/// How a pooling layer's delta is sent to its windows' cells.
+#[derive(Clone, Copy)]
+enum Send {
+    /// All of it to one cell: `to(window values)`.
+    Max(fn(&[f64]) -> usize),
+    /// A share of it to every cell.
+    Each(f64),
+}
+
+/// A pooling layer's delta, windows `size` wide and `stride` apart, sent as
+/// `how` says; where windows overlap a cell adds up what each sends, or,
+/// `overwrite`, keeps the last window's.
+fn pool_route(s: &Step, (size, stride): (usize, usize), how: Send, overwrite: bool) -> ArrayD<f64> {
     let mut out = zeros(s.x.shape());
     let (n, c, ho, wo) = (
         s.d.shape()[0],
@@ -216,16 +227,20 @@ fn pool_route(s: &Step, size: usize, to: impl Fn(&[f64]) -> Option<usize>) -> Ar
         for cc in 0..c {
             for i in 0..ho {
                 for j in 0..wo {
-                    let cells: Vec<f64> = (0..size * size)
-                        .map(|q| s.x[[nn, cc, i * size + q / size, j * size + q % size]])
-                        .collect();
+                    let at = |q: usize| [nn, cc, i * stride + q / size, j * stride + q % size];
+                    let cells: Vec<f64> = (0..size * size).map(|q| s.x[at(q)]).collect();
                     for q in 0..size * size {
-                        let share = match to(&cells) {
-                            Some(winner) => f64::from(u8::from(winner == q)),
-                            None => 1.0 / (size * size) as f64,
+                        let share = match how {
+                            Send::Max(to) if to(&cells) == q => 1.0,
+                            Send::Max(_) => continue,
+                            Send::Each(share) => share,
                         };
-                        out[[nn, cc, i * size + q / size, j * size + q % size]] =
-                            share * s.d[[nn, cc, i, j]];
+                        let sent = share * s.d[[nn, cc, i, j]];
+                        if overwrite {
+                            out[at(q)] = sent;
+                        } else {
+                            out[at(q)] += sent;
+                        }
                     }
                 }
             }
@@ -407,13 +422,33 @@ fn mutants(t: &Trace, name: &str) -> (ArrayD<f64>, Vec<(Mistake, ArrayD<f64>)>) 
             out.push((Mistake::ReluMaskInverted, masked(|x| x <= 0.0)));
             masked(|x| x > 0.0)
         }
-        (LayerKind::Maxpool { size }, "delta") => {
-            out.push((Mistake::PoolSpread, pool_route(&s, *size, |_| None)));
+        (LayerKind::Maxpool { .. }, "delta") => {
+            let window = s.kind.pool_window().unwrap();
+            let spread = Send::Each(1.0 / (window.0 * window.0) as f64);
+            out.push((Mistake::PoolSpread, pool_route(&s, window, spread, false)));
             out.push((
                 Mistake::PoolWrongPosition,
-                pool_route(&s, *size, |_| Some(0)),
+                pool_route(&s, window, Send::Max(|_| 0), false),
             ));
-            pool_route(&s, *size, |cells| Some(first_max(cells)))
+            if window.1 < window.0 {
+                out.push((
+                    Mistake::PoolOverwrote,
+                    pool_route(&s, window, Send::Max(first_max), true),
+                ));
+            }
+            pool_route(&s, window, Send::Max(first_max), false)
+        }
+        (LayerKind::Avgpool { .. }, "delta") => {
+            let window = s.kind.pool_window().unwrap();
+            let share = Send::Each(1.0 / (window.0 * window.0) as f64);
+            out.push((
+                Mistake::AvgpoolCopied,
+                pool_route(&s, window, Send::Each(1.0), false),
+            ));
+            if window.1 < window.0 {
+                out.push((Mistake::PoolOverwrote, pool_route(&s, window, share, true)));
+            }
+            pool_route(&s, window, share, false)
         }
         (LayerKind::Flatten, "delta") => {
             let (c, h) = (s.x.shape()[1], s.x.shape()[2]);
@@ -601,6 +636,18 @@ fn every_catalogue_mistake_is_named_in_every_format_on_every_preset_and_variant(
         hand_in_every_mutant(
             &traced("strided", seed, 8),
             &format!("strided/{seed}"),
+            &mut tally,
+        );
+    }
+    // Overlapping max and average pools (3 wide, 2 apart) and a 2x2
+    // average pool.
+    let pools = Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap();
+    for seed in [1, 2] {
+        let mut net = Network::new(pools.clone()).unwrap();
+        net.init(seed);
+        hand_in_every_mutant(
+            &traced_net(net, seed, 8),
+            &format!("pools/{seed}"),
             &mut tally,
         );
     }

@@ -10,11 +10,12 @@ use backprop_viz::teach::explain::{explain, CellRef};
 use rand::{Rng, SeedableRng};
 
 fn trace(preset: &str) -> Trace {
+    trace_of(Network::preset(preset, 2).unwrap())
+}
+
+fn trace_of(net: Network) -> Trace {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let mut s = Stepper::new(
-        Network::preset(preset, 2).unwrap(),
-        Optimizer::new(OptimizerKind::Sgd, 0.1),
-    );
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.1));
     s.record = true;
     // Sparse, MNIST-like inputs: many exact zeros, so pooling windows tie.
     let x = Tensor::from_shape_fn(vec![4, 1, 28, 28], |_| {
@@ -113,6 +114,56 @@ fn explanations_add_up_to_the_trace() {
         .is_none());
         eprintln!("{preset}: {checked} explanations agree with the trace");
     }
+}
+
+/// Every cell of an overlapping pool's delta handed down (max 3x3 and
+/// average 3x3, 2 apart), and of a 2x2 average pool's, is explained by the
+/// windows it is in, adding up to the trace; a cell in several windows
+/// says so.
+#[test]
+fn overlapping_pool_cells_explain_to_the_trace() {
+    let specs = Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap();
+    let mut net = Network::new(specs).unwrap();
+    net.init(4);
+    let t = trace_of(net);
+    let mut overlaps = 0;
+    for layer in [2, 5, 6] {
+        let shape = t.layers[layer].delta.as_ref().unwrap().shape().to_vec();
+        for n in 0..shape[0] {
+            for c in 0..shape[1] {
+                for y in 0..shape[2] {
+                    for x in 0..shape[3] {
+                        let cell = CellRef::Delta {
+                            layer,
+                            index: vec![n, c, y, x],
+                        };
+                        let e = explain(&t, &cell, n).unwrap();
+                        assert!(
+                            e.agrees(),
+                            "{} {cell:?}: {} vs the trace's {}",
+                            t.names[layer],
+                            e.total,
+                            e.recorded
+                        );
+                        if e.notes.iter().any(|note| note.contains("overlap")) {
+                            overlaps += 1;
+                            // Each window is there: max pooling says where
+                            // each one's maximum was (a window this cell did
+                            // not win sends 0, a term not listed); average
+                            // pooling lists each share.
+                            let windows = if layer == 2 {
+                                e.notes.iter().filter(|n| n.starts_with("Window (")).count()
+                            } else {
+                                e.terms.len()
+                            };
+                            assert!(windows > 1, "{cell:?}: one window ({:?})", e.notes);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(overlaps > 0, "no cell in two windows");
 }
 
 /// The per-sample dF shares add up to the batch's dF.

@@ -134,7 +134,7 @@ fn maxpool_routes_to_first_maximum() {
         ],
     )
     .unwrap();
-    let pool = Pool::new(PoolKind::Max, 2);
+    let pool = Pool::new(PoolKind::Max, 2, 2);
     assert_eq!(flat(&pool.forward(&x)), vec![3., 0., 9., 7.]);
     let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![10., 20., 30., 40.]).unwrap();
     let d_in = pool.backward(&x, &d);
@@ -147,10 +147,46 @@ fn maxpool_routes_to_first_maximum() {
 #[test]
 fn avgpool_spreads_evenly() {
     let x = Tensor::from_shape_fn(vec![1, 1, 2, 2], |d| (2 * d[2] + d[3]) as f32); // 0 1 / 2 3
-    let pool = Pool::new(PoolKind::Avg, 2);
+    let pool = Pool::new(PoolKind::Avg, 2, 2);
     assert_eq!(flat(&pool.forward(&x)), vec![1.5]); // (0+1+2+3)/4
     let d_in = pool.backward(&x, &Tensor::from_elem(vec![1, 1, 1, 1], 8.0));
     assert_eq!(flat(&d_in), vec![2.0; 4]); // 8 / 4 each
+}
+
+/// Overlapping windows, worked by hand: 2x2 windows 1 apart on a 3x3 map,
+/// so the middle cell is in all four windows and an edge's middle in two.
+#[test]
+fn overlapping_pools_sum_what_each_window_sends() {
+    //  1 2 1      windows (0,0): 1 2 / 0 9 → 9 at (1,1)
+    //  0 9 0      (0,1): 2 1 / 9 0 → 9 at (1,1)
+    //  3 0 4      (1,0): 0 9 / 3 0 → 9 at (1,1); (1,1): 9 0 / 0 4 → 9
+    let x =
+        Tensor::from_shape_vec(vec![1, 1, 3, 3], vec![1., 2., 1., 0., 9., 0., 3., 0., 4.]).unwrap();
+    let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![1., 10., 100., 1000.]).unwrap();
+    let max = Pool::new(PoolKind::Max, 2, 1);
+    assert_eq!(flat(&max.forward(&x)), vec![9., 9., 9., 9.]);
+    // The middle cell won all four windows: it gets 1 + 10 + 100 + 1000.
+    let mut want = vec![0.; 9];
+    want[4] = 1111.;
+    assert_eq!(flat(&max.backward(&x, &d)), want);
+    // Average: each window sends a quarter of its delta to each of its cells.
+    let avg = Pool::new(PoolKind::Avg, 2, 1);
+    assert_eq!(flat(&avg.forward(&x)), vec![3., 3., 3., 3.25]);
+    let q = |v: f32| v / 4.0;
+    assert_eq!(
+        flat(&avg.backward(&x, &d)),
+        vec![
+            q(1.),
+            q(1. + 10.),
+            q(10.),
+            q(1. + 100.),
+            q(1. + 10. + 100. + 1000.),
+            q(10. + 1000.),
+            q(100.),
+            q(100. + 1000.),
+            q(1000.),
+        ]
+    );
 }
 
 #[test]

@@ -218,6 +218,16 @@ fn whole_strided_preset() {
     check_network(Network::preset("strided", 4).unwrap(), 2, 600, 12);
 }
 
+/// A max (or average) pooling layer kind, `size` wide, `stride` apart.
+fn pool(max: bool, size: usize, stride: usize) -> LayerKind {
+    let stride = Some(stride);
+    if max {
+        LayerKind::Maxpool { size, stride }
+    } else {
+        LayerKind::Avgpool { size, stride }
+    }
+}
+
 /// A conv layer kind, stride 1.
 fn conv(cin: usize, cout: usize, kernel: usize, padding: usize) -> LayerKind {
     strided(cin, cout, kernel, padding, 1, 1)
@@ -285,7 +295,10 @@ fn other_layer_kinds() {
         },
         LayerSpec {
             name: "a1".into(),
-            kind: LayerKind::Avgpool { size: 2 },
+            kind: LayerKind::Avgpool {
+                size: 2,
+                stride: None,
+            },
         },
         LayerSpec {
             name: "c2".into(),
@@ -297,7 +310,10 @@ fn other_layer_kinds() {
         },
         LayerSpec {
             name: "m2".into(),
-            kind: LayerKind::Maxpool { size: 2 },
+            kind: LayerKind::Maxpool {
+                size: 2,
+                stride: None,
+            },
         },
         LayerSpec {
             name: "flat".into(),
@@ -338,8 +354,14 @@ fn each_layer_alone() {
         (LayerKind::Relu, vec![2, 3, 4, 4]),
         (LayerKind::Sigmoid, vec![2, 7]),
         (LayerKind::Tanh, vec![2, 7]),
-        (LayerKind::Maxpool { size: 2 }, vec![2, 2, 4, 4]),
-        (LayerKind::Avgpool { size: 2 }, vec![2, 2, 5, 4]),
+        (pool(true, 2, 2), vec![2, 2, 4, 4]),
+        (pool(false, 2, 2), vec![2, 2, 5, 4]),
+        // Overlapping windows (3 wide, 2 apart: a cell in up to four),
+        // windows with gaps (2 wide, 3 apart), and the defaults' stride 1.
+        (pool(true, 3, 2), vec![2, 2, 7, 7]),
+        (pool(false, 3, 2), vec![2, 2, 8, 7]),
+        (pool(true, 2, 3), vec![2, 1, 8, 8]),
+        (pool(false, 2, 1), vec![2, 2, 5, 5]),
         (LayerKind::Flatten, vec![2, 2, 3, 3]),
         (
             LayerKind::Dense {
@@ -357,7 +379,24 @@ fn each_layer_alone() {
             w.value = Arc::new(uniform(&ws, -1.0, 1.0, &mut r));
             b.value = Arc::new(uniform(&bs, -1.0, 1.0, &mut r));
         }
-        let x = uniform(&shape, -1.0, 1.0, &mut r);
+        let mut x = uniform(&shape, -1.0, 1.0, &mut r);
+        if matches!(kind, LayerKind::Maxpool { .. }) {
+            // Max pooling's kinks are where two values of a window are
+            // equal: values at least 0.021 apart (in a scrambled order) keep
+            // every ±0.01 step clear of them, however many share a window.
+            let n = x.len();
+            let gcd = |mut a: usize, mut b: usize| {
+                while b != 0 {
+                    (a, b) = (b, a % b);
+                }
+                a
+            };
+            // A step coprime with n walks every index once.
+            let step = (7..).find(|&p| gcd(p, n) == 1).unwrap();
+            for (k, v) in x.as_slice_mut().unwrap().iter_mut().enumerate() {
+                *v = ((k * step) % n) as f32 * 0.021 - n as f32 * 0.0105;
+            }
+        }
         let y = layer.forward(&x);
         let proj = uniform(y.shape(), -1.0, 1.0, &mut r);
         let objective = |l: &Layer, x: &Tensor| -> f64 {

@@ -258,7 +258,11 @@ fn shape_rules_never_overflow() {
     ] {
         let _ = conv(input[0], 1, 3, 7).output_shape("c", &input);
         let _ = conv(1, 1, 15, 7).output_shape("c", &input);
-        let _ = LayerKind::Maxpool { size: 2 }.output_shape("p", &input);
+        let _ = LayerKind::Maxpool {
+            size: 2,
+            stride: None,
+        }
+        .output_shape("p", &input);
         assert!(LayerKind::Flatten.output_shape("f", &input).is_err());
     }
     assert_eq!(

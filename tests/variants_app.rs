@@ -128,10 +128,29 @@ fn strided_and_dilated_cells_explain_to_the_trace() {
 
 #[test]
 fn the_app_steps_through_strided_and_dilated_layers() {
+    steps_through(variants());
+}
+
+/// Overlapping max and average pools, and a 2x2 average pool.
+fn pools() -> Network {
+    let specs = Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap();
+    let mut net = Network::new(specs).unwrap();
+    net.init(3);
+    net
+}
+
+#[test]
+fn the_app_steps_through_overlapping_and_average_pools() {
+    steps_through(pools());
+}
+
+/// Every phase of `net` drawn at 1600x1000 and on a 720p projector, in
+/// Predict mode, with the last cell of every output and dF selected.
+fn steps_through(net: Network) {
     let mut h = harness(new_app());
     settle(&mut h);
     h.state_mut().command(UiCommand::UseNetwork(
-        Box::new(variants()),
+        Box::new(net),
         NetworkSource::Editor,
     ));
     settle(&mut h);

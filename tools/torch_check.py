@@ -35,9 +35,11 @@ def build(layers):
         elif k == "tanh":
             mods.append(torch.nn.Tanh())
         elif k == "maxpool":
-            mods.append(torch.nn.MaxPool2d(spec.get("size", 2)))
+            size = spec.get("size", 2)
+            mods.append(torch.nn.MaxPool2d(size, stride=spec.get("stride", size)))
         elif k == "avgpool":
-            mods.append(torch.nn.AvgPool2d(spec.get("size", 2)))
+            size = spec.get("size", 2)
+            mods.append(torch.nn.AvgPool2d(size, stride=spec.get("stride", size)))
         elif k == "flatten":
             mods.append(torch.nn.Flatten())
         elif k == "dense":

@@ -43,16 +43,18 @@ def relu_backward(x, D):
     return D * (x > 0)
 
 
-def maxpool_backward(x, D, s):
-    N, C, h, w = x.shape
-    win = (x[:, :, :h // s * s, :w // s * s].reshape(N, C, h // s, s, w // s, s)
-           .transpose(0, 1, 2, 4, 3, 5).reshape(N, C, h // s, w // s, s * s))
-    first = win.argmax(-1)
-    routed = (np.arange(s * s) == first[..., None]) * D[..., None]
+def maxpool_backward(x, D, s, t=None):
+    t = s if t is None else t
+    N, C, ho, wo = D.shape
     out = np.zeros(x.shape)
-    out[:, :, :h // s * s, :w // s * s] = (routed.reshape(N, C, h // s, w // s, s, s)
-                                           .transpose(0, 1, 2, 4, 3, 5)
-                                           .reshape(N, C, h // s * s, w // s * s))
+    for i in range(ho):
+        for j in range(wo):
+            # Each window's first maximum (row-major), for every n and c.
+            win = x[:, :, t * i:t * i + s, t * j:t * j + s].reshape(N, C, s * s)
+            first = win.argmax(-1)
+            for n, c in np.ndindex(N, C):
+                a, b = divmod(first[n, c], s)
+                out[n, c, t * i + a, t * j + b] += D[n, c, i, j]
     return out
 
 

@@ -49,8 +49,11 @@ def relu_backward(x, D):
     raise NotImplementedError
 
 
-def maxpool_backward(x, D, size):
-    """x [N,C,h,w], D [N,C,h//size,w//size]. Returns D_below [N,C,h,w]."""
+def maxpool_backward(x, D, size, stride=None):
+    """x [N,C,h,w]; windows size x size, their corners `stride` apart (None:
+    `size`, side by side); D [N,C,ho,wo], one value per window. Returns
+    D_below [N,C,h,w]. Where windows overlap, a cell adds up what each
+    window sends it."""
     raise NotImplementedError
 
 
@@ -83,7 +86,8 @@ def main():
             elif kind == "relu":
                 save(name + ".delta", relu_backward(x, D))
             elif kind == "maxpool":
-                save(name + ".delta", maxpool_backward(x, D, layer.get("size", 2)))
+                size = layer.get("size", 2)
+                save(name + ".delta", maxpool_backward(x, D, size, layer.get("stride", size)))
             elif kind == "flatten":
                 save(name + ".delta", flatten_backward(x, D))
             else:

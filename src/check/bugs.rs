@@ -61,6 +61,8 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
     });
     let dilated = last(&|k| matches!(k, LayerKind::Conv { dilation, .. } if *dilation > 1));
     let pool = last(&|k| matches!(k, LayerKind::Maxpool { .. }));
+    let avg_pool = last(&|k| matches!(k, LayerKind::Avgpool { .. }));
+    let overlapping = last(&|k| k.pool_window().is_some_and(|(size, stride)| stride < size));
     let flatten = last(&|k| matches!(k, LayerKind::Flatten));
     let at = |mistake, layer: Option<usize>, part| {
         layer.map(|layer| Bug {
@@ -82,6 +84,8 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
         at(Mistake::DilationDropped, dilated, Part::WeightGrad),
         at(Mistake::PoolSpread, pool, Part::Delta),
         at(Mistake::PoolWrongPosition, pool, Part::Delta),
+        at(Mistake::PoolOverwrote, overlapping, Part::Delta),
+        at(Mistake::AvgpoolCopied, avg_pool, Part::Delta),
         at(Mistake::FlattenOrder, flatten, Part::Delta),
         at(Mistake::FcNotTransposed, square_with_below, Part::Delta),
         at(Mistake::Transposed, square, Part::WeightGrad),

@@ -230,8 +230,17 @@ fn layer_table(specs: &[LayerSpec], trace: &Trace) -> String {
                 ..
             } => format!("conv {kernel}x{kernel}, {in_channels}→{out_channels}, padding {padding}"),
             LayerKind::Dense { inputs, outputs } => format!("dense {inputs}→{outputs}"),
-            LayerKind::Maxpool { size } => format!("max pool {size}x{size}"),
-            LayerKind::Avgpool { size } => format!("average pool {size}x{size}"),
+            LayerKind::Maxpool { size, stride } | LayerKind::Avgpool { size, stride } => {
+                let what = if matches!(spec.kind, LayerKind::Maxpool { .. }) {
+                    "max pool"
+                } else {
+                    "average pool"
+                };
+                match stride.filter(|s| s != size) {
+                    Some(stride) => format!("{what} {size}x{size}, stride {stride}"),
+                    None => format!("{what} {size}x{size}"),
+                }
+            }
             other => format!("{other:?}").to_lowercase(),
         };
         lines.push(format!(
@@ -350,14 +359,17 @@ pub fn layer_answers(
                 .and(x)
                 .map_collect(|&d, &x| d * (1.0 - x.tanh().powi(2))),
         )],
-        LayerKind::Maxpool { size } => {
-            vec![("delta", maxpool_delta(four(x)?, four(d)?, *size))]
+        LayerKind::Maxpool { .. } => {
+            let window = spec.kind.pool_window().unwrap_or_default();
+            vec![("delta", maxpool_delta(four(x)?, four(d)?, window))]
         }
-        LayerKind::Avgpool { size } => {
-            let share = 1.0 / (size * size) as f64;
+        LayerKind::Avgpool { .. } => {
+            let window = spec.kind.pool_window().unwrap_or_default();
+            let share = 1.0 / (window.0 * window.0) as f64;
             vec![(
                 "delta",
-                super::formulas::route(four(x)?.dim(), four(d)?, *size, |_, _, _| share).into_dyn(),
+                super::formulas::route(four(x)?.dim(), four(d)?, window, |_, _, _| share)
+                    .into_dyn(),
             )]
         }
         LayerKind::Flatten => {

@@ -109,15 +109,46 @@ pub fn rot180(f: ArrayView4<f64>) -> Array4<f64> {
         .into_owned()
 }
 
+/// A pooling layer's `(size, stride)`: windows `size` wide, `stride` apart.
+pub type Window = (usize, usize);
+
 /// Sends each pooling window's delta to the cells of the window: `share`
 /// gives, for the window at `[n, c, i, j]` and the cell at `(a, b)` inside
-/// it, the fraction of the delta that cell receives. Cells outside whole
-/// windows get 0.
+/// it, the fraction of the delta that cell receives. Where windows overlap
+/// a cell adds up what each sends it; cells outside whole windows get 0.
 pub fn route(
     x_shape: (usize, usize, usize, usize),
     d: ArrayView4<f64>,
-    size: usize,
+    window: Window,
     share: impl Fn([usize; 4], usize, usize) -> f64,
+) -> Array4<f64> {
+    route_with(x_shape, d, window, share, |cell, share, delta| {
+        *cell += share * delta
+    })
+}
+
+/// [`route`] with each window's share written over what an earlier window
+/// sent (`=` where `+=` is due) in the cells it sends to (a max pool's
+/// winner only): the same where windows do not overlap.
+pub fn route_overwriting(
+    x_shape: (usize, usize, usize, usize),
+    d: ArrayView4<f64>,
+    window: Window,
+    share: impl Fn([usize; 4], usize, usize) -> f64,
+) -> Array4<f64> {
+    route_with(x_shape, d, window, share, |cell, share, delta| {
+        if share != 0.0 {
+            *cell = share * delta;
+        }
+    })
+}
+
+fn route_with(
+    x_shape: (usize, usize, usize, usize),
+    d: ArrayView4<f64>,
+    (size, stride): Window,
+    share: impl Fn([usize; 4], usize, usize) -> f64,
+    put: impl Fn(&mut f64, f64, f64),
 ) -> Array4<f64> {
     let mut out = Array4::zeros(x_shape);
     let (n, c, ho, wo) = d.dim();
@@ -127,8 +158,11 @@ pub fn route(
                 for j in 0..wo {
                     for a in 0..size {
                         for b in 0..size {
-                            out[[nn, cc, i * size + a, j * size + b]] =
-                                share([nn, cc, i, j], a, b) * d[[nn, cc, i, j]];
+                            put(
+                                &mut out[[nn, cc, i * stride + a, j * stride + b]],
+                                share([nn, cc, i, j], a, b),
+                                d[[nn, cc, i, j]],
+                            );
                         }
                     }
                 }
@@ -140,13 +174,13 @@ pub fn route(
 
 /// The cell of each window that holds its first maximum, in row-major order
 /// inside the window (as PyTorch and the engine choose): `(a, b)`.
-pub fn first_max(x: ArrayView4<f64>, window: [usize; 4], size: usize) -> (usize, usize) {
-    let [n, c, i, j] = window;
+pub fn first_max(x: ArrayView4<f64>, at: [usize; 4], (size, stride): Window) -> (usize, usize) {
+    let [n, c, i, j] = at;
     let mut best = (0, 0);
     for a in 0..size {
         for b in 0..size {
-            if x[[n, c, i * size + a, j * size + b]]
-                > x[[n, c, i * size + best.0, j * size + best.1]]
+            if x[[n, c, i * stride + a, j * stride + b]]
+                > x[[n, c, i * stride + best.0, j * stride + best.1]]
             {
                 best = (a, b);
             }
@@ -216,6 +250,6 @@ mod tests {
     #[test]
     fn the_first_maximum_wins_a_tie() {
         let x = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 5.0, 5.0, 2.0]).unwrap();
-        assert_eq!(first_max(x.view(), [0, 0, 0, 0], 2), (0, 1));
+        assert_eq!(first_max(x.view(), [0, 0, 0, 0], (2, 2)), (0, 1));
     }
 }

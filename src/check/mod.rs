@@ -22,7 +22,7 @@ use crate::io::Handed;
 use crate::trf;
 use formulas::{
     below, conv_bias_grad, corr_grad, dense_grad, first_max, full, rot180, route,
-    unflatten_column_major,
+    route_overwriting, unflatten_column_major,
 };
 
 /// How close counts as the same: `max|a − b| ≤ TOLERANCE · max|b|`.
@@ -52,12 +52,14 @@ pub enum Mistake {
     DeltaNotDilated,
     WeightGradNotStrided,
     DilationDropped,
+    PoolOverwrote,
+    AvgpoolCopied,
     Unknown,
 }
 
 impl Mistake {
     /// Every named mistake (all but `unknown`).
-    pub const CATALOGUE: [Mistake; 18] = [
+    pub const CATALOGUE: [Mistake; 20] = [
         Mistake::MissingMean,
         Mistake::ExtraMean,
         Mistake::WrongSign,
@@ -76,6 +78,8 @@ impl Mistake {
         Mistake::DeltaNotDilated,
         Mistake::WeightGradNotStrided,
         Mistake::DilationDropped,
+        Mistake::PoolOverwrote,
+        Mistake::AvgpoolCopied,
     ];
 
     pub fn id(self) -> &'static str {
@@ -98,6 +102,8 @@ impl Mistake {
             Mistake::DeltaNotDilated => "delta-not-dilated",
             Mistake::WeightGradNotStrided => "weight-grad-not-strided",
             Mistake::DilationDropped => "dilation-dropped",
+            Mistake::PoolOverwrote => "pool-overwrote",
+            Mistake::AvgpoolCopied => "avgpool-copied",
             Mistake::Unknown => "unknown",
         }
     }
@@ -407,22 +413,53 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                     .map_collect(|&d, &x| if x <= 0.0 { d } else { 0.0 });
             out.push((Mistake::ReluMaskInverted, inverted));
         }
-        (LayerKind::Maxpool { size }, Part::Delta) => {
+        (LayerKind::Maxpool { .. }, Part::Delta) => {
             let (Some(x4), Some(d4)) = (four(&x), four(&d)) else {
                 return out;
             };
-            let size = *size;
-            let cells = (size * size) as f64;
+            let window = trace.kinds[i].pool_window().unwrap_or_default();
+            if !pool_fits(x4, d4, window) {
+                return out;
+            }
+            let cells = (window.0 * window.0) as f64;
             out.push((
                 Mistake::PoolSpread,
-                dyn4(route(x4.dim(), d4, size, |_, _, _| 1.0 / cells)),
+                dyn4(route(x4.dim(), d4, window, |_, _, _| 1.0 / cells)),
             ));
             out.push((
                 Mistake::PoolWrongPosition,
-                dyn4(route(x4.dim(), d4, size, |_, a, b| {
+                dyn4(route(x4.dim(), d4, window, |_, a, b| {
                     f64::from(u8::from(a == 0 && b == 0))
                 })),
             ));
+            if window.1 < window.0 {
+                let winner =
+                    |at: [usize; 4], a, b| f64::from(u8::from(first_max(x4, at, window) == (a, b)));
+                out.push((
+                    Mistake::PoolOverwrote,
+                    dyn4(route_overwriting(x4.dim(), d4, window, winner)),
+                ));
+            }
+        }
+        (LayerKind::Avgpool { .. }, Part::Delta) => {
+            let (Some(x4), Some(d4)) = (four(&x), four(&d)) else {
+                return out;
+            };
+            let window = trace.kinds[i].pool_window().unwrap_or_default();
+            if !pool_fits(x4, d4, window) {
+                return out;
+            }
+            let share = 1.0 / (window.0 * window.0) as f64;
+            out.push((
+                Mistake::AvgpoolCopied,
+                dyn4(route(x4.dim(), d4, window, |_, _, _| 1.0)),
+            ));
+            if window.1 < window.0 {
+                out.push((
+                    Mistake::PoolOverwrote,
+                    dyn4(route_overwriting(x4.dim(), d4, window, |_, _, _| share)),
+                ));
+            }
         }
         (LayerKind::Flatten, Part::Delta) => {
             if let (Some(x4), Ok(d2)) = (four(&x), d.view().into_dimensionality::<Ix2>()) {
@@ -452,11 +489,22 @@ fn fits(
         .is_some_and(|g| (g.ho, g.wo) == (ho, wo))
 }
 
+/// Whether a pooling layer's D has the windows its geometry gives.
+fn pool_fits(x: ArrayView4<f64>, d: ArrayView4<f64>, (size, stride): formulas::Window) -> bool {
+    let (_, _, h, w) = x.dim();
+    crate::engine::layers::pool::PoolGeometry::new((h, w), size, stride)
+        .is_some_and(|g| (g.ho, g.wo) == (d.dim().2, d.dim().3))
+}
+
 /// The right max-pooling delta from the formula (the contract's `first`
 /// routing): used by tests and the exercise's reference solution.
-pub fn maxpool_delta(x: ArrayView4<f64>, d: ArrayView4<f64>, size: usize) -> ArrayD<f64> {
-    route(x.dim(), d, size, |window, a, b| {
-        f64::from(u8::from(first_max(x, window, size) == (a, b)))
+pub fn maxpool_delta(
+    x: ArrayView4<f64>,
+    d: ArrayView4<f64>,
+    window: formulas::Window,
+) -> ArrayD<f64> {
+    route(x.dim(), d, window, |at, a, b| {
+        f64::from(u8::from(first_max(x, at, window) == (a, b)))
     })
     .into_dyn()
 }
@@ -877,6 +925,14 @@ impl Verdict {
                 name = name,
                 dl = self.dilation,
                 formula = formula
+            ),
+            Mistake::PoolOverwrote => trf!(
+                "{name} keeps only the last window's share where windows overlap: a cell in several windows gets the sum of what each sends it (+=, not =).",
+                name = name
+            ),
+            Mistake::AvgpoolCopied => trf!(
+                "{name} copies each window's delta into every cell of it: average pooling divides it, D / (size²) to each cell, since each cell counted 1/(size²) in the mean.",
+                name = name
             ),
             Mistake::Unknown => match &self.worst_wrong {
                 _ if self.found_shape != self.expected_shape => trf!(

@@ -171,8 +171,13 @@ fn describe(spec: &LayerSpec) -> String {
             padding,
             ..
         } => format!("conv {in_channels}→{out_channels}, {kernel}x{kernel}, padding {padding}"),
-        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => {
-            format!("{} {size}x{size}", spec.kind.word())
+        LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. } => {
+            let (size, stride) = spec.kind.pool_window().unwrap_or_default();
+            if stride == size {
+                format!("{} {size}x{size}", spec.kind.word())
+            } else {
+                format!("{} {size}x{size}, stride {stride}", spec.kind.word())
+            }
         }
         LayerKind::Dense { inputs, outputs } => format!("dense {inputs}→{outputs}"),
         other => other.word().to_string(),

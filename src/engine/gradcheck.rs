@@ -94,18 +94,17 @@ pub fn forward_f64(
             (LayerKind::Relu, _) => a.mapv(|v| v.max(0.0)),
             (LayerKind::Sigmoid, _) => a.mapv(|v| 1.0 / (1.0 + (-v).exp())),
             (LayerKind::Tanh, _) => a.mapv(f64::tanh),
-            (LayerKind::Maxpool { size } | LayerKind::Avgpool { size }, _) => {
-                let s = *size;
+            (LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. }, _) => {
+                let g = crate::engine::layers::pool::PoolGeometry::of(&spec.kind, a.shape())
+                    .expect("a planned pooling layer fits its input");
+                let s = g.size;
                 let max = matches!(spec.kind, LayerKind::Maxpool { .. });
-                let shape = vec![
-                    a.shape()[0],
-                    a.shape()[1],
-                    a.shape()[2] / s,
-                    a.shape()[3] / s,
-                ];
+                let shape = vec![a.shape()[0], a.shape()[1], g.ho, g.wo];
                 ArrayD::from_shape_fn(shape, |i| {
-                    let cells =
-                        (0..s * s).map(|t| a[[i[0], i[1], i[2] * s + t / s, i[3] * s + t % s]]);
+                    let cells = (0..s * s).map(|t| {
+                        let (r, c) = g.cell((i[2], i[3]), (t / s, t % s));
+                        a[[i[0], i[1], r, c]]
+                    });
                     if max {
                         cells.fold(f64::NEG_INFINITY, f64::max)
                     } else {

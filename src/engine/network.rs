@@ -234,8 +234,14 @@ impl TwoStage {
         };
         let pool = |i: usize| {
             let kind = match self.downsample {
-                Downsample::MaxPool => LayerKind::Maxpool { size: 2 },
-                Downsample::AvgPool => LayerKind::Avgpool { size: 2 },
+                Downsample::MaxPool => LayerKind::Maxpool {
+                    size: 2,
+                    stride: None,
+                },
+                Downsample::AvgPool => LayerKind::Avgpool {
+                    size: 2,
+                    stride: None,
+                },
                 Downsample::Stride => return None,
             };
             Some(spec(&format!("pool{i}"), kind))

@@ -277,6 +277,14 @@ pub const TEXT: &[(&str, &str)] = &[
         "D_below[n,c] = Σ_o full_corr(D[n,o] с {z} нулями между клетками, rot180 F[o,c] с {h} пропусками между отводами), дополнение срезано со всех сторон",
     ),
     (
+        "{name} keeps only the last window's share where windows overlap: a cell in several windows gets the sum of what each sends it (+=, not =).",
+        "{name} оставляет там, где окна перекрываются, только долю последнего окна: клетка из нескольких окон получает сумму того, что ей шлёт каждое (+=, а не =).",
+    ),
+    (
+        "{name} copies each window's delta into every cell of it: average pooling divides it, D / (size²) to each cell, since each cell counted 1/(size²) in the mean.",
+        "{name} копирует дельту окна в каждую его клетку: усредняющий пулинг её делит, D / (size²) каждой клетке, ведь каждая клетка входила в среднее с весом 1/(size²).",
+    ),
+    (
         "{name} scatters D's cells side by side: with stride {s} they sit {s} cells apart in the padded input, so put {z} zero(s) between D's cells (dilate D) before the full convolution with F.",
         "{name} раскладывает клетки D вплотную: при шаге {s} они стоят через {s} клетки дополненного входа, поэтому вставьте {z} нулей между клетками D (разрядите D) перед полной свёрткой с F.",
     ),

@@ -472,4 +472,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "вклад канала {c}; вклады {count} каналов + b[{o}] = {b} в сумме дают y[{r},{cc}] = {y}",
     ),
     ("x under the window", "x под окном"),
+    (
+        "The windows overlap (stride {stride}, {size} cells wide): a cell in several windows gets the sum of what each sends it.",
+        "Окна перекрываются (шаг {stride}, ширина {size}): клетка из нескольких окон получает сумму того, что шлёт ей каждое.",
+    ),
 ];

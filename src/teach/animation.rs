@@ -270,11 +270,13 @@ fn route(t: &Trace, target: Target, index: usize, last: bool) -> Option<Frame> {
     let &[_, _, ho, wo] = d.shape() else {
         return None;
     };
-    let (size, max) = match t.kinds[layer] {
-        LayerKind::Maxpool { size } => (size, true),
-        LayerKind::Avgpool { size } => (size, false),
+    let max = match t.kinds[layer] {
+        LayerKind::Maxpool { .. } => true,
+        LayerKind::Avgpool { .. } => false,
         _ => return None,
     };
+    let g = crate::engine::layers::pool::PoolGeometry::of(&t.kinds[layer], &[channels, h, w])?;
+    let size = g.size;
     let winners = if max {
         let all = t.layers[layer].winners.as_ref()?;
         let start = (n * channels + c) * ho * wo;
@@ -286,8 +288,9 @@ fn route(t: &Trace, target: Target, index: usize, last: bool) -> Option<Frame> {
     for window in 0..=index {
         let (i, j) = (window / wo, window % wo);
         let delta = f64::from(d[[n, c, i, j]]);
-        for u in i * size..(i + 1) * size {
-            for v in j * size..(j + 1) * size {
+        let (top, left) = g.cell((i, j), (0, 0));
+        for u in top..top + size {
+            for v in left..left + size {
                 let share = match winners {
                     // The engine's recorded winner gets all of it.
                     Some(winners) => {
@@ -299,7 +302,9 @@ fn route(t: &Trace, target: Target, index: usize, last: bool) -> Option<Frame> {
                     }
                     None => delta / (size * size) as f64,
                 };
-                sums[u * w + v] = Some(share);
+                // Overlapping windows: a cell adds up what each sends.
+                let sum = &mut sums[u * w + v];
+                *sum = Some(sum.unwrap_or(0.0) + share);
             }
         }
     }
@@ -307,7 +312,7 @@ fn route(t: &Trace, target: Target, index: usize, last: bool) -> Option<Frame> {
     Some(Frame {
         sums,
         cell: (i, j),
-        window: (i * size, j * size, size, size),
+        window: (i * g.stride, j * g.stride, size, size),
         rows_done: 0,
     })
 }

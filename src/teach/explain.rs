@@ -614,11 +614,14 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 vec![why],
             )
         }
-        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => {
+        LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. } => {
             let &[_, c, y, xx] = index else { return None };
-            let s = *size;
-            let (i, j) = (y / s, xx / s);
-            if i >= d.shape()[2] || j >= d.shape()[3] {
+            let g = crate::engine::layers::pool::PoolGeometry::of(&trace.kinds[layer], x.shape())?;
+            let s = g.size;
+            // Every window the cell is in (one, unless they overlap); each
+            // sends it its share and the shares add up.
+            let windows = g.windows_of((y, xx));
+            if windows.is_empty() {
                 return single(
                     tr("outside every window").into(),
                     vec![],
@@ -626,15 +629,13 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                     vec![tr("This row or column does not fill a window: it gets no delta.").into()],
                 );
             }
-            let dv = d[[n, c, i, j]];
-            let window: Vec<f32> = (0..s * s)
-                .map(|t| x[[n, c, i * s + t / s, j * s + t % s]])
-                .collect();
-            if matches!(trace.kinds[layer], LayerKind::Avgpool { .. }) {
-                let share = dv / (s * s) as f32;
-                return single(
-                    format!("D_below = D / {}", s * s),
-                    vec![Term {
+            let avg = matches!(trace.kinds[layer], LayerKind::Avgpool { .. });
+            let (mut terms, mut notes, mut total) = (Vec::new(), Vec::new(), 0.0);
+            for &(i, j) in &windows {
+                let dv = d[[n, c, i, j]];
+                if avg {
+                    let share = dv / (s * s) as f32;
+                    terms.push(Term {
                         label: format!(
                             "D{} / {} = {} / {}",
                             indices(&[c, i, j]),
@@ -643,40 +644,44 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                             s * s
                         ),
                         value: share,
-                    }],
-                    share,
-                    vec![tr("Average pooling spreads the delta evenly over its window.").into()],
-                );
-            }
-            let mut best = 0;
-            for t in 1..window.len() {
-                if window[t] > window[best] {
-                    best = t;
+                    });
+                    total += share;
+                    continue;
                 }
-            }
-            let winner = (i * s + best / s, j * s + best % s);
-            let won = winner == (y, xx);
-            let ties = window.iter().filter(|&&v| v == window[best]).count();
-            let mut notes = vec![trf!(
-                "Window ({i}, {j}) holds {values}; the maximum {max} was at ({y}, {x}).",
-                i = i,
-                j = j,
-                values = window
-                    .iter()
-                    .map(|v| format!("{v:.3}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                max = format!("{:.4}", window[best]),
-                y = winner.0,
-                x = winner.1
-            )];
-            if ties > 1 {
-                notes.push(trf!("{ties} cells tie for the maximum: the first in row-major order wins, as in PyTorch.", ties = ties));
-            }
-            let value = if won { dv } else { 0.0 };
-            single(
-                tr("D_below = D at the window's winner, 0 elsewhere").into(),
-                vec![Term {
+                let window: Vec<f32> = (0..s * s)
+                    .map(|t| {
+                        let (r, col) = g.cell((i, j), (t / s, t % s));
+                        x[[n, c, r, col]]
+                    })
+                    .collect();
+                let mut best = 0;
+                for t in 1..window.len() {
+                    if window[t] > window[best] {
+                        best = t;
+                    }
+                }
+                let winner = g.cell((i, j), (best / s, best % s));
+                let won = winner == (y, xx);
+                let ties = window.iter().filter(|&&v| v == window[best]).count();
+                notes.push(trf!(
+                    "Window ({i}, {j}) holds {values}; the maximum {max} was at ({y}, {x}).",
+                    i = i,
+                    j = j,
+                    values = window
+                        .iter()
+                        .map(|v| format!("{v:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    max = format!("{:.4}", window[best]),
+                    y = winner.0,
+                    x = winner.1
+                ));
+                if ties > 1 {
+                    notes.push(trf!("{ties} cells tie for the maximum: the first in row-major order wins, as in PyTorch.", ties = ties));
+                }
+                let value = if won { dv } else { 0.0 };
+                total += value;
+                terms.push(Term {
                     label: format!(
                         "D{} = {} {}",
                         indices(&[c, i, j]),
@@ -688,10 +693,23 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                         }
                     ),
                     value,
-                }],
-                value,
-                notes,
-            )
+                });
+            }
+            if avg {
+                notes.push(tr("Average pooling spreads the delta evenly over its window.").into());
+            }
+            if windows.len() > 1 {
+                notes.push(trf!(
+                    "The windows overlap: this cell is in {k} of them, and what each sends it adds up.",
+                    k = windows.len()
+                ));
+            }
+            let formula = if avg {
+                format!("D_below = D / {}", s * s)
+            } else {
+                tr("D_below = D at the window's winner, 0 elsewhere").into()
+            };
+            single(formula, terms, total, notes)
         }
         LayerKind::Flatten => {
             let dv = at(d, &[n, flat_index(x.shape(), index)])?;

@@ -157,10 +157,15 @@ fn largest(values: impl Iterator<Item = f32>) -> usize {
         .0
 }
 
-/// Whether the window at `(i, j)` (of `size`) of a map `w` wide has one
+/// Whether window `(i, j)` (of `(size, stride)`) of a map `w` wide has one
 /// winner a learner can tell from the printed numbers: its largest value
 /// ahead of the runner-up by a tenth of the map's range.
-fn clear_winner(plane: &[f32], w: usize, (i, j): (usize, usize), size: usize) -> bool {
+fn clear_winner(
+    plane: &[f32],
+    w: usize,
+    (i, j): (usize, usize),
+    (size, stride): (usize, usize),
+) -> bool {
     let (lo, hi) = plane
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
@@ -169,7 +174,7 @@ fn clear_winner(plane: &[f32], w: usize, (i, j): (usize, usize), size: usize) ->
     let mut window: Vec<f32> = (0..size * size)
         .filter_map(|q| {
             plane
-                .get((i * size + q / size) * w + j * size + q % size)
+                .get((i * stride + q / size) * w + j * stride + q % size)
                 .copied()
         })
         .collect();
@@ -313,7 +318,8 @@ fn backward_questions(
                 channel: channel.min(x.shape()[1] - 1),
             });
         }
-        LayerKind::Maxpool { size } if out_shape.len() == 4 => {
+        LayerKind::Maxpool { .. } if out_shape.len() == 4 => {
+            let window = trace.kinds[l].pool_window().unwrap_or_default();
             // The window whose delta matters most for this sample, among
             // those whose winner can be told from the numbers on screen (a
             // background window of four equal values is no question).
@@ -326,7 +332,7 @@ fn backward_questions(
                 let (ho, wo) = (d.shape()[2], d.shape()[3]);
                 let (h, w) = (x.shape()[2], x.shape()[3]);
                 let plane: Vec<f32> = (0..h * w).map(|q| x[[n, c, q / w, q % w]]).collect();
-                let clear = |q: usize| clear_winner(&plane, w, (q / wo, q % wo), *size);
+                let clear = |q: usize| clear_winner(&plane, w, (q / wo, q % wo), window);
                 // Unclear windows only when every window is unclear.
                 let clear_ones: Vec<usize> = (0..ho * wo).filter(|&q| clear(q)).collect();
                 let candidates = if clear_ones.is_empty() {

@@ -369,10 +369,6 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
     let num = cx.state.numbering(&t.kinds);
     let start = ui.cursor().top();
     let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
-    let size = match t.kinds[i] {
-        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => size,
-        _ => return,
-    };
     let (Some(x), Some(d), Some(below)) = (
         t.layer_input(i),
         t.delta_from_above(i),
@@ -380,6 +376,13 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
     ) else {
         return;
     };
+    let Some(g) = crate::engine::layers::pool::PoolGeometry::of(&t.kinds[i], x.shape()) else {
+        return;
+    };
+    let (size, stride) = (g.size, g.stride);
+    // Side by side, a grid draws the windows; overlapping, it would cut
+    // through them: the selected window's outline shows one instead.
+    let grid = if g.overlapping() { 0 } else { size };
     let c = channel_ui(cx, ui, channels(x));
     let max = matches!(t.kinds[i], LayerKind::Maxpool { .. });
     let target = Target {
@@ -419,7 +422,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             Some((index[2], index[3]))
         }
         Some(CellRef::Delta { layer, index }) if *layer == i && index[..2] == [n, c] => {
-            Some((index[2] / size, index[3] / size))
+            g.windows_of((index[2], index[3])).first().copied()
         }
         Some(CellRef::Output { layer, index }) if *layer == i && index[..2] == [n, c] => {
             Some((index[2], index[3]))
@@ -427,7 +430,10 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
         _ => None,
     };
     let window = frame.as_ref().map(|f| f.cell).or(window);
-    let outline = window.map(|(r, col)| (r * size, col * size, size, size));
+    let outline = window.map(|cell| {
+        let (top, left) = g.cell(cell, (0, 0));
+        (top, left, size, size)
+    });
     let winner = window.and_then(|(r, col)| dots.get(r * wo + col).copied());
     // A revealed pooling question: the winner it asked for, and a wrong pick.
     let revealed = prediction::revealed_outlines(cx.state, t, i, n, c);
@@ -450,7 +456,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
                 false,
             )
             .short("x")
-            .windows(size)
+            .windows(grid)
             .dots(dots.clone())
             .outline(outline, LINKED)
             .outlines(revealed.clone())
@@ -462,7 +468,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             Operand::new("D", arriving_title(&num, t, i), &dv, ho, wo, true)
                 .short(num.delta(i + 1))
                 .big()
-                .zoom(size)
+                .zoom(stride)
                 .selected(window),
         ),
         Term::Op(if max {
@@ -473,7 +479,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
         Term::map(
             Operand::new("D_below", leaving_title(&num, t, i), &bv, h, w, true)
                 .short(num.delta(i))
-                .windows(size)
+                .windows(grid)
                 .dots(if max { dots.clone() } else { Vec::new() })
                 .outline(outline, LINKED)
                 .outlines(revealed)
@@ -481,7 +487,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
                 .selected(winner),
         ),
     ];
-    let text = if max {
+    let mut text = if max {
         trf!(
             "Each {size}x{size} window's delta goes to the cell that won its maximum (●); the other cells of the window get 0.",
             size = size
@@ -493,6 +499,14 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             cells = size * size
         )
     };
+    if g.overlapping() {
+        text.push(' ');
+        text.push_str(&trf!(
+            "The windows overlap (stride {stride}, {size} cells wide): a cell in several windows gets the sum of what each sends it.",
+            stride = stride,
+            size = size
+        ));
+    }
     // Ties are common (a window of zeros after ReLU) and a student will
     // wonder which cell gets the delta then: the engine's rule, said once.
     let ties = if max {
@@ -500,7 +514,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             .enumerate()
             .filter(|&(k, &(r, col))| {
                 let best = xv[r * w + col];
-                let (top, left) = (k / wo * size, k % wo * size);
+                let (top, left) = g.cell((k / wo, k % wo), (0, 0));
                 (top..top + size)
                     .flat_map(|u| (left..left + size).map(move |v| (u, v)))
                     .filter(|&(u, v)| (u, v) != (r, col) && xv[u * w + v] == best)
@@ -1081,7 +1095,10 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
     // the vector's cells.
     let mut input_zoom = 1;
     match t.kinds[i] {
-        LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => out = out.big().zoom(size),
+        LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. } => {
+            let (_, stride) = t.kinds[i].pool_window().unwrap_or((1, 1));
+            out = out.big().zoom(stride)
+        }
         LayerKind::Flatten if xh > 1 => input_zoom = 3,
         _ => {}
     }

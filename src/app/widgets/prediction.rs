@@ -17,7 +17,6 @@ use crate::app::widgets::equation::{fit_cell, row_ui, Operand, Term};
 use crate::app::widgets::heatmap::CellRect;
 use crate::app::widgets::heatmap::LINKED;
 use crate::class::protocol::Value;
-use crate::engine::layers::LayerKind;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
 use crate::teach::predict::{
@@ -416,10 +415,7 @@ fn map_ui(
         } => {
             // (The question was asked about a step whose input exists.)
             let x = t.layer_input(*layer)?;
-            let size = match t.kinds[*layer] {
-                LayerKind::Maxpool { size } => size,
-                _ => 2,
-            };
+            let (size, stride) = t.kinds[*layer].pool_window().unwrap_or((2, 2));
             let (h, w) = (x.shape()[2], x.shape()[3]);
             let values: Vec<f32> = (0..h * w)
                 .map(|q| x[[*sample, *channel, q / w, q % w]])
@@ -428,7 +424,7 @@ fn map_ui(
                 Given::Choice(q) => Some((*q / w, *q % w)),
                 _ => None,
             };
-            let rect = (window.0 * size, window.1 * size, size, size);
+            let rect = (window.0 * stride, window.1 * stride, size, size);
             // The window again, enlarged beside the map, its numbers with
             // their own digits: the cells to compare are never too small to
             // read, and close values stay apart.
@@ -437,7 +433,7 @@ fn map_ui(
                 .map(|q| values[(corner.0 + q / size) * w + corner.1 + q % size])
                 .collect();
             let map = Operand::new("x", tr("the pooling's input x"), &values, h, w, false)
-                .windows(size)
+                .windows(if stride < size { 0 } else { size })
                 .outline(Some(rect), LINKED)
                 .selected(chosen)
                 .votes(votes.to_vec())

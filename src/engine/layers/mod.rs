@@ -51,10 +51,17 @@ pub enum LayerKind {
     Maxpool {
         #[serde(default = "two")]
         size: usize,
+        /// Windows this far apart (PyTorch's `stride`; none: `size`, side
+        /// by side). Less than `size` and they overlap. Written only when
+        /// given, so older files read and write the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
     },
     Avgpool {
         #[serde(default = "two")]
         size: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
     },
     Flatten,
     Dense {
@@ -92,6 +99,17 @@ impl LayerKind {
 
     /// The shapes of the weight and the bias (PyTorch's layouts: conv
     /// `[out, in, k, k]`, dense `[out, in]`), for layers that have them.
+    /// A pooling layer's window side and stride (the stride defaults to
+    /// the side: windows side by side).
+    pub fn pool_window(&self) -> Option<(usize, usize)> {
+        match *self {
+            LayerKind::Maxpool { size, stride } | LayerKind::Avgpool { size, stride } => {
+                Some((size, stride.unwrap_or(size)))
+            }
+            _ => None,
+        }
+    }
+
     pub fn param_shapes(&self) -> Option<(Vec<usize>, Vec<usize>)> {
         match *self {
             LayerKind::Conv {
@@ -186,9 +204,16 @@ impl LayerKind {
                 }
             }
             LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => Ok(input.to_vec()),
-            LayerKind::Maxpool { size } | LayerKind::Avgpool { size } => {
+            LayerKind::Maxpool { size, stride } | LayerKind::Avgpool { size, stride } => {
                 if size == 0 {
                     return Err(EngineError::ZeroSize { layer: layer() });
+                }
+                let stride = stride.unwrap_or(size);
+                if !(1..=MAX_STRIDE).contains(&stride) {
+                    return Err(EngineError::StrideUnsupported {
+                        layer: layer(),
+                        stride,
+                    });
                 }
                 if size > MAX_POOL {
                     return Err(EngineError::PoolTooLarge {
@@ -205,7 +230,8 @@ impl LayerKind {
                         width: w,
                     });
                 }
-                Ok(vec![c, h / size, w / size])
+                let out = |side| pool::PoolGeometry::out_side(side, size, stride).unwrap_or(0);
+                Ok(vec![c, out(h), out(w)])
             }
             LayerKind::Flatten => input
                 .iter()
@@ -288,8 +314,12 @@ impl Layer {
             LayerKind::Relu => Layer::Activation(Activation::Relu),
             LayerKind::Sigmoid => Layer::Activation(Activation::Sigmoid),
             LayerKind::Tanh => Layer::Activation(Activation::Tanh),
-            LayerKind::Maxpool { size } => Layer::Pool(Pool::new(PoolKind::Max, size)),
-            LayerKind::Avgpool { size } => Layer::Pool(Pool::new(PoolKind::Avg, size)),
+            LayerKind::Maxpool { size, stride } => {
+                Layer::Pool(Pool::new(PoolKind::Max, size, stride.unwrap_or(size)))
+            }
+            LayerKind::Avgpool { size, stride } => {
+                Layer::Pool(Pool::new(PoolKind::Avg, size, stride.unwrap_or(size)))
+            }
             LayerKind::Flatten => Layer::Flatten,
             LayerKind::Dense { inputs, outputs } => Layer::Dense(Dense::zeros(inputs, outputs)),
         }

@@ -1,11 +1,17 @@
-//! Pooling over non-overlapping S×S windows (S = size, stride S).
-//! Shapes: x `[N, C, H, W]` → y `[N, C, H/S, W/S]` (rows or columns that do
-//! not fill a window are dropped, as PyTorch does, and get zero delta).
+//! Pooling over K×K windows (K = size) whose corners are S apart (S =
+//! stride, by default K: side by side; less than K and they overlap).
+//! Shapes: x `[N, C, H, W]` → y `[N, C, (H − K)/S + 1, (W − K)/S + 1]`
+//! (rows or columns that do not fill a window are dropped, as PyTorch does,
+//! and get zero delta).
 //!
 //! - max: `y = max(window)`; backward routes each delta to the position that
 //!   won the max — the first maximal one in row-major order when values tie,
 //!   as PyTorch (blank MNIST regions tie all the time) — and 0 elsewhere.
-//! - avg: `y = mean(window)`; backward spreads each delta evenly, `D / S²`.
+//! - avg: `y = mean(window)`; backward spreads each delta evenly, `D / K²`.
+//!
+//! Where windows overlap, a cell receives from every window it is in:
+//! backward sums what they send (a cell that wins two windows gets both
+//! deltas).
 
 use ndarray::{Array4, Axis, Ix4};
 
@@ -18,23 +24,97 @@ pub enum PoolKind {
     Avg,
 }
 
+/// Where a pooling layer's windows lie on an `H × W` plane: the one
+/// geometry the layer, the views, the animation and the checker share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolGeometry {
+    pub size: usize,
+    pub stride: usize,
+    pub h: usize,
+    pub w: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl PoolGeometry {
+    /// Windows along a side: `(side − K)/S + 1`, `None` when none fits.
+    pub fn out_side(side: usize, size: usize, stride: usize) -> Option<usize> {
+        if size == 0 || stride == 0 {
+            return None;
+        }
+        Some(side.checked_sub(size)? / stride + 1)
+    }
+
+    pub fn new((h, w): (usize, usize), size: usize, stride: usize) -> Option<PoolGeometry> {
+        Some(PoolGeometry {
+            size,
+            stride,
+            h,
+            w,
+            ho: Self::out_side(h, size, stride)?,
+            wo: Self::out_side(w, size, stride)?,
+        })
+    }
+
+    /// The geometry of pooling layer `kind` on per-sample inputs `[C, H,
+    /// W]` (or batched `[N, C, H, W]`); `None` for other kinds.
+    pub fn of(kind: &super::LayerKind, input: &[usize]) -> Option<PoolGeometry> {
+        let (size, stride) = kind.pool_window()?;
+        let (h, w) = match *input {
+            [_, h, w] | [_, _, h, w] => (h, w),
+            _ => return None,
+        };
+        Self::new((h, w), size, stride)
+    }
+
+    /// The input cell at `(u, v)` inside window `(i, j)`.
+    pub fn cell(&self, (i, j): (usize, usize), (u, v): (usize, usize)) -> (usize, usize) {
+        (i * self.stride + u, j * self.stride + v)
+    }
+
+    /// Whether some cells are in more than one window.
+    pub fn overlapping(&self) -> bool {
+        self.stride < self.size
+    }
+
+    /// The windows input cell `(y, x)` is in, row by row.
+    pub fn windows_of(&self, (y, x): (usize, usize)) -> Vec<(usize, usize)> {
+        // Windows i with i·S ≤ y < i·S + K.
+        let along = |cell: usize, count: usize| -> std::ops::Range<usize> {
+            let first = (cell + 1).saturating_sub(self.size).div_ceil(self.stride);
+            let last = (cell / self.stride + 1).min(count);
+            first..last.max(first)
+        };
+        along(y, self.ho)
+            .flat_map(|i| along(x, self.wo).map(move |j| (i, j)))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pool {
     pub kind: PoolKind,
     pub size: usize,
+    pub stride: usize,
 }
 
 impl Pool {
-    pub fn new(kind: PoolKind, size: usize) -> Pool {
-        Pool { kind, size }
+    pub fn new(kind: PoolKind, size: usize, stride: usize) -> Pool {
+        Pool { kind, size, stride }
+    }
+
+    /// Output rows and columns for an `h × w` plane.
+    fn out(&self, h: usize, w: usize) -> (usize, usize) {
+        let side = |n| PoolGeometry::out_side(n, self.size, self.stride).unwrap_or(0);
+        (side(h), side(w))
     }
 
     /// Index within `plane` (row-major, width `w`) of the first maximum of
-    /// the window whose top-left output cell is `(i, j)`.
+    /// window `(i, j)`.
     #[inline]
     pub fn argmax(&self, plane: &[f32], w: usize, i: usize, j: usize) -> usize {
-        let s = self.size;
-        let mut best = (i * s) * w + j * s;
+        let (s, t) = (self.size, self.stride);
+        let mut best = (i * t) * w + j * t;
         if s == 2 {
             // The presets' case, unrolled; same row-major order of candidates.
             for at in [best + 1, best + w, best + w + 1] {
@@ -46,7 +126,7 @@ impl Pool {
         }
         for u in 0..s {
             for v in 0..s {
-                let at = (i * s + u) * w + j * s + v;
+                let at = (i * t + u) * w + j * t + v;
                 if plane[at] > plane[best] {
                     best = at;
                 }
@@ -61,8 +141,8 @@ impl Pool {
             .into_dimensionality::<Ix4>()
             .expect("pool input is 4-D");
         let (n, c, h, w) = x.dim();
-        let s = self.size;
-        let (ho, wo) = (h / s, w / s);
+        let (s, t) = (self.size, self.stride);
+        let (ho, wo) = self.out(h, w);
         let mut y = Array4::<f32>::zeros((n, c, ho, wo));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
@@ -73,7 +153,7 @@ impl Pool {
             let xs = xc.as_slice().expect("standard layout");
             let ys = yc.as_slice_mut().expect("standard layout");
             for (plane, out) in xs.chunks_exact(h * w).zip(ys.chunks_exact_mut(ho * wo)) {
-                if self.kind == PoolKind::Max && s == 2 {
+                if self.kind == PoolKind::Max && s == 2 && t == 2 {
                     // The presets' case: rows pairwise, so it vectorises.
                     // The window's first maximum in row-major order, as
                     // `argmax` picks it, by comparisons: `f32::max` has no
@@ -99,7 +179,7 @@ impl Pool {
                             PoolKind::Avg => {
                                 let mut sum = 0.0;
                                 for u in 0..s {
-                                    let row = (i * s + u) * w + j * s;
+                                    let row = (i * t + u) * w + j * t;
                                     sum += plane[row..row + s].iter().sum::<f32>();
                                 }
                                 sum / (s * s) as f32
@@ -123,7 +203,7 @@ impl Pool {
         let &[n, c, h, w] = x.shape() else {
             return None;
         };
-        let (ho, wo) = (h / self.size, w / self.size);
+        let (ho, wo) = self.out(h, w);
         let x = x.as_standard_layout();
         let xs = x.as_slice()?;
         let mut out = Vec::with_capacity(n * c * ho * wo);
@@ -148,7 +228,7 @@ impl Pool {
             .expect("pool delta is 4-D");
         let (n, c, h, w) = x.dim();
         let (_, _, ho, wo) = d_out.dim();
-        let s = self.size;
+        let (s, t) = (self.size, self.stride);
         let mut d_in = Array4::<f32>::zeros((n, c, h, w));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
@@ -174,7 +254,7 @@ impl Pool {
                             PoolKind::Avg => {
                                 let share = g / (s * s) as f32;
                                 for u in 0..s {
-                                    let row = (i * s + u) * w + j * s;
+                                    let row = (i * t + u) * w + j * t;
                                     d_plane[row..row + s].iter_mut().for_each(|v| *v += share);
                                 }
                             }
