@@ -149,10 +149,8 @@ fn the_app_steps_through_overlapping_and_average_pools() {
 fn steps_through(net: Network) {
     let mut h = harness(new_app());
     settle(&mut h);
-    h.state_mut().command(UiCommand::UseNetwork(
-        Box::new(net),
-        NetworkSource::Editor,
-    ));
+    h.state_mut()
+        .command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
     settle(&mut h);
     set_settings(&mut h, |s| s.predict = true);
     for (size, projector) in [((1600.0, 1000.0), false), ((1280.0, 720.0), true)] {
@@ -304,6 +302,7 @@ fn a_strided_dilated_conv_asks_for_the_zeros_and_the_filter_s_span() {
                     assert_eq!((kernel, dilation), (3, 2));
                     ("5×5", "3×3")
                 }
+                other => panic!("a conv's question: {other:?}"),
             };
             assert_eq!(options[right], truth, "{ask:?}");
             assert!(options.iter().any(|o| o == slip), "{options:?}");
@@ -416,4 +415,67 @@ fn a_strided_dilated_conv_draws_d_dilated_and_the_filter_with_holes() {
             index: vec![n, 0, 1, 1]
         })
     );
+}
+
+/// At overlapping max pooling Predict mode asks what a cell that won
+/// several windows gets: the right option is the trace's own delta there,
+/// the sum of the windows' deltas; the last window's alone (the
+/// pool-overwrote slip) is offered and marked wrong.
+#[test]
+fn an_overlapping_pool_asks_what_a_cell_that_won_twice_gets() {
+    use backprop_viz::teach::notation::own_magnitude;
+    use backprop_viz::teach::predict::{deltas_won, is_right, questions, Ask, Given, Spacing};
+    let mut s = Stepper::new(pools(), Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
+        ((d[2] * 5 + d[3] * 3) % 13) as f32 / 12.0
+    });
+    s.train_batch(x, vec![1, 7]);
+    let t = s.trace().clone();
+    let mut asked = 0;
+    for (n, c) in [(0, 0), (1, 2), (0, 3)] {
+        let asks = questions(&t, Phase::Backward(2), n, c, 1);
+        let Some(
+            ask @ Ask::Spacing {
+                topic:
+                    Spacing::PoolOverlap {
+                        sample,
+                        channel,
+                        cell,
+                    },
+                options,
+                right,
+                ..
+            },
+        ) = asks.iter().find(|a| {
+            matches!(
+                a,
+                Ask::Spacing {
+                    topic: Spacing::PoolOverlap { .. },
+                    ..
+                }
+            )
+        })
+        else {
+            continue;
+        };
+        asked += 1;
+        let deltas = deltas_won(&t, 2, *sample, *channel, *cell);
+        assert!(deltas.len() >= 2, "{deltas:?}");
+        let below = t.layers[2].delta.as_ref().unwrap()[[*sample, *channel, cell.0, cell.1]];
+        let sum: f32 = deltas.iter().sum();
+        assert!(
+            (below - sum).abs() <= 1e-6 * sum.abs().max(1e-6),
+            "{below} vs {sum}"
+        );
+        assert_eq!(options[*right], own_magnitude(sum, 3));
+        let last = own_magnitude(*deltas.last().unwrap(), 3);
+        let k = options
+            .iter()
+            .position(|o| *o == last)
+            .expect("the overwrite slip offered");
+        assert_eq!(is_right(&t, ask, &Given::Choice(k)), Some(false));
+        assert_eq!(is_right(&t, ask, &Given::Choice(*right)), Some(true));
+    }
+    assert!(asked > 0, "no overlap question asked");
 }

@@ -58,6 +58,14 @@ pub const TEXT: &[(&str, &str)] = &[
         "в ссылке неверное {key}={value}",
     ),
     (
+        "{layer}'s windows overlap. Cell ({r}, {c}) of its input (sample {n}, channel {ch}) won {k} windows, whose deltas are {deltas}. What delta does that cell get handed down?",
+        "Окна слоя {layer} перекрываются. Клетка ({r}, {c}) его входа (пример {n}, канал {ch}) победила в {k} окнах, их дельты: {deltas}. Какую дельту эта клетка получит?",
+    ),
+    (
+        "{sum}: the sum of what every window it won sends it. The backward pass adds (+=) into the delta handed down; writing each window's delta over the last (=) keeps only one, the mistake check calls pool-overwrote.",
+        "{sum}: сумма того, что шлёт ей каждое выигранное окно. Обратный проход прибавляет (+=) к передаваемой дельте; запись дельты каждого окна поверх прежней (=) оставляет лишь одну — эту ошибку check называет pool-overwrote.",
+    ),
+    (
         "{layer} moves {s} cells at a time. To hand the delta down, D is dilated before the full convolution: how many zeros go between two neighbouring cells of D?",
         "{layer} шагает через {s} клетки. Чтобы передать дельту вниз, D разреживают перед полной свёрткой: сколько нулей встаёт между двумя соседними клетками D?",
     ),
@@ -172,8 +180,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "{n} клеток: ровно те, где вход x был ≤ 0. Маска зависит от прямого прохода, а не от дельты.",
     ),
     (
-        "Cell ({r}, {c}): the one that held the window's maximum in the forward pass; the other three get 0.",
-        "Клетка ({r}, {c}): та, где в прямом проходе был максимум окна; остальные три получают 0.",
+        "Cell ({r}, {c}): the one that held the window's maximum in the forward pass; the window's other cells get 0.",
+        "Клетка ({r}, {c}): та, где в прямом проходе был максимум окна; остальные клетки окна получают 0.",
     ),
     (
         "{direction}: from {before} to {after}. Its gradient is {grad}, and the step goes against it (F ← F − η · dF).",

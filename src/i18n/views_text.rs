@@ -476,4 +476,20 @@ pub const TEXT: &[(&str, &str)] = &[
         "The windows overlap (stride {stride}, {size} cells wide): a cell in several windows gets the sum of what each sends it.",
         "Окна перекрываются (шаг {stride}, ширина {size}): клетка из нескольких окон получает сумму того, что шлёт ей каждое.",
     ),
+    (
+        "y = the largest value of each {size}x{size} window, the windows {stride} apart.",
+        "y = наибольшее значение каждого окна {size}x{size}, окна через {stride}.",
+    ),
+    (
+        "y = the mean of each {size}x{size} window, the windows {stride} apart.",
+        "y = среднее значение каждого окна {size}x{size}, окна через {stride}.",
+    ),
+    (
+        "Max pooling routes each delta to the cell that won its window; the window's other cells get 0.",
+        "Max-пулинг передаёт каждую дельту ячейке, победившей в своём окне; остальные ячейки окна получают 0.",
+    ),
+    (
+        "The windows overlap: a cell in several of them adds up what each sends it.",
+        "Окна перекрываются: ячейка из нескольких окон складывает то, что шлёт ей каждое.",
+    ),
 ];

@@ -83,6 +83,13 @@ pub enum Spacing {
     /// Dilation Dl: the square of D's cells the turned filter covers at
     /// once, `Dl·(K − 1) + 1` on a side.
     FilterSpan { kernel: usize, dilation: usize },
+    /// Overlapping max pooling: cell `cell` of the input (sample, channel
+    /// as asked) won `windows` windows; what delta does it get? (The sum.)
+    PoolOverlap {
+        sample: usize,
+        channel: usize,
+        cell: (usize, usize),
+    },
 }
 
 /// What the learner has answered so far.
@@ -123,6 +130,10 @@ impl Ask {
                 topic: Spacing::FilterSpan { .. },
                 ..
             } => "filter-span",
+            Ask::Spacing {
+                topic: Spacing::PoolOverlap { .. },
+                ..
+            } => "pool-overlap",
         }
     }
 
@@ -347,11 +358,77 @@ fn backward_questions(
                     channel: c,
                     window: (k / wo, k % wo),
                 });
+                if window.1 < window.0 {
+                    asks.extend(overlap_question(trace, l, n, c, batch));
+                }
             }
         }
         _ => {}
     }
     asks
+}
+
+/// The deltas that windows won by input cell `(y, x)` send it (sample `n`,
+/// channel `c` of max pooling layer `l`), in row-major order of windows.
+pub fn deltas_won(trace: &Trace, l: usize, n: usize, c: usize, cell: (usize, usize)) -> Vec<f32> {
+    let (Some(x), Some(d), Some(winners)) = (
+        trace.layer_input(l),
+        trace.delta_from_above(l),
+        trace.layers[l].winners.as_ref(),
+    ) else {
+        return Vec::new();
+    };
+    let (channels, w) = (x.shape()[1], x.shape()[3]);
+    let (ho, wo) = (d.shape()[2], d.shape()[3]);
+    let start = (n * channels + c) * ho * wo;
+    let Some(plane) = winners.get(start..start + ho * wo) else {
+        return Vec::new();
+    };
+    plane
+        .iter()
+        .enumerate()
+        .filter(|&(_, &at)| at as usize == cell.0 * w + cell.1)
+        .map(|(k, _)| d[[n, c, k / wo, k % wo]])
+        .collect()
+}
+
+/// At overlapping max pooling: the cell of sample `n`, channel `c` that
+/// won the most windows (two at least), the largest sum first; its options
+/// the sum (right), the last window's delta alone (`=` for `+=`) and the
+/// largest one.
+fn overlap_question(trace: &Trace, l: usize, n: usize, c: usize, batch: u64) -> Option<Ask> {
+    let x = trace.layer_input(l)?;
+    let (h, w) = (x.shape()[2], x.shape()[3]);
+    let (cell, deltas) = (0..h * w)
+        .map(|q| {
+            let cell = (q / w, q % w);
+            (cell, deltas_won(trace, l, n, c, cell))
+        })
+        .filter(|(_, d)| d.len() >= 2 && d.iter().all(|v| *v != 0.0))
+        .max_by(|a, b| {
+            let sum = |d: &[f32]| d.iter().sum::<f32>().abs();
+            (a.1.len(), sum(&a.1))
+                .partial_cmp(&(b.1.len(), sum(&b.1)))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })?;
+    let num = |v: f32| crate::teach::notation::own_magnitude(v, 3);
+    let sum: f32 = deltas.iter().sum();
+    let last = *deltas.last()?;
+    let largest = deltas
+        .iter()
+        .copied()
+        .fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m });
+    let (options, right) = turned(vec![num(sum), num(last), num(largest)], batch);
+    (options.len() >= 2).then_some(Ask::Spacing {
+        layer: l,
+        topic: Spacing::PoolOverlap {
+            sample: n,
+            channel: c,
+            cell,
+        },
+        options,
+        right,
+    })
 }
 
 /// A question's options from `candidates`, the right answer first: the
@@ -651,6 +728,27 @@ pub fn question_text(trace: &Trace, ask: &Ask) -> String {
         ),
         Ask::Spacing {
             layer,
+            topic: Spacing::PoolOverlap { sample, channel, cell },
+            ..
+        } => {
+            let deltas = deltas_won(trace, *layer, *sample, *channel, *cell);
+            trf!(
+                "{layer}'s windows overlap. Cell ({r}, {c}) of its input (sample {n}, channel {ch}) won {k} windows, whose deltas are {deltas}. What delta does that cell get handed down?",
+                layer = name(*layer),
+                r = cell.0,
+                c = cell.1,
+                n = sample,
+                ch = channel,
+                k = deltas.len(),
+                deltas = deltas
+                    .iter()
+                    .map(|&v| crate::teach::notation::own_magnitude(v, 3))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        Ask::Spacing {
+            layer,
             topic: Spacing::FilterSpan { kernel, dilation },
             ..
         } => trf!(
@@ -691,7 +789,7 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
         }
         Ask::PoolWinner { layer, sample, channel, window } => match winner(trace, *layer, *sample, *channel, *window) {
             Some((r, c)) => trf!(
-                "Cell ({r}, {c}): the one that held the window's maximum in the forward pass; the other three get 0.",
+                "Cell ({r}, {c}): the one that held the window's maximum in the forward pass; the window's other cells get 0.",
                 r = r,
                 c = c
             ),
@@ -704,6 +802,15 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
             "{z}: the layer's output cells were read {s} input cells apart, so in the backward pass D's cells land {s} apart too, the {z} between them zeros (no window started there). Then it is a full convolution with rot180(F), as at stride 1.",
             z = stride - 1,
             s = stride
+        ),
+        Ask::Spacing {
+            topic: Spacing::PoolOverlap { .. },
+            options,
+            right,
+            ..
+        } => trf!(
+            "{sum}: the sum of what every window it won sends it. The backward pass adds (+=) into the delta handed down; writing each window's delta over the last (=) keeps only one, the mistake check calls pool-overwrote.",
+            sum = options[*right]
         ),
         Ask::Spacing {
             topic: Spacing::FilterSpan { kernel, dilation },

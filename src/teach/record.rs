@@ -105,11 +105,12 @@ fn read_record(input: &Input) -> Result<Vec<RecordIn>, FileError> {
 /// The question kinds and check ids this program writes, as the record's
 /// `question` holds them.
 fn known_question(q: &str) -> Option<&'static str> {
-    const KINDS: [&str; 9] = [
+    const KINDS: [&str; 10] = [
         "df-sign",
         "below-shape",
         "stride-zeros",
         "filter-span",
+        "pool-overlap",
         "relu-blocked",
         "pool-winner",
         "tap-change",

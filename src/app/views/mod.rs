@@ -113,7 +113,7 @@ impl Views {
                 Mode::Backward => {
                     heading_ui(ui, compact, &backward_heading(&state.numbering(&t.kinds), t, i), BACKWARD);
                     if !compact {
-                        ui.label(backward_formula(&t.kinds[i]));
+                        ui.label(backward_formula(&t.kinds[i]).as_ref());
                     }
                     let room = room(ui);
                     match t.kinds[i] {
@@ -137,7 +137,7 @@ impl Views {
                         kind = t.kinds[i].word()
                     );
                     heading_ui(ui, compact, &heading, FORWARD);
-                    crate::app::style::note_ui(ui, forward_formula(&t.kinds[i]), false);
+                    crate::app::style::note_ui(ui, &forward_formula(&t.kinds[i]), false);
                     if s.last.is_none() {
                         ui.label(tr("Step layer computes this layer's output."));
                     }
@@ -179,7 +179,26 @@ fn backward_heading(num: &Numbering, t: &Trace, i: usize) -> String {
     }
 }
 
-fn forward_formula(kind: &LayerKind) -> &'static str {
+fn forward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
+    // Windows other than the presets' 2x2 side by side say their size and
+    // stride.
+    if let Some((size, stride)) = kind.pool_window().filter(|&w| w != (2, 2)) {
+        let max = matches!(kind, LayerKind::Maxpool { .. });
+        return if max {
+            trf!(
+                "y = the largest value of each {size}x{size} window, the windows {stride} apart.",
+                size = size,
+                stride = stride
+            )
+        } else {
+            trf!(
+                "y = the mean of each {size}x{size} window, the windows {stride} apart.",
+                size = size,
+                stride = stride
+            )
+        }
+        .into();
+    }
     match kind {
         LayerKind::Conv { .. } => tr("y = F ⋆ x + b: each output cell is the 3x3 (or 5x5) patch under the filter, multiplied cell by cell and summed."),
         LayerKind::Relu => tr("y = max(0, x): negative values become 0."),
@@ -190,9 +209,26 @@ fn forward_formula(kind: &LayerKind) -> &'static str {
         LayerKind::Flatten => tr("The maps are read row by row into one vector (channel, row, column)."),
         LayerKind::Dense { .. } => tr("y = W·x + b: every output sees every input."),
     }
+    .into()
 }
 
-fn backward_formula(kind: &LayerKind) -> &'static str {
+fn backward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
+    if let Some((size, stride)) = kind.pool_window().filter(|&w| w != (2, 2)) {
+        let max = matches!(kind, LayerKind::Maxpool { .. });
+        let mut text = if max {
+            tr("Max pooling routes each delta to the cell that won its window; the window's other cells get 0.")
+        } else {
+            tr("Average pooling spreads each delta evenly over its window.")
+        }
+        .to_string();
+        if stride < size {
+            text.push(' ');
+            text.push_str(tr(
+                "The windows overlap: a cell in several of them adds up what each sends it.",
+            ));
+        }
+        return text.into();
+    }
     match kind {
         LayerKind::Conv { stride, dilation, .. } if *stride > 1 && *dilation > 1 => tr("dF = input ⋆ D, each tap reading the input every S cells and the taps Dl apart; D_below = full_conv(D dilated by S, rot180(F) with its holes)."),
         LayerKind::Conv { stride, .. } if *stride > 1 => tr("dF = input ⋆ D, each tap reading the input every S cells (the stride); D_below = full_conv(D dilated by S: S−1 zeros between its cells, rot180(F))."),
@@ -206,4 +242,5 @@ fn backward_formula(kind: &LayerKind) -> &'static str {
         LayerKind::Flatten => tr("The 49-vector delta from the FC layer is reshaped back into the 7x7 maps the pooling layer understands."),
         LayerKind::Dense { .. } => tr("dW = δ·xᵀ (input times delta); D_below = Wᵀ·δ (delta times weights)."),
     }
+    .into()
 }
