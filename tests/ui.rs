@@ -653,6 +653,46 @@ fn architecture_editor_builds_a_network_the_views_follow() {
     assert!(why.contains("larger than the limit of 15"), "{why}");
 }
 
+/// The editor's variants, chosen by clicking: dilation 2 (same padding
+/// keeps 28x28 with a 3x3 filter spanning 5x5) and overlapping max pooling
+/// (3x3, 2 apart: 28 → 13 → 6); then "none: stride 2", an all-conv network.
+#[test]
+fn architecture_editor_builds_dilated_strided_and_overlapping_networks() {
+    use backprop_viz::engine::layers::LayerKind;
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Architecture").click();
+    h.run_steps(2);
+    h.get_by_label("2").click();
+    h.get_by_label("max 3x3, stride 2").click();
+    h.run_steps(2);
+    h.get_by_label_contains("1x28x28 → 1x28x28 → 1x28x28 → 1x13x13");
+    h.get_by_label("Build this network").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    assert!(matches!(
+        s.network.specs[0].kind,
+        LayerKind::Conv {
+            dilation: 2,
+            padding: 2,
+            ..
+        }
+    ));
+    assert_eq!(s.network.specs[2].kind.pool_window(), Some((3, 2)));
+    assert_eq!(s.network.shapes()[5], vec![1, 6, 6]);
+    h.get_by_label("none: stride 2").click();
+    h.run_steps(2);
+    h.get_by_label("Build this network").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    let kinds: Vec<&str> = s.network.specs.iter().map(|l| l.kind.word()).collect();
+    assert_eq!(
+        kinds,
+        ["conv", "relu", "conv", "relu", "flatten", "dense", "relu", "dense"]
+    );
+    assert_eq!(s.network.shapes()[2], vec![1, 7, 7]);
+}
+
 /// Run, then Pause: the update view shows each conv filter as it was when
 /// Run was pressed, the change since and the filter now, side by side and
 /// counted in batches; the filters did move; a step by hand ends the view.

@@ -479,3 +479,51 @@ fn an_overlapping_pool_asks_what_a_cell_that_won_twice_gets() {
     }
     assert!(asked > 0, "no overlap question asked");
 }
+
+/// At average pooling Predict mode asks what each cell of a window gets:
+/// the right option prints the trace's own delta there (D / K²); the whole
+/// delta (the avgpool-copied slip) is offered and marked wrong.
+#[test]
+fn an_average_pool_asks_for_each_cell_s_share() {
+    use backprop_viz::teach::notation::own_magnitude;
+    use backprop_viz::teach::predict::{is_right, questions, Ask, Given, Spacing};
+    let mut s = Stepper::new(pools(), Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
+        ((d[2] * 5 + d[3] * 3) % 13) as f32 / 12.0
+    });
+    s.train_batch(x, vec![1, 7]);
+    let t = s.trace().clone();
+    let asks = questions(&t, Phase::Backward(6), 1, 2, 4);
+    let Some(
+        ask @ Ask::Spacing {
+            topic:
+                Spacing::AvgShare {
+                    sample,
+                    channel,
+                    window,
+                    size,
+                },
+            options,
+            right,
+            ..
+        },
+    ) = asks.iter().find(|a| a.kind() == "avg-share")
+    else {
+        panic!("no average-pool question: {asks:?}")
+    };
+    assert_eq!((*sample, *channel, *size), (1, 2, 2));
+    let below = t.layers[6].delta.as_ref().unwrap();
+    let cell = below[[1, 2, window.0 * 2 + 1, window.1 * 2]];
+    assert_eq!(options[*right], own_magnitude(cell, 3));
+    let d = t.delta_from_above(6).unwrap()[[1, 2, window.0, window.1]];
+    let copied = options
+        .iter()
+        .position(|o| *o == own_magnitude(d, 3))
+        .expect("the copy slip offered");
+    assert_eq!(is_right(&t, ask, &Given::Choice(copied)), Some(false));
+    // Overlapping average windows ask nothing of the kind (a cell's share
+    // is then a sum).
+    let asks = questions(&t, Phase::Backward(5), 0, 0, 1);
+    assert!(asks.iter().all(|a| a.kind() != "avg-share"));
+}

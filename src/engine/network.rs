@@ -200,6 +200,9 @@ pub enum Downsample {
     MaxPool,
     /// A 2x2 average pooling after the activation.
     AvgPool,
+    /// A 3x3 max pooling 2 apart (AlexNet's): windows overlap, and a cell
+    /// that wins two of them gets both deltas.
+    OverlapMaxPool,
     /// No pooling: the conv itself moves 2 cells at a time (an all-conv
     /// network).
     Stride,
@@ -241,6 +244,10 @@ impl TwoStage {
                 Downsample::AvgPool => LayerKind::Avgpool {
                     size: 2,
                     stride: None,
+                },
+                Downsample::OverlapMaxPool => LayerKind::Maxpool {
+                    size: 3,
+                    stride: Some(2),
                 },
                 Downsample::Stride => return None,
             };

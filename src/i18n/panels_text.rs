@@ -188,6 +188,11 @@ pub const TEXT: &[(&str, &str)] = &[
         "Отводы фильтра через 2 клетки, с пропуском между ними: фильтр 3x3 накрывает 5x5",
     ),
     ("none: stride 2", "нет: шаг 2"),
+    ("max 3x3, stride 2", "max 3x3, шаг 2"),
+    (
+        "Overlapping windows: 3x3, 2 apart. A cell that wins two windows gets both deltas, added up",
+        "Перекрывающиеся окна: 3x3 через 2. Клетка, победившая в двух окнах, получает обе дельты, сложенные",
+    ),
     (
         "No pooling layers: each conv moves 2 cells at a time, so its output is half the size (an all-conv network)",
         "Без слоёв пулинга: каждая свёртка шагает через 2 клетки, и её выход вдвое меньше (сеть из одних свёрток)",

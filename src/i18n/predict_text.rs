@@ -66,6 +66,14 @@ pub const TEXT: &[(&str, &str)] = &[
         "{sum}: сумма того, что шлёт ей каждое выигранное окно. Обратный проход прибавляет (+=) к передаваемой дельте; запись дельты каждого окна поверх прежней (=) оставляет лишь одну — эту ошибку check называет pool-overwrote.",
     ),
     (
+        "{layer} averages {size}×{size} windows. Window ({i}, {j}) (sample {n}, channel {ch}) receives the delta {d}. What does each of its {cells} cells get handed down?",
+        "{layer} усредняет окна {size}×{size}. Окно ({i}, {j}) (пример {n}, канал {ch}) получает дельту {d}. Что получит каждая из его {cells} клеток?",
+    ),
+    (
+        "{share}: the delta divided by {cells}. Each cell counted 1/{cells} in the window's mean, so a change of the mean reaches it with that weight; copying the whole delta to every cell is the mistake check calls avgpool-copied.",
+        "{share}: дельта, делённая на {cells}. Каждая клетка входила в среднее окна с весом 1/{cells}, с этим весом к ней и приходит изменение; копирование всей дельты в каждую клетку — ошибка, которую check называет avgpool-copied.",
+    ),
+    (
         "{layer} moves {s} cells at a time. To hand the delta down, D is dilated before the full convolution: how many zeros go between two neighbouring cells of D?",
         "{layer} шагает через {s} клетки. Чтобы передать дельту вниз, D разреживают перед полной свёрткой: сколько нулей встаёт между двумя соседними клетками D?",
     ),

@@ -90,6 +90,15 @@ pub enum Spacing {
         channel: usize,
         cell: (usize, usize),
     },
+    /// Average pooling: what one cell of a window gets of the window's
+    /// delta `D[sample, channel, window]` (D / K² where windows do not
+    /// overlap).
+    AvgShare {
+        sample: usize,
+        channel: usize,
+        window: (usize, usize),
+        size: usize,
+    },
 }
 
 /// What the learner has answered so far.
@@ -134,6 +143,10 @@ impl Ask {
                 topic: Spacing::PoolOverlap { .. },
                 ..
             } => "pool-overlap",
+            Ask::Spacing {
+                topic: Spacing::AvgShare { .. },
+                ..
+            } => "avg-share",
         }
     }
 
@@ -328,6 +341,30 @@ fn backward_questions(
                 sample: n,
                 channel: channel.min(x.shape()[1] - 1),
             });
+        }
+        // Side by side, a cell of a window gets that window's share alone.
+        LayerKind::Avgpool { .. } if out_shape.len() == 4 => {
+            let (size, stride) = trace.kinds[l].pool_window().unwrap_or_default();
+            let c = channel.min(out_shape[1] - 1);
+            if let Some(d) = trace
+                .delta_from_above(l)
+                .filter(|d| d.ndim() == 4 && stride >= size)
+            {
+                let (ho, wo) = (d.shape()[2], d.shape()[3]);
+                let k = largest((0..ho * wo).map(|q| d[[n, c, q / wo, q % wo]]));
+                let dv = d[[n, c, k / wo, k % wo]];
+                let num = |v: f32| crate::teach::notation::own_magnitude(v, 3);
+                let cells = (size * size) as f32;
+                asks.push(spacing(
+                    Spacing::AvgShare {
+                        sample: n,
+                        channel: c,
+                        window: (k / wo, k % wo),
+                        size,
+                    },
+                    vec![num(dv / cells), num(dv), num(dv / size as f32)],
+                ));
+            }
         }
         LayerKind::Maxpool { .. } if out_shape.len() == 4 => {
             let window = trace.kinds[l].pool_window().unwrap_or_default();
@@ -749,6 +786,26 @@ pub fn question_text(trace: &Trace, ask: &Ask) -> String {
         }
         Ask::Spacing {
             layer,
+            topic: Spacing::AvgShare { sample, channel, window, size },
+            ..
+        } => {
+            let d = trace
+                .delta_from_above(*layer)
+                .map_or(0.0, |d| d[[*sample, *channel, window.0, window.1]]);
+            trf!(
+                "{layer} averages {size}×{size} windows. Window ({i}, {j}) (sample {n}, channel {ch}) receives the delta {d}. What does each of its {cells} cells get handed down?",
+                layer = name(*layer),
+                size = size,
+                i = window.0,
+                j = window.1,
+                n = sample,
+                ch = channel,
+                d = crate::teach::notation::own_magnitude(d, 3),
+                cells = size * size
+            )
+        }
+        Ask::Spacing {
+            layer,
             topic: Spacing::FilterSpan { kernel, dilation },
             ..
         } => trf!(
@@ -802,6 +859,16 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
             "{z}: the layer's output cells were read {s} input cells apart, so in the backward pass D's cells land {s} apart too, the {z} between them zeros (no window started there). Then it is a full convolution with rot180(F), as at stride 1.",
             z = stride - 1,
             s = stride
+        ),
+        Ask::Spacing {
+            topic: Spacing::AvgShare { size, .. },
+            options,
+            right,
+            ..
+        } => trf!(
+            "{share}: the delta divided by {cells}. Each cell counted 1/{cells} in the window's mean, so a change of the mean reaches it with that weight; copying the whole delta to every cell is the mistake check calls avgpool-copied.",
+            share = options[*right],
+            cells = size * size
         ),
         Ask::Spacing {
             topic: Spacing::PoolOverlap { .. },

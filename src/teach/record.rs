@@ -105,12 +105,13 @@ fn read_record(input: &Input) -> Result<Vec<RecordIn>, FileError> {
 /// The question kinds and check ids this program writes, as the record's
 /// `question` holds them.
 fn known_question(q: &str) -> Option<&'static str> {
-    const KINDS: [&str; 10] = [
+    const KINDS: [&str; 11] = [
         "df-sign",
         "below-shape",
         "stride-zeros",
         "filter-span",
         "pool-overlap",
+        "avg-share",
         "relu-blocked",
         "pool-winner",
         "tap-change",

@@ -108,6 +108,7 @@ impl Architecture {
         ui.horizontal(|ui| {
             ui.radio_value(&mut a.downsample, Downsample::MaxPool, tr("max")).on_hover_text(tr("Keep each 2x2 window's largest value (its delta goes to that cell)"));
             ui.radio_value(&mut a.downsample, Downsample::AvgPool, tr("average")).on_hover_text(tr("Keep each 2x2 window's mean (its delta is spread evenly)"));
+            ui.radio_value(&mut a.downsample, Downsample::OverlapMaxPool, tr("max 3x3, stride 2")).on_hover_text(tr("Overlapping windows: 3x3, 2 apart. A cell that wins two windows gets both deltas, added up"));
             ui.radio_value(&mut a.downsample, Downsample::Stride, tr("none: stride 2")).on_hover_text(tr("No pooling layers: each conv moves 2 cells at a time, so its output is half the size (an all-conv network)"));
         });
         ui.end_row();
