@@ -131,6 +131,17 @@ fn the_app_steps_through_strided_and_dilated_layers() {
     steps_through(variants());
 }
 
+/// One step of [`pools`] on two striped pictures, recorded.
+fn pools_trace() -> backprop_viz::engine::trace::Trace {
+    let mut s = Stepper::new(pools(), Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
+        ((d[2] * 5 + d[3] * 3) % 13) as f32 / 12.0
+    });
+    s.train_batch(x, vec![1, 7]);
+    s.trace().clone()
+}
+
 /// Overlapping max and average pools, and a 2x2 average pool.
 fn pools() -> Network {
     let specs = Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap();
@@ -425,13 +436,7 @@ fn a_strided_dilated_conv_draws_d_dilated_and_the_filter_with_holes() {
 fn an_overlapping_pool_asks_what_a_cell_that_won_twice_gets() {
     use backprop_viz::teach::notation::own_magnitude;
     use backprop_viz::teach::predict::{deltas_won, is_right, questions, Ask, Given, Spacing};
-    let mut s = Stepper::new(pools(), Optimizer::new(OptimizerKind::Sgd, 0.05));
-    s.record = true;
-    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
-        ((d[2] * 5 + d[3] * 3) % 13) as f32 / 12.0
-    });
-    s.train_batch(x, vec![1, 7]);
-    let t = s.trace().clone();
+    let t = pools_trace();
     let mut asked = 0;
     for (n, c) in [(0, 0), (1, 2), (0, 3)] {
         let asks = questions(&t, Phase::Backward(2), n, c, 1);
@@ -487,13 +492,7 @@ fn an_overlapping_pool_asks_what_a_cell_that_won_twice_gets() {
 fn an_average_pool_asks_for_each_cell_s_share() {
     use backprop_viz::teach::notation::own_magnitude;
     use backprop_viz::teach::predict::{is_right, questions, Ask, Given, Spacing};
-    let mut s = Stepper::new(pools(), Optimizer::new(OptimizerKind::Sgd, 0.05));
-    s.record = true;
-    let x = Tensor::from_shape_fn(vec![2, 1, 28, 28], |d| {
-        ((d[2] * 5 + d[3] * 3) % 13) as f32 / 12.0
-    });
-    s.train_batch(x, vec![1, 7]);
-    let t = s.trace().clone();
+    let t = pools_trace();
     let asks = questions(&t, Phase::Backward(6), 1, 2, 4);
     let Some(
         ask @ Ask::Spacing {

@@ -413,35 +413,7 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                     .map_collect(|&d, &x| if x <= 0.0 { d } else { 0.0 });
             out.push((Mistake::ReluMaskInverted, inverted));
         }
-        (LayerKind::Maxpool { .. }, Part::Delta) => {
-            let (Some(x4), Some(d4)) = (four(&x), four(&d)) else {
-                return out;
-            };
-            let window = trace.kinds[i].pool_window().unwrap_or_default();
-            if !pool_fits(x4, d4, window) {
-                return out;
-            }
-            let cells = (window.0 * window.0) as f64;
-            out.push((
-                Mistake::PoolSpread,
-                dyn4(route(x4.dim(), d4, window, |_, _, _| 1.0 / cells)),
-            ));
-            out.push((
-                Mistake::PoolWrongPosition,
-                dyn4(route(x4.dim(), d4, window, |_, a, b| {
-                    f64::from(u8::from(a == 0 && b == 0))
-                })),
-            ));
-            if window.1 < window.0 {
-                let winner =
-                    |at: [usize; 4], a, b| f64::from(u8::from(first_max(x4, at, window) == (a, b)));
-                out.push((
-                    Mistake::PoolOverwrote,
-                    dyn4(route_overwriting(x4.dim(), d4, window, winner)),
-                ));
-            }
-        }
-        (LayerKind::Avgpool { .. }, Part::Delta) => {
+        (LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. }, Part::Delta) => {
             let (Some(x4), Some(d4)) = (four(&x), four(&d)) else {
                 return out;
             };
@@ -450,15 +422,34 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
                 return out;
             }
             let share = 1.0 / (window.0 * window.0) as f64;
-            out.push((
-                Mistake::AvgpoolCopied,
-                dyn4(route(x4.dim(), d4, window, |_, _, _| 1.0)),
-            ));
-            if window.1 < window.0 {
+            let overlapping = window.1 < window.0;
+            if matches!(trace.kinds[i], LayerKind::Avgpool { .. }) {
                 out.push((
-                    Mistake::PoolOverwrote,
-                    dyn4(route_overwriting(x4.dim(), d4, window, |_, _, _| share)),
+                    Mistake::AvgpoolCopied,
+                    dyn4(route(x4.dim(), d4, window, |_, _, _| 1.0)),
                 ));
+                if overlapping {
+                    let each = |_, _, _| share;
+                    let overwritten = route_overwriting(x4.dim(), d4, window, each);
+                    out.push((Mistake::PoolOverwrote, dyn4(overwritten)));
+                }
+                return out;
+            }
+            out.push((
+                Mistake::PoolSpread,
+                dyn4(route(x4.dim(), d4, window, |_, _, _| share)),
+            ));
+            out.push((
+                Mistake::PoolWrongPosition,
+                dyn4(route(x4.dim(), d4, window, |_, a, b| {
+                    f64::from(u8::from(a == 0 && b == 0))
+                })),
+            ));
+            if overlapping {
+                let winner =
+                    |at: [usize; 4], a, b| f64::from(u8::from(first_max(x4, at, window) == (a, b)));
+                let overwritten = route_overwriting(x4.dim(), d4, window, winner);
+                out.push((Mistake::PoolOverwrote, dyn4(overwritten)));
             }
         }
         (LayerKind::Flatten, Part::Delta) => {
