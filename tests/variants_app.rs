@@ -399,10 +399,12 @@ fn a_strided_dilated_conv_draws_d_dilated_and_the_filter_with_holes() {
         )
     };
     let d = find("dilated by the stride 2");
-    assert_eq!(d.2, (5, 5), "D4 is conv3's 5x5 delta");
+    // Described as drawn: D4's 5x5 cells 2 apart, the zeros between them
+    // cells too.
+    assert_eq!(d.2, (9, 9), "D4 is conv3's 5x5 delta, dilated");
     assert_eq!(grid(d), (4 + 9 + 5, 4 + 9 + 5), "{d:?}");
     let f = find("its taps 2 apart");
-    assert_eq!((f.2, grid(f)), ((3, 3), (5, 5)), "{f:?}");
+    assert_eq!((f.2, grid(f)), ((5, 5), (5, 5)), "{f:?}");
     let below = all
         .iter()
         .find(|m| m.0.contains("handed to relu2"))

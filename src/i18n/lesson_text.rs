@@ -102,31 +102,31 @@ pub const TEXT: &[(&str, &str)] = &[
     ),
     ("What changes with stride 2", "Что меняет шаг 2"),
     (
-        "An optional chapter. This network is lenet with its pooling taken out: each convolution moves 2 cells at a time, so 28x28 becomes 14x14 and then 7x7 with no pooling layer at all, as in most modern CNNs. The question is the same: how does the error get back into the filters when a conv skips every other position?",
-        "Дополнительная глава. Эта сеть — lenet без пулинга: каждая свёртка шагает через 2 клетки, и 28x28 становится 14x14, а затем 7x7 совсем без слоёв пулинга, как в большинстве современных CNN. Вопрос тот же: как ошибка возвращается в фильтры, если свёртка пропускает каждую вторую позицию?",
+        "An optional chapter on lenet without pooling: each convolution moves 2 cells at a time, so 28x28 becomes 14x14, then 7x7, as in most modern CNNs. How does the error get back into filters that skip every other position?",
+        "Дополнительная глава о lenet без пулинга: каждая свёртка шагает через 2 клетки, и 28x28 становится 14x14, затем 7x7, как в большинстве современных CNN. Как ошибка возвращается в фильтры, пропускающие каждую вторую позицию?",
     ),
     ("Forward with stride 2", "Прямой проход с шагом 2"),
     (
-        "conv1 reads its 3x3 window at every second position: output cell (i, j) reads the padded input from (2i, 2j). Click an output cell: its nine products come from a window two cells further on than its neighbour's.",
-        "conv1 читает своё окно 3x3 в каждой второй позиции: выходная клетка (i, j) читает дополненный вход начиная с (2i, 2j). Щёлкните клетку выхода: её девять произведений берутся из окна, сдвинутого на две клетки относительно соседнего.",
+        "conv1 reads its 3x3 window at every second position: output cell (i, j) reads the padded input from (2i, 2j). Each output cell is drawn twice as large: it stands for 2 input positions.",
+        "conv1 читает окно 3x3 в каждой второй позиции: выходная клетка (i, j) читает дополненный вход с (2i, 2j). Каждая клетка выхода нарисована вдвое крупнее: она стоит за 2 позиции входа.",
     ),
     (
         "dF with stride 2: the taps read every second cell",
         "dF при шаге 2: отводы читают каждую вторую клетку",
     ),
     (
-        "conv2's dF is still the correlation of its input with the delta from above, summed over the batch. But tap (u, v) meets D[i, j] at input cell (2i + u, 2j + v), so each tap's sum reads the input every second cell. Click a cell of dF: the cells it read are outlined, two apart.",
-        "dF слоя conv2 — всё та же корреляция его входа с дельтой сверху, просуммированная по батчу. Но отвод (u, v) встречает D[i, j] в клетке входа (2i + u, 2j + v), так что сумма для каждого отвода читает вход через клетку. Щёлкните клетку dF: прочитанные клетки обведены, через одну.",
+        "dF is still the input correlated with the delta from above, but tap (u, v) meets D[i, j] at input cell (2i + u, 2j + v): each tap reads every second cell. Click a cell of dF: what it read is outlined.",
+        "dF — всё та же корреляция входа с дельтой сверху, но отвод (u, v) встречает D[i, j] в клетке входа (2i + u, 2j + v): каждый отвод читает каждую вторую клетку. Щёлкните клетку dF: прочитанное обведено.",
     ),
     ("The delta handed down: D dilated", "Дельта вниз: D разреженная"),
     (
-        "To hand the delta down, D is dilated first: a zero goes between each pair of its cells (drawn as small boxed zeros), because output cell (i, j) sat at input position (2i, 2j). From there it is the full convolution with rot180(F) of stride 1, with one more ring of padding at the bottom and right, where the last window stopped short of the edge.",
-        "Чтобы передать дельту вниз, D сначала разреживают: между каждой парой её клеток встаёт ноль (нарисован маленьким нулём в рамке), потому что выходная клетка (i, j) стояла в позиции входа (2i, 2j). Дальше это полная свёртка с rot180(F), как при шаге 1, с ещё одним кольцом рамки снизу и справа, где последнее окно не дошло до края.",
+        "D is dilated first: a zero between its cells (boxed), since output (i, j) sat at input (2i, 2j). Then it is stride 1's full convolution with rot180(F), one more ring of padding at the bottom and right.",
+        "Сначала D разреживают: ноль между её клетками (в рамке), ведь выход (i, j) стоял на входе (2i, 2j). Дальше — полная свёртка с rot180(F), как при шаге 1, с лишним кольцом рамки снизу и справа.",
     ),
     ("The rule for any stride", "Правило для любого шага"),
     (
-        "conv1 does the same with the images themselves. For any stride S: put S − 1 zeros between D's cells, then do what stride 1 does. A dilated filter (its taps Dl apart) is the same idea in the filter: its holes stay holes on the way back. In Predict mode the app asks about both; check your own backprop of this network with File → Check my backprop.",
-        "conv1 делает то же с самими картинками. Для любого шага S: вставьте S − 1 нулей между клетками D и делайте то же, что при шаге 1. Расширенный фильтр (отводы через Dl) — та же идея в фильтре: его пропуски остаются пропусками и на обратном пути. В режиме предсказаний приложение спрашивает о том и другом; проверьте собственный backprop этой сети через Файл → Проверить мой backprop.",
+        "conv1 does the same with the images. Any stride S: put S − 1 zeros between D's cells, then do what stride 1 does. A dilated filter keeps its holes on the way back. Predict mode and File → Check my backprop test both.",
+        "conv1 делает то же с картинками. Любой шаг S: вставьте S − 1 нулей между клетками D и делайте то же, что при шаге 1. Расширенный фильтр сохраняет пропуски и на обратном пути. Режим предсказаний и Файл → Проверить мой backprop проверяют и то и другое.",
     ),
     ("Leave the lesson", "Выйти из урока"),
     (

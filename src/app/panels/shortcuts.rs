@@ -137,9 +137,9 @@ pub fn keys(
     // A clicker's "start the presentation" key starts (or resumes) the lesson.
     let page_down = page_down || (pressed(Key::F5) && state.lesson.open.is_none());
     if let Some(step) = state.lesson.open {
-        // Within the part on screen: the main lesson's end does not run
-        // on into the optional chapter (its button does).
-        let steps = crate::teach::lesson::part(step).end;
+        // A clicker runs on from the main lesson's end into the optional
+        // chapter (its only way there: the button needs a mouse).
+        let steps = crate::teach::lesson::steps().len();
         if page_down && state.covering() {
             // A clicker has no V: the first press shows what the class
             // predicted, the next moves on.

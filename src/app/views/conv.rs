@@ -792,6 +792,8 @@ impl<'a> Backward<'a> {
             Term::Op("⋆".into()),
             Term::map(
                 Operand::new("D", self.arriving.clone(), &self.d_map, g.ho, g.wo, true)
+                    // One cell of D per S input positions: S times larger.
+                    .zoom(g.stride)
                     .short(self.d_in.clone())
                     .outline(tap_sel.map(|_| (0, 0, g.ho, g.wo)), LINKED)
                     .outline(frame.map(|f| (f.rows_done - 1, 0, 1, g.wo)), SELECTION)
@@ -1102,21 +1104,31 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, don
                 false,
             )
             .pad(g.p)
-            .outline(picked.map(|(r, cc)| (r, cc, g.k, g.k)), LINKED),
+            // The cells the picked output read: K × K, Dl apart, from S·(r, c).
+            .outlines(
+                picked
+                    .map(|cell| {
+                        lattice(g.padded_cell(cell, (0, 0)), (g.k, g.k), g.dilation, LINKED)
+                    })
+                    .unwrap_or_default(),
+            ),
         ),
         Term::Op("⋆".into()),
-        Term::map(Operand::new(
-            "F",
-            if one {
-                "F".to_string()
-            } else {
-                format!("F[{o},{c}]")
-            },
-            &f,
-            g.k,
-            g.k,
-            true,
-        )),
+        Term::map(
+            Operand::new(
+                "F",
+                if one {
+                    "F".to_string()
+                } else {
+                    format!("F[{o},{c}]")
+                },
+                &f,
+                g.k,
+                g.k,
+                true,
+            )
+            .spread(g.dilation),
+        ),
         Term::Op("+".into()),
         Term::map(Operand::new(
             "b",
@@ -1142,6 +1154,9 @@ pub fn forward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2, don
                 g.wo,
                 false,
             )
+            // A strided output's cell stands for S input positions: drawn
+            // S times larger, as a pooled map is.
+            .zoom(g.stride)
             .outline(picked.map(|(r, cc)| (r, cc, 1, 1)), SELECTION)
             .hover(std::rc::Rc::new(move |ui: &mut Ui, at| {
                 output_products_ui(ui, t, i, (n, o, c), at)

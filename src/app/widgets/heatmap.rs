@@ -612,12 +612,26 @@ impl<'a> Heatmap<'a> {
     /// printed in them after their power of ten, if they share one, e.g.
     /// `3x3; 45.7 pt; ×10⁻²: −5.2 1.0 …`, `3x3; 45.7 pt; : −0.052 …`, or
     /// `14x14; 9.0 pt; –` when the cells are colours only.
+    ///
+    /// A map drawn spread out (a dilated delta) is described as drawn: its
+    /// inserted zeros are cells, and read as 0.
     fn describe(&self, printed: Option<NumberFormat>) -> String {
-        let head = format!("{}x{}; {:.1} pt", self.rows, self.cols, self.cell);
+        let (rows, cols) = grid_of((self.rows, self.cols), (0, 0), self.spread);
+        let head = format!("{rows}x{cols}; {:.1} pt", self.cell);
         match printed {
             None => format!("{head}; –"),
             Some(format) => {
-                let cells: Vec<String> = self.values.iter().map(|&v| format.cell(v)).collect();
+                let s = self.spread;
+                let cells: Vec<String> = (0..rows * cols)
+                    .map(|k| {
+                        let (r, c) = (k / cols, k % cols);
+                        if r.is_multiple_of(s) && c.is_multiple_of(s) {
+                            format.cell(self.values[(r / s) * self.cols + c / s])
+                        } else {
+                            format.cell(0.0)
+                        }
+                    })
+                    .collect();
                 format!("{head}; {}: {}", format.suffix(), cells.join(" "))
             }
         }
