@@ -487,7 +487,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
                 .selected(winner),
         ),
     ];
-    let mut text = if max {
+    let text = if max {
         trf!(
             "Each {size}x{size} window's delta goes to the cell that won its maximum (●); the other cells of the window get 0.",
             size = size
@@ -499,14 +499,13 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             cells = size * size
         )
     };
-    if g.overlapping() {
-        text.push(' ');
-        text.push_str(&trf!(
+    let overlap = g.overlapping().then(|| {
+        trf!(
             "The windows overlap (stride {stride}, {size} cells wide): a cell in several windows gets the sum of what each sends it.",
             stride = stride,
             size = size
-        ));
-    }
+        )
+    });
     // Ties are common (a window of zeros after ReLU) and a student will
     // wonder which cell gets the delta then: the engine's rule, said once.
     let ties = if max {
@@ -540,9 +539,17 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             None => text.clone(),
         };
         animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Route, name)], Some(&whole));
+        // What overlapping changes gets a line of its own, never elided
+        // into the rule's.
+        if let Some(overlap) = &overlap {
+            crate::app::style::note_ui(ui, overlap, true);
+        }
     } else {
         animation_bar::controls_ui(cx, ui, t, target, &[(Kind::Route, name)], None);
         ui.label(RichText::new(&text).strong());
+        if let Some(overlap) = &overlap {
+            ui.label(RichText::new(overlap).strong());
+        }
         if let Some(ties) = ties {
             ui.label(ties);
         }
@@ -556,9 +563,8 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             Some(cell) if max => drawn.cell_centre("D_below", (h, w), cell),
             _ => drawn.rect("D_below").map(|rect| {
                 let cell = Vec2::new(rect.width() / w as f32, rect.height() / h as f32);
-                rect.min
-                    + Vec2::new((col * size) as f32, (r * size) as f32) * cell
-                    + cell * size as f32 / 2.0
+                let (top, left) = g.cell((r, col), (0, 0));
+                rect.min + Vec2::new(left as f32, top as f32) * cell + cell * size as f32 / 2.0
             }),
         };
         if let (Some(from), Some(to)) = (drawn.cell_centre("D", (ho, wo), (r, col)), to) {
