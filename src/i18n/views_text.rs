@@ -488,8 +488,4 @@ pub const TEXT: &[(&str, &str)] = &[
         "Max pooling routes each delta to the cell that won its window; the window's other cells get 0.",
         "Max-пулинг передаёт каждую дельту ячейке, победившей в своём окне; остальные ячейки окна получают 0.",
     ),
-    (
-        "The windows overlap: a cell in several of them adds up what each sends it.",
-        "Окна перекрываются: ячейка из нескольких окон складывает то, что шлёт ей каждое.",
-    ),
 ];

@@ -10,7 +10,7 @@
 //! The app draws the questions (`app/panels/predict.rs`) and keeps the
 //! answers in its state; the record of answers is `teach::record`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::class::protocol::Value;
 use crate::engine::layers::conv::ConvGeometry;
@@ -405,28 +405,41 @@ fn backward_questions(
     asks
 }
 
-/// The deltas that windows won by input cell `(y, x)` send it (sample `n`,
-/// channel `c` of max pooling layer `l`), in row-major order of windows.
-pub fn deltas_won(trace: &Trace, l: usize, n: usize, c: usize, cell: (usize, usize)) -> Vec<f32> {
+/// What max pooling layer `l` sends each input cell of sample `n`, channel
+/// `c`: the deltas of the windows it won, by the cell's place in its plane
+/// (`y·W + x`), the windows in row-major order. One pass over the recorded
+/// winners.
+fn won(trace: &Trace, l: usize, n: usize, c: usize) -> BTreeMap<usize, Vec<f32>> {
+    let mut won: BTreeMap<usize, Vec<f32>> = BTreeMap::new();
     let (Some(x), Some(d), Some(winners)) = (
         trace.layer_input(l),
         trace.delta_from_above(l),
         trace.layers[l].winners.as_ref(),
     ) else {
-        return Vec::new();
+        return won;
     };
-    let (channels, w) = (x.shape()[1], x.shape()[3]);
+    let channels = x.shape()[1];
     let (ho, wo) = (d.shape()[2], d.shape()[3]);
     let start = (n * channels + c) * ho * wo;
-    let Some(plane) = winners.get(start..start + ho * wo) else {
+    if let Some(plane) = winners.get(start..start + ho * wo) {
+        for (k, &at) in plane.iter().enumerate() {
+            won.entry(at as usize)
+                .or_default()
+                .push(d[[n, c, k / wo, k % wo]]);
+        }
+    }
+    won
+}
+
+/// The deltas that windows won by input cell `(y, x)` send it (sample `n`,
+/// channel `c` of max pooling layer `l`), in row-major order of windows.
+pub fn deltas_won(trace: &Trace, l: usize, n: usize, c: usize, cell: (usize, usize)) -> Vec<f32> {
+    let Some(w) = trace.layer_input(l).map(|x| x.shape()[3]) else {
         return Vec::new();
     };
-    plane
-        .iter()
-        .enumerate()
-        .filter(|&(_, &at)| at as usize == cell.0 * w + cell.1)
-        .map(|(k, _)| d[[n, c, k / wo, k % wo]])
-        .collect()
+    won(trace, l, n, c)
+        .remove(&(cell.0 * w + cell.1))
+        .unwrap_or_default()
 }
 
 /// At overlapping max pooling: the cell of sample `n`, channel `c` that
@@ -434,13 +447,10 @@ pub fn deltas_won(trace: &Trace, l: usize, n: usize, c: usize, cell: (usize, usi
 /// the sum (right), the last window's delta alone (`=` for `+=`) and the
 /// largest one.
 fn overlap_question(trace: &Trace, l: usize, n: usize, c: usize, batch: u64) -> Option<Ask> {
-    let x = trace.layer_input(l)?;
-    let (h, w) = (x.shape()[2], x.shape()[3]);
-    let (cell, deltas) = (0..h * w)
-        .map(|q| {
-            let cell = (q / w, q % w);
-            (cell, deltas_won(trace, l, n, c, cell))
-        })
+    let w = trace.layer_input(l)?.shape()[3];
+    let (cell, deltas) = won(trace, l, n, c)
+        .into_iter()
+        .map(|(at, deltas)| ((at / w, at % w), deltas))
         .filter(|(_, d)| d.len() >= 2 && d.iter().all(|v| *v != 0.0))
         .max_by(|a, b| {
             let sum = |d: &[f32]| d.iter().sum::<f32>().abs();

@@ -213,21 +213,14 @@ fn forward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
 }
 
 fn backward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
-    if let Some((size, stride)) = kind.pool_window().filter(|&w| w != (2, 2)) {
-        let max = matches!(kind, LayerKind::Maxpool { .. });
-        let mut text = if max {
+    // (What overlapping windows change is the pool view's own line.)
+    if kind.pool_window().is_some_and(|w| w != (2, 2)) {
+        return if matches!(kind, LayerKind::Maxpool { .. }) {
             tr("Max pooling routes each delta to the cell that won its window; the window's other cells get 0.")
         } else {
             tr("Average pooling spreads each delta evenly over its window.")
         }
-        .to_string();
-        if stride < size {
-            text.push(' ');
-            text.push_str(tr(
-                "The windows overlap: a cell in several of them adds up what each sends it.",
-            ));
-        }
-        return text.into();
+        .into();
     }
     match kind {
         LayerKind::Conv { stride, dilation, .. } if *stride > 1 && *dilation > 1 => tr("dF = input ⋆ D, each tap reading the input every S cells and the taps Dl apart; D_below = full_conv(D dilated by S, rot180(F) with its holes)."),

@@ -97,8 +97,6 @@ impl LayerKind {
         }
     }
 
-    /// The shapes of the weight and the bias (PyTorch's layouts: conv
-    /// `[out, in, k, k]`, dense `[out, in]`), for layers that have them.
     /// A pooling layer's window side and stride (the stride defaults to
     /// the side: windows side by side).
     pub fn pool_window(&self) -> Option<(usize, usize)> {
@@ -110,6 +108,8 @@ impl LayerKind {
         }
     }
 
+    /// The shapes of the weight and the bias (PyTorch's layouts: conv
+    /// `[out, in, k, k]`, dense `[out, in]`), for layers that have them.
     pub fn param_shapes(&self) -> Option<(Vec<usize>, Vec<usize>)> {
         match *self {
             LayerKind::Conv {

@@ -105,8 +105,7 @@ impl Pool {
 
     /// Output rows and columns for an `h × w` plane.
     fn out(&self, h: usize, w: usize) -> (usize, usize) {
-        let side = |n| PoolGeometry::out_side(n, self.size, self.stride).unwrap_or(0);
-        (side(h), side(w))
+        PoolGeometry::new((h, w), self.size, self.stride).map_or((0, 0), |g| (g.ho, g.wo))
     }
 
     /// Index within `plane` (row-major, width `w`) of the first maximum of
