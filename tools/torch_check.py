@@ -28,6 +28,13 @@ def build(layers):
             mods.append(torch.nn.Conv2d(spec["in_channels"], spec["out_channels"], spec["kernel"],
                                         padding=spec.get("padding", 0), stride=spec.get("stride", 1),
                                         dilation=spec.get("dilation", 1)))
+        elif k == "convtranspose":
+            mods.append(torch.nn.ConvTranspose2d(spec["in_channels"], spec["out_channels"], spec["kernel"],
+                                                 padding=spec.get("padding", 0), stride=spec.get("stride", 1),
+                                                 output_padding=spec.get("output_padding", 0)))
+        elif k == "batchnorm":
+            # Training mode (the default): the batch's own statistics.
+            mods.append(torch.nn.BatchNorm2d(spec["channels"], eps=spec.get("eps", 1e-5)))
         elif k == "relu":
             mods.append(torch.nn.ReLU())
         elif k == "sigmoid":
@@ -47,6 +54,23 @@ def build(layers):
         else:
             raise SystemExit(f"unknown layer kind {k}")
     return mods
+
+
+# The layers with a weight and a bias (batch norm's are γ and β).
+WITH_PARAMS = ("conv", "convtranspose", "batchnorm", "dense")
+
+
+def terms_scale(key, v, out_grad):
+    """The size a tensor's rounding is measured against: its largest value;
+    for a bias gradient (a sum over the batch and the map of the delta) at
+    least its largest sum of |delta|, since a sum of thousands of terms that
+    cancel (a conv's bias before batch norm, whose true gradient is 0) is
+    left with rounding noise of that order."""
+    scale = v.abs().max().item()
+    if key.endswith(".bias_grad") and out_grad is not None:
+        dims = [d for d in range(out_grad.dim()) if d != 1]
+        scale = max(scale, out_grad.abs().sum(dim=dims).max().item())
+    return scale
 
 
 def step(mods, x, labels):
@@ -78,7 +102,7 @@ def main():
     mods = build(layers)
     with torch.no_grad():
         for spec, m in zip(layers, mods):
-            if spec["kind"] in ("conv", "dense"):
+            if spec["kind"] in WITH_PARAMS:
                 m.weight.copy_(t[spec["name"] + ".weight"])
                 m.bias.copy_(t[spec["name"] + ".bias"])
 
@@ -94,7 +118,7 @@ def main():
         n = spec["name"]
         out_t = acts[i + 1] if i + 1 < len(acts) else logits
         pairs = {f"{n}.out": out_t.detach(), f"{n}.delta": acts[i].grad.detach()}
-        if spec["kind"] in ("conv", "dense"):
+        if spec["kind"] in WITH_PARAMS:
             pairs[f"{n}.weight"] = m.weight.detach()
             pairs[f"{n}.bias"] = m.bias.detach()
             pairs[f"{n}.weight_grad"] = m.weight.grad.detach()
@@ -102,15 +126,15 @@ def main():
         for k, v in pairs.items():
             out[k] = v.contiguous()
             diff = (t[k] - v).abs().max().item()
-            scale = v.abs().max().item()
+            scale = terms_scale(k, v, out_t.grad)
             rel = diff / scale if scale > 0 else diff
             worst = max(worst, rel)
-            print(f"{k:24s} shape {tuple(v.shape)!s:18s} max|diff| {diff:.3e}  max|torch| {scale:.3e}  rel {rel:.2e}")
+            print(f"{k:24s} shape {tuple(v.shape)!s:18s} max|diff| {diff:.3e}  scale {scale:.3e}  rel {rel:.2e}")
     # The same step in float64: our float32 numbers against exact autograd.
     mods64 = build(layers)
     with torch.no_grad():
         for spec, m, m32 in zip(layers, mods64, mods):
-            if spec["kind"] in ("conv", "dense"):
+            if spec["kind"] in WITH_PARAMS:
                 m.weight.copy_(m32.weight)
                 m.bias.copy_(m32.bias)
     mods64 = [m.double() for m in mods64]
@@ -120,12 +144,12 @@ def main():
         n = spec["name"]
         out_t = acts64[i + 1] if i + 1 < len(acts64) else a
         pairs = {f"{n}.out": out_t, f"{n}.delta": acts64[i].grad}
-        if spec["kind"] in ("conv", "dense"):
+        if spec["kind"] in WITH_PARAMS:
             pairs[f"{n}.weight_grad"] = m.weight.grad
             pairs[f"{n}.bias_grad"] = m.bias.grad
         for k, v in pairs.items():
             v = v.detach()
-            scale = v.abs().max().item()
+            scale = terms_scale(k, v, out_t.grad)
             diff = (t[k].double() - v).abs().max().item()
             worst64 = max(worst64, diff / scale if scale > 0 else diff)
     print(f"worst relative difference from float64 autograd: {worst64:.2e}")

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use ndarray::{ArrayD, ArrayView2, ArrayView4, Ix2, Ix4};
 
-use super::formulas::{below, conv_bias_grad, corr_grad, dense_grad};
+use super::formulas::{below, conv_bias_grad, corr_grad, correlate, dense_grad, Norm};
 use super::maxpool_delta;
 use crate::engine::layers::{LayerKind, LayerSpec};
 use crate::engine::trace::Trace;
@@ -330,6 +330,39 @@ pub fn layer_answers(
                     "delta",
                     below(d4, four(weight()?)?, (h, w, *padding), spacing).into_dyn(),
                 ),
+            ]
+        }
+        LayerKind::Convtranspose {
+            kernel,
+            padding,
+            stride,
+            ..
+        } => {
+            let (x4, d4) = (four(x)?, four(d)?);
+            let (_, _, h, w) = x4.dim();
+            vec![
+                // dF[i,o] pairs x[i] with D[o] at the window it scattered
+                // onto: the conv's weight gradient with the roles of x and
+                // D exchanged.
+                (
+                    "weight_grad",
+                    corr_grad(d4, x4, *kernel, *padding, (*stride, 1)).into_dyn(),
+                ),
+                ("bias_grad", conv_bias_grad(d4).into_dyn()),
+                (
+                    "delta",
+                    correlate(d4, four(weight()?)?, *padding, *stride, (h, w)).into_dyn(),
+                ),
+            ]
+        }
+        LayerKind::Batchnorm { eps, .. } => {
+            let (x4, d4) = (four(x)?, four(d)?);
+            let gamma: Vec<f64> = weight()?.iter().copied().collect();
+            let norm = Norm::of(x4, d4, &gamma, f64::from(*eps));
+            vec![
+                ("weight_grad", norm.d_gamma.clone().into_dyn()),
+                ("bias_grad", norm.d_beta.clone().into_dyn()),
+                ("delta", norm.delta(d4, (true, true), norm.count).into_dyn()),
             ]
         }
         LayerKind::Dense { .. } => {

@@ -253,3 +253,105 @@ mod tests {
         assert_eq!(first_max(x.view(), [0, 0, 0, 0], (2, 2)), (0, 1));
     }
 }
+
+/// `y[n,o,i,j] = Σ_c Σ_a Σ_b f[o,c,a,b] · pad(x,p)[n,c,S·i+a,S·j+b]` for
+/// outputs `ho × wo`: a conv's forward pass without its bias (a transposed
+/// conv's delta is this on D, with its own `[in, out, K, K]` weight).
+pub fn correlate(
+    x: ArrayView4<f64>,
+    f: ArrayView4<f64>,
+    p: usize,
+    stride: usize,
+    (ho, wo): (usize, usize),
+) -> Array4<f64> {
+    let xp = pad(x, p);
+    let n = x.dim().0;
+    let (o, c, k, _) = f.dim();
+    let mut y = Array4::zeros((n, o, ho, wo));
+    for nn in 0..n {
+        for oo in 0..o {
+            for cc in 0..c {
+                for a in 0..k {
+                    for b in 0..k {
+                        let window = xp.slice(s![
+                            nn,
+                            cc,
+                            taps(a, ho, (stride, 1)),
+                            taps(b, wo, (stride, 1))
+                        ]);
+                        y.slice_mut(s![nn, oo, .., ..])
+                            .scaled_add(f[[oo, cc, a, b]], &window);
+                    }
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Batch norm's backward pass by the textbook formula, per channel over
+/// its `m = N·H·W` values: x̂, `dβ = Σ D`, `dγ = Σ D·x̂`, and γ/σ̂.
+pub struct Norm {
+    pub xhat: Array4<f64>,
+    pub d_beta: Array1<f64>,
+    pub d_gamma: Array1<f64>,
+    /// `γ / √(σ² + ε)` per channel.
+    pub scale: Array1<f64>,
+    /// m.
+    pub count: f64,
+}
+
+impl Norm {
+    pub fn of(x: ArrayView4<f64>, d: ArrayView4<f64>, gamma: &[f64], eps: f64) -> Norm {
+        let (n, c, h, w) = x.dim();
+        let count = (n * h * w).max(1) as f64;
+        let mut xhat = x.to_owned();
+        let mut scale = Array1::zeros(c);
+        for ch in 0..c {
+            let plane = x.index_axis(Axis(1), ch);
+            let mean = plane.sum() / count;
+            let var = plane.mapv(|v| (v - mean).powi(2)).sum() / count;
+            let inv = 1.0 / (var + eps).sqrt();
+            xhat.index_axis_mut(Axis(1), ch)
+                .mapv_inplace(|v| (v - mean) * inv);
+            scale[ch] = gamma[ch] * inv;
+        }
+        let d_beta = d.sum_axis(Axis(3)).sum_axis(Axis(2)).sum_axis(Axis(0));
+        let d_gamma = (&d * &xhat)
+            .sum_axis(Axis(3))
+            .sum_axis(Axis(2))
+            .sum_axis(Axis(0));
+        Norm {
+            xhat,
+            d_beta,
+            d_gamma,
+            scale,
+            count,
+        }
+    }
+
+    /// `dx = γ/σ̂ · (D − mean·dβ/m − var·x̂·dγ/m)`, with the two terms
+    /// through the statistics in or out and `m` as given (the right one
+    /// is [`Norm::count`] with both terms in).
+    pub fn delta(&self, d: ArrayView4<f64>, (mean, var): (bool, bool), m: f64) -> Array4<f64> {
+        let mut dx = d.to_owned();
+        for ((mut dxc, xc), ch) in dx
+            .axis_iter_mut(Axis(1))
+            .zip(self.xhat.axis_iter(Axis(1)))
+            .zip(0..)
+        {
+            let (db, dg, k) = (self.d_beta[ch], self.d_gamma[ch], self.scale[ch]);
+            Zip::from(&mut dxc).and(&xc).for_each(|v, &xh| {
+                let mut t = *v;
+                if mean {
+                    t -= db / m;
+                }
+                if var {
+                    t -= xh * dg / m;
+                }
+                *v = k * t;
+            });
+        }
+        dx
+    }
+}

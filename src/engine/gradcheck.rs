@@ -82,6 +82,48 @@ pub fn forward_f64(
                     sum
                 })
             }
+            (kind @ LayerKind::Convtranspose { .. }, Some((w, b))) => {
+                // Every input cell scatters x · F onto the output, through
+                // the conv whose backward this layer is.
+                let n = a.shape()[0];
+                let g = super::layers::conv::ConvGeometry::transposed(kind, &a.shape()[1..])
+                    .expect("the network's plan checked the shapes");
+                let mut y = ArrayD::from_shape_fn(vec![n, g.cin, g.h, g.w], |i| b[[i[1]]]);
+                for s in 0..n {
+                    for i in 0..g.cout {
+                        for o in 0..g.cin {
+                            for u in 0..g.k {
+                                for v in 0..g.k {
+                                    for r in 0..g.ho {
+                                        for c in 0..g.wo {
+                                            if let Some((yy, xx)) = g.input_cell((r, c), (u, v)) {
+                                                y[[s, o, yy, xx]] +=
+                                                    a[[s, i, r, c]] * w[[i, o, u, v]];
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                y
+            }
+            (LayerKind::Batchnorm { eps, .. }, Some((gamma, beta))) => {
+                // Training mode: the batch's own statistics.
+                let c = a.shape()[1];
+                let m = (a.len() / c.max(1)) as f64;
+                let mut y = a.clone();
+                for ch in 0..c {
+                    let plane = a.index_axis(ndarray::Axis(1), ch);
+                    let mean = plane.sum() / m;
+                    let var = plane.mapv(|v| (v - mean).powi(2)).sum() / m;
+                    let scale = 1.0 / (var + f64::from(*eps)).sqrt();
+                    y.index_axis_mut(ndarray::Axis(1), ch)
+                        .mapv_inplace(|v| gamma[[ch]] * (v - mean) * scale + beta[[ch]]);
+                }
+                y
+            }
             (LayerKind::Dense { .. }, Some((w, b))) => {
                 let n = a.shape()[0];
                 ArrayD::from_shape_fn(vec![n, w.shape()[0]], |i| {

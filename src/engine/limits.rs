@@ -143,21 +143,8 @@ fn product(shape: &[usize]) -> Option<u64> {
 /// A layer's learnable values (`None` inside: more than a `u64` holds), or
 /// `None` for layers without parameters.
 fn parameters(kind: &LayerKind) -> Option<Option<u64>> {
-    match *kind {
-        LayerKind::Conv {
-            in_channels,
-            out_channels,
-            kernel,
-            ..
-        } => Some(
-            product(&[out_channels, in_channels, kernel, kernel])
-                .and_then(|w| w.checked_add(out_channels as u64)),
-        ),
-        LayerKind::Dense { inputs, outputs } => {
-            Some(product(&[inputs, outputs]).and_then(|w| w.checked_add(outputs as u64)))
-        }
-        _ => None,
-    }
+    let (w, b) = kind.param_shapes()?;
+    Some(product(&w).and_then(|w| w.checked_add(product(&b)?)))
 }
 
 impl Plan {

@@ -62,6 +62,15 @@ pub enum EngineError {
     ZeroSize {
         layer: String,
     },
+    OutputPaddingTooLarge {
+        layer: String,
+        output_padding: usize,
+        stride: usize,
+    },
+    BadEps {
+        layer: String,
+        eps: String,
+    },
     KernelTooLarge {
         layer: String,
         kernel: usize,
@@ -145,7 +154,7 @@ impl std::fmt::Display for EngineError {
                 name = name
             ),
             EngineError::UnknownPreset { name } => trf!(
-                "unknown preset {name} (known: seed, lenet, strided)",
+                "unknown preset {name} (known: seed, lenet, strided, bn, updown)",
                 name = name
             ),
             EngineError::NotJson { detail } => trf!("not JSON: {detail}", detail = detail),
@@ -168,6 +177,21 @@ impl std::fmt::Display for EngineError {
             EngineError::ZeroSize { layer } => trf!(
                 "layer {layer}: kernel, channel and output counts must be at least 1",
                 layer = layer
+            ),
+            EngineError::OutputPaddingTooLarge {
+                layer,
+                output_padding,
+                stride,
+            } => trf!(
+                "layer {layer}: output padding {output_padding} must be less than the stride {stride}",
+                layer = layer,
+                output_padding = output_padding,
+                stride = stride
+            ),
+            EngineError::BadEps { layer, eps } => trf!(
+                "layer {layer}: eps {eps} must be a number above 0 and at most 1",
+                layer = layer,
+                eps = eps
             ),
             EngineError::KernelTooLarge { layer, kernel } => trf!(
                 "layer {layer}: kernel {kernel} is larger than the limit of {limit}",

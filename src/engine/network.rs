@@ -107,7 +107,14 @@ impl Network {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let last = self.layers.iter().rposition(|l| l.params().is_some());
         for (index, layer) in self.layers.iter_mut().enumerate() {
+            if let Layer::BatchNorm(bn) = layer {
+                // PyTorch's start: γ = 1, β = 0 (the layer passes the
+                // normalised input through unscaled).
+                *bn = super::layers::BatchNorm::new(bn.channels, bn.eps);
+                continue;
+            }
             let is_conv = matches!(layer, Layer::Conv(_));
+            let has_bias_init = matches!(layer, Layer::Conv(_) | Layer::ConvTranspose(_));
             if let Some((w, b)) = layer.params_mut() {
                 let shape = w.value.shape().to_vec();
                 let pass_through = is_conv && shape[0] == 1;
@@ -131,7 +138,7 @@ impl Network {
                     }
                 });
                 *w = super::layers::Param::new(weight);
-                let bias_value = if is_conv { CONV_BIAS_INIT } else { 0.0 };
+                let bias_value = if has_bias_init { CONV_BIAS_INIT } else { 0.0 };
                 *b = super::layers::Param::new(Tensor::from_elem(b.value.raw_dim(), bias_value));
             }
         }
@@ -143,10 +150,11 @@ impl Network {
     }
 
     /// Logits `[N, 10]` for a batch `[N, 1, 28, 28]`.
+    /// At inference: batch norm normalises by its running statistics.
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let mut a = self.layers[0].forward(x);
+        let mut a = self.layers[0].infer(x);
         for layer in &self.layers[1..] {
-            a = layer.forward(&a);
+            a = layer.infer(&a);
         }
         a
     }
@@ -156,7 +164,7 @@ impl Network {
     pub fn activations(&self, x: &Tensor) -> Vec<Tensor> {
         let mut out: Vec<Tensor> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
-            let next = layer.forward(out.last().unwrap_or(x));
+            let next = layer.infer(out.last().unwrap_or(x));
             out.push(next);
         }
         out
@@ -220,6 +228,8 @@ pub struct TwoStage {
     /// The filter's taps this far apart (1: side by side).
     pub dilation: usize,
     pub downsample: Downsample,
+    /// A batch norm (`bn1`, `bn2`) between each conv and its activation.
+    pub batchnorm: bool,
     /// `Relu`, `Sigmoid` or `Tanh`.
     pub activation: LayerKind,
     pub hidden: usize,
@@ -268,11 +278,20 @@ impl TwoStage {
             };
             spec(&format!("conv{i}"), kind)
         };
+        let norm = |i: usize, channels: usize| {
+            let kind = LayerKind::Batchnorm {
+                channels,
+                eps: 1e-5,
+            };
+            self.batchnorm.then(|| spec(&format!("bn{i}"), kind))
+        };
         let mut specs: Vec<LayerSpec> = [
             Some(conv(1, 1, self.filters[0])),
+            norm(1, self.filters[0]),
             Some(act(1)),
             pool(1),
             Some(conv(2, self.filters[0], self.filters[1])),
+            norm(2, self.filters[1]),
             Some(act(2)),
             pool(2),
             Some(spec("flatten", LayerKind::Flatten)),
@@ -308,15 +327,18 @@ fn spec(name: &str, kind: LayerKind) -> LayerSpec {
 }
 
 /// The built-in networks, by name ([`PRESETS`]).
-pub const PRESETS: [&str; 3] = ["seed", "lenet", "strided"];
+pub const PRESETS: [&str; 5] = ["seed", "lenet", "strided", "bn", "updown"];
 
 /// The built-in presets: the network of the original question, a wider
-/// one, and that wider one with its pooling replaced by stride-2 convs.
+/// one, that wider one with its pooling replaced by stride-2 convs, the
+/// same with batch norm after each conv, and a small down-and-up net.
 pub fn preset_specs(name: &str) -> Option<Vec<LayerSpec>> {
-    let (filters, hidden, downsample) = match name {
-        "seed" => ([1, 1], 49, Downsample::MaxPool),
-        "lenet" => ([8, 16], 64, Downsample::MaxPool),
-        "strided" => ([8, 16], 64, Downsample::Stride),
+    let (filters, hidden, downsample, batchnorm) = match name {
+        "seed" => ([1, 1], 49, Downsample::MaxPool, false),
+        "lenet" => ([8, 16], 64, Downsample::MaxPool, false),
+        "strided" => ([8, 16], 64, Downsample::Stride, false),
+        "bn" => ([8, 16], 64, Downsample::MaxPool, true),
+        "updown" => return Some(updown()),
         _ => return None,
     };
     let shape = TwoStage {
@@ -325,8 +347,56 @@ pub fn preset_specs(name: &str) -> Option<Vec<LayerSpec>> {
         padding: 1,
         dilation: 1,
         downsample,
+        batchnorm,
         activation: LayerKind::Relu,
         hidden,
     };
     Some(shape.specs().expect("the presets fit 28x28"))
+}
+
+/// `updown`: a stride-2 conv takes the digit down to 4 maps of 14x14, a
+/// transposed conv brings it back up to one 28x28 map (the conv's backward,
+/// run forward), and a small classifier reads that map.
+fn updown() -> Vec<LayerSpec> {
+    vec![
+        spec(
+            "conv1",
+            LayerKind::Conv {
+                in_channels: 1,
+                out_channels: 4,
+                kernel: 3,
+                padding: 1,
+                stride: 2,
+                dilation: 1,
+            },
+        ),
+        spec("relu1", LayerKind::Relu),
+        spec(
+            "up1",
+            LayerKind::Convtranspose {
+                in_channels: 4,
+                out_channels: 1,
+                kernel: 3,
+                padding: 1,
+                stride: 2,
+                output_padding: 1,
+            },
+        ),
+        spec("relu2", LayerKind::Relu),
+        spec(
+            "pool1",
+            LayerKind::Maxpool {
+                size: 4,
+                stride: None,
+            },
+        ),
+        spec("flatten", LayerKind::Flatten),
+        spec(
+            "fc1",
+            LayerKind::Dense {
+                inputs: 49,
+                outputs: 10,
+            },
+        ),
+    ]
 }

@@ -149,8 +149,9 @@ impl Stepper {
                     .layer_input(i)
                     .expect("previous layer ran")
                     .clone();
+                let y = self.network.layers[i].forward(&x);
+                self.network.layers[i].track(&x);
                 let layer = &self.network.layers[i];
-                let y = layer.forward(&x);
                 let record = &mut self.trace.layers[i];
                 if self.record {
                     if let Some((w, b)) = layer.params() {
@@ -198,6 +199,9 @@ impl Stepper {
                             record.derivative = Some(Arc::new(act.derivatives(&x, &y)));
                         }
                         Layer::Pool(pool) => record.winners = pool.winners(&x).map(Arc::new),
+                        Layer::BatchNorm(bn) => {
+                            record.norm_terms = Some(Arc::new(bn.terms(&x, &d_out)));
+                        }
                         _ => {}
                     }
                 }

@@ -27,6 +27,9 @@ pub struct LayerTrace {
     /// Max pooling's winners: per output cell `[N, C, Ho, Wo]`, the index
     /// within its input plane that received the cell's delta.
     pub winners: Option<std::sync::Arc<Vec<u32>>>,
+    /// Batch norm's backward pass in its parts: the three terms of the
+    /// delta, x̂, dγ and dβ (recorded with the backward pass).
+    pub norm_terms: Option<std::sync::Arc<super::layers::batchnorm::Terms>>,
     /// A conv layer's dF split by sample, `[N, Cout, Cin, K, K]`: what each
     /// sample contributes to the batch's sum (recorded for the views while
     /// training waits, see [`super::stepper::Stepper::record_shares`]).
@@ -78,6 +81,11 @@ impl Trace {
     pub fn conv_geometry(&self, i: usize) -> Option<super::layers::conv::ConvGeometry> {
         let x = self.layer_input(i)?;
         super::layers::conv::ConvGeometry::of(self.kinds.get(i)?, x.shape().get(1..)?)
+    }
+
+    pub fn transposed_geometry(&self, i: usize) -> Option<super::layers::conv::ConvGeometry> {
+        let input = self.layer_input(i)?;
+        super::layers::conv::ConvGeometry::transposed(self.kinds.get(i)?, &input.shape()[1..])
     }
 
     pub fn batch_size(&self) -> usize {

@@ -38,8 +38,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "два слоя называются {name}: имена слоёв должны быть разными",
     ),
     (
-        "unknown preset {name} (known: seed, lenet, strided)",
-        "неизвестная сеть {name} (есть: seed, lenet)",
+        "unknown preset {name} (known: seed, lenet, strided, bn, updown)",
+        "неизвестная сеть {name} (есть: seed, lenet, strided, bn, updown)",
     ),
     ("not JSON: {detail}", "это не JSON: {detail}"),
     ("no \"layers\" array", "нет массива \"layers\""),
@@ -51,6 +51,14 @@ pub const TEXT: &[(&str, &str)] = &[
     (
         "layer {layer}: dilation {dilation} is not supported (1 to {max})",
         "слой {layer}: разрежение {dilation} не поддерживается (от 1 до {max})",
+    ),
+    (
+        "layer {layer}: output padding {output_padding} must be less than the stride {stride}",
+        "слой {layer}: дополнение выхода {output_padding} должно быть меньше шага {stride}",
+    ),
+    (
+        "layer {layer}: eps {eps} must be a number above 0 and at most 1",
+        "слой {layer}: eps {eps} должно быть числом больше 0 и не больше 1",
     ),
     (
         "layer {layer}: kernel, channel and output counts must be at least 1",

@@ -434,6 +434,76 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
             }
             Some(e)
         }
+        LayerKind::Convtranspose { .. } => {
+            // dF[i,o,u,v]: every input cell x[i] paired with the cell of D
+            // it reached through tap (u,v) in the forward pass.
+            let &[ci, co, u, v] = index else { return None };
+            let g = trace.transposed_geometry(layer)?;
+            let (mut total, mut sample_sum, mut terms) = (0.0f64, 0.0f64, Vec::new());
+            for n in 0..n_batch {
+                for a in 0..g.ho {
+                    for b in 0..g.wo {
+                        let Some((r, c)) = g.input_cell((a, b), (u, v)) else {
+                            continue;
+                        };
+                        let (xv, dv) = (x[[n, ci, a, b]], d[[n, co, r, c]]);
+                        total += (xv * dv) as f64;
+                        if n == sample {
+                            sample_sum += (xv * dv) as f64;
+                            terms.push(Term {
+                                label: product(
+                                    ("x", &[n, ci, a, b], xv),
+                                    ("D", &[n, co, r, c], dv),
+                                ),
+                                value: xv * dv,
+                            });
+                        }
+                    }
+                }
+            }
+            Some(finish(
+                trf!("dF[{index}] of {layer}", index = fmt_index(index), layer = name),
+                format!(
+                    "dF[{ci},{co},{u},{v}] = Σ_n Σ_ab x[n, {ci}, a, b] · D[n, {co}, {}, {}]",
+                    shifted(&format!("{}·a", g.stride), u as isize - g.p as isize),
+                    shifted(&format!("{}·b", g.stride), v as isize - g.p as isize),
+                ),
+                terms,
+                sample_sum,
+                total,
+                recorded,
+                vec![trf!("Sample {sample}'s share is listed; the batch of {batch} adds its samples' shares (the loss is a mean, so D already carries 1/N).", sample = sample, batch = n_batch)],
+            ))
+        }
+        LayerKind::Batchnorm { .. } => {
+            let &[c] = index else { return None };
+            let norm = lt.norm_terms.as_ref()?;
+            let (mut total, mut sample_sum, mut terms) = (0.0f64, 0.0f64, Vec::new());
+            for n in 0..n_batch {
+                let (h, w) = (d.shape()[2], d.shape()[3]);
+                for (r, col) in (0..h).flat_map(|r| (0..w).map(move |col| (r, col))) {
+                    let dv = d[[n, c, r, col]];
+                    let xh = norm.normalized[[n, c, r, col]];
+                    total += (dv * xh) as f64;
+                    if n == sample {
+                        sample_sum += (dv * xh) as f64;
+                        terms.push(Term {
+                            label: product(("D", &[n, c, r, col], dv), ("x̂", &[n, c, r, col], xh)),
+                            value: dv * xh,
+                        });
+                    }
+                }
+            }
+            Some(finish(
+                trf!("dγ[{index}] of {layer}", index = c, layer = name),
+                format!("dγ[{c}] = Σ_n Σ_ij D[n, {c}, i, j] · x̂[n, {c}, i, j]"),
+                terms,
+                sample_sum,
+                total,
+                recorded,
+                vec![trf!("Sample {sample}'s share is listed; the batch of {batch} adds its samples' shares (the loss is a mean, so D already carries 1/N).", sample = sample, batch = n_batch)],
+            ))
+        }
         LayerKind::Dense { .. } => {
             let &[o, k] = index else { return None };
             let mut total = 0.0f64;
@@ -556,6 +626,75 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             );
             e.grids = grids;
             Some(e)
+        }
+        LayerKind::Convtranspose { .. } => {
+            // The conv's forward pass on D: F[i,o] read over D every S cells.
+            let &[_, ci, a, b] = index else { return None };
+            let weight = trace.layers[layer].weight.as_ref()?;
+            let g = trace.transposed_geometry(layer)?;
+            let (mut terms, mut total) = (Vec::new(), 0.0f64);
+            for co in 0..g.cin {
+                for u in 0..g.k {
+                    for v in 0..g.k {
+                        let Some((r, c)) = g.input_cell((a, b), (u, v)) else {
+                            continue;
+                        };
+                        let (f, dv) = (weight[[ci, co, u, v]], d[[n, co, r, c]]);
+                        total += (f * dv) as f64;
+                        terms.push(Term {
+                            label: product(("F", &[ci, co, u, v], f), ("D", &[co, r, c], dv)),
+                            value: f * dv,
+                        });
+                    }
+                }
+            }
+            Some(finish(
+                trf!("D[{index}] handed down by {layer}", index = idx, layer = name),
+                format!(
+                    "D_below[{ci}, {a}, {b}] = Σ_o Σ_uv F[{ci}, o, u, v] · D[o, {}, {}]",
+                    shifted("u", (g.stride * a) as isize - g.p as isize),
+                    shifted("v", (g.stride * b) as isize - g.p as isize),
+                ),
+                terms,
+                total,
+                total,
+                recorded,
+                vec![tr("A transposed conv's forward pass is a conv's backward pass, so its backward pass is that conv's forward pass: D read through the same filter, every S cells.").to_string()],
+            ))
+        }
+        LayerKind::Batchnorm { .. } => {
+            let &[_, c, r, col] = index else { return None };
+            let norm = trace.layers[layer].norm_terms.as_ref()?;
+            let at4 = |t: &Tensor| t[[n, c, r, col]];
+            let parts = [
+                (tr("γ/σ̂ · D (μ and σ held still)"), at4(&norm.direct)),
+                (
+                    tr("− γ/σ̂ · dβ/m (through the mean)"),
+                    at4(&norm.through_mean),
+                ),
+                (
+                    tr("− γ/σ̂ · x̂ · dγ/m (through the variance)"),
+                    at4(&norm.through_var),
+                ),
+            ];
+            let total: f64 = parts.iter().map(|(_, v)| *v as f64).sum();
+            let terms = parts
+                .into_iter()
+                .map(|(label, value)| Term {
+                    label: format!("{label} = {}", number(value)),
+                    value,
+                })
+                .collect();
+            let m = x.len() / x.shape()[1].max(1);
+            single(
+                "D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m)".into(),
+                terms,
+                total as f32,
+                vec![trf!(
+                    "Each x moved the channel's mean and variance, which every other cell of the channel was normalised by: those two paths are the second and third terms (m = {m} values in the channel).",
+                    m = m
+                )],
+            )
         }
         LayerKind::Dense { .. } => {
             let &[_, kk] = index else { return None };

@@ -23,6 +23,8 @@ pub struct Architecture {
     pub downsample: Downsample,
     /// The filters' taps this far apart: 1 or 2.
     pub dilation: usize,
+    /// A batch norm after each conv.
+    pub batchnorm: bool,
     /// `relu`, `sigmoid` or `tanh`.
     pub activation: &'static str,
     pub hidden: usize,
@@ -37,6 +39,7 @@ impl Default for Architecture {
             same_padding: true,
             downsample: Downsample::MaxPool,
             dilation: 1,
+            batchnorm: false,
             activation: "relu",
             hidden: 49,
         }
@@ -62,6 +65,7 @@ impl Architecture {
             },
             dilation: self.dilation,
             downsample: self.downsample,
+            batchnorm: self.batchnorm,
             activation,
             hidden: self.hidden,
         }
@@ -102,6 +106,12 @@ impl Architecture {
         ui.horizontal(|ui| {
             ui.radio_value(&mut a.dilation, 1, "1").on_hover_text(tr("The filter's taps side by side"));
             ui.radio_value(&mut a.dilation, 2, "2").on_hover_text(tr("The filter's taps 2 cells apart, a hole between each: a 3x3 filter covers 5x5"));
+        });
+        ui.end_row();
+        ui.label(tr("Batch norm:"));
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut a.batchnorm, false, tr("none")).on_hover_text(tr("Each conv's output goes straight to its activation"));
+            ui.radio_value(&mut a.batchnorm, true, tr("after each conv")).on_hover_text(tr("Each channel of each conv's output normalised by the batch's mean and variance, then scaled by γ and shifted by β"));
         });
         ui.end_row();
         ui.label(tr("Pooling:"));

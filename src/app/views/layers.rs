@@ -35,7 +35,7 @@ use crate::trf;
 
 /// Sample `n`, channel `c` of a `[N, C, H, W]` tensor: `(values, H, W)`;
 /// of a `[N, F]` tensor: the row `(values, 1, F)`.
-fn sample_plane(t: &Tensor, n: usize, c: usize) -> (Vec<f32>, usize, usize) {
+pub(super) fn sample_plane(t: &Tensor, n: usize, c: usize) -> (Vec<f32>, usize, usize) {
     match *t.shape() {
         [_, cs, h, w] => {
             let plane = t
@@ -56,7 +56,7 @@ fn sample_plane(t: &Tensor, n: usize, c: usize) -> (Vec<f32>, usize, usize) {
 }
 
 /// The channel count of a `[N, C, H, W]` tensor (1 for anything else).
-fn channels(t: &Tensor) -> usize {
+pub(super) fn channels(t: &Tensor) -> usize {
     match *t.shape() {
         [_, c, _, _] => c,
         _ => 1,
@@ -86,7 +86,7 @@ fn layer_count(state: &AppState) -> usize {
 
 /// The delta arriving at layer `i` and its cell refs: from the layer above
 /// or, for the last layer, from the loss.
-fn arriving_ref(t: &Trace, i: usize, index: Vec<usize>) -> CellRef {
+pub(super) fn arriving_ref(t: &Trace, i: usize, index: Vec<usize>) -> CellRef {
     if i + 1 == t.names.len() {
         CellRef::LossDelta { index }
     } else {
@@ -97,7 +97,7 @@ fn arriving_ref(t: &Trace, i: usize, index: Vec<usize>) -> CellRef {
     }
 }
 
-fn arriving_title(num: &Numbering, t: &Trace, i: usize) -> String {
+pub(super) fn arriving_title(num: &Numbering, t: &Trace, i: usize) -> String {
     if i + 1 == t.names.len() {
         trf!("{d} from the loss", d = num.delta(i + 1))
     } else {
@@ -109,7 +109,7 @@ fn arriving_title(num: &Numbering, t: &Trace, i: usize) -> String {
     }
 }
 
-fn leaving_title(num: &Numbering, t: &Trace, i: usize) -> String {
+pub(super) fn leaving_title(num: &Numbering, t: &Trace, i: usize) -> String {
     if i == 0 {
         trf!("{d} for the input", d = num.delta(i))
     } else {
@@ -123,7 +123,7 @@ fn leaving_title(num: &Numbering, t: &Trace, i: usize) -> String {
 
 /// The view's cell sizes for `rows` in what is left of `room`, the view
 /// having started at height `start` (its text lines are drawn by then).
-fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells {
+pub(super) fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells {
     let compact = compact(ui.ctx());
     let used = ui.cursor().top() - start;
     fit_cell(
@@ -136,7 +136,7 @@ fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells {
 }
 
 /// Records the views the lesson points at.
-fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
+pub(super) fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
     for (mark, id) in marks {
         if let Some(rect) = drawn.rect(id) {
             cx.mark(*mark, rect);
@@ -145,7 +145,7 @@ fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
 }
 
 /// A channel picker when a layer's maps have several channels.
-fn channel_ui(cx: &mut Cx, ui: &mut Ui, count: usize) -> usize {
+pub(super) fn channel_ui(cx: &mut Cx, ui: &mut Ui, count: usize) -> usize {
     let c = cx.state.channels[1].min(count.saturating_sub(1));
     if count > 1 {
         ui.horizontal(|ui| {

@@ -7,6 +7,8 @@
 pub mod conv;
 pub mod layers;
 pub mod matrix;
+pub mod norm;
+pub mod transposed;
 pub mod update;
 
 use egui::{Ui, Vec2};
@@ -118,6 +120,8 @@ impl Views {
                     let room = room(ui);
                     match t.kinds[i] {
                         LayerKind::Conv { .. } => conv::backward_ui(cx, &mut self.matrix, &mut self.answer_rows, ui, t, i, room),
+                        LayerKind::Convtranspose { .. } => transposed::convtranspose_backward_ui(cx, ui, t, i, room),
+                        LayerKind::Batchnorm { .. } => norm::batchnorm_backward_ui(cx, ui, t, i, room),
                         LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => {
                             layers::activation_backward_ui(cx, ui, t, i, room)
                         }
@@ -201,6 +205,8 @@ fn forward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
     }
     match kind {
         LayerKind::Conv { .. } => tr("y = F ⋆ x + b: each output cell is the 3x3 (or 5x5) patch under the filter, multiplied cell by cell and summed."),
+        LayerKind::Convtranspose { .. } => tr("y = x scattered through F: every input cell adds x · F onto its window of the output, the windows S apart (a conv's backward pass, run forward)."),
+        LayerKind::Batchnorm { .. } => tr("y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε): each channel normalised by the batch's mean and variance."),
         LayerKind::Relu => tr("y = max(0, x): negative values become 0."),
         LayerKind::Sigmoid => "y = 1 / (1 + e^−x)",
         LayerKind::Tanh => "y = tanh x",
@@ -227,6 +233,8 @@ fn backward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
         LayerKind::Conv { stride, .. } if *stride > 1 => tr("dF = input ⋆ D, each tap reading the input every S cells (the stride); D_below = full_conv(D dilated by S: S−1 zeros between its cells, rot180(F))."),
         LayerKind::Conv { dilation, .. } if *dilation > 1 => tr("dF = input ⋆ D, the taps Dl cells apart (the dilation); D_below = full_conv(D, rot180(F) with its holes)."),
         LayerKind::Conv { .. } => tr("dF = input ⋆ D (the input correlated with the delta from above, summed over the batch); D_below = full_conv(D, rot180(F))."),
+        LayerKind::Convtranspose { .. } => tr("D_below = D ⋆ F, the taps every S cells (the forward pass of the conv whose backward this layer is); dF = x ⋆ D, summed over the batch."),
+        LayerKind::Batchnorm { .. } => tr("D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m): the delta, less its mean, less its part along x̂; dβ = Σ D, dγ = Σ D·x̂."),
         LayerKind::Relu => tr("D_below = D · ReLU′(x): the delta passes where the input was positive and is blocked elsewhere."),
         LayerKind::Sigmoid => "D_below = D · y(1 − y)",
         LayerKind::Tanh => "D_below = D · (1 − y²)",

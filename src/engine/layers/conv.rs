@@ -129,6 +129,36 @@ impl ConvGeometry {
         Self::new((c, h, w), out_channels, kernel, padding, (stride, dilation))
     }
 
+    /// For transposed conv layer `kind` on per-sample inputs `input`, the
+    /// geometry of the conv whose backward it is: that conv's input is the
+    /// layer's output (`cin`, `h`, `w`), its output the layer's input
+    /// (`cout`, `ho`, `wo`), its filter the layer's `[in, out, K, K]`.
+    pub fn transposed(kind: &super::LayerKind, input: &[usize]) -> Option<ConvGeometry> {
+        let super::LayerKind::Convtranspose {
+            in_channels,
+            out_channels,
+            kernel,
+            padding,
+            stride,
+            output_padding,
+        } = *kind
+        else {
+            return None;
+        };
+        let &[c, h, w] = input else { return None };
+        (c == in_channels).then_some(())?;
+        let side =
+            |s| super::convtranspose::transposed_side(s, kernel, padding, stride, output_padding);
+        let g = Self::new(
+            (out_channels, side(h)?, side(w)?),
+            in_channels,
+            kernel,
+            padding,
+            (stride, 1),
+        )?;
+        ((g.ho, g.wo) == (h, w)).then_some(g)
+    }
+
     /// The padded input plane, `H + 2P` by `W + 2P`.
     pub fn padded(&self) -> (usize, usize) {
         (self.hp(), self.wp())

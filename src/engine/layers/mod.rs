@@ -6,7 +6,9 @@
 //! (`Cin`/`Cout`), H/W height/width, K kernel size, F features.
 
 pub mod activation;
+pub mod batchnorm;
 pub mod conv;
+pub mod convtranspose;
 pub mod dense;
 pub mod flatten;
 pub mod pool;
@@ -15,7 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{EngineError, Shared, Tensor};
 pub use activation::Activation;
+pub use batchnorm::BatchNorm;
 pub use conv::Conv2d;
+pub use convtranspose::ConvTranspose2d;
 pub use dense::Dense;
 pub use pool::{Pool, PoolKind};
 
@@ -44,6 +48,26 @@ pub enum LayerKind {
         /// only when it is not 1, so older files read and write the same.
         #[serde(default = "one", skip_serializing_if = "is_one")]
         dilation: usize,
+    },
+    /// `torch.nn.ConvTranspose2d`: weight `[in, out, k, k]`.
+    Convtranspose {
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        #[serde(default)]
+        padding: usize,
+        #[serde(default = "one")]
+        stride: usize,
+        /// Added to the bottom and right of the output: which of the
+        /// input sizes a stride-S conv maps to this one is given back.
+        #[serde(default)]
+        output_padding: usize,
+    },
+    /// `torch.nn.BatchNorm2d` in training mode; γ is `weight`, β `bias`.
+    Batchnorm {
+        channels: usize,
+        #[serde(default = "default_eps")]
+        eps: f32,
     },
     Relu,
     Sigmoid,
@@ -81,12 +105,17 @@ fn two() -> usize {
 fn is_one(n: &usize) -> bool {
     *n == 1
 }
+fn default_eps() -> f32 {
+    1e-5
+}
 
 impl LayerKind {
     /// The word used in the JSON spec and shown in the GUI: `conv`, `relu`, ...
     pub fn word(&self) -> &'static str {
         match self {
             LayerKind::Conv { .. } => "conv",
+            LayerKind::Convtranspose { .. } => "convtranspose",
+            LayerKind::Batchnorm { .. } => "batchnorm",
             LayerKind::Relu => "relu",
             LayerKind::Sigmoid => "sigmoid",
             LayerKind::Tanh => "tanh",
@@ -121,14 +150,37 @@ impl LayerKind {
                 vec![out_channels, in_channels, kernel, kernel],
                 vec![out_channels],
             )),
+            LayerKind::Convtranspose {
+                in_channels,
+                out_channels,
+                kernel,
+                ..
+            } => Some((
+                vec![in_channels, out_channels, kernel, kernel],
+                vec![out_channels],
+            )),
+            LayerKind::Batchnorm { channels, .. } => Some((vec![channels], vec![channels])),
             LayerKind::Dense { inputs, outputs } => Some((vec![outputs, inputs], vec![outputs])),
             _ => None,
         }
     }
 
+    /// The tensors a model keeps beside the weight and the bias that
+    /// training does not learn by gradient (batch norm's running
+    /// statistics), with their shapes.
+    pub fn buffer_shapes(&self) -> Vec<(&'static str, Vec<usize>)> {
+        match *self {
+            LayerKind::Batchnorm { channels, .. } => vec![
+                ("running_mean", vec![channels]),
+                ("running_var", vec![channels]),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     /// Whether the layer has a weight and a bias.
     pub fn has_params(&self) -> bool {
-        matches!(self, LayerKind::Conv { .. } | LayerKind::Dense { .. })
+        self.param_shapes().is_some()
     }
 
     /// The per-sample output shape for a per-sample input shape, or why the
@@ -202,6 +254,81 @@ impl LayerKind {
                         padding,
                     }),
                 }
+            }
+            LayerKind::Convtranspose {
+                in_channels,
+                out_channels,
+                kernel,
+                padding,
+                stride,
+                output_padding,
+            } => {
+                if !(1..=MAX_STRIDE).contains(&stride) {
+                    return Err(EngineError::StrideUnsupported {
+                        layer: layer(),
+                        stride,
+                    });
+                }
+                if kernel == 0 || in_channels == 0 || out_channels == 0 {
+                    return Err(EngineError::ZeroSize { layer: layer() });
+                }
+                if kernel > MAX_KERNEL {
+                    return Err(EngineError::KernelTooLarge {
+                        layer: layer(),
+                        kernel,
+                    });
+                }
+                if padding > MAX_PADDING {
+                    return Err(EngineError::PaddingTooLarge {
+                        layer: layer(),
+                        padding,
+                    });
+                }
+                if output_padding >= stride {
+                    return Err(EngineError::OutputPaddingTooLarge {
+                        layer: layer(),
+                        output_padding,
+                        stride,
+                    });
+                }
+                let (c, h, w) = maps()?;
+                if c != in_channels {
+                    return Err(EngineError::ChannelMismatch {
+                        layer: layer(),
+                        expected: in_channels,
+                        found: c,
+                    });
+                }
+                let out = |side| {
+                    convtranspose::transposed_side(side, kernel, padding, stride, output_padding)
+                };
+                match (out(h), out(w)) {
+                    (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
+                    _ => Err(EngineError::KernelDoesNotFit {
+                        layer: layer(),
+                        kernel,
+                        height: h,
+                        width: w,
+                        padding,
+                    }),
+                }
+            }
+            LayerKind::Batchnorm { channels, eps } => {
+                if !(eps.is_finite() && eps > 0.0 && eps <= 1.0) {
+                    return Err(EngineError::BadEps {
+                        layer: layer(),
+                        eps: eps.to_string(),
+                    });
+                }
+                let (c, _, _) = maps()?;
+                if c != channels {
+                    return Err(EngineError::ChannelMismatch {
+                        layer: layer(),
+                        expected: channels,
+                        found: c,
+                    });
+                }
+                Ok(input.to_vec())
             }
             LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => Ok(input.to_vec()),
             LayerKind::Maxpool { size, stride } | LayerKind::Avgpool { size, stride } => {
@@ -290,6 +417,8 @@ impl Param {
 #[derive(Debug, Clone)]
 pub enum Layer {
     Conv(Conv2d),
+    ConvTranspose(ConvTranspose2d),
+    BatchNorm(BatchNorm),
     Activation(Activation),
     Pool(Pool),
     Flatten,
@@ -311,6 +440,22 @@ impl Layer {
             } => Layer::Conv(
                 Conv2d::zeros(in_channels, out_channels, kernel, padding).strided(stride, dilation),
             ),
+            LayerKind::Convtranspose {
+                in_channels,
+                out_channels,
+                kernel,
+                padding,
+                stride,
+                output_padding,
+            } => Layer::ConvTranspose(ConvTranspose2d::zeros(
+                (in_channels, out_channels),
+                kernel,
+                padding,
+                (stride, output_padding),
+            )),
+            LayerKind::Batchnorm { channels, eps } => {
+                Layer::BatchNorm(BatchNorm::new(channels, eps))
+            }
             LayerKind::Relu => Layer::Activation(Activation::Relu),
             LayerKind::Sigmoid => Layer::Activation(Activation::Sigmoid),
             LayerKind::Tanh => Layer::Activation(Activation::Tanh),
@@ -325,14 +470,35 @@ impl Layer {
         }
     }
 
-    /// `y = layer(x)` for a whole batch.
+    /// `y = layer(x)` for a whole batch, as a training step computes it
+    /// (batch norm: by the batch's statistics).
     pub fn forward(&self, x: &Tensor) -> Tensor {
         match self {
             Layer::Conv(conv) => conv.forward(x),
+            Layer::ConvTranspose(up) => up.forward(x),
+            Layer::BatchNorm(bn) => bn.forward(x),
             Layer::Activation(act) => act.forward(x),
             Layer::Pool(pool) => pool.forward(x),
             Layer::Flatten => flatten::forward(x),
             Layer::Dense(dense) => dense.forward(x),
+        }
+    }
+
+    /// `y = layer(x)` at inference (`eval`, `classify`, the drawing pad):
+    /// batch norm by its running statistics, every other layer as in
+    /// [`Layer::forward`].
+    pub fn infer(&self, x: &Tensor) -> Tensor {
+        match self {
+            Layer::BatchNorm(bn) => bn.infer(x),
+            other => other.forward(x),
+        }
+    }
+
+    /// What a training step's forward pass changes beside its output:
+    /// batch norm's running statistics move towards the batch's.
+    pub fn track(&mut self, x: &Tensor) {
+        if let Layer::BatchNorm(bn) = self {
+            bn.track(x);
         }
     }
 
@@ -348,6 +514,8 @@ impl Layer {
     ) -> Option<Tensor> {
         match self {
             Layer::Conv(conv) => conv.backward(x, d_out, need_d_in),
+            Layer::ConvTranspose(up) => up.backward(x, d_out, need_d_in),
+            Layer::BatchNorm(bn) => Some(bn.backward(x, d_out)),
             Layer::Activation(act) => Some(act.backward(x, y, d_out)),
             Layer::Pool(pool) => Some(pool.backward(x, d_out)),
             Layer::Flatten => Some(flatten::backward(x, d_out)),
@@ -355,10 +523,13 @@ impl Layer {
         }
     }
 
-    /// `(weight, bias)` for conv and dense layers.
+    /// `(weight, bias)` for conv, transposed conv, batch norm (γ, β) and
+    /// dense layers.
     pub fn params(&self) -> Option<(&Param, &Param)> {
         match self {
             Layer::Conv(c) => Some((&c.weight, &c.bias)),
+            Layer::ConvTranspose(c) => Some((&c.weight, &c.bias)),
+            Layer::BatchNorm(b) => Some((&b.weight, &b.bias)),
             Layer::Dense(d) => Some((&d.weight, &d.bias)),
             _ => None,
         }
@@ -367,8 +538,25 @@ impl Layer {
     pub fn params_mut(&mut self) -> Option<(&mut Param, &mut Param)> {
         match self {
             Layer::Conv(c) => Some((&mut c.weight, &mut c.bias)),
+            Layer::ConvTranspose(c) => Some((&mut c.weight, &mut c.bias)),
+            Layer::BatchNorm(b) => Some((&mut b.weight, &mut b.bias)),
             Layer::Dense(d) => Some((&mut d.weight, &mut d.bias)),
             _ => None,
+        }
+    }
+
+    /// The tensors named by [`LayerKind::buffer_shapes`], in its order.
+    pub fn buffers(&self) -> Vec<&Tensor> {
+        match self {
+            Layer::BatchNorm(b) => vec![&b.running_mean, &b.running_var],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn buffers_mut(&mut self) -> Vec<&mut Tensor> {
+        match self {
+            Layer::BatchNorm(b) => vec![&mut b.running_mean, &mut b.running_var],
+            _ => Vec::new(),
         }
     }
 

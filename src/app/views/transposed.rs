@@ -1,0 +1,162 @@
+//! A transposed conv's backward step, drawn as the conv whose backward it
+//! is: that conv's forward and its weight gradient, both on the delta.
+//!
+//! - `D_below[i] = Σ_o D[o] ⋆ F[i, o]`, the filter's taps read every S
+//!   cells of D (a strided correlation: what the conv's forward computes);
+//! - `dF[i, o] = Σ_batch x[i] ⋆ D[o]`, each cell of x paired with the
+//!   window of D it scattered onto in the forward pass.
+//!
+//! The numbers are the trace's: D from the layer above, F and dF as the
+//! engine used and computed them.
+
+use egui::{Ui, Vec2};
+
+use super::layers::{arriving_ref, arriving_title, cells, leaving_title, mark, sample_plane};
+use crate::app::command::UiCommand;
+use crate::app::cx::Cx;
+use crate::app::style::{compact, note_ui};
+use crate::app::widgets::equation::{row_ui, Operand, Term};
+use crate::engine::layers::conv::ConvGeometry;
+use crate::engine::trace::Trace;
+use crate::i18n::tr;
+use crate::teach::explain::CellRef;
+use crate::teach::lesson::Mark;
+use crate::trf;
+
+/// The pair of channels shown: `(i, o)`, the layer's input and output
+/// channel (pickers when there are several).
+fn pair_ui(cx: &mut Cx, ui: &mut Ui, g: &ConvGeometry) -> (usize, usize) {
+    // In the conv `g`: the layer's input channels are g's outputs.
+    let (ins, outs) = (g.cout, g.cin);
+    let [a, b] = cx.state.channels;
+    let (i, o) = (b.min(ins - 1), a.min(outs - 1));
+    if ins > 1 || outs > 1 {
+        ui.horizontal(|ui| {
+            let (mut pi, mut po) = (i, o);
+            if ins > 1 {
+                let label = ui.label(tr("input channel i:"));
+                ui.add(egui::DragValue::new(&mut pi).range(0..=ins - 1))
+                    .labelled_by(label.id);
+            }
+            if outs > 1 {
+                let label = ui.label(tr("output channel o:"));
+                ui.add(egui::DragValue::new(&mut po).range(0..=outs - 1))
+                    .labelled_by(label.id);
+            }
+            if (pi, po) != (i, o) {
+                cx.command(UiCommand::PickChannels([po, pi]));
+            }
+        });
+    }
+    (i, o)
+}
+
+/// Transposed conv layer `i`'s backward step.
+pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec2) {
+    let num = cx.state.numbering(&t.kinds);
+    let start = ui.cursor().top();
+    let n = cx.state.sample.min(t.batch_size().saturating_sub(1));
+    let (Some(g), Some(x), Some(d), Some(below), Some(f), Some(df)) = (
+        t.transposed_geometry(i),
+        t.layer_input(i),
+        t.delta_from_above(i),
+        t.layers[i].delta.as_ref(),
+        t.layers[i].weight.as_ref(),
+        t.layers[i].weight_grad.as_ref(),
+    ) else {
+        return;
+    };
+    let (ci, co) = pair_ui(cx, ui, &g);
+    let (xv, xh, xw) = sample_plane(x, n, ci);
+    let (dv, dh, dw) = sample_plane(d, n, co);
+    let (bv, ..) = sample_plane(below, n, ci);
+    let filter = |w: &crate::engine::Tensor| -> Vec<f32> {
+        w.index_axis(ndarray::Axis(0), ci)
+            .index_axis(ndarray::Axis(0), co)
+            .iter()
+            .copied()
+            .collect()
+    };
+    let (fv, dfv) = (filter(f), filter(df));
+    let k = g.k;
+    let s = g.stride;
+    note_ui(
+        ui,
+        &trf!(
+            "Its forward pass scattered every cell of x onto a {k}x{k} window of y, the windows {s} apart: the backward pass of a stride-{s} conv. So its backward pass is that conv's forward pass: D read through F every {s} cells.",
+            k = k,
+            s = s
+        ),
+        true,
+    );
+    let summed = if g.cin > 1 {
+        tr("⋆ F, every S cells, Σ over o =").to_string()
+    } else {
+        trf!("⋆ F, every {s} cells =", s = s)
+    };
+    let below_row = vec![
+        Term::map(
+            Operand::new("D", arriving_title(&num, t, i), dv.clone(), dh, dw, true)
+                .short(num.delta(i + 1))
+                .pad(g.p),
+        ),
+        Term::Op(summed),
+        Term::map(
+            Operand::new("F", trf!("F[{i}, {o}]", i = ci, o = co), fv, k, k, true).short("F"),
+        ),
+        Term::Op("=".into()),
+        Term::map(
+            Operand::new("D_below", leaving_title(&num, t, i), bv, xh, xw, true)
+                .short(num.delta(i))
+                .zoom(s),
+        ),
+    ];
+    let grad_row = vec![
+        Term::map(
+            Operand::new(
+                "x",
+                trf!("x: {layer}'s input", layer = t.names[i]),
+                xv,
+                xh,
+                xw,
+                false,
+            )
+            .short("x")
+            .zoom(s),
+        ),
+        Term::Op(trf!("⋆ {d}, Σ batch →", d = num.delta(i + 1))),
+        Term::map(
+            Operand::new("dF", trf!("dF[{i}, {o}]", i = ci, o = co), dfv, k, k, true).short("dF"),
+        ),
+    ];
+    let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
+        vec![below_row]
+    } else {
+        vec![below_row, grad_row]
+    };
+    let refs: Vec<&[Term]> = rows.iter().map(|r| r.as_slice()).collect();
+    let fitted = cells(ui, &refs, room, start);
+    for row in rows {
+        let drawn = row_ui(ui, row, fitted);
+        mark(
+            cx,
+            &drawn,
+            &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
+        );
+        if let Some((id, (r, col))) = drawn.clicked {
+            let cell = match id {
+                "D" => arriving_ref(t, i, vec![n, co, r, col]),
+                "F" | "dF" => CellRef::WeightGrad {
+                    layer: i,
+                    index: vec![ci, co, r, col],
+                },
+                "x" => super::conv::input_ref(i, vec![n, ci, r, col]),
+                _ => CellRef::Delta {
+                    layer: i,
+                    index: vec![n, ci, r, col],
+                },
+            };
+            cx.command(UiCommand::Select(Some(cell)));
+        }
+    }
+}
