@@ -320,3 +320,56 @@ fn spec_json_round_trip() {
     assert!(json.contains(r#"{"name":"fc1","kind":"dense","in":49,"out":49}"#));
     assert_eq!(Network::specs_from_json(&json).unwrap(), specs);
 }
+
+/// Batch norm's running statistics after one training step, worked by
+/// hand in f64 from the batch that reached it: PyTorch's rule, momentum
+/// 0.1 from mean 0 and variance 1, the variance unbiased (m − 1).
+/// Inference then normalises by them, and a model file keeps them.
+#[test]
+fn batch_norm_running_statistics_follow_pytorch_and_are_saved() {
+    use backprop_viz::engine::layers::Layer;
+    let net = Network::preset("bn", 2).unwrap();
+    let mut r = rng(9);
+    let input = uniform(&[4, 1, 28, 28], 0.0, 1.0, &mut r);
+    let mut stepper = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.0));
+    stepper.record = true;
+    stepper.begin(input.clone(), vec![1, 2, 3, 4]);
+    stepper.finish();
+    let x = stepper.trace().layer_input(1).unwrap().clone();
+    let Layer::BatchNorm(bn) = &stepper.network.layers[1] else {
+        panic!("bn1 is layer 1")
+    };
+    let m = (4 * 28 * 28) as f64;
+    for c in 0..bn.channels {
+        let plane = x.index_axis(Axis(1), c);
+        let mean = plane.iter().map(|&v| v as f64).sum::<f64>() / m;
+        let var = plane
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / (m - 1.0);
+        let (rm, rv) = (bn.running_mean[c] as f64, bn.running_var[c] as f64);
+        assert!(
+            (rm - 0.1 * mean).abs() < 1e-6,
+            "channel {c}: {rm} vs {}",
+            0.1 * mean
+        );
+        assert!((rv - (0.9 + 0.1 * var)).abs() < 1e-5, "channel {c}: {rv}");
+    }
+    // Inference: (x − running mean) / √(running var + ε) · γ + β.
+    let y = bn.infer(&x);
+    let (c, at) = (3, [2, 3, 5, 7]);
+    let expected = (x[at] - bn.running_mean[c]) / (bn.running_var[c] + bn.eps).sqrt()
+        * bn.weight.value[c]
+        + bn.bias.value[c];
+    assert!((y[at] - expected).abs() < 1e-6);
+    // A model keeps them, and the network read back infers the same.
+    let bytes = backprop_viz::io::model_bytes(&stepper.network);
+    let back = backprop_viz::io::read_model(std::path::Path::new("m"), &bytes).unwrap();
+    let Layer::BatchNorm(read) = &back.layers[1] else {
+        panic!("bn1 is layer 1")
+    };
+    assert_eq!(read.running_mean, bn.running_mean);
+    assert_eq!(read.running_var, bn.running_var);
+    assert_eq!(back.forward(&input), stepper.network.forward(&input));
+}

@@ -196,7 +196,10 @@ fn check_network(mut net: Network, batch: usize, max_coords: usize, seed: u64) {
     eprintln!("checked {checked} coordinates");
     // The branch loss at θ is the real loss (same pieces): the check is anchored.
     let pieces = branch(&net, 0, &input);
-    let real = softmax_cross_entropy(&net.forward(&input), &labels).loss;
+    // (The training step's forward: batch norm by the batch's statistics,
+    // where `Network::forward` infers by the running ones.)
+    let logits = net.layers.iter().fold(input.clone(), |a, l| l.forward(&a));
+    let real = softmax_cross_entropy(&logits, &labels).loss;
     assert_eq!(loss_on_branch(&net, 0, &input, &pieces, &labels), real);
     assert_eq!(trace.loss, Some(real));
 }
@@ -210,6 +213,44 @@ fn whole_seed_preset() {
 fn whole_lenet_preset() {
     // Every conv weight and bias; up to 600 coordinates of the larger tensors.
     check_network(Network::preset("lenet", 4).unwrap(), 2, 600, 12);
+}
+
+#[test]
+fn whole_bn_preset() {
+    // lenet with a batch norm after each conv: γ and β checked too.
+    check_network(Network::preset("bn", 4).unwrap(), 2, 600, 12);
+}
+
+#[test]
+fn whole_updown_preset() {
+    check_network(Network::preset("updown", 4).unwrap(), 2, 600, 12);
+}
+
+#[test]
+fn transposed_convs_with_batch_norm_between() {
+    let specs = Network::specs_from_json(include_str!("fixtures/updown2.json")).unwrap();
+    let mut net = Network::new(specs).unwrap();
+    net.init(5);
+    check_network(net, 3, 600, 13);
+}
+
+/// A transposed conv layer kind.
+fn transposed(
+    cin: usize,
+    cout: usize,
+    kernel: usize,
+    padding: usize,
+    stride: usize,
+    output_padding: usize,
+) -> LayerKind {
+    LayerKind::Convtranspose {
+        in_channels: cin,
+        out_channels: cout,
+        kernel,
+        padding,
+        stride,
+        output_padding,
+    }
 }
 
 #[test]
@@ -369,6 +410,20 @@ fn each_layer_alone() {
                 outputs: 4,
             },
             vec![3, 6],
+        ),
+        // Transposed convs: stride 2 with output padding, stride 1 without
+        // padding (the map grows), several channels each way.
+        (transposed(1, 1, 3, 1, 2, 1), vec![2, 1, 4, 4]),
+        (transposed(3, 2, 3, 1, 2, 1), vec![2, 3, 4, 5]),
+        (transposed(2, 3, 2, 0, 1, 0), vec![2, 2, 4, 4]),
+        (transposed(2, 2, 4, 1, 3, 2), vec![2, 2, 3, 3]),
+        // Batch norm: each channel's statistics over the batch and the map.
+        (
+            LayerKind::Batchnorm {
+                channels: 3,
+                eps: 1e-5,
+            },
+            vec![3, 3, 4, 4],
         ),
     ];
     for (case, (kind, shape)) in cases.into_iter().enumerate() {

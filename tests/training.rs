@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use backprop_viz::data::dataset::{default_data_dir, load_dir, Mnist};
+use backprop_viz::engine::layers::Layer;
 use backprop_viz::engine::network::Network;
 use backprop_viz::engine::optim::{Optimizer, OptimizerKind};
 use backprop_viz::engine::stepper::Stepper;
@@ -47,6 +48,38 @@ fn the_strided_preset_learns() {
     let accuracy = evaluate(&t.stepper.network, &data.test.clone().limited(2000)).accuracy;
     eprintln!("strided: accuracy {accuracy} after 3000 samples");
     assert!(accuracy > 0.8, "strided, 3000 samples: accuracy {accuracy}");
+}
+
+/// Batch norm after each conv (the `bn` preset) learns, and inference by
+/// the running statistics it gathered classifies as well as the batch
+/// statistics would: `evaluate` runs the network in inference mode.
+#[test]
+fn the_bn_preset_learns_and_infers_by_its_running_statistics() {
+    let data = mnist();
+    let mut t = trainer(&data, 3000, "bn");
+    t.run_epoch(|_, _| {});
+    let net = &t.stepper.network;
+    let accuracy = evaluate(net, &data.test.clone().limited(2000)).accuracy;
+    eprintln!("bn: accuracy {accuracy} after 3000 samples");
+    assert!(accuracy > 0.85, "bn, 3000 samples: accuracy {accuracy}");
+    // The running statistics moved from their start (mean 0, variance 1).
+    let Layer::BatchNorm(bn) = &net.layers[1] else {
+        panic!("bn1 follows conv1")
+    };
+    assert!(bn.running_mean.iter().any(|&m| m.abs() > 1e-3));
+    assert!(bn.running_var.iter().all(|&v| v > 0.0));
+}
+
+/// Down by a stride-2 conv, up by a transposed conv, then a small
+/// classifier: `updown` learns too.
+#[test]
+fn the_updown_preset_learns() {
+    let data = mnist();
+    let mut t = trainer(&data, 6000, "updown");
+    t.run_epoch(|_, _| {});
+    let accuracy = evaluate(&t.stepper.network, &data.test.clone().limited(2000)).accuracy;
+    eprintln!("updown: accuracy {accuracy} after 6000 samples");
+    assert!(accuracy > 0.75, "updown, 6000 samples: accuracy {accuracy}");
 }
 
 /// The first five batch losses of the `seed` preset with seed 1 (batch 16,

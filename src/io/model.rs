@@ -1,5 +1,6 @@
-//! Models: `NAME.weight` and `NAME.bias` (F32, PyTorch layouts) for each conv
-//! and dense layer, `format = backprop-viz-model`. The same tensor names as a
+//! Models: `NAME.weight` and `NAME.bias` (F32, PyTorch layouts) for each
+//! layer with parameters, and batch norm's `NAME.running_mean` and
+//! `NAME.running_var`, `format = backprop-viz-model`. The same tensor names as a
 //! PyTorch `nn.Sequential` state dict with named children, so a model moves
 //! between the two unchanged.
 
@@ -25,13 +26,18 @@ pub fn model_bytes(net: &Network) -> Vec<u8> {
     model_file(net).to_bytes()
 }
 
-/// `NAME.weight`, `NAME.bias` for each layer with parameters.
+/// `NAME.weight`, `NAME.bias` for each layer with parameters, then its
+/// buffers (batch norm's running statistics).
 pub fn model_entries(net: &Network) -> Vec<(String, Entry<'_>)> {
     let mut entries = Vec::new();
     for (spec, layer) in net.specs.iter().zip(&net.layers) {
         if let Some((w, b)) = layer.params() {
             entries.push((format!("{}.weight", spec.name), Entry::F32(&w.value)));
             entries.push((format!("{}.bias", spec.name), Entry::F32(&b.value)));
+        }
+        let buffers = spec.kind.buffer_shapes().into_iter().zip(layer.buffers());
+        for ((what, _), value) in buffers {
+            entries.push((format!("{}.{what}", spec.name), Entry::F32(value)));
         }
     }
     entries
@@ -65,6 +71,9 @@ pub fn network_from(parsed: &Parsed) -> Result<Network, FileError> {
                 parsed.check(&name, &shape)?;
             }
         }
+        for (what, shape) in spec.kind.buffer_shapes() {
+            parsed.check(&format!("{}.{what}", spec.name), &shape)?;
+        }
     }
     let mut net =
         Network::new(parsed.specs.clone()).map_err(|e| error(path, Problem::Network(e)))?;
@@ -77,6 +86,17 @@ pub fn network_from(parsed: &Parsed) -> Result<Network, FileError> {
                 }
                 *param = Param::new(value);
             }
+        }
+        let whats = spec.kind.buffer_shapes();
+        for ((what, shape), buffer) in whats.into_iter().zip(layer.buffers_mut()) {
+            let name = format!("{}.{what}", spec.name);
+            let value = parsed.f32(&name, Some(&shape))?;
+            // A variance below 0 would take a square root of a negative.
+            let bad = |v: &f32| !v.is_finite() || (what == "running_var" && *v < 0.0);
+            if value.iter().any(bad) {
+                return Err(error(path, Problem::NotFinite { name }));
+            }
+            *buffer = value;
         }
     }
     Ok(net)
