@@ -24,6 +24,7 @@ fn every_injectable_bug_is_caught_by_the_gradient_check_at_its_layer() {
             padding: 2,
             dilation: 2,
             downsample: Downsample::MaxPool,
+            batchnorm: false,
             activation: LayerKind::Relu,
             hidden: 32,
         }
@@ -37,10 +38,15 @@ fn every_injectable_bug_is_caught_by_the_gradient_check_at_its_layer() {
         Network::new(Network::specs_from_json(include_str!("fixtures/pools.json")).unwrap())
             .unwrap();
     pools.init(1);
-    let networks = ["seed", "lenet", "strided"]
+    // Transposed convs 4→2 and 2→2 with a batch norm between.
+    let mut updown2 =
+        Network::new(Network::specs_from_json(include_str!("fixtures/updown2.json")).unwrap())
+            .unwrap();
+    updown2.init(1);
+    let networks = ["seed", "lenet", "strided", "bn", "updown"]
         .map(|p| (p, Network::preset(p, 1).unwrap()))
         .into_iter()
-        .chain([("dilated", dilated), ("pools", pools)]);
+        .chain([("dilated", dilated), ("pools", pools), ("updown2", updown2)]);
     for (preset, net) in networks {
         let specs = net.specs.clone();
         let bugs = bugs_for(&specs);

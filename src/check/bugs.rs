@@ -47,14 +47,16 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
     let square = last(&|k| matches!(k, LayerKind::Dense { inputs, outputs } if inputs == outputs));
     let square_with_below = square.filter(|&i| has_params_below(i));
     let dense = last(&|k| matches!(k, LayerKind::Dense { .. }));
-    // The ReLU after a dense layer: its inputs are of both signs.
+    // The ReLU after a dense layer: its inputs are of both signs. Else the
+    // first (after a freshly initialised conv; a later one may sit after a
+    // layer whose outputs start all positive, with nothing to block).
     let relu = (1..specs.len())
         .rev()
         .find(|&i| {
             matches!(specs[i].kind, LayerKind::Relu)
                 && matches!(specs[i - 1].kind, LayerKind::Dense { .. })
         })
-        .or_else(|| last(&|k| matches!(k, LayerKind::Relu)));
+        .or_else(|| (0..specs.len()).find(|&i| matches!(specs[i].kind, LayerKind::Relu)));
     let strided = last(&|k| matches!(k, LayerKind::Conv { stride, .. } if *stride > 1));
     let strided_with_below = (0..specs.len()).rev().find(|&i| {
         matches!(specs[i].kind, LayerKind::Conv { stride, .. } if stride > 1) && has_params_below(i)
@@ -64,6 +66,17 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
     let avg_pool = last(&|k| matches!(k, LayerKind::Avgpool { .. }));
     let overlapping = last(&|k| k.pool_window().is_some_and(|(size, stride)| stride < size));
     let flatten = last(&|k| matches!(k, LayerKind::Flatten));
+    let norm_with_below = (0..specs.len())
+        .rev()
+        .find(|&i| matches!(specs[i].kind, LayerKind::Batchnorm { .. }) && has_params_below(i));
+    let norm = last(&|k| matches!(k, LayerKind::Batchnorm { .. }));
+    let up_with_below = (0..specs.len())
+        .rev()
+        .find(|&i| matches!(specs[i].kind, LayerKind::Convtranspose { .. }) && has_params_below(i));
+    let strided_up = last(&|k| matches!(k, LayerKind::Convtranspose { stride, .. } if *stride > 1));
+    let crossed_up = last(
+        &|k| matches!(k, LayerKind::Convtranspose { in_channels, out_channels, .. } if *in_channels > 1 && *out_channels > 1),
+    );
     let at = |mistake, layer: Option<usize>, part| {
         layer.map(|layer| Bug {
             mistake,
@@ -87,6 +100,22 @@ pub fn bugs_for(specs: &[LayerSpec]) -> Vec<Bug> {
         at(Mistake::PoolOverwrote, overlapping, Part::Delta),
         at(Mistake::AvgpoolCopied, avg_pool, Part::Delta),
         at(Mistake::FlattenOrder, flatten, Part::Delta),
+        at(Mistake::BnMeanTermMissing, norm_with_below, Part::Delta),
+        at(Mistake::BnVarTermMissing, norm_with_below, Part::Delta),
+        at(Mistake::BnStatsConstant, norm_with_below, Part::Delta),
+        at(Mistake::BnCountBatchOnly, norm_with_below, Part::Delta),
+        at(Mistake::BnDgammaNotNormalized, norm, Part::WeightGrad),
+        at(Mistake::ConvtransposeRot180, up_with_below, Part::Delta),
+        at(
+            Mistake::ConvtransposeGradNotStrided,
+            strided_up,
+            Part::WeightGrad,
+        ),
+        at(
+            Mistake::ConvtransposeWeightSwapped,
+            crossed_up,
+            Part::WeightGrad,
+        ),
         at(Mistake::FcNotTransposed, square_with_below, Part::Delta),
         at(Mistake::Transposed, square, Part::WeightGrad),
         at(Mistake::MissingMean, dense, Part::WeightGrad),

@@ -422,4 +422,52 @@ pub const TEXT: &[(&str, &str)] = &[
         "{name} does not match and is none of the known mistakes; check each step against {formula}.",
         "{name} не совпадает и не похож ни на одну известную ошибку; сверьте каждый шаг с формулой {formula}.",
     ),
+    (
+        "dF[i,o,a,b] = Σ_n Σ_y Σ_x x[n,i,y,x] · D[n,o,{s}·y+a−P,{s}·x+b−P] (F laid out [in, out, K, K]; D zero-padded by P)",
+        "dF[i,o,a,b] = Σ_n Σ_y Σ_x x[n,i,y,x] · D[n,o,{s}·y+a−P,{s}·x+b−P] (F в раскладке [in, out, K, K]; D дополнена нулями на P)",
+    ),
+    (
+        "D_below[n,i,y,x] = Σ_o Σ_a Σ_b F[i,o,a,b] · D[n,o,{s}·y+a−P,{s}·x+b−P]: the forward pass of the stride-{s} conv whose backward the layer is, no flipping",
+        "D_below[n,i,y,x] = Σ_o Σ_a Σ_b F[i,o,a,b] · D[n,o,{s}·y+a−P,{s}·x+b−P]: прямой проход свёртки с шагом {s}, обратным проходом которой является слой, без поворота",
+    ),
+    (
+        "dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · x̂[n,c,i,j], x̂ = (x − μ) / √(σ² + ε) over the batch",
+        "dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · x̂[n,c,i,j], x̂ = (x − μ) / √(σ² + ε) по батчу",
+    ),
+    (
+        "D_below = γ/√(σ² + ε) · (D − dβ/m − x̂ · dγ/m), m = N·H·W values per channel, μ and σ² the batch's",
+        "D_below = γ/√(σ² + ε) · (D − dβ/m − x̂ · dγ/m), m = N·H·W значений на канал, μ и σ² — батча",
+    ),
+    (
+        "{name} leaves out the path through the mean: every x moved μ, which every cell of its channel was normalised by, so subtract dβ/m inside the bracket ({formula}).",
+        "В {name} пропущен путь через среднее: каждый x сдвигал μ, которым нормировалась каждая клетка канала, поэтому внутри скобки вычтите dβ/m ({formula}).",
+    ),
+    (
+        "{name} leaves out the path through the variance: every x moved σ², so subtract x̂ · dγ/m inside the bracket ({formula}).",
+        "В {name} пропущен путь через дисперсию: каждый x сдвигал σ², поэтому внутри скобки вычтите x̂ · dγ/m ({formula}).",
+    ),
+    (
+        "{name} treats μ and σ as constants (γ/σ̂ · D alone): in training they are the batch's own, and each x moved them; add the two terms through them ({formula}).",
+        "В {name} μ и σ взяты как константы (только γ/σ̂ · D): при обучении это статистики самого батча, и каждый x их сдвигал; добавьте два слагаемых через них ({formula}).",
+    ),
+    (
+        "{name} divides by the batch size N where m is due: batch norm over maps takes each channel's statistics over all N·H·W values, so m = N·H·W ({formula}).",
+        "В {name} деление на размер батча N там, где нужно m: батч-нормализация карт считает статистики канала по всем N·H·W значениям, так что m = N·H·W ({formula}).",
+    ),
+    (
+        "{name} multiplies D by the input x: γ scales the normalised input, so dγ = Σ D · x̂ with x̂ = (x − μ)/√(σ² + ε).",
+        "В {name} D умножена на вход x: γ масштабирует нормированный вход, поэтому dγ = Σ D · x̂, где x̂ = (x − μ)/√(σ² + ε).",
+    ),
+    (
+        "{name} used the filter turned by 180°: a transposed conv's backward pass is the forward pass of its conv, a plain correlation of D with F, no flipping ({formula}).",
+        "В {name} фильтр повёрнут на 180°: обратный проход транспонированной свёртки — прямой проход её свёртки, простая корреляция D с F без поворота ({formula}).",
+    ),
+    (
+        "{name} pairs x's cells with D's side by side: in the forward pass input cell y scattered onto output {s}·y, so each tap pairs x with D every {s} cells ({formula}).",
+        "В {name} клетки x сопоставлены с соседними клетками D: в прямом проходе клетка входа y легла на выход {s}·y, поэтому каждый отсчёт сопоставляет x с D через каждые {s} клетки ({formula}).",
+    ),
+    (
+        "{name} reads the weight as a conv's [out, in, K, K]: a transposed conv keeps it as [in, out, K, K], input channels first ({formula}).",
+        "В {name} вес прочитан как у свёртки, [out, in, K, K]: у транспонированной свёртки он хранится как [in, out, K, K], входные каналы первыми ({formula}).",
+    ),
 ];

@@ -86,4 +86,28 @@ pub const TEXT: &[(&str, &str)] = &[
         "The windows overlap: this cell is in {k} of them, and what each sends it adds up.",
         "Окна перекрываются: эта клетка входит в {k} из них, и то, что шлёт каждое, складывается.",
     ),
+    (
+        "A transposed conv's forward pass is a conv's backward pass, so its backward pass is that conv's forward pass: D read through the same filter, every S cells.",
+        "Прямой проход транспонированной свёртки — это обратный проход свёртки, поэтому её обратный проход — прямой проход той свёртки: D читается через тот же фильтр каждые S клеток.",
+    ),
+    (
+        "γ/σ̂ · D (μ and σ held still)",
+        "γ/σ̂ · D (μ и σ неподвижны)",
+    ),
+    (
+        "− γ/σ̂ · dβ/m (through the mean)",
+        "− γ/σ̂ · dβ/m (через среднее)",
+    ),
+    (
+        "− γ/σ̂ · x̂ · dγ/m (through the variance)",
+        "− γ/σ̂ · x̂ · dγ/m (через дисперсию)",
+    ),
+    (
+        "dγ[{index}] of {layer}",
+        "dγ[{index}] слоя {layer}",
+    ),
+    (
+        "Each x moved the channel's mean and variance, which every other cell of the channel was normalised by: those two paths are the second and third terms (m = {m} values in the channel).",
+        "Каждый x сдвигал среднее и дисперсию канала, которыми нормировалась каждая другая клетка канала: эти два пути — второе и третье слагаемые (m = {m} значений в канале).",
+    ),
 ];

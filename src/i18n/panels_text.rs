@@ -349,4 +349,20 @@ pub const TEXT: &[(&str, &str)] = &[
     ("label {label}", "метка {label}"),
     ("the digit", "цифра"),
     ("{run} {layer} output [{c}]", "{run}: выход {layer} [{c}]"),
+    (
+        "Batch norm:",
+        "Батч-нормализация:",
+    ),
+    (
+        "Each conv's output goes straight to its activation",
+        "Выход каждой свёртки идёт прямо в её активацию",
+    ),
+    (
+        "after each conv",
+        "после каждой свёртки",
+    ),
+    (
+        "Each channel of each conv's output normalised by the batch's mean and variance, then scaled by γ and shifted by β",
+        "Каждый канал выхода каждой свёртки нормируется средним и дисперсией батча, затем умножается на γ и сдвигается на β",
+    ),
 ];

@@ -488,4 +488,65 @@ pub const TEXT: &[(&str, &str)] = &[
         "Max pooling routes each delta to the cell that won its window; the window's other cells get 0.",
         "Max-пулинг передаёт каждую дельту ячейке, победившей в своём окне; остальные ячейки окна получают 0.",
     ),
+    (
+        "y = x scattered through F: every input cell adds x · F onto its window of the output, the windows S apart (a conv's backward pass, run forward).",
+        "y = x, разнесённый через F: каждая клетка входа добавляет x · F в своё окно выхода, окна через S клеток (обратный проход свёртки, выполненный вперёд).",
+    ),
+    (
+        "y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε): each channel normalised by the batch's mean and variance.",
+        "y = γ·x̂ + β, где x̂ = (x − μ)/√(σ² + ε): каждый канал нормирован средним и дисперсией батча.",
+    ),
+    (
+        "D_below = D ⋆ F, the taps every S cells (the forward pass of the conv whose backward this layer is); dF = x ⋆ D, summed over the batch.",
+        "D_below = D ⋆ F, отсчёты через каждые S клеток (прямой проход той свёртки, обратным проходом которой является этот слой); dF = x ⋆ D, сумма по батчу.",
+    ),
+    (
+        "D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m): the delta, less its mean, less its part along x̂; dβ = Σ D, dγ = Σ D·x̂.",
+        "D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m): дельта без своего среднего и без своей части вдоль x̂; dβ = Σ D, dγ = Σ D·x̂.",
+    ),
+    (
+        "input channel i:",
+        "входной канал i:",
+    ),
+    (
+        "output channel o:",
+        "выходной канал o:",
+    ),
+    (
+        "⋆ F, every S cells, Σ over o =",
+        "⋆ F, через S клеток, Σ по o =",
+    ),
+    (
+        "Its forward pass scattered every cell of x onto a {k}x{k} window of y, the windows {s} apart: the backward pass of a stride-{s} conv. So its backward pass is that conv's forward pass: D read through F every {s} cells.",
+        "Прямой проход разнёс каждую клетку x по окну {k}x{k} в y, окна через {s} клетки: это обратный проход свёртки с шагом {s}. Поэтому обратный проход слоя — прямой проход той свёртки: D читается через F каждые {s} клетки.",
+    ),
+    (
+        "⋆ F, every {s} cells =",
+        "⋆ F, через {s} клетки =",
+    ),
+    (
+        "γ/σ̂ · D: as if μ and σ stood still",
+        "γ/σ̂ · D: как если бы μ и σ не менялись",
+    ),
+    (
+        "− γ/σ̂ · dβ/m: through the mean (every cell the same)",
+        "− γ/σ̂ · dβ/m: через среднее (во всех клетках одно и то же)",
+    ),
+    (
+        "− γ/σ̂ · x̂·dγ/m: through the variance",
+        "− γ/σ̂ · x̂·dγ/m: через дисперсию",
+    ),
+    (
+        "and",
+        "и",
+    ),
+    (
+        "x̂ = (x − μ)/σ̂, the normalised input",
+        "x̂ = (x − μ)/σ̂, нормированный вход",
+    ),
+    (
+        "Channel {c} over the batch's {m} values: μ = {mean}, σ² = {var}, γ = {gamma}, so γ/σ̂ = {k}. dβ = Σ D = {dbeta}, dγ = Σ D·x̂ = {dgamma}.",
+        "Канал {c} по {m} значениям батча: μ = {mean}, σ² = {var}, γ = {gamma}, значит γ/σ̂ = {k}. dβ = Σ D = {dbeta}, dγ = Σ D·x̂ = {dgamma}.",
+    ),
+    ("⋆ {d}, Σ batch →", "⋆ {d}, Σ батча →"),
 ];

@@ -101,9 +101,7 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
                 .pad(g.p),
         ),
         Term::Op(summed),
-        Term::map(
-            Operand::new("F", trf!("F[{i}, {o}]", i = ci, o = co), fv, k, k, true).short("F"),
-        ),
+        Term::map(Operand::new("F", format!("F[{ci}, {co}]"), fv, k, k, true).short("F")),
         Term::Op("=".into()),
         Term::map(
             Operand::new("D_below", leaving_title(&num, t, i), bv, xh, xw, true)
@@ -125,9 +123,7 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
             .zoom(s),
         ),
         Term::Op(trf!("⋆ {d}, Σ batch →", d = num.delta(i + 1))),
-        Term::map(
-            Operand::new("dF", trf!("dF[{i}, {o}]", i = ci, o = co), dfv, k, k, true).short("dF"),
-        ),
+        Term::map(Operand::new("dF", format!("dF[{ci}, {co}]"), dfv, k, k, true).short("dF")),
     ];
     let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
         vec![below_row]
