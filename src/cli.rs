@@ -90,7 +90,7 @@ struct GuiArgs {
     /// Start from this model instead of the preset's random weights.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// `seed`, `lenet`, `strided`, or a JSON layer-list file.
+    /// `seed`, `lenet`, `strided`, `bn`, `updown`, or a JSON layer-list file.
     #[arg(long, value_name = "NAME|FILE.json")]
     preset: Option<String>,
     /// Continue a saved session (File → Save session…) at start.
@@ -108,7 +108,7 @@ struct GuiArgs {
 
 #[derive(Args)]
 struct TrainArgs {
-    /// `seed`, `lenet`, `strided`, or a JSON file with a `layers` list.
+    /// `seed`, `lenet`, `strided`, `bn`, `updown`, or a JSON file with a `layers` list.
     #[arg(long, default_value = defaults::PRESET, value_name = "NAME|FILE.json")]
     preset: String,
     #[arg(long, default_value_t = defaults::EPOCHS)]

@@ -470,3 +470,85 @@ fn strided_and_dilated_layers_animate_to_the_trace_s_numbers() {
         }
     }
 }
+
+/// A transposed conv's delta (`updown`'s up1: 4 channels in, 1 out,
+/// stride 2): every frame's sums are the strided correlation of D with
+/// F[i, o] summed over o, worked here from the trace's D and F, for the
+/// cells reached so far and none beyond; the last frame is the trace's
+/// delta for every input channel.
+#[test]
+fn a_transposed_conv_s_delta_fills_in_to_the_trace_s_numbers() {
+    let t = traced("updown");
+    let layer = 2;
+    let d = t.delta_from_above(layer).unwrap();
+    let f = t.layers[layer].weight.as_ref().unwrap();
+    let below = t.layers[layer].delta.as_ref().unwrap();
+    let (h, w) = (below.shape()[2], below.shape()[3]);
+    for (n, i) in [(0, 0), (1, 3), (2, 2)] {
+        let target = Target {
+            layer,
+            sample: n,
+            out: 0,
+            input: i,
+        };
+        let count = frames(&t, Kind::Scatter, target);
+        assert_eq!(count, h * w);
+        for index in [0, 1, 15, 14 * 7 + 3, count - 1] {
+            let fr = frame(&t, Kind::Scatter, target, index).unwrap();
+            for (cell, sum) in fr.sums.iter().enumerate() {
+                let (a, b) = (cell / w, cell % w);
+                if cell > index {
+                    assert_eq!(*sum, None, "frame {index} cell {cell}");
+                    continue;
+                }
+                let mut by_hand = 0.0;
+                for o in 0..f.shape()[1] {
+                    for u in 0..3 {
+                        for v in 0..3 {
+                            let (r, c) = ((2 * a + u) as isize - 1, (2 * b + v) as isize - 1);
+                            by_hand += f64::from(f[[i, o, u, v]]) * at(d, n, o, r, c);
+                        }
+                    }
+                }
+                close(sum.unwrap(), by_hand, "scatter");
+            }
+            assert_eq!(fr.cell, (index / w, index % w));
+        }
+        let last = frame(&t, Kind::Scatter, target, count - 1).unwrap();
+        for (cell, sum) in last.sums.iter().enumerate() {
+            trace_close(sum.unwrap(), below[[n, i, cell / w, cell % w]], "up1 delta");
+        }
+    }
+}
+
+/// Batch norm's delta (`bn`'s bn2): each frame adds one more cell's three
+/// recorded terms; the last frame is the trace's delta exactly.
+#[test]
+fn batch_norm_s_delta_fills_in_to_the_trace_s_numbers() {
+    let t = traced("bn");
+    let layer = t.index_of("bn2").unwrap();
+    let below = t.layers[layer].delta.as_ref().unwrap();
+    let (h, w) = (below.shape()[2], below.shape()[3]);
+    let target = Target {
+        layer,
+        sample: 1,
+        out: 5,
+        input: 5,
+    };
+    let count = frames(&t, Kind::Normalize, target);
+    assert_eq!(count, h * w);
+    for index in 0..count {
+        let fr = frame(&t, Kind::Normalize, target, index).unwrap();
+        for (cell, sum) in fr.sums.iter().enumerate() {
+            match sum {
+                Some(v) => {
+                    assert!(cell <= index);
+                    assert_eq!(*v, f64::from(below[[1, 5, cell / w, cell % w]]));
+                }
+                None => assert!(cell > index),
+            }
+        }
+    }
+    // Not the kind of the layer: nothing to play.
+    assert_eq!(frames(&t, Kind::Scatter, target), 0);
+}

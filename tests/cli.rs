@@ -465,3 +465,39 @@ fn an_exercise_round_trips_through_check() {
     ]);
     assert_user_error(&o, "nothing.npy");
 }
+
+/// Batch norm and transposed convs in an exercise: the reference solution
+/// worked from the exercise alone (`solve`, the contract's formulas) matches
+/// every tensor of the trace, on `bn`, `updown` and a 4→2 / 2→2 transposed
+/// net with batch norm between.
+#[test]
+fn exercises_with_batch_norm_and_transposed_convs_solve_to_the_trace() {
+    use backprop_viz::check::exercise::{read_exercise, solve};
+    let fixture = format!("{}/tests/fixtures/updown2.json", env!("CARGO_MANIFEST_DIR"));
+    for (preset, expected) in [("bn", 24), ("updown", 13), (fixture.as_str(), 19)] {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("step.safetensors");
+        let ex = dir.path().join("exercise");
+        let o = run(&[
+            "trace",
+            "--preset",
+            preset,
+            "--seed",
+            "2",
+            "--batch",
+            "4",
+            "--out",
+            trace.to_str().unwrap(),
+            "--exercise",
+            ex.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let t = backprop_viz::io::read_trace(&trace).unwrap();
+        let solved = solve(&read_exercise(&ex).unwrap()).unwrap();
+        assert_eq!(solved.len(), expected, "{preset}");
+        for h in solved {
+            let v = backprop_viz::check::check(&t, &h).unwrap();
+            assert!(v.ok, "{preset} {}: {}", h.name, v.message());
+        }
+    }
+}

@@ -3,7 +3,7 @@
 
     python3 tools/torch_bench.py            # after: pip install torch numpy
 
-Trains `seed`, `lenet` and `strided` with SGD at batch 64 on MNIST on 1 and 2 threads and
+Trains the five presets (`seed`, `lenet`, `strided`, `bn`, `updown`) with SGD at batch 64 on MNIST on 1 and 2 threads and
 times single-image inference, the figures `backprop-viz bench` reports.
 """
 import gzip
@@ -24,7 +24,17 @@ def idx(path):
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def net(c1, c2, hidden, strided=False):
+def net(c1, c2, hidden, strided=False, bn=False, updown=False):
+    if updown:  # down by a stride-2 conv, back up by a transposed conv
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(1, 4, 3, padding=1, stride=2), torch.nn.ReLU(),
+            torch.nn.ConvTranspose2d(4, 1, 3, stride=2, padding=1, output_padding=1), torch.nn.ReLU(),
+            torch.nn.MaxPool2d(4), torch.nn.Flatten(), torch.nn.Linear(49, 10))
+    if bn:  # lenet with a batch norm after each conv
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(1, c1, 3, padding=1), torch.nn.BatchNorm2d(c1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(c1, c2, 3, padding=1), torch.nn.BatchNorm2d(c2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(c2 * 49, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
     if strided:  # lenet's convs at stride 2 in place of pooling
         return torch.nn.Sequential(
             torch.nn.Conv2d(1, c1, 3, padding=1, stride=2), torch.nn.ReLU(),
@@ -36,7 +46,8 @@ def net(c1, c2, hidden, strided=False):
         torch.nn.Flatten(), torch.nn.Linear(c2 * 49, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
 
 
-PRESETS = {"seed": (1, 1, 49), "lenet": (8, 16, 64), "strided": (8, 16, 64, True)}
+PRESETS = {"seed": (1, 1, 49), "lenet": (8, 16, 64), "strided": (8, 16, 64, True),
+           "bn": (8, 16, 64, False, True), "updown": (0, 0, 0, False, False, True)}
 
 images = torch.tensor(idx("data/mnist/train-images-idx3-ubyte.gz")[:20000], dtype=torch.uint8)
 labels = torch.tensor(idx("data/mnist/train-labels-idx1-ubyte.gz")[:20000], dtype=torch.int64)

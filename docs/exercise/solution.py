@@ -58,6 +58,44 @@ def maxpool_backward(x, D, s, t=None):
     return out
 
 
+def avgpool_backward(x, D, s, t=None):
+    t = s if t is None else t
+    N, C, ho, wo = D.shape
+    out = np.zeros(x.shape)
+    for i in range(ho):
+        for j in range(wo):
+            out[:, :, t * i:t * i + s, t * j:t * j + s] += D[:, :, i, j, None, None] / (s * s)
+    return out
+
+
+def convtranspose_backward(x, D, F, padding, stride=1):
+    k = F.shape[-1]
+    N, I, h, w = x.shape
+    Dp = pad(D, padding)
+    dF = np.zeros(F.shape)
+    below = np.zeros(x.shape)
+    for u in range(k):
+        for v in range(k):
+            # The cells of D that tap (u, v) reached: from u, stride apart.
+            rows = slice(u, u + (h - 1) * stride + 1, stride)
+            cols = slice(v, v + (w - 1) * stride + 1, stride)
+            dF[:, :, u, v] = np.einsum('nihw,nohw->io', x, Dp[:, :, rows, cols])
+            below += np.einsum('io,nohw->nihw', F[:, :, u, v], Dp[:, :, rows, cols])
+    return dF, D.sum(axis=(0, 2, 3)), below
+
+
+def batchnorm_backward(x, D, gamma, eps):
+    m = x.shape[0] * x.shape[2] * x.shape[3]
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    xhat = (x - mean) / np.sqrt(var + eps)
+    dbeta = D.sum(axis=(0, 2, 3))
+    dgamma = (D * xhat).sum(axis=(0, 2, 3))
+    scale = gamma[None, :, None, None] / np.sqrt(var + eps)
+    below = scale * (D - dbeta[None, :, None, None] / m - xhat * dgamma[None, :, None, None] / m)
+    return dgamma, dbeta, below
+
+
 def flatten_backward(x, D):
     return D.reshape(x.shape)
 
@@ -65,6 +103,7 @@ def flatten_backward(x, D):
 if __name__ == "__main__":
     sys.path.insert(0, os.path.abspath(sys.argv[1]))
     import starter
-    for f in (conv_backward, dense_backward, relu_backward, maxpool_backward, flatten_backward):
+    for f in (conv_backward, dense_backward, relu_backward, maxpool_backward, avgpool_backward,
+              convtranspose_backward, batchnorm_backward, flatten_backward):
         setattr(starter, f.__name__, f)
     starter.main()

@@ -57,6 +57,27 @@ def maxpool_backward(x, D, size, stride=None):
     raise NotImplementedError
 
 
+def avgpool_backward(x, D, size, stride=None):
+    """As maxpool_backward, for average pooling: each window's delta is
+    shared by its size*size cells."""
+    raise NotImplementedError
+
+
+def convtranspose_backward(x, D, F, padding, stride=1):
+    """A transposed conv: x [N,I,h,w]; D [N,O,H,W]; F [I,O,k,k] (input
+    channels first); in the forward pass input cell (a, b) reached output
+    cell (stride*a + u - padding, stride*b + v - padding) through F[i,o,u,v].
+    Returns dF [I,O,k,k], dB [O], D_below [N,I,h,w]."""
+    raise NotImplementedError
+
+
+def batchnorm_backward(x, D, gamma, eps):
+    """Batch norm in training mode: x, D [N,C,h,w]; gamma [C]; each
+    channel's mean and (biased) variance over its N*h*w values.
+    Returns dgamma [C], dbeta [C], D_below [N,C,h,w]."""
+    raise NotImplementedError
+
+
 def flatten_backward(x, D):
     """x [N,C,h,w], D [N,C*h*w]. Returns D_below [N,C,h,w]."""
     raise NotImplementedError
@@ -88,6 +109,20 @@ def main():
             elif kind == "maxpool":
                 size = layer.get("size", 2)
                 save(name + ".delta", maxpool_backward(x, D, size, layer.get("stride", size)))
+            elif kind == "avgpool":
+                size = layer.get("size", 2)
+                save(name + ".delta", avgpool_backward(x, D, size, layer.get("stride", size)))
+            elif kind == "convtranspose":
+                dF, dB, below = convtranspose_backward(x, D, load(name + ".weight"),
+                                                       layer.get("padding", 0), layer.get("stride", 1))
+                save(name + ".weight_grad", dF)
+                save(name + ".bias_grad", dB)
+                save(name + ".delta", below)
+            elif kind == "batchnorm":
+                dG, dB, below = batchnorm_backward(x, D, load(name + ".weight"), layer.get("eps", 1e-5))
+                save(name + ".weight_grad", dG)
+                save(name + ".bias_grad", dB)
+                save(name + ".delta", below)
             elif kind == "flatten":
                 save(name + ".delta", flatten_backward(x, D))
             else:

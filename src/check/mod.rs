@@ -416,7 +416,7 @@ pub fn candidates(trace: &Trace, name: Named) -> Vec<(Mistake, ArrayD<f64>)> {
             let gamma: Vec<f64> = gamma.iter().copied().collect();
             let norm = Norm::of(x4, d4, &gamma, f64::from(*eps));
             if part == Part::WeightGrad {
-                // Σ D·x: the input where its normalised value x̂ is due.
+                // Σ D·x: the input where its normalised value z is due.
                 let raw = (&d4 * &x4)
                     .sum_axis(Axis(3))
                     .sum_axis(Axis(2))
@@ -926,11 +926,11 @@ fn formula(trace: &Trace, name: Named) -> String {
             s = stride
         ),
         (LayerKind::Batchnorm { .. }, Part::WeightGrad) => {
-            trf!("dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · x̂[n,c,i,j], x̂ = (x − μ) / √(σ² + ε) over the batch")
+            trf!("dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · z[n,c,i,j], z = (x − μ) / √(σ² + ε) over the batch")
         }
         (LayerKind::Batchnorm { .. }, Part::BiasGrad) => "dβ[c] = Σ_n Σ_i Σ_j D[n,c,i,j]".into(),
         (LayerKind::Batchnorm { .. }, Part::Delta) => trf!(
-            "D_below = γ/√(σ² + ε) · (D − dβ/m − x̂ · dγ/m), m = N·H·W values per channel, μ and σ² the batch's"
+            "D_below = γ/s · (D − dβ/m − z · dγ/m), s = √(σ² + ε), z = (x − μ)/s, m = N·H·W values per channel, μ and σ² the batch's"
         ),
         (LayerKind::Dense { .. }, Part::WeightGrad) => {
             trf!("dW = Dᵀ · x, that is dW[o,i] = Σ_n D[n,o] · x[n,i]")
@@ -1114,12 +1114,12 @@ impl Verdict {
                 formula = formula
             ),
             Mistake::BnVarTermMissing => trf!(
-                "{name} leaves out the path through the variance: every x moved σ², so subtract x̂ · dγ/m inside the bracket ({formula}).",
+                "{name} leaves out the path through the variance: every x moved σ², so subtract z · dγ/m inside the bracket ({formula}).",
                 name = name,
                 formula = formula
             ),
             Mistake::BnStatsConstant => trf!(
-                "{name} treats μ and σ as constants (γ/σ̂ · D alone): in training they are the batch's own, and each x moved them; add the two terms through them ({formula}).",
+                "{name} treats μ and σ as constants (γ/s · D alone): in training they are the batch's own, and each x moved them; add the two terms through them ({formula}).",
                 name = name,
                 formula = formula
             ),
@@ -1129,7 +1129,7 @@ impl Verdict {
                 formula = formula
             ),
             Mistake::BnDgammaNotNormalized => trf!(
-                "{name} multiplies D by the input x: γ scales the normalised input, so dγ = Σ D · x̂ with x̂ = (x − μ)/√(σ² + ε).",
+                "{name} multiplies D by the input x: γ scales the normalised input, so dγ = Σ D · z with z = (x − μ)/√(σ² + ε).",
                 name = name
             ),
             Mistake::ConvtransposeRot180 => trf!(

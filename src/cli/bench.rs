@@ -8,7 +8,6 @@ use serde_json::{json, Map, Value};
 
 use super::{defaults, network_from_preset, thread_pool, training_set, Result};
 const BATCH: usize = crate::training::BENCH_BATCH;
-const PRESETS: [&str; 3] = ["seed", "lenet", "strided"];
 /// How long each throughput measurement trains (after a warm-up).
 const TRAIN_TIME: Duration = Duration::from_secs(3);
 const INFER_RUNS: usize = 3000;
@@ -133,7 +132,7 @@ pub fn run(as_json: bool, torch: Option<&std::path::Path>) -> Result<()> {
     let mut all_cores = Map::new();
     let mut one_thread = Map::new();
     let mut infer = Map::new();
-    for preset in PRESETS {
+    for preset in crate::engine::network::PRESETS {
         let single = train_throughput(preset, 1, &data)?;
         let multi = train_throughput(preset, cores, &data)?;
         let us = inference_us(preset, &data)?;

@@ -431,32 +431,32 @@ pub const TEXT: &[(&str, &str)] = &[
         "D_below[n,i,y,x] = Σ_o Σ_a Σ_b F[i,o,a,b] · D[n,o,{s}·y+a−P,{s}·x+b−P]: прямой проход свёртки с шагом {s}, обратным проходом которой является слой, без поворота",
     ),
     (
-        "dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · x̂[n,c,i,j], x̂ = (x − μ) / √(σ² + ε) over the batch",
-        "dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · x̂[n,c,i,j], x̂ = (x − μ) / √(σ² + ε) по батчу",
+        "dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · z[n,c,i,j], z = (x − μ) / √(σ² + ε) over the batch",
+        "dγ[c] = Σ_n Σ_i Σ_j D[n,c,i,j] · z[n,c,i,j], z = (x − μ) / √(σ² + ε) по батчу",
     ),
     (
-        "D_below = γ/√(σ² + ε) · (D − dβ/m − x̂ · dγ/m), m = N·H·W values per channel, μ and σ² the batch's",
-        "D_below = γ/√(σ² + ε) · (D − dβ/m − x̂ · dγ/m), m = N·H·W значений на канал, μ и σ² — батча",
+        "D_below = γ/s · (D − dβ/m − z · dγ/m), s = √(σ² + ε), z = (x − μ)/s, m = N·H·W values per channel, μ and σ² the batch's",
+        "D_below = γ/s · (D − dβ/m − z · dγ/m), s = √(σ² + ε), z = (x − μ)/s, m = N·H·W значений на канал, μ и σ² — батча",
     ),
     (
         "{name} leaves out the path through the mean: every x moved μ, which every cell of its channel was normalised by, so subtract dβ/m inside the bracket ({formula}).",
         "В {name} пропущен путь через среднее: каждый x сдвигал μ, которым нормировалась каждая клетка канала, поэтому внутри скобки вычтите dβ/m ({formula}).",
     ),
     (
-        "{name} leaves out the path through the variance: every x moved σ², so subtract x̂ · dγ/m inside the bracket ({formula}).",
-        "В {name} пропущен путь через дисперсию: каждый x сдвигал σ², поэтому внутри скобки вычтите x̂ · dγ/m ({formula}).",
+        "{name} leaves out the path through the variance: every x moved σ², so subtract z · dγ/m inside the bracket ({formula}).",
+        "В {name} пропущен путь через дисперсию: каждый x сдвигал σ², поэтому внутри скобки вычтите z · dγ/m ({formula}).",
     ),
     (
-        "{name} treats μ and σ as constants (γ/σ̂ · D alone): in training they are the batch's own, and each x moved them; add the two terms through them ({formula}).",
-        "В {name} μ и σ взяты как константы (только γ/σ̂ · D): при обучении это статистики самого батча, и каждый x их сдвигал; добавьте два слагаемых через них ({formula}).",
+        "{name} treats μ and σ as constants (γ/s · D alone): in training they are the batch's own, and each x moved them; add the two terms through them ({formula}).",
+        "В {name} μ и σ взяты как константы (только γ/s · D): при обучении это статистики самого батча, и каждый x их сдвигал; добавьте два слагаемых через них ({formula}).",
     ),
     (
         "{name} divides by the batch size N where m is due: batch norm over maps takes each channel's statistics over all N·H·W values, so m = N·H·W ({formula}).",
         "В {name} деление на размер батча N там, где нужно m: батч-нормализация карт считает статистики канала по всем N·H·W значениям, так что m = N·H·W ({formula}).",
     ),
     (
-        "{name} multiplies D by the input x: γ scales the normalised input, so dγ = Σ D · x̂ with x̂ = (x − μ)/√(σ² + ε).",
-        "В {name} D умножена на вход x: γ масштабирует нормированный вход, поэтому dγ = Σ D · x̂, где x̂ = (x − μ)/√(σ² + ε).",
+        "{name} multiplies D by the input x: γ scales the normalised input, so dγ = Σ D · z with z = (x − μ)/√(σ² + ε).",
+        "В {name} D умножена на вход x: γ масштабирует нормированный вход, поэтому dγ = Σ D · z, где z = (x − μ)/√(σ² + ε).",
     ),
     (
         "{name} used the filter turned by 180°: a transposed conv's backward pass is the forward pass of its conv, a plain correlation of D with F, no flipping ({formula}).",

@@ -365,4 +365,12 @@ pub const TEXT: &[(&str, &str)] = &[
         "Each channel of each conv's output normalised by the batch's mean and variance, then scaled by γ and shifted by β",
         "Каждый канал выхода каждой свёртки нормируется средним и дисперсией батча, затем умножается на γ и сдвигается на β",
     ),
+    (
+        "bn (lenet with batch norm after each conv)",
+        "bn (lenet с батч-нормализацией после каждой свёртки)",
+    ),
+    (
+        "updown (a stride-2 conv down, a transposed conv back up)",
+        "updown (свёртка с шагом 2 вниз, транспонированная свёртка обратно вверх)",
+    ),
 ];

@@ -493,16 +493,16 @@ pub const TEXT: &[(&str, &str)] = &[
         "y = x, разнесённый через F: каждая клетка входа добавляет x · F в своё окно выхода, окна через S клеток (обратный проход свёртки, выполненный вперёд).",
     ),
     (
-        "y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε): each channel normalised by the batch's mean and variance.",
-        "y = γ·x̂ + β, где x̂ = (x − μ)/√(σ² + ε): каждый канал нормирован средним и дисперсией батча.",
+        "y = γ·z + β with z = (x − μ)/√(σ² + ε): each channel normalised by the batch's mean and variance.",
+        "y = γ·z + β, где z = (x − μ)/√(σ² + ε): каждый канал нормирован средним и дисперсией батча.",
     ),
     (
         "D_below = D ⋆ F, the taps every S cells (the forward pass of the conv whose backward this layer is); dF = x ⋆ D, summed over the batch.",
         "D_below = D ⋆ F, отсчёты через каждые S клеток (прямой проход той свёртки, обратным проходом которой является этот слой); dF = x ⋆ D, сумма по батчу.",
     ),
     (
-        "D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m): the delta, less its mean, less its part along x̂; dβ = Σ D, dγ = Σ D·x̂.",
-        "D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m): дельта без своего среднего и без своей части вдоль x̂; dβ = Σ D, dγ = Σ D·x̂.",
+        "D_below = γ/s · (D − dβ/m − z·dγ/m), s = √(σ² + ε), z = (x − μ)/s: the delta, less its mean, less its part along z; dβ = Σ D, dγ = Σ D·z.",
+        "D_below = γ/s · (D − dβ/m − z·dγ/m), s = √(σ² + ε), z = (x − μ)/s: дельта без своего среднего и без своей части вдоль z; dβ = Σ D, dγ = Σ D·z.",
     ),
     (
         "input channel i:",
@@ -517,36 +517,46 @@ pub const TEXT: &[(&str, &str)] = &[
         "⋆ F, через S клеток, Σ по o =",
     ),
     (
-        "Its forward pass scattered every cell of x onto a {k}x{k} window of y, the windows {s} apart: the backward pass of a stride-{s} conv. So its backward pass is that conv's forward pass: D read through F every {s} cells.",
-        "Прямой проход разнёс каждую клетку x по окну {k}x{k} в y, окна через {s} клетки: это обратный проход свёртки с шагом {s}. Поэтому обратный проход слоя — прямой проход той свёртки: D читается через F каждые {s} клетки.",
+        "Forward, every cell of x was scattered onto a {k}x{k} window of y, the windows {s} apart: a stride-{s} conv's backward pass.",
+        "Вперёд каждая клетка x разнесена по окну {k}x{k} в y, окна через {s}: это обратный проход свёртки с шагом {s}.",
+    ),
+    (
+        "So backward is that conv's forward pass: D read through F every {s} cells.",
+        "Поэтому назад — прямой проход той свёртки: D читается через F каждые {s} клетки.",
     ),
     (
         "⋆ F, every {s} cells =",
         "⋆ F, через {s} клетки =",
     ),
     (
-        "γ/σ̂ · D: as if μ and σ stood still",
-        "γ/σ̂ · D: как если бы μ и σ не менялись",
+        "γ/s · D: as if μ and σ stood still",
+        "γ/s · D: как если бы μ и σ не менялись",
     ),
     (
-        "− γ/σ̂ · dβ/m: through the mean (every cell the same)",
-        "− γ/σ̂ · dβ/m: через среднее (во всех клетках одно и то же)",
+        "− γ/s · dβ/m: through the mean (every cell the same)",
+        "− γ/s · dβ/m: через среднее (во всех клетках одно и то же)",
     ),
     (
-        "− γ/σ̂ · x̂·dγ/m: through the variance",
-        "− γ/σ̂ · x̂·dγ/m: через дисперсию",
+        "− γ/s · z·dγ/m: through the variance",
+        "− γ/s · z·dγ/m: через дисперсию",
     ),
     (
         "and",
         "и",
     ),
     (
-        "x̂ = (x − μ)/σ̂, the normalised input",
-        "x̂ = (x − μ)/σ̂, нормированный вход",
+        "z = (x − μ)/s, the normalised input",
+        "z = (x − μ)/s, нормированный вход",
     ),
     (
-        "Channel {c} over the batch's {m} values: μ = {mean}, σ² = {var}, γ = {gamma}, so γ/σ̂ = {k}. dβ = Σ D = {dbeta}, dγ = Σ D·x̂ = {dgamma}.",
-        "Канал {c} по {m} значениям батча: μ = {mean}, σ² = {var}, γ = {gamma}, значит γ/σ̂ = {k}. dβ = Σ D = {dbeta}, dγ = Σ D·x̂ = {dgamma}.",
+        "Channel {c}, m = {m} values in the batch: μ = {mean}, σ² = {var}, s = √(σ² + ε) = {s}, γ = {gamma}, γ/s = {k}.",
+        "Канал {c}, m = {m} значений в батче: μ = {mean}, σ² = {var}, s = √(σ² + ε) = {s}, γ = {gamma}, γ/s = {k}.",
+    ),
+    (
+        "dβ = Σ D = {dbeta}, dγ = Σ D·z = {dgamma}; largest here: {t1} direct, {t2} via μ, {t3} via σ².",
+        "dβ = Σ D = {dbeta}, dγ = Σ D·z = {dgamma}; наибольшее здесь: {t1} напрямую, {t2} через μ, {t3} через σ².",
     ),
     ("⋆ {d}, Σ batch →", "⋆ {d}, Σ батча →"),
+    ("the three terms, cell by cell", "три слагаемых, клетка за клеткой"),
+    ("D_below, cell by cell", "D_below, клетка за клеткой"),
 ];

@@ -16,7 +16,14 @@
 //! - `Unflatten`: a flatten layer's delta vector put back into one map,
 //!   one entry per frame, row by row.
 //!
-//! For the last two, `Target::input` is the channel and `out` is unused.
+//! - `Scatter`: a transposed conv's delta handed down, one input cell per
+//!   frame: the filter F[i, o] read over D every S cells (the forward pass
+//!   of the conv whose backward the layer is), summed over o.
+//! - `Normalize`: batch norm's delta handed down, one cell per frame: the
+//!   three terms the engine recorded (directly, through the mean, through
+//!   the variance) added up.
+//!
+//! For the last four, `Target::input` is the channel and `out` is unused.
 
 use crate::engine::layers::conv::ConvGeometry;
 use crate::engine::layers::LayerKind;
@@ -30,6 +37,8 @@ pub enum Kind {
     Below,
     Route,
     Unflatten,
+    Scatter,
+    Normalize,
 }
 
 impl Kind {
@@ -39,6 +48,8 @@ impl Kind {
             Kind::Forward | Kind::Gradient | Kind::Below => matches!(layer, LayerKind::Conv { .. }),
             Kind::Route => matches!(layer, LayerKind::Maxpool { .. } | LayerKind::Avgpool { .. }),
             Kind::Unflatten => matches!(layer, LayerKind::Flatten),
+            Kind::Scatter => matches!(layer, LayerKind::Convtranspose { .. }),
+            Kind::Normalize => matches!(layer, LayerKind::Batchnorm { .. }),
         }
     }
 }
@@ -100,6 +111,20 @@ pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
         Kind::Unflatten => {
             return below_shape(t, target).map_or(0, |(_, h, w)| h * w);
         }
+        Kind::Scatter => {
+            let ready = t.layers[target.layer].delta.is_some();
+            return match (ready, below_shape(t, target)) {
+                (true, Some((_, h, w))) => h * w,
+                _ => 0,
+            };
+        }
+        Kind::Normalize => {
+            let ready = t.layers[target.layer].norm_terms.is_some();
+            return match (ready, below_shape(t, target)) {
+                (true, Some((_, h, w))) => h * w,
+                _ => 0,
+            };
+        }
         _ => {}
     }
     let Some(g) = geom(t, target.layer) else {
@@ -109,7 +134,7 @@ pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
         Kind::Forward => t.layers[target.layer].out.is_some(),
         Kind::Gradient => t.delta_from_above(target.layer).is_some(),
         Kind::Below => t.layers[target.layer].delta.is_some(),
-        Kind::Route | Kind::Unflatten => false,
+        _ => false,
     };
     if !ready {
         return 0;
@@ -118,7 +143,7 @@ pub fn frames(t: &Trace, kind: Kind, target: Target) -> usize {
         Kind::Forward => g.ho * g.wo,
         Kind::Gradient => g.k * g.k * g.ho,
         Kind::Below => g.h * g.w,
-        Kind::Route | Kind::Unflatten => 0,
+        _ => 0,
     }
 }
 
@@ -141,6 +166,8 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
     match kind {
         Kind::Route => return route(t, target, index, index + 1 == count),
         Kind::Unflatten => return unflatten(t, target, index),
+        Kind::Scatter => return scatter(t, target, index),
+        Kind::Normalize => return normalize(t, target, index),
         _ => {}
     }
     let g = geom(t, target.layer)?;
@@ -252,7 +279,7 @@ pub fn frame(t: &Trace, kind: Kind, target: Target, index: usize) -> Option<Fram
                 rows_done: 0,
             })
         }
-        Kind::Route | Kind::Unflatten => None,
+        _ => None,
     }
 }
 
@@ -332,6 +359,76 @@ fn unflatten(t: &Trace, target: Target, index: usize) -> Option<Frame> {
         cell: (index / w, index % w),
         // The entry in the vector: row 0, column `index` of the stretch.
         window: (0, index, 1, 1),
+        rows_done: 0,
+    })
+}
+
+/// A transposed conv's delta: input cells `0..=index` of channel `input`
+/// (row by row) have their sums `Σ_o Σ_uv F[i, o, u, v] · D[o, S·a+u−P,
+/// S·b+v−P]`. The window is the patch of D (padded by P) the cell reads.
+fn scatter(t: &Trace, target: Target, index: usize) -> Option<Frame> {
+    let Target {
+        layer,
+        sample: n,
+        input: ci,
+        ..
+    } = target;
+    let g = t.transposed_geometry(layer)?;
+    let d = t.delta_from_above(layer)?;
+    let weight = t.layers[layer].weight.as_ref()?;
+    let (h, w) = (g.ho, g.wo);
+    let mut sums = vec![None; h * w];
+    for (cell, sum) in sums.iter_mut().enumerate().take(index + 1) {
+        let (a, b) = (cell / w, cell % w);
+        let mut s = 0.0;
+        for o in 0..g.cin {
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    if let Some((r, c)) = g.input_cell((a, b), (u, v)) {
+                        s += f64::from(weight[[ci, o, u, v]]) * f64::from(d[[n, o, r, c]]);
+                    }
+                }
+            }
+        }
+        *sum = Some(s);
+    }
+    let (a, b) = (index / w, index % w);
+    let (r, c) = g.padded_cell((a, b), (0, 0));
+    Some(Frame {
+        sums,
+        cell: (a, b),
+        window: (r, c, g.k, g.k),
+        rows_done: 0,
+    })
+}
+
+/// Batch norm's delta: cells `0..=index` of channel `input` hold the sum
+/// of their three recorded terms.
+fn normalize(t: &Trace, target: Target, index: usize) -> Option<Frame> {
+    let (_, _, w) = below_shape(t, target)?;
+    let terms = t.layers[target.layer].norm_terms.as_ref()?;
+    let (n, c) = (target.sample, target.input);
+    let plane = |m: &crate::engine::Tensor| {
+        m.index_axis(ndarray::Axis(0), n)
+            .index_axis(ndarray::Axis(0), c)
+            .to_owned()
+    };
+    let (t1, t2, t3) = (
+        plane(&terms.direct),
+        plane(&terms.through_mean),
+        plane(&terms.through_var),
+    );
+    let mut sums = vec![None; t1.len()];
+    for (cell, sum) in sums.iter_mut().enumerate().take(index + 1) {
+        let at = [cell / w, cell % w];
+        // The engine's order: the first term, then the mean's, then the
+        // variance's, in f32.
+        *sum = Some(f64::from(t1[at] + t2[at] + t3[at]));
+    }
+    Some(Frame {
+        sums,
+        cell: (index / w, index % w),
+        window: (index / w, index % w, 1, 1),
         rows_done: 0,
     })
 }

@@ -488,7 +488,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
                     if n == sample {
                         sample_sum += (dv * xh) as f64;
                         terms.push(Term {
-                            label: product(("D", &[n, c, r, col], dv), ("x̂", &[n, c, r, col], xh)),
+                            label: product(("D", &[n, c, r, col], dv), ("z", &[n, c, r, col], xh)),
                             value: dv * xh,
                         });
                     }
@@ -496,7 +496,7 @@ fn weight_grad(trace: &Trace, layer: usize, index: &[usize], sample: usize) -> O
             }
             Some(finish(
                 trf!("dγ[{index}] of {layer}", index = c, layer = name),
-                format!("dγ[{c}] = Σ_n Σ_ij D[n, {c}, i, j] · x̂[n, {c}, i, j]"),
+                format!("dγ[{c}] = Σ_n Σ_ij D[n, {c}, i, j] · z[n, {c}, i, j]"),
                 terms,
                 sample_sum,
                 total,
@@ -667,13 +667,13 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
             let norm = trace.layers[layer].norm_terms.as_ref()?;
             let at4 = |t: &Tensor| t[[n, c, r, col]];
             let parts = [
-                (tr("γ/σ̂ · D (μ and σ held still)"), at4(&norm.direct)),
+                (tr("γ/s · D (μ and σ held still)"), at4(&norm.direct)),
                 (
-                    tr("− γ/σ̂ · dβ/m (through the mean)"),
+                    tr("− γ/s · dβ/m (through the mean)"),
                     at4(&norm.through_mean),
                 ),
                 (
-                    tr("− γ/σ̂ · x̂ · dγ/m (through the variance)"),
+                    tr("− γ/s · z · dγ/m (through the variance)"),
                     at4(&norm.through_var),
                 ),
             ];
@@ -687,7 +687,7 @@ fn delta(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 .collect();
             let m = x.len() / x.shape()[1].max(1);
             single(
-                "D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m)".into(),
+                "D_below = γ/s · (D − dβ/m − z·dγ/m)".into(),
                 terms,
                 total as f32,
                 vec![trf!(

@@ -291,6 +291,11 @@ fn network_settings_ui(cx: &mut Cx, ui: &mut Ui) {
                     "strided",
                     tr("strided (lenet's convs with stride 2, no pooling)"),
                 ),
+                ("bn", tr("bn (lenet with batch norm after each conv)")),
+                (
+                    "updown",
+                    tr("updown (a stride-2 conv down, a transposed conv back up)"),
+                ),
             ] {
                 if ui
                     .selectable_label(

@@ -206,7 +206,7 @@ fn forward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
     match kind {
         LayerKind::Conv { .. } => tr("y = F ⋆ x + b: each output cell is the 3x3 (or 5x5) patch under the filter, multiplied cell by cell and summed."),
         LayerKind::Convtranspose { .. } => tr("y = x scattered through F: every input cell adds x · F onto its window of the output, the windows S apart (a conv's backward pass, run forward)."),
-        LayerKind::Batchnorm { .. } => tr("y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε): each channel normalised by the batch's mean and variance."),
+        LayerKind::Batchnorm { .. } => tr("y = γ·z + β with z = (x − μ)/√(σ² + ε): each channel normalised by the batch's mean and variance."),
         LayerKind::Relu => tr("y = max(0, x): negative values become 0."),
         LayerKind::Sigmoid => "y = 1 / (1 + e^−x)",
         LayerKind::Tanh => "y = tanh x",
@@ -234,7 +234,7 @@ fn backward_formula(kind: &LayerKind) -> std::borrow::Cow<'static, str> {
         LayerKind::Conv { dilation, .. } if *dilation > 1 => tr("dF = input ⋆ D, the taps Dl cells apart (the dilation); D_below = full_conv(D, rot180(F) with its holes)."),
         LayerKind::Conv { .. } => tr("dF = input ⋆ D (the input correlated with the delta from above, summed over the batch); D_below = full_conv(D, rot180(F))."),
         LayerKind::Convtranspose { .. } => tr("D_below = D ⋆ F, the taps every S cells (the forward pass of the conv whose backward this layer is); dF = x ⋆ D, summed over the batch."),
-        LayerKind::Batchnorm { .. } => tr("D_below = γ/σ̂ · (D − dβ/m − x̂·dγ/m): the delta, less its mean, less its part along x̂; dβ = Σ D, dγ = Σ D·x̂."),
+        LayerKind::Batchnorm { .. } => tr("D_below = γ/s · (D − dβ/m − z·dγ/m), s = √(σ² + ε), z = (x − μ)/s: the delta, less its mean, less its part along z; dβ = Σ D, dγ = Σ D·z."),
         LayerKind::Relu => tr("D_below = D · ReLU′(x): the delta passes where the input was positive and is blocked elsewhere."),
         LayerKind::Sigmoid => "D_below = D · y(1 − y)",
         LayerKind::Tanh => "D_below = D · (1 − y²)",

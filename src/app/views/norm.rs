@@ -1,11 +1,11 @@
 //! Batch norm's backward step as an equation of maps, for the app's sample
 //! and channel:
 //!
-//! `D_below = γ/σ̂·D − γ/σ̂·dβ/m − γ/σ̂·x̂·dγ/m`
+//! `D_below = γ/s·D − γ/s·dβ/m − γ/s·z·dγ/m`
 //!
 //! the three terms drawn as maps on one scale (the second is the same in
-//! every cell: moving any x moves the mean), and under them `x̂`, `D`, and
-//! the channel's `dγ = Σ D·x̂` and `dβ = Σ D` over the whole batch. Every
+//! every cell: moving any x moves the mean), and under them `z`, `D`, and
+//! the channel's `dγ = Σ D·z` and `dβ = Σ D` over the whole batch. Every
 //! number is the one the engine's backward pass computed
 //! ([`crate::engine::layers::batchnorm::Terms`], recorded with the step).
 
@@ -15,11 +15,13 @@ use super::layers::{arriving_ref, arriving_title, cells, channel_ui, leaving_tit
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
 use crate::app::style::{compact, note_ui};
+use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{row_ui, Operand, Term};
-use crate::app::widgets::heatmap::{ColorScale, NumberFormat};
+use crate::app::widgets::heatmap::{ColorScale, NumberFormat, LINKED};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::i18n::tr;
+use crate::teach::animation::{Kind, Target};
 use crate::teach::explain::CellRef;
 use crate::teach::lesson::Mark;
 use crate::trf;
@@ -51,7 +53,29 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
     };
     let c = channel_ui(cx, ui, channels);
     let m = d.len() / channels.max(1);
-    let (dv, bv) = (plane(d, n, c), plane(below, n, c));
+    let target = Target {
+        layer: i,
+        sample: n,
+        out: c,
+        input: c,
+    };
+    animation_bar::controls_ui(
+        cx,
+        ui,
+        t,
+        target,
+        &[(Kind::Normalize, tr("the three terms, cell by cell"))],
+        None,
+    );
+    // Animated, D_below fills cell by cell, and the cell being added up is
+    // outlined in each term.
+    let frame = playing(cx.state, Kind::Normalize, target);
+    let dv = plane(d, n, c);
+    let (bv, pending) = match &frame {
+        Some(f) => sums(f),
+        None => (plane(below, n, c), None),
+    };
+    let outline = frame.as_ref().map(|f| f.window);
     let (t1, t2, t3) = (
         plane(&terms.direct, n, c),
         plane(&terms.through_mean, n, c),
@@ -63,15 +87,30 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
     note_ui(
         ui,
         &trf!(
-            "Channel {c} over the batch's {m} values: μ = {mean}, σ² = {var}, γ = {gamma}, so γ/σ̂ = {k}. dβ = Σ D = {dbeta}, dγ = Σ D·x̂ = {dgamma}.",
+            "Channel {c}, m = {m} values in the batch: μ = {mean}, σ² = {var}, s = √(σ² + ε) = {s}, γ = {gamma}, γ/s = {k}.",
             c = c,
             m = m,
             mean = format!("{:.4}", stats.mean[c]),
             var = format!("{:.4}", stats.var[c]),
+            s = format!("{:.4}", 1.0 / inv_std),
             gamma = format!("{:.4}", gamma[c]),
             k = format!("{:.4}", gamma[c] * inv_std),
+        ),
+        true,
+    );
+    // The terms through the statistics are spread over all m values of
+    // the channel: per cell they are often hundreds of times smaller than
+    // the first, which a shared colour scale shows and a sentence says.
+    let largest = |v: &[f32]| v.iter().fold(0.0f32, |a, b| a.max(b.abs()));
+    note_ui(
+        ui,
+        &trf!(
+            "dβ = Σ D = {dbeta}, dγ = Σ D·z = {dgamma}; largest here: {t1} direct, {t2} via μ, {t3} via σ².",
             dbeta = format!("{:.4}", terms.d_beta[c]),
             dgamma = format!("{:.4}", terms.d_gamma[c]),
+            t1 = format!("{:.2e}", largest(&t1)),
+            t2 = format!("{:.2e}", largest(&t2)),
+            t3 = format!("{:.2e}", largest(&t3)),
         ),
         true,
     );
@@ -82,40 +121,44 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
         .copied()
         .collect();
     let scale = ColorScale::diverging(&all);
-    let format = NumberFormat::for_values(&all);
+    // One colour scale (their sizes compare), each its own digits (a term
+    // a thousand times smaller prints its value, not a row of zeros).
     let term = |id: &'static str, title: String, short: &str, v: &[f32]| {
         Term::map(
             Operand::new(id, title, v.to_vec(), h, w, true)
                 .short(short)
-                .same_scale(scale.clone(), format),
+                .outline(outline, LINKED)
+                .same_scale(scale, NumberFormat::for_values(v)),
         )
     };
     let first = vec![
         term(
             "direct",
-            tr("γ/σ̂ · D: as if μ and σ stood still").to_string(),
-            "γ/σ̂·D",
+            tr("γ/s · D: as if μ and σ stood still").to_string(),
+            "γ/s·D",
             &t1,
         ),
         Term::Op("+".into()),
         term(
             "mean",
-            tr("− γ/σ̂ · dβ/m: through the mean (every cell the same)").to_string(),
-            "−γ/σ̂·dβ/m",
+            tr("− γ/s · dβ/m: through the mean (every cell the same)").to_string(),
+            "−γ/s·dβ/m",
             &t2,
         ),
         Term::Op("+".into()),
         term(
             "var",
-            tr("− γ/σ̂ · x̂·dγ/m: through the variance").to_string(),
-            "−γ/σ̂·x̂·dγ/m",
+            tr("− γ/s · z·dγ/m: through the variance").to_string(),
+            "−γ/s·z·dγ/m",
             &t3,
         ),
         Term::Op("=".into()),
         Term::map(
             Operand::new("D_below", leaving_title(&num, t, i), bv.clone(), h, w, true)
                 .short(num.delta(i))
-                .same_scale(scale.clone(), format),
+                .outline(outline, LINKED)
+                .pending(pending)
+                .same_scale(scale, NumberFormat::for_values(&bv)),
         ),
     ];
     let second = vec![
@@ -126,13 +169,13 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
         Term::map(
             Operand::new(
                 "xhat",
-                tr("x̂ = (x − μ)/σ̂, the normalised input").to_string(),
+                tr("z = (x − μ)/s, the normalised input").to_string(),
                 xhat,
                 h,
                 w,
                 true,
             )
-            .short("x̂"),
+            .short("z"),
         ),
     ];
     let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {

@@ -15,10 +15,13 @@ use super::layers::{arriving_ref, arriving_title, cells, leaving_title, mark, sa
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
 use crate::app::style::{compact, note_ui};
+use crate::app::widgets::animation_bar::{self, playing, sums};
 use crate::app::widgets::equation::{row_ui, Operand, Term};
+use crate::app::widgets::heatmap::LINKED;
 use crate::engine::layers::conv::ConvGeometry;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
+use crate::teach::animation::{Kind, Target};
 use crate::teach::explain::CellRef;
 use crate::teach::lesson::Mark;
 use crate::trf;
@@ -69,7 +72,29 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
     let (ci, co) = pair_ui(cx, ui, &g);
     let (xv, xh, xw) = sample_plane(x, n, ci);
     let (dv, dh, dw) = sample_plane(d, n, co);
-    let (bv, ..) = sample_plane(below, n, ci);
+    let target = Target {
+        layer: i,
+        sample: n,
+        out: co,
+        input: ci,
+    };
+    animation_bar::controls_ui(
+        cx,
+        ui,
+        t,
+        target,
+        &[(Kind::Scatter, tr("D_below, cell by cell"))],
+        None,
+    );
+    // Animated, D_below fills cell by cell, the patch of D it reads
+    // outlined (in D's padded grid).
+    let frame = playing(cx.state, Kind::Scatter, target);
+    let (bv, pending) = match &frame {
+        Some(f) => sums(f),
+        None => (sample_plane(below, n, ci).0, None),
+    };
+    let window = frame.as_ref().map(|f| f.window);
+    let cell = frame.as_ref().map(|f| (f.cell.0, f.cell.1, 1, 1));
     let filter = |w: &crate::engine::Tensor| -> Vec<f32> {
         w.index_axis(ndarray::Axis(0), ci)
             .index_axis(ndarray::Axis(0), co)
@@ -83,8 +108,16 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
     note_ui(
         ui,
         &trf!(
-            "Its forward pass scattered every cell of x onto a {k}x{k} window of y, the windows {s} apart: the backward pass of a stride-{s} conv. So its backward pass is that conv's forward pass: D read through F every {s} cells.",
+            "Forward, every cell of x was scattered onto a {k}x{k} window of y, the windows {s} apart: a stride-{s} conv's backward pass.",
             k = k,
+            s = s
+        ),
+        true,
+    );
+    note_ui(
+        ui,
+        &trf!(
+            "So backward is that conv's forward pass: D read through F every {s} cells.",
             s = s
         ),
         true,
@@ -98,7 +131,8 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
         Term::map(
             Operand::new("D", arriving_title(&num, t, i), dv.clone(), dh, dw, true)
                 .short(num.delta(i + 1))
-                .pad(g.p),
+                .pad(g.p)
+                .outline(window, LINKED),
         ),
         Term::Op(summed),
         Term::map(Operand::new("F", format!("F[{ci}, {co}]"), fv, k, k, true).short("F")),
@@ -106,7 +140,9 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
         Term::map(
             Operand::new("D_below", leaving_title(&num, t, i), bv, xh, xw, true)
                 .short(num.delta(i))
-                .zoom(s),
+                .zoom(s)
+                .outline(cell, LINKED)
+                .pending(pending),
         ),
     ];
     let grad_row = vec![
