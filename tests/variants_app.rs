@@ -528,3 +528,130 @@ fn an_average_pool_asks_for_each_cell_s_share() {
     let asks = questions(&t, Phase::Backward(5), 0, 0, 1);
     assert!(asks.iter().all(|a| a.kind() != "avg-share"));
 }
+
+/// Transposed convs 4→2 (stride 2) and 2→2 (stride 1), batch norm between.
+fn updown2() -> Network {
+    let specs = Network::specs_from_json(include_str!("fixtures/updown2.json")).unwrap();
+    let mut net = Network::new(specs).unwrap();
+    net.init(3);
+    net
+}
+
+fn recorded_step(net: Network) -> backprop_viz::engine::trace::Trace {
+    let mut s = Stepper::new(net, Optimizer::new(OptimizerKind::Sgd, 0.05));
+    s.record = true;
+    let x = Tensor::from_shape_fn(vec![3, 1, 28, 28], |d| {
+        ((d[0] * 5 + d[2] * 7 + d[3] * 3) % 13) as f32 / 12.0
+    });
+    s.train_batch(x, vec![1, 4, 7]);
+    s.trace().clone()
+}
+
+/// Clicking any cell of a transposed conv or a batch norm (its output, its
+/// dF or dγ, the delta it hands down) lists terms that add up to the
+/// trace's number.
+#[test]
+fn transposed_conv_and_batch_norm_cells_explain_to_the_trace() {
+    let t = recorded_step(updown2());
+    let mut checked = 0;
+    for name in ["up1", "bn1", "up2"] {
+        let layer = t.index_of(name).unwrap();
+        let out = t.layers[layer].out.as_ref().unwrap().shape().to_vec();
+        let x = t.layer_input(layer).unwrap().shape().to_vec();
+        let w = t.layers[layer].weight.as_ref().unwrap().shape().to_vec();
+        let last = |s: &[usize]| s.iter().map(|d| d - 1).collect::<Vec<_>>();
+        let mut cells = vec![
+            CellRef::WeightGrad {
+                layer,
+                index: vec![0; w.len()],
+            },
+            CellRef::WeightGrad {
+                layer,
+                index: last(&w),
+            },
+            CellRef::Output {
+                layer,
+                index: vec![0, 0, 0, 0],
+            },
+            CellRef::Output {
+                layer,
+                index: vec![2, out[1] - 1, out[2] - 1, out[3] / 2],
+            },
+            CellRef::Delta {
+                layer,
+                index: vec![1, 0, 3, 5],
+            },
+            CellRef::Delta {
+                layer,
+                index: vec![2, x[1] - 1, x[2] - 1, x[3] - 1],
+            },
+        ];
+        cells.push(CellRef::Delta {
+            layer,
+            index: vec![0, x[1] - 1, 0, x[3] / 2],
+        });
+        for cell in cells {
+            let sample = match &cell {
+                CellRef::Output { index, .. } | CellRef::Delta { index, .. } => index[0],
+                _ => 1,
+            };
+            let e = explain(&t, &cell, sample).unwrap_or_else(|| panic!("{cell:?} explained"));
+            assert!(
+                (e.total - e.recorded).abs() <= 1e-6 + 1e-4 * e.recorded.abs(),
+                "{cell:?}: the terms add up to {}, the trace holds {}",
+                e.total,
+                e.recorded
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 21);
+}
+
+#[test]
+fn the_app_steps_through_transposed_convs_and_batch_norm() {
+    steps_through(updown2());
+    steps_through(Network::preset("bn", 2).unwrap());
+}
+
+/// Predict at a batch norm: "does dβ depend on γ?" (no), and the term
+/// through the mean, whose right option prints the trace's own term and
+/// whose slip (m taken as the batch size) is marked wrong; at a transposed
+/// conv of stride 2: the delta's shape (its input's) and the windows' step.
+#[test]
+fn batch_norm_and_transposed_conv_questions_have_the_trace_s_answers() {
+    use backprop_viz::teach::notation::own_magnitude;
+    use backprop_viz::teach::predict::{is_right, questions, Ask, Given};
+    let t = recorded_step(updown2());
+    let bn = t.index_of("bn1").unwrap();
+    let asks = questions(&t, Phase::Backward(bn), 1, 1, 3);
+    let kinds: Vec<&str> = asks.iter().map(Ask::kind).collect();
+    assert_eq!(kinds, ["bn-dbeta-gamma", "bn-mean-term"]);
+    let Ask::Spacing { options, right, .. } = &asks[0] else {
+        unreachable!()
+    };
+    assert!(options[*right].contains("Σ D"), "{options:?}");
+    let Ask::Spacing { options, right, .. } = &asks[1] else {
+        unreachable!()
+    };
+    let terms = t.layers[bn].norm_terms.as_ref().unwrap();
+    assert_eq!(
+        options[*right],
+        own_magnitude(terms.through_mean[[1, 1, 7, 9]], 3)
+    );
+    for k in (0..options.len()).filter(|k| k != right) {
+        assert_eq!(is_right(&t, &asks[1], &Given::Choice(k)), Some(false));
+    }
+    let up = t.index_of("up1").unwrap();
+    let asks = questions(&t, Phase::Backward(up), 0, 0, 5);
+    let kinds: Vec<&str> = asks.iter().map(Ask::kind).collect();
+    assert_eq!(kinds, ["below-shape", "up-stride"]);
+    let Ask::BelowShape { options, right, .. } = &asks[0] else {
+        unreachable!()
+    };
+    assert_eq!(options[*right], "4×14×14");
+    let Ask::Spacing { options, right, .. } = &asks[1] else {
+        unreachable!()
+    };
+    assert_eq!(options[*right], "2");
+}

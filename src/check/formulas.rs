@@ -209,51 +209,6 @@ pub fn unflatten_column_major(
     Array4::from_shape_fn(shape, |(n, cc, i, j)| d[[n, (j * h + i) * c + cc]])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::Array;
-
-    /// A 1-channel 3x3 input, a 2x2 delta, a 2x2 filter, no padding: every
-    /// number worked by hand.
-    #[test]
-    fn corr_grad_and_full_worked_by_hand() {
-        let x = Array::from_shape_vec((1, 1, 3, 3), (1..=9).map(f64::from).collect()).unwrap();
-        let d = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 0.0, 0.0, -1.0]).unwrap();
-        // dF[a,b] = x[a,b]·1 + x[a+1,b+1]·(−1)
-        let g = corr_grad(x.view(), d.view(), 2, 0, (1, 1));
-        assert_eq!(g.into_raw_vec_and_offset().0, vec![-4.0, -4.0, -4.0, -4.0]);
-        let f = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
-        // G = F placed at (0,0) minus F placed at (1,1).
-        let g = full(d.view(), f.view(), (3, 3, 0), (1, 1));
-        assert_eq!(
-            g.into_raw_vec_and_offset().0,
-            vec![1.0, 2.0, 0.0, 3.0, 3.0, -2.0, 0.0, -3.0, -4.0]
-        );
-        assert_eq!(
-            rot180(f.view()).into_raw_vec_and_offset().0,
-            vec![4.0, 3.0, 2.0, 1.0]
-        );
-    }
-
-    #[test]
-    fn column_major_unflattening_transposes_one_channel_maps() {
-        let d = Array::from_shape_vec((1, 6), (0..6).map(f64::from).collect()).unwrap();
-        let m = unflatten_column_major(d.view(), (1, 1, 2, 3));
-        // order='F' of [0..6] into 2x3: [[0,2,4],[1,3,5]]
-        assert_eq!(
-            m.into_raw_vec_and_offset().0,
-            vec![0.0, 2.0, 4.0, 1.0, 3.0, 5.0]
-        );
-    }
-
-    #[test]
-    fn the_first_maximum_wins_a_tie() {
-        let x = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 5.0, 5.0, 2.0]).unwrap();
-        assert_eq!(first_max(x.view(), [0, 0, 0, 0], (2, 2)), (0, 1));
-    }
-}
-
 /// `y[n,o,i,j] = Σ_c Σ_a Σ_b f[o,c,a,b] · pad(x,p)[n,c,S·i+a,S·j+b]` for
 /// outputs `ho × wo`: a conv's forward pass without its bias (a transposed
 /// conv's delta is this on D, with its own `[in, out, K, K]` weight).
@@ -353,5 +308,50 @@ impl Norm {
             });
         }
         dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array;
+
+    /// A 1-channel 3x3 input, a 2x2 delta, a 2x2 filter, no padding: every
+    /// number worked by hand.
+    #[test]
+    fn corr_grad_and_full_worked_by_hand() {
+        let x = Array::from_shape_vec((1, 1, 3, 3), (1..=9).map(f64::from).collect()).unwrap();
+        let d = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 0.0, 0.0, -1.0]).unwrap();
+        // dF[a,b] = x[a,b]·1 + x[a+1,b+1]·(−1)
+        let g = corr_grad(x.view(), d.view(), 2, 0, (1, 1));
+        assert_eq!(g.into_raw_vec_and_offset().0, vec![-4.0, -4.0, -4.0, -4.0]);
+        let f = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        // G = F placed at (0,0) minus F placed at (1,1).
+        let g = full(d.view(), f.view(), (3, 3, 0), (1, 1));
+        assert_eq!(
+            g.into_raw_vec_and_offset().0,
+            vec![1.0, 2.0, 0.0, 3.0, 3.0, -2.0, 0.0, -3.0, -4.0]
+        );
+        assert_eq!(
+            rot180(f.view()).into_raw_vec_and_offset().0,
+            vec![4.0, 3.0, 2.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn column_major_unflattening_transposes_one_channel_maps() {
+        let d = Array::from_shape_vec((1, 6), (0..6).map(f64::from).collect()).unwrap();
+        let m = unflatten_column_major(d.view(), (1, 1, 2, 3));
+        // order='F' of [0..6] into 2x3: [[0,2,4],[1,3,5]]
+        assert_eq!(
+            m.into_raw_vec_and_offset().0,
+            vec![0.0, 2.0, 4.0, 1.0, 3.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn the_first_maximum_wins_a_tie() {
+        let x = Array::from_shape_vec((1, 1, 2, 2), vec![1.0, 5.0, 5.0, 2.0]).unwrap();
+        assert_eq!(first_max(x.view(), [0, 0, 0, 0], (2, 2)), (0, 1));
     }
 }

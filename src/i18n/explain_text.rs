@@ -110,4 +110,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "Each x moved the channel's mean and variance, which every other cell of the channel was normalised by: those two paths are the second and third terms (m = {m} values in the channel).",
         "Каждый x сдвигал среднее и дисперсию канала, которыми нормировалась каждая другая клетка канала: эти два пути — второе и третье слагаемые (m = {m} значений в канале).",
     ),
+    (
+        "Channel {c} of the batch: μ = {mean}, σ² = {var} over its {m} values; this x = {x}.",
+        "Канал {c} батча: μ = {mean}, σ² = {var} по его {m} значениям; этот x = {x}.",
+    ),
 ];

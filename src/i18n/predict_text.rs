@@ -239,4 +239,40 @@ pub const TEXT: &[(&str, &str)] = &[
         "Остановить воспроизведение: обучение останется на достигнутом батче",
     ),
     ("its window, enlarged", "его окно, крупно"),
+    (
+        "No: dβ = Σ D, whatever γ is",
+        "Нет: dβ = Σ D, каким бы ни был γ",
+    ),
+    (
+        "Yes: dβ = γ · Σ D",
+        "Да: dβ = γ · Σ D",
+    ),
+    (
+        "Yes: dβ = Σ D / γ",
+        "Да: dβ = Σ D / γ",
+    ),
+    (
+        "No: β is added after γ has scaled, so a change of β reaches the output one for one: dβ = Σ D over the batch and the map. γ scales the delta handed down (γ/s), not dβ.",
+        "Нет: β прибавляется после умножения на γ, поэтому изменение β доходит до выхода один к одному: dβ = Σ D по батчу и карте. γ масштабирует переданную вниз дельту (γ/s), а не dβ.",
+    ),
+    (
+        "{layer} scales the normalised input by γ and shifts it by β. Does dβ (channel {c}) depend on γ?",
+        "{layer} умножает нормированный вход на γ и сдвигает на β. Зависит ли dβ (канал {c}) от γ?",
+    ),
+    (
+        "In {layer}, moving any x of channel {c} moves the channel's mean, which every cell was normalised by. That term of D_below is the same in every cell of the channel and every sample: what is it?",
+        "В {layer} сдвиг любого x канала {c} сдвигает среднее канала, которым нормировалась каждая клетка. Это слагаемое D_below одинаково во всех клетках канала и во всех примерах: чему оно равно?",
+    ),
+    (
+        "{layer} is a transposed conv with stride {s}. Its backward pass reads D through F: how many cells apart are the windows it reads?",
+        "{layer} — транспонированная свёртка с шагом {s}. Её обратный проход читает D через F: на сколько клеток отстоят друг от друга читаемые окна?",
+    ),
+    (
+        "{value}: −γ/s · dβ/m, with m every value of the channel in the batch (N·H·W), not the batch size; leaving it out is the mistake check calls bn-mean-term-missing.",
+        "{value}: −γ/s · dβ/m, где m — все значения канала в батче (N·H·W), а не размер батча; если это слагаемое пропустить, получится ошибка, которую check называет bn-mean-term-missing.",
+    ),
+    (
+        "{s}: in the forward pass input cell a landed at output {s}·a, so going back each input cell reads D's window {s} cells on from its neighbour's: the forward pass of a stride-{s} conv, no flipping.",
+        "{s}: в прямом проходе клетка входа a легла на выход {s}·a, поэтому на обратном пути каждая клетка входа читает окно D на {s} клетки дальше, чем соседняя: прямой проход свёртки с шагом {s}, без поворота.",
+    ),
 ];

@@ -969,6 +969,79 @@ fn output(trace: &Trace, layer: usize, index: &[usize]) -> Option<Explanation> {
                 vec![],
             ))
         }
+        LayerKind::Convtranspose { .. } => {
+            // Every input cell that scattered onto this one, through the
+            // tap that links them.
+            let &[_, o, r, c] = index else { return None };
+            let weight = trace.layers[layer].weight.as_ref()?;
+            let g = trace.transposed_geometry(layer)?;
+            let bias = trace.layers[layer].bias.as_ref()?[[o]];
+            let mut terms = vec![Term {
+                label: trf!("bias b[{o}]", o = o),
+                value: bias,
+            }];
+            let mut total = bias as f64;
+            for i in 0..g.cout {
+                for u in 0..g.k {
+                    for v in 0..g.k {
+                        let Some((a, b)) = g.output_cell((r, c), (u, v)) else {
+                            continue;
+                        };
+                        let (xv, f) = (x[[n, i, a, b]], weight[[i, o, u, v]]);
+                        total += (xv * f) as f64;
+                        terms.push(Term {
+                            label: product(("x", &[i, a, b], xv), ("F", &[i, o, u, v], f)),
+                            value: xv * f,
+                        });
+                    }
+                }
+            }
+            Some(finish(
+                title,
+                format!("y[{o}, {r}, {c}] = b[{o}] + Σ x[i, a, b] · F[i, {o}, u, v] over S·a + u − P = {r}, S·b + v − P = {c}"),
+                terms,
+                total,
+                total,
+                recorded,
+                vec![],
+            ))
+        }
+        LayerKind::Batchnorm { eps, .. } => {
+            // The batch's statistics, by the layer's own code.
+            let &[_, c, ..] = index else { return None };
+            let stats = crate::engine::layers::batchnorm::Stats::of(x);
+            let s = (stats.var[c] + eps).sqrt();
+            let z = (at(x, index)? - stats.mean[c]) / s;
+            let gamma = trace.layers[layer].weight.as_ref()?[[c]];
+            let beta = trace.layers[layer].bias.as_ref()?[[c]];
+            let terms = vec![
+                Term {
+                    label: format!("γ · z = {} · {}", number(gamma), number(z)),
+                    value: gamma * z,
+                },
+                Term {
+                    label: format!("β = {}", number(beta)),
+                    value: beta,
+                },
+            ];
+            let total = (gamma * z + beta) as f64;
+            Some(finish(
+                title,
+                "y = γ · z + β,  z = (x − μ) / s,  s = √(σ² + ε)".into(),
+                terms,
+                total,
+                total,
+                recorded,
+                vec![trf!(
+                    "Channel {c} of the batch: μ = {mean}, σ² = {var} over its {m} values; this x = {x}.",
+                    c = c,
+                    mean = number(stats.mean[c]),
+                    var = number(stats.var[c]),
+                    m = stats.count,
+                    x = number(at(x, index)?)
+                )],
+            ))
+        }
         _ => {
             let value = recorded;
             Some(finish(

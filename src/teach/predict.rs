@@ -99,6 +99,14 @@ pub enum Spacing {
         window: (usize, usize),
         size: usize,
     },
+    /// Batch norm: does dβ depend on γ? (No: dβ = Σ D.)
+    BetaGamma { channel: usize },
+    /// Batch norm: the term through the mean of channel `channel`, the
+    /// same in every cell, `−γ/s · dβ/m`.
+    MeanTerm { channel: usize },
+    /// A transposed conv of stride S: its backward pass reads D every S
+    /// cells (the forward pass of the stride-S conv it is the backward of).
+    UpStride { stride: usize },
 }
 
 /// What the learner has answered so far.
@@ -147,6 +155,18 @@ impl Ask {
                 topic: Spacing::AvgShare { .. },
                 ..
             } => "avg-share",
+            Ask::Spacing {
+                topic: Spacing::BetaGamma { .. },
+                ..
+            } => "bn-dbeta-gamma",
+            Ask::Spacing {
+                topic: Spacing::MeanTerm { .. },
+                ..
+            } => "bn-mean-term",
+            Ask::Spacing {
+                topic: Spacing::UpStride { .. },
+                ..
+            } => "up-stride",
         }
     }
 
@@ -314,6 +334,49 @@ fn backward_questions(
                         dilation: dl,
                     },
                     vec![side(dl * (k - 1) + 1), side(k), side(dl * k)],
+                ));
+            }
+        }
+        LayerKind::Batchnorm { .. } => {
+            let c = channel.min(x.shape()[1] - 1);
+            asks.push(spacing(
+                Spacing::BetaGamma { channel: c },
+                vec![
+                    tr("No: dβ = Σ D, whatever γ is").to_string(),
+                    tr("Yes: dβ = γ · Σ D").to_string(),
+                    tr("Yes: dβ = Σ D / γ").to_string(),
+                ],
+            ));
+            if let Some(terms) = layer.norm_terms.as_ref() {
+                // The term through the mean: −γ/s · dβ/m in every cell.
+                let right = terms.through_mean[[n, c, 0, 0]];
+                let m = terms.stats.count as f32;
+                let batch = x.shape()[0] as f32;
+                let num = |v: f32| crate::teach::notation::own_magnitude(v, 3);
+                asks.push(spacing(
+                    Spacing::MeanTerm { channel: c },
+                    vec![
+                        num(right),
+                        // m taken as the batch size.
+                        num(right * m / batch),
+                        // The delta's mean, without γ/s.
+                        num(-terms.d_beta[c] / m),
+                    ],
+                ));
+            }
+        }
+        LayerKind::Convtranspose { stride, .. } => {
+            // The delta handed down has the input's shape; the likeliest
+            // slip keeps the output's.
+            asks.push(shape(vec![
+                per_sample(x.shape()),
+                per_sample(&[0, out_shape[1], out_shape[2], out_shape[3]]),
+            ]));
+            if *stride > 1 {
+                let s = *stride;
+                asks.push(spacing(
+                    Spacing::UpStride { stride: s },
+                    vec![s.to_string(), "1".into(), (s + 1).to_string()],
                 ));
             }
         }
@@ -816,6 +879,33 @@ pub fn question_text(trace: &Trace, ask: &Ask) -> String {
         }
         Ask::Spacing {
             layer,
+            topic: Spacing::BetaGamma { channel },
+            ..
+        } => trf!(
+            "{layer} scales the normalised input by γ and shifts it by β. Does dβ (channel {c}) depend on γ?",
+            layer = name(*layer),
+            c = channel
+        ),
+        Ask::Spacing {
+            layer,
+            topic: Spacing::MeanTerm { channel },
+            ..
+        } => trf!(
+            "In {layer}, moving any x of channel {c} moves the channel's mean, which every cell was normalised by. That term of D_below is the same in every cell of the channel and every sample: what is it?",
+            layer = name(*layer),
+            c = channel
+        ),
+        Ask::Spacing {
+            layer,
+            topic: Spacing::UpStride { stride },
+            ..
+        } => trf!(
+            "{layer} is a transposed conv with stride {s}. Its backward pass reads D through F: how many cells apart are the windows it reads?",
+            layer = name(*layer),
+            s = stride
+        ),
+        Ask::Spacing {
+            layer,
             topic: Spacing::FilterSpan { kernel, dilation },
             ..
         } => trf!(
@@ -888,6 +978,26 @@ pub fn truth_text(trace: &Trace, ask: &Ask) -> String {
         } => trf!(
             "{sum}: the sum of what every window it won sends it. The backward pass adds (+=) into the delta handed down; writing each window's delta over the last (=) keeps only one, the mistake check calls pool-overwrote.",
             sum = options[*right]
+        ),
+        Ask::Spacing {
+            topic: Spacing::BetaGamma { .. },
+            ..
+        } => tr("No: β is added after γ has scaled, so a change of β reaches the output one for one: dβ = Σ D over the batch and the map. γ scales the delta handed down (γ/s), not dβ.").to_string(),
+        Ask::Spacing {
+            topic: Spacing::MeanTerm { .. },
+            options,
+            right,
+            ..
+        } => trf!(
+            "{value}: −γ/s · dβ/m, with m every value of the channel in the batch (N·H·W), not the batch size; leaving it out is the mistake check calls bn-mean-term-missing.",
+            value = options[*right]
+        ),
+        Ask::Spacing {
+            topic: Spacing::UpStride { stride },
+            ..
+        } => trf!(
+            "{s}: in the forward pass input cell a landed at output {s}·a, so going back each input cell reads D's window {s} cells on from its neighbour's: the forward pass of a stride-{s} conv, no flipping.",
+            s = stride
         ),
         Ask::Spacing {
             topic: Spacing::FilterSpan { kernel, dilation },

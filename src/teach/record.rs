@@ -105,8 +105,11 @@ fn read_record(input: &Input) -> Result<Vec<RecordIn>, FileError> {
 /// The question kinds and check ids this program writes, as the record's
 /// `question` holds them.
 fn known_question(q: &str) -> Option<&'static str> {
-    const KINDS: [&str; 11] = [
+    const KINDS: [&str; 14] = [
         "df-sign",
+        "bn-dbeta-gamma",
+        "bn-mean-term",
+        "up-stride",
         "below-shape",
         "stride-zeros",
         "filter-span",
