@@ -76,6 +76,13 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
         None => (plane(below, n, c), None),
     };
     let outline = frame.as_ref().map(|f| f.window);
+    // The clicked cell of the delta handed down, marked in every term.
+    let sel = match cx.state.selection() {
+        Some(CellRef::Delta { layer, index }) if *layer == i && index[..2] == [n, c] => {
+            Some((index[2], index[3]))
+        }
+        _ => None,
+    };
     let (t1, t2, t3) = (
         plane(&terms.direct, n, c),
         plane(&terms.through_mean, n, c),
@@ -128,6 +135,7 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
             Operand::new(id, title, v.to_vec(), h, w, true)
                 .short(short)
                 .outline(outline, LINKED)
+                .selected(sel)
                 .same_scale(scale, NumberFormat::for_values(v)),
         )
     };
@@ -158,6 +166,7 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
                 .short(num.delta(i))
                 .outline(outline, LINKED)
                 .pending(pending)
+                .selected(sel)
                 .same_scale(scale, NumberFormat::for_values(&bv)),
         ),
     ];

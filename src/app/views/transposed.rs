@@ -93,6 +93,20 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
         Some(f) => sums(f),
         None => (sample_plane(below, n, ci).0, None),
     };
+    // The clicked cell, marked where it is drawn.
+    let picked = |layer: usize, lead: [usize; 2]| match cx.state.selection() {
+        Some(CellRef::Delta { layer: l, index }) if *l == layer && index[..2] == lead => {
+            Some((index[2], index[3]))
+        }
+        _ => None,
+    };
+    let (sel_below, sel_d) = (picked(i, [n, ci]), picked(i + 1, [n, co]));
+    let sel_tap = match cx.state.selection() {
+        Some(CellRef::WeightGrad { layer, index }) if *layer == i && index[..2] == [ci, co] => {
+            Some((index[2], index[3]))
+        }
+        _ => None,
+    };
     let window = frame.as_ref().map(|f| f.window);
     let cell = frame.as_ref().map(|f| (f.cell.0, f.cell.1, 1, 1));
     let filter = |w: &crate::engine::Tensor| -> Vec<f32> {
@@ -132,17 +146,23 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
             Operand::new("D", arriving_title(&num, t, i), dv.clone(), dh, dw, true)
                 .short(num.delta(i + 1))
                 .pad(g.p)
-                .outline(window, LINKED),
+                .outline(window, LINKED)
+                .selected(sel_d),
         ),
         Term::Op(summed),
-        Term::map(Operand::new("F", format!("F[{ci}, {co}]"), fv, k, k, true).short("F")),
+        Term::map(
+            Operand::new("F", format!("F[{ci}, {co}]"), fv, k, k, true)
+                .short("F")
+                .selected(sel_tap),
+        ),
         Term::Op("=".into()),
         Term::map(
             Operand::new("D_below", leaving_title(&num, t, i), bv, xh, xw, true)
                 .short(num.delta(i))
                 .zoom(s)
                 .outline(cell, LINKED)
-                .pending(pending),
+                .pending(pending)
+                .selected(sel_below),
         ),
     ];
     let grad_row = vec![
@@ -159,7 +179,11 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
             .zoom(s),
         ),
         Term::Op(trf!("⋆ {d}, Σ batch →", d = num.delta(i + 1))),
-        Term::map(Operand::new("dF", format!("dF[{ci}, {co}]"), dfv, k, k, true).short("dF")),
+        Term::map(
+            Operand::new("dF", format!("dF[{ci}, {co}]"), dfv, k, k, true)
+                .short("dF")
+                .selected(sel_tap),
+        ),
     ];
     let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
         vec![below_row]
