@@ -372,4 +372,13 @@ fn batch_norm_running_statistics_follow_pytorch_and_are_saved() {
     assert_eq!(read.running_mean, bn.running_mean);
     assert_eq!(read.running_var, bn.running_var);
     assert_eq!(back.forward(&input), stepper.network.forward(&input));
+    // A model from elsewhere whose running variance is negative (a square
+    // root of it would be NaN) is refused, naming the tensor.
+    let mut hostile = stepper.network.clone();
+    if let Layer::BatchNorm(bn) = &mut hostile.layers[1] {
+        bn.running_var[2] = -1.0;
+    }
+    let bytes = backprop_viz::io::model_bytes(&hostile);
+    let err = backprop_viz::io::read_model(std::path::Path::new("m"), &bytes).unwrap_err();
+    assert!(err.to_string().contains("bn1.running_var"), "{err}");
 }

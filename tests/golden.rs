@@ -137,7 +137,7 @@ fn maxpool_routes_to_first_maximum() {
     let pool = Pool::new(PoolKind::Max, 2, 2);
     assert_eq!(flat(&pool.forward(&x)), vec![3., 0., 9., 7.]);
     let d = Tensor::from_shape_vec(vec![1, 1, 2, 2], vec![10., 20., 30., 40.]).unwrap();
-    let d_in = pool.backward(&x, &d);
+    let d_in = pool.backward(&x, &pool.forward(&x), &d);
     let expected = [
         0., 10., 20., 0., 0., 0., 0., 0., 0., 0., 40., 0., 30., 0., 0., 0.,
     ];
@@ -149,7 +149,11 @@ fn avgpool_spreads_evenly() {
     let x = Tensor::from_shape_fn(vec![1, 1, 2, 2], |d| (2 * d[2] + d[3]) as f32); // 0 1 / 2 3
     let pool = Pool::new(PoolKind::Avg, 2, 2);
     assert_eq!(flat(&pool.forward(&x)), vec![1.5]); // (0+1+2+3)/4
-    let d_in = pool.backward(&x, &Tensor::from_elem(vec![1, 1, 1, 1], 8.0));
+    let d_in = pool.backward(
+        &x,
+        &pool.forward(&x),
+        &Tensor::from_elem(vec![1, 1, 1, 1], 8.0),
+    );
     assert_eq!(flat(&d_in), vec![2.0; 4]); // 8 / 4 each
 }
 
@@ -168,13 +172,13 @@ fn overlapping_pools_sum_what_each_window_sends() {
     // The middle cell won all four windows: it gets 1 + 10 + 100 + 1000.
     let mut want = vec![0.; 9];
     want[4] = 1111.;
-    assert_eq!(flat(&max.backward(&x, &d)), want);
+    assert_eq!(flat(&max.backward(&x, &max.forward(&x), &d)), want);
     // Average: each window sends a quarter of its delta to each of its cells.
     let avg = Pool::new(PoolKind::Avg, 2, 1);
     assert_eq!(flat(&avg.forward(&x)), vec![3., 3., 3., 3.25]);
     let q = |v: f32| v / 4.0;
     assert_eq!(
-        flat(&avg.backward(&x, &d)),
+        flat(&avg.backward(&x, &avg.forward(&x), &d)),
         vec![
             q(1.),
             q(1. + 10.),

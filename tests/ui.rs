@@ -693,6 +693,34 @@ fn architecture_editor_builds_dilated_strided_and_overlapping_networks() {
     assert_eq!(s.network.shapes()[2], vec![1, 7, 7]);
 }
 
+/// The editor's batch norm: "after each conv" puts bn1 and bn2 between
+/// each conv and its activation, with the conv's channels.
+#[test]
+fn architecture_editor_adds_batch_norm_after_each_conv() {
+    use backprop_viz::engine::layers::LayerKind;
+    let mut h = harness(new_app());
+    settle(&mut h);
+    h.get_by_label("Architecture").click();
+    h.run_steps(2);
+    h.get_by_label("after each conv").click();
+    h.run_steps(2);
+    h.get_by_label("Build this network").click();
+    settle(&mut h);
+    let s = snapshot(&h);
+    let names: Vec<&str> = s.network.specs.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(
+        names[..8],
+        ["conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2"]
+    );
+    assert_eq!(
+        s.network.specs[1].kind,
+        LayerKind::Batchnorm {
+            channels: 1,
+            eps: 1e-5
+        }
+    );
+}
+
 /// Run, then Pause: the update view shows each conv filter as it was when
 /// Run was pressed, the change since and the filter now, side by side and
 /// counted in batches; the filters did move; a step by hand ends the view.

@@ -18,8 +18,6 @@
 //!   and what it moves through σ. [`BatchNorm::terms`] gives them apart,
 //!   for the views and the checker.
 
-use ndarray::{Array4, Axis, Ix4};
-
 use super::Param;
 use crate::engine::Tensor;
 
@@ -53,26 +51,37 @@ pub struct Stats {
 
 impl Stats {
     /// The statistics of `x` `[N, C, H, W]`, summed in f64 (a channel can
-    /// hold a million values).
+    /// hold a million values), plane by contiguous plane.
     pub fn of(x: &Tensor) -> Stats {
-        let x = x.view().into_dimensionality::<Ix4>().expect("4-D");
-        let (n, c, h, w) = x.dim();
-        let count = n * h * w;
+        let &[_, c, h, w] = x.shape() else {
+            panic!("batch norm input is 4-D")
+        };
+        let x = x.as_standard_layout();
+        Self::of_slice(x.as_slice().expect("standard layout"), c, h * w)
+    }
+
+    /// The statistics of `c` channels of planes of `plane` values, laid
+    /// out `[N, C, plane]`.
+    fn of_slice(xs: &[f32], c: usize, plane: usize) -> Stats {
+        let n = xs.len() / (c * plane).max(1);
+        let count = n * plane;
         let m = count.max(1) as f64;
-        let mut mean = Vec::with_capacity(c);
-        let mut var = Vec::with_capacity(c);
-        for ch in 0..c {
-            let plane = x.index_axis(Axis(1), ch);
-            let mu = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / m;
-            let s2 = plane
-                .iter()
-                .map(|&v| (f64::from(v) - mu).powi(2))
-                .sum::<f64>()
-                / m;
-            mean.push(mu as f32);
-            var.push(s2 as f32);
+        // Each plane summed in f32 lanes (vectorised), the planes in f64.
+        let mut sums = vec![0.0f64; c];
+        for (k, p) in xs.chunks_exact(plane).enumerate() {
+            sums[k % c] += f64::from(lanes(p, |v| v));
         }
-        Stats { mean, var, count }
+        let mean: Vec<f64> = sums.iter().map(|s| s / m).collect();
+        let mut squares = vec![0.0f64; c];
+        for (k, p) in xs.chunks_exact(plane).enumerate() {
+            let mu = mean[k % c] as f32;
+            squares[k % c] += f64::from(lanes(p, |v| (v - mu) * (v - mu)));
+        }
+        Stats {
+            mean: mean.iter().map(|&v| v as f32).collect(),
+            var: squares.iter().map(|s| (s / m) as f32).collect(),
+            count,
+        }
     }
 
     /// `1 / √(σ² + ε)` per channel.
@@ -155,58 +164,65 @@ impl BatchNorm {
         }
     }
 
-    /// The backward pass's pieces for input `x` and delta `d_out`.
+    /// Per channel: γ/s, dβ = Σ D and dγ = Σ D·z (z = (x − μ)/s), and the
+    /// batch's statistics.
+    fn sums(&self, x: &[f32], d: &[f32], plane: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>, Stats) {
+        let c = self.channels;
+        let stats = Stats::of_slice(x, c, plane);
+        let inv = stats.inv_std(self.eps);
+        let mut d_beta = vec![0.0f64; c];
+        let mut d_gamma = vec![0.0f64; c];
+        for (k, (xp, dp)) in x.chunks_exact(plane).zip(d.chunks_exact(plane)).enumerate() {
+            let ch = k % c;
+            let (mu, s) = (stats.mean[ch], inv[ch]);
+            d_beta[ch] += f64::from(lanes(dp, |v| v));
+            let z: Vec<f32> = xp.iter().map(|&xv| (xv - mu) * s).collect();
+            d_gamma[ch] += f64::from(super::conv::dot(dp, &z));
+        }
+        let gamma = &self.weight.value;
+        let k = (0..c).map(|ch| gamma[ch] * inv[ch]).collect();
+        let f32s = |v: Vec<f64>| v.into_iter().map(|v| v as f32).collect();
+        (k, f32s(d_beta), f32s(d_gamma), stats)
+    }
+
+    /// The backward pass's pieces for input `x` and delta `d_out`: the
+    /// same numbers [`BatchNorm::backward`] adds up, cell by cell.
     pub fn terms(&self, x: &Tensor, d_out: &Tensor) -> Terms {
-        let stats = Stats::of(x);
-        let inv_std = stats.inv_std(self.eps);
+        let (xo, d) = (x.as_standard_layout(), d_out.as_standard_layout());
+        let (xs, ds) = (
+            xo.as_slice().expect("layout"),
+            d.as_slice().expect("layout"),
+        );
+        let plane = x.shape()[2] * x.shape()[3];
+        let (k, d_beta, d_gamma, stats) = self.sums(xs, ds, plane);
+        let inv = stats.inv_std(self.eps);
         let m = stats.count.max(1) as f32;
-        let zero = Tensor::zeros(x.raw_dim());
-        let normalized = {
-            let (ones, zeros) = (vec![1.0; self.channels], vec![0.0; self.channels]);
-            affine(x, &stats.mean, &inv_std, &ones, &zeros)
-        };
-        let d = d_out
-            .view()
-            .into_dimensionality::<Ix4>()
-            .expect("batch norm delta is 4-D");
-        let xh = normalized.view().into_dimensionality::<Ix4>().expect("4-D");
-        let mut d_beta = vec![0.0f64; self.channels];
-        let mut d_gamma = vec![0.0f64; self.channels];
-        for (ds, xs) in d.outer_iter().zip(xh.outer_iter()) {
-            for c in 0..self.channels {
-                let (dp, xp) = (ds.index_axis(Axis(0), c), xs.index_axis(Axis(0), c));
-                for (&dv, &xv) in dp.iter().zip(xp.iter()) {
-                    d_beta[c] += f64::from(dv);
-                    d_gamma[c] += f64::from(dv) * f64::from(xv);
-                }
+        let c = self.channels;
+        let mut parts = [(); 4].map(|_| vec![0.0f32; xs.len()]);
+        let [direct, mean, var, normalized] = &mut parts;
+        for (p, (xp, dp)) in xs
+            .chunks_exact(plane)
+            .zip(ds.chunks_exact(plane))
+            .enumerate()
+        {
+            let ch = p % c;
+            for (q, (&xv, &dv)) in xp.iter().zip(dp).enumerate() {
+                let at = p * plane + q;
+                let z = (xv - stats.mean[ch]) * inv[ch];
+                let (t1, t2, t3) = cell(k[ch], dv, z, (d_beta[ch], d_gamma[ch]), m);
+                direct[at] = t1;
+                mean[at] = t2;
+                var[at] = t3;
+                normalized[at] = z;
             }
         }
-        let d_beta: Vec<f32> = d_beta.into_iter().map(|v| v as f32).collect();
-        let d_gamma: Vec<f32> = d_gamma.into_iter().map(|v| v as f32).collect();
-        let gamma = &self.weight.value;
-        let k: Vec<f32> = (0..self.channels).map(|c| gamma[c] * inv_std[c]).collect();
-        let per_cell = |f: &dyn Fn(usize, f32, f32) -> f32| {
-            let mut out = zero.clone().into_dimensionality::<Ix4>().expect("4-D");
-            for ((mut o, ds), xs) in out
-                .outer_iter_mut()
-                .zip(d.outer_iter())
-                .zip(xh.outer_iter())
-            {
-                for c in 0..self.channels {
-                    let mut op = o.index_axis_mut(Axis(0), c);
-                    let (dp, xp) = (ds.index_axis(Axis(0), c), xs.index_axis(Axis(0), c));
-                    ndarray::Zip::from(&mut op)
-                        .and(&dp)
-                        .and(&xp)
-                        .for_each(|o, &dv, &xv| *o = f(c, dv, xv));
-                }
-            }
-            out.into_dyn()
-        };
+        let shape = x.raw_dim();
+        let [direct, through_mean, through_var, normalized] =
+            parts.map(|v| Tensor::from_shape_vec(shape.clone(), v).expect("same size"));
         Terms {
-            direct: per_cell(&|c, dv, _| k[c] * dv),
-            through_mean: per_cell(&|c, _, _| -k[c] * d_beta[c] / m),
-            through_var: per_cell(&|c, _, xv| -k[c] * xv * d_gamma[c] / m),
+            direct,
+            through_mean,
+            through_var,
             normalized,
             d_beta,
             d_gamma,
@@ -217,30 +233,80 @@ impl BatchNorm {
 
     /// Adds dγ and dβ into the gradients and returns dx.
     pub fn backward(&mut self, x: &Tensor, d_out: &Tensor) -> Tensor {
-        let t = self.terms(x, d_out);
-        for c in 0..self.channels {
-            self.weight.grad[c] += t.d_gamma[c];
-            self.bias.grad[c] += t.d_beta[c];
+        let (xo, d) = (x.as_standard_layout(), d_out.as_standard_layout());
+        let (xs, ds) = (
+            xo.as_slice().expect("layout"),
+            d.as_slice().expect("layout"),
+        );
+        let plane = x.shape()[2] * x.shape()[3];
+        let (k, d_beta, d_gamma, stats) = self.sums(xs, ds, plane);
+        let inv = stats.inv_std(self.eps);
+        let m = stats.count.max(1) as f32;
+        let c = self.channels;
+        for ch in 0..c {
+            self.weight.grad[ch] += d_gamma[ch];
+            self.bias.grad[ch] += d_beta[ch];
         }
-        let mut dx: Array4<f32> = t.direct.into_dimensionality().expect("4-D");
-        dx.zip_mut_with(&t.through_mean, |a, &b| *a += b);
-        dx.zip_mut_with(&t.through_var, |a, &b| *a += b);
-        dx.into_dyn()
+        let mut dx = vec![0.0f32; xs.len()];
+        for (p, ((xp, dp), out)) in xs
+            .chunks_exact(plane)
+            .zip(ds.chunks_exact(plane))
+            .zip(dx.chunks_exact_mut(plane))
+            .enumerate()
+        {
+            let ch = p % c;
+            for ((&xv, &dv), o) in xp.iter().zip(dp).zip(out) {
+                let z = (xv - stats.mean[ch]) * inv[ch];
+                let (t1, t2, t3) = cell(k[ch], dv, z, (d_beta[ch], d_gamma[ch]), m);
+                *o = t1 + t2 + t3;
+            }
+        }
+        Tensor::from_shape_vec(x.raw_dim(), dx).expect("same size")
     }
+}
+
+/// One cell's three terms of dx: `γ/s·D`, `−γ/s·dβ/m`, `−γ/s·z·dγ/m`
+/// (`k` = γ/s), computed one way for the backward pass and the views.
+#[inline]
+fn cell(k: f32, d: f32, z: f32, (d_beta, d_gamma): (f32, f32), m: f32) -> (f32, f32, f32) {
+    (k * d, -k * d_beta / m, -k * z * d_gamma / m)
 }
 
 /// `y = γ·(x − mean)·scale + β`, per channel of `x` `[N, C, H, W]`.
 fn affine(x: &Tensor, mean: &[f32], scale: &[f32], gamma: &[f32], beta: &[f32]) -> Tensor {
-    let mut y = x
-        .view()
-        .into_dimensionality::<Ix4>()
-        .expect("batch norm input is 4-D")
-        .to_owned();
-    for mut sample in y.outer_iter_mut() {
-        for (c, mut plane) in sample.outer_iter_mut().enumerate() {
-            let (mu, k, b) = (mean[c], gamma[c] * scale[c], beta[c]);
-            plane.mapv_inplace(|v| (v - mu) * k + b);
+    let &[_, c, h, w] = x.shape() else {
+        panic!("batch norm input is 4-D")
+    };
+    let xo = x.as_standard_layout();
+    let xs = xo.as_slice().expect("standard layout");
+    let mut y = vec![0.0f32; xs.len()];
+    for (k, (xp, yp)) in xs
+        .chunks_exact(h * w)
+        .zip(y.chunks_exact_mut(h * w))
+        .enumerate()
+    {
+        let ch = k % c;
+        let (mu, g, b) = (mean[ch], gamma[ch] * scale[ch], beta[ch]);
+        for (yv, &xv) in yp.iter_mut().zip(xp) {
+            *yv = (xv - mu) * g + b;
         }
     }
-    y.into_dyn()
+    Tensor::from_shape_vec(x.raw_dim(), y).expect("same size")
+}
+
+/// `Σ f(v)` over `values` in 32 f32 lanes, added up in a fixed order: a
+/// plane's sum vectorised (a sequential f64 sum cannot be), exact to f32's
+/// rounding of a few hundred values; the planes then add up in f64.
+#[inline]
+fn lanes(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    const LANES: usize = 32;
+    let mut acc = [0.0f32; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for chunk in chunks {
+        for l in 0..LANES {
+            acc[l] += f(chunk[l]);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }

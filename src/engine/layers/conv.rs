@@ -672,17 +672,20 @@ pub(crate) fn add_assign(y: &mut [f32], x: &[f32]) {
     }
 }
 
-/// Dot product with eight independent accumulators (a fixed order, so the
-/// result is reproducible, and one the compiler can keep in a vector register).
+/// Dot product with 32 independent accumulators (a fixed order, so the
+/// result is reproducible): four vector registers of eight, so that four
+/// multiply-adds are in flight at once instead of each waiting for the last
+/// (one register of eight ran at a quarter of the speed).
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    const LANES: usize = 32;
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f32; 8];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
+    let mut acc = [0.0f32; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
     for (x, y) in (&mut ca).zip(&mut cb) {
-        for l in 0..8 {
+        for l in 0..LANES {
             acc[l] += x[l] * y[l];
         }
     }

@@ -517,7 +517,7 @@ impl Layer {
             Layer::ConvTranspose(up) => up.backward(x, d_out, need_d_in),
             Layer::BatchNorm(bn) => Some(bn.backward(x, d_out)),
             Layer::Activation(act) => Some(act.backward(x, y, d_out)),
-            Layer::Pool(pool) => Some(pool.backward(x, d_out)),
+            Layer::Pool(pool) => Some(pool.backward(x, y, d_out)),
             Layer::Flatten => Some(flatten::backward(x, d_out)),
             Layer::Dense(dense) => dense.backward(x, d_out, need_d_in),
         }

@@ -216,7 +216,10 @@ impl Pool {
         Some(out)
     }
 
-    pub fn backward(&self, x: &Tensor, d_out: &Tensor) -> Tensor {
+    /// `y` is the forward's output: at 2x2 windows side by side (the
+    /// presets') a window's winner is the first of its cells equal to it,
+    /// found without comparing the window again.
+    pub fn backward(&self, x: &Tensor, y: &Tensor, d_out: &Tensor) -> Tensor {
         let x = x
             .view()
             .into_dimensionality::<Ix4>()
@@ -228,23 +231,48 @@ impl Pool {
         let (n, c, h, w) = x.dim();
         let (_, _, ho, wo) = d_out.dim();
         let (s, t) = (self.size, self.stride);
+        let y = y
+            .view()
+            .into_dimensionality::<Ix4>()
+            .expect("pool output is 4-D");
         let mut d_in = Array4::<f32>::zeros((n, c, h, w));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(d_out.axis_chunks_iter(Axis(0), CHUNK))
+            .zip(y.axis_chunks_iter(Axis(0), CHUNK))
             .zip(d_in.axis_chunks_iter_mut(Axis(0), CHUNK))
             .collect();
-        map_ordered(work, |((xc, dc), mut dic)| {
+        map_ordered(work, |(((xc, dc), yc), mut dic)| {
             let xc = xc.as_standard_layout();
             let dc = dc.as_standard_layout();
+            let yc = yc.as_standard_layout();
             let xs = xc.as_slice().expect("standard layout");
             let ds = dc.as_slice().expect("standard layout");
+            let ys = yc.as_slice().expect("standard layout");
             let dis = dic.as_slice_mut().expect("standard layout");
             let planes = xs
                 .chunks_exact(h * w)
                 .zip(ds.chunks_exact(ho * wo))
+                .zip(ys.chunks_exact(ho * wo))
                 .zip(dis.chunks_exact_mut(h * w));
-            for ((plane, d), d_plane) in planes {
+            for (((plane, d), maxima), d_plane) in planes {
+                if self.kind == PoolKind::Max && s == 2 && t == 2 {
+                    for i in 0..ho {
+                        let (r0, r1) = (2 * i * w, (2 * i + 1) * w);
+                        for j in 0..wo {
+                            let m = maxima[i * wo + j];
+                            // Row-major: the first cell equal to the
+                            // maximum is the one `argmax` picks (the top
+                            // left if none is, as with a NaN).
+                            let at = [r0 + 2 * j, r0 + 2 * j + 1, r1 + 2 * j, r1 + 2 * j + 1]
+                                .into_iter()
+                                .find(|&at| plane[at] == m)
+                                .unwrap_or(r0 + 2 * j);
+                            d_plane[at] += d[i * wo + j];
+                        }
+                    }
+                    continue;
+                }
                 for i in 0..ho {
                     for j in 0..wo {
                         let g = d[i * wo + j];
