@@ -102,8 +102,11 @@ impl ConvTranspose2d {
                 for (o, plane) in y1.chunks_exact_mut(g.h * g.w).enumerate() {
                     plane.fill(b[o]);
                 }
-                for_each_link(&g, |i, o, (u, v), at, to| {
-                    y1[to] += x1[at] * w[weight_at(&g, i, o, u, v)];
+                for_each_run(&g, |i, o, (u, v), at, to| {
+                    let f = w[weight_at(&g, i, o, u, v)];
+                    for (k, &xv) in x1[at.clone()].iter().enumerate() {
+                        y1[to + k * g.stride] += xv * f;
+                    }
                 });
             }
         });
@@ -142,10 +145,15 @@ impl ConvTranspose2d {
                 for (o, plane) in d1.chunks_exact(g.h * g.w).enumerate() {
                     d_b[o] += plane.iter().sum::<f32>();
                 }
-                for_each_link(&g, |i, o, (u, v), at, to| {
-                    let k = weight_at(&g, i, o, u, v);
-                    d_w[k] += x1[at] * d1[to];
-                    di1[at] += w[k] * d1[to];
+                for_each_run(&g, |i, o, (u, v), at, to| {
+                    let t = weight_at(&g, i, o, u, v);
+                    let mut dw = 0.0;
+                    for (k, (&xv, dv)) in x1[at.clone()].iter().zip(&mut di1[at]).enumerate() {
+                        let d = d1[to + k * g.stride];
+                        dw += xv * d;
+                        *dv += w[t] * d;
+                    }
+                    d_w[t] += dw;
                 });
             }
             (d_w, d_b)
@@ -179,24 +187,41 @@ fn weight_at(g: &ConvGeometry, i: usize, o: usize, u: usize, v: usize) -> usize 
     ((i * g.cin + o) * g.k + u) * g.k + v
 }
 
-/// Calls `f(i, o, tap, at, to)` for every pair of a layer-input cell `at`
-/// (channel i, within one sample `[Cin, H, W]`) and a layer-output cell
-/// `to` (channel o, within `[Cout, Ho, Wo]`) that tap `(u, v)` links.
-fn for_each_link(g: &ConvGeometry, mut f: impl FnMut(usize, usize, (usize, usize), usize, usize)) {
+/// Calls `f(i, o, tap, at, to)` for every run of linked cells: `at`, the
+/// cells `b` of one row of layer-input channel i (within one sample
+/// `[Cin, H, W]`) whose output cell `(S·a + u − P, S·b + v − P)` of channel
+/// o falls inside the output, and `to`, the first of those output cells
+/// (within `[Cout, Ho, Wo]`; the next ones `S` apart). One tap of one row
+/// at a time, so the inner loops run over plain slices.
+fn for_each_run(
+    g: &ConvGeometry,
+    mut f: impl FnMut(usize, usize, (usize, usize), std::ops::Range<usize>, usize),
+) {
     // In `g`'s terms: the layer's input is g's output (g.cout channels of
     // g.ho × g.wo), the layer's output g's input (g.cin of g.h × g.w).
+    let (s, p) = (g.stride, g.p);
+    // The input columns b whose output column S·b + v − P is in 0..W.
+    let columns = |v: usize| {
+        let lo = p.saturating_sub(v).div_ceil(s);
+        let hi = (g.w + p).saturating_sub(v).div_ceil(s).min(g.wo);
+        lo..hi.max(lo)
+    };
     for i in 0..g.cout {
         for o in 0..g.cin {
             for u in 0..g.k {
                 for v in 0..g.k {
+                    let cols = columns(v);
+                    if cols.is_empty() {
+                        continue;
+                    }
                     for a in 0..g.ho {
-                        for b in 0..g.wo {
-                            if let Some((r, c)) = g.input_cell((a, b), (u, v)) {
-                                let at = (i * g.ho + a) * g.wo + b;
-                                let to = (o * g.h + r) * g.w + c;
-                                f(i, o, (u, v), at, to);
-                            }
-                        }
+                        let Some(r) = (s * a + u).checked_sub(p).filter(|&r| r < g.h) else {
+                            continue;
+                        };
+                        let c0 = s * cols.start + v - p;
+                        let at = (i * g.ho + a) * g.wo;
+                        let to = (o * g.h + r) * g.w + c0;
+                        f(i, o, (u, v), at + cols.start..at + cols.end, to);
                     }
                 }
             }
