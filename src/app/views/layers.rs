@@ -144,6 +144,37 @@ pub(super) fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
     }
 }
 
+/// A backward step's two rows of maps (the delta handed down, then what
+/// else the step reads; a projector shows the first alone), fitted to
+/// `room`, marked for the lesson, a click on a cell selecting
+/// `clicked(id, row, column)`.
+pub(super) fn backward_rows(
+    cx: &mut Cx,
+    ui: &mut Ui,
+    [first, second]: [Vec<Term>; 2],
+    (room, start): (Vec2, f32),
+    clicked: impl Fn(&str, usize, usize) -> CellRef,
+) {
+    let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
+        vec![first]
+    } else {
+        vec![first, second]
+    };
+    let refs: Vec<&[Term]> = rows.iter().map(|r| r.as_slice()).collect();
+    let fitted = cells(ui, &refs, room, start);
+    for row in rows {
+        let drawn = row_ui(ui, row, fitted);
+        mark(
+            cx,
+            &drawn,
+            &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
+        );
+        if let Some((id, (r, col))) = drawn.clicked {
+            cx.command(UiCommand::Select(Some(clicked(id, r, col))));
+        }
+    }
+}
+
 /// A channel picker when a layer's maps have several channels.
 pub(super) fn channel_ui(cx: &mut Cx, ui: &mut Ui, count: usize) -> usize {
     let c = cx.state.channels[1].min(count.saturating_sub(1));

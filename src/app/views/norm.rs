@@ -11,19 +11,17 @@
 
 use egui::{Ui, Vec2};
 
-use super::layers::{arriving_ref, arriving_title, cells, channel_ui, leaving_title, mark};
-use crate::app::command::UiCommand;
+use super::layers::{arriving_ref, arriving_title, backward_rows, channel_ui, leaving_title};
 use crate::app::cx::Cx;
-use crate::app::style::{compact, note_ui};
+use crate::app::style::note_ui;
 use crate::app::widgets::animation_bar::{self, playing, sums};
-use crate::app::widgets::equation::{row_ui, Operand, Term};
+use crate::app::widgets::equation::{Operand, Term};
 use crate::app::widgets::heatmap::{ColorScale, NumberFormat, LINKED};
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::i18n::tr;
 use crate::teach::animation::{Kind, Target};
 use crate::teach::explain::CellRef;
-use crate::teach::lesson::Mark;
 use crate::trf;
 
 /// Sample `n`, channel `c` of a `[N, C, H, W]` tensor.
@@ -187,28 +185,12 @@ pub fn batchnorm_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room
             .short("z"),
         ),
     ];
-    let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
-        vec![first]
-    } else {
-        vec![first, second]
-    };
-    let refs: Vec<&[Term]> = rows.iter().map(|r| r.as_slice()).collect();
-    let fitted = cells(ui, &refs, room, start);
-    for row in rows {
-        let drawn = row_ui(ui, row, fitted);
-        mark(
-            cx,
-            &drawn,
-            &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
-        );
-        if let Some((id, (r, col))) = drawn.clicked {
-            let index = vec![n, c, r, col];
-            let cell = match id {
-                "D" => arriving_ref(t, i, index),
-                "xhat" => CellRef::Output { layer: i, index },
-                _ => CellRef::Delta { layer: i, index },
-            };
-            cx.command(UiCommand::Select(Some(cell)));
+    backward_rows(cx, ui, [first, second], (room, start), |id, r, col| {
+        let index = vec![n, c, r, col];
+        match id {
+            "D" => arriving_ref(t, i, index),
+            "xhat" => CellRef::Output { layer: i, index },
+            _ => CellRef::Delta { layer: i, index },
         }
-    }
+    });
 }

@@ -11,19 +11,18 @@
 
 use egui::{Ui, Vec2};
 
-use super::layers::{arriving_ref, arriving_title, cells, leaving_title, mark, sample_plane};
+use super::layers::{arriving_ref, arriving_title, backward_rows, leaving_title, sample_plane};
 use crate::app::command::UiCommand;
 use crate::app::cx::Cx;
-use crate::app::style::{compact, note_ui};
+use crate::app::style::note_ui;
 use crate::app::widgets::animation_bar::{self, playing, sums};
-use crate::app::widgets::equation::{row_ui, Operand, Term};
+use crate::app::widgets::equation::{Operand, Term};
 use crate::app::widgets::heatmap::LINKED;
 use crate::engine::layers::conv::ConvGeometry;
 use crate::engine::trace::Trace;
 use crate::i18n::tr;
 use crate::teach::animation::{Kind, Target};
 use crate::teach::explain::CellRef;
-use crate::teach::lesson::Mark;
 use crate::trf;
 
 /// The pair of channels shown: `(i, o)`, the layer's input and output
@@ -185,34 +184,22 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
                 .selected(sel_tap),
         ),
     ];
-    let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
-        vec![below_row]
-    } else {
-        vec![below_row, grad_row]
-    };
-    let refs: Vec<&[Term]> = rows.iter().map(|r| r.as_slice()).collect();
-    let fitted = cells(ui, &refs, room, start);
-    for row in rows {
-        let drawn = row_ui(ui, row, fitted);
-        mark(
-            cx,
-            &drawn,
-            &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
-        );
-        if let Some((id, (r, col))) = drawn.clicked {
-            let cell = match id {
-                "D" => arriving_ref(t, i, vec![n, co, r, col]),
-                "F" | "dF" => CellRef::WeightGrad {
-                    layer: i,
-                    index: vec![ci, co, r, col],
-                },
-                "x" => super::conv::input_ref(i, vec![n, ci, r, col]),
-                _ => CellRef::Delta {
-                    layer: i,
-                    index: vec![n, ci, r, col],
-                },
-            };
-            cx.command(UiCommand::Select(Some(cell)));
-        }
-    }
+    backward_rows(
+        cx,
+        ui,
+        [below_row, grad_row],
+        (room, start),
+        |id, r, col| match id {
+            "D" => arriving_ref(t, i, vec![n, co, r, col]),
+            "F" | "dF" => CellRef::WeightGrad {
+                layer: i,
+                index: vec![ci, co, r, col],
+            },
+            "x" => super::conv::input_ref(i, vec![n, ci, r, col]),
+            _ => CellRef::Delta {
+                layer: i,
+                index: vec![n, ci, r, col],
+            },
+        },
+    );
 }

@@ -197,6 +197,61 @@ impl LayerKind {
                 found: input.to_vec(),
             }),
         };
+        // A conv's and a transposed conv's sizes, held to the limits
+        // before any arithmetic.
+        let limits = |kernel, padding, stride, dilation, in_channels, out_channels| {
+            if !(1..=MAX_STRIDE).contains(&stride) {
+                return Err(EngineError::StrideUnsupported {
+                    layer: layer(),
+                    stride,
+                });
+            }
+            if !(1..=MAX_DILATION).contains(&dilation) {
+                return Err(EngineError::DilationUnsupported {
+                    layer: layer(),
+                    dilation,
+                });
+            }
+            if kernel == 0 || in_channels == 0 || out_channels == 0 {
+                return Err(EngineError::ZeroSize { layer: layer() });
+            }
+            if kernel > MAX_KERNEL {
+                return Err(EngineError::KernelTooLarge {
+                    layer: layer(),
+                    kernel,
+                });
+            }
+            if padding > MAX_PADDING {
+                return Err(EngineError::PaddingTooLarge {
+                    layer: layer(),
+                    padding,
+                });
+            }
+            Ok(())
+        };
+        // The maps a filter slides over, and the maps it makes (`out` of
+        // each side, `None` where the filter does not fit).
+        let shape =
+            |in_channels, out_channels, kernel, padding, out: &dyn Fn(usize) -> Option<usize>| {
+                let (c, h, w) = maps()?;
+                if c != in_channels {
+                    return Err(EngineError::ChannelMismatch {
+                        layer: layer(),
+                        expected: in_channels,
+                        found: c,
+                    });
+                }
+                match (out(h), out(w)) {
+                    (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
+                    _ => Err(EngineError::KernelDoesNotFit {
+                        layer: layer(),
+                        kernel,
+                        height: h,
+                        width: w,
+                        padding,
+                    }),
+                }
+            };
         match *self {
             LayerKind::Conv {
                 in_channels,
@@ -206,54 +261,10 @@ impl LayerKind {
                 stride,
                 dilation,
             } => {
-                if !(1..=MAX_STRIDE).contains(&stride) {
-                    return Err(EngineError::StrideUnsupported {
-                        layer: layer(),
-                        stride,
-                    });
-                }
-                if !(1..=MAX_DILATION).contains(&dilation) {
-                    return Err(EngineError::DilationUnsupported {
-                        layer: layer(),
-                        dilation,
-                    });
-                }
-                if kernel == 0 || in_channels == 0 || out_channels == 0 {
-                    return Err(EngineError::ZeroSize { layer: layer() });
-                }
-                if kernel > MAX_KERNEL {
-                    return Err(EngineError::KernelTooLarge {
-                        layer: layer(),
-                        kernel,
-                    });
-                }
-                if padding > MAX_PADDING {
-                    return Err(EngineError::PaddingTooLarge {
-                        layer: layer(),
-                        padding,
-                    });
-                }
-                let (c, h, w) = maps()?;
-                if c != in_channels {
-                    return Err(EngineError::ChannelMismatch {
-                        layer: layer(),
-                        expected: in_channels,
-                        found: c,
-                    });
-                }
-                let out = |side: usize| {
+                limits(kernel, padding, stride, dilation, in_channels, out_channels)?;
+                shape(in_channels, out_channels, kernel, padding, &|side| {
                     conv::ConvGeometry::out_side(side, kernel, padding, stride, dilation)
-                };
-                match (out(h), out(w)) {
-                    (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
-                    _ => Err(EngineError::KernelDoesNotFit {
-                        layer: layer(),
-                        kernel,
-                        height: h,
-                        width: w,
-                        padding,
-                    }),
-                }
+                })
             }
             LayerKind::Convtranspose {
                 in_channels,
@@ -263,27 +274,7 @@ impl LayerKind {
                 stride,
                 output_padding,
             } => {
-                if !(1..=MAX_STRIDE).contains(&stride) {
-                    return Err(EngineError::StrideUnsupported {
-                        layer: layer(),
-                        stride,
-                    });
-                }
-                if kernel == 0 || in_channels == 0 || out_channels == 0 {
-                    return Err(EngineError::ZeroSize { layer: layer() });
-                }
-                if kernel > MAX_KERNEL {
-                    return Err(EngineError::KernelTooLarge {
-                        layer: layer(),
-                        kernel,
-                    });
-                }
-                if padding > MAX_PADDING {
-                    return Err(EngineError::PaddingTooLarge {
-                        layer: layer(),
-                        padding,
-                    });
-                }
+                limits(kernel, padding, stride, 1, in_channels, out_channels)?;
                 if output_padding >= stride {
                     return Err(EngineError::OutputPaddingTooLarge {
                         layer: layer(),
@@ -291,27 +282,9 @@ impl LayerKind {
                         stride,
                     });
                 }
-                let (c, h, w) = maps()?;
-                if c != in_channels {
-                    return Err(EngineError::ChannelMismatch {
-                        layer: layer(),
-                        expected: in_channels,
-                        found: c,
-                    });
-                }
-                let out = |side| {
+                shape(in_channels, out_channels, kernel, padding, &|side| {
                     convtranspose::transposed_side(side, kernel, padding, stride, output_padding)
-                };
-                match (out(h), out(w)) {
-                    (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
-                    _ => Err(EngineError::KernelDoesNotFit {
-                        layer: layer(),
-                        kernel,
-                        height: h,
-                        width: w,
-                        padding,
-                    }),
-                }
+                })
             }
             LayerKind::Batchnorm { channels, eps } => {
                 if !(eps.is_finite() && eps > 0.0 && eps <= 1.0) {
