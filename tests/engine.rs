@@ -382,3 +382,39 @@ fn batch_norm_running_statistics_follow_pytorch_and_are_saved() {
     let err = backprop_viz::io::read_model(std::path::Path::new("m"), &bytes).unwrap_err();
     assert!(err.to_string().contains("bn1.running_var"), "{err}");
 }
+
+/// Max pooling's 2x2 backward (the presets' fast path, which finds each
+/// window's winner from the forward's output) routes every delta to the
+/// cell `winners` names — the window's first maximum in row-major order —
+/// on planes full of ties, signed zeros and NaNs, at even and odd sides
+/// (an odd side's last row or column is in no window and gets 0).
+#[test]
+fn max_pool_2x2_backward_follows_the_first_maximum() {
+    use backprop_viz::engine::layers::{Pool, PoolKind};
+    let pool = Pool::new(PoolKind::Max, 2, 2);
+    let values = [0.0, -0.0, 0.5, 1.0, -1.0, f32::NAN];
+    for (side, seed) in [(28, 1u32), (14, 2), (7, 3), (9, 4)] {
+        let mut state = seed;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let x = Tensor::from_shape_fn(vec![11, 3, side, side], |_| {
+            values[next() as usize % values.len()]
+        });
+        let y = pool.forward(&x);
+        let d = Tensor::from_shape_fn(y.raw_dim(), |_| (next() % 1000) as f32 / 100.0 + 1.0);
+        let d_in = pool.backward(&x, &y, &d);
+        let winners = pool.winners(&x).expect("max pooling has winners");
+        let mut want = vec![0.0f32; x.len()];
+        let plane = side * side;
+        for (k, (&at, &g)) in winners.iter().zip(d.iter()).enumerate() {
+            let windows = y.len() / (x.len() / plane);
+            want[k / windows * plane + at as usize] += g;
+        }
+        let got: Vec<f32> = d_in.iter().copied().collect();
+        assert_eq!(got, want, "side {side}");
+    }
+}

@@ -63,23 +63,18 @@ impl Activation {
     }
 
     pub fn backward(self, x: &Tensor, y: &Tensor, d_out: &Tensor) -> Tensor {
-        let mut d_in = Tensor::zeros(x.raw_dim());
-        Zip::from(&mut d_in)
-            .and(x)
+        // `map_collect` fills a fresh tensor without zeroing it first.
+        Zip::from(x)
             .and(y)
             .and(d_out)
-            .for_each(|d, &x, &y, &g| *d = g * self.derivative(x, y));
-        d_in
+            .map_collect(|&x, &y, &g| g * self.derivative(x, y))
     }
 
     /// `f′(x)` for every value: what `backward` multiplies the delta by
     /// (ReLU's 0/1 mask). The stepper records it for the views.
     pub fn derivatives(self, x: &Tensor, y: &Tensor) -> Tensor {
-        let mut d = Tensor::zeros(x.raw_dim());
-        Zip::from(&mut d)
-            .and(x)
+        Zip::from(x)
             .and(y)
-            .for_each(|d, &x, &y| *d = self.derivative(x, y));
-        d
+            .map_collect(|&x, &y| self.derivative(x, y))
     }
 }

@@ -18,6 +18,7 @@
 //!   and what it moves through σ. [`BatchNorm::terms`] gives them apart,
 //!   for the views and the checker.
 
+use super::vector::{dot, lanes};
 use super::Param;
 use crate::engine::Tensor;
 
@@ -177,7 +178,7 @@ impl BatchNorm {
             let (mu, s) = (stats.mean[ch], inv[ch]);
             d_beta[ch] += f64::from(lanes(dp, |v| v));
             let z: Vec<f32> = xp.iter().map(|&xv| (xv - mu) * s).collect();
-            d_gamma[ch] += f64::from(super::conv::dot(dp, &z));
+            d_gamma[ch] += f64::from(dot(dp, &z));
         }
         let gamma = &self.weight.value;
         let k = (0..c).map(|ch| gamma[ch] * inv[ch]).collect();
@@ -292,21 +293,4 @@ fn affine(x: &Tensor, mean: &[f32], scale: &[f32], gamma: &[f32], beta: &[f32]) 
         }
     }
     Tensor::from_shape_vec(x.raw_dim(), y).expect("same size")
-}
-
-/// `Σ f(v)` over `values` in 32 f32 lanes, added up in a fixed order: a
-/// plane's sum vectorised (a sequential f64 sum cannot be), exact to f32's
-/// rounding of a few hundred values; the planes then add up in f64.
-#[inline]
-fn lanes(values: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    const LANES: usize = 32;
-    let mut acc = [0.0f32; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
-    for chunk in chunks {
-        for l in 0..LANES {
-            acc[l] += f(chunk[l]);
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }

@@ -25,6 +25,7 @@
 use ndarray::{Array4, Axis, Ix4};
 
 use super::conv::ConvGeometry;
+use super::vector::{add_assign, sum};
 use super::Param;
 use crate::engine::parallel::{map_ordered, CHUNK};
 use crate::engine::Tensor;
@@ -143,7 +144,7 @@ impl ConvTranspose2d {
                 .zip(dis.chunks_exact_mut(x_len));
             for ((x1, d1), di1) in samples {
                 for (o, plane) in d1.chunks_exact(g.h * g.w).enumerate() {
-                    d_b[o] += plane.iter().sum::<f32>();
+                    d_b[o] += sum(plane);
                 }
                 for_each_run(&g, |i, o, (u, v), at, to| {
                     let t = weight_at(&g, i, o, u, v);
@@ -161,8 +162,8 @@ impl ConvTranspose2d {
         let gw = self.weight.grad.as_slice_mut().expect("contiguous grad");
         let gb = self.bias.grad.as_slice_mut().expect("contiguous grad");
         for (d_w, d_b) in partials {
-            super::conv::add_assign(gw, &d_w);
-            super::conv::add_assign(gb, &d_b);
+            add_assign(gw, &d_w);
+            add_assign(gb, &d_b);
         }
         need_d_in.then(|| d_in.into_dyn())
     }

@@ -9,7 +9,7 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, Axis, Ix1, Ix2};
 
-use super::conv::dot;
+use super::vector::dot;
 use super::Param;
 
 /// Up to this many samples, the forward pass uses dot products, not GEMM.

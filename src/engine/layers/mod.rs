@@ -12,6 +12,7 @@ pub mod convtranspose;
 pub mod dense;
 pub mod flatten;
 pub mod pool;
+pub mod vector;
 
 use serde::{Deserialize, Serialize};
 
