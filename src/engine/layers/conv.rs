@@ -558,12 +558,25 @@ fn backward_direct(
     for o in 0..g.cout {
         let d_o = &wide[o * g.ho * g.wp()..][..len];
         for c in 0..g.cin {
+            let first = (o * g.cin + c) * g.k * g.k;
+            if g.k == 3 {
+                // dF's nine taps in one pass over D.
+                let at: [usize; 9] = std::array::from_fn(|t| tap_row(g, c, t / 3, t % 3, 0));
+                for (dw, s) in d_w[first..first + 9]
+                    .iter_mut()
+                    .zip(dots_3x3(&at, pad, d_o))
+                {
+                    *dw += s;
+                }
+            }
             for u in 0..g.k {
                 for v in 0..g.k {
-                    let tap = ((o * g.cin + c) * g.k + u) * g.k + v;
+                    let tap = first + u * g.k + v;
                     let at = tap_row(g, c, u, v, 0);
                     // dF: the input under this tap, correlated with D.
-                    d_w[tap] += dot(&pad[at..at + len], d_o);
+                    if g.k != 3 {
+                        d_w[tap] += dot(&pad[at..at + len], d_o);
+                    }
                     // D_below: every output's delta flows back through this
                     // tap's weight to the input it read. Summed over taps this
                     // scatter is the full convolution of D with rot180(F).
@@ -573,6 +586,35 @@ fn backward_direct(
                 }
             }
         }
+    }
+}
+
+/// The nine dot products `Σ_j pad[at_t + j] · d[j]` of a 3x3 filter's taps
+/// in one pass over `d`, each in eight lanes added up in a fixed order:
+/// one load of `d` serves nine multiply-adds.
+fn dots_3x3(at: &[usize; 9], pad: &[f32], d: &[f32]) -> [f32; 9] {
+    let len = d.len();
+    let whole = len - len % 8;
+    let rows: [&[f32]; 9] = std::array::from_fn(|t| &pad[at[t]..][..len]);
+    let mut acc = [[0.0f32; 8]; 9];
+    for (k, dk) in d[..whole].chunks_exact(8).enumerate() {
+        let dk: [f32; 8] = dk.try_into().expect("eight values");
+        for (acc, row) in acc.iter_mut().zip(&rows) {
+            let xk: [f32; 8] = row[8 * k..8 * k + 8].try_into().expect("eight values");
+            lanes8(acc, &xk, &dk);
+        }
+    }
+    std::array::from_fn(|t| {
+        let tail: f32 = (whole..len).map(|j| rows[t][j] * d[j]).sum();
+        acc[t].iter().sum::<f32>() + tail
+    })
+}
+
+/// `acc[l] += x[l] · d[l]` for eight lanes: one vector multiply-add.
+#[inline(always)]
+fn lanes8(acc: &mut [f32; 8], x: &[f32; 8], d: &[f32; 8]) {
+    for l in 0..8 {
+        acc[l] += x[l] * d[l];
     }
 }
 
