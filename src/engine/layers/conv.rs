@@ -619,28 +619,23 @@ fn lanes8(acc: &mut [f32; 8], x: &[f32; 8], d: &[f32; 8]) {
 }
 
 /// Unrolls `m` padded samples into `col [Cin·K·K, m·Ho·Wo]`: row `(c,u,v)`
-/// holds every input value that tap multiplies, sample after sample.
+/// holds every input value that tap multiplies, sample after sample. Built
+/// front to back by appending: zeroing it first cost as much as a GEMM's
+/// packing.
 fn im2col(g: &ConvGeometry, m: usize, pads: &[f32]) -> Vec<f32> {
-    let cols = m * g.plane();
-    let mut col = vec![0.0; g.taps() * cols];
-    for (s, pad) in pads.chunks_exact(g.padded_len()).enumerate() {
-        let mut r = 0;
-        for c in 0..g.cin {
-            for u in 0..g.k {
-                for v in 0..g.k {
-                    let row = &mut col[r * cols + s * g.plane()..][..g.plane()];
+    let mut col = Vec::with_capacity(g.taps() * m * g.plane());
+    for c in 0..g.cin {
+        for u in 0..g.k {
+            for v in 0..g.k {
+                for pad in pads.chunks_exact(g.padded_len()) {
                     for i in 0..g.ho {
                         let from = &pad[tap_row(g, c, u, v, i)..];
-                        let to = &mut row[i * g.wo..(i + 1) * g.wo];
                         if g.stride == 1 {
-                            to.copy_from_slice(&from[..g.wo]);
+                            col.extend_from_slice(&from[..g.wo]);
                         } else {
-                            for (t, f) in to.iter_mut().zip(from.iter().step_by(g.stride)) {
-                                *t = *f;
-                            }
+                            col.extend(from.iter().step_by(g.stride).take(g.wo));
                         }
                     }
-                    r += 1;
                 }
             }
         }
