@@ -655,3 +655,52 @@ fn batch_norm_and_transposed_conv_questions_have_the_trace_s_answers() {
     };
     assert_eq!(options[*right], "2");
 }
+
+/// A wide window draws batch norm's backward step in one row when that
+/// makes the maps larger (its height, not its width, limited two rows): at
+/// 1600x1000 bn2's three terms, their sum, D and z stand side by side, and
+/// each 14x14 map's cells are over 10 points.
+#[test]
+fn batch_norm_s_step_fills_a_wide_window_in_one_row() {
+    let mut h = harness(new_app());
+    h.set_size(egui::vec2(1600.0, 1000.0));
+    settle(&mut h);
+    let net = Network::preset("bn", 1).unwrap();
+    let bn2 = net.index_of("bn2").unwrap();
+    h.state_mut()
+        .command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
+    settle(&mut h);
+    app_common::to_phase(&mut h, Phase::Backward(bn2));
+    // With a cell explained beside the maps too.
+    h.state_mut()
+        .command(UiCommand::Select(Some(CellRef::Delta {
+            layer: bn2,
+            index: vec![0, 0, 6, 7],
+        })));
+    settle(&mut h);
+    let all = maps(&h);
+    let find = |part: &str| {
+        all.iter()
+            .find(|m| m.0.contains(part))
+            .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
+    };
+    let row: Vec<_> = [
+        "as if μ and σ stood still",
+        "through the mean",
+        "through the variance",
+        "handed to conv2",
+        "from relu2",
+        "the normalised input",
+    ]
+    .into_iter()
+    .map(find)
+    .collect();
+    for m in &row {
+        assert_eq!(m.2, (14, 14), "{m:?}");
+        assert!(m.3 > 10.0, "cells of {} pt: {m:?}", m.3);
+        assert!((m.1.top() - row[0].1.top()).abs() < 1.0, "one row: {m:?}");
+    }
+    for pair in row.windows(2) {
+        assert!(pair[0].1.right() < pair[1].1.left(), "in order: {pair:?}");
+    }
+}

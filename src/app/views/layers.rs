@@ -145,7 +145,8 @@ pub(super) fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
 }
 
 /// A backward step's two rows of maps (the delta handed down, then what
-/// else the step reads; a projector shows the first alone), fitted to
+/// else the step reads; a projector shows the first alone; a wide window
+/// both in one row when that draws them larger), fitted to
 /// `room`, marked for the lesson, a click on a cell selecting
 /// `clicked(id, row, column)`.
 pub(super) fn backward_rows(
@@ -158,7 +159,24 @@ pub(super) fn backward_rows(
     let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
         vec![first]
     } else {
-        vec![first, second]
+        // Side by side when that draws the maps larger: a wide window's
+        // height, not its width, limits two rows (bn2's maps at 1600x1000:
+        // cells of 9 points in two rows, 12 in one).
+        let split = first.len();
+        let mut one = first;
+        one.push(Term::Op("   ".into()));
+        one.extend(second);
+        let (two, side_by_side) = (
+            cells(ui, &[&one[..split], &one[split + 1..]], room, start).map,
+            cells(ui, &[&one], room, start).map,
+        );
+        if side_by_side > two * 1.1 {
+            vec![one]
+        } else {
+            let second = one.split_off(split + 1);
+            one.pop();
+            vec![one, second]
+        }
     };
     let refs: Vec<&[Term]> = rows.iter().map(|r| r.as_slice()).collect();
     let fitted = cells(ui, &refs, room, start);

@@ -882,7 +882,8 @@ impl<'a> Heatmap<'a> {
         }
         let response = match hovered {
             Some((r, c)) => {
-                let v = self.values[r * self.cols + c];
+                // + 0: a negative zero (a delta times a ReLU's 0) reads 0.
+                let v = self.values[r * self.cols + c] + 0.0;
                 let line = format!("{} [{r}, {c}] = {v}", self.label);
                 match &self.hover {
                     Some(more) => response.on_hover_ui(|ui| {
