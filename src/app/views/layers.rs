@@ -135,6 +135,16 @@ pub(super) fn cells(ui: &Ui, rows: &[&[Term]], room: Vec2, start: f32) -> Cells 
     )
 }
 
+/// Records a backward step's two deltas, the one arriving (`D`) and the
+/// one handed down (`D_below`), for the lesson.
+fn mark_deltas(cx: &mut Cx, drawn: &RowResponse) {
+    mark(
+        cx,
+        drawn,
+        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
+    );
+}
+
 /// Records the views the lesson points at.
 pub(super) fn mark(cx: &mut Cx, drawn: &RowResponse, marks: &[(Mark, &str)]) {
     for (mark, id) in marks {
@@ -182,11 +192,7 @@ pub(super) fn backward_rows(
     let fitted = cells(ui, &refs, room, start);
     for row in rows {
         let drawn = row_ui(ui, row, fitted);
-        mark(
-            cx,
-            &drawn,
-            &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
-        );
+        mark_deltas(cx, &drawn);
         if let Some((id, (r, col))) = drawn.clicked {
             cx.command(UiCommand::Select(Some(clicked(id, r, col))));
         }
@@ -391,11 +397,7 @@ pub fn activation_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, roo
     }
     let cells = cells(ui, &[&row], room, start);
     let drawn = row_ui(ui, row, cells);
-    mark(
-        cx,
-        &drawn,
-        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
-    );
+    mark_deltas(cx, &drawn);
     if let Some((id, (r, col))) = drawn.clicked {
         let index = match wrap.entry(r, col) {
             Some(_) if wrap.len == 0 => vec![n, c, r, col],
@@ -620,11 +622,7 @@ pub fn pool_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, room: Vec
             link_arrow(ui, from, to);
         }
     }
-    mark(
-        cx,
-        &drawn,
-        &[(Mark::DeltaIn, "D"), (Mark::DeltaDown, "D_below")],
-    );
+    mark_deltas(cx, &drawn);
     if let Some((id, (r, col))) = drawn.clicked {
         let cell = match id {
             "D" => arriving_ref(t, i, vec![n, c, r, col]),
