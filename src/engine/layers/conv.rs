@@ -496,21 +496,19 @@ fn forward_direct(
     for (o, out_o) in out.chunks_exact_mut(g.plane()).enumerate() {
         wide.fill(b[o]);
         for c in 0..g.cin {
-            let taps = (0..g.k).flat_map(|u| (0..g.k).map(move |v| (u, v)));
-            let taps: Vec<(f32, usize)> = taps
-                .map(|(u, v)| {
-                    (
-                        w[((o * g.cin + c) * g.k + u) * g.k + v],
-                        tap_row(g, c, u, v, 0),
-                    )
-                })
-                .collect();
-            match <&[(f32, usize); 9]>::try_from(&taps[..]) {
-                Ok(nine) => correlate_3x3(nine, pad, &mut wide[..len]),
-                Err(_) => {
-                    for &(f, at) in &taps {
-                        axpy(f, &pad[at..at + len], &mut wide[..len]);
-                    }
+            let tap = |u: usize, v: usize| {
+                let f = w[((o * g.cin + c) * g.k + u) * g.k + v];
+                (f, tap_row(g, c, u, v, 0))
+            };
+            if g.k == 3 {
+                let nine: [(f32, usize); 9] = std::array::from_fn(|t| tap(t / 3, t % 3));
+                correlate_3x3(&nine, pad, &mut wide[..len]);
+                continue;
+            }
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    let (f, at) = tap(u, v);
+                    axpy(f, &pad[at..at + len], &mut wide[..len]);
                 }
             }
         }
@@ -610,7 +608,7 @@ fn dots_3x3(at: &[usize; 9], pad: &[f32], d: &[f32]) -> [f32; 9] {
     })
 }
 
-/// `acc[l] += x[l] · d[l]` for eight lanes: one vector multiply-add.
+/// `acc[l] += x[l] · d[l]` for eight lanes: one vector multiply and add.
 #[inline(always)]
 fn lanes8(acc: &mut [f32; 8], x: &[f32; 8], d: &[f32; 8]) {
     for l in 0..8 {
