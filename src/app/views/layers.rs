@@ -166,30 +166,27 @@ pub(super) fn backward_rows(
     (room, start): (Vec2, f32),
     clicked: impl Fn(&str, usize, usize) -> CellRef,
 ) {
-    let rows: Vec<Vec<Term>> = if compact(ui.ctx()) {
-        vec![first]
+    let (rows, fitted): (Vec<Vec<Term>>, Cells) = if compact(ui.ctx()) {
+        let fitted = cells(ui, &[&first], room, start);
+        (vec![first], fitted)
     } else {
         // Side by side when that draws the maps larger: a wide window's
         // height, not its width, limits two rows (bn2's maps at 1600x1000:
-        // cells of 9 points in two rows, 12 in one).
+        // cells of 9 points in two rows, 11 in one).
         let split = first.len();
         let mut one = first;
         one.push(Term::Op("   ".into()));
         one.extend(second);
-        let (two, side_by_side) = (
-            cells(ui, &[&one[..split], &one[split + 1..]], room, start).map,
-            cells(ui, &[&one], room, start).map,
-        );
-        if side_by_side > two * 1.1 {
-            vec![one]
+        let two = cells(ui, &[&one[..split], &one[split + 1..]], room, start);
+        let side_by_side = cells(ui, &[&one], room, start);
+        if side_by_side.map > two.map * 1.1 {
+            (vec![one], side_by_side)
         } else {
             let second = one.split_off(split + 1);
             one.pop();
-            vec![one, second]
+            (vec![one, second], two)
         }
     };
-    let refs: Vec<&[Term]> = rows.iter().map(|r| r.as_slice()).collect();
-    let fitted = cells(ui, &refs, room, start);
     for row in rows {
         let drawn = row_ui(ui, row, fitted);
         mark_deltas(cx, &drawn);

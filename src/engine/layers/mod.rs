@@ -200,13 +200,30 @@ impl LayerKind {
         };
         // A conv's and a transposed conv's sizes, held to the limits
         // before any arithmetic.
-        let limits = |kernel, padding, stride, dilation, in_channels, out_channels| {
-            if !(1..=MAX_STRIDE).contains(&stride) {
-                return Err(EngineError::StrideUnsupported {
+        let stride_ok = |stride: usize| {
+            if (1..=MAX_STRIDE).contains(&stride) {
+                Ok(())
+            } else {
+                Err(EngineError::StrideUnsupported {
                     layer: layer(),
                     stride,
-                });
+                })
             }
+        };
+        // The maps' channels against the layer's.
+        let channels_ok = |expected: usize, found: usize| {
+            if expected == found {
+                Ok(())
+            } else {
+                Err(EngineError::ChannelMismatch {
+                    layer: layer(),
+                    expected,
+                    found,
+                })
+            }
+        };
+        let limits = |kernel, padding, stride, dilation, in_channels, out_channels| {
+            stride_ok(stride)?;
             if !(1..=MAX_DILATION).contains(&dilation) {
                 return Err(EngineError::DilationUnsupported {
                     layer: layer(),
@@ -235,13 +252,7 @@ impl LayerKind {
         let shape =
             |in_channels, out_channels, kernel, padding, out: &dyn Fn(usize) -> Option<usize>| {
                 let (c, h, w) = maps()?;
-                if c != in_channels {
-                    return Err(EngineError::ChannelMismatch {
-                        layer: layer(),
-                        expected: in_channels,
-                        found: c,
-                    });
-                }
+                channels_ok(in_channels, c)?;
                 match (out(h), out(w)) {
                     (Some(ho), Some(wo)) => Ok(vec![out_channels, ho, wo]),
                     _ => Err(EngineError::KernelDoesNotFit {
@@ -294,14 +305,7 @@ impl LayerKind {
                         eps: eps.to_string(),
                     });
                 }
-                let (c, _, _) = maps()?;
-                if c != channels {
-                    return Err(EngineError::ChannelMismatch {
-                        layer: layer(),
-                        expected: channels,
-                        found: c,
-                    });
-                }
+                channels_ok(channels, maps()?.0)?;
                 Ok(input.to_vec())
             }
             LayerKind::Relu | LayerKind::Sigmoid | LayerKind::Tanh => Ok(input.to_vec()),
@@ -310,12 +314,7 @@ impl LayerKind {
                     return Err(EngineError::ZeroSize { layer: layer() });
                 }
                 let stride = stride.unwrap_or(size);
-                if !(1..=MAX_STRIDE).contains(&stride) {
-                    return Err(EngineError::StrideUnsupported {
-                        layer: layer(),
-                        stride,
-                    });
-                }
+                stride_ok(stride)?;
                 if size > MAX_POOL {
                     return Err(EngineError::PoolTooLarge {
                         layer: layer(),
