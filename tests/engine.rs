@@ -97,8 +97,9 @@ fn strided_conv_matches_oracle(shape: [usize; 7], (st, dl): (usize, usize), seed
 
 #[test]
 fn conv_kernels_match_the_naive_oracle() {
-    // The presets' shapes, both code paths (direct: Cin·Cout ≤ 4; GEMM otherwise),
-    // more than one parallel chunk (n > 8), 5x5 kernels, no and wide padding.
+    // The presets' shapes (stride 1: the direct kernels; odd channel counts
+    // and tap counts reach their one-output and one-tap blocks), more than
+    // one parallel chunk (n > 8), 5x5 kernels, no and wide padding.
     conv_matches_oracle([3, 1, 1, 3, 1, 28, 28], 1);
     conv_matches_oracle([19, 1, 1, 3, 1, 14, 14], 2);
     conv_matches_oracle([2, 1, 8, 3, 1, 28, 28], 3);
@@ -110,9 +111,9 @@ fn conv_kernels_match_the_naive_oracle() {
 
 #[test]
 fn strided_and_dilated_kernels_match_the_naive_oracle() {
-    // Stride 2 in place of pooling (28 → 14), a stride that leaves the last
-    // row unread, stride 3; dilation directly (few channels) and by GEMM;
-    // both at once; more than one parallel chunk.
+    // Stride 2 in place of pooling (28 → 14: im2col + GEMM), a stride that
+    // leaves the last row unread, stride 3; dilation at stride 1 (the direct
+    // kernels) and with stride 2; more than one parallel chunk.
     strided_conv_matches_oracle([3, 1, 4, 3, 1, 28, 28], (2, 1), 1);
     strided_conv_matches_oracle([2, 2, 3, 3, 0, 8, 7], (2, 1), 2);
     strided_conv_matches_oracle([2, 3, 2, 2, 1, 10, 10], (3, 1), 3);

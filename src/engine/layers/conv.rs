@@ -21,13 +21,15 @@
 //!
 //! `forward_naive` / `backward_naive` compute these formulas literally and are
 //! the oracle the fast kernels are tested against. The fast kernels work on
-//! one zero-padded sample at a time: small layers directly (one AXPY per
-//! filter tap), wider ones by im2col + GEMM.
+//! one zero-padded sample at a time: at stride 1 directly, reading each
+//! filter tap's run of the input in place (`direct.rs`); at larger strides
+//! by im2col + GEMM.
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array4, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix4};
 
-use super::vector::{add_assign, axpy, dot, sum};
+use super::direct;
+use super::vector::{add_assign, sum};
 use super::Param;
 use crate::engine::parallel::{map_ordered, CHUNK};
 use crate::engine::Tensor;
@@ -250,6 +252,14 @@ impl ConvGeometry {
         self.cin * self.k * self.k
     }
 
+    /// The delta padded by the filter's reach `D·(K − 1)` on every side
+    /// (`Ho + 2·D·(K − 1)` by `Wo + …`): its correlation with the filter
+    /// turned by 180° is the full convolution that hands the delta down.
+    fn full_delta(&self) -> (usize, usize) {
+        let reach = self.span() - 1;
+        (self.ho + 2 * reach, self.wo + 2 * reach)
+    }
+
     /// Values in one padded sample `[Cin, Hp, Wp]`.
     fn padded_len(&self) -> usize {
         self.cin * self.hp() * self.wp()
@@ -307,12 +317,13 @@ impl Conv2d {
         .expect("the network's plan checked that the kernel fits")
     }
 
-    /// Few channel pairs make GEMM's dimensions tiny; one long AXPY per
-    /// filter tap is then faster (measured with `cargo bench --bench kernels`).
-    /// The AXPY runs over whole padded rows, so only at stride 1 (a filter's
-    /// holes only move where a tap starts reading).
+    /// At stride 1 a filter tap reads one contiguous run of the padded
+    /// input for the whole map, so the direct kernels need no im2col copy
+    /// and no GEMM packing (lenet's second conv at batch 64, forward 650 →
+    /// 540 µs, backward 1.60 → 1.25 ms, `cargo bench --bench kernels`). A
+    /// larger stride reads every S-th value, which im2col gathers for GEMM.
     fn direct(&self) -> bool {
-        self.out_channels * self.in_channels <= 8 && self.stride == 1
+        self.stride == 1
     }
 
     /// `y = F ⋆ x + b` for the batch.
@@ -332,21 +343,16 @@ impl Conv2d {
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
             .collect();
+        let taps = direct.then(|| Taps::forward(&g));
         map_ordered(work, |(xc, mut yc)| {
             let xs = xc.as_slice().expect("standard layout");
             let ys = yc.as_slice_mut().expect("standard layout");
-            let m = xc.len_of(Axis(0));
-            let pads = pad_chunk(&g, m, xs);
-            if direct {
-                let mut wide = vec![0.0; g.ho * g.wp()];
-                for (pad, out) in pads
-                    .chunks_exact(g.padded_len())
-                    .zip(ys.chunks_exact_mut(g.cout * g.plane()))
-                {
-                    forward_direct(&g, pad, w, b, out, &mut wide);
+            match &taps {
+                Some(taps) => forward_direct(&g, taps, xs, w, b, ys),
+                None => {
+                    let m = xc.len_of(Axis(0));
+                    forward_gemm(&g, m, &pad_chunk(&g, m, xs), w, b, ys);
                 }
-            } else {
-                forward_gemm(&g, m, &pads, w, b, ys);
             }
         });
         y.into_dyn()
@@ -368,7 +374,7 @@ impl Conv2d {
         let (x, d_out) = (x.as_standard_layout(), d_out.as_standard_layout());
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
-        let direct = self.direct();
+        let taps = self.direct().then(|| Taps::backward(&g, w));
 
         // One work item per chunk of samples, each with its own partial dF/dB.
         let d_in_chunks: Vec<Option<_>> = match d_in.as_mut() {
@@ -391,39 +397,23 @@ impl Conv2d {
                     *db += sum(&d1[o * g.plane()..(o + 1) * g.plane()]);
                 }
             }
-            let pads = pad_chunk(&g, m, xs);
-            let mut d_pads = vec![0.0; if dic.is_some() { pads.len() } else { 0 }];
-            let want_d_in = dic.is_some();
-            if direct {
-                // Junk columns (past Wo in each Wp-wide row) stay zero.
-                let mut wide = vec![0.0; g.cout * g.ho * g.wp()];
-                for (s, (pad, d1)) in pads
-                    .chunks_exact(g.padded_len())
-                    .zip(ds.chunks_exact(g.cout * g.plane()))
-                    .enumerate()
-                {
-                    let d_pad = want_d_in
-                        .then(|| &mut d_pads[s * g.padded_len()..(s + 1) * g.padded_len()]);
-                    backward_direct(&g, pad, w, d1, &mut d_w, d_pad, &mut wide);
-                }
-            } else {
-                backward_gemm(
-                    &g,
-                    m,
-                    &pads,
-                    w,
-                    ds,
-                    &mut d_w,
-                    want_d_in.then_some(&mut d_pads[..]),
-                );
-            }
-            if let Some(dic) = dic.as_mut() {
-                let dis = dic.as_slice_mut().expect("standard layout");
-                for (d_pad, d1) in d_pads
-                    .chunks_exact(g.padded_len())
-                    .zip(dis.chunks_exact_mut(g.cin * g.h * g.w))
-                {
-                    crop_sample(&g, d_pad, d1);
+            let dis = dic
+                .as_mut()
+                .map(|d| d.as_slice_mut().expect("standard layout"));
+            match &taps {
+                Some(taps) => backward_direct(&g, taps, xs, ds, &mut d_w, dis),
+                None => {
+                    let pads = pad_chunk(&g, m, xs);
+                    let mut d_pads = dis.as_ref().map(|_| vec![0.0; pads.len()]);
+                    backward_gemm(&g, m, &pads, w, ds, &mut d_w, d_pads.as_deref_mut());
+                    if let (Some(d_pads), Some(dis)) = (d_pads, dis) {
+                        for (d_pad, d1) in d_pads
+                            .chunks_exact(g.padded_len())
+                            .zip(dis.chunks_exact_mut(g.cin * g.h * g.w))
+                        {
+                            crop_sample(&g, d_pad, d1);
+                        }
+                    }
                 }
             }
             (d_w, d_b)
@@ -454,13 +444,7 @@ fn pad_chunk(g: &ConvGeometry, m: usize, xs: &[f32]) -> Vec<f32> {
 
 /// Copies one sample `[Cin, H, W]` into the middle of a zeroed `[Cin, Hp, Wp]`.
 fn pad_sample(g: &ConvGeometry, x: &[f32], pad: &mut [f32]) {
-    for c in 0..g.cin {
-        for i in 0..g.h {
-            let dst = c * g.hp() * g.wp() + (i + g.p) * g.wp() + g.p;
-            let src = (c * g.h + i) * g.w;
-            pad[dst..dst + g.w].copy_from_slice(&x[src..src + g.w]);
-        }
-    }
+    pad_into(x, (g.h, g.w, g.p), pad);
 }
 
 /// The inverse of `pad_sample` for deltas: drops the padding border.
@@ -482,137 +466,169 @@ fn tap_row(g: &ConvGeometry, c: usize, u: usize, v: usize, i: usize) -> usize {
     c * g.hp() * g.wp() + r * g.wp() + col
 }
 
-/// One sample, few channels: for each output map, one long AXPY per tap over
-/// the "wide" layout (see `Geom::wide_len`), then the valid columns copied out.
-fn forward_direct(
-    g: &ConvGeometry,
-    pad: &[f32],
-    w: &[f32],
-    b: &[f32],
-    out: &mut [f32],
-    wide: &mut [f32],
-) {
-    let len = g.wide_len();
-    for (o, out_o) in out.chunks_exact_mut(g.plane()).enumerate() {
-        wide.fill(b[o]);
+/// The taps of the direct path, worked out once per call: where each
+/// `(c, u, v)` starts reading in a padded sample, and the weights in the
+/// order the kernels want them.
+struct Taps {
+    /// Offsets of `(c, u, v)` in a padded input sample (forward and dF;
+    /// F `[Cout, Cin·K·K]` is already in the order the kernel wants).
+    input: Vec<usize>,
+    /// Offsets of `(o, u, v)` in a fully padded delta sample, and the
+    /// filter turned by 180° with its in and out swapped, `[Cin, Cout·K·K]`:
+    /// D_below is the correlation of the two (the backward only).
+    delta: Vec<usize>,
+    turned: Vec<f32>,
+}
+
+impl Taps {
+    fn forward(g: &ConvGeometry) -> Taps {
+        Taps {
+            input: Self::offsets(g.cin, g.hp(), g.wp(), g),
+            delta: Vec::new(),
+            turned: Vec::new(),
+        }
+    }
+
+    fn backward(g: &ConvGeometry, w: &[f32]) -> Taps {
+        let (hf, wf) = g.full_delta();
+        let kk = g.k * g.k;
+        let mut turned = vec![0.0; g.cin * g.cout * kk];
         for c in 0..g.cin {
-            let tap = |u: usize, v: usize| {
-                let f = w[((o * g.cin + c) * g.k + u) * g.k + v];
-                (f, tap_row(g, c, u, v, 0))
-            };
-            if g.k == 3 {
-                let nine: [(f32, usize); 9] = std::array::from_fn(|t| tap(t / 3, t % 3));
-                correlate_3x3(&nine, pad, &mut wide[..len]);
-                continue;
-            }
-            for u in 0..g.k {
-                for v in 0..g.k {
-                    let (f, at) = tap(u, v);
-                    axpy(f, &pad[at..at + len], &mut wide[..len]);
+            for o in 0..g.cout {
+                for t in 0..kk {
+                    turned[(c * g.cout + o) * kk + t] = w[(o * g.cin + c) * kk + kk - 1 - t];
                 }
             }
         }
-        for i in 0..g.ho {
-            out_o[i * g.wo..(i + 1) * g.wo].copy_from_slice(&wide[i * g.wp()..i * g.wp() + g.wo]);
+        Taps {
+            delta: Self::offsets(g.cout, hf, wf, g),
+            turned,
+            ..Self::forward(g)
+        }
+    }
+
+    /// Where tap `(c, u, v)` starts reading in `channels` planes `h × w`.
+    fn offsets(channels: usize, h: usize, w: usize, g: &ConvGeometry) -> Vec<usize> {
+        let mut off = Vec::with_capacity(channels * g.k * g.k);
+        for c in 0..channels {
+            for u in 0..g.k {
+                for v in 0..g.k {
+                    off.push(c * h * w + g.dilation * (u * w + v));
+                }
+            }
+        }
+        off
+    }
+}
+
+/// Copies one sample's maps `[C, H, W]` into the interior of `padded`
+/// (`[C, H + 2P, W + 2P]`, whose border stays as it was: zeros).
+fn pad_into(maps: &[f32], (h, w, p): (usize, usize, usize), padded: &mut [f32]) {
+    let (hp, wp) = (h + 2 * p, w + 2 * p);
+    for (c, map) in maps.chunks_exact(h * w).enumerate() {
+        for (i, row) in map.chunks_exact(w).enumerate() {
+            let at = c * hp * wp + (i + p) * wp + p;
+            padded[at..at + w].copy_from_slice(row);
         }
     }
 }
 
-/// `out[j] += Σ_t f_t · pad[at_t + j]` over a 3x3 filter's nine taps
-/// `(f_t, at_t)`, in tap order: the nine AXPYs the general case does, added
-/// in the same order (so the same numbers), but with each output value kept
-/// in a register across the taps instead of stored and loaded nine times
-/// (lenet's first conv forward at batch 64: 355 → 290 µs).
-fn correlate_3x3(taps: &[(f32, usize); 9], pad: &[f32], out: &mut [f32]) {
-    let len = out.len();
-    let rows: [&[f32]; 9] = std::array::from_fn(|t| &pad[taps[t].1..][..len]);
-    let f: [f32; 9] = std::array::from_fn(|t| taps[t].0);
-    for (j, o) in out.iter_mut().enumerate() {
-        let mut acc = *o;
-        for t in 0..9 {
-            acc += f[t] * rows[t][j];
+/// Copies the first `w` columns of each of `rows`-high maps laid out
+/// `row_gap` apart per row and `map_gap` apart per map out of `wide` into
+/// dense `[C, rows, w]` maps, adding `add[c]` when given.
+fn narrow(
+    wide: &[f32],
+    (map_gap, row_gap): (usize, usize),
+    (rows, w): (usize, usize),
+    out: &mut [f32],
+    add: Option<&[f32]>,
+) {
+    for (c, map) in out.chunks_exact_mut(rows * w).enumerate() {
+        let bias = add.map_or(0.0, |b| b[c]);
+        for (i, row) in map.chunks_exact_mut(w).enumerate() {
+            let from = &wide[c * map_gap + i * row_gap..][..w];
+            for (o, v) in row.iter_mut().zip(from) {
+                *o = v + bias;
+            }
         }
-        *o = acc;
     }
 }
 
+/// Stride 1, one sample at a time, no im2col: each output map in the wide
+/// layout (rows `Wp` apart) is `Σ_(c,u,v) F[o,c,u,v] · pad[c]` shifted to
+/// the tap, a product the kernel keeps in registers (see `direct.rs`).
+fn forward_direct(g: &ConvGeometry, taps: &Taps, xs: &[f32], w: &[f32], b: &[f32], ys: &mut [f32]) {
+    let len = g.wide_len();
+    let gap = direct::rounded(len);
+    let mut pad = vec![0.0; g.padded_len() + direct::SLACK];
+    let mut wide = vec![0.0; g.cout * gap];
+    for (x1, y1) in xs
+        .chunks_exact(g.cin * g.h * g.w)
+        .zip(ys.chunks_exact_mut(g.cout * g.plane()))
+    {
+        pad_into(x1, (g.h, g.w, g.p), &mut pad);
+        wide.fill(0.0);
+        direct::correlate(&taps.input, w, &pad, &mut wide, gap, len);
+        narrow(&wide, (gap, g.wp()), (g.ho, g.wo), y1, Some(b));
+    }
+}
+
+/// The direct path's backward for one chunk of samples: dF by the kernel's
+/// dot products of each tap's run of the input with D (in the wide layout,
+/// zero in its junk columns), and D_below as the seed computes it: D padded
+/// by the filter's reach, correlated with the filter turned by 180°, the
+/// layer's own padding cropped away (only the rows and columns kept are
+/// computed).
 fn backward_direct(
     g: &ConvGeometry,
-    pad: &[f32],
-    w: &[f32],
-    d: &[f32],
+    taps: &Taps,
+    xs: &[f32],
+    ds: &[f32],
     d_w: &mut [f32],
-    mut d_pad: Option<&mut [f32]>,
-    wide: &mut [f32],
+    d_in: Option<&mut [f32]>,
 ) {
     let len = g.wide_len();
-    // D in the wide layout, zeros in the junk columns.
-    for (o, d_o) in d.chunks_exact(g.plane()).enumerate() {
-        for i in 0..g.ho {
-            let at = o * g.ho * g.wp() + i * g.wp();
-            wide[at..at + g.wo].copy_from_slice(&d_o[i * g.wo..(i + 1) * g.wo]);
-        }
-    }
-    for o in 0..g.cout {
-        let d_o = &wide[o * g.ho * g.wp()..][..len];
-        for c in 0..g.cin {
-            let first = (o * g.cin + c) * g.k * g.k;
-            if g.k == 3 {
-                // dF's nine taps in one pass over D.
-                let at: [usize; 9] = std::array::from_fn(|t| tap_row(g, c, t / 3, t % 3, 0));
-                for (dw, s) in d_w[first..first + 9]
-                    .iter_mut()
-                    .zip(dots_3x3(&at, pad, d_o))
-                {
-                    *dw += s;
-                }
-            }
-            for u in 0..g.k {
-                for v in 0..g.k {
-                    let tap = first + u * g.k + v;
-                    let at = tap_row(g, c, u, v, 0);
-                    // dF: the input under this tap, correlated with D.
-                    if g.k != 3 {
-                        d_w[tap] += dot(&pad[at..at + len], d_o);
-                    }
-                    // D_below: every output's delta flows back through this
-                    // tap's weight to the input it read. Summed over taps this
-                    // scatter is the full convolution of D with rot180(F).
-                    if let Some(d_pad) = d_pad.as_deref_mut() {
-                        axpy(w[tap], d_o, &mut d_pad[at..at + len]);
-                    }
-                }
+    let gap = direct::rounded(len);
+    let mut pad = vec![0.0; g.padded_len() + direct::SLACK];
+    let mut d_wide = vec![0.0; g.cout * gap];
+    let samples = xs.len() / (g.cin * g.h * g.w);
+    for s in 0..samples {
+        let x1 = &xs[s * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
+        let d1 = &ds[s * g.cout * g.plane()..][..g.cout * g.plane()];
+        pad_into(x1, (g.h, g.w, g.p), &mut pad);
+        for (o, d_o) in d1.chunks_exact(g.plane()).enumerate() {
+            for (i, row) in d_o.chunks_exact(g.wo).enumerate() {
+                let at = o * gap + i * g.wp();
+                d_wide[at..at + g.wo].copy_from_slice(row);
             }
         }
+        direct::dots(&taps.input, &d_wide, gap, &pad, len, d_w);
     }
-}
-
-/// The nine dot products `Σ_j pad[at_t + j] · d[j]` of a 3x3 filter's taps
-/// in one pass over `d`, each in eight lanes added up in a fixed order:
-/// one load of `d` serves nine multiply-adds.
-fn dots_3x3(at: &[usize; 9], pad: &[f32], d: &[f32]) -> [f32; 9] {
-    let len = d.len();
-    let whole = len - len % 8;
-    let rows: [&[f32]; 9] = std::array::from_fn(|t| &pad[at[t]..][..len]);
-    let mut acc = [[0.0f32; 8]; 9];
-    for (k, dk) in d[..whole].chunks_exact(8).enumerate() {
-        let dk: [f32; 8] = dk.try_into().expect("eight values");
-        for (acc, row) in acc.iter_mut().zip(&rows) {
-            let xk: [f32; 8] = row[8 * k..8 * k + 8].try_into().expect("eight values");
-            lanes8(acc, &xk, &dk);
-        }
-    }
-    std::array::from_fn(|t| {
-        let tail: f32 = (whole..len).map(|j| rows[t][j] * d[j]).sum();
-        acc[t].iter().sum::<f32>() + tail
-    })
-}
-
-/// `acc[l] += x[l] · d[l]` for eight lanes: one vector multiply and add.
-#[inline(always)]
-fn lanes8(acc: &mut [f32; 8], x: &[f32; 8], d: &[f32; 8]) {
-    for l in 0..8 {
-        acc[l] += x[l] * d[l];
+    let Some(d_in) = d_in else { return };
+    // The full correlation's rows are `wf` apart; of its `Hp × Wp` output
+    // only rows and columns `P .. P + H` (`W`) are the input's.
+    let (hf, wf) = g.full_delta();
+    let reach = g.span() - 1;
+    let len = (g.h - 1) * wf + g.w;
+    let gap = direct::rounded(len);
+    let mut full = vec![0.0; g.cout * hf * wf + direct::SLACK];
+    let mut wide = vec![0.0; g.cin * gap];
+    let start = g.p * wf + g.p;
+    for (d1, di) in ds
+        .chunks_exact(g.cout * g.plane())
+        .zip(d_in.chunks_exact_mut(g.cin * g.h * g.w))
+    {
+        pad_into(d1, (g.ho, g.wo, reach), &mut full);
+        wide.fill(0.0);
+        direct::correlate(
+            &taps.delta,
+            &taps.turned,
+            &full[start..],
+            &mut wide,
+            gap,
+            len,
+        );
+        narrow(&wide, (gap, wf), (g.h, g.w), di, None);
     }
 }
 

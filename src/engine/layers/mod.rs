@@ -10,6 +10,7 @@ pub mod batchnorm;
 pub mod conv;
 pub mod convtranspose;
 pub mod dense;
+mod direct;
 pub mod flatten;
 pub mod pool;
 pub mod vector;
