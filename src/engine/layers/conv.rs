@@ -322,8 +322,12 @@ impl Conv2d {
     /// and no GEMM packing (lenet's second conv at batch 64, forward 650 →
     /// 540 µs, backward 1.60 → 1.25 ms, `cargo bench --bench kernels`). A
     /// larger stride reads every S-th value, which im2col gathers for GEMM.
+    ///
+    /// Not in the browser: there the same kernels, at eight lanes or four,
+    /// trained lenet at 4.1k–5.0k samples/s against 6.6k–6.9k by GEMM
+    /// (matrixmultiply's simd128 kernel; `web/test/train-profile.mjs`).
     fn direct(&self) -> bool {
-        self.stride == 1
+        self.stride == 1 && !cfg!(target_arch = "wasm32")
     }
 
     /// `y = F ⋆ x + b` for the batch.
