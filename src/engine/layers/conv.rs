@@ -29,6 +29,8 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array4, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix4};
 
 use super::direct;
+#[path = "conv_axpy.rs"]
+mod axpy;
 use super::vector::{add_assign, sum};
 use super::Param;
 use crate::engine::parallel::{map_ordered, CHUNK};
@@ -47,6 +49,17 @@ pub struct Conv2d {
     pub weight: Param,
     /// `[Cout]`
     pub bias: Param,
+}
+
+/// Which kernels a conv layer runs (see `Conv2d::path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// Stride 1: `direct.rs`, on each padded sample in place.
+    Direct,
+    /// Stride 1, few channels, in the browser: one AXPY per tap.
+    Axpy,
+    /// im2col + GEMM.
+    Gemm,
 }
 
 /// One convolution's geometry: the sizes and the tap ↔ cell maps that the
@@ -317,17 +330,25 @@ impl Conv2d {
         .expect("the network's plan checked that the kernel fits")
     }
 
-    /// At stride 1 a filter tap reads one contiguous run of the padded
-    /// input for the whole map, so the direct kernels need no im2col copy
-    /// and no GEMM packing (lenet's second conv at batch 64, forward 650 →
-    /// 540 µs, backward 1.60 → 1.25 ms, `cargo bench --bench kernels`). A
-    /// larger stride reads every S-th value, which im2col gathers for GEMM.
+    /// How this layer's products are computed. At stride 1 a filter tap
+    /// reads one contiguous run of the padded input for the whole map, so
+    /// the direct kernels need no im2col copy and no GEMM packing (lenet's
+    /// second conv at batch 64, forward 650 → 540 µs, backward 1.60 → 1.25
+    /// ms, `cargo bench --bench kernels`). A larger stride reads every S-th
+    /// value, which im2col gathers for GEMM.
     ///
-    /// Not in the browser: there the same kernels, at eight lanes or four,
-    /// trained lenet at 4.1k–5.0k samples/s against 6.6k–6.9k by GEMM
-    /// (matrixmultiply's simd128 kernel; `web/test/train-profile.mjs`).
-    fn direct(&self) -> bool {
-        self.stride == 1 && !cfg!(target_arch = "wasm32")
+    /// The browser differs (`web/test/train-profile.mjs`): there the direct
+    /// kernels trained lenet slower than matrixmultiply's simd128 GEMM
+    /// (4.1k–5.0k samples/s against 6.6k–6.9k), and few channel pairs,
+    /// where GEMM's dimensions are tiny, run fastest as one AXPY per tap
+    /// (`seed` 87k against 68k by the direct kernels, 33k by GEMM).
+    fn path(&self) -> Path {
+        let few = self.out_channels * self.in_channels <= 8;
+        match (self.stride == 1, cfg!(target_arch = "wasm32")) {
+            (true, false) => Path::Direct,
+            (true, true) if few => Path::Axpy,
+            _ => Path::Gemm,
+        }
     }
 
     /// `y = F ⋆ x + b` for the batch.
@@ -342,21 +363,28 @@ impl Conv2d {
         let b = self.bias.value.as_slice().expect("contiguous bias");
         let x = x.as_standard_layout();
         let mut y = Array4::<f32>::zeros((n, g.cout, g.ho, g.wo));
-        let direct = self.direct();
+        let path = self.path();
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
             .collect();
-        let taps = direct.then(|| Taps::forward(&g));
+        let taps = (path == Path::Direct).then(|| Taps::forward(&g));
         map_ordered(work, |(xc, mut yc)| {
             let xs = xc.as_slice().expect("standard layout");
             let ys = yc.as_slice_mut().expect("standard layout");
-            match &taps {
-                Some(taps) => forward_direct(&g, taps, xs, w, b, ys),
-                None => {
-                    let m = xc.len_of(Axis(0));
-                    forward_gemm(&g, m, &pad_chunk(&g, m, xs), w, b, ys);
+            let m = xc.len_of(Axis(0));
+            match (&taps, path) {
+                (Some(taps), _) => forward_direct(&g, taps, xs, w, b, ys),
+                (None, Path::Axpy) => {
+                    let mut wide = vec![0.0; g.ho * g.wp()];
+                    for (pad, out) in pad_chunk(&g, m, xs)
+                        .chunks_exact(g.padded_len())
+                        .zip(ys.chunks_exact_mut(g.cout * g.plane()))
+                    {
+                        axpy::forward(&g, pad, w, b, out, &mut wide);
+                    }
                 }
+                (None, _) => forward_gemm(&g, m, &pad_chunk(&g, m, xs), w, b, ys),
             }
         });
         y.into_dyn()
@@ -378,7 +406,8 @@ impl Conv2d {
         let (x, d_out) = (x.as_standard_layout(), d_out.as_standard_layout());
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
-        let taps = self.direct().then(|| Taps::backward(&g, w));
+        let path = self.path();
+        let taps = (path == Path::Direct).then(|| Taps::backward(&g, w));
 
         // One work item per chunk of samples, each with its own partial dF/dB.
         let d_in_chunks: Vec<Option<_>> = match d_in.as_mut() {
@@ -409,7 +438,22 @@ impl Conv2d {
                 None => {
                     let pads = pad_chunk(&g, m, xs);
                     let mut d_pads = dis.as_ref().map(|_| vec![0.0; pads.len()]);
-                    backward_gemm(&g, m, &pads, w, ds, &mut d_w, d_pads.as_deref_mut());
+                    if path == Path::Axpy {
+                        // Junk columns (past Wo in each Wp-wide row) stay zero.
+                        let mut wide = vec![0.0; g.cout * g.ho * g.wp()];
+                        for (s, (pad, d1)) in pads
+                            .chunks_exact(g.padded_len())
+                            .zip(ds.chunks_exact(g.cout * g.plane()))
+                            .enumerate()
+                        {
+                            let d_pad = d_pads
+                                .as_deref_mut()
+                                .map(|d| &mut d[s * g.padded_len()..(s + 1) * g.padded_len()]);
+                            axpy::backward(&g, pad, w, d1, &mut d_w, d_pad, &mut wide);
+                        }
+                    } else {
+                        backward_gemm(&g, m, &pads, w, ds, &mut d_w, d_pads.as_deref_mut());
+                    }
                     if let (Some(d_pads), Some(dis)) = (d_pads, dis) {
                         for (d_pad, d1) in d_pads
                             .chunks_exact(g.padded_len())

@@ -1,5 +1,6 @@
 //! A stride-1 convolution done directly on one zero-padded sample, with no
-//! im2col matrix: the two kernels under `conv.rs`'s direct path.
+//! im2col matrix: the two kernels under `conv.rs`'s direct path (native
+//! only: in the browser they ran slower than GEMM, see `Conv2d::path`).
 //!
 //! In the "wide" layout a map's rows sit `Wp` apart, as in the padded input,
 //! so one filter tap reads one contiguous run of the input for the whole

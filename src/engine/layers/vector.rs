@@ -2,6 +2,14 @@
 //! vectorises it. Every sum has a fixed order (lanes, then the lanes added
 //! up left to right), so a result is the same on every run and thread count.
 
+/// `y += a · x`, written so the compiler vectorises it.
+#[inline]
+pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
 /// `y += x` elementwise.
 #[inline]
 pub fn add_assign(y: &mut [f32], x: &[f32]) {
