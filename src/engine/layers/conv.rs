@@ -368,14 +368,14 @@ impl Conv2d {
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
             .collect();
-        let taps = (path == Path::Direct).then(|| Taps::forward(&g));
         map_ordered(work, |(xc, mut yc)| {
             let xs = xc.as_slice().expect("standard layout");
             let ys = yc.as_slice_mut().expect("standard layout");
             let m = xc.len_of(Axis(0));
-            match (&taps, path) {
-                (Some(taps), _) => forward_direct(&g, taps, xs, w, b, ys),
-                (None, Path::Axpy) => {
+            match path {
+                // (Working out the taps per chunk costs nothing beside it.)
+                Path::Direct => forward_direct(&g, &Taps::forward(&g), xs, w, b, ys),
+                Path::Axpy => {
                     let mut wide = vec![0.0; g.ho * g.wp()];
                     for (pad, out) in pad_chunk(&g, m, xs)
                         .chunks_exact(g.padded_len())
@@ -384,7 +384,7 @@ impl Conv2d {
                         axpy::forward(&g, pad, w, b, out, &mut wide);
                     }
                 }
-                (None, _) => forward_gemm(&g, m, &pad_chunk(&g, m, xs), w, b, ys),
+                Path::Gemm => forward_gemm(&g, m, &pad_chunk(&g, m, xs), w, b, ys),
             }
         });
         y.into_dyn()
@@ -407,7 +407,6 @@ impl Conv2d {
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
         let path = self.path();
-        let taps = (path == Path::Direct).then(|| Taps::backward(&g, w));
 
         // One work item per chunk of samples, each with its own partial dF/dB.
         let d_in_chunks: Vec<Option<_>> = match d_in.as_mut() {
@@ -433,9 +432,9 @@ impl Conv2d {
             let dis = dic
                 .as_mut()
                 .map(|d| d.as_slice_mut().expect("standard layout"));
-            match &taps {
-                Some(taps) => backward_direct(&g, taps, xs, ds, &mut d_w, dis),
-                None => {
+            match path {
+                Path::Direct => backward_direct(&g, &Taps::backward(&g, w), xs, ds, &mut d_w, dis),
+                Path::Axpy | Path::Gemm => {
                     let pads = pad_chunk(&g, m, xs);
                     let mut d_pads = dis.as_ref().map(|_| vec![0.0; pads.len()]);
                     if path == Path::Axpy {

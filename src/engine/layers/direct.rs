@@ -71,27 +71,13 @@ pub fn correlate(
 ) {
     let taps = off.len();
     let outputs = out.len() / stride;
-    let mut b = 0;
-    while b + 2 <= outputs {
-        block::<2>(
-            off,
-            &w[b * taps..],
-            src,
-            &mut out[b * stride..],
-            stride,
-            len,
-        );
-        b += 2;
-    }
-    if b < outputs {
-        block::<1>(
-            off,
-            &w[b * taps..],
-            src,
-            &mut out[b * stride..],
-            stride,
-            len,
-        );
+    for b in (0..outputs).step_by(2) {
+        let (w, out) = (&w[b * taps..], &mut out[b * stride..]);
+        if b + 2 <= outputs {
+            block::<2>(off, w, src, out, stride, len);
+        } else {
+            block::<1>(off, w, src, out, stride, len);
+        }
     }
 }
 
