@@ -374,7 +374,7 @@ impl Conv2d {
             let m = xc.len_of(Axis(0));
             match path {
                 // (Working out the taps per chunk costs nothing beside it.)
-                Path::Direct => forward_direct(&g, &Taps::forward(&g), xs, w, b, ys),
+                Path::Direct => forward_direct(&g, &Taps::input(&g), xs, w, b, ys),
                 Path::Axpy => {
                     let mut wide = vec![0.0; g.ho * g.wp()];
                     for (pad, out) in pad_chunk(&g, m, xs)
@@ -496,13 +496,14 @@ fn pad_sample(g: &ConvGeometry, x: &[f32], pad: &mut [f32]) {
 
 /// The inverse of `pad_sample` for deltas: drops the padding border.
 fn crop_sample(g: &ConvGeometry, d_pad: &[f32], d_in: &mut [f32]) {
-    for c in 0..g.cin {
-        for i in 0..g.h {
-            let src = c * g.hp() * g.wp() + (i + g.p) * g.wp() + g.p;
-            let dst = (c * g.h + i) * g.w;
-            d_in[dst..dst + g.w].copy_from_slice(&d_pad[src..src + g.w]);
-        }
-    }
+    let corner = g.p * g.wp() + g.p;
+    narrow(
+        &d_pad[corner..],
+        (g.hp() * g.wp(), g.wp()),
+        (g.h, g.w),
+        d_in,
+        None,
+    );
 }
 
 /// Start of the padded input row that tap `(c, u, v)` reads for output row
@@ -513,7 +514,7 @@ fn tap_row(g: &ConvGeometry, c: usize, u: usize, v: usize, i: usize) -> usize {
     c * g.hp() * g.wp() + r * g.wp() + col
 }
 
-/// The taps of the direct path, worked out once per call: where each
+/// The taps of the direct backward, worked out once per chunk: where each
 /// `(c, u, v)` starts reading in a padded sample, and the weights in the
 /// order the kernels want them.
 struct Taps {
@@ -528,14 +529,6 @@ struct Taps {
 }
 
 impl Taps {
-    fn forward(g: &ConvGeometry) -> Taps {
-        Taps {
-            input: Self::offsets(g.cin, g.hp(), g.wp(), g),
-            delta: Vec::new(),
-            turned: Vec::new(),
-        }
-    }
-
     fn backward(g: &ConvGeometry, w: &[f32]) -> Taps {
         let (hf, wf) = g.full_delta();
         let kk = g.k * g.k;
@@ -548,10 +541,15 @@ impl Taps {
             }
         }
         Taps {
+            input: Self::input(g),
             delta: Self::offsets(g.cout, hf, wf, g),
             turned,
-            ..Self::forward(g)
         }
+    }
+
+    /// Where tap `(c, u, v)` starts reading in a padded input sample.
+    fn input(g: &ConvGeometry) -> Vec<usize> {
+        Self::offsets(g.cin, g.hp(), g.wp(), g)
     }
 
     /// Where tap `(c, u, v)` starts reading in `channels` planes `h × w`.
@@ -591,11 +589,16 @@ fn narrow(
     add: Option<&[f32]>,
 ) {
     for (c, map) in out.chunks_exact_mut(rows * w).enumerate() {
-        let bias = add.map_or(0.0, |b| b[c]);
         for (i, row) in map.chunks_exact_mut(w).enumerate() {
             let from = &wide[c * map_gap + i * row_gap..][..w];
-            for (o, v) in row.iter_mut().zip(from) {
-                *o = v + bias;
+            match add {
+                Some(b) => {
+                    for (o, v) in row.iter_mut().zip(from) {
+                        *o = v + b[c];
+                    }
+                }
+                // A plain copy (adding 0 would turn −0 into 0).
+                None => row.copy_from_slice(from),
             }
         }
     }
@@ -604,7 +607,14 @@ fn narrow(
 /// Stride 1, one sample at a time, no im2col: each output map in the wide
 /// layout (rows `Wp` apart) is `Σ_(c,u,v) F[o,c,u,v] · pad[c]` shifted to
 /// the tap, a product the kernel keeps in registers (see `direct.rs`).
-fn forward_direct(g: &ConvGeometry, taps: &Taps, xs: &[f32], w: &[f32], b: &[f32], ys: &mut [f32]) {
+fn forward_direct(
+    g: &ConvGeometry,
+    taps: &[usize],
+    xs: &[f32],
+    w: &[f32],
+    b: &[f32],
+    ys: &mut [f32],
+) {
     let len = g.wide_len();
     let gap = direct::rounded(len);
     let mut pad = vec![0.0; g.padded_len() + direct::SLACK];
@@ -615,7 +625,7 @@ fn forward_direct(g: &ConvGeometry, taps: &Taps, xs: &[f32], w: &[f32], b: &[f32
     {
         pad_into(x1, (g.h, g.w, g.p), &mut pad);
         wide.fill(0.0);
-        direct::correlate(&taps.input, w, &pad, &mut wide, gap, len);
+        direct::correlate(taps, w, &pad, &mut wide, gap, len);
         narrow(&wide, (gap, g.wp()), (g.ho, g.wo), y1, Some(b));
     }
 }
