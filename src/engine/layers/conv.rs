@@ -624,7 +624,6 @@ fn forward_direct(
         .zip(ys.chunks_exact_mut(g.cout * g.plane()))
     {
         pad_into(x1, (g.h, g.w, g.p), &mut pad);
-        wide.fill(0.0);
         direct::correlate(taps, w, &pad, &mut wide, gap, len);
         narrow(&wide, (gap, g.wp()), (g.ho, g.wo), y1, Some(b));
     }
@@ -676,7 +675,6 @@ fn backward_direct(
         .zip(d_in.chunks_exact_mut(g.cin * g.h * g.w))
     {
         pad_into(d1, (g.ho, g.wo, reach), &mut full);
-        wide.fill(0.0);
         direct::correlate(
             &taps.delta,
             &taps.turned,

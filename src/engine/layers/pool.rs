@@ -255,10 +255,10 @@ impl Pool {
                 .zip(ds.chunks_exact(ho * wo))
                 .zip(ys.chunks_exact(ho * wo))
                 .zip(dis.chunks_exact_mut(h * w));
-            let mut won = vec![0u8; wo];
+            let mut won = vec![0u8; ho * wo];
             for (((plane, d), maxima), d_plane) in planes {
                 if self.kind == PoolKind::Max && s == 2 && t == 2 {
-                    backward_2x2(plane, maxima, d, d_plane, w, &mut won);
+                    backward_2x2(plane, maxima, d, d_plane, (w, wo), &mut won);
                     continue;
                 }
                 for i in 0..ho {
@@ -288,36 +288,33 @@ impl Pool {
 /// (the top left if none is, as with a NaN) — found without comparing the
 /// window again, and 0 to the other three. Every cell of a window is
 /// written, so `d_plane` needs no zeroing first but for rows and columns no
-/// window covers. `won` holds a row of windows' winners (0..=3).
+/// window covers. `won` holds the plane's windows' winners (0..=3).
 ///
 /// No branches: which cell won is data a branch predictor cannot guess,
 /// and the bits are compared, not the floats, whose `==` branches on NaN.
 /// The bits find the same cell: the maximum is a copy of its window's first
 /// maximal cell, and no cell before that one compares equal to it (or
-/// `argmax` would have picked it). A row's loads come before its stores:
-/// interleaved, at batch 64, this loop ran 4.5x slower (1.9 → 8.7 ns a
-/// window; the planes no longer fit the cache, and each load waited on the
-/// stores before it).
+/// `argmax` would have picked it). The plane's loads come before its
+/// stores: interleaved, at batch 64, this loop ran 4.5x slower (1.9 → 8.7
+/// ns a window; the planes no longer fit the cache, and each load waited
+/// on the stores before it); a row's loads before its stores left lenet's
+/// 14-wide planes at twice the time per window of its 28-wide ones.
 fn backward_2x2(
     plane: &[f32],
     maxima: &[f32],
     d: &[f32],
     d_plane: &mut [f32],
-    w: usize,
+    (w, wo): (usize, usize),
     won: &mut [u8],
 ) {
-    let wo = won.len();
-    let rows = plane
+    for ((x, m), codes) in plane
         .chunks_exact(2 * w)
-        .zip(d_plane.chunks_exact_mut(2 * w))
-        .zip(maxima.chunks_exact(wo).zip(d.chunks_exact(wo)));
-    for ((x, o), (m, g)) in rows {
+        .zip(maxima.chunks_exact(wo))
+        .zip(won.chunks_exact_mut(wo))
+    {
         let (x0, x1) = x.split_at(w);
-        for (((top, bottom), &m), code) in x0
-            .chunks_exact(2)
-            .zip(x1.chunks_exact(2))
-            .zip(m)
-            .zip(won.iter_mut())
+        for (((top, bottom), &m), code) in
+            x0.chunks_exact(2).zip(x1.chunks_exact(2)).zip(m).zip(codes)
         {
             let is_max = |v: f32| (v.to_bits() == m.to_bits()) as u8;
             let (e1, e2, e3) = (is_max(top[1]), is_max(bottom[0]), is_max(bottom[1]));
@@ -325,11 +322,17 @@ fn backward_2x2(
             // The first cell to win in row-major order: 0 (top left) to 3.
             *code = (1 ^ first) * (1 + (1 ^ e1) * (1 + (1 ^ e2)));
         }
+    }
+    for ((o, g), codes) in d_plane
+        .chunks_exact_mut(2 * w)
+        .zip(d.chunks_exact(wo))
+        .zip(won.chunks_exact(wo))
+    {
         let (o0, o1) = o.split_at_mut(w);
         for (((o_top, o_bottom), &code), &g) in o0
             .chunks_exact_mut(2)
             .zip(o1.chunks_exact_mut(2))
-            .zip(&*won)
+            .zip(codes)
             .zip(g)
         {
             let pick = |k: u8| if code == k { g } else { 0.0 };
