@@ -23,3 +23,10 @@ where
         items.into_par_iter().map(f).collect()
     }
 }
+
+/// Whether an elementwise pass over `len` values is worth splitting across
+/// the pool's threads (each value is computed alone, so the split changes
+/// no number; below this size the handing out costs more than it saves).
+pub fn split_elementwise(len: usize) -> bool {
+    len >= 1 << 15 && rayon::current_num_threads() > 1
+}

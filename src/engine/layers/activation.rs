@@ -9,6 +9,7 @@
 
 use ndarray::Zip;
 
+use crate::engine::parallel::split_elementwise;
 use crate::engine::Tensor;
 
 /// `max(0, x)` by a comparison: `f32::max` has no instruction in wasm (its
@@ -56,7 +57,11 @@ impl Activation {
 
     pub fn forward(self, x: &Tensor) -> Tensor {
         match self {
-            // The network's most common layer: its own loop, vectorised.
+            // The network's most common layer: its own loop, vectorised,
+            // and on all the pool's threads for a big batch.
+            Activation::Relu if split_elementwise(x.len()) => {
+                Zip::from(x).par_map_collect(|&v| relu(v))
+            }
             Activation::Relu => x.mapv(relu),
             _ => x.mapv(|v| self.apply(v)),
         }
@@ -67,9 +72,15 @@ impl Activation {
         match self {
             // ReLU's derivative reads only `x`: one tensor fewer to stream
             // through (the layer is memory-bound), and no `match` per value.
-            Activation::Relu => Zip::from(x)
-                .and(d_out)
-                .map_collect(|&x, &g| g * Activation::Relu.derivative(x, 0.0)),
+            Activation::Relu => {
+                let zip = Zip::from(x).and(d_out);
+                let f = |&x: &f32, &g: &f32| g * Activation::Relu.derivative(x, 0.0);
+                if split_elementwise(x.len()) {
+                    zip.par_map_collect(f)
+                } else {
+                    zip.map_collect(f)
+                }
+            }
             _ => Zip::from(x)
                 .and(y)
                 .and(d_out)

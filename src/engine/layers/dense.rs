@@ -7,10 +7,11 @@
 //!   derivative is applied by the activation layer below).
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array2, ArrayView2, Axis, Ix1, Ix2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2};
 
 use super::vector::dot;
 use super::Param;
+use crate::engine::parallel::map_ordered;
 
 /// Up to this many samples, the forward pass uses dot products, not GEMM.
 const SMALL_BATCH: usize = 4;
@@ -60,7 +61,7 @@ impl Dense {
             return y.into_dyn();
         }
         y.rows_mut().into_iter().for_each(|mut row| row.assign(&b));
-        general_mat_mul(1.0, &x, &w.t(), 1.0, &mut y);
+        gemm_rows(x, w.t(), 1.0, y.view_mut());
         y.into_dyn()
     }
 
@@ -74,14 +75,33 @@ impl Dense {
                 .view_mut()
                 .into_dimensionality::<Ix2>()
                 .expect("2-D weight grad");
-            general_mat_mul(1.0, &d.t(), &x, 1.0, &mut d_w);
+            gemm_rows(d.t(), x, 1.0, d_w);
         }
         self.bias.grad += &d.sum_axis(Axis(0)).into_dyn();
         need_d_in.then(|| {
-            d.dot(&matrix(&self.weight.value, "dense weight"))
-                .into_dyn()
+            let w = matrix(&self.weight.value, "dense weight");
+            let mut d_in = Array2::<f32>::zeros((d.nrows(), self.inputs));
+            // β = 0: `c` is overwritten, not added to (as `d.dot(w)`: a sum of
+            // −0 products stays −0).
+            gemm_rows(d, w, 0.0, d_in.view_mut());
+            d_in.into_dyn()
         })
     }
+}
+
+/// `c = a · b + β·c`, its rows cut into one block per thread of the pool. The
+/// numbers do not depend on the cut: GEMM orders each value's sum by the
+/// inner dimension alone, which no cut of the rows changes (a cut of the
+/// inner dimension, the batch in `dW = Dᵀ · x`, would).
+fn gemm_rows(a: ArrayView2<f32>, b: ArrayView2<f32>, beta: f32, mut c: ArrayViewMut2<f32>) {
+    let rows = a.nrows().div_ceil(rayon::current_num_threads()).max(1);
+    let work: Vec<_> = a
+        .axis_chunks_iter(Axis(0), rows)
+        .zip(c.axis_chunks_iter_mut(Axis(0), rows))
+        .collect();
+    map_ordered(work, |(a, mut c)| {
+        general_mat_mul(1.0, &a, &b, beta, &mut c)
+    });
 }
 
 /// `t` as the `[rows, columns]` matrix it is (`what` names it in the panic,
