@@ -69,7 +69,7 @@ impl Dense {
         let x = matrix(x, "dense input");
         let d = matrix(d_out, "dense delta");
         {
-            let mut d_w = self
+            let d_w = self
                 .weight
                 .grad
                 .view_mut()
