@@ -265,12 +265,18 @@ impl ConvGeometry {
         self.cin * self.k * self.k
     }
 
-    /// The delta padded by the filter's reach `D·(K − 1)` on every side
-    /// (`Ho + 2·D·(K − 1)` by `Wo + …`): its correlation with the filter
-    /// turned by 180° is the full convolution that hands the delta down.
+    /// The delta padded by the filter's reach `R = D·(K − 1)` on every
+    /// side: its correlation with the filter turned by 180° is the full
+    /// convolution that hands the delta down. Laid out `(rows, row gap)`:
+    /// rows `Wo + R` apart, each starting with its `R` zeros on the left,
+    /// which are also the row above's zeros on the right (a run past a
+    /// row's end reads them), and one more row of zeros below, where the
+    /// last row's right side runs. `R` fewer columns to compute per row
+    /// than with both sides' zeros in every row (lenet's second conv's
+    /// D_below: 224 values a map instead of 256).
     fn full_delta(&self) -> (usize, usize) {
         let reach = self.span() - 1;
-        (self.ho + 2 * reach, self.wo + 2 * reach)
+        (self.ho + 2 * reach + 1, self.wo + reach)
     }
 
     /// Values in one padded sample `[Cin, Hp, Wp]`.
@@ -569,10 +575,22 @@ impl Taps {
 /// Copies one sample's maps `[C, H, W]` into the interior of `padded`
 /// (`[C, H + 2P, W + 2P]`, whose border stays as it was: zeros).
 fn pad_into(maps: &[f32], (h, w, p): (usize, usize, usize), padded: &mut [f32]) {
-    let (hp, wp) = (h + 2 * p, w + 2 * p);
+    place(maps, (h, w), p, (h + 2 * p, w + 2 * p), padded);
+}
+
+/// Copies one sample's maps `[C, H, W]` into `padded`, planes of `rows`
+/// rows `gap` apart, each map's corner `p` rows down and `p` columns in
+/// (what is around them stays as it was: zeros).
+fn place(
+    maps: &[f32],
+    (h, w): (usize, usize),
+    p: usize,
+    (rows, gap): (usize, usize),
+    padded: &mut [f32],
+) {
     for (c, map) in maps.chunks_exact(h * w).enumerate() {
         for (i, row) in map.chunks_exact(w).enumerate() {
-            let at = c * hp * wp + (i + p) * wp + p;
+            let at = c * rows * gap + (i + p) * gap + p;
             padded[at..at + w].copy_from_slice(row);
         }
     }
@@ -674,7 +692,7 @@ fn backward_direct(
         .chunks_exact(g.cout * g.plane())
         .zip(d_in.chunks_exact_mut(g.cin * g.h * g.w))
     {
-        pad_into(d1, (g.ho, g.wo, reach), &mut full);
+        place(d1, (g.ho, g.wo), reach, (hf, wf), &mut full);
         direct::correlate(
             &taps.delta,
             &taps.turned,
