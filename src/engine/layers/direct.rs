@@ -106,6 +106,9 @@ fn block<const B: usize>(
     len: usize,
 ) {
     let taps = off.len();
+    // Each output's weights cut to the taps' length: indexing them by a
+    // tap's number then needs no bounds check.
+    let w: [&[f32]; B] = std::array::from_fn(|b| &w[b * taps..][..taps]);
     for j0 in (0..rounded(len)).step_by(STEP) {
         let mut acc = [[[0.0f32; LANES]; J]; B];
         for (k, &at) in off.iter().enumerate() {
@@ -113,7 +116,7 @@ fn block<const B: usize>(
             let run: &[f32; STEP] = src[at + j0..at + j0 + STEP].try_into().expect("a block");
             let x: [[f32; LANES]; J] = std::array::from_fn(|jj| *vector(run, LANES * jj));
             for b in 0..B {
-                let f = w[b * taps + k];
+                let f = w[b][k];
                 for jj in 0..J {
                     madd(&mut acc[b][jj], f, &x[jj]);
                 }
