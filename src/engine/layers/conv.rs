@@ -666,6 +666,7 @@ fn backward_direct(
     let mut pad = vec![0.0; g.padded_len() + direct::SLACK];
     let mut d_wide = vec![0.0; g.cout * gap];
     let samples = xs.len() / (g.cin * g.h * g.w);
+    let mut lanes = vec![[0.0; direct::LANES]; d_w.len()];
     for s in 0..samples {
         let x1 = &xs[s * g.cin * g.h * g.w..][..g.cin * g.h * g.w];
         let d1 = &ds[s * g.cout * g.plane()..][..g.cout * g.plane()];
@@ -676,7 +677,10 @@ fn backward_direct(
                 d_wide[at..at + g.wo].copy_from_slice(row);
             }
         }
-        direct::dots(&taps.input, &d_wide, gap, &pad, len, d_w);
+        direct::dots(&taps.input, &d_wide, gap, &pad, len, &mut lanes);
+    }
+    for (g, lanes) in d_w.iter_mut().zip(&lanes) {
+        *g += lanes.iter().sum::<f32>();
     }
     let Some(d_in) = d_in else { return };
     // The full correlation's rows are `wf` apart; of its `Hp × Wp` output
