@@ -340,8 +340,9 @@ impl Conv2d {
     /// reads one contiguous run of the padded input for the whole map, so
     /// the direct kernels need no im2col copy and no GEMM packing (lenet's
     /// second conv at batch 64, forward 650 → 540 µs, backward 1.60 → 1.25
-    /// ms, `cargo bench --bench kernels`). A larger stride reads every S-th
-    /// value, which im2col gathers for GEMM.
+    /// ms, `cargo bench --bench kernels`; 389 µs and 924 µs since with fused
+    /// multiply-adds). A larger stride reads every S-th value, which im2col
+    /// gathers for GEMM.
     ///
     /// The browser differs (`web/test/train-profile.mjs`): there the direct
     /// kernels trained lenet slower than matrixmultiply's simd128 GEMM
