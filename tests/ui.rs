@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backprop_viz::app::panels::explanation::fmt_sum;
 use backprop_viz::app::worker::Snapshot;
 use backprop_viz::app::{default_config, BackpropApp, MessageKind, UiCommand};
 use backprop_viz::data::dataset::{default_data_dir, load_dir};
@@ -72,8 +73,10 @@ fn df_cell_shows_the_engines_number() {
         })
     );
     let recorded = s.trace.layers[3].weight_grad.as_ref().unwrap()[[0, 0, 2, 1]];
-    h.get_by_label(&format!(
-        "value in the trace: {recorded} ✓ equals the trace"
+    // Seven digits, and ✓ (to float rounding, if the last digit differs).
+    h.get_by_label_contains(&format!(
+        "value in the trace: {} ✓ equals the trace",
+        fmt_sum(recorded)
     ));
     h.get_by_label_contains("dF[0,0,2,1] = Σ_n Σ_ij x[n, 0, i+1, j] · D[n, 0, i, j]");
 

@@ -145,6 +145,7 @@ pub const TEXT: &[(&str, &str)] = &[
     ("sample {sample}'s sum: {sum}", "сумма для примера {sample}: {sum}"),
     ("all terms added up: {total}", "сумма всех слагаемых: {total}"),
     ("✓ equals the trace", "✓ совпадает с трассой"),
+    ("✓ equals the trace to float rounding", "✓ совпадает с трассой с точностью до округления"),
     (
         "(a bug hunt is on: compare them yourself)",
         "(идёт поиск ошибки: сравните сами)",
