@@ -368,8 +368,9 @@ async function main() {
       // stride-1 convs (lenet 16k → 18–19k, 22–24k with fused
       // multiply-adds) are not in the browser, where they ran slower than
       // GEMM: a CI run read lenet 7.2k / 18.0k (40 %); alone on the machine
-      // 7.3k / 22–24k (about 32 %).
-      for (const [preset, need] of [["seed", 0.35], ["lenet", 0.25]]) {
+      // 7.3k / 22–24k (about 32 %), and a CI run that shared the machine
+      // with a build read seed 103k / 250k (41 %), lenet 6.4k / 23.2k (27 %).
+      for (const [preset, need] of [["seed", 0.3], ["lenet", 0.2]]) {
         // The best of three 2-second runs (the page shares the machine
         // with Chromium's other processes).
         let browserRate = 0;
