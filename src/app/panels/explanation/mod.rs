@@ -99,8 +99,9 @@ impl Explanation {
         } else if e.agrees() && total == recorded {
             tr("✓ equals the trace")
         } else if e.agrees() {
-            // Seven digits apart only in the last: the engine adds in
-            // another order (in blocks, fused) than the terms are listed.
+            // Within the tolerance, yet printed differently: the engine
+            // adds in another order (in blocks, fused) than the terms are
+            // listed, and an f32 rounds each step.
             tr("✓ equals the trace to float rounding")
         } else {
             tr("✗ differs from the trace")
