@@ -403,6 +403,7 @@ fn a_strided_dilated_conv_draws_d_dilated_and_the_filter_with_holes() {
     // cells too.
     assert_eq!(d.2, (9, 9), "D4 is conv3's 5x5 delta, dilated");
     assert_eq!(grid(d), (4 + 9 + 5, 4 + 9 + 5), "{d:?}");
+    eprintln!("DBG {d:?}");
     let f = find("its taps 2 apart");
     assert_eq!((f.2, grid(f)), ((5, 5), (5, 5)), "{f:?}");
     let below = all
@@ -703,4 +704,56 @@ fn batch_norm_s_step_fills_a_wide_window_in_one_row() {
     for pair in row.windows(2) {
         assert!(pair[0].1.right() < pair[1].1.left(), "in order: {pair:?}");
     }
+}
+
+/// A wide window draws the transposed conv's step in one row when that
+/// makes the maps larger: at 1600x1000 updown's up1 stands D ⋆ F = D_below
+/// beside x ⋆ D → dF, the 28x28 maps at 5.5 points a cell or more (4.3 in
+/// two rows, where the height limited them), the filters keeping cells
+/// that carry their numbers, and the whole row above the plots.
+#[test]
+fn transposed_conv_s_step_fills_a_wide_window_in_one_row() {
+    let mut h = harness(new_app());
+    h.set_size(egui::vec2(1600.0, 1000.0));
+    settle(&mut h);
+    let net = Network::preset("updown", 1).unwrap();
+    let up1 = net.index_of("up1").unwrap();
+    h.state_mut()
+        .command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
+    settle(&mut h);
+    app_common::to_phase(&mut h, Phase::Backward(up1));
+    let all = maps(&h);
+    let find = |part: &str| {
+        all.iter()
+            .find(|m| m.0.contains(part))
+            .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
+    };
+    let row: Vec<_> = [
+        "from relu2",
+        "F[0, 0]",
+        "handed to relu1",
+        "up1's input",
+        "dF[0, 0]",
+    ]
+    .into_iter()
+    .map(find)
+    .collect();
+    for m in &row {
+        assert!((m.1.top() - row[0].1.top()).abs() < 1.0, "one row: {m:?}");
+        assert!(m.1.bottom() < 830.0, "above the plots: {m:?}");
+        assert!(
+            m.1.right() <= 1600.0 - 360.0,
+            "left of the explanation: {m:?}"
+        );
+    }
+    for pair in row.windows(2) {
+        assert!(pair[0].1.right() < pair[1].1.left(), "in order: {pair:?}");
+    }
+    let (d, f, below) = (row[0], row[1], row[2]);
+    assert_eq!(d.2, (28, 28), "{d:?}");
+    assert_eq!(below.2, (14, 14), "{below:?}");
+    assert!(d.3 >= 5.5, "D's cells of {} pt: {d:?}", d.3);
+    // D_below drawn at twice D's cell: one of its cells over each 2x2 of D.
+    assert!((below.3 - 2.0 * d.3).abs() < 0.01, "{below:?} {d:?}");
+    assert!(f.3 >= 20.0, "the filter's cells of {} pt: {f:?}", f.3);
 }

@@ -514,8 +514,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "выходной канал o:",
     ),
     (
-        "⋆ F, every S cells, Σ over o =",
-        "⋆ F, через S клеток, Σ по o =",
+        "⋆ F,\nevery S cells,\nΣ over o =",
+        "⋆ F,\nчерез S клеток,\nΣ по o =",
     ),
     (
         "Forward, every cell of x was scattered onto a {k}x{k} window of y, the windows {s} apart: a stride-{s} conv's backward pass.",
@@ -526,8 +526,8 @@ pub const TEXT: &[(&str, &str)] = &[
         "Поэтому назад — прямой проход той свёртки: D читается через F каждые {s} клетки.",
     ),
     (
-        "⋆ F, every {s} cells =",
-        "⋆ F, через {s} клетки =",
+        "⋆ F,\nevery {s} cells =",
+        "⋆ F,\nчерез {s} клетки =",
     ),
     (
         "γ/s · D: as if μ and σ stood still",
@@ -557,7 +557,7 @@ pub const TEXT: &[(&str, &str)] = &[
         "dβ = Σ D = {dbeta}, dγ = Σ D·z = {dgamma}; largest here: {t1} direct, {t2} via μ, {t3} via σ².",
         "dβ = Σ D = {dbeta}, dγ = Σ D·z = {dgamma}; наибольшее здесь: {t1} напрямую, {t2} через μ, {t3} через σ².",
     ),
-    ("⋆ {d}, Σ batch →", "⋆ {d}, Σ батча →"),
+    ("⋆ {d},\nΣ batch →", "⋆ {d},\nΣ батча →"),
     ("the three terms, cell by cell", "три слагаемых, клетка за клеткой"),
     ("D_below, cell by cell", "D_below, клетка за клеткой"),
 ];

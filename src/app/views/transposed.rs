@@ -106,7 +106,12 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
         }
         _ => None,
     };
-    let window = frame.as_ref().map(|f| f.window);
+    // The window of D a D_below cell reads: the animation's, or the
+    // clicked cell's (as the animation would outline it there).
+    let window = frame.as_ref().map(|f| f.window).or_else(|| {
+        let (r, c) = g.padded_cell(sel_below?, (0, 0));
+        Some((r, c, g.k, g.k))
+    });
     let cell = frame.as_ref().map(|f| (f.cell.0, f.cell.1, 1, 1));
     let filter = |w: &crate::engine::Tensor| -> Vec<f32> {
         w.index_axis(ndarray::Axis(0), ci)
@@ -136,9 +141,9 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
         true,
     );
     let summed = if g.cin > 1 {
-        tr("⋆ F, every S cells, Σ over o =").to_string()
+        tr("⋆ F,\nevery S cells,\nΣ over o =").to_string()
     } else {
-        trf!("⋆ F, every {s} cells =", s = s)
+        trf!("⋆ F,\nevery {s} cells =", s = s)
     };
     let below_row = vec![
         Term::map(
@@ -177,7 +182,7 @@ pub fn convtranspose_backward_ui(cx: &mut Cx, ui: &mut Ui, t: &Trace, i: usize, 
             .short("x")
             .zoom(s),
         ),
-        Term::Op(trf!("⋆ {d}, Σ batch →", d = num.delta(i + 1))),
+        Term::Op(trf!("⋆ {d},\nΣ batch →", d = num.delta(i + 1))),
         Term::map(
             Operand::new("dF", format!("dF[{ci}, {co}]"), dfv, k, k, true)
                 .short("dF")

@@ -439,10 +439,18 @@ pub fn fit_cell(
         .max(8.0);
     let (mut by_width, mut by_height) = fit(small);
     // Give the big maps room back from the small ones (filters lose their
-    // numbers first) before the big maps become unreadable.
-    while by_width.min(by_height) < 4.5 && small > 20.0 {
+    // numbers first) before the big maps become hard to read. Once the rows
+    // fit, only while that draws the big maps larger: when their own height,
+    // not the filters, limits them, the filters keep their numbers (lenet
+    // conv1's at 1600x1000).
+    while by_width.min(by_height) < READABLE && small > 20.0 {
+        let (w, h) = fit(small - 3.0);
+        let now = by_width.min(by_height);
+        if now >= min && w.min(h) <= now + 0.01 {
+            break;
+        }
         small -= 3.0;
-        (by_width, by_height) = fit(small);
+        (by_width, by_height) = (w, h);
     }
     let map = by_width.min(by_height);
     let map = map.clamp(min, max);
@@ -457,6 +465,10 @@ pub fn fit_cell(
         compact,
     }
 }
+
+/// Cells of big maps below this many points are worth the filters'
+/// numbers: a 28x28 map at 6 points is a picture one can still point into.
+const READABLE: f32 = 6.0;
 
 /// The narrowest a column may be (its title needs some room).
 const MIN_COLUMN: f32 = 40.0;
