@@ -757,3 +757,66 @@ fn transposed_conv_s_step_fills_a_wide_window_in_one_row() {
     assert!((below.3 - 2.0 * d.3).abs() < 0.01, "{below:?} {d:?}");
     assert!(f.3 >= 20.0, "the filter's cells of {} pt: {f:?}", f.3);
 }
+
+/// On a 720p projector a dilated conv's filters, drawn with their holes
+/// (5x5 cells), give D and D_below room towards cells that carry numbers
+/// (they kept 46-point cells, as tall as D, and left D's at 10.5 points,
+/// colours only; 12.5 prints them), keeping cells of 36 pixels that carry
+/// their own.
+#[test]
+fn a_dilated_conv_s_delta_prints_numbers_on_a_projector() {
+    let mut h = harness(new_app());
+    h.set_size(egui::vec2(1280.0, 720.0));
+    set_settings(&mut h, |s| s.projector = true);
+    settle(&mut h);
+    h.state_mut().command(UiCommand::UseNetwork(
+        Box::new(variants()),
+        NetworkSource::Editor,
+    ));
+    settle(&mut h);
+    app_common::to_phase(&mut h, Phase::Backward(2));
+    let n = h.state().sample;
+    h.state_mut()
+        .command(UiCommand::Select(Some(CellRef::Delta {
+            layer: 2,
+            index: vec![n, 0, 3, 3],
+        })));
+    settle(&mut h);
+    let all = maps(&h);
+    let find = |part: &str| {
+        all.iter()
+            .find(|m| m.0.contains(part))
+            .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
+    };
+    let (d, turned, below) = (
+        find("zero-padded by"),
+        find("rot180"),
+        find("handed to relu1"),
+    );
+    assert_eq!(turned.2, (5, 5), "a 3x3 filter with its holes: {turned:?}");
+    assert_eq!(grid_of(turned), (5, 5), "{turned:?}");
+    // The filters no longer set the row's height: D does.
+    assert!(
+        turned.1.height() <= d.1.height() - 20.0,
+        "the filter {turned:?} as tall as D {d:?}"
+    );
+    for m in [d, below] {
+        assert!(m.3 >= 11.5, "cells of {} pt: {m:?}", m.3);
+    }
+    // 36 pixels at the projector's 1.4x, what its own test asks of a 5x5.
+    assert!(
+        turned.3 * 1.4 >= 36.0 - 0.5,
+        "the filter's cells of {} pt: {turned:?}",
+        turned.3
+    );
+    let width = h.ctx.content_rect().width();
+    assert!(below.1.right() <= width, "{below:?} in {width} points");
+}
+
+/// A map's drawn grid `(rows, columns)`: its rectangle in cells.
+fn grid_of(m: &(String, egui::Rect, (usize, usize), f32)) -> (usize, usize) {
+    (
+        (m.1.height() / m.3).round() as usize,
+        (m.1.width() / m.3).round() as usize,
+    )
+}

@@ -452,6 +452,36 @@ pub fn fit_cell(
         small -= 3.0;
         (by_width, by_height) = (w, h);
     }
+    // On a small window (a projector), big maps whose cells are too small
+    // for numbers grow towards cells that carry them while the filters can
+    // spare the room and keep cells that carry theirs (a dilated filter's
+    // holes drawn 5x5 at 46 points, as tall as D, had left D's cells at 10
+    // points, colours only; at 12.5 they print their numbers).
+    // The filters' floor: a 3x3's cells stay 64 pixels, larger ones' 36.
+    let floor = rows
+        .iter()
+        .flat_map(|row| row.iter())
+        .filter_map(|t| match t {
+            Term::Map(m) if m.small => {
+                let (r, c) = m.grid();
+                Some(if r.max(c) <= 3 {
+                    SMALL_CELL
+                } else {
+                    SMALL_NUMBERS
+                })
+            }
+            _ => None,
+        })
+        .fold(0.0, f32::max);
+    while compact && by_width.min(by_height) < NUMBERS && small > floor {
+        let next = (small - 1.0).max(floor);
+        let (w, h) = fit(next);
+        if w.min(h) <= by_width.min(by_height) + 0.01 {
+            break;
+        }
+        small = next;
+        (by_width, by_height) = (w, h);
+    }
     let map = by_width.min(by_height);
     let map = map.clamp(min, max);
     // Without big maps `map` is only the upper bound, not a size that fits:
@@ -469,6 +499,13 @@ pub fn fit_cell(
 /// Cells of big maps below this many points are worth the filters'
 /// numbers: a 28x28 map at 6 points is a picture one can still point into.
 const READABLE: f32 = 6.0;
+
+/// On a projector (1.4x zoom), cells of this many points carry numbers of
+/// two characters (a mantissa: `−2`) at the smallest font it prints.
+const NUMBERS: f32 = 12.5;
+/// And cells of small maps larger than 3x3 (a dilated filter drawn with its
+/// holes) this large carry their numbers: 36 pixels on a projector.
+const SMALL_NUMBERS: f32 = 26.0;
 
 /// The narrowest a column may be (its title needs some room).
 const MIN_COLUMN: f32 = 40.0;
