@@ -494,3 +494,57 @@ fn rows_out_of_sight_are_skipped_without_moving_anything() {
         );
     }
 }
+
+/// In the classroom's drawer the verdict comes first: on a 720p projector,
+/// after a click on a cell of conv1's delta (16 terms, whose list took the
+/// drawer's height and left the verdict below its edge), "value in the
+/// trace … ✓" is inside the drawer, above the terms; the panel beside a
+/// wide window keeps the order of the computation (terms, then the sum).
+#[test]
+fn the_drawer_shows_the_verdict_before_the_terms() {
+    for lang in [Lang::En, Lang::Ru] {
+        let mut h = projector(lang);
+        to_phase(&mut h, Phase::Backward(0));
+        h.state_mut()
+            .command(UiCommand::Select(Some(CellRef::Delta {
+                layer: 0,
+                index: vec![0, 0, 3, 4],
+            })));
+        h.run_steps(4);
+        let drawer = h.state().marks()[&Mark::Explain];
+        let verdict_word = tr("value in the trace: {value} {check}")
+            .split('{')
+            .next()
+            .unwrap()
+            .to_string();
+        let terms_word = tr("largest terms for sample {sample} ({count} non-zero terms):")
+            .split('{')
+            .next()
+            .unwrap()
+            .to_string();
+        let verdict = h.get_by_label_contains(verdict_word.trim()).rect();
+        let terms = h.get_by_label_contains(terms_word.trim()).rect();
+        assert!(
+            drawer.contains_rect(verdict) && screen().contains_rect(verdict),
+            "{lang:?}: the verdict at {verdict:?} is not in the drawer {drawer:?}"
+        );
+        assert!(
+            verdict.bottom() <= terms.top(),
+            "{lang:?}: the verdict {verdict:?} below the terms {terms:?}"
+        );
+    }
+    let mut h = app_common::sized(egui::vec2(1600.0, 1000.0), false, Lang::En);
+    to_phase(&mut h, Phase::Backward(0));
+    h.state_mut()
+        .command(UiCommand::Select(Some(CellRef::Delta {
+            layer: 0,
+            index: vec![0, 0, 3, 4],
+        })));
+    h.run_steps(4);
+    let verdict = h.get_by_label_contains("value in the trace:").rect();
+    let terms = h.get_by_label_contains("largest terms for sample").rect();
+    assert!(
+        terms.bottom() <= verdict.top(),
+        "{terms:?} then {verdict:?}"
+    );
+}

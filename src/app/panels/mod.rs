@@ -214,7 +214,7 @@ impl Panels {
                     egui::ScrollArea::vertical()
                         .id_salt("explanation")
                         .auto_shrink([false, false])
-                        .show(ui, |ui| self.explanation.ui(ui, cx));
+                        .show(ui, |ui| self.explanation.ui(ui, cx, false));
                 });
             cx.mark(Mark::Explain, explain.response.rect);
         }
@@ -337,7 +337,7 @@ impl Panels {
                     egui::ScrollArea::vertical()
                         .id_salt("explanation drawer")
                         .auto_shrink([false, false])
-                        .show(ui, |ui| self.explanation.ui(ui, cx));
+                        .show(ui, |ui| self.explanation.ui(ui, cx, true));
                 });
             });
         cx.mark(Mark::Explain, drawer.response.rect);

@@ -13,7 +13,7 @@ use crate::app::widgets::heatmap::fmt_value;
 use crate::engine::trace::Trace;
 use crate::engine::Tensor;
 use crate::i18n::tr;
-use crate::teach::explain::{explain, CellRef, Listing};
+use crate::teach::explain::{explain, CellRef, Explanation as Explained, Listing};
 use crate::trf;
 use try_it::TryIt;
 
@@ -27,8 +27,9 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// The clicked cell, how it was computed, from the trace.
-    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx) {
+    /// The clicked cell, how it was computed, from the trace; `verdict_first`
+    /// in the classroom's drawer.
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut Cx, verdict_first: bool) {
         // A prediction just revealed is marked here, beside the view it was
         // about, whose layout it never moves.
         crate::app::widgets::prediction::verdict_ui(ui, cx);
@@ -63,57 +64,18 @@ impl Explanation {
             self.try_it.ui(ui, state, &s.trace, &cell);
             return;
         }
-        ui.label(match e.listing {
-            Listing::LargestOfSample => trf!(
-                "largest terms for sample {sample} ({count} non-zero terms):",
-                sample = cx.state.sample,
-                count = e.term_count
-            ),
-            Listing::OnePerSample => trf!(
-                "one term per sample of the batch ({count} non-zero):",
-                count = e.term_count
-            ),
-            Listing::All => trf!(
-                "every term, in order ({count} non-zero):",
-                count = e.term_count
-            ),
-        });
-        for term in &e.terms {
-            ui.label(
-                RichText::new(format!("{} = {}", term.label, fmt_value(term.value))).monospace(),
-            );
-        }
-        ui.separator();
-        ui.label(trf!(
-            "sample {sample}'s sum: {sum}",
-            sample = cx.state.sample,
-            sum = fmt_sum(e.sample_sum)
-        ));
-        let (total, recorded) = (fmt_sum(e.total), fmt_sum(e.recorded));
-        ui.label(trf!("all terms added up: {total}", total = total));
-        // During a bug hunt the verdict would name the buggy layer at a
-        // glance: the class compares for itself, or checks by finite
-        // differences (the same words at every layer).
-        let check = if state.bug.is_some() {
-            tr("(a bug hunt is on: compare them yourself)")
-        } else if e.agrees() && total == recorded {
-            tr("✓ equals the trace")
-        } else if e.agrees() {
-            // Within the tolerance, yet printed differently: the engine
-            // adds in another order (in blocks, fused) than the terms are
-            // listed, and an f32 rounds each step.
-            tr("✓ equals the trace to float rounding")
+        // In the classroom's drawer the verdict comes first: what a room
+        // looks for (the sum equals the engine's number) stays in view, the
+        // terms below it (a conv's took the drawer's height at 720p).
+        if verdict_first {
+            sums_ui(ui, cx, &e);
+            ui.separator();
+            terms_ui(ui, cx, &e);
         } else {
-            tr("✗ differs from the trace")
-        };
-        ui.label(
-            RichText::new(trf!(
-                "value in the trace: {value} {check}",
-                value = recorded,
-                check = check
-            ))
-            .strong(),
-        );
+            terms_ui(ui, cx, &e);
+            ui.separator();
+            sums_ui(ui, cx, &e);
+        }
         for note in &e.notes {
             ui.label(note);
         }
@@ -134,6 +96,63 @@ impl Explanation {
         }
         }
     }
+}
+
+/// The terms listed, under what they are.
+fn terms_ui(ui: &mut Ui, cx: &Cx, e: &Explained) {
+    ui.label(match e.listing {
+        Listing::LargestOfSample => trf!(
+            "largest terms for sample {sample} ({count} non-zero terms):",
+            sample = cx.state.sample,
+            count = e.term_count
+        ),
+        Listing::OnePerSample => trf!(
+            "one term per sample of the batch ({count} non-zero):",
+            count = e.term_count
+        ),
+        Listing::All => trf!(
+            "every term, in order ({count} non-zero):",
+            count = e.term_count
+        ),
+    });
+    for term in &e.terms {
+        ui.label(RichText::new(format!("{} = {}", term.label, fmt_value(term.value))).monospace());
+    }
+}
+
+/// The sums, the trace's value and whether they agree.
+fn sums_ui(ui: &mut Ui, cx: &Cx, e: &Explained) {
+    let state = cx.state;
+    ui.label(trf!(
+        "sample {sample}'s sum: {sum}",
+        sample = cx.state.sample,
+        sum = fmt_sum(e.sample_sum)
+    ));
+    let (total, recorded) = (fmt_sum(e.total), fmt_sum(e.recorded));
+    ui.label(trf!("all terms added up: {total}", total = total));
+    // During a bug hunt the verdict would name the buggy layer at a
+    // glance: the class compares for itself, or checks by finite
+    // differences (the same words at every layer).
+    let check = if state.bug.is_some() {
+        tr("(a bug hunt is on: compare them yourself)")
+    } else if e.agrees() && total == recorded {
+        tr("✓ equals the trace")
+    } else if e.agrees() {
+        // Within the tolerance, yet printed differently: the engine
+        // adds in another order (in blocks, fused) than the terms are
+        // listed, and an f32 rounds each step.
+        tr("✓ equals the trace to float rounding")
+    } else {
+        tr("✗ differs from the trace")
+    };
+    ui.label(
+        RichText::new(trf!(
+            "value in the trace: {value} {check}",
+            value = recorded,
+            check = check
+        ))
+        .strong(),
+    );
 }
 
 /// The traced tensor a cell belongs to, with its trace name.
