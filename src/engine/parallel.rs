@@ -30,3 +30,19 @@ where
 pub fn split_elementwise(len: usize) -> bool {
     len >= 1 << 15 && rayon::current_num_threads() > 1
 }
+
+/// A zeroed array of `shape` for the chunks of a parallel pass to fill:
+/// zeroed by every thread, a part each, when the pool has several (calloc's
+/// one-thread memset of conv1's 1.6 MB output left the other thread idle).
+pub fn zeros<D: ndarray::Dimension, Sh: ndarray::ShapeBuilder<Dim = D>>(
+    shape: Sh,
+) -> ndarray::Array<f32, D> {
+    let shape = shape.into_shape_with_order();
+    let len = shape.size();
+    if !split_elementwise(len) {
+        return ndarray::Array::zeros(shape);
+    }
+    let mut values = Vec::with_capacity(len);
+    values.par_extend(rayon::iter::repeat_n(0.0f32, len));
+    ndarray::Array::from_shape_vec(shape, values).expect("the shape's size")
+}

@@ -33,7 +33,7 @@ use super::direct;
 mod axpy;
 use super::vector::{add_assign, sum};
 use super::Param;
-use crate::engine::parallel::{map_ordered, CHUNK};
+use crate::engine::parallel::{self, map_ordered, CHUNK};
 use crate::engine::Tensor;
 
 #[derive(Debug, Clone)]
@@ -369,7 +369,7 @@ impl Conv2d {
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let b = self.bias.value.as_slice().expect("contiguous bias");
         let x = x.as_standard_layout();
-        let mut y = Array4::<f32>::zeros((n, g.cout, g.ho, g.wo));
+        let mut y = parallel::zeros((n, g.cout, g.ho, g.wo));
         let path = self.path();
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
@@ -412,7 +412,7 @@ impl Conv2d {
             .expect("conv delta is 4-D");
         let (x, d_out) = (x.as_standard_layout(), d_out.as_standard_layout());
         let w = self.weight.value.as_slice().expect("contiguous weight");
-        let mut d_in = need_d_in.then(|| Array4::<f32>::zeros((n, g.cin, g.h, g.w)));
+        let mut d_in = need_d_in.then(|| parallel::zeros((n, g.cin, g.h, g.w)));
         let path = self.path();
 
         // One work item per chunk of samples, each with its own partial dF/dB.

@@ -13,9 +13,9 @@
 //! backward sums what they send (a cell that wins two windows gets both
 //! deltas).
 
-use ndarray::{Array4, Axis, Ix4};
+use ndarray::{Axis, Ix4};
 
-use crate::engine::parallel::{map_ordered, CHUNK};
+use crate::engine::parallel::{self, map_ordered, CHUNK};
 use crate::engine::Tensor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl Pool {
         let (n, c, h, w) = x.dim();
         let (s, t) = (self.size, self.stride);
         let (ho, wo) = self.out(h, w);
-        let mut y = Array4::<f32>::zeros((n, c, ho, wo));
+        let mut y = parallel::zeros((n, c, ho, wo));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
@@ -235,7 +235,7 @@ impl Pool {
             .view()
             .into_dimensionality::<Ix4>()
             .expect("pool output is 4-D");
-        let mut d_in = Array4::<f32>::zeros((n, c, h, w));
+        let mut d_in = parallel::zeros((n, c, h, w));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(d_out.axis_chunks_iter(Axis(0), CHUNK))
