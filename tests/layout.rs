@@ -502,8 +502,8 @@ fn rows_out_of_sight_are_skipped_without_moving_anything() {
 /// wide window keeps the order of the computation (terms, then the sum).
 #[test]
 fn the_drawer_shows_the_verdict_before_the_terms() {
-    for lang in [Lang::En, Lang::Ru] {
-        let mut h = projector(lang);
+    // conv1's delta at [0, 0, 3, 4], explained.
+    let clicked = |mut h: Harness<'static, BackpropApp>| {
         to_phase(&mut h, Phase::Backward(0));
         h.state_mut()
             .command(UiCommand::Select(Some(CellRef::Delta {
@@ -511,6 +511,10 @@ fn the_drawer_shows_the_verdict_before_the_terms() {
                 index: vec![0, 0, 3, 4],
             })));
         h.run_steps(4);
+        h
+    };
+    for lang in [Lang::En, Lang::Ru] {
+        let h = clicked(projector(lang));
         let drawer = h.state().marks()[&Mark::Explain];
         let verdict_word = tr("value in the trace: {value} {check}")
             .split('{')
@@ -533,14 +537,11 @@ fn the_drawer_shows_the_verdict_before_the_terms() {
             "{lang:?}: the verdict {verdict:?} below the terms {terms:?}"
         );
     }
-    let mut h = app_common::sized(egui::vec2(1600.0, 1000.0), false, Lang::En);
-    to_phase(&mut h, Phase::Backward(0));
-    h.state_mut()
-        .command(UiCommand::Select(Some(CellRef::Delta {
-            layer: 0,
-            index: vec![0, 0, 3, 4],
-        })));
-    h.run_steps(4);
+    let h = clicked(app_common::sized(
+        egui::vec2(1600.0, 1000.0),
+        false,
+        Lang::En,
+    ));
     let verdict = h.get_by_label_contains("value in the trace:").rect();
     let terms = h.get_by_label_contains("largest terms for sample").rect();
     assert!(

@@ -657,21 +657,34 @@ fn batch_norm_and_transposed_conv_questions_have_the_trace_s_answers() {
     assert_eq!(options[*right], "2");
 }
 
+/// A 1600x1000 window on `preset`'s backward step at `layer`, and the
+/// layer's index.
+fn wide_at_backward(
+    preset: &str,
+    layer: &str,
+) -> (
+    egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>,
+    usize,
+) {
+    let mut h = harness(new_app());
+    h.set_size(egui::vec2(1600.0, 1000.0));
+    settle(&mut h);
+    let net = Network::preset(preset, 1).unwrap();
+    let i = net.index_of(layer).unwrap();
+    h.state_mut()
+        .command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
+    settle(&mut h);
+    app_common::to_phase(&mut h, Phase::Backward(i));
+    (h, i)
+}
+
 /// A wide window draws batch norm's backward step in one row when that
 /// makes the maps larger (its height, not its width, limited two rows): at
 /// 1600x1000 bn2's three terms, their sum, D and z stand side by side, and
 /// each 14x14 map's cells are over 10 points.
 #[test]
 fn batch_norm_s_step_fills_a_wide_window_in_one_row() {
-    let mut h = harness(new_app());
-    h.set_size(egui::vec2(1600.0, 1000.0));
-    settle(&mut h);
-    let net = Network::preset("bn", 1).unwrap();
-    let bn2 = net.index_of("bn2").unwrap();
-    h.state_mut()
-        .command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
-    settle(&mut h);
-    app_common::to_phase(&mut h, Phase::Backward(bn2));
+    let (mut h, bn2) = wide_at_backward("bn", "bn2");
     // With a cell explained beside the maps too.
     h.state_mut()
         .command(UiCommand::Select(Some(CellRef::Delta {
@@ -679,31 +692,45 @@ fn batch_norm_s_step_fills_a_wide_window_in_one_row() {
             index: vec![0, 0, 6, 7],
         })));
     settle(&mut h);
-    let all = maps(&h);
-    let find = |part: &str| {
-        all.iter()
-            .find(|m| m.0.contains(part))
-            .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
-    };
-    let row: Vec<_> = [
-        "as if μ and σ stood still",
-        "through the mean",
-        "through the variance",
-        "handed to conv2",
-        "from relu2",
-        "the normalised input",
-    ]
-    .into_iter()
-    .map(find)
-    .collect();
+    let row = one_row(
+        &h,
+        &[
+            "as if μ and σ stood still",
+            "through the mean",
+            "through the variance",
+            "handed to conv2",
+            "from relu2",
+            "the normalised input",
+        ],
+    );
     for m in &row {
         assert_eq!(m.2, (14, 14), "{m:?}");
         assert!(m.3 > 10.0, "cells of {} pt: {m:?}", m.3);
+    }
+}
+
+/// The maps titled with each of `parts`, which stand in one row, in order.
+fn one_row(
+    h: &egui_kittest::Harness<'static, backprop_viz::app::BackpropApp>,
+    parts: &[&str],
+) -> Vec<(String, egui::Rect, (usize, usize), f32)> {
+    let all = maps(h);
+    let row: Vec<_> = parts
+        .iter()
+        .map(|part| {
+            all.iter()
+                .find(|m| m.0.contains(part))
+                .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
+                .clone()
+        })
+        .collect();
+    for m in &row {
         assert!((m.1.top() - row[0].1.top()).abs() < 1.0, "one row: {m:?}");
     }
     for pair in row.windows(2) {
         assert!(pair[0].1.right() < pair[1].1.left(), "in order: {pair:?}");
     }
+    row
 }
 
 /// A wide window draws the transposed conv's step in one row when that
@@ -713,43 +740,25 @@ fn batch_norm_s_step_fills_a_wide_window_in_one_row() {
 /// that carry their numbers, and the whole row above the plots.
 #[test]
 fn transposed_conv_s_step_fills_a_wide_window_in_one_row() {
-    let mut h = harness(new_app());
-    h.set_size(egui::vec2(1600.0, 1000.0));
-    settle(&mut h);
-    let net = Network::preset("updown", 1).unwrap();
-    let up1 = net.index_of("up1").unwrap();
-    h.state_mut()
-        .command(UiCommand::UseNetwork(Box::new(net), NetworkSource::Editor));
-    settle(&mut h);
-    app_common::to_phase(&mut h, Phase::Backward(up1));
-    let all = maps(&h);
-    let find = |part: &str| {
-        all.iter()
-            .find(|m| m.0.contains(part))
-            .unwrap_or_else(|| panic!("no map titled …{part}…: {all:#?}"))
-    };
-    let row: Vec<_> = [
-        "from relu2",
-        "F[0, 0]",
-        "handed to relu1",
-        "up1's input",
-        "dF[0, 0]",
-    ]
-    .into_iter()
-    .map(find)
-    .collect();
+    let (h, _) = wide_at_backward("updown", "up1");
+    let row = one_row(
+        &h,
+        &[
+            "from relu2",
+            "F[0, 0]",
+            "handed to relu1",
+            "up1's input",
+            "dF[0, 0]",
+        ],
+    );
     for m in &row {
-        assert!((m.1.top() - row[0].1.top()).abs() < 1.0, "one row: {m:?}");
         assert!(m.1.bottom() < 830.0, "above the plots: {m:?}");
         assert!(
             m.1.right() <= 1600.0 - 360.0,
             "left of the explanation: {m:?}"
         );
     }
-    for pair in row.windows(2) {
-        assert!(pair[0].1.right() < pair[1].1.left(), "in order: {pair:?}");
-    }
-    let (d, f, below) = (row[0], row[1], row[2]);
+    let (d, f, below) = (&row[0], &row[1], &row[2]);
     assert_eq!(d.2, (28, 28), "{d:?}");
     assert_eq!(below.2, (14, 14), "{below:?}");
     assert!(d.3 >= 5.5, "D's cells of {} pt: {d:?}", d.3);
