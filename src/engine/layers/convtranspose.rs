@@ -22,12 +22,12 @@
 //! The loops are those formulas, one sample at a time: the layer is for
 //! small up-sampling networks, where they are fast enough.
 
-use ndarray::{Array4, Axis, Ix4};
+use ndarray::{Axis, Ix4};
 
 use super::conv::ConvGeometry;
 use super::vector::{add_assign, sum};
 use super::Param;
-use crate::engine::parallel::{map_ordered, CHUNK};
+use crate::engine::parallel::{self, map_ordered, CHUNK};
 use crate::engine::Tensor;
 
 #[derive(Debug, Clone)]
@@ -90,7 +90,7 @@ impl ConvTranspose2d {
         let n = x.len_of(Axis(0));
         let w = self.weight.value.as_slice().expect("contiguous weight");
         let b = self.bias.value.as_slice().expect("contiguous bias");
-        let mut y = Array4::<f32>::zeros((n, g.cin, g.h, g.w));
+        let mut y = parallel::zeros((n, g.cin, g.h, g.w));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(y.axis_chunks_iter_mut(Axis(0), CHUNK))
@@ -125,7 +125,7 @@ impl ConvTranspose2d {
         let (x, d) = (x.as_standard_layout(), d.as_standard_layout());
         let n = x.len_of(Axis(0));
         let w = self.weight.value.as_slice().expect("contiguous weight");
-        let mut d_in = Array4::<f32>::zeros((n, g.cout, g.ho, g.wo));
+        let mut d_in = parallel::zeros((n, g.cout, g.ho, g.wo));
         let work: Vec<_> = x
             .axis_chunks_iter(Axis(0), CHUNK)
             .zip(d.axis_chunks_iter(Axis(0), CHUNK))

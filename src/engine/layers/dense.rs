@@ -11,7 +11,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2};
 
 use super::vector::dot;
 use super::Param;
-use crate::engine::parallel::map_ordered;
+use crate::engine::parallel::{self, map_ordered};
 
 /// Up to this many samples, the forward pass uses dot products, not GEMM.
 const SMALL_BATCH: usize = 4;
@@ -80,7 +80,7 @@ impl Dense {
         self.bias.grad += &d.sum_axis(Axis(0)).into_dyn();
         need_d_in.then(|| {
             let w = matrix(&self.weight.value, "dense weight");
-            let mut d_in = Array2::<f32>::zeros((d.nrows(), self.inputs));
+            let mut d_in = parallel::zeros((d.nrows(), self.inputs));
             // β = 0: `c` is overwritten, not added to (as `d.dot(w)`: a sum of
             // −0 products stays −0).
             gemm_rows(d, w, 0.0, d_in.view_mut());
